@@ -1,0 +1,443 @@
+//! One function per command: parse what the core needs, call it, print.
+
+use crate::context::{parse_id, Context};
+use crate::output::{self, one_line, print_json, print_table};
+use crate::*;
+use serde_json::{json, Value};
+use std::path::PathBuf;
+use wicket_core::error::{Error, Result};
+use wicket_core::model::{MessageKind, Provider};
+use wicket_core::providers::{MediaSource, OutgoingContent, ProviderClient, TemplateParam};
+use wicket_core::secrets::{Secret, SecretName};
+use wicket_core::store::contacts::ContactKey;
+use wicket_core::store::{ConversationFilter, NewAccount};
+use wicket_core::time::to_rfc3339;
+
+pub fn run(cli: Cli) -> Result<()> {
+    if cli.version {
+        return version(&cli);
+    }
+    let Some(command) = cli.command else {
+        return Err(Error::Invalid("no command given: see `wicket --help`".into()));
+    };
+    let mut ctx = Context::open(cli.data_dir.as_deref(), cli.json)?;
+    match command {
+        Command::Account(AccountCommand::List) => account_list(&ctx),
+        Command::Account(AccountCommand::Add(AccountAdd::Meta(args))) => account_add_meta(&mut ctx, args),
+        Command::Account(AccountCommand::Test { id }) => account_test(&mut ctx, &id),
+        Command::Account(AccountCommand::Remove { id }) => account_remove(&mut ctx, &id),
+        Command::Conversations(args) => conversations(&ctx, args),
+        Command::Messages(args) => messages(&mut ctx, args),
+        Command::Search(args) => search(&ctx, args),
+        Command::Export(args) => export(&ctx, args),
+        Command::Import(args) => import(&mut ctx, args),
+        Command::Templates(args) => templates(&mut ctx, args),
+        Command::Send(args) => send(&mut ctx, *args),
+        Command::Serve(args) => crate::serve::serve(&mut ctx, args),
+        Command::Settings(SettingsCommand::List) => settings_list(&ctx),
+        Command::Settings(SettingsCommand::Set { key, value }) => settings_set(&mut ctx, &key, &value),
+    }
+}
+
+fn version(cli: &Cli) -> Result<()> {
+    // The schema version this build writes, and the store's if there is one.
+    let latest = wicket_core::store::migrations::latest_version();
+    let store_version = match wicket_core::DataDir::resolve(cli.data_dir.as_deref()) {
+        Ok(dir) if dir.db_path().exists() => wicket_core::Store::open(&dir.db_path()).and_then(|s| s.schema_version()).ok(),
+        _ => None,
+    };
+    if cli.json {
+        print_json(&json!({ "version": wicket_core::VERSION, "schema_version": latest, "store_schema_version": store_version }));
+    } else {
+        println!("wicket {} (schema {latest})", wicket_core::VERSION);
+    }
+    Ok(())
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| Error::io("cannot start the async runtime", e))
+}
+
+fn account_list(ctx: &Context) -> Result<()> {
+    let accounts = ctx.store.accounts()?;
+    if ctx.json {
+        print_json(&Value::Array(accounts.iter().map(output::account).collect()));
+    } else {
+        let rows: Vec<Vec<String>> = accounts
+            .iter()
+            .map(|a| {
+                vec![
+                    a.id.to_string(),
+                    a.provider.to_string(),
+                    a.name.clone(),
+                    a.phone.clone().unwrap_or_default(),
+                    a.status.to_string(),
+                    one_line(a.status_reason.as_deref()),
+                ]
+            })
+            .collect();
+        print_table(&["id", "provider", "name", "phone", "status", "reason"], &rows);
+    }
+    Ok(())
+}
+
+fn secret_from_env(var: &str, what: &str) -> Result<Secret> {
+    match std::env::var(var) {
+        Ok(v) if !v.trim().is_empty() => Ok(Secret::new(v.trim().to_string())),
+        _ => Err(Error::Invalid(format!("the environment variable {var} (the {what}) is not set or empty"))),
+    }
+}
+
+fn account_add_meta(ctx: &mut Context, args: AddMetaArgs) -> Result<()> {
+    let token = secret_from_env(&args.token_env, "access token")?;
+    let app_secret = secret_from_env(&args.app_secret_env, "app secret")?;
+    let (verify_token, generated) = match &args.verify_token_env {
+        Some(var) => (secret_from_env(var, "verify token")?, false),
+        None => (Secret::new(wicket_core::accounts::random_token()), true),
+    };
+    let secrets = ctx.secrets()?;
+    let mut config = json!({
+        "phone_number_id": args.phone_number_id.trim(),
+        "business_account_id": args.business_account_id.trim(),
+    });
+    if let Some(u) = &args.base_url {
+        url_check(u)?;
+        config["base_url"] = json!(u.trim_end_matches('/'));
+    }
+    if let Some(v) = &args.api_version {
+        config["api_version"] = json!(v);
+    }
+    let account = ctx.store.add_account(&NewAccount { provider: Provider::Meta, name: args.name.clone(), phone: None, config })?;
+    let stored = secrets
+        .set(account.id, SecretName::AccessToken, &token)
+        .and_then(|_| secrets.set(account.id, SecretName::AppSecret, &app_secret))
+        .and_then(|_| secrets.set(account.id, SecretName::VerifyToken, &verify_token));
+    if let Err(e) = stored {
+        // Never keep an account whose secrets could not be stored.
+        let _ = secrets.delete_account(account.id);
+        let _ = ctx.store.remove_account(account.id);
+        return Err(e);
+    }
+    if generated {
+        eprintln!("Generated webhook verify token (shown once; paste it into Meta's webhook settings): {}", verify_token.expose());
+    }
+    match test_account(ctx, &secrets, account.id) {
+        Ok(info) => eprintln!("Connection ok: {}", info.verified_name.unwrap_or_default()),
+        Err(e) => eprintln!("Warning: the connection test failed ({e}); the account is kept as {}", ctx.store.account(account.id)?.status),
+    }
+    println!("{}", account.id);
+    Ok(())
+}
+
+fn url_check(u: &str) -> Result<()> {
+    if u.starts_with("http://") || u.starts_with("https://") {
+        Ok(())
+    } else {
+        Err(Error::Invalid(format!("--base-url must start with http:// or https://, got {u:?}")))
+    }
+}
+
+/// Tests the connection and records the account's status and number.
+fn test_account(ctx: &mut Context, secrets: &wicket_core::secrets::SecretStore, id: i64) -> Result<wicket_core::providers::ConnectionInfo> {
+    let account = ctx.store.account(id)?;
+    let client = ProviderClient::for_account(&account, secrets)?;
+    let result = runtime()?.block_on(client.test_connection());
+    wicket_core::accounts::record_connection_test(&mut ctx.store, id, &result)?;
+    result
+}
+
+fn account_test(ctx: &mut Context, id: &str) -> Result<()> {
+    let id = parse_id(id, "account id")?;
+    ctx.store.account(id)?;
+    let secrets = ctx.secrets()?;
+    let info = test_account(ctx, &secrets, id)?;
+    if ctx.json {
+        print_json(&json!({
+            "id": output::id(id),
+            "status": "ok",
+            "verified_name": info.verified_name,
+            "display_number": info.display_number,
+            "quality_rating": info.quality_rating,
+        }));
+    } else {
+        println!(
+            "ok: {} {} (quality {})",
+            info.verified_name.unwrap_or_default(),
+            info.display_number.unwrap_or_default(),
+            info.quality_rating.unwrap_or_else(|| "unknown".into())
+        );
+    }
+    Ok(())
+}
+
+fn account_remove(ctx: &mut Context, id: &str) -> Result<()> {
+    let id = parse_id(id, "account id")?;
+    ctx.store.account(id)?;
+    let secrets = ctx.secrets()?;
+    secrets.delete_account(id)?;
+    ctx.store.remove_account(id)?;
+    Ok(())
+}
+
+fn conversations(ctx: &Context, args: ConversationsArgs) -> Result<()> {
+    let account_id = args.account.as_deref().map(|a| parse_id(a, "--account")).transpose()?;
+    if let Some(a) = account_id {
+        ctx.store.account(a)?;
+    }
+    let filter = ConversationFilter { account_id, unread_only: args.unread, archived: args.archived, label: args.label, limit: args.limit, before: None };
+    let list = ctx.store.conversations(&filter)?;
+    let country = ctx.country()?;
+    if ctx.json {
+        print_json(&Value::Array(list.iter().map(|c| output::conversation(c, &country)).collect()));
+    } else {
+        let rows: Vec<Vec<String>> = list
+            .iter()
+            .map(|c| {
+                vec![
+                    c.id.to_string(),
+                    wicket_core::store::contacts::display_name(&c.contact, &country),
+                    c.unread_count.to_string(),
+                    c.last_activity_at.map(to_rfc3339).unwrap_or_default(),
+                    one_line(c.last_text.as_deref()),
+                ]
+            })
+            .collect();
+        print_table(&["id", "contact", "unread", "last activity", "last message"], &rows);
+    }
+    Ok(())
+}
+
+fn messages(ctx: &mut Context, args: MessagesArgs) -> Result<()> {
+    let conversation_id = match (&args.conversation, &args.account, &args.with) {
+        (Some(c), _, _) => parse_id(c, "--conversation")?,
+        (None, Some(a), Some(with)) => {
+            let account_id = parse_id(a, "--account")?;
+            ctx.store.account(account_id)?;
+            let number = wicket_core::phone::parse(with, &ctx.country()?)?;
+            let contact = ctx
+                .store
+                .find_contact(account_id, &ContactKey::phone(number.as_str()))?
+                .ok_or_else(|| Error::NotFound(format!("no conversation with {number} on account {account_id}")))?;
+            ctx.store
+                .conversation_for_contact(account_id, contact.id)?
+                .ok_or_else(|| Error::NotFound(format!("no conversation with {number} on account {account_id}")))?
+        }
+        _ => return Err(Error::Invalid("give --conversation ID, or --account ID with --with PHONE".into())),
+    };
+    ctx.store.conversation(conversation_id)?;
+    let before = args.before.as_deref().map(|b| parse_id(b, "--before")).transpose()?;
+    let page = ctx.store.messages_page(conversation_id, before, args.limit)?;
+    if args.mark_read {
+        let ids = ctx.store.mark_conversation_read(conversation_id)?;
+        mark_read_on_provider(ctx, conversation_id, ids);
+    }
+    if ctx.json {
+        print_json(&Value::Array(page.iter().map(output::message).collect()));
+    } else {
+        let rows: Vec<Vec<String>> = page
+            .iter()
+            .map(|m| {
+                vec![
+                    m.id.to_string(),
+                    to_rfc3339(m.timestamp),
+                    m.direction.to_string(),
+                    m.kind.to_string(),
+                    m.status.to_string(),
+                    one_line(m.text.as_deref().or(m.caption.as_deref())),
+                ]
+            })
+            .collect();
+        print_table(&["id", "time", "dir", "kind", "status", "text"], &rows);
+    }
+    Ok(())
+}
+
+/// Tells the provider the owner read these messages, when the setting asks
+/// for it. Best effort: the local read state is already saved.
+fn mark_read_on_provider(ctx: &mut Context, conversation_id: i64, provider_ids: Vec<String>) {
+    let enabled = ctx.store.setting("mark_read_on_provider").ok().flatten().and_then(|v| v.as_bool()).unwrap_or(true);
+    let Some(latest) = provider_ids.first().cloned() else { return };
+    if !enabled {
+        return;
+    }
+    let result = (|| -> Result<()> {
+        let conv = ctx.store.conversation(conversation_id)?;
+        let account = ctx.store.account(conv.account_id)?;
+        let secrets = ctx.secrets()?;
+        let client = ProviderClient::for_account(&account, &secrets)?;
+        runtime()?.block_on(client.mark_read(&latest))
+    })();
+    if let Err(e) = result {
+        eprintln!("Warning: could not mark read on the provider: {e}");
+    }
+}
+
+fn search(ctx: &Context, args: SearchArgs) -> Result<()> {
+    let hits = ctx.store.search(&args.query, args.limit)?;
+    if ctx.json {
+        print_json(&Value::Array(hits.iter().map(output::search_hit).collect()));
+    } else {
+        let rows: Vec<Vec<String>> =
+            hits.iter().map(|h| vec![h.message_id.to_string(), h.display_name.clone(), to_rfc3339(h.timestamp), one_line(Some(&h.snippet))]).collect();
+        print_table(&["message", "contact", "time", "snippet"], &rows);
+    }
+    Ok(())
+}
+
+fn export(ctx: &Context, args: ExportArgs) -> Result<()> {
+    let account = args.account.as_deref().map(|a| parse_id(a, "--account")).transpose()?;
+    if let Some(a) = account {
+        ctx.store.account(a)?;
+    }
+    let format = wicket_core::export::Format::parse(&args.format)?;
+    ctx.store.export_to(format, &args.out, account)?;
+    if ctx.json {
+        print_json(&json!({ "path": args.out, "format": args.format }));
+    }
+    Ok(())
+}
+
+fn import(ctx: &mut Context, args: ImportArgs) -> Result<()> {
+    let summary = ctx.store.import_from(&args.path)?;
+    if ctx.json {
+        let tables: serde_json::Map<String, Value> = summary.tables.iter().map(|(t, n)| (t.clone(), json!(n))).collect();
+        print_json(&json!({ "imported": tables }));
+    } else {
+        for (t, n) in &summary.tables {
+            println!("{t}: {n}");
+        }
+    }
+    Ok(())
+}
+
+fn templates(ctx: &mut Context, args: TemplatesArgs) -> Result<()> {
+    let account_id = parse_id(&args.account, "--account")?;
+    let account = ctx.store.account(account_id)?;
+    if args.sync {
+        let secrets = ctx.secrets()?;
+        let client = ProviderClient::for_account(&account, &secrets)?;
+        let list = runtime()?.block_on(client.templates())?;
+        ctx.store.replace_templates(account_id, &list)?;
+    }
+    let list = ctx.store.templates(account_id)?;
+    if ctx.json {
+        print_json(&Value::Array(list.iter().map(output::template).collect()));
+    } else {
+        let rows: Vec<Vec<String>> = list
+            .iter()
+            .map(|t| vec![t.name.clone(), t.language.clone(), t.status.clone(), t.category.clone().unwrap_or_default()])
+            .collect();
+        print_table(&["name", "language", "status", "category"], &rows);
+    }
+    Ok(())
+}
+
+fn media_source(arg: &str) -> MediaSource {
+    if arg.starts_with("https://") || arg.starts_with("http://") {
+        MediaSource::Link(arg.to_string())
+    } else {
+        MediaSource::Path(PathBuf::from(arg))
+    }
+}
+
+fn params(list: &[String]) -> Vec<TemplateParam> {
+    list.iter()
+        .map(|p| match p.split_once('=') {
+            Some((name, value)) if !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') => {
+                TemplateParam::Named { name: name.to_string(), value: value.to_string() }
+            }
+            _ => TemplateParam::Positional(p.clone()),
+        })
+        .collect()
+}
+
+fn send_content(args: &SendArgs) -> Result<OutgoingContent> {
+    let media = |kind: MessageKind, arg: &str, caption: Option<String>, filename: Option<String>| OutgoingContent::Media {
+        kind,
+        source: media_source(arg),
+        caption,
+        filename,
+        mime: None,
+    };
+    Ok(if let Some(t) = &args.text {
+        OutgoingContent::Text { body: t.clone(), preview_url: t.contains("https://") || t.contains("http://") }
+    } else if let Some(i) = &args.image {
+        media(MessageKind::Image, i, args.caption.clone(), None)
+    } else if let Some(d) = &args.document {
+        let name = args.filename.clone().or_else(|| PathBuf::from(d).file_name().map(|n| n.to_string_lossy().into_owned()));
+        media(MessageKind::Document, d, args.caption.clone(), name)
+    } else if let Some(a) = &args.audio {
+        media(MessageKind::Audio, a, None, None)
+    } else if let Some(v) = &args.video {
+        media(MessageKind::Video, v, args.caption.clone(), None)
+    } else if let Some(s) = &args.sticker {
+        media(MessageKind::Sticker, s, None, None)
+    } else if let Some(l) = &args.location {
+        let (latitude, longitude) = wicket_core::outbox::parse_location(l)?;
+        OutgoingContent::Location { latitude, longitude, name: args.name.clone(), address: None }
+    } else if let Some(name) = &args.template {
+        let language = args.lang.clone().ok_or_else(|| Error::Invalid("--template needs --lang CODE".into()))?;
+        let mut buttons = vec![];
+        for b in &args.button_params {
+            let (i, v) = b.split_once('=').ok_or_else(|| Error::Invalid(format!("--button-param takes INDEX=VALUE, got {b:?}")))?;
+            let i: u32 = i.trim().parse().map_err(|_| Error::Invalid(format!("--button-param index must be a number, got {i:?}")))?;
+            buttons.push((i, v.to_string()));
+        }
+        OutgoingContent::Template {
+            name: name.clone(),
+            language,
+            header_params: params(&args.header_params),
+            body_params: params(&args.params),
+            button_params: buttons,
+        }
+    } else {
+        return Err(Error::Invalid("say what to send: --text, --image, --document, --audio, --video, --sticker, --location or --template".into()));
+    })
+}
+
+fn send(ctx: &mut Context, args: SendArgs) -> Result<()> {
+    let account_id = parse_id(&args.account, "--account")?;
+    let account = ctx.store.account(account_id)?;
+    let content = send_content(&args)?;
+    let reply_to = args.reply_to.as_deref().map(|r| parse_id(r, "--reply-to")).transpose()?;
+    let queued = wicket_core::outbox::queue(&mut ctx.store, &account, &args.to, content, reply_to)?;
+    let message = if args.no_wait {
+        queued
+    } else if wicket_core::engine_lock::EngineLock::is_held(&ctx.dir) {
+        // The engine sends it; wait for it to settle.
+        wicket_core::outbox::wait_settled(&ctx.store, queued.id, wicket_core::outbox::RETRY_BUDGET + std::time::Duration::from_secs(30))?
+    } else {
+        let secrets = ctx.secrets()?;
+        runtime()?.block_on(wicket_core::outbox::send_with_retries(&mut ctx.store, &secrets, queued.id, wicket_core::outbox::RETRY_BUDGET))?
+    };
+    print_json(&output::message(&message));
+    Ok(())
+}
+
+fn settings_list(ctx: &Context) -> Result<()> {
+    let settings: Vec<(String, Value)> = ctx.store.settings()?.into_iter().filter(|(k, _)| k != "data_dir_id").collect();
+    if ctx.json {
+        let map: serde_json::Map<String, Value> = settings.into_iter().collect();
+        print_json(&Value::Object(map));
+    } else {
+        for (k, v) in settings {
+            println!("{k} = {v}");
+        }
+    }
+    Ok(())
+}
+
+fn settings_set(ctx: &mut Context, key: &str, value: &str) -> Result<()> {
+    if key == "data_dir_id" {
+        return Err(Error::Invalid("data_dir_id cannot be changed".into()));
+    }
+    let v: Value = serde_json::from_str(value).unwrap_or_else(|_| Value::String(value.to_string()));
+    if key == wicket_core::store::settings::DEFAULT_COUNTRY {
+        wicket_core::phone::parse_country(v.as_str().unwrap_or_default())?;
+    }
+    ctx.store.set_setting(key, &v)
+}

@@ -1,0 +1,55 @@
+//! What every command needs: the data dir, the store, logging, and (only
+//! for commands that use credentials) the secret store.
+
+use std::sync::Arc;
+use wicket_core::secrets::{Secret, SecretStore};
+use wicket_core::{DataDir, Result, Store};
+
+pub struct Context {
+    pub dir: DataDir,
+    pub store: Store,
+    pub json: bool,
+    _log_guard: Option<tracing_appender::non_blocking::WorkerGuard>,
+}
+
+impl Context {
+    pub fn open(data_dir: Option<&std::path::Path>, json: bool) -> Result<Context> {
+        let dir = DataDir::resolve(data_dir)?;
+        let guard = init_logging(&dir);
+        let store = Store::open(&dir.db_path())?;
+        Ok(Context { dir, store, json, _log_guard: guard })
+    }
+
+    /// Opens the secret store (keychain, else the vault), prompting for the
+    /// vault passphrase on a terminal when the environment does not give it.
+    pub fn secrets(&mut self) -> Result<Arc<SecretStore>> {
+        let id = self.store.data_dir_id()?;
+        let prompt = || -> Option<Secret> {
+            use std::io::IsTerminal;
+            if !std::io::stdin().is_terminal() {
+                return None;
+            }
+            rpassword::prompt_password("Vault passphrase: ").ok().filter(|p| !p.is_empty()).map(Secret::new)
+        };
+        Ok(Arc::new(SecretStore::open(&self.dir, &id, Some(&prompt))?))
+    }
+
+    pub fn country(&self) -> Result<String> {
+        self.store.default_country()
+    }
+}
+
+/// Logs go to `logs/wicket.log` in the data dir (RUST_LOG sets the level);
+/// stderr stays for the one-line errors of the CLI conventions.
+fn init_logging(dir: &DataDir) -> Option<tracing_appender::non_blocking::WorkerGuard> {
+    let appender = tracing_appender::rolling::daily(dir.logs_dir(), "wicket.log");
+    let (writer, guard) = tracing_appender::non_blocking(appender);
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let ok = tracing_subscriber::fmt().with_env_filter(filter).with_writer(writer).with_ansi(false).try_init().is_ok();
+    ok.then_some(guard)
+}
+
+/// Parses an id argument ("12"), refusing anything else as a usage error.
+pub fn parse_id(s: &str, what: &str) -> Result<i64> {
+    s.trim().parse::<i64>().map_err(|_| wicket_core::Error::Invalid(format!("{what} must be a numeric id, got {s:?}")))
+}

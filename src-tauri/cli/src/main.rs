@@ -1,0 +1,247 @@
+//! `wicket`: the headless Wicket program. Parses arguments, calls the core,
+//! prints the result (a table, or JSON with `--json`) and exits with the
+//! code of the CLI conventions: 0 ok, 1 internal, 2 usage, 3 not found,
+//! 4 refused by the provider, 5 retries exhausted, 6 secrets unavailable,
+//! 7 engine lock held. Errors are one line on stderr saying what to do.
+
+mod commands;
+mod context;
+mod output;
+mod serve;
+
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Parser, Debug)]
+#[command(name = "wicket", about = "Wicket: a local-first inbox for WhatsApp Business", disable_version_flag = true)]
+pub struct Cli {
+    /// The data folder (default: WICKET_DATA_DIR, else the platform data dir).
+    #[arg(long, global = true, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Print machine-readable JSON.
+    #[arg(long, global = true)]
+    pub json: bool,
+    /// Print the version and the store's schema version.
+    #[arg(long = "version", short = 'V')]
+    pub version: bool,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Accounts: list, add, test, remove.
+    #[command(subcommand)]
+    Account(AccountCommand),
+    /// Conversations, most recent activity first.
+    Conversations(ConversationsArgs),
+    /// Messages of one conversation, oldest first.
+    Messages(MessagesArgs),
+    /// Full-text search over messages and contact names.
+    Search(SearchArgs),
+    /// Export everything (or one account) as JSON or CSV.
+    Export(ExportArgs),
+    /// Import an export into an empty data dir.
+    Import(ImportArgs),
+    /// Message templates of an account.
+    Templates(TemplatesArgs),
+    /// Send a message (queued in the store first).
+    Send(Box<SendArgs>),
+    /// Run the engine (webhook listener, outbox, media downloads) until stopped.
+    Serve(ServeArgs),
+    /// Read or change settings.
+    #[command(subcommand)]
+    Settings(SettingsCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum AccountCommand {
+    /// List accounts.
+    List,
+    /// Add an account.
+    #[command(subcommand)]
+    Add(AccountAdd),
+    /// Test an account's connection with its provider.
+    Test { id: String },
+    /// Remove an account, its data and its secrets.
+    Remove { id: String },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum AccountAdd {
+    /// A Meta WhatsApp Cloud API number. Secrets are read from the named
+    /// environment variables, never from arguments.
+    Meta(AddMetaArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct AddMetaArgs {
+    #[arg(long)]
+    pub name: String,
+    #[arg(long)]
+    pub phone_number_id: String,
+    #[arg(long)]
+    pub business_account_id: String,
+    /// Environment variable holding the access token.
+    #[arg(long, value_name = "VAR")]
+    pub token_env: String,
+    /// Environment variable holding the app secret.
+    #[arg(long, value_name = "VAR")]
+    pub app_secret_env: String,
+    /// Environment variable holding the webhook verify token (generated when absent).
+    #[arg(long, value_name = "VAR")]
+    pub verify_token_env: Option<String>,
+    /// Graph API base URL (replaces https://graph.facebook.com).
+    #[arg(long, value_name = "URL")]
+    pub base_url: Option<String>,
+    #[arg(long, value_name = "vXX.X")]
+    pub api_version: Option<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct ConversationsArgs {
+    #[arg(long)]
+    pub account: Option<String>,
+    #[arg(long)]
+    pub unread: bool,
+    #[arg(long)]
+    pub archived: bool,
+    #[arg(long, value_name = "L")]
+    pub label: Option<String>,
+    #[arg(long, value_name = "N", default_value_t = 100)]
+    pub limit: usize,
+}
+
+#[derive(Args, Debug)]
+#[command(group(clap::ArgGroup::new("which").required(true).args(["with", "conversation"])))]
+pub struct MessagesArgs {
+    #[arg(long, requires = "with")]
+    pub account: Option<String>,
+    /// The contact's phone number (with --account).
+    #[arg(long, value_name = "PHONE", requires = "account")]
+    pub with: Option<String>,
+    #[arg(long, value_name = "ID")]
+    pub conversation: Option<String>,
+    /// Only messages older than this message id.
+    #[arg(long, value_name = "ID")]
+    pub before: Option<String>,
+    #[arg(long, value_name = "N", default_value_t = 50)]
+    pub limit: usize,
+    /// Also mark the conversation read (reading never does by itself).
+    #[arg(long)]
+    pub mark_read: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct SearchArgs {
+    pub query: String,
+    #[arg(long, value_name = "N", default_value_t = 50)]
+    pub limit: usize,
+}
+
+#[derive(Args, Debug)]
+pub struct ExportArgs {
+    #[arg(long, value_parser = ["json", "csv"])]
+    pub format: String,
+    #[arg(long, value_name = "PATH")]
+    pub out: PathBuf,
+    #[arg(long)]
+    pub account: Option<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct ImportArgs {
+    pub path: PathBuf,
+}
+
+#[derive(Args, Debug)]
+pub struct TemplatesArgs {
+    #[arg(long)]
+    pub account: String,
+    /// Fetch the templates from the provider first.
+    #[arg(long)]
+    pub sync: bool,
+}
+
+#[derive(Args, Debug)]
+#[command(group(clap::ArgGroup::new("content").required(true)
+    .args(["text", "image", "document", "audio", "video", "sticker", "location", "template"])))]
+pub struct SendArgs {
+    #[arg(long)]
+    pub account: String,
+    #[arg(long, value_name = "PHONE")]
+    pub to: String,
+    #[arg(long, value_name = "T")]
+    pub text: Option<String>,
+    #[arg(long, value_name = "PATH|URL")]
+    pub image: Option<String>,
+    #[arg(long, value_name = "C")]
+    pub caption: Option<String>,
+    #[arg(long, value_name = "PATH")]
+    pub document: Option<String>,
+    #[arg(long, value_name = "F", requires = "document")]
+    pub filename: Option<String>,
+    #[arg(long, value_name = "PATH")]
+    pub audio: Option<String>,
+    #[arg(long, value_name = "PATH")]
+    pub video: Option<String>,
+    #[arg(long, value_name = "PATH")]
+    pub sticker: Option<String>,
+    /// LAT,LON (negative coordinates work).
+    #[arg(long, value_name = "LAT,LON", allow_hyphen_values = true)]
+    pub location: Option<String>,
+    #[arg(long, value_name = "N", requires = "location")]
+    pub name: Option<String>,
+    #[arg(long, value_name = "NAME")]
+    pub template: Option<String>,
+    #[arg(long, value_name = "CODE", requires = "template")]
+    pub lang: Option<String>,
+    /// A body parameter, in order; `name=value` for named templates.
+    #[arg(long = "param", value_name = "V", requires = "template", allow_hyphen_values = true)]
+    pub params: Vec<String>,
+    #[arg(long = "header-param", value_name = "V", requires = "template", allow_hyphen_values = true)]
+    pub header_params: Vec<String>,
+    /// INDEX=VALUE for a button parameter.
+    #[arg(long = "button-param", value_name = "INDEX=V", requires = "template")]
+    pub button_params: Vec<String>,
+    /// Quote this Wicket message id.
+    #[arg(long, value_name = "ID")]
+    pub reply_to: Option<String>,
+    /// Only queue the message; the engine sends it.
+    #[arg(long)]
+    pub no_wait: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct ServeArgs {
+    /// Where the webhook listener binds (default 127.0.0.1:8765; port 0 picks one).
+    #[arg(long, value_name = "ADDR:PORT")]
+    pub listen: Option<String>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum SettingsCommand {
+    /// Print every setting.
+    List,
+    /// Set KEY to a JSON value (or a plain string).
+    Set { key: String, value: String },
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let code = if e.use_stderr() { 2 } else { 0 };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    match commands::run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("wicket: {}", e.to_string().replace('\n', " "));
+            ExitCode::from(e.exit_code() as u8)
+        }
+    }
+}

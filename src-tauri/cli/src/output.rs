@@ -1,0 +1,193 @@
+//! How `wicket` prints things. With `--json`: lists are arrays, every field
+//! is present (`null` when empty), ids are strings, times are RFC 3339 UTC
+//! with `Z`, `phone` is E.164 or `null` (then `provider_user_id` holds the
+//! opaque id). Without it: a readable table.
+
+use serde_json::{json, Value};
+use wicket_core::error::ProviderError;
+use wicket_core::search::SearchHit;
+use wicket_core::store::contacts::{display_name, Contact};
+use wicket_core::store::messages::Message;
+use wicket_core::store::templates::Template;
+use wicket_core::store::{Account, Conversation};
+use wicket_core::time::{opt_rfc3339, to_rfc3339};
+
+pub fn id(i: i64) -> Value {
+    Value::String(i.to_string())
+}
+
+fn opt_id(i: Option<i64>) -> Value {
+    i.map(id).unwrap_or(Value::Null)
+}
+
+pub fn error(e: &Option<ProviderError>) -> Value {
+    match e {
+        Some(e) => json!({ "code": e.code, "kind": e.kind.as_str(), "message": e.message }),
+        None => Value::Null,
+    }
+}
+
+pub fn account(a: &Account) -> Value {
+    json!({
+        "id": id(a.id),
+        "provider": a.provider.as_str(),
+        "name": a.name,
+        "phone": a.phone,
+        "status": a.status.as_str(),
+        "status_reason": a.status_reason,
+        "status_since": opt_rfc3339(a.status_since),
+        "enabled": a.enabled,
+    })
+}
+
+pub fn contact_summary(c: &Contact, country: &str) -> Value {
+    json!({
+        "phone": c.phone,
+        "provider_user_id": c.provider_user_id,
+        "display_name": display_name(c, country),
+    })
+}
+
+pub fn contact(c: &Contact, country: &str) -> Value {
+    json!({
+        "id": id(c.id),
+        "account_id": id(c.account_id),
+        "phone": c.phone,
+        "provider_user_id": c.provider_user_id,
+        "wa_id": c.wa_id,
+        "jid": c.jid,
+        "name": c.saved_name,
+        "profile_name": c.profile_name,
+        "verified_name": c.verified_name,
+        "display_name": display_name(c, country),
+        "company": c.company,
+        "is_business": c.is_business,
+        "is_group": c.is_group,
+        "profile_picture": c.profile_picture_path,
+        "status_text": c.status_text,
+        "labels": c.labels,
+        "last_synced_at": opt_rfc3339(c.last_synced_at),
+    })
+}
+
+pub fn conversation(c: &Conversation, country: &str) -> Value {
+    json!({
+        "id": id(c.id),
+        "account_id": id(c.account_id),
+        "contact": contact_summary(&c.contact, country),
+        "unread": c.unread_count,
+        "pinned": c.pinned,
+        "archived": c.archived,
+        "muted": c.muted,
+        "labels": c.labels,
+        "last_message_at": opt_rfc3339(c.last_activity_at),
+        "last_text": c.last_text,
+        "window_expires_at": opt_rfc3339(c.window_expires_at),
+    })
+}
+
+pub fn message(m: &Message) -> Value {
+    let media = m.media.as_ref().map(|f| {
+        json!({
+            "path": f.path,
+            "file_name": f.file_name,
+            "mime": f.mime,
+            "size": f.size,
+            "sha256": f.sha256,
+            "state": f.state.as_str(),
+        })
+    });
+    let reply_to = m.reply_to_provider_id.as_ref().map(|p| json!({ "id": opt_id(m.reply_to_id), "provider_message_id": p }));
+    let reactions: Vec<Value> =
+        m.reactions.iter().map(|r| json!({ "emoji": r.emoji, "from": r.reactor, "timestamp": to_rfc3339(r.timestamp) })).collect();
+    let status_times: serde_json::Map<String, Value> = m
+        .status_times
+        .as_object()
+        .map(|o| o.iter().filter_map(|(k, v)| Some((k.clone(), Value::String(to_rfc3339(v.as_i64()?))))).collect())
+        .unwrap_or_default();
+    json!({
+        "id": id(m.id),
+        "account_id": id(m.account_id),
+        "conversation_id": id(m.conversation_id),
+        "provider_message_id": m.provider_message_id,
+        "direction": m.direction.as_str(),
+        "origin": m.origin.map(|o| o.as_str()),
+        "kind": m.kind.as_str(),
+        "text": m.text,
+        "caption": m.caption,
+        "media": media,
+        "location": m.location,
+        "contacts": m.contacts,
+        "template": m.template,
+        "interactive": m.interactive,
+        "reply_to": reply_to,
+        "reactions": reactions,
+        "sender_name": m.sender_name,
+        "status": m.status.as_str(),
+        "status_times": status_times,
+        "error": error(&m.error),
+        "timestamp": to_rfc3339(m.timestamp),
+        "edited_at": opt_rfc3339(m.edited_at),
+        "deleted_at": opt_rfc3339(m.deleted_at),
+    })
+}
+
+pub fn search_hit(h: &SearchHit) -> Value {
+    json!({
+        "message_id": id(h.message_id),
+        "conversation_id": id(h.conversation_id),
+        "account_id": id(h.account_id),
+        "display_name": h.display_name,
+        "snippet": h.snippet,
+        "timestamp": to_rfc3339(h.timestamp),
+    })
+}
+
+pub fn template(t: &Template) -> Value {
+    json!({
+        "id": id(t.id),
+        "account_id": id(t.account_id),
+        "name": t.name,
+        "language": t.language,
+        "status": t.status,
+        "category": t.category,
+        "parameter_format": t.parameter_format,
+        "components": t.components,
+        "synced_at": to_rfc3339(t.synced_at),
+    })
+}
+
+/// Prints a JSON value on one line.
+pub fn print_json(v: &Value) {
+    println!("{v}");
+}
+
+/// Prints rows as an aligned table with a header.
+pub fn print_table(header: &[&str], rows: &[Vec<String>]) {
+    let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
+    for row in rows {
+        for (i, cell) in row.iter().enumerate() {
+            widths[i] = widths[i].max(cell.chars().count().min(60));
+        }
+    }
+    let line = |cells: Vec<String>| {
+        let parts: Vec<String> = cells
+            .iter()
+            .enumerate()
+            .map(|(i, c)| {
+                let c: String = if c.chars().count() > 60 { format!("{}…", c.chars().take(59).collect::<String>()) } else { c.clone() };
+                format!("{c:<w$}", w = widths[i])
+            })
+            .collect();
+        println!("{}", parts.join("  ").trim_end());
+    };
+    line(header.iter().map(|h| h.to_uppercase()).collect());
+    for row in rows {
+        line(row.clone());
+    }
+}
+
+/// A one-line text for tables: newlines folded.
+pub fn one_line(s: Option<&str>) -> String {
+    s.unwrap_or("").split_whitespace().collect::<Vec<_>>().join(" ")
+}

@@ -1,0 +1,43 @@
+//! `wicket serve`: runs the engine until SIGINT or SIGTERM, then exits 0
+//! after a clean shutdown.
+
+use crate::context::Context;
+use crate::ServeArgs;
+use std::net::SocketAddr;
+use wicket_core::engine::Engine;
+use wicket_core::error::{Error, Result};
+
+pub fn serve(ctx: &mut Context, args: ServeArgs) -> Result<()> {
+    let listen: Option<SocketAddr> = match &args.listen {
+        Some(a) => Some(a.parse().map_err(|_| Error::Invalid(format!("--listen takes ADDR:PORT such as 127.0.0.1:8765, got {a:?}")))?),
+        None => match ctx.store.setting("webhook_listen")? {
+            Some(serde_json::Value::String(a)) => Some(a.parse().map_err(|_| Error::Invalid(format!("the webhook_listen setting is not ADDR:PORT: {a:?}")))?),
+            _ => None,
+        },
+    };
+    let secrets = ctx.secrets()?;
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(|e| Error::io("cannot start the async runtime", e))?;
+    runtime.block_on(async {
+        let engine = Engine::start(ctx.dir.clone(), secrets, listen)?;
+        match engine.listen_addr() {
+            Some(addr) => println!("listening on http://{addr}"),
+            None => println!("engine running (webhook listener off)"),
+        }
+        engine.run(shutdown_signal()).await
+    })
+}
+
+async fn shutdown_signal() {
+    use tokio::signal::unix::{signal, SignalKind};
+    match signal(SignalKind::terminate()) {
+        Ok(mut term) => {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+            }
+        }
+        Err(_) => {
+            let _ = tokio::signal::ctrl_c().await;
+        }
+    }
+}

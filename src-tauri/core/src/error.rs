@@ -1,0 +1,147 @@
+//! One error type for the core. Each variant carries what the owner needs to
+//! act; `kind()` gives the stable machine-readable kind that the CLI's exit
+//! codes and JSON, and the desktop UI, switch on (never the message text).
+
+use std::path::PathBuf;
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Provider error kinds of the CLI conventions (`error.kind` in JSON).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorKind {
+    RateLimited,
+    OutsideWindow,
+    InvalidRecipient,
+    Auth,
+    Template,
+    Media,
+    SessionDisconnected,
+    Unavailable,
+    Unknown,
+}
+
+impl ErrorKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorKind::RateLimited => "rate_limited",
+            ErrorKind::OutsideWindow => "outside_window",
+            ErrorKind::InvalidRecipient => "invalid_recipient",
+            ErrorKind::Auth => "auth",
+            ErrorKind::Template => "template",
+            ErrorKind::Media => "media",
+            ErrorKind::SessionDisconnected => "session_disconnected",
+            ErrorKind::Unavailable => "unavailable",
+            ErrorKind::Unknown => "unknown",
+        }
+    }
+
+    pub fn parse(s: &str) -> ErrorKind {
+        match s {
+            "rate_limited" => ErrorKind::RateLimited,
+            "outside_window" => ErrorKind::OutsideWindow,
+            "invalid_recipient" => ErrorKind::InvalidRecipient,
+            "auth" => ErrorKind::Auth,
+            "template" => ErrorKind::Template,
+            "media" => ErrorKind::Media,
+            "session_disconnected" => ErrorKind::SessionDisconnected,
+            "unavailable" => ErrorKind::Unavailable,
+            _ => ErrorKind::Unknown,
+        }
+    }
+
+    /// Whether a later attempt may succeed without the owner doing anything.
+    pub fn is_retryable(self) -> bool {
+        matches!(self, ErrorKind::RateLimited | ErrorKind::Unavailable)
+    }
+}
+
+/// An error a provider reported, normalised: `code` is the provider's own code
+/// as a string, `kind` what Wicket makes of it, `message` what to do.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ProviderError {
+    pub code: Option<String>,
+    pub kind: ErrorKind,
+    pub message: String,
+    /// Seconds the provider asked us to wait, when it said.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub retry_after: Option<u64>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("store error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+
+    #[error("{context}: {source}")]
+    Io { context: String, #[source] source: std::io::Error },
+
+    #[error("the store at {path} has schema version {found}, newer than this Wicket understands ({supported}): install a newer Wicket")]
+    SchemaTooNew { path: PathBuf, found: i64, supported: i64 },
+
+    #[error("{0}")]
+    NotFound(String),
+
+    #[error("{0}")]
+    Invalid(String),
+
+    #[error("invalid phone number {input:?}: {reason}")]
+    InvalidPhone { input: String, reason: String },
+
+    #[error("{0}")]
+    Secrets(String),
+
+    #[error("another Wicket engine already runs on this data dir ({holder}); stop it first or use it as the engine")]
+    EngineLockHeld { holder: String },
+
+    #[error("{}", .0.message)]
+    Provider(ProviderError),
+
+    #[error("retries exhausted: {}", .0.message)]
+    RetriesExhausted(ProviderError),
+
+    #[error("{0}")]
+    Internal(String),
+}
+
+impl Error {
+    pub fn io(context: impl Into<String>, source: std::io::Error) -> Error {
+        Error::Io { context: context.into(), source }
+    }
+
+    /// A short stable code for the UI and for logs.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Error::Sqlite(_) => "store",
+            Error::Io { .. } => "io",
+            Error::SchemaTooNew { .. } => "schema_too_new",
+            Error::NotFound(_) => "not_found",
+            Error::Invalid(_) | Error::InvalidPhone { .. } => "invalid",
+            Error::Secrets(_) => "secrets_unavailable",
+            Error::EngineLockHeld { .. } => "engine_lock_held",
+            Error::Provider(_) => "provider_refused",
+            Error::RetriesExhausted(_) => "retries_exhausted",
+            Error::Internal(_) => "internal",
+        }
+    }
+
+    /// The process exit code of the CLI conventions.
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            Error::Invalid(_) | Error::InvalidPhone { .. } => 2,
+            Error::NotFound(_) => 3,
+            Error::Provider(_) => 4,
+            Error::RetriesExhausted(_) => 5,
+            Error::Secrets(_) => 6,
+            Error::EngineLockHeld { .. } => 7,
+            _ => 1,
+        }
+    }
+
+    pub fn provider_error(&self) -> Option<&ProviderError> {
+        match self {
+            Error::Provider(e) | Error::RetriesExhausted(e) => Some(e),
+            _ => None,
+        }
+    }
+}

@@ -1,0 +1,175 @@
+//! Applies normalized provider events to the store, inside a transaction
+//! the caller owns (the webhook listener commits a raw event and its effects
+//! together; pollers commit a page at a time). Shared by every provider.
+
+use crate::error::Result;
+use crate::model::{Direction, MediaState, MessageKind, Origin};
+use crate::providers::{InboundMessage, ProviderEvent};
+use crate::store::contacts::{self, ContactUpdate};
+use crate::store::messages::{self, InsertOutcome, NewMessage, StatusUpdate};
+use crate::store::{conversations, media};
+use rusqlite::Connection;
+
+/// What applying a batch changed, for notifications and UI events.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct Applied {
+    /// New customer messages (not the owner's own phone messages).
+    pub new_inbound: Vec<i64>,
+    /// New messages of any direction.
+    pub new_messages: Vec<i64>,
+    /// Messages whose status changed.
+    pub status_changed: Vec<i64>,
+    pub conversations_touched: Vec<i64>,
+    pub duplicates: usize,
+    pub account_state: Option<(crate::model::AccountStatus, Option<String>)>,
+}
+
+impl Applied {
+    pub fn merge(&mut self, other: Applied) {
+        self.new_inbound.extend(other.new_inbound);
+        self.new_messages.extend(other.new_messages);
+        self.status_changed.extend(other.status_changed);
+        for c in other.conversations_touched {
+            if !self.conversations_touched.contains(&c) {
+                self.conversations_touched.push(c);
+            }
+        }
+        self.duplicates += other.duplicates;
+        if other.account_state.is_some() {
+            self.account_state = other.account_state;
+        }
+    }
+}
+
+pub fn apply(conn: &Connection, account_id: i64, events: &[ProviderEvent]) -> Result<Applied> {
+    let mut out = Applied::default();
+    for event in events {
+        match event {
+            ProviderEvent::Message(m) => apply_message(conn, account_id, m, &mut out)?,
+            ProviderEvent::Status(s) => {
+                let outcome = messages::update_status(
+                    conn,
+                    &StatusUpdate {
+                        account_id,
+                        provider_message_id: s.provider_message_id.clone(),
+                        wicket_id: s.wicket_id,
+                        status: s.status,
+                        timestamp: s.timestamp,
+                        error: s.error.clone(),
+                    },
+                )?;
+                if let messages::StatusOutcome::Applied(id) = outcome {
+                    out.status_changed.push(id);
+                }
+            }
+            ProviderEvent::Contact { key, update } => {
+                contacts::upsert(conn, account_id, key, update)?;
+            }
+            ProviderEvent::AccountState { status, reason } => {
+                conn.execute(
+                    "UPDATE accounts SET status_since = CASE WHEN status = ?2 THEN status_since ELSE ?4 END, status = ?2, status_reason = ?3, updated_at = ?4 WHERE id = ?1",
+                    rusqlite::params![account_id, status.as_str(), reason, crate::time::now_ms()],
+                )?;
+                out.account_state = Some((*status, reason.clone()));
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn apply_message(conn: &Connection, account_id: i64, m: &InboundMessage, out: &mut Applied) -> Result<()> {
+    let contact_id = contacts::upsert(conn, account_id, &m.chat, &m.chat_update)?;
+    let conversation_id = conversations::get_or_create(conn, account_id, contact_id)?;
+    if let Some(chat_id) = &m.provider_chat_id {
+        conn.execute(
+            "UPDATE conversations SET provider_chat_id = ?2 WHERE id = ?1 AND provider_chat_id IS NULL",
+            rusqlite::params![conversation_id, chat_id],
+        )?;
+    }
+    if m.kind == MessageKind::Reaction {
+        if let Some((target, emoji)) = &m.reaction {
+            let reactor = if m.direction == Direction::Out { "me".to_string() } else { m.sender_id.clone().unwrap_or_else(|| contact_key_string(&m.chat)) };
+            messages::set_reaction(conn, account_id, target, &reactor, emoji, m.timestamp)?;
+            push_unique(&mut out.conversations_touched, conversation_id);
+        }
+        return Ok(());
+    }
+    if messages::id_by_provider_id(conn, account_id, &m.provider_message_id)?.is_some() {
+        out.duplicates += 1;
+        return Ok(());
+    }
+    let media_id = match &m.media {
+        Some(media) => Some(media::insert(
+            conn,
+            &media::NewMedia {
+                account_id,
+                provider_media_id: media.provider_media_id.clone(),
+                url: media.url.clone(),
+                path: None,
+                file_name: media.file_name.clone(),
+                mime: media.mime.clone(),
+                size: media.size,
+                sha256: media.sha256.clone(),
+                state: Some(MediaState::Pending),
+            },
+        )?),
+        None => None,
+    };
+    let outcome = messages::insert(
+        conn,
+        &NewMessage {
+            account_id,
+            conversation_id,
+            provider_message_id: Some(m.provider_message_id.clone()),
+            direction: Some(m.direction),
+            origin: m.origin,
+            kind: Some(m.kind),
+            text: m.text.clone(),
+            caption: m.caption.clone(),
+            media_id,
+            location: m.location.clone(),
+            contacts: m.contacts.clone(),
+            template: m.template.clone(),
+            interactive: m.interactive.clone(),
+            reply_to_provider_id: m.reply_to_provider_id.clone(),
+            sender_id: m.sender_id.clone(),
+            sender_name: m.sender_name.clone(),
+            status: (m.direction == Direction::Out).then_some(crate::model::MessageStatus::Sent),
+            timestamp: Some(m.timestamp),
+            send_request: None,
+            raw: Some(m.raw.clone()),
+        },
+    )?;
+    match outcome {
+        InsertOutcome::Inserted(id) => {
+            out.new_messages.push(id);
+            if m.direction == Direction::In {
+                out.new_inbound.push(id);
+            }
+            push_unique(&mut out.conversations_touched, conversation_id);
+        }
+        InsertOutcome::Duplicate(_) => out.duplicates += 1,
+    }
+    Ok(())
+}
+
+fn contact_key_string(k: &contacts::ContactKey) -> String {
+    k.phone.clone().or_else(|| k.provider_user_id.clone()).unwrap_or_default()
+}
+
+fn push_unique(v: &mut Vec<i64>, x: i64) {
+    if !v.contains(&x) {
+        v.push(x);
+    }
+}
+
+/// Whether an inbound message should notify the owner (the desktop shell
+/// adds focus, do-not-disturb and quiet hours on top).
+pub fn is_customer_message(direction: Direction, origin: Option<Origin>) -> bool {
+    direction == Direction::In && origin.is_none()
+}
+
+/// Convenience for tests and tools: a contact update with just names.
+pub fn names(profile_name: Option<&str>) -> ContactUpdate {
+    ContactUpdate { profile_name: profile_name.map(str::to_string), ..Default::default() }
+}

@@ -1,0 +1,35 @@
+//! Wicket's core: everything the desktop shell and the `wicket` program share.
+//!
+//! The core owns the local store (SQLite), the secret store (OS keychain or an
+//! encrypted vault), the provider clients, the embedded webhook listener and
+//! the background engine. It has no GUI dependency: the desktop shell and the
+//! CLI are thin layers that parse input, call into here and present results.
+
+pub mod accounts;
+pub mod datadir;
+// pub mod engine; (wired once the webhook listener lands)
+pub mod engine_lock;
+pub mod error;
+pub mod export;
+pub mod ingest;
+pub mod media_fetch;
+pub mod model;
+pub mod outbox;
+pub mod phone;
+pub mod providers;
+pub mod search;
+pub mod secrets;
+pub mod store;
+pub mod time;
+pub mod webhook;
+
+pub use datadir::DataDir;
+pub use error::{Error, ErrorKind, Result};
+pub use store::Store;
+
+/// The application identifier: fixed in `tauri.conf.json`, and the name of
+/// the platform data folder that both the desktop app and `wicket` use.
+pub const APP_IDENTIFIER: &str = "app.wicket.inbox";
+
+/// The version of this build, reported by `wicket --version` and `/health`.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -1,0 +1,272 @@
+//! The outbox: every outgoing message is queued in the store first
+//! (`pending`, with its `send_request`), then sent by whoever runs the
+//! engine, or by `wicket send` itself when no engine runs.
+//!
+//! Rules kept here: Meta's customer-service window is checked before a
+//! message is queued (only templates may open a conversation); template
+//! parameters are checked against the synced template; retryable provider
+//! errors are retried with exponential backoff, terminal ones mark the
+//! message failed with the provider's reason.
+
+use crate::error::{Error, ErrorKind, ProviderError, Result};
+use crate::model::{Direction, MessageKind, MessageStatus, Origin, Provider};
+use crate::phone;
+use crate::providers::{meta, OutgoingContent, OutgoingMessage, ProviderClient};
+use crate::secrets::SecretStore;
+use crate::store::contacts::{ContactKey, ContactUpdate};
+use crate::store::messages::{Message, NewMessage};
+use crate::store::{contacts, conversations, messages, Account, Store};
+use crate::time::now_ms;
+use std::time::Duration;
+
+/// How long `send` keeps retrying retryable errors before giving up.
+pub const RETRY_BUDGET: Duration = Duration::from_secs(60);
+
+/// Backoff before attempt `n` (1-based): 1 s, 2 s, 4 s, ... capped at 30 s.
+pub fn backoff(attempt: i64, retry_after: Option<u64>) -> Duration {
+    let exp = Duration::from_secs(1u64 << attempt.clamp(0, 5) as u32).min(Duration::from_secs(30));
+    match retry_after {
+        Some(s) => exp.max(Duration::from_secs(s)),
+        None => exp,
+    }
+}
+
+fn kind_of(content: &OutgoingContent) -> MessageKind {
+    match content {
+        OutgoingContent::Text { .. } => MessageKind::Text,
+        OutgoingContent::Media { kind, .. } => *kind,
+        OutgoingContent::Location { .. } => MessageKind::Location,
+        OutgoingContent::Contacts { .. } => MessageKind::Contacts,
+        OutgoingContent::Reaction { .. } => MessageKind::Reaction,
+        OutgoingContent::Interactive { .. } => MessageKind::Interactive,
+        OutgoingContent::Template { .. } => MessageKind::Template,
+    }
+}
+
+/// Queues a message to `to` (a phone number in any common format) and
+/// returns the stored row. Refuses locally what the provider would refuse.
+pub fn queue(store: &mut Store, account: &Account, to: &str, content: OutgoingContent, reply_to: Option<i64>) -> Result<Message> {
+    let country = store.default_country()?;
+    let number = phone::parse(to, &country)?;
+    let key = ContactKey::phone(number.as_str());
+    let reply_to_provider_id = match reply_to {
+        Some(id) => {
+            let m = store.message(id)?;
+            Some(m.provider_message_id.ok_or_else(|| Error::Invalid(format!("message {id} has no provider id yet: it cannot be quoted")))?)
+        }
+        None => None,
+    };
+    if let OutgoingContent::Template { name, language, header_params, body_params, button_params } = &content {
+        if account.provider == Provider::Meta {
+            let template = store.template(account.id, name, language)?;
+            meta::templates::check_params(&template, header_params, body_params, button_params)?;
+        }
+    }
+    if let OutgoingContent::Media { source: crate::providers::MediaSource::Path(p), .. } = &content {
+        if !p.is_file() {
+            return Err(Error::Invalid(format!("no such file: {}", p.display())));
+        }
+    }
+    let now = now_ms();
+    let kind = kind_of(&content);
+    store.write(|tx| {
+        let contact_id = contacts::upsert(tx, account.id, &key, &ContactUpdate { wa_id: Some(number.digits().to_string()), ..Default::default() })?;
+        let conversation_id = conversations::get_or_create(tx, account.id, contact_id)?;
+        if account.provider == Provider::Meta && kind != MessageKind::Template {
+            let window: Option<i64> = tx.query_row("SELECT window_expires_at FROM conversations WHERE id = ?1", [conversation_id], |r| r.get(0))?;
+            if window.is_none_or(|w| w <= now) {
+                return Err(Error::Provider(ProviderError {
+                    code: Some("131047".into()),
+                    kind: ErrorKind::OutsideWindow,
+                    message: "outside the 24-hour customer-service window: send an approved template".into(),
+                    retry_after: None,
+                }));
+            }
+        }
+        let (text, caption) = match &content {
+            OutgoingContent::Text { body, .. } => (Some(body.clone()), None),
+            OutgoingContent::Media { caption, .. } => (None, caption.clone()),
+            OutgoingContent::Template { name, .. } => (Some(format!("[template {name}]")), None),
+            _ => (None, None),
+        };
+        let request = OutgoingMessage { to: number.as_str().to_string(), content: content.clone(), reply_to_provider_id: reply_to_provider_id.clone(), wicket_id: 0 };
+        let id = messages::insert(
+            tx,
+            &NewMessage {
+                account_id: account.id,
+                conversation_id,
+                direction: Some(Direction::Out),
+                origin: Some(Origin::App),
+                kind: Some(kind),
+                text,
+                caption,
+                location: match &content {
+                    OutgoingContent::Location { latitude, longitude, name, address } => {
+                        Some(serde_json::json!({ "latitude": latitude, "longitude": longitude, "name": name, "address": address }))
+                    }
+                    _ => None,
+                },
+                contacts: match &content {
+                    OutgoingContent::Contacts { contacts } => Some(contacts.clone()),
+                    _ => None,
+                },
+                template: match &content {
+                    OutgoingContent::Template { .. } => serde_json::to_value(&content).ok(),
+                    _ => None,
+                },
+                interactive: match &content {
+                    OutgoingContent::Interactive { interactive } => Some(interactive.clone()),
+                    _ => None,
+                },
+                reply_to_provider_id: reply_to_provider_id.clone(),
+                status: Some(MessageStatus::Pending),
+                timestamp: Some(now),
+                send_request: Some(serde_json::to_value(&request).map_err(|e| Error::Internal(e.to_string()))?),
+                ..Default::default()
+            },
+        )?
+        .id();
+        Ok(id)
+    })
+    .and_then(|id| store.message(id))
+}
+
+/// The outcome of one send attempt.
+#[derive(Debug)]
+pub enum Attempt {
+    Sent(Message),
+    /// A terminal error: the message is now `failed`.
+    Failed(Message, ProviderError),
+    /// A retryable error: try again after the delay.
+    Retry(ProviderError, Duration),
+}
+
+/// Sends message `id` once with `client`, recording the outcome in the store.
+pub async fn attempt(store: &mut Store, client: &ProviderClient, id: i64) -> Result<Attempt> {
+    let m = store.message(id)?;
+    if !matches!(m.status, MessageStatus::Pending | MessageStatus::Sending) {
+        return Ok(Attempt::Sent(m));
+    }
+    let mut request: OutgoingMessage = m
+        .send_request
+        .clone()
+        .and_then(|v| serde_json::from_value(v).ok())
+        .ok_or_else(|| Error::Internal(format!("message {id} has no send request")))?;
+    request.wicket_id = id;
+    store.set_message_status(id, MessageStatus::Sending, None)?;
+    match client.send(&request).await {
+        Ok(receipt) => {
+            store.write(|tx| {
+                messages::set_provider_id(tx, id, &receipt.provider_message_id)?;
+                messages::apply_status(tx, id, MessageStatus::Sent, now_ms(), None)?;
+                tx.execute("UPDATE messages SET send_request = NULL, attempts = attempts + 1 WHERE id = ?1", [id])?;
+                Ok(())
+            })?;
+            Ok(Attempt::Sent(store.message(id)?))
+        }
+        Err(Error::Provider(pe)) if pe.kind.is_retryable() => {
+            let delay = backoff(m.attempts + 1, pe.retry_after);
+            // Back to pending: `sending` never moves backwards, so write it directly.
+            store.write(|tx| {
+                tx.execute(
+                    "UPDATE messages SET status = 'pending', attempts = attempts + 1, next_attempt_at = ?2, error_code = ?3, error_kind = ?4, error_message = ?5 WHERE id = ?1",
+                    rusqlite::params![id, now_ms() + delay.as_millis() as i64, pe.code, pe.kind.as_str(), pe.message],
+                )?;
+                Ok(())
+            })?;
+            Ok(Attempt::Retry(pe, delay))
+        }
+        Err(Error::Provider(pe)) => {
+            store.set_message_status(id, MessageStatus::Failed, Some(&pe))?;
+            Ok(Attempt::Failed(store.message(id)?, pe))
+        }
+        Err(other) => {
+            // Not the provider's answer (a file vanished, a bad request we built):
+            // fail the message with the reason rather than retrying forever.
+            let pe = ProviderError { code: None, kind: ErrorKind::Unknown, message: other.to_string(), retry_after: None };
+            store.set_message_status(id, MessageStatus::Failed, Some(&pe))?;
+            Ok(Attempt::Failed(store.message(id)?, pe))
+        }
+    }
+}
+
+/// Sends message `id`, retrying retryable errors with backoff within
+/// [`RETRY_BUDGET`]. Errors: `Provider` when refused, `RetriesExhausted`.
+pub async fn send_with_retries(store: &mut Store, secrets: &SecretStore, id: i64, budget: Duration) -> Result<Message> {
+    let m = store.message(id)?;
+    let account = store.account(m.account_id)?;
+    let client = ProviderClient::for_account(&account, secrets)?;
+    let deadline = tokio::time::Instant::now() + budget;
+    loop {
+        match attempt(store, &client, id).await? {
+            Attempt::Sent(m) => return Ok(m),
+            Attempt::Failed(_, pe) => return Err(Error::Provider(pe)),
+            Attempt::Retry(pe, delay) => {
+                if tokio::time::Instant::now() + delay > deadline {
+                    let pe = ProviderError { message: format!("{} (gave up after {} s)", pe.message, budget.as_secs()), ..pe };
+                    store.set_message_status(id, MessageStatus::Failed, Some(&pe))?;
+                    return Err(Error::RetriesExhausted(pe));
+                }
+                tokio::time::sleep(delay).await;
+            }
+        }
+    }
+}
+
+/// The inverse of `OutgoingMessage` validation for the CLI's `--location`.
+pub fn parse_location(s: &str) -> Result<(f64, f64)> {
+    let bad = || Error::Invalid(format!("--location takes LAT,LON such as 51.5,-0.12; got {s:?}"));
+    let (lat, lon) = s.split_once(',').ok_or_else(bad)?;
+    let lat: f64 = lat.trim().parse().map_err(|_| bad())?;
+    let lon: f64 = lon.trim().parse().map_err(|_| bad())?;
+    if !(-90.0..=90.0).contains(&lat) || !(-180.0..=180.0).contains(&lon) {
+        return Err(bad());
+    }
+    Ok((lat, lon))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_grows_and_honours_retry_after() {
+        assert_eq!(backoff(1, None), Duration::from_secs(2));
+        assert!(backoff(10, None) <= Duration::from_secs(30));
+        assert_eq!(backoff(1, Some(6)), Duration::from_secs(6));
+    }
+
+    #[test]
+    fn locations_accept_negative_coordinates() {
+        assert_eq!(parse_location("-33.86,151.2").unwrap(), (-33.86, 151.2));
+        assert_eq!(parse_location("51.5, -0.12").unwrap(), (51.5, -0.12));
+        assert!(parse_location("91,0").is_err());
+        assert!(parse_location("x").is_err());
+    }
+}
+
+/// Waits until another process (the engine) has settled message `id`: sent
+/// (or further), or failed. Errors like `send_with_retries` would.
+pub fn wait_settled(store: &Store, id: i64, timeout: Duration) -> Result<Message> {
+    let deadline = std::time::Instant::now() + timeout;
+    loop {
+        let m = store.message(id)?;
+        match m.status {
+            MessageStatus::Pending | MessageStatus::Sending => {}
+            MessageStatus::Failed => {
+                let pe = m.error.clone().unwrap_or(ProviderError { code: None, kind: ErrorKind::Unknown, message: "the send failed".into(), retry_after: None });
+                return Err(if pe.message.contains("gave up after") { Error::RetriesExhausted(pe) } else { Error::Provider(pe) });
+            }
+            _ => return Ok(m),
+        }
+        if std::time::Instant::now() > deadline {
+            return Err(Error::RetriesExhausted(ProviderError {
+                code: None,
+                kind: ErrorKind::Unavailable,
+                message: format!("the engine did not settle message {id} in {} s; it stays queued", timeout.as_secs()),
+                retry_after: None,
+            }));
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}

@@ -1,0 +1,729 @@
+//! The Meta Cloud API client: sends every message kind (uploading local media
+//! first), marks messages read, syncs templates, downloads media and tests the
+//! connection, all over the Graph API at `{base_url}/{api_version}/...`.
+//!
+//! Rules it keeps: the access token stays a [`Secret`] that only reaches the
+//! `Authorization` header (never a log line, an error message or `Debug`),
+//! and is only sent to the configured Graph host and to the media URLs Meta
+//! hands out; every send body carries `biz_opaque_callback_data` = the
+//! Wicket message id, so status webhooks can be matched even before the send
+//! returns; every failure becomes an [`Error::Provider`] whose kind comes from
+//! [`super::errors`], and transport failures (timeouts, refused connections)
+//! are [`ErrorKind::Unavailable`]. Every request has a connect and a total
+//! timeout. What to do with a failure (retry, mark the account) is the
+//! engine's business.
+
+use super::errors::map_graph_error;
+use super::templates::{button_type, buttons, check_params, parse_templates_page};
+use super::{DEFAULT_API_VERSION, DEFAULT_BASE_URL};
+use crate::error::{Error, ErrorKind, ProviderError, Result};
+use crate::model::MessageKind;
+use crate::providers::{http, ConnectionInfo, MediaBytes, MediaSource, OutgoingContent, OutgoingMessage, SendReceipt, TemplateParam};
+use crate::secrets::{Secret, SecretName, SecretStore};
+use crate::store::templates::{NewTemplate, Template};
+use crate::store::Account;
+use serde_json::{json, Map, Value};
+use sha2::{Digest, Sha256};
+use std::collections::HashSet;
+use std::fmt;
+use std::path::Path;
+use std::time::Duration;
+
+const PHONE_FIELDS: &str = "display_phone_number,verified_name,quality_rating,code_verification_status,platform_type,throughput,name_status";
+const TEMPLATE_FIELDS: &str = "name,status,category,language,components,parameter_format";
+const TEMPLATE_PAGE_SIZE: u32 = 50;
+/// A guard against a provider that never stops paging.
+const MAX_TEMPLATE_PAGES: usize = 200;
+/// The largest JSON answer Wicket reads from the Graph API.
+const MAX_JSON_BODY: u64 = 8 * 1024 * 1024;
+/// How much of an error body is read to find the Graph error in it.
+const MAX_ERROR_BODY: u64 = 64 * 1024;
+const MB: u64 = 1024 * 1024;
+
+/// A client for one Meta business phone number.
+#[derive(Clone)]
+pub struct MetaClient {
+    http: reqwest::Client,
+    base_url: String,
+    api_version: String,
+    phone_number_id: String,
+    business_account_id: Option<String>,
+    token: Secret,
+    total_timeout: Duration,
+}
+
+impl fmt::Debug for MetaClient {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MetaClient")
+            .field("base_url", &self.base_url)
+            .field("api_version", &self.api_version)
+            .field("phone_number_id", &self.phone_number_id)
+            .field("business_account_id", &self.business_account_id)
+            .field("token", &"<redacted>")
+            .finish()
+    }
+}
+
+/// Whether `bytes` hash to `expected`, given as hex (Meta's media endpoint)
+/// or base64 (some webhook payloads). False when `expected` is neither.
+pub fn verify_sha256(bytes: &[u8], expected: &str) -> bool {
+    let expected = expected.trim();
+    let want = if expected.len() == 64 {
+        hex::decode(expected).ok()
+    } else {
+        use base64::Engine;
+        base64::engine::general_purpose::STANDARD.decode(expected).ok()
+    };
+    match want {
+        Some(want) if want.len() == 32 => Sha256::digest(bytes).as_slice() == want.as_slice(),
+        _ => false,
+    }
+}
+
+/// A config value as a string: Meta ids are sometimes stored as numbers.
+fn config_string(config: &Value, key: &str) -> Option<String> {
+    match config.get(key)? {
+        Value::String(s) if !s.trim().is_empty() => Some(s.trim().to_string()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+/// An id that goes into a URL path must be one path segment.
+fn check_id(value: &str, what: &str) -> Result<()> {
+    let bad = value.is_empty() || value.chars().any(|c| c.is_whitespace() || c.is_control() || "/?#&%\\".contains(c));
+    if bad {
+        return Err(Error::Invalid(format!("invalid {what} {value:?}: it is the numeric id shown in the Meta app dashboard")));
+    }
+    Ok(())
+}
+
+fn provider_error(kind: ErrorKind, message: String) -> Error {
+    Error::Provider(ProviderError { code: None, kind, message, retry_after: None })
+}
+
+fn seconds(d: Duration) -> String {
+    if d < Duration::from_secs(1) {
+        format!("{} ms", d.as_millis())
+    } else {
+        format!("{} s", d.as_secs())
+    }
+}
+
+/// `Retry-After` in seconds (delta-seconds or an HTTP date).
+fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<u64> {
+    let v = headers.get(reqwest::header::RETRY_AFTER)?.to_str().ok()?.trim();
+    if let Ok(secs) = v.parse::<u64>() {
+        return Some(secs);
+    }
+    let at = chrono::DateTime::parse_from_rfc2822(v).ok()?;
+    let delta = at.timestamp() - chrono::Utc::now().timestamp();
+    Some(delta.max(0) as u64)
+}
+
+fn same_origin(a: &str, b: &str) -> bool {
+    match (url::Url::parse(a), url::Url::parse(b)) {
+        (Ok(a), Ok(b)) => {
+            a.scheme() == b.scheme() && a.host_str() == b.host_str() && a.port_or_known_default() == b.port_or_known_default()
+        }
+        _ => false,
+    }
+}
+
+/// `to` as Meta wants it: the digits of the number, without `+`.
+fn recipient(to: &str) -> Result<String> {
+    let t = to.trim();
+    let t = t.strip_prefix('+').or_else(|| t.strip_prefix("00")).unwrap_or(t);
+    let digits: String = t.chars().filter(|c| !matches!(c, ' ' | '-' | '.' | '(' | ')')).collect();
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(Error::Invalid(format!(
+            "{to:?} is not a phone number Meta can send to: use the number with its country code, e.g. +447700900123"
+        )));
+    }
+    Ok(digits)
+}
+
+fn template_param(p: &TemplateParam) -> Value {
+    match p {
+        TemplateParam::Positional(v) => json!({"type": "text", "text": v}),
+        TemplateParam::Named { name, value } => json!({"type": "text", "parameter_name": name, "text": value}),
+    }
+}
+
+/// Meta's size limits for uploads, by wire type.
+fn upload_limit(wire: &str) -> u64 {
+    match wire {
+        "image" => 5 * MB,
+        "sticker" => 500 * 1024,
+        "document" => 100 * MB,
+        _ => 16 * MB,
+    }
+}
+
+fn media_wire_type(kind: MessageKind) -> Result<&'static str> {
+    Ok(match kind {
+        MessageKind::Image => "image",
+        MessageKind::Audio | MessageKind::Voice => "audio",
+        MessageKind::Video => "video",
+        MessageKind::Document => "document",
+        MessageKind::Sticker => "sticker",
+        other => return Err(Error::Invalid(format!("a {other} message cannot be sent as media"))),
+    })
+}
+
+fn id_string(v: Option<&Value>) -> Option<String> {
+    match v? {
+        Value::String(s) if !s.is_empty() => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+impl MetaClient {
+    /// The client for a Meta account: `phone_number_id` (required),
+    /// `business_account_id`, `base_url` and `api_version` from its config,
+    /// the access token from the secret store (a blocking call).
+    pub fn for_account(account: &Account, secrets: &SecretStore) -> Result<MetaClient> {
+        let config = &account.config;
+        let phone_number_id = config_string(config, "phone_number_id").ok_or_else(|| {
+            Error::Invalid(format!(
+                "account {} has no phone_number_id in its config: set the phone number id from the Meta app dashboard",
+                account.id
+            ))
+        })?;
+        let base_url = config_string(config, "base_url").unwrap_or_else(|| DEFAULT_BASE_URL.to_string());
+        let api_version = config_string(config, "api_version").unwrap_or_else(|| DEFAULT_API_VERSION.to_string());
+        let business_account_id = config_string(config, "business_account_id");
+        let token = secrets.get(account.id, SecretName::AccessToken)?;
+        MetaClient::new(base_url, api_version, phone_number_id, business_account_id, token)
+    }
+
+    /// A client from explicit settings (the setup wizard, tests). `base_url`
+    /// replaces `https://graph.facebook.com`; a trailing slash is ignored.
+    pub fn new(
+        base_url: impl Into<String>,
+        api_version: impl Into<String>,
+        phone_number_id: impl Into<String>,
+        business_account_id: Option<String>,
+        token: Secret,
+    ) -> Result<MetaClient> {
+        let base_url = base_url.into().trim().trim_end_matches('/').to_string();
+        match url::Url::parse(&base_url) {
+            Ok(u) if matches!(u.scheme(), "http" | "https") && u.host_str().is_some() => {}
+            _ => {
+                return Err(Error::Invalid(format!(
+                    "invalid Graph API base URL {base_url:?}: use e.g. {DEFAULT_BASE_URL}"
+                )))
+            }
+        }
+        let api_version = api_version.into().trim().to_string();
+        check_id(&api_version, "Graph API version").map_err(|_| {
+            Error::Invalid(format!("invalid Graph API version {api_version:?}: use e.g. {DEFAULT_API_VERSION}"))
+        })?;
+        let phone_number_id = phone_number_id.into().trim().to_string();
+        check_id(&phone_number_id, "phone number id")?;
+        let business_account_id = business_account_id.map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
+        if let Some(waba) = &business_account_id {
+            check_id(waba, "business account id")?;
+        }
+        if token.is_empty() {
+            return Err(Error::Invalid(format!("the access token is empty: {}", crate::secrets::REENTER_HINT)));
+        }
+        Ok(MetaClient {
+            http: http::client()?,
+            base_url,
+            api_version,
+            phone_number_id,
+            business_account_id,
+            token,
+            total_timeout: http::TOTAL_TIMEOUT,
+        })
+    }
+
+    /// The same client with other timeouts (tests use short ones).
+    pub fn with_timeouts(mut self, connect: Duration, total: Duration) -> Result<MetaClient> {
+        self.http = reqwest::Client::builder()
+            .connect_timeout(connect)
+            .timeout(total)
+            .user_agent(concat!("Wicket/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| Error::Internal(format!("cannot build the HTTP client: {e}")))?;
+        self.total_timeout = total;
+        Ok(self)
+    }
+
+    pub fn phone_number_id(&self) -> &str {
+        &self.phone_number_id
+    }
+
+    pub fn business_account_id(&self) -> Option<&str> {
+        self.business_account_id.as_deref()
+    }
+
+    pub fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
+    pub fn api_version(&self) -> &str {
+        &self.api_version
+    }
+
+    /// Whether `bytes` match the SHA-256 Meta gave (see [`verify_sha256`]).
+    pub fn verify_sha256(bytes: &[u8], expected: &str) -> bool {
+        verify_sha256(bytes, expected)
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}/{}/{}", self.base_url, self.api_version, path)
+    }
+
+    /// Keeps the token out of a message, whatever put it there.
+    fn scrub(&self, message: String) -> String {
+        let token = self.token.expose();
+        if token.len() >= 16 && message.contains(token) {
+            message.replace(token, "<redacted>")
+        } else {
+            message
+        }
+    }
+
+    fn transport_error(&self, e: reqwest::Error, what: &str) -> Error {
+        let message = if e.is_timeout() {
+            format!("Meta's Graph API did not answer within {} ({what}): Wicket retries later", seconds(self.total_timeout))
+        } else if e.is_connect() {
+            format!("cannot reach Meta's Graph API at {} ({what}): check the internet connection; Wicket retries later", self.base_url)
+        } else {
+            format!("the connection to Meta's Graph API failed ({what}): {}; Wicket retries later", e.without_url())
+        };
+        provider_error(ErrorKind::Unavailable, self.scrub(message))
+    }
+
+    /// Sends the request with the Bearer header; a non-2xx answer becomes
+    /// the mapped provider error.
+    async fn execute(&self, req: reqwest::RequestBuilder, what: &str) -> Result<reqwest::Response> {
+        let resp = req.bearer_auth(self.token.expose()).send().await.map_err(|e| self.transport_error(e, what))?;
+        if resp.status().is_success() {
+            return Ok(resp);
+        }
+        let status = resp.status().as_u16();
+        let wait = retry_after(resp.headers());
+        // A body cut short still maps by status; reading it may not fail the call.
+        let body = self.read_limited(resp, MAX_ERROR_BODY, true, what).await.ok().flatten().unwrap_or_default();
+        let mut pe = map_graph_error(status, &body);
+        pe.retry_after = wait;
+        pe.message = self.scrub(pe.message);
+        tracing::debug!(status, code = pe.code.as_deref(), kind = pe.kind.as_str(), what, "Meta refused a request");
+        Err(Error::Provider(pe))
+    }
+
+    /// Reads the body up to `max` bytes: `None` when it is longer, unless
+    /// `truncate`, which keeps the first `max` bytes.
+    async fn read_limited(&self, mut resp: reqwest::Response, max: u64, truncate: bool, what: &str) -> Result<Option<Vec<u8>>> {
+        let mut buf: Vec<u8> = Vec::new();
+        while let Some(chunk) = resp.chunk().await.map_err(|e| self.transport_error(e, what))? {
+            if buf.len() as u64 + chunk.len() as u64 > max {
+                if truncate {
+                    let room = (max as usize).saturating_sub(buf.len());
+                    buf.extend_from_slice(&chunk[..room.min(chunk.len())]);
+                    return Ok(Some(buf));
+                }
+                return Ok(None);
+            }
+            buf.extend_from_slice(&chunk);
+        }
+        Ok(Some(buf))
+    }
+
+    async fn json(&self, resp: reqwest::Response, what: &str) -> Result<Value> {
+        let body = self.read_limited(resp, MAX_JSON_BODY, false, what).await?.ok_or_else(|| {
+            provider_error(ErrorKind::Unknown, format!("Meta's answer ({what}) is larger than {} MB: check the base URL", MAX_JSON_BODY / MB))
+        })?;
+        serde_json::from_slice(&body).map_err(|_| {
+            provider_error(ErrorKind::Unknown, format!("Meta's answer ({what}) is not JSON: check the base URL and API version"))
+        })
+    }
+
+    /// `GET /{phone-number-id}`: proves the token and the id work together.
+    pub async fn test_connection(&self) -> Result<ConnectionInfo> {
+        let what = "testing the connection";
+        let url = format!("{}?fields={PHONE_FIELDS}", self.url(&self.phone_number_id));
+        let resp = self.execute(self.http.get(url), what).await?;
+        let raw = self.json(resp, what).await?;
+        let s = |k: &str| raw.get(k).and_then(Value::as_str).map(str::to_string);
+        let display_number = s("display_phone_number").map(|d| match crate::phone::from_wa_id(&d) {
+            Ok(e164) => e164.to_string(),
+            Err(_) => d,
+        });
+        Ok(ConnectionInfo { verified_name: s("verified_name"), display_number, quality_rating: s("quality_rating"), raw })
+    }
+
+    /// Sends a message. Template button values go out as URL-button text
+    /// (use [`MetaClient::send_with_template`] to send quick replies right).
+    pub async fn send(&self, msg: &OutgoingMessage) -> Result<SendReceipt> {
+        self.send_with_template(msg, None).await
+    }
+
+    /// Sends a message; for a template message, `template` (the synced
+    /// template) is checked first (approved, parameters) and decides each
+    /// button's sub-type (quick reply payload, copy code or URL text).
+    pub async fn send_with_template(&self, msg: &OutgoingMessage, template: Option<&Template>) -> Result<SendReceipt> {
+        let body = self.message_body(msg, template).await?;
+        let what = "sending the message";
+        let url = self.url(&format!("{}/messages", self.phone_number_id));
+        let resp = self.execute(self.http.post(url).json(&body), what).await?;
+        let answer = self.json(resp, what).await?;
+        let provider_message_id = id_string(answer.pointer("/messages/0/id")).ok_or_else(|| {
+            provider_error(ErrorKind::Unknown, "Meta accepted the message but returned no message id: check its status in the WhatsApp Manager".into())
+        })?;
+        let recipient_id = id_string(answer.pointer("/contacts/0/wa_id"));
+        tracing::debug!(wicket_id = msg.wicket_id, provider_message_id, "Meta accepted a message");
+        Ok(SendReceipt { provider_message_id, recipient_id })
+    }
+
+    /// The JSON body of a send (uploading local media first).
+    async fn message_body(&self, msg: &OutgoingMessage, template: Option<&Template>) -> Result<Value> {
+        let to = recipient(&msg.to)?;
+        let (wire, object) = match &msg.content {
+            OutgoingContent::Text { body, preview_url } => ("text", json!({"preview_url": preview_url, "body": body})),
+            OutgoingContent::Media { kind, source, caption, filename, mime } => {
+                let wire = media_wire_type(*kind)?;
+                let mut obj = Map::new();
+                let mut filename = filename.clone().filter(|f| !f.trim().is_empty());
+                match source {
+                    MediaSource::Path(path) => {
+                        let id = self.upload(path, mime.as_deref(), wire).await?;
+                        obj.insert("id".into(), Value::String(id));
+                        if filename.is_none() {
+                            filename = path.file_name().map(|n| n.to_string_lossy().into_owned());
+                        }
+                    }
+                    MediaSource::Link(link) => {
+                        obj.insert("link".into(), Value::String(link.clone()));
+                    }
+                }
+                if let Some(c) = caption.as_deref().filter(|c| !c.is_empty()) {
+                    if matches!(wire, "image" | "video" | "document") {
+                        obj.insert("caption".into(), Value::String(c.to_string()));
+                    } else {
+                        tracing::debug!(wire, "caption dropped: Meta allows none on this media type");
+                    }
+                }
+                if wire == "document" {
+                    if let Some(f) = filename {
+                        obj.insert("filename".into(), Value::String(f));
+                    }
+                }
+                (wire, Value::Object(obj))
+            }
+            OutgoingContent::Location { latitude, longitude, name, address } => {
+                if !(-90.0..=90.0).contains(latitude) || !(-180.0..=180.0).contains(longitude) {
+                    return Err(Error::Invalid(format!(
+                        "invalid location {latitude}, {longitude}: latitude must be within ±90 and longitude within ±180"
+                    )));
+                }
+                let mut obj = Map::new();
+                obj.insert("latitude".into(), json!(latitude));
+                obj.insert("longitude".into(), json!(longitude));
+                if let Some(n) = name {
+                    obj.insert("name".into(), Value::String(n.clone()));
+                }
+                if let Some(a) = address {
+                    obj.insert("address".into(), Value::String(a.clone()));
+                }
+                ("location", Value::Object(obj))
+            }
+            OutgoingContent::Contacts { contacts } => match contacts {
+                Value::Array(items) if !items.is_empty() => ("contacts", contacts.clone()),
+                Value::Object(_) => ("contacts", Value::Array(vec![contacts.clone()])),
+                _ => return Err(Error::Invalid("a contacts message needs at least one contact object".into())),
+            },
+            OutgoingContent::Reaction { target_provider_id, emoji } => {
+                ("reaction", json!({"message_id": target_provider_id, "emoji": emoji}))
+            }
+            OutgoingContent::Interactive { interactive } => {
+                if !interactive.is_object() {
+                    return Err(Error::Invalid("an interactive message needs Meta's `interactive` object".into()));
+                }
+                ("interactive", interactive.clone())
+            }
+            OutgoingContent::Template { name, language, header_params, body_params, button_params } => {
+                if let Some(t) = template {
+                    if &t.name != name || &t.language != language {
+                        return Err(Error::Invalid(format!(
+                            "the message names template {name:?} ({language}) but the synced template is {:?} ({})",
+                            t.name, t.language
+                        )));
+                    }
+                    check_params(t, header_params, body_params, button_params)?;
+                }
+                ("template", template_object(name, language, header_params, body_params, button_params, template))
+            }
+        };
+        let mut body = Map::new();
+        body.insert("messaging_product".into(), json!("whatsapp"));
+        body.insert("recipient_type".into(), json!("individual"));
+        body.insert("to".into(), Value::String(to));
+        body.insert("type".into(), json!(wire));
+        body.insert(wire.into(), object);
+        if let Some(reply) = msg.reply_to_provider_id.as_deref().filter(|r| !r.is_empty()) {
+            if wire != "reaction" {
+                body.insert("context".into(), json!({"message_id": reply}));
+            }
+        }
+        body.insert("biz_opaque_callback_data".into(), Value::String(msg.wicket_id.to_string()));
+        Ok(Value::Object(body))
+    }
+
+    /// Uploads a local file (`POST /{phone-number-id}/media`) and returns
+    /// the media id. Files over Meta's size limit are refused before upload.
+    async fn upload(&self, path: &Path, mime: Option<&str>, wire: &str) -> Result<String> {
+        let meta = tokio::fs::metadata(path).await.map_err(|e| Error::io(format!("cannot read {}", path.display()), e))?;
+        let limit = upload_limit(wire);
+        if meta.len() > limit {
+            return Err(provider_error(
+                ErrorKind::Media,
+                format!(
+                    "{} is {:.1} MB; Meta accepts {wire} files up to {:.1} MB: send a smaller file",
+                    path.display(),
+                    meta.len() as f64 / MB as f64,
+                    limit as f64 / MB as f64
+                ),
+            ));
+        }
+        let bytes = tokio::fs::read(path).await.map_err(|e| Error::io(format!("cannot read {}", path.display()), e))?;
+        let mime = match mime.map(str::trim).filter(|m| !m.is_empty()) {
+            Some(m) => m.to_string(),
+            None => mime_guess::from_path(path).first_or_octet_stream().essence_str().to_string(),
+        };
+        let file_name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "file".into());
+        let part = reqwest::multipart::Part::bytes(bytes)
+            .file_name(file_name)
+            .mime_str(&mime)
+            .map_err(|_| Error::Invalid(format!("invalid MIME type {mime:?} for {}", path.display())))?;
+        let form = reqwest::multipart::Form::new()
+            .text("messaging_product", "whatsapp")
+            .text("type", mime.clone())
+            .part("file", part);
+        let what = "uploading the media";
+        let url = self.url(&format!("{}/media", self.phone_number_id));
+        let resp = self.execute(self.http.post(url).multipart(form), what).await?;
+        let answer = self.json(resp, what).await?;
+        id_string(answer.get("id"))
+            .ok_or_else(|| provider_error(ErrorKind::Media, "Meta accepted the upload but returned no media id: try again".into()))
+    }
+
+    /// Marks an inbound message read (blue ticks).
+    pub async fn mark_read(&self, provider_message_id: &str) -> Result<()> {
+        let body = json!({"messaging_product": "whatsapp", "status": "read", "message_id": provider_message_id});
+        let url = self.url(&format!("{}/messages", self.phone_number_id));
+        self.execute(self.http.post(url).json(&body), "marking the message read").await?;
+        Ok(())
+    }
+
+    /// Every template of the business account, following `paging.next`.
+    pub async fn templates(&self) -> Result<Vec<NewTemplate>> {
+        let waba = self.business_account_id.as_deref().ok_or_else(|| {
+            Error::Invalid(
+                "set the business account id (WABA id, in the WhatsApp Manager) of this account to sync its templates".into(),
+            )
+        })?;
+        let first = format!("{}?fields={TEMPLATE_FIELDS}&limit={TEMPLATE_PAGE_SIZE}", self.url(&format!("{waba}/message_templates")));
+        let what = "listing the templates";
+        let mut all = Vec::new();
+        let mut seen = HashSet::new();
+        let mut next = Some(first);
+        while let Some(url) = next.take() {
+            if !seen.insert(url.clone()) {
+                break;
+            }
+            if seen.len() > MAX_TEMPLATE_PAGES {
+                return Err(provider_error(
+                    ErrorKind::Unknown,
+                    format!("Meta returned more than {MAX_TEMPLATE_PAGES} pages of templates: stopped"),
+                ));
+            }
+            let resp = self.execute(self.http.get(&url), what).await?;
+            let page = self.json(resp, what).await?;
+            let (list, page_next) = parse_templates_page(&page);
+            all.extend(list);
+            next = match page_next {
+                Some(n) if same_origin(&n, &self.base_url) => Some(n),
+                // Never send the token elsewhere: page on with the cursor instead.
+                Some(n) => match page.pointer("/paging/cursors/after").and_then(Value::as_str) {
+                    Some(after) => {
+                        let mut u = url::Url::parse(&url)
+                            .map_err(|_| Error::Internal(format!("cannot parse the template list URL for {waba}")))?;
+                        let keep: Vec<(String, String)> =
+                            u.query_pairs().filter(|(k, _)| k != "after").map(|(k, v)| (k.into_owned(), v.into_owned())).collect();
+                        u.query_pairs_mut().clear().extend_pairs(keep).append_pair("after", after);
+                        Some(u.to_string())
+                    }
+                    None => {
+                        let host = url::Url::parse(&n).ok().and_then(|u| u.host_str().map(str::to_string)).unwrap_or_default();
+                        return Err(provider_error(
+                            ErrorKind::Unknown,
+                            format!("Meta's next page of templates is on another host ({host}): Wicket does not send the token there"),
+                        ));
+                    }
+                },
+                None => None,
+            };
+        }
+        Ok(all)
+    }
+
+    /// Downloads inbound media: looks up its URL, refuses it if Meta says it
+    /// is over `max_bytes`, then streams it (with the Bearer header) and
+    /// stops once more than `max_bytes` arrive. The caller checks the hash.
+    pub async fn download_media(&self, media_id: &str, max_bytes: u64) -> Result<MediaBytes> {
+        check_id(media_id, "media id")?;
+        let what = "looking up the media";
+        let resp = self.execute(self.http.get(self.url(media_id)), what).await.map_err(|e| match e {
+            Error::Provider(mut pe) if pe.code.as_deref() == Some("100") => {
+                pe.kind = ErrorKind::Media;
+                pe.message = "Meta no longer has this media (it expired or the id is unknown): ask the sender to send it again".into();
+                Error::Provider(pe)
+            }
+            other => other,
+        })?;
+        let info = self.json(resp, what).await?;
+        let url = info.get("url").and_then(Value::as_str).filter(|u| !u.is_empty()).ok_or_else(|| {
+            provider_error(ErrorKind::Media, "Meta gave no download URL for this media: try again later".into())
+        })?;
+        let size = match info.get("file_size") {
+            Some(Value::Number(n)) => n.as_u64(),
+            Some(Value::String(s)) => s.trim().parse::<u64>().ok(),
+            _ => None,
+        };
+        let too_big = |n: u64| {
+            provider_error(
+                ErrorKind::Media,
+                format!("the media is {n} bytes, over the limit of {max_bytes} bytes: not downloaded (raise the limit in the settings)"),
+            )
+        };
+        if let Some(n) = size.filter(|n| *n > max_bytes) {
+            return Err(too_big(n));
+        }
+        let https = url::Url::parse(url).map(|u| u.scheme() == "https").unwrap_or(false);
+        if !https && !same_origin(url, &self.base_url) {
+            return Err(provider_error(ErrorKind::Media, "Meta gave a media URL that is not HTTPS: not downloaded".into()));
+        }
+        let what = "downloading the media";
+        let resp = self.execute(self.http.get(url), what).await.map_err(|e| match e {
+            Error::Provider(mut pe) if pe.code.is_none() && pe.kind == ErrorKind::Unknown => {
+                pe.kind = ErrorKind::Media;
+                pe.message = format!("{}; the download link may have expired: try again", pe.message);
+                Error::Provider(pe)
+            }
+            other => other,
+        })?;
+        if let Some(n) = resp.content_length().filter(|n| *n > max_bytes) {
+            return Err(too_big(n));
+        }
+        let header_mime = resp
+            .headers()
+            .get(reqwest::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(|v| v.split(';').next().unwrap_or(v).trim().to_string());
+        let bytes = self.read_limited(resp, max_bytes, false, what).await?.ok_or_else(|| {
+            provider_error(ErrorKind::Media, format!("the media is larger than the limit of {max_bytes} bytes: download stopped"))
+        })?;
+        let s = |k: &str| info.get(k).and_then(Value::as_str).filter(|v| !v.is_empty()).map(str::to_string);
+        Ok(MediaBytes { bytes, mime: s("mime_type").or(header_mime), expected_sha256: s("sha256") })
+    }
+}
+
+/// The `template` object of a send.
+fn template_object(
+    name: &str,
+    language: &str,
+    header: &[TemplateParam],
+    body: &[TemplateParam],
+    button_params: &[(u32, String)],
+    template: Option<&Template>,
+) -> Value {
+    let mut components = Vec::new();
+    if !header.is_empty() {
+        components.push(json!({"type": "header", "parameters": header.iter().map(template_param).collect::<Vec<_>>()}));
+    }
+    if !body.is_empty() {
+        components.push(json!({"type": "body", "parameters": body.iter().map(template_param).collect::<Vec<_>>()}));
+    }
+    let synced = template.map(buttons).unwrap_or_default();
+    for (index, value) in button_params {
+        let kind = synced.get(*index as usize).map(|b| button_type(b)).unwrap_or_default();
+        let component = match kind.as_str() {
+            "QUICK_REPLY" => json!({"type": "button", "sub_type": "quick_reply", "index": index.to_string(),
+                                     "parameters": [{"type": "payload", "payload": value}]}),
+            "COPY_CODE" => json!({"type": "button", "sub_type": "copy_code", "index": index.to_string(),
+                                   "parameters": [{"type": "coupon_code", "coupon_code": value}]}),
+            _ => json!({"type": "button", "sub_type": "url", "index": index.to_string(),
+                        "parameters": [{"type": "text", "text": value}]}),
+        };
+        components.push(component);
+    }
+    let mut obj = Map::new();
+    obj.insert("name".into(), json!(name));
+    obj.insert("language".into(), json!({"code": language}));
+    if !components.is_empty() {
+        obj.insert("components".into(), Value::Array(components));
+    }
+    Value::Object(obj)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sha256_helper_accepts_hex_and_base64() {
+        let hex_digest = "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824"; // "hello"
+        assert!(verify_sha256(b"hello", hex_digest));
+        assert!(verify_sha256(b"hello", &hex_digest.to_uppercase()), "hex case does not matter");
+        assert!(verify_sha256(b"hello", "LPJNul+wow4m6DsqxbninhsWHlwfp0JecwQzYpOLmCQ="), "base64 form");
+        assert!(!verify_sha256(b"hellO", hex_digest), "a changed byte fails");
+        assert!(!verify_sha256(b"hello", ""), "no hash is not a match");
+        assert!(!verify_sha256(b"hello", "not-a-hash"));
+    }
+
+    #[test]
+    fn recipient_is_digits_without_plus() {
+        assert_eq!(recipient("+44 7700 900123").unwrap(), "447700900123");
+        assert_eq!(recipient("447700900123").unwrap(), "447700900123");
+        assert_eq!(recipient("+1 (555) 010-2030").unwrap(), "15550102030");
+        assert!(recipient("alice").is_err());
+        assert!(recipient("+").is_err());
+    }
+
+    #[test]
+    fn debug_never_shows_the_token() {
+        let c = MetaClient::new("https://graph.facebook.com/", "v23.0", "123", None, Secret::new("EAAGsupersecrettoken".into())).unwrap();
+        let d = format!("{c:?}");
+        assert!(!d.contains("supersecret"), "{d}");
+        assert_eq!(c.base_url(), "https://graph.facebook.com", "trailing slash stripped");
+    }
+
+    #[test]
+    fn config_ids_may_be_numbers() {
+        let cfg = json!({"phone_number_id": 318273645501234_u64, "business_account_id": " 99 ", "base_url": ""});
+        assert_eq!(config_string(&cfg, "phone_number_id").as_deref(), Some("318273645501234"));
+        assert_eq!(config_string(&cfg, "business_account_id").as_deref(), Some("99"));
+        assert_eq!(config_string(&cfg, "base_url"), None, "empty means default");
+    }
+
+    #[test]
+    fn bad_settings_are_refused() {
+        let tok = || Secret::new("t".into());
+        assert!(MetaClient::new("ftp://x", "v23.0", "1", None, tok()).is_err());
+        assert!(MetaClient::new("https://x", "v23.0", "1/../2", None, tok()).is_err());
+        assert!(MetaClient::new("https://x", "", "1", None, tok()).is_err());
+        assert!(MetaClient::new("https://x", "v23.0", "1", None, Secret::new(String::new())).is_err());
+    }
+
+    #[test]
+    fn retry_after_seconds() {
+        let mut h = reqwest::header::HeaderMap::new();
+        h.insert(reqwest::header::RETRY_AFTER, reqwest::header::HeaderValue::from_static("7"));
+        assert_eq!(retry_after(&h), Some(7));
+    }
+}

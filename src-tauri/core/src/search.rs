@@ -1,0 +1,135 @@
+//! Full-text search over message text, captions, file names and contact
+//! names (FTS5, `unicode61 remove_diacritics 2`: "Jurgen" finds "Jürgen").
+//! Every word of the query is a prefix; results are most recent first.
+//!
+//! Limit: FTS5's tokenizer splits on spaces, so scripts written without them
+//! (Chinese, Japanese, Thai, Lao, Khmer, Myanmar) cannot be matched by word.
+//! Queries containing such characters fall back to a substring scan of
+//! message text and captions (`LIKE`), which is not indexed.
+
+use crate::error::Result;
+use crate::store::contacts::{self, display_name};
+use crate::store::Store;
+use rusqlite::params;
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct SearchHit {
+    pub message_id: i64,
+    pub conversation_id: i64,
+    pub account_id: i64,
+    pub display_name: String,
+    pub snippet: String,
+    pub timestamp: i64,
+}
+
+/// Whether `c` belongs to a script written without spaces between words.
+fn is_unspaced_script(c: char) -> bool {
+    matches!(c as u32,
+        0x0E00..=0x0EFF      // Thai, Lao
+        | 0x1000..=0x109F    // Myanmar
+        | 0x1780..=0x17FF    // Khmer
+        | 0x3040..=0x30FF    // Hiragana, Katakana
+        | 0x3400..=0x4DBF    // CJK extension A
+        | 0x4E00..=0x9FFF    // CJK unified ideographs
+        | 0xF900..=0xFAFF    // CJK compatibility
+        | 0x20000..=0x2FFFF) // CJK extensions
+}
+
+/// Builds an FTS5 query: every word quoted (so operators in user input are
+/// inert) and made a prefix, all words required.
+pub fn fts_query(input: &str) -> Option<String> {
+    let words: Vec<String> = input
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(|w| format!("\"{}\"*", w.replace('"', "\"\"")))
+        .collect();
+    (!words.is_empty()).then(|| words.join(" "))
+}
+
+fn snippet_of(text: &str, max_chars: usize) -> String {
+    let t: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if t.chars().count() <= max_chars {
+        t
+    } else {
+        format!("{}…", t.chars().take(max_chars).collect::<String>())
+    }
+}
+
+impl Store {
+    /// Messages matching `query`, most recent first (50 when `limit` is 0).
+    pub fn search(&self, query: &str, limit: usize) -> Result<Vec<SearchHit>> {
+        let limit = if limit == 0 { 50 } else { limit };
+        let country = self.default_country()?;
+        // (message id, conversation id, account id, contact id, snippet, timestamp)
+        let mut rows: Vec<(i64, i64, i64, i64, String, i64)> = vec![];
+        let map = |r: &rusqlite::Row<'_>| -> rusqlite::Result<(i64, i64, i64, i64, String, i64)> {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get::<_, Option<String>>(4)?.unwrap_or_default(), r.get(5)?))
+        };
+        if query.chars().any(is_unspaced_script) {
+            let pattern = format!("%{}%", query.trim().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
+            let mut stmt = self.conn().prepare(
+                "SELECT m.id, m.conversation_id, m.account_id, c.contact_id, coalesce(m.text, m.caption), m.timestamp
+                 FROM messages m JOIN conversations c ON c.id = m.conversation_id
+                 WHERE m.text LIKE ?1 ESCAPE '\\' OR m.caption LIKE ?1 ESCAPE '\\'
+                 ORDER BY m.timestamp DESC, m.id DESC LIMIT ?2",
+            )?;
+            rows.extend(stmt.query_map(params![pattern, limit as i64], map)?.collect::<std::result::Result<Vec<_>, _>>()?);
+        } else if let Some(q) = fts_query(query) {
+            let mut stmt = self.conn().prepare(
+                "SELECT m.id, m.conversation_id, m.account_id, c.contact_id,
+                        coalesce(nullif(snippet(messages_fts, 0, '', '', '…', 12), ''), snippet(messages_fts, 1, '', '', '…', 12)),
+                        m.timestamp
+                 FROM messages_fts JOIN messages m ON m.id = messages_fts.rowid JOIN conversations c ON c.id = m.conversation_id
+                 WHERE messages_fts MATCH ?1
+                 ORDER BY m.timestamp DESC, m.id DESC LIMIT ?2",
+            )?;
+            rows.extend(stmt.query_map(params![q, limit as i64], map)?.collect::<std::result::Result<Vec<_>, _>>()?);
+            // A contact whose name matches: its conversation's latest message.
+            let mut stmt = self.conn().prepare(
+                "SELECT m.id, m.conversation_id, m.account_id, c.contact_id, coalesce(m.text, m.caption, m.kind), m.timestamp
+                 FROM contacts_fts JOIN conversations c ON c.contact_id = contacts_fts.rowid JOIN messages m ON m.id = c.last_message_id
+                 WHERE contacts_fts MATCH ?1 LIMIT ?2",
+            )?;
+            for row in stmt.query_map(params![q, limit as i64], map)? {
+                let (id, conv, acct, contact, text, ts) = row?;
+                if !rows.iter().any(|r| r.0 == id) {
+                    rows.push((id, conv, acct, contact, snippet_of(&text, 60), ts));
+                }
+            }
+        }
+        rows.sort_by(|a, b| b.5.cmp(&a.5).then(b.0.cmp(&a.0)));
+        rows.truncate(limit);
+        rows.into_iter()
+            .map(|(id, conv, acct, contact_id, snippet, ts)| {
+                let contact = contacts::get(self.conn(), contact_id)?;
+                Ok(SearchHit {
+                    message_id: id,
+                    conversation_id: conv,
+                    account_id: acct,
+                    display_name: display_name(&contact, &country),
+                    snippet: snippet_of(&snippet, 120),
+                    timestamp: ts,
+                })
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn query_words_become_quoted_prefixes() {
+        assert_eq!(fts_query("Jur ord").as_deref(), Some("\"Jur\"* \"ord\"*"));
+        assert_eq!(fts_query("a\"b OR c").as_deref(), Some("\"a\"* \"b\"* \"OR\"* \"c\"*"));
+        assert_eq!(fts_query("  -- "), None);
+    }
+
+    #[test]
+    fn cjk_and_thai_are_unspaced() {
+        assert!("訂單".chars().all(is_unspaced_script));
+        assert!("ขอบคุณ".chars().any(is_unspaced_script));
+        assert!(!"Jürgen".chars().any(is_unspaced_script));
+    }
+}

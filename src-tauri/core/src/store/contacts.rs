@@ -1,0 +1,258 @@
+//! Contacts: a phone number (E.164) or an opaque provider user id (LID,
+//! group id, business-scoped user id), with the names providers report.
+//!
+//! Rules kept here: a contact is found by either key and never duplicated; a
+//! name the owner typed is never overwritten by a provider sync; the display
+//! name follows one priority everywhere (see [`display_name`]).
+
+use super::Store;
+use crate::error::{Error, Result};
+use crate::phone;
+use crate::time::now_ms;
+use rusqlite::{params, Connection, OptionalExtension, Row};
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Contact {
+    pub id: i64,
+    pub account_id: i64,
+    pub phone: Option<String>,
+    pub provider_user_id: Option<String>,
+    pub wa_id: Option<String>,
+    pub jid: Option<String>,
+    pub is_group: bool,
+    pub saved_name: Option<String>,
+    pub saved_name_by_owner: bool,
+    pub profile_name: Option<String>,
+    pub verified_name: Option<String>,
+    pub company: Option<String>,
+    pub profile_picture_url: Option<String>,
+    pub profile_picture_path: Option<String>,
+    pub is_business: bool,
+    pub status_text: Option<String>,
+    pub labels: Vec<String>,
+    pub last_synced_at: Option<i64>,
+    pub raw: Option<serde_json::Value>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+/// How a provider (or the owner) identifies a contact: at least one key.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ContactKey {
+    pub phone: Option<String>,
+    pub provider_user_id: Option<String>,
+}
+
+impl ContactKey {
+    pub fn phone(e164: impl Into<String>) -> ContactKey {
+        ContactKey { phone: Some(e164.into()), provider_user_id: None }
+    }
+    pub fn user_id(id: impl Into<String>) -> ContactKey {
+        ContactKey { phone: None, provider_user_id: Some(id.into()) }
+    }
+}
+
+/// What a provider reports about a contact; `None` leaves a field alone.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ContactUpdate {
+    pub wa_id: Option<String>,
+    pub jid: Option<String>,
+    pub is_group: Option<bool>,
+    pub saved_name: Option<String>,
+    pub profile_name: Option<String>,
+    pub verified_name: Option<String>,
+    pub company: Option<String>,
+    pub profile_picture_url: Option<String>,
+    pub is_business: Option<bool>,
+    pub status_text: Option<String>,
+    pub raw: Option<serde_json::Value>,
+    /// Whether this update is a contact sync (sets `last_synced_at`).
+    pub synced: bool,
+}
+
+const COLUMNS: &str = "id, account_id, phone, provider_user_id, wa_id, jid, is_group, saved_name, saved_name_by_owner,
+    profile_name, verified_name, company, profile_picture_url, profile_picture_path, is_business, status_text,
+    last_synced_at, raw, created_at, updated_at,
+    (SELECT json_group_array(label) FROM (SELECT label FROM contact_labels WHERE contact_id = contacts.id ORDER BY label))";
+
+fn from_row(r: &Row<'_>) -> rusqlite::Result<Contact> {
+    let labels: String = r.get(20)?;
+    Ok(Contact {
+        id: r.get(0)?,
+        account_id: r.get(1)?,
+        phone: r.get(2)?,
+        provider_user_id: r.get(3)?,
+        wa_id: r.get(4)?,
+        jid: r.get(5)?,
+        is_group: r.get(6)?,
+        saved_name: r.get(7)?,
+        saved_name_by_owner: r.get(8)?,
+        profile_name: r.get(9)?,
+        verified_name: r.get(10)?,
+        company: r.get(11)?,
+        profile_picture_url: r.get(12)?,
+        profile_picture_path: r.get(13)?,
+        is_business: r.get(14)?,
+        status_text: r.get(15)?,
+        last_synced_at: r.get(16)?,
+        raw: super::parse_json_col(r.get(17)?),
+        created_at: r.get(18)?,
+        updated_at: r.get(19)?,
+        labels: serde_json::from_str(&labels).unwrap_or_default(),
+    })
+}
+
+/// The name to show for a contact. Priority: verified business name, saved
+/// name, profile name, "Contact from <company>", then the number formatted
+/// for display (national for the owner's default country), then the opaque id.
+pub fn display_name(c: &Contact, default_country: &str) -> String {
+    let non_empty = |s: &Option<String>| s.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_string);
+    if let Some(n) = non_empty(&c.verified_name).or_else(|| non_empty(&c.saved_name)).or_else(|| non_empty(&c.profile_name)) {
+        return n;
+    }
+    if let Some(company) = non_empty(&c.company) {
+        return format!("Contact from {company}");
+    }
+    if let Some(p) = &c.phone {
+        return phone::format_for_display(p, default_country);
+    }
+    c.provider_user_id.clone().unwrap_or_else(|| "Unknown contact".into())
+}
+
+pub fn get(conn: &Connection, id: i64) -> Result<Contact> {
+    conn.query_row(&format!("SELECT {COLUMNS} FROM contacts WHERE id = ?1"), [id], from_row)
+        .optional()?
+        .ok_or_else(|| Error::NotFound(format!("no contact with id {id}")))
+}
+
+pub fn find(conn: &Connection, account_id: i64, key: &ContactKey) -> Result<Option<Contact>> {
+    if let Some(p) = &key.phone {
+        let sql = format!("SELECT {COLUMNS} FROM contacts WHERE account_id = ?1 AND phone = ?2");
+        if let Some(c) = conn.query_row(&sql, params![account_id, p], from_row).optional()? {
+            return Ok(Some(c));
+        }
+    }
+    if let Some(u) = &key.provider_user_id {
+        let sql = format!("SELECT {COLUMNS} FROM contacts WHERE account_id = ?1 AND provider_user_id = ?2");
+        if let Some(c) = conn.query_row(&sql, params![account_id, u], from_row).optional()? {
+            return Ok(Some(c));
+        }
+    }
+    Ok(None)
+}
+
+/// Finds or creates the contact for `key` and applies `update`. Returns its id.
+pub fn upsert(conn: &Connection, account_id: i64, key: &ContactKey, update: &ContactUpdate) -> Result<i64> {
+    if key.phone.is_none() && key.provider_user_id.is_none() {
+        return Err(Error::Invalid("a contact needs a phone number or a provider id".into()));
+    }
+    let now = now_ms();
+    let id = match find(conn, account_id, key)? {
+        Some(c) => {
+            // Fill in the key we did not know yet (e.g. a phone for a LID).
+            if c.phone.is_none() && key.phone.is_some() {
+                conn.execute("UPDATE contacts SET phone = ?2 WHERE id = ?1", params![c.id, key.phone])?;
+            }
+            if c.provider_user_id.is_none() && key.provider_user_id.is_some() {
+                conn.execute("UPDATE contacts SET provider_user_id = ?2 WHERE id = ?1", params![c.id, key.provider_user_id])?;
+            }
+            c.id
+        }
+        None => {
+            conn.execute(
+                "INSERT INTO contacts (account_id, phone, provider_user_id, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?4)",
+                params![account_id, key.phone, key.provider_user_id, now],
+            )?;
+            conn.last_insert_rowid()
+        }
+    };
+    conn.execute(
+        "UPDATE contacts SET
+            wa_id = coalesce(?2, wa_id),
+            jid = coalesce(?3, jid),
+            is_group = coalesce(?4, is_group),
+            saved_name = CASE WHEN saved_name_by_owner = 1 THEN saved_name ELSE coalesce(?5, saved_name) END,
+            profile_name = coalesce(?6, profile_name),
+            verified_name = coalesce(?7, verified_name),
+            company = coalesce(?8, company),
+            profile_picture_url = coalesce(?9, profile_picture_url),
+            is_business = coalesce(?10, is_business),
+            status_text = coalesce(?11, status_text),
+            raw = coalesce(?12, raw),
+            last_synced_at = CASE WHEN ?13 THEN ?14 ELSE last_synced_at END,
+            updated_at = ?14
+         WHERE id = ?1",
+        params![
+            id,
+            update.wa_id,
+            update.jid,
+            update.is_group,
+            update.saved_name,
+            update.profile_name,
+            update.verified_name,
+            update.company,
+            update.profile_picture_url,
+            update.is_business,
+            update.status_text,
+            super::json_col(&update.raw),
+            update.synced,
+            now
+        ],
+    )?;
+    Ok(id)
+}
+
+impl Store {
+    pub fn contact(&self, id: i64) -> Result<Contact> {
+        get(&self.conn, id)
+    }
+
+    pub fn find_contact(&self, account_id: i64, key: &ContactKey) -> Result<Option<Contact>> {
+        find(&self.conn, account_id, key)
+    }
+
+    pub fn upsert_contact(&mut self, account_id: i64, key: &ContactKey, update: &ContactUpdate) -> Result<Contact> {
+        let id = self.write(|tx| upsert(tx, account_id, key, update))?;
+        self.contact(id)
+    }
+
+    /// The owner names a contact; no provider sync will overwrite it.
+    pub fn set_contact_name_by_owner(&mut self, id: i64, name: Option<&str>) -> Result<()> {
+        let name = name.map(str::trim).filter(|n| !n.is_empty());
+        self.write(|tx| {
+            let n = tx.execute(
+                "UPDATE contacts SET saved_name = ?2, saved_name_by_owner = ?3, updated_at = ?4 WHERE id = ?1",
+                params![id, name, name.is_some(), now_ms()],
+            )?;
+            if n == 0 {
+                return Err(Error::NotFound(format!("no contact with id {id}")));
+            }
+            Ok(())
+        })
+    }
+
+    pub fn set_contact_labels(&mut self, id: i64, labels: &[String]) -> Result<()> {
+        self.write(|tx| {
+            tx.execute("DELETE FROM contact_labels WHERE contact_id = ?1", [id])?;
+            for l in labels {
+                tx.execute("INSERT OR IGNORE INTO contact_labels (contact_id, label) VALUES (?1, ?2)", params![id, l.trim()])?;
+            }
+            Ok(())
+        })
+    }
+
+    pub fn set_contact_picture_path(&mut self, id: i64, path: Option<&str>) -> Result<()> {
+        self.write(|tx| {
+            tx.execute("UPDATE contacts SET profile_picture_path = ?2, updated_at = ?3 WHERE id = ?1", params![id, path, now_ms()])?;
+            Ok(())
+        })
+    }
+
+    /// Contacts of one account (or all), ordered by id.
+    pub fn contacts(&self, account_id: Option<i64>) -> Result<Vec<Contact>> {
+        let sql = format!("SELECT {COLUMNS} FROM contacts WHERE ?1 IS NULL OR account_id = ?1 ORDER BY id");
+        let mut stmt = self.conn.prepare(&sql)?;
+        let rows = stmt.query_map([account_id], from_row)?;
+        Ok(rows.collect::<std::result::Result<_, _>>()?)
+    }
+}

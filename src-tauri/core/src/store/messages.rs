@@ -1,0 +1,529 @@
+//! Messages, their statuses and reactions.
+//!
+//! Rules kept here:
+//! - the same provider message id never makes two rows (per account);
+//! - a status only moves forward, and `failed` replaces only pending,
+//!   sending or sent ([`MessageStatus::can_move_to`]);
+//! - a status or reaction that arrives before its message waits and is
+//!   applied when the message appears;
+//! - inserting a message updates its conversation (unread, last activity,
+//!   the Meta customer-service window) in the same transaction.
+
+use super::conversations::{self, SERVICE_WINDOW_MS};
+use super::Store;
+use crate::error::{Error, ErrorKind, ProviderError, Result};
+use crate::model::{Direction, MediaState, MessageKind, MessageStatus, Origin};
+use crate::time::now_ms;
+use rusqlite::{params, Connection, OptionalExtension, Row};
+use serde_json::Value;
+
+#[derive(Debug, Clone, Default)]
+pub struct NewMessage {
+    pub account_id: i64,
+    pub conversation_id: i64,
+    pub provider_message_id: Option<String>,
+    pub direction: Option<Direction>,
+    pub origin: Option<Origin>,
+    pub kind: Option<MessageKind>,
+    pub text: Option<String>,
+    pub caption: Option<String>,
+    pub media_id: Option<i64>,
+    pub location: Option<Value>,
+    pub contacts: Option<Value>,
+    pub template: Option<Value>,
+    pub interactive: Option<Value>,
+    pub reply_to_provider_id: Option<String>,
+    pub sender_id: Option<String>,
+    pub sender_name: Option<String>,
+    pub status: Option<MessageStatus>,
+    /// Provider timestamp (ms); defaults to now.
+    pub timestamp: Option<i64>,
+    pub send_request: Option<Value>,
+    pub raw: Option<Value>,
+}
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Media {
+    pub id: i64,
+    pub path: Option<String>,
+    pub file_name: Option<String>,
+    pub mime: Option<String>,
+    pub size: Option<i64>,
+    pub sha256: Option<String>,
+    pub state: MediaState,
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Reaction {
+    pub reactor: String,
+    pub emoji: String,
+    pub timestamp: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Message {
+    pub id: i64,
+    pub account_id: i64,
+    pub conversation_id: i64,
+    pub provider_message_id: Option<String>,
+    pub direction: Direction,
+    pub origin: Option<Origin>,
+    pub kind: MessageKind,
+    pub text: Option<String>,
+    pub caption: Option<String>,
+    pub media: Option<Media>,
+    pub location: Option<Value>,
+    pub contacts: Option<Value>,
+    pub template: Option<Value>,
+    pub interactive: Option<Value>,
+    pub reply_to_provider_id: Option<String>,
+    /// The Wicket id of the quoted message, when we have it.
+    pub reply_to_id: Option<i64>,
+    pub sender_id: Option<String>,
+    pub sender_name: Option<String>,
+    pub reactions: Vec<Reaction>,
+    pub status: MessageStatus,
+    pub status_times: Value,
+    pub error: Option<ProviderError>,
+    pub timestamp: i64,
+    pub created_at: i64,
+    pub edited_at: Option<i64>,
+    pub deleted_at: Option<i64>,
+    pub send_request: Option<Value>,
+    pub attempts: i64,
+    pub raw: Option<Value>,
+}
+
+/// A status report from a provider, for a message we may or may not have.
+#[derive(Debug, Clone)]
+pub struct StatusUpdate {
+    pub account_id: i64,
+    pub provider_message_id: String,
+    /// Our own message id echoed back (Meta `biz_opaque_callback_data`).
+    pub wicket_id: Option<i64>,
+    pub status: MessageStatus,
+    pub timestamp: i64,
+    pub error: Option<ProviderError>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InsertOutcome {
+    Inserted(i64),
+    /// Already stored under this provider id: nothing changed.
+    Duplicate(i64),
+}
+
+impl InsertOutcome {
+    pub fn id(self) -> i64 {
+        match self {
+            InsertOutcome::Inserted(id) | InsertOutcome::Duplicate(id) => id,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StatusOutcome {
+    Applied(i64),
+    /// The message exists but the status would move it backwards.
+    Ignored(i64),
+    /// No such message yet: kept until it appears.
+    Deferred,
+}
+
+const COLUMNS: &str = "m.id, m.account_id, m.conversation_id, m.provider_message_id, m.direction, m.origin, m.kind, m.text, m.caption,
+    m.location, m.contacts, m.template, m.interactive, m.reply_to_provider_id, m.sender_id, m.sender_name, m.status, m.status_times,
+    m.error_code, m.error_kind, m.error_message, m.timestamp, m.created_at, m.edited_at, m.deleted_at, m.send_request, m.attempts, m.raw,
+    f.id, f.path, f.file_name, f.mime, f.size, f.sha256, f.state, f.error,
+    (SELECT r.id FROM messages r WHERE r.account_id = m.account_id AND r.provider_message_id = m.reply_to_provider_id),
+    (SELECT json_group_array(json_object('reactor', reactor, 'emoji', emoji, 'timestamp', timestamp))
+       FROM (SELECT reactor, emoji, timestamp FROM reactions x
+             WHERE x.account_id = m.account_id AND x.target_provider_id = m.provider_message_id ORDER BY reactor))";
+
+const FROM: &str = "messages m LEFT JOIN media_files f ON f.id = m.media_id";
+
+fn from_row(r: &Row<'_>) -> rusqlite::Result<Message> {
+    let direction: String = r.get(4)?;
+    let origin: Option<String> = r.get(5)?;
+    let kind: String = r.get(6)?;
+    let status: String = r.get(16)?;
+    let status_times: String = r.get(17)?;
+    let error_code: Option<String> = r.get(18)?;
+    let error_kind: Option<String> = r.get(19)?;
+    let error_message: Option<String> = r.get(20)?;
+    let media_id: Option<i64> = r.get(28)?;
+    let media = match media_id {
+        Some(id) => {
+            let state: String = r.get(34)?;
+            Some(Media {
+                id,
+                path: r.get(29)?,
+                file_name: r.get(30)?,
+                mime: r.get(31)?,
+                size: r.get(32)?,
+                sha256: r.get(33)?,
+                state: MediaState::parse(&state).unwrap_or(MediaState::Pending),
+                error: r.get(35)?,
+            })
+        }
+        None => None,
+    };
+    let reactions: Option<String> = r.get(37)?;
+    let reactions = reactions
+        .and_then(|s| serde_json::from_str::<Vec<Value>>(&s).ok())
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|v| {
+            Some(Reaction {
+                reactor: v.get("reactor")?.as_str()?.to_string(),
+                emoji: v.get("emoji")?.as_str()?.to_string(),
+                timestamp: v.get("timestamp")?.as_i64()?,
+            })
+        })
+        .collect();
+    let error = match (error_kind, error_message) {
+        (Some(k), Some(m)) => Some(ProviderError { code: error_code, kind: ErrorKind::parse(&k), message: m, retry_after: None }),
+        _ => None,
+    };
+    Ok(Message {
+        id: r.get(0)?,
+        account_id: r.get(1)?,
+        conversation_id: r.get(2)?,
+        provider_message_id: r.get(3)?,
+        direction: Direction::parse(&direction).unwrap_or(Direction::In),
+        origin: origin.as_deref().and_then(Origin::parse),
+        kind: MessageKind::parse(&kind).unwrap_or(MessageKind::Unsupported),
+        text: r.get(7)?,
+        caption: r.get(8)?,
+        media,
+        location: super::parse_json_col(r.get(9)?),
+        contacts: super::parse_json_col(r.get(10)?),
+        template: super::parse_json_col(r.get(11)?),
+        interactive: super::parse_json_col(r.get(12)?),
+        reply_to_provider_id: r.get(13)?,
+        reply_to_id: r.get(36)?,
+        sender_id: r.get(14)?,
+        sender_name: r.get(15)?,
+        reactions,
+        status: MessageStatus::parse(&status).unwrap_or(MessageStatus::Pending),
+        status_times: serde_json::from_str(&status_times).unwrap_or(Value::Object(Default::default())),
+        error,
+        timestamp: r.get(21)?,
+        created_at: r.get(22)?,
+        edited_at: r.get(23)?,
+        deleted_at: r.get(24)?,
+        send_request: super::parse_json_col(r.get(25)?),
+        attempts: r.get(26)?,
+        raw: super::parse_json_col(r.get(27)?),
+    })
+}
+
+pub fn get(conn: &Connection, id: i64) -> Result<Message> {
+    conn.query_row(&format!("SELECT {COLUMNS} FROM {FROM} WHERE m.id = ?1"), [id], from_row)
+        .optional()?
+        .ok_or_else(|| Error::NotFound(format!("no message with id {id}")))
+}
+
+pub fn id_by_provider_id(conn: &Connection, account_id: i64, provider_message_id: &str) -> Result<Option<i64>> {
+    Ok(conn
+        .query_row(
+            "SELECT id FROM messages WHERE account_id = ?1 AND provider_message_id = ?2",
+            params![account_id, provider_message_id],
+            |r| r.get(0),
+        )
+        .optional()?)
+}
+
+/// Stores a message once; a second delivery of the same provider id changes
+/// nothing. Updates the conversation in the same transaction.
+pub fn insert(conn: &Connection, m: &NewMessage) -> Result<InsertOutcome> {
+    if let Some(pid) = &m.provider_message_id {
+        if let Some(id) = id_by_provider_id(conn, m.account_id, pid)? {
+            return Ok(InsertOutcome::Duplicate(id));
+        }
+    }
+    let direction = m.direction.unwrap_or(Direction::In);
+    let status = m.status.unwrap_or(match direction {
+        Direction::In => MessageStatus::Received,
+        Direction::Out => MessageStatus::Pending,
+    });
+    let now = now_ms();
+    let ts = m.timestamp.unwrap_or(now);
+    let status_times = match status {
+        MessageStatus::Pending | MessageStatus::Received => serde_json::json!({}),
+        s => serde_json::json!({ s.as_str(): ts }),
+    };
+    conn.execute(
+        "INSERT INTO messages (account_id, conversation_id, provider_message_id, direction, origin, kind, text, caption,
+            media_id, location, contacts, template, interactive, reply_to_provider_id, sender_id, sender_name,
+            status, status_times, timestamp, created_at, send_request, raw)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22)",
+        params![
+            m.account_id,
+            m.conversation_id,
+            m.provider_message_id,
+            direction.as_str(),
+            m.origin.map(Origin::as_str),
+            m.kind.unwrap_or(MessageKind::Text).as_str(),
+            m.text,
+            m.caption,
+            m.media_id,
+            super::json_col(&m.location),
+            super::json_col(&m.contacts),
+            super::json_col(&m.template),
+            super::json_col(&m.interactive),
+            m.reply_to_provider_id,
+            m.sender_id,
+            m.sender_name,
+            status.as_str(),
+            status_times.to_string(),
+            ts,
+            now,
+            super::json_col(&m.send_request),
+            super::json_col(&m.raw),
+        ],
+    )?;
+    let id = conn.last_insert_rowid();
+    touch_conversation(conn, m.conversation_id, id, direction, ts)?;
+    if let Some(pid) = &m.provider_message_id {
+        apply_deferred_statuses(conn, m.account_id, pid, id)?;
+    }
+    Ok(InsertOutcome::Inserted(id))
+}
+
+fn touch_conversation(conn: &Connection, conversation_id: i64, message_id: i64, direction: Direction, ts: i64) -> Result<()> {
+    conn.execute(
+        "UPDATE conversations SET
+            last_message_id = CASE WHEN ?3 >= last_activity_at THEN ?2 ELSE last_message_id END,
+            last_activity_at = max(last_activity_at, ?3)
+         WHERE id = ?1",
+        params![conversation_id, message_id, ts],
+    )?;
+    if direction == Direction::In {
+        // The window is Meta's rule; other providers leave it null.
+        conn.execute(
+            "UPDATE conversations SET
+                unread_count = unread_count + 1,
+                last_inbound_at = max(coalesce(last_inbound_at, 0), ?2),
+                window_expires_at = CASE WHEN (SELECT provider FROM accounts WHERE id = conversations.account_id) = 'meta'
+                                         THEN max(coalesce(window_expires_at, 0), ?2 + ?3) ELSE NULL END
+             WHERE id = ?1",
+            params![conversation_id, ts, SERVICE_WINDOW_MS],
+        )?;
+    }
+    Ok(())
+}
+
+fn apply_deferred_statuses(conn: &Connection, account_id: i64, pid: &str, id: i64) -> Result<()> {
+    let mut stmt = conn.prepare(
+        "SELECT status, timestamp, error_code, error_kind, error_message FROM pending_statuses
+         WHERE account_id = ?1 AND provider_message_id = ?2 ORDER BY timestamp",
+    )?;
+    let waiting = stmt
+        .query_map(params![account_id, pid], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?, r.get::<_, Option<String>>(2)?, r.get::<_, Option<String>>(3)?, r.get::<_, Option<String>>(4)?))
+        })?
+        .collect::<std::result::Result<Vec<_>, _>>()?;
+    for (status, ts, code, kind, message) in waiting {
+        let Some(status) = MessageStatus::parse(&status) else { continue };
+        let error = match (kind, message) {
+            (Some(k), Some(m)) => Some(ProviderError { code, kind: ErrorKind::parse(&k), message: m, retry_after: None }),
+            _ => None,
+        };
+        apply_status(conn, id, status, ts, error.as_ref())?;
+    }
+    conn.execute("DELETE FROM pending_statuses WHERE account_id = ?1 AND provider_message_id = ?2", params![account_id, pid])?;
+    Ok(())
+}
+
+/// Moves message `id` to `status` if the rule allows; records the time.
+/// A status that may not apply yet (e.g. `read` before `delivered`) still
+/// records its time when it is a later one.
+pub fn apply_status(conn: &Connection, id: i64, status: MessageStatus, ts: i64, error: Option<&ProviderError>) -> Result<StatusOutcome> {
+    let current: String = conn.query_row("SELECT status FROM messages WHERE id = ?1", [id], |r| r.get(0))?;
+    let current = MessageStatus::parse(&current).unwrap_or(MessageStatus::Pending);
+    if !current.can_move_to(status) {
+        // Still keep the time of an intermediate status that arrived late.
+        conn.execute(
+            "UPDATE messages SET status_times = json_set(status_times, '$.' || ?2, ?3)
+             WHERE id = ?1 AND json_extract(status_times, '$.' || ?2) IS NULL AND ?2 NOT IN ('failed', 'pending', 'sending')
+               AND status NOT IN ('failed', 'received')",
+            params![id, status.as_str(), ts],
+        )?;
+        return Ok(StatusOutcome::Ignored(id));
+    }
+    conn.execute(
+        "UPDATE messages SET status = ?2, status_times = json_set(status_times, '$.' || ?2, ?3),
+            error_code = ?4, error_kind = ?5, error_message = ?6,
+            next_attempt_at = CASE WHEN ?2 IN ('pending', 'sending') THEN next_attempt_at ELSE NULL END
+         WHERE id = ?1",
+        params![
+            id,
+            status.as_str(),
+            ts,
+            error.and_then(|e| e.code.clone()),
+            error.map(|e| e.kind.as_str()),
+            error.map(|e| e.message.clone()),
+        ],
+    )?;
+    Ok(StatusOutcome::Applied(id))
+}
+
+/// Applies a provider status report, matching by provider id, else by our
+/// own id echoed back; defers it when the message is not there yet.
+pub fn update_status(conn: &Connection, u: &StatusUpdate) -> Result<StatusOutcome> {
+    let mut id = id_by_provider_id(conn, u.account_id, &u.provider_message_id)?;
+    if id.is_none() {
+        if let Some(wid) = u.wicket_id {
+            // We never saw the send response: adopt the provider id now.
+            let n = conn.execute(
+                "UPDATE messages SET provider_message_id = ?3 WHERE id = ?1 AND account_id = ?2 AND provider_message_id IS NULL AND direction = 'out'",
+                params![wid, u.account_id, u.provider_message_id],
+            )?;
+            if n == 1 {
+                id = Some(wid);
+            }
+        }
+    }
+    match id {
+        Some(id) => apply_status(conn, id, u.status, u.timestamp, u.error.as_ref()),
+        None => {
+            conn.execute(
+                "INSERT OR IGNORE INTO pending_statuses (account_id, provider_message_id, status, timestamp, error_code, error_kind, error_message)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                params![
+                    u.account_id,
+                    u.provider_message_id,
+                    u.status.as_str(),
+                    u.timestamp,
+                    u.error.as_ref().and_then(|e| e.code.clone()),
+                    u.error.as_ref().map(|e| e.kind.as_str()),
+                    u.error.as_ref().map(|e| e.message.clone()),
+                ],
+            )?;
+            Ok(StatusOutcome::Deferred)
+        }
+    }
+}
+
+/// Records the provider's id for a message we sent, then applies any status
+/// that arrived before the send response did.
+pub fn set_provider_id(conn: &Connection, id: i64, provider_message_id: &str) -> Result<()> {
+    let account_id: i64 = conn.query_row("SELECT account_id FROM messages WHERE id = ?1", [id], |r| r.get(0))?;
+    if let Some(other) = id_by_provider_id(conn, account_id, provider_message_id)? {
+        if other != id {
+            return Err(Error::Internal(format!("provider id {provider_message_id} already belongs to message {other}")));
+        }
+    }
+    conn.execute("UPDATE messages SET provider_message_id = ?2 WHERE id = ?1", params![id, provider_message_id])?;
+    apply_deferred_statuses(conn, account_id, provider_message_id, id)
+}
+
+/// Sets or removes (empty emoji) one reactor's reaction on a message.
+pub fn set_reaction(conn: &Connection, account_id: i64, target_provider_id: &str, reactor: &str, emoji: &str, ts: i64) -> Result<()> {
+    if emoji.is_empty() {
+        conn.execute(
+            "DELETE FROM reactions WHERE account_id = ?1 AND target_provider_id = ?2 AND reactor = ?3 AND timestamp <= ?4",
+            params![account_id, target_provider_id, reactor, ts],
+        )?;
+    } else {
+        conn.execute(
+            "INSERT INTO reactions (account_id, target_provider_id, reactor, emoji, timestamp) VALUES (?1, ?2, ?3, ?4, ?5)
+             ON CONFLICT (account_id, target_provider_id, reactor) DO UPDATE SET emoji = excluded.emoji, timestamp = excluded.timestamp
+             WHERE excluded.timestamp >= reactions.timestamp",
+            params![account_id, target_provider_id, reactor, emoji, ts],
+        )?;
+    }
+    Ok(())
+}
+
+/// The SQL of one page of a conversation, newest first; public for plan tests.
+pub fn page_query(before: bool) -> String {
+    let cursor = if before { " AND (m.timestamp, m.id) < (?2, ?3)" } else { "" };
+    format!("SELECT {COLUMNS} FROM {FROM} WHERE m.conversation_id = ?1{cursor} ORDER BY m.timestamp DESC, m.id DESC LIMIT ?4")
+}
+
+impl Store {
+    pub fn message(&self, id: i64) -> Result<Message> {
+        get(&self.conn, id)
+    }
+
+    pub fn message_by_provider_id(&self, account_id: i64, provider_message_id: &str) -> Result<Option<Message>> {
+        match id_by_provider_id(&self.conn, account_id, provider_message_id)? {
+            Some(id) => Ok(Some(get(&self.conn, id)?)),
+            None => Ok(None),
+        }
+    }
+
+    pub fn insert_message(&mut self, m: &NewMessage) -> Result<InsertOutcome> {
+        self.write(|tx| insert(tx, m))
+    }
+
+    pub fn update_status(&mut self, u: &StatusUpdate) -> Result<StatusOutcome> {
+        self.write(|tx| update_status(tx, u))
+    }
+
+    /// One page of a conversation, oldest first: the `limit` messages before
+    /// message `before` (or the newest ones). Paged by cursor, never offset.
+    pub fn messages_page(&self, conversation_id: i64, before: Option<i64>, limit: usize) -> Result<Vec<Message>> {
+        let limit = if limit == 0 { 50 } else { limit } as i64;
+        let mut out = match before {
+            Some(b) => {
+                let (ts, conv): (i64, i64) = self
+                    .conn
+                    .query_row("SELECT timestamp, conversation_id FROM messages WHERE id = ?1", [b], |r| Ok((r.get(0)?, r.get(1)?)))
+                    .optional()?
+                    .ok_or_else(|| Error::NotFound(format!("no message with id {b}")))?;
+                if conv != conversation_id {
+                    return Err(Error::Invalid(format!("message {b} is not in conversation {conversation_id}")));
+                }
+                let mut stmt = self.conn.prepare(&page_query(true))?;
+                let rows = stmt.query_map(params![conversation_id, ts, b, limit], from_row)?;
+                rows.collect::<std::result::Result<Vec<_>, _>>()?
+            }
+            None => {
+                let mut stmt = self.conn.prepare(&page_query(false))?;
+                let rows = stmt.query_map(params![conversation_id, rusqlite::types::Null, rusqlite::types::Null, limit], from_row)?;
+                rows.collect::<std::result::Result<Vec<_>, _>>()?
+            }
+        };
+        out.reverse();
+        Ok(out)
+    }
+
+    pub fn set_message_provider_id(&mut self, id: i64, provider_message_id: &str) -> Result<()> {
+        self.write(|tx| set_provider_id(tx, id, provider_message_id))
+    }
+
+    pub fn set_message_status(&mut self, id: i64, status: MessageStatus, error: Option<&ProviderError>) -> Result<StatusOutcome> {
+        let now = now_ms();
+        self.write(|tx| apply_status(tx, id, status, now, error))
+    }
+
+    /// Marks a send attempt: counts it and sets when the next one may run.
+    pub fn schedule_retry(&mut self, id: i64, next_attempt_at: Option<i64>) -> Result<()> {
+        self.write(|tx| {
+            tx.execute("UPDATE messages SET attempts = attempts + 1, next_attempt_at = ?2 WHERE id = ?1", params![id, next_attempt_at])?;
+            Ok(())
+        })
+    }
+
+    /// Outgoing messages waiting to be sent, oldest first.
+    pub fn outbox_due(&self, now: i64, limit: usize) -> Result<Vec<Message>> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM {FROM} WHERE m.status IN ('pending', 'sending') AND coalesce(m.next_attempt_at, 0) <= ?1
+             ORDER BY m.next_attempt_at, m.id LIMIT ?2"
+        );
+        let mut stmt = self.conn.prepare(&sql)?;
+        let rows = stmt.query_map(params![now, limit as i64], from_row)?;
+        Ok(rows.collect::<std::result::Result<_, _>>()?)
+    }
+
+    pub fn set_reaction(&mut self, account_id: i64, target_provider_id: &str, reactor: &str, emoji: &str, ts: i64) -> Result<()> {
+        self.write(|tx| set_reaction(tx, account_id, target_provider_id, reactor, emoji, ts))
+    }
+
+    pub fn refresh_conversation(&mut self, conversation_id: i64) -> Result<()> {
+        self.write(|tx| conversations::refresh_last_message(tx, conversation_id))
+    }
+}

@@ -1,0 +1,257 @@
+//! Versioned, append-only schema migrations, tracked in `PRAGMA user_version`.
+//!
+//! Rule: never edit a migration that has shipped; add a new one with a
+//! comment saying why. Version N is `MIGRATIONS[N - 1]`.
+
+/// Each entry moves the schema from version `index` to `index + 1`.
+pub const MIGRATIONS: &[&str] = &[
+    // 1: the first schema: accounts, contacts, conversations, messages and
+    // everything they hang off. Times are Unix milliseconds.
+    r#"
+    CREATE TABLE settings (
+        key   TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    ) STRICT;
+
+    CREATE TABLE accounts (
+        id            INTEGER PRIMARY KEY,
+        provider      TEXT NOT NULL CHECK (provider IN ('meta', 'wasender', 'unipile', 'demo')),
+        name          TEXT NOT NULL,
+        phone         TEXT,
+        status        TEXT NOT NULL DEFAULT 'unverified',
+        status_reason TEXT,
+        status_since  INTEGER,
+        enabled       INTEGER NOT NULL DEFAULT 1,
+        -- Provider settings (ids, base URL, API version). Never secrets.
+        config        TEXT NOT NULL DEFAULT '{}',
+        created_at    INTEGER NOT NULL,
+        updated_at    INTEGER NOT NULL
+    ) STRICT;
+
+    CREATE TABLE contacts (
+        id                   INTEGER PRIMARY KEY,
+        account_id           INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+        phone                TEXT,
+        provider_user_id     TEXT,
+        wa_id                TEXT,
+        jid                  TEXT,
+        is_group             INTEGER NOT NULL DEFAULT 0,
+        saved_name           TEXT,
+        -- 1 when the owner typed saved_name: provider syncs never overwrite it.
+        saved_name_by_owner  INTEGER NOT NULL DEFAULT 0,
+        profile_name         TEXT,
+        verified_name        TEXT,
+        company              TEXT,
+        profile_picture_url  TEXT,
+        profile_picture_path TEXT,
+        is_business          INTEGER NOT NULL DEFAULT 0,
+        status_text          TEXT,
+        last_synced_at       INTEGER,
+        raw                  TEXT,
+        created_at           INTEGER NOT NULL,
+        updated_at           INTEGER NOT NULL,
+        CHECK (phone IS NOT NULL OR provider_user_id IS NOT NULL)
+    ) STRICT;
+    CREATE UNIQUE INDEX contacts_by_phone ON contacts(account_id, phone) WHERE phone IS NOT NULL;
+    CREATE UNIQUE INDEX contacts_by_user_id ON contacts(account_id, provider_user_id) WHERE provider_user_id IS NOT NULL;
+
+    CREATE TABLE contact_labels (
+        contact_id INTEGER NOT NULL REFERENCES contacts(id) ON DELETE CASCADE,
+        label      TEXT NOT NULL,
+        PRIMARY KEY (contact_id, label)
+    ) STRICT, WITHOUT ROWID;
+
+    CREATE TABLE conversations (
+        id                INTEGER PRIMARY KEY,
+        account_id        INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+        contact_id        INTEGER NOT NULL REFERENCES contacts(id) ON DELETE CASCADE,
+        provider_chat_id  TEXT,
+        unread_count      INTEGER NOT NULL DEFAULT 0,
+        pinned            INTEGER NOT NULL DEFAULT 0,
+        archived          INTEGER NOT NULL DEFAULT 0,
+        muted             INTEGER NOT NULL DEFAULT 0,
+        last_activity_at  INTEGER NOT NULL DEFAULT 0,
+        last_message_id   INTEGER,
+        last_inbound_at   INTEGER,
+        -- Meta only: free-form messages are allowed until this time.
+        window_expires_at INTEGER,
+        draft             TEXT,
+        created_at        INTEGER NOT NULL,
+        UNIQUE (account_id, contact_id)
+    ) STRICT;
+    CREATE INDEX conversations_recent ON conversations(archived, last_activity_at DESC, id DESC);
+    CREATE INDEX conversations_recent_by_account ON conversations(account_id, archived, last_activity_at DESC, id DESC);
+    CREATE INDEX conversations_unread ON conversations(archived, last_activity_at DESC, id DESC) WHERE unread_count > 0;
+    CREATE INDEX conversations_by_contact ON conversations(contact_id);
+    CREATE UNIQUE INDEX conversations_by_chat ON conversations(account_id, provider_chat_id) WHERE provider_chat_id IS NOT NULL;
+
+    CREATE TABLE conversation_labels (
+        conversation_id INTEGER NOT NULL REFERENCES conversations(id) ON DELETE CASCADE,
+        label           TEXT NOT NULL,
+        PRIMARY KEY (conversation_id, label)
+    ) STRICT, WITHOUT ROWID;
+    CREATE INDEX conversation_labels_by_label ON conversation_labels(label, conversation_id);
+
+    CREATE TABLE media_files (
+        id                INTEGER PRIMARY KEY,
+        account_id        INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+        provider_media_id TEXT,
+        url               TEXT,
+        -- Relative to the data dir; always a generated name, never the sender's.
+        path              TEXT,
+        file_name         TEXT,
+        mime              TEXT,
+        size              INTEGER,
+        sha256            TEXT,
+        state             TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'downloaded', 'failed')),
+        error             TEXT,
+        attempts          INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at   INTEGER,
+        created_at        INTEGER NOT NULL
+    ) STRICT;
+    CREATE INDEX media_to_fetch ON media_files(next_attempt_at) WHERE state != 'downloaded';
+
+    CREATE TABLE messages (
+        id                  INTEGER PRIMARY KEY,
+        account_id          INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+        conversation_id     INTEGER NOT NULL REFERENCES conversations(id) ON DELETE CASCADE,
+        provider_message_id TEXT,
+        direction           TEXT NOT NULL CHECK (direction IN ('in', 'out')),
+        origin              TEXT CHECK (origin IN ('app', 'phone', 'automatic')),
+        kind                TEXT NOT NULL,
+        text                TEXT,
+        caption             TEXT,
+        media_id            INTEGER REFERENCES media_files(id) ON DELETE SET NULL,
+        location            TEXT,
+        contacts            TEXT,
+        template            TEXT,
+        interactive         TEXT,
+        reply_to_provider_id TEXT,
+        sender_id           TEXT,
+        sender_name         TEXT,
+        status              TEXT NOT NULL,
+        -- {"sent": ms, "delivered": ms, ...}
+        status_times        TEXT NOT NULL DEFAULT '{}',
+        error_code          TEXT,
+        error_kind          TEXT,
+        error_message       TEXT,
+        timestamp           INTEGER NOT NULL,
+        created_at          INTEGER NOT NULL,
+        edited_at           INTEGER,
+        deleted_at          INTEGER,
+        -- What to send (for the outbox); null once sent or for inbound.
+        send_request        TEXT,
+        attempts            INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at     INTEGER,
+        raw                 TEXT
+    ) STRICT;
+    CREATE UNIQUE INDEX messages_by_provider_id ON messages(account_id, provider_message_id) WHERE provider_message_id IS NOT NULL;
+    CREATE INDEX messages_in_conversation ON messages(conversation_id, timestamp, id);
+    CREATE INDEX messages_outbox ON messages(next_attempt_at) WHERE status IN ('pending', 'sending');
+
+    -- Reactions refer to their target by provider id, so one that arrives
+    -- before its message waits here and shows up when the message does.
+    CREATE TABLE reactions (
+        account_id         INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+        target_provider_id TEXT NOT NULL,
+        reactor            TEXT NOT NULL,
+        emoji              TEXT NOT NULL,
+        timestamp          INTEGER NOT NULL,
+        PRIMARY KEY (account_id, target_provider_id, reactor)
+    ) STRICT, WITHOUT ROWID;
+
+    -- Status updates for messages we have not seen yet (a webhook can beat
+    -- the send response); applied when the message appears.
+    CREATE TABLE pending_statuses (
+        account_id          INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+        provider_message_id TEXT NOT NULL,
+        status              TEXT NOT NULL,
+        timestamp           INTEGER NOT NULL,
+        error_code          TEXT,
+        error_kind          TEXT,
+        error_message       TEXT,
+        PRIMARY KEY (account_id, provider_message_id, status)
+    ) STRICT, WITHOUT ROWID;
+
+    CREATE TABLE templates (
+        id                   INTEGER PRIMARY KEY,
+        account_id           INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+        provider_template_id TEXT,
+        name                 TEXT NOT NULL,
+        language             TEXT NOT NULL,
+        status               TEXT NOT NULL,
+        category             TEXT,
+        parameter_format     TEXT NOT NULL DEFAULT 'POSITIONAL',
+        components           TEXT NOT NULL DEFAULT '[]',
+        synced_at            INTEGER NOT NULL,
+        UNIQUE (account_id, name, language)
+    ) STRICT;
+
+    -- Every webhook body we accepted or refused to parse, for audit, dedup
+    -- and replay. Bodies with a bad signature are never stored.
+    CREATE TABLE webhook_events (
+        id          INTEGER PRIMARY KEY,
+        provider    TEXT NOT NULL,
+        account_id  INTEGER REFERENCES accounts(id) ON DELETE SET NULL,
+        received_at INTEGER NOT NULL,
+        body        BLOB NOT NULL,
+        body_sha256 TEXT NOT NULL,
+        state       TEXT NOT NULL CHECK (state IN ('applied', 'unparseable', 'unrouted')),
+        error       TEXT
+    ) STRICT;
+    CREATE UNIQUE INDEX webhook_events_dedup ON webhook_events(provider, body_sha256);
+
+    CREATE TABLE sync_cursors (
+        account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+        name       TEXT NOT NULL,
+        cursor     TEXT NOT NULL,
+        updated_at INTEGER NOT NULL,
+        PRIMARY KEY (account_id, name)
+    ) STRICT, WITHOUT ROWID;
+
+    CREATE TABLE counters (
+        name  TEXT PRIMARY KEY,
+        value INTEGER NOT NULL DEFAULT 0
+    ) STRICT;
+
+    -- Full-text search. unicode61 with remove_diacritics 2 folds "Jürgen"
+    -- and "Jurgen" together; kept in sync by the triggers below.
+    CREATE VIRTUAL TABLE messages_fts USING fts5(body, file_name, tokenize = 'unicode61 remove_diacritics 2');
+    CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages BEGIN
+        INSERT INTO messages_fts(rowid, body, file_name)
+        VALUES (new.id, trim(coalesce(new.text, '') || ' ' || coalesce(new.caption, '')),
+                coalesce((SELECT file_name FROM media_files WHERE id = new.media_id), ''));
+    END;
+    CREATE TRIGGER messages_fts_update AFTER UPDATE OF text, caption, media_id ON messages BEGIN
+        DELETE FROM messages_fts WHERE rowid = old.id;
+        INSERT INTO messages_fts(rowid, body, file_name)
+        VALUES (new.id, trim(coalesce(new.text, '') || ' ' || coalesce(new.caption, '')),
+                coalesce((SELECT file_name FROM media_files WHERE id = new.media_id), ''));
+    END;
+    CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages BEGIN
+        DELETE FROM messages_fts WHERE rowid = old.id;
+    END;
+
+    CREATE VIRTUAL TABLE contacts_fts USING fts5(names, tokenize = 'unicode61 remove_diacritics 2');
+    CREATE TRIGGER contacts_fts_insert AFTER INSERT ON contacts BEGIN
+        INSERT INTO contacts_fts(rowid, names) VALUES (new.id, concat_ws(' ', new.saved_name, new.profile_name, new.verified_name, new.company));
+    END;
+    CREATE TRIGGER contacts_fts_update AFTER UPDATE OF saved_name, profile_name, verified_name, company ON contacts BEGIN
+        DELETE FROM contacts_fts WHERE rowid = old.id;
+        INSERT INTO contacts_fts(rowid, names) VALUES (new.id, concat_ws(' ', new.saved_name, new.profile_name, new.verified_name, new.company));
+    END;
+    CREATE TRIGGER contacts_fts_delete AFTER DELETE ON contacts BEGIN
+        DELETE FROM contacts_fts WHERE rowid = old.id;
+    END;
+    "#,
+    // 2: SQLite looks up child rows by their foreign key when a parent is
+    // deleted; without this index, deleting a media record scans every message.
+    r#"
+    CREATE INDEX messages_by_media ON messages(media_id) WHERE media_id IS NOT NULL;
+    "#,
+];
+
+/// The schema version this build writes.
+pub fn latest_version() -> i64 {
+    MIGRATIONS.len() as i64
+}

@@ -1,0 +1,140 @@
+//! The local store: one SQLite file (`wicket.db`) in WAL mode.
+//!
+//! It owns the schema and every rule about stored data: statuses only move
+//! forward, a provider message id never makes two rows, owner-typed names are
+//! never overwritten, lists are paged by cursor over an index. Other modules
+//! never write SQL against these tables themselves.
+//!
+//! One `Store` is one connection. Processes and threads each open their own;
+//! WAL lets readers run beside the single writer, and the busy timeout makes
+//! concurrent writers wait instead of failing.
+
+pub mod accounts;
+pub mod contacts;
+pub mod conversations;
+pub mod media;
+pub mod messages;
+pub mod migrations;
+pub mod settings;
+pub mod templates;
+pub mod webhook_events;
+
+use crate::error::{Error, Result};
+use rusqlite::{Connection, OpenFlags};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+pub use accounts::{Account, NewAccount};
+pub use contacts::{Contact, ContactUpdate};
+pub use conversations::{Conversation, ConversationFilter};
+pub use messages::{Message, NewMessage, StatusUpdate};
+
+pub struct Store {
+    conn: Connection,
+    path: PathBuf,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store").field("path", &self.path).finish()
+    }
+}
+
+impl Store {
+    /// Opens (creating if needed) the store at `path` and migrates it. An older
+    /// file is copied aside first (`wicket.db.v{N}.bak`); a newer one is refused.
+    pub fn open(path: &Path) -> Result<Store> {
+        let conn = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
+        conn.busy_timeout(Duration::from_secs(10))?;
+        conn.pragma_update(None, "foreign_keys", true)?;
+        let mode: String = conn.pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get(0))?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            return Err(Error::Internal(format!("SQLite refused WAL mode (got {mode})")));
+        }
+        // FULL: a commit is on disk before we answer a webhook with 200.
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        let mut store = Store { conn, path: path.to_path_buf() };
+        store.migrate()?;
+        Ok(store)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub fn schema_version(&self) -> Result<i64> {
+        Ok(self.conn.pragma_query_value(None, "user_version", |r| r.get(0))?)
+    }
+
+    fn migrate(&mut self) -> Result<()> {
+        let found = self.schema_version()?;
+        let latest = migrations::latest_version();
+        if found > latest {
+            return Err(Error::SchemaTooNew { path: self.path.clone(), found, supported: latest });
+        }
+        if found == latest {
+            return Ok(());
+        }
+        if found > 0 {
+            self.backup_before_migration(found)?;
+        }
+        let tx = self.conn.transaction()?;
+        for (i, sql) in migrations::MIGRATIONS.iter().enumerate().skip(found as usize) {
+            tx.execute_batch(sql)?;
+            tx.pragma_update(None, "user_version", (i + 1) as i64)?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Copies the file aside with `VACUUM INTO`, so the copy is consistent
+    /// even with a WAL that has not been checkpointed.
+    fn backup_before_migration(&self, version: i64) -> Result<()> {
+        let mut name = self.path.file_name().map(|n| n.to_os_string()).unwrap_or_default();
+        name.push(format!(".v{version}.bak"));
+        let dest = self.path.with_file_name(name);
+        if dest.exists() {
+            std::fs::remove_file(&dest).map_err(|e| Error::io(format!("cannot replace {}", dest.display()), e))?;
+        }
+        self.conn.execute("VACUUM INTO ?1", [dest.to_string_lossy()])?;
+        Ok(())
+    }
+
+    /// Runs `f` in one transaction (IMMEDIATE: takes the write lock up front,
+    /// so concurrent writers queue on the busy timeout instead of deadlocking).
+    pub fn write<T>(&mut self, f: impl FnOnce(&rusqlite::Transaction<'_>) -> Result<T>) -> Result<T> {
+        let tx = self.conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let out = f(&tx)?;
+        tx.commit()?;
+        Ok(out)
+    }
+
+    pub fn conn(&self) -> &Connection {
+        &self.conn
+    }
+
+    /// Changes whenever another connection commits: lets the engine notice
+    /// accounts and settings changed by another process.
+    pub fn data_version(&self) -> Result<i64> {
+        Ok(self.conn.pragma_query_value(None, "data_version", |r| r.get(0))?)
+    }
+
+    /// The query plan of `sql`, one line per step, for index tests.
+    pub fn explain(&self, sql: &str, params: impl rusqlite::Params) -> Result<Vec<String>> {
+        let mut stmt = self.conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}"))?;
+        let rows = stmt.query_map(params, |r| r.get::<_, String>(3))?;
+        Ok(rows.collect::<std::result::Result<_, _>>()?)
+    }
+}
+
+/// Helpers for optional JSON columns.
+pub(crate) fn json_col(v: &Option<serde_json::Value>) -> Option<String> {
+    v.as_ref().map(|v| v.to_string())
+}
+
+pub(crate) fn parse_json_col(s: Option<String>) -> Option<serde_json::Value> {
+    s.and_then(|s| serde_json::from_str(&s).ok())
+}

@@ -1,0 +1,83 @@
+//! Raw webhook bodies: kept for audit, deduplication and replay. A body
+//! delivered twice (providers retry for days) is recognised by its hash.
+
+use super::Store;
+use crate::error::Result;
+use crate::time::now_ms;
+use rusqlite::{params, Connection, OptionalExtension};
+use sha2::{Digest, Sha256};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EventState {
+    Applied,
+    Unparseable,
+    Unrouted,
+}
+
+impl EventState {
+    fn as_str(self) -> &'static str {
+        match self {
+            EventState::Applied => "applied",
+            EventState::Unparseable => "unparseable",
+            EventState::Unrouted => "unrouted",
+        }
+    }
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct WebhookEvent {
+    pub id: i64,
+    pub provider: String,
+    pub account_id: Option<i64>,
+    pub received_at: i64,
+    pub body: Vec<u8>,
+    pub state: String,
+    pub error: Option<String>,
+}
+
+pub fn body_hash(body: &[u8]) -> String {
+    hex::encode(Sha256::digest(body))
+}
+
+/// Stores a raw body. Returns `None` when the same body was stored before
+/// (a redelivery), so the caller applies nothing.
+pub fn record(conn: &Connection, provider: &str, account_id: Option<i64>, body: &[u8], state: EventState, error: Option<&str>) -> Result<Option<i64>> {
+    let n = conn.execute(
+        "INSERT OR IGNORE INTO webhook_events (provider, account_id, received_at, body, body_sha256, state, error)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        params![provider, account_id, now_ms(), body, body_hash(body), state.as_str(), error],
+    )?;
+    Ok((n == 1).then(|| conn.last_insert_rowid()))
+}
+
+impl Store {
+    pub fn webhook_events(&self, limit: usize) -> Result<Vec<WebhookEvent>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT id, provider, account_id, received_at, body, state, error FROM webhook_events ORDER BY id DESC LIMIT ?1",
+        )?;
+        let rows = stmt.query_map([limit as i64], |r| {
+            Ok(WebhookEvent {
+                id: r.get(0)?,
+                provider: r.get(1)?,
+                account_id: r.get(2)?,
+                received_at: r.get(3)?,
+                body: r.get(4)?,
+                state: r.get(5)?,
+                error: r.get(6)?,
+            })
+        })?;
+        Ok(rows.collect::<std::result::Result<_, _>>()?)
+    }
+
+    pub fn webhook_event_seen(&self, provider: &str, body: &[u8]) -> Result<bool> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT 1 FROM webhook_events WHERE provider = ?1 AND body_sha256 = ?2",
+                params![provider, body_hash(body)],
+                |_| Ok(()),
+            )
+            .optional()?
+            .is_some())
+    }
+}

@@ -1,0 +1,390 @@
+//! Integration tests of the store on a real SQLite file in a temp folder:
+//! migrations, status rules, dedup, search, display names, query plans and
+//! the export round trip.
+
+use serde_json::json;
+use wicket_core::error::{Error, ErrorKind, ProviderError};
+use wicket_core::model::{Direction, MediaState, MessageKind, MessageStatus, Origin, Provider};
+use wicket_core::store::contacts::{display_name, ContactKey, ContactUpdate};
+use wicket_core::store::media::NewMedia;
+use wicket_core::store::messages::{InsertOutcome, NewMessage, StatusOutcome, StatusUpdate};
+use wicket_core::store::migrations::{latest_version, MIGRATIONS};
+use wicket_core::store::{ConversationFilter, NewAccount, Store};
+
+struct Fixture {
+    _dir: tempfile::TempDir,
+    store: Store,
+    account: i64,
+}
+
+fn fixture() -> Fixture {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(&dir.path().join("wicket.db")).unwrap();
+    store.set_setting("default_country", &json!("GB")).unwrap();
+    let account = store
+        .add_account(&NewAccount { provider: Provider::Meta, name: "Shop".into(), phone: Some("+15550102030".into()), config: json!({"phone_number_id": "318273645501234"}) })
+        .unwrap()
+        .id;
+    Fixture { _dir: dir, store, account }
+}
+
+fn conversation_with(f: &mut Fixture, phone: &str, name: Option<&str>) -> i64 {
+    let c = f
+        .store
+        .upsert_contact(f.account, &ContactKey::phone(phone), &ContactUpdate { profile_name: name.map(str::to_string), ..Default::default() })
+        .unwrap();
+    f.store.get_or_create_conversation(f.account, c.id).unwrap()
+}
+
+fn inbound(f: &Fixture, conv: i64, pid: &str, text: &str, ts: i64) -> NewMessage {
+    NewMessage {
+        account_id: f.account,
+        conversation_id: conv,
+        provider_message_id: Some(pid.into()),
+        direction: Some(Direction::In),
+        kind: Some(MessageKind::Text),
+        text: Some(text.into()),
+        timestamp: Some(ts),
+        ..Default::default()
+    }
+}
+
+#[test]
+fn an_older_schema_is_copied_aside_then_migrated() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("wicket.db");
+    {
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        conn.execute_batch(MIGRATIONS[0]).unwrap();
+        conn.pragma_update(None, "user_version", 1).unwrap();
+        conn.execute("INSERT INTO accounts (provider, name, created_at, updated_at) VALUES ('meta', 'Old shop', 1, 1)", []).unwrap();
+    }
+    let store = Store::open(&path).unwrap();
+    assert_eq!(store.schema_version().unwrap(), latest_version(), "opening migrates to the latest schema");
+    assert_eq!(store.accounts().unwrap()[0].name, "Old shop", "data survives the migration");
+    let backup = dir.path().join("wicket.db.v1.bak");
+    let old = rusqlite::Connection::open(&backup).expect("the old file is copied aside before migrating");
+    let v: i64 = old.pragma_query_value(None, "user_version", |r| r.get(0)).unwrap();
+    assert_eq!(v, 1, "the copy keeps the old schema version");
+}
+
+#[test]
+fn a_newer_schema_is_refused_with_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("wicket.db");
+    {
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        conn.pragma_update(None, "user_version", 999).unwrap();
+    }
+    match Store::open(&path).unwrap_err() {
+        Error::SchemaTooNew { found, .. } => assert_eq!(found, 999),
+        other => panic!("expected SchemaTooNew, got {other:?}"),
+    }
+    let msg = Store::open(&path).unwrap_err().to_string();
+    assert!(msg.contains("newer Wicket"), "the error says what to do: {msg}");
+}
+
+#[test]
+fn the_store_uses_wal_and_foreign_keys() {
+    let f = fixture();
+    let mode: String = f.store.conn().pragma_query_value(None, "journal_mode", |r| r.get(0)).unwrap();
+    assert_eq!(mode, "wal");
+    let fk: i64 = f.store.conn().pragma_query_value(None, "foreign_keys", |r| r.get(0)).unwrap();
+    assert_eq!(fk, 1);
+}
+
+#[test]
+fn the_same_provider_id_never_makes_two_rows() {
+    let mut f = fixture();
+    let conv = conversation_with(&mut f, "+447700900123", Some("Priya"));
+    let first = f.store.insert_message(&inbound(&f, conv, "wamid.A", "hello", 1_000)).unwrap();
+    let again = f.store.insert_message(&inbound(&f, conv, "wamid.A", "hello", 1_000)).unwrap();
+    assert!(matches!(first, InsertOutcome::Inserted(_)));
+    assert_eq!(again, InsertOutcome::Duplicate(first.id()));
+    assert_eq!(f.store.messages_page(conv, None, 10).unwrap().len(), 1);
+    assert_eq!(f.store.conversation(conv).unwrap().unread_count, 1, "a duplicate does not count as unread twice");
+}
+
+fn outbound(f: &mut Fixture, conv: i64, pid: &str) -> i64 {
+    let m = NewMessage {
+        account_id: f.account,
+        conversation_id: conv,
+        provider_message_id: Some(pid.into()),
+        direction: Some(Direction::Out),
+        origin: Some(Origin::App),
+        kind: Some(MessageKind::Text),
+        text: Some("hi".into()),
+        status: Some(MessageStatus::Sent),
+        timestamp: Some(5_000),
+        ..Default::default()
+    };
+    f.store.insert_message(&m).unwrap().id()
+}
+
+fn status(f: &Fixture, pid: &str, s: MessageStatus, ts: i64) -> StatusUpdate {
+    StatusUpdate { account_id: f.account, provider_message_id: pid.into(), wicket_id: None, status: s, timestamp: ts, error: None }
+}
+
+#[test]
+fn statuses_only_move_forward() {
+    let mut f = fixture();
+    let conv = conversation_with(&mut f, "+447700900123", None);
+    let id = outbound(&mut f, conv, "wamid.OUT");
+    assert_eq!(f.store.update_status(&status(&f, "wamid.OUT", MessageStatus::Read, 7_000)).unwrap(), StatusOutcome::Applied(id));
+    assert_eq!(f.store.update_status(&status(&f, "wamid.OUT", MessageStatus::Delivered, 6_000)).unwrap(), StatusOutcome::Ignored(id));
+    let m = f.store.message(id).unwrap();
+    assert_eq!(m.status, MessageStatus::Read, "read is never downgraded to delivered");
+    assert_eq!(m.status_times["delivered"], 6_000, "the late delivered time is still recorded");
+    let failed = StatusUpdate { error: Some(ProviderError { code: Some("131026".into()), kind: ErrorKind::InvalidRecipient, message: "x".into(), retry_after: None }), ..status(&f, "wamid.OUT", MessageStatus::Failed, 8_000) };
+    assert_eq!(f.store.update_status(&failed).unwrap(), StatusOutcome::Ignored(id), "failed does not replace read");
+}
+
+#[test]
+fn failed_replaces_sent_and_keeps_the_error() {
+    let mut f = fixture();
+    let conv = conversation_with(&mut f, "+447700900123", None);
+    let id = outbound(&mut f, conv, "wamid.F");
+    let err = ProviderError { code: Some("131047".into()), kind: ErrorKind::OutsideWindow, message: "outside the window".into(), retry_after: None };
+    let u = StatusUpdate { error: Some(err.clone()), ..status(&f, "wamid.F", MessageStatus::Failed, 6_000) };
+    f.store.update_status(&u).unwrap();
+    let m = f.store.message(id).unwrap();
+    assert_eq!(m.status, MessageStatus::Failed);
+    assert_eq!(m.error, Some(err));
+}
+
+#[test]
+fn a_status_before_its_message_is_applied_when_it_appears() {
+    let mut f = fixture();
+    let conv = conversation_with(&mut f, "+447700900123", None);
+    assert_eq!(f.store.update_status(&status(&f, "wamid.EARLY", MessageStatus::Delivered, 6_000)).unwrap(), StatusOutcome::Deferred);
+    let id = outbound(&mut f, conv, "wamid.EARLY");
+    assert_eq!(f.store.message(id).unwrap().status, MessageStatus::Delivered, "the waiting status was applied on insert");
+}
+
+#[test]
+fn a_status_can_find_its_message_by_our_own_id() {
+    let mut f = fixture();
+    let conv = conversation_with(&mut f, "+447700900123", None);
+    let id = f
+        .store
+        .insert_message(&NewMessage { account_id: f.account, conversation_id: conv, direction: Some(Direction::Out), kind: Some(MessageKind::Text), text: Some("x".into()), ..Default::default() })
+        .unwrap()
+        .id();
+    let u = StatusUpdate { wicket_id: Some(id), ..status(&f, "wamid.LOST", MessageStatus::Sent, 6_000) };
+    assert_eq!(f.store.update_status(&u).unwrap(), StatusOutcome::Applied(id));
+    assert_eq!(f.store.message(id).unwrap().provider_message_id.as_deref(), Some("wamid.LOST"));
+}
+
+#[test]
+fn reactions_attach_even_when_they_arrive_first() {
+    let mut f = fixture();
+    let conv = conversation_with(&mut f, "+447700900123", None);
+    f.store.set_reaction(f.account, "wamid.R", "+447700900123", "👍", 2_000).unwrap();
+    f.store.insert_message(&inbound(&f, conv, "wamid.R", "nice", 1_000)).unwrap();
+    let m = &f.store.messages_page(conv, None, 10).unwrap()[0];
+    assert_eq!(m.reactions.len(), 1);
+    assert_eq!(m.reactions[0].emoji, "👍");
+    f.store.set_reaction(f.account, "wamid.R", "+447700900123", "", 3_000).unwrap();
+    assert!(f.store.messages_page(conv, None, 10).unwrap()[0].reactions.is_empty(), "an empty emoji removes the reaction");
+}
+
+#[test]
+fn messages_are_ordered_by_provider_time_and_paged_by_cursor() {
+    let mut f = fixture();
+    let conv = conversation_with(&mut f, "+447700900123", None);
+    for i in 0..10 {
+        f.store.insert_message(&inbound(&f, conv, &format!("wamid.{i}"), &format!("m{i}"), 10_000 - i * 100)).unwrap();
+    }
+    let newest = f.store.messages_page(conv, None, 4).unwrap();
+    let texts: Vec<_> = newest.iter().map(|m| m.text.clone().unwrap()).collect();
+    assert_eq!(texts, ["m3", "m2", "m1", "m0"], "oldest first, by provider timestamp not arrival");
+    let older = f.store.messages_page(conv, Some(newest[0].id), 4).unwrap();
+    let texts: Vec<_> = older.iter().map(|m| m.text.clone().unwrap()).collect();
+    assert_eq!(texts, ["m7", "m6", "m5", "m4"]);
+    assert_eq!(f.store.conversation(conv).unwrap().last_text.as_deref(), Some("m0"), "the last message is the newest by provider time");
+}
+
+#[test]
+fn search_folds_diacritics_matches_prefixes_and_orders_by_recency() {
+    let mut f = fixture();
+    let conv = conversation_with(&mut f, "+4915112345678", Some("Jürgen Müller"));
+    f.store.insert_message(&inbound(&f, conv, "a", "Grüße aus München", 1_000)).unwrap();
+    f.store.insert_message(&inbound(&f, conv, "b", "Die Bestellung ist unterwegs", 2_000)).unwrap();
+    f.store.insert_message(&inbound(&f, conv, "c", "Noch eine Bestellung bitte", 3_000)).unwrap();
+    let hits = f.store.search("Munchen", 10).unwrap();
+    assert_eq!(hits.len(), 1, "diacritics are folded: Munchen finds München");
+    let hits = f.store.search("bestell", 10).unwrap();
+    assert_eq!(hits.iter().map(|h| h.snippet.as_str()).collect::<Vec<_>>(), ["Noch eine Bestellung bitte", "Die Bestellung ist unterwegs"], "prefix match, newest first");
+    let hits = f.store.search("Jurgen", 10).unwrap();
+    assert_eq!(hits.len(), 1, "contact names are searched: Jurgen finds Jürgen");
+    assert_eq!(hits[0].display_name, "Jürgen Müller");
+    assert!(f.store.search("\" OR *", 10).unwrap().is_empty(), "FTS syntax in the query is inert");
+}
+
+#[test]
+fn search_falls_back_to_substring_for_unspaced_scripts() {
+    let mut f = fixture();
+    let conv = conversation_with(&mut f, "+8613812345678", None);
+    f.store.insert_message(&inbound(&f, conv, "z", "我想查询我的订单状态", 1_000)).unwrap();
+    f.store.insert_message(&inbound(&f, conv, "t", "ขอบคุณมากครับ", 2_000)).unwrap();
+    assert_eq!(f.store.search("订单", 10).unwrap().len(), 1, "a Chinese word inside a sentence is found");
+    assert_eq!(f.store.search("คุณ", 10).unwrap().len(), 1, "Thai substring is found");
+}
+
+#[test]
+fn search_covers_captions_and_file_names() {
+    let mut f = fixture();
+    let conv = conversation_with(&mut f, "+447700900123", None);
+    let media = f.store.insert_media(&NewMedia { account_id: f.account, file_name: Some("invoice-2041.pdf".into()), state: Some(MediaState::Pending), ..Default::default() }).unwrap();
+    let m = NewMessage { kind: Some(MessageKind::Document), text: None, caption: Some("Rechnung".into()), media_id: Some(media), ..inbound(&f, conv, "d", "", 1_000) };
+    f.store.insert_message(&m).unwrap();
+    assert_eq!(f.store.search("invoice", 10).unwrap().len(), 1, "file names are searched");
+    assert_eq!(f.store.search("rechnung", 10).unwrap().len(), 1, "captions are searched");
+}
+
+#[test]
+fn display_names_follow_the_priority() {
+    let mut f = fixture();
+    let key = ContactKey::phone("+447911123456");
+    let c = f.store.upsert_contact(f.account, &key, &ContactUpdate::default()).unwrap();
+    assert_eq!(display_name(&c, "GB"), "07911 123456", "number in national format at home");
+    assert_eq!(display_name(&c, "US"), "+44 7911 123456", "international abroad");
+    let c = f.store.upsert_contact(f.account, &key, &ContactUpdate { company: Some("Acme".into()), ..Default::default() }).unwrap();
+    assert_eq!(display_name(&c, "GB"), "Contact from Acme");
+    let c = f.store.upsert_contact(f.account, &key, &ContactUpdate { profile_name: Some("priya_r".into()), ..Default::default() }).unwrap();
+    assert_eq!(display_name(&c, "GB"), "priya_r");
+    let c = f.store.upsert_contact(f.account, &key, &ContactUpdate { saved_name: Some("Priya".into()), ..Default::default() }).unwrap();
+    assert_eq!(display_name(&c, "GB"), "Priya");
+    let c = f.store.upsert_contact(f.account, &key, &ContactUpdate { verified_name: Some("Priya Ltd".into()), ..Default::default() }).unwrap();
+    assert_eq!(display_name(&c, "GB"), "Priya Ltd");
+    let opaque = f.store.upsert_contact(f.account, &ContactKey::user_id("GB.1502576394655843"), &ContactUpdate::default()).unwrap();
+    assert_eq!(opaque.phone, None, "an opaque id never becomes a fake number");
+    assert_eq!(display_name(&opaque, "GB"), "GB.1502576394655843");
+}
+
+#[test]
+fn a_name_the_owner_typed_survives_provider_syncs() {
+    let mut f = fixture();
+    let key = ContactKey::phone("+447700900123");
+    let c = f.store.upsert_contact(f.account, &key, &ContactUpdate { saved_name: Some("From phone".into()), ..Default::default() }).unwrap();
+    f.store.set_contact_name_by_owner(c.id, Some("Priya (bakery)")).unwrap();
+    let c = f.store.upsert_contact(f.account, &key, &ContactUpdate { saved_name: Some("Sync name".into()), synced: true, ..Default::default() }).unwrap();
+    assert_eq!(c.saved_name.as_deref(), Some("Priya (bakery)"));
+    assert!(c.last_synced_at.is_some());
+}
+
+#[test]
+fn every_list_and_lookup_is_served_by_an_index() {
+    let f = fixture();
+    let bad = |plan: &[String]| plan.iter().any(|l| (l.starts_with("SCAN") && !l.contains("USING") && !l.starts_with("SCAN (subquery")) || l.contains("TEMP B-TREE"));
+    let filters = [
+        ConversationFilter::default(),
+        ConversationFilter { account_id: Some(1), ..Default::default() },
+        ConversationFilter { unread_only: true, ..Default::default() },
+        ConversationFilter { archived: true, before: Some((5, 5)), ..Default::default() },
+        ConversationFilter { account_id: Some(1), before: Some((5, 5)), ..Default::default() },
+    ];
+    for filter in filters {
+        let (sql, args) = Store::conversations_query(&filter);
+        let plan = f.store.explain(&sql, rusqlite::params_from_iter(args)).unwrap();
+        assert!(!bad(&plan), "conversation list {filter:?} must use an index without sorting: {plan:?}");
+    }
+    for before in [false, true] {
+        let plan = f.store.explain(&wicket_core::store::messages::page_query(before), rusqlite::params![1, 1, 1, 50]).unwrap();
+        assert!(!bad(&plan), "message page (cursor {before}) must use an index: {plan:?}");
+        assert!(plan.iter().any(|l| l.contains("messages_in_conversation")), "message page uses messages_in_conversation: {plan:?}");
+    }
+    let plan = f.store.explain("SELECT id FROM messages WHERE account_id = ?1 AND provider_message_id = ?2", rusqlite::params![1, "x"]).unwrap();
+    assert!(plan.iter().any(|l| l.contains("messages_by_provider_id")), "lookup by provider id: {plan:?}");
+    let plan = f.store.explain("SELECT id FROM contacts WHERE account_id = ?1 AND phone = ?2", rusqlite::params![1, "x"]).unwrap();
+    assert!(plan.iter().any(|l| l.contains("contacts_by_phone")), "lookup by phone: {plan:?}");
+}
+
+/// Fills a store with every kind, every status, reactions and non-ASCII text.
+fn rich_store(f: &mut Fixture) {
+    let conv = conversation_with(f, "+447700900123", Some("Zoë «Ünïcødé» 王"));
+    let kinds = MessageKind::ALL;
+    for (i, kind) in kinds.iter().enumerate() {
+        let media = f
+            .store
+            .insert_media(&NewMedia { account_id: f.account, provider_media_id: Some(format!("m{i}")), file_name: Some(format!("fïle-{i}.pdf")), mime: Some("application/pdf".into()), size: Some(10 + i as i64), sha256: Some("ab".repeat(32)), state: Some(MediaState::Downloaded), path: Some(format!("media/1/{i}.pdf")), url: None })
+            .unwrap();
+        f.store
+            .insert_message(&NewMessage {
+                kind: Some(*kind),
+                text: Some(format!("نص عربي {i} — emoji 🎉 \"quoted\", comma\nnewline")),
+                caption: Some("légende".into()),
+                media_id: Some(media),
+                location: Some(json!({"latitude": -33.86, "longitude": 151.2, "name": "Sydney"})),
+                reply_to_provider_id: (i > 0).then(|| "wamid.0".to_string()),
+                ..inbound(f, conv, &format!("wamid.{i}"), "", 1_700_000_000_000 + i as i64 * 1_001)
+            })
+            .unwrap();
+    }
+    for (i, st) in MessageStatus::ALL.iter().enumerate() {
+        let id = f
+            .store
+            .insert_message(&NewMessage { account_id: f.account, conversation_id: conv, direction: Some(Direction::Out), origin: Some(Origin::App), kind: Some(MessageKind::Text), text: Some(format!("out {i}")), timestamp: Some(1_700_000_100_000 + i as i64), provider_message_id: Some(format!("out.{i}")), ..Default::default() })
+            .unwrap()
+            .id();
+        let err = (*st == MessageStatus::Failed).then(|| ProviderError { code: Some("131026".into()), kind: ErrorKind::InvalidRecipient, message: "not on WhatsApp".into(), retry_after: None });
+        if *st != MessageStatus::Pending && *st != MessageStatus::Received {
+            f.store.set_message_status(id, *st, err.as_ref()).unwrap();
+        }
+    }
+    f.store.set_reaction(f.account, "wamid.1", "+447700900123", "❤️", 1_700_000_200_000).unwrap();
+    f.store.set_reaction(f.account, "out.2", "me", "👍", 1_700_000_200_500).unwrap();
+    f.store.set_conversation_labels(conv, &["vip".into(), "größe".into()]).unwrap();
+    f.store.set_conversation_flags(conv, Some(true), None, None).unwrap();
+}
+
+#[test]
+fn json_export_import_export_is_byte_identical() {
+    let mut f = fixture();
+    rich_store(&mut f);
+    let out = tempfile::tempdir().unwrap();
+    let first = out.path().join("first.json");
+    f.store.export_to(wicket_core::export::Format::Json, &first, None).unwrap();
+    let mut fresh = Store::open(&out.path().join("fresh.db")).unwrap();
+    fresh.import_from(&first).unwrap();
+    let second = out.path().join("second.json");
+    fresh.export_to(wicket_core::export::Format::Json, &second, None).unwrap();
+    let (a, b) = (std::fs::read(&first).unwrap(), std::fs::read(&second).unwrap());
+    assert!(a.len() > 1000, "the export holds the data");
+    assert!(a == b, "export → import → export must be byte-identical");
+    let s = String::from_utf8(a).unwrap();
+    assert!(s.contains("Zoë «Ünïcødé» 王") && s.contains("❤️"), "non-ASCII text and reactions are exported");
+    assert!(!s.contains("data_dir_id"), "the data dir id is never exported");
+    let imported = fresh.search("légende", 100).unwrap();
+    assert!(!imported.is_empty(), "imported messages are searchable");
+    assert_eq!(fresh.conversations(&ConversationFilter::default()).unwrap()[0].labels, ["größe", "vip"]);
+}
+
+#[test]
+fn csv_export_import_export_is_byte_identical() {
+    let mut f = fixture();
+    rich_store(&mut f);
+    let out = tempfile::tempdir().unwrap();
+    let first = out.path().join("first.csv");
+    f.store.export_to(wicket_core::export::Format::Csv, &first, None).unwrap();
+    let mut fresh = Store::open(&out.path().join("fresh.db")).unwrap();
+    fresh.import_from(&first).unwrap();
+    let second = out.path().join("second.csv");
+    fresh.export_to(wicket_core::export::Format::Csv, &second, None).unwrap();
+    let (a, b) = (std::fs::read(&first).unwrap(), std::fs::read(&second).unwrap());
+    assert!(a == b, "CSV export → import → export must be byte-identical");
+    let conv = fresh.conversations(&ConversationFilter::default()).unwrap();
+    let msgs = fresh.messages_page(conv[0].id, None, 100).unwrap();
+    assert_eq!(msgs.len(), MessageKind::ALL.len() + MessageStatus::ALL.len());
+    assert!(msgs.iter().any(|m| m.status == MessageStatus::Failed && m.error.as_ref().is_some_and(|e| e.kind == ErrorKind::InvalidRecipient)));
+    assert!(msgs.iter().any(|m| !m.reactions.is_empty()), "reactions survive the CSV round trip");
+}
+
+#[test]
+fn import_refuses_a_data_dir_with_accounts() {
+    let mut f = fixture();
+    let out = tempfile::tempdir().unwrap();
+    let path = out.path().join("e.json");
+    f.store.export_to(wicket_core::export::Format::Json, &path, None).unwrap();
+    assert!(matches!(f.store.import_from(&path), Err(Error::Invalid(_))));
+}
