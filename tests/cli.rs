@@ -1,0 +1,175 @@
+//! Tests of `wicket` as a process: the conventions (JSON shapes, exit
+//! codes, one-line errors), reading without side effects, export/import,
+//! and that secrets never land in the data dir or the logs.
+
+use serde_json::{json, Value};
+use std::path::Path;
+use std::process::{Command, Output};
+use wicket_core::model::{Direction, MessageKind, Provider};
+use wicket_core::store::contacts::{ContactKey, ContactUpdate};
+use wicket_core::store::messages::NewMessage;
+use wicket_core::store::{NewAccount, Store};
+
+fn wicket(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_wicket"))
+        .arg("--data-dir")
+        .arg(dir)
+        .args(args)
+        .env_remove("WICKET_DATA_DIR")
+        .env("WICKET_SECRET_STORE", "vault")
+        .env("WICKET_VAULT_PASSPHRASE", "test passphrase")
+        .output()
+        .expect("wicket runs")
+}
+
+fn json_of(out: &Output) -> Value {
+    assert!(out.status.success(), "wicket failed: {}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&out.stdout)))
+}
+
+/// A data dir with one Meta account and one conversation of three messages.
+fn seeded() -> (tempfile::TempDir, i64, i64) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(&dir.path().join("wicket.db")).unwrap();
+    store.set_setting("default_country", &json!("GB")).unwrap();
+    let account = store.add_account(&NewAccount { provider: Provider::Meta, name: "Shop".into(), phone: None, config: json!({"phone_number_id": "1"}) }).unwrap();
+    let contact = store
+        .upsert_contact(account.id, &ContactKey::phone("+447911123456"), &ContactUpdate { profile_name: Some("Zoë".into()), wa_id: Some("447911123456".into()), ..Default::default() })
+        .unwrap();
+    let conv = store.get_or_create_conversation(account.id, contact.id).unwrap();
+    for (i, text) in ["Hello", "Is my order ready?", "Grüße aus München"].iter().enumerate() {
+        store
+            .insert_message(&NewMessage {
+                account_id: account.id,
+                conversation_id: conv,
+                provider_message_id: Some(format!("wamid.{i}")),
+                direction: Some(Direction::In),
+                kind: Some(MessageKind::Text),
+                text: Some(text.to_string()),
+                timestamp: Some(1_767_268_925_000 + i as i64 * 60_000),
+                ..Default::default()
+            })
+            .unwrap();
+    }
+    (dir, account.id, conv)
+}
+
+#[test]
+fn version_names_the_schema() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = wicket(dir.path(), &["--version"]);
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.starts_with("wicket ") && text.contains("schema"), "got {text}");
+    let v = json_of(&wicket(dir.path(), &["--version", "--json"]));
+    assert!(v["schema_version"].as_i64().unwrap() >= 1);
+}
+
+#[test]
+fn account_list_is_an_array_with_every_field() {
+    let (dir, account, _) = seeded();
+    let v = json_of(&wicket(dir.path(), &["account", "list", "--json"]));
+    let a = &v.as_array().unwrap()[0];
+    assert_eq!(a["id"], json!(account.to_string()), "ids are strings");
+    for field in ["id", "provider", "name", "phone", "status", "status_reason"] {
+        assert!(a.get(field).is_some(), "field {field} is always present");
+    }
+    assert!(a["phone"].is_null() && a["status_reason"].is_null(), "empty fields are null");
+    let empty = tempfile::tempdir().unwrap();
+    assert_eq!(json_of(&wicket(empty.path(), &["account", "list", "--json"])), json!([]));
+}
+
+#[test]
+fn conversations_follow_the_conventions() {
+    let (dir, account, conv) = seeded();
+    let v = json_of(&wicket(dir.path(), &["conversations", "--json"]));
+    let c = &v.as_array().unwrap()[0];
+    assert_eq!(c["id"], json!(conv.to_string()));
+    assert_eq!(c["account_id"], json!(account.to_string()));
+    assert_eq!(c["contact"], json!({"phone": "+447911123456", "provider_user_id": null, "display_name": "Zoë"}));
+    assert_eq!(c["unread"], json!(3));
+    assert_eq!(c["last_text"], json!("Grüße aus München"));
+    assert_eq!(c["last_message_at"], json!("2026-01-01T12:04:05Z"), "times are RFC 3339 UTC with Z");
+    for field in ["pinned", "archived", "labels"] {
+        assert!(c.get(field).is_some());
+    }
+    assert_eq!(json_of(&wicket(dir.path(), &["conversations", "--archived", "--json"])), json!([]));
+    assert_eq!(json_of(&wicket(dir.path(), &["conversations", "--unread", "--json"])).as_array().unwrap().len(), 1);
+    let table = wicket(dir.path(), &["conversations"]);
+    assert!(String::from_utf8_lossy(&table.stdout).contains("Zoë"), "without --json a readable table");
+}
+
+#[test]
+fn reading_messages_never_marks_read_unless_asked() {
+    let (dir, account, _) = seeded();
+    let acct = account.to_string();
+    let v = json_of(&wicket(dir.path(), &["messages", "--account", &acct, "--with", "07911 123456", "--json"]));
+    let list = v.as_array().unwrap();
+    assert_eq!(list.len(), 3);
+    assert_eq!(list[0]["text"], json!("Hello"), "oldest first");
+    assert_eq!(list[0]["direction"], json!("in"));
+    for field in ["id", "conversation_id", "provider_message_id", "origin", "kind", "caption", "media", "location", "contacts", "template", "reply_to", "reactions", "status", "error", "timestamp"] {
+        assert!(list[0].get(field).is_some(), "message field {field} is always present");
+    }
+    let unread = |d: &Path| json_of(&wicket(d, &["conversations", "--json"]))[0]["unread"].clone();
+    assert_eq!(unread(dir.path()), json!(3), "`wicket messages` only reads");
+    // Paging by cursor.
+    let older = json_of(&wicket(dir.path(), &["messages", "--account", &acct, "--with", "+447911123456", "--before", list[2]["id"].as_str().unwrap(), "--limit", "1", "--json"]));
+    assert_eq!(older[0]["text"], json!("Is my order ready?"));
+    // --mark-read does mark read (the provider call fails offline: a warning, not an error).
+    let out = wicket(dir.path(), &["messages", "--account", &acct, "--with", "+447911123456", "--mark-read", "--json"]);
+    assert!(out.status.success());
+    assert_eq!(unread(dir.path()), json!(0));
+}
+
+#[test]
+fn exit_codes_follow_the_conventions() {
+    let (dir, _, _) = seeded();
+    let usage = wicket(dir.path(), &["conversations", "--limit", "many"]);
+    assert_eq!(usage.status.code(), Some(2), "usage errors exit 2");
+    let missing = wicket(dir.path(), &["messages", "--conversation", "999", "--json"]);
+    assert_eq!(missing.status.code(), Some(3), "not found exits 3");
+    let err = String::from_utf8_lossy(&missing.stderr);
+    assert_eq!(err.trim().lines().count(), 1, "errors are one line: {err}");
+    let bad_phone = wicket(dir.path(), &["messages", "--account", "1", "--with", "not a number"]);
+    assert_eq!(bad_phone.status.code(), Some(2), "an invalid phone number is refused as bad input");
+    assert!(String::from_utf8_lossy(&bad_phone.stderr).contains("invalid phone number"));
+}
+
+#[test]
+fn search_finds_folded_prefixes() {
+    let (dir, _, conv) = seeded();
+    let v = json_of(&wicket(dir.path(), &["search", "munch", "--json"]));
+    let hits = v.as_array().unwrap();
+    assert_eq!(hits.len(), 1);
+    assert_eq!(hits[0]["conversation_id"], json!(conv.to_string()));
+    assert_eq!(hits[0]["display_name"], json!("Zoë"));
+    assert!(hits[0]["snippet"].as_str().unwrap().contains("München"));
+}
+
+#[test]
+fn export_import_export_through_the_cli_is_identical() {
+    let (dir, _, _) = seeded();
+    for format in ["json", "csv"] {
+        let out = tempfile::tempdir().unwrap();
+        let first = out.path().join(format!("a.{format}"));
+        let second = out.path().join(format!("b.{format}"));
+        assert!(wicket(dir.path(), &["export", "--format", format, "--out", first.to_str().unwrap()]).status.success());
+        let fresh = tempfile::tempdir().unwrap();
+        let imported = wicket(fresh.path(), &["import", first.to_str().unwrap()]);
+        assert!(imported.status.success(), "{}", String::from_utf8_lossy(&imported.stderr));
+        assert!(wicket(fresh.path(), &["export", "--format", format, "--out", second.to_str().unwrap()]).status.success());
+        assert_eq!(std::fs::read(&first).unwrap(), std::fs::read(&second).unwrap(), "{format} round trip is byte-identical");
+    }
+}
+
+#[test]
+fn a_second_import_into_a_used_data_dir_is_refused() {
+    let (dir, _, _) = seeded();
+    let out = tempfile::tempdir().unwrap();
+    let file = out.path().join("e.json");
+    assert!(wicket(dir.path(), &["export", "--format", "json", "--out", file.to_str().unwrap()]).status.success());
+    let again = wicket(dir.path(), &["import", file.to_str().unwrap()]);
+    assert_eq!(again.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&again.stderr).contains("empty data dir"));
+}
