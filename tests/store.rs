@@ -388,3 +388,12 @@ fn import_refuses_a_data_dir_with_accounts() {
     f.store.export_to(wicket_core::export::Format::Json, &path, None).unwrap();
     assert!(matches!(f.store.import_from(&path), Err(Error::Invalid(_))));
 }
+
+#[test]
+fn a_canonical_wa_id_finds_the_contact_the_owner_typed() {
+    let mut f = fixture();
+    // The owner typed a Brazilian mobile without the ninth digit; Meta reports the canonical id.
+    let typed = f.store.upsert_contact(f.account, &ContactKey::phone("+551187654321"), &ContactUpdate { wa_id: Some("5511987654321".into()), ..Default::default() }).unwrap();
+    let found = f.store.find_contact(f.account, &ContactKey::phone("+5511987654321")).unwrap().expect("found by wa_id");
+    assert_eq!(found.id, typed.id, "inbound messages from the canonical wa_id land in the same conversation");
+}

@@ -32,14 +32,15 @@ fn extension_for(mime: Option<&str>) -> &'static str {
 }
 
 /// Whether `bytes` hash to `expected` (hex, or base64 as some providers send).
+/// False when `expected` is neither.
 pub fn sha256_matches(bytes: &[u8], expected: &str) -> bool {
     use base64::Engine;
-    let digest = Sha256::digest(bytes);
     let expected = expected.trim();
-    if hex::encode(digest).eq_ignore_ascii_case(expected) {
-        return true;
+    let want = if expected.len() == 64 { hex::decode(expected).ok() } else { base64::engine::general_purpose::STANDARD.decode(expected).ok() };
+    match want {
+        Some(want) if want.len() == 32 => Sha256::digest(bytes).as_slice() == want.as_slice(),
+        _ => false,
     }
-    base64::engine::general_purpose::STANDARD.decode(expected).map(|d| d == digest.as_slice()).unwrap_or(false)
 }
 
 /// Downloads one media file and records the outcome. Returns the relative path.
@@ -89,6 +90,9 @@ mod tests {
         let hex_digest = "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824"; // "hello"
         assert!(sha256_matches(b"hello", hex_digest));
         assert!(sha256_matches(b"hello", "LPJNul+wow4m6DsqxbninhsWHlwfp0JecwQzYpOLmCQ="));
-        assert!(!sha256_matches(b"hellO", hex_digest));
+        assert!(sha256_matches(b"hello", &hex_digest.to_uppercase()), "hex case does not matter");
+        assert!(!sha256_matches(b"hellO", hex_digest), "a changed byte fails");
+        assert!(!sha256_matches(b"hello", ""), "no hash is not a match");
+        assert!(!sha256_matches(b"hello", "not-a-hash"));
     }
 }

@@ -153,13 +153,24 @@ pub async fn attempt(store: &mut Store, client: &ProviderClient, id: i64) -> Res
         .and_then(|v| serde_json::from_value(v).ok())
         .ok_or_else(|| Error::Internal(format!("message {id} has no send request")))?;
     request.wicket_id = id;
+    let template = match &request.content {
+        OutgoingContent::Template { name, language, .. } => store.template(m.account_id, name, language).ok(),
+        _ => None,
+    };
     store.set_message_status(id, MessageStatus::Sending, None)?;
-    match client.send(&request).await {
+    match client.send(&request, template.as_ref()).await {
         Ok(receipt) => {
             store.write(|tx| {
                 messages::set_provider_id(tx, id, &receipt.provider_message_id)?;
                 messages::apply_status(tx, id, MessageStatus::Sent, now_ms(), None)?;
                 tx.execute("UPDATE messages SET send_request = NULL, attempts = attempts + 1 WHERE id = ?1", [id])?;
+                if let Some(wa_id) = &receipt.recipient_id {
+                    // Key the conversation by the wa_id the provider reports.
+                    tx.execute(
+                        "UPDATE contacts SET wa_id = ?2 WHERE id = (SELECT contact_id FROM conversations WHERE id = ?1)",
+                        rusqlite::params![m.conversation_id, wa_id],
+                    )?;
+                }
                 Ok(())
             })?;
             Ok(Attempt::Sent(store.message(id)?))

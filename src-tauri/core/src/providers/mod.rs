@@ -172,9 +172,11 @@ impl ProviderClient {
         }
     }
 
-    pub async fn send(&self, msg: &OutgoingMessage) -> Result<SendReceipt> {
+    /// Sends `msg`; for a template, `template` is the synced template
+    /// (it decides button sub-types and is checked once more).
+    pub async fn send(&self, msg: &OutgoingMessage, template: Option<&crate::store::templates::Template>) -> Result<SendReceipt> {
         match self {
-            ProviderClient::Meta(c) => c.send(msg).await,
+            ProviderClient::Meta(c) => c.send_with_template(msg, template).await,
         }
     }
 

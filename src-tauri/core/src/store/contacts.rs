@@ -131,6 +131,11 @@ pub fn find(conn: &Connection, account_id: i64, key: &ContactKey) -> Result<Opti
         if let Some(c) = conn.query_row(&sql, params![account_id, p], from_row).optional()? {
             return Ok(Some(c));
         }
+        // The canonical wa_id Meta reported for a number typed differently.
+        let sql = format!("SELECT {COLUMNS} FROM contacts WHERE account_id = ?1 AND wa_id = ?2 ORDER BY id LIMIT 1");
+        if let Some(c) = conn.query_row(&sql, params![account_id, p.trim_start_matches('+')], from_row).optional()? {
+            return Ok(Some(c));
+        }
     }
     if let Some(u) = &key.provider_user_id {
         let sql = format!("SELECT {COLUMNS} FROM contacts WHERE account_id = ?1 AND provider_user_id = ?2");

@@ -248,6 +248,10 @@ pub const MIGRATIONS: &[&str] = &[
     // deleted; without this index, deleting a media record scans every message.
     r#"
     CREATE INDEX messages_by_media ON messages(media_id) WHERE media_id IS NOT NULL;
+    -- Meta may report a recipient's canonical wa_id that differs from the
+    -- number the owner typed (Brazil, Mexico, Argentina): inbound messages
+    -- from that wa_id must find the same contact.
+    CREATE INDEX contacts_by_wa_id ON contacts(account_id, wa_id) WHERE wa_id IS NOT NULL;
     "#,
 ];
 

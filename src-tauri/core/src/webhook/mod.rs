@@ -142,13 +142,13 @@ impl WebhookServer {
         let stop = Arc::new(AtomicBool::new(false));
         let mut me = WebhookServer { addr, stop: stop.clone(), server: Some(server.clone()), workers: vec![], jobs: Some(jobs.clone()), writer: Some(writer_handle) };
         for (i, store) in read_stores.into_iter().enumerate() {
-            let mut ctx = routes::Ctx { store, secrets: deps.secrets.clone(), jobs: jobs.clone(), max_body: config.max_body };
+            let ctx = routes::Ctx { store, secrets: deps.secrets.clone(), jobs: jobs.clone(), max_body: config.max_body };
             let server = server.clone();
             let stop = stop.clone();
             let spawned = std::thread::Builder::new().name(format!("wicket-webhook-{i}")).spawn(move || {
                 while !stop.load(Ordering::SeqCst) {
                     match server.recv_timeout(POLL) {
-                        Ok(Some(rq)) => routes::handle(rq, &mut ctx),
+                        Ok(Some(rq)) => routes::handle(rq, &ctx),
                         Ok(None) => {}
                         Err(e) => {
                             tracing::error!("the webhook listener could not accept a connection: {e}");

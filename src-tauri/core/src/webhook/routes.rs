@@ -39,6 +39,7 @@ pub(crate) enum Source {
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum RouteKey {
     /// The account in the URL (gateways: one webhook per session).
+    #[allow(dead_code)] // the WASender and UniPile parsers route this way
     PathAccount,
     /// The account whose config has `key` = `value` (Meta: one callback URL
     /// per app, several numbers behind it).
@@ -196,7 +197,7 @@ fn header<'a>(rq: &'a Request, name: &str) -> Option<&'a str> {
 
 /// Answers one request. Logs the method, the path (never the query: it can
 /// hold the verify token) and the status; never a body or a secret.
-pub(crate) fn handle(mut rq: Request, ctx: &mut Ctx) {
+pub(crate) fn handle(mut rq: Request, ctx: &Ctx) {
     let started = std::time::Instant::now();
     let url = rq.url().to_string();
     let (path, query) = url.split_once('?').unwrap_or((url.as_str(), ""));
@@ -209,7 +210,7 @@ pub(crate) fn handle(mut rq: Request, ctx: &mut Ctx) {
     }
 }
 
-fn dispatch(rq: &mut Request, ctx: &mut Ctx, path: &str, query: &str) -> Reply {
+fn dispatch(rq: &mut Request, ctx: &Ctx, path: &str, query: &str) -> Reply {
     let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
     match segments.as_slice() {
         ["health"] => match rq.method() {
@@ -250,7 +251,7 @@ fn too_large(max: usize) -> Reply {
     Reply::error(413, &format!("the body is larger than {max} bytes"))
 }
 
-fn receive(rq: &mut Request, ctx: &mut Ctx, source: Source, id: &str) -> Reply {
+fn receive(rq: &mut Request, ctx: &Ctx, source: Source, id: &str) -> Reply {
     let account = match account(ctx, source, id) {
         Ok(a) => a,
         Err(r) => return r,

@@ -23,13 +23,13 @@ use crate::secrets::{Secret, SecretName, SecretStore};
 use crate::store::templates::{NewTemplate, Template};
 use crate::store::Account;
 use serde_json::{json, Map, Value};
-use sha2::{Digest, Sha256};
 use std::collections::HashSet;
 use std::fmt;
 use std::path::Path;
 use std::time::Duration;
 
-const PHONE_FIELDS: &str = "display_phone_number,verified_name,quality_rating,code_verification_status,platform_type,throughput,name_status";
+const PHONE_FIELDS: &str =
+    "display_phone_number,verified_name,quality_rating,code_verification_status,platform_type,throughput,name_status";
 const TEMPLATE_FIELDS: &str = "name,status,category,language,components,parameter_format";
 const TEMPLATE_PAGE_SIZE: u32 = 50;
 /// A guard against a provider that never stops paging.
@@ -61,22 +61,6 @@ impl fmt::Debug for MetaClient {
             .field("business_account_id", &self.business_account_id)
             .field("token", &"<redacted>")
             .finish()
-    }
-}
-
-/// Whether `bytes` hash to `expected`, given as hex (Meta's media endpoint)
-/// or base64 (some webhook payloads). False when `expected` is neither.
-pub fn verify_sha256(bytes: &[u8], expected: &str) -> bool {
-    let expected = expected.trim();
-    let want = if expected.len() == 64 {
-        hex::decode(expected).ok()
-    } else {
-        use base64::Engine;
-        base64::engine::general_purpose::STANDARD.decode(expected).ok()
-    };
-    match want {
-        Some(want) if want.len() == 32 => Sha256::digest(bytes).as_slice() == want.as_slice(),
-        _ => false,
     }
 }
 
@@ -210,16 +194,11 @@ impl MetaClient {
         let base_url = base_url.into().trim().trim_end_matches('/').to_string();
         match url::Url::parse(&base_url) {
             Ok(u) if matches!(u.scheme(), "http" | "https") && u.host_str().is_some() => {}
-            _ => {
-                return Err(Error::Invalid(format!(
-                    "invalid Graph API base URL {base_url:?}: use e.g. {DEFAULT_BASE_URL}"
-                )))
-            }
+            _ => return Err(Error::Invalid(format!("invalid Graph API base URL {base_url:?}: use e.g. {DEFAULT_BASE_URL}"))),
         }
         let api_version = api_version.into().trim().to_string();
-        check_id(&api_version, "Graph API version").map_err(|_| {
-            Error::Invalid(format!("invalid Graph API version {api_version:?}: use e.g. {DEFAULT_API_VERSION}"))
-        })?;
+        check_id(&api_version, "Graph API version")
+            .map_err(|_| Error::Invalid(format!("invalid Graph API version {api_version:?}: use e.g. {DEFAULT_API_VERSION}")))?;
         let phone_number_id = phone_number_id.into().trim().to_string();
         check_id(&phone_number_id, "phone number id")?;
         let business_account_id = business_account_id.map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
@@ -242,12 +221,7 @@ impl MetaClient {
 
     /// The same client with other timeouts (tests use short ones).
     pub fn with_timeouts(mut self, connect: Duration, total: Duration) -> Result<MetaClient> {
-        self.http = reqwest::Client::builder()
-            .connect_timeout(connect)
-            .timeout(total)
-            .user_agent(concat!("Wicket/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| Error::Internal(format!("cannot build the HTTP client: {e}")))?;
+        self.http = http::client_with(connect, total)?;
         self.total_timeout = total;
         Ok(self)
     }
@@ -268,9 +242,9 @@ impl MetaClient {
         &self.api_version
     }
 
-    /// Whether `bytes` match the SHA-256 Meta gave (see [`verify_sha256`]).
+    /// Whether `bytes` match the SHA-256 Meta gave (hex or base64).
     pub fn verify_sha256(bytes: &[u8], expected: &str) -> bool {
-        verify_sha256(bytes, expected)
+        crate::media_fetch::sha256_matches(bytes, expected)
     }
 
     fn url(&self, path: &str) -> String {
@@ -336,7 +310,10 @@ impl MetaClient {
 
     async fn json(&self, resp: reqwest::Response, what: &str) -> Result<Value> {
         let body = self.read_limited(resp, MAX_JSON_BODY, false, what).await?.ok_or_else(|| {
-            provider_error(ErrorKind::Unknown, format!("Meta's answer ({what}) is larger than {} MB: check the base URL", MAX_JSON_BODY / MB))
+            provider_error(
+                ErrorKind::Unknown,
+                format!("Meta's answer ({what}) is larger than {} MB: check the base URL", MAX_JSON_BODY / MB),
+            )
         })?;
         serde_json::from_slice(&body).map_err(|_| {
             provider_error(ErrorKind::Unknown, format!("Meta's answer ({what}) is not JSON: check the base URL and API version"))
@@ -373,7 +350,10 @@ impl MetaClient {
         let resp = self.execute(self.http.post(url).json(&body), what).await?;
         let answer = self.json(resp, what).await?;
         let provider_message_id = id_string(answer.pointer("/messages/0/id")).ok_or_else(|| {
-            provider_error(ErrorKind::Unknown, "Meta accepted the message but returned no message id: check its status in the WhatsApp Manager".into())
+            provider_error(
+                ErrorKind::Unknown,
+                "Meta accepted the message but returned no message id: check its status in the WhatsApp Manager".into(),
+            )
         })?;
         let recipient_id = id_string(answer.pointer("/contacts/0/wa_id"));
         tracing::debug!(wicket_id = msg.wicket_id, provider_message_id, "Meta accepted a message");
@@ -500,10 +480,7 @@ impl MetaClient {
             .file_name(file_name)
             .mime_str(&mime)
             .map_err(|_| Error::Invalid(format!("invalid MIME type {mime:?} for {}", path.display())))?;
-        let form = reqwest::multipart::Form::new()
-            .text("messaging_product", "whatsapp")
-            .text("type", mime.clone())
-            .part("file", part);
+        let form = reqwest::multipart::Form::new().text("messaging_product", "whatsapp").text("type", mime.clone()).part("file", part);
         let what = "uploading the media";
         let url = self.url(&format!("{}/media", self.phone_number_id));
         let resp = self.execute(self.http.post(url).multipart(form), what).await?;
@@ -523,9 +500,7 @@ impl MetaClient {
     /// Every template of the business account, following `paging.next`.
     pub async fn templates(&self) -> Result<Vec<NewTemplate>> {
         let waba = self.business_account_id.as_deref().ok_or_else(|| {
-            Error::Invalid(
-                "set the business account id (WABA id, in the WhatsApp Manager) of this account to sync its templates".into(),
-            )
+            Error::Invalid("set the business account id (WABA id, in the WhatsApp Manager) of this account to sync its templates".into())
         })?;
         let first = format!("{}?fields={TEMPLATE_FIELDS}&limit={TEMPLATE_PAGE_SIZE}", self.url(&format!("{waba}/message_templates")));
         let what = "listing the templates";
@@ -551,8 +526,8 @@ impl MetaClient {
                 // Never send the token elsewhere: page on with the cursor instead.
                 Some(n) => match page.pointer("/paging/cursors/after").and_then(Value::as_str) {
                     Some(after) => {
-                        let mut u = url::Url::parse(&url)
-                            .map_err(|_| Error::Internal(format!("cannot parse the template list URL for {waba}")))?;
+                        let mut u =
+                            url::Url::parse(&url).map_err(|_| Error::Internal(format!("cannot parse the template list URL for {waba}")))?;
                         let keep: Vec<(String, String)> =
                             u.query_pairs().filter(|(k, _)| k != "after").map(|(k, v)| (k.into_owned(), v.into_owned())).collect();
                         u.query_pairs_mut().clear().extend_pairs(keep).append_pair("after", after);
@@ -587,9 +562,11 @@ impl MetaClient {
             other => other,
         })?;
         let info = self.json(resp, what).await?;
-        let url = info.get("url").and_then(Value::as_str).filter(|u| !u.is_empty()).ok_or_else(|| {
-            provider_error(ErrorKind::Media, "Meta gave no download URL for this media: try again later".into())
-        })?;
+        let url = info
+            .get("url")
+            .and_then(Value::as_str)
+            .filter(|u| !u.is_empty())
+            .ok_or_else(|| provider_error(ErrorKind::Media, "Meta gave no download URL for this media: try again later".into()))?;
         let size = match info.get("file_size") {
             Some(Value::Number(n)) => n.as_u64(),
             Some(Value::String(s)) => s.trim().parse::<u64>().ok(),
@@ -674,17 +651,6 @@ fn template_object(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn sha256_helper_accepts_hex_and_base64() {
-        let hex_digest = "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824"; // "hello"
-        assert!(verify_sha256(b"hello", hex_digest));
-        assert!(verify_sha256(b"hello", &hex_digest.to_uppercase()), "hex case does not matter");
-        assert!(verify_sha256(b"hello", "LPJNul+wow4m6DsqxbninhsWHlwfp0JecwQzYpOLmCQ="), "base64 form");
-        assert!(!verify_sha256(b"hellO", hex_digest), "a changed byte fails");
-        assert!(!verify_sha256(b"hello", ""), "no hash is not a match");
-        assert!(!verify_sha256(b"hello", "not-a-hash"));
-    }
 
     #[test]
     fn recipient_is_digits_without_plus() {

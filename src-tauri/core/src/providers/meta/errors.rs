@@ -90,10 +90,7 @@ fn strip_code_prefix(m: &str) -> &str {
 fn status_only(http_status: u16) -> ProviderError {
     let (kind, message) = match http_status {
         429 => (ErrorKind::RateLimited, "Meta rate limit (HTTP 429): Wicket retries later".to_string()),
-        500..=599 => (
-            ErrorKind::Unavailable,
-            format!("Meta's Graph API is unavailable (HTTP {http_status}): Wicket retries later"),
-        ),
+        500..=599 => (ErrorKind::Unavailable, format!("Meta's Graph API is unavailable (HTTP {http_status}): Wicket retries later")),
         _ => (
             ErrorKind::Unknown,
             format!("Meta answered HTTP {http_status} without a Graph error body: check the base URL and API version of the account"),
@@ -169,7 +166,7 @@ fn map_code(g: &GraphError) -> ProviderError {
         132012 => (Template, "a template parameter has the wrong format (132012): check the parameters".into()),
         132015 => (Template, "the template is paused for low quality (132015): pick another template".into()),
         132016 => (Template, "the template is disabled (132016): pick another template".into()),
-        132000..=132999 => (Template, format!("Meta refused the template ({c}: {})", meta_says(g, "template error"))),
+        c if (132000..=132999).contains(&c) => (Template, format!("Meta refused the template ({c}: {})", meta_says(g, "template error"))),
         131053 => (
             Media,
             "Meta could not use the media (131053: unreachable link, unsupported type or too big): check the file".into(),

@@ -69,11 +69,7 @@ fn text_of<'a>(c: &'a Value, key: &str) -> Option<&'a str> {
 
 /// The buttons of the BUTTONS component, in index order.
 pub(crate) fn buttons(template: &Template) -> Vec<&Value> {
-    component(template, "BUTTONS")
-        .and_then(|c| c.get("buttons"))
-        .and_then(Value::as_array)
-        .map(|b| b.iter().collect())
-        .unwrap_or_default()
+    component(template, "BUTTONS").and_then(|c| c.get("buttons")).and_then(Value::as_array).map(|b| b.iter().collect()).unwrap_or_default()
 }
 
 /// The button's `type` (`QUICK_REPLY`, `URL`, ...), upper-cased.
@@ -231,7 +227,10 @@ pub fn check_params(template: &Template, header: &[TemplateParam], body: &[Templ
     }
     let need = required_params(template);
     if let Some(format) = &need.header_media {
-        return Err(invalid(template, format!("it has a {format} header, which Wicket cannot fill yet: pick a template with a text header")));
+        return Err(invalid(
+            template,
+            format!("it has a {format} header, which Wicket cannot fill yet: pick a template with a text header"),
+        ));
     }
     check_component(template, "header", &need.header, header)?;
     check_component(template, "body", &need.body, body)?;
@@ -254,8 +253,7 @@ pub fn check_params(template: &Template, header: &[TemplateParam], body: &[Templ
             return Err(invalid(template, format!("button {index} ({}) takes no parameter", button_type(b).to_ascii_lowercase())));
         }
     }
-    let missing: Vec<String> =
-        need.buttons.iter().filter(|(i, _)| !seen.contains(i)).map(|(i, _)| i.to_string()).collect();
+    let missing: Vec<String> = need.buttons.iter().filter(|(i, _)| !seen.contains(i)).map(|(i, _)| i.to_string()).collect();
     if !missing.is_empty() {
         return Err(invalid(template, format!("URL button(s) {} need a parameter, none given", missing.join(", "))));
     }
@@ -314,11 +312,8 @@ pub fn render_preview(template: &Template, header: &[TemplateParam], body: &[Tem
     }
     for (i, b) in buttons(template).into_iter().enumerate() {
         let label = text_of(b, "text").unwrap_or_default();
-        let value: Vec<TemplateParam> = buttons_given
-            .iter()
-            .filter(|(idx, _)| *idx as usize == i)
-            .map(|(_, v)| TemplateParam::Positional(v.clone()))
-            .collect();
+        let value: Vec<TemplateParam> =
+            buttons_given.iter().filter(|(idx, _)| *idx as usize == i).map(|(_, v)| TemplateParam::Positional(v.clone())).collect();
         match (button_type(b).as_str(), text_of(b, "url")) {
             ("URL", Some(url)) => lines.push(format!("[{label}] {}", fill(url, &value))),
             _ => lines.push(format!("[{label}]")),
@@ -350,12 +345,7 @@ pub fn parse_templates_page(json: &Value) -> (Vec<NewTemplate>, Option<String>) 
             })
         })
         .collect();
-    let next = json
-        .get("paging")
-        .and_then(|p| p.get("next"))
-        .and_then(Value::as_str)
-        .filter(|n| !n.is_empty())
-        .map(str::to_string);
+    let next = json.get("paging").and_then(|p| p.get("next")).and_then(Value::as_str).filter(|n| !n.is_empty()).map(str::to_string);
     (list, next)
 }
 
