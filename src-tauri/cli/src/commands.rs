@@ -27,6 +27,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Account(AccountCommand::Test { id }) => account_test(&mut ctx, &id),
         Command::Account(AccountCommand::Remove { id }) => account_remove(&mut ctx, &id),
         Command::Conversations(args) => conversations(&ctx, args),
+        Command::Contacts(args) => contacts(&ctx, args),
         Command::Messages(args) => messages(&mut ctx, args),
         Command::Search(args) => search(&ctx, args),
         Command::Export(args) => export(&ctx, args),
@@ -207,6 +208,32 @@ fn conversations(ctx: &Context, args: ConversationsArgs) -> Result<()> {
             })
             .collect();
         print_table(&["id", "contact", "unread", "last activity", "last message"], &rows);
+    }
+    Ok(())
+}
+
+fn contacts(ctx: &Context, args: ContactsArgs) -> Result<()> {
+    let account_id = args.account.as_deref().map(|a| parse_id(a, "--account")).transpose()?;
+    if let Some(a) = account_id {
+        ctx.store.account(a)?;
+    }
+    let list = ctx.store.contacts(account_id)?;
+    let country = ctx.country()?;
+    if ctx.json {
+        print_json(&Value::Array(list.iter().map(|c| output::contact(c, &country)).collect()));
+    } else {
+        let rows: Vec<Vec<String>> = list
+            .iter()
+            .map(|c| {
+                vec![
+                    c.id.to_string(),
+                    wicket_core::store::contacts::display_name(c, &country),
+                    c.phone.clone().or_else(|| c.provider_user_id.clone()).unwrap_or_default(),
+                    c.last_synced_at.map(to_rfc3339).unwrap_or_default(),
+                ]
+            })
+            .collect();
+        print_table(&["id", "name", "phone or id", "last synced"], &rows);
     }
     Ok(())
 }

@@ -36,6 +36,8 @@ pub enum Command {
     Account(AccountCommand),
     /// Conversations, most recent activity first.
     Conversations(ConversationsArgs),
+    /// Contacts with the names and details providers report.
+    Contacts(ContactsArgs),
     /// Messages of one conversation, oldest first.
     Messages(MessagesArgs),
     /// Full-text search over messages and contact names.
@@ -111,6 +113,12 @@ pub struct ConversationsArgs {
     pub label: Option<String>,
     #[arg(long, value_name = "N", default_value_t = 100)]
     pub limit: usize,
+}
+
+#[derive(Args, Debug)]
+pub struct ContactsArgs {
+    #[arg(long)]
+    pub account: Option<String>,
 }
 
 #[derive(Args, Debug)]

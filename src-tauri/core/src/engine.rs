@@ -23,11 +23,24 @@ use std::time::Duration;
 
 const TICK: Duration = Duration::from_millis(250);
 
+/// What the engine tells its host (the desktop shell turns these into UI
+/// events and notifications; `wicket serve` logs them).
+#[derive(Debug, Clone)]
+pub enum EngineEvent {
+    /// Webhooks committed new messages or statuses.
+    Webhook(crate::webhook::WebhookOutcome),
+    /// The outbox settled a message (sent or failed).
+    MessageSettled { message_id: i64, status: MessageStatus },
+    /// A media file finished downloading (or failed for now).
+    MediaFetched { media_id: i64, ok: bool },
+}
+
 pub struct Engine {
     dir: DataDir,
     secrets: Arc<SecretStore>,
     store: Store,
     listener: Option<crate::webhook::WebhookServer>,
+    events: tokio::sync::broadcast::Sender<EngineEvent>,
     _lock: EngineLock,
 }
 
@@ -37,11 +50,24 @@ impl Engine {
     pub fn start(dir: DataDir, secrets: Arc<SecretStore>, listen: Option<SocketAddr>) -> Result<Engine> {
         let lock = EngineLock::acquire(&dir)?;
         let store = Store::open(&dir.db_path())?;
+        let (events, _) = tokio::sync::broadcast::channel(256);
         let listener = match listen {
-            Some(addr) => Some(crate::webhook::start_for_engine(&dir, secrets.clone(), addr)?),
+            Some(addr) => {
+                let tx = events.clone();
+                let sink: crate::webhook::EventSink = Arc::new(move |outcome| {
+                    let _ = tx.send(EngineEvent::Webhook(outcome));
+                });
+                let deps = crate::webhook::WebhookDeps { db_path: dir.db_path(), secrets: secrets.clone(), sink: Some(sink) };
+                Some(crate::webhook::WebhookServer::start(crate::webhook::ListenerConfig::with_addr(addr), deps)?)
+            }
             None => None,
         };
-        Ok(Engine { dir, secrets, store, listener, _lock: lock })
+        Ok(Engine { dir, secrets, store, listener, events, _lock: lock })
+    }
+
+    /// Subscribes to what the engine does (new messages, settled sends).
+    pub fn subscribe(&self) -> tokio::sync::broadcast::Receiver<EngineEvent> {
+        self.events.subscribe()
     }
 
     pub fn listen_addr(&self) -> Option<SocketAddr> {
@@ -86,19 +112,29 @@ impl Engine {
                     continue;
                 }
             };
-            match outbox::attempt(&mut self.store, client, m.id).await? {
+            let status = match outbox::attempt(&mut self.store, client, m.id).await? {
                 Attempt::Retry(pe, _) if now - m.created_at > outbox::RETRY_BUDGET.as_millis() as i64 => {
                     let pe = ProviderError { message: format!("{} (gave up after {} s)", pe.message, outbox::RETRY_BUDGET.as_secs()), ..pe };
                     self.store.set_message_status(m.id, MessageStatus::Failed, Some(&pe))?;
+                    Some(MessageStatus::Failed)
                 }
-                _ => {}
+                Attempt::Retry(..) => None,
+                Attempt::Sent(m) | Attempt::Failed(m, _) => Some(m.status),
+            };
+            if let Some(status) = status {
+                let _ = self.events.send(EngineEvent::MessageSettled { message_id: m.id, status });
             }
         }
         for media in self.store.media_to_fetch(now, 5)? {
             let Ok(client) = client_for(&self.store, &self.secrets, clients, media.account_id) else { continue };
-            if let Err(e) = media_fetch::fetch_one(&mut self.store, &self.dir, client, &media).await {
-                tracing::warn!(media = media.id, "media download failed: {e}");
-            }
+            let ok = match media_fetch::fetch_one(&mut self.store, &self.dir, client, &media).await {
+                Ok(_) => true,
+                Err(e) => {
+                    tracing::warn!(media = media.id, "media download failed: {e}");
+                    false
+                }
+            };
+            let _ = self.events.send(EngineEvent::MediaFetched { media_id: media.id, ok });
         }
         Ok(())
     }

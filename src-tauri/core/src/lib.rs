@@ -7,7 +7,7 @@
 
 pub mod accounts;
 pub mod datadir;
-// pub mod engine; (wired once the webhook listener lands)
+pub mod engine;
 pub mod engine_lock;
 pub mod error;
 pub mod export;
