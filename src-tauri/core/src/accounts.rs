@@ -22,7 +22,9 @@ pub fn record_connection_test(store: &mut Store, account_id: i64, result: &Resul
     match result {
         Ok(info) => {
             if let Some(display) = &info.display_number {
-                if let Ok(n) = crate::phone::parse(display, "US") {
+                // The provider's own number is canonical: keep it even where the
+                // metadata is stricter (e.g. fictional 555-01xx test numbers).
+                if let Ok(n) = crate::phone::from_wa_id(display) {
                     store.set_account_phone(account_id, Some(n.as_str()))?;
                 }
             }

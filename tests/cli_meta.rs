@@ -1,0 +1,264 @@
+//! The whole Meta round trip with `wicket serve` and `wicket send` as real
+//! processes against a fake Graph API on loopback: add an account (secrets
+//! from the environment into the vault), the webhook handshake, a signed
+//! inbound message, a reply through the engine, status webhooks moving the
+//! ticks, the 24-hour window refusal, the engine lock, a clean SIGTERM, and
+//! no secret anywhere in the data dir or the logs.
+
+use hmac::{Hmac, KeyInit, Mac};
+use serde_json::{json, Value};
+use sha2::Sha256;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::path::Path;
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+use wiremock::matchers::{header, method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+const TOKEN: &str = "EAAG-test-access-token-0123456789abcdef";
+const APP_SECRET: &str = "app-secret-5f1e2d3c4b5a69788796a5b4";
+const VERIFY: &str = "verify-token-abc123xyz";
+const PNID: &str = "318273645501234";
+
+fn cmd(dir: &Path) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_wicket"));
+    c.arg("--data-dir")
+        .arg(dir)
+        .env_remove("WICKET_DATA_DIR")
+        .env("WICKET_SECRET_STORE", "vault")
+        .env("WICKET_VAULT_PASSPHRASE", "round trip passphrase")
+        .env("T_TOKEN", TOKEN)
+        .env("T_SECRET", APP_SECRET)
+        .env("T_VERIFY", VERIFY);
+    c
+}
+
+fn run(dir: &Path, args: &[&str]) -> Output {
+    cmd(dir).args(args).output().expect("wicket runs")
+}
+
+fn ok_json(out: &Output) -> Value {
+    assert!(out.status.success(), "wicket failed ({:?}): {}", out.status.code(), String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&out.stdout)))
+}
+
+fn sign(body: &[u8]) -> String {
+    let mut mac = Hmac::<Sha256>::new_from_slice(APP_SECRET.as_bytes()).unwrap();
+    mac.update(body);
+    format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
+}
+
+/// A raw HTTP/1.1 request over a TcpStream; returns (status, body).
+fn http(addr: &str, method: &str, target: &str, headers: &[(&str, String)], body: &[u8]) -> (u16, String) {
+    let mut s = std::net::TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    let mut req = format!("{method} {target} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
+    for (k, v) in headers {
+        req.push_str(&format!("{k}: {v}\r\n"));
+    }
+    if !headers.iter().any(|(k, _)| k.eq_ignore_ascii_case("content-length")) {
+        req.push_str(&format!("Content-Length: {}\r\n", body.len()));
+    }
+    req.push_str("\r\n");
+    s.write_all(req.as_bytes()).unwrap();
+    s.write_all(body).unwrap();
+    let mut resp = Vec::new();
+    let _ = s.read_to_end(&mut resp);
+    let text = String::from_utf8_lossy(&resp).to_string();
+    let status = text.split_whitespace().nth(1).and_then(|c| c.parse().ok()).unwrap_or(0);
+    let body = text.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default();
+    (status, body)
+}
+
+fn post_webhook(addr: &str, account: &str, payload: &Value) -> u16 {
+    let body = payload.to_string().into_bytes();
+    let headers = [("Content-Type", "application/json".to_string()), ("X-Hub-Signature-256", sign(&body))];
+    http(addr, "POST", &format!("/webhooks/meta/{account}"), &headers, &body).0
+}
+
+fn inbound(from: &str, wamid: &str, text: &str, ts: i64) -> Value {
+    json!({"object": "whatsapp_business_account", "entry": [{"id": "WABA", "changes": [{"field": "messages", "value": {
+        "messaging_product": "whatsapp",
+        "metadata": {"display_phone_number": "15550102030", "phone_number_id": PNID},
+        "contacts": [{"profile": {"name": "Priya Raman"}, "wa_id": from}],
+        "messages": [{"from": from, "id": wamid, "timestamp": ts.to_string(), "type": "text", "text": {"body": text}}]}}]}]})
+}
+
+fn status(wamid: &str, st: &str, ts: i64, callback: &str) -> Value {
+    json!({"object": "whatsapp_business_account", "entry": [{"id": "WABA", "changes": [{"field": "messages", "value": {
+        "messaging_product": "whatsapp",
+        "metadata": {"display_phone_number": "15550102030", "phone_number_id": PNID},
+        "statuses": [{"id": wamid, "status": st, "timestamp": ts.to_string(), "recipient_id": "447911123456", "biz_opaque_callback_data": callback}]}}]}]})
+}
+
+struct Serve {
+    child: Child,
+    addr: String,
+}
+
+fn start_serve(dir: &Path) -> Serve {
+    let mut child = cmd(dir).args(["serve", "--listen", "127.0.0.1:0"]).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let mut line = String::new();
+    BufReader::new(stdout).read_line(&mut line).unwrap();
+    let addr = line.trim().strip_prefix("listening on http://").unwrap_or_else(|| panic!("serve said {line:?}")).to_string();
+    Serve { child, addr }
+}
+
+fn wait_for(what: &str, mut f: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !f() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+fn files_under(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
+    for entry in std::fs::read_dir(dir).unwrap().flatten() {
+        let p = entry.path();
+        if p.is_dir() {
+            files_under(&p, out);
+        } else {
+            out.push(p);
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_and_send_do_the_whole_round_trip() {
+    let graph = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path(format!("/v23.0/{PNID}")))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "display_phone_number": "+1 555-010-2030", "verified_name": "Camden Parcel Co", "quality_rating": "GREEN", "id": PNID})))
+        .mount(&graph)
+        .await;
+    Mock::given(method("POST"))
+        .and(path(format!("/v23.0/{PNID}/messages")))
+        .and(header("authorization", format!("Bearer {TOKEN}").as_str()))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "messaging_product": "whatsapp", "contacts": [{"input": "+447911123456", "wa_id": "447911123456"}], "messages": [{"id": "wamid.OUT1"}]})))
+        .mount(&graph)
+        .await;
+
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().to_path_buf();
+    let uri = graph.uri();
+    let dir2 = dir.clone();
+    let result = tokio::task::spawn_blocking(move || round_trip(&dir2, &uri)).await;
+    let requests = graph.received_requests().await.unwrap();
+    let sends: Vec<Value> = requests
+        .iter()
+        .filter(|r| r.url.path().ends_with("/messages"))
+        .map(|r| serde_json::from_slice(&r.body).unwrap())
+        .collect();
+    result.unwrap();
+    assert_eq!(sends.len(), 1, "exactly one send reached the fake: {sends:?}");
+    let (account, message_id) = std::fs::read_to_string(dir.join("ids")).unwrap().split_once(' ').map(|(a, b)| (a.to_string(), b.trim().to_string())).unwrap();
+    let _ = account;
+    assert_eq!(
+        sends[0],
+        json!({"messaging_product": "whatsapp", "recipient_type": "individual", "to": "447911123456", "type": "text",
+               "text": {"preview_url": false, "body": "Your order is ready"}, "biz_opaque_callback_data": message_id}),
+        "the fake received the documented body with our id as callback data"
+    );
+
+    // No secret in any file of the data dir: database, WAL, logs, vault.
+    let mut files = vec![];
+    files_under(&dir, &mut files);
+    assert!(files.iter().any(|f| f.starts_with(dir.join("logs"))), "logs were written");
+    for f in files {
+        let bytes = std::fs::read(&f).unwrap();
+        for secret in [TOKEN, APP_SECRET, VERIFY] {
+            assert!(!bytes.windows(secret.len()).any(|w| w == secret.as_bytes()), "{} contains a secret in plain text", f.display());
+        }
+    }
+}
+
+fn round_trip(dir: &Path, graph: &str) {
+    // Add the account: secrets from the environment, connection tested against the fake.
+    let out = run(dir, &["account", "add", "meta", "--name", "Camden", "--phone-number-id", PNID, "--business-account-id", "WABA1",
+        "--token-env", "T_TOKEN", "--app-secret-env", "T_SECRET", "--verify-token-env", "T_VERIFY", "--base-url", graph]);
+    assert!(out.status.success(), "account add failed: {}", String::from_utf8_lossy(&out.stderr));
+    let account = String::from_utf8_lossy(&out.stdout).lines().last().unwrap().trim().to_string();
+    assert!(account.parse::<i64>().is_ok(), "the last line is the new account id: {account:?}");
+    let accounts = ok_json(&run(dir, &["account", "list", "--json"]));
+    assert_eq!(accounts[0]["status"], json!("ok"), "the connection test marked the account ok");
+    assert_eq!(accounts[0]["phone"], json!("+15550102030"));
+
+    let serve = start_serve(dir);
+    let addr = serve.addr.clone();
+    let mut serve = serve;
+
+    // A second engine on the same data dir is refused with exit 7.
+    let second = run(dir, &["serve", "--listen", "127.0.0.1:0"]);
+    assert_eq!(second.status.code(), Some(7), "second engine: {}", String::from_utf8_lossy(&second.stderr));
+    assert!(String::from_utf8_lossy(&second.stderr).contains("pid"), "the refusal names the holder");
+
+    // Health and the verification handshake.
+    let (code, body) = http(&addr, "GET", "/health", &[], b"");
+    assert_eq!(code, 200);
+    assert_eq!(serde_json::from_str::<Value>(&body).unwrap()["status"], json!("ok"));
+    let (code, body) = http(&addr, "GET", &format!("/webhooks/meta/{account}?hub.mode=subscribe&hub.verify_token={VERIFY}&hub.challenge=1158201444"), &[], b"");
+    assert_eq!((code, body.as_str()), (200, "1158201444"));
+    let (code, _) = http(&addr, "GET", &format!("/webhooks/meta/{account}?hub.mode=subscribe&hub.verify_token=wrong&hub.challenge=1"), &[], b"");
+    assert_eq!(code, 403);
+
+    // A body claiming a huge length is refused and the listener lives on.
+    let (code, _) = http(&addr, "POST", &format!("/webhooks/meta/{account}"), &[("Content-Length", "100000000000000".into())], b"{}");
+    assert_eq!(code, 413);
+    assert_eq!(http(&addr, "GET", "/health", &[], b"").0, 200, "still alive after a huge Content-Length");
+
+    // A customer writes: signed webhook → stored before the 200.
+    let now = chrono_now();
+    assert_eq!(post_webhook(&addr, &account, &inbound("447911123456", "wamid.IN1", "Is my parcel ready?", now - 60)), 200);
+    let convs = ok_json(&run(dir, &["conversations", "--json"]));
+    assert_eq!(convs[0]["unread"], json!(1));
+    assert_eq!(convs[0]["contact"]["display_name"], json!("Priya Raman"));
+    assert!(convs[0]["window_expires_at"].is_string(), "the customer-service window is open");
+
+    // A bad signature changes nothing.
+    let body = inbound("447911123456", "wamid.FORGED", "forged", now).to_string();
+    let (code, _) = http(&addr, "POST", &format!("/webhooks/meta/{account}"), &[("X-Hub-Signature-256", "sha256=00".into())], body.as_bytes());
+    assert_eq!(code, 401);
+
+    // The owner replies; the engine sends it; `send` waits and prints the row.
+    let sent = ok_json(&run(dir, &["send", "--account", &account, "--to", "+44 7911 123456", "--text", "Your order is ready"]));
+    assert_eq!(sent["status"], json!("sent"));
+    assert_eq!(sent["provider_message_id"], json!("wamid.OUT1"));
+    let message_id = sent["id"].as_str().unwrap().to_string();
+    std::fs::write(dir.join("ids"), format!("{account} {message_id}")).unwrap();
+
+    // Status webhooks move the ticks, even out of order.
+    assert_eq!(post_webhook(&addr, &account, &status("wamid.OUT1", "read", now + 5, &message_id)), 200);
+    assert_eq!(post_webhook(&addr, &account, &status("wamid.OUT1", "delivered", now + 3, &message_id)), 200);
+    let msgs = ok_json(&run(dir, &["messages", "--account", &account, "--with", "+447911123456", "--json"]));
+    let out = msgs.as_array().unwrap().iter().find(|m| m["id"] == json!(message_id)).unwrap().clone();
+    assert_eq!(out["status"], json!("read"), "read is not downgraded by a late delivered");
+    assert!(out["status_times"]["delivered"].is_string() && out["status_times"]["read"].is_string());
+    assert_eq!(msgs[0]["text"], json!("Is my parcel ready?"), "oldest first");
+    assert_eq!(msgs.as_array().unwrap().len(), 2, "the forged message was not stored");
+
+    // Outside the window: refused locally, exit 4, nothing sent.
+    let refused = run(dir, &["send", "--account", &account, "--to", "+44 7911 123457", "--text", "hello?"]);
+    assert_eq!(refused.status.code(), Some(4), "{}", String::from_utf8_lossy(&refused.stderr));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("24-hour"), "{}", String::from_utf8_lossy(&refused.stderr));
+
+    // A clean shutdown on SIGTERM exits 0.
+    let pid = serve.child.id().to_string();
+    assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let code = loop {
+        if let Some(s) = serve.child.try_wait().unwrap() {
+            break s.code();
+        }
+        assert!(Instant::now() < deadline, "serve did not stop on SIGTERM");
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert_eq!(code, Some(0), "serve exits 0 after a clean shutdown");
+    wait_for("the lock to be free", || run(dir, &["account", "list"]).status.success());
+}
+
+fn chrono_now() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64
+}
