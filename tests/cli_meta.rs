@@ -12,7 +12,7 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
-use wiremock::matchers::{header, method, path};
+use wiremock::matchers::{body_partial_json, header, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 const TOKEN: &str = "EAAG-test-access-token-0123456789abcdef";
@@ -135,6 +135,13 @@ async fn serve_and_send_do_the_whole_round_trip() {
         .await;
     Mock::given(method("POST"))
         .and(path(format!("/v23.0/{PNID}/messages")))
+        .and(body_partial_json(json!({"status": "read"})))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"success": true})))
+        .with_priority(1)
+        .mount(&graph)
+        .await;
+    Mock::given(method("POST"))
+        .and(path(format!("/v23.0/{PNID}/messages")))
         .and(header("authorization", format!("Bearer {TOKEN}").as_str()))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({
             "messaging_product": "whatsapp", "contacts": [{"input": "+447911123456", "wa_id": "447911123456"}], "messages": [{"id": "wamid.OUT1"}]})))
@@ -152,6 +159,8 @@ async fn serve_and_send_do_the_whole_round_trip() {
         .filter(|r| r.url.path().ends_with("/messages"))
         .map(|r| serde_json::from_slice(&r.body).unwrap())
         .collect();
+    let (reads, sends): (Vec<Value>, Vec<Value>) = sends.into_iter().partition(|b: &Value| b["status"] == json!("read"));
+    assert_eq!(reads, vec![json!({"messaging_product": "whatsapp", "status": "read", "message_id": "wamid.IN1"})], "opening the conversation marked it read on Meta");
     result.unwrap();
     assert_eq!(sends.len(), 1, "exactly one send reached the fake: {sends:?}");
     let (account, message_id) = std::fs::read_to_string(dir.join("ids")).unwrap().split_once(' ').map(|(a, b)| (a.to_string(), b.trim().to_string())).unwrap();
@@ -185,6 +194,10 @@ fn round_trip(dir: &Path, graph: &str) {
     let accounts = ok_json(&run(dir, &["account", "list", "--json"]));
     assert_eq!(accounts[0]["status"], json!("ok"), "the connection test marked the account ok");
     assert_eq!(accounts[0]["phone"], json!("+15550102030"));
+
+    let tested = ok_json(&run(dir, &["account", "test", &account, "--json"]));
+    assert_eq!(tested["verified_name"], json!("Camden Parcel Co"));
+    assert_eq!(tested["quality_rating"], json!("GREEN"));
 
     let serve = start_serve(dir);
     let addr = serve.addr.clone();
@@ -221,6 +234,11 @@ fn round_trip(dir: &Path, graph: &str) {
     let body = inbound("447911123456", "wamid.FORGED", "forged", now).to_string();
     let (code, _) = http(&addr, "POST", &format!("/webhooks/meta/{account}"), &[("X-Hub-Signature-256", "sha256=00".into())], body.as_bytes());
     assert_eq!(code, 401);
+
+    // Reading does not mark read; --mark-read does, locally and on Meta.
+    let conv_id = convs[0]["id"].as_str().unwrap().to_string();
+    ok_json(&run(dir, &["messages", "--conversation", &conv_id, "--mark-read", "--json"]));
+    assert_eq!(ok_json(&run(dir, &["conversations", "--json"]))[0]["unread"], json!(0));
 
     // The owner replies; the engine sends it; `send` waits and prints the row.
     let sent = ok_json(&run(dir, &["send", "--account", &account, "--to", "+44 7911 123456", "--text", "Your order is ready"]));

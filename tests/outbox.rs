@@ -178,3 +178,46 @@ fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     }
     out
 }
+
+#[tokio::test]
+async fn sends_respect_the_accounts_rate_limit() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/v23.0/PN1/messages"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"messages": [{"id": "wamid.X"}]})))
+        .mount(&server)
+        .await;
+    let mut s = setup(&server).await;
+    let mut config = s.account.config.clone();
+    config["max_per_second"] = json!(2);
+    s.store.update_account_config(s.account.id, &config).unwrap();
+    s.account = s.store.account(s.account.id).unwrap();
+    customer_wrote(&mut s);
+    let client = ProviderClient::for_account(&s.account, &s.secrets).unwrap();
+    let started = std::time::Instant::now();
+    for i in 0..5 {
+        Mock::given(method("POST")).and(path("/v23.0/PN1/messages")).respond_with(ResponseTemplate::new(200).set_body_json(json!({"messages": [{"id": format!("wamid.{i}")}]}))).up_to_n_times(1).with_priority(1).mount(&server).await;
+        let m = outbox::queue(&mut s.store, &s.account, "+447911123456", text("x"), None).unwrap();
+        assert!(matches!(outbox::attempt(&mut s.store, &client, m.id).await.unwrap(), outbox::Attempt::Sent(_)));
+    }
+    // 5 sends at 2 per second: the burst of 2 goes at once, the other 3 wait ≥ 1.5 s in all.
+    assert!(started.elapsed() >= Duration::from_millis(1400), "the limiter paced the sends: {:?}", started.elapsed());
+}
+
+#[tokio::test]
+async fn a_bad_token_marks_the_account_as_needing_a_new_one() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/v23.0/PN1"))
+        .respond_with(ResponseTemplate::new(401).set_body_json(json!({"error": {"message": "Error validating access token: Session has expired", "type": "OAuthException", "code": 190, "error_subcode": 463}})))
+        .mount(&server)
+        .await;
+    let mut s = setup(&server).await;
+    let client = ProviderClient::for_account(&s.account, &s.secrets).unwrap();
+    let result = client.test_connection().await;
+    assert_eq!(result.as_ref().unwrap_err().provider_error().unwrap().kind, ErrorKind::Auth);
+    wicket_core::accounts::record_connection_test(&mut s.store, s.account.id, &result).unwrap();
+    let a = s.store.account(s.account.id).unwrap();
+    assert_eq!(a.status, wicket_core::model::AccountStatus::NeedsToken);
+    assert!(a.status_reason.unwrap().contains("new token"));
+}

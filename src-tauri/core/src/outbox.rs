@@ -22,6 +22,24 @@ use std::time::Duration;
 /// How long `send` keeps retrying retryable errors before giving up.
 pub const RETRY_BUDGET: Duration = Duration::from_secs(60);
 
+/// Messages per second per account unless its config sets `max_per_second`:
+/// Meta's lowest tier (numbers shared with the WhatsApp Business app).
+pub const DEFAULT_MAX_PER_SECOND: u32 = 20;
+
+type Limiter = governor::DefaultDirectRateLimiter;
+
+/// One limiter per account, shared by every sender in this process (only
+/// one process sends at a time: the engine, or `wicket send` when none runs).
+fn limiter_for(account_id: i64, per_second: u32) -> std::sync::Arc<Limiter> {
+    use std::collections::HashMap;
+    use std::sync::{Arc, Mutex, OnceLock};
+    static LIMITERS: OnceLock<Mutex<HashMap<(i64, u32), Arc<Limiter>>>> = OnceLock::new();
+    let map = LIMITERS.get_or_init(|| Mutex::new(HashMap::new()));
+    let mut map = map.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    let quota = governor::Quota::per_second(std::num::NonZeroU32::new(per_second.max(1)).unwrap_or(std::num::NonZeroU32::MIN));
+    map.entry((account_id, per_second)).or_insert_with(|| Arc::new(governor::RateLimiter::direct(quota))).clone()
+}
+
 /// Backoff before attempt `n` (1-based): 1 s, 2 s, 4 s, ... capped at 30 s.
 pub fn backoff(attempt: i64, retry_after: Option<u64>) -> Duration {
     let exp = Duration::from_secs(1u64 << attempt.clamp(0, 5) as u32).min(Duration::from_secs(30));
@@ -157,6 +175,9 @@ pub async fn attempt(store: &mut Store, client: &ProviderClient, id: i64) -> Res
         OutgoingContent::Template { name, language, .. } => store.template(m.account_id, name, language).ok(),
         _ => None,
     };
+    let account = store.account(m.account_id)?;
+    let per_second = account.config.get("max_per_second").and_then(|v| v.as_u64()).map(|v| v as u32).unwrap_or(DEFAULT_MAX_PER_SECOND);
+    limiter_for(m.account_id, per_second).until_ready().await;
     store.set_message_status(id, MessageStatus::Sending, None)?;
     match client.send(&request, template.as_ref()).await {
         Ok(receipt) => {
