@@ -184,11 +184,17 @@ fn account_remove(ctx: &mut Context, id: &str) -> Result<()> {
     Ok(())
 }
 
-fn conversations(ctx: &Context, args: ConversationsArgs) -> Result<()> {
-    let account_id = args.account.as_deref().map(|a| parse_id(a, "--account")).transpose()?;
-    if let Some(a) = account_id {
+/// An optional `--account ID` that must name an existing account.
+fn account_filter(ctx: &Context, arg: Option<&str>) -> Result<Option<i64>> {
+    let id = arg.map(|a| parse_id(a, "--account")).transpose()?;
+    if let Some(a) = id {
         ctx.store.account(a)?;
     }
+    Ok(id)
+}
+
+fn conversations(ctx: &Context, args: ConversationsArgs) -> Result<()> {
+    let account_id = account_filter(ctx, args.account.as_deref())?;
     let filter = ConversationFilter { account_id, unread_only: args.unread, archived: args.archived, label: args.label, limit: args.limit, before: None };
     let list = ctx.store.conversations(&filter)?;
     let country = ctx.country()?;
@@ -213,10 +219,7 @@ fn conversations(ctx: &Context, args: ConversationsArgs) -> Result<()> {
 }
 
 fn contacts(ctx: &Context, args: ContactsArgs) -> Result<()> {
-    let account_id = args.account.as_deref().map(|a| parse_id(a, "--account")).transpose()?;
-    if let Some(a) = account_id {
-        ctx.store.account(a)?;
-    }
+    let account_id = account_filter(ctx, args.account.as_deref())?;
     let list = ctx.store.contacts(account_id)?;
     let country = ctx.country()?;
     if ctx.json {
@@ -316,10 +319,7 @@ fn search(ctx: &Context, args: SearchArgs) -> Result<()> {
 }
 
 fn export(ctx: &Context, args: ExportArgs) -> Result<()> {
-    let account = args.account.as_deref().map(|a| parse_id(a, "--account")).transpose()?;
-    if let Some(a) = account {
-        ctx.store.account(a)?;
-    }
+    let account = account_filter(ctx, args.account.as_deref())?;
     let format = wicket_core::export::Format::parse(&args.format)?;
     ctx.store.export_to(format, &args.out, account)?;
     if ctx.json {

@@ -15,6 +15,11 @@ pub fn serve(ctx: &mut Context, args: ServeArgs) -> Result<()> {
             _ => None,
         },
     };
+    if let Some(addr) = listen {
+        if !addr.ip().is_loopback() {
+            eprintln!("Warning: the webhook listener binds {addr}, reachable from other machines; only signed requests are accepted, but prefer 127.0.0.1 behind a tunnel");
+        }
+    }
     let secrets = ctx.secrets()?;
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(|e| Error::io("cannot start the async runtime", e))?;
     runtime.block_on(async {

@@ -141,12 +141,15 @@ impl Engine {
 }
 
 fn client_for<'a>(store: &Store, secrets: &SecretStore, clients: &'a mut HashMap<i64, ProviderClient>, account_id: i64) -> Result<&'a ProviderClient> {
-    if !clients.contains_key(&account_id) {
-        let account = store.account(account_id)?;
-        if !account.enabled {
-            return Err(Error::Invalid(format!("account {account_id} is switched off")));
+    use std::collections::hash_map::Entry;
+    match clients.entry(account_id) {
+        Entry::Occupied(e) => Ok(e.into_mut()),
+        Entry::Vacant(slot) => {
+            let account = store.account(account_id)?;
+            if !account.enabled {
+                return Err(Error::Invalid(format!("account {account_id} is switched off")));
+            }
+            Ok(slot.insert(ProviderClient::for_account(&account, secrets)?))
         }
-        clients.insert(account_id, ProviderClient::for_account(&account, secrets)?);
     }
-    clients.get(&account_id).ok_or_else(|| Error::Internal("client cache".into()))
 }

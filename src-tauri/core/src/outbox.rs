@@ -27,14 +27,14 @@ pub const RETRY_BUDGET: Duration = Duration::from_secs(60);
 pub const DEFAULT_MAX_PER_SECOND: u32 = 20;
 
 type Limiter = governor::DefaultDirectRateLimiter;
+type Limiters = std::sync::Mutex<std::collections::HashMap<(i64, u32), std::sync::Arc<Limiter>>>;
 
 /// One limiter per account, shared by every sender in this process (only
 /// one process sends at a time: the engine, or `wicket send` when none runs).
 fn limiter_for(account_id: i64, per_second: u32) -> std::sync::Arc<Limiter> {
-    use std::collections::HashMap;
-    use std::sync::{Arc, Mutex, OnceLock};
-    static LIMITERS: OnceLock<Mutex<HashMap<(i64, u32), Arc<Limiter>>>> = OnceLock::new();
-    let map = LIMITERS.get_or_init(|| Mutex::new(HashMap::new()));
+    use std::sync::{Arc, OnceLock};
+    static LIMITERS: OnceLock<Limiters> = OnceLock::new();
+    let map = LIMITERS.get_or_init(Limiters::default);
     let mut map = map.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
     let quota = governor::Quota::per_second(std::num::NonZeroU32::new(per_second.max(1)).unwrap_or(std::num::NonZeroU32::MIN));
     map.entry((account_id, per_second)).or_insert_with(|| Arc::new(governor::RateLimiter::direct(quota))).clone()
@@ -257,26 +257,6 @@ pub fn parse_location(s: &str) -> Result<(f64, f64)> {
     Ok((lat, lon))
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn backoff_grows_and_honours_retry_after() {
-        assert_eq!(backoff(1, None), Duration::from_secs(2));
-        assert!(backoff(10, None) <= Duration::from_secs(30));
-        assert_eq!(backoff(1, Some(6)), Duration::from_secs(6));
-    }
-
-    #[test]
-    fn locations_accept_negative_coordinates() {
-        assert_eq!(parse_location("-33.86,151.2").unwrap(), (-33.86, 151.2));
-        assert_eq!(parse_location("51.5, -0.12").unwrap(), (51.5, -0.12));
-        assert!(parse_location("91,0").is_err());
-        assert!(parse_location("x").is_err());
-    }
-}
-
 /// Waits until another process (the engine) has settled message `id`: sent
 /// (or further), or failed. Errors like `send_with_retries` would.
 pub fn wait_settled(store: &Store, id: i64, timeout: Duration) -> Result<Message> {
@@ -300,5 +280,25 @@ pub fn wait_settled(store: &Store, id: i64, timeout: Duration) -> Result<Message
             }));
         }
         std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_grows_and_honours_retry_after() {
+        assert_eq!(backoff(1, None), Duration::from_secs(2));
+        assert!(backoff(10, None) <= Duration::from_secs(30));
+        assert_eq!(backoff(1, Some(6)), Duration::from_secs(6));
+    }
+
+    #[test]
+    fn locations_accept_negative_coordinates() {
+        assert_eq!(parse_location("-33.86,151.2").unwrap(), (-33.86, 151.2));
+        assert_eq!(parse_location("51.5, -0.12").unwrap(), (51.5, -0.12));
+        assert!(parse_location("91,0").is_err());
+        assert!(parse_location("x").is_err());
     }
 }

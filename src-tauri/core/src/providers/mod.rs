@@ -18,7 +18,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::path::PathBuf;
 
-/// One thing a provider told us, in Wicket's terms.
+/// One thing a provider told us, in Wicket's terms. (Events live only
+/// between parsing and applying, so the size of `Message` does not matter.)
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq)]
 pub enum ProviderEvent {
     Message(InboundMessage),
