@@ -20,7 +20,17 @@ pub fn serve(ctx: &mut Context, args: ServeArgs) -> Result<()> {
             eprintln!("Warning: the webhook listener binds {addr}, reachable from other machines; only signed requests are accepted, but prefer 127.0.0.1 behind a tunnel");
         }
     }
-    let secrets = ctx.secrets()?;
+    let secrets = match ctx.secrets() {
+        Ok(s) => s,
+        // With no account there is no secret to read yet: run anyway, and say
+        // what adding an account will need.
+        Err(e) if ctx.store.accounts()?.is_empty() => {
+            eprintln!("Warning: {e}. No account needs a secret yet; restart `wicket serve` after adding one.");
+            let id = ctx.store.data_dir_id()?;
+            std::sync::Arc::new(wicket_core::secrets::SecretStore::in_memory(&id))
+        }
+        Err(e) => return Err(e),
+    };
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(|e| Error::io("cannot start the async runtime", e))?;
     runtime.block_on(async {
         let engine = Engine::start(ctx.dir.clone(), secrets, listen)?;
