@@ -280,3 +280,24 @@ fn round_trip(dir: &Path, graph: &str) {
 fn chrono_now() -> i64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64
 }
+
+/// An event answered 200 is on disk: killing the engine right after (no
+/// clean shutdown at all) loses nothing.
+#[test]
+fn an_acknowledged_webhook_survives_kill_9() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let out = run(dir, &["account", "add", "meta", "--name", "Camden", "--phone-number-id", PNID, "--business-account-id", "W",
+        "--token-env", "T_TOKEN", "--app-secret-env", "T_SECRET", "--verify-token-env", "T_VERIFY", "--base-url", "http://127.0.0.1:9"]);
+    assert!(out.status.success(), "an unreachable provider is a warning, not a failure: {}", String::from_utf8_lossy(&out.stderr));
+    let account = String::from_utf8_lossy(&out.stdout).lines().last().unwrap().trim().to_string();
+    let mut serve = start_serve(dir);
+    let now = chrono_now();
+    for i in 0..5 {
+        assert_eq!(post_webhook(&serve.addr, &account, &inbound("447911123456", &format!("wamid.K{i}"), &format!("message {i}"), now + i)), 200);
+    }
+    serve.child.kill().unwrap(); // SIGKILL
+    serve.child.wait().unwrap();
+    let msgs = ok_json(&run(dir, &["messages", "--account", &account, "--with", "+447911123456", "--json"]));
+    assert_eq!(msgs.as_array().unwrap().len(), 5, "every acknowledged message is stored");
+}
