@@ -108,3 +108,38 @@ async fn the_engine_sends_notices_changes_and_reports_webhooks() {
     tokio::time::timeout(Duration::from_secs(10), running).await.expect("the engine stops").unwrap().unwrap();
     assert!(!wicket_core::engine_lock::EngineLock::is_held(&dir), "the lock is released on shutdown");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_demo_account_answers_like_a_customer() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = DataDir::open(tmp.path()).unwrap();
+    let mut store = Store::open(&dir.db_path()).unwrap();
+    let demo = wicket_core::providers::demo::create_demo_account(&mut store).unwrap();
+    let convs = store.conversations(&wicket_core::store::ConversationFilter { account_id: Some(demo.id), ..Default::default() }).unwrap();
+    assert_eq!(convs.len(), wicket_core::providers::demo::SAMPLE_CONVERSATIONS.len(), "sample conversations in several languages");
+    assert!(convs.iter().any(|c| c.contact.profile_name.as_deref() == Some("佐藤 花子")));
+
+    let mut config = demo.config.clone();
+    config["pace_ms"] = json!(200);
+    store.update_account_config(demo.id, &config).unwrap();
+    let engine = Engine::start(dir.clone(), Arc::new(SecretStore::in_memory("demo")), None).unwrap();
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let running = tokio::spawn(engine.run(async {
+        let _ = stop_rx.await;
+    }));
+    let demo = store.account(demo.id).unwrap();
+    let sent = outbox::queue(&mut store, &demo, "+4915112345678", OutgoingContent::Text { body: "Liegt die Jacke noch bereit?".into(), preview_url: false }, None).unwrap();
+    wait_status(&store, sent.id, MessageStatus::Read).await;
+    let conv = sent.conversation_id;
+    for _ in 0..100 {
+        let page = store.messages_page(conv, None, 10).unwrap();
+        if page.last().is_some_and(|m| m.direction == Direction::In && m.timestamp > sent.timestamp) {
+            assert!(page.last().unwrap().text.as_deref().unwrap().contains("melde"), "the German customer answers in German");
+            stop_tx.send(()).unwrap();
+            running.await.unwrap().unwrap();
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("the demo customer never answered");
+}

@@ -80,7 +80,7 @@ fn assert_bearer(r: &Request) {
 }
 
 fn message(content: OutgoingContent) -> OutgoingMessage {
-    OutgoingMessage { to: "+447700900123".into(), content, reply_to_provider_id: None, wicket_id: 42 }
+    OutgoingMessage { to: "+447700900123".into(), content, reply_to_provider_id: None, wicket_id: 42, chat_id: None, to_group: false }
 }
 
 /// Sends `msg`, checks the receipt, and returns the one JSON body sent.
@@ -544,6 +544,8 @@ fn account(config: Value) -> Account {
         config,
         created_at: 0,
         updated_at: 0,
+        last_sync_at: None,
+        last_sync_result: None,
     }
 }
 

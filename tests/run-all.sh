@@ -4,8 +4,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# Build outside the clone so later runs on the same machine are incremental.
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/wicket-target}"
+# Build outside the clone so later runs of this checkout are incremental.
+# One target dir per checkout path: cargo fingerprints path crates by their
+# path relative to the workspace, so two checkouts sharing a target dir can
+# reuse each other's stale builds.
+checkout_key=$(pwd | sha256sum | cut -c1-12)
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/wicket-target/$checkout_key}"
 export CARGO_BUILD_JOBS="${CARGO_BUILD_JOBS:-2}"
 export CARGO_TERM_COLOR=never
 # Tests below give processes a throwaway HOME; keep the toolchain where it is.
@@ -26,6 +30,24 @@ if [ "${#missing[@]}" -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
+# ---- desktop app: system packages (begin) ----
+# WebKitGTK and GTK headers to build wicket-desktop (a workspace member, so
+# `cargo test --workspace` below builds it); Chromium for the browser tests;
+# Xvfb, xdotool and ImageMagick to open the real window and photograph it.
+desktop_packages=(libwebkit2gtk-4.1-dev build-essential file libxdo-dev librsvg2-dev pkg-config
+  chromium xvfb xauth x11-utils xdotool imagemagick procps fonts-dejavu-core fonts-noto-color-emoji)
+desktop_missing=()
+for p in "${desktop_packages[@]}"; do
+  dpkg -s "$p" >/dev/null 2>&1 || desktop_missing+=("$p")
+done
+if [ "${#desktop_missing[@]}" -gt 0 ]; then
+  echo "== installing ${desktop_missing[*]}"
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${desktop_missing[@]}" >/dev/null
+fi
+# ---- desktop app: system packages (end) ----
+
 echo "== the core and the CLI carry no GUI dependency"
 if cargo tree -p wicket-cli -e normal --prefix none | grep -Eiq '^(tauri|wry|gtk|webkit|webkit2gtk)[ -]'; then
   echo "wicket-cli depends on a GUI crate:" >&2
@@ -43,3 +65,17 @@ HOME="$WICKET_TEST_HOME" dbus-run-session -- sh -c '
   WICKET_TEST_KEYCHAIN=1 cargo test -p wicket-core --locked --test secrets keychain
 '
 rm -rf "$WICKET_TEST_HOME"
+
+# ---- desktop app: UI and window (begin) ----
+echo "== desktop UI: install, type-check and build (ui/dist)"
+(cd ui && npm ci --no-audit --no-fund --loglevel=error && npm run build)
+
+echo "== desktop UI: browser tests (headless Chromium, IPC mocked with fixtures recorded from the real handlers)"
+(cd ui && npm test)
+
+echo "== desktop app: debug build with the bundled UI"
+ui/node_modules/.bin/tauri build --debug --no-bundle -- -p wicket-desktop --locked
+
+echo "== desktop app: the real window under Xvfb (engine in the window, client of wicket serve; screenshots kept as artifacts)"
+bash tests/desktop/window.sh "${WICKET_ARTIFACTS:-$CARGO_TARGET_DIR/artifacts}/screenshots"
+# ---- desktop app: UI and window (end) ----

@@ -307,7 +307,7 @@ fn rich_store(f: &mut Fixture) {
     for (i, kind) in kinds.iter().enumerate() {
         let media = f
             .store
-            .insert_media(&NewMedia { account_id: f.account, provider_media_id: Some(format!("m{i}")), file_name: Some(format!("fïle-{i}.pdf")), mime: Some("application/pdf".into()), size: Some(10 + i as i64), sha256: Some("ab".repeat(32)), state: Some(MediaState::Downloaded), path: Some(format!("media/1/{i}.pdf")), url: None })
+            .insert_media(&NewMedia { account_id: f.account, provider_media_id: Some(format!("m{i}")), file_name: Some(format!("fïle-{i}.pdf")), mime: Some("application/pdf".into()), size: Some(10 + i as i64), sha256: Some("ab".repeat(32)), state: Some(MediaState::Downloaded), path: Some(format!("media/1/{i}.pdf")), url: None, fetch_info: None })
             .unwrap();
         f.store
             .insert_message(&NewMessage {

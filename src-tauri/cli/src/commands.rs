@@ -6,11 +6,11 @@ use crate::*;
 use serde_json::{json, Value};
 use std::path::PathBuf;
 use wicket_core::error::{Error, Result};
-use wicket_core::model::{MessageKind, Provider};
+use wicket_core::model::MessageKind;
 use wicket_core::providers::{MediaSource, OutgoingContent, ProviderClient, TemplateParam};
-use wicket_core::secrets::{Secret, SecretName};
+use wicket_core::secrets::Secret;
 use wicket_core::store::contacts::ContactKey;
-use wicket_core::store::{ConversationFilter, NewAccount};
+use wicket_core::store::ConversationFilter;
 use wicket_core::time::to_rfc3339;
 
 pub fn run(cli: Cli) -> Result<()> {
@@ -26,6 +26,16 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Account(AccountCommand::Add(AccountAdd::Meta(args))) => account_add_meta(&mut ctx, args),
         Command::Account(AccountCommand::Test { id }) => account_test(&mut ctx, &id),
         Command::Account(AccountCommand::Remove { id }) => account_remove(&mut ctx, &id),
+        Command::Account(AccountCommand::Add(AccountAdd::Wasender(args))) => crate::gateways::add_wasender(&mut ctx, args),
+        Command::Account(AccountCommand::Add(AccountAdd::Unipile(args))) => crate::gateways::add_unipile(&mut ctx, args),
+        Command::Account(AccountCommand::SyncDetails { id, dry_run }) => crate::gateways::sync_details(&mut ctx, id.as_deref(), dry_run),
+        Command::Sync(args) => crate::gateways::sync(&mut ctx, args),
+        Command::Account(AccountCommand::Add(AccountAdd::Demo)) => {
+            let account = wicket_core::providers::demo::create_demo_account(&mut ctx.store)?;
+            println!("{}", account.id);
+            Ok(())
+        }
+        Command::Account(AccountCommand::Import { path, no_test }) => crate::gateways::account_import(&mut ctx, &path, !no_test),
         Command::Conversations(args) => conversations(&ctx, args),
         Command::Contacts(args) => contacts(&ctx, args),
         Command::Messages(args) => messages(&mut ctx, args),
@@ -55,7 +65,7 @@ fn version(cli: &Cli) -> Result<()> {
     Ok(())
 }
 
-fn runtime() -> Result<tokio::runtime::Runtime> {
+pub(crate) fn runtime() -> Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -86,7 +96,7 @@ fn account_list(ctx: &Context) -> Result<()> {
     Ok(())
 }
 
-fn secret_from_env(var: &str, what: &str) -> Result<Secret> {
+pub(crate) fn secret_from_env(var: &str, what: &str) -> Result<Secret> {
     match std::env::var(var) {
         Ok(v) if !v.trim().is_empty() => Ok(Secret::new(v.trim().to_string())),
         _ => Err(Error::Invalid(format!("the environment variable {var} (the {what}) is not set or empty"))),
@@ -94,56 +104,38 @@ fn secret_from_env(var: &str, what: &str) -> Result<Secret> {
 }
 
 fn account_add_meta(ctx: &mut Context, args: AddMetaArgs) -> Result<()> {
-    let token = secret_from_env(&args.token_env, "access token")?;
-    let app_secret = secret_from_env(&args.app_secret_env, "app secret")?;
-    let (verify_token, generated) = match &args.verify_token_env {
-        Some(var) => (secret_from_env(var, "verify token")?, false),
-        None => (Secret::new(wicket_core::accounts::random_token()), true),
+    let setup = wicket_core::accounts::MetaSetup {
+        name: args.name,
+        phone_number_id: args.phone_number_id,
+        business_account_id: args.business_account_id,
+        token: secret_from_env(&args.token_env, "access token")?,
+        app_secret: secret_from_env(&args.app_secret_env, "app secret")?,
+        verify_token: args.verify_token_env.as_deref().map(|v| secret_from_env(v, "verify token")).transpose()?,
+        base_url: args.base_url,
+        api_version: args.api_version,
     };
     let secrets = ctx.secrets()?;
-    let mut config = json!({
-        "phone_number_id": args.phone_number_id.trim(),
-        "business_account_id": args.business_account_id.trim(),
-    });
-    if let Some(u) = &args.base_url {
-        url_check(u)?;
-        config["base_url"] = json!(u.trim_end_matches('/'));
+    let created = wicket_core::accounts::create_meta(&mut ctx.store, &secrets, setup)?;
+    if let Some(token) = &created.generated_verify_token {
+        eprintln!("Generated webhook verify token (shown once; paste it into Meta's webhook settings): {}", token.expose());
     }
-    if let Some(v) = &args.api_version {
-        config["api_version"] = json!(v);
-    }
-    let account = ctx.store.add_account(&NewAccount { provider: Provider::Meta, name: args.name.clone(), phone: None, config })?;
-    let stored = secrets
-        .set(account.id, SecretName::AccessToken, &token)
-        .and_then(|_| secrets.set(account.id, SecretName::AppSecret, &app_secret))
-        .and_then(|_| secrets.set(account.id, SecretName::VerifyToken, &verify_token));
-    if let Err(e) = stored {
-        // Never keep an account whose secrets could not be stored.
-        let _ = secrets.delete_account(account.id);
-        let _ = ctx.store.remove_account(account.id);
-        return Err(e);
-    }
-    if generated {
-        eprintln!("Generated webhook verify token (shown once; paste it into Meta's webhook settings): {}", verify_token.expose());
-    }
-    match test_account(ctx, &secrets, account.id) {
-        Ok(info) => eprintln!("Connection ok: {}", info.verified_name.unwrap_or_default()),
-        Err(e) => eprintln!("Warning: the connection test failed ({e}); the account is kept as {}", ctx.store.account(account.id)?.status),
-    }
-    println!("{}", account.id);
+    report_connection_test(ctx, &secrets, created.account.id)?;
+    println!("{}", created.account.id);
     Ok(())
 }
 
-fn url_check(u: &str) -> Result<()> {
-    if u.starts_with("http://") || u.starts_with("https://") {
-        Ok(())
-    } else {
-        Err(Error::Invalid(format!("--base-url must start with http:// or https://, got {u:?}")))
+/// Tests a new account's connection; a failure is a warning (the account is
+/// kept, not yet verified), so setting up works offline.
+pub(crate) fn report_connection_test(ctx: &mut Context, secrets: &wicket_core::secrets::SecretStore, id: i64) -> Result<()> {
+    match test_account(ctx, secrets, id) {
+        Ok(info) => eprintln!("Connection ok: {}", info.verified_name.or(info.display_number).unwrap_or_default()),
+        Err(e) => eprintln!("Warning: the connection test failed ({e}); the account is kept as {}", ctx.store.account(id)?.status),
     }
+    Ok(())
 }
 
 /// Tests the connection and records the account's status and number.
-fn test_account(ctx: &mut Context, secrets: &wicket_core::secrets::SecretStore, id: i64) -> Result<wicket_core::providers::ConnectionInfo> {
+pub(crate) fn test_account(ctx: &mut Context, secrets: &wicket_core::secrets::SecretStore, id: i64) -> Result<wicket_core::providers::ConnectionInfo> {
     let account = ctx.store.account(id)?;
     let client = ProviderClient::for_account(&account, secrets)?;
     let result = runtime()?.block_on(client.test_connection());
@@ -177,15 +169,18 @@ fn account_test(ctx: &mut Context, id: &str) -> Result<()> {
 
 fn account_remove(ctx: &mut Context, id: &str) -> Result<()> {
     let id = parse_id(id, "account id")?;
-    ctx.store.account(id)?;
-    let secrets = ctx.secrets()?;
-    secrets.delete_account(id)?;
+    let account = ctx.store.account(id)?;
+    // The demo keeps no secrets: removing it needs no secret store.
+    if account.provider != wicket_core::model::Provider::Demo {
+        let secrets = ctx.secrets()?;
+        secrets.delete_account(id)?;
+    }
     ctx.store.remove_account(id)?;
     Ok(())
 }
 
 /// An optional `--account ID` that must name an existing account.
-fn account_filter(ctx: &Context, arg: Option<&str>) -> Result<Option<i64>> {
+pub(crate) fn account_filter(ctx: &Context, arg: Option<&str>) -> Result<Option<i64>> {
     let id = arg.map(|a| parse_id(a, "--account")).transpose()?;
     if let Some(a) = id {
         ctx.store.account(a)?;
@@ -262,8 +257,7 @@ fn messages(ctx: &mut Context, args: MessagesArgs) -> Result<()> {
     let before = args.before.as_deref().map(|b| parse_id(b, "--before")).transpose()?;
     let page = ctx.store.messages_page(conversation_id, before, args.limit)?;
     if args.mark_read {
-        let ids = ctx.store.mark_conversation_read(conversation_id)?;
-        mark_read_on_provider(ctx, conversation_id, ids);
+        open_conversation(ctx, conversation_id)?;
     }
     if ctx.json {
         print_json(&Value::Array(page.iter().map(output::message).collect()));
@@ -286,24 +280,22 @@ fn messages(ctx: &mut Context, args: MessagesArgs) -> Result<()> {
     Ok(())
 }
 
-/// Tells the provider the owner read these messages, when the setting asks
-/// for it. Best effort: the local read state is already saved.
-fn mark_read_on_provider(ctx: &mut Context, conversation_id: i64, provider_ids: Vec<String>) {
-    let enabled = ctx.store.setting("mark_read_on_provider").ok().flatten().and_then(|v| v.as_bool()).unwrap_or(true);
-    let Some(latest) = provider_ids.first().cloned() else { return };
-    if !enabled {
-        return;
+/// Marks the conversation read, and tells the provider (best effort: the
+/// local read state is saved whatever the provider says).
+fn open_conversation(ctx: &mut Context, conversation_id: i64) -> Result<()> {
+    let secrets = match ctx.secrets() {
+        Ok(s) => s,
+        Err(e) => {
+            ctx.store.mark_conversation_read(conversation_id)?;
+            eprintln!("Warning: the provider was not told: {e}");
+            return Ok(());
+        }
+    };
+    let opened = runtime()?.block_on(wicket_core::inbox::open_conversation(&mut ctx.store, &secrets, conversation_id))?;
+    for w in opened.warnings {
+        eprintln!("Warning: {w}");
     }
-    let result = (|| -> Result<()> {
-        let conv = ctx.store.conversation(conversation_id)?;
-        let account = ctx.store.account(conv.account_id)?;
-        let secrets = ctx.secrets()?;
-        let client = ProviderClient::for_account(&account, &secrets)?;
-        runtime()?.block_on(client.mark_read(&latest))
-    })();
-    if let Err(e) = result {
-        eprintln!("Warning: could not mark read on the provider: {e}");
-    }
+    Ok(())
 }
 
 fn search(ctx: &Context, args: SearchArgs) -> Result<()> {

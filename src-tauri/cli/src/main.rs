@@ -6,6 +6,7 @@
 
 mod commands;
 mod context;
+mod gateways;
 mod output;
 mod serve;
 
@@ -55,6 +56,26 @@ pub enum Command {
     /// Read or change settings.
     #[command(subcommand)]
     Settings(SettingsCommand),
+    /// Sync contacts, templates or messages with the providers.
+    Sync(SyncArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct SyncArgs {
+    #[arg(long)]
+    pub account: Option<String>,
+    /// Every contact (the default when nothing else is asked).
+    #[arg(long)]
+    pub contacts: bool,
+    /// One contact by number.
+    #[arg(long, value_name = "PHONE")]
+    pub contact: Option<String>,
+    /// Message templates (Meta).
+    #[arg(long)]
+    pub templates: bool,
+    /// New messages (polling providers).
+    #[arg(long)]
+    pub messages: bool,
 }
 
 #[derive(Subcommand, Debug)]
@@ -68,6 +89,21 @@ pub enum AccountCommand {
     Test { id: String },
     /// Remove an account, its data and its secrets.
     Remove { id: String },
+    /// Create accounts from a .env file or another machine's Wicket export
+    /// (secrets are re-entered for exported accounts).
+    Import {
+        path: PathBuf,
+        /// Do not test the connections (the accounts stay "not yet verified").
+        #[arg(long)]
+        no_test: bool,
+    },
+    /// Refresh UniPile account details (number, status, sources, groups).
+    SyncDetails {
+        id: Option<String>,
+        /// Show what would change without saving it.
+        #[arg(long)]
+        dry_run: bool,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -75,6 +111,48 @@ pub enum AccountAdd {
     /// A Meta WhatsApp Cloud API number. Secrets are read from the named
     /// environment variables, never from arguments.
     Meta(AddMetaArgs),
+    /// A WASender session (QR-linked WhatsApp through the WASender gateway).
+    Wasender(AddWasenderArgs),
+    /// The WhatsApp accounts behind a UniPile API key.
+    Unipile(AddUnipileArgs),
+    /// A demo account with simulated customers (nothing is sent anywhere).
+    Demo,
+}
+
+#[derive(Args, Debug)]
+pub struct AddWasenderArgs {
+    #[arg(long)]
+    pub name: String,
+    /// Environment variable holding the session's API key.
+    #[arg(long, value_name = "VAR")]
+    pub api_key_env: String,
+    /// Environment variable holding the session's webhook secret.
+    #[arg(long, value_name = "VAR")]
+    pub webhook_secret_env: Option<String>,
+    /// Environment variable holding the personal access token (with --session-id:
+    /// Wicket reads the webhook secret and registers its webhook itself).
+    #[arg(long, value_name = "VAR", requires = "session_id")]
+    pub pat_env: Option<String>,
+    #[arg(long, value_name = "ID", requires = "pat_env")]
+    pub session_id: Option<String>,
+    #[arg(long, value_name = "URL")]
+    pub base_url: Option<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct AddUnipileArgs {
+    /// The DSN from UniPile's dashboard (host:port or a URL).
+    #[arg(long)]
+    pub dsn: String,
+    /// Environment variable holding the API key.
+    #[arg(long, value_name = "VAR")]
+    pub api_key_env: String,
+    /// Which WhatsApp accounts to import: `all` or UniPile account ids.
+    #[arg(long, value_name = "all|ID,...", default_value = "all")]
+    pub import: String,
+    /// Seconds between polls while the app is in use.
+    #[arg(long, value_name = "SECONDS")]
+    pub poll_interval: Option<u64>,
 }
 
 #[derive(Args, Debug)]

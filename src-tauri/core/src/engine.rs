@@ -33,6 +33,36 @@ pub enum EngineEvent {
     MessageSettled { message_id: i64, status: MessageStatus },
     /// A media file finished downloading (or failed for now).
     MediaFetched { media_id: i64, ok: bool },
+    /// A poll (UniPile) or a status check stored new messages or statuses.
+    Polled { account_id: i64, applied: crate::ingest::Applied },
+    /// An account's connection state changed.
+    AccountState { account_id: i64, status: crate::model::AccountStatus, reason: Option<String> },
+    /// A periodic contact sync finished.
+    ContactsSynced { account_id: i64, summary: crate::sync::ContactSyncSummary },
+}
+
+/// Default seconds between polls of a polling account while the app is in
+/// use; four times that when idle.
+pub const DEFAULT_POLL_SECONDS: u64 = 5;
+/// Default hours between background contact syncs (setting `contact_sync_hours`, 0 = off).
+pub const DEFAULT_CONTACT_SYNC_HOURS: f64 = 6.0;
+const STATE_CHECK: Duration = Duration::from_secs(60);
+const STATUS_RECHECK: Duration = Duration::from_secs(30);
+
+/// When each account's periodic work is next due, and how polling fares.
+#[derive(Debug)]
+struct Schedule {
+    next_poll: tokio::time::Instant,
+    poll_failures: u32,
+    next_state_check: tokio::time::Instant,
+    next_status_recheck: tokio::time::Instant,
+}
+
+impl Schedule {
+    fn now() -> Schedule {
+        let now = tokio::time::Instant::now();
+        Schedule { next_poll: now, poll_failures: 0, next_state_check: now, next_status_recheck: now + STATUS_RECHECK }
+    }
 }
 
 pub struct Engine {
@@ -41,6 +71,8 @@ pub struct Engine {
     store: Store,
     listener: Option<crate::webhook::WebhookServer>,
     events: tokio::sync::broadcast::Sender<EngineEvent>,
+    active: Arc<std::sync::atomic::AtomicBool>,
+    schedules: HashMap<i64, Schedule>,
     _lock: EngineLock,
 }
 
@@ -62,7 +94,14 @@ impl Engine {
             }
             None => None,
         };
-        Ok(Engine { dir, secrets, store, listener, events, _lock: lock })
+        let active = Arc::new(std::sync::atomic::AtomicBool::new(true));
+        Ok(Engine { dir, secrets, store, listener, events, active, schedules: HashMap::new(), _lock: lock })
+    }
+
+    /// A switch the host flips when the owner is (not) using the app:
+    /// polling slows down fourfold while idle.
+    pub fn activity(&self) -> Arc<std::sync::atomic::AtomicBool> {
+        self.active.clone()
     }
 
     /// Subscribes to what the engine does (new messages, settled sends).
@@ -80,6 +119,7 @@ impl Engine {
         tokio::pin!(shutdown);
         let mut clients: HashMap<i64, ProviderClient> = HashMap::new();
         let mut seen_version = self.store.data_version()?;
+        let mut seen_accounts = self.account_versions()?;
         loop {
             tokio::select! {
                 _ = &mut shutdown => break,
@@ -87,9 +127,12 @@ impl Engine {
             }
             let version = self.store.data_version()?;
             if version != seen_version {
-                // Another process changed something (maybe accounts): rebuild clients lazily.
-                clients.clear();
+                // Another connection committed: rebuild the clients of the
+                // accounts it changed (a client may hold state, e.g. the demo).
                 seen_version = version;
+                let accounts = self.account_versions()?;
+                clients.retain(|id, _| accounts.iter().find(|(a, _)| a == id) == seen_accounts.iter().find(|(a, _)| a == id));
+                seen_accounts = accounts;
             }
             if let Err(e) = self.pass(&mut clients).await {
                 tracing::warn!("engine pass failed: {e}");
@@ -125,6 +168,7 @@ impl Engine {
                 let _ = self.events.send(EngineEvent::MessageSettled { message_id: m.id, status });
             }
         }
+        self.periodic(clients).await?;
         for media in self.store.media_to_fetch(now, 5)? {
             let Ok(client) = client_for(&self.store, &self.secrets, clients, media.account_id) else { continue };
             let ok = match media_fetch::fetch_one(&mut self.store, &self.dir, client, &media).await {
@@ -135,6 +179,93 @@ impl Engine {
                 }
             };
             let _ = self.events.send(EngineEvent::MediaFetched { media_id: media.id, ok });
+        }
+        Ok(())
+    }
+}
+
+impl Engine {
+    /// (account id, last change) of every account.
+    fn account_versions(&self) -> Result<Vec<(i64, i64)>> {
+        Ok(self.store.accounts()?.into_iter().map(|a| (a.id, a.updated_at)).collect())
+    }
+
+    /// Polls, state checks, status re-checks and contact syncs that are due.
+    async fn periodic(&mut self, clients: &mut HashMap<i64, ProviderClient>) -> Result<()> {
+        let accounts = self.store.accounts()?;
+        self.schedules.retain(|id, _| accounts.iter().any(|a| a.id == *id));
+        let sync_hours = self.store.setting("contact_sync_hours")?.and_then(|v| v.as_f64()).unwrap_or(DEFAULT_CONTACT_SYNC_HOURS);
+        for account in accounts.iter().filter(|a| a.enabled && a.provider != crate::model::Provider::Meta) {
+            let Ok(client) = client_for(&self.store, &self.secrets, clients, account.id) else { continue };
+            let now = tokio::time::Instant::now();
+            let schedule = self.schedules.entry(account.id).or_insert_with(Schedule::now);
+            if client.can_poll() && now >= schedule.next_poll {
+                let base = account.config.get("poll_interval").and_then(|v| v.as_u64()).unwrap_or(DEFAULT_POLL_SECONDS).max(1);
+                let idle = !self.active.load(std::sync::atomic::Ordering::Relaxed);
+                let interval = Duration::from_secs(if idle { (base * 4).min(60) } else { base });
+                match crate::sync::poll_messages(&mut self.store, client, account.id).await {
+                    Ok(applied) => {
+                        if schedule.poll_failures > 0 || account.status != crate::model::AccountStatus::Ok {
+                            self.store.set_account_status(account.id, crate::model::AccountStatus::Ok, None)?;
+                            let _ = self.events.send(EngineEvent::AccountState { account_id: account.id, status: crate::model::AccountStatus::Ok, reason: None });
+                        }
+                        schedule.poll_failures = 0;
+                        schedule.next_poll = now + interval;
+                        if applied != crate::ingest::Applied::default() {
+                            let _ = self.events.send(EngineEvent::Polled { account_id: account.id, applied });
+                        }
+                    }
+                    Err(e) => {
+                        schedule.poll_failures += 1;
+                        let backoff = (interval * 2u32.saturating_pow(schedule.poll_failures.min(6))).min(Duration::from_secs(300));
+                        let retry_after = e.provider_error().and_then(|p| p.retry_after).map(Duration::from_secs).unwrap_or_default();
+                        schedule.next_poll = now + backoff.max(retry_after);
+                        let (status, reason) = match e.provider_error().map(|p| p.kind) {
+                            Some(ErrorKind::Auth) => (crate::model::AccountStatus::NeedsToken, format!("needs re-authentication: {e}")),
+                            Some(ErrorKind::SessionDisconnected) => (crate::model::AccountStatus::Disconnected, e.to_string()),
+                            _ => (crate::model::AccountStatus::Retrying, format!("{e}; retrying in {} s", backoff.max(retry_after).as_secs())),
+                        };
+                        tracing::warn!(account = account.id, "poll failed: {e}");
+                        self.store.set_account_status(account.id, status, Some(&reason))?;
+                        let _ = self.events.send(EngineEvent::AccountState { account_id: account.id, status, reason: Some(reason) });
+                    }
+                }
+            }
+            if now >= schedule.next_state_check {
+                schedule.next_state_check = now + STATE_CHECK;
+                if let Ok((status, reason)) = client.account_state().await {
+                    if status != account.status || reason != account.status_reason {
+                        self.store.set_account_status(account.id, status, reason.as_deref())?;
+                        let _ = self.events.send(EngineEvent::AccountState { account_id: account.id, status, reason });
+                    }
+                }
+            }
+            if now >= schedule.next_status_recheck {
+                schedule.next_status_recheck = now + STATUS_RECHECK;
+                for (message_id, send_id) in self.store.sends_to_recheck(account.id, crate::time::now_ms() - 24 * 3600 * 1000, 10)? {
+                    let Ok(Some(report)) = client.message_status(&send_id).await else { continue };
+                    let report = crate::providers::StatusReport { wicket_id: Some(message_id), ..report };
+                    let applied = self.store.write(|tx| crate::ingest::apply(tx, account.id, &[crate::providers::ProviderEvent::Status(report.clone())]))?;
+                    if !applied.status_changed.is_empty() {
+                        let _ = self.events.send(EngineEvent::Polled { account_id: account.id, applied });
+                    }
+                }
+            }
+            let sync_due = sync_hours > 0.0
+                && account.last_sync_at.is_none_or(|t| crate::time::now_ms() - t > (sync_hours * 3_600_000.0) as i64);
+            if sync_due {
+                match crate::sync::sync_contacts(&mut self.store, client, account.id, crate::sync::ContactSyncMode::Full).await {
+                    Ok(summary) => {
+                        let _ = self.events.send(EngineEvent::ContactsSynced { account_id: account.id, summary });
+                    }
+                    Err(e) => {
+                        tracing::warn!(account = account.id, "contact sync failed: {e}");
+                        // Kept on the account for the owner to see; tried again next interval.
+                        let later = serde_json::json!({ "error": e.to_string() });
+                        self.store.record_sync(account.id, &later)?;
+                    }
+                }
+            }
         }
         Ok(())
     }

@@ -19,6 +19,8 @@ pub struct Applied {
     pub new_messages: Vec<i64>,
     /// Messages whose status changed.
     pub status_changed: Vec<i64>,
+    /// Messages edited or deleted by their sender.
+    pub edited: Vec<i64>,
     pub conversations_touched: Vec<i64>,
     pub duplicates: usize,
     pub account_state: Option<(crate::model::AccountStatus, Option<String>)>,
@@ -29,6 +31,7 @@ impl Applied {
         self.new_inbound.extend(other.new_inbound);
         self.new_messages.extend(other.new_messages);
         self.status_changed.extend(other.status_changed);
+        self.edited.extend(other.edited);
         for c in other.conversations_touched {
             if !self.conversations_touched.contains(&c) {
                 self.conversations_touched.push(c);
@@ -65,6 +68,35 @@ pub fn apply(conn: &Connection, account_id: i64, events: &[ProviderEvent]) -> Re
             ProviderEvent::Contact { key, update } => {
                 contacts::upsert(conn, account_id, key, update)?;
             }
+            ProviderEvent::MessageEdited { provider_message_id, text, timestamp } => {
+                // Keep the original in `raw`; show the new text, marked edited.
+                // A poll sees an edited message again and again: only a new
+                // text (or the first report) counts as an edit.
+                let n = conn.execute(
+                    "UPDATE messages SET text = coalesce(?3, text), edited_at = ?4
+                     WHERE account_id = ?1 AND provider_message_id = ?2
+                       AND (edited_at IS NULL OR (coalesce(?3, text) IS NOT text AND edited_at < ?4))",
+                    rusqlite::params![account_id, provider_message_id, text, timestamp],
+                )?;
+                if n > 0 {
+                    if let Some(id) = messages::id_by_provider_id(conn, account_id, provider_message_id)? {
+                        out.edited.push(id);
+                    }
+                }
+            }
+            ProviderEvent::MessageDeleted { provider_message_id, timestamp } => {
+                // The row stays (history, search of what was said stays local);
+                // the UI shows "message deleted".
+                let n = conn.execute(
+                    "UPDATE messages SET deleted_at = ?3 WHERE account_id = ?1 AND provider_message_id = ?2 AND deleted_at IS NULL",
+                    rusqlite::params![account_id, provider_message_id, timestamp],
+                )?;
+                if n > 0 {
+                    if let Some(id) = messages::id_by_provider_id(conn, account_id, provider_message_id)? {
+                        out.edited.push(id);
+                    }
+                }
+            }
             ProviderEvent::AccountState { status, reason } => {
                 conn.execute(
                     "UPDATE accounts SET status_since = CASE WHEN status = ?2 THEN status_since ELSE ?4 END, status = ?2, status_reason = ?3, updated_at = ?4 WHERE id = ?1",
@@ -98,6 +130,15 @@ fn apply_message(conn: &Connection, account_id: i64, m: &InboundMessage, out: &m
         out.duplicates += 1;
         return Ok(());
     }
+    // The gateway echoed a message we sent before our send call returned:
+    // it is that message, not one the owner typed on the phone.
+    if m.direction == Direction::Out {
+        if let Some(id) = messages::unconfirmed_send(conn, conversation_id, m.text.as_deref(), m.timestamp)? {
+            messages::set_provider_id(conn, id, &m.provider_message_id)?;
+            out.duplicates += 1;
+            return Ok(());
+        }
+    }
     let media_id = match &m.media {
         Some(media) => Some(media::insert(
             conn,
@@ -111,6 +152,7 @@ fn apply_message(conn: &Connection, account_id: i64, m: &InboundMessage, out: &m
                 size: media.size,
                 sha256: media.sha256.clone(),
                 state: Some(MediaState::Pending),
+                fetch_info: media.fetch_info.clone(),
             },
         )?),
         None => None,

@@ -45,10 +45,7 @@ pub fn sha256_matches(bytes: &[u8], expected: &str) -> bool {
 
 /// Downloads one media file and records the outcome. Returns the relative path.
 pub async fn fetch_one(store: &mut Store, dir: &DataDir, client: &ProviderClient, media: &MediaFile) -> Result<String> {
-    let Some(provider_id) = media.provider_media_id.as_deref() else {
-        return Err(Error::Invalid(format!("media {} has no provider id", media.id)));
-    };
-    let result = client.download_media(provider_id, MAX_MEDIA_BYTES).await;
+    let result = client.download_media(media, MAX_MEDIA_BYTES).await;
     let retry_at = now_ms() + 60_000 * (1i64 << media.attempts.clamp(0, 6));
     let bytes = match result {
         Ok(b) => b,

@@ -67,6 +67,25 @@ pub fn queue(store: &mut Store, account: &Account, to: &str, content: OutgoingCo
     let country = store.default_country()?;
     let number = phone::parse(to, &country)?;
     let key = ContactKey::phone(number.as_str());
+    let conversation_id = store.write(|tx| {
+        let contact_id = contacts::upsert(tx, account.id, &key, &ContactUpdate { wa_id: Some(number.digits().to_string()), ..Default::default() })?;
+        conversations::get_or_create(tx, account.id, contact_id)
+    })?;
+    queue_in_conversation(store, conversation_id, content, reply_to)
+}
+
+/// Queues a message into an existing conversation (a contact by number or
+/// opaque id, or a group), checking what the provider would refuse.
+pub fn queue_in_conversation(store: &mut Store, conversation_id: i64, content: OutgoingContent, reply_to: Option<i64>) -> Result<Message> {
+    let conversation = store.conversation(conversation_id)?;
+    let account = store.account(conversation.account_id)?;
+    let contact = &conversation.contact;
+    let to = contact
+        .phone
+        .clone()
+        .or_else(|| contact.jid.clone())
+        .or_else(|| contact.provider_user_id.clone())
+        .ok_or_else(|| Error::Invalid(format!("conversation {conversation_id} has no address to send to")))?;
     let reply_to_provider_id = match reply_to {
         Some(id) => {
             let m = store.message(id)?;
@@ -75,10 +94,11 @@ pub fn queue(store: &mut Store, account: &Account, to: &str, content: OutgoingCo
         None => None,
     };
     if let OutgoingContent::Template { name, language, header_params, body_params, button_params } = &content {
-        if account.provider == Provider::Meta {
-            let template = store.template(account.id, name, language)?;
-            meta::templates::check_params(&template, header_params, body_params, button_params)?;
+        if account.provider != Provider::Meta {
+            return Err(Error::Invalid("templates are a Meta Cloud API feature; gateway accounts send free text at any time".into()));
         }
+        let template = store.template(account.id, name, language)?;
+        meta::templates::check_params(&template, header_params, body_params, button_params)?;
     }
     if let OutgoingContent::Media { source: crate::providers::MediaSource::Path(p), .. } = &content {
         if !p.is_file() {
@@ -87,66 +107,62 @@ pub fn queue(store: &mut Store, account: &Account, to: &str, content: OutgoingCo
     }
     let now = now_ms();
     let kind = kind_of(&content);
-    store.write(|tx| {
-        let contact_id = contacts::upsert(tx, account.id, &key, &ContactUpdate { wa_id: Some(number.digits().to_string()), ..Default::default() })?;
-        let conversation_id = conversations::get_or_create(tx, account.id, contact_id)?;
-        if account.provider == Provider::Meta && kind != MessageKind::Template {
-            let window: Option<i64> = tx.query_row("SELECT window_expires_at FROM conversations WHERE id = ?1", [conversation_id], |r| r.get(0))?;
-            if window.is_none_or(|w| w <= now) {
-                return Err(Error::Provider(ProviderError {
-                    code: Some("131047".into()),
-                    kind: ErrorKind::OutsideWindow,
-                    message: "outside the 24-hour customer-service window: send an approved template".into(),
-                    retry_after: None,
-                }));
+    if account.provider == Provider::Meta && kind != MessageKind::Template && conversation.window_expires_at.is_none_or(|w| w <= now) {
+        return Err(Error::Provider(ProviderError {
+            code: Some("131047".into()),
+            kind: ErrorKind::OutsideWindow,
+            message: "outside the 24-hour customer-service window: send an approved template".into(),
+            retry_after: None,
+        }));
+    }
+    let (text, caption) = match &content {
+        OutgoingContent::Text { body, .. } => (Some(body.clone()), None),
+        OutgoingContent::Media { caption, .. } => (None, caption.clone()),
+        OutgoingContent::Template { name, .. } => (Some(format!("[template {name}]")), None),
+        _ => (None, None),
+    };
+    let request = OutgoingMessage {
+        to,
+        content: content.clone(),
+        reply_to_provider_id: reply_to_provider_id.clone(),
+        wicket_id: 0,
+        chat_id: conversation.provider_chat_id.clone(),
+        to_group: contact.is_group,
+    };
+    let new = NewMessage {
+        account_id: account.id,
+        conversation_id,
+        direction: Some(Direction::Out),
+        origin: Some(Origin::App),
+        kind: Some(kind),
+        text,
+        caption,
+        location: match &content {
+            OutgoingContent::Location { latitude, longitude, name, address } => {
+                Some(serde_json::json!({ "latitude": latitude, "longitude": longitude, "name": name, "address": address }))
             }
-        }
-        let (text, caption) = match &content {
-            OutgoingContent::Text { body, .. } => (Some(body.clone()), None),
-            OutgoingContent::Media { caption, .. } => (None, caption.clone()),
-            OutgoingContent::Template { name, .. } => (Some(format!("[template {name}]")), None),
-            _ => (None, None),
-        };
-        let request = OutgoingMessage { to: number.as_str().to_string(), content: content.clone(), reply_to_provider_id: reply_to_provider_id.clone(), wicket_id: 0 };
-        let id = messages::insert(
-            tx,
-            &NewMessage {
-                account_id: account.id,
-                conversation_id,
-                direction: Some(Direction::Out),
-                origin: Some(Origin::App),
-                kind: Some(kind),
-                text,
-                caption,
-                location: match &content {
-                    OutgoingContent::Location { latitude, longitude, name, address } => {
-                        Some(serde_json::json!({ "latitude": latitude, "longitude": longitude, "name": name, "address": address }))
-                    }
-                    _ => None,
-                },
-                contacts: match &content {
-                    OutgoingContent::Contacts { contacts } => Some(contacts.clone()),
-                    _ => None,
-                },
-                template: match &content {
-                    OutgoingContent::Template { .. } => serde_json::to_value(&content).ok(),
-                    _ => None,
-                },
-                interactive: match &content {
-                    OutgoingContent::Interactive { interactive } => Some(interactive.clone()),
-                    _ => None,
-                },
-                reply_to_provider_id: reply_to_provider_id.clone(),
-                status: Some(MessageStatus::Pending),
-                timestamp: Some(now),
-                send_request: Some(serde_json::to_value(&request).map_err(|e| Error::Internal(e.to_string()))?),
-                ..Default::default()
-            },
-        )?
-        .id();
-        Ok(id)
-    })
-    .and_then(|id| store.message(id))
+            _ => None,
+        },
+        contacts: match &content {
+            OutgoingContent::Contacts { contacts } => Some(contacts.clone()),
+            _ => None,
+        },
+        template: match &content {
+            OutgoingContent::Template { .. } => serde_json::to_value(&content).ok(),
+            _ => None,
+        },
+        interactive: match &content {
+            OutgoingContent::Interactive { interactive } => Some(interactive.clone()),
+            _ => None,
+        },
+        reply_to_provider_id,
+        status: Some(MessageStatus::Pending),
+        timestamp: Some(now),
+        send_request: Some(serde_json::to_value(&request).map_err(|e| Error::Internal(e.to_string()))?),
+        ..Default::default()
+    };
+    let id = store.write(|tx| messages::insert(tx, &new))?.id();
+    store.message(id)
 }
 
 /// The outcome of one send attempt.
@@ -171,6 +187,10 @@ pub async fn attempt(store: &mut Store, client: &ProviderClient, id: i64) -> Res
         .and_then(|v| serde_json::from_value(v).ok())
         .ok_or_else(|| Error::Internal(format!("message {id} has no send request")))?;
     request.wicket_id = id;
+    // A chat an earlier send started (UniPile) is used from then on.
+    if request.chat_id.is_none() {
+        request.chat_id = store.conversation(m.conversation_id)?.provider_chat_id;
+    }
     let template = match &request.content {
         OutgoingContent::Template { name, language, .. } => store.template(m.account_id, name, language).ok(),
         _ => None,
@@ -184,7 +204,16 @@ pub async fn attempt(store: &mut Store, client: &ProviderClient, id: i64) -> Res
             store.write(|tx| {
                 messages::set_provider_id(tx, id, &receipt.provider_message_id)?;
                 messages::apply_status(tx, id, MessageStatus::Sent, now_ms(), None)?;
-                tx.execute("UPDATE messages SET send_request = NULL, attempts = attempts + 1 WHERE id = ?1", [id])?;
+                tx.execute(
+                    "UPDATE messages SET send_request = NULL, attempts = attempts + 1, provider_send_id = ?2 WHERE id = ?1",
+                    rusqlite::params![id, receipt.provider_send_id],
+                )?;
+                if let Some(chat_id) = &receipt.chat_id {
+                    tx.execute(
+                        "UPDATE conversations SET provider_chat_id = ?2 WHERE id = ?1 AND provider_chat_id IS NULL",
+                        rusqlite::params![m.conversation_id, chat_id],
+                    )?;
+                }
                 if let Some(wa_id) = &receipt.recipient_id {
                     // Key the conversation by the wa_id the provider reports.
                     tx.execute(

@@ -50,7 +50,11 @@ fn parse_number(input: &str, default_country: Option<country::Id>) -> Result<Pho
         Some(rest) if !trimmed.starts_with("000") => format!("+{rest}"),
         _ => trimmed.to_string(),
     };
-    let number = phonenumber::parse(default_country, &normalised).map_err(|e| {
+    // A number with its country code is parsed without a default country:
+    // phonenumber would otherwise strip the default country's national
+    // prefix from it ("+49 1511…" with US as default lost its "1").
+    let country = if normalised.starts_with('+') { None } else { default_country };
+    let number = phonenumber::parse(country, &normalised).map_err(|e| {
         invalid(&format!("{e}; type it with its country code, e.g. +44 7911 123456"))
     })?;
     if !phonenumber::is_valid(&number) {
@@ -122,6 +126,7 @@ mod tests {
         assert_eq!(parse("+55 11 91234-5678", "GB").unwrap().as_str(), "+5511912345678");
         assert_eq!(parse("06 12 34 56 78", "FR").unwrap().as_str(), "+33612345678");
         assert_eq!(parse("+91 98765 43210", "US").unwrap().as_str(), "+919876543210");
+        assert_eq!(parse("+49 1511 2345678", "US").unwrap().as_str(), "+4915112345678", "a + number ignores the default country's prefix rules");
     }
 
     #[test]

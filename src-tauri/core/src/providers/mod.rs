@@ -5,8 +5,11 @@
 //! sends the same [`OutgoingMessage`]. Adding a provider touches its own
 //! folder plus one arm of each `match` in [`ProviderClient`].
 
+pub mod demo;
 pub mod http;
 pub mod meta;
+pub mod unipile;
+pub mod wasender;
 
 use crate::error::{ProviderError, Result};
 use crate::model::{AccountStatus, Direction, MessageKind, MessageStatus, Origin};
@@ -27,6 +30,11 @@ pub enum ProviderEvent {
     Status(StatusReport),
     Contact { key: ContactKey, update: ContactUpdate },
     AccountState { status: AccountStatus, reason: Option<String> },
+    /// The sender edited a message (gateways report it): new text, kept
+    /// visible as edited.
+    MessageEdited { provider_message_id: String, text: Option<String>, timestamp: i64 },
+    /// The sender deleted a message for everyone: shown as deleted.
+    MessageDeleted { provider_message_id: String, timestamp: i64 },
 }
 
 /// A message in a chat, inbound or (for gateways) sent from the owner's phone.
@@ -66,6 +74,9 @@ pub struct InboundMedia {
     pub sha256: Option<String>,
     pub file_name: Option<String>,
     pub size: Option<i64>,
+    /// What the provider needs to fetch the bytes beyond an id (WASender's
+    /// decrypt request, UniPile's message and attachment ids).
+    pub fetch_info: Option<Value>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -126,6 +137,13 @@ pub struct OutgoingMessage {
     pub reply_to_provider_id: Option<String>,
     /// Our own message id, echoed back by providers that allow it.
     pub wicket_id: i64,
+    /// The provider's chat id when the conversation has one (UniPile sends
+    /// into a chat; without one it starts a new chat with `to`).
+    #[serde(default)]
+    pub chat_id: Option<String>,
+    /// True when `to` is a group (gateways answer groups by their JID).
+    #[serde(default)]
+    pub to_group: bool,
 }
 
 /// What the provider said when it accepted a send.
@@ -134,6 +152,11 @@ pub struct SendReceipt {
     pub provider_message_id: String,
     /// The canonical id the provider reports for the recipient (Meta `wa_id`).
     pub recipient_id: Option<String>,
+    /// The provider's own id for the send when it differs from the message
+    /// id (WASender's integer `msgId`), for polling its status later.
+    pub provider_send_id: Option<String>,
+    /// The chat the message went into, when the send started one (UniPile).
+    pub chat_id: Option<String>,
 }
 
 /// The answer to "test connection".
@@ -154,9 +177,31 @@ pub struct MediaBytes {
     pub expected_sha256: Option<String>,
 }
 
+/// One page of polled messages (UniPile): the events and the new
+/// high-water mark (Unix ms of the newest message seen).
+#[derive(Debug, Clone, Default)]
+pub struct PollPage {
+    pub events: Vec<ProviderEvent>,
+    pub high_water: Option<i64>,
+}
+
+/// A contact as a gateway's contact list reports it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SyncedContact {
+    pub key: ContactKey,
+    pub update: ContactUpdate,
+}
+
 /// The clients, one variant per provider.
 pub enum ProviderClient {
     Meta(meta::MetaClient),
+    Wasender(wasender::WasenderClient),
+    Unipile(unipile::UnipileClient),
+    Demo(demo::DemoClient),
+}
+
+fn unsupported<T>(what: &str, provider: &str) -> Result<T> {
+    Err(crate::error::Error::Invalid(format!("{provider} does not support {what}")))
 }
 
 impl ProviderClient {
@@ -164,13 +209,18 @@ impl ProviderClient {
     pub fn for_account(account: &Account, secrets: &SecretStore) -> Result<ProviderClient> {
         match account.provider {
             crate::model::Provider::Meta => Ok(ProviderClient::Meta(meta::MetaClient::for_account(account, secrets)?)),
-            other => Err(crate::error::Error::Invalid(format!("the {other} provider is not supported by this build yet"))),
+            crate::model::Provider::Wasender => Ok(ProviderClient::Wasender(wasender::WasenderClient::for_account(account, secrets)?)),
+            crate::model::Provider::Unipile => Ok(ProviderClient::Unipile(unipile::UnipileClient::for_account(account, secrets)?)),
+            crate::model::Provider::Demo => Ok(ProviderClient::Demo(demo::DemoClient::for_account(account))),
         }
     }
 
     pub async fn test_connection(&self) -> Result<ConnectionInfo> {
         match self {
             ProviderClient::Meta(c) => c.test_connection().await,
+            ProviderClient::Wasender(c) => c.test_connection().await,
+            ProviderClient::Unipile(c) => c.test_connection().await,
+            ProviderClient::Demo(c) => c.test_connection().await,
         }
     }
 
@@ -179,25 +229,108 @@ impl ProviderClient {
     pub async fn send(&self, msg: &OutgoingMessage, template: Option<&crate::store::templates::Template>) -> Result<SendReceipt> {
         match self {
             ProviderClient::Meta(c) => c.send_with_template(msg, template).await,
+            ProviderClient::Wasender(c) => c.send(msg).await,
+            ProviderClient::Unipile(c) => c.send(msg).await,
+            ProviderClient::Demo(c) => c.send(msg).await,
         }
     }
 
-    pub async fn mark_read(&self, provider_message_id: &str) -> Result<()> {
+    /// Tells the provider the owner read `provider_message_id`; `chat_jid` is
+    /// the chat's JID where the provider needs it (WASender).
+    pub async fn mark_read(&self, provider_message_id: &str, chat_jid: Option<&str>) -> Result<()> {
         match self {
             ProviderClient::Meta(c) => c.mark_read(provider_message_id).await,
+            ProviderClient::Wasender(c) => match chat_jid {
+                Some(jid) => c.mark_read_in_chat(provider_message_id, jid, None).await,
+                None => c.mark_read(provider_message_id).await,
+            },
+            ProviderClient::Unipile(c) => c.mark_read(provider_message_id).await,
+            ProviderClient::Demo(c) => c.mark_read(provider_message_id).await,
         }
     }
 
     pub async fn templates(&self) -> Result<Vec<NewTemplate>> {
         match self {
             ProviderClient::Meta(c) => c.templates().await,
+            ProviderClient::Wasender(_) => unsupported("message templates", "WASender"),
+            ProviderClient::Unipile(_) => unsupported("message templates", "UniPile"),
+            ProviderClient::Demo(_) => Ok(vec![]),
         }
     }
 
-    pub async fn download_media(&self, provider_media_id: &str, max_bytes: u64) -> Result<MediaBytes> {
+    pub async fn download_media(&self, media: &crate::store::media::MediaFile, max_bytes: u64) -> Result<MediaBytes> {
         match self {
-            ProviderClient::Meta(c) => c.download_media(provider_media_id, max_bytes).await,
+            ProviderClient::Meta(c) => {
+                let id = media.provider_media_id.as_deref().ok_or_else(|| crate::error::Error::Invalid(format!("media {} has no Meta media id", media.id)))?;
+                c.download_media(id, max_bytes).await
+            }
+            ProviderClient::Wasender(c) => c.download_media(media, max_bytes).await,
+            ProviderClient::Unipile(c) => c.download_media(media, max_bytes).await,
+            ProviderClient::Demo(c) => c.download_media(media, max_bytes).await,
         }
+    }
+
+    /// Every contact the provider knows (all pages).
+    pub async fn contacts(&self) -> Result<Vec<SyncedContact>> {
+        match self {
+            ProviderClient::Meta(_) => unsupported("a contact list", "Meta's Cloud API"),
+            ProviderClient::Wasender(c) => c.contacts().await,
+            ProviderClient::Unipile(c) => c.contacts().await,
+            ProviderClient::Demo(c) => c.contacts().await,
+        }
+    }
+
+    /// One contact by phone number (E.164), when the provider can look it up.
+    pub async fn contact(&self, phone: &str) -> Result<Option<SyncedContact>> {
+        match self {
+            ProviderClient::Meta(_) => unsupported("contact lookups", "Meta's Cloud API"),
+            ProviderClient::Wasender(c) => c.contact(phone).await,
+            ProviderClient::Unipile(_) => unsupported("contact lookups by number", "UniPile"),
+            ProviderClient::Demo(_) => Ok(None),
+        }
+    }
+
+    /// A contact's profile picture bytes, if it has one.
+    pub async fn profile_picture(&self, phone: &str, max_bytes: u64) -> Result<Option<MediaBytes>> {
+        match self {
+            ProviderClient::Meta(_) => Ok(None),
+            ProviderClient::Wasender(c) => c.profile_picture(phone, max_bytes).await,
+            ProviderClient::Unipile(_) | ProviderClient::Demo(_) => Ok(None),
+        }
+    }
+
+    /// The account's connection state as the provider reports it now.
+    pub async fn account_state(&self) -> Result<(AccountStatus, Option<String>)> {
+        match self {
+            ProviderClient::Meta(c) => c.test_connection().await.map(|_| (AccountStatus::Ok, None)),
+            ProviderClient::Wasender(c) => c.session_state().await,
+            ProviderClient::Unipile(c) => c.account_state().await,
+            ProviderClient::Demo(c) => c.account_state().await,
+        }
+    }
+
+    /// The status of one of our sends by the provider's send id (WASender).
+    pub async fn message_status(&self, provider_send_id: &str) -> Result<Option<StatusReport>> {
+        match self {
+            ProviderClient::Wasender(c) => c.message_status(provider_send_id).await,
+            _ => Ok(None),
+        }
+    }
+
+    /// New messages since `high_water` (Unix ms), for providers that can be
+    /// polled (UniPile). The caller persists the returned high-water mark.
+    pub async fn poll(&self, high_water: Option<i64>) -> Result<PollPage> {
+        match self {
+            ProviderClient::Unipile(c) => c.poll(high_water).await,
+            ProviderClient::Demo(c) => c.poll(high_water).await,
+            ProviderClient::Meta(_) => unsupported("polling (it delivers by webhook only)", "Meta"),
+            ProviderClient::Wasender(_) => unsupported("polling inbound messages (it delivers by webhook only)", "WASender"),
+        }
+    }
+
+    /// Whether inbound messages can be polled (no public address needed).
+    pub fn can_poll(&self) -> bool {
+        matches!(self, ProviderClient::Unipile(_) | ProviderClient::Demo(_))
     }
 
     /// Whether free-form messages need an open customer-service window.

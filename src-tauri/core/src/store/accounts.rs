@@ -20,6 +20,9 @@ pub struct Account {
     pub config: serde_json::Value,
     pub created_at: i64,
     pub updated_at: i64,
+    /// When the last contact sync finished, and its summary.
+    pub last_sync_at: Option<i64>,
+    pub last_sync_result: Option<serde_json::Value>,
 }
 
 impl Account {
@@ -37,7 +40,7 @@ pub struct NewAccount {
     pub config: serde_json::Value,
 }
 
-const COLUMNS: &str = "id, provider, name, phone, status, status_reason, status_since, enabled, config, created_at, updated_at";
+const COLUMNS: &str = "id, provider, name, phone, status, status_reason, status_since, enabled, config, created_at, updated_at, last_sync_at, last_sync_result";
 
 fn from_row(r: &Row<'_>) -> rusqlite::Result<Account> {
     let provider: String = r.get(1)?;
@@ -55,6 +58,8 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<Account> {
         config: serde_json::from_str(&config).unwrap_or(serde_json::Value::Null),
         created_at: r.get(9)?,
         updated_at: r.get(10)?,
+        last_sync_at: r.get(11)?,
+        last_sync_result: super::parse_json_col(r.get(12)?),
     })
 }
 
@@ -132,6 +137,15 @@ impl Store {
         let now = now_ms();
         self.write(|tx| {
             tx.execute("UPDATE accounts SET enabled = ?2, updated_at = ?3 WHERE id = ?1", params![id, enabled, now])?;
+            Ok(())
+        })
+    }
+
+    /// Keeps the outcome of a sync on the account, for the owner to see.
+    pub fn record_sync(&mut self, id: i64, result: &serde_json::Value) -> Result<()> {
+        let now = now_ms();
+        self.write(|tx| {
+            tx.execute("UPDATE accounts SET last_sync_at = ?2, last_sync_result = ?3 WHERE id = ?1", params![id, now, result.to_string()])?;
             Ok(())
         })
     }

@@ -156,11 +156,22 @@ pub fn upsert(conn: &Connection, account_id: i64, key: &ContactKey, update: &Con
         Some(c) => {
             // Fill in the key we did not know yet (e.g. a phone for a LID).
             if c.phone.is_none() && key.phone.is_some() {
-                conn.execute("UPDATE contacts SET phone = ?2 WHERE id = ?1", params![c.id, key.phone])?;
+                conn.execute(
+                    "UPDATE contacts SET phone = ?2 WHERE id = ?1
+                       AND NOT EXISTS (SELECT 1 FROM contacts WHERE account_id = ?3 AND phone = ?2)",
+                    params![c.id, key.phone, account_id],
+                )?;
             }
             if c.provider_user_id.is_none() && key.provider_user_id.is_some() {
-                conn.execute("UPDATE contacts SET provider_user_id = ?2 WHERE id = ?1", params![c.id, key.provider_user_id])?;
+                // Only when no other contact holds that id already (a LID seen
+                // before its number was known stays its own contact).
+                conn.execute(
+                    "UPDATE contacts SET provider_user_id = ?2 WHERE id = ?1
+                       AND NOT EXISTS (SELECT 1 FROM contacts WHERE account_id = ?3 AND provider_user_id = ?2)",
+                    params![c.id, key.provider_user_id, account_id],
+                )?;
             }
+
             c.id
         }
         None => {

@@ -19,6 +19,8 @@ pub struct NewMedia {
     pub size: Option<i64>,
     pub sha256: Option<String>,
     pub state: Option<MediaState>,
+    /// What the provider needs to fetch the bytes beyond an id (JSON).
+    pub fetch_info: Option<serde_json::Value>,
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -35,12 +37,13 @@ pub struct MediaFile {
     pub state: MediaState,
     pub error: Option<String>,
     pub attempts: i64,
+    pub fetch_info: Option<serde_json::Value>,
 }
 
 pub fn insert(conn: &Connection, m: &NewMedia) -> Result<i64> {
     conn.execute(
-        "INSERT INTO media_files (account_id, provider_media_id, url, path, file_name, mime, size, sha256, state, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+        "INSERT INTO media_files (account_id, provider_media_id, url, path, file_name, mime, size, sha256, state, created_at, fetch_info)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
         params![
             m.account_id,
             m.provider_media_id,
@@ -51,7 +54,8 @@ pub fn insert(conn: &Connection, m: &NewMedia) -> Result<i64> {
             m.size,
             m.sha256,
             m.state.unwrap_or(MediaState::Pending).as_str(),
-            now_ms()
+            now_ms(),
+            super::json_col(&m.fetch_info),
         ],
     )?;
     Ok(conn.last_insert_rowid())
@@ -72,10 +76,11 @@ fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<MediaFile> {
         state: MediaState::parse(&state).unwrap_or(MediaState::Pending),
         error: r.get(10)?,
         attempts: r.get(11)?,
+        fetch_info: super::parse_json_col(r.get(12)?),
     })
 }
 
-const COLUMNS: &str = "id, account_id, provider_media_id, url, path, file_name, mime, size, sha256, state, error, attempts";
+const COLUMNS: &str = "id, account_id, provider_media_id, url, path, file_name, mime, size, sha256, state, error, attempts, fetch_info";
 
 impl Store {
     pub fn media_file(&self, id: i64) -> Result<MediaFile> {
@@ -93,7 +98,7 @@ impl Store {
     pub fn media_to_fetch(&self, now: i64, limit: usize) -> Result<Vec<MediaFile>> {
         let sql = format!(
             "SELECT {COLUMNS} FROM media_files WHERE state != 'downloaded' AND coalesce(next_attempt_at, 0) <= ?1
-             AND provider_media_id IS NOT NULL AND attempts < 10 ORDER BY next_attempt_at, id LIMIT ?2"
+             AND (provider_media_id IS NOT NULL OR fetch_info IS NOT NULL) AND attempts < 10 ORDER BY next_attempt_at, id LIMIT ?2"
         );
         let mut stmt = self.conn.prepare(&sql)?;
         let rows = stmt.query_map(params![now, limit as i64], from_row)?;

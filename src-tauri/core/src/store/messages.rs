@@ -377,10 +377,14 @@ pub fn update_status(conn: &Connection, u: &StatusUpdate) -> Result<StatusOutcom
         if let Some(wid) = u.wicket_id {
             // We never saw the send response: adopt the provider id now.
             let n = conn.execute(
-                "UPDATE messages SET provider_message_id = ?3 WHERE id = ?1 AND account_id = ?2 AND provider_message_id IS NULL AND direction = 'out'",
+                &format!(
+                    "UPDATE messages SET provider_message_id = ?3 WHERE id = ?1 AND account_id = ?2 AND direction = 'out'
+                       AND (provider_message_id IS NULL OR provider_message_id LIKE '{PLACEHOLDER_LIKE}')"
+                ),
                 params![wid, u.account_id, u.provider_message_id],
             )?;
             if n == 1 {
+                apply_deferred_statuses(conn, u.account_id, &u.provider_message_id, wid)?;
                 id = Some(wid);
             }
         }
@@ -406,13 +410,49 @@ pub fn update_status(conn: &Connection, u: &StatusUpdate) -> Result<StatusOutcom
     }
 }
 
+/// Provider ids that stand in until the real one is known (WASender sends
+/// whose WhatsApp id was not reported yet), as a `LIKE` pattern.
+const PLACEHOLDER_LIKE: &str = "wasender-msg-%";
+
+/// Our own send, not yet confirmed by its provider id, that a gateway's echo
+/// of an outgoing message (same text, within minutes) must be.
+pub fn unconfirmed_send(conn: &Connection, conversation_id: i64, text: Option<&str>, ts: i64) -> Result<Option<i64>> {
+    Ok(conn
+        .query_row(
+            &format!(
+                "SELECT id FROM messages
+                 WHERE conversation_id = ?1 AND direction = 'out' AND origin = 'app' AND status IN ('pending', 'sending', 'sent')
+                   AND (provider_message_id IS NULL OR provider_message_id LIKE '{PLACEHOLDER_LIKE}')
+                   AND text IS ?2 AND abs(timestamp - ?3) < 600000
+                 ORDER BY id LIMIT 1"
+            ),
+            params![conversation_id, text, ts],
+            |r| r.get(0),
+        )
+        .optional()?)
+}
+
 /// Records the provider's id for a message we sent, then applies any status
 /// that arrived before the send response did.
 pub fn set_provider_id(conn: &Connection, id: i64, provider_message_id: &str) -> Result<()> {
-    let account_id: i64 = conn.query_row("SELECT account_id FROM messages WHERE id = ?1", [id], |r| r.get(0))?;
+    let (account_id, current): (i64, Option<String>) =
+        conn.query_row("SELECT account_id, provider_message_id FROM messages WHERE id = ?1", [id], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    let is_placeholder = |p: &str| p.starts_with(&PLACEHOLDER_LIKE[..PLACEHOLDER_LIKE.len() - 1]);
+    if is_placeholder(provider_message_id) && current.as_deref().is_some_and(|c| !is_placeholder(c)) {
+        // The real id arrived first (through the gateway's echo): keep it.
+        return Ok(());
+    }
     if let Some(other) = id_by_provider_id(conn, account_id, provider_message_id)? {
         if other != id {
-            return Err(Error::Internal(format!("provider id {provider_message_id} already belongs to message {other}")));
+            // A gateway's echo of this very send got stored first as a phone
+            // message: ours is the real row, the echo goes.
+            let echo: Option<String> = conn.query_row("SELECT origin FROM messages WHERE id = ?1", [other], |r| r.get(0))?;
+            if echo.as_deref() != Some("phone") {
+                return Err(Error::Internal(format!("provider id {provider_message_id} already belongs to message {other}")));
+            }
+            let conversation: i64 = conn.query_row("SELECT conversation_id FROM messages WHERE id = ?1", [other], |r| r.get(0))?;
+            conn.execute("DELETE FROM messages WHERE id = ?1", [other])?;
+            conversations::refresh_last_message(conn, conversation)?;
         }
     }
     conn.execute("UPDATE messages SET provider_message_id = ?2 WHERE id = ?1", params![id, provider_message_id])?;
@@ -516,6 +556,18 @@ impl Store {
         );
         let mut stmt = self.conn.prepare(&sql)?;
         let rows = stmt.query_map(params![now, limit as i64], from_row)?;
+        Ok(rows.collect::<std::result::Result<_, _>>()?)
+    }
+
+    /// Our sends with a provider send id (WASender) still short of `read`,
+    /// sent after `since`: (message id, send id), oldest check first.
+    pub fn sends_to_recheck(&self, account_id: i64, since: i64, limit: usize) -> Result<Vec<(i64, String)>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT id, provider_send_id FROM messages
+             WHERE account_id = ?1 AND provider_send_id IS NOT NULL AND status IN ('sent', 'delivered') AND created_at >= ?2
+             ORDER BY id DESC LIMIT ?3",
+        )?;
+        let rows = stmt.query_map(params![account_id, since, limit as i64], |r| Ok((r.get(0)?, r.get(1)?)))?;
         Ok(rows.collect::<std::result::Result<_, _>>()?)
     }
 

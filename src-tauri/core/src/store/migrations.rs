@@ -253,6 +253,17 @@ pub const MIGRATIONS: &[&str] = &[
     -- from that wa_id must find the same contact.
     CREATE INDEX contacts_by_wa_id ON contacts(account_id, wa_id) WHERE wa_id IS NOT NULL;
     "#,
+    // 3: gateway providers (WASender, UniPile). Their media are fetched with
+    // more than an id (WASender decrypts a message key, UniPile needs the
+    // message and attachment ids); WASender answers a send with its own
+    // integer id that status polling needs; contact syncs report a summary.
+    r#"
+    ALTER TABLE media_files ADD COLUMN fetch_info TEXT;
+    ALTER TABLE messages ADD COLUMN provider_send_id TEXT;
+    CREATE INDEX messages_by_send_id ON messages(account_id, provider_send_id) WHERE provider_send_id IS NOT NULL;
+    ALTER TABLE accounts ADD COLUMN last_sync_at INTEGER;
+    ALTER TABLE accounts ADD COLUMN last_sync_result TEXT;
+    "#,
 ];
 
 /// The schema version this build writes.

@@ -5,13 +5,13 @@
 //! The rule kept here: a POST is authenticated on its raw bytes before
 //! anything parses it, and is answered 200 only once the writer says it is
 //! committed. A provider is one [`Source`] variant: its URL segment, its
-//! handshake, its authentication and its parser. Adding WASender or UniPile
-//! is one variant plus one arm in each of those `match`es.
+//! handshake, its authentication and its parser (Meta: HMAC of the body
+//! with the app secret; WASender and UniPile: a shared secret in a header).
 
 use super::signature::{tokens_match, verify_meta_signature, META_SIGNATURE_HEADER};
 use super::writer::{self, Done, IngestJob, Job, Work};
 use crate::model::Provider;
-use crate::providers::{meta, ProviderEvent};
+use crate::providers::{meta, unipile, wasender, ProviderEvent};
 use crate::secrets::{SecretName, SecretStore, REENTER_HINT};
 use crate::store::{Account, Store};
 use serde_json::json;
@@ -33,13 +33,18 @@ pub(crate) struct Ctx {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Source {
     Meta,
+    Wasender,
+    Unipile,
 }
+
+/// The header carrying UniPile's secret: one Wicket chooses and sets when it
+/// registers the webhook (UniPile signs nothing itself).
+pub(crate) const UNIPILE_SECRET_HEADER: &str = "X-Wicket-Secret";
 
 /// Where a parsed change goes.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum RouteKey {
     /// The account in the URL (gateways: one webhook per session).
-    #[allow(dead_code)] // the WASender and UniPile parsers route this way
     PathAccount,
     /// The account whose config has `key` = `value` (Meta: one callback URL
     /// per app, several numbers behind it).
@@ -65,6 +70,8 @@ impl Source {
     fn from_segment(segment: &str) -> Option<Source> {
         match segment {
             "meta" => Some(Source::Meta),
+            "wasender" => Some(Source::Wasender),
+            "unipile" => Some(Source::Unipile),
             _ => None,
         }
     }
@@ -73,12 +80,16 @@ impl Source {
     fn name(self) -> &'static str {
         match self {
             Source::Meta => "meta",
+            Source::Wasender => "wasender",
+            Source::Unipile => "unipile",
         }
     }
 
     fn provider(self) -> Provider {
         match self {
             Source::Meta => Provider::Meta,
+            Source::Wasender => Provider::Wasender,
+            Source::Unipile => Provider::Unipile,
         }
     }
 
@@ -118,6 +129,8 @@ impl Source {
                     }
                 }
             }
+            // The gateways have no subscription handshake: they only POST.
+            Source::Wasender | Source::Unipile => Reply::error(405, "method not allowed").with("Allow", "POST"),
         }
     }
 
@@ -136,6 +149,17 @@ impl Source {
                     Auth::Refused
                 }
             }
+            // Both gateways send a shared secret in a header. An account with
+            // no secret stored refuses everything: whoever finds the tunnel
+            // must not be able to inject messages.
+            Source::Wasender | Source::Unipile => {
+                let name = if self == Source::Wasender { wasender::SIGNATURE_HEADER } else { UNIPILE_SECRET_HEADER };
+                match ctx.secrets.get_opt(account.id, SecretName::WebhookSecret) {
+                    Ok(Some(secret)) if header(rq, name).is_some_and(|given| tokens_match(given, secret.expose())) => Auth::Ok,
+                    Ok(_) => Auth::Refused,
+                    Err(e) => Auth::Unavailable(format!("the secret store is unavailable: {e}")),
+                }
+            }
         }
     }
 
@@ -152,6 +176,23 @@ impl Source {
                     events: c.events,
                 })
                 .collect()),
+            Source::Wasender => Ok(vec![Change { route: RouteKey::PathAccount, events: wasender::webhook::parse_payload(body).map_err(|e| e.0)? }]),
+            Source::Unipile => Ok(vec![Change { route: RouteKey::PathAccount, events: unipile::webhook::parse_payload(body).map_err(|e| e.0)? }]),
+        }
+    }
+
+    /// The body as it may be stored: WASender's envelope can carry the
+    /// session's API key in `sessionId`, which never lands on disk.
+    fn storable(self, body: Vec<u8>) -> Vec<u8> {
+        if self != Source::Wasender {
+            return body;
+        }
+        match serde_json::from_slice::<serde_json::Value>(&body) {
+            Ok(mut v) if v.get("sessionId").is_some_and(|s| !s.is_null()) => {
+                v["sessionId"] = json!("<redacted>");
+                v.to_string().into_bytes()
+            }
+            _ => body,
         }
     }
 }
@@ -292,7 +333,7 @@ fn receive(rq: &mut Request, ctx: &Ctx, source: Source, id: &str) -> Reply {
         Ok(c) => c,
         Err(error) => {
             tracing::warn!(account = account.id, bytes = body.len(), "signed webhook body is unparseable: kept raw");
-            let work = Work::Unparseable { source: source.name(), account_id: account.id, body, error };
+            let work = Work::Unparseable { source: source.name(), account_id: account.id, body: source.storable(body), error };
             return match writer::submit(&ctx.jobs, work) {
                 Ok(_) => Reply::error(400, "unparseable body"),
                 Err(e) => {
@@ -335,7 +376,7 @@ fn receive(rq: &mut Request, ctx: &Ctx, source: Source, id: &str) -> Reply {
         }
     }
 
-    let job = IngestJob { source: source.name(), path_account: account.id, body, routed, unrouted };
+    let job = IngestJob { source: source.name(), path_account: account.id, body: source.storable(body), routed, unrouted };
     match writer::submit(&ctx.jobs, Work::Ingest(job)) {
         Ok(Done::Redelivery) => Reply::json(200, json!({ "status": "duplicate" })),
         Ok(_) => Reply::json(200, json!({ "status": "stored" })),

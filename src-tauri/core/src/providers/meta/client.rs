@@ -334,6 +334,40 @@ impl MetaClient {
         Ok(ConnectionInfo { verified_name: s("verified_name"), display_number, quality_rating: s("quality_rating"), raw })
     }
 
+    /// Points this phone number's webhooks at `callback_url` (Meta's
+    /// "webhook overrides"): `POST /{phone-number-id}` with
+    /// `{"webhook_configuration":{"override_callback_uri","verify_token"}}`.
+    /// Meta first checks the URL with the GET handshake, so the listener
+    /// must already answer there. The request shape is inferred from Meta's
+    /// docs, so the answer is read tolerantly: any 2xx is accepted unless
+    /// it says `"success": false`. The verify token only goes in the body.
+    pub async fn register_callback_override(&self, callback_url: &str, verify_token: &Secret) -> Result<()> {
+        let what = "registering the webhook callback URL";
+        match url::Url::parse(callback_url) {
+            Ok(u) if matches!(u.scheme(), "http" | "https") && u.host_str().is_some() => {}
+            _ => return Err(Error::Invalid("the webhook callback URL must be an http(s) URL with a host".into())),
+        }
+        if verify_token.is_empty() {
+            return Err(Error::Invalid(format!("the verify token is empty: {}", crate::secrets::REENTER_HINT)));
+        }
+        let body = json!({"webhook_configuration": {
+            "override_callback_uri": callback_url,
+            "verify_token": verify_token.expose(),
+        }});
+        let url = self.url(&self.phone_number_id);
+        let resp = self.execute(self.http.post(url).json(&body), what).await?;
+        let answer = self.read_limited(resp, MAX_ERROR_BODY, true, what).await?.unwrap_or_default();
+        let parsed: Option<Value> = serde_json::from_slice(&answer).ok();
+        if parsed.as_ref().and_then(|v| v.get("success")).and_then(Value::as_bool) == Some(false) {
+            return Err(provider_error(
+                ErrorKind::Unknown,
+                "Meta answered that the callback URL was not set (success: false): set it in the App Dashboard instead".into(),
+            ));
+        }
+        tracing::debug!(phone_number_id = %self.phone_number_id, "Meta accepted the webhook callback override");
+        Ok(())
+    }
+
     /// Sends a message. Template button values go out as URL-button text
     /// (use [`MetaClient::send_with_template`] to send quick replies right).
     pub async fn send(&self, msg: &OutgoingMessage) -> Result<SendReceipt> {
@@ -357,7 +391,7 @@ impl MetaClient {
         })?;
         let recipient_id = id_string(answer.pointer("/contacts/0/wa_id"));
         tracing::debug!(wicket_id = msg.wicket_id, provider_message_id, "Meta accepted a message");
-        Ok(SendReceipt { provider_message_id, recipient_id })
+        Ok(SendReceipt { provider_message_id, recipient_id, provider_send_id: None, chat_id: None })
     }
 
     /// The JSON body of a send (uploading local media first).

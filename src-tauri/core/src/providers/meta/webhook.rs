@@ -153,6 +153,7 @@ fn parse_message(msg: &Value, contacts: &[Value]) -> Option<InboundMessage> {
                 sha256: string(body.get("sha256")),
                 file_name: string(body.get("filename")),
                 size: integer(body.get("file_size")),
+                fetch_info: None,
             });
         }
         "location" => {

@@ -1,0 +1,349 @@
+//! Commands for the gateway providers (WASender, UniPile) and syncing:
+//! `account add wasender|unipile`, `account sync-details`, `sync`.
+
+use crate::commands::{account_filter, report_connection_test, runtime, secret_from_env};
+use crate::context::{parse_id, Context};
+use crate::output::{self, print_json};
+use crate::{AddUnipileArgs, AddWasenderArgs, SyncArgs};
+use serde_json::{json, Value};
+use wicket_core::error::{Error, Result};
+use wicket_core::model::{AccountStatus, Provider};
+use wicket_core::providers::unipile::{normalize_dsn, UnipileAccount, UnipileClient};
+use wicket_core::providers::wasender::WasenderClient;
+use wicket_core::providers::ProviderClient;
+use wicket_core::secrets::{Secret, SecretName};
+use wicket_core::store::NewAccount;
+use wicket_core::sync::{self, ContactSyncMode};
+
+/// The webhook URL of an account, when the owner has set a public address.
+fn public_webhook_url(ctx: &Context, provider: &str, account_id: i64) -> Result<Option<String>> {
+    Ok(ctx.store.setting_str("public_url")?.map(|base| format!("{}/webhooks/{provider}/{account_id}", base.trim_end_matches('/'))))
+}
+
+pub fn add_wasender(ctx: &mut Context, args: AddWasenderArgs) -> Result<()> {
+    let setup = wicket_core::accounts::WasenderSetup {
+        name: args.name,
+        api_key: secret_from_env(&args.api_key_env, "WASender API key")?,
+        webhook_secret: args.webhook_secret_env.as_deref().map(|v| secret_from_env(v, "webhook secret")).transpose()?,
+        personal_access_token: args.pat_env.as_deref().map(|v| secret_from_env(v, "personal access token")).transpose()?,
+        session_id: args.session_id,
+        base_url: args.base_url,
+    };
+    let secrets = ctx.secrets()?;
+    let has_pat = setup.personal_access_token.is_some();
+    let has_secret = setup.webhook_secret.is_some();
+    let account = wicket_core::accounts::create_wasender(&mut ctx.store, &secrets, setup)?.account;
+    if has_pat {
+        let client = WasenderClient::for_account(&account, &secrets)?;
+        let rt = runtime()?;
+        if !has_secret {
+            match rt.block_on(client.fetch_webhook_secret()) {
+                Ok(Some(s)) => secrets.set(account.id, SecretName::WebhookSecret, &s)?,
+                Ok(None) => eprintln!("Warning: the session has no webhook secret yet: set one in WASender, or incoming messages get 401"),
+                Err(e) => eprintln!("Warning: could not read the session's webhook secret: {e}"),
+            }
+        }
+        if let Some(url) = public_webhook_url(ctx, "wasender", account.id)? {
+            match rt.block_on(client.register_webhook(&url)) {
+                Ok(()) => eprintln!("Webhook registered: {url}"),
+                Err(e) => eprintln!("Warning: could not register the webhook {url}: {e}"),
+            }
+        }
+    } else if !has_secret {
+        eprintln!("Warning: no webhook secret given: WASender webhooks for this account are refused (401) until one is set");
+    }
+    report_connection_test(ctx, &secrets, account.id)?;
+    println!("{}", account.id);
+    Ok(())
+}
+
+fn unipile_status(status: Option<&str>) -> (AccountStatus, Option<String>) {
+    match status.map(|s| s.to_ascii_uppercase()).as_deref() {
+        Some("OK") => (AccountStatus::Ok, None),
+        Some("CONNECTING") => (AccountStatus::Retrying, Some("UniPile is connecting the account".into())),
+        Some("CREDENTIALS") => (AccountStatus::Disconnected, Some("needs re-authentication: reconnect it through UniPile's hosted link".into())),
+        Some(other) => (AccountStatus::Disconnected, Some(format!("UniPile reports {other}"))),
+        None => (AccountStatus::Unverified, None),
+    }
+}
+
+fn unipile_details(a: &UnipileAccount) -> Value {
+    json!({
+        "type": a.account_type,
+        "status": a.status,
+        "sources": a.sources,
+        "created_at": a.created_at,
+        "groups": a.groups,
+        "raw": a.raw,
+    })
+}
+
+pub fn add_unipile(ctx: &mut Context, args: AddUnipileArgs) -> Result<()> {
+    let api_key = secret_from_env(&args.api_key_env, "UniPile API key")?;
+    let dsn = normalize_dsn(&args.dsn)?;
+    let client = UnipileClient::new(&dsn, api_key.clone(), None)?;
+    let available: Vec<UnipileAccount> = runtime()?.block_on(client.list_accounts())?.into_iter().filter(|a| a.is_whatsapp()).collect();
+    let chosen: Vec<&UnipileAccount> = if args.import.trim() == "all" {
+        available.iter().collect()
+    } else {
+        let wanted: Vec<&str> = args.import.split(',').map(str::trim).filter(|s| !s.is_empty()).collect();
+        for w in &wanted {
+            if !available.iter().any(|a| a.id == *w) {
+                let known: Vec<&str> = available.iter().map(|a| a.id.as_str()).collect();
+                return Err(Error::NotFound(format!("no WhatsApp account {w} behind this API key (found: {})", known.join(", "))));
+            }
+        }
+        available.iter().filter(|a| wanted.contains(&a.id.as_str())).collect()
+    };
+    if chosen.is_empty() {
+        return Err(Error::NotFound("no WhatsApp account behind this UniPile API key: connect one with hosted authentication first".into()));
+    }
+    let secrets = ctx.secrets()?;
+    let mut ids = vec![];
+    for a in chosen {
+        let mut config = json!({ "dsn": dsn, "unipile_account_id": a.id, "details": unipile_details(a) });
+        if let Some(p) = args.poll_interval {
+            config["poll_interval"] = json!(p.max(1));
+        }
+        let name = if a.name.trim().is_empty() { format!("UniPile {}", a.id) } else { a.name.clone() };
+        let new = NewAccount { provider: Provider::Unipile, name, phone: a.phone.clone(), config };
+        // UniPile signs nothing: its webhooks carry a secret of our own.
+        let hook = Secret::new(wicket_core::accounts::random_token());
+        let account = wicket_core::accounts::create_with_secrets(&mut ctx.store, &secrets, new, &[(SecretName::ApiKey, &api_key), (SecretName::WebhookSecret, &hook)])?;
+        if let Some(url) = public_webhook_url(ctx, "unipile", account.id)? {
+            let client = UnipileClient::new(&dsn, api_key.clone(), Some(a.id.clone()))?;
+            match runtime()?.block_on(client.register_webhooks(&url, &hook)) {
+                Ok(_) => eprintln!("Webhooks registered: {url}"),
+                Err(e) => eprintln!("Warning: could not register the webhook {url} (polling works without it): {e}"),
+            }
+        }
+        let (status, reason) = unipile_status(a.status.as_deref());
+        ctx.store.set_account_status(account.id, status, reason.as_deref())?;
+        ids.push(account.id);
+    }
+    for id in ids {
+        println!("{id}");
+    }
+    Ok(())
+}
+
+pub fn sync_details(ctx: &mut Context, id: Option<&str>, dry_run: bool) -> Result<()> {
+    let only = id.map(|i| parse_id(i, "account id")).transpose()?;
+    let accounts: Vec<_> = match only {
+        Some(i) => {
+            let a = ctx.store.account(i)?;
+            if a.provider != Provider::Unipile {
+                return Err(Error::Invalid(format!("account {i} is a {} account: details are synced for UniPile accounts", a.provider)));
+            }
+            vec![a]
+        }
+        None => ctx.store.accounts()?.into_iter().filter(|a| a.provider == Provider::Unipile).collect(),
+    };
+    let secrets = ctx.secrets()?;
+    let rt = runtime()?;
+    let mut out = vec![];
+    for account in accounts {
+        let result = (|| -> Result<Value> {
+            let client = UnipileClient::for_account(&account, &secrets)?;
+            let remote_id = account.config_str("unipile_account_id").unwrap_or_default().to_string();
+            let fresh = rt.block_on(client.account(&remote_id))?;
+            let details = unipile_details(&fresh);
+            let changed = account.config.get("details") != Some(&details) || account.phone != fresh.phone;
+            if changed && !dry_run {
+                let mut config = account.config.clone();
+                config["details"] = details.clone();
+                ctx.store.update_account_config(account.id, &config)?;
+                ctx.store.set_account_phone(account.id, fresh.phone.as_deref())?;
+                let (status, reason) = unipile_status(fresh.status.as_deref());
+                ctx.store.set_account_status(account.id, status, reason.as_deref())?;
+            }
+            Ok(json!({ "account_id": output::id(account.id), "changed": changed, "saved": changed && !dry_run, "phone": fresh.phone, "status": fresh.status, "details": details, "error": Value::Null }))
+        })();
+        out.push(result.unwrap_or_else(|e| {
+            json!({ "account_id": output::id(account.id), "changed": Value::Null, "saved": false, "phone": Value::Null, "status": Value::Null, "details": Value::Null, "error": error_json(&e) })
+        }));
+    }
+    print_results(ctx, out)
+}
+
+fn error_json(e: &Error) -> Value {
+    match e.provider_error() {
+        Some(pe) => output::error(&Some(pe.clone())),
+        None => json!({ "code": Value::Null, "kind": "unknown", "message": e.to_string() }),
+    }
+}
+
+fn print_results(ctx: &Context, out: Vec<Value>) -> Result<()> {
+    if ctx.json {
+        print_json(&Value::Array(out.clone()));
+    } else {
+        for r in &out {
+            println!("{r}");
+        }
+    }
+    // A script sees a failure in the exit code too.
+    match out.iter().find(|r| !r["error"].is_null()) {
+        Some(r) => Err(Error::Provider(wicket_core::error::ProviderError {
+            code: r["error"]["code"].as_str().map(str::to_string),
+            kind: wicket_core::error::ErrorKind::parse(r["error"]["kind"].as_str().unwrap_or("unknown")),
+            message: format!("account {}: {}", r["account_id"].as_str().unwrap_or("?"), r["error"]["message"].as_str().unwrap_or("failed")),
+            retry_after: None,
+        })),
+        None => Ok(()),
+    }
+}
+
+pub fn sync(ctx: &mut Context, args: SyncArgs) -> Result<()> {
+    let only = account_filter(ctx, args.account.as_deref())?;
+    let everything = !args.contacts && args.contact.is_none() && !args.templates && !args.messages;
+    let accounts: Vec<_> = ctx.store.accounts()?.into_iter().filter(|a| a.enabled && only.is_none_or(|o| o == a.id)).collect();
+    let country = ctx.country()?;
+    let contact = args.contact.as_deref().map(|p| wicket_core::phone::parse(p, &country)).transpose()?;
+    let secrets = ctx.secrets()?;
+    let rt = runtime()?;
+    let mut out = vec![];
+    for account in accounts {
+        let gateway = account.provider != Provider::Meta;
+        let mut row = json!({
+            "account_id": output::id(account.id),
+            "provider": account.provider.as_str(),
+            "total_fetched": Value::Null,
+            "successful_updates": Value::Null,
+            "failed_updates": Value::Null,
+            "contacts_with_names": Value::Null,
+            "contacts_without_names": Value::Null,
+            "failures": [],
+            "templates": Value::Null,
+            "messages": Value::Null,
+            "error": Value::Null,
+        });
+        let result = (|| -> Result<()> {
+            let client = ProviderClient::for_account(&account, &secrets)?;
+            let mode = match &contact {
+                Some(n) => Some(ContactSyncMode::One(n.as_str().to_string())),
+                None if args.contacts || (everything && gateway) => Some(ContactSyncMode::Full),
+                None => None,
+            };
+            if let Some(mode) = mode {
+                let s = rt.block_on(sync::sync_contacts(&mut ctx.store, &client, account.id, mode))?;
+                row["total_fetched"] = json!(s.total_fetched);
+                row["successful_updates"] = json!(s.successful_updates);
+                row["failed_updates"] = json!(s.failed_updates);
+                row["contacts_with_names"] = json!(s.contacts_with_names);
+                row["contacts_without_names"] = json!(s.contacts_without_names);
+                row["failures"] = json!(s.failures);
+            }
+            if args.templates || (everything && account.provider == Provider::Meta) {
+                let list = rt.block_on(client.templates())?;
+                ctx.store.replace_templates(account.id, &list)?;
+                row["templates"] = json!(list.len());
+            }
+            if args.messages || (everything && client.can_poll()) {
+                let applied = rt.block_on(sync::poll_messages(&mut ctx.store, &client, account.id))?;
+                row["messages"] = json!(applied.new_messages.len());
+            }
+            Ok(())
+        })();
+        if let Err(e) = result {
+            row["error"] = error_json(&e);
+        }
+        out.push(row);
+    }
+    print_results(ctx, out)
+}
+
+/// `wicket account import FILE`: a `.env` file, or another machine's export.
+pub fn account_import(ctx: &mut Context, path: &std::path::Path, test: bool) -> Result<()> {
+    let bytes = std::fs::read(path).map_err(|e| Error::io(format!("cannot read {}", path.display()), e))?;
+    let is_export = bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{');
+    let created = if is_export { import_export_accounts(ctx, &bytes)? } else { import_env(ctx, path, test)? };
+    if ctx.json {
+        let list: Vec<Value> = created.iter().map(|id| ctx.store.account(*id).map(|a| output::account(&a))).collect::<Result<_>>()?;
+        print_json(&Value::Array(list));
+    } else {
+        for id in &created {
+            println!("{id}");
+        }
+    }
+    if created.is_empty() {
+        return Err(Error::NotFound(format!("no account could be imported from {}", path.display())));
+    }
+    Ok(())
+}
+
+fn import_env(ctx: &mut Context, path: &std::path::Path, test: bool) -> Result<Vec<i64>> {
+    let found = wicket_core::env_import::read(path)?;
+    if !found.unknown.is_empty() {
+        eprintln!("Not imported (unknown variables): {}", found.unknown.join(", "));
+    }
+    for p in &found.problems {
+        eprintln!("Warning: {p}");
+    }
+    let secrets = ctx.secrets()?;
+    let mut created = vec![];
+    if let Some(meta) = found.meta {
+        let c = wicket_core::accounts::create_meta(&mut ctx.store, &secrets, meta)?;
+        if let Some(token) = &c.generated_verify_token {
+            eprintln!("Generated webhook verify token for account {} (shown once): {}", c.account.id, token.expose());
+        }
+        if test {
+            report_connection_test(ctx, &secrets, c.account.id)?;
+        }
+        created.push(c.account.id);
+    }
+    if let Some(w) = found.wasender {
+        let c = wicket_core::accounts::create_wasender(&mut ctx.store, &secrets, w)?;
+        if test {
+            report_connection_test(ctx, &secrets, c.account.id)?;
+        }
+        created.push(c.account.id);
+    }
+    if let Some((dsn, key)) = found.unipile {
+        let listed = normalize_dsn(&dsn).and_then(|dsn| {
+            let client = UnipileClient::new(&dsn, key.clone(), None)?;
+            Ok((dsn, runtime()?.block_on(client.list_accounts())?))
+        });
+        match listed {
+            Ok((dsn, accounts)) => {
+                for a in accounts.iter().filter(|a| a.is_whatsapp()) {
+                    let config = json!({ "dsn": dsn, "unipile_account_id": a.id, "details": unipile_details(a) });
+                    let name = if a.name.trim().is_empty() { format!("UniPile {}", a.id) } else { a.name.clone() };
+                    let new = NewAccount { provider: Provider::Unipile, name, phone: a.phone.clone(), config };
+                    let hook = Secret::new(wicket_core::accounts::random_token());
+                    let account = wicket_core::accounts::create_with_secrets(&mut ctx.store, &secrets, new, &[(SecretName::ApiKey, &key), (SecretName::WebhookSecret, &hook)])?;
+                    let (status, reason) = unipile_status(a.status.as_deref());
+                    ctx.store.set_account_status(account.id, status, reason.as_deref())?;
+                    created.push(account.id);
+                }
+            }
+            Err(e) => eprintln!("Warning: UniPile accounts could not be listed ({e}): run `wicket account add unipile` when online"),
+        }
+    }
+    Ok(created)
+}
+
+/// Accounts and settings from another machine's `wicket export`: the
+/// secrets never travel in an export, so each account waits for them.
+fn import_export_accounts(ctx: &mut Context, bytes: &[u8]) -> Result<Vec<i64>> {
+    let doc: Value = serde_json::from_slice(bytes).map_err(|e| Error::Invalid(format!("not valid JSON: {e}")))?;
+    if doc["format"] != json!(wicket_core::export::FORMAT) {
+        return Err(Error::Invalid("not a Wicket export (no \"format\": \"wicket-export\")".into()));
+    }
+    for s in doc["tables"]["settings"].as_array().into_iter().flatten() {
+        if let (Some(k), Some(v)) = (s["key"].as_str(), s["value"].as_str()) {
+            if ctx.store.setting(k)?.is_none() {
+                ctx.store.set_setting(k, &serde_json::from_str(v).unwrap_or(Value::String(v.to_string())))?;
+            }
+        }
+    }
+    let mut created = vec![];
+    for a in doc["tables"]["accounts"].as_array().into_iter().flatten() {
+        let provider = a["provider"].as_str().and_then(Provider::parse).ok_or_else(|| Error::Invalid("an exported account has no provider".into()))?;
+        let config = a["config"].as_str().and_then(|c| serde_json::from_str(c).ok()).unwrap_or(json!({}));
+        let new = NewAccount { provider, name: a["name"].as_str().unwrap_or("Imported account").to_string(), phone: a["phone"].as_str().map(str::to_string), config };
+        let account = ctx.store.add_account(&new)?;
+        ctx.store.set_account_status(account.id, AccountStatus::NeedsToken, Some("imported from another machine: re-enter its secrets"))?;
+        created.push(account.id);
+    }
+    Ok(created)
+}

@@ -1,0 +1,19 @@
+//! UniPile (v1): a unified messaging API whose WhatsApp accounts are linked
+//! through hosted authentication, used as a gateway provider.
+//!
+//! `client` talks to `https://{dsn}/api/v1` (accounts, hosted-auth links,
+//! polling, sends, attachments, contacts, webhooks); `accounts` reads the
+//! Account object and maps its status; `errors` maps problem-details errors
+//! to Wicket's error kinds; `webhook` parses webhook payloads; `mapping`
+//! holds what polling and webhooks share, above all the rule that both use
+//! UniPile's own message id, so a message they both deliver is stored once.
+//! Inbound messages can be polled, so no public address is needed.
+
+pub mod accounts;
+mod client;
+pub mod errors;
+pub mod mapping;
+pub mod webhook;
+
+pub use accounts::UnipileAccount;
+pub use client::{normalize_dsn, RegisteredWebhooks, UnipileClient, POLL_OVERLAP_MS};

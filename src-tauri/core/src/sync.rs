@@ -1,0 +1,155 @@
+//! Syncing with a provider beyond single messages: contact lists (full, one
+//! number, the contacts of some conversations, a nameless contact when its
+//! conversation opens), profile pictures (lazily, within the provider's
+//! picture rate limit) and polled messages (a persisted high-water mark).
+//!
+//! Each contact sync ends with a summary that is kept on the account, so the
+//! owner can see when it last ran and how it went.
+
+use crate::datadir::DataDir;
+use crate::error::{Error, Result};
+use crate::ingest::{self, Applied};
+use crate::providers::{ProviderClient, SyncedContact};
+use crate::store::contacts::{self, ContactKey};
+use crate::store::Store;
+use crate::time::now_ms;
+use serde::{Deserialize, Serialize};
+
+/// The cursor name under which a polled account keeps its high-water mark.
+pub const MESSAGES_CURSOR: &str = "messages";
+/// Profile pictures larger than this are not stored.
+pub const MAX_PICTURE_BYTES: u64 = 5 * 1024 * 1024;
+/// Picture requests per minute per account (WASender allows about 60).
+pub const PICTURES_PER_MINUTE: u32 = 50;
+
+/// What a contact sync did: the JSON fields of `wicket sync`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ContactSyncSummary {
+    pub total_fetched: usize,
+    pub successful_updates: usize,
+    pub failed_updates: usize,
+    pub contacts_with_names: usize,
+    pub contacts_without_names: usize,
+    /// Who could not be updated, and why.
+    pub failures: Vec<String>,
+    pub finished_at: i64,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum ContactSyncMode {
+    /// Every contact the provider lists.
+    Full,
+    /// One number (E.164).
+    One(String),
+    /// The contacts of these conversations.
+    Conversations(Vec<i64>),
+}
+
+fn has_name(c: &SyncedContact) -> bool {
+    let named = |s: &Option<String>| s.as_deref().is_some_and(|s| !s.trim().is_empty());
+    named(&c.update.saved_name) || named(&c.update.profile_name) || named(&c.update.verified_name)
+}
+
+/// Syncs contacts of `account_id` from the provider into the store.
+pub async fn sync_contacts(store: &mut Store, client: &ProviderClient, account_id: i64, mode: ContactSyncMode) -> Result<ContactSyncSummary> {
+    let fetched: Vec<SyncedContact> = match &mode {
+        ContactSyncMode::Full => client.contacts().await?,
+        ContactSyncMode::One(phone) => client.contact(phone).await?.into_iter().collect(),
+        ContactSyncMode::Conversations(ids) => {
+            let mut out = vec![];
+            for id in ids {
+                let conv = store.conversation(*id)?;
+                if conv.account_id != account_id {
+                    return Err(Error::Invalid(format!("conversation {id} is not on account {account_id}")));
+                }
+                if let Some(phone) = &conv.contact.phone {
+                    out.extend(client.contact(phone).await?);
+                }
+            }
+            out
+        }
+    };
+    let mut summary = ContactSyncSummary { total_fetched: fetched.len(), ..Default::default() };
+    for c in &fetched {
+        let result = store.write(|tx| contacts::upsert(tx, account_id, &c.key, &c.update));
+        match result {
+            Ok(_) => {
+                summary.successful_updates += 1;
+                if has_name(c) {
+                    summary.contacts_with_names += 1;
+                } else {
+                    summary.contacts_without_names += 1;
+                }
+            }
+            Err(e) => {
+                summary.failed_updates += 1;
+                let who = c.key.phone.clone().or_else(|| c.key.provider_user_id.clone()).unwrap_or_default();
+                summary.failures.push(format!("{who}: {e}"));
+            }
+        }
+    }
+    summary.finished_at = now_ms();
+    store.record_sync(account_id, &serde_json::to_value(&summary).map_err(|e| Error::Internal(e.to_string()))?)?;
+    Ok(summary)
+}
+
+/// When the owner opens a conversation whose contact has no name, ask the
+/// provider for one. Returns whether a name was found.
+pub async fn enrich_if_nameless(store: &mut Store, client: &ProviderClient, conversation_id: i64) -> Result<bool> {
+    let conv = store.conversation(conversation_id)?;
+    let c = &conv.contact;
+    let named = [&c.saved_name, &c.profile_name, &c.verified_name].iter().any(|n| n.as_deref().is_some_and(|n| !n.trim().is_empty()));
+    let Some(phone) = c.phone.clone() else { return Ok(false) };
+    if named || c.is_group {
+        return Ok(false);
+    }
+    let Some(found) = client.contact(&phone).await? else { return Ok(false) };
+    let with_name = has_name(&found);
+    store.write(|tx| contacts::upsert(tx, conv.account_id, &ContactKey::phone(phone.clone()), &found.update))?;
+    Ok(with_name)
+}
+
+/// Downloads and caches a contact's profile picture, within the account's
+/// picture rate limit. Returns the stored path (relative to the data dir).
+pub async fn fetch_profile_picture(store: &mut Store, dir: &DataDir, client: &ProviderClient, contact_id: i64) -> Result<Option<String>> {
+    let contact = store.contact(contact_id)?;
+    let Some(phone) = contact.phone.clone() else { return Ok(None) };
+    picture_limiter(contact.account_id).until_ready().await;
+    let Some(bytes) = client.profile_picture(&phone, MAX_PICTURE_BYTES).await? else { return Ok(None) };
+    let rel = format!("media/avatars/{}/{}.img", contact.account_id, contact.id);
+    let path = dir.root().join(&rel);
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent).map_err(|e| Error::io(format!("cannot create {}", parent.display()), e))?;
+    }
+    let tmp = path.with_extension("partial");
+    std::fs::write(&tmp, &bytes.bytes)
+        .and_then(|_| std::fs::rename(&tmp, &path))
+        .map_err(|e| Error::io(format!("cannot store {}", path.display()), e))?;
+    store.set_contact_picture_path(contact.id, Some(&rel))?;
+    Ok(Some(rel))
+}
+
+fn picture_limiter(account_id: i64) -> std::sync::Arc<governor::DefaultDirectRateLimiter> {
+    use std::collections::HashMap;
+    use std::sync::{Arc, Mutex, OnceLock};
+    type Map = Mutex<HashMap<i64, Arc<governor::DefaultDirectRateLimiter>>>;
+    static LIMITERS: OnceLock<Map> = OnceLock::new();
+    let map = LIMITERS.get_or_init(Map::default);
+    let mut map = map.lock().unwrap_or_else(|p| p.into_inner());
+    let quota = governor::Quota::per_minute(std::num::NonZeroU32::new(PICTURES_PER_MINUTE).unwrap_or(std::num::NonZeroU32::MIN));
+    map.entry(account_id).or_insert_with(|| Arc::new(governor::RateLimiter::direct(quota))).clone()
+}
+
+/// Polls new messages once and applies them with the new high-water mark in
+/// one transaction, so a restart resumes exactly where this stopped.
+pub async fn poll_messages(store: &mut Store, client: &ProviderClient, account_id: i64) -> Result<Applied> {
+    let high_water = store.cursor(account_id, MESSAGES_CURSOR)?.and_then(|c| c.parse::<i64>().ok());
+    let page = client.poll(high_water).await?;
+    store.write(|tx| {
+        let applied = ingest::apply(tx, account_id, &page.events)?;
+        if let Some(hw) = page.high_water.filter(|hw| Some(*hw) > high_water) {
+            crate::store::settings::set_cursor(tx, account_id, MESSAGES_CURSOR, &hw.to_string())?;
+        }
+        Ok(applied)
+    })
+}

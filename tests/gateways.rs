@@ -1,0 +1,171 @@
+//! WASender and UniPile end to end inside the core: their webhook routes on
+//! the real listener (shared-secret headers, 401 without a secret, secrets
+//! never stored), UniPile polling with a persisted high-water mark, polling
+//! and webhooks delivering the same message once, the owner's phone
+//! messages stored as outgoing, and a gateway echo racing our own send.
+
+use serde_json::{json, Value};
+use std::sync::Arc;
+use wicket_core::model::{Direction, Origin, Provider};
+use wicket_core::providers::{OutgoingContent, ProviderClient};
+use wicket_core::secrets::{Secret, SecretName, SecretStore};
+use wicket_core::store::{ConversationFilter, NewAccount, Store};
+use wicket_core::webhook::{ListenerConfig, WebhookDeps, WebhookServer};
+use wicket_core::{outbox, sync, DataDir};
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+fn fixture(dir: &str, name: &str) -> Vec<u8> {
+    std::fs::read(format!("{}/../../tests/fixtures/{dir}/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap()
+}
+
+struct Env {
+    _tmp: tempfile::TempDir,
+    dir: DataDir,
+    store: Store,
+    secrets: Arc<SecretStore>,
+}
+
+fn env() -> Env {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = DataDir::open(tmp.path()).unwrap();
+    let store = Store::open(&dir.db_path()).unwrap();
+    Env { _tmp: tmp, dir, store, secrets: Arc::new(SecretStore::in_memory("gateways")) }
+}
+
+fn listener(e: &Env) -> WebhookServer {
+    WebhookServer::start(ListenerConfig::with_addr("127.0.0.1:0".parse().unwrap()), WebhookDeps { db_path: e.dir.db_path(), secrets: e.secrets.clone(), sink: None }).unwrap()
+}
+
+async fn post(server: &WebhookServer, route: &str, header: Option<(&str, &str)>, body: Vec<u8>) -> u16 {
+    let mut rq = reqwest::Client::new().post(format!("http://{}{route}", server.local_addr())).body(body);
+    if let Some((k, v)) = header {
+        rq = rq.header(k, v);
+    }
+    rq.send().await.unwrap().status().as_u16()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wasender_webhooks_need_the_session_secret() {
+    let mut e = env();
+    let with = e.store.add_account(&NewAccount { provider: Provider::Wasender, name: "W".into(), phone: None, config: json!({}) }).unwrap();
+    let without = e.store.add_account(&NewAccount { provider: Provider::Wasender, name: "W2".into(), phone: None, config: json!({}) }).unwrap();
+    e.secrets.set(with.id, SecretName::WebhookSecret, &Secret::new("whsec-123".into())).unwrap();
+    let server = listener(&e);
+    let route = format!("/webhooks/wasender/{}", with.id);
+    let body = fixture("wasender", "webhook_message.json");
+    assert_eq!(post(&server, &route, None, body.clone()).await, 401, "no header");
+    assert_eq!(post(&server, &route, Some(("X-Webhook-Signature", "wrong")), body.clone()).await, 401, "wrong secret");
+    assert_eq!(post(&server, &format!("/webhooks/wasender/{}", without.id), Some(("X-Webhook-Signature", "")), body.clone()).await, 401, "an account without a secret refuses everything");
+    assert_eq!(e.store.counter("webhook_bad_signature").unwrap(), 3);
+    assert!(e.store.webhook_events(10).unwrap().is_empty(), "refused bodies are not stored");
+
+    assert_eq!(post(&server, &route, Some(("X-Webhook-Signature", "whsec-123")), body.clone()).await, 200);
+    assert_eq!(post(&server, &route, Some(("X-Webhook-Signature", "whsec-123")), body).await, 200, "a redelivery is fine");
+    let from_me = fixture("wasender", "webhook_message_from_me.json");
+    assert_eq!(post(&server, &route, Some(("X-Webhook-Signature", "whsec-123")), from_me.clone()).await, 200);
+    server.shutdown();
+
+    let convs = e.store.conversations(&ConversationFilter { account_id: Some(with.id), ..Default::default() }).unwrap();
+    let all: Vec<_> = convs.iter().flat_map(|c| e.store.messages_page(c.id, None, 50).unwrap()).collect();
+    let inbound: Vec<_> = all.iter().filter(|m| m.direction == Direction::In).collect();
+    assert_eq!(inbound.len(), 1, "stored once");
+    let mine: Vec<_> = all.iter().filter(|m| m.direction == Direction::Out).collect();
+    assert_eq!(mine.len(), 1);
+    assert_eq!(mine[0].origin, Some(Origin::Phone), "the owner's phone message is outgoing with origin phone");
+    assert_eq!(convs.iter().map(|c| c.unread_count).sum::<i64>(), 1, "the owner's own message is not unread");
+    // WASender's envelope may carry the session's API key in `sessionId`: never stored.
+    let from_me: Value = serde_json::from_slice(&from_me).unwrap();
+    if let Some(session) = from_me.get("sessionId").and_then(Value::as_str) {
+        for ev in e.store.webhook_events(10).unwrap() {
+            assert!(!String::from_utf8_lossy(&ev.body).contains(session), "sessionId is redacted before storing");
+        }
+    }
+}
+
+async fn unipile_fake() -> MockServer {
+    let server = MockServer::start().await;
+    Mock::given(method("GET")).and(path("/api/v1/messages")).respond_with(ResponseTemplate::new(200).set_body_bytes(fixture("unipile", "unipile_messages.json"))).mount(&server).await;
+    Mock::given(method("GET"))
+        .and(path("/api/v1/chats/Hc7RtY2uIo9pAs4dFg6hJk"))
+        .respond_with(ResponseTemplate::new(200).set_body_bytes(fixture("unipile", "unipile_chat_single.json")))
+        .mount(&server)
+        .await;
+    server
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unipile_polling_resumes_and_webhooks_do_not_duplicate() {
+    let fake = unipile_fake().await;
+    let mut e = env();
+    let account = e
+        .store
+        .add_account(&NewAccount { provider: Provider::Unipile, name: "U".into(), phone: None, config: json!({"dsn": fake.uri(), "unipile_account_id": "kX3pQ9vTRmW2aB7cD1eF0g"}) })
+        .unwrap();
+    e.secrets.set(account.id, SecretName::ApiKey, &Secret::new("key".into())).unwrap();
+    e.secrets.set(account.id, SecretName::WebhookSecret, &Secret::new("hook-secret".into())).unwrap();
+
+    let client = ProviderClient::for_account(&account, &e.secrets).unwrap();
+    let first = sync::poll_messages(&mut e.store, &client, account.id).await.unwrap();
+    assert_eq!(first.new_messages.len(), 3);
+    assert_eq!(first.new_inbound.len(), 2, "is_sender messages are the owner's, not the customer's");
+    let hw: i64 = e.store.cursor(account.id, sync::MESSAGES_CURSOR).unwrap().unwrap().parse().unwrap();
+    assert_eq!(wicket_core::time::to_rfc3339(hw), "2026-01-01T12:00:05Z", "the high-water mark is the newest message");
+
+    // A restart: a new client, the same store. The overlap refetches, nothing doubles.
+    let client = ProviderClient::for_account(&account, &e.secrets).unwrap();
+    let again = sync::poll_messages(&mut e.store, &client, account.id).await.unwrap();
+    assert!(again.new_messages.is_empty(), "nothing is fetched twice: {again:?}");
+    let requests = fake.received_requests().await.unwrap();
+    let after: Vec<String> = requests.iter().filter(|r| r.url.path() == "/api/v1/messages").filter_map(|r| r.url.query_pairs().find(|(k, _)| k == "after").map(|(_, v)| v.to_string())).collect();
+    assert!(after.last().unwrap().starts_with("2026-01-01T11:59:05"), "the second poll starts one minute before the mark: {after:?}");
+
+    // The same message by webhook is stored once.
+    let server = listener(&e);
+    let route = format!("/webhooks/unipile/{}", account.id);
+    let body = fixture("unipile", "unipile_webhook_message.json");
+    assert_eq!(post(&server, &route, None, body.clone()).await, 401);
+    assert_eq!(post(&server, &route, Some(("X-Wicket-Secret", "hook-secret")), body).await, 200);
+    server.shutdown();
+    let conv = &e.store.conversations(&ConversationFilter { account_id: Some(account.id), ..Default::default() }).unwrap()[0];
+    assert_eq!(e.store.messages_page(conv.id, None, 50).unwrap().len(), 3, "polling and the webhook delivered one message once");
+}
+
+#[tokio::test]
+async fn a_gateway_echo_of_our_send_is_not_a_second_message() {
+    // WASender reports our own send by webhook before the send call returns.
+    let fake = MockServer::start().await;
+    let mut e = env();
+    let account = e.store.add_account(&NewAccount { provider: Provider::Wasender, name: "W".into(), phone: None, config: json!({"base_url": fake.uri()}) }).unwrap();
+    let queued = outbox::queue(&mut e.store, &account, "+447911123456", OutgoingContent::Text { body: "On its way!".into(), preview_url: false }, None).unwrap();
+    let echo = wicket_core::providers::ProviderEvent::Message(wicket_core::providers::InboundMessage {
+        provider_message_id: "3EB0ECHO".into(),
+        chat: wicket_core::store::contacts::ContactKey::phone("+447911123456"),
+        chat_update: Default::default(),
+        provider_chat_id: None,
+        direction: Direction::Out,
+        origin: Some(Origin::Phone),
+        kind: wicket_core::model::MessageKind::Text,
+        text: Some("On its way!".into()),
+        caption: None,
+        media: None,
+        location: None,
+        contacts: None,
+        interactive: None,
+        template: None,
+        reply_to_provider_id: None,
+        sender_id: None,
+        sender_name: None,
+        reaction: None,
+        timestamp: queued.timestamp + 500,
+        raw: json!({}),
+    });
+    e.store.write(|tx| wicket_core::ingest::apply(tx, account.id, &[echo])).unwrap();
+    let page = e.store.messages_page(queued.conversation_id, None, 10).unwrap();
+    assert_eq!(page.len(), 1, "the echo is our message");
+    assert_eq!(page[0].provider_message_id.as_deref(), Some("3EB0ECHO"));
+    assert_eq!(page[0].origin, Some(Origin::App));
+    // The send's receipt then carries the same id (or a placeholder): still one row.
+    e.store.set_message_provider_id(queued.id, "wasender-msg-77").unwrap();
+    assert_eq!(e.store.message(queued.id).unwrap().provider_message_id.as_deref(), Some("3EB0ECHO"), "a placeholder never replaces the real id");
+}
