@@ -134,3 +134,36 @@ async fn unipile_import_details_and_env_import() {
     .await
     .unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unipile_hosted_authentication_connects_a_new_account() {
+    let fake = MockServer::start().await;
+    Mock::given(method("POST")).and(path("/api/v1/hosted/accounts/link")).respond_with(ok(fixture("unipile", "unipile_hosted_link_response.json"))).mount(&fake).await;
+    // Before the owner scans the QR code there is no account; then there is.
+    let empty = json!({"object": "AccountList", "items": [], "cursor": null});
+    Mock::given(method("GET")).and(path("/api/v1/accounts")).respond_with(ResponseTemplate::new(200).set_body_json(&empty)).up_to_n_times(3).with_priority(1).mount(&fake).await;
+    Mock::given(method("GET")).and(path("/api/v1/accounts")).respond_with(ok(fixture("unipile", "unipile_accounts_list.json"))).mount(&fake).await;
+    let dsn = fake.uri();
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().to_path_buf();
+    tokio::task::spawn_blocking(move || {
+        let out = run(&dir, &["account", "add", "unipile", "--dsn", &dsn, "--api-key-env", "UP_KEY", "--connect-new", "--wait", "60"]);
+        let err = String::from_utf8_lossy(&out.stderr).to_string();
+        assert!(out.status.success(), "{err}");
+        assert!(err.contains("https://account.unipile.com/pqRsTuVwXyZ0123456789abcd"), "the hosted link is shown: {err}");
+        let ids: Vec<&str> = std::str::from_utf8(&out.stdout).unwrap().lines().collect();
+        assert_eq!(ids.len(), 1, "only the newly connected account is imported");
+    })
+    .await
+    .unwrap();
+    let link_requests: Vec<Value> = fake
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .filter(|r| r.url.path() == "/api/v1/hosted/accounts/link")
+        .map(|r| serde_json::from_slice(&r.body).unwrap())
+        .collect();
+    assert_eq!(link_requests[0]["type"], json!("create"));
+    assert_eq!(link_requests[0]["providers"], json!(["WHATSAPP"]));
+}

@@ -143,3 +143,46 @@ async fn the_demo_account_answers_like_a_customer() {
     }
     panic!("the demo customer never answered");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_polling_account_backs_off_shows_retrying_then_recovers() {
+    let fake = MockServer::start().await;
+    let fixture = |name: &str| std::fs::read(format!("{}/../../tests/fixtures/unipile/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap();
+    Mock::given(method("GET")).and(path("/api/v1/messages")).respond_with(ResponseTemplate::new(503).set_body_string("maintenance")).up_to_n_times(2).with_priority(1).mount(&fake).await;
+    Mock::given(method("GET")).and(path("/api/v1/messages")).respond_with(ResponseTemplate::new(200).set_body_bytes(fixture("unipile_messages.json"))).mount(&fake).await;
+    Mock::given(method("GET")).and(path("/api/v1/chats/Hc7RtY2uIo9pAs4dFg6hJk")).respond_with(ResponseTemplate::new(200).set_body_bytes(fixture("unipile_chat_single.json"))).mount(&fake).await;
+    Mock::given(method("GET")).and(path("/api/v1/accounts/kX3pQ9vTRmW2aB7cD1eF0g")).respond_with(ResponseTemplate::new(200).set_body_bytes(fixture("unipile_account.json"))).mount(&fake).await;
+    Mock::given(method("GET")).and(path("/api/v1/chat_attendees")).respond_with(ResponseTemplate::new(200).set_body_json(json!({"object": "ChatAttendeeList", "items": [], "cursor": null}))).mount(&fake).await;
+
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = DataDir::open(tmp.path()).unwrap();
+    let mut store = Store::open(&dir.db_path()).unwrap();
+    let account = store
+        .add_account(&NewAccount { provider: Provider::Unipile, name: "U".into(), phone: None, config: json!({"dsn": fake.uri(), "unipile_account_id": "kX3pQ9vTRmW2aB7cD1eF0g", "poll_interval": 1}) })
+        .unwrap();
+    let secrets = Arc::new(SecretStore::in_memory("poll"));
+    secrets.set(account.id, SecretName::ApiKey, &Secret::new("k".into())).unwrap();
+    let engine = Engine::start(dir.clone(), secrets, None).unwrap();
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let running = tokio::spawn(engine.run(async {
+        let _ = stop_rx.await;
+    }));
+    let mut saw_retrying = false;
+    for _ in 0..150 {
+        let a = store.account(account.id).unwrap();
+        if a.status == wicket_core::model::AccountStatus::Retrying {
+            saw_retrying = true;
+            assert!(a.status_reason.as_deref().unwrap_or("").contains("retrying"), "the reason says it retries: {:?}", a.status_reason);
+            assert!(a.status_since.is_some(), "retrying since T");
+        }
+        let convs = store.conversations(&wicket_core::store::ConversationFilter { account_id: Some(account.id), ..Default::default() }).unwrap();
+        if saw_retrying && !convs.is_empty() && a.status == wicket_core::model::AccountStatus::Ok {
+            assert_eq!(store.messages_page(convs[0].id, None, 10).unwrap().len(), 3, "the messages arrive once the provider is back");
+            stop_tx.send(()).unwrap();
+            running.await.unwrap().unwrap();
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("never saw retrying then ok (saw retrying: {saw_retrying})");
+}

@@ -419,11 +419,25 @@ fn send_content(args: &SendArgs) -> Result<OutgoingContent> {
 }
 
 fn send(ctx: &mut Context, args: SendArgs) -> Result<()> {
-    let account_id = parse_id(&args.account, "--account")?;
-    let account = ctx.store.account(account_id)?;
     let content = send_content(&args)?;
     let reply_to = args.reply_to.as_deref().map(|r| parse_id(r, "--reply-to")).transpose()?;
-    let queued = wicket_core::outbox::queue(&mut ctx.store, &account, &args.to, content, reply_to)?;
+    let queued = match (&args.conversation, &args.to, &args.account) {
+        (Some(c), _, account) => {
+            let conversation_id = parse_id(c, "--conversation")?;
+            let conv = ctx.store.conversation(conversation_id)?;
+            if let Some(a) = account {
+                if parse_id(a, "--account")? != conv.account_id {
+                    return Err(Error::Invalid(format!("conversation {conversation_id} is on account {}, not {a}", conv.account_id)));
+                }
+            }
+            wicket_core::outbox::queue_in_conversation(&mut ctx.store, conversation_id, content, reply_to)?
+        }
+        (None, Some(to), Some(a)) => {
+            let account = ctx.store.account(parse_id(a, "--account")?)?;
+            wicket_core::outbox::queue(&mut ctx.store, &account, to, content, reply_to)?
+        }
+        _ => return Err(Error::Invalid("give --account ID with --to PHONE, or --conversation ID".into())),
+    };
     let message = if args.no_wait {
         queued
     } else if wicket_core::engine_lock::EngineLock::is_held(&ctx.dir) {

@@ -57,6 +57,15 @@ pub fn add_wasender(ctx: &mut Context, args: AddWasenderArgs) -> Result<()> {
     Ok(())
 }
 
+/// Opens `url` with the desktop's browser when there is one (best effort:
+/// the link is printed either way).
+fn open_in_browser(url: &str) {
+    if std::env::var_os("DISPLAY").is_none() && std::env::var_os("WAYLAND_DISPLAY").is_none() {
+        return;
+    }
+    let _ = std::process::Command::new("xdg-open").arg(url).stdout(std::process::Stdio::null()).stderr(std::process::Stdio::null()).spawn();
+}
+
 fn unipile_status(status: Option<&str>) -> (AccountStatus, Option<String>) {
     match status.map(|s| s.to_ascii_uppercase()).as_deref() {
         Some("OK") => (AccountStatus::Ok, None),
@@ -82,11 +91,25 @@ pub fn add_unipile(ctx: &mut Context, args: AddUnipileArgs) -> Result<()> {
     let api_key = secret_from_env(&args.api_key_env, "UniPile API key")?;
     let dsn = normalize_dsn(&args.dsn)?;
     let client = UnipileClient::new(&dsn, api_key.clone(), None)?;
-    let available: Vec<UnipileAccount> = runtime()?.block_on(client.list_accounts())?.into_iter().filter(|a| a.is_whatsapp()).collect();
-    let chosen: Vec<&UnipileAccount> = if args.import.trim() == "all" {
+    let rt = runtime()?;
+    let mut available: Vec<UnipileAccount> = rt.block_on(client.list_accounts())?.into_iter().filter(|a| a.is_whatsapp()).collect();
+    let mut import = args.import.trim().to_string();
+    if args.connect_new {
+        let known: Vec<String> = rt.block_on(client.list_accounts())?.into_iter().map(|a| a.id).collect();
+        let link = rt.block_on(client.hosted_auth_link(None, std::time::Duration::from_secs(args.wait.max(60))))?;
+        eprintln!("Open this link to connect WhatsApp (scan the QR code with the phone): {link}");
+        open_in_browser(&link);
+        eprintln!("Waiting up to {} s for the new account…", args.wait);
+        let new = rt.block_on(client.wait_for_new_account(&known, std::time::Duration::from_secs(args.wait), std::time::Duration::from_secs(3)))?;
+        import = new.id.clone();
+        if !available.iter().any(|a| a.id == new.id) {
+            available.push(new);
+        }
+    }
+    let chosen: Vec<&UnipileAccount> = if import == "all" {
         available.iter().collect()
     } else {
-        let wanted: Vec<&str> = args.import.split(',').map(str::trim).filter(|s| !s.is_empty()).collect();
+        let wanted: Vec<&str> = import.split(',').map(str::trim).filter(|s| !s.is_empty()).collect();
         for w in &wanted {
             if !available.iter().any(|a| a.id == *w) {
                 let known: Vec<&str> = available.iter().map(|a| a.id.as_str()).collect();
@@ -112,7 +135,7 @@ pub fn add_unipile(ctx: &mut Context, args: AddUnipileArgs) -> Result<()> {
         let account = wicket_core::accounts::create_with_secrets(&mut ctx.store, &secrets, new, &[(SecretName::ApiKey, &api_key), (SecretName::WebhookSecret, &hook)])?;
         if let Some(url) = public_webhook_url(ctx, "unipile", account.id)? {
             let client = UnipileClient::new(&dsn, api_key.clone(), Some(a.id.clone()))?;
-            match runtime()?.block_on(client.register_webhooks(&url, &hook)) {
+            match rt.block_on(client.register_webhooks(&url, &hook)) {
                 Ok(_) => eprintln!("Webhooks registered: {url}"),
                 Err(e) => eprintln!("Warning: could not register the webhook {url} (polling works without it): {e}"),
             }

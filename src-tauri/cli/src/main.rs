@@ -153,6 +153,14 @@ pub struct AddUnipileArgs {
     /// Seconds between polls while the app is in use.
     #[arg(long, value_name = "SECONDS")]
     pub poll_interval: Option<u64>,
+    /// Connect a new WhatsApp account first: prints UniPile's hosted
+    /// authentication link (and opens it when a browser is available), waits
+    /// for the account to appear, then imports it.
+    #[arg(long)]
+    pub connect_new: bool,
+    /// How long --connect-new waits for the new account.
+    #[arg(long, value_name = "SECONDS", default_value_t = 600)]
+    pub wait: u64,
 }
 
 #[derive(Args, Debug)]
@@ -253,11 +261,15 @@ pub struct TemplatesArgs {
 #[derive(Args, Debug)]
 #[command(group(clap::ArgGroup::new("content").required(true)
     .args(["text", "image", "document", "audio", "video", "sticker", "location", "template"])))]
+#[command(group(clap::ArgGroup::new("recipient").required(true).args(["to", "conversation"])))]
 pub struct SendArgs {
-    #[arg(long)]
-    pub account: String,
+    #[arg(long, required_unless_present = "conversation")]
+    pub account: Option<String>,
     #[arg(long, value_name = "PHONE")]
-    pub to: String,
+    pub to: Option<String>,
+    /// Send into this conversation (a group, or a contact without a number).
+    #[arg(long, value_name = "ID", conflicts_with = "to")]
+    pub conversation: Option<String>,
     #[arg(long, value_name = "T")]
     pub text: Option<String>,
     #[arg(long, value_name = "PATH|URL")]

@@ -37,6 +37,8 @@ pub fn account(a: &Account) -> Value {
         "status_reason": a.status_reason,
         "status_since": opt_rfc3339(a.status_since),
         "enabled": a.enabled,
+        "last_sync_at": opt_rfc3339(a.last_sync_at),
+        "last_sync_result": a.last_sync_result,
     })
 }
 

@@ -237,6 +237,18 @@ impl Engine {
                     if status != account.status || reason != account.status_reason {
                         self.store.set_account_status(account.id, status, reason.as_deref())?;
                         let _ = self.events.send(EngineEvent::AccountState { account_id: account.id, status, reason });
+                        // A reconnected or changed UniPile account: refresh its details.
+                        if let (ProviderClient::Unipile(c), Some(remote)) = (client, account.config_str("unipile_account_id")) {
+                            if let Ok(fresh) = c.account(remote).await {
+                                let mut config = account.config.clone();
+                                config["details"] = serde_json::json!({
+                                    "type": fresh.account_type, "status": fresh.status, "sources": fresh.sources,
+                                    "created_at": fresh.created_at, "groups": fresh.groups, "raw": fresh.raw,
+                                });
+                                self.store.update_account_config(account.id, &config)?;
+                                self.store.set_account_phone(account.id, fresh.phone.as_deref())?;
+                            }
+                        }
                     }
                 }
             }
@@ -249,6 +261,19 @@ impl Engine {
                     if !applied.status_changed.is_empty() {
                         let _ = self.events.send(EngineEvent::Polled { account_id: account.id, applied });
                     }
+                }
+            }
+            // Profile pictures, lazily in the background: a couple per pass,
+            // within the provider's picture rate limit (see `sync`).
+            if account.provider == crate::model::Provider::Wasender {
+                let after: i64 = self.store.cursor(account.id, "pictures")?.and_then(|c| c.parse().ok()).unwrap_or(0);
+                for contact_id in self.store.contacts_without_picture(account.id, after, 2)? {
+                    match crate::sync::fetch_profile_picture(&mut self.store, &self.dir, client, contact_id, false).await {
+                        Ok(crate::sync::Picture::Later) => break,
+                        Ok(_) => {}
+                        Err(e) => tracing::debug!(contact = contact_id, "profile picture not fetched: {e}"),
+                    }
+                    self.store.set_cursor(account.id, "pictures", &contact_id.to_string())?;
                 }
             }
             let sync_due = sync_hours > 0.0

@@ -109,13 +109,30 @@ pub async fn enrich_if_nameless(store: &mut Store, client: &ProviderClient, conv
     Ok(with_name)
 }
 
-/// Downloads and caches a contact's profile picture, within the account's
-/// picture rate limit. Returns the stored path (relative to the data dir).
-pub async fn fetch_profile_picture(store: &mut Store, dir: &DataDir, client: &ProviderClient, contact_id: i64) -> Result<Option<String>> {
+/// What fetching a profile picture did.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Picture {
+    /// Stored at this path, relative to the data dir.
+    Stored(String),
+    /// The contact has none (or no number to ask with).
+    None,
+    /// The picture rate limit is spent for now (only when not waiting).
+    Later,
+}
+
+/// Downloads and caches a contact's profile picture within the account's
+/// picture rate limit: waiting for a permit when `wait` (a contact being
+/// shown), or answering `Later` (background work must not stall).
+pub async fn fetch_profile_picture(store: &mut Store, dir: &DataDir, client: &ProviderClient, contact_id: i64, wait: bool) -> Result<Picture> {
     let contact = store.contact(contact_id)?;
-    let Some(phone) = contact.phone.clone() else { return Ok(None) };
-    picture_limiter(contact.account_id).until_ready().await;
-    let Some(bytes) = client.profile_picture(&phone, MAX_PICTURE_BYTES).await? else { return Ok(None) };
+    let Some(phone) = contact.phone.clone() else { return Ok(Picture::None) };
+    let limiter = picture_limiter(contact.account_id);
+    if wait {
+        limiter.until_ready().await;
+    } else if limiter.check().is_err() {
+        return Ok(Picture::Later);
+    }
+    let Some(bytes) = client.profile_picture(&phone, MAX_PICTURE_BYTES).await? else { return Ok(Picture::None) };
     let rel = format!("media/avatars/{}/{}.img", contact.account_id, contact.id);
     let path = dir.root().join(&rel);
     if let Some(parent) = path.parent() {
@@ -126,7 +143,7 @@ pub async fn fetch_profile_picture(store: &mut Store, dir: &DataDir, client: &Pr
         .and_then(|_| std::fs::rename(&tmp, &path))
         .map_err(|e| Error::io(format!("cannot store {}", path.display()), e))?;
     store.set_contact_picture_path(contact.id, Some(&rel))?;
-    Ok(Some(rel))
+    Ok(Picture::Stored(rel))
 }
 
 fn picture_limiter(account_id: i64) -> std::sync::Arc<governor::DefaultDirectRateLimiter> {
