@@ -301,3 +301,75 @@ fn an_acknowledged_webhook_survives_kill_9() {
     let msgs = ok_json(&run(dir, &["messages", "--account", &account, "--with", "+447911123456", "--json"]));
     assert_eq!(msgs.as_array().unwrap().len(), 5, "every acknowledged message is stored");
 }
+
+/// `wicket serve --tunnel`: the fake tunnel forwards real traffic; its URL is
+/// registered with Meta (the callback override) and a signed event sent to
+/// the public URL is stored.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_with_a_tunnel_registers_its_public_url() {
+    let graph = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path(format!("/v23.0/{PNID}")))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"display_phone_number": "+1 555-010-2030", "verified_name": "Camden", "id": PNID})))
+        .mount(&graph)
+        .await;
+    Mock::given(method("POST"))
+        .and(path(format!("/v23.0/{PNID}")))
+        .and(body_partial_json(json!({"webhook_configuration": {"verify_token": VERIFY}})))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"success": true})))
+        .mount(&graph)
+        .await;
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().to_path_buf();
+    let uri = graph.uri();
+    let registered = tokio::task::spawn_blocking(move || {
+        let out = run(&dir, &["account", "add", "meta", "--name", "Camden", "--phone-number-id", PNID, "--business-account-id", "W",
+            "--token-env", "T_TOKEN", "--app-secret-env", "T_SECRET", "--verify-token-env", "T_VERIFY", "--base-url", &uri]);
+        let account = String::from_utf8_lossy(&out.stdout).lines().last().unwrap().trim().to_string();
+        let fake = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/fixtures/fake-tunnel/fake_tunnel.py");
+        let mut child = cmd(&dir)
+            .args(["serve", "--listen", "127.0.0.1:0", "--tunnel", "custom", "--tunnel-program", fake, "--tunnel-arg=--to", "--tunnel-arg=127.0.0.1:{port}"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        let mut public = None;
+        let mut registered = None;
+        for line in lines.by_ref() {
+            let line = line.unwrap();
+            if let Some(u) = line.strip_prefix("public URL ") {
+                public = Some(u.trim().to_string());
+            }
+            if line.starts_with(&format!("account {account} (meta)")) {
+                registered = Some(line);
+                break;
+            }
+        }
+        let public = public.expect("serve prints the public URL");
+        let host = public.trim_start_matches("http://").trim_end_matches('/').to_string();
+        assert_ne!(host, "", "a public address");
+        let now = chrono_now();
+        assert_eq!(post_webhook(&host, &account, &inbound("447911123456", "wamid.TUNNEL", "through the tunnel", now)), 200, "a signed event through the tunnel is accepted");
+        let msgs = ok_json(&run(&dir, &["messages", "--account", &account, "--with", "+447911123456", "--json"]));
+        assert_eq!(msgs[0]["text"], json!("through the tunnel"));
+        let settings = ok_json(&run(&dir, &["settings", "list", "--json"]));
+        assert_eq!(settings["public_url"], json!(public), "the public URL is remembered");
+        let _ = Command::new("kill").args(["-TERM", &child.id().to_string()]).status();
+        let _ = child.wait();
+        registered.unwrap()
+    })
+    .await
+    .unwrap();
+    assert!(registered.contains("registered http://"), "the URL was registered with Meta: {registered}");
+    let bodies: Vec<Value> = graph
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .filter(|r| r.method.as_str() == "POST" && r.url.path() == format!("/v23.0/{PNID}"))
+        .map(|r| serde_json::from_slice(&r.body).unwrap())
+        .collect();
+    assert_eq!(bodies.len(), 1);
+    assert!(bodies[0]["webhook_configuration"]["override_callback_uri"].as_str().unwrap().ends_with("/webhooks/meta/1"));
+}

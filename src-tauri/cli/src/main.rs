@@ -316,6 +316,20 @@ pub struct ServeArgs {
     /// Where the webhook listener binds (default 127.0.0.1:8765; port 0 picks one).
     #[arg(long, value_name = "ADDR:PORT")]
     pub listen: Option<String>,
+    /// Start a tunnel for the listener and register its public URL with the
+    /// providers: cloudflared, ngrok, funnel (Tailscale), auto, or custom.
+    #[arg(long, value_name = "TOOL", requires = "listen")]
+    pub tunnel: Option<String>,
+    /// The tunnel program to run instead of the tool's usual one.
+    #[arg(long, value_name = "PATH", requires = "tunnel")]
+    pub tunnel_program: Option<std::path::PathBuf>,
+    /// Arguments for a custom tunnel (`{port}` and `{local_url}` are filled in).
+    #[arg(long = "tunnel-arg", value_name = "ARG", requires = "tunnel", allow_hyphen_values = true)]
+    pub tunnel_args: Vec<String>,
+    /// A public HTTPS address that already reaches the listener (your own
+    /// proxy or named tunnel): registered with the providers.
+    #[arg(long, value_name = "URL", conflicts_with = "tunnel")]
+    pub public_url: Option<String>,
 }
 
 #[derive(Subcommand, Debug)]
