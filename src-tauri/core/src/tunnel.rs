@@ -1369,6 +1369,76 @@ pub async fn self_check_meta(public_base: &str, account_id: i64, app_secret: &Se
     Ok(check)
 }
 
+/// The [`Registrar`] for every provider: Meta through its callback
+/// override, WASender through its session webhook settings (needs the
+/// personal access token and session id), UniPile by creating webhooks with
+/// the account's own secret header. Where that is impossible, the exact
+/// manual step.
+pub fn provider_registrar(secrets: SecretStore) -> Registrar {
+    Arc::new(move |account: Account, url: String| -> RegisterFuture {
+        let secrets = secrets.clone();
+        Box::pin(async move {
+            match account.provider {
+                Provider::Meta => register_meta_at(secrets, account, url).await,
+                Provider::Wasender => register_wasender_at(secrets, account, url).await,
+                Provider::Unipile => register_unipile_at(secrets, account, url).await,
+                Provider::Demo => Registration::Registered,
+            }
+        })
+    })
+}
+
+async fn register_wasender_at(secrets: SecretStore, account: Account, url: String) -> Registration {
+    let manual = |why: String| Registration::ManualStepNeeded {
+        why,
+        what_to_paste_where: format!(
+            "In WASender's dashboard → your session → Webhook, set the URL to {url}, enable it with the message events, \
+then copy the session's webhook secret into Wicket (account settings)."
+        ),
+    };
+    let id = account.id;
+    let client = tokio::task::spawn_blocking(move || crate::providers::wasender::WasenderClient::for_account(&account, &secrets)).await;
+    let client = match client {
+        Ok(Ok(c)) => c,
+        Ok(Err(e)) => return manual(format!("Wicket cannot call WASender for account {id}: {e}")),
+        Err(e) => return Registration::Failed(format!("could not read account {id}'s secrets: {e}")),
+    };
+    if !client.can_manage_webhook() {
+        return manual("Wicket has no personal access token and session id for this account".into());
+    }
+    match client.register_webhook(&url).await {
+        Ok(()) => Registration::Registered,
+        Err(e) if e.provider_error().is_some_and(|p| p.kind.is_retryable()) => Registration::Failed(format!("WASender could not be reached: {e}")),
+        Err(e) => manual(format!("WASender did not accept the webhook URL: {e}")),
+    }
+}
+
+async fn register_unipile_at(secrets: SecretStore, account: Account, url: String) -> Registration {
+    let id = account.id;
+    let loaded = tokio::task::spawn_blocking(move || {
+        let client = crate::providers::unipile::UnipileClient::for_account(&account, &secrets);
+        let secret = secrets.get_opt(account.id, SecretName::WebhookSecret);
+        (client, secret)
+    })
+    .await;
+    let (client, secret) = match loaded {
+        Ok(x) => x,
+        Err(e) => return Registration::Failed(format!("could not read account {id}'s secrets: {e}")),
+    };
+    let client = match client {
+        Ok(c) => c,
+        Err(e) => return Registration::Failed(format!("Wicket cannot call UniPile for account {id}: {e}")),
+    };
+    let secret = match secret {
+        Ok(Some(s)) => s,
+        _ => return Registration::Failed(format!("account {id} has no webhook secret: add the account again")),
+    };
+    match client.register_webhooks(&url, &secret).await {
+        Ok(_) => Registration::Registered,
+        Err(e) => Registration::Failed(format!("UniPile did not create the webhooks (polling keeps working): {e}")),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1493,75 +1563,5 @@ mod tests {
         };
         let d = format!("{r:?}");
         assert!(!d.contains("vt-secret-123") && d.contains("refused"), "{d}");
-    }
-}
-
-/// The [`Registrar`] for every provider: Meta through its callback
-/// override, WASender through its session webhook settings (needs the
-/// personal access token and session id), UniPile by creating webhooks with
-/// the account's own secret header. Where that is impossible, the exact
-/// manual step.
-pub fn provider_registrar(secrets: SecretStore) -> Registrar {
-    Arc::new(move |account: Account, url: String| -> RegisterFuture {
-        let secrets = secrets.clone();
-        Box::pin(async move {
-            match account.provider {
-                Provider::Meta => register_meta_at(secrets, account, url).await,
-                Provider::Wasender => register_wasender_at(secrets, account, url).await,
-                Provider::Unipile => register_unipile_at(secrets, account, url).await,
-                Provider::Demo => Registration::Registered,
-            }
-        })
-    })
-}
-
-async fn register_wasender_at(secrets: SecretStore, account: Account, url: String) -> Registration {
-    let manual = |why: String| Registration::ManualStepNeeded {
-        why,
-        what_to_paste_where: format!(
-            "In WASender's dashboard → your session → Webhook, set the URL to {url}, enable it with the message events, \
-then copy the session's webhook secret into Wicket (account settings)."
-        ),
-    };
-    let id = account.id;
-    let client = tokio::task::spawn_blocking(move || crate::providers::wasender::WasenderClient::for_account(&account, &secrets)).await;
-    let client = match client {
-        Ok(Ok(c)) => c,
-        Ok(Err(e)) => return manual(format!("Wicket cannot call WASender for account {id}: {e}")),
-        Err(e) => return Registration::Failed(format!("could not read account {id}'s secrets: {e}")),
-    };
-    if !client.can_manage_webhook() {
-        return manual("Wicket has no personal access token and session id for this account".into());
-    }
-    match client.register_webhook(&url).await {
-        Ok(()) => Registration::Registered,
-        Err(e) if e.provider_error().is_some_and(|p| p.kind.is_retryable()) => Registration::Failed(format!("WASender could not be reached: {e}")),
-        Err(e) => manual(format!("WASender did not accept the webhook URL: {e}")),
-    }
-}
-
-async fn register_unipile_at(secrets: SecretStore, account: Account, url: String) -> Registration {
-    let id = account.id;
-    let loaded = tokio::task::spawn_blocking(move || {
-        let client = crate::providers::unipile::UnipileClient::for_account(&account, &secrets);
-        let secret = secrets.get_opt(account.id, SecretName::WebhookSecret);
-        (client, secret)
-    })
-    .await;
-    let (client, secret) = match loaded {
-        Ok(x) => x,
-        Err(e) => return Registration::Failed(format!("could not read account {id}'s secrets: {e}")),
-    };
-    let client = match client {
-        Ok(c) => c,
-        Err(e) => return Registration::Failed(format!("Wicket cannot call UniPile for account {id}: {e}")),
-    };
-    let secret = match secret {
-        Ok(Some(s)) => s,
-        _ => return Registration::Failed(format!("account {id} has no webhook secret: add the account again")),
-    };
-    match client.register_webhooks(&url, &secret).await {
-        Ok(_) => Registration::Registered,
-        Err(e) => Registration::Failed(format!("UniPile did not create the webhooks (polling keeps working): {e}")),
     }
 }
