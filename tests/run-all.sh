@@ -67,8 +67,10 @@ HOME="$WICKET_TEST_HOME" dbus-run-session -- sh -c '
 rm -rf "$WICKET_TEST_HOME"
 
 # ---- desktop app: UI and window (begin) ----
-echo "== desktop UI: install, type-check and build (ui/dist)"
-(cd ui && npm ci --no-audit --no-fund --loglevel=error && npm run build)
+echo "== desktop UI: install (from package-lock.json), type-check and build (ui/dist)"
+# `npm install`, not `npm ci`: the lock lists only the platform binaries the
+# registry served (Linux), and `npm ci` refuses a lock without the others.
+(cd ui && npm install --no-audit --no-fund --loglevel=error && npm run build)
 
 echo "== desktop UI: browser tests (headless Chromium, IPC mocked with fixtures recorded from the real handlers)"
 (cd ui && npm test)

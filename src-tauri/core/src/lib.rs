@@ -16,6 +16,7 @@ pub mod inbox;
 pub mod ingest;
 pub mod media_fetch;
 pub mod model;
+pub mod notify;
 pub mod outbox;
 pub mod phone;
 pub mod providers;
