@@ -1,0 +1,109 @@
+//! Generates `ui/src/bindings/index.ts`: the TypeScript of every command
+//! (its argument and result types), event and payload, from the Rust types.
+//! The test `bindings_are_current` fails when the file is stale;
+//! `WICKET_UPDATE_GOLDEN=1 cargo test -p wicket-desktop` rewrites it.
+
+use crate::dto::*;
+use crate::events;
+use ts_rs::{Config, TS};
+use wicket_core::error::ErrorKind;
+use wicket_core::model::{AccountStatus, Direction, MediaState, MessageKind, MessageStatus, Origin, Provider};
+
+/// The commands: (name, argument type or `None`, result type). `main.rs`
+/// registers the same names; `tests.rs` checks every one answers.
+pub fn commands(cfg: &Config) -> Vec<(&'static str, Option<String>, String)> {
+    vec![
+        ("app_info", None, AppInfo::name(cfg)),
+        ("list_accounts", None, <Vec<AccountDto>>::name(cfg)),
+        ("list_conversations", Some(ListConversationsArgs::name(cfg)), <Vec<ConversationDto>>::name(cfg)),
+        ("list_messages", Some(ListMessagesArgs::name(cfg)), <Vec<MessageDto>>::name(cfg)),
+        ("open_conversation", Some(IdArgs::name(cfg)), ConversationDto::name(cfg)),
+        ("send_text", Some(SendTextArgs::name(cfg)), MessageDto::name(cfg)),
+        ("search", Some(SearchArgs::name(cfg)), <Vec<SearchHitDto>>::name(cfg)),
+        ("save_draft", Some(SaveDraftArgs::name(cfg)), "null".into()),
+    ]
+}
+
+fn union(values: impl IntoIterator<Item = &'static str>) -> String {
+    values.into_iter().map(|v| format!("{v:?}")).collect::<Vec<_>>().join(" | ")
+}
+
+pub fn typescript() -> String {
+    // Ids and Unix-millisecond times fit a JavaScript number exactly.
+    let cfg = Config::new().with_large_int("number");
+    let mut out = String::from(
+        "// Generated from the Rust types of src-tauri/app (bindings.rs): do not edit.\n\
+         // Regenerate: WICKET_UPDATE_GOLDEN=1 cargo test -p wicket-desktop bindings\n\n",
+    );
+    // The core's enums, by their wire names.
+    let enums: [(&str, String); 8] = [
+        ("Provider", union(Provider::ALL.iter().map(|v| v.as_str()))),
+        ("AccountStatus", union(AccountStatus::ALL.iter().map(|v| v.as_str()))),
+        ("Direction", union(Direction::ALL.iter().map(|v| v.as_str()))),
+        ("Origin", union(Origin::ALL.iter().map(|v| v.as_str()))),
+        ("MessageKind", union(MessageKind::ALL.iter().map(|v| v.as_str()))),
+        ("MessageStatus", union(MessageStatus::ALL.iter().map(|v| v.as_str()))),
+        ("MediaState", union(MediaState::ALL.iter().map(|v| v.as_str()))),
+        (
+            "ErrorKind",
+            union(
+                [
+                    ErrorKind::RateLimited,
+                    ErrorKind::OutsideWindow,
+                    ErrorKind::InvalidRecipient,
+                    ErrorKind::Auth,
+                    ErrorKind::Template,
+                    ErrorKind::Media,
+                    ErrorKind::SessionDisconnected,
+                    ErrorKind::Unavailable,
+                    ErrorKind::Unknown,
+                ]
+                .map(ErrorKind::as_str),
+            ),
+        ),
+    ];
+    for (name, values) in enums {
+        out.push_str(&format!("export type {name} = {values};\n\n"));
+    }
+    let decls = [
+        CommandError::decl(&cfg),
+        AccountDto::decl(&cfg),
+        ConversationDto::decl(&cfg),
+        MediaDto::decl(&cfg),
+        LocationDto::decl(&cfg),
+        SharedContactDto::decl(&cfg),
+        ReactionDto::decl(&cfg),
+        QuoteDto::decl(&cfg),
+        MessageErrorDto::decl(&cfg),
+        MessageDto::decl(&cfg),
+        SearchHitDto::decl(&cfg),
+        EngineState::decl(&cfg),
+        AppInfo::decl(&cfg),
+        ListFilter::decl(&cfg),
+        ConversationCursor::decl(&cfg),
+        ListConversationsArgs::decl(&cfg),
+        ListMessagesArgs::decl(&cfg),
+        IdArgs::decl(&cfg),
+        SendTextArgs::decl(&cfg),
+        SearchArgs::decl(&cfg),
+        SaveDraftArgs::decl(&cfg),
+    ];
+    for d in decls {
+        out.push_str(&format!("export {d}\n\n"));
+    }
+    out.push_str("/** Every command: its `args` (passed as `{ args }`) and its result. */\nexport type Commands = {\n");
+    for (name, args, result) in commands(&cfg) {
+        out.push_str(&format!("  {name}: {{ args: {}; result: {result} }};\n", args.unwrap_or_else(|| "null".into())));
+    }
+    out.push_str("};\n\n/** Every event the shell emits, with its payload. */\nexport type Events = {\n");
+    for (name, payload) in [
+        (events::MESSAGE_CHANGED, MessageDto::name(&cfg)),
+        (events::CONVERSATION_CHANGED, ConversationDto::name(&cfg)),
+        (events::STORE_CHANGED, "null".into()),
+        (events::ENGINE_CHANGED, EngineState::name(&cfg)),
+    ] {
+        out.push_str(&format!("  {name:?}: {payload};\n"));
+    }
+    out.push_str("};\n");
+    out
+}

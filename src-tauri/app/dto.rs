@@ -1,0 +1,362 @@
+//! What crosses the IPC boundary: the payloads of commands and events, as
+//! plain structs the UI can render without rules of its own (display names
+//! and formatted numbers are computed here, from the core's functions).
+//!
+//! The TypeScript types in `ui/src/bindings/` are generated from these
+//! structs (`bindings.rs`); never edit them by hand. Ids and times are
+//! numbers (times are Unix milliseconds; JavaScript numbers hold them exactly).
+
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+use wicket_core::model::{AccountStatus, Direction, MediaState, MessageKind, MessageStatus, Origin, Provider};
+use wicket_core::phone;
+use wicket_core::search::SearchHit;
+use wicket_core::store::contacts::display_name;
+use wicket_core::store::messages::Message;
+use wicket_core::store::{Account, Conversation};
+
+/// Every error reaches the UI as a stable code (switch on it) and a message
+/// saying what to do (show it).
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+pub struct CommandError {
+    /// `wicket_core::Error::code()`: `not_found`, `invalid`, `provider_refused`, …
+    pub code: String,
+    pub message: String,
+    /// For `provider_refused`: what Wicket makes of the provider's answer
+    /// (`outside_window`, `auth`, …).
+    #[ts(type = "ErrorKind | null")]
+    pub kind: Option<String>,
+}
+
+impl From<wicket_core::Error> for CommandError {
+    fn from(e: wicket_core::Error) -> CommandError {
+        CommandError { code: e.code().to_string(), message: e.to_string(), kind: e.provider_error().map(|p| p.kind.as_str().to_string()) }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+pub struct AccountDto {
+    pub id: i64,
+    #[ts(type = "Provider")]
+    pub provider: Provider,
+    pub name: String,
+    /// Formatted for display.
+    pub phone: Option<String>,
+    #[ts(type = "AccountStatus")]
+    pub status: AccountStatus,
+    pub status_reason: Option<String>,
+    pub enabled: bool,
+    /// Meta's 24-hour customer-service window applies to this account.
+    pub has_service_window: bool,
+}
+
+impl AccountDto {
+    pub fn new(a: &Account, country: &str) -> AccountDto {
+        AccountDto {
+            id: a.id,
+            provider: a.provider,
+            name: a.name.clone(),
+            phone: a.phone.as_deref().map(|p| phone::format_for_display(p, country)),
+            status: a.status,
+            status_reason: a.status_reason.clone(),
+            enabled: a.enabled,
+            has_service_window: a.provider == Provider::Meta,
+        }
+    }
+}
+
+/// One row of the conversation list (and the header of the chat view).
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+pub struct ConversationDto {
+    pub id: i64,
+    pub account_id: i64,
+    /// By the priority rules of `contacts::display_name`.
+    pub display_name: String,
+    /// The number formatted for display, when the contact has one.
+    pub phone: Option<String>,
+    /// Stable per contact: the UI derives the avatar colour from it.
+    pub avatar_key: String,
+    pub is_business: bool,
+    pub verified: bool,
+    pub is_group: bool,
+    pub unread_count: i64,
+    pub pinned: bool,
+    pub archived: bool,
+    pub muted: bool,
+    pub labels: Vec<String>,
+    pub last_activity_at: Option<i64>,
+    /// Text (or caption) of the last message, or its kind for media.
+    pub last_text: Option<String>,
+    pub window_expires_at: Option<i64>,
+    pub draft: Option<String>,
+}
+
+impl ConversationDto {
+    pub fn new(c: &Conversation, country: &str) -> ConversationDto {
+        let k = &c.contact;
+        ConversationDto {
+            id: c.id,
+            account_id: c.account_id,
+            display_name: display_name(k, country),
+            phone: k.phone.as_deref().map(|p| phone::format_for_display(p, country)),
+            avatar_key: k.phone.clone().or_else(|| k.provider_user_id.clone()).unwrap_or_else(|| k.id.to_string()),
+            is_business: k.is_business,
+            verified: k.verified_name.as_deref().is_some_and(|v| !v.trim().is_empty()),
+            is_group: k.is_group,
+            unread_count: c.unread_count,
+            pinned: c.pinned,
+            archived: c.archived,
+            muted: c.muted,
+            labels: c.labels.clone(),
+            last_activity_at: c.last_activity_at,
+            last_text: c.last_text.clone(),
+            window_expires_at: c.window_expires_at,
+            draft: c.draft.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+pub struct MediaDto {
+    pub file_name: Option<String>,
+    pub mime: Option<String>,
+    pub size: Option<i64>,
+    #[ts(type = "MediaState")]
+    pub state: MediaState,
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+pub struct LocationDto {
+    pub latitude: f64,
+    pub longitude: f64,
+    pub name: Option<String>,
+    pub address: Option<String>,
+}
+
+/// A shared contact card (Meta's `contacts` message): its name and numbers.
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+pub struct SharedContactDto {
+    pub name: String,
+    pub phones: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+pub struct ReactionDto {
+    pub emoji: String,
+    pub reactor: String,
+}
+
+/// The message a reply quotes, as far as we have it.
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+pub struct QuoteDto {
+    pub id: i64,
+    #[ts(type = "Direction")]
+    pub direction: Direction,
+    #[ts(type = "MessageKind")]
+    pub kind: MessageKind,
+    pub text: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+pub struct MessageErrorDto {
+    pub code: Option<String>,
+    #[ts(type = "ErrorKind")]
+    pub kind: String,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+pub struct MessageDto {
+    pub id: i64,
+    pub conversation_id: i64,
+    pub account_id: i64,
+    #[ts(type = "Direction")]
+    pub direction: Direction,
+    #[ts(type = "Origin | null")]
+    pub origin: Option<Origin>,
+    #[ts(type = "MessageKind")]
+    pub kind: MessageKind,
+    pub text: Option<String>,
+    pub caption: Option<String>,
+    pub media: Option<MediaDto>,
+    pub location: Option<LocationDto>,
+    pub contacts: Vec<SharedContactDto>,
+    /// The quoted message when this one is a reply; `None` also when the
+    /// quoted message is not stored (the UI then says so).
+    pub reply_to: Option<QuoteDto>,
+    pub is_reply: bool,
+    pub sender_name: Option<String>,
+    pub reactions: Vec<ReactionDto>,
+    #[ts(type = "MessageStatus")]
+    pub status: MessageStatus,
+    pub error: Option<MessageErrorDto>,
+    pub timestamp: i64,
+}
+
+impl MessageDto {
+    /// `quote` is the message `m` replies to, when it is stored.
+    pub fn new(m: &Message, quote: Option<&Message>) -> MessageDto {
+        MessageDto {
+            id: m.id,
+            conversation_id: m.conversation_id,
+            account_id: m.account_id,
+            direction: m.direction,
+            origin: m.origin,
+            kind: m.kind,
+            text: m.text.clone(),
+            caption: m.caption.clone(),
+            media: m.media.as_ref().map(|f| MediaDto {
+                file_name: f.file_name.clone(),
+                mime: f.mime.clone(),
+                size: f.size,
+                state: f.state,
+                error: f.error.clone(),
+            }),
+            location: m.location.as_ref().and_then(location),
+            contacts: m.contacts.as_ref().map(shared_contacts).unwrap_or_default(),
+            reply_to: quote.map(|q| QuoteDto { id: q.id, direction: q.direction, kind: q.kind, text: q.text.clone().or_else(|| q.caption.clone()) }),
+            is_reply: m.reply_to_provider_id.is_some(),
+            sender_name: m.sender_name.clone(),
+            reactions: m.reactions.iter().map(|r| ReactionDto { emoji: r.emoji.clone(), reactor: r.reactor.clone() }).collect(),
+            status: m.status,
+            error: m.error.as_ref().map(|e| MessageErrorDto { code: e.code.clone(), kind: e.kind.as_str().to_string(), message: e.message.clone() }),
+            timestamp: m.timestamp,
+        }
+    }
+}
+
+fn location(v: &serde_json::Value) -> Option<LocationDto> {
+    let text = |k: &str| v.get(k).and_then(|x| x.as_str()).map(str::to_string);
+    Some(LocationDto { latitude: v.get("latitude")?.as_f64()?, longitude: v.get("longitude")?.as_f64()?, name: text("name"), address: text("address") })
+}
+
+/// Meta's contacts shape: `[{"name": {"formatted_name": …}, "phones": [{"phone": …}]}]`.
+fn shared_contacts(v: &serde_json::Value) -> Vec<SharedContactDto> {
+    v.as_array()
+        .map(|list| {
+            list.iter()
+                .map(|c| SharedContactDto {
+                    name: c.pointer("/name/formatted_name").and_then(|n| n.as_str()).unwrap_or("Contact").to_string(),
+                    phones: c
+                        .get("phones")
+                        .and_then(|p| p.as_array())
+                        .map(|ps| ps.iter().filter_map(|p| p.get("phone").and_then(|x| x.as_str()).map(str::to_string)).collect())
+                        .unwrap_or_default(),
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+pub struct SearchHitDto {
+    pub message_id: i64,
+    pub conversation_id: i64,
+    pub account_id: i64,
+    pub display_name: String,
+    pub snippet: String,
+    pub timestamp: i64,
+}
+
+impl From<SearchHit> for SearchHitDto {
+    fn from(h: SearchHit) -> SearchHitDto {
+        SearchHitDto {
+            message_id: h.message_id,
+            conversation_id: h.conversation_id,
+            account_id: h.account_id,
+            display_name: h.display_name,
+            snippet: h.snippet,
+            timestamp: h.timestamp,
+        }
+    }
+}
+
+/// Who runs the engine (outbox, webhook listener) on this data dir.
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum EngineState {
+    /// This window runs it; `listen` is the webhook listener's address.
+    Running { listen: Option<String> },
+    /// Another process (`wicket serve`) holds the lock; this window is a client.
+    Elsewhere { holder: String },
+    /// Nobody: queued messages wait until an engine runs.
+    Stopped { reason: String },
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+pub struct AppInfo {
+    pub version: String,
+    pub data_dir: String,
+    pub engine: EngineState,
+}
+
+// ---- command arguments --------------------------------------------------
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum ListFilter {
+    All,
+    Unread,
+    Archived,
+}
+
+/// The cursor of the conversation list: the last row of the previous page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, TS)]
+pub struct ConversationCursor {
+    pub last_activity_at: i64,
+    pub id: i64,
+}
+
+#[derive(Debug, Clone, Deserialize, TS)]
+pub struct ListConversationsArgs {
+    #[ts(optional)]
+    pub account_id: Option<i64>,
+    pub filter: ListFilter,
+    #[ts(optional)]
+    pub before: Option<ConversationCursor>,
+    #[ts(optional)]
+    pub limit: Option<u32>,
+}
+
+#[derive(Debug, Clone, Deserialize, TS)]
+pub struct ListMessagesArgs {
+    pub conversation_id: i64,
+    /// The oldest message id already shown: returns the page before it.
+    #[ts(optional)]
+    pub before: Option<i64>,
+    pub limit: u32,
+}
+
+#[derive(Debug, Clone, Deserialize, TS)]
+pub struct IdArgs {
+    pub id: i64,
+}
+
+/// To a conversation (`conversation_id`), or to a number on an account
+/// (`account_id` + `to`).
+#[derive(Debug, Clone, Deserialize, TS)]
+pub struct SendTextArgs {
+    #[ts(optional)]
+    pub conversation_id: Option<i64>,
+    #[ts(optional)]
+    pub account_id: Option<i64>,
+    #[ts(optional)]
+    pub to: Option<String>,
+    pub text: String,
+    /// The id of the message being answered.
+    #[ts(optional)]
+    pub reply_to: Option<i64>,
+}
+
+#[derive(Debug, Clone, Deserialize, TS)]
+pub struct SearchArgs {
+    pub query: String,
+}
+
+#[derive(Debug, Clone, Deserialize, TS)]
+pub struct SaveDraftArgs {
+    pub conversation_id: i64,
+    /// Empty or null clears the draft.
+    pub text: Option<String>,
+}

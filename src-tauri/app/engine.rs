@@ -1,0 +1,142 @@
+//! Runs the core's engine (outbox, webhook listener, media downloads) inside
+//! the window, on its own thread with its own small runtime, and forwards
+//! what it reports to the UI as events.
+//!
+//! When `wicket serve` already holds the engine lock, the window says so and
+//! works as a client of the same store (sends queue; `wicket serve` sends).
+//! The engine stops with the app: the listener finishes what it took and the
+//! current send completes (up to [`STOP_WAIT`]).
+
+use crate::dto::{ConversationDto, EngineState, MessageDto};
+use crate::events;
+use crate::state::AppState;
+use std::sync::Arc;
+use std::time::Duration;
+use tauri::{AppHandle, Emitter, Manager, Runtime};
+use wicket_core::engine::{Engine, EngineEvent};
+use wicket_core::secrets::SecretStore;
+use wicket_core::{DataDir, Error, Result, Store};
+
+/// How long quitting waits for the engine to finish the current send.
+const STOP_WAIT: Duration = Duration::from_secs(5);
+
+pub struct EngineHandle {
+    stop: tokio::sync::oneshot::Sender<()>,
+    thread: std::thread::JoinHandle<()>,
+}
+
+impl EngineHandle {
+    /// Asks the engine to stop and waits for it, at most [`STOP_WAIT`].
+    pub fn stop(self) {
+        let _ = self.stop.send(());
+        let (done, waited) = std::sync::mpsc::channel();
+        let thread = self.thread;
+        std::thread::spawn(move || {
+            let _ = thread.join();
+            let _ = done.send(());
+        });
+        if waited.recv_timeout(STOP_WAIT).is_err() {
+            tracing::warn!("the engine did not stop within {} s; quitting anyway", STOP_WAIT.as_secs());
+        }
+    }
+}
+
+/// The webhook listener's address (the `webhook_listen` setting, as for
+/// `wicket serve`) and the secret store. With no account yet there is no
+/// secret to read, so an unavailable keychain is no reason to stop.
+fn prepare(dir: &DataDir) -> Result<(Option<std::net::SocketAddr>, Arc<SecretStore>)> {
+    let mut store = Store::open(&dir.db_path())?;
+    let listen = match store.setting("webhook_listen")? {
+        Some(serde_json::Value::String(a)) => {
+            Some(a.parse().map_err(|_| Error::Invalid(format!("the webhook_listen setting is not ADDR:PORT: {a:?}")))?)
+        }
+        _ => None,
+    };
+    let id = store.data_dir_id()?;
+    let secrets = match SecretStore::open(dir, &id, None) {
+        Ok(s) => s,
+        Err(_) if store.accounts()?.is_empty() => SecretStore::in_memory(&id),
+        Err(e) => return Err(e),
+    };
+    Ok((listen, Arc::new(secrets)))
+}
+
+/// Starts the engine for `dir` on a thread of its own; the state and the UI
+/// learn whether it runs here, elsewhere, or could not start.
+pub fn start<R: Runtime>(app: AppHandle<R>, dir: DataDir) -> std::io::Result<EngineHandle> {
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let thread = std::thread::Builder::new().name("engine".into()).spawn(move || {
+        let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+            Ok(r) => r,
+            Err(e) => return report(&app, EngineState::Stopped { reason: format!("the engine could not start: {e}") }),
+        };
+        runtime.block_on(async move {
+            // `wicket serve` may run already: then no secret store is needed here.
+            if let crate::dto::EngineState::Elsewhere { holder } = crate::state::engine_state(&dir) {
+                return report(&app, EngineState::Elsewhere { holder });
+            }
+            let engine = match prepare(&dir).and_then(|(listen, secrets)| Engine::start(dir, secrets, listen)) {
+                Ok(engine) => engine,
+                Err(Error::EngineLockHeld { holder }) => return report(&app, EngineState::Elsewhere { holder }),
+                Err(e) => return report(&app, EngineState::Stopped { reason: format!("the engine could not start: {e}") }),
+            };
+            report(&app, EngineState::Running { listen: engine.listen_addr().map(|a| a.to_string()) });
+            let mut rx = engine.subscribe();
+            let forward = async {
+                loop {
+                    match rx.recv().await {
+                        Ok(event) => forward(&app, event),
+                        Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => events::store_changed(&app),
+                        Err(tokio::sync::broadcast::error::RecvError::Closed) => break,
+                    }
+                }
+            };
+            let (result, ()) = tokio::join!(
+                engine.run(async {
+                    let _ = stopped.await;
+                }),
+                forward
+            );
+            if let Err(e) = result {
+                tracing::error!("the engine stopped: {e}");
+                report(&app, EngineState::Stopped { reason: format!("the engine stopped: {e}") });
+            }
+        });
+    })?;
+    Ok(EngineHandle { stop, thread })
+}
+
+fn report<R: Runtime>(app: &AppHandle<R>, state: EngineState) {
+    tracing::info!(?state, "engine");
+    // Another holder is probed afresh on every `app_info` (it may stop).
+    let keep = !matches!(state, EngineState::Elsewhere { .. });
+    app.state::<AppState>().set_engine(keep.then(|| state.clone()));
+    if let Err(e) = app.emit(events::ENGINE_CHANGED, state) {
+        tracing::warn!("cannot emit {}: {e}", events::ENGINE_CHANGED);
+    }
+}
+
+/// A settled send becomes `message-changed` (its ticks) and
+/// `conversation-changed`; anything else the UI reloads on `store-changed`.
+fn forward<R: Runtime>(app: &AppHandle<R>, event: EngineEvent) {
+    match event {
+        EngineEvent::MessageSettled { message_id, .. } => {
+            let state = app.state::<AppState>();
+            let loaded = state.store().ok().and_then(|store| {
+                let m = store.message(message_id).ok()?;
+                let quote = m.reply_to_id.and_then(|id| store.message(id).ok());
+                let country = store.default_country().ok()?;
+                let conv = store.conversation(m.conversation_id).ok()?;
+                Some((MessageDto::new(&m, quote.as_ref()), ConversationDto::new(&conv, &country)))
+            });
+            match loaded {
+                Some((m, c)) => {
+                    events::message_changed(app, &m);
+                    events::conversation_changed(app, &c);
+                }
+                None => events::store_changed(app),
+            }
+        }
+        _ => events::store_changed(app),
+    }
+}

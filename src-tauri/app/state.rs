@@ -1,0 +1,75 @@
+//! The window's state: the data dir (resolved exactly like `wicket` does),
+//! one store connection behind a mutex for the commands, and what became of
+//! the engine this window tried to start.
+//!
+//! One connection is enough: every command is a short query, and SQLite in
+//! WAL mode lets the engine (here or in `wicket serve`) write beside it.
+
+use crate::dto::{AppInfo, CommandError, EngineState};
+use std::sync::{Mutex, MutexGuard};
+use wicket_core::engine_lock::EngineLock;
+use wicket_core::{DataDir, Error, Result, Store};
+
+pub struct AppState {
+    pub dir: DataDir,
+    store: Mutex<Store>,
+    /// Set by `engine.rs` once it knows; until then (and in tests) the lock says.
+    engine: Mutex<Option<EngineState>>,
+}
+
+impl AppState {
+    /// Opens the data dir (`WICKET_DATA_DIR`, else the platform data dir for
+    /// `app.wicket.inbox`) and its store.
+    pub fn open() -> Result<AppState> {
+        AppState::open_dir(DataDir::resolve(None)?)
+    }
+
+    pub fn open_dir(dir: DataDir) -> Result<AppState> {
+        let store = Store::open(&dir.db_path())?;
+        Ok(AppState { dir, store: Mutex::new(store), engine: Mutex::new(None) })
+    }
+
+    pub fn store(&self) -> Result<MutexGuard<'_, Store>, CommandError> {
+        self.store.lock().map_err(|_| Error::Internal("the store connection was poisoned by an earlier panic: restart Wicket".into()).into())
+    }
+
+    pub fn set_engine(&self, state: Option<EngineState>) {
+        if let Ok(mut e) = self.engine.lock() {
+            *e = state;
+        }
+    }
+
+    pub fn info(&self) -> AppInfo {
+        let known = self.engine.lock().ok().and_then(|e| e.clone());
+        AppInfo {
+            version: wicket_core::VERSION.to_string(),
+            data_dir: self.dir.root().display().to_string(),
+            engine: known.unwrap_or_else(|| engine_state(&self.dir)),
+        }
+    }
+}
+
+/// Who runs the engine when this window does not: `wicket serve` holding the
+/// lock (this window is its client), or nobody (queued messages wait). A lock
+/// probe, cheap enough to answer every `app_info`.
+pub fn engine_state(dir: &DataDir) -> EngineState {
+    if EngineLock::is_held(dir) {
+        EngineState::Elsewhere { holder: lock_holder(dir) }
+    } else {
+        EngineState::Stopped {
+            reason: "no engine runs on this data dir: queued messages wait until Wicket is restarted or `wicket serve` runs".into(),
+        }
+    }
+}
+
+/// The holder the lock file names ("pid 123, command wicket serve"). The core
+/// reads the same file when it refuses a second engine.
+fn lock_holder(dir: &DataDir) -> String {
+    let text = std::fs::read_to_string(dir.engine_lock_path()).unwrap_or_default();
+    let text = text.trim().replace('\n', ", ");
+    if text.is_empty() {
+        "another process".into()
+    } else {
+        text
+    }
+}

@@ -1,0 +1,181 @@
+//! The real command handlers, through Tauri's IPC on the mock runtime, over
+//! a temporary data dir holding the sample inbox (`sample.rs`) at a fixed
+//! time. What they answer is recorded as the browser tests' fixtures
+//! (`tests/ui/fixtures/inbox.json`), so the UI is tested against exactly what
+//! the shell sends. Golden files change only on purpose:
+//! `WICKET_UPDATE_GOLDEN=1 cargo test -p wicket-desktop` rewrites them.
+
+use crate::bindings;
+use crate::state::AppState;
+use serde_json::{json, Value};
+use std::path::{Path, PathBuf};
+use tauri::ipc::{CallbackFn, InvokeBody};
+use tauri::test::{get_ipc_response, mock_builder, INVOKE_KEY};
+use tauri::webview::InvokeRequest;
+use tauri::WebviewWindowBuilder;
+
+/// 2026-03-10 12:00:00 UTC, a Tuesday: the sample's "now".
+pub const SAMPLE_NOW: i64 = 1_773_144_000_000;
+
+fn repo(path: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(path)
+}
+
+/// Compares `actual` with the golden file, or rewrites it on request.
+fn golden(path: &str, actual: &str) {
+    let file = repo(path);
+    if std::env::var_os("WICKET_UPDATE_GOLDEN").is_some() {
+        std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+        std::fs::write(&file, actual).unwrap();
+        return;
+    }
+    let expected = std::fs::read_to_string(&file).unwrap_or_default();
+    assert!(
+        expected == actual,
+        "{path} is stale: the Rust types or handlers changed. Regenerate it with WICKET_UPDATE_GOLDEN=1 cargo test -p wicket-desktop, and check the diff"
+    );
+}
+
+#[test]
+fn bindings_are_current() {
+    golden("ui/src/bindings/index.ts", &bindings::typescript());
+}
+
+struct Harness {
+    _app: tauri::App<tauri::test::MockRuntime>,
+    webview: tauri::WebviewWindow<tauri::test::MockRuntime>,
+    _dir: tempfile::TempDir,
+}
+
+impl Harness {
+    /// The app with the real handlers, the real config and capabilities
+    /// (`generate_context!`), on the sample inbox.
+    fn new() -> Harness {
+        let dir = tempfile::tempdir().unwrap();
+        let data = wicket_core::DataDir::open(dir.path()).unwrap();
+        let mut store = wicket_core::Store::open(&data.db_path()).unwrap();
+        crate::sample::seed(&mut store, SAMPLE_NOW).unwrap();
+        let state = AppState::open_dir(data).unwrap();
+        let app = crate::builder_on(mock_builder()).manage(state).build(tauri::generate_context!()).unwrap();
+        let webview = WebviewWindowBuilder::new(&app, "main", Default::default()).build().unwrap();
+        Harness { _app: app, webview, _dir: dir }
+    }
+
+    fn call(&self, cmd: &str, args: Value) -> Result<Value, Value> {
+        let body = if args.is_null() { json!({}) } else { json!({ "args": args }) };
+        get_ipc_response(
+            &self.webview,
+            InvokeRequest {
+                cmd: cmd.into(),
+                callback: CallbackFn(0),
+                error: CallbackFn(1),
+                url: "tauri://localhost".parse().unwrap(),
+                body: InvokeBody::Json(body),
+                headers: Default::default(),
+                invoke_key: INVOKE_KEY.to_string(),
+            },
+        )
+        .map(|b| b.deserialize::<Value>().unwrap())
+    }
+
+    fn ok(&self, cmd: &str, args: Value) -> Value {
+        self.call(cmd, args.clone()).unwrap_or_else(|e| panic!("{cmd} {args} failed: {e}"))
+    }
+}
+
+fn names(list: &Value) -> Vec<&str> {
+    list.as_array().unwrap().iter().map(|c| c["display_name"].as_str().unwrap()).collect()
+}
+
+#[test]
+fn commands_answer_through_ipc_and_record_the_ui_fixtures() {
+    let h = Harness::new();
+    let mut fx = serde_json::Map::new();
+
+    let mut info = h.ok("app_info", Value::Null);
+    assert_eq!(info["engine"]["state"], "stopped", "no engine runs on a fresh data dir: the UI must say messages wait");
+    info["data_dir"] = json!("/home/owner/.local/share/app.wicket.inbox");
+    fx.insert("app_info".into(), info);
+
+    let accounts = h.ok("list_accounts", Value::Null);
+    assert_eq!(accounts[0]["name"], "Corner Bakery");
+    assert_eq!(accounts[0]["has_service_window"], true, "Meta accounts have the 24-hour window");
+    assert_eq!(accounts[1]["status"], "disconnected");
+    fx.insert("list_accounts".into(), accounts);
+
+    let all = h.ok("list_conversations", json!({ "filter": "all" }));
+    assert_eq!(
+        names(&all),
+        ["Priya Shah", "Flour & Co Supplies", "Jürgen Müller", "أحمد منصور", "Mrs Patel (market)", "07911 123401", "Tom <b>Baker</b>"],
+        "most recent first; names by the priority rules; a nameless contact shows its number in national format"
+    );
+    let unread = h.ok("list_conversations", json!({ "filter": "unread" }));
+    assert_eq!(names(&unread), ["Priya Shah", "Mrs Patel (market)", "07911 123401", "Tom <b>Baker</b>"]);
+    assert_eq!(unread[0]["unread_count"], 2);
+    let archived = h.ok("list_conversations", json!({ "filter": "archived" }));
+    assert_eq!(names(&archived), ["Lena Fischer"]);
+    let market = h.ok("list_conversations", json!({ "filter": "all", "account_id": 2 }));
+    assert_eq!(names(&market), ["Mrs Patel (market)"], "one account's conversations only");
+    let page2 = h.ok("list_conversations", json!({ "filter": "all", "limit": 2, "before": { "last_activity_at": all[1]["last_activity_at"], "id": all[1]["id"] } }));
+    assert_eq!(names(&page2), ["Jürgen Müller", "أحمد منصور"], "the cursor continues after the last row");
+    fx.insert("list_conversations".into(), json!({ "all": all, "unread": unread, "archived": archived, "account:2": market }));
+
+    let mut messages = serde_json::Map::new();
+    for c in all.as_array().unwrap().iter().chain(archived.as_array().unwrap()) {
+        let id = c["id"].as_i64().unwrap();
+        messages.insert(id.to_string(), h.ok("list_messages", json!({ "conversation_id": id, "limit": 50 })));
+    }
+    let priya = all[0]["id"].as_i64().unwrap();
+    let page = &messages[&priya.to_string()];
+    let times: Vec<i64> = page.as_array().unwrap().iter().map(|m| m["timestamp"].as_i64().unwrap()).collect();
+    assert!(times.windows(2).all(|w| w[0] <= w[1]), "a page is oldest first");
+    let reply = page.as_array().unwrap().iter().find(|m| m["text"] == "I can come at 5").unwrap();
+    assert_eq!(reply["reply_to"]["text"], "Also, is the sourdough ready for pickup today?", "a reply carries the message it quotes");
+    let older = h.ok("list_messages", json!({ "conversation_id": priya, "limit": 3, "before": page[3]["id"] }));
+    assert_eq!(older.as_array().unwrap().len(), 3);
+    assert_eq!(older[2]["id"], page[2]["id"], "the page before a message ends just before it");
+    fx.insert("list_messages".into(), Value::Object(messages));
+
+    let opened = h.ok("open_conversation", json!({ "id": priya }));
+    assert_eq!(opened["unread_count"], 0, "opening a conversation reads it");
+    assert_eq!(h.ok("list_conversations", json!({ "filter": "unread" })).as_array().unwrap().len(), 3);
+    fx.insert("open_conversation".into(), opened);
+
+    // The sample's windows are relative to its fixed time, long past: Meta refuses.
+    let refused = h.call("send_text", json!({ "conversation_id": priya, "text": "See you at 5!" })).unwrap_err();
+    assert_eq!(refused["code"], "provider_refused", "{refused}");
+    assert_eq!(refused["kind"], "outside_window", "the UI switches on the kind to offer templates");
+    fx.insert("send_text_outside_window".into(), refused);
+    let market_conv = market[0]["id"].as_i64().unwrap();
+    let mut sent = h.ok("send_text", json!({ "conversation_id": market_conv, "text": "Yes, six of them 🍞" }));
+    assert_eq!(sent["status"], "pending", "a send is queued; the engine sends it");
+    assert_eq!(sent["direction"], "out");
+    sent["timestamp"] = json!(SAMPLE_NOW); // the queue time; pinned so the fixture is stable
+    fx.insert("send_text".into(), sent);
+    let empty = h.call("send_text", json!({ "conversation_id": market_conv, "text": "  " })).unwrap_err();
+    assert_eq!(empty["code"], "invalid");
+    let missing = h.call("list_messages", json!({ "conversation_id": 999, "limit": 5, "before": 1 })).unwrap_err();
+    assert_eq!(missing["code"], "invalid", "a cursor from another conversation is refused: {missing}");
+
+    let hits = h.ok("search", json!({ "query": "sourdough" }));
+    assert_eq!(hits[0]["display_name"], "Priya Shah");
+    fx.insert("search".into(), json!({ "sourdough": hits }));
+
+    let draft_of = |id: i64| {
+        let list = h.ok("list_conversations", json!({ "filter": "all" }));
+        list.as_array().unwrap().iter().find(|c| c["id"] == id).unwrap()["draft"].clone()
+    };
+    h.ok("save_draft", json!({ "conversation_id": priya, "text": "See you" }));
+    assert_eq!(draft_of(priya), "See you", "drafts are kept per conversation");
+    h.ok("save_draft", json!({ "conversation_id": priya, "text": "" }));
+    assert_eq!(draft_of(priya), Value::Null, "an empty draft clears it");
+    fx.insert("save_draft".into(), Value::Null);
+
+    let cfg = ts_rs::Config::new();
+    let typed: Vec<&str> = bindings::commands(&cfg).iter().map(|c| c.0).collect();
+    assert_eq!(typed, crate::command_names::COMMANDS, "every permitted command has its TypeScript, and no other");
+    for name in typed {
+        assert!(fx.keys().any(|k| k == name), "command {name} has no recorded fixture: it must answer through the IPC");
+    }
+    golden("tests/ui/fixtures/inbox.json", &(serde_json::to_string_pretty(&Value::Object(fx)).unwrap() + "\n"));
+}

@@ -1,0 +1,122 @@
+#!/usr/bin/env bash
+# The real window (the debug build of wicket-desktop) under Xvfb, on a data
+# dir seeded with the sample bakery inbox:
+# 1. it opens, runs the engine itself, opens the pinned conversation from the
+#    keyboard, and is photographed in the light and the dark theme (fails
+#    when the window does not come up, is blank, or the chat did not open);
+# 2. with `wicket serve` already running on the data dir, it works as its
+#    client and says who sends.
+#
+#   bash tests/desktop/window.sh [OUT_DIR]     (screenshots; default: docs/screenshots)
+#
+# Needs: the debug build (ui/node_modules/.bin/tauri build --debug --no-bundle
+# -- -p wicket-desktop), xvfb, xauth, x11-utils, imagemagick, xdotool, dbus,
+# gnome-keyring, fonts-dejavu-core (fonts-noto-color-emoji for emoji).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+out="${1:-docs/screenshots}"
+target="${CARGO_TARGET_DIR:-$PWD/target}"
+app="$target/debug/wicket-desktop"
+[ -x "$app" ] || { echo "no $app: build it first" >&2; exit 1; }
+wicket="$target/debug/wicket"
+mkdir -p "$out"
+
+work="$(mktemp -d)"
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+echo "== seeding a sample inbox"
+cargo run --quiet --locked -p wicket-desktop --example seed -- "$work/seed"
+
+display=":$(( 90 + RANDOM % 100 ))"
+Xvfb "$display" -screen 0 1200x800x24 -nolisten tcp >/dev/null 2>&1 &
+pids+=($!)
+for _ in $(seq 50); do xdpyinfo -display "$display" >/dev/null 2>&1 && break; sleep 0.1; done 2>/dev/null || sleep 1
+
+# shot THEME FILE: runs the app, clicks the first conversation, saves a PNG.
+shot() {
+  local theme="$1" file="$2" gtk_theme="Adwaita"
+  [ "$theme" = dark ] && gtk_theme="Adwaita:dark"
+  mkdir -p "$work/home-$theme"
+  # Each theme on its own copy: opening a chat reads it.
+  cp -r "$work/seed" "$work/data-$theme"
+  # A private session bus with an unlocked gnome-keyring: the window runs
+  # the engine itself, as on a desktop.
+  HOME="$work/home-$theme" DISPLAY="$display" GTK_THEME="$gtk_theme" WICKET_DATA_DIR="$work/data-$theme" \
+    NO_AT_BRIDGE=1 APP="$app" dbus-run-session -- sh -c \
+    'echo -n screenshots | gnome-keyring-daemon --unlock --components=secrets >/dev/null; exec "$APP"' \
+    >"$work/app-$theme.log" 2>&1 &
+  local session=$!
+  pids+=("$session")
+  local wid=""
+  for _ in $(seq 100); do
+    wid="$(DISPLAY="$display" xdotool search --name '^Wicket$' 2>/dev/null | head -n 1 || true)"
+    [ -n "$wid" ] && break
+    sleep 0.2
+  done
+  [ -n "$wid" ] || { echo "the window did not open ($theme)" >&2; cat "$work/app-$theme.log" >&2; exit 1; }
+  sleep 3 # the page loads and the list renders
+  # Open the first conversation (the pinned one) from the keyboard, as the
+  # owner would: Alt+Down moves through the list.
+  # (Without a window manager the keyboard follows the pointer: click into
+  # the empty chat pane, then type through XTEST.)
+  DISPLAY="$display" xdotool mousemove --window "$wid" 800 600 click 1
+  sleep 0.3
+  DISPLAY="$display" xdotool key alt+Down
+  sleep 1.5
+  sleep 0.3
+  DISPLAY="$display" import -window root "$file"
+  # The app's own pid is dbus-run-session's child: end it by its pid.
+  local child
+  child="$(pgrep -P "$session" -x wicket-desktop || true)"
+  [ -n "$child" ] && kill "$child" 2>/dev/null || true
+  wait "$session" 2>/dev/null || true
+  # A blank window is one colour: a rendered inbox has many, and so has the
+  # chat pane once the conversation is open (its placeholder text has few).
+  local colours chat
+  colours="$(convert "$file" -format '%k' info:)"
+  chat="$(convert "$file" -crop 700x600+450+100 -format '%k' info:)"
+  [ "$colours" -gt 50 ] || { echo "$file looks blank ($colours colours)" >&2; exit 1; }
+  [ "$chat" -gt 100 ] || { echo "$file: the conversation did not open ($chat colours in the chat pane)" >&2; exit 1; }
+  # The webview is ephemeral: WebKit keeps nothing in Wicket's data dir.
+  if ls "$work/data-$theme" | grep -qiE 'webkit|cachestorage|storage$|hsts'; then
+    echo "WebKit wrote into the data dir:" >&2; ls "$work/data-$theme" >&2; exit 1
+  fi
+  grep -q 'state=Running' "$work/data-$theme"/logs/desktop.log* || {
+    echo "the window did not start the engine:" >&2; cat "$work/data-$theme"/logs/desktop.log* >&2; exit 1; }
+  echo "saved $file ($colours colours, $chat in the chat pane; the engine ran in the window)"
+}
+
+shot light "$out/main-light.png"
+shot dark "$out/main-dark.png"
+
+echo "== with \`wicket serve\` holding the engine lock, the window is its client"
+cargo build --quiet --locked -p wicket-cli
+cp -r "$work/seed" "$work/data-client"
+WICKET_SECRET_STORE=vault WICKET_VAULT_PASSPHRASE=window-test \
+  "$wicket" --data-dir "$work/data-client" serve --listen 127.0.0.1:0 >"$work/serve.log" 2>&1 &
+serve=$!
+pids+=("$serve")
+for _ in $(seq 50); do grep -q listening "$work/serve.log" && break; sleep 0.2; done
+grep -q listening "$work/serve.log" || { echo "wicket serve did not start:" >&2; cat "$work/serve.log" >&2; exit 1; }
+mkdir -p "$work/home-client"
+HOME="$work/home-client" DISPLAY="$display" WICKET_DATA_DIR="$work/data-client" NO_AT_BRIDGE=1 \
+  APP="$app" dbus-run-session -- sh -c 'exec "$APP"' >"$work/app-client.log" 2>&1 &
+session=$!
+pids+=("$session")
+found=""
+for _ in $(seq 50); do
+  grep -q "state=Elsewhere.*pid $serve" "$work/data-client"/logs/desktop.log* 2>/dev/null && { found=1; break; }
+  sleep 0.2
+done
+child="$(pgrep -P "$session" -x wicket-desktop || true)"
+[ -n "$child" ] && kill "$child" 2>/dev/null || true
+kill "$serve" 2>/dev/null || true
+wait "$session" "$serve" 2>/dev/null || true
+[ -n "$found" ] || { echo "the window did not report wicket serve (pid $serve) as the engine:" >&2; cat "$work/data-client"/logs/desktop.log* >&2; exit 1; }
+echo "the window names wicket serve (pid $serve) as the engine and stays a client"

@@ -1,0 +1,177 @@
+// The browser tests' harness: serves the built UI (ui/dist) under the CSP of
+// tauri.conf.json, with Tauri's own `mockIPC` installed by a module that runs
+// before the app's module, answering from fixtures recorded from the real
+// command handlers (tests/ui/fixtures/inbox.json, see src-tauri/app/tests.rs).
+// Every invoke is recorded in `window.__calls` for the tests to read.
+
+import { createServer } from 'node:http';
+import { readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { extname, join, normalize, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('../../', import.meta.url));
+const ui = join(root, 'ui');
+const dist = join(ui, 'dist');
+const require = createRequire(join(ui, 'package.json'));
+
+export const fixtures = JSON.parse(await readFile(new URL('./fixtures/inbox.json', import.meta.url), 'utf8'));
+/** The fixtures' "now" (src-tauri/app/tests.rs SAMPLE_NOW): 2026-03-10 12:00 UTC. */
+export const SAMPLE_NOW = 1_773_144_000_000;
+
+const TYPES = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css', '.json': 'application/json', '.svg': 'image/svg+xml' };
+
+/** The CSP the window runs under (tauri.conf.json), minus Tauri's IPC origins. */
+async function csp() {
+  const conf = JSON.parse(await readFile(join(root, 'tauri.conf.json'), 'utf8'));
+  return conf.app.security.csp;
+}
+
+/**
+ * Runs in the page before the app: installs mockIPC over the fixtures. Its
+ * behaviour can be tuned per test through `window.__WICKET_TEST__`
+ * (set by an init script): `long` (a conversation of N messages) and
+ * `sendError` (send_text refuses like Meta outside the window).
+ */
+function setupSource() {
+  return `
+import { mockIPC } from '/__test__/mocks.js';
+const fx = ${JSON.stringify(fixtures)};
+const opts = window.__WICKET_TEST__ || {};
+window.__calls = [];
+let nextId = 100000000;
+
+function conversations(args) {
+  if (args.account_id != null && fx.list_conversations['account:' + args.account_id]) return fx.list_conversations['account:' + args.account_id];
+  const list = fx.list_conversations[args.filter] || [];
+  return args.account_id != null ? list.filter((c) => c.account_id === args.account_id) : list;
+}
+
+function findConversation(id) {
+  for (const list of Object.values(fx.list_conversations)) {
+    const c = list.find((c) => c.id === id);
+    if (c) return c;
+  }
+  return null;
+}
+
+// A conversation of opts.long messages (ids 1..N), made from the fixture
+// shapes of conversation 1, for the virtualization test.
+function longPage(args) {
+  const shapes = fx.list_messages['1'];
+  const n = opts.long;
+  const end = args.before != null ? args.before - 1 : n;
+  const start = Math.max(1, end - args.limit + 1);
+  const page = [];
+  for (let id = start; id <= end; id++) {
+    const s = shapes[id % shapes.length];
+    page.push({ ...s, id, conversation_id: 1, kind: 'text', media: null, location: null, contacts: [], is_reply: false, reply_to: null,
+      text: 'Message number ' + id, timestamp: ${SAMPLE_NOW} - (n - id) * 60000 });
+  }
+  return page;
+}
+
+mockIPC((cmd, args) => {
+  window.__calls.push({ cmd, args: args && args.args !== undefined ? args.args : args });
+  const a = (args && args.args) || {};
+  switch (cmd) {
+    case 'app_info': return fx.app_info;
+    case 'list_accounts': return fx.list_accounts;
+    case 'list_conversations': return a.before ? [] : conversations(a);
+    case 'list_messages': {
+      if (opts.long && a.conversation_id === 1) return longPage(a);
+      const all = fx.list_messages[String(a.conversation_id)] || [];
+      const end = a.before != null ? all.findIndex((m) => m.id === a.before) : all.length;
+      return all.slice(Math.max(0, end - a.limit), end);
+    }
+    case 'open_conversation': {
+      const c = a.id === fx.open_conversation.id ? fx.open_conversation : findConversation(a.id);
+      return { ...c, unread_count: 0 };
+    }
+    case 'send_text':
+      if (opts.sendError) return Promise.reject(fx.send_text_outside_window);
+      return { ...fx.send_text, id: nextId++, conversation_id: a.conversation_id, text: a.text, timestamp: Date.now() };
+    case 'search': return fx.search[a.query] || [];
+    case 'save_draft': return null;
+    default: return Promise.reject({ code: 'not_found', message: 'no such command in the mock: ' + cmd, kind: null });
+  }
+}, { shouldMockEvents: true });
+`;
+}
+
+/** Starts the server on a free loopback port; returns its URL and a close function. */
+export async function serve() {
+  const policy = await csp();
+  const setup = setupSource();
+  const server = createServer(async (req, res) => {
+    try {
+      const path = new URL(req.url, 'http://x').pathname;
+      let body;
+      let type;
+      if (path === '/__test__/setup.js') {
+        body = setup;
+        type = 'text/javascript';
+      } else if (path === '/__test__/mocks.js') {
+        body = await readFile(require.resolve('@tauri-apps/api/mocks').replace(/\.cjs$/, '.js'));
+        type = 'text/javascript';
+      } else {
+        const file = normalize(join(dist, path === '/' ? 'index.html' : path));
+        if (!file.startsWith(dist + sep)) throw new Error('outside dist');
+        body = await readFile(file);
+        type = TYPES[extname(file)] ?? 'application/octet-stream';
+        if (file.endsWith('index.html')) {
+          // The mock first: module scripts run in document order.
+          body = body.toString().replace('<head>', '<head>\n<script type="module" src="/__test__/setup.js"></script>');
+        }
+      }
+      res.writeHead(200, { 'Content-Type': type, 'Content-Security-Policy': policy, 'Cache-Control': 'no-store' });
+      res.end(body);
+    } catch {
+      res.writeHead(404);
+      res.end();
+    }
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address();
+  return { url: `http://127.0.0.1:${port}/`, close: () => new Promise((r) => server.close(r)) };
+}
+
+/** Debian's Chromium, headless; never a downloaded browser. */
+export async function launch() {
+  const { chromium } = require('playwright-core');
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH || '/usr/bin/chromium',
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+  });
+}
+
+/**
+ * A fresh page on the UI at the fixtures' time (a minute after SAMPLE_NOW,
+ * London time, British English), with `options` for the mock.
+ */
+export async function openApp(browser, url, options = {}, { colorScheme = 'light', width = 1280, height = 800 } = {}) {
+  const context = await browser.newContext({ locale: 'en-GB', timezoneId: 'Europe/London', colorScheme, viewport: { width, height } });
+  context.setDefaultTimeout(5000);
+  const page = await context.newPage();
+  page.errors = [];
+  page.on('pageerror', (e) => page.errors.push(String(e)));
+  page.on('console', (m) => {
+    if (m.type() === 'error') page.errors.push(m.text());
+  });
+  await page.clock.setFixedTime(new Date(SAMPLE_NOW + 60_000));
+  await page.addInitScript((o) => {
+    window.__WICKET_TEST__ = o;
+    window.__csp = [];
+    document.addEventListener('securitypolicyviolation', (e) => window.__csp.push(`${e.violatedDirective} ${e.blockedURI}`));
+  }, options);
+  await page.goto(url);
+  await page.locator('.conv').first().waitFor();
+  return page;
+}
+
+/** The invokes the app made, optionally of one command. */
+export async function calls(page, cmd) {
+  const all = await page.evaluate(() => window.__calls);
+  return cmd ? all.filter((c) => c.cmd === cmd) : all;
+}

@@ -1,0 +1,237 @@
+// The window: the rail, the conversation list and the open chat. It holds
+// what the three panes share (accounts, the list, the selection, the clock)
+// and keeps it current from the shell's events; nothing here polls.
+
+import { CircleAlert, Cloud, CloudOff, RefreshCw, X } from 'lucide-preact';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks';
+import { call, on } from './api';
+import type { AccountDto, AppInfo, CommandError, ConversationDto, ListFilter, SearchHitDto } from './bindings';
+import { ChatView } from './components/ChatView';
+import { ConversationList, ordered } from './components/ConversationList';
+import { Rail, STATUS_TEXT } from './components/Rail';
+
+const LIST_PAGE = 100;
+const CLOCK_TICK = 30_000; // the list's times and the window badge
+
+function EngineNote({ info }: { info: AppInfo | null }) {
+  if (!info) return null;
+  const e = info.engine;
+  let text;
+  if (e.state === 'running') text = <span>Sending and receiving{e.listen ? ` (webhooks on ${e.listen})` : ''}</span>;
+  else if (e.state === 'elsewhere') text = <span>Sent by another Wicket engine: {e.holder}</span>;
+  else text = <span>Not sending: {e.reason}</span>;
+  return (
+    <div class={`engine engine-${e.state}`} role="status">
+      {e.state === 'stopped' ? <CloudOff size={14} aria-hidden="true" /> : e.state === 'running' ? <Cloud size={14} aria-hidden="true" /> : <RefreshCw size={14} aria-hidden="true" />}
+      {text}
+    </div>
+  );
+}
+
+export function App() {
+  const [info, setInfo] = useState<AppInfo | null>(null);
+  const [accounts, setAccounts] = useState<AccountDto[] | null>(null);
+  const [accountId, setAccountId] = useState<number | null>(null);
+  const [filter, setFilter] = useState<ListFilter>('all');
+  const [convs, setConvs] = useState<ConversationDto[]>([]);
+  const [hasMore, setHasMore] = useState(false);
+  const [open, setOpen] = useState<{ c: ConversationDto; unread: number } | null>(null);
+  const [query, setQuery] = useState('');
+  const [hits, setHits] = useState<SearchHitDto[] | null>(null);
+  const [now, setNow] = useState(() => Date.now());
+  const [error, setError] = useState<CommandError | null>(null);
+  const scope = useRef({ accountId, filter });
+  scope.current = { accountId, filter };
+  const openRef = useRef(open);
+  openRef.current = open;
+  const shown = useRef(0);
+  shown.current = convs.length;
+
+  const loadAccounts = useCallback(() => {
+    call('app_info').then(setInfo).catch(setError);
+    call('list_accounts').then(setAccounts).catch(setError);
+  }, []);
+
+  const loadList = useCallback((minimum = LIST_PAGE) => {
+    const { accountId, filter } = scope.current;
+    call('list_conversations', { account_id: accountId ?? undefined, filter, limit: minimum })
+      .then((list) => {
+        // A late answer for an earlier filter is dropped.
+        if (scope.current.accountId !== accountId || scope.current.filter !== filter) return;
+        setConvs(list);
+        setHasMore(list.length === minimum);
+      })
+      .catch(setError);
+  }, []);
+
+  const loadMore = useCallback(() => {
+    const last = convs[convs.length - 1];
+    if (!last || !hasMore) return;
+    setHasMore(false);
+    call('list_conversations', {
+      account_id: accountId ?? undefined,
+      filter,
+      limit: LIST_PAGE,
+      before: { last_activity_at: last.last_activity_at ?? 0, id: last.id },
+    })
+      .then((page) => {
+        setConvs((list) => [...list, ...page.filter((c) => !list.some((x) => x.id === c.id))]);
+        setHasMore(page.length === LIST_PAGE);
+      })
+      .catch(setError);
+  }, [convs, hasMore, accountId, filter]);
+
+  useEffect(loadAccounts, []);
+  useEffect(() => loadList(), [accountId, filter]);
+
+  useEffect(() => {
+    const t = window.setInterval(() => setNow(Date.now()), CLOCK_TICK);
+    return () => window.clearInterval(t);
+  }, []);
+
+  // The shell's events.
+  useEffect(() => {
+    let timer: number | undefined;
+    const stops = [
+      on('conversation-changed', (c) => {
+        setConvs((list) => (list.some((x) => x.id === c.id) ? list.map((x) => (x.id === c.id ? c : x)) : list));
+        setOpen((o) => (o && o.c.id === c.id ? { ...o, c } : o));
+      }),
+      on('engine-changed', (engine) => setInfo((i) => (i ? { ...i, engine } : i))),
+      on('store-changed', () => {
+        // Another process committed: reload what is shown, once per burst.
+        window.clearTimeout(timer);
+        timer = window.setTimeout(() => {
+          loadAccounts();
+          loadList(Math.max(LIST_PAGE, shown.current));
+        }, 150);
+      }),
+    ];
+    return () => {
+      window.clearTimeout(timer);
+      stops.forEach((s) => s.then((stop) => stop()));
+    };
+  }, []);
+
+  // Search as you type, a little after the last keystroke.
+  useEffect(() => {
+    if (!query.trim()) {
+      setHits(null);
+      return;
+    }
+    const t = window.setTimeout(() => {
+      call('search', { query })
+        .then(setHits)
+        .catch(setError);
+    }, 200);
+    return () => window.clearTimeout(t);
+  }, [query]);
+
+  const openConversation = useCallback((c: ConversationDto) => {
+    setOpen({ c, unread: c.unread_count });
+    if (c.unread_count > 0) {
+      call('open_conversation', { id: c.id })
+        .then((read) => {
+          setConvs((list) => list.map((x) => (x.id === read.id ? read : x)));
+          setOpen((o) => (o && o.c.id === read.id ? { ...o, c: read } : o));
+        })
+        .catch(setError);
+    }
+  }, []);
+
+  const openHit = (h: SearchHitDto) => {
+    const known = convs.find((c) => c.id === h.conversation_id);
+    if (known) return openConversation(known);
+    call('open_conversation', { id: h.conversation_id })
+      .then((c) => setOpen({ c, unread: 0 }))
+      .catch(setError);
+  };
+
+  const onDraft = useCallback((id: number, text: string) => {
+    setConvs((list) => list.map((c) => (c.id === id ? { ...c, draft: text || null } : c)));
+  }, []);
+
+  // Keyboard: Ctrl/Cmd+K or Ctrl+F searches; Alt+Up/Down moves through the list.
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      if ((e.ctrlKey || e.metaKey) && (e.key === 'k' || e.key === 'f')) {
+        e.preventDefault();
+        document.querySelector<HTMLInputElement>('.search input')?.focus();
+      } else if (e.altKey && (e.key === 'ArrowDown' || e.key === 'ArrowUp')) {
+        e.preventDefault();
+        const list = ordered(convs);
+        const i = list.findIndex((c) => c.id === openRef.current?.c.id);
+        const next = list[e.key === 'ArrowDown' ? Math.min(list.length - 1, i + 1) : Math.max(0, i - 1)];
+        if (next) openConversation(next);
+      }
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, [convs]);
+
+  const byId = useMemo(() => new Map((accounts ?? []).map((a) => [a.id, a])), [accounts]);
+  const troubled = (accounts ?? []).filter((a) => a.status !== 'ok' && (accountId === null || a.id === accountId));
+  const emptyText =
+    filter === 'unread' ? 'No unread conversations.' : filter === 'archived' ? 'Nothing archived.' : 'No conversations yet: they appear as customers write.';
+
+  if (accounts !== null && accounts.length === 0) {
+    return (
+      <main class="first-run">
+        <h1>Welcome to Wicket</h1>
+        <p>No WhatsApp number is connected yet. The setup wizard comes next; for now add one from a terminal:</p>
+        <pre>wicket account add meta --name "Shop" --phone-number-id … --token-env WA_TOKEN</pre>
+        <EngineNote info={info} />
+      </main>
+    );
+  }
+
+  return (
+    <div class="app">
+      <Rail accounts={accounts ?? []} accountId={accountId} filter={filter} onAccount={setAccountId} onFilter={setFilter} />
+      <aside class="list-pane" aria-label="Conversation list">
+        {troubled.map((a) => (
+          <div class="account-banner" role="status" key={a.id}>
+            <CircleAlert size={16} aria-hidden="true" />
+            <span>
+              <strong dir="auto">{a.name}</strong> is {STATUS_TEXT[a.status]}
+              {a.status_reason ? `: ${a.status_reason}` : ''}
+            </span>
+          </div>
+        ))}
+        <ConversationList
+          conversations={convs}
+          selectedId={open?.c.id ?? null}
+          now={now}
+          query={query}
+          hits={hits}
+          emptyText={emptyText}
+          hasMore={hasMore}
+          onQuery={setQuery}
+          onOpen={openConversation}
+          onOpenHit={openHit}
+          onMore={loadMore}
+        />
+        <EngineNote info={info} />
+      </aside>
+      <main class="chat-pane">
+        {error && (
+          <div class="app-error" role="alert">
+            <CircleAlert size={16} aria-hidden="true" />
+            <span>{error.message}</span>
+            <button type="button" class="icon-btn" aria-label="Dismiss" onClick={() => setError(null)}>
+              <X size={14} aria-hidden="true" />
+            </button>
+          </div>
+        )}
+        {open ? (
+          <ChatView key={open.c.id} conversation={open.c} account={byId.get(open.c.account_id)} unreadAtOpen={open.unread} now={now} onDraft={onDraft} />
+        ) : (
+          <div class="no-chat">
+            <p>Select a conversation to read and answer it.</p>
+            <p class="muted">Ctrl+K searches · Alt+↑/↓ moves through the list</p>
+          </div>
+        )}
+      </main>
+    </div>
+  );
+}

@@ -1,0 +1,130 @@
+// Generated from the Rust types of src-tauri/app (bindings.rs): do not edit.
+// Regenerate: WICKET_UPDATE_GOLDEN=1 cargo test -p wicket-desktop bindings
+
+export type Provider = "meta" | "wasender" | "unipile" | "demo";
+
+export type AccountStatus = "ok" | "unverified" | "needs_token" | "retrying" | "disconnected" | "disabled";
+
+export type Direction = "in" | "out";
+
+export type Origin = "app" | "phone" | "automatic";
+
+export type MessageKind = "text" | "image" | "audio" | "voice" | "video" | "document" | "sticker" | "location" | "contacts" | "template" | "interactive" | "reaction" | "unsupported";
+
+export type MessageStatus = "pending" | "sending" | "sent" | "delivered" | "read" | "played" | "failed" | "received";
+
+export type MediaState = "pending" | "downloaded" | "failed";
+
+export type ErrorKind = "rate_limited" | "outside_window" | "invalid_recipient" | "auth" | "template" | "media" | "session_disconnected" | "unavailable" | "unknown";
+
+export type CommandError = { 
+/**
+ * `wicket_core::Error::code()`: `not_found`, `invalid`, `provider_refused`, …
+ */
+code: string, message: string, 
+/**
+ * For `provider_refused`: what Wicket makes of the provider's answer
+ * (`outside_window`, `auth`, …).
+ */
+kind: ErrorKind | null, };
+
+export type AccountDto = { id: number, provider: Provider, name: string, 
+/**
+ * Formatted for display.
+ */
+phone: string | null, status: AccountStatus, status_reason: string | null, enabled: boolean, 
+/**
+ * Meta's 24-hour customer-service window applies to this account.
+ */
+has_service_window: boolean, };
+
+export type ConversationDto = { id: number, account_id: number, 
+/**
+ * By the priority rules of `contacts::display_name`.
+ */
+display_name: string, 
+/**
+ * The number formatted for display, when the contact has one.
+ */
+phone: string | null, 
+/**
+ * Stable per contact: the UI derives the avatar colour from it.
+ */
+avatar_key: string, is_business: boolean, verified: boolean, is_group: boolean, unread_count: number, pinned: boolean, archived: boolean, muted: boolean, labels: Array<string>, last_activity_at: number | null, 
+/**
+ * Text (or caption) of the last message, or its kind for media.
+ */
+last_text: string | null, window_expires_at: number | null, draft: string | null, };
+
+export type MediaDto = { file_name: string | null, mime: string | null, size: number | null, state: MediaState, error: string | null, };
+
+export type LocationDto = { latitude: number, longitude: number, name: string | null, address: string | null, };
+
+export type SharedContactDto = { name: string, phones: Array<string>, };
+
+export type ReactionDto = { emoji: string, reactor: string, };
+
+export type QuoteDto = { id: number, direction: Direction, kind: MessageKind, text: string | null, };
+
+export type MessageErrorDto = { code: string | null, kind: ErrorKind, message: string, };
+
+export type MessageDto = { id: number, conversation_id: number, account_id: number, direction: Direction, origin: Origin | null, kind: MessageKind, text: string | null, caption: string | null, media: MediaDto | null, location: LocationDto | null, contacts: Array<SharedContactDto>, 
+/**
+ * The quoted message when this one is a reply; `None` also when the
+ * quoted message is not stored (the UI then says so).
+ */
+reply_to: QuoteDto | null, is_reply: boolean, sender_name: string | null, reactions: Array<ReactionDto>, status: MessageStatus, error: MessageErrorDto | null, timestamp: number, };
+
+export type SearchHitDto = { message_id: number, conversation_id: number, account_id: number, display_name: string, snippet: string, timestamp: number, };
+
+export type EngineState = { "state": "running", listen: string | null, } | { "state": "elsewhere", holder: string, } | { "state": "stopped", reason: string, };
+
+export type AppInfo = { version: string, data_dir: string, engine: EngineState, };
+
+export type ListFilter = "all" | "unread" | "archived";
+
+export type ConversationCursor = { last_activity_at: number, id: number, };
+
+export type ListConversationsArgs = { account_id?: number, filter: ListFilter, before?: ConversationCursor, limit?: number, };
+
+export type ListMessagesArgs = { conversation_id: number, 
+/**
+ * The oldest message id already shown: returns the page before it.
+ */
+before?: number, limit: number, };
+
+export type IdArgs = { id: number, };
+
+export type SendTextArgs = { conversation_id?: number, account_id?: number, to?: string, text: string, 
+/**
+ * The id of the message being answered.
+ */
+reply_to?: number, };
+
+export type SearchArgs = { query: string, };
+
+export type SaveDraftArgs = { conversation_id: number, 
+/**
+ * Empty or null clears the draft.
+ */
+text: string | null, };
+
+/** Every command: its `args` (passed as `{ args }`) and its result. */
+export type Commands = {
+  app_info: { args: null; result: AppInfo };
+  list_accounts: { args: null; result: Array<AccountDto> };
+  list_conversations: { args: ListConversationsArgs; result: Array<ConversationDto> };
+  list_messages: { args: ListMessagesArgs; result: Array<MessageDto> };
+  open_conversation: { args: IdArgs; result: ConversationDto };
+  send_text: { args: SendTextArgs; result: MessageDto };
+  search: { args: SearchArgs; result: Array<SearchHitDto> };
+  save_draft: { args: SaveDraftArgs; result: null };
+};
+
+/** Every event the shell emits, with its payload. */
+export type Events = {
+  "message-changed": MessageDto;
+  "conversation-changed": ConversationDto;
+  "store-changed": null;
+  "engine-changed": EngineState;
+};

@@ -1,0 +1,175 @@
+// One conversation: its header, the (virtualized) messages, the composer.
+// Messages are loaded a page at a time, newest first, older pages on demand;
+// events from the shell keep them current without polling.
+
+import { BadgeCheck, CircleAlert, Store, X } from 'lucide-preact';
+import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
+import { call, on } from '../api';
+import type { AccountDto, CommandError, ConversationDto, MessageDto } from '../bindings';
+import { Avatar } from './Avatar';
+import { Composer } from './Composer';
+import { MessageList } from './MessageList';
+
+const PAGE = 60;
+
+/** Inserts or replaces messages by id, keeping the oldest-first order. */
+export function merge(list: MessageDto[], incoming: MessageDto[]): MessageDto[] {
+  if (incoming.length === 0) return list;
+  const byId = new Map(list.map((m) => [m.id, m]));
+  for (const m of incoming) byId.set(m.id, m);
+  return [...byId.values()].sort((a, b) => a.timestamp - b.timestamp || a.id - b.id);
+}
+
+/** The first of the last `unread` inbound messages: where the divider goes. */
+function firstUnread(messages: MessageDto[], unread: number): number | null {
+  if (unread <= 0) return null;
+  let seen = 0;
+  for (let i = messages.length - 1; i >= 0; i--) {
+    if (messages[i].direction === 'in' && ++seen === unread) return messages[i].id;
+  }
+  return messages[0]?.id ?? null;
+}
+
+export interface ChatViewProps {
+  conversation: ConversationDto;
+  account: AccountDto | undefined;
+  /** The unread count before the conversation was opened. */
+  unreadAtOpen: number;
+  now: number;
+  onDraft: (conversationId: number, text: string) => void;
+}
+
+export function ChatView(p: ChatViewProps) {
+  const c = p.conversation;
+  const [messages, setMessages] = useState<MessageDto[]>([]);
+  const [hasOlder, setHasOlder] = useState(false);
+  const [loadingOlder, setLoadingOlder] = useState(false);
+  const [loaded, setLoaded] = useState(false);
+  const [error, setError] = useState<CommandError | null>(null);
+  const [replyTo, setReplyTo] = useState<MessageDto | null>(null);
+  const [divider, setDivider] = useState<number | null>(null);
+  const current = useRef(messages);
+  current.current = messages;
+
+  useEffect(() => {
+    let live = true;
+    call('list_messages', { conversation_id: c.id, limit: PAGE })
+      .then((page) => {
+        if (!live) return;
+        setMessages(page);
+        setHasOlder(page.length === PAGE);
+        setDivider(firstUnread(page, p.unreadAtOpen));
+        setLoaded(true);
+      })
+      .catch((e) => live && setError(e));
+    return () => {
+      live = false;
+    };
+  }, [c.id]);
+
+  // Live updates: this window's sends, and commits by other processes.
+  useEffect(() => {
+    const stops = [
+      on('message-changed', (m) => {
+        if (m.conversation_id === c.id) setMessages((list) => merge(list, [m]));
+      }),
+      on('store-changed', () => {
+        call('list_messages', { conversation_id: c.id, limit: PAGE })
+          .then((page) => {
+            const known = new Set(current.current.map((m) => m.id));
+            const arrived = page.some((m) => m.direction === 'in' && !known.has(m.id));
+            setMessages((list) => merge(list, page));
+            // Read while open: the owner is looking at it.
+            if (arrived && document.hasFocus()) void call('open_conversation', { id: c.id }).catch(() => undefined);
+          })
+          .catch(() => undefined);
+      }),
+    ];
+    return () => stops.forEach((s) => s.then((stop) => stop()));
+  }, [c.id]);
+
+  const loadOlder = useCallback(() => {
+    const oldest = current.current[0];
+    if (!oldest || loadingOlder) return;
+    setLoadingOlder(true);
+    call('list_messages', { conversation_id: c.id, before: oldest.id, limit: PAGE })
+      .then((page) => {
+        setMessages((list) => merge(list, page));
+        setHasOlder(page.length === PAGE);
+      })
+      .catch((e) => setError(e))
+      .finally(() => setLoadingOlder(false));
+  }, [c.id, loadingOlder]);
+
+  const send = async (text: string, reply: MessageDto | null): Promise<boolean> => {
+    try {
+      const m = await call('send_text', { conversation_id: c.id, text, reply_to: reply?.id });
+      setMessages((list) => merge(list, [m]));
+      setError(null);
+      return true;
+    } catch (e) {
+      setError(e as CommandError);
+      return false;
+    }
+  };
+
+  return (
+    <section class="chat" aria-label={`Conversation with ${c.display_name}`}>
+      <header class="chat-header">
+        <Avatar name={c.display_name} colourKey={c.avatar_key} size={36} />
+        <div class="chat-title">
+          <h2 dir="auto">
+            {c.display_name}
+            {c.verified && <BadgeCheck class="badge-verified" size={16} aria-label="Verified business" />}
+            {c.is_business && !c.verified && <Store class="badge-business" size={16} aria-label="Business account" />}
+          </h2>
+          <div class="chat-sub">
+            {c.phone && c.phone !== c.display_name && <span>{c.phone}</span>}
+            {c.labels.map((l) => (
+              <span class="label" key={l} dir="auto">
+                {l}
+              </span>
+            ))}
+            {p.account && <span class="via">via {p.account.name}</span>}
+          </div>
+        </div>
+      </header>
+      {loaded ? (
+        <MessageList
+          messages={messages}
+          hasOlder={hasOlder}
+          loadingOlder={loadingOlder}
+          onLoadOlder={loadOlder}
+          newBeforeId={divider}
+          newCount={p.unreadAtOpen}
+          now={p.now}
+          isGroup={c.is_group}
+          peerName={c.display_name}
+          onReply={setReplyTo}
+        />
+      ) : (
+        <div class="messages placeholder" aria-busy="true" />
+      )}
+      {error && (
+        <div class="chat-error" role="alert">
+          <CircleAlert size={16} aria-hidden="true" />
+          <span>{error.message}</span>
+          <button type="button" class="icon-btn" aria-label="Dismiss" onClick={() => setError(null)}>
+            <X size={14} aria-hidden="true" />
+          </button>
+        </div>
+      )}
+      <Composer
+        key={c.id}
+        conversation={c}
+        account={p.account}
+        now={p.now}
+        replyTo={replyTo}
+        peerName={c.display_name}
+        onCancelReply={() => setReplyTo(null)}
+        onSend={send}
+        onDraft={p.onDraft}
+      />
+    </section>
+  );
+}

@@ -1,0 +1,151 @@
+import { BadgeCheck, BellOff, Contact, FileText, Image, MapPin, Mic, Pin, Search, Sticker, Video, X } from 'lucide-preact';
+import type { ConversationDto, SearchHitDto } from '../bindings';
+import { listTime } from '../format';
+import { Avatar } from './Avatar';
+import { summary } from './Bubble';
+
+// The shell's `last_text` is the message's kind when it has no text or
+// caption: those previews get the kind's icon and name.
+const MEDIA_PREVIEW: Record<string, typeof Image> = {
+  image: Image,
+  video: Video,
+  sticker: Sticker,
+  audio: Mic,
+  voice: Mic,
+  document: FileText,
+  location: MapPin,
+  contacts: Contact,
+};
+
+function Preview({ text }: { text: string | null }) {
+  const Icon = text ? MEDIA_PREVIEW[text] : undefined;
+  if (!Icon) return <>{text ?? ''}</>;
+  return (
+    <>
+      <Icon class="preview-icon" size={14} aria-hidden="true" /> {summary(text!, null)}
+    </>
+  );
+}
+
+/** Pinned first; otherwise the order the shell gave (most recent first). */
+export function ordered(list: ConversationDto[]): ConversationDto[] {
+  return [...list.filter((c) => c.pinned), ...list.filter((c) => !c.pinned)];
+}
+
+function Row({ c, selected, now, onOpen }: { c: ConversationDto; selected: boolean; now: number; onOpen: (c: ConversationDto) => void }) {
+  const unread = c.unread_count > 0;
+  const draft = !selected && c.draft;
+  return (
+    <li>
+      <button
+        type="button"
+        class={`conv${unread ? ' unread' : ''}`}
+        aria-current={selected ? 'true' : undefined}
+        data-conversation-id={c.id}
+        onClick={() => onOpen(c)}
+      >
+        <Avatar name={c.display_name} colourKey={c.avatar_key} />
+        <span class="conv-main">
+          <span class="conv-top">
+            <span class="conv-name" dir="auto">
+              {c.display_name}
+            </span>
+            {c.verified && <BadgeCheck class="badge-verified" size={14} aria-label="Verified business" />}
+            <span class="conv-time">{c.last_activity_at ? listTime(c.last_activity_at, now) : ''}</span>
+          </span>
+          <span class="conv-bottom">
+            <span class="conv-preview" dir="auto">
+              {draft ? (
+                <>
+                  <em class="draft">Draft:</em> {c.draft}
+                </>
+              ) : (
+                <Preview text={c.last_text} />
+              )}
+            </span>
+            {c.muted && <BellOff class="conv-icon" size={14} aria-label="Muted" />}
+            {c.pinned && <Pin class="conv-icon" size={14} aria-label="Pinned" />}
+            {unread && (
+              <span class="pill" aria-label={`${c.unread_count} unread`}>
+                {c.unread_count}
+              </span>
+            )}
+          </span>
+        </span>
+      </button>
+    </li>
+  );
+}
+
+export interface ConversationListProps {
+  conversations: ConversationDto[];
+  selectedId: number | null;
+  now: number;
+  query: string;
+  hits: SearchHitDto[] | null;
+  emptyText: string;
+  hasMore: boolean;
+  onQuery: (q: string) => void;
+  onOpen: (c: ConversationDto) => void;
+  onOpenHit: (h: SearchHitDto) => void;
+  onMore: () => void;
+}
+
+export function ConversationList(p: ConversationListProps) {
+  const onScroll = (e: Event) => {
+    const el = e.currentTarget as HTMLElement;
+    if (p.hasMore && el.scrollHeight - el.scrollTop - el.clientHeight < 200) p.onMore();
+  };
+  return (
+    <div class="list-pane-body">
+      <div class="search">
+        <Search size={16} aria-hidden="true" />
+        <input
+          type="search"
+          aria-label="Search messages and contacts"
+          placeholder="Search"
+          value={p.query}
+          onInput={(e) => p.onQuery((e.target as HTMLInputElement).value)}
+        />
+        {p.query && (
+          <button type="button" class="icon-btn" aria-label="Clear the search" onClick={() => p.onQuery('')}>
+            <X size={14} aria-hidden="true" />
+          </button>
+        )}
+      </div>
+      <div class="list-scroll" onScroll={onScroll}>
+        {p.hits ? (
+          p.hits.length === 0 ? (
+            <p class="empty">No messages or contacts match “{p.query}”.</p>
+          ) : (
+            <ul class="hits" aria-label="Search results">
+              {p.hits.map((h) => (
+                <li key={h.message_id}>
+                  <button type="button" class="hit" onClick={() => p.onOpenHit(h)}>
+                    <span class="conv-top">
+                      <span class="conv-name" dir="auto">
+                        {h.display_name}
+                      </span>
+                      <span class="conv-time">{listTime(h.timestamp, p.now)}</span>
+                    </span>
+                    <span class="conv-preview" dir="auto">
+                      {h.snippet}
+                    </span>
+                  </button>
+                </li>
+              ))}
+            </ul>
+          )
+        ) : p.conversations.length === 0 ? (
+          <p class="empty">{p.emptyText}</p>
+        ) : (
+          <ul class="convs" aria-label="Conversations">
+            {ordered(p.conversations).map((c) => (
+              <Row key={c.id} c={c} selected={c.id === p.selectedId} now={p.now} onOpen={p.onOpen} />
+            ))}
+          </ul>
+        )}
+      </div>
+    </div>
+  );
+}
