@@ -169,3 +169,67 @@ async fn a_gateway_echo_of_our_send_is_not_a_second_message() {
     e.store.set_message_provider_id(queued.id, "wasender-msg-77").unwrap();
     assert_eq!(e.store.message(queued.id).unwrap().provider_message_id.as_deref(), Some("3EB0ECHO"), "a placeholder never replaces the real id");
 }
+
+#[tokio::test]
+async fn wasender_enriches_nameless_contacts_and_syncs_chosen_conversations() {
+    let fake = MockServer::start().await;
+    Mock::given(method("GET")).and(path("/contacts/447700900123")).respond_with(ResponseTemplate::new(200).set_body_bytes(fixture("wasender", "contact_info.json"))).mount(&fake).await;
+    let mut e = env();
+    let account = e.store.add_account(&NewAccount { provider: Provider::Wasender, name: "W".into(), phone: None, config: json!({"base_url": fake.uri()}) }).unwrap();
+    e.secrets.set(account.id, SecretName::ApiKey, &Secret::new("k".into())).unwrap();
+    let contact = e.store.upsert_contact(account.id, &wicket_core::store::contacts::ContactKey::phone("+447700900123"), &Default::default()).unwrap();
+    let conv = e.store.get_or_create_conversation(account.id, contact.id).unwrap();
+    let client = ProviderClient::for_account(&account, &e.secrets).unwrap();
+
+    // Opening the conversation of a nameless contact asks WASender for a name.
+    let opened = wicket_core::inbox::open_conversation(&mut e.store, &e.secrets, conv).await.unwrap();
+    assert!(opened.enriched, "a name was found: {:?}", opened.warnings);
+    let c = e.store.contact(contact.id).unwrap();
+    assert_eq!(c.saved_name.as_deref(), Some("Priya Raman"));
+    assert_eq!(c.profile_name.as_deref(), Some("Priya"));
+
+    // The contacts of chosen conversations.
+    let summary = sync::sync_contacts(&mut e.store, &client, account.id, sync::ContactSyncMode::Conversations(vec![conv])).await.unwrap();
+    assert_eq!((summary.total_fetched, summary.successful_updates, summary.contacts_with_names), (1, 1, 1));
+    let a = e.store.account(account.id).unwrap();
+    assert!(a.last_sync_at.is_some(), "the last sync is kept on the account");
+    assert_eq!(a.last_sync_result.unwrap()["successful_updates"], json!(1));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_engine_polls_wasender_for_its_own_sends_statuses() {
+    let fake = MockServer::start().await;
+    Mock::given(method("GET")).and(path("/messages/100482/info")).respond_with(ResponseTemplate::new(200).set_body_bytes(fixture("wasender", "message_info.json"))).mount(&fake).await;
+    Mock::given(method("GET")).and(path("/status")).respond_with(ResponseTemplate::new(200).set_body_bytes(fixture("wasender", "status_connected.json"))).mount(&fake).await;
+    Mock::given(method("GET")).and(path("/contacts")).respond_with(ResponseTemplate::new(200).set_body_json(json!({"success": true, "data": []}))).mount(&fake).await;
+    let mut e = env();
+    let account = e.store.add_account(&NewAccount { provider: Provider::Wasender, name: "W".into(), phone: None, config: json!({"base_url": fake.uri()}) }).unwrap();
+    e.secrets.set(account.id, SecretName::ApiKey, &Secret::new("k".into())).unwrap();
+    // A send whose WhatsApp id WASender had not reported yet (a placeholder).
+    let c = e.store.upsert_contact(account.id, &wicket_core::store::contacts::ContactKey::phone("+447700900123"), &Default::default()).unwrap();
+    let conv = e.store.get_or_create_conversation(account.id, c.id).unwrap();
+    let queued = outbox::queue_in_conversation(&mut e.store, conv, OutgoingContent::Text { body: "Yes, it is ready. See you soon!".into(), preview_url: false }, None).unwrap();
+    e.store.set_message_status(queued.id, wicket_core::model::MessageStatus::Sending, None).unwrap();
+    e.store.set_message_provider_id(queued.id, "wasender-msg-100482").unwrap();
+    e.store.set_message_status(queued.id, wicket_core::model::MessageStatus::Sent, None).unwrap();
+    e.store.conn().execute("UPDATE messages SET provider_send_id = '100482', send_request = NULL WHERE id = ?1", [queued.id]).unwrap();
+
+    let engine = wicket_core::engine::Engine::start(e.dir.clone(), e.secrets.clone(), None).unwrap();
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let running = tokio::spawn(engine.run(async {
+        let _ = stop_rx.await;
+    }));
+    let mut done = false;
+    for _ in 0..100 {
+        let m = e.store.message(queued.id).unwrap();
+        if m.status == wicket_core::model::MessageStatus::Delivered {
+            assert_eq!(m.provider_message_id.as_deref(), Some("3EB0C0FFEE1234567890"), "the placeholder became the WhatsApp id");
+            done = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    stop_tx.send(()).unwrap();
+    running.await.unwrap().unwrap();
+    assert!(done, "the engine polled the send's status");
+}

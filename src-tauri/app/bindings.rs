@@ -21,6 +21,15 @@ pub fn commands(cfg: &Config) -> Vec<(&'static str, Option<String>, String)> {
         ("send_text", Some(SendTextArgs::name(cfg)), MessageDto::name(cfg)),
         ("search", Some(SearchArgs::name(cfg)), <Vec<SearchHitDto>>::name(cfg)),
         ("save_draft", Some(SaveDraftArgs::name(cfg)), "null".into()),
+        ("wizard_test_meta", Some(WizardMetaArgs::name(cfg)), ConnectionInfoDto::name(cfg)),
+        ("wizard_add_meta", Some(WizardMetaArgs::name(cfg)), WizardAddedDto::name(cfg)),
+        ("wizard_add_wasender", Some(WizardWasenderArgs::name(cfg)), WizardAddedDto::name(cfg)),
+        ("wizard_unipile_accounts", Some(WizardUnipileArgs::name(cfg)), <Vec<UnipileAccountDto>>::name(cfg)),
+        ("wizard_add_unipile", Some(WizardAddUnipileArgs::name(cfg)), <Vec<WizardAddedDto>>::name(cfg)),
+        ("wizard_import_env", Some(WizardPathArgs::name(cfg)), EnvImportDto::name(cfg)),
+        ("wizard_create_from_env", Some(WizardPathArgs::name(cfg)), <Vec<WizardAddedDto>>::name(cfg)),
+        ("wizard_add_demo", None, AccountDto::name(cfg)),
+        ("wizard_first_sync", Some(WizardSyncArgs::name(cfg)), <Vec<FirstSyncStepDto>>::name(cfg)),
     ]
 }
 
@@ -87,6 +96,18 @@ pub fn typescript() -> String {
         SendTextArgs::decl(&cfg),
         SearchArgs::decl(&cfg),
         SaveDraftArgs::decl(&cfg),
+        WizardMetaArgs::decl(&cfg),
+        WizardWasenderArgs::decl(&cfg),
+        WizardUnipileArgs::decl(&cfg),
+        WizardAddUnipileArgs::decl(&cfg),
+        WizardPathArgs::decl(&cfg),
+        WizardSyncArgs::decl(&cfg),
+        ConnectionInfoDto::decl(&cfg),
+        WizardAddedDto::decl(&cfg),
+        UnipileAccountDto::decl(&cfg),
+        EnvImportDto::decl(&cfg),
+        WizardProgress::decl(&cfg),
+        FirstSyncStepDto::decl(&cfg),
     ];
     for d in decls {
         out.push_str(&format!("export {d}\n\n"));
@@ -101,6 +122,7 @@ pub fn typescript() -> String {
         (events::CONVERSATION_CHANGED, ConversationDto::name(&cfg)),
         (events::STORE_CHANGED, "null".into()),
         (events::ENGINE_CHANGED, EngineState::name(&cfg)),
+        (crate::wizard::WIZARD_PROGRESS, WizardProgress::name(&cfg)),
     ] {
         out.push_str(&format!("  {name:?}: {payload};\n"));
     }

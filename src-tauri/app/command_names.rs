@@ -10,4 +10,13 @@ pub const COMMANDS: &[&str] = &[
     "send_text",
     "search",
     "save_draft",
+    "wizard_test_meta",
+    "wizard_add_meta",
+    "wizard_add_wasender",
+    "wizard_unipile_accounts",
+    "wizard_add_unipile",
+    "wizard_import_env",
+    "wizard_create_from_env",
+    "wizard_add_demo",
+    "wizard_first_sync",
 ];

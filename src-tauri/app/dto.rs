@@ -360,3 +360,144 @@ pub struct SaveDraftArgs {
     /// Empty or null clears the draft.
     pub text: Option<String>,
 }
+
+// ---- The setup wizard (`wizard.rs`). Secrets typed into its forms arrive in
+// these args and go straight into the secret store: the args types are never
+// logged (no `Debug`) and no result carries a secret, except the verify token
+// Wicket generated, shown once so the owner can paste it into Meta's dashboard.
+
+/// A Meta Cloud API number, as typed into the wizard.
+#[derive(Clone, Deserialize, TS)]
+pub struct WizardMetaArgs {
+    /// The account's name in Wicket; the provider's verified name when empty.
+    #[ts(optional)]
+    pub name: Option<String>,
+    pub phone_number_id: String,
+    pub business_account_id: String,
+    pub token: String,
+    pub app_secret: String,
+    /// Generated when empty.
+    #[ts(optional)]
+    pub verify_token: Option<String>,
+    /// Replaces `https://graph.facebook.com` (tests, proxies).
+    #[ts(optional)]
+    pub base_url: Option<String>,
+    #[ts(optional)]
+    pub api_version: Option<String>,
+}
+
+/// A WASender session, as typed into the wizard.
+#[derive(Clone, Deserialize, TS)]
+pub struct WizardWasenderArgs {
+    #[ts(optional)]
+    pub name: Option<String>,
+    pub api_key: String,
+    #[ts(optional)]
+    pub webhook_secret: Option<String>,
+    #[ts(optional)]
+    pub personal_access_token: Option<String>,
+    #[ts(optional)]
+    pub session_id: Option<String>,
+    #[ts(optional)]
+    pub base_url: Option<String>,
+}
+
+/// UniPile's DSN and API key (listing the accounts behind them).
+#[derive(Clone, Deserialize, TS)]
+pub struct WizardUnipileArgs {
+    pub dsn: String,
+    pub api_key: String,
+}
+
+/// The UniPile accounts to import.
+#[derive(Clone, Deserialize, TS)]
+pub struct WizardAddUnipileArgs {
+    pub dsn: String,
+    pub api_key: String,
+    pub account_ids: Vec<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, TS)]
+pub struct WizardPathArgs {
+    pub path: String,
+}
+
+#[derive(Debug, Clone, Deserialize, TS)]
+pub struct WizardSyncArgs {
+    pub account_id: i64,
+}
+
+/// What the provider answered to "test connection".
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+pub struct ConnectionInfoDto {
+    pub verified_name: Option<String>,
+    /// E.164 when it parses, else as the provider wrote it.
+    pub display_number: Option<String>,
+    /// Meta's GREEN, YELLOW, RED (others report none).
+    pub quality_rating: Option<String>,
+}
+
+impl From<&wicket_core::providers::ConnectionInfo> for ConnectionInfoDto {
+    fn from(c: &wicket_core::providers::ConnectionInfo) -> ConnectionInfoDto {
+        ConnectionInfoDto { verified_name: c.verified_name.clone(), display_number: c.display_number.clone(), quality_rating: c.quality_rating.clone() }
+    }
+}
+
+/// A newly created account, as the wizard shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+pub struct WizardAddedDto {
+    pub account: AccountDto,
+    /// The verify token Wicket generated (Meta, when none was typed): shown
+    /// this once, never again.
+    pub verify_token: Option<String>,
+    /// Where the provider must deliver webhooks, below the public address
+    /// (`/webhooks/meta/{id}`); none for providers that are polled.
+    pub webhook_path: Option<String>,
+    /// The connection test after saving: the provider's answer…
+    pub connection: Option<ConnectionInfoDto>,
+    /// …or why it could not be verified (the account is kept, "not yet verified").
+    pub warning: Option<CommandError>,
+}
+
+/// One WhatsApp account behind a UniPile API key.
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+pub struct UnipileAccountDto {
+    pub id: String,
+    pub name: String,
+    pub phone: Option<String>,
+    /// UniPile's source status: OK, CONNECTING, CREDENTIALS, …
+    pub status: Option<String>,
+}
+
+/// What a `.env` file describes (no values, no secrets).
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+pub struct EnvImportDto {
+    /// The Meta phone number id, when a complete Meta setup was found.
+    pub meta_phone_number_id: Option<String>,
+    pub wasender: bool,
+    /// The UniPile DSN, when a DSN and an API key were found.
+    pub unipile_dsn: Option<String>,
+    /// Variables not understood, by name (never guessed).
+    pub unknown: Vec<String>,
+    /// Providers mentioned but incomplete, and what is missing.
+    pub problems: Vec<String>,
+}
+
+/// Payload of `wizard-progress`: the first sync's current step.
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+pub struct WizardProgress {
+    /// `templates`, `contacts`, `messages`, or `done`.
+    pub step: String,
+    pub done: u32,
+    pub total: u32,
+}
+
+/// One step of the first sync and what came of it.
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+pub struct FirstSyncStepDto {
+    pub step: String,
+    /// How many templates, contacts or messages arrived.
+    pub count: Option<u32>,
+    /// Why the step failed (the account works regardless).
+    pub error: Option<CommandError>,
+}

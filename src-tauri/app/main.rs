@@ -18,6 +18,7 @@ mod events;
 #[cfg(test)]
 mod sample;
 mod state;
+mod wizard;
 #[cfg(test)]
 mod tests;
 
@@ -35,6 +36,15 @@ pub fn builder_on<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Build
         commands::send_text,
         commands::search,
         commands::save_draft,
+        wizard::wizard_test_meta,
+        wizard::wizard_add_meta,
+        wizard::wizard_add_wasender,
+        wizard::wizard_unipile_accounts,
+        wizard::wizard_add_unipile,
+        wizard::wizard_import_env,
+        wizard::wizard_create_from_env,
+        wizard::wizard_add_demo,
+        wizard::wizard_first_sync,
     ])
 }
 

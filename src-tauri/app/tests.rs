@@ -51,10 +51,17 @@ impl Harness {
     /// The app with the real handlers, the real config and capabilities
     /// (`generate_context!`), on the sample inbox.
     fn new() -> Harness {
+        Harness::with(true)
+    }
+
+    /// `seeded`: the sample inbox, or a fresh data dir (the wizard's first launch).
+    fn with(seeded: bool) -> Harness {
         let dir = tempfile::tempdir().unwrap();
         let data = wicket_core::DataDir::open(dir.path()).unwrap();
         let mut store = wicket_core::Store::open(&data.db_path()).unwrap();
-        crate::sample::seed(&mut store, SAMPLE_NOW).unwrap();
+        if seeded {
+            crate::sample::seed(&mut store, SAMPLE_NOW).unwrap();
+        }
         let state = AppState::open_dir(data).unwrap();
         let app = crate::builder_on(mock_builder()).manage(state).build(tauri::generate_context!()).unwrap();
         let webview = WebviewWindowBuilder::new(&app, "main", Default::default()).build().unwrap();
@@ -174,8 +181,123 @@ fn commands_answer_through_ipc_and_record_the_ui_fixtures() {
     let cfg = ts_rs::Config::new();
     let typed: Vec<&str> = bindings::commands(&cfg).iter().map(|c| c.0).collect();
     assert_eq!(typed, crate::command_names::COMMANDS, "every permitted command has its TypeScript, and no other");
-    for name in typed {
+    for name in typed.into_iter().filter(|n| !n.starts_with("wizard_")) {
         assert!(fx.keys().any(|k| k == name), "command {name} has no recorded fixture: it must answer through the IPC");
     }
     golden("tests/ui/fixtures/inbox.json", &(serde_json::to_string_pretty(&Value::Object(fx)).unwrap() + "\n"));
+}
+
+/// A fake Graph API on a loopback port: the phone number (a token "bad" is
+/// refused as Meta refuses an expired token) and an empty template list.
+/// Returns its base URL and the request lines it saw.
+fn fake_meta() -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+    use std::io::{BufRead, BufReader, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let log = seen.clone();
+    std::thread::spawn(move || {
+        for conn in listener.incoming() {
+            let Ok(mut conn) = conn else { continue };
+            let mut reader = BufReader::new(conn.try_clone().unwrap());
+            let mut first = String::new();
+            let _ = reader.read_line(&mut first);
+            let mut bad = false;
+            loop {
+                let mut line = String::new();
+                if reader.read_line(&mut line).unwrap_or(0) == 0 || line.trim().is_empty() {
+                    break;
+                }
+                if line.to_ascii_lowercase().starts_with("authorization:") && line.trim_end().ends_with("Bearer bad") {
+                    bad = true;
+                }
+            }
+            log.lock().unwrap().push(first.trim().to_string());
+            let (status, body) = if bad {
+                ("401 Unauthorized", json!({"error": {"message": "Error validating access token: Session has expired on Tuesday, 10-Mar-26 11:00:00 PDT.", "type": "OAuthException", "code": 190, "error_subcode": 463, "fbtrace_id": "AbC"}}))
+            } else if first.contains("message_templates") {
+                ("200 OK", json!({"data": [], "paging": {}}))
+            } else {
+                ("200 OK", json!({"verified_name": "Corner Bakery", "display_phone_number": "+44 7700 900123", "quality_rating": "GREEN", "id": "123456789012345"}))
+            };
+            let body = body.to_string();
+            let _ = write!(conn, "HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len());
+        }
+    });
+    (base, seen)
+}
+
+/// The wizard's commands through the IPC on a fresh data dir, against the
+/// fake Graph API and the demo provider; recorded as the wizard's browser
+/// fixtures (`tests/ui/fixtures/wizard.json`).
+#[test]
+fn wizard_commands_answer_through_ipc_and_record_the_ui_fixtures() {
+    // A vault with a passphrase: no OS keychain in tests.
+    std::env::set_var("WICKET_SECRET_STORE", "vault");
+    std::env::set_var("WICKET_VAULT_PASSPHRASE", "wizard-test-passphrase");
+    let (base, seen) = fake_meta();
+    let h = Harness::with(false);
+    let mut fx = serde_json::Map::new();
+    assert_eq!(h.ok("list_accounts", Value::Null), json!([]), "a first launch has no account");
+    fx.insert("list_accounts_empty".into(), json!([]));
+
+    let meta = |token: &str, verify: Option<&str>| {
+        let mut a = json!({ "phone_number_id": "123456789012345", "business_account_id": "987654321098765", "token": token, "app_secret": "app-secret-typed", "base_url": base });
+        if let Some(v) = verify {
+            a["verify_token"] = json!(v);
+        }
+        a
+    };
+    let refused = h.call("wizard_test_meta", meta("bad", None)).unwrap_err();
+    assert_eq!(refused["code"], "provider_refused", "{refused}");
+    assert_eq!(refused["kind"], "auth", "{refused}");
+    assert!(refused["message"].as_str().unwrap().contains("expired"), "the provider's own reason reaches the UI: {refused}");
+    fx.insert("wizard_test_meta_refused".into(), refused);
+    let invalid = h.call("wizard_test_meta", json!({ "phone_number_id": "", "business_account_id": "1", "token": "t", "app_secret": "s" })).unwrap_err();
+    assert_eq!(invalid["code"], "invalid", "{invalid}");
+
+    let info = h.ok("wizard_test_meta", meta("EAAG-good", None));
+    assert_eq!(info, json!({ "verified_name": "Corner Bakery", "display_number": "+447700900123", "quality_rating": "GREEN" }));
+    fx.insert("wizard_test_meta".into(), info);
+    assert_eq!(h.ok("list_accounts", Value::Null), json!([]), "testing saves nothing");
+
+    let mut added = h.ok("wizard_add_meta", { let mut a = meta("EAAG-good", None); a["name"] = json!("Corner Bakery"); a });
+    assert_eq!(added["account"]["name"], "Corner Bakery");
+    assert_eq!(added["account"]["status"], "ok", "the connection test is recorded: {added}");
+    assert_eq!(added["webhook_path"], format!("/webhooks/meta/{}", added["account"]["id"]));
+    assert_eq!(added["verify_token"].as_str().unwrap().len(), 32, "a verify token is generated when none is typed");
+    let text = added.to_string();
+    assert!(!text.contains("EAAG-good") && !text.contains("app-secret-typed"), "no secret comes back: {text}");
+    let id = added["account"]["id"].as_i64().unwrap();
+    let typed = h.ok("wizard_add_meta", meta("EAAG-good", Some("my-verify")));
+    assert_eq!(typed["verify_token"], Value::Null, "a typed verify token is not echoed");
+
+    let steps = h.ok("wizard_first_sync", json!({ "account_id": id }));
+    assert_eq!(steps, json!([{ "step": "templates", "count": 0, "error": null }]), "Meta: templates; it cannot be polled");
+    assert!(seen.lock().unwrap().iter().any(|l| l.contains("987654321098765/message_templates")), "the templates were asked for");
+    fx.insert("wizard_first_sync_meta".into(), steps);
+    added["verify_token"] = json!("5f2b8c1e9a7d4e3f8b6a0c2d1e4f7a9b"); // random; pinned for a stable fixture
+    fx.insert("wizard_add_meta".into(), added);
+
+    let demo = h.ok("wizard_add_demo", Value::Null);
+    assert_eq!(demo["provider"], "demo");
+    let demo_steps = h.ok("wizard_first_sync", json!({ "account_id": demo["id"] }));
+    assert_eq!(demo_steps.as_array().unwrap().iter().map(|s| s["step"].as_str().unwrap()).collect::<Vec<_>>(), ["contacts", "messages"]);
+    assert!(demo_steps.as_array().unwrap().iter().all(|s| s["error"].is_null()), "{demo_steps}");
+    fx.insert("wizard_add_demo".into(), demo);
+    fx.insert("wizard_first_sync_demo".into(), demo_steps);
+
+    let env = h._dir.path().join("shop.env");
+    std::fs::write(&env, "WHATSAPP_PHONE_NUMBER_ID=1\nWHATSAPP_API_TOKEN=t\nWASENDER_API_KEY=k\nSHOP_NAME=x\n").unwrap();
+    let preview = h.ok("wizard_import_env", json!({ "path": env.display().to_string() }));
+    assert_eq!(preview["unknown"], json!(["SHOP_NAME"]));
+    assert_eq!(preview["wasender"], true);
+    assert_eq!(preview["meta_phone_number_id"], Value::Null, "an incomplete Meta setup is a problem, not an account");
+    assert!(!preview["problems"].as_array().unwrap().is_empty());
+
+    let names: Vec<&str> = crate::command_names::COMMANDS.iter().copied().filter(|n| n.starts_with("wizard_")).collect();
+    for name in ["wizard_test_meta", "wizard_add_meta", "wizard_add_demo"] {
+        assert!(names.contains(&name));
+    }
+    golden("tests/ui/fixtures/wizard.json", &(serde_json::to_string_pretty(&Value::Object(fx)).unwrap() + "\n"));
 }

@@ -16,6 +16,8 @@ const dist = join(ui, 'dist');
 const require = createRequire(join(ui, 'package.json'));
 
 export const fixtures = JSON.parse(await readFile(new URL('./fixtures/inbox.json', import.meta.url), 'utf8'));
+/** The wizard's answers, recorded from the real handlers too (tests.rs). */
+export const wizardFixtures = JSON.parse(await readFile(new URL('./fixtures/wizard.json', import.meta.url), 'utf8'));
 /** The fixtures' "now" (src-tauri/app/tests.rs SAMPLE_NOW): 2026-03-10 12:00 UTC. */
 export const SAMPLE_NOW = 1_773_144_000_000;
 
@@ -31,15 +33,22 @@ async function csp() {
  * Runs in the page before the app: installs mockIPC over the fixtures. Its
  * behaviour can be tuned per test through `window.__WICKET_TEST__`
  * (set by an init script): `long` (a conversation of N messages) and
- * `sendError` (send_text refuses like Meta outside the window).
+ * `sendError` (send_text refuses like Meta outside the window),
+ * `noAccounts` (a first launch: no account until the wizard adds one),
+ * `metaRefused` (wizard_test_meta answers like Meta for an expired token),
+ * `syncDelay` (ms per first-sync step).
  */
 function setupSource() {
   return `
 import { mockIPC } from '/__test__/mocks.js';
 const fx = ${JSON.stringify(fixtures)};
+const wz = ${JSON.stringify(wizardFixtures)};
 const opts = window.__WICKET_TEST__ || {};
 window.__calls = [];
 let nextId = 100000000;
+let added = [];
+const emit = (event, payload) => window.__TAURI_INTERNALS__.invoke('plugin:event|emit', { event, payload });
+const later = (ms, value) => new Promise((resolve) => setTimeout(() => resolve(value), ms));
 
 function conversations(args) {
   if (args.account_id != null && fx.list_conversations['account:' + args.account_id]) return fx.list_conversations['account:' + args.account_id];
@@ -76,7 +85,22 @@ mockIPC((cmd, args) => {
   const a = (args && args.args) || {};
   switch (cmd) {
     case 'app_info': return fx.app_info;
-    case 'list_accounts': return fx.list_accounts;
+    case 'list_accounts': return opts.noAccounts ? added : fx.list_accounts;
+    case 'wizard_test_meta': return opts.metaRefused ? Promise.reject(wz.wizard_test_meta_refused) : wz.wizard_test_meta;
+    case 'wizard_add_meta': added = [wz.wizard_add_meta.account]; return wz.wizard_add_meta;
+    case 'wizard_add_demo': added = [wz.wizard_add_demo]; return wz.wizard_add_demo;
+    case 'wizard_first_sync': {
+      const steps = a.account_id === wz.wizard_add_demo.id ? wz.wizard_first_sync_demo : wz.wizard_first_sync_meta;
+      // Progress as the shell emits it, a step at a time.
+      return (async () => {
+        for (let i = 0; i < steps.length; i++) {
+          await emit('wizard-progress', { step: steps[i].step, done: i, total: steps.length });
+          await later(opts.syncDelay ?? 50);
+        }
+        await emit('wizard-progress', { step: 'done', done: steps.length, total: steps.length });
+        return steps;
+      })();
+    }
     case 'list_conversations': return a.before ? [] : conversations(a);
     case 'list_messages': {
       if (opts.long && a.conversation_id === 1) return longPage(a);
@@ -150,7 +174,7 @@ export async function launch() {
  * A fresh page on the UI at the fixtures' time (a minute after SAMPLE_NOW,
  * London time, British English), with `options` for the mock.
  */
-export async function openApp(browser, url, options = {}, { colorScheme = 'light', width = 1280, height = 800 } = {}) {
+export async function openApp(browser, url, options = {}, { colorScheme = 'light', width = 1280, height = 800, ready = '.conv' } = {}) {
   const context = await browser.newContext({ locale: 'en-GB', timezoneId: 'Europe/London', colorScheme, viewport: { width, height } });
   context.setDefaultTimeout(5000);
   const page = await context.newPage();
@@ -166,7 +190,7 @@ export async function openApp(browser, url, options = {}, { colorScheme = 'light
     document.addEventListener('securitypolicyviolation', (e) => window.__csp.push(`${e.violatedDirective} ${e.blockedURI}`));
   }, options);
   await page.goto(url);
-  await page.locator('.conv').first().waitFor();
+  await page.locator(ready).first().waitFor();
   return page;
 }
 

@@ -9,6 +9,7 @@ import type { AccountDto, AppInfo, CommandError, ConversationDto, ListFilter, Se
 import { ChatView } from './components/ChatView';
 import { ConversationList, ordered } from './components/ConversationList';
 import { Rail, STATUS_TEXT } from './components/Rail';
+import { Wizard } from './components/Wizard';
 
 const LIST_PAGE = 100;
 const CLOCK_TICK = 30_000; // the list's times and the window badge
@@ -40,6 +41,7 @@ export function App() {
   const [hits, setHits] = useState<SearchHitDto[] | null>(null);
   const [now, setNow] = useState(() => Date.now());
   const [error, setError] = useState<CommandError | null>(null);
+  const [adding, setAdding] = useState(false);
   const scope = useRef({ accountId, filter });
   scope.current = { accountId, filter };
   const openRef = useRef(open);
@@ -174,20 +176,24 @@ export function App() {
   const emptyText =
     filter === 'unread' ? 'No unread conversations.' : filter === 'archived' ? 'Nothing archived.' : 'No conversations yet: they appear as customers write.';
 
-  if (accounts !== null && accounts.length === 0) {
+  // The wizard: on first launch instead of an empty inbox, or from "+ Add account".
+  const first = accounts !== null && accounts.length === 0;
+  if (first || adding) {
     return (
-      <main class="first-run">
-        <h1>Welcome to Wicket</h1>
-        <p>No WhatsApp number is connected yet. The setup wizard comes next; for now add one from a terminal:</p>
-        <pre>wicket account add meta --name "Shop" --phone-number-id … --token-env WA_TOKEN</pre>
-        <EngineNote info={info} />
-      </main>
+      <Wizard
+        first={first}
+        onDone={() => {
+          setAdding(false);
+          loadAccounts();
+          loadList();
+        }}
+      />
     );
   }
 
   return (
     <div class="app">
-      <Rail accounts={accounts ?? []} accountId={accountId} filter={filter} onAccount={setAccountId} onFilter={setFilter} />
+      <Rail accounts={accounts ?? []} accountId={accountId} filter={filter} onAccount={setAccountId} onFilter={setFilter} onAdd={() => setAdding(true)} />
       <aside class="list-pane" aria-label="Conversation list">
         {troubled.map((a) => (
           <div class="account-banner" role="status" key={a.id}>

@@ -61,7 +61,7 @@ struct Schedule {
 impl Schedule {
     fn now() -> Schedule {
         let now = tokio::time::Instant::now();
-        Schedule { next_poll: now, poll_failures: 0, next_state_check: now, next_status_recheck: now + STATUS_RECHECK }
+        Schedule { next_poll: now, poll_failures: 0, next_state_check: now, next_status_recheck: now }
     }
 }
 

@@ -109,6 +109,100 @@ export type SaveDraftArgs = { conversation_id: number,
  */
 text: string | null, };
 
+export type WizardMetaArgs = { 
+/**
+ * The account's name in Wicket; the provider's verified name when empty.
+ */
+name?: string, phone_number_id: string, business_account_id: string, token: string, app_secret: string, 
+/**
+ * Generated when empty.
+ */
+verify_token?: string, 
+/**
+ * Replaces `https://graph.facebook.com` (tests, proxies).
+ */
+base_url?: string, api_version?: string, };
+
+export type WizardWasenderArgs = { name?: string, api_key: string, webhook_secret?: string, personal_access_token?: string, session_id?: string, base_url?: string, };
+
+export type WizardUnipileArgs = { dsn: string, api_key: string, };
+
+export type WizardAddUnipileArgs = { dsn: string, api_key: string, account_ids: Array<string>, };
+
+export type WizardPathArgs = { path: string, };
+
+export type WizardSyncArgs = { account_id: number, };
+
+export type ConnectionInfoDto = { verified_name: string | null, 
+/**
+ * E.164 when it parses, else as the provider wrote it.
+ */
+display_number: string | null, 
+/**
+ * Meta's GREEN, YELLOW, RED (others report none).
+ */
+quality_rating: string | null, };
+
+export type WizardAddedDto = { account: AccountDto, 
+/**
+ * The verify token Wicket generated (Meta, when none was typed): shown
+ * this once, never again.
+ */
+verify_token: string | null, 
+/**
+ * Where the provider must deliver webhooks, below the public address
+ * (`/webhooks/meta/{id}`); none for providers that are polled.
+ */
+webhook_path: string | null, 
+/**
+ * The connection test after saving: the provider's answer…
+ */
+connection: ConnectionInfoDto | null, 
+/**
+ * …or why it could not be verified (the account is kept, "not yet verified").
+ */
+warning: CommandError | null, };
+
+export type UnipileAccountDto = { id: string, name: string, phone: string | null, 
+/**
+ * UniPile's source status: OK, CONNECTING, CREDENTIALS, …
+ */
+status: string | null, };
+
+export type EnvImportDto = { 
+/**
+ * The Meta phone number id, when a complete Meta setup was found.
+ */
+meta_phone_number_id: string | null, wasender: boolean, 
+/**
+ * The UniPile DSN, when a DSN and an API key were found.
+ */
+unipile_dsn: string | null, 
+/**
+ * Variables not understood, by name (never guessed).
+ */
+unknown: Array<string>, 
+/**
+ * Providers mentioned but incomplete, and what is missing.
+ */
+problems: Array<string>, };
+
+export type WizardProgress = { 
+/**
+ * `templates`, `contacts`, `messages`, or `done`.
+ */
+step: string, done: number, total: number, };
+
+export type FirstSyncStepDto = { step: string, 
+/**
+ * How many templates, contacts or messages arrived.
+ */
+count: number | null, 
+/**
+ * Why the step failed (the account works regardless).
+ */
+error: CommandError | null, };
+
 /** Every command: its `args` (passed as `{ args }`) and its result. */
 export type Commands = {
   app_info: { args: null; result: AppInfo };
@@ -119,6 +213,15 @@ export type Commands = {
   send_text: { args: SendTextArgs; result: MessageDto };
   search: { args: SearchArgs; result: Array<SearchHitDto> };
   save_draft: { args: SaveDraftArgs; result: null };
+  wizard_test_meta: { args: WizardMetaArgs; result: ConnectionInfoDto };
+  wizard_add_meta: { args: WizardMetaArgs; result: WizardAddedDto };
+  wizard_add_wasender: { args: WizardWasenderArgs; result: WizardAddedDto };
+  wizard_unipile_accounts: { args: WizardUnipileArgs; result: Array<UnipileAccountDto> };
+  wizard_add_unipile: { args: WizardAddUnipileArgs; result: Array<WizardAddedDto> };
+  wizard_import_env: { args: WizardPathArgs; result: EnvImportDto };
+  wizard_create_from_env: { args: WizardPathArgs; result: Array<WizardAddedDto> };
+  wizard_add_demo: { args: null; result: AccountDto };
+  wizard_first_sync: { args: WizardSyncArgs; result: Array<FirstSyncStepDto> };
 };
 
 /** Every event the shell emits, with its payload. */
@@ -127,4 +230,5 @@ export type Events = {
   "conversation-changed": ConversationDto;
   "store-changed": null;
   "engine-changed": EngineState;
+  "wizard-progress": WizardProgress;
 };

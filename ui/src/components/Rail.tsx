@@ -1,4 +1,4 @@
-import { Archive, Inbox, Layers, MessageCircle } from 'lucide-preact';
+import { Archive, Inbox, Layers, MessageCircle, Plus } from 'lucide-preact';
 import type { AccountDto, AccountStatus, ListFilter } from '../bindings';
 import { Avatar } from './Avatar';
 
@@ -27,6 +27,8 @@ export interface RailProps {
   filter: ListFilter;
   onAccount: (id: number | null) => void;
   onFilter: (f: ListFilter) => void;
+  /** Opens the setup wizard to add another number. */
+  onAdd?: () => void;
 }
 
 /** The narrow left rail: accounts (with a status dot) and the list filters. */
@@ -57,6 +59,12 @@ export function Rail(p: RailProps) {
             </span>
           </button>
         ))}
+        {p.onAdd && (
+          <button type="button" class="rail-btn rail-add" title="Add account" aria-label="Add account" onClick={p.onAdd}>
+            <Plus size={20} aria-hidden="true" />
+            <span class="rail-label">Add</span>
+          </button>
+        )}
       </div>
       <div class="rail-group" role="group" aria-label="Filters">
         {FILTERS.map(({ id, label, Icon }) => (

@@ -1,0 +1,640 @@
+// The setup wizard: from first launch (or "+ Add account") to a working
+// account. Every field says in plain words what it is and where to find it;
+// "Test connection" shows the provider's answer or the reason and what to
+// do; a first sync with a progress bar ends it. All logic is in the shell's
+// wizard_* commands; secrets typed here go straight to the secret store.
+
+import { ArrowLeft, CircleAlert, CircleCheck, FileText, Play } from 'lucide-preact';
+import type { ComponentChildren } from 'preact';
+import { useEffect, useRef, useState } from 'preact/hooks';
+import { call, on } from '../api';
+import type {
+  CommandError,
+  ConnectionInfoDto,
+  EnvImportDto,
+  FirstSyncStepDto,
+  UnipileAccountDto,
+  WizardAddedDto,
+  WizardMetaArgs,
+} from '../bindings';
+
+type Step = 'welcome' | 'meta' | 'wasender' | 'unipile' | 'env' | 'sync';
+
+export interface WizardProps {
+  /** First launch: no account yet, so there is nothing to go back to. */
+  first: boolean;
+  /** The wizard is finished (the account to open, if any) or cancelled. */
+  onDone: (accountId: number | null) => void;
+}
+
+/** What to do about a failed test, by the shell's error code and kind. */
+function advice(e: CommandError): string {
+  if (e.kind === 'auth') return 'Create a new token and paste it here: Business Settings → Users → System users → Generate new token.';
+  if (e.kind === 'unavailable' || e.code === 'network' || e.code === 'unavailable')
+    return 'Check the internet connection and try again; nothing was saved.';
+  if (e.kind === 'rate_limited') return 'The provider asks to slow down: wait a minute and test again.';
+  if (e.kind === 'session_disconnected') return 'Open the provider and reconnect the WhatsApp session (scan the QR code), then test again.';
+  if (e.code === 'invalid') return 'Correct the field named above and test again.';
+  if (e.code === 'secrets') return 'Wicket could not open its secret store: unlock the system keychain, or set WICKET_VAULT_PASSPHRASE, then try again.';
+  return 'Check the values against the provider’s dashboard and test again.';
+}
+
+function Problem({ error }: { error: CommandError }) {
+  return (
+    <div class="wizard-result wizard-fail" role="alert">
+      <CircleAlert size={18} aria-hidden="true" />
+      <div>
+        <p>
+          <strong>It did not work:</strong> {error.message}
+        </p>
+        <p class="muted">{advice(error)}</p>
+      </div>
+    </div>
+  );
+}
+
+function Connected({ info }: { info: ConnectionInfoDto }) {
+  return (
+    <div class="wizard-result wizard-ok" role="status">
+      <CircleCheck size={18} aria-hidden="true" />
+      <div>
+        <p>
+          <strong>Connected</strong>
+          {info.verified_name ? <> to <span dir="auto">{info.verified_name}</span></> : null}
+        </p>
+        <p class="muted">
+          {[info.display_number, info.quality_rating ? `quality rating ${info.quality_rating}` : null].filter(Boolean).join(' · ')}
+        </p>
+      </div>
+    </div>
+  );
+}
+
+interface FieldProps {
+  id: string;
+  label: string;
+  help: ComponentChildren;
+  value: string;
+  onInput: (v: string) => void;
+  secret?: boolean;
+  optional?: boolean;
+  placeholder?: string;
+  autofocus?: boolean;
+}
+
+function Field(p: FieldProps) {
+  const ref = useRef<HTMLInputElement>(null);
+  useEffect(() => {
+    if (p.autofocus) ref.current?.focus();
+  }, []);
+  return (
+    <div class="wizard-field">
+      <label for={p.id}>
+        {p.label}
+        {p.optional ? <span class="muted"> (optional)</span> : null}
+      </label>
+      <input
+        ref={ref}
+        id={p.id}
+        name={p.id}
+        type={p.secret ? 'password' : 'text'}
+        autocomplete="off"
+        spellcheck={false}
+        required={!p.optional}
+        placeholder={p.placeholder}
+        aria-describedby={`${p.id}-help`}
+        value={p.value}
+        onInput={(e) => p.onInput((e.target as HTMLInputElement).value)}
+      />
+      <p class="wizard-help" id={`${p.id}-help`}>
+        {p.help}
+      </p>
+    </div>
+  );
+}
+
+function Header({ title, onBack, children }: { title: string; onBack?: () => void; children?: ComponentChildren }) {
+  const ref = useRef<HTMLHeadingElement>(null);
+  useEffect(() => ref.current?.focus(), [title]);
+  return (
+    <header class="wizard-head">
+      {onBack && (
+        <button type="button" class="wizard-back" onClick={onBack}>
+          <ArrowLeft size={16} aria-hidden="true" /> Back
+        </button>
+      )}
+      <h1 tabIndex={-1} ref={ref}>
+        {title}
+      </h1>
+      {children && <p class="muted">{children}</p>}
+    </header>
+  );
+}
+
+function MetaForm({ onBack, onSaved }: { onBack: () => void; onSaved: (a: WizardAddedDto[]) => void }) {
+  const [f, setF] = useState({ name: '', phone_number_id: '', business_account_id: '', token: '', app_secret: '', verify_token: '' });
+  const [busy, setBusy] = useState<'test' | 'save' | null>(null);
+  const [tested, setTested] = useState<ConnectionInfoDto | null>(null);
+  const [error, setError] = useState<CommandError | null>(null);
+  const set = (k: keyof typeof f) => (v: string) => {
+    setF((old) => ({ ...old, [k]: v }));
+    setTested(null); // a changed field needs a new test
+  };
+  const args = (): WizardMetaArgs => ({
+    phone_number_id: f.phone_number_id.trim(),
+    business_account_id: f.business_account_id.trim(),
+    token: f.token,
+    app_secret: f.app_secret,
+    ...(f.name.trim() ? { name: f.name.trim() } : {}),
+    ...(f.verify_token.trim() ? { verify_token: f.verify_token.trim() } : {}),
+  });
+  const complete = f.phone_number_id.trim() && f.business_account_id.trim() && f.token.trim() && f.app_secret.trim();
+  const test = async () => {
+    setBusy('test');
+    setError(null);
+    try {
+      const info = await call('wizard_test_meta', args());
+      setTested(info);
+      if (!f.name.trim() && info.verified_name) setF((old) => ({ ...old, name: info.verified_name ?? '' }));
+    } catch (e) {
+      setError(e as CommandError);
+    } finally {
+      setBusy(null);
+    }
+  };
+  const save = async () => {
+    setBusy('save');
+    setError(null);
+    try {
+      onSaved([await call('wizard_add_meta', args())]);
+    } catch (e) {
+      setError(e as CommandError);
+      setBusy(null);
+    }
+  };
+  return (
+    <form
+      class="wizard-form"
+      aria-label="Connect through Meta's WhatsApp Cloud API"
+      onSubmit={(e) => {
+        e.preventDefault();
+        if (!busy && complete) (tested ? save : test)();
+      }}
+    >
+      <Header title="WhatsApp Cloud API (Meta)" onBack={onBack}>
+        Four values from Meta's dashboards connect your number. Wicket tests them before saving anything.
+      </Header>
+      <Field
+        id="meta-phone-number-id"
+        label="Phone number ID"
+        autofocus
+        value={f.phone_number_id}
+        onInput={set('phone_number_id')}
+        placeholder="e.g. 123456789012345"
+        help={<>A long number, not your phone number. In WhatsApp Manager → API setup (or your app → WhatsApp → API setup), under “Phone number ID”.</>}
+      />
+      <Field
+        id="meta-business-account-id"
+        label="WhatsApp Business account ID"
+        value={f.business_account_id}
+        onInput={set('business_account_id')}
+        placeholder="e.g. 987654321098765"
+        help={<>On the same API setup page, under “WhatsApp Business Account ID”. Wicket uses it to read your message templates.</>}
+      />
+      <Field
+        id="meta-token"
+        label="Access token"
+        secret
+        value={f.token}
+        onInput={set('token')}
+        help={
+          <>
+            A permanent System User token: Business Settings → Users → System users → Generate new token, with the whatsapp_business_messaging and
+            whatsapp_business_management permissions. The temporary token on the API setup page stops working after a day.
+          </>
+        }
+      />
+      <Field
+        id="meta-app-secret"
+        label="App secret"
+        secret
+        value={f.app_secret}
+        onInput={set('app_secret')}
+        help={<>App Dashboard → App settings → Basic → App secret (“Show”). Wicket uses it to check that webhooks really come from Meta.</>}
+      />
+      <Field
+        id="meta-verify-token"
+        label="Webhook verify token"
+        optional
+        secret
+        value={f.verify_token}
+        onInput={set('verify_token')}
+        help={<>Any password you choose, pasted into the webhook settings of your app. Leave it empty and Wicket makes a strong one and shows it once.</>}
+      />
+      <Field
+        id="meta-name"
+        label="Name in Wicket"
+        optional
+        value={f.name}
+        onInput={set('name')}
+        help={<>How this number appears in the account rail; the name Meta verified when empty.</>}
+      />
+      <div aria-live="polite">
+        {tested && <Connected info={tested} />}
+        {error && <Problem error={error} />}
+      </div>
+      <div class="wizard-actions">
+        {/* The default button (Enter in a field) is the next thing to do. */}
+        <button type={tested ? 'button' : 'submit'} class="wizard-btn" disabled={!complete || busy !== null} onClick={(e) => (e.preventDefault(), test())}>
+          {busy === 'test' ? 'Testing…' : 'Test connection'}
+        </button>
+        <button type={tested ? 'submit' : 'button'} class="wizard-btn wizard-primary" disabled={!tested || busy !== null} onClick={(e) => (e.preventDefault(), save())}>
+          {busy === 'save' ? 'Saving…' : 'Save and continue'}
+        </button>
+      </div>
+      {!tested && <p class="wizard-help">Test the connection first: saving is possible once Meta has answered.</p>}
+    </form>
+  );
+}
+
+function WasenderForm({ onBack, onSaved }: { onBack: () => void; onSaved: (a: WizardAddedDto[]) => void }) {
+  const [f, setF] = useState({ name: '', api_key: '', webhook_secret: '', personal_access_token: '', session_id: '' });
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<CommandError | null>(null);
+  const set = (k: keyof typeof f) => (v: string) => setF((old) => ({ ...old, [k]: v }));
+  const save = async () => {
+    setBusy(true);
+    setError(null);
+    const opt = (v: string) => (v.trim() ? v.trim() : undefined);
+    try {
+      onSaved([
+        await call('wizard_add_wasender', {
+          api_key: f.api_key,
+          name: opt(f.name),
+          webhook_secret: opt(f.webhook_secret),
+          personal_access_token: opt(f.personal_access_token),
+          session_id: opt(f.session_id),
+        }),
+      ]);
+    } catch (e) {
+      setError(e as CommandError);
+      setBusy(false);
+    }
+  };
+  return (
+    <form
+      class="wizard-form"
+      aria-label="Connect through WASender"
+      onSubmit={(e) => {
+        e.preventDefault();
+        if (!busy && f.api_key.trim()) save();
+      }}
+    >
+      <Header title="WASender" onBack={onBack}>
+        WASender links a WhatsApp session on your phone. Wicket saves the key, then tests it and shows what WASender answered.
+      </Header>
+      <Field id="ws-api-key" label="API key" secret autofocus value={f.api_key} onInput={set('api_key')} help={<>In WASender → Sessions → your session → API key.</>} />
+      <Field
+        id="ws-webhook-secret"
+        label="Webhook secret"
+        optional
+        secret
+        value={f.webhook_secret}
+        onInput={set('webhook_secret')}
+        help={<>In the session's webhook settings; Wicket uses it to check that webhooks really come from WASender.</>}
+      />
+      <Field
+        id="ws-pat"
+        label="Personal access token"
+        optional
+        secret
+        value={f.personal_access_token}
+        onInput={set('personal_access_token')}
+        help={<>WASender → Settings → Personal access token. With it (and the session ID) Wicket can set the session's webhook itself.</>}
+      />
+      <Field id="ws-session" label="Session ID" optional value={f.session_id} onInput={set('session_id')} help={<>The number in the session's address in WASender's dashboard.</>} />
+      <Field id="ws-name" label="Name in Wicket" optional value={f.name} onInput={set('name')} help={<>How this number appears in the account rail.</>} />
+      <div aria-live="polite">{error && <Problem error={error} />}</div>
+      <div class="wizard-actions">
+        <button type="submit" class="wizard-btn wizard-primary" disabled={!f.api_key.trim() || busy}>
+          {busy ? 'Saving and testing…' : 'Save and test'}
+        </button>
+      </div>
+    </form>
+  );
+}
+
+function UnipileForm({ onBack, onSaved }: { onBack: () => void; onSaved: (a: WizardAddedDto[]) => void }) {
+  const [dsn, setDsn] = useState('');
+  const [key, setKey] = useState('');
+  const [list, setList] = useState<UnipileAccountDto[] | null>(null);
+  const [chosen, setChosen] = useState<string[]>([]);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<CommandError | null>(null);
+  const run = async (f: () => Promise<void>) => {
+    setBusy(true);
+    setError(null);
+    try {
+      await f();
+    } catch (e) {
+      setError(e as CommandError);
+    } finally {
+      setBusy(false);
+    }
+  };
+  const listAccounts = () =>
+    run(async () => {
+      const l = await call('wizard_unipile_accounts', { dsn, api_key: key });
+      setList(l);
+      setChosen(l.map((a) => a.id));
+    });
+  const save = () => run(async () => onSaved(await call('wizard_add_unipile', { dsn, api_key: key, account_ids: chosen })));
+  return (
+    <form
+      class="wizard-form"
+      aria-label="Connect through UniPile"
+      onSubmit={(e) => {
+        e.preventDefault();
+        if (!busy) (list && chosen.length ? save : listAccounts)();
+      }}
+    >
+      <Header title="UniPile" onBack={onBack}>
+        UniPile connects WhatsApp accounts you linked in its dashboard. Wicket lists them; pick the ones to bring in.
+      </Header>
+      <Field id="up-dsn" label="DSN" autofocus value={dsn} onInput={setDsn} placeholder="e.g. api8.unipile.com:13851" help={<>At the top of the UniPile dashboard, “Your DSN”.</>} />
+      <Field id="up-key" label="API key" secret value={key} onInput={setKey} help={<>UniPile dashboard → Access tokens → Generate a token.</>} />
+      {list && (
+        <fieldset class="wizard-choices">
+          <legend>WhatsApp accounts behind this key</legend>
+          {list.length === 0 && <p class="muted">None yet: link a WhatsApp account in UniPile's dashboard first, then list again.</p>}
+          {list.map((a) => (
+            <label key={a.id} class="wizard-choice">
+              <input
+                type="checkbox"
+                checked={chosen.includes(a.id)}
+                onChange={(e) => setChosen((c) => ((e.target as HTMLInputElement).checked ? [...c, a.id] : c.filter((x) => x !== a.id)))}
+              />
+              <span dir="auto">{a.name || a.id}</span>
+              <span class="muted">{[a.phone, a.status].filter(Boolean).join(' · ')}</span>
+            </label>
+          ))}
+        </fieldset>
+      )}
+      <div aria-live="polite">{error && <Problem error={error} />}</div>
+      <div class="wizard-actions">
+        <button type={list ? 'button' : 'submit'} class="wizard-btn" disabled={!dsn.trim() || !key.trim() || busy} onClick={(e) => (e.preventDefault(), listAccounts())}>
+          {list ? 'List again' : 'List accounts'}
+        </button>
+        <button type={list ? 'submit' : 'button'} class="wizard-btn wizard-primary" disabled={!list || chosen.length === 0 || busy} onClick={(e) => (e.preventDefault(), save())}>
+          Import {chosen.length || ''} selected
+        </button>
+      </div>
+    </form>
+  );
+}
+
+function EnvForm({ onBack, onSaved }: { onBack: () => void; onSaved: (a: WizardAddedDto[]) => void }) {
+  const [path, setPath] = useState('');
+  const [found, setFound] = useState<EnvImportDto | null>(null);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<CommandError | null>(null);
+  const run = async (f: () => Promise<void>) => {
+    setBusy(true);
+    setError(null);
+    try {
+      await f();
+    } catch (e) {
+      setError(e as CommandError);
+    } finally {
+      setBusy(false);
+    }
+  };
+  const read = () => run(async () => setFound(await call('wizard_import_env', { path })));
+  const create = () => run(async () => onSaved(await call('wizard_create_from_env', { path })));
+  const something = found && (found.meta_phone_number_id || found.wasender || found.unipile_dsn);
+  return (
+    <form
+      class="wizard-form"
+      aria-label="Import a .env file"
+      onSubmit={(e) => {
+        e.preventDefault();
+        if (!busy && path.trim()) (something ? create : read)();
+      }}
+    >
+      <Header title="Import a .env file" onBack={onBack}>
+        Wicket reads the variable names WhatsApp integrations commonly use (WHATSAPP_…, WASENDER_…, UNIPILE_…) and lists anything else without guessing.
+      </Header>
+      <Field
+        id="env-path"
+        label="Path of the file"
+        autofocus
+        value={path}
+        onInput={(v) => {
+          setPath(v);
+          setFound(null);
+        }}
+        placeholder="/home/you/shop/.env"
+        help={<>The full path of the .env file, as your file manager shows it.</>}
+      />
+      {found && (
+        <div class="wizard-found" role="status">
+          <ul>
+            {found.meta_phone_number_id && <li>Meta Cloud API, phone number ID {found.meta_phone_number_id}</li>}
+            {found.wasender && <li>A WASender session</li>}
+            {found.unipile_dsn && <li>UniPile at {found.unipile_dsn} (its accounts are listed when importing)</li>}
+            {!something && <li>No complete account.</li>}
+          </ul>
+          {found.problems.map((p) => (
+            <p class="wizard-warn" key={p}>
+              {p}
+            </p>
+          ))}
+          {found.unknown.length > 0 && <p class="muted">Not imported (unknown variables): {found.unknown.join(', ')}</p>}
+        </div>
+      )}
+      <div aria-live="polite">{error && <Problem error={error} />}</div>
+      <div class="wizard-actions">
+        <button type={something ? 'button' : 'submit'} class="wizard-btn" disabled={!path.trim() || busy} onClick={(e) => (e.preventDefault(), read())}>
+          Read the file
+        </button>
+        <button type={something ? 'submit' : 'button'} class="wizard-btn wizard-primary" disabled={!something || busy} onClick={(e) => (e.preventDefault(), create())}>
+          Create the accounts
+        </button>
+      </div>
+    </form>
+  );
+}
+
+const STEP_TEXT: Record<string, string> = {
+  templates: 'Message templates',
+  contacts: 'Contacts',
+  messages: 'Recent messages',
+  done: 'Done',
+};
+
+function FirstSync({ added, onDone }: { added: WizardAddedDto[]; onDone: (id: number | null) => void }) {
+  const [progress, setProgress] = useState<{ step: string; done: number; total: number }>({ step: 'starting', done: 0, total: 1 });
+  const [results, setResults] = useState<FirstSyncStepDto[]>([]);
+  const [error, setError] = useState<CommandError | null>(null);
+  const [finished, setFinished] = useState(false);
+  const openRef = useRef<HTMLButtonElement>(null);
+  useEffect(() => {
+    const stop = on('wizard-progress', (p) => setProgress(p));
+    (async () => {
+      for (const a of added) {
+        try {
+          const steps = await call('wizard_first_sync', { account_id: a.account.id });
+          setResults((r) => [...r, ...steps]);
+        } catch (e) {
+          setError(e as CommandError);
+        }
+      }
+      setProgress((p) => ({ step: 'done', done: p.total, total: p.total }));
+      setFinished(true);
+    })();
+    return () => {
+      stop.then((s) => s());
+    };
+  }, []);
+  useEffect(() => {
+    if (finished) openRef.current?.focus();
+  }, [finished]);
+  const first = added[0];
+  const percent = Math.round((100 * progress.done) / Math.max(1, progress.total));
+  return (
+    <section class="wizard-form" aria-label="First sync">
+      <Header title={finished ? 'All set' : 'Getting your inbox ready'}>
+        {added.map((a) => a.account.name).join(', ')}
+        {added.length === 1 && first.account.phone ? ` · ${first.account.phone}` : ''}
+      </Header>
+      {added.map((a) =>
+        a.warning ? (
+          <div class="wizard-result wizard-warn-box" role="status" key={a.account.id}>
+            <CircleAlert size={18} aria-hidden="true" />
+            <div>
+              <p>
+                <strong dir="auto">{a.account.name}</strong> is saved but not verified yet: {a.warning.message}
+              </p>
+              <p class="muted">{advice(a.warning)}</p>
+            </div>
+          </div>
+        ) : null,
+      )}
+      <div class="wizard-progress">
+        <label for="wizard-progress">{finished ? 'First sync finished' : `Syncing: ${STEP_TEXT[progress.step] ?? 'starting'}…`}</label>
+        <progress id="wizard-progress" max={100} value={percent} aria-valuetext={`${percent}%`} />
+      </div>
+      {results.length > 0 && (
+        <ul class="wizard-steps">
+          {results.map((r, i) => (
+            <li key={i} class={r.error ? 'wizard-warn' : ''}>
+              {STEP_TEXT[r.step] ?? r.step}: {r.error ? `not synced (${r.error.message})` : `${r.count ?? 0}`}
+            </li>
+          ))}
+        </ul>
+      )}
+      {error && <Problem error={error} />}
+      {added.some((a) => a.webhook_path) && (
+        <div class="wizard-webhook">
+          <h2>Webhooks</h2>
+          <p>
+            Meta and WASender deliver new messages to a public HTTPS address. Point the provider's webhook at your public address followed by the path below
+            {added.some((a) => a.verify_token) ? ', with this verify token. It is shown only now: copy it.' : '.'}
+          </p>
+          {added
+            .filter((a) => a.webhook_path)
+            .map((a) => (
+              <dl key={a.account.id}>
+                <dt>Callback path</dt>
+                <dd>
+                  <code>{a.webhook_path}</code>
+                </dd>
+                {a.verify_token && (
+                  <>
+                    <dt>Verify token</dt>
+                    <dd>
+                      <code class="wizard-token">{a.verify_token}</code>
+                    </dd>
+                  </>
+                )}
+              </dl>
+            ))}
+        </div>
+      )}
+      <div class="wizard-actions">
+        <button type="button" ref={openRef} class="wizard-btn wizard-primary" disabled={!finished} onClick={() => onDone(first?.account.id ?? null)}>
+          Open the inbox
+        </button>
+      </div>
+    </section>
+  );
+}
+
+export function Wizard({ first, onDone }: WizardProps) {
+  const [step, setStep] = useState<Step>('welcome');
+  const [added, setAdded] = useState<WizardAddedDto[]>([]);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<CommandError | null>(null);
+  const saved = (a: WizardAddedDto[]) => {
+    setAdded(a);
+    setStep('sync');
+  };
+  const back = () => setStep('welcome');
+  const demo = async () => {
+    setBusy(true);
+    setError(null);
+    try {
+      const account = await call('wizard_add_demo');
+      saved([{ account, verify_token: null, webhook_path: null, connection: null, warning: null }]);
+    } catch (e) {
+      setError(e as CommandError);
+    } finally {
+      setBusy(false);
+    }
+  };
+  let body;
+  if (step === 'meta') body = <MetaForm onBack={back} onSaved={saved} />;
+  else if (step === 'wasender') body = <WasenderForm onBack={back} onSaved={saved} />;
+  else if (step === 'unipile') body = <UnipileForm onBack={back} onSaved={saved} />;
+  else if (step === 'env') body = <EnvForm onBack={back} onSaved={saved} />;
+  else if (step === 'sync') body = <FirstSync added={added} onDone={onDone} />;
+  else
+    body = (
+      <section class="wizard-form" aria-label="Add a WhatsApp number">
+        <Header title={first ? 'Connect a WhatsApp number' : 'Add a WhatsApp number'} onBack={first ? undefined : () => onDone(null)}>
+          {first ? 'Welcome to Wicket. ' : ''}Choose how your number reaches WhatsApp. Each way takes a few minutes; every field is explained.
+        </Header>
+        <ul class="wizard-providers">
+          <li>
+            <button type="button" class="wizard-card" onClick={() => setStep('meta')}>
+              <strong>WhatsApp Cloud API (Meta)</strong>
+              <span class="muted">The official API. Needs a Meta business app; templates and the 24-hour window apply.</span>
+            </button>
+          </li>
+          <li>
+            <button type="button" class="wizard-card" onClick={() => setStep('wasender')}>
+              <strong>WASender</strong>
+              <span class="muted">Links the WhatsApp on your phone through a WASender session and its API key.</span>
+            </button>
+          </li>
+          <li>
+            <button type="button" class="wizard-card" onClick={() => setStep('unipile')}>
+              <strong>UniPile</strong>
+              <span class="muted">Brings in WhatsApp accounts linked in UniPile. Polled, so no public address is needed.</span>
+            </button>
+          </li>
+        </ul>
+        <div class="wizard-alt">
+          <button type="button" class="wizard-btn" disabled={busy} onClick={demo}>
+            <Play size={16} aria-hidden="true" /> Try the demo
+          </button>
+          <button type="button" class="wizard-btn" onClick={() => setStep('env')}>
+            <FileText size={16} aria-hidden="true" /> Import a .env file
+          </button>
+        </div>
+        <p class="wizard-help">The demo is a clearly marked sample shop with simulated customers: nothing leaves this computer, and it is removable later.</p>
+        {error && <Problem error={error} />}
+      </section>
+    );
+  return <main class="wizard">{body}</main>;
+}
