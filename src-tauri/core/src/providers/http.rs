@@ -20,3 +20,57 @@ pub fn client_with(connect: Duration, total: Duration) -> Result<reqwest::Client
         .build()
         .map_err(|e| Error::Internal(format!("cannot build the HTTP client: {e}")))
 }
+
+/// A duration as people read it in an error: "300 ms", "60 s".
+pub fn seconds(d: Duration) -> String {
+    if d < Duration::from_secs(1) {
+        format!("{} ms", d.as_millis())
+    } else {
+        format!("{} s", d.as_secs())
+    }
+}
+
+/// `Retry-After` in seconds (delta-seconds or an HTTP date).
+pub fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<u64> {
+    let v = headers.get(reqwest::header::RETRY_AFTER)?.to_str().ok()?.trim();
+    if let Ok(secs) = v.parse::<u64>() {
+        return Some(secs);
+    }
+    let at = chrono::DateTime::parse_from_rfc2822(v).ok()?;
+    Some((at.timestamp() - chrono::Utc::now().timestamp()).max(0) as u64)
+}
+
+/// Reads a response body up to `max` bytes, streaming, so a provider can
+/// never make Wicket hold more: `None` when it is longer, unless
+/// `truncate`, which keeps the first `max` bytes.
+pub async fn read_limited(mut resp: reqwest::Response, max: u64, truncate: bool) -> std::result::Result<Option<Vec<u8>>, reqwest::Error> {
+    let mut buf: Vec<u8> = Vec::new();
+    while let Some(chunk) = resp.chunk().await? {
+        if buf.len() as u64 + chunk.len() as u64 > max {
+            if truncate {
+                let room = (max as usize).saturating_sub(buf.len());
+                buf.extend_from_slice(&chunk[..room.min(chunk.len())]);
+                return Ok(Some(buf));
+            }
+            return Ok(None);
+        }
+        buf.extend_from_slice(&chunk);
+    }
+    Ok(Some(buf))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_after_takes_seconds_or_a_date() {
+        let mut h = reqwest::header::HeaderMap::new();
+        h.insert(reqwest::header::RETRY_AFTER, reqwest::header::HeaderValue::from_static("7"));
+        assert_eq!(retry_after(&h), Some(7));
+        h.insert(reqwest::header::RETRY_AFTER, reqwest::header::HeaderValue::from_static("Thu, 01 Jan 1970 00:00:00 GMT"));
+        assert_eq!(retry_after(&h), Some(0), "a date in the past means now");
+        assert_eq!(seconds(Duration::from_millis(300)), "300 ms");
+        assert_eq!(seconds(Duration::from_secs(60)), "60 s");
+    }
+}

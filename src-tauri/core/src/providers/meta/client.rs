@@ -18,6 +18,7 @@ use super::templates::{button_type, buttons, check_params, parse_templates_page}
 use super::{DEFAULT_API_VERSION, DEFAULT_BASE_URL};
 use crate::error::{Error, ErrorKind, ProviderError, Result};
 use crate::model::MessageKind;
+use crate::providers::http::{retry_after, seconds};
 use crate::providers::{http, ConnectionInfo, MediaBytes, MediaSource, OutgoingContent, OutgoingMessage, SendReceipt, TemplateParam};
 use crate::secrets::{Secret, SecretName, SecretStore};
 use crate::store::templates::{NewTemplate, Template};
@@ -84,25 +85,6 @@ fn check_id(value: &str, what: &str) -> Result<()> {
 
 fn provider_error(kind: ErrorKind, message: String) -> Error {
     Error::Provider(ProviderError { code: None, kind, message, retry_after: None })
-}
-
-fn seconds(d: Duration) -> String {
-    if d < Duration::from_secs(1) {
-        format!("{} ms", d.as_millis())
-    } else {
-        format!("{} s", d.as_secs())
-    }
-}
-
-/// `Retry-After` in seconds (delta-seconds or an HTTP date).
-fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<u64> {
-    let v = headers.get(reqwest::header::RETRY_AFTER)?.to_str().ok()?.trim();
-    if let Ok(secs) = v.parse::<u64>() {
-        return Some(secs);
-    }
-    let at = chrono::DateTime::parse_from_rfc2822(v).ok()?;
-    let delta = at.timestamp() - chrono::Utc::now().timestamp();
-    Some(delta.max(0) as u64)
 }
 
 fn same_origin(a: &str, b: &str) -> bool {
@@ -292,20 +274,8 @@ impl MetaClient {
 
     /// Reads the body up to `max` bytes: `None` when it is longer, unless
     /// `truncate`, which keeps the first `max` bytes.
-    async fn read_limited(&self, mut resp: reqwest::Response, max: u64, truncate: bool, what: &str) -> Result<Option<Vec<u8>>> {
-        let mut buf: Vec<u8> = Vec::new();
-        while let Some(chunk) = resp.chunk().await.map_err(|e| self.transport_error(e, what))? {
-            if buf.len() as u64 + chunk.len() as u64 > max {
-                if truncate {
-                    let room = (max as usize).saturating_sub(buf.len());
-                    buf.extend_from_slice(&chunk[..room.min(chunk.len())]);
-                    return Ok(Some(buf));
-                }
-                return Ok(None);
-            }
-            buf.extend_from_slice(&chunk);
-        }
-        Ok(Some(buf))
+    async fn read_limited(&self, resp: reqwest::Response, max: u64, truncate: bool, what: &str) -> Result<Option<Vec<u8>>> {
+        http::read_limited(resp, max, truncate).await.map_err(|e| self.transport_error(e, what))
     }
 
     async fn json(&self, resp: reqwest::Response, what: &str) -> Result<Value> {

@@ -19,6 +19,7 @@ use super::mapping::{self, contact_for, iso_ms, phone_from_digits, string, times
 use super::webhook::MESSAGING_EVENTS;
 use crate::error::{Error, ErrorKind, ProviderError, Result};
 use crate::model::{AccountStatus, MessageKind};
+use crate::providers::http::{retry_after, seconds};
 use crate::providers::{
     http, ConnectionInfo, MediaBytes, MediaSource, OutgoingContent, OutgoingMessage, PollPage, SendReceipt, SyncedContact,
 };
@@ -145,24 +146,6 @@ fn config_string(config: &Value, key: &str) -> Option<String> {
         Value::Number(n) => Some(n.to_string()),
         _ => None,
     }
-}
-
-fn seconds(d: Duration) -> String {
-    if d < Duration::from_secs(1) {
-        format!("{} ms", d.as_millis())
-    } else {
-        format!("{} s", d.as_secs())
-    }
-}
-
-/// `Retry-After` in seconds (delta-seconds or an HTTP date).
-fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<u64> {
-    let v = headers.get(reqwest::header::RETRY_AFTER)?.to_str().ok()?.trim();
-    if let Ok(secs) = v.parse::<u64>() {
-        return Some(secs);
-    }
-    let at = chrono::DateTime::parse_from_rfc2822(v).ok()?;
-    Some((at.timestamp() - chrono::Utc::now().timestamp()).max(0) as u64)
 }
 
 /// The `items` of a list answer.
@@ -392,20 +375,8 @@ impl UnipileClient {
 
     /// Reads the body up to `max` bytes: `None` when it is longer, unless
     /// `truncate`, which keeps the first `max` bytes.
-    async fn read_limited(&self, mut resp: reqwest::Response, max: u64, truncate: bool, what: &str) -> Result<Option<Vec<u8>>> {
-        let mut buf: Vec<u8> = Vec::new();
-        while let Some(chunk) = resp.chunk().await.map_err(|e| self.transport_error(e, what))? {
-            if buf.len() as u64 + chunk.len() as u64 > max {
-                if truncate {
-                    let room = (max as usize).saturating_sub(buf.len());
-                    buf.extend_from_slice(&chunk[..room.min(chunk.len())]);
-                    return Ok(Some(buf));
-                }
-                return Ok(None);
-            }
-            buf.extend_from_slice(&chunk);
-        }
-        Ok(Some(buf))
+    async fn read_limited(&self, resp: reqwest::Response, max: u64, truncate: bool, what: &str) -> Result<Option<Vec<u8>>> {
+        http::read_limited(resp, max, truncate).await.map_err(|e| self.transport_error(e, what))
     }
 
     async fn json(&self, resp: reqwest::Response, what: &str) -> Result<Value> {

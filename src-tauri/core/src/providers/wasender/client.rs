@@ -30,6 +30,7 @@ use super::mapping::{contact_from_item, integer, parse_address, phone_digits, st
 use super::{DEFAULT_BASE_URL, PLACEHOLDER_PREFIX, WEBHOOK_EVENTS};
 use crate::error::{Error, ErrorKind, ProviderError, Result};
 use crate::model::{AccountStatus, MessageKind, MessageStatus};
+use crate::providers::http::seconds;
 use crate::providers::{
     http, ConnectionInfo, MediaBytes, MediaSource, OutgoingContent, OutgoingMessage, SendReceipt, StatusReport, SyncedContact,
 };
@@ -157,14 +158,6 @@ fn config_string(config: &Value, key: &str) -> Option<String> {
 
 fn provider_error(kind: ErrorKind, message: String) -> Error {
     Error::Provider(ProviderError { code: None, kind, message, retry_after: None })
-}
-
-fn seconds(d: Duration) -> String {
-    if d < Duration::from_secs(1) {
-        format!("{} ms", d.as_millis())
-    } else {
-        format!("{} s", d.as_secs())
-    }
 }
 
 /// How long to wait, from `Retry-After` (seconds or an HTTP date) or else
@@ -412,20 +405,8 @@ impl WasenderClient {
 
     /// Reads the body up to `max` bytes: `None` when it is longer, unless
     /// `truncate`, which keeps the first `max` bytes.
-    async fn read_limited(&self, mut resp: reqwest::Response, max: u64, truncate: bool, what: &str) -> Result<Option<Vec<u8>>> {
-        let mut buf: Vec<u8> = Vec::new();
-        while let Some(chunk) = resp.chunk().await.map_err(|e| self.transport_error(e, what))? {
-            if buf.len() as u64 + chunk.len() as u64 > max {
-                if truncate {
-                    let room = (max as usize).saturating_sub(buf.len());
-                    buf.extend_from_slice(&chunk[..room.min(chunk.len())]);
-                    return Ok(Some(buf));
-                }
-                return Ok(None);
-            }
-            buf.extend_from_slice(&chunk);
-        }
-        Ok(Some(buf))
+    async fn read_limited(&self, resp: reqwest::Response, max: u64, truncate: bool, what: &str) -> Result<Option<Vec<u8>>> {
+        http::read_limited(resp, max, truncate).await.map_err(|e| self.transport_error(e, what))
     }
 
     /// Downloads a URL WASender handed out (decrypted media, a profile
