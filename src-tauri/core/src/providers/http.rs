@@ -59,6 +59,29 @@ pub async fn read_limited(mut resp: reqwest::Response, max: u64, truncate: bool)
     Ok(Some(buf))
 }
 
+/// A provider error without a provider code (ours: size, format, ...).
+pub fn provider_error(kind: crate::error::ErrorKind, message: String) -> Error {
+    Error::Provider(crate::error::ProviderError { code: None, kind, message, retry_after: None })
+}
+
+/// Whether two URLs share scheme, host and port (a local fake's own URLs
+/// may be fetched over plain HTTP; anything else must be HTTPS).
+pub fn same_origin(a: &str, b: &str) -> bool {
+    match (url::Url::parse(a), url::Url::parse(b)) {
+        (Ok(a), Ok(b)) => a.scheme() == b.scheme() && a.host_str() == b.host_str() && a.port_or_known_default() == b.port_or_known_default(),
+        _ => false,
+    }
+}
+
+/// The response's media type without parameters (`image/jpeg`), if any.
+pub fn mime_of(resp: &reqwest::Response) -> Option<String> {
+    resp.headers()
+        .get(reqwest::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| v.split(';').next().unwrap_or(v).trim().to_string())
+        .filter(|m| !m.is_empty())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -72,5 +95,7 @@ mod tests {
         assert_eq!(retry_after(&h), Some(0), "a date in the past means now");
         assert_eq!(seconds(Duration::from_millis(300)), "300 ms");
         assert_eq!(seconds(Duration::from_secs(60)), "60 s");
+        assert!(same_origin("http://127.0.0.1:9/a", "http://127.0.0.1:9/b"));
+        assert!(!same_origin("http://127.0.0.1:9/a", "http://127.0.0.1:10/a"));
     }
 }

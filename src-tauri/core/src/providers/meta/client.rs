@@ -16,9 +16,9 @@
 use super::errors::map_graph_error;
 use super::templates::{button_type, buttons, check_params, parse_templates_page};
 use super::{DEFAULT_API_VERSION, DEFAULT_BASE_URL};
-use crate::error::{Error, ErrorKind, ProviderError, Result};
+use crate::error::{Error, ErrorKind, Result};
 use crate::model::MessageKind;
-use crate::providers::http::{retry_after, seconds};
+use crate::providers::http::{provider_error, retry_after, same_origin, seconds};
 use crate::providers::{http, ConnectionInfo, MediaBytes, MediaSource, OutgoingContent, OutgoingMessage, SendReceipt, TemplateParam};
 use crate::secrets::{Secret, SecretName, SecretStore};
 use crate::store::templates::{NewTemplate, Template};
@@ -81,19 +81,6 @@ fn check_id(value: &str, what: &str) -> Result<()> {
         return Err(Error::Invalid(format!("invalid {what} {value:?}: it is the numeric id shown in the Meta app dashboard")));
     }
     Ok(())
-}
-
-fn provider_error(kind: ErrorKind, message: String) -> Error {
-    Error::Provider(ProviderError { code: None, kind, message, retry_after: None })
-}
-
-fn same_origin(a: &str, b: &str) -> bool {
-    match (url::Url::parse(a), url::Url::parse(b)) {
-        (Ok(a), Ok(b)) => {
-            a.scheme() == b.scheme() && a.host_str() == b.host_str() && a.port_or_known_default() == b.port_or_known_default()
-        }
-        _ => false,
-    }
 }
 
 /// `to` as Meta wants it: the digits of the number, without `+`.
@@ -601,11 +588,7 @@ impl MetaClient {
         if let Some(n) = resp.content_length().filter(|n| *n > max_bytes) {
             return Err(too_big(n));
         }
-        let header_mime = resp
-            .headers()
-            .get(reqwest::header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .map(|v| v.split(';').next().unwrap_or(v).trim().to_string());
+        let header_mime = http::mime_of(&resp);
         let bytes = self.read_limited(resp, max_bytes, false, what).await?.ok_or_else(|| {
             provider_error(ErrorKind::Media, format!("the media is larger than the limit of {max_bytes} bytes: download stopped"))
         })?;

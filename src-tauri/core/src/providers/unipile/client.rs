@@ -17,9 +17,9 @@ use super::accounts::UnipileAccount;
 use super::errors::map_problem;
 use super::mapping::{self, contact_for, iso_ms, phone_from_digits, string, timestamp, truthy, ChatInfo, Jid};
 use super::webhook::MESSAGING_EVENTS;
-use crate::error::{Error, ErrorKind, ProviderError, Result};
+use crate::error::{Error, ErrorKind, Result};
 use crate::model::{AccountStatus, MessageKind};
-use crate::providers::http::{retry_after, seconds};
+use crate::providers::http::{provider_error, retry_after, seconds};
 use crate::providers::{
     http, ConnectionInfo, MediaBytes, MediaSource, OutgoingContent, OutgoingMessage, PollPage, SendReceipt, SyncedContact,
 };
@@ -134,10 +134,6 @@ impl fmt::Debug for UnipileClient {
             .field("api_key", &"<redacted>")
             .finish()
     }
-}
-
-fn provider_error(kind: ErrorKind, message: String) -> Error {
-    Error::Provider(ProviderError { code: None, kind, message, retry_after: None })
 }
 
 fn config_string(config: &Value, key: &str) -> Option<String> {
@@ -834,12 +830,7 @@ impl UnipileClient {
         if resp.content_length().is_some_and(|n| n > MAX_UPLOAD) {
             return Err(media_error(format!("the linked media is over {} MB: send a smaller file", MAX_UPLOAD / MB)));
         }
-        let header_mime = resp
-            .headers()
-            .get(reqwest::header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .map(|v| v.split(';').next().unwrap_or(v).trim().to_string())
-            .filter(|m| !m.is_empty());
+        let header_mime = http::mime_of(&resp);
         let bytes = self
             .read_limited(resp, MAX_UPLOAD, false, what)
             .await?
@@ -903,12 +894,8 @@ impl UnipileClient {
         if let Some(n) = resp.content_length().filter(|n| *n > max_bytes) {
             return Err(too_big(n));
         }
-        let header_mime = resp
-            .headers()
-            .get(reqwest::header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .map(|v| v.split(';').next().unwrap_or(v).trim().to_string())
-            .filter(|m| !m.is_empty() && m != "application/octet-stream");
+        let header_mime = http::mime_of(&resp)
+            .filter(|m| m != "application/octet-stream");
         let bytes = self.read_limited(resp, max_bytes, false, what).await?.ok_or_else(|| {
             provider_error(ErrorKind::Media, format!("the attachment is larger than the limit of {max_bytes} bytes: download stopped"))
         })?;

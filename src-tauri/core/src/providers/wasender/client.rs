@@ -30,7 +30,7 @@ use super::mapping::{contact_from_item, integer, parse_address, phone_digits, st
 use super::{DEFAULT_BASE_URL, PLACEHOLDER_PREFIX, WEBHOOK_EVENTS};
 use crate::error::{Error, ErrorKind, ProviderError, Result};
 use crate::model::{AccountStatus, MessageKind, MessageStatus};
-use crate::providers::http::seconds;
+use crate::providers::http::{provider_error, same_origin, seconds};
 use crate::providers::{
     http, ConnectionInfo, MediaBytes, MediaSource, OutgoingContent, OutgoingMessage, SendReceipt, StatusReport, SyncedContact,
 };
@@ -156,10 +156,6 @@ fn config_string(config: &Value, key: &str) -> Option<String> {
     }
 }
 
-fn provider_error(kind: ErrorKind, message: String) -> Error {
-    Error::Provider(ProviderError { code: None, kind, message, retry_after: None })
-}
-
 /// How long to wait, from `Retry-After` (seconds or an HTTP date) or else
 /// `X-RateLimit-Reset` (seconds, or a Unix time: WASender documents both).
 fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<u64> {
@@ -175,15 +171,6 @@ fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<u64> {
     }
     let reset = header("x-ratelimit-reset")?.parse::<i64>().ok()?;
     Some(if reset > now + 5 { (reset - now) as u64 } else { reset.max(0) as u64 })
-}
-
-fn same_origin(a: &str, b: &str) -> bool {
-    match (url::Url::parse(a), url::Url::parse(b)) {
-        (Ok(a), Ok(b)) => {
-            a.scheme() == b.scheme() && a.host_str() == b.host_str() && a.port_or_known_default() == b.port_or_known_default()
-        }
-        _ => false,
-    }
 }
 
 /// `to` as WASender wants it: E.164 with `+` for a number, the JID as
@@ -432,12 +419,7 @@ impl WasenderClient {
         if let Some(n) = resp.content_length().filter(|n| *n > max_bytes) {
             return Err(too_big(n, max_bytes, what));
         }
-        let mime = resp
-            .headers()
-            .get(reqwest::header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .map(|v| v.split(';').next().unwrap_or(v).trim().to_string())
-            .filter(|m| !m.is_empty());
+        let mime = http::mime_of(&resp);
         let bytes = self.read_limited(resp, max_bytes, false, &doing).await?.ok_or_else(|| {
             provider_error(ErrorKind::Media, format!("the {what} is larger than the limit of {max_bytes} bytes: download stopped"))
         })?;
