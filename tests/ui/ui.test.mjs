@@ -70,8 +70,11 @@ describe('conversation list', () => {
   test('filters and accounts ask the shell for the right list', async () => {
     const page = await app();
     await page.getByRole('button', { name: 'Unread', exact: true }).click();
-    await page.locator('.conv').nth(fixtures.list_conversations.unread.length - 1).waitFor();
-    assert.equal(await page.locator('.conv').count(), fixtures.list_conversations.unread.length);
+    // The list is replaced when the shell answers: wait for the new length,
+    // not for a row that the previous (longer) list already had.
+    const unread = fixtures.list_conversations.unread.length;
+    await page.waitForFunction((n) => document.querySelectorAll('.conv').length === n, unread);
+    assert.equal(await page.locator('.conv').count(), unread);
     await page.getByRole('button', { name: 'Archived', exact: true }).click();
     await page.locator('.conv-name', { hasText: 'Lena Fischer' }).waitFor();
     await page.getByRole('button', { name: /^Market stall/ }).click();
