@@ -173,3 +173,51 @@ fn a_second_import_into_a_used_data_dir_is_refused() {
     assert_eq!(again.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&again.stderr).contains("empty data dir"));
 }
+
+#[test]
+fn version_reports_an_older_store_without_migrating_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("wicket.db");
+    {
+        let conn = rusqlite::Connection::open(&db).unwrap();
+        conn.execute_batch(wicket_core::store::migrations::MIGRATIONS[0]).unwrap();
+        conn.pragma_update(None, "user_version", 1).unwrap();
+    }
+    let out = wicket(dir.path(), &["--version"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("the store at hand is at schema 1"), "plain --version names the store's schema: {text}");
+    let v = json_of(&wicket(dir.path(), &["--version", "--json"]));
+    assert_eq!(v["store_schema_version"], json!(1));
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    let after: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0)).unwrap();
+    assert_eq!(after, 1, "--version only looks: the store is not migrated");
+}
+
+#[test]
+fn the_data_dir_comes_from_the_flag_then_the_environment() {
+    let from_env = tempfile::tempdir().unwrap();
+    let from_flag = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_wicket"))
+            .args(args)
+            .env("WICKET_DATA_DIR", from_env.path())
+            .env("WICKET_SECRET_STORE", "vault")
+            .env("WICKET_VAULT_PASSPHRASE", "test passphrase")
+            .output()
+            .expect("wicket runs")
+    };
+    assert!(run(&["account", "add", "demo"]).status.success());
+    assert!(from_env.path().join("wicket.db").exists(), "WICKET_DATA_DIR is used when no --data-dir is given");
+    let flagged = run(&["--data-dir", from_flag.path().to_str().unwrap(), "account", "list", "--json"]);
+    assert_eq!(json_of(&flagged), json!([]), "--data-dir wins over WICKET_DATA_DIR");
+    assert!(from_flag.path().join("wicket.db").exists());
+    for name in ["media", "logs"] {
+        assert!(from_env.path().join(name).is_dir(), "the data dir holds {name}/");
+    }
+}
+
+#[test]
+fn the_cli_and_the_window_derive_the_same_identifier() {
+    let conf: Value = serde_json::from_str(&std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../tauri.conf.json")).unwrap()).unwrap();
+    assert_eq!(conf["identifier"], json!(wicket_core::APP_IDENTIFIER), "tauri.conf.json and the core name the same data dir");
+}

@@ -904,3 +904,44 @@ async fn an_unreachable_provider_is_unavailable() {
     let err = client.mark_read(WAMID).await.unwrap_err();
     assert_eq!(err.provider_error().map(|e| e.kind), Some(ErrorKind::Unavailable), "{err}");
 }
+
+#[tokio::test]
+async fn an_error_inside_a_200_is_mapped_by_its_code() {
+    // Decide on error.code, not the HTTP status.
+    let (server, client) = setup().await;
+    Mock::given(method("POST"))
+        .and(path(messages_path()))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"error": {"message": "(#131047) Re-engagement message", "type": "OAuthException", "code": 131047, "fbtrace_id": "x"}})))
+        .mount(&server)
+        .await;
+    let err = client.send(&message(OutgoingContent::Text { body: "hi".into(), preview_url: false })).await.unwrap_err();
+    let pe = err.provider_error().expect("a provider error");
+    assert_eq!(pe.kind, ErrorKind::OutsideWindow, "{err}");
+    assert_eq!(pe.code.as_deref(), Some("131047"));
+}
+
+#[tokio::test]
+async fn template_with_an_image_header_uploads_the_file_first() {
+    let (server, client) = setup().await;
+    mount_upload_ok(&server).await;
+    mount_send_ok(&server).await;
+    let mut t = synced("order_ready");
+    t.components = json!([
+        {"type": "HEADER", "format": "IMAGE"},
+        {"type": "BODY", "text": "Your order {{1}} has shipped"}
+    ]);
+    let dir = tempfile::tempdir().unwrap();
+    let file = temp_file(&dir, "parcel.png", "png bytes");
+    let (header, body) = wicket_core::providers::meta::templates::fit_params(&t, vec![pos(file.to_str().unwrap())], vec![pos("A=1")]);
+    let content = OutgoingContent::Template { name: "order_ready".into(), language: "en_US".into(), header_params: header, body_params: body, button_params: vec![] };
+    client.send_with_template(&message(content), Some(&t)).await.unwrap();
+    check_upload(&server, "parcel.png", "image/png", "png bytes").await;
+    let sent: Value = requests_to(&server, &messages_path()).await[0].body_json().unwrap();
+    assert_eq!(
+        sent["template"]["components"],
+        json!([
+            {"type": "header", "parameters": [{"type": "image", "image": {"id": UPLOADED_ID}}]},
+            {"type": "body", "parameters": [{"type": "text", "text": "A=1"}]}
+        ])
+    );
+}

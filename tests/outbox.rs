@@ -221,3 +221,47 @@ async fn a_bad_token_marks_the_account_as_needing_a_new_one() {
     assert_eq!(a.status, wicket_core::model::AccountStatus::NeedsToken);
     assert!(a.status_reason.unwrap().contains("new token"));
 }
+
+#[tokio::test]
+async fn two_senders_never_send_the_same_message_twice() {
+    // The engine and a `wicket send` (two store handles on one file) both
+    // find the message due; the claim lets exactly one of them send it.
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/v23.0/PN1/messages"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"messages": [{"id": "wamid.ONCE"}]})).set_delay(Duration::from_millis(300)))
+        .mount(&server)
+        .await;
+    let mut s = setup(&server).await;
+    customer_wrote(&mut s);
+    let queued = outbox::queue(&mut s.store, &s.account, "+447911123456", text("once"), None).unwrap();
+    let mut other = Store::open(&s.dir.db_path()).unwrap();
+    let client_a = ProviderClient::for_account(&s.account, &s.secrets).unwrap();
+    let client_b = ProviderClient::for_account(&s.account, &s.secrets).unwrap();
+    let (a, b) = tokio::join!(outbox::attempt(&mut s.store, &client_a, queued.id), outbox::attempt(&mut other, &client_b, queued.id));
+    let outcomes = [a.unwrap(), b.unwrap()];
+    let sent = outcomes.iter().filter(|o| matches!(o, outbox::Attempt::Sent(_))).count();
+    let claimed = outcomes.iter().filter(|o| matches!(o, outbox::Attempt::Claimed(_))).count();
+    assert_eq!((sent, claimed), (1, 1), "one sender sends, the other sees the claim");
+    assert_eq!(server.received_requests().await.unwrap().len(), 1, "the provider got the message once");
+    assert_eq!(s.store.message(queued.id).unwrap().status, MessageStatus::Sent);
+}
+
+#[tokio::test]
+async fn a_send_left_in_sending_by_a_dead_process_is_retried_after_its_lease() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/v23.0/PN1/messages"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"messages": [{"id": "wamid.LATE"}]})))
+        .mount(&server)
+        .await;
+    let mut s = setup(&server).await;
+    customer_wrote(&mut s);
+    let queued = outbox::queue(&mut s.store, &s.account, "+447911123456", text("lost"), None).unwrap();
+    let t0 = 1_000_000;
+    assert!(s.store.claim_for_sending(queued.id, t0, 60_000).unwrap(), "the first claim wins");
+    assert!(!s.store.claim_for_sending(queued.id, t0 + 59_000, 60_000).unwrap(), "a live claim is respected");
+    assert!(s.store.outbox_due(t0 + 59_000, 10).unwrap().iter().all(|m| m.id != queued.id), "a claimed message is not due");
+    assert!(s.store.outbox_due(t0 + 60_000, 10).unwrap().iter().any(|m| m.id == queued.id), "an expired claim makes it due again");
+    assert!(s.store.claim_for_sending(queued.id, t0 + 60_000, 60_000).unwrap(), "an expired claim can be taken");
+}

@@ -397,3 +397,28 @@ fn a_canonical_wa_id_finds_the_contact_the_owner_typed() {
     let found = f.store.find_contact(f.account, &ContactKey::phone("+5511987654321")).unwrap().expect("found by wa_id");
     assert_eq!(found.id, typed.id, "inbound messages from the canonical wa_id land in the same conversation");
 }
+
+#[test]
+fn processes_opening_an_older_file_at_once_migrate_it_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("wicket.db");
+    {
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        conn.execute_batch(MIGRATIONS[0]).unwrap();
+        conn.pragma_update(None, "user_version", 1).unwrap();
+    }
+    let barrier = std::sync::Arc::new(std::sync::Barrier::new(4));
+    let opened: Vec<_> = (0..4)
+        .map(|_| {
+            let (path, barrier) = (path.clone(), barrier.clone());
+            std::thread::spawn(move || {
+                barrier.wait();
+                Store::open(&path).map(|s| s.schema_version().unwrap())
+            })
+        })
+        .collect();
+    for handle in opened {
+        let version = handle.join().unwrap().expect("every opener succeeds: one migrates, the others find it done");
+        assert_eq!(version, latest_version());
+    }
+}

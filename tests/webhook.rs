@@ -188,6 +188,19 @@ impl Harness {
         self.outcomes.lock().unwrap().iter().flat_map(|o| o.new_inbound()).collect()
     }
 
+    /// The sink is called after the 200 goes back (the commit comes first),
+    /// so a test waits for it rather than racing it.
+    fn wait_for_inbound(&self, n: usize) -> Vec<i64> {
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            let ids = self.new_inbound();
+            if ids.len() >= n || std::time::Instant::now() > deadline {
+                return ids;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
     fn message_count(&self, account: i64) -> usize {
         let store = self.store();
         store
@@ -330,7 +343,7 @@ fn signed_bodies_are_stored_before_the_200_and_bad_ones_are_only_counted() {
     assert_eq!(contact.wa_id.as_deref(), Some("447700900123"));
 
     // The sink heard about exactly that message.
-    assert_eq!(h.new_inbound(), vec![m.id], "the event sink receives new inbound ids");
+    assert_eq!(h.wait_for_inbound(1), vec![m.id], "the event sink receives new inbound ids");
     let outcomes = h.outcomes.lock().unwrap();
     assert_eq!(outcomes.len(), 1);
     assert_eq!(outcomes[0].event_ids, vec![events[0].id]);
@@ -425,6 +438,7 @@ fn changes_are_routed_by_phone_number_id_and_batches_apply_entirely() {
     assert_eq!(m.status, MessageStatus::Failed, "a status that came first is applied when the message appears");
     assert_eq!(m.error.as_ref().unwrap().kind, ErrorKind::InvalidRecipient);
 
+    h.wait_for_inbound(10);
     let mut accounts: Vec<i64> = h.outcomes.lock().unwrap().iter().flat_map(|o| o.accounts.iter().map(|(id, _)| *id)).collect();
     accounts.sort();
     assert_eq!(accounts, vec![h.a, h.b], "the sink hears about both accounts");
@@ -479,7 +493,7 @@ fn a_redelivered_body_changes_nothing() {
     assert_eq!(h.message_count(h.a), 1);
     let conv = &store.conversations(&ConversationFilter { account_id: Some(h.a), limit: 10, ..Default::default() }).unwrap()[0];
     assert_eq!(conv.unread_count, 1, "unread counted once");
-    assert_eq!(h.new_inbound().len(), 1, "the sink heard of the message once");
+    assert_eq!(h.wait_for_inbound(1).len(), 1, "the sink heard of the message once");
 }
 
 #[test]
@@ -572,7 +586,7 @@ fn concurrent_requests_are_all_stored_exactly_once() {
     for i in 0..20 {
         assert!(store.message_by_provider_id(h.a, &format!("wamid.C{i}")).unwrap().is_some(), "message {i} stored");
     }
-    let mut ids = h.new_inbound();
+    let mut ids = h.wait_for_inbound(20);
     ids.sort();
     ids.dedup();
     assert_eq!(ids.len(), 20, "the sink heard of each message once");
@@ -605,4 +619,33 @@ fn shutdown_stops_the_listener() {
         assert!(std::time::Instant::now() < deadline, "nothing listens after shutdown");
         std::thread::sleep(Duration::from_millis(20));
     }
+}
+
+#[test]
+fn an_event_for_a_number_added_later_is_applied_by_a_replay() {
+    let h = Harness::new();
+    let body = text_message("999000222", "wamid.LATER", 1_767_268_800, "447700900123", "are you open?");
+    assert_eq!(h.post_signed(h.a, &body).status, 200);
+    let mut store = h.store();
+    let event = store.webhook_events(1).unwrap()[0].id;
+
+    let early = wicket_core::webhook::replay::replay(&mut store, &[]).unwrap();
+    assert_eq!(early.len(), 1);
+    assert_eq!((early[0].state, early[0].new_messages), ("unrouted", 0), "still no account for the number: nothing applied");
+
+    let c = store
+        .add_account(&NewAccount { provider: Provider::Meta, name: "New number".into(), phone: None, config: json!({ "phone_number_id": "999000222" }) })
+        .unwrap();
+    let done = wicket_core::webhook::replay::replay(&mut store, &[]).unwrap();
+    assert_eq!(done.len(), 1);
+    assert_eq!(done[0].event_id, event);
+    assert_eq!((done[0].state, done[0].new_messages), ("applied", 1), "the number now has an account: the message is applied");
+    let m = store.message_by_provider_id(c.id, "wamid.LATER").unwrap().expect("the message is stored on the new account");
+    assert_eq!(m.text.as_deref(), Some("are you open?"));
+    assert_eq!(store.webhook_events(1).unwrap()[0].state, "applied");
+
+    assert!(wicket_core::webhook::replay::replay(&mut store, &[]).unwrap().is_empty(), "nothing is left to replay");
+    let again = wicket_core::webhook::replay::replay(&mut store, &[event]).unwrap();
+    assert_eq!(again[0].new_messages, 0, "replaying an applied event changes nothing");
+    assert_eq!(h.message_count(c.id), 1, "the message is stored once");
 }

@@ -46,12 +46,7 @@ impl EngineHandle {
 /// secret to read, so an unavailable keychain is no reason to stop.
 fn prepare(dir: &DataDir) -> Result<(Option<std::net::SocketAddr>, Arc<SecretStore>)> {
     let mut store = Store::open(&dir.db_path())?;
-    let listen = match store.setting("webhook_listen")? {
-        Some(serde_json::Value::String(a)) => {
-            Some(a.parse().map_err(|_| Error::Invalid(format!("the webhook_listen setting is not ADDR:PORT: {a:?}")))?)
-        }
-        _ => None,
-    };
+    let listen = wicket_core::webhook::configured_listen(&store)?;
     let id = store.data_dir_id()?;
     let secrets = match SecretStore::open(dir, &id, None) {
         Ok(s) => s,

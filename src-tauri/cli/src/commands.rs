@@ -30,6 +30,9 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Account(AccountCommand::Add(AccountAdd::Unipile(args))) => crate::gateways::add_unipile(&mut ctx, args),
         Command::Account(AccountCommand::SyncDetails { id, dry_run }) => crate::gateways::sync_details(&mut ctx, id.as_deref(), dry_run),
         Command::Sync(args) => crate::gateways::sync(&mut ctx, args),
+        Command::Monitor(args) => crate::monitor::monitor(&mut ctx, args),
+        Command::Webhook(WebhookCommand::Events { state, limit }) => crate::webhooks::events(&ctx, state.as_deref(), limit),
+        Command::Webhook(WebhookCommand::Replay { ids }) => crate::webhooks::replay(&mut ctx, &ids),
         Command::Account(AccountCommand::Add(AccountAdd::Demo)) => {
             let account = wicket_core::providers::demo::create_demo_account(&mut ctx.store)?;
             println!("{}", account.id);
@@ -54,13 +57,16 @@ fn version(cli: &Cli) -> Result<()> {
     // The schema version this build writes, and the store's if there is one.
     let latest = wicket_core::store::migrations::latest_version();
     let store_version = match wicket_core::DataDir::resolve(cli.data_dir.as_deref()) {
-        Ok(dir) if dir.db_path().exists() => wicket_core::Store::open(&dir.db_path()).and_then(|s| s.schema_version()).ok(),
+        Ok(dir) if dir.db_path().exists() => wicket_core::Store::peek_schema_version(&dir.db_path()).ok(),
         _ => None,
     };
     if cli.json {
         print_json(&json!({ "version": wicket_core::VERSION, "schema_version": latest, "store_schema_version": store_version }));
     } else {
-        println!("wicket {} (schema {latest})", wicket_core::VERSION);
+        match store_version {
+            Some(v) => println!("wicket {} (schema {latest}; the store at hand is at schema {v})", wicket_core::VERSION),
+            None => println!("wicket {} (schema {latest}; no store yet)", wicket_core::VERSION),
+        }
     }
     Ok(())
 }
@@ -356,11 +362,7 @@ fn templates(ctx: &mut Context, args: TemplatesArgs) -> Result<()> {
 }
 
 fn media_source(arg: &str) -> MediaSource {
-    if arg.starts_with("https://") || arg.starts_with("http://") {
-        MediaSource::Link(arg.to_string())
-    } else {
-        MediaSource::Path(PathBuf::from(arg))
-    }
+    MediaSource::from_arg(arg)
 }
 
 fn params(list: &[String]) -> Vec<TemplateParam> {

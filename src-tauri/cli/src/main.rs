@@ -7,7 +7,9 @@
 mod commands;
 mod context;
 mod gateways;
+mod monitor;
 mod output;
+mod webhooks;
 mod serve;
 
 use clap::{Args, Parser, Subcommand};
@@ -58,6 +60,39 @@ pub enum Command {
     Settings(SettingsCommand),
     /// Sync contacts, templates or messages with the providers.
     Sync(SyncArgs),
+    /// Check every account's connection and activity (one object per account).
+    Monitor(MonitorArgs),
+    /// Stored webhook bodies: list them, replay the ones not yet applied.
+    #[command(subcommand)]
+    Webhook(WebhookCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum WebhookCommand {
+    /// Stored webhook events, newest first.
+    Events {
+        /// applied, unrouted or unparseable.
+        #[arg(long, value_parser = ["applied", "unrouted", "unparseable"])]
+        state: Option<String>,
+        #[arg(long, value_name = "N", default_value_t = 50)]
+        limit: usize,
+    },
+    /// Parse, route and apply stored events again (default: every event not
+    /// yet applied, e.g. for a number added since). Safe to repeat.
+    Replay {
+        /// Only these event ids.
+        #[arg(value_name = "EVENT_ID")]
+        ids: Vec<String>,
+    },
+}
+
+#[derive(Args, Debug)]
+pub struct MonitorArgs {
+    #[arg(long)]
+    pub account: Option<String>,
+    /// Check again every SECONDS until stopped (one report per round).
+    #[arg(long, value_name = "SECONDS")]
+    pub watch: Option<u64>,
 }
 
 #[derive(Args, Debug)]
@@ -313,12 +348,16 @@ pub struct SendArgs {
 
 #[derive(Args, Debug)]
 pub struct ServeArgs {
-    /// Where the webhook listener binds (default 127.0.0.1:8765; port 0 picks one).
+    /// Turn the webhook listener on, bound where this says (port 0 picks one).
     #[arg(long, value_name = "ADDR:PORT")]
     pub listen: Option<String>,
-    /// Start a tunnel for the listener and register its public URL with the
-    /// providers: cloudflared, ngrok, funnel (Tailscale), auto, or custom.
-    #[arg(long, value_name = "TOOL", requires = "listen")]
+    /// Turn the webhook listener on at its default address, 127.0.0.1:8765
+    /// (or the `webhook_listen` setting).
+    #[arg(long)]
+    pub webhooks: bool,
+    /// Start a tunnel for the listener (turning it on) and register its public
+    /// URL with the providers: cloudflared, ngrok, funnel (Tailscale), auto, or custom.
+    #[arg(long, value_name = "TOOL")]
     pub tunnel: Option<String>,
     /// The tunnel program to run instead of the tool's usual one.
     #[arg(long, value_name = "PATH", requires = "tunnel")]

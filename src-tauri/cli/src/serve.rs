@@ -11,10 +11,12 @@ use wicket_core::error::{Error, Result};
 pub fn serve(ctx: &mut Context, args: ServeArgs) -> Result<()> {
     let listen: Option<SocketAddr> = match &args.listen {
         Some(a) => Some(a.parse().map_err(|_| Error::Invalid(format!("--listen takes ADDR:PORT such as 127.0.0.1:8765, got {a:?}")))?),
-        None => match ctx.store.setting("webhook_listen")? {
-            Some(serde_json::Value::String(a)) => Some(a.parse().map_err(|_| Error::Invalid(format!("the webhook_listen setting is not ADDR:PORT: {a:?}")))?),
-            _ => None,
-        },
+        None => {
+            let configured = wicket_core::webhook::configured_listen(&ctx.store)?;
+            // --webhooks and --tunnel turn the listener on even when the setting does not.
+            let wanted = args.webhooks || args.tunnel.is_some();
+            configured.or(wanted.then_some(wicket_core::webhook::DEFAULT_ADDR))
+        }
     };
     if let Some(addr) = listen {
         if !addr.ip().is_loopback() {

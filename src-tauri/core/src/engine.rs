@@ -161,7 +161,7 @@ impl Engine {
                     self.store.set_message_status(m.id, MessageStatus::Failed, Some(&pe))?;
                     Some(MessageStatus::Failed)
                 }
-                Attempt::Retry(..) => None,
+                Attempt::Retry(..) | Attempt::Claimed(_) => None,
                 Attempt::Sent(m) | Attempt::Failed(m, _) => Some(m.status),
             };
             if let Some(status) = status {

@@ -24,7 +24,19 @@ impl EngineLock {
             .truncate(false)
             .open(&path)
             .map_err(|e| Error::io(format!("cannot open {}", path.display()), e))?;
-        match file.try_lock() {
+        // `is_held` in another process takes the lock for an instant: retry
+        // briefly before believing that an engine holds it.
+        let mut tries = 0;
+        let locked = loop {
+            match file.try_lock() {
+                Err(TryLockError::WouldBlock) if tries < 10 => {
+                    tries += 1;
+                    std::thread::sleep(std::time::Duration::from_millis(20));
+                }
+                other => break other,
+            }
+        };
+        match locked {
             Ok(()) => {}
             Err(TryLockError::WouldBlock) => {
                 let mut holder = String::new();
@@ -42,6 +54,16 @@ impl EngineLock {
             .and_then(|_| file.sync_all())
             .map_err(|e| Error::io(format!("cannot write {}", path.display()), e))?;
         Ok(EngineLock { file })
+    }
+
+    /// Who holds the lock ("pid N, command ..."), or `None` when no engine runs.
+    pub fn holder(dir: &DataDir) -> Option<String> {
+        if !Self::is_held(dir) {
+            return None;
+        }
+        let text = std::fs::read_to_string(dir.engine_lock_path()).unwrap_or_default();
+        let text = text.trim().replace('\n', ", ");
+        Some(if text.is_empty() { "unknown process".into() } else { text })
     }
 
     /// Whether some process holds the lock right now (without taking it).

@@ -70,7 +70,7 @@ pub struct ProviderError {
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    #[error("store error: {0}")]
+    #[error("the local store failed: {0}; retry, and if it persists check the disk space and the data dir's permissions")]
     Sqlite(#[from] rusqlite::Error),
 
     #[error("{context}: {source}")]

@@ -22,6 +22,11 @@ use std::time::Duration;
 /// How long `send` keeps retrying retryable errors before giving up.
 pub const RETRY_BUDGET: Duration = Duration::from_secs(60);
 
+/// How long one send attempt holds its claim on a message. Longer than any
+/// provider request may take (uploads included), so a live sender never
+/// loses its claim; a sender that died mid-send is retried after it.
+pub const SEND_LEASE: Duration = Duration::from_secs(180);
+
 /// Messages per second per account unless its config sets `max_per_second`:
 /// Meta's lowest tier (numbers shared with the WhatsApp Business app).
 pub const DEFAULT_MAX_PER_SECOND: u32 = 20;
@@ -76,7 +81,7 @@ pub fn queue(store: &mut Store, account: &Account, to: &str, content: OutgoingCo
 
 /// Queues a message into an existing conversation (a contact by number or
 /// opaque id, or a group), checking what the provider would refuse.
-pub fn queue_in_conversation(store: &mut Store, conversation_id: i64, content: OutgoingContent, reply_to: Option<i64>) -> Result<Message> {
+pub fn queue_in_conversation(store: &mut Store, conversation_id: i64, mut content: OutgoingContent, reply_to: Option<i64>) -> Result<Message> {
     let conversation = store.conversation(conversation_id)?;
     let account = store.account(conversation.account_id)?;
     let contact = &conversation.contact;
@@ -93,12 +98,21 @@ pub fn queue_in_conversation(store: &mut Store, conversation_id: i64, content: O
         }
         None => None,
     };
-    if let OutgoingContent::Template { name, language, header_params, body_params, button_params } = &content {
+    if let OutgoingContent::Template { name, language, header_params, body_params, button_params } = &mut content {
         if account.provider != Provider::Meta {
             return Err(Error::Invalid("templates are a Meta Cloud API feature; gateway accounts send free text at any time".into()));
         }
         let template = store.template(account.id, name, language)?;
+        let (header, body) = meta::templates::fit_params(&template, std::mem::take(header_params), std::mem::take(body_params));
+        (*header_params, *body_params) = (header, body);
         meta::templates::check_params(&template, header_params, body_params, button_params)?;
+        for p in header_params.iter() {
+            if let crate::providers::TemplateParam::Media { source: crate::providers::MediaSource::Path(path), .. } = p {
+                if !path.is_file() {
+                    return Err(Error::Invalid(format!("no such file for the template header: {}", path.display())));
+                }
+            }
+        }
     }
     if let OutgoingContent::Media { source: crate::providers::MediaSource::Path(p), .. } = &content {
         if !p.is_file() {
@@ -173,6 +187,8 @@ pub enum Attempt {
     Failed(Message, ProviderError),
     /// A retryable error: try again after the delay.
     Retry(ProviderError, Duration),
+    /// Another process holds the send right now; nothing was sent from here.
+    Claimed(Message),
 }
 
 /// Sends message `id` once with `client`, recording the outcome in the store.
@@ -198,7 +214,10 @@ pub async fn attempt(store: &mut Store, client: &ProviderClient, id: i64) -> Res
     let account = store.account(m.account_id)?;
     let per_second = account.config.get("max_per_second").and_then(|v| v.as_u64()).map(|v| v as u32).unwrap_or(DEFAULT_MAX_PER_SECOND);
     limiter_for(m.account_id, per_second).until_ready().await;
-    store.set_message_status(id, MessageStatus::Sending, None)?;
+    if !store.claim_for_sending(id, now_ms(), SEND_LEASE.as_millis() as i64)? {
+        // Another process (the engine, or a `wicket send`) is sending it now.
+        return Ok(Attempt::Claimed(store.message(id)?));
+    }
     match client.send(&request, template.as_ref()).await {
         Ok(receipt) => {
             store.write(|tx| {
@@ -262,6 +281,11 @@ pub async fn send_with_retries(store: &mut Store, secrets: &SecretStore, id: i64
         match attempt(store, &client, id).await? {
             Attempt::Sent(m) => return Ok(m),
             Attempt::Failed(_, pe) => return Err(Error::Provider(pe)),
+            Attempt::Claimed(_) => {
+                // An engine started meanwhile and took it: its outcome is ours.
+                let left = deadline.saturating_duration_since(tokio::time::Instant::now()) + SEND_LEASE;
+                return wait_settled(store, id, left);
+            }
             Attempt::Retry(pe, delay) => {
                 if tokio::time::Instant::now() + delay > deadline {
                     let pe = ProviderError { message: format!("{} (gave up after {} s)", pe.message, budget.as_secs()), ..pe };

@@ -21,6 +21,16 @@ pub fn client_with(connect: Duration, total: Duration) -> Result<reqwest::Client
         .map_err(|e| Error::Internal(format!("cannot build the HTTP client: {e}")))
 }
 
+/// The slowest link a media transfer is given time for: 128 KiB/s.
+const SLOWEST_BYTES_PER_SECOND: u64 = 128 * 1024;
+
+/// The total timeout of a media upload or download of `bytes`: the usual
+/// one plus the time the slowest link we support needs for the file, so a
+/// large video on a slow line is not cut off, while a hung provider still is.
+pub fn transfer_timeout(total: Duration, bytes: u64) -> Duration {
+    total + Duration::from_secs(bytes / SLOWEST_BYTES_PER_SECOND)
+}
+
 /// A duration as people read it in an error: "300 ms", "60 s".
 pub fn seconds(d: Duration) -> String {
     if d < Duration::from_secs(1) {
@@ -97,5 +107,16 @@ mod tests {
         assert_eq!(seconds(Duration::from_secs(60)), "60 s");
         assert!(same_origin("http://127.0.0.1:9/a", "http://127.0.0.1:9/b"));
         assert!(!same_origin("http://127.0.0.1:9/a", "http://127.0.0.1:10/a"));
+    }
+}
+
+#[cfg(test)]
+mod transfer_tests {
+    use super::*;
+
+    #[test]
+    fn large_transfers_get_time_for_a_slow_link() {
+        assert_eq!(transfer_timeout(TOTAL_TIMEOUT, 0), TOTAL_TIMEOUT);
+        assert_eq!(transfer_timeout(TOTAL_TIMEOUT, 100 * 1024 * 1024), TOTAL_TIMEOUT + Duration::from_secs(800));
     }
 }

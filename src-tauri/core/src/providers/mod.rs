@@ -99,11 +99,26 @@ pub enum MediaSource {
     Link(String),
 }
 
+impl MediaSource {
+    /// A command-line or form value: an http(s) URL is a link, anything
+    /// else a local path.
+    pub fn from_arg(arg: &str) -> MediaSource {
+        if arg.starts_with("https://") || arg.starts_with("http://") {
+            MediaSource::Link(arg.to_string())
+        } else {
+            MediaSource::Path(PathBuf::from(arg))
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum TemplateParam {
     Positional(String),
     Named { name: String, value: String },
+    /// The file of an IMAGE, VIDEO or DOCUMENT header (`format` is the
+    /// lower-case header format): a link, or a local file uploaded first.
+    Media { format: String, source: MediaSource, filename: Option<String> },
 }
 
 /// What to send. Stored as the message's `send_request`, so the outbox can

@@ -540,6 +540,24 @@ impl Store {
         self.write(|tx| apply_status(tx, id, status, now, error))
     }
 
+    /// Claims message `id` for one send attempt: moves it to `sending` with a
+    /// lease until `now + lease_ms`, in one write. Only one process wins a
+    /// claim (the engine and a `wicket send` racing on the same row), and a
+    /// sender that dies mid-send leaves a lease that expires, after which the
+    /// outbox picks the message up again. Returns false when someone else
+    /// holds it, or it is no longer waiting to be sent.
+    pub fn claim_for_sending(&mut self, id: i64, now: i64, lease_ms: i64) -> Result<bool> {
+        self.write(|tx| {
+            let n = tx.execute(
+                "UPDATE messages SET status = 'sending', next_attempt_at = ?3,
+                    status_times = json_set(status_times, '$.sending', ?2)
+                 WHERE id = ?1 AND status IN ('pending', 'sending') AND coalesce(next_attempt_at, 0) <= ?2",
+                params![id, now, now + lease_ms],
+            )?;
+            Ok(n == 1)
+        })
+    }
+
     /// Marks a send attempt: counts it and sets when the next one may run.
     pub fn schedule_retry(&mut self, id: i64, next_attempt_at: Option<i64>) -> Result<()> {
         self.write(|tx| {

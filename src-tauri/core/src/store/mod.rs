@@ -12,6 +12,7 @@
 pub mod accounts;
 pub mod contacts;
 pub mod conversations;
+pub mod health;
 pub mod media;
 pub mod messages;
 pub mod migrations;
@@ -65,6 +66,13 @@ impl Store {
         &self.path
     }
 
+    /// The schema version of the file at `path`, read without opening it as
+    /// a store (no migration, no write: `wicket --version` only looks).
+    pub fn peek_schema_version(path: &Path) -> Result<i64> {
+        let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX)?;
+        Ok(conn.pragma_query_value(None, "user_version", |r| r.get(0))?)
+    }
+
     pub fn schema_version(&self) -> Result<i64> {
         Ok(self.conn.pragma_query_value(None, "user_version", |r| r.get(0))?)
     }
@@ -78,10 +86,25 @@ impl Store {
         if found == latest {
             return Ok(());
         }
+        // Two processes opening an older file at once: the first migrates
+        // (backup included) under an OS file lock, the second waits, then
+        // reads the version again and finds the work done.
+        let lock_path = self.path.with_extension("db-migrate.lock");
+        let lock = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&lock_path)
+            .map_err(|e| Error::io(format!("cannot open {}", lock_path.display()), e))?;
+        lock.lock().map_err(|e| Error::io(format!("cannot lock {}", lock_path.display()), e))?;
+        let found = self.schema_version()?;
+        if found == latest {
+            return Ok(());
+        }
         if found > 0 {
             self.backup_before_migration(found)?;
         }
-        let tx = self.conn.transaction()?;
+        let tx = self.conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         for (i, sql) in migrations::MIGRATIONS.iter().enumerate().skip(found as usize) {
             tx.execute_batch(sql)?;
             tx.pragma_update(None, "user_version", (i + 1) as i64)?;

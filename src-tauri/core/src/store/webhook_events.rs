@@ -15,7 +15,7 @@ pub enum EventState {
 }
 
 impl EventState {
-    fn as_str(self) -> &'static str {
+    pub fn as_str(self) -> &'static str {
         match self {
             EventState::Applied => "applied",
             EventState::Unparseable => "unparseable",
@@ -50,7 +50,43 @@ pub fn record(conn: &Connection, provider: &str, account_id: Option<i64>, body: 
     Ok((n == 1).then(|| conn.last_insert_rowid()))
 }
 
+/// Records what a replay made of a stored event.
+pub fn set_state(conn: &Connection, id: i64, state: EventState, error: Option<&str>) -> Result<()> {
+    conn.execute("UPDATE webhook_events SET state = ?2, error = ?3 WHERE id = ?1", params![id, state.as_str(), error])?;
+    Ok(())
+}
+
+fn event_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<WebhookEvent> {
+    Ok(WebhookEvent {
+        id: r.get(0)?,
+        provider: r.get(1)?,
+        account_id: r.get(2)?,
+        received_at: r.get(3)?,
+        body: r.get(4)?,
+        state: r.get(5)?,
+        error: r.get(6)?,
+    })
+}
+
 impl Store {
+    pub fn webhook_event(&self, id: i64) -> Result<WebhookEvent> {
+        self.conn
+            .query_row("SELECT id, provider, account_id, received_at, body, state, error FROM webhook_events WHERE id = ?1", [id], event_from_row)
+            .optional()?
+            .ok_or_else(|| crate::Error::NotFound(format!("no stored webhook event {id}: see `wicket webhook events`")))
+    }
+
+    /// Stored events in `state` (all when `None`), newest first. A
+    /// maintenance listing: it reads the table without an index on state.
+    pub fn webhook_events_in(&self, state: Option<&str>, limit: usize) -> Result<Vec<WebhookEvent>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT id, provider, account_id, received_at, body, state, error FROM webhook_events
+             WHERE ?1 IS NULL OR state = ?1 ORDER BY id DESC LIMIT ?2",
+        )?;
+        let rows = stmt.query_map(params![state, limit as i64], event_from_row)?;
+        Ok(rows.collect::<std::result::Result<_, _>>()?)
+    }
+
     pub fn webhook_events(&self, limit: usize) -> Result<Vec<WebhookEvent>> {
         let mut stmt = self.conn.prepare(
             "SELECT id, provider, account_id, received_at, body, state, error FROM webhook_events ORDER BY id DESC LIMIT ?1",

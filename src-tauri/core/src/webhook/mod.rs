@@ -12,6 +12,7 @@
 //! payload formats in each provider's `webhook` module. Nothing here prints
 //! to stdout; logs go through `tracing` and never carry a secret or a body.
 
+pub mod replay;
 mod routes;
 pub mod signature;
 mod writer;
@@ -34,6 +35,24 @@ use std::time::Duration;
 /// Where the listener binds unless told otherwise (loopback: a tunnel or a
 /// reverse proxy exposes it).
 pub const DEFAULT_ADDR: SocketAddr = SocketAddr::new(std::net::IpAddr::V4(Ipv4Addr::LOCALHOST), 8765);
+/// The setting that turns the listener on for the engine (desktop app and
+/// `wicket serve` alike): `true` for [`DEFAULT_ADDR`], or `"ADDR:PORT"`;
+/// absent, `false` or `null` leaves it off.
+pub const LISTEN_SETTING: &str = "webhook_listen";
+
+/// Where the `webhook_listen` setting asks the listener to bind, if anywhere.
+pub fn configured_listen(store: &crate::Store) -> crate::Result<Option<SocketAddr>> {
+    match store.setting(LISTEN_SETTING)? {
+        None | Some(serde_json::Value::Null) | Some(serde_json::Value::Bool(false)) => Ok(None),
+        Some(serde_json::Value::Bool(true)) => Ok(Some(DEFAULT_ADDR)),
+        Some(serde_json::Value::String(a)) => a
+            .parse()
+            .map(Some)
+            .map_err(|_| crate::Error::Invalid(format!("the {LISTEN_SETTING} setting is not ADDR:PORT such as 127.0.0.1:8765: {a:?}"))),
+        Some(other) => Err(crate::Error::Invalid(format!("the {LISTEN_SETTING} setting must be true, false or \"ADDR:PORT\", not {other}"))),
+    }
+}
+
 /// The largest body accepted; Meta's batches are far smaller.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 /// Counts POSTs refused for a missing or wrong signature (nothing else of them is kept).

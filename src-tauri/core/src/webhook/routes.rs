@@ -67,7 +67,7 @@ enum Auth {
 }
 
 impl Source {
-    fn from_segment(segment: &str) -> Option<Source> {
+    pub(crate) fn from_segment(segment: &str) -> Option<Source> {
         match segment {
             "meta" => Some(Source::Meta),
             "wasender" => Some(Source::Wasender),
@@ -163,7 +163,7 @@ impl Source {
         }
     }
 
-    fn parse(self, body: &[u8]) -> Result<Vec<Change>, String> {
+    pub(crate) fn parse(self, body: &[u8]) -> Result<Vec<Change>, String> {
         match self {
             Source::Meta => Ok(meta::webhook::parse_payload(body)
                 .map_err(|e| e.to_string())?
@@ -288,6 +288,38 @@ fn account(ctx: &Ctx, source: Source, id: &str) -> Result<Account, Reply> {
     }
 }
 
+/// Events per account, plus the routing keys no account has (kept raw):
+/// gateways post one session's events to its own URL; Meta's changes name
+/// their number (`metadata.phone_number_id`).
+pub(crate) fn route(store: &Store, source: Source, path_account: i64, changes: Vec<Change>) -> crate::Result<(Vec<(i64, Vec<ProviderEvent>)>, Vec<String>)> {
+    let mut routed: Vec<(i64, Vec<ProviderEvent>)> = vec![];
+    let mut unrouted: Vec<String> = vec![];
+    for change in changes.into_iter().filter(|c| !c.events.is_empty()) {
+        let target = match &change.route {
+            RouteKey::PathAccount => Some(path_account),
+            RouteKey::Config { key, value } => store.account_by_config(source.provider(), key, value)?.map(|a| a.id),
+            RouteKey::Missing => None,
+        };
+        match target {
+            Some(a) => match routed.iter_mut().find(|(id, _)| *id == a) {
+                Some((_, events)) => events.extend(change.events),
+                None => routed.push((a, change.events)),
+            },
+            None => {
+                let what = match &change.route {
+                    RouteKey::Config { key, value } => format!("{key} {value}"),
+                    _ => "a change without a routing key".to_string(),
+                };
+                tracing::warn!(account = path_account, "webhook change for an unknown account kept raw: {what}");
+                if !unrouted.contains(&what) {
+                    unrouted.push(what);
+                }
+            }
+        }
+    }
+    Ok((routed, unrouted))
+}
+
 fn too_large(max: usize) -> Reply {
     Reply::error(413, &format!("the body is larger than {max} bytes"))
 }
@@ -344,37 +376,13 @@ fn receive(rq: &mut Request, ctx: &Ctx, source: Source, id: &str) -> Reply {
         }
     };
 
-    let mut routed: Vec<(i64, Vec<ProviderEvent>)> = vec![];
-    let mut unrouted: Vec<String> = vec![];
-    for change in changes.into_iter().filter(|c| !c.events.is_empty()) {
-        let target = match &change.route {
-            RouteKey::PathAccount => Some(account.id),
-            RouteKey::Config { key, value } => match ctx.store.account_by_config(source.provider(), key, value) {
-                Ok(found) => found.map(|a| a.id),
-                Err(e) => {
-                    tracing::error!("webhook routing failed: {e}");
-                    return Reply::error(500, "store unavailable");
-                }
-            },
-            RouteKey::Missing => None,
-        };
-        match target {
-            Some(a) => match routed.iter_mut().find(|(id, _)| *id == a) {
-                Some((_, events)) => events.extend(change.events),
-                None => routed.push((a, change.events)),
-            },
-            None => {
-                let what = match &change.route {
-                    RouteKey::Config { key, value } => format!("{key} {value}"),
-                    _ => "a change without a routing key".to_string(),
-                };
-                tracing::warn!(account = account.id, "webhook change for an unknown account kept raw: {what}");
-                if !unrouted.contains(&what) {
-                    unrouted.push(what);
-                }
-            }
+    let (routed, unrouted) = match route(&ctx.store, source, account.id, changes) {
+        Ok(r) => r,
+        Err(e) => {
+            tracing::error!("webhook routing failed: {e}");
+            return Reply::error(500, "store unavailable");
         }
-    }
+    };
 
     let job = IngestJob { source: source.name(), path_account: account.id, body: source.storable(body), routed, unrouted };
     match writer::submit(&ctx.jobs, Work::Ingest(job)) {

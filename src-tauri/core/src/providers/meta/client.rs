@@ -96,10 +96,13 @@ fn recipient(to: &str) -> Result<String> {
     Ok(digits)
 }
 
+/// A text parameter's object (media parameters are built by
+/// `MetaClient::header_param`, which may upload first).
 fn template_param(p: &TemplateParam) -> Value {
     match p {
         TemplateParam::Positional(v) => json!({"type": "text", "text": v}),
         TemplateParam::Named { name, value } => json!({"type": "text", "parameter_name": name, "text": value}),
+        TemplateParam::Media { format, .. } => json!({"type": format}),
     }
 }
 
@@ -272,9 +275,16 @@ impl MetaClient {
                 format!("Meta's answer ({what}) is larger than {} MB: check the base URL", MAX_JSON_BODY / MB),
             )
         })?;
-        serde_json::from_slice(&body).map_err(|_| {
+        let value: Value = serde_json::from_slice(&body).map_err(|_| {
             provider_error(ErrorKind::Unknown, format!("Meta's answer ({what}) is not JSON: check the base URL and API version"))
-        })
+        })?;
+        // Decide on `error.code`, not the HTTP status: a 200 can carry an error.
+        if value.get("error").is_some_and(Value::is_object) {
+            let mut pe = map_graph_error(200, &body);
+            pe.message = self.scrub(pe.message);
+            return Err(Error::Provider(pe));
+        }
+        Ok(value)
     }
 
     /// `GET /{phone-number-id}`: proves the token and the id work together.
@@ -349,6 +359,31 @@ impl MetaClient {
         let recipient_id = id_string(answer.pointer("/contacts/0/wa_id"));
         tracing::debug!(wicket_id = msg.wicket_id, provider_message_id, "Meta accepted a message");
         Ok(SendReceipt { provider_message_id, recipient_id, provider_send_id: None, chat_id: None })
+    }
+
+    /// One header parameter's object: a media header's file is uploaded
+    /// first (`{"type":"image","image":{"id":...}}`) or passed as a link.
+    async fn header_param(&self, p: &TemplateParam) -> Result<Value> {
+        let TemplateParam::Media { format, source, filename } = p else {
+            return Ok(template_param(p));
+        };
+        let wire = match format.as_str() {
+            "image" | "video" | "document" => format.as_str(),
+            other => return Err(Error::Invalid(format!("a template header cannot carry {other:?} media"))),
+        };
+        let mut obj = Map::new();
+        match source {
+            MediaSource::Path(path) => {
+                obj.insert("id".into(), Value::String(self.upload(path, None, wire).await?));
+            }
+            MediaSource::Link(link) => {
+                obj.insert("link".into(), Value::String(link.clone()));
+            }
+        }
+        if let (Some(f), "document") = (filename.as_deref().filter(|f| !f.trim().is_empty()), wire) {
+            obj.insert("filename".into(), Value::String(f.to_string()));
+        }
+        Ok(json!({"type": wire, wire: Value::Object(obj)}))
     }
 
     /// The JSON body of a send (uploading local media first).
@@ -427,7 +462,11 @@ impl MetaClient {
                     }
                     check_params(t, header_params, body_params, button_params)?;
                 }
-                ("template", template_object(name, language, header_params, body_params, button_params, template))
+                let mut header = Vec::with_capacity(header_params.len());
+                for p in header_params {
+                    header.push(self.header_param(p).await?);
+                }
+                ("template", template_object(name, language, header, body_params, button_params, template))
             }
         };
         let mut body = Map::new();
@@ -474,7 +513,8 @@ impl MetaClient {
         let form = reqwest::multipart::Form::new().text("messaging_product", "whatsapp").text("type", mime.clone()).part("file", part);
         let what = "uploading the media";
         let url = self.url(&format!("{}/media", self.phone_number_id));
-        let resp = self.execute(self.http.post(url).multipart(form), what).await?;
+        let timeout = http::transfer_timeout(self.total_timeout, meta.len());
+        let resp = self.execute(self.http.post(url).multipart(form).timeout(timeout), what).await?;
         let answer = self.json(resp, what).await?;
         id_string(answer.get("id"))
             .ok_or_else(|| provider_error(ErrorKind::Media, "Meta accepted the upload but returned no media id: try again".into()))
@@ -577,7 +617,8 @@ impl MetaClient {
             return Err(provider_error(ErrorKind::Media, "Meta gave a media URL that is not HTTPS: not downloaded".into()));
         }
         let what = "downloading the media";
-        let resp = self.execute(self.http.get(url), what).await.map_err(|e| match e {
+        let timeout = http::transfer_timeout(self.total_timeout, size.unwrap_or(max_bytes).min(max_bytes));
+        let resp = self.execute(self.http.get(url).timeout(timeout), what).await.map_err(|e| match e {
             Error::Provider(mut pe) if pe.code.is_none() && pe.kind == ErrorKind::Unknown => {
                 pe.kind = ErrorKind::Media;
                 pe.message = format!("{}; the download link may have expired: try again", pe.message);
@@ -597,18 +638,19 @@ impl MetaClient {
     }
 }
 
-/// The `template` object of a send.
+/// The `template` object of a send; `header` holds the header's parameter
+/// objects (media already uploaded).
 fn template_object(
     name: &str,
     language: &str,
-    header: &[TemplateParam],
+    header: Vec<Value>,
     body: &[TemplateParam],
     button_params: &[(u32, String)],
     template: Option<&Template>,
 ) -> Value {
     let mut components = Vec::new();
     if !header.is_empty() {
-        components.push(json!({"type": "header", "parameters": header.iter().map(template_param).collect::<Vec<_>>()}));
+        components.push(json!({"type": "header", "parameters": header}));
     }
     if !body.is_empty() {
         components.push(json!({"type": "body", "parameters": body.iter().map(template_param).collect::<Vec<_>>()}));

@@ -45,8 +45,9 @@ pub struct RequiredParams {
     pub body: ParamSlots,
     /// (button index, number of parameters) for URL buttons with a placeholder.
     pub buttons: Vec<(u32, usize)>,
-    /// `IMAGE`, `VIDEO`, `DOCUMENT` or `LOCATION` when the header is media,
-    /// which Wicket cannot fill yet.
+    /// `IMAGE`, `VIDEO`, `DOCUMENT` or `LOCATION` when the header is media:
+    /// the first three take one [`TemplateParam::Media`]; LOCATION headers
+    /// cannot be filled yet.
     pub header_media: Option<String>,
 }
 
@@ -226,13 +227,27 @@ pub fn check_params(template: &Template, header: &[TemplateParam], body: &[Templ
         }));
     }
     let need = required_params(template);
-    if let Some(format) = &need.header_media {
-        return Err(invalid(
-            template,
-            format!("it has a {format} header, which Wicket cannot fill yet: pick a template with a text header"),
-        ));
+    match need.header_media.as_deref() {
+        Some(format @ ("IMAGE" | "VIDEO" | "DOCUMENT")) => {
+            let lower = format.to_ascii_lowercase();
+            match header {
+                [TemplateParam::Media { format: f, .. }] if *f == lower => {}
+                _ => {
+                    return Err(invalid(
+                        template,
+                        format!("its header is {lower}: give exactly one header parameter, the {lower}'s link or local file"),
+                    ))
+                }
+            }
+        }
+        Some(format) => {
+            return Err(invalid(
+                template,
+                format!("it has a {format} header, which Wicket cannot fill yet: pick a template with a text or media header"),
+            ));
+        }
+        None => check_component(template, "header", &need.header, header)?,
     }
-    check_component(template, "header", &need.header, header)?;
     check_component(template, "body", &need.body, body)?;
 
     let all_buttons = buttons(template);
@@ -260,6 +275,48 @@ pub fn check_params(template: &Template, header: &[TemplateParam], body: &[Templ
     Ok(())
 }
 
+/// Reads loosely given parameters the way the template expects them: a
+/// value such as `code=A1` is one positional value when the section is
+/// positional (the CLI cannot know), and a media header's one value (a link
+/// or a local path) becomes its [`TemplateParam::Media`].
+pub fn fit_params(template: &Template, header: Vec<TemplateParam>, body: Vec<TemplateParam>) -> (Vec<TemplateParam>, Vec<TemplateParam>) {
+    let need = required_params(template);
+    let positional = |list: Vec<TemplateParam>, slots: &ParamSlots| -> Vec<TemplateParam> {
+        match slots {
+            ParamSlots::Named(_) => list,
+            ParamSlots::Positional(_) => list
+                .into_iter()
+                .map(|p| match p {
+                    TemplateParam::Named { name, value } => TemplateParam::Positional(format!("{name}={value}")),
+                    other => other,
+                })
+                .collect(),
+        }
+    };
+    let header = match need.header_media.as_deref() {
+        Some(format @ ("IMAGE" | "VIDEO" | "DOCUMENT")) => header
+            .into_iter()
+            .map(|p| {
+                let value = match p {
+                    TemplateParam::Positional(v) => v,
+                    TemplateParam::Named { name, value } => format!("{name}={value}"),
+                    media @ TemplateParam::Media { .. } => return media,
+                };
+                let source = crate::providers::MediaSource::from_arg(&value);
+                let filename = match &source {
+                    crate::providers::MediaSource::Path(p) if format == "DOCUMENT" => {
+                        p.file_name().map(|n| n.to_string_lossy().into_owned())
+                    }
+                    _ => None,
+                };
+                TemplateParam::Media { format: format.to_ascii_lowercase(), source, filename }
+            })
+            .collect(),
+        _ => positional(header, &need.header),
+    };
+    (header, positional(body, &need.body))
+}
+
 /// Replaces placeholders with the given values; unknown ones stay visible.
 fn fill(text: &str, params: &[TemplateParam]) -> String {
     let mut out = String::with_capacity(text.len());
@@ -276,6 +333,7 @@ fn fill(text: &str, params: &[TemplateParam]) -> String {
             i.checked_sub(1).and_then(|i| params.get(i)).map(|p| match p {
                 TemplateParam::Positional(v) => v.as_str(),
                 TemplateParam::Named { value, .. } => value.as_str(),
+                TemplateParam::Media { .. } => "",
             })
         } else {
             params.iter().find_map(|p| match p {
@@ -389,11 +447,26 @@ mod tests {
     }
 
     #[test]
-    fn media_headers_are_reported_and_refused() {
-        let t = template("POSITIONAL", "APPROVED", json!([{"type": "HEADER", "format": "IMAGE"}, {"type": "BODY", "text": "hi"}]));
+    fn media_headers_take_one_file_and_location_headers_are_refused() {
+        let t = template("POSITIONAL", "APPROVED", json!([{"type": "HEADER", "format": "IMAGE"}, {"type": "BODY", "text": "hi {{1}}"}]));
         assert_eq!(required_params(&t).header_media.as_deref(), Some("IMAGE"));
-        let err = check_params(&t, &[], &[], &[]).unwrap_err();
-        assert!(err.to_string().contains("IMAGE header"), "{err}");
+        let err = check_params(&t, &[], &[TemplateParam::Positional("x".into())], &[]).unwrap_err();
+        assert!(err.to_string().contains("its header is image"), "a media header needs its file: {err}");
+        let (header, body) = fit_params(
+            &t,
+            vec![TemplateParam::Positional("https://cdn.example/p.jpg".into())],
+            vec![TemplateParam::Named { name: "code".into(), value: "A1".into() }],
+        );
+        assert_eq!(
+            header,
+            vec![TemplateParam::Media { format: "image".into(), source: crate::providers::MediaSource::Link("https://cdn.example/p.jpg".into()), filename: None }]
+        );
+        assert_eq!(body, vec![TemplateParam::Positional("code=A1".into())], "a positional value may contain '='");
+        check_params(&t, &header, &body, &[]).expect("a fitted media header passes");
+
+        let loc = template("POSITIONAL", "APPROVED", json!([{"type": "HEADER", "format": "LOCATION"}, {"type": "BODY", "text": "hi"}]));
+        let err = check_params(&loc, &[], &[], &[]).unwrap_err();
+        assert!(err.to_string().contains("LOCATION header"), "{err}");
     }
 
     #[test]
