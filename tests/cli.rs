@@ -221,3 +221,30 @@ fn the_cli_and_the_window_derive_the_same_identifier() {
     let conf: Value = serde_json::from_str(&std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../tauri.conf.json")).unwrap()).unwrap();
     assert_eq!(conf["identifier"], json!(wicket_core::APP_IDENTIFIER), "tauri.conf.json and the core name the same data dir");
 }
+
+#[test]
+fn webhook_events_can_be_listed_and_replayed() {
+    let (dir, account, _) = seeded();
+    let body = json!({"object": "whatsapp_business_account", "entry": [{"id": "W", "changes": [{"field": "messages", "value": {
+        "messaging_product": "whatsapp", "metadata": {"display_phone_number": "15550001111", "phone_number_id": "999"},
+        "contacts": [{"profile": {"name": "Ana"}, "wa_id": "5511999990000"}],
+        "messages": [{"from": "5511999990000", "id": "wamid.REPLAYED", "timestamp": "1767268800", "type": "text", "text": {"body": "olá"}}]}}]}]})
+    .to_string();
+    {
+        use wicket_core::store::webhook_events::{record, EventState};
+        let mut store = Store::open(&dir.path().join("wicket.db")).unwrap();
+        store.write(|tx| record(tx, "meta", Some(account), body.as_bytes(), EventState::Unrouted, Some("no account for phone_number_id 999"))).unwrap();
+        store.add_account(&NewAccount { provider: Provider::Meta, name: "Brazil".into(), phone: None, config: json!({"phone_number_id": "999"}) }).unwrap();
+    }
+    let listed = json_of(&wicket(dir.path(), &["webhook", "events", "--state", "unrouted", "--json"]));
+    assert_eq!(listed.as_array().unwrap().len(), 1);
+    assert_eq!(listed[0]["state"], json!("unrouted"));
+    assert!(listed[0]["body"].as_str().unwrap().contains("wamid.REPLAYED"), "the raw body is shown as received");
+
+    let replayed = json_of(&wicket(dir.path(), &["webhook", "replay", "--json"]));
+    assert_eq!(replayed[0]["state"], json!("applied"));
+    assert_eq!(replayed[0]["new_messages"], json!(1));
+    let hits = json_of(&wicket(dir.path(), &["search", "olá", "--json"]));
+    assert_eq!(hits.as_array().unwrap().len(), 1, "the replayed message is in the store");
+    assert_eq!(json_of(&wicket(dir.path(), &["webhook", "replay", "--json"])), json!([]), "nothing left to replay");
+}

@@ -373,3 +373,178 @@ async fn serve_with_a_tunnel_registers_its_public_url() {
     assert_eq!(bodies.len(), 1);
     assert!(bodies[0]["webhook_configuration"]["override_callback_uri"].as_str().unwrap().ends_with("/webhooks/meta/1"));
 }
+
+/// Answers each send with a new message id, as Meta does.
+struct Numbered(std::sync::atomic::AtomicUsize);
+
+impl wiremock::Respond for Numbered {
+    fn respond(&self, _: &wiremock::Request) -> ResponseTemplate {
+        let n = self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        ResponseTemplate::new(200).set_body_json(json!({"messaging_product": "whatsapp", "contacts": [{"input": "447911123456", "wa_id": "447911123456"}], "messages": [{"id": format!("wamid.SENT{n}")}]}))
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn send_covers_every_kind_as_a_process() {
+    let graph = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path(format!("/v23.0/{PNID}")))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"display_phone_number": "+1 555-010-2030", "verified_name": "Camden Parcel Co", "quality_rating": "GREEN"})))
+        .mount(&graph)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/v23.0/WABA1/message_templates"))
+        .respond_with(ResponseTemplate::new(200).set_body_string(std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/fixtures/meta/meta_templates_page1.json")).unwrap().replace("\"next\"", "\"ignored_next\"")))
+        .mount(&graph)
+        .await;
+    Mock::given(method("POST"))
+        .and(path(format!("/v23.0/{PNID}/media")))
+        .and(header("authorization", format!("Bearer {TOKEN}").as_str()))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"id": "MEDIA-UPLOADED"})))
+        .mount(&graph)
+        .await;
+    Mock::given(method("POST"))
+        .and(path(format!("/v23.0/{PNID}/messages")))
+        .and(body_partial_json(json!({"to": "447911123457"})))
+        .respond_with(ResponseTemplate::new(400).set_body_json(json!({"error": {"message": "(#131026) Message undeliverable", "type": "OAuthException", "code": 131026}})))
+        .with_priority(1)
+        .mount(&graph)
+        .await;
+    Mock::given(method("POST"))
+        .and(path(format!("/v23.0/{PNID}/messages")))
+        .and(header("authorization", format!("Bearer {TOKEN}").as_str()))
+        .respond_with(Numbered(Default::default()))
+        .mount(&graph)
+        .await;
+
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    // No --verify-token-env: one is generated and shown once.
+    let out = run(dir, &["account", "add", "meta", "--name", "Camden", "--phone-number-id", PNID, "--business-account-id", "WABA1",
+        "--token-env", "T_TOKEN", "--app-secret-env", "T_SECRET", "--base-url", &graph.uri()]);
+    assert!(out.status.success(), "account add failed: {}", String::from_utf8_lossy(&out.stderr));
+    let account = String::from_utf8_lossy(&out.stdout).lines().last().unwrap().trim().to_string();
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(said.contains("verify token (shown once"), "the generated verify token is shown once: {said}");
+
+    // The customer wrote a minute ago: the window is open.
+    {
+        use wicket_core::store::contacts::{ContactKey, ContactUpdate};
+        let mut store = wicket_core::Store::open(&dir.join("wicket.db")).unwrap();
+        let id: i64 = account.parse().unwrap();
+        let c = store.upsert_contact(id, &ContactKey::phone("+447911123456"), &ContactUpdate::default()).unwrap();
+        let conv = store.get_or_create_conversation(id, c.id).unwrap();
+        store
+            .insert_message(&wicket_core::store::NewMessage {
+                account_id: id,
+                conversation_id: conv,
+                provider_message_id: Some("wamid.CUSTOMER".into()),
+                direction: Some(wicket_core::model::Direction::In),
+                kind: Some(wicket_core::model::MessageKind::Text),
+                text: Some("hello".into()),
+                timestamp: Some(chrono_now() * 1000 - 60_000),
+                ..Default::default()
+            })
+            .unwrap();
+    }
+    let files = tempfile::tempdir().unwrap();
+    let file = |name: &str| {
+        let p = files.path().join(name);
+        std::fs::write(&p, format!("bytes of {name}")).unwrap();
+        p.to_string_lossy().into_owned()
+    };
+    let (photo, invoice, voice, clip, sticker) = (file("photo.jpg"), file("invoice.pdf"), file("voice.ogg"), file("clip.mp4"), file("sticker.webp"));
+    let to = ["--account", account.as_str(), "--to", "+44 7911 123456"];
+    let send = |extra: &[&str]| -> Value {
+        let args: Vec<&str> = ["send"].iter().copied().chain(to.iter().copied()).chain(extra.iter().copied()).collect();
+        ok_json(&run(dir, &args))
+    };
+    let image = send(&["--image", &photo, "--caption", "Your parcel"]);
+    assert_eq!((image["kind"].as_str(), image["status"].as_str(), image["caption"].as_str()), (Some("image"), Some("sent"), Some("Your parcel")));
+    send(&["--image", "https://cdn.example.com/p.jpg"]);
+    send(&["--document", &invoice, "--filename", "Invoice 4521.pdf"]);
+    send(&["--audio", &voice]);
+    send(&["--video", &clip, "--caption", "How to open it"]);
+    send(&["--sticker", &sticker]);
+    let location = send(&["--location", "-33.8568,151.2153", "--name", "Opera House"]);
+    assert_eq!(location["location"]["latitude"], json!(-33.8568), "negative coordinates pass through clap");
+    ok_json(&run(dir, &["templates", "--account", &account, "--sync", "--json"]));
+    send(&["--template", "order_ready", "--lang", "en_US", "--header-param", "#4521", "--param", "Priya", "--param", "#4521",
+        "--param", "our Camden store", "--button-param", "1=4521"]);
+    let reply = send(&["--text", "Thanks!", "--reply-to", &image["id"].as_str().unwrap().to_string()]);
+    assert_eq!(reply["reply_to"]["id"], image["id"], "a reply names the message it quotes");
+    let queued = send(&["--text", "later", "--no-wait"]);
+    assert_eq!(queued["status"], json!("pending"), "--no-wait only queues");
+
+    let bodies: Vec<Value> = graph
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .filter(|r| r.url.path().ends_with("/messages"))
+        .map(|r| r.body_json().unwrap())
+        .collect();
+    let kinds: Vec<&str> = bodies.iter().map(|b| b["type"].as_str().unwrap()).collect();
+    assert_eq!(kinds, ["image", "image", "document", "audio", "video", "sticker", "location", "template", "text"], "one request per send, none for --no-wait");
+    assert_eq!(bodies[0]["image"], json!({"id": "MEDIA-UPLOADED", "caption": "Your parcel"}), "a local file is uploaded first");
+    assert_eq!(bodies[1]["image"], json!({"link": "https://cdn.example.com/p.jpg"}), "a URL is sent as a link");
+    assert_eq!(bodies[2]["document"]["filename"], json!("Invoice 4521.pdf"));
+    assert_eq!(bodies[6]["location"], json!({"latitude": -33.8568, "longitude": 151.2153, "name": "Opera House"}));
+    assert_eq!(bodies[7]["template"]["components"][1]["parameters"][0], json!({"type": "text", "text": "Priya"}));
+    assert_eq!(bodies[8]["context"], json!({"message_id": "wamid.SENT0"}), "the reply quotes the provider id of the image");
+    for b in &bodies {
+        assert!(b["biz_opaque_callback_data"].is_string(), "every send carries our id");
+    }
+
+    // Refused by the provider: exit 4 with the action in one line.
+    let refused = run(dir, &["send", "--account", &account, "--to", "+447911123457", "--template", "order_ready", "--lang", "en_US",
+        "--header-param", "#1", "--param", "A", "--param", "B", "--param", "C", "--button-param", "1=1"]);
+    assert_eq!(refused.status.code(), Some(4), "{}", String::from_utf8_lossy(&refused.stderr));
+    let err = String::from_utf8_lossy(&refused.stderr);
+    assert_eq!(err.trim().lines().count(), 1, "one line on stderr: {err}");
+    // The vault without its passphrase: exit 6, nothing sent.
+    let locked = cmd(dir).env_remove("WICKET_VAULT_PASSPHRASE").args(["send", "--account", &account, "--to", "+44 7911 123456", "--text", "x"]).stdin(Stdio::null()).output().unwrap();
+    assert_eq!(locked.status.code(), Some(6), "secrets unavailable: {}", String::from_utf8_lossy(&locked.stderr));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn monitor_reports_each_account_and_fails_when_a_check_does() {
+    let graph = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path(format!("/v23.0/{PNID}")))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"display_phone_number": "+1 555-010-2030", "verified_name": "Camden Parcel Co", "quality_rating": "GREEN"})))
+        .up_to_n_times(2)
+        .mount(&graph)
+        .await;
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let out = run(dir, &["account", "add", "meta", "--name", "Camden", "--phone-number-id", PNID, "--business-account-id", "WABA1",
+        "--token-env", "T_TOKEN", "--app-secret-env", "T_SECRET", "--verify-token-env", "T_VERIFY", "--base-url", &graph.uri()]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let account = String::from_utf8_lossy(&out.stdout).lines().last().unwrap().trim().to_string();
+
+    let report = ok_json(&run(dir, &["monitor", "--json"]));
+    let rows = report.as_array().expect("an array, one object per account");
+    assert_eq!(rows.len(), 1);
+    let r = &rows[0];
+    assert_eq!((r["account_id"].as_str(), r["status"].as_str()), (Some(account.as_str()), Some("ok")));
+    assert_eq!(r["verified_name"], json!("Camden Parcel Co"));
+    assert_eq!(r["quality_rating"], json!("GREEN"));
+    for field in ["unread_messages", "queued_messages", "last_activity_at", "engine", "error", "checked_at", "status_since"] {
+        assert!(r.get(field).is_some(), "field {field} is always present");
+    }
+    assert!(r["engine"].is_null() && r["error"].is_null());
+
+    // The token was revoked: Meta answers 190.
+    Mock::given(method("GET"))
+        .and(path(format!("/v23.0/{PNID}")))
+        .respond_with(ResponseTemplate::new(401).set_body_json(json!({"error": {"message": "Error validating access token", "type": "OAuthException", "code": 190}})))
+        .mount(&graph)
+        .await;
+    let failed = run(dir, &["monitor", "--json"]);
+    assert_eq!(failed.status.code(), Some(4), "a failed check fails the run");
+    let report: Value = serde_json::from_slice(&failed.stdout).unwrap();
+    assert_eq!(report[0]["error"]["kind"], json!("auth"));
+    assert_eq!(report[0]["error"]["code"], json!("190"));
+    assert_eq!(report[0]["status"], json!("needs_token"), "the account now says it needs a new token");
+}
