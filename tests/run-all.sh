@@ -58,13 +58,9 @@ fi
 echo "== unit and integration tests"
 cargo test --workspace --locked --no-fail-fast
 
-echo "== the real Secret Service (gnome-keyring on a private D-Bus session)"
-export WICKET_TEST_HOME="$(mktemp -d)"
-HOME="$WICKET_TEST_HOME" dbus-run-session -- sh -c '
-  echo -n ci | gnome-keyring-daemon --unlock --components=secrets >/dev/null
-  WICKET_TEST_KEYCHAIN=1 cargo test -p wicket-core --locked --test secrets keychain
-'
-rm -rf "$WICKET_TEST_HOME"
+# The keychain tests in tests/secrets.rs start their own D-Bus session with
+# an unlocked gnome-keyring (dbus-run-session), so `cargo test` above ran
+# them against the real Secret Service.
 
 # ---- desktop app: UI and window (begin) ----
 echo "== desktop UI: install (from package-lock.json), type-check and build (ui/dist)"
