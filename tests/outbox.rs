@@ -265,3 +265,34 @@ async fn a_send_left_in_sending_by_a_dead_process_is_retried_after_its_lease() {
     assert!(s.store.outbox_due(t0 + 60_000, 10).unwrap().iter().any(|m| m.id == queued.id), "an expired claim makes it due again");
     assert!(s.store.claim_for_sending(queued.id, t0 + 60_000, 60_000).unwrap(), "an expired claim can be taken");
 }
+
+#[tokio::test]
+async fn opening_a_conversation_marks_it_read_on_meta_unless_the_setting_says_not() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/v23.0/PN1/messages"))
+        .and(wiremock::matchers::body_partial_json(json!({"status": "read"})))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"success": true})))
+        .mount(&server)
+        .await;
+    let mut s = setup(&server).await;
+    customer_wrote(&mut s);
+    let conv = s.store.conversations(&wicket_core::store::ConversationFilter { limit: 10, ..Default::default() }).unwrap()[0].id;
+    let opened = wicket_core::inbox::open_conversation(&mut s.store, &s.secrets, conv).await.unwrap();
+    assert_eq!(opened.marked_read, 1);
+    assert!(opened.warnings.is_empty(), "{:?}", opened.warnings);
+    let reads = server.received_requests().await.unwrap();
+    assert_eq!(reads.len(), 1, "Meta is told once");
+    assert_eq!(reads[0].body_json::<serde_json::Value>().unwrap()["message_id"], json!("wamid.IN"));
+
+    // With the setting off, only the local state changes.
+    s.store.set_setting("mark_read_on_provider", &json!(false)).unwrap();
+    let c = s.store.find_contact(s.account.id, &ContactKey::phone("+447911123456")).unwrap().unwrap();
+    let conv2 = s.store.get_or_create_conversation(s.account.id, c.id).unwrap();
+    s.store
+        .insert_message(&NewMessage { account_id: s.account.id, conversation_id: conv2, provider_message_id: Some("wamid.IN2".into()), direction: Some(Direction::In), kind: Some(MessageKind::Text), text: Some("again".into()), ..Default::default() })
+        .unwrap();
+    let opened = wicket_core::inbox::open_conversation(&mut s.store, &s.secrets, conv2).await.unwrap();
+    assert_eq!(opened.marked_read, 1, "read locally");
+    assert_eq!(server.received_requests().await.unwrap().len(), 1, "Meta is not told when mark_read_on_provider is false");
+}
