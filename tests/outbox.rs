@@ -165,6 +165,19 @@ async fn inbound_media_is_verified_before_it_is_stored() {
     assert!(failed.path.is_none(), "and never a stored file");
     let files: Vec<_> = walk(&s.dir.media_dir());
     assert_eq!(files.len(), 1, "only the verified file is on disk: {files:?}");
+
+    // A failed download is retried later, backing off, and given up after 10 tries.
+    let now = wicket_core::time::now_ms();
+    assert!(s.store.media_to_fetch(now, 10).unwrap().iter().all(|m| m.id != bad.id), "not retried at once");
+    assert!(s.store.media_to_fetch(now + 61_000, 10).unwrap().iter().any(|m| m.id == bad.id), "due again about a minute later");
+    let mut last = failed.clone();
+    for _ in 1..10 {
+        let _ = wicket_core::media_fetch::fetch_one(&mut s.store, &s.dir, &client, &last).await;
+        last = s.store.media_file(bad.id).unwrap();
+    }
+    assert!(s.store.media_to_fetch(wicket_core::time::now_ms() + 61_000, 10).unwrap().iter().all(|m| m.id != bad.id), "later tries wait longer");
+    assert_eq!(last.attempts, 10);
+    assert!(s.store.media_to_fetch(i64::MAX, 10).unwrap().iter().all(|m| m.id != bad.id), "after 10 attempts it is no longer fetched");
 }
 
 fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
