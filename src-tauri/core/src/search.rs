@@ -1,6 +1,7 @@
 //! Full-text search over message text, captions, file names and contact
 //! names (FTS5, `unicode61 remove_diacritics 2`: "Jurgen" finds "Jürgen").
-//! Every word of the query is a prefix; results are most recent first.
+//! Every word of the query is a prefix; results are most recent first (see
+//! [`CANDIDATES_PER_HIT`] for how that stays instant in a large store).
 //!
 //! Limit: FTS5's tokenizer splits on spaces, so scripts written without them
 //! (Chinese, Japanese, Thai, Lao, Khmer, Myanmar) cannot be matched by word.
@@ -11,6 +12,14 @@ use crate::error::Result;
 use crate::store::contacts::{self, display_name};
 use crate::store::Store;
 use rusqlite::params;
+
+/// Matches read per hit shown. Messages are stored in about the order they
+/// happen, so the newest-stored matches hold the most recent ones; reading
+/// several times more than shown absorbs messages stored out of order (a
+/// late webhook, a gateway's backfill), and the hits are then sorted by the
+/// provider's timestamp. Limit: a history backfilled after newer messages
+/// can rank behind them in a search with many more matches than this.
+const CANDIDATES_PER_HIT: usize = 8;
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct SearchHit {
@@ -46,6 +55,26 @@ pub fn fts_query(input: &str) -> Option<String> {
     (!words.is_empty()).then(|| words.join(" "))
 }
 
+/// About twelve words of `text` starting a little before the first of
+/// `words` (lower-case) found in it, with "…" where text was cut.
+fn snippet_around(text: &str, words: &[String]) -> String {
+    let tokens: Vec<&str> = text.split_whitespace().collect();
+    let hit = tokens.iter().position(|t| {
+        let t = t.to_lowercase();
+        words.iter().any(|w| t.trim_start_matches(|c: char| !c.is_alphanumeric()).starts_with(w.as_str()))
+    });
+    let start = hit.map_or(0, |h| h.saturating_sub(3));
+    let end = (start + 12).min(tokens.len());
+    let mut out = tokens[start..end].join(" ");
+    if start > 0 {
+        out.insert(0, '…');
+    }
+    if end < tokens.len() {
+        out.push('…');
+    }
+    out
+}
+
 fn snippet_of(text: &str, max_chars: usize) -> String {
     let t: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
     if t.chars().count() <= max_chars {
@@ -75,15 +104,32 @@ impl Store {
             )?;
             rows.extend(stmt.query_map(params![pattern, limit as i64], map)?.collect::<std::result::Result<Vec<_>, _>>()?);
         } else if let Some(q) = fts_query(query) {
+            // 1. The newest-stored matches (FTS5 walks its index backwards and
+            //    stops, so a common word stays instant in a million messages),
+            //    ordered by the provider's time. See CANDIDATES_PER_HIT.
+            let mut stmt = self.conn().prepare(
+                "SELECT messages_fts.rowid, m.timestamp FROM messages_fts JOIN messages m ON m.id = messages_fts.rowid
+                 WHERE messages_fts MATCH ?1 ORDER BY messages_fts.rowid DESC LIMIT ?2",
+            )?;
+            let mut candidates: Vec<(i64, i64)> = stmt
+                .query_map(params![q, (limit * CANDIDATES_PER_HIT) as i64], |r| Ok((r.get(0)?, r.get(1)?)))?
+                .collect::<std::result::Result<_, _>>()?;
+            candidates.sort_by(|a, b| b.1.cmp(&a.1).then(b.0.cmp(&a.0)));
+            candidates.truncate(limit);
+            // 2. Only for the hits shown: their conversation and a snippet of
+            //    the indexed text around the first query word.
             let mut stmt = self.conn().prepare(
                 "SELECT m.id, m.conversation_id, m.account_id, c.contact_id,
-                        coalesce(nullif(snippet(messages_fts, 0, '', '', '…', 12), ''), snippet(messages_fts, 1, '', '', '…', 12)),
-                        m.timestamp
-                 FROM messages_fts JOIN messages m ON m.id = messages_fts.rowid JOIN conversations c ON c.id = m.conversation_id
-                 WHERE messages_fts MATCH ?1
-                 ORDER BY m.timestamp DESC, m.id DESC LIMIT ?2",
+                        (SELECT coalesce(nullif(body, ''), file_name) FROM messages_fts WHERE rowid = m.id), m.timestamp
+                 FROM messages m JOIN conversations c ON c.id = m.conversation_id WHERE m.id = ?1",
             )?;
-            rows.extend(stmt.query_map(params![q, limit as i64], map)?.collect::<std::result::Result<Vec<_>, _>>()?);
+            let words: Vec<String> = query.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).map(str::to_lowercase).collect();
+            for (id, _) in candidates {
+                for row in stmt.query_map(params![id], map)? {
+                    let (id, conv, acct, contact, text, ts) = row?;
+                    rows.push((id, conv, acct, contact, snippet_around(&text, &words), ts));
+                }
+            }
             // A contact whose name matches: its conversation's latest message.
             let mut stmt = self.conn().prepare(
                 "SELECT m.id, m.conversation_id, m.account_id, c.contact_id, coalesce(m.text, m.caption, m.kind), m.timestamp
@@ -124,6 +170,15 @@ mod tests {
         assert_eq!(fts_query("Jur ord").as_deref(), Some("\"Jur\"* \"ord\"*"));
         assert_eq!(fts_query("a\"b OR c").as_deref(), Some("\"a\"* \"b\"* \"OR\"* \"c\"*"));
         assert_eq!(fts_query("  -- "), None);
+    }
+
+    #[test]
+    fn snippets_start_near_the_first_match() {
+        let words = vec!["invoice".to_string()];
+        let text = "one two three four five six seven eight nine ten eleven twelve thirteen the invoice is attached here";
+        assert_eq!(snippet_around(text, &words), "…twelve thirteen the invoice is attached here");
+        assert_eq!(snippet_around("Invoice 12", &words), "Invoice 12", "short texts are whole; case does not matter");
+        assert_eq!(snippet_around("no match", &words), "no match");
     }
 
     #[test]

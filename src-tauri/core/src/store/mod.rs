@@ -51,7 +51,19 @@ impl Store {
         )?;
         conn.busy_timeout(Duration::from_secs(10))?;
         conn.pragma_update(None, "foreign_keys", true)?;
-        let mode: String = conn.pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get(0))?;
+        // Switching a file to WAL takes an exclusive lock that the busy
+        // timeout does not wait for: another process opening the same file
+        // at that instant gets SQLITE_BUSY, so wait a little and retry.
+        let mut tries = 0;
+        let mode: String = loop {
+            match conn.pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get(0)) {
+                Err(rusqlite::Error::SqliteFailure(e, _)) if e.code == rusqlite::ErrorCode::DatabaseBusy && tries < 100 => {
+                    tries += 1;
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+                other => break other?,
+            }
+        };
         if !mode.eq_ignore_ascii_case("wal") {
             return Err(Error::Internal(format!("SQLite refused WAL mode (got {mode})")));
         }
