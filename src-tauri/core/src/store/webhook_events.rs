@@ -87,22 +87,9 @@ impl Store {
         Ok(rows.collect::<std::result::Result<_, _>>()?)
     }
 
+    /// The newest stored events, whatever their state.
     pub fn webhook_events(&self, limit: usize) -> Result<Vec<WebhookEvent>> {
-        let mut stmt = self.conn.prepare(
-            "SELECT id, provider, account_id, received_at, body, state, error FROM webhook_events ORDER BY id DESC LIMIT ?1",
-        )?;
-        let rows = stmt.query_map([limit as i64], |r| {
-            Ok(WebhookEvent {
-                id: r.get(0)?,
-                provider: r.get(1)?,
-                account_id: r.get(2)?,
-                received_at: r.get(3)?,
-                body: r.get(4)?,
-                state: r.get(5)?,
-                error: r.get(6)?,
-            })
-        })?;
-        Ok(rows.collect::<std::result::Result<_, _>>()?)
+        self.webhook_events_in(None, limit)
     }
 
     pub fn webhook_event_seen(&self, provider: &str, body: &[u8]) -> Result<bool> {
