@@ -1684,6 +1684,31 @@ mod tests {
     }
 
     #[test]
+    fn the_listener_address_is_checked_and_beyond_loopback_is_warned_about() {
+        let (addr, warning) = parse_listen(DEFAULT_LISTEN).unwrap();
+        assert_eq!(addr.port(), 8765);
+        assert!(warning.is_none(), "loopback needs no warning");
+        let (_, warning) = parse_listen("0.0.0.0:8765").unwrap();
+        assert!(warning.unwrap().contains("reachable from other machines"));
+        assert!(parse_listen("[::1]:9").unwrap().1.is_none());
+        assert!(matches!(parse_listen("localhost"), Err(Error::Invalid(m)) if m.contains("ADDR:PORT")));
+    }
+
+    #[test]
+    fn a_tunnel_is_started_only_with_an_installed_tool() {
+        let tool = InstalledTool { program: "cloudflared", path: PathBuf::from("/opt/cf/cloudflared"), kinds: vec![TunnelKind::CloudflaredQuick, TunnelKind::CloudflaredNamed] };
+        let spec = spec_for("cloudflared", &[tool], None).unwrap();
+        assert_eq!(spec.program, PathBuf::from("/opt/cf/cloudflared"));
+        assert!(!spec.stable);
+        assert!(matches!(spec_for("ngrok", &[], None), Err(Error::NotFound(m)) if m.contains("install ngrok")));
+        assert!(matches!(spec_for("telnet", &[], None), Err(Error::Invalid(_))));
+        let meta = manual_step(Provider::Meta, "https://x.example/webhooks/meta/1", Some(&Secret::new("vt".into()))).unwrap();
+        assert!(meta.contains("Callback URL to https://x.example/webhooks/meta/1") && meta.contains("Verify token to vt"));
+        assert!(manual_step(Provider::Wasender, "https://x.example/webhooks/wasender/2", None).unwrap().contains("WASender's dashboard"));
+        assert!(manual_step(Provider::Unipile, "https://x", None).is_none(), "UniPile is polled");
+    }
+
+    #[test]
     fn registration_debug_withholds_the_paste_text() {
         let r = Registration::ManualStepNeeded {
             why: "refused".into(),
