@@ -292,6 +292,13 @@ describe('setup wizard', () => {
     assert.ok((await calls(page, 'list_accounts')).length > first, 'the accounts are reloaded');
     assert.equal(await page.getByRole('switch').first().isChecked(), false);
 
+    // The public-address step for an account already set up, and back.
+    await page.getByRole('button', { name: /^Public address for/ }).first().click();
+    await page.getByRole('heading', { name: 'A public address for webhooks' }).waitFor();
+    assert.deepEqual((await calls(page, 'wizard_public_address'))[0].args, { account_id: fx.list_accounts[0].id });
+    await page.getByRole('button', { name: 'Done' }).click();
+    await page.getByRole('heading', { name: 'Accounts' }).waitFor();
+
     // A real account: a confirmation that names what goes.
     const name = await rows.first().locator('.acct-name').textContent();
     await rows.first().getByRole('button', { name: /^Remove/ }).click();

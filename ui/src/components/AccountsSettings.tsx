@@ -4,12 +4,13 @@
 // opens the setup wizard again. The rules are the shell's accounts_*
 // commands; this only shows them.
 
-import { CircleAlert, Plus, Trash2, X } from 'lucide-preact';
+import { CircleAlert, Globe, Plus, Trash2, X } from 'lucide-preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { call } from '../api';
 import type { AccountDto, CommandError, Provider } from '../bindings';
 import { Avatar } from './Avatar';
 import { STATUS_TEXT } from './Rail';
+import { PublicAddress } from './Wizard';
 
 const PROVIDER_TEXT: Record<Provider, string> = {
   meta: 'WhatsApp Cloud API (Meta)',
@@ -28,7 +29,7 @@ export interface AccountsSettingsProps {
   onClose?: () => void;
 }
 
-function Row({ a, onChanged }: { a: AccountDto; onChanged: () => void }) {
+function Row({ a, onChanged, onPublic }: { a: AccountDto; onChanged: () => void; onPublic: (id: number) => void }) {
   const [busy, setBusy] = useState(false);
   const [confirming, setConfirming] = useState(false);
   const [error, setError] = useState<CommandError | null>(null);
@@ -91,6 +92,11 @@ function Row({ a, onChanged }: { a: AccountDto; onChanged: () => void }) {
           <input type="checkbox" role="switch" checked={a.enabled} disabled={busy} aria-label={`${a.name}: sending and receiving`} onChange={toggle} />
           <span>{a.enabled ? 'On' : 'Off'}</span>
         </label>
+        {(a.provider === 'meta' || a.provider === 'wasender') && (
+          <button type="button" class="wizard-btn wizard-small" aria-label={`Public address for ${label}`} onClick={() => onPublic(a.id)}>
+            <Globe size={14} aria-hidden="true" /> Public address
+          </button>
+        )}
         {demo ? (
           <button type="button" class="wizard-btn wizard-small" disabled={busy} onClick={remove}>
             <Trash2 size={14} aria-hidden="true" /> Remove the demo
@@ -109,7 +115,12 @@ function Row({ a, onChanged }: { a: AccountDto; onChanged: () => void }) {
 
 export function AccountsSettings({ accounts, onAdd, onChanged, onClose }: AccountsSettingsProps) {
   const head = useRef<HTMLHeadingElement>(null);
-  useEffect(() => head.current?.focus(), []);
+  const [publicFor, setPublicFor] = useState<number | null>(null);
+  useEffect(() => {
+    if (publicFor === null) head.current?.focus();
+  }, [publicFor]);
+  // The wizard's public-address step, for an account already set up.
+  if (publicFor !== null) return <PublicAddress accountId={publicFor} onBack={() => setPublicFor(null)} />;
   return (
     <section class="accounts-settings" aria-labelledby="accounts-title">
       <header class="acct-head">
@@ -126,7 +137,7 @@ export function AccountsSettings({ accounts, onAdd, onChanged, onClose }: Accoun
       {accounts.length === 0 ? <p>No account yet.</p> : null}
       <ul class="acct-list">
         {accounts.map((a) => (
-          <Row key={a.id} a={a} onChanged={onChanged} />
+          <Row key={a.id} a={a} onChanged={onChanged} onPublic={setPublicFor} />
         ))}
       </ul>
       <div class="wizard-actions">

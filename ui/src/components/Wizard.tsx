@@ -700,7 +700,7 @@ function Registered({ r }: { r: RegistrationDto }) {
 }
 
 /** The public address for webhooks: listener, tunnel, registration, check. */
-function PublicAddress({ accountId, onBack }: { accountId: number; onBack: () => void }) {
+export function PublicAddress({ accountId, onBack }: { accountId: number; onBack: () => void }) {
   const [info, setInfo] = useState<PublicAddressDto | null>(null);
   const [listen, setListen] = useState('');
   const [listener, setListener] = useState<ListenerDto | null>(null);
