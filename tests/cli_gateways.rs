@@ -167,3 +167,174 @@ async fn unipile_hosted_authentication_connects_a_new_account() {
     assert_eq!(link_requests[0]["type"], json!("create"));
     assert_eq!(link_requests[0]["providers"], json!(["WHATSAPP"]));
 }
+
+/// The secrets the vault of `dir` holds for `account` (the vault mode and
+/// passphrase of `run`), read with the core as the engine would.
+fn stored_secrets(dir: &Path, passphrase: &str, account: i64) -> Vec<(&'static str, String)> {
+    use wicket_core::secrets::{SecretName, SecretStore};
+    let id = wicket_core::Store::open(&dir.join("wicket.db")).unwrap().data_dir_id().unwrap();
+    let vault = dir.join("secrets.vault");
+    if !vault.exists() {
+        return vec![];
+    }
+    let store = SecretStore::vault(vault, wicket_core::secrets::Secret::new(passphrase.into()), &id).unwrap();
+    SecretName::ALL.iter().filter_map(|n| store.get_opt(account, *n).unwrap().map(|s| (n.as_str(), s.expose().to_string()))).collect()
+}
+
+async fn fake_wasender() -> MockServer {
+    let fake = MockServer::start().await;
+    Mock::given(method("GET")).and(path("/status")).respond_with(ok(fixture("wasender", "status_connected.json"))).mount(&fake).await;
+    Mock::given(method("GET")).and(path("/user")).respond_with(ok(fixture("wasender", "user.json"))).mount(&fake).await;
+    fake
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn accounts_switch_off_and_on_and_removal_takes_the_secrets() {
+    let fake = fake_wasender().await;
+    let uri = fake.uri();
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().to_path_buf();
+    tokio::task::spawn_blocking(move || {
+        let id = last_id(&run(&dir, &["account", "add", "wasender", "--name", "Shop phone", "--api-key-env", "WS_KEY", "--webhook-secret-env", "WS_SECRET", "--base-url", &uri]));
+        let demo = last_id(&run(&dir, &["account", "add", "demo"]));
+        let n: i64 = id.parse().unwrap();
+        assert_eq!(stored_secrets(&dir, "gateway tests", n).len(), 2, "the API key and the webhook secret are stored");
+
+        let off = ok_json(&run(&dir, &["account", "disable", &id, "--json"]));
+        assert_eq!(off["enabled"], json!(false));
+        assert_eq!(off["status"], json!("disabled"), "a switched-off account says so: {off}");
+        let listed = ok_json(&run(&dir, &["account", "list", "--json"]));
+        assert_eq!(listed.as_array().unwrap().iter().find(|a| a["id"] == json!(id)).unwrap()["enabled"], json!(false));
+        assert_eq!(stored_secrets(&dir, "gateway tests", n).len(), 2, "switching off keeps the secrets");
+        let on = ok_json(&run(&dir, &["account", "enable", &id, "--json"]));
+        assert_eq!(on["enabled"], json!(true));
+        assert_eq!(on["status"], json!("unverified"), "switched on: not yet verified until tested: {on}");
+        assert_eq!(ok_json(&run(&dir, &["account", "test", &id, "--json"]))["status"], json!("ok"));
+
+        let missing = run(&dir, &["account", "disable", "999"]);
+        assert_eq!(missing.status.code(), Some(3), "an unknown account is not found");
+
+        let removed = ok_json(&run(&dir, &["account", "remove", &id, "--json"]));
+        assert_eq!(removed["secrets_deleted"], json!(2), "{removed}");
+        assert!(stored_secrets(&dir, "gateway tests", n).is_empty(), "no secret of a removed account stays in the vault");
+        // The demo goes without the secret store (no passphrase needed).
+        let out = Command::new(env!("CARGO_BIN_EXE_wicket"))
+            .args(["--data-dir", dir.to_str().unwrap(), "account", "remove", &demo])
+            .env_remove("WICKET_DATA_DIR")
+            .env("WICKET_SECRET_STORE", "vault")
+            .env_remove("WICKET_VAULT_PASSPHRASE")
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert_eq!(ok_json(&run(&dir, &["account", "list", "--json"])), json!([]));
+    })
+    .await
+    .unwrap();
+}
+
+#[test]
+fn an_offline_env_import_keeps_the_accounts_not_yet_verified() {
+    // A port nothing listens on: the provider cannot be reached.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let env = tmp.path().join("shop.env");
+    std::fs::write(
+        &env,
+        format!("WASENDER_API_KEY=ws-offline-key\nWASENDER_WEBHOOK_SECRET=ws-offline-secret\nWASENDER_BASE_URL=http://{closed}/api\nLEGACY_FLAG=1\n"),
+    )
+    .unwrap();
+    let dir = tmp.path().join("data");
+    let out = run(&dir, &["account", "import", env.to_str().unwrap(), "--json"]);
+    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+    let list = ok_json(&out);
+    assert_eq!(list.as_array().unwrap().len(), 1, "the account is kept: {stderr}");
+    assert_eq!(list[0]["provider"], json!("wasender"));
+    assert_eq!(list[0]["status"], json!("unverified"), "{list}");
+    assert!(list[0]["status_reason"].as_str().unwrap().contains("not yet verified"), "{list}");
+    assert!(stderr.contains("Warning: account") && stderr.contains("connection test failed"), "the failed test is a warning: {stderr}");
+    assert!(stderr.contains("LEGACY_FLAG"), "unknown variables are listed: {stderr}");
+    let id = list[0]["id"].as_str().unwrap().parse().unwrap();
+    assert_eq!(stored_secrets(&dir, "gateway tests", id).len(), 2, "and its secrets are stored");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn accounts_move_to_another_machine_with_or_without_their_secrets() {
+    let fake = fake_wasender().await;
+    let uri = fake.uri();
+    let tmp = tempfile::tempdir().unwrap();
+    let (a, b, c) = (tmp.path().join("a"), tmp.path().join("b"), tmp.path().join("c"));
+    let export = tmp.path().join("export.json");
+    let vault = tmp.path().join("moving.vault");
+    let (export2, vault2) = (export.clone(), vault.clone());
+    tokio::task::spawn_blocking(move || {
+        let (export, vault) = (export2, vault2);
+        let id = last_id(&run(&a, &["account", "add", "wasender", "--name", "Shop phone", "--api-key-env", "WS_KEY", "--webhook-secret-env", "WS_SECRET", "--base-url", &uri]));
+        last_id(&run(&a, &["account", "add", "demo"]));
+        assert!(run(&a, &["settings", "set", "default_country", "GB"]).status.success());
+
+        // Machine A: the export, and the secrets in a vault under a passphrase from the environment.
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_wicket"));
+        let out = cmd
+            .args(["--data-dir", a.to_str().unwrap(), "export", "--format", "json", "--out", export.to_str().unwrap()])
+            .args(["--vault", vault.to_str().unwrap(), "--passphrase-env", "MOVE_PASS", "--json"])
+            .env_remove("WICKET_DATA_DIR")
+            .env("WICKET_SECRET_STORE", "vault")
+            .env("WICKET_VAULT_PASSPHRASE", "gateway tests")
+            .env("MOVE_PASS", "a long moving passphrase")
+            .output()
+            .unwrap();
+        let answer = ok_json(&out);
+        assert_eq!(answer["secrets"], json!(2), "{answer}");
+        let doc: Value = serde_json::from_slice(&std::fs::read(&export).unwrap()).unwrap();
+        let exported = doc["tables"]["accounts"].as_array().unwrap();
+        assert_eq!(exported.len(), 1, "the demo account is never exported");
+        assert_eq!(exported[0]["provider"], json!("wasender"));
+        let text = String::from_utf8(std::fs::read(&export).unwrap()).unwrap() + &String::from_utf8_lossy(&std::fs::read(&vault).unwrap());
+        assert!(!text.contains("ws-api-key-123") && !text.contains("ws-webhook-secret"), "no secret in plain text in either file");
+        let again = run(&a, &["export", "--format", "json", "--out", export.to_str().unwrap(), "--vault", vault.to_str().unwrap(), "--passphrase-env", "WS_KEY"]);
+        assert_eq!(again.status.code(), Some(2), "an existing vault is never overwritten");
+
+        // Machine B: accounts, settings and secrets back; tested against the fake.
+        let wrong = Command::new(env!("CARGO_BIN_EXE_wicket"))
+            .args(["--data-dir", b.to_str().unwrap(), "account", "import", export.to_str().unwrap(), "--vault", vault.to_str().unwrap(), "--passphrase-env", "MOVE_PASS"])
+            .env_remove("WICKET_DATA_DIR")
+            .env("WICKET_SECRET_STORE", "vault")
+            .env("WICKET_VAULT_PASSPHRASE", "machine b")
+            .env("MOVE_PASS", "not the passphrase")
+            .output()
+            .unwrap();
+        assert_eq!(wrong.status.code(), Some(6), "a wrong passphrase: {}", String::from_utf8_lossy(&wrong.stderr));
+        assert_eq!(ok_json(&run(&b, &["account", "list", "--json"])), json!([]), "nothing half-imported");
+        let out = Command::new(env!("CARGO_BIN_EXE_wicket"))
+            .args(["--data-dir", b.to_str().unwrap(), "account", "import", export.to_str().unwrap(), "--vault", vault.to_str().unwrap(), "--passphrase-env", "MOVE_PASS", "--json"])
+            .env_remove("WICKET_DATA_DIR")
+            .env("WICKET_SECRET_STORE", "vault")
+            .env("WICKET_VAULT_PASSPHRASE", "machine b")
+            .env("MOVE_PASS", "a long moving passphrase")
+            .output()
+            .unwrap();
+        let imported = ok_json(&out);
+        assert_eq!(imported.as_array().unwrap().len(), 1);
+        let new_id: i64 = imported[0]["id"].as_str().unwrap().parse().unwrap();
+        let listed = ok_json(&Command::new(env!("CARGO_BIN_EXE_wicket"))
+            .args(["--data-dir", b.to_str().unwrap(), "account", "list", "--json"])
+            .env_remove("WICKET_DATA_DIR")
+            .output()
+            .unwrap());
+        assert_eq!(listed[0]["name"], json!("Shop phone"));
+        assert_eq!(listed[0]["status"], json!("ok"), "with its secrets it works at once: {listed}");
+        let mut secrets = stored_secrets(&b, "machine b", new_id);
+        secrets.sort();
+        assert_eq!(secrets, [("api_key", "ws-api-key-123".to_string()), ("webhook_secret", "ws-webhook-secret".to_string())]);
+        let settings = String::from_utf8_lossy(&run(&b, &["settings", "list", "--json"]).stdout).to_string();
+        assert!(settings.contains("GB"), "settings travel too: {settings}");
+        let _ = id;
+
+        // Machine C: without the vault, the account waits for its secrets.
+        let plain = ok_json(&run(&c, &["account", "import", export.to_str().unwrap(), "--json"]));
+        assert_eq!(plain[0]["status"], json!("needs_token"), "{plain}");
+        assert!(plain[0]["status_reason"].as_str().unwrap().contains("re-enter"), "{plain}");
+    })
+    .await
+    .unwrap();
+}

@@ -376,3 +376,134 @@ async fn a_tool_that_prints_no_url_times_out_and_is_killed() {
         m.split("(pid ").nth(1).and_then(|rest| rest.split(')').next()).and_then(|p| p.parse().ok()).expect("the fake prints its pid");
     assert!(!alive(pid), "a timed-out tool is killed");
 }
+
+const WS_KEY: &str = "ws-api-key-tunnel";
+const WS_PAT: &str = "ws-pat-tunnel";
+const WS_SECRET: &str = "ws-webhook-secret-tunnel";
+const UP_KEY: &str = "unipile-key-tunnel";
+
+/// A WASender account (with the personal access token and session id, so
+/// Wicket can set its webhook) and a UniPile account, both at `fake`.
+fn gateway_accounts(db: &std::path::Path, secrets: &SecretStore, fake: &str) -> (Account, Account) {
+    let mut store = Store::open(db).unwrap();
+    let ws = store
+        .add_account(&NewAccount {
+            provider: Provider::Wasender,
+            name: "Shop phone".into(),
+            phone: None,
+            config: json!({ "base_url": format!("{fake}/api"), "session_id": "77" }),
+        })
+        .unwrap();
+    secrets.set(ws.id, SecretName::ApiKey, &secret(WS_KEY)).unwrap();
+    secrets.set(ws.id, SecretName::PersonalAccessToken, &secret(WS_PAT)).unwrap();
+    secrets.set(ws.id, SecretName::WebhookSecret, &secret(WS_SECRET)).unwrap();
+    let up = store
+        .add_account(&NewAccount {
+            provider: Provider::Unipile,
+            name: "UniPile line".into(),
+            phone: None,
+            config: json!({ "dsn": fake, "unipile_account_id": "acc_up_1" }),
+        })
+        .unwrap();
+    secrets.set(up.id, SecretName::ApiKey, &secret(UP_KEY)).unwrap();
+    secrets.set(up.id, SecretName::WebhookSecret, &secret("up-hook-secret")).unwrap();
+    (ws, up)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_supervisor_registers_wasender_and_unipile_webhooks_again_when_the_url_changes() {
+    let h = Harness::new().await;
+    let fake = MockServer::start().await;
+    Mock::given(method("PUT"))
+        .and(path("/api/whatsapp-sessions/77"))
+        .and(header("authorization", format!("Bearer {WS_PAT}").as_str()))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"success": true, "data": {}})))
+        .mount(&fake)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/api/v1/webhooks"))
+        .and(header("x-api-key", UP_KEY))
+        .respond_with(ResponseTemplate::new(201).set_body_json(json!({"object": "WebhookCreated", "webhook_id": "wh_1"})))
+        .mount(&fake)
+        .await;
+    let (ws, up) = gateway_accounts(&h.db, &h.secrets, &fake.uri());
+    let tunnel = h.start_tunnel(&["--change-after", "1.5"]).await;
+    let first = tunnel.public_url();
+    let pid = tunnel.pid();
+    let mut sup = TunnelSupervisor::start(tunnel, vec![ws.clone(), up.clone()], tunnel::provider_registrar(h.secrets.clone())).unwrap();
+    let mut bases = vec![];
+    for _ in 0..2 {
+        match next_report(&mut sup).await {
+            SupervisorReport::Registered { public_base, results } => {
+                assert_eq!(results.len(), 2);
+                for r in &results {
+                    assert_eq!(r.outcome, Registration::Registered, "{r:?}");
+                }
+                assert_eq!(results[0].webhook_url, format!("{public_base}/webhooks/wasender/{}", ws.id));
+                assert_eq!(results[1].webhook_url, format!("{public_base}/webhooks/unipile/{}", up.id));
+                bases.push(public_base);
+            }
+            other => panic!("expected a registration, got {other:?}"),
+        }
+    }
+    assert_eq!(bases[0], first);
+    assert_ne!(bases[1], first, "the new URL is registered again");
+
+    // What the fake providers recorded: each URL, in order, with the right body.
+    let calls = fake.received_requests().await.unwrap();
+    let ws_calls: Vec<Value> = calls.iter().filter(|r| r.method.as_str() == "PUT").map(|r| serde_json::from_slice(&r.body).unwrap()).collect();
+    assert_eq!(ws_calls.len(), 2);
+    for (call, base) in ws_calls.iter().zip(&bases) {
+        assert_eq!(call["webhook_url"], json!(format!("{base}/webhooks/wasender/{}", ws.id)));
+        assert_eq!(call["webhook_enabled"], json!(true));
+    }
+    let up_calls: Vec<Value> = calls.iter().filter(|r| r.method.as_str() == "POST").map(|r| serde_json::from_slice(&r.body).unwrap()).collect();
+    assert_eq!(up_calls.len(), 4, "a messaging and an account-status webhook per URL");
+    assert_eq!(up_calls[0]["request_url"], json!(format!("{}/webhooks/unipile/{}", bases[0], up.id)));
+    assert_eq!(up_calls[2]["request_url"], json!(format!("{}/webhooks/unipile/{}", bases[1], up.id)));
+    assert_eq!(up_calls[0]["headers"][1], json!({"key": "X-Wicket-Secret", "value": "up-hook-secret"}));
+    drop(sup);
+    assert!(!alive(pid));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wasender_without_a_personal_access_token_gets_the_exact_manual_step() {
+    let h = Harness::new().await;
+    let (ws, _) = gateway_accounts(&h.db, &h.secrets, "http://127.0.0.1:9");
+    h.secrets.delete(ws.id, SecretName::PersonalAccessToken).unwrap();
+    let registrar = tunnel::provider_registrar(h.secrets.clone());
+    let url = tunnel::webhook_url("https://shop.example.com", "wasender", ws.id);
+    match registrar(ws.clone(), url.clone()).await {
+        Registration::ManualStepNeeded { why, what_to_paste_where } => {
+            assert!(why.contains("personal access token"), "{why}");
+            assert!(what_to_paste_where.contains(&url) && what_to_paste_where.contains("WASender's dashboard"), "{what_to_paste_where}");
+        }
+        other => panic!("expected a manual step, got {other:?}"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_wasender_self_check_posts_a_signed_event_through_the_fake_tunnel() {
+    let h = Harness::new().await;
+    let (ws, _) = gateway_accounts(&h.db, &h.secrets, "http://127.0.0.1:9");
+    let mut tunnel = h.start_tunnel(&[]).await;
+    let url = tunnel.public_url();
+    let check = tunnel::self_check_wasender(&url, ws.id, &secret(WS_SECRET)).await.unwrap();
+    assert!(check.passed(), "{}", check.summary());
+    assert_eq!(check.steps.iter().map(|s| s.name).collect::<Vec<_>>(), [STEP_HEALTH, STEP_SIGNED_EVENT]);
+    assert_eq!(h.count("webhook_events"), 1, "the test event crossed the tunnel and was stored");
+    assert_eq!(h.count("messages"), 0, "it creates no message");
+
+    let wrong = tunnel::self_check_wasender(&url, ws.id, &secret("not-the-secret")).await.unwrap();
+    let step = wrong.step(STEP_SIGNED_EVENT).unwrap();
+    assert_eq!(step.status, StepStatus::Failed);
+    assert!(step.detail.contains("refused the webhook secret"), "{}", step.detail);
+    assert!(!wrong.summary().contains("not-the-secret"), "the secret is never echoed");
+    let other = tunnel::self_check_wasender(&url, ws.id + 100, &secret(WS_SECRET)).await.unwrap();
+    assert!(other.step(STEP_SIGNED_EVENT).unwrap().detail.contains("no WASender account"), "{}", other.summary());
+
+    tunnel.stop();
+    let down = tunnel::self_check_wasender(&url, ws.id, &secret(WS_SECRET)).await.unwrap();
+    assert_eq!(down.step(STEP_HEALTH).unwrap().status, StepStatus::Failed);
+    assert_eq!(down.step(STEP_SIGNED_EVENT).unwrap().status, StepStatus::Skipped);
+}

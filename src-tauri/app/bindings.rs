@@ -30,6 +30,18 @@ pub fn commands(cfg: &Config) -> Vec<(&'static str, Option<String>, String)> {
         ("wizard_create_from_env", Some(WizardPathArgs::name(cfg)), <Vec<WizardAddedDto>>::name(cfg)),
         ("wizard_add_demo", None, AccountDto::name(cfg)),
         ("wizard_first_sync", Some(WizardSyncArgs::name(cfg)), <Vec<FirstSyncStepDto>>::name(cfg)),
+        ("wizard_test_wasender", Some(WizardWasenderArgs::name(cfg)), ConnectionInfoDto::name(cfg)),
+        ("wizard_import_env_text", Some(WizardTextArgs::name(cfg)), EnvImportDto::name(cfg)),
+        ("wizard_create_from_env_text", Some(WizardTextArgs::name(cfg)), <Vec<WizardAddedDto>>::name(cfg)),
+        ("wizard_unipile_connect", Some(WizardUnipileArgs::name(cfg)), UnipileLinkDto::name(cfg)),
+        ("wizard_unipile_wait", Some(WizardUnipileWaitArgs::name(cfg)), UnipileAccountDto::name(cfg)),
+        ("wizard_import_export", Some(WizardExportArgs::name(cfg)), <Vec<WizardAddedDto>>::name(cfg)),
+        ("accounts_set_enabled", Some(AccountEnabledArgs::name(cfg)), AccountDto::name(cfg)),
+        ("accounts_remove", Some(WizardSyncArgs::name(cfg)), "null".into()),
+        ("wizard_public_address", Some(WizardSyncArgs::name(cfg)), PublicAddressDto::name(cfg)),
+        ("wizard_start_listener", Some(WizardListenArgs::name(cfg)), ListenerDto::name(cfg)),
+        ("wizard_start_tunnel", Some(WizardTunnelArgs::name(cfg)), TunnelStartedDto::name(cfg)),
+        ("wizard_check_public", Some(WizardCheckArgs::name(cfg)), SelfCheckDto::name(cfg)),
     ]
 }
 
@@ -108,6 +120,21 @@ pub fn typescript() -> String {
         EnvImportDto::decl(&cfg),
         WizardProgress::decl(&cfg),
         FirstSyncStepDto::decl(&cfg),
+        AccountEnabledArgs::decl(&cfg),
+        WizardTextArgs::decl(&cfg),
+        WizardExportArgs::decl(&cfg),
+        UnipileLinkDto::decl(&cfg),
+        WizardUnipileWaitArgs::decl(&cfg),
+        TunnelToolDto::decl(&cfg),
+        PublicAddressDto::decl(&cfg),
+        WizardListenArgs::decl(&cfg),
+        ListenerDto::decl(&cfg),
+        WizardTunnelArgs::decl(&cfg),
+        RegistrationDto::decl(&cfg),
+        TunnelStartedDto::decl(&cfg),
+        WizardCheckArgs::decl(&cfg),
+        CheckStepDto::decl(&cfg),
+        SelfCheckDto::decl(&cfg),
     ];
     for d in decls {
         out.push_str(&format!("export {d}\n\n"));

@@ -501,3 +501,153 @@ pub struct FirstSyncStepDto {
     /// Why the step failed (the account works regardless).
     pub error: Option<CommandError>,
 }
+
+/// Switch an account on or off (account settings).
+#[derive(Debug, Clone, Deserialize, TS)]
+pub struct AccountEnabledArgs {
+    pub account_id: i64,
+    pub enabled: bool,
+}
+
+/// The text of a file the owner picked (a `.env` file, an export), with its
+/// name for messages: the window reads the file, no path is typed.
+#[derive(Debug, Clone, Deserialize, TS)]
+pub struct WizardTextArgs {
+    pub name: String,
+    pub text: String,
+}
+
+/// Another machine's export, and optionally the secrets vault written with
+/// it and the vault's passphrase.
+#[derive(Clone, Deserialize, TS)]
+pub struct WizardExportArgs {
+    pub name: String,
+    pub text: String,
+    #[ts(optional)]
+    pub vault_text: Option<String>,
+    #[ts(optional)]
+    pub passphrase: Option<String>,
+}
+
+/// A hosted authentication link for a new UniPile account, and the
+/// accounts that existed before it (to tell the new one apart).
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+pub struct UnipileLinkDto {
+    pub url: String,
+    pub known: Vec<String>,
+}
+
+/// Wait (up to `seconds`) for a WhatsApp account not in `known`.
+#[derive(Clone, Deserialize, TS)]
+pub struct WizardUnipileWaitArgs {
+    pub dsn: String,
+    pub api_key: String,
+    pub known: Vec<String>,
+    pub seconds: u32,
+}
+
+/// A tunnel tool the public-address step can start, and whether it is here.
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+pub struct TunnelToolDto {
+    /// `cloudflared`, `ngrok`, `funnel` (what `wizard_start_tunnel` takes).
+    pub kind: String,
+    pub label: String,
+    pub installed: bool,
+    /// Whether its address stays the same across starts.
+    pub stable: bool,
+    /// Where to get it when it is missing.
+    pub hint: String,
+}
+
+/// Everything the public-address step shows for one account.
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+pub struct PublicAddressDto {
+    pub account_id: i64,
+    #[ts(type = "Provider")]
+    pub provider: Provider,
+    /// The `webhook_listen` setting, or the default 127.0.0.1:8765.
+    pub listen: String,
+    /// Where a listener of this window answers now, if one does.
+    pub listening: Option<String>,
+    /// Said when the listener binds beyond loopback.
+    pub listen_warning: Option<String>,
+    /// `/webhooks/{provider}/{id}`, after the public address.
+    pub callback_path: String,
+    /// The public address last used (the `public_url` setting).
+    pub public_url: Option<String>,
+    /// Meta's verify token, to paste into Meta's dashboard.
+    pub verify_token: Option<String>,
+    pub tools: Vec<TunnelToolDto>,
+    /// Exactly what to paste where in the provider's dashboard, with the
+    /// public address when known (else a placeholder for it).
+    pub manual_step: Option<String>,
+    pub stable_note: String,
+    pub changing_note: String,
+}
+
+#[derive(Debug, Clone, Deserialize, TS)]
+pub struct WizardListenArgs {
+    pub listen: String,
+}
+
+/// The listener answering for the step.
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+pub struct ListenerDto {
+    pub listening: String,
+    pub warning: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, TS)]
+pub struct WizardTunnelArgs {
+    pub account_id: i64,
+    pub kind: String,
+}
+
+/// One account's webhook registration with its provider.
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+pub struct RegistrationDto {
+    pub account_id: i64,
+    pub account_name: String,
+    #[ts(type = "Provider")]
+    pub provider: Provider,
+    pub webhook_url: String,
+    /// `registered`, `manual_step_needed` or `failed`.
+    pub outcome: String,
+    /// Why it was not registered.
+    pub detail: Option<String>,
+    /// Exactly what to paste where, when the owner must do it.
+    pub what_to_paste_where: Option<String>,
+}
+
+/// A started tunnel and what registering its address did.
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+pub struct TunnelStartedDto {
+    pub public_url: String,
+    pub stable: bool,
+    /// What a stable or changing address means for deliveries.
+    pub note: String,
+    pub registrations: Vec<RegistrationDto>,
+}
+
+#[derive(Debug, Clone, Deserialize, TS)]
+pub struct WizardCheckArgs {
+    pub account_id: i64,
+    pub public_url: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+pub struct CheckStepDto {
+    /// `health`, `handshake` or `signed_event`.
+    pub name: String,
+    /// `passed`, `failed` or `skipped`.
+    pub status: String,
+    pub detail: String,
+}
+
+/// The end-to-end check of a public address.
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+pub struct SelfCheckDto {
+    pub public_base: String,
+    pub passed: bool,
+    pub steps: Vec<CheckStepDto>,
+}

@@ -45,6 +45,18 @@ pub fn builder_on<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Build
         wizard::wizard_create_from_env,
         wizard::wizard_add_demo,
         wizard::wizard_first_sync,
+        wizard::wizard_test_wasender,
+        wizard::wizard_import_env_text,
+        wizard::wizard_create_from_env_text,
+        wizard::wizard_unipile_connect,
+        wizard::wizard_unipile_wait,
+        wizard::wizard_import_export,
+        wizard::accounts_set_enabled,
+        wizard::accounts_remove,
+        wizard::wizard_public_address,
+        wizard::wizard_start_listener,
+        wizard::wizard_start_tunnel,
+        wizard::wizard_check_public,
     ])
 }
 
@@ -91,6 +103,7 @@ fn main() {
             if let Some(handle) = engine.take() {
                 handle.stop();
             }
+            wizard::stop_public_address();
         }
     });
 }

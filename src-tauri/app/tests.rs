@@ -181,7 +181,7 @@ fn commands_answer_through_ipc_and_record_the_ui_fixtures() {
     let cfg = ts_rs::Config::new();
     let typed: Vec<&str> = bindings::commands(&cfg).iter().map(|c| c.0).collect();
     assert_eq!(typed, crate::command_names::COMMANDS, "every permitted command has its TypeScript, and no other");
-    for name in typed.into_iter().filter(|n| !n.starts_with("wizard_")) {
+    for name in typed.into_iter().filter(|n| !n.starts_with("wizard_") && !n.starts_with("accounts_")) {
         assert!(fx.keys().any(|k| k == name), "command {name} has no recorded fixture: it must answer through the IPC");
     }
     golden("tests/ui/fixtures/inbox.json", &(serde_json::to_string_pretty(&Value::Object(fx)).unwrap() + "\n"));
@@ -299,5 +299,224 @@ fn wizard_commands_answer_through_ipc_and_record_the_ui_fixtures() {
     for name in ["wizard_test_meta", "wizard_add_meta", "wizard_add_demo"] {
         assert!(names.contains(&name));
     }
+    record_more_wizard_fixtures(&h, &mut fx, &base, id);
     golden("tests/ui/fixtures/wizard.json", &(serde_json::to_string_pretty(&Value::Object(fx)).unwrap() + "\n"));
+}
+
+/// A fake HTTP server on loopback: `answer(method, path, headers)` gives the
+/// status line and JSON body. Returns its base URL.
+fn fake_http(answer: impl Fn(&str, &str, &str) -> (&'static str, Value) + Send + 'static) -> String {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        for conn in listener.incoming() {
+            let Ok(mut conn) = conn else { continue };
+            let mut reader = BufReader::new(conn.try_clone().unwrap());
+            let mut first = String::new();
+            let _ = reader.read_line(&mut first);
+            let mut headers = String::new();
+            let mut length = 0usize;
+            loop {
+                let mut line = String::new();
+                if reader.read_line(&mut line).unwrap_or(0) == 0 || line.trim().is_empty() {
+                    break;
+                }
+                if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                    length = v.trim().parse().unwrap_or(0);
+                }
+                headers.push_str(&line);
+            }
+            let mut body = vec![0u8; length];
+            let _ = reader.read_exact(&mut body);
+            let mut parts = first.split_whitespace();
+            let (method, path) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
+            let (status, body) = answer(method, path, &headers);
+            let body = body.to_string();
+            let _ = write!(conn, "HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len());
+        }
+    });
+    base
+}
+
+fn fixture_json(path: &str) -> Value {
+    serde_json::from_slice(&std::fs::read(repo(&format!("tests/fixtures/{path}"))).unwrap()).unwrap()
+}
+
+/// Account settings, WASender's test before saving, the `.env` text import
+/// (offline), another machine's export, UniPile's picker and hosted sign-in,
+/// and the public-address step: recorded for the browser tests.
+fn record_more_wizard_fixtures(h: &Harness, fx: &mut serde_json::Map<String, Value>, meta_base: &str, meta_id: i64) {
+    // WASender: a key "bad" is refused as WASender refuses an unknown key.
+    let status = fixture_json("wasender/status_connected.json");
+    let user = fixture_json("wasender/user.json");
+    let ws = fake_http(move |_, path, headers| {
+        if headers.to_ascii_lowercase().contains("bearer bad") {
+            ("401 Unauthorized", json!({"success": false, "message": "Unauthenticated."}))
+        } else if path.ends_with("/status") {
+            ("200 OK", status.clone())
+        } else {
+            ("200 OK", user.clone())
+        }
+    });
+    let ws_args = |key: &str| json!({ "api_key": key, "webhook_secret": "ws-hook-secret", "base_url": format!("{ws}/api") });
+    let refused = h.call("wizard_test_wasender", ws_args("bad")).unwrap_err();
+    assert_eq!(refused["kind"], "auth", "{refused}");
+    fx.insert("wizard_test_wasender_refused".into(), refused);
+    let info = h.ok("wizard_test_wasender", ws_args("ws-good-key"));
+    assert!(info["display_number"].is_string(), "the session's number: {info}");
+    fx.insert("wizard_test_wasender".into(), info);
+    assert_eq!(h.ok("list_accounts", Value::Null).as_array().unwrap().iter().filter(|a| a["provider"] == "wasender").count(), 0, "testing saves nothing");
+    let ws_added = h.ok("wizard_add_wasender", { let mut a = ws_args("ws-good-key"); a["name"] = json!("Shop phone"); a });
+    assert_eq!(ws_added["account"]["status"], "ok", "{ws_added}");
+    assert_eq!(ws_added["webhook_path"], format!("/webhooks/wasender/{}", ws_added["account"]["id"]));
+    fx.insert("wizard_add_wasender".into(), ws_added);
+
+    // A .env file's text, offline: the account is kept, "not yet verified".
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+    let text = format!("# the shop's old bot\nWASENDER_API_KEY=env-key\nWASENDER_WEBHOOK_SECRET=env-secret\nWASENDER_BASE_URL=http://{closed}/api\nSHOP_NAME=\"Corner Bakery\"\n");
+    let preview = h.ok("wizard_import_env_text", json!({ "name": "shop.env", "text": text }));
+    assert_eq!(preview["wasender"], true);
+    assert_eq!(preview["unknown"], json!(["SHOP_NAME"]));
+    fx.insert("wizard_import_env_text".into(), preview);
+    let mut offline = h.ok("wizard_create_from_env_text", json!({ "name": "shop.env", "text": text }));
+    let first = &offline[0];
+    assert_eq!(first["account"]["status"], "unverified", "{offline}");
+    assert!(first["warning"]["message"].is_string(), "the failed test is a warning: {offline}");
+    let text = offline.to_string();
+    assert!(!text.contains("env-key") && !text.contains("env-secret"), "no secret comes back");
+    // The port is random: pinned for a stable fixture.
+    for a in offline.as_array_mut().unwrap() {
+        for path in ["/warning/message", "/account/status_reason"] {
+            if let Some(field) = a.pointer_mut(path) {
+                if let Some(m) = field.as_str() {
+                    *field = json!(m.replace(&closed.to_string(), "127.0.0.1:9"));
+                }
+            }
+        }
+    }
+    fx.insert("wizard_create_from_env_text".into(), offline.clone());
+    let bad = h.call("wizard_import_env_text", json!({ "name": "notes.txt", "text": "this is not a .env file\n" })).unwrap_err();
+    assert_eq!(bad["code"], "invalid", "{bad}");
+
+    // Account settings: switch off, then on; remove (the demo: one click).
+    let env_id = offline[0]["account"]["id"].as_i64().unwrap();
+    let off = h.ok("accounts_set_enabled", json!({ "account_id": env_id, "enabled": false }));
+    assert_eq!((off["enabled"].clone(), off["status"].clone()), (json!(false), json!("disabled")));
+    fx.insert("accounts_set_enabled_off".into(), off);
+    let on = h.ok("accounts_set_enabled", json!({ "account_id": env_id, "enabled": true }));
+    assert_eq!(on["status"], "unverified");
+    fx.insert("accounts_set_enabled_on".into(), on);
+    assert_eq!(h.ok("accounts_remove", json!({ "account_id": env_id })), Value::Null);
+    let missing = h.call("accounts_remove", json!({ "account_id": env_id })).unwrap_err();
+    assert_eq!(missing["code"], "not_found");
+    let accounts = h.ok("list_accounts", Value::Null);
+    assert!(!accounts.as_array().unwrap().iter().any(|a| a["id"] == env_id), "removed");
+    fx.insert("list_accounts_managed".into(), accounts);
+
+    // Another machine's export, without its vault: secrets to re-enter.
+    let other = tempfile::tempdir().unwrap();
+    let mut store = wicket_core::Store::open(&other.path().join("wicket.db")).unwrap();
+    store
+        .add_account(&wicket_core::store::NewAccount {
+            provider: wicket_core::model::Provider::Meta,
+            name: "Market stall".into(),
+            phone: None,
+            config: json!({ "phone_number_id": "555000111", "business_account_id": "555000222" }),
+        })
+        .unwrap();
+    wicket_core::providers::demo::create_demo_account(&mut store).unwrap();
+    let export = store.export_json(None).unwrap();
+    let imported = h.ok("wizard_import_export", json!({ "name": "export.json", "text": export.to_string() }));
+    assert_eq!(imported.as_array().unwrap().len(), 1, "the demo is never exported: {imported}");
+    assert_eq!(imported[0]["account"]["status"], "needs_token", "{imported}");
+    fx.insert("wizard_import_export".into(), imported);
+    let wrong = h.call("wizard_import_export", json!({ "name": "notes.json", "text": "{\"hello\": 1}" })).unwrap_err();
+    assert_eq!(wrong["code"], "invalid");
+    fx.insert("wizard_import_export_invalid".into(), wrong);
+
+    // UniPile: the picker, then hosted sign-in for a new account that appears
+    // in the list once the link was created.
+    let list = fixture_json("unipile/unipile_accounts_list.json");
+    let link = fixture_json("unipile/unipile_hosted_link_response.json");
+    let linked = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let seen_link = linked.clone();
+    let up = fake_http(move |method, path, _| {
+        if method == "POST" && path.contains("/hosted/accounts/link") {
+            seen_link.store(true, std::sync::atomic::Ordering::SeqCst);
+            return ("201 Created", link.clone());
+        }
+        let mut l = list.clone();
+        if seen_link.load(std::sync::atomic::Ordering::SeqCst) {
+            l["items"].as_array_mut().unwrap().push(json!({"object": "Account", "type": "WHATSAPP", "id": "NEWacc0000000000000001", "name": "New counter",
+                "created_at": "2026-03-10T12:00:00.000Z", "connection_params": {"im": {"phone_number": "+15550106070"}},
+                "sources": [{"id": "NEWacc0000000000000001_MESSAGING", "status": "OK"}], "groups": []}));
+        }
+        ("200 OK", l)
+    });
+    let up_args = json!({ "dsn": up, "api_key": "up-key" });
+    let picker = h.ok("wizard_unipile_accounts", up_args.clone());
+    assert_eq!(picker.as_array().unwrap().len(), 2, "{picker}");
+    fx.insert("wizard_unipile_accounts".into(), picker.clone());
+    let connect = h.ok("wizard_unipile_connect", up_args.clone());
+    assert!(connect["url"].as_str().unwrap().starts_with("https://"), "{connect}");
+    assert_eq!(connect["known"].as_array().unwrap().len(), 2);
+    fx.insert("wizard_unipile_connect".into(), connect.clone());
+    let new = h.ok("wizard_unipile_wait", json!({ "dsn": up, "api_key": "up-key", "known": connect["known"], "seconds": 10 }));
+    assert_eq!(new["id"], "NEWacc0000000000000001");
+    fx.insert("wizard_unipile_wait".into(), new);
+    assert!(linked.load(std::sync::atomic::Ordering::SeqCst));
+    let ids = json!([picker[0]["id"], "NEWacc0000000000000001"]);
+    let up_added = h.ok("wizard_add_unipile", json!({ "dsn": up, "api_key": "up-key", "account_ids": ids }));
+    assert_eq!(up_added.as_array().unwrap().iter().map(|a| a["account"]["name"].as_str().unwrap()).collect::<Vec<_>>(), ["Camden Parcel Co", "New counter"]);
+    fx.insert("wizard_add_unipile".into(), up_added);
+
+    // The public address for the Meta account: a fake cloudflared on PATH
+    // that prints a quick-tunnel URL, the listener on a free port, the
+    // registration against the fake Graph API, and the check through the
+    // listener's own address.
+    let bin = h._dir.path().join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let tool = bin.join("cloudflared");
+    std::fs::write(&tool, "#!/bin/sh\necho 'INF |  https://gentle-river-alpha-bravo.trycloudflare.com  |' >&2\nexec sleep 30\n").unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&tool, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    std::env::set_var("PATH", format!("{}:/usr/bin:/bin", bin.display()));
+    let _ = meta_base;
+    let mut info = h.ok("wizard_public_address", json!({ "account_id": meta_id }));
+    assert_eq!(info["callback_path"], format!("/webhooks/meta/{meta_id}"));
+    assert_eq!(info["listen"], "127.0.0.1:8765", "the default");
+    assert_eq!(info["verify_token"].as_str().unwrap().len(), 32, "the stored verify token, to paste");
+    let tools = info["tools"].as_array().unwrap();
+    assert!(tools.iter().any(|t| t["kind"] == "cloudflared" && t["installed"] == true), "{info}");
+    assert!(info["manual_step"].as_str().unwrap().contains("Callback URL"), "{info}");
+    let token = info["verify_token"].as_str().unwrap().to_string();
+    let pin = |v: &mut Value, from: &str, to: &str| *v = serde_json::from_str(&v.to_string().replace(from, to)).unwrap();
+    pin(&mut info, &token, "5f2b8c1e9a7d4e3f8b6a0c2d1e4f7a9b");
+    fx.insert("wizard_public_address".into(), info);
+    let beyond = h.call("wizard_start_listener", json!({ "listen": "not an address" })).unwrap_err();
+    assert_eq!(beyond["code"], "invalid");
+    let mut listener = h.ok("wizard_start_listener", json!({ "listen": "127.0.0.1:0" }));
+    let listening = listener["listening"].as_str().unwrap().to_string();
+    assert!(listening.starts_with("127.0.0.1:") && listener["warning"].is_null(), "{listener}");
+    let mut started = h.ok("wizard_start_tunnel", json!({ "account_id": meta_id, "kind": "cloudflared" }));
+    assert_eq!(started["public_url"], "https://gentle-river-alpha-bravo.trycloudflare.com");
+    assert_eq!(started["stable"], false);
+    assert!(started["note"].as_str().unwrap().contains("changes every time"), "{started}");
+    assert!(started["registrations"].as_array().unwrap().iter().any(|r| r["account_id"] == meta_id), "{started}");
+    let mut check = h.ok("wizard_check_public", json!({ "account_id": meta_id, "public_url": format!("http://{listening}") }));
+    assert_eq!(check["passed"], true, "{check}");
+    let failed = h.ok("wizard_check_public", json!({ "account_id": meta_id, "public_url": format!("http://{closed}") }));
+    assert_eq!(failed["passed"], false);
+    assert_eq!(failed["steps"][0]["status"], "failed");
+    crate::wizard::stop_public_address();
+    pin(&mut listener, &listening, "127.0.0.1:8765");
+    pin(&mut check, &listening, "127.0.0.1:8765");
+    pin(&mut started, &token, "5f2b8c1e9a7d4e3f8b6a0c2d1e4f7a9b");
+    fx.insert("wizard_start_listener".into(), listener);
+    fx.insert("wizard_start_tunnel".into(), started);
+    fx.insert("wizard_check_public".into(), check);
 }

@@ -6,19 +6,25 @@
 //! calls run on a blocking thread, each with a store connection of its own,
 //! so the window's connection is never held across the network. Typed
 //! secrets go straight into the secret store: they are never logged and no
-//! answer carries one, except a verify token Wicket generated (shown once).
+//! answer carries one, except a verify token Wicket generated (shown once)
+//! and, in the public-address step, the account's verify token to paste.
+//!
+//! Also here: the account settings (`accounts_*`: switch on/off, remove
+//! with the secrets) and the public-address step, whose listener and tunnel
+//! live in this module until the app quits.
 
 use crate::dto::*;
+
 use crate::state::AppState;
-use serde_json::json;
 use tauri::{AppHandle, Emitter, Runtime, State};
 use wicket_core::accounts::{self, MetaSetup, WasenderSetup};
-use wicket_core::model::{AccountStatus, Provider};
+use wicket_core::model::Provider;
 use wicket_core::providers::meta::{MetaClient, DEFAULT_API_VERSION, DEFAULT_BASE_URL};
 use wicket_core::providers::unipile::{normalize_dsn, UnipileAccount, UnipileClient};
+use wicket_core::providers::wasender::{WasenderClient, DEFAULT_BASE_URL as WASENDER_BASE_URL};
 use wicket_core::providers::{ConnectionInfo, ProviderClient};
-use wicket_core::secrets::{Secret, SecretName, SecretStore};
-use wicket_core::store::{Account, NewAccount};
+use wicket_core::secrets::{Secret, SecretStore};
+use wicket_core::store::Account;
 use wicket_core::sync::{self, ContactSyncMode};
 use wicket_core::{DataDir, Error, Result, Store};
 
@@ -122,6 +128,26 @@ pub async fn wizard_add_meta(state: State<'_, AppState>, args: WizardMetaArgs) -
     .await
 }
 
+fn wasender_client(a: &WizardWasenderArgs) -> Result<WasenderClient> {
+    WasenderClient::new(
+        opt(a.base_url.clone()).unwrap_or_else(|| WASENDER_BASE_URL.into()),
+        secret(a.api_key.clone()),
+        opt(a.personal_access_token.clone()).map(Secret::new),
+        opt(a.session_id.clone()),
+    )
+}
+
+/// "Test connection" for WASender before saving: the API key and the
+/// session's state (`GET /status`, then the number and name), nothing stored.
+#[tauri::command]
+pub async fn wizard_test_wasender(args: WizardWasenderArgs) -> Res<ConnectionInfoDto> {
+    if args.api_key.trim().is_empty() {
+        return Err(Error::Invalid("the API key is required".into()).into());
+    }
+    let client = wasender_client(&args)?;
+    Ok(ConnectionInfoDto::from(&client.test_connection().await?))
+}
+
 #[tauri::command]
 pub async fn wizard_add_wasender(state: State<'_, AppState>, args: WizardWasenderArgs) -> Res<WizardAddedDto> {
     blocking(state.dir.clone(), true, move |store, secrets| {
@@ -155,28 +181,9 @@ pub async fn wizard_unipile_accounts(args: WizardUnipileArgs) -> Res<Vec<Unipile
     Ok(list.into_iter().map(|a| UnipileAccountDto { id: a.id, name: a.name, phone: a.phone, status: a.status }).collect())
 }
 
-/// The account's status as UniPile reports it (as `wicket account add unipile`).
-fn unipile_status(status: Option<&str>) -> (AccountStatus, Option<String>) {
-    match status.map(|s| s.to_ascii_uppercase()).as_deref() {
-        Some("OK") => (AccountStatus::Ok, None),
-        Some("CONNECTING") => (AccountStatus::Retrying, Some("UniPile is connecting the account".into())),
-        Some("CREDENTIALS") => (AccountStatus::Disconnected, Some("needs re-authentication: reconnect it through UniPile's hosted link".into())),
-        Some(other) => (AccountStatus::Disconnected, Some(format!("UniPile reports {other}"))),
-        None => (AccountStatus::Unverified, None),
-    }
-}
-
 /// Imports UniPile accounts (their API key and a webhook secret of our own).
 fn create_unipile(store: &mut Store, secrets: &SecretStore, dsn: &str, key: &Secret, a: &UnipileAccount) -> Result<Account> {
-    let details = json!({ "type": a.account_type, "status": a.status, "sources": a.sources, "created_at": a.created_at, "groups": a.groups, "raw": a.raw });
-    let config = json!({ "dsn": dsn, "unipile_account_id": a.id, "details": details });
-    let name = if a.name.trim().is_empty() { format!("UniPile {}", a.id) } else { a.name.clone() };
-    let new = NewAccount { provider: Provider::Unipile, name, phone: a.phone.clone(), config };
-    let hook = Secret::new(accounts::random_token());
-    let account = accounts::create_with_secrets(store, secrets, new, &[(SecretName::ApiKey, key), (SecretName::WebhookSecret, &hook)])?;
-    let (status, reason) = unipile_status(a.status.as_deref());
-    store.set_account_status(account.id, status, reason.as_deref())?;
-    store.account(account.id)
+    accounts::create_unipile(store, secrets, dsn, key, a)
 }
 
 #[tauri::command]
@@ -204,49 +211,63 @@ pub async fn wizard_add_unipile(state: State<'_, AppState>, args: WizardAddUnipi
 /// What a `.env` file describes, before anything is created.
 #[tauri::command]
 pub async fn wizard_import_env(args: WizardPathArgs) -> Res<EnvImportDto> {
-    let found = wicket_core::env_import::read(std::path::Path::new(args.path.trim()))?;
-    Ok(EnvImportDto {
+    Ok(env_preview(&wicket_core::env_import::read(std::path::Path::new(args.path.trim()))?))
+}
+
+fn env_preview(found: &wicket_core::env_import::EnvImport) -> EnvImportDto {
+    EnvImportDto {
         meta_phone_number_id: found.meta.as_ref().map(|m| m.phone_number_id.clone()),
         wasender: found.wasender.is_some(),
         unipile_dsn: found.unipile.as_ref().map(|(dsn, _)| dsn.clone()),
-        unknown: found.unknown,
-        problems: found.problems,
-    })
+        unknown: found.unknown.clone(),
+        problems: found.problems.clone(),
+    }
 }
 
-/// Creates the accounts a `.env` file describes. Offline, a connection test
-/// that cannot reach the provider is a warning: the account is kept, "not yet
-/// verified"; UniPile accounts that cannot be listed are skipped with a warning.
+/// Creates what a `.env` file described, testing each account: offline, a
+/// test that cannot reach the provider is a warning on that account (kept,
+/// "not yet verified"); UniPile accounts that cannot be listed are skipped.
+fn create_from_env(store: &mut Store, secrets: &SecretStore, found: wicket_core::env_import::EnvImport, source: &str) -> Result<Vec<WizardAddedDto>> {
+    let problems = found.problems.join("; ");
+    let (created, warnings) = wait(accounts::create_from_env(store, secrets, found, true))?;
+    for w in &warnings {
+        tracing::warn!("the .env import: {w}");
+    }
+    if created.is_empty() {
+        return Err(Error::NotFound(format!("no complete account in {source}: {}", if problems.is_empty() { warnings.join("; ") } else { problems })));
+    }
+    created
+        .into_iter()
+        .map(|c| {
+            let tested = c.tested.unwrap_or_else(|| Err(Error::Internal("not tested".into())));
+            added(store, &c.account, tested, c.generated_verify_token)
+        })
+        .collect()
+}
+
+/// Creates the accounts a `.env` file describes (see [`create_from_env`]).
 #[tauri::command]
 pub async fn wizard_create_from_env(state: State<'_, AppState>, args: WizardPathArgs) -> Res<Vec<WizardAddedDto>> {
     blocking(state.dir.clone(), true, move |store, secrets| {
-        let found = wicket_core::env_import::read(std::path::Path::new(args.path.trim()))?;
-        let mut out = vec![];
-        if let Some(meta) = found.meta {
-            let c = accounts::create_meta(store, secrets, meta)?;
-            let (account, tested) = test_and_record(store, secrets, &c.account)?;
-            out.push(added(store, &account, tested, c.generated_verify_token)?);
-        }
-        if let Some(w) = found.wasender {
-            let c = accounts::create_wasender(store, secrets, w)?;
-            let (account, tested) = test_and_record(store, secrets, &c.account)?;
-            out.push(added(store, &account, tested, None)?);
-        }
-        if let Some((dsn, key)) = found.unipile {
-            match unipile_accounts(&dsn, key.expose()) {
-                Ok((dsn, list)) => {
-                    for a in &list {
-                        let account = create_unipile(store, secrets, &dsn, &key, a)?;
-                        out.push(added(store, &account, Ok(ConnectionInfo { verified_name: Some(a.name.clone()), display_number: a.phone.clone(), quality_rating: None, raw: json!(null) }), None)?);
-                    }
-                }
-                Err(e) => tracing::warn!("the .env import could not list the UniPile accounts: {e}"),
-            }
-        }
-        if out.is_empty() {
-            return Err(Error::NotFound(format!("no complete account in {}: {}", args.path.trim(), found.problems.join("; "))));
-        }
-        Ok(out)
+        let path = args.path.trim().to_string();
+        let found = wicket_core::env_import::read(std::path::Path::new(&path))?;
+        create_from_env(store, secrets, found, &path)
+    })
+    .await
+}
+
+/// What the text of a picked `.env` file describes, before anything is created.
+#[tauri::command]
+pub async fn wizard_import_env_text(args: WizardTextArgs) -> Res<EnvImportDto> {
+    Ok(env_preview(&wicket_core::env_import::parse(&args.text, &args.name)?))
+}
+
+/// Creates the accounts the text of a picked `.env` file describes.
+#[tauri::command]
+pub async fn wizard_create_from_env_text(state: State<'_, AppState>, args: WizardTextArgs) -> Res<Vec<WizardAddedDto>> {
+    blocking(state.dir.clone(), true, move |store, secrets| {
+        let found = wicket_core::env_import::parse(&args.text, &args.name)?;
+        create_from_env(store, secrets, found, &args.name)
     })
     .await
 }
@@ -295,4 +316,299 @@ pub async fn wizard_first_sync<R: Runtime>(app: AppHandle<R>, state: State<'_, A
         Ok(out)
     })
     .await
+}
+
+fn unipile_dto(a: UnipileAccount) -> UnipileAccountDto {
+    UnipileAccountDto { id: a.id, name: a.name, phone: a.phone, status: a.status }
+}
+
+/// UniPile's hosted authentication for a new WhatsApp account: a link to
+/// open in a browser (where the owner scans a QR code), and the accounts
+/// that exist now, so the new one can be told apart.
+#[tauri::command]
+pub async fn wizard_unipile_connect(args: WizardUnipileArgs) -> Res<UnipileLinkDto> {
+    let dsn = normalize_dsn(&args.dsn)?;
+    let client = UnipileClient::new(&dsn, secret(args.api_key), None)?;
+    let known = client.list_accounts().await?.into_iter().map(|a| a.id).collect();
+    let url = client.hosted_auth_link(None, std::time::Duration::from_secs(3600)).await?;
+    Ok(UnipileLinkDto { url, known })
+}
+
+/// Polls UniPile's account list (every 3 s, up to `seconds`) until a new
+/// WhatsApp account is connected; the UI calls it again to keep waiting.
+#[tauri::command]
+pub async fn wizard_unipile_wait(args: WizardUnipileWaitArgs) -> Res<UnipileAccountDto> {
+    let dsn = normalize_dsn(&args.dsn)?;
+    let client = UnipileClient::new(&dsn, secret(args.api_key), None)?;
+    let seconds = u64::from(args.seconds.clamp(1, 120));
+    let found = client.wait_for_new_account(&args.known, std::time::Duration::from_secs(seconds), std::time::Duration::from_secs(3)).await?;
+    Ok(unipile_dto(found))
+}
+
+/// Another machine's export: its accounts and settings (never its
+/// conversations), with their secrets when the owner brought the vault
+/// written with it and its passphrase, else marked "re-enter secrets".
+#[tauri::command]
+pub async fn wizard_import_export(state: State<'_, AppState>, args: WizardExportArgs) -> Res<Vec<WizardAddedDto>> {
+    blocking(state.dir.clone(), true, move |store, secrets| {
+        let doc: serde_json::Value = serde_json::from_str(&args.text).map_err(|e| Error::Invalid(format!("{} is not a Wicket export: {e}", args.name)))?;
+        // The vault format is read from a file: a private temporary one.
+        let vault_file = match &args.vault_text {
+            Some(text) if !text.trim().is_empty() => {
+                let path = std::env::temp_dir().join(format!("wicket-import-{}.vault", accounts::random_token()));
+                std::fs::write(&path, text).map_err(|e| Error::io("cannot read the secrets vault", e))?;
+                Some(path)
+            }
+            _ => None,
+        };
+        let vault = match (&vault_file, opt(args.passphrase.clone())) {
+            (Some(p), Some(pass)) => Some((p.as_path(), Secret::new(pass))),
+            (Some(_), None) => {
+                if let Some(p) = &vault_file {
+                    let _ = std::fs::remove_file(p);
+                }
+                return Err(Error::Invalid("the secrets vault needs its passphrase".into()));
+            }
+            (None, _) => None,
+        };
+        let result = wicket_core::export::import_accounts(store, Some(secrets), &doc, vault);
+        if let Some(p) = &vault_file {
+            let _ = std::fs::remove_file(p);
+        }
+        let imported = result?;
+        let mut out = vec![];
+        for a in imported {
+            let tested = if a.secrets_restored > 0 {
+                test_and_record(store, secrets, &a.account)?.1
+            } else {
+                Err(Error::Secrets(format!("imported without its secrets: re-enter them for {}", a.account.name)))
+            };
+            let account = store.account(a.account.id)?;
+            out.push(added(store, &account, tested, None)?);
+        }
+        Ok(out)
+    })
+    .await
+}
+
+/// Switches an account on or off (its data and secrets stay).
+#[tauri::command]
+pub async fn accounts_set_enabled(state: State<'_, AppState>, args: AccountEnabledArgs) -> Res<AccountDto> {
+    let mut store = state.store()?;
+    let account = accounts::set_enabled(&mut store, args.account_id, args.enabled)?;
+    Ok(AccountDto::new(&account, &store.default_country()?))
+}
+
+/// Removes an account, its conversations and every one of its secrets.
+#[tauri::command]
+pub async fn accounts_remove(state: State<'_, AppState>, args: WizardSyncArgs) -> Res<()> {
+    let demo = state.store()?.account(args.account_id)?.provider == Provider::Demo;
+    blocking(state.dir.clone(), !demo, move |store, secrets| {
+        accounts::remove(store, if demo { None } else { Some(secrets) }, args.account_id).map(|_| ())
+    })
+    .await
+}
+
+// ---------------------------------------------------------------------------
+// The public address (Meta and WASender deliver only to public HTTPS)
+// ---------------------------------------------------------------------------
+
+/// The listener and tunnel the public-address step started. They live until
+/// the app quits ([`stop_public_address`]); the engine binds the listener
+/// itself from the `webhook_listen` setting at the next start.
+struct PublicSession {
+    listener: Option<wicket_core::webhook::WebhookServer>,
+    supervisor: Option<wicket_core::tunnel::TunnelSupervisor>,
+}
+
+static PUBLIC: std::sync::Mutex<PublicSession> = std::sync::Mutex::new(PublicSession { listener: None, supervisor: None });
+
+fn public() -> std::sync::MutexGuard<'static, PublicSession> {
+    PUBLIC.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// Stops the tunnel and the listener the step started (at exit).
+pub fn stop_public_address() {
+    let mut p = public();
+    if let Some(mut s) = p.supervisor.take() {
+        s.stop();
+    }
+    if let Some(l) = p.listener.take() {
+        l.shutdown();
+    }
+}
+
+/// Where a listener of this window answers: the engine's, or the step's.
+fn listening(state: &AppState) -> Option<String> {
+    if let EngineState::Running { listen: Some(a) } = state.info().engine {
+        return Some(a);
+    }
+    public().listener.as_ref().map(|l| l.local_addr().to_string())
+}
+
+fn tool_list() -> Vec<TunnelToolDto> {
+    use wicket_core::tunnel::{self, TunnelKind};
+    let installed = tunnel::detect();
+    [("cloudflared", TunnelKind::CloudflaredQuick, false), ("funnel", TunnelKind::TailscaleFunnel, true), ("ngrok", TunnelKind::Ngrok, false)]
+        .into_iter()
+        .map(|(kind, k, stable)| TunnelToolDto {
+            kind: kind.into(),
+            label: k.label().into(),
+            installed: installed.iter().any(|t| t.kinds.contains(&k)),
+            stable,
+            hint: k.install_hint().into(),
+        })
+        .collect()
+}
+
+/// What the public-address step shows for a Meta or WASender account.
+#[tauri::command]
+pub async fn wizard_public_address(state: State<'_, AppState>, args: WizardSyncArgs) -> Res<PublicAddressDto> {
+    let listening = listening(&state);
+    let (account, listen, public_url) = {
+        let store = state.store()?;
+        let account = store.account(args.account_id)?;
+        let listen = store.setting_str("webhook_listen")?.unwrap_or_else(|| wicket_core::tunnel::DEFAULT_LISTEN.into());
+        (account, listen, store.setting_str("public_url")?)
+    };
+    let provider = account.provider;
+    let verify_token = if provider == Provider::Meta {
+        let id = account.id;
+        blocking(state.dir.clone(), true, move |_, secrets| Ok(secrets.get_opt(id, wicket_core::secrets::SecretName::VerifyToken)?.map(|t| t.expose().to_string()))).await?
+    } else {
+        None
+    };
+    let listen_warning = wicket_core::tunnel::parse_listen(&listen).ok().and_then(|(_, w)| w);
+    let callback = format!("{}/webhooks/{}/{}", public_url.as_deref().unwrap_or("https://<your public address>"), provider.as_str(), account.id);
+    let manual_step = wicket_core::tunnel::manual_step(provider, &callback, verify_token.clone().map(Secret::new).as_ref());
+    Ok(PublicAddressDto {
+        manual_step,
+        account_id: account.id,
+        provider,
+        listen,
+        listening,
+        listen_warning,
+        callback_path: format!("/webhooks/{}/{}", provider.as_str(), account.id),
+        public_url,
+        verify_token,
+        tools: tool_list(),
+        stable_note: wicket_core::tunnel::STABLE_URL_NOTE.into(),
+        changing_note: wicket_core::tunnel::CHANGING_URL_NOTE.into(),
+    })
+}
+
+/// Starts the embedded webhook listener on `listen` and keeps it as the
+/// `webhook_listen` setting (the engine binds it at every start).
+#[tauri::command]
+pub async fn wizard_start_listener(state: State<'_, AppState>, args: WizardListenArgs) -> Res<ListenerDto> {
+    let (addr, warning) = wicket_core::tunnel::parse_listen(&args.listen)?;
+    state.store()?.set_setting("webhook_listen", &serde_json::json!(addr.to_string()))?;
+    if let Some(now) = listening(&state) {
+        if now == addr.to_string() || (addr.port() == 0 && now.starts_with(&addr.ip().to_string())) {
+            return Ok(ListenerDto { listening: now, warning });
+        }
+    }
+    let dir = state.dir.clone();
+    let started = blocking(state.dir.clone(), true, move |_, secrets| {
+        let deps = wicket_core::webhook::WebhookDeps { db_path: dir.db_path(), secrets: std::sync::Arc::new(secrets.clone()), sink: None };
+        wicket_core::webhook::WebhookServer::start(wicket_core::webhook::ListenerConfig::with_addr(addr), deps)
+    })
+    .await?;
+    let listening = started.local_addr().to_string();
+    let mut p = public();
+    if let Some(old) = p.listener.replace(started) {
+        old.shutdown();
+    }
+    Ok(ListenerDto { listening, warning })
+}
+
+fn registration_dto(r: wicket_core::tunnel::AccountRegistration) -> RegistrationDto {
+    use wicket_core::tunnel::Registration;
+    let (outcome, detail, paste) = match r.outcome {
+        Registration::Registered => ("registered", None, None),
+        Registration::ManualStepNeeded { why, what_to_paste_where } => ("manual_step_needed", Some(why), Some(what_to_paste_where)),
+        Registration::Failed(why) => ("failed", Some(why), None),
+    };
+    RegistrationDto {
+        account_id: r.account_id,
+        account_name: r.account_name,
+        provider: r.provider,
+        webhook_url: r.webhook_url,
+        outcome: outcome.into(),
+        detail,
+        what_to_paste_where: paste,
+    }
+}
+
+/// Starts a tunnel tool for the listener, registers the public address with
+/// every switched-on account's provider (again whenever it changes, for as
+/// long as the app runs), and says what each registration did.
+#[tauri::command]
+pub async fn wizard_start_tunnel(state: State<'_, AppState>, args: WizardTunnelArgs) -> Res<TunnelStartedDto> {
+    use wicket_core::tunnel::{self, SupervisorReport, Tunnel, TunnelSupervisor};
+    let port = listening(&state)
+        .and_then(|a| a.parse::<std::net::SocketAddr>().ok())
+        .map(|a| a.port())
+        .ok_or_else(|| CommandError::from(Error::Invalid("start the webhook listener first: the tunnel forwards to it".into())))?;
+    state.store()?.account(args.account_id)?;
+    let spec = tunnel::spec_for(&args.kind, &tunnel::detect(), None)?;
+    let accounts: Vec<Account> = state.store()?.accounts()?.into_iter().filter(|a| a.enabled && a.provider != Provider::Demo).collect();
+    let secrets = blocking(state.dir.clone(), true, |_, secrets| Ok(secrets.clone())).await?;
+    if let Some(mut old) = public().supervisor.take() {
+        old.stop();
+    }
+    let started = Tunnel::start_async(spec, port, std::time::Duration::from_secs(60)).await?;
+    let url = started.public_url();
+    let stable = started.is_stable();
+    state.store()?.set_setting("public_url", &serde_json::json!(url))?;
+    let mut sup = TunnelSupervisor::start(started, accounts, tunnel::provider_registrar(secrets))?;
+    let registrations = match sup.next_report().await {
+        Some(SupervisorReport::Registered { results, .. }) => results.into_iter().map(registration_dto).collect(),
+        Some(SupervisorReport::TunnelExited(code)) => {
+            return Err(Error::NotFound(format!("the tunnel stopped right after starting (exit code {code:?}): start it again")).into())
+        }
+        None => vec![],
+    };
+    public().supervisor = Some(sup);
+    Ok(TunnelStartedDto { public_url: url, stable, note: tunnel::url_explanation(stable).into(), registrations })
+}
+
+/// "Check": proves the public address reaches this listener for the
+/// account by posting a signed test event to it over real HTTP (Meta: the
+/// verification handshake too). The event creates no message.
+#[tauri::command]
+pub async fn wizard_check_public(state: State<'_, AppState>, args: WizardCheckArgs) -> Res<SelfCheckDto> {
+    use wicket_core::secrets::SecretName;
+    use wicket_core::tunnel::{self, StepStatus};
+    let account = state.store()?.account(args.account_id)?;
+    let url = args.public_url.trim().trim_end_matches('/').to_string();
+    let check = blocking(state.dir.clone(), true, move |store, secrets| {
+        let check = match account.provider {
+            Provider::Meta => {
+                let app_secret = secrets.get(account.id, SecretName::AppSecret)?;
+                let verify = secrets.get(account.id, SecretName::VerifyToken)?;
+                wait(tunnel::self_check_meta(&url, account.id, &app_secret, &verify))?
+            }
+            Provider::Wasender => {
+                let hook = secrets.get(account.id, SecretName::WebhookSecret)?;
+                wait(tunnel::self_check_wasender(&url, account.id, &hook))?
+            }
+            other => return Err(Error::Invalid(format!("{other} accounts are polled: they need no public address"))),
+        };
+        if check.passed() {
+            store.set_setting("public_url", &serde_json::json!(check.public_base))?;
+        }
+        Ok(check)
+    })
+    .await?;
+    let status = |s: StepStatus| match s {
+        StepStatus::Passed => "passed",
+        StepStatus::Failed => "failed",
+        StepStatus::Skipped => "skipped",
+    };
+    Ok(SelfCheckDto {
+        passed: check.passed(),
+        steps: check.steps.iter().map(|s| CheckStepDto { name: s.name.into(), status: status(s.status).into(), detail: s.detail.clone() }).collect(),
+        public_base: check.public_base,
+    })
 }

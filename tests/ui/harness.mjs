@@ -36,7 +36,8 @@ async function csp() {
  * `sendError` (send_text refuses like Meta outside the window),
  * `noAccounts` (a first launch: no account until the wizard adds one),
  * `metaRefused` (wizard_test_meta answers like Meta for an expired token),
- * `syncDelay` (ms per first-sync step).
+ * `syncDelay` (ms per first-sync step), `managed` (account settings switch
+ * and remove the fixtures' accounts), `wasenderRefused`.
  */
 function setupSource() {
   return `
@@ -47,6 +48,9 @@ const opts = window.__WICKET_TEST__ || {};
 window.__calls = [];
 let nextId = 100000000;
 let added = [];
+// Account settings: the accounts as switched and removed in this page.
+let managed = null;
+let unipileWaits = 0;
 const emit = (event, payload) => window.__TAURI_INTERNALS__.invoke('plugin:event|emit', { event, payload });
 const later = (ms, value) => new Promise((resolve) => setTimeout(() => resolve(value), ms));
 
@@ -85,7 +89,33 @@ mockIPC((cmd, args) => {
   const a = (args && args.args) || {};
   switch (cmd) {
     case 'app_info': return fx.app_info;
-    case 'list_accounts': return opts.noAccounts ? added : fx.list_accounts;
+    case 'list_accounts':
+      if (opts.managed) return (managed ??= [...fx.list_accounts]);
+      return opts.noAccounts ? added : fx.list_accounts;
+    case 'accounts_set_enabled': {
+      const rec = a.enabled ? wz.accounts_set_enabled_on : wz.accounts_set_enabled_off;
+      managed = (managed ?? fx.list_accounts).map((x) => (x.id === a.account_id ? { ...x, enabled: rec.enabled, status: rec.status, status_reason: rec.status_reason } : x));
+      return managed.find((x) => x.id === a.account_id);
+    }
+    case 'accounts_remove': managed = (managed ?? fx.list_accounts).filter((x) => x.id !== a.account_id); return null;
+    case 'wizard_test_wasender': return opts.wasenderRefused ? Promise.reject(wz.wizard_test_wasender_refused) : wz.wizard_test_wasender;
+    case 'wizard_add_wasender': added = [wz.wizard_add_wasender.account]; return wz.wizard_add_wasender;
+    case 'wizard_import_env_text': return wz.wizard_import_env_text;
+    case 'wizard_create_from_env_text': added = wz.wizard_create_from_env_text.map((x) => x.account); return wz.wizard_create_from_env_text;
+    case 'wizard_import_export':
+      if (!a.text.includes('wicket-export')) return Promise.reject(wz.wizard_import_export_invalid);
+      added = wz.wizard_import_export.map((x) => x.account);
+      return wz.wizard_import_export;
+    case 'wizard_unipile_accounts': return wz.wizard_unipile_accounts;
+    case 'wizard_unipile_connect': return wz.wizard_unipile_connect;
+    case 'wizard_unipile_wait':
+      // Not there at the first look (as while the owner scans), then found.
+      return unipileWaits++ < 1 ? later(50).then(() => Promise.reject({ code: 'not_found', message: 'no new WhatsApp account was connected in UniPile within 30 s', kind: null })) : later(50, wz.wizard_unipile_wait);
+    case 'wizard_add_unipile': added = wz.wizard_add_unipile.map((x) => x.account); return wz.wizard_add_unipile;
+    case 'wizard_public_address': return wz.wizard_public_address;
+    case 'wizard_start_listener': return wz.wizard_start_listener;
+    case 'wizard_start_tunnel': return wz.wizard_start_tunnel;
+    case 'wizard_check_public': return wz.wizard_check_public;
     case 'wizard_test_meta': return opts.metaRefused ? Promise.reject(wz.wizard_test_meta_refused) : wz.wizard_test_meta;
     case 'wizard_add_meta': added = [wz.wizard_add_meta.account]; return wz.wizard_add_meta;
     case 'wizard_add_demo': added = [wz.wizard_add_demo]; return wz.wizard_add_demo;

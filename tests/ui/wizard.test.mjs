@@ -5,7 +5,7 @@
 
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { calls, launch, openApp, serve, wizardFixtures as wz } from './harness.mjs';
+import { calls, fixtures as fx, launch, openApp, serve, wizardFixtures as wz } from './harness.mjs';
 
 let server;
 let browser;
@@ -139,5 +139,191 @@ describe('setup wizard', () => {
     await page.getByRole('heading', { name: 'Add a WhatsApp number' }).waitFor();
     await page.getByRole('button', { name: 'Back' }).click();
     await page.locator('.conv').first().waitFor();
+  });
+
+  test('WASender: "Test connection" answers before anything is saved; a refused key says why', async () => {
+    const refusedPage = await firstLaunch({ wasenderRefused: true });
+    await refusedPage.getByRole('button', { name: /^WASender/ }).click();
+    await refusedPage.getByLabel('API key').fill('bad');
+    const save = refusedPage.getByRole('button', { name: 'Save and continue' });
+    assert.ok(await save.isDisabled(), 'nothing is saved before a test');
+    await refusedPage.getByRole('button', { name: 'Test connection' }).click();
+    const alert = refusedPage.getByRole('alert');
+    await alert.waitFor();
+    assert.match(await alert.textContent(), new RegExp(wz.wizard_test_wasender_refused.message.slice(0, 30).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')));
+    assert.ok(await save.isDisabled());
+    assert.equal((await calls(refusedPage, 'wizard_add_wasender')).length, 0);
+
+    const page = await firstLaunch();
+    await page.getByRole('button', { name: /^WASender/ }).click();
+    await page.getByLabel('API key').fill('ws-good-key');
+    await page.getByLabel('Webhook secret (optional)').fill('ws-hook-secret');
+    await page.getByRole('button', { name: 'Test connection' }).click();
+    const ok = page.getByRole('status').filter({ hasText: 'Connected' });
+    await ok.waitFor();
+    assert.ok((await ok.textContent()).includes(wz.wizard_test_wasender.display_number), 'the session number is shown');
+    assert.equal((await calls(page, 'wizard_add_wasender')).length, 0, 'testing saves nothing');
+    assert.deepEqual((await calls(page, 'wizard_test_wasender'))[0].args, { api_key: 'ws-good-key', webhook_secret: 'ws-hook-secret' });
+    await page.getByRole('button', { name: 'Save and continue' }).click();
+    await page.getByRole('heading', { name: /Getting your inbox ready|All set/ }).waitFor();
+    assert.equal((await calls(page, 'wizard_add_wasender')).length, 1);
+  });
+
+  test('UniPile: the account picker, and hosted sign-in for a new account with checkpoints', async () => {
+    const page = await firstLaunch();
+    await page.getByRole('button', { name: /^UniPile/ }).click();
+    await page.getByLabel('DSN').fill('api8.unipile.com:13851');
+    await page.getByLabel('API key').fill('up-key');
+    await page.getByRole('button', { name: 'List accounts' }).click();
+    const boxes = page.getByRole('checkbox');
+    await boxes.first().waitFor();
+    assert.equal(await boxes.count(), wz.wizard_unipile_accounts.length);
+    await page.getByRole('checkbox', { name: new RegExp(wz.wizard_unipile_accounts[1].name) }).uncheck();
+
+    await page.getByRole('button', { name: 'Create a sign-in link' }).click();
+    const link = page.locator('.wizard-copy code');
+    await link.waitFor();
+    assert.equal(await link.textContent(), wz.wizard_unipile_connect.url, 'the link is shown to open or copy');
+    await page.getByText('Sign-in link created.').waitFor();
+    await page.getByText(/Connected: New counter/).waitFor();
+    const waits = await calls(page, 'wizard_unipile_wait');
+    assert.equal(waits.length, 2, 'it kept waiting after a first look found nothing');
+    assert.deepEqual(waits[0].args.known, wz.wizard_unipile_connect.known);
+    assert.ok(await page.getByRole('checkbox', { name: /New counter/ }).isChecked(), 'the new account is selected');
+    await page.getByRole('button', { name: /Import 2 selected/ }).click();
+    await page.getByRole('heading', { name: /Getting your inbox ready|All set/ }).waitFor();
+    const [imported] = await calls(page, 'wizard_add_unipile');
+    assert.deepEqual(imported.args.account_ids, [wz.wizard_unipile_accounts[0].id, wz.wizard_unipile_wait.id]);
+  });
+
+  test('a .env file picked from disk: its text is read, offline accounts are kept "not yet verified"', async () => {
+    const page = await firstLaunch();
+    await page.getByRole('button', { name: 'Import a .env file' }).click();
+    const text = '# the shop\nWASENDER_API_KEY=env-key\nWASENDER_WEBHOOK_SECRET=env-secret\nSHOP_NAME="Corner Bakery"\n';
+    await page.getByLabel('Choose the .env file').setInputFiles({ name: 'shop.env', mimeType: 'text/plain', buffer: Buffer.from(text) });
+    const found = page.locator('.wizard-found');
+    await found.waitFor();
+    assert.match(await found.textContent(), /A WASender session/);
+    assert.match(await found.textContent(), /Not imported \(unknown variables\): SHOP_NAME/);
+    assert.deepEqual((await calls(page, 'wizard_import_env_text'))[0].args, { name: 'shop.env', text }, 'the text goes to the shell, no path');
+    await page.getByRole('button', { name: 'Create the accounts' }).click();
+    await page.getByRole('heading', { name: /Getting your inbox ready|All set/ }).waitFor();
+    const warn = page.locator('.wizard-warn-box');
+    await warn.waitFor();
+    assert.match(await warn.textContent(), /saved but not verified yet/);
+    assert.match(await warn.textContent(), /Check the internet connection/);
+    assert.equal((await calls(page, 'wizard_create_from_env')).length, 0);
+  });
+
+  test('import from another computer: the export and an optional vault with its passphrase', async () => {
+    const page = await firstLaunch();
+    await page.getByRole('button', { name: 'Import from another computer' }).click();
+    await page.getByRole('heading', { name: 'Import from another computer' }).waitFor();
+    const go = page.getByRole('button', { name: 'Import the accounts' });
+    assert.ok(await go.isDisabled());
+    await page.getByLabel('The export').setInputFiles({ name: 'notes.json', mimeType: 'application/json', buffer: Buffer.from('{"hello":1}') });
+    await go.click();
+    await page.getByRole('alert').waitFor();
+    assert.match(await page.getByRole('alert').textContent(), /not a Wicket export/);
+
+    const doc = JSON.stringify({ format: 'wicket-export', format_version: 1, tables: {} });
+    await page.getByLabel('The export').setInputFiles({ name: 'export.json', mimeType: 'application/json', buffer: Buffer.from(doc) });
+    await page.getByLabel('Secrets vault (optional)').setInputFiles({ name: 'moving.vault', mimeType: 'application/octet-stream', buffer: Buffer.from('{"version":1}') });
+    await page.getByLabel('Vault passphrase').waitFor();
+    assert.ok(await go.isDisabled(), 'a vault needs its passphrase');
+    await page.getByLabel('Vault passphrase').fill('a long moving passphrase');
+    await go.click();
+    await page.getByRole('heading', { name: /Getting your inbox ready|All set/ }).waitFor();
+    const sent = (await calls(page, 'wizard_import_export')).at(-1).args;
+    assert.deepEqual(sent, { name: 'export.json', text: doc, vault_text: '{"version":1}', passphrase: 'a long moving passphrase' });
+    assert.match(await page.locator('.wizard-warn-box').textContent(), /re-enter/);
+    assert.equal((await calls(page, 'wizard_first_sync')).length, 0, 'an account without its secrets is not synced');
+  });
+
+  test('the public-address step: listener, callback URL and token to copy, tunnel, registration, check', async () => {
+    const page = await firstLaunch();
+    await page.getByRole('button', { name: /WhatsApp Cloud API/ }).click();
+    await fillMeta(page);
+    await page.getByRole('button', { name: 'Test connection' }).click();
+    await page.getByRole('status').filter({ hasText: 'Connected' }).waitFor();
+    await page.getByRole('button', { name: 'Save and continue' }).click();
+    await page.getByRole('heading', { name: 'All set' }).waitFor();
+    await page.getByRole('button', { name: 'Set up the public address' }).click();
+    await page.getByRole('heading', { name: 'A public address for webhooks' }).waitFor();
+    const pa = wz.wizard_public_address;
+    assert.equal(await page.getByLabel('Listen on').inputValue(), pa.listen);
+    const copies = page.locator('.wizard-copy');
+    assert.match(await copies.nth(0).textContent(), new RegExp(`${pa.callback_path}`));
+    assert.match(await copies.nth(1).textContent(), new RegExp(pa.verify_token), 'the verify token to paste');
+    assert.equal(await page.getByRole('button', { name: 'Copy callback url' }).count(), 1);
+    assert.match(await page.locator('.wizard-manual').textContent(), /Callback URL/, 'what to paste where, before any tunnel');
+    const start = page.getByRole('button', { name: 'Start Cloudflare quick tunnel' });
+    assert.ok(await start.isDisabled(), 'the tunnel needs the listener first');
+    await page.getByRole('button', { name: 'Start the listener' }).click();
+    await page.getByText(`Listening on http://${wz.wizard_start_listener.listening}`).waitFor();
+    await start.click();
+    await page.getByText(wz.wizard_start_tunnel.public_url, { exact: true }).waitFor();
+    assert.match(await page.locator('.wizard-public').textContent(), /changes every time the tunnel starts/, 'a changing URL is said plainly');
+    assert.equal(await page.getByRole('textbox', { name: 'Public address' }).inputValue(), wz.wizard_start_tunnel.public_url);
+    assert.match(await copies.nth(0).textContent(), new RegExp(wz.wizard_start_tunnel.public_url.replace(/[.]/g, '\\.')), 'the full callback URL');
+    await page.getByRole('button', { name: 'Check' }).click();
+    const ok = page.getByRole('status').filter({ hasText: 'It works end to end' });
+    await ok.waitFor();
+    assert.match(await ok.textContent(), /signed test event was accepted/);
+    assert.deepEqual((await calls(page, 'wizard_check_public'))[0].args, { account_id: pa.account_id, public_url: wz.wizard_start_tunnel.public_url });
+    await page.getByRole('button', { name: 'Done' }).click();
+    await page.getByRole('heading', { name: 'All set' }).waitFor();
+  });
+
+  test('account settings: status, a switch, removal with confirmation, the demo in one click, and "Add account"', async () => {
+    const page = await openApp(browser, server.url, { managed: true });
+    pages.push(page);
+    await page.getByRole('button', { name: 'Manage accounts' }).click();
+    await page.getByRole('heading', { name: 'Accounts' }).waitFor();
+    const rows = page.locator('.acct-row');
+    await rows.first().waitFor();
+    assert.ok((await rows.count()) >= 2);
+    const first = (await calls(page, 'list_accounts')).length;
+    const sw = page.getByRole('switch').first();
+    assert.ok(await sw.isChecked());
+    await sw.click();
+    await page.locator('.acct-row').first().getByText(/switched off/).waitFor();
+    assert.deepEqual((await calls(page, 'accounts_set_enabled'))[0].args.enabled, false);
+    assert.ok((await calls(page, 'list_accounts')).length > first, 'the accounts are reloaded');
+    assert.equal(await page.getByRole('switch').first().isChecked(), false);
+
+    // The public-address step for an account already set up, and back.
+    await page.getByRole('button', { name: /^Public address for/ }).first().click();
+    await page.getByRole('heading', { name: 'A public address for webhooks' }).waitFor();
+    assert.deepEqual((await calls(page, 'wizard_public_address'))[0].args, { account_id: fx.list_accounts[0].id });
+    await page.getByRole('button', { name: 'Done' }).click();
+    await page.getByRole('heading', { name: 'Accounts' }).waitFor();
+
+    // A real account: a confirmation that names what goes.
+    const name = await rows.first().locator('.acct-name').textContent();
+    await rows.first().getByRole('button', { name: /^Remove/ }).click();
+    const confirm = page.getByRole('alertdialog');
+    await confirm.waitFor();
+    assert.match(await confirm.textContent(), /secrets from the keychain/);
+    await confirm.getByRole('button', { name: 'Keep it' }).click();
+    assert.equal((await calls(page, 'accounts_remove')).length, 0, 'keeping it removes nothing');
+    await rows.first().getByRole('button', { name: /^Remove/ }).click();
+    await page.getByRole('button', { name: 'Remove for good' }).click();
+    await page.waitForFunction((n) => ![...document.querySelectorAll('.acct-name')].some((e) => e.textContent === n), name);
+
+    // The demo: one click.
+    await page.getByRole('button', { name: 'Remove the demo' }).click();
+    await page.waitForFunction(() => !document.querySelector('.acct-badge'));
+    assert.equal((await calls(page, 'accounts_remove')).length, 2);
+    assert.deepEqual((await calls(page, 'accounts_remove'))[1].args, { account_id: fx.list_accounts.find((a) => a.provider === 'demo').id });
+
+    // No account left: the first-launch wizard, not an empty inbox.
+    await page.getByRole('heading', { name: 'Connect a WhatsApp number' }).waitFor();
+
+    const again = await openApp(browser, server.url, { managed: true });
+    pages.push(again);
+    await again.getByRole('button', { name: 'Manage accounts' }).click();
+    await again.locator('.accounts-settings').getByRole('button', { name: 'Add account' }).click();
+    await again.getByRole('heading', { name: 'Add a WhatsApp number' }).waitFor();
   });
 });

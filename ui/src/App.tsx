@@ -10,6 +10,7 @@ import { ChatView } from './components/ChatView';
 import { ConversationList, ordered } from './components/ConversationList';
 import { Rail, STATUS_TEXT } from './components/Rail';
 import { Wizard } from './components/Wizard';
+import { AccountsSettings } from './components/AccountsSettings';
 
 const LIST_PAGE = 100;
 const CLOCK_TICK = 30_000; // the list's times and the window badge
@@ -42,6 +43,7 @@ export function App() {
   const [now, setNow] = useState(() => Date.now());
   const [error, setError] = useState<CommandError | null>(null);
   const [adding, setAdding] = useState(false);
+  const [managing, setManaging] = useState(false);
   const scope = useRef({ accountId, filter });
   scope.current = { accountId, filter };
   const openRef = useRef(open);
@@ -193,7 +195,28 @@ export function App() {
 
   return (
     <div class="app">
-      <Rail accounts={accounts ?? []} accountId={accountId} filter={filter} onAccount={setAccountId} onFilter={setFilter} onAdd={() => setAdding(true)} />
+      <Rail
+        accounts={accounts ?? []}
+        accountId={accountId}
+        filter={filter}
+        onAccount={setAccountId}
+        onFilter={setFilter}
+        onAdd={() => setAdding(true)}
+        onManage={() => setManaging(true)}
+      />
+      {managing && (
+        <div class="accounts-overlay">
+          <AccountsSettings
+            accounts={accounts ?? []}
+            onAdd={() => (setManaging(false), setAdding(true))}
+            onChanged={() => {
+              loadAccounts();
+              loadList();
+            }}
+            onClose={() => setManaging(false)}
+          />
+        </div>
+      )}
       <aside class="list-pane" aria-label="Conversation list">
         {troubled.map((a) => (
           <div class="account-banner" role="status" key={a.id}>

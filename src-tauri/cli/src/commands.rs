@@ -25,7 +25,9 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Account(AccountCommand::List) => account_list(&ctx),
         Command::Account(AccountCommand::Add(AccountAdd::Meta(args))) => account_add_meta(&mut ctx, args),
         Command::Account(AccountCommand::Test { id }) => account_test(&mut ctx, &id),
-        Command::Account(AccountCommand::Remove { id }) => account_remove(&mut ctx, &id),
+        Command::Account(AccountCommand::Remove { id }) => crate::accounts::remove(&mut ctx, &id),
+        Command::Account(AccountCommand::Enable { id }) => crate::accounts::set_enabled(&mut ctx, &id, true),
+        Command::Account(AccountCommand::Disable { id }) => crate::accounts::set_enabled(&mut ctx, &id, false),
         Command::Account(AccountCommand::Add(AccountAdd::Wasender(args))) => crate::gateways::add_wasender(&mut ctx, args),
         Command::Account(AccountCommand::Add(AccountAdd::Unipile(args))) => crate::gateways::add_unipile(&mut ctx, args),
         Command::Account(AccountCommand::SyncDetails { id, dry_run }) => crate::gateways::sync_details(&mut ctx, id.as_deref(), dry_run),
@@ -38,12 +40,14 @@ pub fn run(cli: Cli) -> Result<()> {
             println!("{}", account.id);
             Ok(())
         }
-        Command::Account(AccountCommand::Import { path, no_test }) => crate::gateways::account_import(&mut ctx, &path, !no_test),
+        Command::Account(AccountCommand::Import { path, no_test, vault, passphrase_env }) => {
+            crate::accounts::import(&mut ctx, &path, !no_test, vault.as_deref(), passphrase_env.as_deref())
+        }
         Command::Conversations(args) => conversations(&ctx, args),
         Command::Contacts(args) => contacts(&ctx, args),
         Command::Messages(args) => messages(&mut ctx, args),
         Command::Search(args) => search(&ctx, args),
-        Command::Export(args) => export(&ctx, args),
+        Command::Export(args) => export(&mut ctx, args),
         Command::Import(args) => import(&mut ctx, args),
         Command::Templates(args) => templates(&mut ctx, args),
         Command::Send(args) => send(&mut ctx, *args),
@@ -170,18 +174,6 @@ fn account_test(ctx: &mut Context, id: &str) -> Result<()> {
             info.quality_rating.unwrap_or_else(|| "unknown".into())
         );
     }
-    Ok(())
-}
-
-fn account_remove(ctx: &mut Context, id: &str) -> Result<()> {
-    let id = parse_id(id, "account id")?;
-    let account = ctx.store.account(id)?;
-    // The demo keeps no secrets: removing it needs no secret store.
-    if account.provider != wicket_core::model::Provider::Demo {
-        let secrets = ctx.secrets()?;
-        secrets.delete_account(id)?;
-    }
-    ctx.store.remove_account(id)?;
     Ok(())
 }
 
@@ -316,12 +308,19 @@ fn search(ctx: &Context, args: SearchArgs) -> Result<()> {
     Ok(())
 }
 
-fn export(ctx: &Context, args: ExportArgs) -> Result<()> {
+fn export(ctx: &mut Context, args: ExportArgs) -> Result<()> {
     let account = account_filter(ctx, args.account.as_deref())?;
     let format = wicket_core::export::Format::parse(&args.format)?;
+    if args.vault.is_some() && format != wicket_core::export::Format::Json {
+        return Err(Error::Invalid("--vault goes with --format json: `wicket account import` reads accounts from a JSON export".into()));
+    }
     ctx.store.export_to(format, &args.out, account)?;
+    let secrets = match (&args.vault, &args.passphrase_env) {
+        (Some(vault), Some(var)) => Some(crate::accounts::export_vault(ctx, vault, var, account)?),
+        _ => None,
+    };
     if ctx.json {
-        print_json(&json!({ "path": args.out, "format": args.format }));
+        print_json(&json!({ "path": args.out, "format": args.format, "vault": args.vault, "secrets": secrets }));
     }
     Ok(())
 }

@@ -4,6 +4,7 @@
 //! 4 refused by the provider, 5 retries exhausted, 6 secrets unavailable,
 //! 7 engine lock held. Errors are one line on stderr saying what to do.
 
+mod accounts;
 mod commands;
 mod context;
 mod gateways;
@@ -125,13 +126,24 @@ pub enum AccountCommand {
     /// Remove an account, its data and its secrets.
     Remove { id: String },
     /// Create accounts from a .env file or another machine's Wicket export
-    /// (secrets are re-entered for exported accounts).
+    /// (secrets are re-entered for exported accounts, or restored from the
+    /// export's secrets vault with --vault).
     Import {
         path: PathBuf,
         /// Do not test the connections (the accounts stay "not yet verified").
         #[arg(long)]
         no_test: bool,
+        /// The secrets vault written by `wicket export --vault` on the other machine.
+        #[arg(long, value_name = "FILE", requires = "passphrase_env")]
+        vault: Option<PathBuf>,
+        /// Environment variable holding the vault's passphrase.
+        #[arg(long, value_name = "VAR", requires = "vault")]
+        passphrase_env: Option<String>,
     },
+    /// Switch an account on (Wicket sends and receives for it again).
+    Enable { id: String },
+    /// Switch an account off (kept with its data and secrets, but idle).
+    Disable { id: String },
     /// Refresh UniPile account details (number, status, sources, groups).
     SyncDetails {
         id: Option<String>,
@@ -277,6 +289,13 @@ pub struct ExportArgs {
     pub out: PathBuf,
     #[arg(long)]
     pub account: Option<String>,
+    /// Also write the exported accounts' secrets into this new encrypted
+    /// vault file (AES-256-GCM, Argon2id), for `wicket account import --vault`.
+    #[arg(long, value_name = "FILE", requires = "passphrase_env")]
+    pub vault: Option<PathBuf>,
+    /// Environment variable holding the vault's passphrase (never an argument).
+    #[arg(long, value_name = "VAR", requires = "vault")]
+    pub passphrase_env: Option<String>,
 }
 
 #[derive(Args, Debug)]

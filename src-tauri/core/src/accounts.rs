@@ -154,3 +154,130 @@ pub fn create_wasender(store: &mut Store, secrets: &SecretStore, setup: Wasender
     let new = NewAccount { provider: Provider::Wasender, name: setup.name, phone: None, config };
     Ok(Created { account: create_with_secrets(store, secrets, new, &list)?, generated_verify_token: None })
 }
+
+/// Switches an account on or off. A switched-off account keeps its data and
+/// secrets, but the engine neither sends, polls nor checks it, and its
+/// status says so; switching it on again leaves it "not yet verified" until
+/// the next connection test or state check.
+pub fn set_enabled(store: &mut Store, id: i64, enabled: bool) -> Result<Account> {
+    let account = store.account(id)?;
+    store.set_account_enabled(id, enabled)?;
+    if !enabled {
+        store.set_account_status(id, AccountStatus::Disabled, Some("Wicket neither sends nor receives for it until it is switched on again"))?;
+    } else if account.status == AccountStatus::Disabled {
+        let status = if account.provider == Provider::Demo { AccountStatus::Ok } else { AccountStatus::Unverified };
+        let reason = (status != AccountStatus::Ok).then_some("switched on: not yet verified");
+        store.set_account_status(id, status, reason)?;
+    }
+    store.account(id)
+}
+
+/// Removes an account with everything stored for it: first every one of its
+/// secrets from the secret store, then its rows. When the secrets cannot be
+/// deleted (a locked keychain), nothing is removed, so the owner can try
+/// again and no secret is left behind without an account to name it. The
+/// demo keeps no secret and needs no secret store. Returns how many secrets
+/// were deleted.
+pub fn remove(store: &mut Store, secrets: Option<&SecretStore>, id: i64) -> Result<usize> {
+    let account = store.account(id)?;
+    let deleted = match (account.provider, secrets) {
+        (Provider::Demo, None) => 0,
+        (_, Some(s)) => s.delete_account(id)?,
+        (_, None) => {
+            return Err(Error::Secrets(format!(
+                "cannot remove account {id} without the secret store: its secrets would stay behind. Unlock the keychain (or set WICKET_VAULT_PASSPHRASE) and try again"
+            )))
+        }
+    };
+    store.remove_account(id)?;
+    Ok(deleted)
+}
+
+/// The account's status as UniPile reports it in its account list.
+pub fn unipile_status(status: Option<&str>) -> (AccountStatus, Option<String>) {
+    match status.map(|s| s.to_ascii_uppercase()).as_deref() {
+        Some("OK") => (AccountStatus::Ok, None),
+        Some("CONNECTING") => (AccountStatus::Retrying, Some("UniPile is connecting the account".into())),
+        Some("CREDENTIALS") => (AccountStatus::Disconnected, Some("needs re-authentication: reconnect it through UniPile's hosted link".into())),
+        Some(other) => (AccountStatus::Disconnected, Some(format!("UniPile reports {other}"))),
+        None => (AccountStatus::Unverified, None),
+    }
+}
+
+/// Creates a Wicket account for one UniPile account: its API key and a
+/// webhook secret of our own (for UniPile webhooks, which carry it back).
+pub fn create_unipile(store: &mut Store, secrets: &SecretStore, dsn: &str, key: &Secret, a: &crate::providers::unipile::UnipileAccount) -> Result<Account> {
+    let details = serde_json::json!({ "type": a.account_type, "status": a.status, "sources": a.sources, "created_at": a.created_at, "groups": a.groups, "raw": a.raw });
+    let config = serde_json::json!({ "dsn": dsn, "unipile_account_id": a.id, "details": details });
+    let name = if a.name.trim().is_empty() { format!("UniPile {}", a.id) } else { a.name.clone() };
+    let new = NewAccount { provider: Provider::Unipile, name, phone: a.phone.clone(), config };
+    let hook = Secret::new(random_token());
+    let account = create_with_secrets(store, secrets, new, &[(SecretName::ApiKey, key), (SecretName::WebhookSecret, &hook)])?;
+    let (status, reason) = unipile_status(a.status.as_deref());
+    store.set_account_status(account.id, status, reason.as_deref())?;
+    store.account(account.id)
+}
+
+/// One account created by an import, with what its connection test said
+/// (`None` when not tested) and the verify token Wicket generated, if any.
+#[derive(Debug)]
+pub struct Imported {
+    pub account: Account,
+    pub generated_verify_token: Option<Secret>,
+    pub tested: Option<Result<ConnectionInfo>>,
+}
+
+/// Creates the accounts a `.env` file describes ([`crate::env_import`]).
+/// With `test`, each new account's connection is tested and the outcome
+/// recorded; a provider that cannot be reached is not a failure: the account
+/// is kept, "not yet verified". UniPile's accounts are listed online; when
+/// they cannot be, that is returned as a warning and nothing is created for
+/// UniPile. Returns the accounts and the warnings.
+pub async fn create_from_env(
+    store: &mut Store,
+    secrets: &SecretStore,
+    found: crate::env_import::EnvImport,
+    test: bool,
+) -> Result<(Vec<Imported>, Vec<String>)> {
+    use crate::providers::unipile::{normalize_dsn, UnipileClient};
+    use crate::providers::ProviderClient;
+    let mut out = vec![];
+    let mut warnings = found.problems.clone();
+    let mut created = vec![];
+    if let Some(meta) = found.meta {
+        created.push(create_meta(store, secrets, meta)?);
+    }
+    if let Some(w) = found.wasender {
+        created.push(create_wasender(store, secrets, w)?);
+    }
+    for c in created {
+        let tested = if test {
+            let result = match ProviderClient::for_account(&c.account, secrets) {
+                Ok(client) => client.test_connection().await,
+                Err(e) => Err(e),
+            };
+            record_connection_test(store, c.account.id, &result)?;
+            Some(result)
+        } else {
+            None
+        };
+        out.push(Imported { account: store.account(c.account.id)?, generated_verify_token: c.generated_verify_token, tested });
+    }
+    if let Some((dsn, key)) = found.unipile {
+        let listed = match normalize_dsn(&dsn).and_then(|dsn| UnipileClient::new(&dsn, key.clone(), None).map(|c| (dsn, c))) {
+            Ok((dsn, client)) => client.list_accounts().await.map(|l| (dsn, l)),
+            Err(e) => Err(e),
+        };
+        match listed {
+            Ok((dsn, list)) => {
+                for a in list.iter().filter(|a| a.is_whatsapp()) {
+                    let account = create_unipile(store, secrets, &dsn, &key, a)?;
+                    let info = ConnectionInfo { verified_name: Some(a.name.clone()).filter(|n| !n.is_empty()), display_number: a.phone.clone(), quality_rating: None, raw: serde_json::Value::Null };
+                    out.push(Imported { account, generated_verify_token: None, tested: Some(Ok(info)) });
+                }
+            }
+            Err(e) => warnings.push(format!("UniPile accounts could not be listed ({e}): add them from the UniPile step (or `wicket account add unipile`) when online")),
+        }
+    }
+    Ok((out, warnings))
+}

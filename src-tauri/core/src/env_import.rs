@@ -18,10 +18,13 @@ pub const KNOWN: &[&str] = &[
     "WHATSAPP_APP_SECRET",
     "WHATSAPP_WEBHOOK_VERIFY_TOKEN",
     "WHATSAPP_API_VERSION",
+    // Not common, but Wicket's own: a proxy or a self-hosted gateway.
+    "WHATSAPP_BASE_URL",
     "WASENDER_API_TOKEN",
     "WASENDER_API_KEY",
     "WASENDER_WEBHOOK_SECRET",
     "WASENDER_PERSONAL_ACCESS_TOKEN",
+    "WASENDER_BASE_URL",
     "UNIPILE_DSN",
     "UNIPILE_API_KEY",
 ];
@@ -45,6 +48,18 @@ pub fn read(path: &Path) -> Result<EnvImport> {
     let mut vars = BTreeMap::new();
     for item in iter {
         let (k, v) = item.map_err(|e| Error::Invalid(format!("{} is not a valid .env file: {e}", path.display())))?;
+        vars.insert(k, v);
+    }
+    Ok(from_vars(vars))
+}
+
+/// Reads the text of a `.env` file (the window reads the file the owner
+/// picked and passes its text, so no path is typed). `source` names it in
+/// error messages.
+pub fn parse(text: &str, source: &str) -> Result<EnvImport> {
+    let mut vars = BTreeMap::new();
+    for item in dotenvy::from_read_iter(text.as_bytes()) {
+        let (k, v) = item.map_err(|e| Error::Invalid(format!("{source} is not a valid .env file: {e}")))?;
         vars.insert(k, v);
     }
     Ok(from_vars(vars))
@@ -79,7 +94,7 @@ pub fn from_vars(mut vars: BTreeMap<String, String>) -> EnvImport {
                     token,
                     app_secret: secret("WHATSAPP_APP_SECRET").unwrap_or_else(|| Secret::new(String::new())),
                     verify_token: secret("WHATSAPP_WEBHOOK_VERIFY_TOKEN"),
-                    base_url: None,
+                    base_url: get("WHATSAPP_BASE_URL"),
                     api_version: get("WHATSAPP_API_VERSION"),
                 })
             }
@@ -99,7 +114,7 @@ pub fn from_vars(mut vars: BTreeMap<String, String>) -> EnvImport {
                     // anyway, the session id can be added in settings.
                     personal_access_token: secret("WASENDER_PERSONAL_ACCESS_TOKEN"),
                     session_id: None,
-                    base_url: None,
+                    base_url: get("WASENDER_BASE_URL"),
                 })
             }
             None => out.problems.push("WASender account not imported: missing WASENDER_API_TOKEN (or WASENDER_API_KEY)".into()),
@@ -138,6 +153,14 @@ mod tests {
         assert_eq!(meta.api_version.as_deref(), Some("v22.0"));
         assert_eq!(out.unknown, ["DATABASE_URL"]);
         assert!(out.problems.is_empty());
+    }
+
+    #[test]
+    fn text_is_read_like_a_file() {
+        let out = parse("# shop\nexport WASENDER_API_KEY='k1'\nWASENDER_WEBHOOK_SECRET=\"s\"\nOTHER=1\n", "shop.env").unwrap();
+        assert_eq!(out.wasender.expect("wasender").api_key.expose(), "k1");
+        assert_eq!(out.unknown, ["OTHER"]);
+        assert!(matches!(parse("NOT A LINE\n", "x.env"), Err(Error::Invalid(m)) if m.contains("x.env")));
     }
 
     #[test]

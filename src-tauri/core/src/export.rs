@@ -337,3 +337,145 @@ impl ImportSummary {
         self.tables.iter().find(|(t, _)| t == table).map(|(_, n)| *n).unwrap_or(0)
     }
 }
+
+// ---------------------------------------------------------------------------
+// Moving accounts to another machine
+// ---------------------------------------------------------------------------
+
+/// The namespace of the secrets inside an export's vault file (an export
+/// vault is not a data dir's vault: its keys name the exported account ids).
+const VAULT_SCOPE: &str = "wicket-export";
+
+/// Writes the secrets of the accounts an export holds (never the demo's;
+/// only `account`'s when given) into a new vault file at `path`: the same
+/// format as `secrets.vault` (AES-256-GCM under an Argon2id key), sealed
+/// with `passphrase`, which the owner chooses and carries separately.
+/// Refuses an existing file. Returns how many secrets were written.
+pub fn export_secrets_vault(store: &Store, secrets: &crate::secrets::SecretStore, path: &Path, passphrase: crate::secrets::Secret, account: Option<i64>) -> Result<usize> {
+    use crate::secrets::{SecretName, SecretStore};
+    if path.exists() {
+        return Err(Error::Invalid(format!("{} already exists: choose a new file name for the secrets vault", path.display())));
+    }
+    let vault = SecretStore::vault(path, passphrase, VAULT_SCOPE)?;
+    let mut written = 0;
+    for a in store.accounts()? {
+        if a.provider == crate::model::Provider::Demo || account.is_some_and(|id| id != a.id) {
+            continue;
+        }
+        for name in SecretName::ALL {
+            if let Some(value) = secrets.get_opt(a.id, name)? {
+                vault.set(a.id, name, &value)?;
+                written += 1;
+            }
+        }
+    }
+    if written == 0 {
+        return Err(Error::NotFound("the exported accounts have no secrets to put in a vault: the export alone is enough".into()));
+    }
+    tracing::info!(secrets = written, "secrets vault written for an export");
+    Ok(written)
+}
+
+/// An account created from another machine's export.
+#[derive(Debug, Clone)]
+pub struct ImportedAccount {
+    pub account: crate::store::Account,
+    /// The account's id on the machine that exported it.
+    pub exported_id: i64,
+    /// How many of its secrets came from the vault (0: they must be re-entered).
+    pub secrets_restored: usize,
+}
+
+/// Creates the accounts (and the settings this data dir does not have yet)
+/// of another machine's JSON export, without its conversations: the
+/// wizard's and `wicket account import EXPORT`'s way to move a setup.
+/// Secrets never travel in an export: with `vault` (the file
+/// [`export_secrets_vault`] wrote and its passphrase) each account gets its
+/// secrets back and waits for a connection test ("not yet verified");
+/// without it, each account says its secrets must be re-entered. Demo
+/// accounts are never imported. All or nothing for the accounts: a failure
+/// removes the ones already created.
+pub fn import_accounts(
+    store: &mut Store,
+    secrets: Option<&crate::secrets::SecretStore>,
+    doc: &Value,
+    vault: Option<(&Path, crate::secrets::Secret)>,
+) -> Result<Vec<ImportedAccount>> {
+    use crate::model::{AccountStatus, Provider};
+    use crate::secrets::{SecretName, SecretStore};
+    if doc.get("format").and_then(Value::as_str) != Some(FORMAT) {
+        return Err(Error::Invalid("not a Wicket export (no \"format\": \"wicket-export\"): export it with `wicket export --format json`".into()));
+    }
+    let vault = match vault {
+        Some((path, pass)) => {
+            if !path.exists() {
+                return Err(Error::NotFound(format!("no secrets vault at {}", path.display())));
+            }
+            Some(SecretStore::vault(path, pass, VAULT_SCOPE)?)
+        }
+        None => None,
+    };
+    if vault.is_some() && secrets.is_none() {
+        return Err(Error::Secrets("the secret store is needed to restore the vault's secrets".into()));
+    }
+    let tables = doc.get("tables").cloned().unwrap_or(Value::Null);
+    let mut created: Vec<ImportedAccount> = vec![];
+    let result = (|| -> Result<()> {
+        for a in tables.get("accounts").and_then(Value::as_array).into_iter().flatten() {
+            let provider = a.get("provider").and_then(Value::as_str).and_then(Provider::parse).ok_or_else(|| Error::Invalid("an exported account has no provider".into()))?;
+            if provider == Provider::Demo {
+                continue;
+            }
+            let exported_id = a.get("id").and_then(|v| v.as_i64().or_else(|| v.as_str().and_then(|s| s.parse().ok()))).ok_or_else(|| Error::Invalid("an exported account has no id".into()))?;
+            let config = a.get("config").and_then(Value::as_str).and_then(|c| serde_json::from_str(c).ok()).unwrap_or(serde_json::json!({}));
+            let new = crate::store::NewAccount {
+                provider,
+                name: a.get("name").and_then(Value::as_str).unwrap_or("Imported account").to_string(),
+                phone: a.get("phone").and_then(Value::as_str).map(str::to_string),
+                config,
+            };
+            let mut list = vec![];
+            if let Some(v) = &vault {
+                for name in SecretName::ALL {
+                    if let Some(value) = v.get_opt(exported_id, name)? {
+                        list.push((name, value));
+                    }
+                }
+            }
+            let account = match secrets {
+                Some(s) if !list.is_empty() => {
+                    let refs: Vec<(SecretName, &crate::secrets::Secret)> = list.iter().map(|(n, v)| (*n, v)).collect();
+                    crate::accounts::create_with_secrets(store, s, new, &refs)?
+                }
+                _ => store.add_account(&new)?,
+            };
+            created.push(ImportedAccount { account: account.clone(), exported_id, secrets_restored: list.len() });
+            if list.is_empty() {
+                store.set_account_status(account.id, AccountStatus::NeedsToken, Some("imported from another machine: re-enter its secrets"))?;
+            } else {
+                store.set_account_status(account.id, AccountStatus::Unverified, Some("imported from another machine with its secrets: not yet verified"))?;
+            }
+        }
+        Ok(())
+    })();
+    if let Err(e) = result {
+        for c in &created {
+            if let Some(s) = secrets {
+                let _ = s.delete_account(c.account.id);
+            }
+            let _ = store.remove_account(c.account.id);
+        }
+        return Err(e);
+    }
+    for s in tables.get("settings").and_then(Value::as_array).into_iter().flatten() {
+        if let (Some(k), Some(v)) = (s.get("key").and_then(Value::as_str), s.get("value").and_then(Value::as_str)) {
+            if k != "data_dir_id" && store.setting(k)?.is_none() {
+                store.set_setting(k, &serde_json::from_str(v).unwrap_or(Value::String(v.to_string())))?;
+            }
+        }
+    }
+    for c in &mut created {
+        c.account = store.account(c.account.id)?;
+    }
+    Ok(created)
+}

@@ -1218,23 +1218,8 @@ fn self_check_body() -> Vec<u8> {
     body.to_string().into_bytes()
 }
 
-/// Checks that `public_base` reaches this Wicket's listener for Meta
-/// account `account_id`, over real HTTP: 1) `GET /health` answers Wicket's
-/// `{"status":"ok"}`; 2) the verification handshake with `verify_token`
-/// echoes a random challenge; 3) a test event signed with `app_secret` is
-/// accepted (it creates no message). Each step says why it failed; `Err`
-/// only for an unusable `public_base`. A quick tunnel can take a few
-/// seconds to become reachable: run it again before giving up.
-pub async fn self_check_meta(public_base: &str, account_id: i64, app_secret: &Secret, verify_token: &Secret) -> Result<SelfCheck> {
-    let base = public_base.trim().trim_end_matches('/').to_string();
-    match url::Url::parse(&base) {
-        Ok(u) if matches!(u.scheme(), "http" | "https") && u.host_str().is_some_and(|h| !h.is_empty()) && u.query().is_none() => {}
-        _ => return Err(Error::Invalid(format!("{base:?} is not a public address: use the https://… address the tunnel reported"))),
-    }
-    let http = crate::providers::http::client_with(CHECK_CONNECT_TIMEOUT, CHECK_TOTAL_TIMEOUT)?;
-    let mut steps = Vec::with_capacity(3);
-
-    // 1) /health
+/// `GET {base}/health` answers Wicket's `{"status":"ok"}`.
+async fn health_step(http: &reqwest::Client, base: &str) -> CheckStep {
     let health = match http.get(format!("{base}/health")).send().await {
         Err(e) => step(STEP_HEALTH, StepStatus::Failed, format!("cannot reach {base}: {}", transport_reason(&e))),
         Ok(resp) => {
@@ -1259,6 +1244,91 @@ pub async fn self_check_meta(public_base: &str, account_id: i64, app_secret: &Se
             }
         }
     };
+    health
+}
+
+/// `public_base` without a trailing slash, or why it is unusable.
+fn check_base(public_base: &str) -> Result<String> {
+    let base = public_base.trim().trim_end_matches('/').to_string();
+    match url::Url::parse(&base) {
+        Ok(u) if matches!(u.scheme(), "http" | "https") && u.host_str().is_some_and(|h| !h.is_empty()) && u.query().is_none() => Ok(base),
+        _ => Err(Error::Invalid(format!("{base:?} is not a public address: use the https://… address the tunnel reported"))),
+    }
+}
+
+/// A WASender webhook body that Wicket stores in its webhook log and
+/// otherwise ignores (an event it does not handle, with a nonce).
+fn wasender_self_check_body() -> Vec<u8> {
+    let body = serde_json::json!({
+        "event": "wicket.self_check",
+        "timestamp": chrono::Utc::now().timestamp(),
+        "data": { "nonce": random_hex(12) }
+    });
+    body.to_string().into_bytes()
+}
+
+/// The WASender twin of [`self_check_meta`]: 1) `GET /health` answers
+/// Wicket's `{"status":"ok"}`; 2) a test event carrying `webhook_secret` in
+/// WASender's signature header, posted to `/webhooks/wasender/{account_id}`
+/// over the public address, is accepted (it creates no message). WASender
+/// has no verification handshake. Each step says why it failed.
+pub async fn self_check_wasender(public_base: &str, account_id: i64, webhook_secret: &Secret) -> Result<SelfCheck> {
+    let base = check_base(public_base)?;
+    let http = crate::providers::http::client_with(CHECK_CONNECT_TIMEOUT, CHECK_TOTAL_TIMEOUT)?;
+    let health = health_step(&http, &base).await;
+    let reachable = health.status == StepStatus::Passed;
+    let mut steps = vec![health];
+    if !reachable {
+        steps.push(step(STEP_SIGNED_EVENT, StepStatus::Skipped, "not tried: the public address does not reach Wicket's listener"));
+        return Ok(SelfCheck { public_base: base, steps });
+    }
+    let hook = webhook_url(&base, Provider::Wasender.as_str(), account_id);
+    let sent = http
+        .post(&hook)
+        .header(reqwest::header::CONTENT_TYPE, "application/json")
+        .header(crate::providers::wasender::SIGNATURE_HEADER, webhook_secret.expose())
+        .body(wasender_self_check_body())
+        .send()
+        .await;
+    let signed = match sent {
+        Err(e) => step(STEP_SIGNED_EVENT, StepStatus::Failed, format!("the test event could not be sent: {}", transport_reason(&e))),
+        Ok(resp) => match resp.status().as_u16() {
+            200 => step(STEP_SIGNED_EVENT, StepStatus::Passed, "a signed test event was accepted and stored (in the webhook log only: it creates no message)"),
+            401 | 403 => step(
+                STEP_SIGNED_EVENT,
+                StepStatus::Failed,
+                format!("the listener refused the webhook secret: it is not the one stored for account {account_id}. Copy the secret from WASender → your session → Webhook into Wicket"),
+            ),
+            404 => step(STEP_SIGNED_EVENT, StepStatus::Failed, format!("this listener has no WASender account {account_id}")),
+            503 => step(STEP_SIGNED_EVENT, StepStatus::Failed, "the listener cannot read the webhook secret: the secret store is locked or unavailable"),
+            500 => step(STEP_SIGNED_EVENT, StepStatus::Failed, "the listener could not store the event: see Wicket's log"),
+            s => step(STEP_SIGNED_EVENT, StepStatus::Failed, listener_gone(s).unwrap_or_else(|| format!("the test event was answered HTTP {s} instead of 200"))),
+        },
+    };
+    steps.push(signed);
+    let check = SelfCheck { public_base: base, steps };
+    tracing::info!(passed = check.passed(), "WASender webhook self check finished");
+    Ok(check)
+}
+
+/// Checks that `public_base` reaches this Wicket's listener for Meta
+/// account `account_id`, over real HTTP: 1) `GET /health` answers Wicket's
+/// `{"status":"ok"}`; 2) the verification handshake with `verify_token`
+/// echoes a random challenge; 3) a test event signed with `app_secret` is
+/// accepted (it creates no message). Each step says why it failed; `Err`
+/// only for an unusable `public_base`. A quick tunnel can take a few
+/// seconds to become reachable: run it again before giving up.
+pub async fn self_check_meta(public_base: &str, account_id: i64, app_secret: &Secret, verify_token: &Secret) -> Result<SelfCheck> {
+    let base = public_base.trim().trim_end_matches('/').to_string();
+    match url::Url::parse(&base) {
+        Ok(u) if matches!(u.scheme(), "http" | "https") && u.host_str().is_some_and(|h| !h.is_empty()) && u.query().is_none() => {}
+        _ => return Err(Error::Invalid(format!("{base:?} is not a public address: use the https://… address the tunnel reported"))),
+    }
+    let http = crate::providers::http::client_with(CHECK_CONNECT_TIMEOUT, CHECK_TOTAL_TIMEOUT)?;
+    let mut steps = Vec::with_capacity(3);
+
+    // 1) /health
+    let health = health_step(&http, &base).await;
     let reachable = health.status == StepStatus::Passed;
     steps.push(health);
     if !reachable {
@@ -1439,6 +1509,64 @@ async fn register_unipile_at(secrets: SecretStore, account: Account, url: String
     }
 }
 
+// ---------------------------------------------------------------------------
+// The wizard's public-address step
+// ---------------------------------------------------------------------------
+
+/// Where the webhook listener binds when the owner has not said.
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:8765";
+
+/// Parses a listener address, and says plainly when it is reachable from
+/// other machines (anything but loopback).
+pub fn parse_listen(value: &str) -> Result<(std::net::SocketAddr, Option<String>)> {
+    let addr: std::net::SocketAddr = value
+        .trim()
+        .parse()
+        .map_err(|_| Error::Invalid(format!("the listener address must be ADDR:PORT such as {DEFAULT_LISTEN}, got {value:?}")))?;
+    let warning = (!addr.ip().is_loopback()).then(|| {
+        format!(
+            "{addr} is reachable from other machines on your network, not only through the tunnel. Wicket accepts only signed requests, but prefer {DEFAULT_LISTEN} behind a tunnel"
+        )
+    });
+    Ok((addr, warning))
+}
+
+/// How to start `kind` (`cloudflared`, `cloudflared_named`, `ngrok`,
+/// `funnel`) with the tools installed: the installed executable, or an
+/// error naming where to get it. A named tunnel needs its name and hostname.
+pub fn spec_for(kind: &str, installed: &[InstalledTool], named: Option<(&str, &str)>) -> Result<TunnelSpec> {
+    let spec = match kind {
+        "cloudflared" => TunnelSpec::cloudflared_quick(),
+        "cloudflared_named" => {
+            let (name, host) = named.ok_or_else(|| Error::Invalid("a named Cloudflare tunnel needs its name and hostname".into()))?;
+            TunnelSpec::cloudflared_named(name, host)?
+        }
+        "ngrok" => TunnelSpec::ngrok(named.map(|(_, host)| host))?,
+        "funnel" | "tailscale" => TunnelSpec::tailscale_funnel(),
+        other => return Err(Error::Invalid(format!("unknown tunnel {other:?}: use cloudflared, cloudflared_named, ngrok or funnel"))),
+    };
+    match installed.iter().find(|t| t.kinds.contains(&spec.kind)) {
+        Some(t) => Ok(spec.with_program(&t.path)),
+        None => Err(not_installed(&spec)),
+    }
+}
+
+/// What to paste where for `provider`'s webhook at `callback_url`, when
+/// Wicket cannot register it itself (`verify_token`: Meta's).
+pub fn manual_step(provider: Provider, callback_url: &str, verify_token: Option<&Secret>) -> Option<String> {
+    match provider {
+        Provider::Meta => Some(match verify_token {
+            Some(t) => meta_manual_step(callback_url, t),
+            None => format!("In Meta's App Dashboard → WhatsApp → Configuration, set Callback URL to {callback_url} with this account's verify token, press \"Verify and save\", then subscribe to the \"messages\" webhook field."),
+        }),
+        Provider::Wasender => Some(format!(
+            "In WASender's dashboard → your session → Webhook, set the URL to {callback_url}, enable it with the message events, \
+then copy the session's webhook secret into Wicket (account settings)."
+        )),
+        Provider::Unipile | Provider::Demo => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1553,6 +1681,31 @@ mod tests {
             assert_eq!(found[0].kinds, [TunnelKind::Ngrok]);
             assert_eq!(suggested_spec(&found).map(|s| s.program), Some(tool));
         }
+    }
+
+    #[test]
+    fn the_listener_address_is_checked_and_beyond_loopback_is_warned_about() {
+        let (addr, warning) = parse_listen(DEFAULT_LISTEN).unwrap();
+        assert_eq!(addr.port(), 8765);
+        assert!(warning.is_none(), "loopback needs no warning");
+        let (_, warning) = parse_listen("0.0.0.0:8765").unwrap();
+        assert!(warning.unwrap().contains("reachable from other machines"));
+        assert!(parse_listen("[::1]:9").unwrap().1.is_none());
+        assert!(matches!(parse_listen("localhost"), Err(Error::Invalid(m)) if m.contains("ADDR:PORT")));
+    }
+
+    #[test]
+    fn a_tunnel_is_started_only_with_an_installed_tool() {
+        let tool = InstalledTool { program: "cloudflared", path: PathBuf::from("/opt/cf/cloudflared"), kinds: vec![TunnelKind::CloudflaredQuick, TunnelKind::CloudflaredNamed] };
+        let spec = spec_for("cloudflared", &[tool], None).unwrap();
+        assert_eq!(spec.program, PathBuf::from("/opt/cf/cloudflared"));
+        assert!(!spec.stable);
+        assert!(matches!(spec_for("ngrok", &[], None), Err(Error::NotFound(m)) if m.contains("install ngrok")));
+        assert!(matches!(spec_for("telnet", &[], None), Err(Error::Invalid(_))));
+        let meta = manual_step(Provider::Meta, "https://x.example/webhooks/meta/1", Some(&Secret::new("vt".into()))).unwrap();
+        assert!(meta.contains("Callback URL to https://x.example/webhooks/meta/1") && meta.contains("Verify token to vt"));
+        assert!(manual_step(Provider::Wasender, "https://x.example/webhooks/wasender/2", None).unwrap().contains("WASender's dashboard"));
+        assert!(manual_step(Provider::Unipile, "https://x", None).is_none(), "UniPile is polled");
     }
 
     #[test]

@@ -203,6 +203,101 @@ count: number | null,
  */
 error: CommandError | null, };
 
+export type AccountEnabledArgs = { account_id: number, enabled: boolean, };
+
+export type WizardTextArgs = { name: string, text: string, };
+
+export type WizardExportArgs = { name: string, text: string, vault_text?: string, passphrase?: string, };
+
+export type UnipileLinkDto = { url: string, known: Array<string>, };
+
+export type WizardUnipileWaitArgs = { dsn: string, api_key: string, known: Array<string>, seconds: number, };
+
+export type TunnelToolDto = { 
+/**
+ * `cloudflared`, `ngrok`, `funnel` (what `wizard_start_tunnel` takes).
+ */
+kind: string, label: string, installed: boolean, 
+/**
+ * Whether its address stays the same across starts.
+ */
+stable: boolean, 
+/**
+ * Where to get it when it is missing.
+ */
+hint: string, };
+
+export type PublicAddressDto = { account_id: number, provider: Provider, 
+/**
+ * The `webhook_listen` setting, or the default 127.0.0.1:8765.
+ */
+listen: string, 
+/**
+ * Where a listener of this window answers now, if one does.
+ */
+listening: string | null, 
+/**
+ * Said when the listener binds beyond loopback.
+ */
+listen_warning: string | null, 
+/**
+ * `/webhooks/{provider}/{id}`, after the public address.
+ */
+callback_path: string, 
+/**
+ * The public address last used (the `public_url` setting).
+ */
+public_url: string | null, 
+/**
+ * Meta's verify token, to paste into Meta's dashboard.
+ */
+verify_token: string | null, tools: Array<TunnelToolDto>, 
+/**
+ * Exactly what to paste where in the provider's dashboard, with the
+ * public address when known (else a placeholder for it).
+ */
+manual_step: string | null, stable_note: string, changing_note: string, };
+
+export type WizardListenArgs = { listen: string, };
+
+export type ListenerDto = { listening: string, warning: string | null, };
+
+export type WizardTunnelArgs = { account_id: number, kind: string, };
+
+export type RegistrationDto = { account_id: number, account_name: string, provider: Provider, webhook_url: string, 
+/**
+ * `registered`, `manual_step_needed` or `failed`.
+ */
+outcome: string, 
+/**
+ * Why it was not registered.
+ */
+detail: string | null, 
+/**
+ * Exactly what to paste where, when the owner must do it.
+ */
+what_to_paste_where: string | null, };
+
+export type TunnelStartedDto = { public_url: string, stable: boolean, 
+/**
+ * What a stable or changing address means for deliveries.
+ */
+note: string, registrations: Array<RegistrationDto>, };
+
+export type WizardCheckArgs = { account_id: number, public_url: string, };
+
+export type CheckStepDto = { 
+/**
+ * `health`, `handshake` or `signed_event`.
+ */
+name: string, 
+/**
+ * `passed`, `failed` or `skipped`.
+ */
+status: string, detail: string, };
+
+export type SelfCheckDto = { public_base: string, passed: boolean, steps: Array<CheckStepDto>, };
+
 /** Every command: its `args` (passed as `{ args }`) and its result. */
 export type Commands = {
   app_info: { args: null; result: AppInfo };
@@ -222,6 +317,18 @@ export type Commands = {
   wizard_create_from_env: { args: WizardPathArgs; result: Array<WizardAddedDto> };
   wizard_add_demo: { args: null; result: AccountDto };
   wizard_first_sync: { args: WizardSyncArgs; result: Array<FirstSyncStepDto> };
+  wizard_test_wasender: { args: WizardWasenderArgs; result: ConnectionInfoDto };
+  wizard_import_env_text: { args: WizardTextArgs; result: EnvImportDto };
+  wizard_create_from_env_text: { args: WizardTextArgs; result: Array<WizardAddedDto> };
+  wizard_unipile_connect: { args: WizardUnipileArgs; result: UnipileLinkDto };
+  wizard_unipile_wait: { args: WizardUnipileWaitArgs; result: UnipileAccountDto };
+  wizard_import_export: { args: WizardExportArgs; result: Array<WizardAddedDto> };
+  accounts_set_enabled: { args: AccountEnabledArgs; result: AccountDto };
+  accounts_remove: { args: WizardSyncArgs; result: null };
+  wizard_public_address: { args: WizardSyncArgs; result: PublicAddressDto };
+  wizard_start_listener: { args: WizardListenArgs; result: ListenerDto };
+  wizard_start_tunnel: { args: WizardTunnelArgs; result: TunnelStartedDto };
+  wizard_check_public: { args: WizardCheckArgs; result: SelfCheckDto };
 };
 
 /** Every event the shell emits, with its payload. */

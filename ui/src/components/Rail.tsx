@@ -1,4 +1,4 @@
-import { Archive, Inbox, Layers, MessageCircle, Plus } from 'lucide-preact';
+import { Archive, Inbox, Layers, MessageCircle, Plus, Settings2 } from 'lucide-preact';
 import type { AccountDto, AccountStatus, ListFilter } from '../bindings';
 import { Avatar } from './Avatar';
 
@@ -29,6 +29,8 @@ export interface RailProps {
   onFilter: (f: ListFilter) => void;
   /** Opens the setup wizard to add another number. */
   onAdd?: () => void;
+  /** Opens the account settings (switch on/off, remove). */
+  onManage?: () => void;
 }
 
 /** The narrow left rail: accounts (with a status dot) and the list filters. */
@@ -63,6 +65,12 @@ export function Rail(p: RailProps) {
           <button type="button" class="rail-btn rail-add" title="Add account" aria-label="Add account" onClick={p.onAdd}>
             <Plus size={20} aria-hidden="true" />
             <span class="rail-label">Add</span>
+          </button>
+        )}
+        {p.onManage && (
+          <button type="button" class="rail-btn" title="Manage accounts" aria-label="Manage accounts" onClick={p.onManage}>
+            <Settings2 size={20} aria-hidden="true" />
+            <span class="rail-label">Manage</span>
           </button>
         )}
       </div>
