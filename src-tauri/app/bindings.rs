@@ -4,7 +4,9 @@
 //! `WICKET_UPDATE_GOLDEN=1 cargo test -p wicket-desktop` rewrites it.
 
 use crate::dto::*;
-use crate::events;
+use crate::events::{self, MessageReceivedEvent, SyncProgressEvent};
+use crate::notifications::{OpenConversationEvent, OPEN_CONVERSATION};
+use crate::settings::{FocusArgs, PreferencesDto, QuietHoursDto};
 use ts_rs::{Config, TS};
 use wicket_core::error::ErrorKind;
 use wicket_core::model::{AccountStatus, Direction, MediaState, MessageKind, MessageStatus, Origin, Provider};
@@ -30,6 +32,9 @@ pub fn commands(cfg: &Config) -> Vec<(&'static str, Option<String>, String)> {
         ("wizard_create_from_env", Some(WizardPathArgs::name(cfg)), <Vec<WizardAddedDto>>::name(cfg)),
         ("wizard_add_demo", None, AccountDto::name(cfg)),
         ("wizard_first_sync", Some(WizardSyncArgs::name(cfg)), <Vec<FirstSyncStepDto>>::name(cfg)),
+        ("get_preferences", None, PreferencesDto::name(cfg)),
+        ("set_preferences", Some(PreferencesDto::name(cfg)), PreferencesDto::name(cfg)),
+        ("set_focused_conversation", Some(FocusArgs::name(cfg)), "null".into()),
     ]
 }
 
@@ -108,6 +113,12 @@ pub fn typescript() -> String {
         EnvImportDto::decl(&cfg),
         WizardProgress::decl(&cfg),
         FirstSyncStepDto::decl(&cfg),
+        QuietHoursDto::decl(&cfg),
+        PreferencesDto::decl(&cfg),
+        FocusArgs::decl(&cfg),
+        MessageReceivedEvent::decl(&cfg),
+        SyncProgressEvent::decl(&cfg),
+        OpenConversationEvent::decl(&cfg),
     ];
     for d in decls {
         out.push_str(&format!("export {d}\n\n"));
@@ -123,6 +134,12 @@ pub fn typescript() -> String {
         (events::STORE_CHANGED, "null".into()),
         (events::ENGINE_CHANGED, EngineState::name(&cfg)),
         (crate::wizard::WIZARD_PROGRESS, WizardProgress::name(&cfg)),
+        (events::MESSAGE_RECEIVED, MessageReceivedEvent::name(&cfg)),
+        (events::STATUS_CHANGED, MessageDto::name(&cfg)),
+        (events::CONVERSATION_UPDATED, ConversationDto::name(&cfg)),
+        (events::SYNC_PROGRESS, SyncProgressEvent::name(&cfg)),
+        (events::ACCOUNT_STATE, AccountDto::name(&cfg)),
+        (OPEN_CONVERSATION, OpenConversationEvent::name(&cfg)),
     ] {
         out.push_str(&format!("  {name:?}: {payload};\n"));
     }

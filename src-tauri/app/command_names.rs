@@ -19,4 +19,7 @@ pub const COMMANDS: &[&str] = &[
     "wizard_create_from_env",
     "wizard_add_demo",
     "wizard_first_sync",
+    "get_preferences",
+    "set_preferences",
+    "set_focused_conversation",
 ];

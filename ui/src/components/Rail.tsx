@@ -1,4 +1,4 @@
-import { Archive, Inbox, Layers, MessageCircle, Plus } from 'lucide-preact';
+import { Archive, Inbox, Layers, MessageCircle, Plus, Settings as Gear } from 'lucide-preact';
 import type { AccountDto, AccountStatus, ListFilter } from '../bindings';
 import { Avatar } from './Avatar';
 
@@ -29,6 +29,8 @@ export interface RailProps {
   onFilter: (f: ListFilter) => void;
   /** Opens the setup wizard to add another number. */
   onAdd?: () => void;
+  /** Opens the Settings panel. */
+  onSettings?: () => void;
 }
 
 /** The narrow left rail: accounts (with a status dot) and the list filters. */
@@ -74,6 +76,12 @@ export function Rail(p: RailProps) {
           </button>
         ))}
       </div>
+      {p.onSettings && (
+        <button type="button" class="rail-btn rail-settings" title="Settings" aria-label="Settings" onClick={p.onSettings}>
+          <Gear size={20} aria-hidden="true" />
+          <span class="rail-label">Settings</span>
+        </button>
+      )}
     </nav>
   );
 }
