@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/python3
 """Asks an X window to close as a window manager's close button does: a
 WM_PROTOCOLS/WM_DELETE_WINDOW client message (Xvfb has no window manager to
 send it). libX11 through ctypes, no extra packages.

@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/python3
 """A fake notification server for the desktop tests (python3-dbus, GLib).
 
 Owns org.freedesktop.Notifications on the session bus, answers Notify with

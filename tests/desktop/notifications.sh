@@ -24,6 +24,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 root="$PWD"
+# Debian's python3 has python3-dbus and python3-gi (a pyenv one earlier in PATH may not).
+export PY=/usr/bin/python3
 target="${CARGO_TARGET_DIR:-$PWD/target}"
 app="$target/debug/wicket-desktop"
 wicket="$target/debug/wicket"
@@ -67,7 +69,7 @@ trap 'for p in "${inner_pids[@]}"; do kill "$p" 2>/dev/null || true; done' EXIT
 dbus-monitor --session "type='method_call',interface='org.freedesktop.Notifications'" \
   "type='signal',interface='org.freedesktop.Notifications'" >"$WORK/monitor.log" 2>&1 &
 inner_pids+=($!)
-python3 "$ROOT/tests/desktop/fake_notifications.py" "$WORK/notify.jsonl" --click-after 1.5 $FAKE_ARGS --ready "$WORK/fake.ready" &
+"$PY" "$ROOT/tests/desktop/fake_notifications.py" "$WORK/notify.jsonl" --click-after 1.5 $FAKE_ARGS --ready "$WORK/fake.ready" &
 inner_pids+=($!)
 for _ in $(seq 50); do [ -e "$WORK/fake.ready" ] && break; sleep 0.1; done
 RUST_LOG=info,wicket_desktop=debug HOME="$WORK/home" NO_AT_BRIDGE=1 "$APP" >"$WORK/app.log" 2>&1 &
@@ -97,7 +99,7 @@ run_app() {
   app_pid="$(cat "$work/app.pid")"
   wid=""
   for _ in $(seq 100); do
-    wid="$(DISPLAY="$display" xdotool search --name '^Wicket$' 2>/dev/null | head -n 1 || true)"
+    wid="$(DISPLAY="$display" xdotool search --onlyvisible --name '^Wicket$' 2>/dev/null | head -n 1 || true)"
     [ -n "$wid" ] && break
     sleep 0.2
   done
@@ -116,7 +118,7 @@ wait_for() { # wait_for SECONDS DESCRIPTION COMMAND...
 
 unread_of() { # the unread count of the webhook's conversation (Priya Raman)
   "$wicket" --data-dir "$data" conversations --json | python3 -c \
-    'import json,sys; print(next(c["unread_count"] for c in json.load(sys.stdin) if "Priya" in (c.get("display_name") or "")))'
+    'import json,sys; print(next(c["unread"] for c in json.load(sys.stdin) if "Priya" in c["contact"]["display_name"]))'
 }
 
 echo "== the window with a notification server and a tray host"
@@ -139,7 +141,7 @@ echo "dbus-monitor saw Notify(\"Wicket\", summary \"Priya Raman\", body the prev
 wait_for 10 "the fake server's click (ActionInvoked)" grep -q '"ActionInvoked"' "$work/notify.jsonl"
 wait_for 10 "the shell handling the click" grep -qs 'notification clicked: opening the conversation' "$data"/logs/desktop.log*
 wait_for 10 "the UI opening the conversation (read: unread 0)" test "$(unread_of)" = 0
-conv="$("$wicket" --data-dir "$data" conversations --json | python3 -c 'import json,sys; print(next(c["id"] for c in json.load(sys.stdin) if "Priya" in (c.get("display_name") or "")))')"
+conv="$("$wicket" --data-dir "$data" conversations --json | python3 -c 'import json,sys; print(next(c["id"] for c in json.load(sys.stdin) if "Priya" in c["contact"]["display_name"]))')"
 wait_for 10 "the UI reporting the opened chat as focused" grep -qs "focused conversation conversation=Some($conv)" "$data"/logs/desktop.log*
 sleep 1
 DISPLAY="$display" import -window root "$out/notification-opened.png"
@@ -164,7 +166,7 @@ kill -0 "$app_pid" || { echo "the first instance died at the second launch" >&2;
 echo "a second launch focused the running window and stopped"
 
 # Closing with a tray host: hidden, still running.
-python3 "$root/tests/desktop/close_window.py" "$display" "$wid"
+"$PY" "$root/tests/desktop/close_window.py" "$display" "$wid"
 wait_for 10 "the window hiding to the tray" grep -qs 'window hidden: Wicket keeps running in the tray' "$data"/logs/desktop.log*
 kill -0 "$app_pid" || { echo "the app quit although a tray host exists" >&2; exit 1; }
 echo "closing the window hid it to the tray; the app still runs"
@@ -173,7 +175,7 @@ wait "$session" 2>/dev/null || true
 
 echo "== the window without a tray host: closing quits and says so"
 run_app notray ""
-python3 "$root/tests/desktop/close_window.py" "$display" "$wid"
+"$PY" "$root/tests/desktop/close_window.py" "$display" "$wid"
 wait_for 10 "the app quitting" bash -c "! kill -0 $app_pid 2>/dev/null"
 grep -q '"summary": "Wicket has quit"' "$work/notify.jsonl" || { echo "closing quit without saying so:" >&2; cat "$work/notify.jsonl" >&2; exit 1; }
 wait "$session" 2>/dev/null || true
