@@ -69,7 +69,7 @@ trap 'for p in "${inner_pids[@]}"; do kill "$p" 2>/dev/null || true; done' EXIT
 dbus-monitor --session "type='method_call',interface='org.freedesktop.Notifications'" \
   "type='signal',interface='org.freedesktop.Notifications'" >"$WORK/monitor.log" 2>&1 &
 inner_pids+=($!)
-"$PY" "$ROOT/tests/desktop/fake_notifications.py" "$WORK/notify.jsonl" --click-after 1.5 $FAKE_ARGS --ready "$WORK/fake.ready" &
+"$PY" "$ROOT/tests/desktop/fake_notifications.py" "$WORK/notify.jsonl" --click-after 4 $FAKE_ARGS --ready "$WORK/fake.ready" &
 inner_pids+=($!)
 for _ in $(seq 50); do [ -e "$WORK/fake.ready" ] && break; sleep 0.1; done
 RUST_LOG=info,wicket_desktop=debug HOME="$WORK/home" NO_AT_BRIDGE=1 "$APP" >"$WORK/app.log" 2>&1 &
@@ -138,6 +138,22 @@ grep -A 14 'member=Notify' "$work/monitor.log" | grep -q 'string "default"' || {
 echo "dbus-monitor saw Notify(\"Wicket\", summary \"Priya Raman\", body the preview, action \"default\")"
 [ "$(unread_of)" = 1 ] || { echo "the new message should be unread before the click" >&2; exit 1; }
 
+# The tray item's label (StatusNotifierItem XAyatanaLabel: what Linux shows
+# beside the icon) carries the unread count.
+tray_label() {
+  DBUS_SESSION_BUS_ADDRESS="$(cat "$work/bus")" "$PY" - "$work/notify.jsonl" <<'PYEOF'
+import json, sys, dbus
+reg = [json.loads(l) for l in open(sys.argv[1]) if '"RegisterStatusNotifierItem"' in l][-1]
+path = reg["service"] if reg["service"].startswith("/") else "/StatusNotifierItem"
+name = reg["sender"] if reg["service"].startswith("/") else reg["service"]
+item = dbus.SessionBus().get_object(name, path)
+print(item.Get("org.kde.StatusNotifierItem", "XAyatanaLabel", dbus_interface="org.freedesktop.DBus.Properties"))
+PYEOF
+}
+wait_for 10 "the tray item registering with the tray host" grep -q '"RegisterStatusNotifierItem"' "$work/notify.jsonl"
+wait_for 5 "the tray label showing 1 unread message" test "$(tray_label)" = 1
+echo "the tray shows 1 unread message"
+
 wait_for 10 "the fake server's click (ActionInvoked)" grep -q '"ActionInvoked"' "$work/notify.jsonl"
 wait_for 10 "the shell handling the click" grep -qs 'notification clicked: opening the conversation' "$data"/logs/desktop.log*
 wait_for 10 "the UI opening the conversation (read: unread 0)" test "$(unread_of)" = 0
@@ -146,6 +162,8 @@ wait_for 10 "the UI reporting the opened chat as focused" grep -qs "focused conv
 sleep 1
 DISPLAY="$display" import -window root "$out/notification-opened.png"
 echo "ActionInvoked(default) opened conversation $conv in the window (read, reported focused); screenshot $out/notification-opened.png"
+wait_for 5 "the tray label clearing once the chat is read" test -z "$(tray_label)"
+echo "the tray count cleared once the chat was read"
 
 # The Settings panel from the rail's gear (bottom of the rail), photographed.
 DISPLAY="$display" xdotool mousemove --window "$wid" 38 770 click 1
