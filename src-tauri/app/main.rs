@@ -91,6 +91,7 @@ fn main() {
         .manage(state)
         .on_window_event(window::on_event)
         .setup(move |app| {
+            window::create_main(app.handle())?;
             events::watch_store(app.handle().clone());
             notifications::start(app.handle().clone(), db_path);
             // A desktop without a tray still gets the window.

@@ -8,6 +8,20 @@ use wicket_core::prefs::Preferences;
 
 pub const MAIN: &str = "main";
 
+/// Creates the main window from `tauri.conf.json` (where `create` is false).
+/// It is incognito: WebKit keeps nothing on disk. Under WebDriver
+/// (tauri-driver sets `TAURI_WEBVIEW_AUTOMATION=true`) it is not, because
+/// WebKit allows automation only in the app's persistent web context.
+pub fn create_main<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<()> {
+    let automation = std::env::var("TAURI_WEBVIEW_AUTOMATION").as_deref() == Ok("true");
+    let Some(config) = app.config().app.windows.iter().find(|w| w.label == MAIN).cloned() else {
+        return Err(tauri::Error::WindowNotFound);
+    };
+    let config = tauri::utils::config::WindowConfig { incognito: config.incognito && !automation, ..config };
+    tauri::WebviewWindowBuilder::from_config(app, &config)?.build()?;
+    Ok(())
+}
+
 /// Shows, unminimizes and focuses the main window.
 pub fn bring_to_front<R: Runtime>(app: &AppHandle<R>) {
     let Some(w) = app.get_webview_window(MAIN) else { return };

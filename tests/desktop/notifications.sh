@@ -27,8 +27,8 @@ root="$PWD"
 # Debian's python3 has python3-dbus and python3-gi (a pyenv one earlier in PATH may not).
 export PY=/usr/bin/python3
 target="${CARGO_TARGET_DIR:-$PWD/target}"
-app="$target/debug/wicket-desktop"
-wicket="$target/debug/wicket"
+app="${WICKET_DESKTOP_BIN:-$target/debug/wicket-desktop}"
+wicket="${WICKET_BIN:-$target/debug/wicket}"
 [ -x "$app" ] || { echo "no $app: build it first" >&2; exit 1; }
 [ -x "$wicket" ] || cargo build --quiet --locked -p wicket-cli
 
