@@ -144,7 +144,7 @@ def webhook(value):
 
 
 # ---- D-Bus monitor, tauri-driver ---------------------------------------
-monitor = subprocess.Popen(["dbus-monitor", "--session", "type='method_call',interface='org.freedesktop.Notifications'"],
+monitor = subprocess.Popen(["dbus-monitor", "--session", "interface='org.freedesktop.Notifications'"],
                            stdout=open(os.path.join(WORK, "monitor.log"), "w"), stderr=subprocess.STDOUT)
 procs.append(monitor)
 home = os.path.join(WORK, "home")
@@ -226,9 +226,11 @@ try:
 
     row = wait("the message in the list", listed)
     print("the webhook's message is in the list")
-    mon = wait("Notify on the D-Bus session", lambda: (lambda t: t if "member=Notify" in t and '"Priya Raman"' in t else None)(open(os.path.join(WORK, "monitor.log")).read()))
-    if '"Is my order ready?"' not in mon:
-        fail("the Notify call lacks the preview")
+    mon = wait("Notify on the D-Bus session", lambda: (lambda t: t if "member=Notify" in t and '"Priya Raman"' in t and "   int32 " in t[t.index("member=Notify"):] else None)(open(os.path.join(WORK, "monitor.log")).read()))
+    call = mon[mon.index("member=Notify"):]
+    call = call[:call.index("   int32 ")]  # the call's arguments end with its timeout (not the uint32 id)
+    if '"Is my order ready?"' not in call or 'string "default"' not in call:
+        fail("the Notify call lacks the preview or the default action:\n" + call)
     print("dbus-monitor saw Notify with the name and the preview")
     shot("e2e-1-received.png")
 
