@@ -37,6 +37,7 @@ const GATHER: Duration = Duration::from_millis(300);
 
 /// The shell's side of notifications: what the owner is looking at, and the
 /// queue of new customer messages to the notification thread.
+#[derive(Default)]
 pub struct Notifier {
     focused: Mutex<Option<i64>>,
     queue: Mutex<Option<mpsc::Sender<Vec<i64>>>>,
@@ -45,7 +46,7 @@ pub struct Notifier {
 impl Notifier {
     /// A notifier whose queue goes nowhere until [`start`] runs (tests).
     pub fn new() -> Notifier {
-        Notifier { focused: Mutex::new(None), queue: Mutex::new(None) }
+        Notifier::default()
     }
 
     /// The UI says which conversation is open in a focused window (None: none,
