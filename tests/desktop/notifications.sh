@@ -12,9 +12,15 @@
 #    that conversation (the UI reads it, so its unread count drops to 0, and
 #    reports it as the focused chat);
 # 4. the same fake owns org.kde.StatusNotifierWatcher (a tray host): the
-#    tray item registers, and closing the window hides it instead of
-#    quitting; without a tray host (second run) closing quits and says so
-#    in a notification.
+#    tray item registers and its label shows the unread count (1, then
+#    nothing once read); Settings from the rail's gear (photographed) turns
+#    start at login on and off (the autostart entry); a second launch
+#    focuses the first window and stops; closing the window hides it
+#    instead of quitting;
+# 5. without a tray host (second run) closing quits, says so in a
+#    notification, and the window's size and position are saved.
+#
+# WICKET_DESKTOP_BIN / WICKET_BIN name other binaries than the target dir's.
 #
 #   bash tests/desktop/notifications.sh [OUT_DIR]   (screenshots; default: a temp dir)
 #
@@ -172,6 +178,15 @@ sleep 1.5
 DISPLAY="$display" import -window root "$out/settings.png"
 [ "$(convert "$out/settings.png" -crop 560x300+320+120 -format '%k' info:)" -gt 20 ] || { echo "the Settings panel did not render" >&2; exit 1; }
 echo "screenshot of the Settings panel: $out/settings.png"
+# Start at login from the panel: the autostart entry appears, the setting is stored.
+DISPLAY="$display" xdotool mousemove --window "$wid" 350 428 click 1
+wait_for 10 "the autostart entry" bash -c "ls '$work/home/.config/autostart/'*.desktop >/dev/null 2>&1"
+grep -q "^Exec=.*wicket-desktop" "$work/home/.config/autostart/"*.desktop || { echo "the autostart entry does not start Wicket:" >&2; cat "$work/home/.config/autostart/"*.desktop >&2; exit 1; }
+"$wicket" --data-dir "$data" settings list --json | grep -q '"start_at_login": *true' || { echo "start_at_login was not stored" >&2; exit 1; }
+DISPLAY="$display" xdotool mousemove --window "$wid" 350 428 click 1
+wait_for 10 "the autostart entry removed" bash -c "! ls '$work/home/.config/autostart/'*.desktop >/dev/null 2>&1"
+DISPLAY="$display" xdotool key Escape
+echo "start at login from Settings writes and removes the autostart entry"
 
 wait_for 10 "the tray item registering with the tray host" grep -q '"RegisterStatusNotifierItem"' "$work/notify.jsonl"
 grep -qs 'tray icon installed' "$data"/logs/desktop.log* || { echo "no tray icon despite a tray host" >&2; exit 1; }
@@ -199,3 +214,6 @@ wait_for 10 "the app quitting" bash -c "! kill -0 $app_pid 2>/dev/null"
 grep -q '"summary": "Wicket has quit"' "$work/notify.jsonl" || { echo "closing quit without saying so:" >&2; cat "$work/notify.jsonl" >&2; exit 1; }
 wait "$session" 2>/dev/null || true
 echo "without a tray host, closing quit the app after the notification \"Wicket has quit\""
+state="$work/home/.config/app.wicket.inbox/.window-state.json"
+[ -f "$state" ] && grep -q '"main"' "$state" && grep -q '"width"' "$state" || { echo "the window's size and position were not remembered" >&2; ls -la "$work/home/.config" >&2 || true; exit 1; }
+echo "the window's size and position were saved for the next start ($state)"
