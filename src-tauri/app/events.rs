@@ -69,58 +69,58 @@ pub fn forward<R: Runtime>(app: &AppHandle<R>, event: EngineEvent) {
     let state = app.state::<AppState>();
     // The store guard lives in this block only: the tray below locks it again.
     let done = {
-    let Ok(store) = state.store() else { return store_changed(app) };
-    match event {
-        EngineEvent::MessageSettled { message_id, .. } => (|| {
-            let m = message_dto(&store, message_id)?;
-            let c = conversation_dto(&store, m.conversation_id)?;
-            drop(store);
-            message_changed(app, &m);
-            emit(app, STATUS_CHANGED, m);
-            conversation_changed(app, &c);
-            emit(app, CONVERSATION_UPDATED, c);
-            Some(())
-        })(),
-        EngineEvent::Webhook(outcome) => {
-            let applied = outcome.accounts.into_iter().map(|(_, a)| a).collect::<Vec<_>>();
-            applied_events(app, store, applied)
-        }
-        EngineEvent::Polled { account_id, applied } => {
-            let progress = SyncProgressEvent {
-                account_id,
-                kind: "messages".into(),
-                fetched: applied.new_messages.len() as u32,
-                updated: applied.status_changed.len() as u32,
-                failed: 0,
-            };
-            let done = applied_events(app, store, vec![applied]);
-            emit(app, SYNC_PROGRESS, progress);
-            done
-        }
-        EngineEvent::AccountState { account_id, .. } => (|| {
-            let a = store.account(account_id).ok()?;
-            let dto = AccountDto::new(&a, &store.default_country().ok()?);
-            drop(store);
-            emit(app, ACCOUNT_STATE, dto);
-            Some(())
-        })(),
-        EngineEvent::ContactsSynced { account_id, summary } => {
-            drop(store);
-            emit(
-                app,
-                SYNC_PROGRESS,
-                SyncProgressEvent {
+        let Ok(store) = state.store() else { return store_changed(app) };
+        match event {
+            EngineEvent::MessageSettled { message_id, .. } => (|| {
+                let m = message_dto(&store, message_id)?;
+                let c = conversation_dto(&store, m.conversation_id)?;
+                drop(store);
+                message_changed(app, &m);
+                emit(app, STATUS_CHANGED, m);
+                conversation_changed(app, &c);
+                emit(app, CONVERSATION_UPDATED, c);
+                Some(())
+            })(),
+            EngineEvent::Webhook(outcome) => {
+                let applied = outcome.accounts.into_iter().map(|(_, a)| a).collect::<Vec<_>>();
+                applied_events(app, store, applied)
+            }
+            EngineEvent::Polled { account_id, applied } => {
+                let progress = SyncProgressEvent {
                     account_id,
-                    kind: "contacts".into(),
-                    fetched: summary.total_fetched as u32,
-                    updated: summary.successful_updates as u32,
-                    failed: summary.failed_updates as u32,
-                },
-            );
-            Some(())
+                    kind: "messages".into(),
+                    fetched: applied.new_messages.len() as u32,
+                    updated: applied.status_changed.len() as u32,
+                    failed: 0,
+                };
+                let done = applied_events(app, store, vec![applied]);
+                emit(app, SYNC_PROGRESS, progress);
+                done
+            }
+            EngineEvent::AccountState { account_id, .. } => (|| {
+                let a = store.account(account_id).ok()?;
+                let dto = AccountDto::new(&a, &store.default_country().ok()?);
+                drop(store);
+                emit(app, ACCOUNT_STATE, dto);
+                Some(())
+            })(),
+            EngineEvent::ContactsSynced { account_id, summary } => {
+                drop(store);
+                emit(
+                    app,
+                    SYNC_PROGRESS,
+                    SyncProgressEvent {
+                        account_id,
+                        kind: "contacts".into(),
+                        fetched: summary.total_fetched as u32,
+                        updated: summary.successful_updates as u32,
+                        failed: summary.failed_updates as u32,
+                    },
+                );
+                Some(())
+            }
+            _ => None,
         }
-        _ => None,
-    }
     };
     if done.is_none() {
         store_changed(app);
