@@ -33,9 +33,12 @@ fi
 # ---- desktop app: system packages (begin) ----
 # WebKitGTK and GTK headers to build wicket-desktop (a workspace member, so
 # `cargo test --workspace` below builds it); Chromium for the browser tests;
-# Xvfb, xdotool and ImageMagick to open the real window and photograph it.
-desktop_packages=(libwebkit2gtk-4.1-dev build-essential file libxdo-dev librsvg2-dev pkg-config
-  chromium xvfb xauth x11-utils xdotool imagemagick procps fonts-dejavu-core fonts-noto-color-emoji)
+# Xvfb, xdotool and ImageMagick to open the real window and photograph it;
+# libayatana-appindicator3 for the tray; python3-dbus/gi and curl for the
+# notification tests (a fake notification server, a signed webhook).
+desktop_packages=(libwebkit2gtk-4.1-dev build-essential file libxdo-dev librsvg2-dev pkg-config libayatana-appindicator3-dev
+  chromium xvfb xauth x11-utils xdotool imagemagick procps fonts-dejavu-core fonts-noto-color-emoji
+  python3-dbus python3-gi curl openssl webkit2gtk-driver)
 desktop_missing=()
 for p in "${desktop_packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || desktop_missing+=("$p")
@@ -76,4 +79,11 @@ ui/node_modules/.bin/tauri build --debug --no-bundle -- -p wicket-desktop --lock
 
 echo "== desktop app: the real window under Xvfb (engine in the window, client of wicket serve; screenshots kept as artifacts)"
 bash tests/desktop/window.sh "${WICKET_ARTIFACTS:-$CARGO_TARGET_DIR/artifacts}/screenshots"
+
+echo "== desktop app: notifications on a real D-Bus session (Notify seen by dbus-monitor, a click opens the chat) and the tray"
+bash tests/desktop/notifications.sh "${WICKET_ARTIFACTS:-$CARGO_TARGET_DIR/artifacts}/screenshots"
+
+echo "== desktop app: end to end through WebDriver (webhook → list + Notify, reply → fake Graph API, status webhooks → ticks)"
+command -v tauri-driver >/dev/null || cargo install tauri-driver --locked
+bash tests/desktop/e2e.sh "${WICKET_ARTIFACTS:-$CARGO_TARGET_DIR/artifacts}/screenshots"
 # ---- desktop app: UI and window (end) ----

@@ -4,7 +4,9 @@
 //! `WICKET_UPDATE_GOLDEN=1 cargo test -p wicket-desktop` rewrites it.
 
 use crate::dto::*;
-use crate::events;
+use crate::events::{self, MessageReceivedEvent, SyncProgressEvent};
+use crate::notifications::{OpenConversationEvent, OPEN_CONVERSATION};
+use crate::settings::{FocusArgs, PreferencesDto, QuietHoursDto};
 use ts_rs::{Config, TS};
 use wicket_core::error::ErrorKind;
 use wicket_core::model::{AccountStatus, Direction, MediaState, MessageKind, MessageStatus, Origin, Provider};
@@ -42,6 +44,9 @@ pub fn commands(cfg: &Config) -> Vec<(&'static str, Option<String>, String)> {
         ("wizard_start_listener", Some(WizardListenArgs::name(cfg)), ListenerDto::name(cfg)),
         ("wizard_start_tunnel", Some(WizardTunnelArgs::name(cfg)), TunnelStartedDto::name(cfg)),
         ("wizard_check_public", Some(WizardCheckArgs::name(cfg)), SelfCheckDto::name(cfg)),
+        ("get_preferences", None, PreferencesDto::name(cfg)),
+        ("set_preferences", Some(PreferencesDto::name(cfg)), PreferencesDto::name(cfg)),
+        ("set_focused_conversation", Some(FocusArgs::name(cfg)), "null".into()),
     ]
 }
 
@@ -135,6 +140,12 @@ pub fn typescript() -> String {
         WizardCheckArgs::decl(&cfg),
         CheckStepDto::decl(&cfg),
         SelfCheckDto::decl(&cfg),
+        QuietHoursDto::decl(&cfg),
+        PreferencesDto::decl(&cfg),
+        FocusArgs::decl(&cfg),
+        MessageReceivedEvent::decl(&cfg),
+        SyncProgressEvent::decl(&cfg),
+        OpenConversationEvent::decl(&cfg),
     ];
     for d in decls {
         out.push_str(&format!("export {d}\n\n"));
@@ -150,6 +161,12 @@ pub fn typescript() -> String {
         (events::STORE_CHANGED, "null".into()),
         (events::ENGINE_CHANGED, EngineState::name(&cfg)),
         (crate::wizard::WIZARD_PROGRESS, WizardProgress::name(&cfg)),
+        (events::MESSAGE_RECEIVED, MessageReceivedEvent::name(&cfg)),
+        (events::STATUS_CHANGED, MessageDto::name(&cfg)),
+        (events::CONVERSATION_UPDATED, ConversationDto::name(&cfg)),
+        (events::SYNC_PROGRESS, SyncProgressEvent::name(&cfg)),
+        (events::ACCOUNT_STATE, AccountDto::name(&cfg)),
+        (OPEN_CONVERSATION, OpenConversationEvent::name(&cfg)),
     ] {
         out.push_str(&format!("  {name:?}: {payload};\n"));
     }

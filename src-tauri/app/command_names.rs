@@ -31,4 +31,7 @@ pub const COMMANDS: &[&str] = &[
     "wizard_start_listener",
     "wizard_start_tunnel",
     "wizard_check_public",
+    "get_preferences",
+    "set_preferences",
+    "set_focused_conversation",
 ];

@@ -7,13 +7,13 @@
 //! The engine stops with the app: the listener finishes what it took and the
 //! current send completes (up to [`STOP_WAIT`]).
 
-use crate::dto::{ConversationDto, EngineState, MessageDto};
+use crate::dto::EngineState;
 use crate::events;
 use crate::state::AppState;
 use std::sync::Arc;
 use std::time::Duration;
 use tauri::{AppHandle, Emitter, Manager, Runtime};
-use wicket_core::engine::{Engine, EngineEvent};
+use wicket_core::engine::Engine;
 use wicket_core::secrets::SecretStore;
 use wicket_core::{DataDir, Error, Result, Store};
 
@@ -80,7 +80,7 @@ pub fn start<R: Runtime>(app: AppHandle<R>, dir: DataDir) -> std::io::Result<Eng
             let forward = async {
                 loop {
                     match rx.recv().await {
-                        Ok(event) => forward(&app, event),
+                        Ok(event) => events::forward(&app, event),
                         Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => events::store_changed(&app),
                         Err(tokio::sync::broadcast::error::RecvError::Closed) => break,
                     }
@@ -108,30 +108,5 @@ fn report<R: Runtime>(app: &AppHandle<R>, state: EngineState) {
     app.state::<AppState>().set_engine(keep.then(|| state.clone()));
     if let Err(e) = app.emit(events::ENGINE_CHANGED, state) {
         tracing::warn!("cannot emit {}: {e}", events::ENGINE_CHANGED);
-    }
-}
-
-/// A settled send becomes `message-changed` (its ticks) and
-/// `conversation-changed`; anything else the UI reloads on `store-changed`.
-fn forward<R: Runtime>(app: &AppHandle<R>, event: EngineEvent) {
-    match event {
-        EngineEvent::MessageSettled { message_id, .. } => {
-            let state = app.state::<AppState>();
-            let loaded = state.store().ok().and_then(|store| {
-                let m = store.message(message_id).ok()?;
-                let quote = m.reply_to_id.and_then(|id| store.message(id).ok());
-                let country = store.default_country().ok()?;
-                let conv = store.conversation(m.conversation_id).ok()?;
-                Some((MessageDto::new(&m, quote.as_ref()), ConversationDto::new(&conv, &country)))
-            });
-            match loaded {
-                Some((m, c)) => {
-                    events::message_changed(app, &m);
-                    events::conversation_changed(app, &c);
-                }
-                None => events::store_changed(app),
-            }
-        }
-        _ => events::store_changed(app),
     }
 }

@@ -3,6 +3,11 @@
 //! `app.wicket.inbox`), serves the bundled UI from `ui/dist`, and answers the
 //! UI's commands with one call into `wicket-core` each. All rules live in the
 //! core; this crate only translates (`dto.rs`) and announces (`events.rs`).
+//!
+//! Around the window: one instance per user (a second launch focuses the
+//! first), the window's size and position remembered, optional start at
+//! login, a tray icon with the unread count (`tray.rs`, `window.rs`) and
+//! desktop notifications (`notifications.rs`).
 
 // No console window on Windows release builds.
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
@@ -15,19 +20,24 @@ mod commands;
 mod dto;
 mod engine;
 mod events;
+mod notifications;
 #[cfg(test)]
 mod sample;
+mod settings;
 mod state;
+mod tray;
+mod window;
 mod wizard;
 #[cfg(test)]
 mod tests;
 
 use state::AppState;
+use tauri_plugin_window_state::StateFlags;
 
 /// `builder` with Wicket's commands: the real builder, or the mock one of
 /// `tauri::test`.
 pub fn builder_on<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
-    builder.invoke_handler(tauri::generate_handler![
+    builder.manage(notifications::Notifier::new()).invoke_handler(tauri::generate_handler![
         commands::app_info,
         commands::list_accounts,
         commands::list_conversations,
@@ -57,6 +67,9 @@ pub fn builder_on<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Build
         wizard::wizard_start_listener,
         wizard::wizard_start_tunnel,
         wizard::wizard_check_public,
+        settings::get_preferences,
+        settings::set_preferences,
+        settings::set_focused_conversation,
     ])
 }
 
@@ -76,10 +89,27 @@ fn main() {
     };
     let _log_guard = init_logging(&state.dir);
     let dir = state.dir.clone();
-    let app = builder_on(tauri::Builder::default())
+    let db_path = dir.db_path();
+    // The single-instance plugin comes first: a second launch stops there.
+    let builder = tauri::Builder::default()
+        .plugin(tauri_plugin_single_instance::init(|app, _args, _cwd| {
+            tracing::info!("a second launch: focusing this window");
+            window::bring_to_front(app);
+        }))
+        // Size, position and maximized state; never "hidden" (closing to the tray hides it).
+        .plugin(tauri_plugin_window_state::Builder::default().with_state_flags(StateFlags::all() & !StateFlags::VISIBLE).build())
+        .plugin(tauri_plugin_autostart::init(tauri_plugin_autostart::MacosLauncher::LaunchAgent, None));
+    let app = builder_on(builder)
         .manage(state)
-        .setup(|app| {
+        .on_window_event(window::on_event)
+        .setup(move |app| {
+            window::create_main(app.handle())?;
             events::watch_store(app.handle().clone());
+            notifications::start(app.handle().clone(), db_path);
+            // A desktop without a tray still gets the window.
+            if let Err(e) = tray::install(app.handle()) {
+                tracing::warn!("no tray icon: {e}");
+            }
             Ok(())
         })
         .build(tauri::generate_context!());

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use tauri::ipc::{CallbackFn, InvokeBody};
 use tauri::test::{get_ipc_response, mock_builder, INVOKE_KEY};
 use tauri::webview::InvokeRequest;
-use tauri::WebviewWindowBuilder;
+use tauri::{Manager, WebviewWindowBuilder};
 
 /// 2026-03-10 12:00:00 UTC, a Tuesday: the sample's "now".
 pub const SAMPLE_NOW: i64 = 1_773_144_000_000;
@@ -181,7 +181,8 @@ fn commands_answer_through_ipc_and_record_the_ui_fixtures() {
     let cfg = ts_rs::Config::new();
     let typed: Vec<&str> = bindings::commands(&cfg).iter().map(|c| c.0).collect();
     assert_eq!(typed, crate::command_names::COMMANDS, "every permitted command has its TypeScript, and no other");
-    for name in typed.into_iter().filter(|n| !n.starts_with("wizard_") && !n.starts_with("accounts_")) {
+    // The wizard's, account settings' and the Settings panel's commands have fixtures of their own.
+    for name in typed.into_iter().filter(|n| !n.starts_with("wizard_") && !n.starts_with("accounts_") && !SETTINGS_COMMANDS.contains(n)) {
         assert!(fx.keys().any(|k| k == name), "command {name} has no recorded fixture: it must answer through the IPC");
     }
     golden("tests/ui/fixtures/inbox.json", &(serde_json::to_string_pretty(&Value::Object(fx)).unwrap() + "\n"));
@@ -519,4 +520,93 @@ fn record_more_wizard_fixtures(h: &Harness, fx: &mut serde_json::Map<String, Val
     fx.insert("wizard_start_listener".into(), listener);
     fx.insert("wizard_start_tunnel".into(), started);
     fx.insert("wizard_check_public".into(), check);
+}
+
+/// Recorded in `tests/ui/fixtures/settings.json`.
+const SETTINGS_COMMANDS: &[&str] = &["get_preferences", "set_preferences", "set_focused_conversation"];
+
+/// The Settings panel's commands and the focus report through the IPC;
+/// recorded as the settings browser fixtures.
+#[test]
+fn settings_commands_answer_through_ipc_and_record_the_ui_fixtures() {
+    let h = Harness::new();
+    let mut fx = serde_json::Map::new();
+    let defaults = h.ok("get_preferences", Value::Null);
+    assert_eq!(
+        defaults,
+        json!({ "notifications": true, "do_not_disturb": false, "quiet_hours": null, "close_to_tray": true, "start_at_login": false, "tray_available": false }),
+        "notifications on, close to the tray, no start at login; the test app has no tray"
+    );
+    fx.insert("get_preferences".into(), defaults.clone());
+
+    let mut quiet = defaults.clone();
+    quiet["do_not_disturb"] = json!(true);
+    quiet["quiet_hours"] = json!({ "from": "22:00", "to": "07:00" });
+    let saved = h.ok("set_preferences", quiet.clone());
+    assert_eq!(saved, quiet);
+    assert_eq!(h.ok("get_preferences", Value::Null), quiet, "kept in the store");
+    fx.insert("set_preferences".into(), saved);
+
+    let mut bad = quiet.clone();
+    bad["quiet_hours"] = json!({ "from": "25:00", "to": "07:00" });
+    let refused = h.call("set_preferences", bad).unwrap_err();
+    assert_eq!(refused["code"], "invalid", "{refused}");
+    assert!(refused["message"].as_str().unwrap().contains("HH:MM"), "the message says how to write it: {refused}");
+    fx.insert("set_preferences_invalid".into(), refused);
+    assert_eq!(h.ok("get_preferences", Value::Null), quiet, "a refused change changes nothing");
+
+    assert_eq!(h.ok("set_focused_conversation", json!({ "conversation_id": 3 })), Value::Null);
+    assert_eq!(h._app.state::<crate::notifications::Notifier>().focused(), Some(3));
+    h.ok("set_focused_conversation", json!({ "conversation_id": null }));
+    assert_eq!(h._app.state::<crate::notifications::Notifier>().focused(), None, "blur clears it");
+    fx.insert("set_focused_conversation".into(), Value::Null);
+    golden("tests/ui/fixtures/settings.json", &(serde_json::to_string_pretty(&Value::Object(fx)).unwrap() + "\n"));
+}
+
+/// The engine's reports become typed events with payloads, the tray count
+/// follows the store, and new customer messages reach the notifier.
+#[test]
+fn engine_events_are_forwarded_with_payloads() {
+    use std::sync::{Arc, Mutex};
+    use tauri::Listener;
+    use wicket_core::engine::EngineEvent;
+    use wicket_core::ingest::Applied;
+    let h = Harness::new();
+    let seen: Arc<Mutex<Vec<(String, Value)>>> = Arc::default();
+    for name in [
+        crate::events::MESSAGE_RECEIVED,
+        crate::events::STATUS_CHANGED,
+        crate::events::CONVERSATION_UPDATED,
+        crate::events::SYNC_PROGRESS,
+        crate::events::ACCOUNT_STATE,
+        crate::events::STORE_CHANGED,
+    ] {
+        let seen = seen.clone();
+        h._app.listen_any(name, move |e| seen.lock().unwrap().push((name.to_string(), serde_json::from_str(e.payload()).unwrap())));
+    }
+    let handle = h._app.handle().clone();
+    let (conv, message, unread) = {
+        let store = handle.state::<AppState>();
+        let store = store.store().unwrap();
+        let conv = store.conversations(&wicket_core::store::ConversationFilter { limit: 1, ..Default::default() }).unwrap().remove(0);
+        let m = store.messages_page(conv.id, None, 1).unwrap().remove(0);
+        (conv.id, m.id, store.unread_total().unwrap())
+    };
+    assert_eq!(unread, 6, "the sample's unread messages outside archived or muted chats (the tray's count)");
+    assert_eq!(crate::tray::label(unread), "Wicket: 6 unread messages");
+    assert_eq!(crate::tray::label(1), "Wicket: 1 unread message");
+
+    let applied = Applied { new_inbound: vec![message], new_messages: vec![message], status_changed: vec![message], conversations_touched: vec![conv], ..Default::default() };
+    crate::events::forward(&handle, EngineEvent::Polled { account_id: 1, applied });
+    crate::events::forward(&handle, EngineEvent::AccountState { account_id: 2, status: wicket_core::model::AccountStatus::Disconnected, reason: None });
+    crate::events::forward(&handle, EngineEvent::MediaFetched { media_id: 1, ok: true });
+    let seen = seen.lock().unwrap().clone();
+    let find = |name: &str| seen.iter().find(|(n, _)| n == name).map(|(_, p)| p.clone()).unwrap_or_else(|| panic!("no {name} in {seen:?}"));
+    let received = find("message-received");
+    assert_eq!((received["message"]["id"].as_i64(), received["conversation"]["id"].as_i64()), (Some(message), Some(conv)));
+    assert_eq!(find("status-changed")["id"].as_i64(), Some(message));
+    assert_eq!(find("conversation-updated")["id"].as_i64(), Some(conv));
+    assert_eq!(find("sync-progress"), json!({ "account_id": 1, "kind": "messages", "fetched": 1, "updated": 1, "failed": 0 }));
+    assert_eq!(find("account-state")["name"], "Market stall");
+    assert_eq!(seen.iter().filter(|(n, _)| n == "store-changed").count(), 1, "only what has no typed event falls back to store-changed");
 }

@@ -16,9 +16,9 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 out="${1:-docs/screenshots}"
 target="${CARGO_TARGET_DIR:-$PWD/target}"
-app="$target/debug/wicket-desktop"
+app="${WICKET_DESKTOP_BIN:-$target/debug/wicket-desktop}"
 [ -x "$app" ] || { echo "no $app: build it first" >&2; exit 1; }
-wicket="$target/debug/wicket"
+wicket="${WICKET_BIN:-$target/debug/wicket}"
 mkdir -p "$out"
 
 work="$(mktemp -d)"
@@ -96,7 +96,7 @@ shot light "$out/main-light.png"
 shot dark "$out/main-dark.png"
 
 echo "== with \`wicket serve\` holding the engine lock, the window is its client"
-cargo build --quiet --locked -p wicket-cli
+[ -n "${WICKET_BIN:-}" ] || cargo build --quiet --locked -p wicket-cli
 cp -r "$work/seed" "$work/data-client"
 WICKET_SECRET_STORE=vault WICKET_VAULT_PASSPHRASE=window-test \
   "$wicket" --data-dir "$work/data-client" serve --listen 127.0.0.1:0 >"$work/serve.log" 2>&1 &

@@ -18,6 +18,8 @@ const require = createRequire(join(ui, 'package.json'));
 export const fixtures = JSON.parse(await readFile(new URL('./fixtures/inbox.json', import.meta.url), 'utf8'));
 /** The wizard's answers, recorded from the real handlers too (tests.rs). */
 export const wizardFixtures = JSON.parse(await readFile(new URL('./fixtures/wizard.json', import.meta.url), 'utf8'));
+/** The Settings panel's answers, recorded from the real handlers (tests.rs). */
+export const settingsFixtures = JSON.parse(await readFile(new URL('./fixtures/settings.json', import.meta.url), 'utf8'));
 /** The fixtures' "now" (src-tauri/app/tests.rs SAMPLE_NOW): 2026-03-10 12:00 UTC. */
 export const SAMPLE_NOW = 1_773_144_000_000;
 
@@ -37,13 +39,16 @@ async function csp() {
  * `noAccounts` (a first launch: no account until the wizard adds one),
  * `metaRefused` (wizard_test_meta answers like Meta for an expired token),
  * `syncDelay` (ms per first-sync step), `managed` (account settings switch
- * and remove the fixtures' accounts), `wasenderRefused`.
+ * and remove the fixtures' accounts), `wasenderRefused`, `prefsRefused`
+ * (set_preferences refuses as the shell refuses a time that is not HH:MM).
  */
 function setupSource() {
   return `
 import { mockIPC } from '/__test__/mocks.js';
 const fx = ${JSON.stringify(fixtures)};
 const wz = ${JSON.stringify(wizardFixtures)};
+const st = ${JSON.stringify(settingsFixtures)};
+let prefs = st.get_preferences;
 const opts = window.__WICKET_TEST__ || {};
 window.__calls = [];
 let nextId = 100000000;
@@ -147,6 +152,12 @@ mockIPC((cmd, args) => {
       return { ...fx.send_text, id: nextId++, conversation_id: a.conversation_id, text: a.text, timestamp: Date.now() };
     case 'search': return fx.search[a.query] || [];
     case 'save_draft': return null;
+    case 'get_preferences': return prefs;
+    case 'set_preferences':
+      if (opts.prefsRefused) return Promise.reject(st.set_preferences_invalid);
+      prefs = { ...a, tray_available: prefs.tray_available };
+      return prefs;
+    case 'set_focused_conversation': return null;
     default: return Promise.reject({ code: 'not_found', message: 'no such command in the mock: ' + cmd, kind: null });
   }
 }, { shouldMockEvents: true });

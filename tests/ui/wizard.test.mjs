@@ -278,19 +278,19 @@ describe('setup wizard', () => {
   test('account settings: status, a switch, removal with confirmation, the demo in one click, and "Add account"', async () => {
     const page = await openApp(browser, server.url, { managed: true });
     pages.push(page);
-    await page.getByRole('button', { name: 'Manage accounts' }).click();
+    await page.getByRole('button', { name: 'Settings', exact: true }).click();
     await page.getByRole('heading', { name: 'Accounts' }).waitFor();
     const rows = page.locator('.acct-row');
     await rows.first().waitFor();
     assert.ok((await rows.count()) >= 2);
     const first = (await calls(page, 'list_accounts')).length;
-    const sw = page.getByRole('switch').first();
+    const sw = page.locator('.accounts-settings').getByRole('switch').first();
     assert.ok(await sw.isChecked());
     await sw.click();
     await page.locator('.acct-row').first().getByText(/switched off/).waitFor();
     assert.deepEqual((await calls(page, 'accounts_set_enabled'))[0].args.enabled, false);
     assert.ok((await calls(page, 'list_accounts')).length > first, 'the accounts are reloaded');
-    assert.equal(await page.getByRole('switch').first().isChecked(), false);
+    assert.equal(await page.locator('.accounts-settings').getByRole('switch').first().isChecked(), false);
 
     // The public-address step for an account already set up, and back.
     await page.getByRole('button', { name: /^Public address for/ }).first().click();
@@ -322,7 +322,7 @@ describe('setup wizard', () => {
 
     const again = await openApp(browser, server.url, { managed: true });
     pages.push(again);
-    await again.getByRole('button', { name: 'Manage accounts' }).click();
+    await again.getByRole('button', { name: 'Settings', exact: true }).click();
     await again.locator('.accounts-settings').getByRole('button', { name: 'Add account' }).click();
     await again.getByRole('heading', { name: 'Add a WhatsApp number' }).waitFor();
   });

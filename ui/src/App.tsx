@@ -9,6 +9,7 @@ import type { AccountDto, AppInfo, CommandError, ConversationDto, ListFilter, Se
 import { ChatView } from './components/ChatView';
 import { ConversationList, ordered } from './components/ConversationList';
 import { Rail, STATUS_TEXT } from './components/Rail';
+import { Settings } from './components/Settings';
 import { Wizard } from './components/Wizard';
 import { AccountsSettings } from './components/AccountsSettings';
 
@@ -43,7 +44,7 @@ export function App() {
   const [now, setNow] = useState(() => Date.now());
   const [error, setError] = useState<CommandError | null>(null);
   const [adding, setAdding] = useState(false);
-  const [managing, setManaging] = useState(false);
+  const [settingsOpen, setSettingsOpen] = useState(false);
   const scope = useRef({ accountId, filter });
   scope.current = { accountId, filter };
   const openRef = useRef(open);
@@ -101,6 +102,11 @@ export function App() {
         setConvs((list) => (list.some((x) => x.id === c.id) ? list.map((x) => (x.id === c.id ? c : x)) : list));
         setOpen((o) => (o && o.c.id === c.id ? { ...o, c } : o));
       }),
+      on('conversation-updated', (c) => {
+        setConvs((list) => (list.some((x) => x.id === c.id) ? list.map((x) => (x.id === c.id ? c : x)) : list));
+        setOpen((o) => (o && o.c.id === c.id ? { ...o, c } : o));
+      }),
+      on('account-state', (a) => setAccounts((list) => (list ? list.map((x) => (x.id === a.id ? a : x)) : list))),
       on('engine-changed', (engine) => setInfo((i) => (i ? { ...i, engine } : i))),
       on('store-changed', () => {
         // Another process committed: reload what is shown, once per burst.
@@ -116,6 +122,39 @@ export function App() {
       stops.forEach((s) => s.then((stop) => stop()));
     };
   }, []);
+
+  // A notification was clicked: open its chat (a summary opens the unread list).
+  useEffect(() => {
+    const stop = on('open-conversation', ({ conversation_id }) => {
+      setSettingsOpen(false);
+      if (conversation_id === null) {
+        setFilter('unread');
+        return;
+      }
+      call('open_conversation', { id: conversation_id })
+        .then((c) => {
+          setOpen({ c, unread: 0 });
+          setConvs((list) => list.map((x) => (x.id === c.id ? c : x)));
+        })
+        .catch(setError);
+    });
+    return () => {
+      stop.then((s) => s());
+    };
+  }, []);
+
+  // The shell is told which chat is in front, so it does not notify about it.
+  const openId = open?.c.id ?? null;
+  useEffect(() => {
+    const report = () => call('set_focused_conversation', { conversation_id: document.hasFocus() ? openId : null }).catch(() => undefined);
+    report();
+    window.addEventListener('focus', report);
+    window.addEventListener('blur', report);
+    return () => {
+      window.removeEventListener('focus', report);
+      window.removeEventListener('blur', report);
+    };
+  }, [openId]);
 
   // Search as you type, a little after the last keystroke.
   useEffect(() => {
@@ -195,28 +234,7 @@ export function App() {
 
   return (
     <div class="app">
-      <Rail
-        accounts={accounts ?? []}
-        accountId={accountId}
-        filter={filter}
-        onAccount={setAccountId}
-        onFilter={setFilter}
-        onAdd={() => setAdding(true)}
-        onManage={() => setManaging(true)}
-      />
-      {managing && (
-        <div class="accounts-overlay">
-          <AccountsSettings
-            accounts={accounts ?? []}
-            onAdd={() => (setManaging(false), setAdding(true))}
-            onChanged={() => {
-              loadAccounts();
-              loadList();
-            }}
-            onClose={() => setManaging(false)}
-          />
-        </div>
-      )}
+      <Rail accounts={accounts ?? []} accountId={accountId} filter={filter} onAccount={setAccountId} onFilter={setFilter} onAdd={() => setAdding(true)} onSettings={() => setSettingsOpen(true)} />
       <aside class="list-pane" aria-label="Conversation list">
         {troubled.map((a) => (
           <div class="account-banner" role="status" key={a.id}>
@@ -261,6 +279,18 @@ export function App() {
           </div>
         )}
       </main>
+      {settingsOpen && (
+        <Settings onClose={() => setSettingsOpen(false)}>
+          <AccountsSettings
+            accounts={accounts ?? []}
+            onAdd={() => (setSettingsOpen(false), setAdding(true))}
+            onChanged={() => {
+              loadAccounts();
+              loadList();
+            }}
+          />
+        </Settings>
+      )}
     </div>
   );
 }

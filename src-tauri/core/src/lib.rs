@@ -19,6 +19,7 @@ pub mod model;
 pub mod notify;
 pub mod outbox;
 pub mod phone;
+pub mod prefs;
 pub mod providers;
 pub mod search;
 pub mod secrets;

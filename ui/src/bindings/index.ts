@@ -298,6 +298,42 @@ status: string, detail: string, };
 
 export type SelfCheckDto = { public_base: string, passed: boolean, steps: Array<CheckStepDto>, };
 
+export type QuietHoursDto = { 
+/**
+ * "HH:MM", local time.
+ */
+from: string, 
+/**
+ * "HH:MM"; earlier than `from` means the next morning.
+ */
+to: string, };
+
+export type PreferencesDto = { notifications: boolean, do_not_disturb: boolean, quiet_hours: QuietHoursDto | null, close_to_tray: boolean, start_at_login: boolean, 
+/**
+ * Whether this desktop has a tray host (without one, closing quits).
+ */
+tray_available: boolean, };
+
+export type FocusArgs = { conversation_id: number | null, };
+
+export type MessageReceivedEvent = { message: MessageDto, conversation: ConversationDto, };
+
+export type SyncProgressEvent = { account_id: number, 
+/**
+ * `contacts` (a contact sync) or `messages` (a poll or status check).
+ */
+kind: string, 
+/**
+ * Contacts fetched, or messages stored.
+ */
+fetched: number, 
+/**
+ * Contacts updated, or message statuses changed.
+ */
+updated: number, failed: number, };
+
+export type OpenConversationEvent = { conversation_id: number | null, };
+
 /** Every command: its `args` (passed as `{ args }`) and its result. */
 export type Commands = {
   app_info: { args: null; result: AppInfo };
@@ -329,6 +365,9 @@ export type Commands = {
   wizard_start_listener: { args: WizardListenArgs; result: ListenerDto };
   wizard_start_tunnel: { args: WizardTunnelArgs; result: TunnelStartedDto };
   wizard_check_public: { args: WizardCheckArgs; result: SelfCheckDto };
+  get_preferences: { args: null; result: PreferencesDto };
+  set_preferences: { args: PreferencesDto; result: PreferencesDto };
+  set_focused_conversation: { args: FocusArgs; result: null };
 };
 
 /** Every event the shell emits, with its payload. */
@@ -338,4 +377,10 @@ export type Events = {
   "store-changed": null;
   "engine-changed": EngineState;
   "wizard-progress": WizardProgress;
+  "message-received": MessageReceivedEvent;
+  "status-changed": MessageDto;
+  "conversation-updated": ConversationDto;
+  "sync-progress": SyncProgressEvent;
+  "account-state": AccountDto;
+  "open-conversation": OpenConversationEvent;
 };

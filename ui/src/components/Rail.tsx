@@ -1,4 +1,4 @@
-import { Archive, Inbox, Layers, MessageCircle, Plus, Settings2 } from 'lucide-preact';
+import { Archive, Inbox, Layers, MessageCircle, Plus, Settings as Gear } from 'lucide-preact';
 import type { AccountDto, AccountStatus, ListFilter } from '../bindings';
 import { Avatar } from './Avatar';
 
@@ -29,8 +29,8 @@ export interface RailProps {
   onFilter: (f: ListFilter) => void;
   /** Opens the setup wizard to add another number. */
   onAdd?: () => void;
-  /** Opens the account settings (switch on/off, remove). */
-  onManage?: () => void;
+  /** Opens the Settings panel (preferences and accounts). */
+  onSettings?: () => void;
 }
 
 /** The narrow left rail: accounts (with a status dot) and the list filters. */
@@ -67,12 +67,6 @@ export function Rail(p: RailProps) {
             <span class="rail-label">Add</span>
           </button>
         )}
-        {p.onManage && (
-          <button type="button" class="rail-btn" title="Manage accounts" aria-label="Manage accounts" onClick={p.onManage}>
-            <Settings2 size={20} aria-hidden="true" />
-            <span class="rail-label">Manage</span>
-          </button>
-        )}
       </div>
       <div class="rail-group" role="group" aria-label="Filters">
         {FILTERS.map(({ id, label, Icon }) => (
@@ -82,6 +76,12 @@ export function Rail(p: RailProps) {
           </button>
         ))}
       </div>
+      {p.onSettings && (
+        <button type="button" class="rail-btn rail-settings" title="Settings" aria-label="Settings" onClick={p.onSettings}>
+          <Gear size={20} aria-hidden="true" />
+          <span class="rail-label">Settings</span>
+        </button>
+      )}
     </nav>
   );
 }

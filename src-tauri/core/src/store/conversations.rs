@@ -204,6 +204,16 @@ impl Store {
         finish(&self.conn, rows)
     }
 
+    /// Unread messages in conversations that are neither archived nor muted
+    /// (the tray's count).
+    pub fn unread_total(&self) -> Result<i64> {
+        Ok(self.conn.query_row(
+            "SELECT COALESCE(SUM(unread_count), 0) FROM conversations WHERE archived = 0 AND muted = 0",
+            [],
+            |r| r.get(0),
+        )?)
+    }
+
     /// The owner read the conversation: clears the unread count. Returns the
     /// provider ids of inbound messages to mark read on the provider.
     pub fn mark_conversation_read(&mut self, id: i64) -> Result<Vec<String>> {

@@ -1,0 +1,163 @@
+//! The desktop app's preferences, kept in the settings table like every other
+//! setting (so `wicket settings set do_not_disturb true` works too):
+//!
+//! | key | value | default |
+//! |---|---|---|
+//! | `notifications` | bool | true |
+//! | `do_not_disturb` | bool | false |
+//! | `quiet_hours` | `"HH:MM-HH:MM"` or null (may wrap past midnight) | null |
+//! | `close_to_tray` | bool | true |
+//! | `start_at_login` | bool | false |
+//!
+//! A value of the wrong type reads as the default rather than failing: the
+//! window must open even when a hand-edited setting is odd.
+
+use crate::error::{Error, Result};
+use crate::notify::Attention;
+use crate::store::Store;
+use serde::{Deserialize, Serialize};
+
+pub const NOTIFICATIONS: &str = "notifications";
+pub const DO_NOT_DISTURB: &str = "do_not_disturb";
+pub const QUIET_HOURS: &str = "quiet_hours";
+pub const CLOSE_TO_TRAY: &str = "close_to_tray";
+pub const START_AT_LOGIN: &str = "start_at_login";
+
+/// Quiet hours as "HH:MM" local times; `from` after `to` wraps past midnight.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QuietHours {
+    pub from: String,
+    pub to: String,
+}
+
+impl QuietHours {
+    /// (start, end) in minutes after local midnight.
+    pub fn minutes(&self) -> Result<(u32, u32)> {
+        Ok((parse_hhmm(&self.from)?, parse_hhmm(&self.to)?))
+    }
+
+    fn parse(text: &str) -> Option<QuietHours> {
+        let (from, to) = text.split_once('-')?;
+        let q = QuietHours { from: from.trim().to_string(), to: to.trim().to_string() };
+        q.minutes().ok().map(|_| q)
+    }
+}
+
+fn parse_hhmm(text: &str) -> Result<u32> {
+    let bad = || Error::Invalid(format!("{text:?} is not a time of day: write it as HH:MM, for example 22:00"));
+    let (h, m) = text.trim().split_once(':').ok_or_else(bad)?;
+    let (h, m): (u32, u32) = (h.parse().map_err(|_| bad())?, m.parse().map_err(|_| bad())?);
+    if h > 23 || m > 59 || text.trim().len() != 5 {
+        return Err(bad());
+    }
+    Ok(h * 60 + m)
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Preferences {
+    /// Desktop notifications for customer messages at all.
+    pub notifications: bool,
+    pub do_not_disturb: bool,
+    pub quiet_hours: Option<QuietHours>,
+    /// Closing the window keeps Wicket in the tray (where there is a tray host).
+    pub close_to_tray: bool,
+    pub start_at_login: bool,
+}
+
+impl Default for Preferences {
+    fn default() -> Preferences {
+        Preferences { notifications: true, do_not_disturb: false, quiet_hours: None, close_to_tray: true, start_at_login: false }
+    }
+}
+
+impl Preferences {
+    pub fn load(store: &Store) -> Result<Preferences> {
+        let d = Preferences::default();
+        let flag = |key: &str, default: bool| -> Result<bool> { Ok(store.setting(key)?.and_then(|v| v.as_bool()).unwrap_or(default)) };
+        Ok(Preferences {
+            notifications: flag(NOTIFICATIONS, d.notifications)?,
+            do_not_disturb: flag(DO_NOT_DISTURB, d.do_not_disturb)?,
+            quiet_hours: store.setting_str(QUIET_HOURS)?.as_deref().and_then(QuietHours::parse),
+            close_to_tray: flag(CLOSE_TO_TRAY, d.close_to_tray)?,
+            start_at_login: flag(START_AT_LOGIN, d.start_at_login)?,
+        })
+    }
+
+    /// Checks the quiet hours, then stores every preference in one go.
+    pub fn save(&self, store: &mut Store) -> Result<()> {
+        let quiet = match &self.quiet_hours {
+            Some(q) => {
+                let (start, end) = q.minutes()?;
+                if start == end {
+                    return Err(Error::Invalid("quiet hours must end at another time than they start".into()));
+                }
+                serde_json::Value::String(format!("{}-{}", q.from.trim(), q.to.trim()))
+            }
+            None => serde_json::Value::Null,
+        };
+        store.set_setting(NOTIFICATIONS, &self.notifications.into())?;
+        store.set_setting(DO_NOT_DISTURB, &self.do_not_disturb.into())?;
+        store.set_setting(QUIET_HOURS, &quiet)?;
+        store.set_setting(CLOSE_TO_TRAY, &self.close_to_tray.into())?;
+        store.set_setting(START_AT_LOGIN, &self.start_at_login.into())?;
+        Ok(())
+    }
+
+    /// What `notify::decide` needs, or `None` when notifications are off.
+    /// `now_minutes`: the local time of day in minutes after midnight.
+    pub fn attention(&self, focused_conversation: Option<i64>, now_minutes: u32, locked: bool) -> Option<Attention> {
+        if !self.notifications {
+            return None;
+        }
+        Some(Attention {
+            focused_conversation,
+            do_not_disturb: self.do_not_disturb,
+            quiet_hours: self.quiet_hours.as_ref().and_then(|q| q.minutes().ok()),
+            now_minutes,
+            locked,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn store() -> (tempfile::TempDir, Store) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("wicket.db")).unwrap();
+        (dir, store)
+    }
+
+    #[test]
+    fn defaults_then_round_trip() {
+        let (_d, mut store) = store();
+        assert_eq!(Preferences::load(&store).unwrap(), Preferences::default());
+        let p = Preferences {
+            notifications: true,
+            do_not_disturb: true,
+            quiet_hours: Some(QuietHours { from: "22:00".into(), to: "07:30".into() }),
+            close_to_tray: false,
+            start_at_login: true,
+        };
+        p.save(&mut store).unwrap();
+        assert_eq!(Preferences::load(&store).unwrap(), p);
+        assert_eq!(store.setting_str(QUIET_HOURS).unwrap().as_deref(), Some("22:00-07:30"), "readable in `wicket settings list`");
+        let a = p.attention(Some(4), 23 * 60, false).unwrap();
+        assert_eq!((a.quiet_hours, a.do_not_disturb, a.focused_conversation), (Some((1320, 450)), true, Some(4)));
+        let off = Preferences { notifications: false, ..p };
+        assert!(off.attention(None, 0, false).is_none(), "notifications off: nothing to decide");
+    }
+
+    #[test]
+    fn bad_times_are_refused_and_odd_values_read_as_defaults() {
+        let (_d, mut store) = store();
+        for (from, to) in [("25:00", "07:00"), ("22:00", "7"), ("22:00", "22:00"), ("ten", "07:00")] {
+            let p = Preferences { quiet_hours: Some(QuietHours { from: from.into(), to: to.into() }), ..Default::default() };
+            assert!(matches!(p.save(&mut store), Err(Error::Invalid(_))), "{from}-{to} must be refused");
+        }
+        store.set_setting(DO_NOT_DISTURB, &serde_json::json!("yes")).unwrap();
+        store.set_setting(QUIET_HOURS, &serde_json::json!("late")).unwrap();
+        assert_eq!(Preferences::load(&store).unwrap(), Preferences::default());
+    }
+}

@@ -1,0 +1,108 @@
+// The Settings panel, the notification click and the focus report in
+// headless Chromium against the built UI (ui/dist); the IPC is mocked with
+// answers recorded from the real handlers (tests/ui/fixtures/settings.json).
+// Run: (cd ui && npm run build && npm test)
+
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { calls, fixtures, launch, openApp, serve, settingsFixtures as st } from './harness.mjs';
+
+let server;
+let browser;
+const pages = [];
+
+async function app(options = {}, view = {}) {
+  const page = await openApp(browser, server.url, options, view);
+  pages.push(page);
+  return page;
+}
+
+const emit = (page, event, payload) => page.evaluate(([event, payload]) => window.__TAURI_INTERNALS__.invoke('plugin:event|emit', { event, payload }), [event, payload]);
+
+before(async () => {
+  server = await serve();
+  browser = await launch();
+});
+
+after(async () => {
+  for (const p of pages) {
+    const csp = await p.evaluate(() => window.__csp).catch(() => []);
+    assert.deepEqual(csp, [], 'no CSP violation');
+    assert.deepEqual(p.errors, [], 'no script errors in the page');
+  }
+  await browser?.close();
+  await server?.close();
+});
+
+async function openSettings(page) {
+  await page.getByRole('button', { name: 'Settings' }).click();
+  const dialog = page.getByRole('dialog', { name: 'Settings' });
+  await dialog.getByRole('switch', { name: 'Notify me of new messages' }).waitFor();
+  return dialog;
+}
+
+describe('settings panel', () => {
+  test('the gear opens sections with the stored preferences; changes are saved at once', async () => {
+    const page = await app();
+    const dialog = await openSettings(page);
+    for (const name of ['Notifications', 'Window']) {
+      assert.equal(await dialog.getByRole('region', { name }).count(), 1, `a ${name} section`);
+    }
+    const d = st.get_preferences;
+    assert.equal(await dialog.getByRole('switch', { name: 'Notify me of new messages' }).isChecked(), d.notifications);
+    assert.equal(await dialog.getByRole('switch', { name: 'Do not disturb' }).isChecked(), d.do_not_disturb);
+    assert.equal(await dialog.getByRole('switch', { name: 'Keep running in the tray when closed' }).isChecked(), d.close_to_tray);
+    assert.equal(await dialog.getByRole('switch', { name: 'Start Wicket when I log in' }).isChecked(), d.start_at_login);
+    assert.match(await dialog.textContent(), /no tray: closing the window quits/, 'without a tray host the panel says closing quits');
+
+    await dialog.getByRole('switch', { name: 'Do not disturb' }).check();
+    await dialog.getByRole('switch', { name: 'Quiet hours' }).check();
+    await dialog.getByLabel('From').fill('23:30');
+    await dialog.getByRole('switch', { name: 'Start Wicket when I log in' }).check();
+    await page.waitForFunction(() => window.__calls.filter((c) => c.cmd === 'set_preferences').length >= 4);
+    const saved = (await calls(page, 'set_preferences')).map((c) => c.args);
+    const last = saved[saved.length - 1];
+    assert.deepEqual(last, { ...d, do_not_disturb: true, quiet_hours: { from: '23:30', to: '07:00' }, start_at_login: true }, 'the whole preferences, as the shell types them');
+    assert.equal(await dialog.getByLabel('To').inputValue(), '07:00');
+
+    await page.keyboard.press('Escape');
+    await dialog.waitFor({ state: 'detached' });
+    const again = await openSettings(page);
+    assert.equal(await again.getByRole('switch', { name: 'Do not disturb' }).isChecked(), true, 'reopened from what the shell stored');
+    await again.getByRole('button', { name: 'Close settings' }).click();
+  });
+
+  test('a refused change shows the shell\'s reason and the stored value stays', async () => {
+    const page = await app({ prefsRefused: true });
+    const dialog = await openSettings(page);
+    // click, not check: the refusal puts the switch back at once.
+    await dialog.getByRole('switch', { name: 'Do not disturb' }).click();
+    await dialog.getByRole('alert').waitFor();
+    assert.equal(await dialog.getByRole('alert').textContent(), st.set_preferences_invalid.message);
+    await page.waitForFunction(() => !document.querySelector('[role=switch][id="pref-do-not-disturb"]').checked);
+  });
+
+  test('dark theme', async () => {
+    const page = await app({}, { colorScheme: 'dark' });
+    await openSettings(page);
+    const bg = await page.locator('.settings').evaluate((e) => getComputedStyle(e).backgroundColor);
+    assert.equal(bg, 'rgb(21, 29, 37)', 'the dark surface colour');
+  });
+});
+
+describe('notifications in the UI', () => {
+  test('a clicked notification opens its conversation; the focused chat is reported to the shell', async () => {
+    const page = await app();
+    const target = fixtures.list_conversations.all.find((c) => c.display_name === 'Jürgen Müller');
+    await emit(page, 'open-conversation', { conversation_id: target.id });
+    await page.locator('.chat-header h2', { hasText: target.display_name }).waitFor();
+    assert.deepEqual((await calls(page, 'open_conversation')).map((c) => c.args), [{ id: target.id }]);
+    await page.waitForFunction((id) => window.__calls.some((c) => c.cmd === 'set_focused_conversation' && c.args.conversation_id === id), target.id);
+  });
+
+  test('a summary notification opens the unread list', async () => {
+    const page = await app();
+    await emit(page, 'open-conversation', { conversation_id: null });
+    await page.getByRole('button', { name: 'Unread', pressed: true }).waitFor();
+  });
+});
