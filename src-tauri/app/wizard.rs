@@ -13,7 +13,7 @@ use crate::state::AppState;
 use serde_json::json;
 use tauri::{AppHandle, Emitter, Runtime, State};
 use wicket_core::accounts::{self, MetaSetup, WasenderSetup};
-use wicket_core::model::{AccountStatus, Provider};
+use wicket_core::model::Provider;
 use wicket_core::providers::meta::{MetaClient, DEFAULT_API_VERSION, DEFAULT_BASE_URL};
 use wicket_core::providers::unipile::{normalize_dsn, UnipileAccount, UnipileClient};
 use wicket_core::providers::{ConnectionInfo, ProviderClient};
@@ -155,17 +155,6 @@ pub async fn wizard_unipile_accounts(args: WizardUnipileArgs) -> Res<Vec<Unipile
     Ok(list.into_iter().map(|a| UnipileAccountDto { id: a.id, name: a.name, phone: a.phone, status: a.status }).collect())
 }
 
-/// The account's status as UniPile reports it (as `wicket account add unipile`).
-fn unipile_status(status: Option<&str>) -> (AccountStatus, Option<String>) {
-    match status.map(|s| s.to_ascii_uppercase()).as_deref() {
-        Some("OK") => (AccountStatus::Ok, None),
-        Some("CONNECTING") => (AccountStatus::Retrying, Some("UniPile is connecting the account".into())),
-        Some("CREDENTIALS") => (AccountStatus::Disconnected, Some("needs re-authentication: reconnect it through UniPile's hosted link".into())),
-        Some(other) => (AccountStatus::Disconnected, Some(format!("UniPile reports {other}"))),
-        None => (AccountStatus::Unverified, None),
-    }
-}
-
 /// Imports UniPile accounts (their API key and a webhook secret of our own).
 fn create_unipile(store: &mut Store, secrets: &SecretStore, dsn: &str, key: &Secret, a: &UnipileAccount) -> Result<Account> {
     let details = json!({ "type": a.account_type, "status": a.status, "sources": a.sources, "created_at": a.created_at, "groups": a.groups, "raw": a.raw });
@@ -174,7 +163,7 @@ fn create_unipile(store: &mut Store, secrets: &SecretStore, dsn: &str, key: &Sec
     let new = NewAccount { provider: Provider::Unipile, name, phone: a.phone.clone(), config };
     let hook = Secret::new(accounts::random_token());
     let account = accounts::create_with_secrets(store, secrets, new, &[(SecretName::ApiKey, key), (SecretName::WebhookSecret, &hook)])?;
-    let (status, reason) = unipile_status(a.status.as_deref());
+    let (status, reason) = a.account_status();
     store.set_account_status(account.id, status, reason.as_deref())?;
     store.account(account.id)
 }

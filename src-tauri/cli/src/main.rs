@@ -76,6 +76,21 @@ pub struct SyncArgs {
     /// New messages (polling providers).
     #[arg(long)]
     pub messages: bool,
+    /// The contacts of these conversations (repeatable).
+    #[arg(long = "conversation", value_name = "ID", num_args = 1..)]
+    pub conversations: Vec<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct AccountSetArgs {
+    pub id: String,
+    /// Seconds between polls while the app is in use.
+    #[arg(long, value_name = "SECONDS")]
+    pub poll_interval: Option<u64>,
+    /// Seconds between polls while the app is idle (headless `wicket serve`
+    /// counts as idle; default four times --poll-interval, at most 60).
+    #[arg(long, value_name = "SECONDS")]
+    pub idle_poll_interval: Option<u64>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -96,6 +111,16 @@ pub enum AccountCommand {
         /// Do not test the connections (the accounts stay "not yet verified").
         #[arg(long)]
         no_test: bool,
+    },
+    /// Change an account's settings (poll intervals of polling accounts).
+    Set(AccountSetArgs),
+    /// Reconnect a UniPile account whose WhatsApp session was lost: prints a
+    /// hosted authentication link and waits for the account to be connected.
+    Reconnect {
+        id: String,
+        /// How long to wait for the reconnection.
+        #[arg(long, value_name = "SECONDS", default_value_t = 600)]
+        wait: u64,
     },
     /// Refresh UniPile account details (number, status, sources, groups).
     SyncDetails {
