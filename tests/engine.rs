@@ -540,3 +540,66 @@ async fn background_profile_pictures_are_cached_and_a_rate_limited_contact_is_re
     assert_eq!(again, wicket_core::sync::Picture::Stored(rel));
     assert_eq!(fake.received_requests().await.unwrap().len(), before, "a cached picture costs no request");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_engine_stores_gateway_media_and_rejects_a_sha256_mismatch() {
+    use sha2::{Digest, Sha256};
+    let fake = MockServer::start().await;
+    let bytes = b"\xFF\xD8\xFFdamaged box".to_vec();
+    Mock::given(method("GET")).and(path("/status")).respond_with(ResponseTemplate::new(200).set_body_bytes(wasender_fixture("status_connected.json"))).mount(&fake).await;
+    Mock::given(method("GET")).and(wiremock::matchers::path_regex(r"^/contacts/\d+/picture$")).respond_with(ResponseTemplate::new(200).set_body_bytes(wasender_fixture("contact_picture_none.json"))).mount(&fake).await;
+    Mock::given(method("POST")).and(path("/decrypt-media")).respond_with(ResponseTemplate::new(200).set_body_json(json!({"success": true, "publicUrl": format!("{}/decrypted/box.jpg", fake.uri())}))).mount(&fake).await;
+    Mock::given(method("GET")).and(path("/decrypted/box.jpg")).respond_with(ResponseTemplate::new(200).set_body_raw(bytes.clone(), "image/jpeg")).mount(&fake).await;
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = DataDir::open(tmp.path()).unwrap();
+    let mut store = Store::open(&dir.db_path()).unwrap();
+    store.set_setting("contact_sync_hours", &json!(0)).unwrap();
+    let secrets = Arc::new(SecretStore::in_memory("media"));
+    let account = wasender_account(&mut store, &secrets, &fake);
+    secrets.set(account.id, SecretName::WebhookSecret, &Secret::new("whsec-media".into())).unwrap();
+    let engine = Engine::start(dir.clone(), secrets, Some("127.0.0.1:0".parse().unwrap())).unwrap();
+    let addr = engine.listen_addr().unwrap();
+    let (stop, running) = run_engine(engine);
+
+    // One image whose promised SHA-256 the bytes do not match, one that matches.
+    let bad: serde_json::Value = serde_json::from_slice(&wasender_fixture("webhook_message_image_upsert.json")).unwrap();
+    let mut good = bad.clone();
+    good["data"]["messages"][0]["key"]["id"] = json!("3EB0600D5HA");
+    good["data"]["messages"][0]["message"]["imageMessage"]["fileSha256"] = {
+        use base64::Engine as _;
+        json!(base64::engine::general_purpose::STANDARD.encode(Sha256::digest(&bytes)))
+    };
+    for body in [&bad, &good] {
+        let resp = reqwest::Client::new()
+            .post(format!("http://{addr}/webhooks/wasender/{}", account.id))
+            .header("X-Webhook-Signature", "whsec-media")
+            .body(body.to_string())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 200);
+    }
+    let media_of = |store: &Store, id: &str| {
+        let convs = store.conversations(&wicket_core::store::ConversationFilter { account_id: Some(account.id), ..Default::default() }).unwrap();
+        convs.iter().flat_map(|c| store.messages_page(c.id, None, 10).unwrap()).find(|m| m.provider_message_id.as_deref() == Some(id)).and_then(|m| m.media)
+    };
+    let mut done = false;
+    for _ in 0..80 {
+        let good_media = media_of(&store, "3EB0600D5HA");
+        let bad_media = media_of(&store, "3EB0F9E8D7C6B5A49382");
+        if let (Some(g), Some(b)) = (good_media, bad_media) {
+            if g.path.is_some() && b.error.is_some() {
+                assert_eq!(std::fs::read(tmp.path().join(g.path.as_ref().unwrap())).unwrap(), bytes, "the decrypted bytes are stored");
+                assert_eq!(g.sha256.as_deref(), Some(hex::encode(Sha256::digest(&bytes)).as_str()));
+                assert!(b.path.is_none(), "a mismatching file is not stored");
+                assert!(b.error.as_deref().unwrap().contains("SHA-256"), "{:?}", b.error);
+                done = true;
+                break;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(done, "the engine fetched both media");
+    stop.send(()).unwrap();
+    running.await.unwrap().unwrap();
+}
