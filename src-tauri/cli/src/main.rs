@@ -355,6 +355,10 @@ pub struct ServeArgs {
     /// proxy or named tunnel): registered with the providers.
     #[arg(long, value_name = "URL", conflicts_with = "tunnel")]
     pub public_url: Option<String>,
+    /// Poll at the in-use intervals (headless, the engine counts as idle and
+    /// polls at each account's idle interval).
+    #[arg(long)]
+    pub in_use: bool,
 }
 
 #[derive(Subcommand, Debug)]
