@@ -588,8 +588,8 @@ async fn the_engine_stores_gateway_media_and_rejects_a_sha256_mismatch() {
         let good_media = media_of(&store, "3EB0600D5HA");
         let bad_media = media_of(&store, "3EB0F9E8D7C6B5A49382");
         if let (Some(g), Some(b)) = (good_media, bad_media) {
-            if g.path.is_some() && b.error.is_some() {
-                assert_eq!(std::fs::read(tmp.path().join(g.path.as_ref().unwrap())).unwrap(), bytes, "the decrypted bytes are stored");
+            if let (Some(stored), Some(_)) = (&g.path, &b.error) {
+                assert_eq!(std::fs::read(tmp.path().join(stored)).unwrap(), bytes, "the decrypted bytes are stored");
                 assert_eq!(g.sha256.as_deref(), Some(hex::encode(Sha256::digest(&bytes)).as_str()));
                 assert!(b.path.is_none(), "a mismatching file is not stored");
                 assert!(b.error.as_deref().unwrap().contains("SHA-256"), "{:?}", b.error);
