@@ -338,3 +338,188 @@ async fn accounts_move_to_another_machine_with_or_without_their_secrets() {
     .await
     .unwrap();
 }
+
+fn store_of(dir: &Path) -> wicket_core::store::Store {
+    wicket_core::store::Store::open(&dir.join("wicket.db")).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wasender_pat_registers_the_webhook_and_sync_modes_pick_their_accounts() {
+    let fake = MockServer::start().await;
+    Mock::given(method("GET")).and(path("/status")).respond_with(ok(fixture("wasender", "status_connected.json"))).mount(&fake).await;
+    Mock::given(method("GET")).and(path("/user")).respond_with(ok(fixture("wasender", "user.json"))).mount(&fake).await;
+    Mock::given(method("GET")).and(path("/whatsapp-sessions/41")).and(header("authorization", "Bearer ws-pat-789")).respond_with(ok(fixture("wasender", "whatsapp_session.json"))).mount(&fake).await;
+    Mock::given(method("PUT")).and(path("/whatsapp-sessions/41")).and(header("authorization", "Bearer ws-pat-789")).respond_with(ok(fixture("wasender", "whatsapp_session.json"))).mount(&fake).await;
+    let info = String::from_utf8(fixture("wasender", "contact_info.json")).unwrap().replace("447700900123", "447911123456");
+    Mock::given(method("GET")).and(path("/contacts/447911123456")).respond_with(ok(info.into_bytes())).mount(&fake).await;
+    let uri = fake.uri();
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().to_path_buf();
+    let d = dir.clone();
+    tokio::task::spawn_blocking(move || {
+        let dir = d;
+        assert!(run(&dir, &["settings", "set", "public_url", "https://shop.example.net"]).status.success());
+        // A Meta account exists too: `sync --contact` must not fail because of it.
+        let meta = Command::new(env!("CARGO_BIN_EXE_wicket"))
+            .args(["--data-dir", dir.to_str().unwrap(), "account", "add", "meta", "--name", "M", "--phone-number-id", "1", "--business-account-id", "2", "--token-env", "T", "--app-secret-env", "S", "--base-url", "http://127.0.0.1:9"])
+            .env("WICKET_SECRET_STORE", "vault")
+            .env("WICKET_VAULT_PASSPHRASE", "gateway tests")
+            .env("T", "tok")
+            .env("S", "sec")
+            .output()
+            .unwrap();
+        assert!(meta.status.success(), "{}", String::from_utf8_lossy(&meta.stderr));
+        let out = Command::new(env!("CARGO_BIN_EXE_wicket"))
+            .args(["--data-dir", dir.to_str().unwrap(), "account", "add", "wasender", "--name", "Shop", "--api-key-env", "WS_KEY", "--pat-env", "WS_PAT", "--session-id", "41", "--base-url", &uri])
+            .env("WICKET_SECRET_STORE", "vault")
+            .env("WICKET_VAULT_PASSPHRASE", "gateway tests")
+            .env("WS_KEY", "ws-api-key-123")
+            .env("WS_PAT", "ws-pat-789")
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr).to_string();
+        let id = last_id(&out);
+        assert!(err.contains("Webhook registered: https://shop.example.net/webhooks/wasender/"), "{err}");
+
+        let summary = ok_json(&run(&dir, &["sync", "--contact", "+447911123456", "--json"]));
+        let rows = summary.as_array().unwrap();
+        assert_eq!(rows.len(), 1, "only the account that can look a number up: {summary}");
+        assert_eq!(rows[0]["account_id"], json!(id));
+        assert_eq!((rows[0]["total_fetched"].as_u64(), rows[0]["successful_updates"].as_u64()), (Some(1), Some(1)));
+        let contacts = ok_json(&run(&dir, &["contacts", "--account", &id, "--json"]));
+        assert_eq!(contacts[0]["name"], json!("Priya Raman"));
+        // `--conversation ID`: the contacts of that conversation.
+        let mut store = store_of(&dir);
+        let contact_id: i64 = contacts[0]["id"].as_str().unwrap().parse().unwrap();
+        let conv = store.get_or_create_conversation(id.parse().unwrap(), contact_id).unwrap();
+        let summary = ok_json(&run(&dir, &["sync", "--conversation", &conv.to_string(), "--json"]));
+        assert_eq!(summary.as_array().unwrap().len(), 1);
+        assert_eq!(summary[0]["account_id"], json!(id));
+        assert_eq!(summary[0]["successful_updates"], json!(1));
+        // `profile_picture` is the cached file's absolute path.
+        store.set_contact_picture_path(contact_id, Some("media/avatars/2/1.img")).unwrap();
+        let contacts = ok_json(&run(&dir, &["contacts", "--account", &id, "--json"]));
+        let pic = contacts[0]["profile_picture"].as_str().unwrap();
+        assert!(Path::new(pic).is_absolute() && pic.ends_with("media/avatars/2/1.img"), "{pic}");
+        assert!(pic.starts_with(std::path::absolute(&dir).unwrap().to_str().unwrap()), "{pic}");
+        // The table shows the state's since-time and the last sync columns.
+        let table = run(&dir, &["account", "list"]);
+        let text = String::from_utf8_lossy(&table.stdout);
+        assert!(text.lines().next().unwrap().contains("SINCE") && text.contains("LAST SYNC"), "{text}");
+    })
+    .await
+    .unwrap();
+    let requests = fake.received_requests().await.unwrap();
+    let put = requests.iter().find(|r| r.method.as_str() == "PUT").expect("the webhook was registered");
+    let body: Value = serde_json::from_slice(&put.body).unwrap();
+    assert!(body["webhook_url"].as_str().unwrap().starts_with("https://shop.example.net/webhooks/wasender/"));
+    // The session's webhook secret was read with the PAT and stored (the route accepts it).
+    let store = store_of(&dir);
+    let account = store.accounts().unwrap().into_iter().find(|a| a.provider == wicket_core::model::Provider::Wasender).unwrap();
+    let secrets = wicket_core::secrets::SecretStore::vault(dir.join("secrets.vault"), wicket_core::secrets::Secret::new("gateway tests".into()), &store_of(&dir).data_dir_id().unwrap()).unwrap();
+    let s = secrets.get(account.id, wicket_core::secrets::SecretName::WebhookSecret).unwrap();
+    assert_eq!(s.expose(), "whsec_5f4dcc3b5aa765d61d8327deb882cf99");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unipile_intervals_messages_details_and_reconnect() {
+    let fake = MockServer::start().await;
+    let acc = "kX3pQ9vTRmW2aB7cD1eF0g";
+    let account_json = |status: &str, phone: &str| {
+        json!({"object": "Account", "type": "WHATSAPP", "id": acc, "name": "Camden Parcel Co", "created_at": "2026-01-01T09:30:00.000Z",
+            "connection_params": {"im": {"phone_number": phone}}, "sources": [{"id": format!("{acc}_MESSAGING"), "status": status}], "groups": []})
+    };
+    let list = json!({"object": "AccountList", "items": [account_json("CREDENTIALS", "+15550102030")], "cursor": null});
+    Mock::given(method("GET")).and(path("/api/v1/accounts")).respond_with(ResponseTemplate::new(200).set_body_json(&list)).mount(&fake).await;
+    // Lost first; after the owner scanned the reconnect link (two checks later), OK with a new number.
+    Mock::given(method("GET")).and(path(format!("/api/v1/accounts/{acc}"))).respond_with(ResponseTemplate::new(200).set_body_json(account_json("CREDENTIALS", "+15550102030"))).up_to_n_times(2).with_priority(1).mount(&fake).await;
+    Mock::given(method("GET")).and(path(format!("/api/v1/accounts/{acc}"))).respond_with(ResponseTemplate::new(200).set_body_json(account_json("OK", "+15550104444"))).mount(&fake).await;
+    Mock::given(method("POST")).and(path("/api/v1/hosted/accounts/link")).respond_with(ok(fixture("unipile", "unipile_hosted_link_response.json"))).mount(&fake).await;
+    Mock::given(method("GET")).and(path("/api/v1/messages")).respond_with(ok(fixture("unipile", "unipile_messages.json"))).mount(&fake).await;
+    Mock::given(method("GET")).and(path("/api/v1/chats/Hc7RtY2uIo9pAs4dFg6hJk")).respond_with(ok(fixture("unipile", "unipile_chat_single.json"))).mount(&fake).await;
+    // Two chats on the first page (one, a group, without new messages), none on the second.
+    Mock::given(method("GET"))
+        .and(path("/api/v1/chats"))
+        .and(query_param("cursor", "eyJvZmZzZXQiOjIsImJlZm9yZSI6IjIwMjYtMDEtMDFUMTE6NDI6MTAuMDAwWiJ9"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"object": "ChatList", "items": [], "cursor": null})))
+        .with_priority(1)
+        .mount(&fake)
+        .await;
+    Mock::given(method("GET")).and(path("/api/v1/chats")).and(query_param("account_id", acc)).respond_with(ok(fixture("unipile", "unipile_chats.json"))).mount(&fake).await;
+    let dsn = fake.uri();
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().to_path_buf();
+    let d = dir.clone();
+    tokio::task::spawn_blocking(move || {
+        let dir = d;
+        let id = last_id(&run(&dir, &["account", "add", "unipile", "--dsn", &dsn, "--api-key-env", "UP_KEY"]));
+        let a = &ok_json(&run(&dir, &["account", "list", "--json"]))[0];
+        assert_eq!(a["status"], json!("needs_token"), "CREDENTIALS means re-authentication: {a}");
+        assert!(a["status_reason"].as_str().unwrap().contains("wicket account reconnect"));
+
+        // Poll intervals after creation.
+        let set = ok_json(&run(&dir, &["account", "set", &id, "--poll-interval", "3", "--idle-poll-interval", "45", "--json"]));
+        assert_eq!((set["poll_interval"].as_u64(), set["idle_poll_interval"].as_u64()), (Some(3), Some(45)));
+        let stored = store_of(&dir).account(id.parse().unwrap()).unwrap();
+        assert_eq!((stored.config["poll_interval"].as_u64(), stored.config["idle_poll_interval"].as_u64()), (Some(3), Some(45)));
+        let bad = run(&dir, &["account", "set", &id, "--idle-poll-interval", "1"]);
+        assert_eq!(bad.status.code(), Some(2), "idle faster than in use is refused: {}", String::from_utf8_lossy(&bad.stderr));
+
+        // `sync --messages` polls once; again, nothing doubles.
+        let first = ok_json(&run(&dir, &["sync", "--account", &id, "--messages", "--json"]));
+        assert_eq!(first[0]["messages"], json!(3));
+        assert_eq!(first[0]["chats"], json!(2), "the chat list is imported (both pages)");
+        let convs = ok_json(&run(&dir, &["conversations", "--account", &id, "--json"]));
+        assert_eq!(convs.as_array().unwrap().len(), 2, "the group without new messages is a conversation too: {convs}");
+        assert!(convs.as_array().unwrap().iter().any(|c| c["contact"]["display_name"] == json!("Pickup drivers")), "{convs}");
+        let again = ok_json(&run(&dir, &["sync", "--account", &id, "--messages", "--json"]));
+        assert_eq!(again[0]["messages"], json!(0));
+
+        // Reconnect through a hosted link; then the details are current.
+        let out = run(&dir, &["account", "reconnect", &id, "--wait", "30", "--json"]);
+        let err = String::from_utf8_lossy(&out.stderr).to_string();
+        assert!(out.status.success(), "{err}");
+        assert!(err.contains("https://account.unipile.com/pqRsTuVwXyZ0123456789abcd"), "{err}");
+        let shown = ok_json(&out);
+        assert_eq!(shown["status"], json!("ok"));
+        assert_eq!(shown["phone"], json!("+15550104444"));
+
+        // sync-details without --dry-run: unchanged now, so nothing saved.
+        let details = ok_json(&run(&dir, &["account", "sync-details", &id, "--json"]));
+        assert_eq!((details[0]["changed"].clone(), details[0]["saved"].clone()), (json!(false), json!(false)));
+    })
+    .await
+    .unwrap();
+    let link: Value = fake.received_requests().await.unwrap().iter().filter(|r| r.url.path() == "/api/v1/hosted/accounts/link").map(|r| serde_json::from_slice(&r.body).unwrap()).next().unwrap();
+    assert_eq!(link["type"], json!("reconnect"));
+    assert_eq!(link["reconnect_account"], json!(acc));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sync_details_saves_changed_details() {
+    let fake = MockServer::start().await;
+    let acc = "kX3pQ9vTRmW2aB7cD1eF0g";
+    let list: Value = serde_json::from_slice(&fixture("unipile", "unipile_account.json")).unwrap();
+    Mock::given(method("GET")).and(path("/api/v1/accounts")).respond_with(ResponseTemplate::new(200).set_body_json(json!({"object": "AccountList", "items": [list.clone()], "cursor": null}))).mount(&fake).await;
+    let mut changed = list.clone();
+    changed["connection_params"]["im"]["phone_number"] = json!("+15550107777");
+    changed["groups"] = json!(["sales"]);
+    Mock::given(method("GET")).and(path(format!("/api/v1/accounts/{acc}"))).respond_with(ResponseTemplate::new(200).set_body_json(&changed)).mount(&fake).await;
+    let dsn = fake.uri();
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().to_path_buf();
+    tokio::task::spawn_blocking(move || {
+        let id = last_id(&run(&dir, &["account", "add", "unipile", "--dsn", &dsn, "--api-key-env", "UP_KEY"]));
+        let dry = ok_json(&run(&dir, &["account", "sync-details", &id, "--dry-run", "--json"]));
+        assert_eq!((dry[0]["changed"].clone(), dry[0]["saved"].clone()), (json!(true), json!(false)));
+        assert_eq!(store_of(&dir).account(id.parse().unwrap()).unwrap().phone.as_deref(), Some("+15550102030"), "a dry run saves nothing");
+        let real = ok_json(&run(&dir, &["account", "sync-details", &id, "--json"]));
+        assert_eq!((real[0]["changed"].clone(), real[0]["saved"].clone()), (json!(true), json!(true)));
+        let a = store_of(&dir).account(id.parse().unwrap()).unwrap();
+        assert_eq!(a.phone.as_deref(), Some("+15550107777"));
+        assert_eq!(a.config["details"]["groups"], json!(["sales"]));
+        assert_eq!(a.status, wicket_core::model::AccountStatus::Ok);
+    })
+    .await
+    .unwrap();
+}

@@ -246,7 +246,7 @@ async fn accounts_are_listed_across_cursor_pages() {
     assert_eq!(wa[0].raw, json_fixture("unipile_accounts_page1.json")["items"][0], "the raw object is kept");
     assert_eq!(wa[1].phone.as_deref(), Some("+15550104050"), "phone falls back to the digits of the name");
     assert_eq!(wa[1].status.as_deref(), Some("CREDENTIALS"));
-    assert_eq!(wa[1].account_status().0, AccountStatus::Disconnected);
+    assert_eq!(wa[1].account_status().0, AccountStatus::NeedsToken, "CREDENTIALS: re-authenticate");
     assert!(wa[1].account_status().1.unwrap().contains("needs re-authentication"));
     assert_eq!(wa[1].groups, json!(["team-returns"]));
     let reqs = requests_to(&server, &api("/accounts")).await;
@@ -943,8 +943,9 @@ fn webhook_reaction_status_edit_delete_and_account_status() {
     );
     let ev = webhook("unipile_webhook_account_status.json");
     let [ProviderEvent::AccountState { status, reason }] = &ev[..] else { panic!("{ev:?}") };
-    assert_eq!(*status, AccountStatus::Disconnected);
+    assert_eq!(*status, AccountStatus::NeedsToken);
     assert!(reason.as_deref().unwrap().contains("needs re-authentication"));
+    assert!(reason.as_deref().unwrap().contains("wicket account reconnect"), "says how");
 }
 
 #[test]

@@ -1171,3 +1171,32 @@ fn every_fixture_parses() {
         }
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn profile_pictures_keep_to_the_per_minute_limit() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(wiremock::matchers::path_regex(r"^/contacts/\d+/picture$"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"success": true, "data": {"imgUrl": null}})))
+        .mount(&server)
+        .await;
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = wicket_core::DataDir::open(tmp.path()).unwrap();
+    let mut store = wicket_core::Store::open(&dir.db_path()).unwrap();
+    let account = store
+        .add_account(&wicket_core::store::NewAccount { provider: Provider::Wasender, name: "W".into(), phone: None, config: json!({"base_url": server.uri()}) })
+        .unwrap();
+    let secrets = SecretStore::in_memory("picture-limit");
+    secrets.set(account.id, SecretName::ApiKey, &Secret::new("k".into())).unwrap();
+    let client = ProviderClient::for_account(&account, &secrets).unwrap();
+    let limit = wicket_core::sync::PICTURES_PER_MINUTE as usize;
+    let mut outcomes = vec![];
+    for i in 0..limit + 3 {
+        let c = store.upsert_contact(account.id, &ContactKey::phone(format!("+4479111234{i:02}")), &Default::default()).unwrap();
+        outcomes.push(wicket_core::sync::fetch_profile_picture(&mut store, &dir, &client, c.id, false).await.unwrap());
+    }
+    assert!(outcomes[..limit].iter().all(|o| *o == wicket_core::sync::Picture::None), "within the limit every contact is asked");
+    assert!(outcomes[limit..].iter().all(|o| *o == wicket_core::sync::Picture::Later), "beyond it, background work waits");
+    let asked = server.received_requests().await.unwrap().len();
+    assert_eq!(asked, limit, "no request beyond {limit} a minute");
+}

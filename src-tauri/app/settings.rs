@@ -94,6 +94,9 @@ pub async fn set_preferences<R: Runtime>(app: AppHandle<R>, state: State<'_, App
 pub async fn set_focused_conversation<R: Runtime>(app: AppHandle<R>, notifier: State<'_, Notifier>, args: FocusArgs) -> Res<()> {
     tracing::debug!(conversation = ?args.conversation_id, "focused conversation");
     notifier.set_focused(args.conversation_id);
+    if args.conversation_id.is_some() {
+        app.state::<AppState>().mark_in_use();
+    }
     // Opening a chat reads it (on the commands' connection, which the store
     // watcher does not see): the tray's count follows here.
     crate::tray::update_unread(&app);

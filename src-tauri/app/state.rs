@@ -15,6 +15,8 @@ pub struct AppState {
     store: Mutex<Store>,
     /// Set by `engine.rs` once it knows; until then (and in tests) the lock says.
     engine: Mutex<Option<EngineState>>,
+    /// When this window last told the engine the owner is using the app.
+    in_use_marked: std::sync::atomic::AtomicI64,
 }
 
 impl AppState {
@@ -26,11 +28,32 @@ impl AppState {
 
     pub fn open_dir(dir: DataDir) -> Result<AppState> {
         let store = Store::open(&dir.db_path())?;
-        Ok(AppState { dir, store: Mutex::new(store), engine: Mutex::new(None) })
+        Ok(AppState { dir, store: Mutex::new(store), engine: Mutex::new(None), in_use_marked: Default::default() })
     }
 
     pub fn store(&self) -> Result<MutexGuard<'_, Store>, CommandError> {
         self.store.lock().map_err(|_| Error::Internal("the store connection was poisoned by an earlier panic: restart Wicket".into()).into())
+    }
+
+    /// The owner is using the window (it got focus, a chat was opened): the
+    /// engine, here or in `wicket serve`, polls at its in-use interval for a
+    /// while (`engine::mark_in_use`, a setting both read). Written at most
+    /// every 30 s: the mark lasts longer than that.
+    pub fn mark_in_use(&self) {
+        let now = wicket_core::time::now_ms();
+        let last = self.in_use_marked.load(std::sync::atomic::Ordering::Relaxed);
+        if now - last < 30_000 {
+            return;
+        }
+        self.in_use_marked.store(now, std::sync::atomic::Ordering::Relaxed);
+        match self.store.lock() {
+            Ok(mut store) => {
+                if let Err(e) = wicket_core::engine::mark_in_use(&mut store) {
+                    tracing::warn!("cannot mark the app in use: {e}");
+                }
+            }
+            Err(_) => tracing::warn!("cannot mark the app in use: the store connection is poisoned"),
+        }
     }
 
     pub fn set_engine(&self, state: Option<EngineState>) {

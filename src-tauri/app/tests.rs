@@ -557,6 +557,8 @@ fn settings_commands_answer_through_ipc_and_record_the_ui_fixtures() {
 
     assert_eq!(h.ok("set_focused_conversation", json!({ "conversation_id": 3 })), Value::Null);
     assert_eq!(h._app.state::<crate::notifications::Notifier>().focused(), Some(3));
+    let until = h._app.state::<AppState>().store().unwrap().setting(wicket_core::engine::IN_USE_UNTIL).unwrap().and_then(|v| v.as_i64());
+    assert!(until.is_some_and(|u| u > wicket_core::time::now_ms()), "an open chat marks the app in use, so the engine polls faster");
     h.ok("set_focused_conversation", json!({ "conversation_id": null }));
     assert_eq!(h._app.state::<crate::notifications::Notifier>().focused(), None, "blur clears it");
     fx.insert("set_focused_conversation".into(), Value::Null);

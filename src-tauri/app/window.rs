@@ -32,8 +32,13 @@ pub fn bring_to_front<R: Runtime>(app: &AppHandle<R>) {
     }
 }
 
-/// The main window's events: closing it.
+/// The main window's events: focus (the owner is using Wicket: the engine
+/// polls faster) and closing it.
 pub fn on_event<R: Runtime>(window: &Window<R>, event: &WindowEvent) {
+    if let WindowEvent::Focused(true) = event {
+        window.app_handle().state::<crate::state::AppState>().mark_in_use();
+        return;
+    }
     let WindowEvent::CloseRequested { api, .. } = event else { return };
     if window.label() != MAIN {
         return;

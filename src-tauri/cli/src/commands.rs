@@ -35,6 +35,8 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Monitor(args) => crate::monitor::monitor(&mut ctx, args),
         Command::Webhook(WebhookCommand::Events { state, limit }) => crate::webhooks::events(&ctx, state.as_deref(), limit),
         Command::Webhook(WebhookCommand::Replay { ids }) => crate::webhooks::replay(&mut ctx, &ids),
+        Command::Account(AccountCommand::Set(args)) => crate::gateways::account_set(&mut ctx, args),
+        Command::Account(AccountCommand::Reconnect { id, wait }) => crate::gateways::account_reconnect(&mut ctx, &id, wait),
         Command::Account(AccountCommand::Add(AccountAdd::Demo)) => {
             let account = wicket_core::providers::demo::create_demo_account(&mut ctx.store)?;
             println!("{}", account.id);
@@ -97,11 +99,13 @@ fn account_list(ctx: &Context) -> Result<()> {
                     a.name.clone(),
                     a.phone.clone().unwrap_or_default(),
                     a.status.to_string(),
+                    a.status_since.map(to_rfc3339).unwrap_or_default(),
+                    a.last_sync_at.map(to_rfc3339).unwrap_or_default(),
                     one_line(a.status_reason.as_deref()),
                 ]
             })
             .collect();
-        print_table(&["id", "provider", "name", "phone", "status", "reason"], &rows);
+        print_table(&["id", "provider", "name", "phone", "status", "since", "last sync", "reason"], &rows);
     }
     Ok(())
 }
@@ -216,7 +220,7 @@ fn contacts(ctx: &Context, args: ContactsArgs) -> Result<()> {
     let list = ctx.store.contacts(account_id)?;
     let country = ctx.country()?;
     if ctx.json {
-        print_json(&Value::Array(list.iter().map(|c| output::contact(c, &country)).collect()));
+        print_json(&Value::Array(list.iter().map(|c| output::contact(c, &country, ctx.dir.root())).collect()));
     } else {
         let rows: Vec<Vec<String>> = list
             .iter()

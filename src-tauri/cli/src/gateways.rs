@@ -7,7 +7,7 @@ use crate::output::{self, print_json};
 use crate::{AddUnipileArgs, AddWasenderArgs, SyncArgs};
 use serde_json::{json, Value};
 use wicket_core::error::{Error, Result};
-use wicket_core::model::{AccountStatus, Provider};
+use wicket_core::model::Provider;
 use wicket_core::providers::unipile::{normalize_dsn, UnipileAccount, UnipileClient};
 use wicket_core::providers::wasender::WasenderClient;
 use wicket_core::providers::ProviderClient;
@@ -66,27 +66,6 @@ fn open_in_browser(url: &str) {
     let _ = std::process::Command::new("xdg-open").arg(url).stdout(std::process::Stdio::null()).stderr(std::process::Stdio::null()).spawn();
 }
 
-fn unipile_status(status: Option<&str>) -> (AccountStatus, Option<String>) {
-    match status.map(|s| s.to_ascii_uppercase()).as_deref() {
-        Some("OK") => (AccountStatus::Ok, None),
-        Some("CONNECTING") => (AccountStatus::Retrying, Some("UniPile is connecting the account".into())),
-        Some("CREDENTIALS") => (AccountStatus::Disconnected, Some("needs re-authentication: reconnect it through UniPile's hosted link".into())),
-        Some(other) => (AccountStatus::Disconnected, Some(format!("UniPile reports {other}"))),
-        None => (AccountStatus::Unverified, None),
-    }
-}
-
-fn unipile_details(a: &UnipileAccount) -> Value {
-    json!({
-        "type": a.account_type,
-        "status": a.status,
-        "sources": a.sources,
-        "created_at": a.created_at,
-        "groups": a.groups,
-        "raw": a.raw,
-    })
-}
-
 pub fn add_unipile(ctx: &mut Context, args: AddUnipileArgs) -> Result<()> {
     let api_key = secret_from_env(&args.api_key_env, "UniPile API key")?;
     let dsn = normalize_dsn(&args.dsn)?;
@@ -124,7 +103,7 @@ pub fn add_unipile(ctx: &mut Context, args: AddUnipileArgs) -> Result<()> {
     let secrets = ctx.secrets()?;
     let mut ids = vec![];
     for a in chosen {
-        let mut config = json!({ "dsn": dsn, "unipile_account_id": a.id, "details": unipile_details(a) });
+        let mut config = json!({ "dsn": dsn, "unipile_account_id": a.id, "details": a.details() });
         if let Some(p) = args.poll_interval {
             config["poll_interval"] = json!(p.max(1));
         }
@@ -140,7 +119,7 @@ pub fn add_unipile(ctx: &mut Context, args: AddUnipileArgs) -> Result<()> {
                 Err(e) => eprintln!("Warning: could not register the webhook {url} (polling works without it): {e}"),
             }
         }
-        let (status, reason) = unipile_status(a.status.as_deref());
+        let (status, reason) = a.account_status();
         ctx.store.set_account_status(account.id, status, reason.as_deref())?;
         ids.push(account.id);
     }
@@ -170,14 +149,11 @@ pub fn sync_details(ctx: &mut Context, id: Option<&str>, dry_run: bool) -> Resul
             let client = UnipileClient::for_account(&account, &secrets)?;
             let remote_id = account.config_str("unipile_account_id").unwrap_or_default().to_string();
             let fresh = rt.block_on(client.account(&remote_id))?;
-            let details = unipile_details(&fresh);
+            let details = fresh.details();
             let changed = account.config.get("details") != Some(&details) || account.phone != fresh.phone;
             if changed && !dry_run {
-                let mut config = account.config.clone();
-                config["details"] = details.clone();
-                ctx.store.update_account_config(account.id, &config)?;
-                ctx.store.set_account_phone(account.id, fresh.phone.as_deref())?;
-                let (status, reason) = unipile_status(fresh.status.as_deref());
+                sync::apply_unipile_details(&mut ctx.store, account.id, &fresh)?;
+                let (status, reason) = fresh.account_status();
                 ctx.store.set_account_status(account.id, status, reason.as_deref())?;
             }
             Ok(json!({ "account_id": output::id(account.id), "changed": changed, "saved": changed && !dry_run, "phone": fresh.phone, "status": fresh.status, "details": details, "error": Value::Null }))
@@ -218,14 +194,36 @@ fn print_results(ctx: &Context, out: Vec<Value>) -> Result<()> {
 
 pub fn sync(ctx: &mut Context, args: SyncArgs) -> Result<()> {
     let only = account_filter(ctx, args.account.as_deref())?;
-    let everything = !args.contacts && args.contact.is_none() && !args.templates && !args.messages;
-    let accounts: Vec<_> = ctx.store.accounts()?.into_iter().filter(|a| a.enabled && only.is_none_or(|o| o == a.id)).collect();
+    let everything = !args.contacts && args.contact.is_none() && args.conversations.is_empty() && !args.templates && !args.messages;
+    // `--conversation ID...`: the contacts of those conversations, per account.
+    let mut by_account: std::collections::BTreeMap<i64, Vec<i64>> = Default::default();
+    for c in &args.conversations {
+        let id = parse_id(c, "--conversation")?;
+        let conv = ctx.store.conversation(id)?;
+        if only.is_some_and(|o| o != conv.account_id) {
+            return Err(Error::Invalid(format!("conversation {id} is on account {}, not {}", conv.account_id, only.unwrap_or_default())));
+        }
+        by_account.entry(conv.account_id).or_default().push(id);
+    }
+    let accounts: Vec<_> = ctx
+        .store
+        .accounts()?
+        .into_iter()
+        .filter(|a| a.enabled && only.is_none_or(|o| o == a.id))
+        .filter(|a| args.conversations.is_empty() || by_account.contains_key(&a.id))
+        .collect();
     let country = ctx.country()?;
     let contact = args.contact.as_deref().map(|p| wicket_core::phone::parse(p, &country)).transpose()?;
     let secrets = ctx.secrets()?;
     let rt = runtime()?;
     let mut out = vec![];
     for account in accounts {
+        let client = ProviderClient::for_account(&account, &secrets);
+        // `--contact` without `--account` asks the accounts that can look a
+        // number up; the others (Meta, UniPile) are left out, not failed.
+        if contact.is_some() && only.is_none() && client.as_ref().is_ok_and(|c| !c.can_lookup_contact()) {
+            continue;
+        }
         let gateway = account.provider != Provider::Meta;
         let mut row = json!({
             "account_id": output::id(account.id),
@@ -238,14 +236,16 @@ pub fn sync(ctx: &mut Context, args: SyncArgs) -> Result<()> {
             "failures": [],
             "templates": Value::Null,
             "messages": Value::Null,
+            "chats": Value::Null,
             "error": Value::Null,
         });
         let result = (|| -> Result<()> {
-            let client = ProviderClient::for_account(&account, &secrets)?;
-            let mode = match &contact {
-                Some(n) => Some(ContactSyncMode::One(n.as_str().to_string())),
-                None if args.contacts || (everything && gateway) => Some(ContactSyncMode::Full),
-                None => None,
+            let client = client?;
+            let mode = match (&contact, by_account.get(&account.id)) {
+                (Some(n), _) => Some(ContactSyncMode::One(n.as_str().to_string())),
+                (None, Some(convs)) => Some(ContactSyncMode::Conversations(convs.clone())),
+                (None, None) if args.contacts || (everything && gateway) => Some(ContactSyncMode::Full),
+                (None, None) => None,
             };
             if let Some(mode) = mode {
                 let s = rt.block_on(sync::sync_contacts(&mut ctx.store, &client, account.id, mode))?;
@@ -262,6 +262,9 @@ pub fn sync(ctx: &mut Context, args: SyncArgs) -> Result<()> {
                 row["templates"] = json!(list.len());
             }
             if args.messages || (everything && client.can_poll()) {
+                if account.provider == Provider::Unipile {
+                    row["chats"] = json!(rt.block_on(sync::import_chats(&mut ctx.store, &client, account.id))?);
+                }
                 let applied = rt.block_on(sync::poll_messages(&mut ctx.store, &client, account.id))?;
                 row["messages"] = json!(applied.new_messages.len());
             }
@@ -272,5 +275,57 @@ pub fn sync(ctx: &mut Context, args: SyncArgs) -> Result<()> {
         }
         out.push(row);
     }
+    if out.is_empty() && contact.is_some() {
+        return Err(Error::NotFound("no enabled account can look a contact up by number (WASender can): add one, or pass --account".into()));
+    }
     print_results(ctx, out)
+}
+
+/// `wicket account set ID --poll-interval S [--idle-poll-interval S]`.
+pub fn account_set(ctx: &mut Context, args: crate::AccountSetArgs) -> Result<()> {
+    let id = parse_id(&args.id, "account id")?;
+    let account = wicket_core::engine::set_poll_intervals(&mut ctx.store, id, args.poll_interval, args.idle_poll_interval)?;
+    let (active, idle) = wicket_core::engine::poll_intervals(&account);
+    if ctx.json {
+        print_json(&json!({ "id": output::id(id), "poll_interval": active.as_secs(), "idle_poll_interval": idle.as_secs() }));
+    } else {
+        println!("account {id}: polls every {} s in use, every {} s idle", active.as_secs(), idle.as_secs());
+    }
+    Ok(())
+}
+
+/// `wicket account reconnect ID`: a hosted-auth link for an existing
+/// UniPile account whose WhatsApp session was lost, then waits for UniPile
+/// to report it connected and refreshes its details and state.
+pub fn account_reconnect(ctx: &mut Context, id: &str, wait: u64) -> Result<()> {
+    let id = parse_id(id, "account id")?;
+    let account = ctx.store.account(id)?;
+    if account.provider != Provider::Unipile {
+        return Err(Error::Invalid(format!(
+            "account {id} is a {} account: reconnecting by hosted link is for UniPile accounts (for WASender, scan the QR code in its dashboard)",
+            account.provider
+        )));
+    }
+    let remote = account
+        .config_str("unipile_account_id")
+        .ok_or_else(|| Error::Invalid(format!("account {id} has no UniPile account id: add it again with `wicket account add unipile`")))?
+        .to_string();
+    let secrets = ctx.secrets()?;
+    let client = UnipileClient::for_account(&account, &secrets)?;
+    let rt = runtime()?;
+    let link = rt.block_on(client.hosted_auth_link(Some(&remote), std::time::Duration::from_secs(wait.max(60))))?;
+    eprintln!("Open this link to reconnect WhatsApp (scan the QR code with the phone): {link}");
+    open_in_browser(&link);
+    eprintln!("Waiting up to {wait} s for UniPile to report the account connected…");
+    let fresh = rt.block_on(client.wait_for_reconnect(&remote, std::time::Duration::from_secs(wait), std::time::Duration::from_secs(3)))?;
+    sync::apply_unipile_details(&mut ctx.store, id, &fresh)?;
+    let (status, reason) = fresh.account_status();
+    ctx.store.set_account_status(id, status, reason.as_deref())?;
+    let account = ctx.store.account(id)?;
+    if ctx.json {
+        print_json(&output::account(&account));
+    } else {
+        println!("account {id}: {}", account.status);
+    }
+    Ok(())
 }

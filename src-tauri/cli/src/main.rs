@@ -112,6 +112,21 @@ pub struct SyncArgs {
     /// New messages (polling providers).
     #[arg(long)]
     pub messages: bool,
+    /// The contacts of these conversations (repeatable).
+    #[arg(long = "conversation", value_name = "ID", num_args = 1..)]
+    pub conversations: Vec<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct AccountSetArgs {
+    pub id: String,
+    /// Seconds between polls while the app is in use.
+    #[arg(long, value_name = "SECONDS")]
+    pub poll_interval: Option<u64>,
+    /// Seconds between polls while the app is idle (headless `wicket serve`
+    /// counts as idle; default four times --poll-interval, at most 60).
+    #[arg(long, value_name = "SECONDS")]
+    pub idle_poll_interval: Option<u64>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -144,6 +159,16 @@ pub enum AccountCommand {
     Enable { id: String },
     /// Switch an account off (kept with its data and secrets, but idle).
     Disable { id: String },
+    /// Change an account's settings (poll intervals of polling accounts).
+    Set(AccountSetArgs),
+    /// Reconnect a UniPile account whose WhatsApp session was lost: prints a
+    /// hosted authentication link and waits for the account to be connected.
+    Reconnect {
+        id: String,
+        /// How long to wait for the reconnection.
+        #[arg(long, value_name = "SECONDS", default_value_t = 600)]
+        wait: u64,
+    },
     /// Refresh UniPile account details (number, status, sources, groups).
     SyncDetails {
         id: Option<String>,
@@ -388,6 +413,10 @@ pub struct ServeArgs {
     /// proxy or named tunnel): registered with the providers.
     #[arg(long, value_name = "URL", conflicts_with = "tunnel")]
     pub public_url: Option<String>,
+    /// Poll at the in-use intervals (headless, the engine counts as idle and
+    /// polls at each account's idle interval).
+    #[arg(long)]
+    pub in_use: bool,
 }
 
 #[derive(Subcommand, Debug)]

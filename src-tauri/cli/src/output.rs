@@ -50,7 +50,9 @@ pub fn contact_summary(c: &Contact, country: &str) -> Value {
     })
 }
 
-pub fn contact(c: &Contact, country: &str) -> Value {
+/// A contact; `profile_picture` is the cached picture's absolute path
+/// (stored relative to the data dir `root`).
+pub fn contact(c: &Contact, country: &str, root: &std::path::Path) -> Value {
     json!({
         "id": id(c.id),
         "account_id": id(c.account_id),
@@ -65,7 +67,10 @@ pub fn contact(c: &Contact, country: &str) -> Value {
         "company": c.company,
         "is_business": c.is_business,
         "is_group": c.is_group,
-        "profile_picture": c.profile_picture_path,
+        "profile_picture": c.profile_picture_path.as_deref().map(|p| {
+            let full = root.join(p);
+            std::path::absolute(&full).unwrap_or(full).to_string_lossy().into_owned()
+        }),
         "status_text": c.status_text,
         "labels": c.labels,
         "last_synced_at": opt_rfc3339(c.last_synced_at),

@@ -38,6 +38,7 @@ pub fn serve(ctx: &mut Context, args: ServeArgs) -> Result<()> {
     let accounts: Vec<_> = ctx.store.accounts()?.into_iter().filter(|a| a.enabled && a.provider != wicket_core::model::Provider::Demo).collect();
     runtime.block_on(async {
         let engine = Engine::start(ctx.dir.clone(), secrets.clone(), listen)?;
+        engine.activity().set_active(args.in_use);
         match engine.listen_addr() {
             Some(addr) => println!("listening on http://{addr}"),
             None => println!("engine running (webhook listener off)"),

@@ -193,17 +193,6 @@ pub fn remove(store: &mut Store, secrets: Option<&SecretStore>, id: i64) -> Resu
     Ok(deleted)
 }
 
-/// The account's status as UniPile reports it in its account list.
-pub fn unipile_status(status: Option<&str>) -> (AccountStatus, Option<String>) {
-    match status.map(|s| s.to_ascii_uppercase()).as_deref() {
-        Some("OK") => (AccountStatus::Ok, None),
-        Some("CONNECTING") => (AccountStatus::Retrying, Some("UniPile is connecting the account".into())),
-        Some("CREDENTIALS") => (AccountStatus::Disconnected, Some("needs re-authentication: reconnect it through UniPile's hosted link".into())),
-        Some(other) => (AccountStatus::Disconnected, Some(format!("UniPile reports {other}"))),
-        None => (AccountStatus::Unverified, None),
-    }
-}
-
 /// Creates a Wicket account for one UniPile account: its API key and a
 /// webhook secret of our own (for UniPile webhooks, which carry it back).
 pub fn create_unipile(store: &mut Store, secrets: &SecretStore, dsn: &str, key: &Secret, a: &crate::providers::unipile::UnipileAccount) -> Result<Account> {
@@ -213,7 +202,7 @@ pub fn create_unipile(store: &mut Store, secrets: &SecretStore, dsn: &str, key: 
     let new = NewAccount { provider: Provider::Unipile, name, phone: a.phone.clone(), config };
     let hook = Secret::new(random_token());
     let account = create_with_secrets(store, secrets, new, &[(SecretName::ApiKey, key), (SecretName::WebhookSecret, &hook)])?;
-    let (status, reason) = unipile_status(a.status.as_deref());
+    let (status, reason) = a.account_status();
     store.set_account_status(account.id, status, reason.as_deref())?;
     store.account(account.id)
 }

@@ -17,6 +17,11 @@ use serde::{Deserialize, Serialize};
 
 /// The cursor name under which a polled account keeps its high-water mark.
 pub const MESSAGES_CURSOR: &str = "messages";
+/// The cursor of the background profile-picture walk (the last settled contact id).
+pub const PICTURES_CURSOR: &str = "pictures";
+/// Where the summary of the last partial contact sync (one number, some
+/// conversations) is kept: it never replaces the last full sync's.
+pub const PARTIAL_SYNC_CURSOR: &str = "contacts_partial_sync";
 /// Profile pictures larger than this are not stored.
 pub const MAX_PICTURE_BYTES: u64 = 5 * 1024 * 1024;
 /// Picture requests per minute per account (WASender allows about 60).
@@ -52,8 +57,13 @@ fn has_name(c: &SyncedContact) -> bool {
 
 /// Syncs contacts of `account_id` from the provider into the store.
 pub async fn sync_contacts(store: &mut Store, client: &ProviderClient, account_id: i64, mode: ContactSyncMode) -> Result<ContactSyncSummary> {
+    let mut unusable: Vec<String> = vec![];
     let fetched: Vec<SyncedContact> = match &mode {
-        ContactSyncMode::Full => client.contacts().await?,
+        ContactSyncMode::Full => {
+            let list = client.contact_list().await?;
+            unusable = list.unusable;
+            list.contacts
+        }
         ContactSyncMode::One(phone) => client.contact(phone).await?.into_iter().collect(),
         ContactSyncMode::Conversations(ids) => {
             let mut out = vec![];
@@ -69,7 +79,14 @@ pub async fn sync_contacts(store: &mut Store, client: &ProviderClient, account_i
             out
         }
     };
-    let mut summary = ContactSyncSummary { total_fetched: fetched.len(), ..Default::default() };
+    // Entries the provider listed but that name no usable contact count as
+    // fetched and failed, so the summary adds up to what the provider sent.
+    let mut summary = ContactSyncSummary {
+        total_fetched: fetched.len() + unusable.len(),
+        failed_updates: unusable.len(),
+        failures: unusable.iter().map(|u| format!("{u}: no usable WhatsApp id")).collect(),
+        ..Default::default()
+    };
     for c in &fetched {
         let result = store.write(|tx| contacts::upsert(tx, account_id, &c.key, &c.update));
         match result {
@@ -89,7 +106,13 @@ pub async fn sync_contacts(store: &mut Store, client: &ProviderClient, account_i
         }
     }
     summary.finished_at = now_ms();
-    store.record_sync(account_id, &serde_json::to_value(&summary).map_err(|e| Error::Internal(e.to_string()))?)?;
+    let value = serde_json::to_value(&summary).map_err(|e| Error::Internal(e.to_string()))?;
+    if mode == ContactSyncMode::Full {
+        // The account's last sync is its last full one: it times the periodic sync.
+        store.record_sync(account_id, &value)?;
+    } else {
+        store.set_cursor(account_id, PARTIAL_SYNC_CURSOR, &value.to_string())?;
+    }
     Ok(summary)
 }
 
@@ -125,6 +148,10 @@ pub enum Picture {
 /// shown), or answering `Later` (background work must not stall).
 pub async fn fetch_profile_picture(store: &mut Store, dir: &DataDir, client: &ProviderClient, contact_id: i64, wait: bool) -> Result<Picture> {
     let contact = store.contact(contact_id)?;
+    // Cached: a shown contact costs no request once its picture is stored.
+    if let Some(rel) = contact.profile_picture_path.as_deref().filter(|rel| dir.root().join(rel).is_file()) {
+        return Ok(Picture::Stored(rel.to_string()));
+    }
     let Some(phone) = contact.phone.clone() else { return Ok(Picture::None) };
     let limiter = picture_limiter(contact.account_id);
     if wait {
@@ -159,14 +186,51 @@ fn picture_limiter(account_id: i64) -> std::sync::Arc<governor::DefaultDirectRat
 
 /// Polls new messages once and applies them with the new high-water mark in
 /// one transaction, so a restart resumes exactly where this stopped.
+///
+/// Two pollers of one account (the engine and `wicket sync --messages`) may
+/// race: the mark is compared with the stored one inside the transaction, so
+/// it never moves backwards.
 pub async fn poll_messages(store: &mut Store, client: &ProviderClient, account_id: i64) -> Result<Applied> {
     let high_water = store.cursor(account_id, MESSAGES_CURSOR)?.and_then(|c| c.parse::<i64>().ok());
     let page = client.poll(high_water).await?;
     store.write(|tx| {
         let applied = ingest::apply(tx, account_id, &page.events)?;
-        if let Some(hw) = page.high_water.filter(|hw| Some(*hw) > high_water) {
+        let stored = crate::store::settings::cursor(tx, account_id, MESSAGES_CURSOR)?.and_then(|c| c.parse::<i64>().ok());
+        if let Some(hw) = page.high_water.filter(|hw| Some(*hw) > stored) {
             crate::store::settings::set_cursor(tx, account_id, MESSAGES_CURSOR, &hw.to_string())?;
         }
         Ok(applied)
     })
+}
+
+/// Imports every chat the provider lists (UniPile) as a conversation with
+/// its contact or group, so chats without new messages appear too. Returns
+/// how many chats were listed.
+pub async fn import_chats(store: &mut Store, client: &ProviderClient, account_id: i64) -> Result<usize> {
+    let chats = client.chats().await?;
+    store.write(|tx| {
+        for chat in &chats {
+            let contact_id = contacts::upsert(tx, account_id, &chat.key, &chat.update)?;
+            let conversation_id = crate::store::conversations::get_or_create(tx, account_id, contact_id)?;
+            crate::store::conversations::set_provider_chat_id(tx, conversation_id, &chat.chat_id)?;
+        }
+        Ok(())
+    })?;
+    Ok(chats.len())
+}
+
+/// Keeps a UniPile account's fresh details (number, type, status, sources,
+/// groups, raw answer) in its config. Returns whether anything changed; an
+/// unchanged answer writes nothing.
+pub fn apply_unipile_details(store: &mut Store, account_id: i64, fresh: &crate::providers::unipile::UnipileAccount) -> Result<bool> {
+    let account = store.account(account_id)?;
+    let details = fresh.details();
+    let changed = account.config.get("details") != Some(&details) || account.phone != fresh.phone;
+    if changed {
+        let mut config = if account.config.is_object() { account.config.clone() } else { serde_json::json!({}) };
+        config["details"] = details;
+        store.update_account_config(account_id, &config)?;
+        store.set_account_phone(account_id, fresh.phone.as_deref())?;
+    }
+    Ok(changed)
 }

@@ -207,6 +207,24 @@ pub struct SyncedContact {
     pub update: ContactUpdate,
 }
 
+/// One chat a gateway lists (UniPile): who it is with and its chat id.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChatListing {
+    pub chat_id: String,
+    pub key: ContactKey,
+    pub update: ContactUpdate,
+    /// The chat's last activity, Unix ms.
+    pub last_activity: Option<i64>,
+}
+
+/// A provider's whole contact list: the contacts, and the entries that name
+/// no usable contact (no usable JID), by what the provider called them.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ContactList {
+    pub contacts: Vec<SyncedContact>,
+    pub unusable: Vec<String>,
+}
+
 /// The clients, one variant per provider.
 pub enum ProviderClient {
     Meta(meta::MetaClient),
@@ -293,6 +311,27 @@ impl ProviderClient {
             ProviderClient::Unipile(c) => c.contacts().await,
             ProviderClient::Demo(c) => c.contacts().await,
         }
+    }
+
+    /// Every contact the provider lists, with the entries it could not use.
+    pub async fn contact_list(&self) -> Result<ContactList> {
+        match self {
+            ProviderClient::Wasender(c) => c.contact_list().await,
+            other => Ok(ContactList { contacts: other.contacts().await?, unusable: vec![] }),
+        }
+    }
+
+    /// Every chat, for providers that list them (UniPile); empty otherwise.
+    pub async fn chats(&self) -> Result<Vec<ChatListing>> {
+        match self {
+            ProviderClient::Unipile(c) => c.chats().await,
+            _ => Ok(vec![]),
+        }
+    }
+
+    /// Whether [`ProviderClient::contact`] can look a number up.
+    pub fn can_lookup_contact(&self) -> bool {
+        matches!(self, ProviderClient::Wasender(_))
     }
 
     /// One contact by phone number (E.164), when the provider can look it up.

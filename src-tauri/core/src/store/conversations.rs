@@ -119,6 +119,12 @@ fn finish(conn: &Connection, rows: Vec<Row0>) -> Result<Vec<Conversation>> {
 }
 
 /// The conversation of `contact_id` on `account_id`, created if needed.
+/// Remembers the provider's chat id of a conversation (kept once known).
+pub fn set_provider_chat_id(conn: &Connection, conversation_id: i64, chat_id: &str) -> Result<()> {
+    conn.execute("UPDATE conversations SET provider_chat_id = ?2 WHERE id = ?1 AND provider_chat_id IS NULL", params![conversation_id, chat_id])?;
+    Ok(())
+}
+
 pub fn get_or_create(conn: &Connection, account_id: i64, contact_id: i64) -> Result<i64> {
     if let Some(id) = conn
         .query_row("SELECT id FROM conversations WHERE account_id = ?1 AND contact_id = ?2", params![account_id, contact_id], |r| r.get(0))

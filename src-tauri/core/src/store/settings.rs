@@ -81,6 +81,13 @@ impl Store {
     }
 }
 
+/// A cursor read on `conn` (e.g. inside a write transaction).
+pub fn cursor(conn: &Connection, account_id: i64, name: &str) -> Result<Option<String>> {
+    Ok(conn
+        .query_row("SELECT cursor FROM sync_cursors WHERE account_id = ?1 AND name = ?2", params![account_id, name], |r| r.get(0))
+        .optional()?)
+}
+
 pub fn set_cursor(conn: &Connection, account_id: i64, name: &str, cursor: &str) -> Result<()> {
     conn.execute(
         "INSERT INTO sync_cursors (account_id, name, cursor, updated_at) VALUES (?1, ?2, ?3, ?4)

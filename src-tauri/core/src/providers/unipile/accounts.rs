@@ -14,7 +14,8 @@ use serde::Serialize;
 use serde_json::Value;
 
 /// What the owner is told when UniPile needs the account authenticated again.
-pub const REAUTH_REASON: &str = "needs re-authentication: reconnect it through UniPile's hosted link";
+pub const REAUTH_REASON: &str =
+    "needs re-authentication (UniPile CREDENTIALS): reconnect it with `wicket account reconnect ID` or from the account's settings, then scan the QR code";
 
 /// One account behind a UniPile API key.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -75,6 +76,19 @@ impl UnipileAccount {
         }
     }
 
+    /// The details Wicket keeps in the account's config (`details`): type,
+    /// messaging status, sources, creation date, groups and the raw answer.
+    pub fn details(&self) -> Value {
+        serde_json::json!({
+            "type": self.account_type,
+            "status": self.status,
+            "sources": self.sources,
+            "created_at": self.created_at,
+            "groups": self.groups,
+            "raw": self.raw,
+        })
+    }
+
     /// `created_at` as Unix ms.
     pub fn created_at_ms(&self) -> Option<i64> {
         self.created_at.as_deref().and_then(crate::time::parse_rfc3339)
@@ -100,7 +114,9 @@ pub fn status_from_unipile(status: &str) -> Option<(AccountStatus, Option<String
     Some(match s.as_str() {
         "OK" | "CREATION_SUCCESS" | "RECONNECTED" | "SYNC_SUCCESS" => (AccountStatus::Ok, None),
         "CONNECTING" => (AccountStatus::Retrying, Some("UniPile is connecting to WhatsApp".into())),
-        "CREDENTIALS" => (AccountStatus::Disconnected, Some(REAUTH_REASON.into())),
+        // The WhatsApp session needs new credentials (a new QR scan):
+        // the same "needs re-authentication" state as an expired token.
+        "CREDENTIALS" => (AccountStatus::NeedsToken, Some(REAUTH_REASON.into())),
         "PERMISSIONS" => (
             AccountStatus::Disconnected,
             Some("UniPile lacks permissions on this account (PERMISSIONS): reconnect it through UniPile's hosted link".into()),
@@ -149,7 +165,7 @@ mod tests {
 
     #[test]
     fn statuses() {
-        assert_eq!(status_from_unipile("CREDENTIALS"), Some((AccountStatus::Disconnected, Some(REAUTH_REASON.into()))));
+        assert_eq!(status_from_unipile("CREDENTIALS"), Some((AccountStatus::NeedsToken, Some(REAUTH_REASON.into()))));
         assert_eq!(status_from_unipile("connecting").unwrap().0, AccountStatus::Retrying);
         assert_eq!(status_from_unipile("RECONNECTED").unwrap().0, AccountStatus::Ok);
         assert_eq!(status_from_unipile("STOPPED").unwrap().0, AccountStatus::Disconnected);

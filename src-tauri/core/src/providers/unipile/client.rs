@@ -513,6 +513,37 @@ impl UnipileClient {
         )))
     }
 
+    /// After a reconnect link was opened: polls `GET /accounts/{id}` until
+    /// UniPile reports the account `OK` again. Other states are waited out
+    /// (the owner may still be scanning) and the last one is named, with
+    /// what to do, if time runs out. Transient errors are retried.
+    pub async fn wait_for_reconnect(&self, id: &str, timeout: Duration, poll_every: Duration) -> Result<UnipileAccount> {
+        let deadline = Instant::now() + timeout;
+        let last_state = loop {
+            let state = match self.account(id).await {
+                Ok(a) if a.is_ok() => return Ok(a),
+                Ok(a) => match a.status.as_deref() {
+                    Some("CREDENTIALS") => "UniPile still waits for the QR code to be scanned (CREDENTIALS)".to_string(),
+                    Some("CONNECTING") | None => "UniPile is connecting the account (CONNECTING)".to_string(),
+                    Some(s) => format!("{s}: {}", a.account_status().1.unwrap_or_default()),
+                },
+                Err(e) if e.provider_error().is_some_and(|pe| pe.kind.is_retryable() || pe.kind == ErrorKind::SessionDisconnected) => {
+                    format!("UniPile answered: {e}")
+                }
+                Err(e) => return Err(e),
+            };
+            let now = Instant::now();
+            if now >= deadline {
+                break state;
+            }
+            tokio::time::sleep(poll_every.min(deadline - now)).await;
+        };
+        Err(Error::NotFound(format!(
+            "account {id} was not reconnected within {} (last seen: {last_state}): open the link again and scan the QR code with WhatsApp > Linked devices, then run `wicket account reconnect` again",
+            seconds(timeout)
+        )))
+    }
+
     /// `GET /accounts/{id}`: proves the key, the DSN and the account id.
     pub async fn test_connection(&self) -> Result<ConnectionInfo> {
         let id = self.require_account()?;
@@ -664,6 +695,27 @@ impl UnipileClient {
             }
         }
         events
+    }
+
+    /// Every chat of the account (`GET /chats?account_id=`, following the
+    /// cursor), as the contact or group each is with and its chat id. Chats
+    /// without new messages are listed too, so polling alone would miss them.
+    pub async fn chats(&self) -> Result<Vec<crate::providers::ChatListing>> {
+        let account_id = self.require_account()?.to_string();
+        let all = self.list_all(&["chats"], &[("account_id", &account_id)], "listing the chats", MAX_LIST_PAGES).await?;
+        let mut out = vec![];
+        for chat in all {
+            let Some(chat_id) = string(chat.get("id")) else { continue };
+            let info = ChatInfo::from_chat(&chat);
+            let Some(jid) = info.jid.as_ref() else {
+                tracing::debug!(chat_id, "skipped a UniPile chat without a provider id");
+                continue;
+            };
+            let (key, mut update) = contact_for(jid, info.name.clone(), info.is_group);
+            update.raw = Some(chat.clone());
+            out.push(crate::providers::ChatListing { chat_id, key, update, last_activity: timestamp(chat.get("timestamp")) });
+        }
+        Ok(out)
     }
 
     /// A chat's JID, type, name and (groups) members, cached for a while.

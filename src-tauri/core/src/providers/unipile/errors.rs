@@ -14,7 +14,7 @@ use crate::secrets::REENTER_HINT;
 use serde_json::Value;
 
 /// What the owner does when UniPile lost the account's WhatsApp session.
-pub const RECONNECT_HINT: &str = "reconnect the account (hosted authentication) from its settings or with `wicket account`";
+pub const RECONNECT_HINT: &str = "reconnect the account (hosted authentication) from its settings or with `wicket account reconnect ID`";
 
 /// Maps a failed UniPile response (any non-2xx) to a [`ProviderError`].
 pub fn map_problem(http_status: u16, body: &[u8]) -> ProviderError {

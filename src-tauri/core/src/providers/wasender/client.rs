@@ -715,7 +715,14 @@ impl WasenderClient {
     /// Every contact (`GET /contacts?paginated=true`, all pages; the plain
     /// array answer is accepted too). Entries without a usable JID are skipped.
     pub async fn contacts(&self) -> Result<Vec<SyncedContact>> {
+        Ok(self.contact_list().await?.contacts)
+    }
+
+    /// Every contact (all pages), and the entries without a usable JID (by
+    /// their id as WASender gave it, or their position).
+    pub async fn contact_list(&self) -> Result<crate::providers::ContactList> {
         let mut out = Vec::new();
+        let mut unusable = Vec::new();
         let mut page: u32 = 1;
         loop {
             let url = format!("{}?paginated=true&page={page}&limit={CONTACTS_PAGE_SIZE}", self.url("contacts"));
@@ -725,7 +732,11 @@ impl WasenderClient {
             for item in &items {
                 match contact_from_item(item, None, true) {
                     Some(c) => out.push(c),
-                    None => tracing::debug!("skipped a WASender contact without a usable JID"),
+                    None => {
+                        tracing::debug!("skipped a WASender contact without a usable JID");
+                        let named = ["id", "jid", "lid", "phoneNumber"].iter().find_map(|k| string(item.get(*k)));
+                        unusable.push(named.unwrap_or_else(|| format!("contact #{} on page {page}", unusable.len() + 1)));
+                    }
                 }
             }
             tracing::debug!(page, fetched = items.len(), mapped = out.len() - before, "WASender contacts page");
@@ -740,7 +751,7 @@ impl WasenderClient {
                 ));
             }
         }
-        Ok(out)
+        Ok(crate::providers::ContactList { contacts: out, unusable })
     }
 
     /// One contact by number (`GET /contacts/{digits}`); `None` when
