@@ -8,7 +8,7 @@ import { call, on } from './api';
 import type { AccountDto, AppInfo, CommandError, ConversationDto, ListFilter, SearchHitDto } from './bindings';
 import { ChatView } from './components/ChatView';
 import { ConversationList, ordered } from './components/ConversationList';
-import { Rail, STATUS_TEXT } from './components/Rail';
+import { Rail, STATUS_TEXT, statusSince } from './components/Rail';
 import { Wizard } from './components/Wizard';
 
 const LIST_PAGE = 100;
@@ -34,6 +34,8 @@ export function App() {
   const [accounts, setAccounts] = useState<AccountDto[] | null>(null);
   const [accountId, setAccountId] = useState<number | null>(null);
   const [filter, setFilter] = useState<ListFilter>('all');
+  const [label, setLabel] = useState<string | null>(null);
+  const [labels, setLabels] = useState<string[]>([]);
   const [convs, setConvs] = useState<ConversationDto[]>([]);
   const [hasMore, setHasMore] = useState(false);
   const [open, setOpen] = useState<{ c: ConversationDto; unread: number } | null>(null);
@@ -42,8 +44,8 @@ export function App() {
   const [now, setNow] = useState(() => Date.now());
   const [error, setError] = useState<CommandError | null>(null);
   const [adding, setAdding] = useState(false);
-  const scope = useRef({ accountId, filter });
-  scope.current = { accountId, filter };
+  const scope = useRef({ accountId, filter, label });
+  scope.current = { accountId, filter, label };
   const openRef = useRef(open);
   openRef.current = open;
   const shown = useRef(0);
@@ -52,14 +54,15 @@ export function App() {
   const loadAccounts = useCallback(() => {
     call('app_info').then(setInfo).catch(setError);
     call('list_accounts').then(setAccounts).catch(setError);
+    call('list_labels').then(setLabels).catch(setError);
   }, []);
 
   const loadList = useCallback((minimum = LIST_PAGE) => {
-    const { accountId, filter } = scope.current;
-    call('list_conversations', { account_id: accountId ?? undefined, filter, limit: minimum })
+    const { accountId, filter, label } = scope.current;
+    call('list_conversations', { account_id: accountId ?? undefined, filter, label: label ?? undefined, limit: minimum })
       .then((list) => {
         // A late answer for an earlier filter is dropped.
-        if (scope.current.accountId !== accountId || scope.current.filter !== filter) return;
+        if (scope.current.accountId !== accountId || scope.current.filter !== filter || scope.current.label !== label) return;
         setConvs(list);
         setHasMore(list.length === minimum);
       })
@@ -73,18 +76,19 @@ export function App() {
     call('list_conversations', {
       account_id: accountId ?? undefined,
       filter,
+      label: label ?? undefined,
       limit: LIST_PAGE,
-      before: { last_activity_at: last.last_activity_at ?? 0, id: last.id },
+      before: { last_activity_at: last.last_activity_at ?? 0, id: last.id, pinned: last.pinned },
     })
       .then((page) => {
         setConvs((list) => [...list, ...page.filter((c) => !list.some((x) => x.id === c.id))]);
         setHasMore(page.length === LIST_PAGE);
       })
       .catch(setError);
-  }, [convs, hasMore, accountId, filter]);
+  }, [convs, hasMore, accountId, filter, label]);
 
   useEffect(loadAccounts, []);
-  useEffect(() => loadList(), [accountId, filter]);
+  useEffect(() => loadList(), [accountId, filter, label]);
 
   useEffect(() => {
     const t = window.setInterval(() => setNow(Date.now()), CLOCK_TICK);
@@ -174,7 +178,7 @@ export function App() {
   const byId = useMemo(() => new Map((accounts ?? []).map((a) => [a.id, a])), [accounts]);
   const troubled = (accounts ?? []).filter((a) => a.status !== 'ok' && (accountId === null || a.id === accountId));
   const emptyText =
-    filter === 'unread' ? 'No unread conversations.' : filter === 'archived' ? 'Nothing archived.' : 'No conversations yet: they appear as customers write.';
+    label !== null ? `No conversations labelled “${label}”.` : filter === 'unread' ? 'No unread conversations.' : filter === 'archived' ? 'Nothing archived.' : 'No conversations yet: they appear as customers write.';
 
   // The wizard: on first launch instead of an empty inbox, or from "+ Add account".
   const first = accounts !== null && accounts.length === 0;
@@ -193,13 +197,24 @@ export function App() {
 
   return (
     <div class="app">
-      <Rail accounts={accounts ?? []} accountId={accountId} filter={filter} onAccount={setAccountId} onFilter={setFilter} onAdd={() => setAdding(true)} />
+      <Rail
+        accounts={accounts ?? []}
+        accountId={accountId}
+        filter={filter}
+        onAccount={setAccountId}
+        onFilter={setFilter}
+        onAdd={() => setAdding(true)}
+        labels={labels}
+        label={label}
+        onLabel={setLabel}
+      />
       <aside class="list-pane" aria-label="Conversation list">
         {troubled.map((a) => (
           <div class="account-banner" role="status" key={a.id}>
             <CircleAlert size={16} aria-hidden="true" />
             <span>
               <strong dir="auto">{a.name}</strong> is {STATUS_TEXT[a.status]}
+              {statusSince(a, now)}
               {a.status_reason ? `: ${a.status_reason}` : ''}
             </span>
           </div>
