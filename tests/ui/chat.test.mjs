@@ -309,6 +309,8 @@ describe('screenshots', { skip: !shots }, () => {
       await page.waitForFunction(() => [...document.querySelectorAll('.media-box img')].every((i) => i.naturalWidth > 0));
       await page.getByRole('button', { name: 'Contact info' }).click();
       await page.waitForFunction(() => document.querySelector('.contact-panel img.avatar')?.naturalWidth > 0);
+      // The whole picture in view, the newest messages below it.
+      await page.locator('.messages').evaluate((el) => (el.scrollTop = el.scrollHeight - el.clientHeight - 260));
       await page.waitForTimeout(300);
       await page.screenshot({ path: `${shots}/chat-media-${scheme}.png` });
       await openChat(page, FLOUR);

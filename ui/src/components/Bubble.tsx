@@ -269,8 +269,10 @@ export function Bubble({
       )}
       {m.status === 'failed' && (
         <div class="failed-note" role="note">
-          <CircleAlert size={14} aria-hidden="true" />
-          <span>Not sent: {m.error?.message ?? 'the provider refused it'}</span>
+          <span>
+            <CircleAlert size={14} aria-hidden="true" />
+            Not sent: {m.error?.message ?? 'the provider refused it'}
+          </span>
           {m.can_retry && actions && (
             <button type="button" class="link-btn" onClick={() => actions.onRetry(m)}>
               <RotateCw size={14} aria-hidden="true" /> Retry

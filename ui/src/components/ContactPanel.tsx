@@ -95,11 +95,15 @@ export function ContactPanel({ c, account, onClose }: { c: ConversationDto; acco
   );
 }
 
-/** Six label colours, stable per label name. */
-const LABEL_COLOURS = ['#0f766e', '#b45309', '#7c3aed', '#be185d', '#1d4ed8', '#4d7c0f'];
+/** Nine label colours (all readable as a dot on light and dark), stable per label name. */
+const LABEL_COLOURS = ['#0f766e', '#b45309', '#7c3aed', '#be185d', '#1d4ed8', '#4d7c0f', '#c2410c', '#0e7490', '#9f1239'];
 
+/** FNV-1a over the label's characters picks its colour. */
 export function labelColour(label: string): string {
-  let h = 0;
-  for (const ch of label) h = (h * 31 + ch.codePointAt(0)!) >>> 0;
-  return LABEL_COLOURS[h % LABEL_COLOURS.length];
+  let h = 0x811c9dc5;
+  for (let i = 0; i < label.length; i++) {
+    h ^= label.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return LABEL_COLOURS[(h >>> 0) % LABEL_COLOURS.length];
 }
