@@ -130,7 +130,7 @@ mockIPC((cmd, args) => {
     }
     case 'open_conversation': {
       const c = a.id === fx.open_conversation.id ? fx.open_conversation : findConversation(a.id);
-      return { ...c, unread_count: 0 };
+      return withDraft({ ...c, unread_count: 0 });
     }
     case 'send_text':
       if (opts.sendError) return Promise.reject(fx.send_text_outside_window);

@@ -135,14 +135,13 @@ export function App() {
 
   const openConversation = useCallback((c: ConversationDto) => {
     setOpen({ c, unread: c.unread_count });
-    if (c.unread_count > 0) {
-      call('open_conversation', { id: c.id })
-        .then((read) => {
-          setConvs((list) => list.map((x) => (x.id === read.id ? read : x)));
-          setOpen((o) => (o && o.c.id === read.id ? { ...o, c: read } : o));
-        })
-        .catch(setError);
-    }
+    // Always: the core reads it, tells the provider and names a nameless contact.
+    call('open_conversation', { id: c.id })
+      .then((read) => {
+        setConvs((list) => list.map((x) => (x.id === read.id ? read : x)));
+        setOpen((o) => (o && o.c.id === read.id ? { ...o, c: read } : o));
+      })
+      .catch(setError);
   }, []);
 
   const openHit = (h: SearchHitDto) => {
