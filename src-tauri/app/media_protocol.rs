@@ -8,8 +8,9 @@
 //!
 //! The core resolves an id to a file and refuses anything outside `media/`
 //! (`wicket_core::media`). Responses carry `nosniff` and a CSP of their own,
-//! so a file is only ever displayed, never run. Audio and video get `Range`
-//! answers, which WebKit needs to play and seek them.
+//! so a file is only ever displayed, never run. Ranges are answered; audio
+//! and video are fetched by the window and played from a blob (WebKitGTK's
+//! media player does not take a custom scheme as a source).
 
 use crate::state::AppState;
 use tauri::http::{header, Request, Response, StatusCode};
@@ -94,6 +95,9 @@ pub fn respond(state: &AppState, request: &Request<Vec<u8>>) -> Response<Vec<u8>
         .header(header::X_CONTENT_TYPE_OPTIONS, "nosniff")
         .header(header::CONTENT_SECURITY_POLICY, "default-src 'none'; sandbox")
         .header(header::ACCEPT_RANGES, "bytes")
+        // The window (another origin) reads audio and video bytes with fetch
+        // to play them from a blob: only the window can reach this scheme.
+        .header(header::ACCESS_CONTROL_ALLOW_ORIGIN, "*")
         .header(header::CACHE_CONTROL, "private, max-age=3600");
     let response = match range(request, len) {
         Some((start, end)) => builder

@@ -158,9 +158,9 @@ describe('composer tools', () => {
     await page.keyboard.press('Enter');
     await dialog.waitFor({ state: 'detached' });
     assert.equal(await box.inputValue(), 'See you 🍰');
-    assert.equal(await page.evaluate(() => document.activeElement.getAttribute('aria-label')), 'Message', 'focus goes back to the text');
+    await page.waitForFunction(() => document.activeElement?.getAttribute('aria-label') === 'Message'); // focus goes back to the text
     await page.getByRole('button', { name: 'Emoji' }).click();
-    await dialog.waitFor();
+    await page.waitForFunction(() => document.activeElement?.getAttribute('aria-label') === 'Find an emoji');
     await page.keyboard.press('Escape');
     await dialog.waitFor({ state: 'detached' });
     assert.equal(await box.inputValue(), 'See you 🍰', 'Escape closes without inserting');

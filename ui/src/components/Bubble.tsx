@@ -1,5 +1,5 @@
 import { Ban, CircleAlert, Contact, Download, FileText, Image, MapPin, Mic, Reply, RotateCw, Sticker, Video } from 'lucide-preact';
-import { useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import { mediaUrl } from '../api';
 import type { MessageDto, ReactionDto } from '../bindings';
 import { clockTime, fileSize } from '../format';
@@ -33,6 +33,37 @@ export function summary(kind: string, text: string | null): string {
     contacts: 'Contact card',
   };
   return names[kind] ?? 'Message';
+}
+
+/**
+ * Audio and video play from a blob: of the file's bytes. WebKitGTK's media
+ * player refuses a custom scheme as a source (FormatError) but plays blobs;
+ * the bytes come from the same wicket-media: address. Falls back to it.
+ */
+function usePlayable(url: string): string | null {
+  const [src, setSrc] = useState<string | null>(null);
+  useEffect(() => {
+    let blobUrl: string | null = null;
+    let live = true;
+    fetch(url)
+      .then((r) => (r.ok ? r.blob() : Promise.reject(new Error(String(r.status)))))
+      .then((b) => {
+        blobUrl = URL.createObjectURL(b);
+        if (live) setSrc(blobUrl);
+      })
+      .catch(() => live && setSrc(url));
+    return () => {
+      live = false;
+      if (blobUrl) URL.revokeObjectURL(blobUrl);
+    };
+  }, [url]);
+  return src;
+}
+
+function Playable({ kind, url, label }: { kind: 'audio' | 'video'; url: string; label: string }) {
+  const src = usePlayable(url);
+  if (!src) return <span class="media-note">Loading…</span>;
+  return kind === 'video' ? <video src={src} controls preload="metadata" aria-label={label} /> : <audio src={src} controls preload="metadata" aria-label={label} />;
 }
 
 /** Downloading, or failed with its reason and a retry. */
@@ -81,7 +112,7 @@ function Media({ m, actions }: { m: MessageDto; actions?: BubbleActions }) {
       if (ready) {
         return (
           <div class="media-box media-video media-shown">
-            <video src={mediaUrl(f!.id)} controls preload="metadata" aria-label={label} />
+            <Playable kind="video" url={mediaUrl(f!.id)} label={label} />
           </div>
         );
       }
@@ -97,7 +128,7 @@ function Media({ m, actions }: { m: MessageDto; actions?: BubbleActions }) {
         <div class="audio-card">
           <Mic size={20} aria-hidden="true" />
           {ready ? (
-            <audio src={mediaUrl(f!.id)} controls preload="metadata" aria-label={m.kind === 'voice' ? 'Voice message' : label} />
+            <Playable kind="audio" url={mediaUrl(f!.id)} label={m.kind === 'voice' ? 'Voice message' : label} />
           ) : (
             <span class="file-name">
               {m.kind === 'voice' ? 'Voice message' : (f?.file_name ?? 'Audio')} <MediaState m={m} actions={actions} />

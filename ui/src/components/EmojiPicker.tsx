@@ -32,6 +32,17 @@ export function EmojiPicker({ onPick, onClose }: { onPick: (emoji: string) => vo
   }, [filter]);
 
   useEffect(() => search.current?.focus(), []);
+  // Escape closes it wherever the focus is (the picker, or still its button).
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      if (e.key === 'Escape') {
+        e.preventDefault();
+        onClose();
+      }
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, [onClose]);
   useEffect(() => setActive(0), [filter]);
 
   const focusCell = (i: number) => {
@@ -57,18 +68,7 @@ export function EmojiPicker({ onPick, onClose }: { onPick: (emoji: string) => vo
   };
 
   return (
-    <div
-      class="emoji-picker"
-      role="dialog"
-      aria-label="Emoji"
-      onKeyDown={(e) => {
-        if (e.key === 'Escape') {
-          e.preventDefault();
-          e.stopPropagation();
-          onClose();
-        }
-      }}
-    >
+    <div class="emoji-picker" role="dialog" aria-label="Emoji">
       <input
         ref={search}
         type="search"
