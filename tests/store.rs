@@ -281,13 +281,16 @@ fn every_list_and_lookup_is_served_by_an_index() {
         ConversationFilter::default(),
         ConversationFilter { account_id: Some(1), ..Default::default() },
         ConversationFilter { unread_only: true, ..Default::default() },
-        ConversationFilter { archived: true, before: Some((5, 5)), ..Default::default() },
-        ConversationFilter { account_id: Some(1), before: Some((5, 5)), ..Default::default() },
+        ConversationFilter { archived: true, before: Some((false, 5, 5)), ..Default::default() },
+        ConversationFilter { account_id: Some(1), before: Some((true, 5, 5)), ..Default::default() },
+        ConversationFilter { unread_only: true, before: Some((true, 5, 5)), ..Default::default() },
+        ConversationFilter { label: Some("order".into()), ..Default::default() },
     ];
     for filter in filters {
         let (sql, args) = Store::conversations_query(&filter);
         let plan = f.store.explain(&sql, rusqlite::params_from_iter(args)).unwrap();
         assert!(!bad(&plan), "conversation list {filter:?} must use an index without sorting: {plan:?}");
+        assert!(plan.iter().any(|l| l.contains("conversations_recent") || l.contains("conversations_unread")), "the list walks its index in order: {plan:?}");
     }
     for before in [false, true] {
         let plan = f.store.explain(&wicket_core::store::messages::page_query(before), rusqlite::params![1, 1, 1, 50]).unwrap();
@@ -421,4 +424,35 @@ fn processes_opening_an_older_file_at_once_migrate_it_once() {
         let version = handle.join().unwrap().expect("every opener succeeds: one migrates, the others find it done");
         assert_eq!(version, latest_version());
     }
+}
+
+#[test]
+fn pinned_conversations_come_first_across_pages() {
+    let mut f = fixture();
+    // Six conversations, activity 1..6 minutes; the two oldest are pinned.
+    let ids: Vec<i64> = (1..=6)
+        .map(|i| {
+            let c = conversation_with(&mut f, &format!("+4477009001{i:02}"), None);
+            f.store.insert_message(&inbound(&f, c, &format!("p{i}"), "hi", i * 60_000)).unwrap();
+            c
+        })
+        .collect();
+    f.store.set_conversation_flags(ids[0], Some(true), None, None).unwrap();
+    f.store.set_conversation_flags(ids[1], Some(true), None, None).unwrap();
+    f.store.set_conversation_labels(ids[0], &["order".into()]).unwrap();
+    f.store.set_conversation_labels(ids[4], &["order".into(), "vip".into()]).unwrap();
+    let mut seen = Vec::new();
+    let mut before = None;
+    loop {
+        let page = f.store.conversations(&ConversationFilter { limit: 4, before, ..Default::default() }).unwrap();
+        seen.extend(page.iter().map(|c| c.id));
+        match page.last() {
+            Some(last) if page.len() == 4 => before = Some((last.pinned, last.last_activity_at.unwrap_or(0), last.id)),
+            _ => break,
+        }
+    }
+    assert_eq!(seen, [ids[1], ids[0], ids[5], ids[4], ids[3], ids[2]], "pinned first (most recent first among them), then by activity, one row per conversation across pages");
+    let labelled = f.store.conversations(&ConversationFilter { label: Some("order".into()), ..Default::default() }).unwrap();
+    assert_eq!(labelled.iter().map(|c| c.id).collect::<Vec<_>>(), [ids[0], ids[4]], "the label filter keeps the pinned order");
+    assert_eq!(f.store.conversation_labels().unwrap(), ["order", "vip"]);
 }

@@ -10,10 +10,10 @@ use crate::dto::*;
 use crate::events;
 use crate::state::AppState;
 use tauri::{AppHandle, Runtime, State};
-use wicket_core::outbox;
-use wicket_core::providers::OutgoingContent;
+use wicket_core::providers::{OutgoingContent, TemplateParam};
+use wicket_core::secrets::SecretStore;
 use wicket_core::store::ConversationFilter;
-use wicket_core::Error;
+use wicket_core::{inbox, media, outbox, Error, Store};
 
 type Res<T> = Result<T, CommandError>;
 
@@ -36,9 +36,9 @@ pub async fn list_conversations(state: State<'_, AppState>, args: ListConversati
         account_id: args.account_id,
         unread_only: args.filter == ListFilter::Unread,
         archived: args.filter == ListFilter::Archived,
-        label: None,
+        label: args.label.filter(|l| !l.trim().is_empty()),
         limit: args.limit.unwrap_or(100) as usize,
-        before: args.before.map(|c| (c.last_activity_at, c.id)),
+        before: args.before.map(|c| (c.pinned.unwrap_or(false), c.last_activity_at, c.id)),
     };
     let country = store.default_country()?;
     Ok(store.conversations(&filter)?.iter().map(|c| ConversationDto::new(c, &country)).collect())
@@ -63,13 +63,33 @@ pub async fn list_messages(state: State<'_, AppState>, args: ListMessagesArgs) -
         .collect()
 }
 
-/// The owner opened the conversation: it is read now.
+/// The owner opened the conversation: `inbox::open_conversation` reads it
+/// locally, tells the provider (per the `mark_read_on_provider` setting) and
+/// names a nameless contact. It awaits the network, so it runs on a blocking
+/// thread with its own connection (WAL lets it write beside the others).
 #[tauri::command]
 pub async fn open_conversation<R: Runtime>(app: AppHandle<R>, state: State<'_, AppState>, args: IdArgs) -> Res<ConversationDto> {
-    let conv = {
-        let mut store = state.store()?;
-        store.mark_conversation_read(args.id)?;
-        ConversationDto::new(&store.conversation(args.id)?, &store.default_country()?)
+    let dir = state.dir.clone();
+    let id = args.id;
+    let joined = tauri::async_runtime::spawn_blocking(move || -> wicket_core::Result<ConversationDto> {
+        let mut store = Store::open(&dir.db_path())?;
+        let data_dir_id = store.data_dir_id()?;
+        // Without a secret store the conversation is still read here; the
+        // provider is not told (inbox says why in a warning).
+        let secrets = SecretStore::open(&dir, &data_dir_id, None).unwrap_or_else(|e| {
+            tracing::info!("no secret store to tell the provider a conversation was read: {e}");
+            SecretStore::in_memory(&data_dir_id)
+        });
+        let opened = tokio::runtime::Handle::current().block_on(inbox::open_conversation(&mut store, &secrets, id))?;
+        for w in &opened.warnings {
+            tracing::info!(conversation = id, "{w}");
+        }
+        Ok(ConversationDto::new(&store.conversation(id)?, &store.default_country()?))
+    })
+    .await;
+    let conv = match joined {
+        Ok(r) => r?,
+        Err(e) => return Err(Error::Internal(format!("opening the conversation stopped: {e}")).into()),
     };
     events::conversation_changed(&app, &conv);
     Ok(conv)
@@ -111,4 +131,96 @@ pub async fn search(state: State<'_, AppState>, args: SearchArgs) -> Res<Vec<Sea
 pub async fn save_draft(state: State<'_, AppState>, args: SaveDraftArgs) -> Res<()> {
     let mut store = state.store()?;
     Ok(store.set_draft(args.conversation_id, args.text.as_deref())?)
+}
+
+/// The labels in use, for the list's label filter.
+#[tauri::command]
+pub async fn list_labels(state: State<'_, AppState>) -> Res<Vec<String>> {
+    Ok(state.store()?.conversation_labels()?)
+}
+
+/// Sends a failed message again, at the owner's request (the outbox checks
+/// it may be: a closed Meta window still refuses free text).
+#[tauri::command]
+pub async fn retry_message<R: Runtime>(app: AppHandle<R>, state: State<'_, AppState>, args: IdArgs) -> Res<MessageDto> {
+    let message = {
+        let mut store = state.store()?;
+        let m = outbox::retry(&mut store, args.id)?;
+        let quote = m.reply_to_id.map(|id| store.message(id)).transpose()?;
+        MessageDto::new(&m, quote.as_ref())
+    };
+    events::message_changed(&app, &message);
+    Ok(message)
+}
+
+/// Downloads a failed media file again (the engine's next media tick).
+#[tauri::command]
+pub async fn retry_media(state: State<'_, AppState>, args: IdArgs) -> Res<MediaDto> {
+    let mut store = state.store()?;
+    Ok(MediaDto::from(&media::retry_download(&mut store, args.id)?))
+}
+
+/// Opens a downloaded file with the desktop's app for it. Only files of the
+/// media folder, by media id: the window never names a path.
+#[tauri::command]
+pub async fn open_media<R: Runtime>(app: AppHandle<R>, state: State<'_, AppState>, args: IdArgs) -> Res<()> {
+    use tauri_plugin_opener::OpenerExt;
+    let file = media::local_file(&*state.store()?, &state.dir, args.id)?;
+    app.opener()
+        .open_path(file.path.display().to_string(), None::<&str>)
+        .map_err(|e| Error::Invalid(format!("no app opened {}: {e}", file.file_name.as_deref().unwrap_or("the file"))).into())
+}
+
+/// Queues an attachment: the window sends its bytes (base64), the core keeps
+/// them under `media/` and queues the send.
+#[tauri::command]
+pub async fn send_media<R: Runtime>(app: AppHandle<R>, state: State<'_, AppState>, args: SendMediaArgs) -> Res<MessageDto> {
+    use base64::Engine;
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(args.data_base64.as_bytes())
+        .map_err(|_| Error::Invalid(format!("{} did not arrive whole: attach it again", args.file_name)))?;
+    let (message, conv) = {
+        let mut store = state.store()?;
+        let m = media::queue_attachment(&mut store, &state.dir, args.conversation_id, &args.file_name, &args.mime, &bytes, args.caption, args.reply_to)?;
+        let quote = m.reply_to_id.map(|id| store.message(id)).transpose()?;
+        let conv = ConversationDto::new(&store.conversation(m.conversation_id)?, &store.default_country()?);
+        (MessageDto::new(&m, quote.as_ref()), conv)
+    };
+    events::message_changed(&app, &message);
+    events::conversation_changed(&app, &conv);
+    Ok(message)
+}
+
+/// The account's approved templates (Meta), what the composer offers when
+/// the customer-service window is closed.
+#[tauri::command]
+pub async fn list_templates(state: State<'_, AppState>, args: AccountArgs) -> Res<Vec<TemplateDto>> {
+    let store = state.store()?;
+    Ok(store.templates(args.account_id)?.iter().filter(|t| t.status.eq_ignore_ascii_case("APPROVED")).map(TemplateDto::new).collect())
+}
+
+/// Queues an approved template with its parameters (checked by the outbox
+/// against the synced template).
+#[tauri::command]
+pub async fn send_template<R: Runtime>(app: AppHandle<R>, state: State<'_, AppState>, args: SendTemplateArgs) -> Res<MessageDto> {
+    let param = |p: TemplateParamArg| match p.name {
+        Some(name) => TemplateParam::Named { name, value: p.value },
+        None => TemplateParam::Positional(p.value),
+    };
+    let content = OutgoingContent::Template {
+        name: args.name,
+        language: args.language,
+        header_params: args.header_params.into_iter().map(param).collect(),
+        body_params: args.body_params.into_iter().map(param).collect(),
+        button_params: args.button_params.into_iter().map(|b| (b.index, b.value)).collect(),
+    };
+    let (message, conv) = {
+        let mut store = state.store()?;
+        let m = outbox::queue_in_conversation(&mut store, args.conversation_id, content, None)?;
+        let conv = ConversationDto::new(&store.conversation(m.conversation_id)?, &store.default_country()?);
+        (MessageDto::new(&m, None), conv)
+    };
+    events::message_changed(&app, &message);
+    events::conversation_changed(&app, &conv);
+    Ok(message)
 }

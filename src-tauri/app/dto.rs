@@ -48,6 +48,26 @@ pub struct AccountDto {
     pub enabled: bool,
     /// Meta's 24-hour customer-service window applies to this account.
     pub has_service_window: bool,
+    /// Since when the account has had this status (e.g. "retrying since").
+    pub status_since: Option<i64>,
+    /// When the last contact sync finished, and what came of it in a line.
+    pub last_sync_at: Option<i64>,
+    pub last_sync_result: Option<String>,
+}
+
+/// The account's stored sync summary (`sync::ContactSyncSummary`, or
+/// `{"error": …}` when the sync failed) in a line for the owner.
+fn sync_line(v: &serde_json::Value) -> Option<String> {
+    if let Some(e) = v.get("error").and_then(|e| e.as_str()) {
+        return Some(format!("failed: {e}"));
+    }
+    let n = |k: &str| v.get(k).and_then(|x| x.as_u64()).unwrap_or(0);
+    v.get("total_fetched")?;
+    let mut line = format!("{} of {} contacts updated", n("successful_updates"), n("total_fetched"));
+    if n("failed_updates") > 0 {
+        line.push_str(&format!(", {} failed", n("failed_updates")));
+    }
+    Some(line)
 }
 
 impl AccountDto {
@@ -61,6 +81,9 @@ impl AccountDto {
             status_reason: a.status_reason.clone(),
             enabled: a.enabled,
             has_service_window: a.provider == Provider::Meta,
+            status_since: a.status_since,
+            last_sync_at: a.last_sync_at,
+            last_sync_result: a.last_sync_result.as_ref().and_then(sync_line),
         }
     }
 }
@@ -89,6 +112,16 @@ pub struct ConversationDto {
     pub last_text: Option<String>,
     pub window_expires_at: Option<i64>,
     pub draft: Option<String>,
+    /// For the contact panel: the contact's id (its cached picture is served
+    /// at `wicket-media://localhost/contact/{contact_id}` when `has_picture`).
+    pub contact_id: i64,
+    pub has_picture: bool,
+    pub status_text: Option<String>,
+    pub company: Option<String>,
+    /// The contact's labels on the provider (the conversation's are `labels`).
+    pub contact_labels: Vec<String>,
+    /// The name WhatsApp verified for a business.
+    pub verified_name: Option<String>,
 }
 
 impl ConversationDto {
@@ -112,18 +145,33 @@ impl ConversationDto {
             last_text: c.last_text.clone(),
             window_expires_at: c.window_expires_at,
             draft: c.draft.clone(),
+            contact_id: k.id,
+            has_picture: k.profile_picture_path.is_some(),
+            status_text: k.status_text.clone(),
+            company: k.company.clone(),
+            contact_labels: k.labels.clone(),
+            verified_name: k.verified_name.clone().filter(|v| !v.trim().is_empty()),
         }
     }
 }
 
+/// A message's file. When `state` is `downloaded` the file is served to the
+/// window at `wicket-media://localhost/{id}` (only files under `media/`).
 #[derive(Debug, Clone, PartialEq, Serialize, TS)]
 pub struct MediaDto {
+    pub id: i64,
     pub file_name: Option<String>,
     pub mime: Option<String>,
     pub size: Option<i64>,
     #[ts(type = "MediaState")]
     pub state: MediaState,
     pub error: Option<String>,
+}
+
+impl From<&wicket_core::store::media::MediaFile> for MediaDto {
+    fn from(f: &wicket_core::store::media::MediaFile) -> MediaDto {
+        MediaDto { id: f.id, file_name: f.file_name.clone(), mime: f.mime.clone(), size: f.size, state: f.state, error: f.error.clone() }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, TS)]
@@ -192,6 +240,12 @@ pub struct MessageDto {
     pub status: MessageStatus,
     pub error: Option<MessageErrorDto>,
     pub timestamp: i64,
+    /// When the sender edited it (the text is the edited one).
+    pub edited_at: Option<i64>,
+    /// When the sender deleted it for everyone (the UI shows only that).
+    pub deleted_at: Option<i64>,
+    /// A failed send the owner may try again (`retry_message`).
+    pub can_retry: bool,
 }
 
 impl MessageDto {
@@ -207,6 +261,7 @@ impl MessageDto {
             text: m.text.clone(),
             caption: m.caption.clone(),
             media: m.media.as_ref().map(|f| MediaDto {
+                id: f.id,
                 file_name: f.file_name.clone(),
                 mime: f.mime.clone(),
                 size: f.size,
@@ -222,6 +277,9 @@ impl MessageDto {
             status: m.status,
             error: m.error.as_ref().map(|e| MessageErrorDto { code: e.code.clone(), kind: e.kind.as_str().to_string(), message: e.message.clone() }),
             timestamp: m.timestamp,
+            edited_at: m.edited_at,
+            deleted_at: m.deleted_at,
+            can_retry: m.direction == Direction::Out && m.status == MessageStatus::Failed && m.send_request.is_some(),
         }
     }
 }
@@ -247,6 +305,60 @@ fn shared_contacts(v: &serde_json::Value) -> Vec<SharedContactDto> {
                 .collect()
         })
         .unwrap_or_default()
+}
+
+/// An approved template as the composer offers it: its parts for the
+/// preview and the parameters it needs (numbers `"1"`, `"2"`… for positional
+/// templates, names for named ones).
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+pub struct TemplateDto {
+    pub name: String,
+    pub language: String,
+    pub category: Option<String>,
+    /// `{{name}}` placeholders (send each parameter with its name).
+    pub named: bool,
+    pub header_text: Option<String>,
+    /// `IMAGE`, `VIDEO`, `DOCUMENT`, `LOCATION`: a media header Wicket cannot fill yet.
+    pub header_media: Option<String>,
+    pub body_text: String,
+    pub footer_text: Option<String>,
+    /// Button labels, in order.
+    pub buttons: Vec<String>,
+    pub header_params: Vec<String>,
+    pub body_params: Vec<String>,
+    /// Indexes of the URL buttons that take a parameter.
+    pub url_buttons: Vec<u32>,
+}
+
+impl TemplateDto {
+    pub fn new(t: &wicket_core::store::templates::Template) -> TemplateDto {
+        use wicket_core::providers::meta::templates::{required_params, ParamSlots};
+        let part = |kind: &str| t.components.as_array().into_iter().flatten().find(|c| c.get("type").and_then(|x| x.as_str()).is_some_and(|x| x.eq_ignore_ascii_case(kind)));
+        let text = |kind: &str| part(kind).and_then(|c| c.get("text")).and_then(|x| x.as_str()).map(str::to_string);
+        let slots = |p: &ParamSlots| match p {
+            ParamSlots::Positional(n) => (1..=*n).map(|i| i.to_string()).collect(),
+            ParamSlots::Named(names) => names.clone(),
+        };
+        let need = required_params(t);
+        TemplateDto {
+            name: t.name.clone(),
+            language: t.language.clone(),
+            category: t.category.clone(),
+            named: wicket_core::providers::meta::templates::is_named(t),
+            header_text: if need.header_media.is_none() { text("HEADER") } else { None },
+            header_media: need.header_media.clone(),
+            body_text: text("BODY").unwrap_or_default(),
+            footer_text: text("FOOTER"),
+            buttons: part("BUTTONS")
+                .and_then(|b| b.get("buttons"))
+                .and_then(|b| b.as_array())
+                .map(|list| list.iter().filter_map(|b| b.get("text").and_then(|x| x.as_str()).map(str::to_string)).collect())
+                .unwrap_or_default(),
+            header_params: slots(&need.header),
+            body_params: slots(&need.body),
+            url_buttons: need.buttons.iter().map(|(i, _)| *i).collect(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, TS)]
@@ -301,11 +413,14 @@ pub enum ListFilter {
     Archived,
 }
 
-/// The cursor of the conversation list: the last row of the previous page.
+/// The cursor of the conversation list: the last row of the previous page
+/// (pinned rows come first, so the cursor says whether it was pinned).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, TS)]
 pub struct ConversationCursor {
     pub last_activity_at: i64,
     pub id: i64,
+    #[ts(optional)]
+    pub pinned: Option<bool>,
 }
 
 #[derive(Debug, Clone, Deserialize, TS)]
@@ -313,6 +428,9 @@ pub struct ListConversationsArgs {
     #[ts(optional)]
     pub account_id: Option<i64>,
     pub filter: ListFilter,
+    /// Only conversations with this label.
+    #[ts(optional)]
+    pub label: Option<String>,
     #[ts(optional)]
     pub before: Option<ConversationCursor>,
     #[ts(optional)]
@@ -347,6 +465,50 @@ pub struct SendTextArgs {
     /// The id of the message being answered.
     #[ts(optional)]
     pub reply_to: Option<i64>,
+}
+
+#[derive(Debug, Clone, Deserialize, TS)]
+pub struct AccountArgs {
+    pub account_id: i64,
+}
+
+/// A file the owner attached (picked or dropped): the window has its
+/// contents, not a path.
+#[derive(Clone, Deserialize, TS)]
+pub struct SendMediaArgs {
+    pub conversation_id: i64,
+    pub file_name: String,
+    /// As the browser reports it; sent as a document when unknown.
+    pub mime: String,
+    pub data_base64: String,
+    #[ts(optional)]
+    pub caption: Option<String>,
+    #[ts(optional)]
+    pub reply_to: Option<i64>,
+}
+
+/// One template parameter: `name` for named templates.
+#[derive(Debug, Clone, Deserialize, TS)]
+pub struct TemplateParamArg {
+    #[ts(optional)]
+    pub name: Option<String>,
+    pub value: String,
+}
+
+#[derive(Debug, Clone, Deserialize, TS)]
+pub struct ButtonParamArg {
+    pub index: u32,
+    pub value: String,
+}
+
+#[derive(Debug, Clone, Deserialize, TS)]
+pub struct SendTemplateArgs {
+    pub conversation_id: i64,
+    pub name: String,
+    pub language: String,
+    pub header_params: Vec<TemplateParamArg>,
+    pub body_params: Vec<TemplateParamArg>,
+    pub button_params: Vec<ButtonParamArg>,
 }
 
 #[derive(Debug, Clone, Deserialize, TS)]

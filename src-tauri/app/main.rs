@@ -20,6 +20,7 @@ mod commands;
 mod dto;
 mod engine;
 mod events;
+mod media_protocol;
 mod notifications;
 #[cfg(test)]
 mod sample;
@@ -37,6 +38,7 @@ use tauri_plugin_window_state::StateFlags;
 /// `builder` with Wicket's commands: the real builder, or the mock one of
 /// `tauri::test`.
 pub fn builder_on<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
+    let builder = media_protocol::register(builder.plugin(tauri_plugin_opener::init()));
     builder.manage(notifications::Notifier::new()).invoke_handler(tauri::generate_handler![
         commands::app_info,
         commands::list_accounts,
@@ -46,6 +48,13 @@ pub fn builder_on<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Build
         commands::send_text,
         commands::search,
         commands::save_draft,
+        commands::list_labels,
+        commands::retry_message,
+        commands::retry_media,
+        commands::open_media,
+        commands::send_media,
+        commands::list_templates,
+        commands::send_template,
         wizard::wizard_test_meta,
         wizard::wizard_add_meta,
         wizard::wizard_add_wasender,

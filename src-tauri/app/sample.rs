@@ -6,7 +6,9 @@
 //! and pinned rows, a verified business, a number without a name, right-to-
 //! left text, hostile markup, replies, reactions, media, a location, a
 //! shared contact, every outgoing status including a failure, an open and a
-//! closed Meta window, an archived conversation and a second account.
+//! closed Meta window, an archived conversation and a second account. Media
+//! are real files (`tests/fixtures/media`) written into the data dir's
+//! `media/` as a download would; one download failed; approved templates.
 
 use serde_json::json;
 use wicket_core::model::{AccountStatus, Direction, MediaState, MessageKind, MessageStatus, Origin, Provider};
@@ -14,7 +16,9 @@ use wicket_core::store::contacts::{ContactKey, ContactUpdate};
 use wicket_core::store::media::NewMedia;
 use wicket_core::store::{NewAccount, NewMessage, Store};
 use wicket_core::error::{ErrorKind, ProviderError};
-use wicket_core::Result;
+use wicket_core::providers::ProviderEvent;
+use wicket_core::store::templates::NewTemplate;
+use wicket_core::{DataDir, Result};
 
 const MIN: i64 = 60_000;
 const HOUR: i64 = 60 * MIN;
@@ -37,8 +41,18 @@ fn outbound(ago: i64, text: &str, status: MessageStatus) -> Line<'_> {
     Line { ago, dir: Direction::Out, kind: MessageKind::Text, text: Some(text), status }
 }
 
+/// The sample's files: (file name, bytes), as a customer would send them.
+const FILES: &[(&str, &[u8])] = &[
+    ("cake-design.jpg", include_bytes!("../../tests/fixtures/media/cake-design.jpg")),
+    ("voice.wav", include_bytes!("../../tests/fixtures/media/voice.wav")),
+    ("sticker.webp", include_bytes!("../../tests/fixtures/media/sticker.webp")),
+    ("oven.webm", include_bytes!("../../tests/fixtures/media/oven.webm")),
+    ("invoice-4521.pdf", include_bytes!("../../tests/fixtures/media/invoice-4521.pdf")),
+];
+
 struct Seeder<'s> {
     store: &'s mut Store,
+    dir: &'s DataDir,
     now: i64,
     account: i64,
     conversation: i64,
@@ -78,23 +92,36 @@ impl Seeder<'_> {
         self.say(line, NewMessage::default())
     }
 
-    fn media(&mut self, ago: i64, kind: MessageKind, caption: Option<&str>, file: (&str, &str, i64), state: MediaState) -> Result<(i64, String)> {
+    /// An inbound file: downloaded (written under `media/` like `media_fetch`
+    /// does, a generated name) or, for `Failed`, a download that failed.
+    fn media(&mut self, ago: i64, kind: MessageKind, caption: Option<&str>, file: (&str, &str), state: MediaState) -> Result<(i64, String)> {
+        let bytes = FILES.iter().find(|(n, _)| *n == file.0).map(|(_, b)| *b).unwrap_or_default();
         let media_id = self.store.insert_media(&NewMedia {
             account_id: self.account,
             provider_media_id: Some(format!("media-{}", self.next_provider_id + 1)),
             file_name: Some(file.0.to_string()),
             mime: Some(file.1.to_string()),
-            size: Some(file.2),
-            state: Some(state),
+            size: Some(bytes.len() as i64),
+            state: Some(MediaState::Pending),
             ..Default::default()
         })?;
+        if state == MediaState::Downloaded {
+            let ext = file.0.rsplit('.').next().unwrap_or("bin");
+            let rel = format!("media/{}/{media_id}-sample.{ext}", self.account);
+            let path = self.dir.root().join(&rel);
+            std::fs::create_dir_all(path.parent().unwrap_or(self.dir.root())).map_err(|e| wicket_core::Error::io("cannot create the sample's media folder", e))?;
+            std::fs::write(&path, bytes).map_err(|e| wicket_core::Error::io(format!("cannot write {}", path.display()), e))?;
+            self.store.media_downloaded(media_id, &rel, Some(file.1), bytes.len() as i64, "sample")?;
+        } else {
+            self.store.media_failed(media_id, "Meta answered 404: the media id expired before it was downloaded", None)?;
+        }
         let line = Line { ago, dir: Direction::In, kind, text: None, status: MessageStatus::Received };
         self.say(line, NewMessage { caption: caption.map(str::to_string), media_id: Some(media_id), ..Default::default() })
     }
 }
 
 /// Fills an empty store with the sample inbox, times relative to `now` (ms).
-pub fn seed(store: &mut Store, now: i64) -> Result<()> {
+pub fn seed(store: &mut Store, dir: &DataDir, now: i64) -> Result<()> {
     store.set_setting("default_country", &json!("GB"))?;
     let shop = store.add_account(&NewAccount {
         provider: Provider::Meta,
@@ -103,10 +130,15 @@ pub fn seed(store: &mut Store, now: i64) -> Result<()> {
         config: json!({ "phone_number_id": "100200300", "business_account_id": "900800700" }),
     })?;
     store.set_account_status(shop.id, AccountStatus::Ok, None)?;
-    let mut s = Seeder { store, now, account: shop.id, conversation: 0, next_provider_id: 0 };
+    store.record_sync(shop.id, &json!({ "total_fetched": 7, "successful_updates": 7, "failed_updates": 0, "contacts_with_names": 6, "contacts_without_names": 1, "failures": [], "finished_at": now - HOUR }))?;
+    store.replace_templates(shop.id, &templates())?;
+    let mut s = Seeder { store, dir, now, account: shop.id, conversation: 0, next_provider_id: 0 };
 
     // Priya: pinned, two unread, a reply, reactions, an image, a voice note.
-    let priya = s.chat("+447911123456", ContactUpdate { profile_name: Some("Priya Shah".into()), ..Default::default() })?;
+    let priya = s.chat(
+        "+447911123456",
+        ContactUpdate { profile_name: Some("Priya Shah".into()), status_text: Some("Baking is love made edible 🧁".into()), company: Some("Maya's Party Planning".into()), ..Default::default() },
+    )?;
     s.text(inbound(26 * 60 + 5, "Hi! Do you make birthday cakes to order?"))?;
     let (_, cake_q) = s.text(outbound(26 * 60, "We do! Sponge or chocolate, 8 or 10 inch. When is the party?", MessageStatus::Read))?;
     s.say(inbound(25 * 60 + 50, "Saturday afternoon. Chocolate, 10 inch please"), NewMessage { reply_to_provider_id: Some(cake_q), ..Default::default() })?;
@@ -114,15 +146,26 @@ pub fn seed(store: &mut Store, now: i64) -> Result<()> {
     s.store.set_reaction(shop.id, &order, "+447911123456", "👍", now - (25 * 60 + 40) * MIN)?;
     s.text(inbound(25 * 60 + 40, "\"Happy 7th Birthday Maya\" 🎂\nAnd could you add some sprinkles on the sides?"))?;
     s.text(outbound(25 * 60 + 30, "Of course, sprinkles it is ✨", MessageStatus::Read))?;
-    s.media(95, MessageKind::Image, Some("This is the design she likes"), ("cake-design.jpg", "image/jpeg", 184_320), MediaState::Downloaded)?;
-    s.text(outbound(80, "That one is easy. We'll match the colours.", MessageStatus::Delivered))?;
-    s.media(12, MessageKind::Voice, None, ("voice.ogg", "audio/ogg", 23_552), MediaState::Downloaded)?;
+    s.media(95, MessageKind::Image, Some("This is the design she likes"), ("cake-design.jpg", "image/jpeg"), MediaState::Downloaded)?;
+    s.media(90, MessageKind::Sticker, None, ("sticker.webp", "image/webp"), MediaState::Downloaded)?;
+    let (_, easy) = s.text(outbound(80, "That one is easy. We'll match the colors.", MessageStatus::Delivered))?;
+    // The owner fixed a typo from the phone; the customer took a message back.
+    edit(s.store, shop.id, &easy, "That one is easy. We'll match the colours.", now - 79 * MIN)?;
+    let (_, gone) = s.text(inbound(60, "Actually can we do vanilla instead?"))?;
+    delete(s.store, shop.id, &gone, now - 58 * MIN)?;
+    s.media(12, MessageKind::Voice, None, ("voice.wav", "audio/wav"), MediaState::Downloaded)?;
     let (_, q) = s.text(inbound(9, "Also, is the sourdough ready for pickup today?"))?;
     s.store.mark_conversation_read(priya)?;
     s.say(inbound(4, "I can come at 5"), NewMessage { reply_to_provider_id: Some(q), ..Default::default() })?;
     s.text(inbound(3, "Or 6 if that's easier!"))?;
     s.store.set_conversation_flags(priya, Some(true), None, None)?;
     s.store.set_conversation_labels(priya, &["order".into()])?;
+    let priya_contact = s.store.conversation(priya)?.contact.id;
+    s.store.set_contact_labels(priya_contact, &["Regular".into()])?;
+    let picture = format!("media/avatars/{}/{priya_contact}.img", shop.id);
+    std::fs::create_dir_all(dir.root().join(format!("media/avatars/{}", shop.id))).map_err(|e| wicket_core::Error::io("cannot create the sample's avatars", e))?;
+    std::fs::write(dir.root().join(&picture), FILES[2].1).map_err(|e| wicket_core::Error::io("cannot write the sample's picture", e))?;
+    s.store.set_contact_picture_path(priya_contact, Some(&picture))?;
 
     // Jürgen: a foreign number shown in international format; outgoing ticks.
     let jurgen = s.chat("+4915123456789", ContactUpdate { profile_name: Some("Jürgen Müller".into()), ..Default::default() })?;
@@ -130,6 +173,8 @@ pub fn seed(store: &mut Store, now: i64) -> Result<()> {
     s.text(outbound(2 * 60 + 50, "Yes, Tuesdays and Fridays, free over £20.", MessageStatus::Read))?;
     s.text(outbound(2 * 60 + 49, "Here's this week's bread list.", MessageStatus::Delivered))?;
     s.text(outbound(40, "Your order is on its way 🚲", MessageStatus::Sent))?;
+    s.media(35, MessageKind::Video, Some("Fresh out of the oven"), ("oven.webm", "video/webm"), MediaState::Downloaded)?;
+    s.media(30, MessageKind::Image, Some("The bread list"), ("bread-list.jpg", "image/jpeg"), MediaState::Failed)?;
     s.store.mark_conversation_read(jurgen)?;
 
     // An Arabic-speaking customer: right-to-left text.
@@ -151,10 +196,16 @@ pub fn seed(store: &mut Store, now: i64) -> Result<()> {
     )?;
 
     // A verified supplier: the window is closed, and a send failed.
-    let flour = s.chat("+447911123499", ContactUpdate { verified_name: Some("Flour & Co Supplies".into()), is_business: Some(true), ..Default::default() })?;
+    let flour = s.chat(
+        "+447911123499",
+        ContactUpdate { verified_name: Some("Flour & Co Supplies".into()), is_business: Some(true), company: Some("Flour & Co Ltd".into()), ..Default::default() },
+    )?;
     s.text(inbound(3 * DAY / MIN, "Your invoice #4521 for March is attached."))?;
-    s.media(3 * DAY / MIN - 1, MessageKind::Document, None, ("invoice-4521.pdf", "application/pdf", 98_304), MediaState::Downloaded)?;
-    let (failed, _) = s.text(outbound(20, "Can we move Thursday's delivery to 7am?", MessageStatus::Sent))?;
+    s.media(3 * DAY / MIN - 1, MessageKind::Document, None, ("invoice-4521.pdf", "application/pdf"), MediaState::Downloaded)?;
+    // Queued from Wicket (it has its send request), refused by Meta.
+    s.next_provider_id += 1;
+    let request = json!({ "to": "+447911123499", "content": { "type": "text", "body": "Can we move Thursday's delivery to 7am?", "preview_url": false }, "reply_to_provider_id": null, "wicket_id": 0 });
+    let (failed, _) = s.say(outbound(20, "Can we move Thursday's delivery to 7am?", MessageStatus::Sent), NewMessage { send_request: Some(request), ..Default::default() })?;
     s.store.set_message_status(
         failed,
         MessageStatus::Failed,
@@ -166,6 +217,7 @@ pub fn seed(store: &mut Store, now: i64) -> Result<()> {
         }),
     )?;
     s.store.mark_conversation_read(flour)?;
+    s.store.set_conversation_labels(flour, &["supplier".into()])?;
 
     // Someone testing the shop with markup: it must stay text.
     s.chat("+447911123432", ContactUpdate { profile_name: Some("Tom <b>Baker</b>".into()), ..Default::default() })?;
@@ -183,5 +235,72 @@ pub fn seed(store: &mut Store, now: i64) -> Result<()> {
     s.account = stall.id;
     s.chat("+447911123422", ContactUpdate { saved_name: Some("Mrs Patel (market)".into()), ..Default::default() })?;
     s.text(inbound(30 * 60, "Will you have the rye loaves on Saturday?"))?;
+    // A send the phone's disconnection stopped: the owner may try it again.
+    let stall_conv = s.conversation;
+    let queued = wicket_core::outbox::queue_in_conversation(
+        s.store,
+        stall_conv,
+        wicket_core::providers::OutgoingContent::Text { body: "Yes! Six rye loaves set aside for you.".into(), preview_url: false },
+        None,
+    )?;
+    s.store.write(|tx| {
+        tx.execute("UPDATE messages SET timestamp = ?2 WHERE id = ?1", (queued.id, now - (29 * 60) * MIN))?;
+        Ok(())
+    })?;
+    s.store.set_message_status(
+        queued.id,
+        MessageStatus::Failed,
+        Some(&ProviderError { code: None, kind: ErrorKind::SessionDisconnected, message: "the phone is offline: WhatsApp could not deliver it (gave up after 60 s)".into(), retry_after: None }),
+    )?;
+    s.store.refresh_conversation(stall_conv)?;
+    s.store.set_conversation_labels(stall_conv, &["market".into()])?;
     Ok(())
+}
+
+/// The sender edited or deleted a message: applied as a webhook would.
+fn edit(store: &mut Store, account: i64, pid: &str, text: &str, at: i64) -> Result<()> {
+    let ev = ProviderEvent::MessageEdited { provider_message_id: pid.into(), text: Some(text.into()), timestamp: at };
+    store.write(|tx| wicket_core::ingest::apply(tx, account, &[ev]).map(|_| ()))
+}
+
+fn delete(store: &mut Store, account: i64, pid: &str, at: i64) -> Result<()> {
+    let ev = ProviderEvent::MessageDeleted { provider_message_id: pid.into(), timestamp: at };
+    store.write(|tx| wicket_core::ingest::apply(tx, account, &[ev]).map(|_| ()))
+}
+
+/// The bakery's approved templates in Meta's shape (one still pending).
+fn templates() -> Vec<NewTemplate> {
+    let t = |name: &str, category: &str, status: &str, format: &str, components: serde_json::Value| NewTemplate {
+        provider_template_id: Some(format!("tpl-{name}")),
+        name: name.into(),
+        language: "en_GB".into(),
+        status: status.into(),
+        category: Some(category.into()),
+        parameter_format: format.into(),
+        components,
+    };
+    vec![
+        t(
+            "order_ready",
+            "UTILITY",
+            "APPROVED",
+            "POSITIONAL",
+            json!([
+                { "type": "HEADER", "format": "TEXT", "text": "Order {{1}} is ready" },
+                { "type": "BODY", "text": "Hello {{1}}, your order is ready for pickup from {{2}}. See you soon!", "example": { "body_text": [["Priya", "10:00"]] } },
+                { "type": "FOOTER", "text": "Corner Bakery" }
+            ]),
+        ),
+        t(
+            "follow_up",
+            "MARKETING",
+            "APPROVED",
+            "NAMED",
+            json!([
+                { "type": "BODY", "text": "Hi {{first_name}}! We still have your question about {{topic}}. Reply here and we'll help." },
+                { "type": "BUTTONS", "buttons": [{ "type": "QUICK_REPLY", "text": "Yes please" }] }
+            ]),
+        ),
+        t("weekly_offers", "MARKETING", "PENDING", "POSITIONAL", json!([{ "type": "BODY", "text": "This week: {{1}}" }])),
+    ]
 }

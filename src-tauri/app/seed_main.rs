@@ -15,7 +15,7 @@ fn main() {
         if !store.accounts()?.is_empty() {
             return Err(wicket_core::Error::Invalid(format!("{} already has accounts: seed an empty data dir", dir.root().display())));
         }
-        sample::seed(&mut store, wicket_core::time::now_ms())
+        sample::seed(&mut store, &dir, wicket_core::time::now_ms())
     });
     if let Err(e) = result {
         eprintln!("seed: {e}");

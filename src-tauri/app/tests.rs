@@ -42,7 +42,7 @@ fn bindings_are_current() {
 }
 
 struct Harness {
-    _app: tauri::App<tauri::test::MockRuntime>,
+    app: tauri::App<tauri::test::MockRuntime>,
     webview: tauri::WebviewWindow<tauri::test::MockRuntime>,
     _dir: tempfile::TempDir,
 }
@@ -60,12 +60,31 @@ impl Harness {
         let data = wicket_core::DataDir::open(dir.path()).unwrap();
         let mut store = wicket_core::Store::open(&data.db_path()).unwrap();
         if seeded {
-            crate::sample::seed(&mut store, SAMPLE_NOW).unwrap();
+            crate::sample::seed(&mut store, &data, SAMPLE_NOW).unwrap();
         }
+        drop(store);
+        let (app, webview) = Harness::window(data);
+        Harness { app, webview, _dir: dir }
+    }
+
+    /// The app on `data`, as a launch would open it.
+    fn window(data: wicket_core::DataDir) -> (tauri::App<tauri::test::MockRuntime>, tauri::WebviewWindow<tauri::test::MockRuntime>) {
         let state = AppState::open_dir(data).unwrap();
         let app = crate::builder_on(mock_builder()).manage(state).build(tauri::generate_context!()).unwrap();
         let webview = WebviewWindowBuilder::new(&app, "main", Default::default()).build().unwrap();
-        Harness { _app: app, webview, _dir: dir }
+        (app, webview)
+    }
+
+    /// Closes the app and opens it again on the same data dir (a restart).
+    fn restart(&mut self) {
+        let data = wicket_core::DataDir::open(self._dir.path()).unwrap();
+        let (app, webview) = Harness::window(data);
+        self.app = app;
+        self.webview = webview;
+    }
+
+    fn data_dir(&self) -> &Path {
+        self._dir.path()
     }
 
     fn call(&self, cmd: &str, args: Value) -> Result<Value, Value> {
@@ -96,7 +115,10 @@ fn names(list: &Value) -> Vec<&str> {
 
 #[test]
 fn commands_answer_through_ipc_and_record_the_ui_fixtures() {
-    let h = Harness::new();
+    // A vault with a passphrase (the wizard's test sets the same): no OS keychain in tests.
+    std::env::set_var("WICKET_SECRET_STORE", "vault");
+    std::env::set_var("WICKET_VAULT_PASSPHRASE", "wizard-test-passphrase");
+    let mut h = Harness::new();
     let mut fx = serde_json::Map::new();
 
     let mut info = h.ok("app_info", Value::Null);
@@ -104,10 +126,19 @@ fn commands_answer_through_ipc_and_record_the_ui_fixtures() {
     info["data_dir"] = json!("/home/owner/.local/share/app.wicket.inbox");
     fx.insert("app_info".into(), info);
 
-    let accounts = h.ok("list_accounts", Value::Null);
+    let mut accounts = h.ok("list_accounts", Value::Null);
     assert_eq!(accounts[0]["name"], "Corner Bakery");
     assert_eq!(accounts[0]["has_service_window"], true, "Meta accounts have the 24-hour window");
     assert_eq!(accounts[1]["status"], "disconnected");
+    assert!(accounts[1]["status_since"].is_i64(), "the rail says since when: {}", accounts[1]);
+    assert_eq!(accounts[0]["last_sync_result"], "7 of 7 contacts updated");
+    assert!(accounts[0]["last_sync_at"].is_i64());
+    for a in accounts.as_array_mut().unwrap() {
+        // Set at the real time of the test run: pinned so the fixture is stable.
+        a["status_since"] = json!(SAMPLE_NOW - 2 * 3_600_000);
+        a["last_sync_at"] = json!(SAMPLE_NOW - 3_600_000);
+    }
+    let accounts = accounts;
     fx.insert("list_accounts".into(), accounts);
 
     let all = h.ok("list_conversations", json!({ "filter": "all" }));
@@ -123,9 +154,22 @@ fn commands_answer_through_ipc_and_record_the_ui_fixtures() {
     assert_eq!(names(&archived), ["Lena Fischer"]);
     let market = h.ok("list_conversations", json!({ "filter": "all", "account_id": 2 }));
     assert_eq!(names(&market), ["Mrs Patel (market)"], "one account's conversations only");
-    let page2 = h.ok("list_conversations", json!({ "filter": "all", "limit": 2, "before": { "last_activity_at": all[1]["last_activity_at"], "id": all[1]["id"] } }));
+    let page2 = h.ok("list_conversations", json!({ "filter": "all", "limit": 2, "before": { "last_activity_at": all[1]["last_activity_at"], "id": all[1]["id"], "pinned": false } }));
     assert_eq!(names(&page2), ["Jürgen Müller", "أحمد منصور"], "the cursor continues after the last row");
-    fx.insert("list_conversations".into(), json!({ "all": all, "unread": unread, "archived": archived, "account:2": market }));
+    let after_pinned = h.ok("list_conversations", json!({ "filter": "all", "limit": 1, "before": { "last_activity_at": all[0]["last_activity_at"], "id": all[0]["id"], "pinned": true } }));
+    assert_eq!(names(&after_pinned), ["Flour & Co Supplies"], "after the pinned rows come the others");
+    let labels = h.ok("list_labels", Value::Null);
+    assert_eq!(labels, json!(["market", "order", "supplier"]));
+    fx.insert("list_labels".into(), labels);
+    let order = h.ok("list_conversations", json!({ "filter": "all", "label": "order" }));
+    assert_eq!(names(&order), ["Priya Shah"]);
+    let supplier = h.ok("list_conversations", json!({ "filter": "all", "label": "supplier" }));
+    let priya_row = &all[0];
+    assert_eq!(priya_row["status_text"], "Baking is love made edible 🧁", "the contact panel's details: {priya_row}");
+    assert_eq!(priya_row["company"], "Maya's Party Planning");
+    assert_eq!(priya_row["has_picture"], true);
+    assert_eq!(priya_row["contact_labels"], json!(["Regular"]));
+    fx.insert("list_conversations".into(), json!({ "all": all, "unread": unread, "archived": archived, "account:2": market, "label:order": order, "label:supplier": supplier }));
 
     let mut messages = serde_json::Map::new();
     for c in all.as_array().unwrap().iter().chain(archived.as_array().unwrap()) {
@@ -138,13 +182,23 @@ fn commands_answer_through_ipc_and_record_the_ui_fixtures() {
     assert!(times.windows(2).all(|w| w[0] <= w[1]), "a page is oldest first");
     let reply = page.as_array().unwrap().iter().find(|m| m["text"] == "I can come at 5").unwrap();
     assert_eq!(reply["reply_to"]["text"], "Also, is the sourdough ready for pickup today?", "a reply carries the message it quotes");
+    let in_page = |text: &str| page.as_array().unwrap().iter().find(|m| m["text"] == text || m["caption"] == text).cloned().unwrap_or_else(|| panic!("no message {text:?} in {page}"));
+    let edited = in_page("That one is easy. We'll match the colours.");
+    assert!(edited["edited_at"].is_i64(), "an edit from the gateway is marked: {edited}");
+    let deleted = in_page("Actually can we do vanilla instead?");
+    assert!(deleted["deleted_at"].is_i64(), "a deletion is marked: {deleted}");
+    let image = in_page("This is the design she likes");
+    assert_eq!(image["media"]["state"], "downloaded");
+    assert_eq!(image["media"]["mime"], "image/jpeg");
+    let kinds: Vec<&str> = page.as_array().unwrap().iter().map(|m| m["kind"].as_str().unwrap()).collect();
+    assert!(kinds.contains(&"sticker") && kinds.contains(&"voice"), "{kinds:?}");
     let older = h.ok("list_messages", json!({ "conversation_id": priya, "limit": 3, "before": page[3]["id"] }));
     assert_eq!(older.as_array().unwrap().len(), 3);
     assert_eq!(older[2]["id"], page[2]["id"], "the page before a message ends just before it");
     fx.insert("list_messages".into(), Value::Object(messages));
 
     let opened = h.ok("open_conversation", json!({ "id": priya }));
-    assert_eq!(opened["unread_count"], 0, "opening a conversation reads it");
+    assert_eq!(opened["unread_count"], 0, "opening a conversation reads it (through inbox::open_conversation)");
     assert_eq!(h.ok("list_conversations", json!({ "filter": "unread" })).as_array().unwrap().len(), 3);
     fx.insert("open_conversation".into(), opened);
 
@@ -168,15 +222,22 @@ fn commands_answer_through_ipc_and_record_the_ui_fixtures() {
     assert_eq!(hits[0]["display_name"], "Priya Shah");
     fx.insert("search".into(), json!({ "sourdough": hits }));
 
-    let draft_of = |id: i64| {
-        let list = h.ok("list_conversations", json!({ "filter": "all" }));
-        list.as_array().unwrap().iter().find(|c| c["id"] == id).unwrap()["draft"].clone()
-    };
+    let draft_of = |id: i64| draft_of_list(&h, id);
     h.ok("save_draft", json!({ "conversation_id": priya, "text": "See you" }));
     assert_eq!(draft_of(priya), "See you", "drafts are kept per conversation");
     h.ok("save_draft", json!({ "conversation_id": priya, "text": "" }));
     assert_eq!(draft_of(priya), Value::Null, "an empty draft clears it");
     fx.insert("save_draft".into(), Value::Null);
+
+    // Media: served by id from media/ only, retried, opened, attached.
+    media_commands(&h, &mut fx, &all, &market);
+    templates_and_retries(&h, &mut fx, &all, &market);
+
+    // Drafts survive a restart: saved, the app closed and opened again.
+    h.ok("save_draft", json!({ "conversation_id": market_conv, "text": "Rye loaves: 6" }));
+    h.restart();
+    assert_eq!(draft_of_list(&h, market_conv), "Rye loaves: 6", "the draft is back after a restart");
+    h.ok("save_draft", json!({ "conversation_id": market_conv, "text": null }));
 
     let cfg = ts_rs::Config::new();
     let typed: Vec<&str> = bindings::commands(&cfg).iter().map(|c| c.0).collect();
@@ -186,6 +247,178 @@ fn commands_answer_through_ipc_and_record_the_ui_fixtures() {
         assert!(fx.keys().any(|k| k == name), "command {name} has no recorded fixture: it must answer through the IPC");
     }
     golden("tests/ui/fixtures/inbox.json", &(serde_json::to_string_pretty(&Value::Object(fx)).unwrap() + "\n"));
+}
+
+fn draft_of_list(h: &Harness, id: i64) -> Value {
+    let list = h.ok("list_conversations", json!({ "filter": "all" }));
+    list.as_array().unwrap().iter().find(|c| c["id"] == id).unwrap()["draft"].clone()
+}
+
+fn fixture_file(name: &str) -> Vec<u8> {
+    std::fs::read(repo(&format!("tests/fixtures/media/{name}"))).unwrap()
+}
+
+/// One request to the `wicket-media:` protocol handler.
+fn media_get(h: &Harness, path: &str, range: Option<&str>) -> tauri::http::Response<Vec<u8>> {
+    use tauri::Manager;
+    let mut req = tauri::http::Request::builder().uri(format!("wicket-media://localhost{path}"));
+    if let Some(r) = range {
+        req = req.header("Range", r);
+    }
+    crate::media_protocol::respond(&h.app.state::<AppState>(), &req.body(Vec::new()).unwrap())
+}
+
+fn media_commands(h: &Harness, fx: &mut serde_json::Map<String, Value>, all: &Value, market: &Value) {
+    let msgs = |id: &Value| h.ok("list_messages", json!({ "conversation_id": id, "limit": 50 }));
+    let priya = msgs(&all[0]["id"]);
+    let image = priya.as_array().unwrap().iter().find(|m| m["kind"] == "image").unwrap().clone();
+    let id = image["media"]["id"].as_i64().unwrap();
+    let r = media_get(h, &format!("/{id}"), None);
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["content-type"], "image/jpeg");
+    assert_eq!(r.headers()["x-content-type-options"], "nosniff");
+    assert_eq!(r.body(), &fixture_file("cake-design.jpg"), "the downloaded file itself");
+    let voice = priya.as_array().unwrap().iter().find(|m| m["kind"] == "voice").unwrap();
+    let r = media_get(h, &format!("/{}", voice["media"]["id"]), Some("bytes=0-99"));
+    assert_eq!(r.status(), 206, "audio is served in ranges (WebKit seeks)");
+    assert_eq!(r.body().len(), 100);
+    assert_eq!(r.headers()["content-range"], format!("bytes 0-99/{}", fixture_file("voice.wav").len()));
+    let picture = media_get(h, &format!("/contact/{}", all[0]["contact_id"]), None);
+    assert_eq!((picture.status().as_u16(), picture.headers()["content-type"].to_str().unwrap()), (200, "image/webp"), "a cached profile picture");
+    for bad in ["/../wicket.db", "/contact/../../wicket.db", "/abc", "/999999"] {
+        assert!(media_get(h, bad, None).status().is_client_error(), "{bad} is refused");
+    }
+    // A file outside media/ is never served, even when the store names it.
+    let outside = h.data_dir().join("wicket.db").canonicalize().unwrap();
+    assert!(outside.is_file());
+
+    // A failed download: not served; retried on request.
+    let jurgen = msgs(&all[2]["id"]);
+    let failed = jurgen.as_array().unwrap().iter().find(|m| m["media"]["state"] == "failed").unwrap().clone();
+    let failed_id = failed["media"]["id"].as_i64().unwrap();
+    assert_eq!(media_get(h, &format!("/{failed_id}"), None).status(), 404);
+    let retried = h.ok("retry_media", json!({ "id": failed_id }));
+    assert_eq!(retried["state"], "pending", "{retried}");
+    assert_eq!(h.call("retry_media", json!({ "id": failed_id })).unwrap_err()["code"], "invalid", "only a failed download is retried");
+    fx.insert("retry_media".into(), retried);
+
+    // A document opens with the desktop's app: a stand-in `xdg-open` records what it was given.
+    let bin = h.data_dir().join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let log = h.data_dir().join("opened.txt");
+    let script = bin.join("xdg-open");
+    std::fs::write(&script, format!("#!/bin/sh\necho \"$1\" >> '{}'\n", log.display())).unwrap();
+    #[cfg(unix)]
+    std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    std::env::set_var("PATH", format!("{}:{}", bin.display(), std::env::var("PATH").unwrap_or_default()));
+    let flour = msgs(&all[1]["id"]);
+    let doc = flour.as_array().unwrap().iter().find(|m| m["kind"] == "document").unwrap();
+    assert_eq!(h.ok("open_media", json!({ "id": doc["media"]["id"] })), Value::Null);
+    let opened = (0..50)
+        .find_map(|_| {
+            std::thread::sleep(std::time::Duration::from_millis(100));
+            std::fs::read_to_string(&log).ok().filter(|s| !s.is_empty())
+        })
+        .expect("the desktop's opener was started");
+    let media_dir = h.data_dir().join("media").canonicalize().unwrap();
+    assert!(std::path::Path::new(opened.trim()).starts_with(&media_dir), "the stored file is opened: {opened}");
+    assert_eq!(std::fs::read(opened.trim()).unwrap(), fixture_file("invoice-4521.pdf"));
+    assert_eq!(h.call("open_media", json!({ "id": failed_id })).unwrap_err()["code"], "not_found", "nothing to open before it is downloaded");
+    fx.insert("open_media".into(), Value::Null);
+
+    // Attaching: bytes in, a file under media/, a queued send showing its media.
+    use base64::Engine;
+    let b64 = base64::engine::general_purpose::STANDARD.encode(fixture_file("cake-design.jpg"));
+    let stall = market[0]["id"].as_i64().unwrap();
+    let mut sent = h.ok("send_media", json!({ "conversation_id": stall, "file_name": "../../cake.jpg", "mime": "image/jpeg", "data_base64": b64, "caption": "Saturday's cake" }));
+    assert_eq!((sent["kind"].as_str(), sent["status"].as_str(), sent["caption"].as_str()), (Some("image"), Some("pending"), Some("Saturday's cake")));
+    assert_eq!(sent["media"]["file_name"], "cake.jpg", "a file name never carries folders");
+    assert_eq!(sent["media"]["state"], "downloaded");
+    let served = media_get(h, &format!("/{}", sent["media"]["id"]), None);
+    assert_eq!(served.body(), &fixture_file("cake-design.jpg"), "the attachment is kept under media/ and shown from there");
+    sent["timestamp"] = json!(SAMPLE_NOW);
+    fx.insert("send_media".into(), sent);
+    let files = || walk(&h.data_dir().join("media")).len();
+    let before = files();
+    let refused = h.call("send_media", json!({ "conversation_id": all[1]["id"], "file_name": "x.pdf", "mime": "application/pdf", "data_base64": b64 })).unwrap_err();
+    assert_eq!(refused["kind"], "outside_window", "Meta's window applies to attachments: {refused}");
+    assert_eq!(files(), before, "a refused attachment leaves no file behind");
+    let big = base64::engine::general_purpose::STANDARD.encode(vec![0u8; 5 * 1024 * 1024 + 1]);
+    let too_big = h.call("send_media", json!({ "conversation_id": stall, "file_name": "huge.png", "mime": "image/png", "data_base64": big })).unwrap_err();
+    assert!(too_big["message"].as_str().unwrap().contains("5 MB"), "{too_big}");
+}
+
+/// Account states and syncs happen at the real time of the run: every
+/// `status_since` and `last_sync_at`
+/// is pinned to the fixtures' "now" so the recorded fixtures are stable.
+fn pin_status_times(v: &mut Value) {
+    match v {
+        Value::Object(map) => {
+            for (k, field) in map.iter_mut() {
+                if (k == "status_since" || k == "last_sync_at") && field.is_i64() {
+                    *field = json!(SAMPLE_NOW);
+                } else {
+                    pin_status_times(field);
+                }
+            }
+        }
+        Value::Array(list) => list.iter_mut().for_each(pin_status_times),
+        _ => {}
+    }
+}
+
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut out = vec![];
+    for e in std::fs::read_dir(dir).unwrap().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}
+
+fn templates_and_retries(h: &Harness, fx: &mut serde_json::Map<String, Value>, all: &Value, market: &Value) {
+    let templates = h.ok("list_templates", json!({ "account_id": all[0]["account_id"] }));
+    let names: Vec<&str> = templates.as_array().unwrap().iter().map(|t| t["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["follow_up", "order_ready"], "approved templates only");
+    assert_eq!(templates[1]["body_params"], json!(["1", "2"]));
+    assert_eq!(templates[1]["header_params"], json!(["1"]));
+    assert_eq!(templates[0]["body_params"], json!(["first_name", "topic"]));
+    assert_eq!(templates[0]["buttons"], json!(["Yes please"]));
+    fx.insert("list_templates".into(), json!({ all[0]["account_id"].to_string(): templates }));
+
+    let flour = all[1]["id"].as_i64().unwrap();
+    let p = |v: &str| json!({ "value": v });
+    let wrong = h.call("send_template", json!({ "conversation_id": flour, "name": "order_ready", "language": "en_GB", "header_params": [p("4521")], "body_params": [p("Sam")], "button_params": [] })).unwrap_err();
+    assert_eq!(wrong["code"], "invalid", "the core checks the parameters: {wrong}");
+    assert!(wrong["message"].as_str().unwrap().contains("body needs 2 parameters, 1 given"), "{wrong}");
+    fx.insert("send_template_wrong_params".into(), wrong);
+    let mut sent = h.ok(
+        "send_template",
+        json!({ "conversation_id": flour, "name": "order_ready", "language": "en_GB", "header_params": [p("4521")], "body_params": [p("Sam"), p("07:00")], "button_params": [] }),
+    );
+    assert_eq!((sent["kind"].as_str(), sent["status"].as_str()), (Some("template"), Some("pending")), "a template opens a closed window: {sent}");
+    sent["timestamp"] = json!(SAMPLE_NOW);
+    fx.insert("send_template".into(), sent);
+
+    // Retrying failed sends: a closed Meta window still refuses free text;
+    // a gateway's failed send goes back to the queue.
+    let flour_msgs = h.ok("list_messages", json!({ "conversation_id": flour, "limit": 50 }));
+    let failed = flour_msgs.as_array().unwrap().iter().find(|m| m["status"] == "failed").unwrap();
+    assert_eq!(failed["can_retry"], true);
+    let refused = h.call("retry_message", json!({ "id": failed["id"] })).unwrap_err();
+    assert_eq!(refused["kind"], "outside_window", "{refused}");
+    fx.insert("retry_message_outside_window".into(), refused);
+    let stall_msgs = h.ok("list_messages", json!({ "conversation_id": market[0]["id"], "limit": 50 }));
+    let failed = stall_msgs.as_array().unwrap().iter().find(|m| m["status"] == "failed").unwrap().clone();
+    assert_eq!(failed["error"]["kind"], "session_disconnected");
+    let retried = h.ok("retry_message", json!({ "id": failed["id"] }));
+    assert_eq!((retried["status"].as_str(), retried["error"].is_null()), (Some("pending"), true), "queued again, the old error gone: {retried}");
+    assert_eq!(h.call("retry_message", json!({ "id": failed["id"] })).unwrap_err()["code"], "invalid", "only a failed message is retried");
+    fx.insert("retry_message".into(), retried);
 }
 
 /// A fake Graph API on a loopback port: the phone number (a token "bad" is
@@ -278,13 +511,15 @@ fn wizard_commands_answer_through_ipc_and_record_the_ui_fixtures() {
     assert!(seen.lock().unwrap().iter().any(|l| l.contains("987654321098765/message_templates")), "the templates were asked for");
     fx.insert("wizard_first_sync_meta".into(), steps);
     added["verify_token"] = json!("5f2b8c1e9a7d4e3f8b6a0c2d1e4f7a9b"); // random; pinned for a stable fixture
+    added["account"]["status_since"] = json!(SAMPLE_NOW); // the real time of the run; pinned too
     fx.insert("wizard_add_meta".into(), added);
 
-    let demo = h.ok("wizard_add_demo", Value::Null);
+    let mut demo = h.ok("wizard_add_demo", Value::Null);
     assert_eq!(demo["provider"], "demo");
     let demo_steps = h.ok("wizard_first_sync", json!({ "account_id": demo["id"] }));
     assert_eq!(demo_steps.as_array().unwrap().iter().map(|s| s["step"].as_str().unwrap()).collect::<Vec<_>>(), ["contacts", "messages"]);
     assert!(demo_steps.as_array().unwrap().iter().all(|s| s["error"].is_null()), "{demo_steps}");
+    demo["status_since"] = json!(SAMPLE_NOW);
     fx.insert("wizard_add_demo".into(), demo);
     fx.insert("wizard_first_sync_demo".into(), demo_steps);
 
@@ -301,7 +536,9 @@ fn wizard_commands_answer_through_ipc_and_record_the_ui_fixtures() {
         assert!(names.contains(&name));
     }
     record_more_wizard_fixtures(&h, &mut fx, &base, id);
-    golden("tests/ui/fixtures/wizard.json", &(serde_json::to_string_pretty(&Value::Object(fx)).unwrap() + "\n"));
+    let mut fx = Value::Object(fx);
+    pin_status_times(&mut fx);
+    golden("tests/ui/fixtures/wizard.json", &(serde_json::to_string_pretty(&fx).unwrap() + "\n"));
 }
 
 /// A fake HTTP server on loopback: `answer(method, path, headers)` gives the
@@ -556,11 +793,11 @@ fn settings_commands_answer_through_ipc_and_record_the_ui_fixtures() {
     assert_eq!(h.ok("get_preferences", Value::Null), quiet, "a refused change changes nothing");
 
     assert_eq!(h.ok("set_focused_conversation", json!({ "conversation_id": 3 })), Value::Null);
-    assert_eq!(h._app.state::<crate::notifications::Notifier>().focused(), Some(3));
-    let until = h._app.state::<AppState>().store().unwrap().setting(wicket_core::engine::IN_USE_UNTIL).unwrap().and_then(|v| v.as_i64());
+    assert_eq!(h.app.state::<crate::notifications::Notifier>().focused(), Some(3));
+    let until = h.app.state::<AppState>().store().unwrap().setting(wicket_core::engine::IN_USE_UNTIL).unwrap().and_then(|v| v.as_i64());
     assert!(until.is_some_and(|u| u > wicket_core::time::now_ms()), "an open chat marks the app in use, so the engine polls faster");
     h.ok("set_focused_conversation", json!({ "conversation_id": null }));
-    assert_eq!(h._app.state::<crate::notifications::Notifier>().focused(), None, "blur clears it");
+    assert_eq!(h.app.state::<crate::notifications::Notifier>().focused(), None, "blur clears it");
     fx.insert("set_focused_conversation".into(), Value::Null);
     golden("tests/ui/fixtures/settings.json", &(serde_json::to_string_pretty(&Value::Object(fx)).unwrap() + "\n"));
 }
@@ -584,9 +821,9 @@ fn engine_events_are_forwarded_with_payloads() {
         crate::events::STORE_CHANGED,
     ] {
         let seen = seen.clone();
-        h._app.listen_any(name, move |e| seen.lock().unwrap().push((name.to_string(), serde_json::from_str(e.payload()).unwrap())));
+        h.app.listen_any(name, move |e| seen.lock().unwrap().push((name.to_string(), serde_json::from_str(e.payload()).unwrap())));
     }
-    let handle = h._app.handle().clone();
+    let handle = h.app.handle().clone();
     let (conv, message, unread) = {
         let store = handle.state::<AppState>();
         let store = store.store().unwrap();

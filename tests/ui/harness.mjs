@@ -23,7 +23,22 @@ export const settingsFixtures = JSON.parse(await readFile(new URL('./fixtures/se
 /** The fixtures' "now" (src-tauri/app/tests.rs SAMPLE_NOW): 2026-03-10 12:00 UTC. */
 export const SAMPLE_NOW = 1_773_144_000_000;
 
-const TYPES = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css', '.json': 'application/json', '.svg': 'image/svg+xml' };
+const TYPES = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css', '.json': 'application/json', '.svg': 'image/svg+xml',
+  '.jpg': 'image/jpeg', '.webp': 'image/webp', '.wav': 'audio/wav', '.webm': 'video/webm', '.pdf': 'application/pdf' };
+
+/**
+ * The files behind the fixtures' media ids: the sample's files
+ * (tests/fixtures/media), as the shell's wicket-media: protocol serves them.
+ */
+function mediaFiles() {
+  const byId = new Map();
+  for (const page of Object.values(fixtures.list_messages)) {
+    for (const m of page) if (m.media?.state === 'downloaded' && m.media.file_name) byId.set(String(m.media.id), m.media.file_name);
+  }
+  byId.set(String(fixtures.send_media.media.id), 'cake-design.jpg');
+  return byId;
+}
+const mediaDir = join(root, 'tests', 'fixtures', 'media');
 
 /** The CSP the window runs under (tauri.conf.json), minus Tauri's IPC origins. */
 async function csp() {
@@ -41,6 +56,8 @@ async function csp() {
  * `syncDelay` (ms per first-sync step), `managed` (account settings switch
  * and remove the fixtures' accounts), `wasenderRefused`, `prefsRefused`
  * (set_preferences refuses as the shell refuses a time that is not HH:MM).
+ * Drafts are kept in localStorage, so a reload finds them as a restart finds
+ * them in the store.
  */
 function setupSource() {
   return `
@@ -59,10 +76,14 @@ let unipileWaits = 0;
 const emit = (event, payload) => window.__TAURI_INTERNALS__.invoke('plugin:event|emit', { event, payload });
 const later = (ms, value) => new Promise((resolve) => setTimeout(() => resolve(value), ms));
 
+const drafts = () => JSON.parse(localStorage.getItem('wicket-test-drafts') || '{}');
+const withDraft = (c) => (c && String(c.id) in drafts() ? { ...c, draft: drafts()[String(c.id)] } : c);
+
 function conversations(args) {
-  if (args.account_id != null && fx.list_conversations['account:' + args.account_id]) return fx.list_conversations['account:' + args.account_id];
+  if (args.label) return (fx.list_conversations['label:' + args.label] || []).map(withDraft);
+  if (args.account_id != null && fx.list_conversations['account:' + args.account_id]) return fx.list_conversations['account:' + args.account_id].map(withDraft);
   const list = fx.list_conversations[args.filter] || [];
-  return args.account_id != null ? list.filter((c) => c.account_id === args.account_id) : list;
+  return (args.account_id != null ? list.filter((c) => c.account_id === args.account_id) : list).map(withDraft);
 }
 
 function findConversation(id) {
@@ -145,13 +166,34 @@ mockIPC((cmd, args) => {
     }
     case 'open_conversation': {
       const c = a.id === fx.open_conversation.id ? fx.open_conversation : findConversation(a.id);
-      return { ...c, unread_count: 0 };
+      return withDraft({ ...c, unread_count: 0 });
     }
     case 'send_text':
       if (opts.sendError) return Promise.reject(fx.send_text_outside_window);
       return { ...fx.send_text, id: nextId++, conversation_id: a.conversation_id, text: a.text, timestamp: Date.now() };
     case 'search': return fx.search[a.query] || [];
-    case 'save_draft': return null;
+    case 'save_draft': {
+      const d = drafts();
+      if (a.text) d[String(a.conversation_id)] = a.text;
+      else delete d[String(a.conversation_id)];
+      localStorage.setItem('wicket-test-drafts', JSON.stringify(d));
+      return null;
+    }
+    case 'list_labels': return fx.list_labels;
+    case 'retry_message':
+      return a.id === fx.retry_message.id ? fx.retry_message : Promise.reject(fx.retry_message_outside_window);
+    case 'retry_media': return { ...fx.retry_media, id: a.id };
+    case 'open_media': return null;
+    case 'send_media':
+      if (opts.sendError) return Promise.reject(fx.send_text_outside_window);
+      return { ...fx.send_media, id: nextId++, conversation_id: a.conversation_id, caption: a.caption ?? null, timestamp: Date.now(),
+        media: { ...fx.send_media.media, file_name: a.file_name, mime: a.mime, size: Math.floor(a.data_base64.length * 3 / 4) } };
+    case 'list_templates': return fx.list_templates[String(a.account_id)] || [];
+    case 'send_template': {
+      const t = (fx.list_templates[String(fx.list_accounts[0].id)] || []).find((t) => t.name === a.name);
+      if (!t || a.body_params.length !== t.body_params.length || a.header_params.length !== t.header_params.length) return Promise.reject(fx.send_template_wrong_params);
+      return { ...fx.send_template, id: nextId++, conversation_id: a.conversation_id, timestamp: Date.now() };
+    }
     case 'get_preferences': return prefs;
     case 'set_preferences':
       if (opts.prefsRefused) return Promise.reject(st.set_preferences_invalid);
@@ -161,6 +203,8 @@ mockIPC((cmd, args) => {
     default: return Promise.reject({ code: 'not_found', message: 'no such command in the mock: ' + cmd, kind: null });
   }
 }, { shouldMockEvents: true });
+// The shell's wicket-media: addresses, served by this test server (/__media__/).
+window.__TAURI_INTERNALS__.convertFileSrc = (path, protocol) => (protocol === 'wicket-media' ? '/__media__/' + path : path);
 `;
 }
 
@@ -173,7 +217,14 @@ export async function serve() {
       const path = new URL(req.url, 'http://x').pathname;
       let body;
       let type;
-      if (path === '/__test__/setup.js') {
+      if (path.startsWith('/__media__/')) {
+        const key = decodeURIComponent(path.slice('/__media__/'.length));
+        // A contact's cached picture: the sample stores the sticker as Priya's.
+        const name = key.startsWith('contact/') ? 'sticker.webp' : mediaFiles().get(key);
+        if (!name) throw new Error('no such media');
+        body = await readFile(join(mediaDir, name));
+        type = TYPES[extname(name)];
+      } else if (path === '/__test__/setup.js') {
         body = setup;
         type = 'text/javascript';
       } else if (path === '/__test__/mocks.js') {
@@ -191,7 +242,8 @@ export async function serve() {
       }
       res.writeHead(200, { 'Content-Type': type, 'Content-Security-Policy': policy, 'Cache-Control': 'no-store' });
       res.end(body);
-    } catch {
+    } catch (e) {
+      if (process.env.WICKET_TEST_DEBUG) console.error(req.url, e);
       res.writeHead(404);
       res.end();
     }

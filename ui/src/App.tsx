@@ -8,7 +8,7 @@ import { call, on } from './api';
 import type { AccountDto, AppInfo, CommandError, ConversationDto, ListFilter, SearchHitDto } from './bindings';
 import { ChatView } from './components/ChatView';
 import { ConversationList, ordered } from './components/ConversationList';
-import { Rail, STATUS_TEXT } from './components/Rail';
+import { Rail, STATUS_TEXT, statusSince } from './components/Rail';
 import { Settings } from './components/Settings';
 import { Wizard } from './components/Wizard';
 import { AccountsSettings } from './components/AccountsSettings';
@@ -36,6 +36,8 @@ export function App() {
   const [accounts, setAccounts] = useState<AccountDto[] | null>(null);
   const [accountId, setAccountId] = useState<number | null>(null);
   const [filter, setFilter] = useState<ListFilter>('all');
+  const [label, setLabel] = useState<string | null>(null);
+  const [labels, setLabels] = useState<string[]>([]);
   const [convs, setConvs] = useState<ConversationDto[]>([]);
   const [hasMore, setHasMore] = useState(false);
   const [open, setOpen] = useState<{ c: ConversationDto; unread: number } | null>(null);
@@ -45,8 +47,8 @@ export function App() {
   const [error, setError] = useState<CommandError | null>(null);
   const [adding, setAdding] = useState(false);
   const [settingsOpen, setSettingsOpen] = useState(false);
-  const scope = useRef({ accountId, filter });
-  scope.current = { accountId, filter };
+  const scope = useRef({ accountId, filter, label });
+  scope.current = { accountId, filter, label };
   const openRef = useRef(open);
   openRef.current = open;
   const shown = useRef(0);
@@ -55,14 +57,15 @@ export function App() {
   const loadAccounts = useCallback(() => {
     call('app_info').then(setInfo).catch(setError);
     call('list_accounts').then(setAccounts).catch(setError);
+    call('list_labels').then(setLabels).catch(setError);
   }, []);
 
   const loadList = useCallback((minimum = LIST_PAGE) => {
-    const { accountId, filter } = scope.current;
-    call('list_conversations', { account_id: accountId ?? undefined, filter, limit: minimum })
+    const { accountId, filter, label } = scope.current;
+    call('list_conversations', { account_id: accountId ?? undefined, filter, label: label ?? undefined, limit: minimum })
       .then((list) => {
         // A late answer for an earlier filter is dropped.
-        if (scope.current.accountId !== accountId || scope.current.filter !== filter) return;
+        if (scope.current.accountId !== accountId || scope.current.filter !== filter || scope.current.label !== label) return;
         setConvs(list);
         setHasMore(list.length === minimum);
       })
@@ -76,18 +79,19 @@ export function App() {
     call('list_conversations', {
       account_id: accountId ?? undefined,
       filter,
+      label: label ?? undefined,
       limit: LIST_PAGE,
-      before: { last_activity_at: last.last_activity_at ?? 0, id: last.id },
+      before: { last_activity_at: last.last_activity_at ?? 0, id: last.id, pinned: last.pinned },
     })
       .then((page) => {
         setConvs((list) => [...list, ...page.filter((c) => !list.some((x) => x.id === c.id))]);
         setHasMore(page.length === LIST_PAGE);
       })
       .catch(setError);
-  }, [convs, hasMore, accountId, filter]);
+  }, [convs, hasMore, accountId, filter, label]);
 
   useEffect(loadAccounts, []);
-  useEffect(() => loadList(), [accountId, filter]);
+  useEffect(() => loadList(), [accountId, filter, label]);
 
   useEffect(() => {
     const t = window.setInterval(() => setNow(Date.now()), CLOCK_TICK);
@@ -172,14 +176,13 @@ export function App() {
 
   const openConversation = useCallback((c: ConversationDto) => {
     setOpen({ c, unread: c.unread_count });
-    if (c.unread_count > 0) {
-      call('open_conversation', { id: c.id })
-        .then((read) => {
-          setConvs((list) => list.map((x) => (x.id === read.id ? read : x)));
-          setOpen((o) => (o && o.c.id === read.id ? { ...o, c: read } : o));
-        })
-        .catch(setError);
-    }
+    // Always: the core reads it, tells the provider and names a nameless contact.
+    call('open_conversation', { id: c.id })
+      .then((read) => {
+        setConvs((list) => list.map((x) => (x.id === read.id ? read : x)));
+        setOpen((o) => (o && o.c.id === read.id ? { ...o, c: read } : o));
+      })
+      .catch(setError);
   }, []);
 
   const openHit = (h: SearchHitDto) => {
@@ -215,7 +218,7 @@ export function App() {
   const byId = useMemo(() => new Map((accounts ?? []).map((a) => [a.id, a])), [accounts]);
   const troubled = (accounts ?? []).filter((a) => a.status !== 'ok' && (accountId === null || a.id === accountId));
   const emptyText =
-    filter === 'unread' ? 'No unread conversations.' : filter === 'archived' ? 'Nothing archived.' : 'No conversations yet: they appear as customers write.';
+    label !== null ? `No conversations labelled “${label}”.` : filter === 'unread' ? 'No unread conversations.' : filter === 'archived' ? 'Nothing archived.' : 'No conversations yet: they appear as customers write.';
 
   // The wizard: on first launch instead of an empty inbox, or from "+ Add account".
   const first = accounts !== null && accounts.length === 0;
@@ -234,13 +237,25 @@ export function App() {
 
   return (
     <div class="app">
-      <Rail accounts={accounts ?? []} accountId={accountId} filter={filter} onAccount={setAccountId} onFilter={setFilter} onAdd={() => setAdding(true)} onSettings={() => setSettingsOpen(true)} />
+      <Rail
+        accounts={accounts ?? []}
+        accountId={accountId}
+        filter={filter}
+        onAccount={setAccountId}
+        onFilter={setFilter}
+        onAdd={() => setAdding(true)}
+        labels={labels}
+        label={label}
+        onLabel={setLabel}
+        onSettings={() => setSettingsOpen(true)}
+      />
       <aside class="list-pane" aria-label="Conversation list">
         {troubled.map((a) => (
           <div class="account-banner" role="status" key={a.id}>
             <CircleAlert size={16} aria-hidden="true" />
             <span>
               <strong dir="auto">{a.name}</strong> is {STATUS_TEXT[a.status]}
+              {statusSince(a, now)}
               {a.status_reason ? `: ${a.status_reason}` : ''}
             </span>
           </div>

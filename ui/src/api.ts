@@ -1,7 +1,7 @@
 // The only door to the shell: typed calls of its commands and typed event
 // subscriptions, both from the generated bindings (never hand-written types).
 
-import { invoke } from '@tauri-apps/api/core';
+import { convertFileSrc, invoke } from '@tauri-apps/api/core';
 import { listen, type UnlistenFn } from '@tauri-apps/api/event';
 import type { CommandError, Commands, Events } from './bindings';
 
@@ -30,4 +30,26 @@ export function asCommandError(e: unknown): CommandError {
     return { code: String(err.code), message: String(err.message), kind: err.kind ?? null };
   }
   return { code: 'internal', message: String(e), kind: null };
+}
+
+/**
+ * The address of a downloaded file (`wicket-media:` protocol of the shell,
+ * which serves only files under the data dir's media/ folder, by id).
+ */
+export function mediaUrl(mediaId: number): string {
+  return convertFileSrc(String(mediaId), 'wicket-media');
+}
+
+/** The address of a contact's cached profile picture. */
+export function pictureUrl(contactId: number): string {
+  return convertFileSrc(`contact/${contactId}`, 'wicket-media');
+}
+
+/** A file's contents as base64, for commands that take bytes (send_media). */
+export async function fileBase64(file: Blob): Promise<string> {
+  const bytes = new Uint8Array(await file.arrayBuffer());
+  let binary = '';
+  const CHUNK = 0x8000;
+  for (let i = 0; i < bytes.length; i += CHUNK) binary += String.fromCharCode(...bytes.subarray(i, i + CHUNK));
+  return btoa(binary);
 }

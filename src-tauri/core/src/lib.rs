@@ -14,6 +14,7 @@ pub mod error;
 pub mod export;
 pub mod inbox;
 pub mod ingest;
+pub mod media;
 pub mod media_fetch;
 pub mod model;
 pub mod notify;

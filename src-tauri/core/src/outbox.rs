@@ -81,7 +81,13 @@ pub fn queue(store: &mut Store, account: &Account, to: &str, content: OutgoingCo
 
 /// Queues a message into an existing conversation (a contact by number or
 /// opaque id, or a group), checking what the provider would refuse.
-pub fn queue_in_conversation(store: &mut Store, conversation_id: i64, mut content: OutgoingContent, reply_to: Option<i64>) -> Result<Message> {
+pub fn queue_in_conversation(store: &mut Store, conversation_id: i64, content: OutgoingContent, reply_to: Option<i64>) -> Result<Message> {
+    queue_with_media(store, conversation_id, content, reply_to, None)
+}
+
+/// [`queue_in_conversation`] with the media record of an attachment kept in
+/// the media folder (`media::queue_attachment`), so the sent bubble shows it.
+pub fn queue_with_media(store: &mut Store, conversation_id: i64, mut content: OutgoingContent, reply_to: Option<i64>, media_id: Option<i64>) -> Result<Message> {
     let conversation = store.conversation(conversation_id)?;
     let account = store.account(conversation.account_id)?;
     let contact = &conversation.contact;
@@ -121,14 +127,7 @@ pub fn queue_in_conversation(store: &mut Store, conversation_id: i64, mut conten
     }
     let now = now_ms();
     let kind = kind_of(&content);
-    if account.provider == Provider::Meta && kind != MessageKind::Template && conversation.window_expires_at.is_none_or(|w| w <= now) {
-        return Err(Error::Provider(ProviderError {
-            code: Some("131047".into()),
-            kind: ErrorKind::OutsideWindow,
-            message: "outside the 24-hour customer-service window: send an approved template".into(),
-            retry_after: None,
-        }));
-    }
+    check_window(&account, &conversation, kind, now)?;
     let (text, caption) = match &content {
         OutgoingContent::Text { body, .. } => (Some(body.clone()), None),
         OutgoingContent::Media { caption, .. } => (None, caption.clone()),
@@ -173,9 +172,61 @@ pub fn queue_in_conversation(store: &mut Store, conversation_id: i64, mut conten
         status: Some(MessageStatus::Pending),
         timestamp: Some(now),
         send_request: Some(serde_json::to_value(&request).map_err(|e| Error::Internal(e.to_string()))?),
+        media_id,
         ..Default::default()
     };
     let id = store.write(|tx| messages::insert(tx, &new))?.id();
+    store.message(id)
+}
+
+/// Meta refuses anything but a template outside the 24-hour window: refused
+/// here first, with the same error Meta gives.
+fn check_window(account: &Account, conversation: &crate::store::Conversation, kind: MessageKind, now: i64) -> Result<()> {
+    if account.provider == Provider::Meta && kind != MessageKind::Template && conversation.window_expires_at.is_none_or(|w| w <= now) {
+        return Err(Error::Provider(ProviderError {
+            code: Some("131047".into()),
+            kind: ErrorKind::OutsideWindow,
+            message: "outside the 24-hour customer-service window: send an approved template".into(),
+            retry_after: None,
+        }));
+    }
+    Ok(())
+}
+
+/// The owner asked to send failed message `id` again: it goes back to
+/// `pending` with a fresh attempt count, after the same checks as a new send
+/// (a closed Meta window still refuses free text). Only a failed message we
+/// queued ourselves can be retried: one sent from the phone has no request.
+pub fn retry(store: &mut Store, id: i64) -> Result<Message> {
+    let m = store.message(id)?;
+    if m.direction != Direction::Out || m.status != MessageStatus::Failed {
+        return Err(Error::Invalid(format!("message {id} has not failed: only a failed outgoing message can be sent again")));
+    }
+    let request: OutgoingMessage = m.send_request.clone().and_then(|v| serde_json::from_value(v).ok()).ok_or_else(|| {
+        Error::Invalid(format!("message {id} was not sent from Wicket (or is too old to resend): copy its text into a new message"))
+    })?;
+    let conversation = store.conversation(m.conversation_id)?;
+    let account = store.account(m.account_id)?;
+    check_window(&account, &conversation, m.kind, now_ms())?;
+    match &request.content {
+        OutgoingContent::Template { name, language, header_params, body_params, button_params } => {
+            let template = store.template(account.id, name, language)?;
+            meta::templates::check_params(&template, header_params, body_params, button_params)?;
+        }
+        OutgoingContent::Media { source: crate::providers::MediaSource::Path(p), .. } if !p.is_file() => {
+            return Err(Error::Invalid(format!("the attachment {} is gone: attach it again", p.display())));
+        }
+        _ => {}
+    }
+    // `failed` is final for status reports; the owner's retry is the one way back.
+    store.write(|tx| {
+        tx.execute(
+            "UPDATE messages SET status = 'pending', attempts = 0, next_attempt_at = NULL, error_code = NULL, error_kind = NULL, error_message = NULL
+             WHERE id = ?1 AND status = 'failed'",
+            [id],
+        )?;
+        Ok(())
+    })?;
     store.message(id)
 }
 

@@ -36,7 +36,15 @@ phone: string | null, status: AccountStatus, status_reason: string | null, enabl
 /**
  * Meta's 24-hour customer-service window applies to this account.
  */
-has_service_window: boolean, };
+has_service_window: boolean, 
+/**
+ * Since when the account has had this status (e.g. "retrying since").
+ */
+status_since: number | null, 
+/**
+ * When the last contact sync finished, and what came of it in a line.
+ */
+last_sync_at: number | null, last_sync_result: string | null, };
 
 export type ConversationDto = { id: number, account_id: number, 
 /**
@@ -54,9 +62,22 @@ avatar_key: string, is_business: boolean, verified: boolean, is_group: boolean, 
 /**
  * Text (or caption) of the last message, or its kind for media.
  */
-last_text: string | null, window_expires_at: number | null, draft: string | null, };
+last_text: string | null, window_expires_at: number | null, draft: string | null, 
+/**
+ * For the contact panel: the contact's id (its cached picture is served
+ * at `wicket-media://localhost/contact/{contact_id}` when `has_picture`).
+ */
+contact_id: number, has_picture: boolean, status_text: string | null, company: string | null, 
+/**
+ * The contact's labels on the provider (the conversation's are `labels`).
+ */
+contact_labels: Array<string>, 
+/**
+ * The name WhatsApp verified for a business.
+ */
+verified_name: string | null, };
 
-export type MediaDto = { file_name: string | null, mime: string | null, size: number | null, state: MediaState, error: string | null, };
+export type MediaDto = { id: number, file_name: string | null, mime: string | null, size: number | null, state: MediaState, error: string | null, };
 
 export type LocationDto = { latitude: number, longitude: number, name: string | null, address: string | null, };
 
@@ -73,7 +94,37 @@ export type MessageDto = { id: number, conversation_id: number, account_id: numb
  * The quoted message when this one is a reply; `None` also when the
  * quoted message is not stored (the UI then says so).
  */
-reply_to: QuoteDto | null, is_reply: boolean, sender_name: string | null, reactions: Array<ReactionDto>, status: MessageStatus, error: MessageErrorDto | null, timestamp: number, };
+reply_to: QuoteDto | null, is_reply: boolean, sender_name: string | null, reactions: Array<ReactionDto>, status: MessageStatus, error: MessageErrorDto | null, timestamp: number, 
+/**
+ * When the sender edited it (the text is the edited one).
+ */
+edited_at: number | null, 
+/**
+ * When the sender deleted it for everyone (the UI shows only that).
+ */
+deleted_at: number | null, 
+/**
+ * A failed send the owner may try again (`retry_message`).
+ */
+can_retry: boolean, };
+
+export type TemplateDto = { name: string, language: string, category: string | null, 
+/**
+ * `{{name}}` placeholders (send each parameter with its name).
+ */
+named: boolean, header_text: string | null, 
+/**
+ * `IMAGE`, `VIDEO`, `DOCUMENT`, `LOCATION`: a media header Wicket cannot fill yet.
+ */
+header_media: string | null, body_text: string, footer_text: string | null, 
+/**
+ * Button labels, in order.
+ */
+buttons: Array<string>, header_params: Array<string>, body_params: Array<string>, 
+/**
+ * Indexes of the URL buttons that take a parameter.
+ */
+url_buttons: Array<number>, };
 
 export type SearchHitDto = { message_id: number, conversation_id: number, account_id: number, display_name: string, snippet: string, timestamp: number, };
 
@@ -83,9 +134,13 @@ export type AppInfo = { version: string, data_dir: string, engine: EngineState, 
 
 export type ListFilter = "all" | "unread" | "archived";
 
-export type ConversationCursor = { last_activity_at: number, id: number, };
+export type ConversationCursor = { last_activity_at: number, id: number, pinned?: boolean, };
 
-export type ListConversationsArgs = { account_id?: number, filter: ListFilter, before?: ConversationCursor, limit?: number, };
+export type ListConversationsArgs = { account_id?: number, filter: ListFilter, 
+/**
+ * Only conversations with this label.
+ */
+label?: string, before?: ConversationCursor, limit?: number, };
 
 export type ListMessagesArgs = { conversation_id: number, 
 /**
@@ -102,6 +157,20 @@ export type SendTextArgs = { conversation_id?: number, account_id?: number, to?:
 reply_to?: number, };
 
 export type SearchArgs = { query: string, };
+
+export type AccountArgs = { account_id: number, };
+
+export type SendMediaArgs = { conversation_id: number, file_name: string, 
+/**
+ * As the browser reports it; sent as a document when unknown.
+ */
+mime: string, data_base64: string, caption?: string, reply_to?: number, };
+
+export type TemplateParamArg = { name?: string, value: string, };
+
+export type ButtonParamArg = { index: number, value: string, };
+
+export type SendTemplateArgs = { conversation_id: number, name: string, language: string, header_params: Array<TemplateParamArg>, body_params: Array<TemplateParamArg>, button_params: Array<ButtonParamArg>, };
 
 export type SaveDraftArgs = { conversation_id: number, 
 /**
@@ -344,6 +413,13 @@ export type Commands = {
   send_text: { args: SendTextArgs; result: MessageDto };
   search: { args: SearchArgs; result: Array<SearchHitDto> };
   save_draft: { args: SaveDraftArgs; result: null };
+  list_labels: { args: null; result: Array<string> };
+  retry_message: { args: IdArgs; result: MessageDto };
+  retry_media: { args: IdArgs; result: MediaDto };
+  open_media: { args: IdArgs; result: null };
+  send_media: { args: SendMediaArgs; result: MessageDto };
+  list_templates: { args: AccountArgs; result: Array<TemplateDto> };
+  send_template: { args: SendTemplateArgs; result: MessageDto };
   wizard_test_meta: { args: WizardMetaArgs; result: ConnectionInfoDto };
   wizard_add_meta: { args: WizardMetaArgs; result: WizardAddedDto };
   wizard_add_wasender: { args: WizardWasenderArgs; result: WizardAddedDto };

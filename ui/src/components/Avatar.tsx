@@ -1,13 +1,18 @@
+import { useState } from 'preact/hooks';
 import { avatarColour, initials } from '../format';
 
-/** Initials on a colour derived from the contact's number (no photos yet). */
-export function Avatar({ name, colourKey, size = 40 }: { name: string; colourKey: string; size?: number }) {
+/**
+ * The contact's cached profile picture when there is one (`src`), else (or
+ * when it cannot load) initials on a colour derived from the contact's number.
+ */
+export function Avatar({ name, colourKey, size = 40, src }: { name: string; colourKey: string; size?: number; src?: string | null }) {
+  const [failed, setFailed] = useState(false);
+  const box = { width: `${size}px`, height: `${size}px` };
+  if (src && !failed) {
+    return <img class="avatar avatar-img" src={src} alt="" aria-hidden="true" style={box} onError={() => setFailed(true)} />;
+  }
   return (
-    <span
-      class="avatar"
-      aria-hidden="true"
-      style={{ background: avatarColour(colourKey), width: `${size}px`, height: `${size}px`, fontSize: `${Math.round(size * 0.38)}px` }}
-    >
+    <span class="avatar" aria-hidden="true" style={{ ...box, background: avatarColour(colourKey), fontSize: `${Math.round(size * 0.38)}px` }}>
       {initials(name)}
     </span>
   );

@@ -1,7 +1,16 @@
-import { CircleAlert, Contact, FileText, Image, MapPin, Mic, Reply, Sticker, Video } from 'lucide-preact';
+import { Ban, CircleAlert, Contact, Download, FileText, Image, MapPin, Mic, Reply, RotateCw, Sticker, Video } from 'lucide-preact';
+import { useEffect, useState } from 'preact/hooks';
+import { mediaUrl } from '../api';
 import type { MessageDto, ReactionDto } from '../bindings';
 import { clockTime, fileSize } from '../format';
 import { Ticks } from './Ticks';
+
+/** What a bubble can ask of the chat: retry a send or a download, open a file. */
+export interface BubbleActions {
+  onRetry: (m: MessageDto) => void;
+  onRetryMedia: (m: MessageDto) => void;
+  onOpenMedia: (m: MessageDto) => void;
+}
 
 /** "🎂 2" chips: one per emoji, counted. */
 function reactionChips(reactions: ReactionDto[]) {
@@ -26,38 +35,132 @@ export function summary(kind: string, text: string | null): string {
   return names[kind] ?? 'Message';
 }
 
-function Media({ m }: { m: MessageDto }) {
+/**
+ * Audio and video play from a blob: of the file's bytes. WebKitGTK's media
+ * player refuses a custom scheme as a source (FormatError) but plays blobs;
+ * the bytes come from the same wicket-media: address. Falls back to it.
+ */
+function usePlayable(url: string): string | null {
+  const [src, setSrc] = useState<string | null>(null);
+  useEffect(() => {
+    let blobUrl: string | null = null;
+    let live = true;
+    fetch(url)
+      .then((r) => (r.ok ? r.blob() : Promise.reject(new Error(String(r.status)))))
+      .then((b) => {
+        blobUrl = URL.createObjectURL(b);
+        if (live) setSrc(blobUrl);
+      })
+      .catch(() => live && setSrc(url));
+    return () => {
+      live = false;
+      if (blobUrl) URL.revokeObjectURL(blobUrl);
+    };
+  }, [url]);
+  return src;
+}
+
+function Playable({ kind, url, label }: { kind: 'audio' | 'video'; url: string; label: string }) {
+  const src = usePlayable(url);
+  if (!src) return <span class="media-note">Loading…</span>;
+  return kind === 'video' ? <video src={src} controls preload="metadata" aria-label={label} /> : <audio src={src} controls preload="metadata" aria-label={label} />;
+}
+
+/** Downloading, or failed with its reason and a retry. */
+function MediaState({ m, actions }: { m: MessageDto; actions?: BubbleActions }) {
   const f = m.media;
-  const state = f?.state ?? 'pending';
-  const note = state === 'pending' ? 'Downloading…' : state === 'failed' ? `Download failed${f?.error ? `: ${f.error}` : ''}` : '';
+  if (f?.state === 'failed') {
+    return (
+      <span class="media-note media-failed">
+        <span>Download failed{f.error ? `: ${f.error}` : ''}</span>
+        {actions && (
+          <button type="button" class="link-btn" onClick={() => actions.onRetryMedia(m)}>
+            <RotateCw size={14} aria-hidden="true" /> Retry download
+          </button>
+        )}
+      </span>
+    );
+  }
+  return <span class="media-note">Downloading…</span>;
+}
+
+function Media({ m, actions }: { m: MessageDto; actions?: BubbleActions }) {
+  const f = m.media;
+  const ready = f?.state === 'downloaded';
+  const [broken, setBroken] = useState(false);
+  const label = `${summary(m.kind, null)}${f?.file_name ? `: ${f.file_name}` : ''}`;
   switch (m.kind) {
     case 'image':
-    case 'video':
     case 'sticker': {
-      const Icon = m.kind === 'image' ? Image : m.kind === 'video' ? Video : Sticker;
-      // A fixed ratio: the list never jumps when the picture arrives.
+      if (ready && !broken) {
+        // A fixed box: the list never jumps when the picture arrives. Click opens it full size.
+        return (
+          <button type="button" class={`media-box media-${m.kind} media-shown`} title="Open with your image viewer" onClick={() => actions?.onOpenMedia(m)}>
+            <img src={mediaUrl(f!.id)} alt={label} loading="lazy" decoding="async" draggable={false} onError={() => setBroken(true)} />
+          </button>
+        );
+      }
+      const Icon = m.kind === 'image' ? Image : Sticker;
       return (
-        <div class={`media-box media-${m.kind}`} role="img" aria-label={`${summary(m.kind, null)}${f?.file_name ? `: ${f.file_name}` : ''}`}>
+        <div class={`media-box media-${m.kind}`} role="img" aria-label={label}>
           <Icon size={32} aria-hidden="true" />
-          <span class="media-note">{note || fileSize(f?.size ?? null)}</span>
+          {ready ? <span class="media-note">The file is missing from the media folder</span> : <MediaState m={m} actions={actions} />}
         </div>
       );
     }
+    case 'video':
+      if (ready) {
+        return (
+          <div class="media-box media-video media-shown">
+            <Playable kind="video" url={mediaUrl(f!.id)} label={label} />
+          </div>
+        );
+      }
+      return (
+        <div class="media-box media-video" role="img" aria-label={label}>
+          <Video size={32} aria-hidden="true" />
+          <MediaState m={m} actions={actions} />
+        </div>
+      );
     case 'audio':
     case 'voice':
       return (
-        <div class="file-card">
+        <div class="audio-card">
           <Mic size={20} aria-hidden="true" />
-          <span class="file-name">{m.kind === 'voice' ? 'Voice message' : (f?.file_name ?? 'Audio')}</span>
-          <span class="file-size">{note || fileSize(f?.size ?? null)}</span>
+          {ready ? (
+            <Playable kind="audio" url={mediaUrl(f!.id)} label={m.kind === 'voice' ? 'Voice message' : label} />
+          ) : (
+            <span class="file-name">
+              {m.kind === 'voice' ? 'Voice message' : (f?.file_name ?? 'Audio')} <MediaState m={m} actions={actions} />
+            </span>
+          )}
         </div>
       );
     case 'document':
+      if (ready) {
+        return (
+          <button type="button" class="file-card file-open" title="Open with the app for this file" onClick={() => actions?.onOpenMedia(m)}>
+            <FileText size={20} aria-hidden="true" />
+            <span class="file-name" dir="auto">
+              {f?.file_name ?? 'Document'}
+            </span>
+            <span class="file-size">
+              {fileSize(f?.size ?? null)}
+              {f?.mime ? ` · ${fileKind(f.mime)}` : ''}
+            </span>
+            <Download class="file-action" size={16} aria-hidden="true" />
+          </button>
+        );
+      }
       return (
         <div class="file-card">
           <FileText size={20} aria-hidden="true" />
-          <span class="file-name" dir="auto">{f?.file_name ?? 'Document'}</span>
-          <span class="file-size">{note || fileSize(f?.size ?? null)}</span>
+          <span class="file-name" dir="auto">
+            {f?.file_name ?? 'Document'}
+          </span>
+          <span class="file-size">
+            <MediaState m={m} actions={actions} />
+          </span>
         </div>
       );
     default:
@@ -65,12 +168,26 @@ function Media({ m }: { m: MessageDto }) {
   }
 }
 
-function Body({ m }: { m: MessageDto }) {
+/** "PDF", "DOCX"… from a MIME type, for a file card. */
+function fileKind(mime: string): string {
+  const sub = mime.split('/')[1]?.split(';')[0] ?? '';
+  const known: Record<string, string> = {
+    pdf: 'PDF',
+    'vnd.openxmlformats-officedocument.wordprocessingml.document': 'Word',
+    'vnd.openxmlformats-officedocument.spreadsheetml.sheet': 'Excel',
+    msword: 'Word',
+    plain: 'Text',
+  };
+  return known[sub] ?? sub.toUpperCase().slice(0, 8);
+}
+
+/** A map link would load a remote page: the place is shown as text, with its coordinates to copy. */
+function Body({ m, actions }: { m: MessageDto; actions?: BubbleActions }) {
   switch (m.kind) {
     case 'location': {
       const l = m.location;
       return (
-        <div class="file-card">
+        <div class="file-card location-card">
           <MapPin size={20} aria-hidden="true" />
           <span class="file-name" dir="auto">{l?.name ?? 'Location'}</span>
           <span class="file-size" dir="auto">
@@ -84,10 +201,12 @@ function Body({ m }: { m: MessageDto }) {
       return (
         <>
           {m.contacts.map((c, i) => (
-            <div class="file-card" key={i}>
+            <div class="file-card contact-card" key={i}>
               <Contact size={20} aria-hidden="true" />
-              <span class="file-name" dir="auto">{c.name}</span>
-              <span class="file-size">{c.phones.join(', ')}</span>
+              <span class="file-name" dir="auto">
+                {c.name}
+              </span>
+              <span class="file-size">{c.phones.join(', ') || 'No number'}</span>
             </div>
           ))}
         </>
@@ -95,19 +214,32 @@ function Body({ m }: { m: MessageDto }) {
     case 'unsupported':
       return <p class="text muted">Unsupported message type: open it on your phone.</p>;
     default:
-      return <Media m={m} />;
+      return <Media m={m} actions={actions} />;
   }
 }
 
 /** One message. Customer text is rendered as text nodes, never as HTML. */
-export function Bubble({ m, peer, onReply, groupSender }: { m: MessageDto; peer: string; onReply: (m: MessageDto) => void; groupSender: boolean }) {
+export function Bubble({
+  m,
+  peer,
+  onReply,
+  groupSender,
+  actions,
+}: {
+  m: MessageDto;
+  peer: string;
+  onReply: (m: MessageDto) => void;
+  groupSender: boolean;
+  actions?: BubbleActions;
+}) {
   const out = m.direction === 'out';
-  const text = m.text ?? m.caption;
+  const deleted = m.deleted_at !== null;
+  const text = deleted ? null : (m.text ?? m.caption);
   const chips = reactionChips(m.reactions);
   const time = clockTime(m.timestamp);
   return (
     <div class={`bubble-row ${out ? 'out' : 'in'}`} data-message-id={m.id}>
-      <div class={`bubble ${out ? 'out' : 'in'}${m.status === 'failed' ? ' failed' : ''}${text ? '' : ' no-text'}`}>
+      <div class={`bubble ${out ? 'out' : 'in'}${m.status === 'failed' ? ' failed' : ''}${text || deleted ? '' : ' no-text'}${m.edited_at !== null && !deleted ? ' is-edited' : ''}`}>
         {groupSender && !out && m.sender_name && (
           <div class="sender" dir="auto">
             {m.sender_name}
@@ -129,15 +261,26 @@ export function Bubble({ m, peer, onReply, groupSender }: { m: MessageDto; peer:
             )}
           </div>
         )}
-        <Body m={m} />
+        {deleted ? (
+          <p class={`text deleted${out ? ' with-ticks' : ''}`} data-meta={time}>
+            <Ban size={14} aria-hidden="true" /> This message was deleted
+          </p>
+        ) : (
+          <Body m={m} actions={actions} />
+        )}
         {text && (
           // The ::after spacer is as wide as the time (and ticks), so the
           // last line leaves room for them or the time moves to a line of its own.
-          <p class={`text${out ? ' with-ticks' : ''}`} dir="auto" data-meta={time}>
+          <p class={`text${out ? ' with-ticks' : ''}`} dir="auto" data-meta={m.edited_at !== null ? `edited ${time}` : time}>
             {text}
           </p>
         )}
         <span class="meta">
+          {m.edited_at !== null && !deleted && (
+            <span class="edited" title={`Edited at ${clockTime(m.edited_at)}`}>
+              edited
+            </span>
+          )}
           <time dateTime={new Date(m.timestamp).toISOString()}>{time}</time>
           {out && <Ticks status={m.status} />}
         </span>
@@ -157,8 +300,15 @@ export function Bubble({ m, peer, onReply, groupSender }: { m: MessageDto; peer:
       )}
       {m.status === 'failed' && (
         <div class="failed-note" role="note">
-          <CircleAlert size={14} aria-hidden="true" />
-          Not sent: {m.error?.message ?? 'the provider refused it'}
+          <span>
+            <CircleAlert size={14} aria-hidden="true" />
+            Not sent: {m.error?.message ?? 'the provider refused it'}
+          </span>
+          {m.can_retry && actions && (
+            <button type="button" class="link-btn" onClick={() => actions.onRetry(m)}>
+              <RotateCw size={14} aria-hidden="true" /> Retry
+            </button>
+          )}
         </div>
       )}
     </div>

@@ -1,13 +1,16 @@
-// One conversation: its header, the (virtualized) messages, the composer.
-// Messages are loaded a page at a time, newest first, older pages on demand;
-// events from the shell keep them current without polling.
+// One conversation: its header, the (virtualized) messages, the composer,
+// and the contact panel beside them. Messages are loaded a page at a time,
+// newest first, older pages on demand; events from the shell keep them
+// current without polling. Files dropped anywhere on the chat are attached.
 
-import { BadgeCheck, CircleAlert, Store, X } from 'lucide-preact';
+import { BadgeCheck, CircleAlert, PanelRight, Store, Upload, X } from 'lucide-preact';
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
-import { call, on } from '../api';
+import { call, fileBase64, on, pictureUrl } from '../api';
 import type { AccountDto, CommandError, ConversationDto, MessageDto } from '../bindings';
 import { Avatar } from './Avatar';
+import type { BubbleActions } from './Bubble';
 import { Composer } from './Composer';
+import { ContactPanel, labelColour } from './ContactPanel';
 import { MessageList } from './MessageList';
 
 const PAGE = 60;
@@ -48,6 +51,9 @@ export function ChatView(p: ChatViewProps) {
   const [error, setError] = useState<CommandError | null>(null);
   const [replyTo, setReplyTo] = useState<MessageDto | null>(null);
   const [divider, setDivider] = useState<number | null>(null);
+  const [panel, setPanel] = useState(false);
+  const [attachments, setAttachments] = useState<File[]>([]);
+  const [dragging, setDragging] = useState(false);
   const current = useRef(messages);
   current.current = messages;
 
@@ -113,10 +119,83 @@ export function ChatView(p: ChatViewProps) {
     }
   };
 
+  const sendMedia = async (files: File[], caption: string, reply: MessageDto | null): Promise<boolean> => {
+    try {
+      for (const [i, f] of files.entries()) {
+        const data_base64 = await fileBase64(f);
+        const m = await call('send_media', {
+          conversation_id: c.id,
+          file_name: f.name,
+          mime: f.type || 'application/octet-stream',
+          data_base64,
+          caption: i === 0 && caption.trim() ? caption : undefined,
+          reply_to: i === 0 ? reply?.id : undefined,
+        });
+        setMessages((list) => merge(list, [m]));
+        setAttachments((list) => list.filter((x) => x !== f));
+      }
+      setError(null);
+      return true;
+    } catch (e) {
+      setError(e as CommandError);
+      return false;
+    }
+  };
+
+  const actions: BubbleActions = {
+    onRetry: (m) => {
+      call('retry_message', { id: m.id })
+        .then((again) => {
+          setMessages((list) => merge(list, [again]));
+          setError(null);
+        })
+        .catch(setError);
+    },
+    onRetryMedia: (m) => {
+      if (!m.media) return;
+      call('retry_media', { id: m.media.id })
+        .then((media) => setMessages((list) => merge(list, [{ ...m, media }])))
+        .catch(setError);
+    },
+    onOpenMedia: (m) => {
+      if (m.media) call('open_media', { id: m.media.id }).catch(setError);
+    },
+  };
+
+  // Files dragged from the desktop: the whole chat is the drop target.
+  const hasFiles = (e: DragEvent) => [...(e.dataTransfer?.types ?? [])].includes('Files');
+  const dropProps = {
+    onDragEnter: (e: DragEvent) => {
+      if (hasFiles(e)) setDragging(true);
+    },
+    onDragOver: (e: DragEvent) => {
+      if (!hasFiles(e)) return;
+      e.preventDefault();
+      if (e.dataTransfer) e.dataTransfer.dropEffect = 'copy';
+    },
+    onDragLeave: (e: DragEvent) => {
+      if (!(e.currentTarget as HTMLElement).contains(e.relatedTarget as Node | null)) setDragging(false);
+    },
+    onDrop: (e: DragEvent) => {
+      if (!hasFiles(e)) return;
+      e.preventDefault();
+      setDragging(false);
+      const files = [...(e.dataTransfer?.files ?? [])];
+      if (files.length) setAttachments((list) => [...list, ...files]);
+    },
+  };
+
   return (
-    <section class="chat" aria-label={`Conversation with ${c.display_name}`}>
+    <div class={`chat-wrap${panel ? ' with-panel' : ''}`}>
+    <section class="chat" aria-label={`Conversation with ${c.display_name}`} {...dropProps}>
+      {dragging && (
+        <div class="drop-hint" aria-hidden="true">
+          <Upload size={28} />
+          <span>Drop to attach</span>
+        </div>
+      )}
       <header class="chat-header">
-        <Avatar name={c.display_name} colourKey={c.avatar_key} size={36} />
+        <Avatar name={c.display_name} colourKey={c.avatar_key} size={36} src={c.has_picture ? pictureUrl(c.contact_id) : null} />
         <div class="chat-title">
           <h2 dir="auto">
             {c.display_name}
@@ -127,12 +206,23 @@ export function ChatView(p: ChatViewProps) {
             {c.phone && c.phone !== c.display_name && <span>{c.phone}</span>}
             {c.labels.map((l) => (
               <span class="label" key={l} dir="auto">
+                <span class="label-dot" style={{ background: labelColour(l) }} aria-hidden="true" />
                 {l}
               </span>
             ))}
             {p.account && <span class="via">via {p.account.name}</span>}
           </div>
         </div>
+        <button
+          type="button"
+          class="icon-btn header-btn"
+          aria-label="Contact info"
+          title="Contact info"
+          aria-pressed={panel}
+          onClick={() => setPanel((v) => !v)}
+        >
+          <PanelRight size={20} aria-hidden="true" />
+        </button>
       </header>
       {loaded ? (
         <MessageList
@@ -146,6 +236,7 @@ export function ChatView(p: ChatViewProps) {
           isGroup={c.is_group}
           peerName={c.display_name}
           onReply={setReplyTo}
+          actions={actions}
         />
       ) : (
         <div class="messages placeholder" aria-busy="true" />
@@ -169,7 +260,18 @@ export function ChatView(p: ChatViewProps) {
         onCancelReply={() => setReplyTo(null)}
         onSend={send}
         onDraft={p.onDraft}
+        attachments={attachments}
+        onAttach={(files) => setAttachments((list) => [...list, ...files])}
+        onRemoveAttachment={(i) => setAttachments((list) => list.filter((_, j) => j !== i))}
+        onSendMedia={sendMedia}
+        onTemplateSent={(m) => {
+          setMessages((list) => merge(list, [m]));
+          setError(null);
+        }}
+        onError={setError}
       />
     </section>
+    {panel && <ContactPanel c={c} account={p.account} onClose={() => setPanel(false)} />}
+    </div>
   );
 }

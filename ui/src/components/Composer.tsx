@@ -1,14 +1,18 @@
 // The composer: Enter sends, Shift+Enter adds a line; grows to six lines
 // then scrolls; the draft is saved per conversation (debounced, and when
-// leaving the conversation); for Meta accounts the customer-service window
-// is shown, and when it is closed free text is refused before it is typed.
+// leaving the conversation); emoji from a bundled picker; files attached
+// from a picker or dropped on the chat, sent with the text as caption; for
+// Meta accounts the customer-service window is shown, and when it is closed
+// free text is refused before it is typed and the approved templates offered.
 
-import { Clock, SendHorizontal, X } from 'lucide-preact';
+import { Clock, File as FileIcon, LayoutTemplate, Paperclip, SendHorizontal, Smile, X } from 'lucide-preact';
 import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import { call } from '../api';
-import type { AccountDto, ConversationDto, MessageDto } from '../bindings';
-import { windowLeft } from '../format';
+import type { AccountDto, CommandError, ConversationDto, MessageDto } from '../bindings';
+import { fileSize, windowLeft } from '../format';
 import { summary } from './Bubble';
+import { EmojiPicker } from './EmojiPicker';
+import { TemplatePicker } from './TemplatePicker';
 
 const DRAFT_DELAY = 400; // ms after the last keystroke
 const MAX_LINES = 6;
@@ -22,11 +26,22 @@ export interface ComposerProps {
   onCancelReply: () => void;
   onSend: (text: string, replyTo: MessageDto | null) => Promise<boolean>;
   onDraft: (conversationId: number, text: string) => void;
+  /** Files waiting to be sent (picked here or dropped on the chat). */
+  attachments: File[];
+  onAttach: (files: File[]) => void;
+  onRemoveAttachment: (index: number) => void;
+  /** Sends the attachments, the text as the first one's caption. */
+  onSendMedia: (files: File[], caption: string, replyTo: MessageDto | null) => Promise<boolean>;
+  onTemplateSent: (m: MessageDto) => void;
+  onError: (e: CommandError) => void;
 }
 
 export function Composer(p: ComposerProps) {
   const [text, setText] = useState(p.conversation.draft ?? '');
+  const [emoji, setEmoji] = useState(false);
+  const [showTemplates, setShowTemplates] = useState(true);
   const area = useRef<HTMLTextAreaElement>(null);
+  const picker = useRef<HTMLInputElement>(null);
   const pending = useRef<number | undefined>(undefined);
   const latest = useRef(text);
   latest.current = text;
@@ -75,19 +90,38 @@ export function Composer(p: ComposerProps) {
     pending.current = window.setTimeout(() => saveDraft(value), DRAFT_DELAY);
   };
 
+  /** Puts `value` at the cursor (or over the selection), as typing would. */
+  const insert = (value: string) => {
+    const el = area.current;
+    const start = el?.selectionStart ?? text.length;
+    const end = el?.selectionEnd ?? text.length;
+    const next = text.slice(0, start) + value + text.slice(end);
+    onInput(next);
+    window.requestAnimationFrame(() => {
+      el?.focus();
+      el?.setSelectionRange(start + value.length, start + value.length);
+    });
+  };
+
+  const files = p.attachments;
   const send = async () => {
     const body = text;
-    if (!body.trim() || !open) return;
+    if ((!body.trim() && files.length === 0) || !open) return;
     setText('');
     window.clearTimeout(pending.current);
     pending.current = undefined;
-    const ok = await p.onSend(body, p.replyTo);
+    const ok = files.length ? await p.onSendMedia(files, body, p.replyTo) : await p.onSend(body, p.replyTo);
     if (ok) {
       p.onCancelReply();
       saveDraft('');
     } else {
       setText((now) => (now === '' ? body : now));
     }
+    area.current?.focus();
+  };
+
+  const closeEmoji = () => {
+    setEmoji(false);
     area.current?.focus();
   };
 
@@ -114,6 +148,16 @@ export function Composer(p: ComposerProps) {
           {open ? <span>Window closes in {windowLeft(expires!, p.now)}</span> : <span>Window closed: send a template</span>}
         </div>
       )}
+      {windowed && !open && (
+        <div class="template-toggle">
+          <button type="button" class="link-btn" aria-expanded={showTemplates} onClick={() => setShowTemplates((v) => !v)}>
+            <LayoutTemplate size={14} aria-hidden="true" /> {showTemplates ? 'Hide the templates' : 'Choose a template'}
+          </button>
+        </div>
+      )}
+      {windowed && !open && showTemplates && p.account && (
+        <TemplatePicker accountId={p.account.id} conversationId={p.conversation.id} onSent={p.onTemplateSent} onError={p.onError} />
+      )}
       {p.replyTo && (
         <div class="replying">
           <div class="quote">
@@ -129,19 +173,74 @@ export function Composer(p: ComposerProps) {
           </button>
         </div>
       )}
+      {files.length > 0 && (
+        <ul class="attachments" aria-label="Attachments">
+          {files.map((f, i) => (
+            <li class="attachment" key={`${f.name}-${i}`}>
+              <FileIcon size={16} aria-hidden="true" />
+              <span class="file-name" dir="auto">
+                {f.name}
+              </span>
+              <span class="file-size">{fileSize(f.size)}</span>
+              <button type="button" class="icon-btn" aria-label={`Remove ${f.name}`} onClick={() => p.onRemoveAttachment(i)}>
+                <X size={14} aria-hidden="true" />
+              </button>
+            </li>
+          ))}
+        </ul>
+      )}
+      {emoji && (
+        <EmojiPicker
+          onPick={(e) => {
+            insert(e);
+            setEmoji(false);
+          }}
+          onClose={closeEmoji}
+        />
+      )}
       <div class="composer-row">
+        <button
+          type="button"
+          class="icon-btn composer-btn"
+          aria-label="Emoji"
+          title="Emoji"
+          aria-expanded={emoji}
+          disabled={!open}
+          onClick={() => setEmoji((v) => !v)}
+        >
+          <Smile size={20} aria-hidden="true" />
+        </button>
+        <button type="button" class="icon-btn composer-btn" aria-label="Attach files" title="Attach files (or drop them on the chat)" disabled={!open} onClick={() => picker.current?.click()}>
+          <Paperclip size={20} aria-hidden="true" />
+        </button>
+        <input
+          ref={picker}
+          type="file"
+          multiple
+          hidden
+          aria-hidden="true"
+          tabIndex={-1}
+          onChange={(e) => {
+            const input = e.target as HTMLInputElement;
+            if (input.files?.length) p.onAttach([...input.files]);
+            input.value = '';
+            area.current?.focus();
+          }}
+        />
         <textarea
           ref={area}
           rows={1}
           dir="auto"
-          aria-label="Message"
-          placeholder={open ? 'Type a message' : 'The customer has not written for 24 hours: only an approved template can be sent'}
+          aria-label={files.length ? 'Caption' : 'Message'}
+          placeholder={
+            !open ? 'The customer has not written for 24 hours: only an approved template can be sent' : files.length ? 'Add a caption' : 'Type a message'
+          }
           disabled={!open}
           value={text}
           onInput={(e) => onInput((e.target as HTMLTextAreaElement).value)}
           onKeyDown={onKeyDown}
         />
-        <button type="submit" class="send" aria-label="Send" title="Send (Enter)" disabled={!open || !text.trim()}>
+        <button type="submit" class="send" aria-label="Send" title="Send (Enter)" disabled={!open || (!text.trim() && files.length === 0)}>
           <SendHorizontal size={20} aria-hidden="true" />
         </button>
       </div>

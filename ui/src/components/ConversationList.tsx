@@ -1,8 +1,10 @@
 import { BadgeCheck, BellOff, Contact, FileText, Image, MapPin, Mic, Pin, Search, Sticker, Video, X } from 'lucide-preact';
+import { pictureUrl } from '../api';
 import type { ConversationDto, SearchHitDto } from '../bindings';
 import { listTime } from '../format';
 import { Avatar } from './Avatar';
 import { summary } from './Bubble';
+import { labelColour } from './ContactPanel';
 
 // The shell's `last_text` is the message's kind when it has no text or
 // caption: those previews get the kind's icon and name.
@@ -27,7 +29,8 @@ function Preview({ text }: { text: string | null }) {
   );
 }
 
-/** Pinned first; otherwise the order the shell gave (most recent first). */
+/** Pinned first; otherwise the order the shell gave (the store already puts
+ * pinned rows first; this keeps rows changed by events in place). */
 export function ordered(list: ConversationDto[]): ConversationDto[] {
   return [...list.filter((c) => c.pinned), ...list.filter((c) => !c.pinned)];
 }
@@ -44,7 +47,7 @@ function Row({ c, selected, now, onOpen }: { c: ConversationDto; selected: boole
         data-conversation-id={c.id}
         onClick={() => onOpen(c)}
       >
-        <Avatar name={c.display_name} colourKey={c.avatar_key} />
+        <Avatar name={c.display_name} colourKey={c.avatar_key} src={c.has_picture ? pictureUrl(c.contact_id) : null} />
         <span class="conv-main">
           <span class="conv-top">
             <span class="conv-name" dir="auto">
@@ -63,6 +66,13 @@ function Row({ c, selected, now, onOpen }: { c: ConversationDto; selected: boole
                 <Preview text={c.last_text} />
               )}
             </span>
+            {c.labels.length > 0 && (
+              <span class="conv-labels" aria-label={`Labels: ${c.labels.join(', ')}`}>
+                {c.labels.map((l) => (
+                  <span class="label-dot" key={l} title={l} style={{ background: labelColour(l) }} />
+                ))}
+              </span>
+            )}
             {c.muted && <BellOff class="conv-icon" size={14} aria-label="Muted" />}
             {c.pinned && <Pin class="conv-icon" size={14} aria-label="Pinned" />}
             {unread && (

@@ -12,7 +12,7 @@ import type { ComponentChildren } from 'preact';
 import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'preact/hooks';
 import type { MessageDto } from '../bindings';
 import { dayKey, dayLabel, sameDay } from '../format';
-import { Bubble } from './Bubble';
+import { Bubble, type BubbleActions } from './Bubble';
 
 type Row =
   | { key: string; type: 'day'; ts: number }
@@ -90,6 +90,8 @@ export interface MessageListProps {
   /** The contact's display name, for quotes of their messages. */
   peerName: string;
   onReply: (m: MessageDto) => void;
+  /** Retry a failed send or download, open a file. */
+  actions: BubbleActions;
 }
 
 export function MessageList(p: MessageListProps) {
@@ -214,7 +216,7 @@ export function MessageList(p: MessageListProps) {
                   </span>
                 </div>
               )}
-              {r.type === 'msg' && <Bubble m={r.m} peer={p.peerName} onReply={p.onReply} groupSender={p.isGroup} />}
+              {r.type === 'msg' && <Bubble m={r.m} peer={p.peerName} onReply={p.onReply} groupSender={p.isGroup} actions={p.actions} />}
             </VRow>
           ))}
         </div>

@@ -1,6 +1,8 @@
 import { Archive, Inbox, Layers, MessageCircle, Plus, Settings as Gear } from 'lucide-preact';
 import type { AccountDto, AccountStatus, ListFilter } from '../bindings';
+import { clockTime, listTime } from '../format';
 import { Avatar } from './Avatar';
+import { labelColour } from './ContactPanel';
 
 export const STATUS_TEXT: Record<AccountStatus, string> = {
   ok: 'connected',
@@ -11,8 +13,22 @@ export const STATUS_TEXT: Record<AccountStatus, string> = {
   disabled: 'switched off',
 };
 
-export function accountTitle(a: AccountDto): string {
-  return `${a.name}: ${STATUS_TEXT[a.status]}${a.status_reason ? ` (${a.status_reason})` : ''}`;
+/** "today 09:12" / "Mon 09:12" / "01/03/2026 09:12". */
+function when(ms: number, now: number): string {
+  const day = listTime(ms, now);
+  return day === clockTime(ms) ? `today ${day}` : `${day} ${clockTime(ms)}`;
+}
+
+/** " since Mon 09:12" for an account that is not connected; "" when it is. */
+export function statusSince(a: AccountDto, now = Date.now()): string {
+  return a.status_since !== null && a.status !== 'ok' ? ` since ${when(a.status_since, now)}` : '';
+}
+
+/** The account's status (since when, when it is retrying or down) and its last sync. */
+export function accountTitle(a: AccountDto, now = Date.now()): string {
+  const since = statusSince(a, now);
+  const sync = a.last_sync_at !== null ? ` · last sync ${when(a.last_sync_at, now)}${a.last_sync_result ? `: ${a.last_sync_result}` : ''}` : '';
+  return `${a.name}: ${STATUS_TEXT[a.status]}${since}${a.status_reason ? ` (${a.status_reason})` : ''}${sync}`;
 }
 
 const FILTERS: { id: ListFilter; label: string; Icon: typeof Inbox }[] = [
@@ -27,6 +43,10 @@ export interface RailProps {
   filter: ListFilter;
   onAccount: (id: number | null) => void;
   onFilter: (f: ListFilter) => void;
+  /** Labels in use, and the one the list is filtered by. */
+  labels?: string[];
+  label?: string | null;
+  onLabel?: (label: string | null) => void;
   /** Opens the setup wizard to add another number. */
   onAdd?: () => void;
   /** Opens the Settings panel (preferences and accounts). */
@@ -76,6 +96,25 @@ export function Rail(p: RailProps) {
           </button>
         ))}
       </div>
+      {p.labels && p.labels.length > 0 && p.onLabel && (
+        <div class="rail-group" role="group" aria-label="Labels">
+          {p.labels.map((l) => (
+            <button
+              type="button"
+              key={l}
+              class="rail-btn"
+              aria-pressed={p.label === l}
+              title={p.label === l ? `Showing “${l}” only: click to show all` : `Only “${l}”`}
+              onClick={() => p.onLabel!(p.label === l ? null : l)}
+            >
+              <span class="label-dot rail-label-dot" style={{ background: labelColour(l) }} aria-hidden="true" />
+              <span class="rail-label" dir="auto">
+                {l}
+              </span>
+            </button>
+          ))}
+        </div>
+      )}
       {p.onSettings && (
         <button type="button" class="rail-btn rail-settings" title="Settings" aria-label="Settings" onClick={p.onSettings}>
           <Gear size={20} aria-hidden="true" />

@@ -2,7 +2,8 @@
 //! shows without touching messages: unread count, last activity, the last
 //! message, and for Meta accounts the customer-service window.
 //!
-//! Lists are ordered by last activity and paged by cursor over an index.
+//! Lists put pinned conversations first, then the rest by last activity,
+//! and are paged by a cursor over an index in that same order.
 
 use super::contacts::{self, Contact};
 use super::Store;
@@ -42,8 +43,9 @@ pub struct ConversationFilter {
     pub archived: bool,
     pub label: Option<String>,
     pub limit: usize,
-    /// Cursor: the (last_activity_at, id) of the last row of the previous page.
-    pub before: Option<(i64, i64)>,
+    /// Cursor: the (pinned, last_activity_at, id) of the last row of the
+    /// previous page.
+    pub before: Option<(bool, i64, i64)>,
 }
 
 const COLUMNS: &str = "c.id, c.account_id, c.contact_id, c.provider_chat_id, c.unread_count, c.pinned, c.archived, c.muted,
@@ -192,17 +194,18 @@ impl Store {
             sql.push_str(" AND c.id IN (SELECT conversation_id FROM conversation_labels WHERE label = ?)");
             args.push(Value::Text(l.clone()));
         }
-        if let Some((at, id)) = filter.before {
-            sql.push_str(" AND (c.last_activity_at, c.id) < (?, ?)");
+        if let Some((pinned, at, id)) = filter.before {
+            sql.push_str(" AND (c.pinned, c.last_activity_at, c.id) < (?, ?, ?)");
+            args.push(Value::Integer(pinned as i64));
             args.push(Value::Integer(at));
             args.push(Value::Integer(id));
         }
-        sql.push_str(" ORDER BY c.last_activity_at DESC, c.id DESC LIMIT ?");
+        sql.push_str(" ORDER BY c.pinned DESC, c.last_activity_at DESC, c.id DESC LIMIT ?");
         args.push(Value::Integer(if filter.limit == 0 { 100 } else { filter.limit as i64 }));
         (sql, args)
     }
 
-    /// Conversations, most recent activity first.
+    /// Conversations, pinned first, then most recent activity first.
     pub fn conversations(&self, filter: &ConversationFilter) -> Result<Vec<Conversation>> {
         let (sql, args) = Store::conversations_query(filter);
         let mut stmt = self.conn.prepare(&sql)?;
@@ -259,6 +262,13 @@ impl Store {
             }
             Ok(())
         })
+    }
+
+    /// Every label in use, alphabetically (the list's label filter).
+    pub fn conversation_labels(&self) -> Result<Vec<String>> {
+        let mut stmt = self.conn.prepare("SELECT DISTINCT label FROM conversation_labels ORDER BY label")?;
+        let rows = stmt.query_map([], |r| r.get(0))?;
+        Ok(rows.collect::<std::result::Result<_, _>>()?)
     }
 
     pub fn set_draft(&mut self, id: i64, draft: Option<&str>) -> Result<()> {

@@ -264,6 +264,16 @@ pub const MIGRATIONS: &[&str] = &[
     ALTER TABLE accounts ADD COLUMN last_sync_at INTEGER;
     ALTER TABLE accounts ADD COLUMN last_sync_result TEXT;
     "#,
+    // 4: the conversation list puts pinned conversations first across the
+    // whole list (not just within a page): its indexes lead with `pinned`.
+    r#"
+    DROP INDEX conversations_recent;
+    DROP INDEX conversations_recent_by_account;
+    DROP INDEX conversations_unread;
+    CREATE INDEX conversations_recent ON conversations(archived, pinned DESC, last_activity_at DESC, id DESC);
+    CREATE INDEX conversations_recent_by_account ON conversations(account_id, archived, pinned DESC, last_activity_at DESC, id DESC);
+    CREATE INDEX conversations_unread ON conversations(archived, pinned DESC, last_activity_at DESC, id DESC) WHERE unread_count > 0;
+    "#,
 ];
 
 /// The schema version this build writes.

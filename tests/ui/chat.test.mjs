@@ -1,0 +1,325 @@
+// The chat's media, retries, composer tools (emoji, attachments, templates),
+// the contact panel, labels, edits and deletions, locations and contact
+// cards, drafts across a reload, in headless Chromium against the built UI
+// with the IPC mocked from fixtures recorded from the real handlers.
+// WICKET_SCREENSHOTS=DIR also saves the screenshots of the README there.
+// Run: (cd ui && npm run build && npm test)
+
+import assert from 'node:assert/strict';
+import { mkdir } from 'node:fs/promises';
+import { after, before, describe, test } from 'node:test';
+import { calls, fixtures, launch, openApp, serve } from './harness.mjs';
+
+const all = fixtures.list_conversations.all;
+const byName = (name) => all.find((c) => c.display_name === name);
+const PRIYA = byName('Priya Shah');
+const JURGEN = byName('Jürgen Müller');
+const FLOUR = byName('Flour & Co Supplies');
+const PATEL = byName('Mrs Patel (market)');
+const NAMELESS = all.find((c) => c.last_text === 'contacts');
+const msgs = (c) => fixtures.list_messages[String(c.id)];
+
+let server;
+let browser;
+const pages = [];
+
+async function app(options, view) {
+  const page = await openApp(browser, server.url, options, view);
+  pages.push(page);
+  return page;
+}
+
+async function openChat(page, c) {
+  await page.locator(`.conv[data-conversation-id="${c.id}"]`).click();
+  await page.locator('.chat-header h2', { hasText: c.display_name }).waitFor();
+  await page.locator('.bubble').first().waitFor();
+}
+
+before(async () => {
+  server = await serve();
+  browser = await launch();
+});
+
+after(async () => {
+  for (const p of pages) {
+    const csp = await p.evaluate(() => window.__csp).catch(() => []);
+    assert.deepEqual(csp, [], 'media load under the strict CSP of tauri.conf.json without a violation');
+    assert.deepEqual(p.errors, [], 'no script errors in the page');
+  }
+  await browser?.close();
+  await server?.close();
+});
+
+describe('media in the chat', () => {
+  test('images and stickers are shown inline, voice notes play, documents open', async () => {
+    const page = await app();
+    await openChat(page, PRIYA);
+    const image = msgs(PRIYA).find((m) => m.kind === 'image');
+    const img = page.locator(`[data-message-id="${image.id}"] .media-image img`);
+    await page.waitForFunction((id) => document.querySelector(`[data-message-id="${id}"] img`)?.naturalWidth > 0, image.id);
+    assert.equal(await img.getAttribute('alt'), 'Photo: cake-design.jpg');
+    const box = await page.locator(`[data-message-id="${image.id}"] .media-box`).boundingBox();
+    assert.ok(Math.abs(box.width / box.height - 4 / 3) < 0.02, `the image keeps its 4:3 box (${box.width}x${box.height})`);
+    await img.click();
+    assert.deepEqual((await calls(page, 'open_media')).map((c) => c.args), [{ id: image.media.id }], 'a click opens it full size in the system viewer');
+
+    const sticker = msgs(PRIYA).find((m) => m.kind === 'sticker');
+    await page.waitForFunction((id) => document.querySelector(`[data-message-id="${id}"] .media-sticker img`)?.naturalWidth > 0, sticker.id);
+
+    const voice = msgs(PRIYA).find((m) => m.kind === 'voice');
+    const audio = page.locator(`[data-message-id="${voice.id}"] audio`);
+    assert.equal(await audio.getAttribute('controls'), '');
+    await page.waitForFunction((id) => document.querySelector(`[data-message-id="${id}"] audio`)?.duration > 2.9, voice.id);
+    await audio.evaluate((a) => {
+      a.muted = true;
+      return a.play();
+    });
+    await page.waitForFunction((id) => document.querySelector(`[data-message-id="${id}"] audio`).currentTime > 0, voice.id);
+
+    await openChat(page, FLOUR);
+    const doc = msgs(FLOUR).find((m) => m.kind === 'document');
+    const card = page.getByRole('button', { name: /invoice-4521\.pdf/ });
+    assert.match(await card.textContent(), /invoice-4521\.pdf778 B · PDF/);
+    await card.focus();
+    await page.keyboard.press('Enter');
+    assert.deepEqual((await calls(page, 'open_media')).at(-1).args, { id: doc.media.id }, 'a document opens with the system app, by keyboard too');
+  });
+
+  test('video plays; a failed download says why and retries', async () => {
+    const page = await app();
+    await openChat(page, JURGEN);
+    const video = msgs(JURGEN).find((m) => m.kind === 'video');
+    await page.waitForFunction((id) => document.querySelector(`[data-message-id="${id}"] video`)?.readyState >= 1, video.id);
+    assert.equal(await page.locator(`[data-message-id="${video.id}"] video`).getAttribute('controls'), '');
+    const failed = msgs(JURGEN).find((m) => m.media?.state === 'failed');
+    const row = page.locator(`[data-message-id="${failed.id}"]`);
+    assert.match(await row.textContent(), /Download failed: Meta answered 404/);
+    await row.getByRole('button', { name: 'Retry download' }).click();
+    await row.getByText('Downloading…').waitFor();
+    assert.deepEqual((await calls(page, 'retry_media')).map((c) => c.args), [{ id: failed.media.id }]);
+  });
+
+  test('locations and shared contact cards are rendered', async () => {
+    const page = await app();
+    await openChat(page, NAMELESS);
+    const loc = msgs(NAMELESS).find((m) => m.kind === 'location');
+    assert.match(await page.locator('.location-card').textContent(), /Broadway Market.*London E8 4QL \(51\.5413, -0\.0553\)/);
+    assert.ok(loc.location.latitude === 51.5413);
+    assert.match(await page.locator('.contact-card').textContent(), /Sam Okafor\+44 7911 123488/);
+  });
+});
+
+describe('edits, deletions and retries', () => {
+  test('edited and deleted messages say so', async () => {
+    const page = await app();
+    await openChat(page, PRIYA);
+    const edited = msgs(PRIYA).find((m) => m.edited_at !== null);
+    const deleted = msgs(PRIYA).find((m) => m.deleted_at !== null);
+    assert.match(await page.locator(`[data-message-id="${edited.id}"] .meta`).textContent(), /^edited/);
+    assert.equal(await page.locator(`[data-message-id="${edited.id}"] .text`).textContent(), "That one is easy. We'll match the colours.");
+    assert.equal(await page.locator(`[data-message-id="${deleted.id}"] .bubble`).innerText().then((t) => t.split('\n')[0].trim()), 'This message was deleted');
+    assert.ok(!(await page.locator(`[data-message-id="${deleted.id}"]`).textContent()).includes('vanilla'), 'the deleted text is not shown');
+  });
+
+  test('a failed send retries; a refused retry says why', async () => {
+    const page = await app();
+    await page.getByRole('button', { name: /^Market stall/ }).click();
+    await openChat(page, PATEL);
+    const failed = msgs(PATEL).find((m) => m.status === 'failed');
+    const row = page.locator(`[data-message-id="${failed.id}"]`);
+    assert.match(await row.locator('.failed-note').textContent(), /Not sent: the phone is offline/);
+    await row.getByRole('button', { name: 'Retry' }).click();
+    await row.locator('.ticks[data-status="pending"]').waitFor();
+    assert.equal(await row.locator('.failed-note').count(), 0, 'queued again: the reason is gone');
+    assert.deepEqual((await calls(page, 'retry_message')).map((c) => c.args), [{ id: failed.id }]);
+
+    await page.getByRole('button', { name: 'All', exact: true }).click();
+    await openChat(page, FLOUR);
+    await page.locator('.failed-note').getByRole('button', { name: 'Retry' }).click();
+    await page.locator('.chat-error').waitFor();
+    assert.equal(await page.locator('.chat-error span').textContent(), fixtures.retry_message_outside_window.message);
+  });
+});
+
+describe('composer tools', () => {
+  test('the emoji picker works from the keyboard and inserts at the cursor', async () => {
+    const page = await app();
+    await openChat(page, PRIYA);
+    const box = page.getByRole('textbox', { name: 'Message' });
+    await box.fill('See you ');
+    await page.getByRole('button', { name: 'Emoji' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Emoji' });
+    await dialog.waitFor();
+    await page.keyboard.type('cake');
+    assert.deepEqual(await dialog.locator('.emoji').evaluateAll((els) => els.map((e) => e.textContent)), ['🎂', '🍰', '🧁'], 'by name: cake, cake slice, cupcake');
+    await page.keyboard.press('ArrowDown');
+    await page.keyboard.press('ArrowRight');
+    assert.equal(await page.evaluate(() => document.activeElement.getAttribute('aria-label')), 'cake slice');
+    await page.keyboard.press('Enter');
+    await dialog.waitFor({ state: 'detached' });
+    assert.equal(await box.inputValue(), 'See you 🍰');
+    await page.waitForFunction(() => document.activeElement?.getAttribute('aria-label') === 'Message'); // focus goes back to the text
+    await page.getByRole('button', { name: 'Emoji' }).click();
+    await page.waitForFunction(() => document.activeElement?.getAttribute('aria-label') === 'Find an emoji');
+    await page.keyboard.press('Escape');
+    await dialog.waitFor({ state: 'detached' });
+    assert.equal(await box.inputValue(), 'See you 🍰', 'Escape closes without inserting');
+    assert.equal(await page.evaluate(() => document.querySelectorAll('.emoji-picker img, .emoji-picker [src]').length), 0, 'no remote or image assets');
+  });
+
+  test('files attach from the picker with a caption and are sent as bytes', async () => {
+    const page = await app();
+    await page.getByRole('button', { name: /^Market stall/ }).click();
+    await openChat(page, PATEL);
+    const bytes = Buffer.from('%PDF-1.4 price list');
+    await page.locator('.composer input[type=file]').setInputFiles({ name: 'prices.pdf', mimeType: 'application/pdf', buffer: bytes });
+    assert.match(await page.locator('.attachment').textContent(), /prices\.pdf19 B/);
+    const caption = page.getByRole('textbox', { name: 'Caption' });
+    await caption.fill('This week’s prices');
+    await page.keyboard.press('Enter');
+    await page.locator('.attachment').waitFor({ state: 'detached' });
+    const sent = (await calls(page, 'send_media')).map((c) => c.args);
+    assert.deepEqual(sent, [{ conversation_id: PATEL.id, file_name: 'prices.pdf', mime: 'application/pdf', data_base64: bytes.toString('base64'), caption: 'This week’s prices', reply_to: undefined }]);
+    await page.locator('.bubble-row.out .text', { hasText: 'This week’s prices' }).waitFor();
+  });
+
+  test('files dropped on the chat are attached', async () => {
+    const page = await app();
+    await page.getByRole('button', { name: /^Market stall/ }).click();
+    await openChat(page, PATEL);
+    const drop = await page.evaluateHandle(() => {
+      const dt = new DataTransfer();
+      dt.items.add(new File([new Uint8Array([1, 2, 3])], 'photo.jpg', { type: 'image/jpeg' }));
+      return dt;
+    });
+    await page.locator('.chat').dispatchEvent('dragenter', { dataTransfer: drop });
+    await page.locator('.drop-hint').waitFor();
+    await page.locator('.messages').dispatchEvent('drop', { dataTransfer: drop });
+    await page.locator('.drop-hint').waitFor({ state: 'detached' });
+    assert.match(await page.locator('.attachment').textContent(), /photo\.jpg3 B/);
+    await page.getByRole('button', { name: 'Remove photo.jpg' }).click();
+    assert.equal(await page.locator('.attachment').count(), 0);
+  });
+
+  test('a closed window offers the approved templates with fields and a preview', async () => {
+    const page = await app();
+    await openChat(page, FLOUR);
+    const group = page.getByRole('group', { name: 'Approved templates' });
+    await group.waitFor();
+    assert.deepEqual(await group.getByRole('radio').allTextContents(), ['follow upen_GB · marketing', 'order readyen_GB · utility'], 'approved ones only');
+    await group.getByRole('radio', { name: /order ready/ }).click();
+    const send = page.getByRole('button', { name: 'Send template' });
+    assert.ok(await send.isDisabled(), 'every parameter is needed first');
+    assert.equal(await page.locator('.tp-body').textContent(), 'Hello {{1}}, your order is ready for pickup from {{2}}. See you soon!');
+    await page.getByLabel('Header {{1}}').fill('#4521');
+    await page.getByLabel('Body {{1}}').fill('Sam');
+    await page.getByLabel('Body {{2}}').fill('7:00 on Thursday');
+    assert.equal(await page.locator('.tp-header').textContent(), 'Order #4521 is ready');
+    assert.equal(await page.locator('.tp-body').textContent(), 'Hello Sam, your order is ready for pickup from 7:00 on Thursday. See you soon!');
+    assert.equal(await page.locator('.tp-footer').textContent(), 'Corner Bakery');
+    await send.click();
+    await page.locator('.bubble-row.out .text', { hasText: '[template order_ready]' }).last().waitFor();
+    assert.deepEqual((await calls(page, 'send_template')).map((c) => c.args), [
+      {
+        conversation_id: FLOUR.id,
+        name: 'order_ready',
+        language: 'en_GB',
+        header_params: [{ name: undefined, value: '#4521' }],
+        body_params: [{ name: undefined, value: 'Sam' }, { name: undefined, value: '7:00 on Thursday' }],
+        button_params: [],
+      },
+    ]);
+    // Named templates send each value with its name.
+    await group.getByRole('radio', { name: /follow up/ }).click();
+    await page.getByLabel('Body first name').fill('Sam');
+    await page.getByLabel('Body topic').fill('rye flour');
+    assert.match(await page.locator('.tp-body').textContent(), /Hi Sam! We still have your question about rye flour/);
+    assert.equal(await page.locator('.tp-buttons').textContent(), 'Yes please');
+  });
+
+  test('drafts come back after the app is reopened', async () => {
+    const page = await app();
+    await openChat(page, PRIYA);
+    await page.getByRole('textbox', { name: 'Message' }).fill('Half-typed before a restart');
+    await page.waitForFunction(() => window.__calls.some((c) => c.cmd === 'save_draft' && c.args.text === 'Half-typed before a restart'));
+    await page.reload();
+    await page.locator('.conv').first().waitFor();
+    assert.match(await page.locator(`.conv[data-conversation-id="${PRIYA.id}"] .conv-preview`).textContent(), /Draft: Half-typed before a restart/);
+    await openChat(page, PRIYA);
+    assert.equal(await page.getByRole('textbox', { name: 'Message' }).inputValue(), 'Half-typed before a restart');
+  });
+});
+
+describe('contact panel, labels and accounts', () => {
+  test('the contact panel shows who the customer is, beside the chat or over it', async () => {
+    const page = await app();
+    await openChat(page, PRIYA);
+    await page.getByRole('button', { name: 'Contact info' }).click();
+    const panel = page.getByRole('complementary', { name: 'About Priya Shah' });
+    await panel.waitFor();
+    const text = await panel.textContent();
+    for (const part of [PRIYA.phone, 'Baking is love made edible 🧁', "Maya's Party Planning", 'order', 'Regular', 'Corner Bakery']) {
+      assert.ok(text.includes(part), `the panel shows ${part}: ${text}`);
+    }
+    await page.waitForFunction(() => document.querySelector('.contact-panel img.avatar')?.naturalWidth > 0);
+    const box = await panel.boundingBox();
+    assert.equal(Math.round(box.width), 300);
+    assert.equal(await panel.evaluate((el) => getComputedStyle(el).position), 'static', 'wide window: beside the chat');
+    await page.setViewportSize({ width: 1000, height: 800 });
+    assert.equal(await panel.evaluate((el) => getComputedStyle(el).position), 'absolute', 'narrow window: over the chat');
+    await page.keyboard.press('Escape');
+    await panel.waitFor({ state: 'detached' });
+
+    await openChat(page, FLOUR);
+    await page.getByRole('button', { name: 'Contact info' }).click();
+    assert.match(await page.locator('.contact-panel').textContent(), /Verified business.*Flour & Co Ltd/);
+  });
+
+  test('label dots in the list and the rail filters by label', async () => {
+    const page = await app();
+    assert.equal(await page.locator(`.conv[data-conversation-id="${PRIYA.id}"] .conv-labels`).getAttribute('aria-label'), 'Labels: order');
+    const labels = page.getByRole('group', { name: 'Labels' });
+    assert.deepEqual(await labels.getByRole('button').allTextContents(), fixtures.list_labels);
+    await labels.getByRole('button', { name: 'supplier' }).click();
+    await page.waitForFunction(() => document.querySelectorAll('.conv').length === 1);
+    assert.equal(await page.locator('.conv-name').textContent(), 'Flour & Co Supplies');
+    assert.equal((await calls(page, 'list_conversations')).at(-1).args.label, 'supplier');
+    await labels.getByRole('button', { name: 'supplier' }).click();
+    await page.waitForFunction((n) => document.querySelectorAll('.conv').length === n, all.length);
+  });
+
+  test('the rail says since when an account is down and when it last synced', async () => {
+    const page = await app();
+    const [shop, stall] = fixtures.list_accounts;
+    assert.equal(await page.getByRole('button', { name: /^Corner Bakery/ }).getAttribute('title'), 'Corner Bakery: connected · last sync today 11:00: 7 of 7 contacts updated');
+    assert.match(await page.getByRole('button', { name: /^Market stall/ }).getAttribute('title'), /^Market stall: disconnected since today 10:00 \(the phone has been offline/);
+    assert.match(await page.locator('.account-banner').textContent(), /Market stall is disconnected since today 10:00: the phone/);
+    assert.ok(shop.last_sync_at && stall.status_since);
+  });
+});
+
+// The README's screenshots, when asked for: WICKET_SCREENSHOTS=docs/screenshots.
+const shots = process.env.WICKET_SCREENSHOTS;
+describe('screenshots', { skip: !shots }, () => {
+  for (const scheme of ['light', 'dark']) {
+    test(`chat with media, template picker and contact panel (${scheme})`, async () => {
+      await mkdir(shots, { recursive: true });
+      const page = await app({}, { colorScheme: scheme, width: 1400, height: 860 });
+      await openChat(page, PRIYA);
+      await page.waitForFunction(() => [...document.querySelectorAll('.media-box img')].every((i) => i.naturalWidth > 0));
+      await page.getByRole('button', { name: 'Contact info' }).click();
+      await page.waitForFunction(() => document.querySelector('.contact-panel img.avatar')?.naturalWidth > 0);
+      // The whole picture in view, the newest messages below it.
+      await page.locator('.messages').evaluate((el) => (el.scrollTop = el.scrollHeight - el.clientHeight - 260));
+      await page.waitForTimeout(300);
+      await page.screenshot({ path: `${shots}/chat-media-${scheme}.png` });
+      await openChat(page, FLOUR);
+      await page.getByRole('radio', { name: /order ready/ }).click();
+      await page.getByLabel('Header {{1}}').fill('#4521');
+      await page.getByLabel('Body {{1}}').fill('Sam');
+      await page.getByLabel('Body {{2}}').fill('7:00 on Thursday');
+      await page.waitForTimeout(300);
+      await page.screenshot({ path: `${shots}/templates-${scheme}.png` });
+    });
+  }
+});

@@ -1,0 +1,160 @@
+// The approved templates of a Meta account, offered when the 24-hour window
+// is closed: pick one, fill its parameters (the preview shows what the
+// customer will read), send. The core checks the parameters again.
+
+import { FileText, SendHorizontal } from 'lucide-preact';
+import { useEffect, useMemo, useState } from 'preact/hooks';
+import { call } from '../api';
+import type { CommandError, MessageDto, TemplateDto } from '../bindings';
+
+/** `{{1}}` / `{{name}}` replaced by the typed values; empty ones stay as placeholders. */
+export function fill(text: string, values: Record<string, string>): string {
+  return text.replace(/\{\{\s*([\p{L}\p{N}_]+)\s*\}\}/gu, (whole, key: string) => values[key]?.trim() || whole);
+}
+
+function label(t: TemplateDto): string {
+  return t.name.replace(/_/g, ' ');
+}
+
+export interface TemplatePickerProps {
+  accountId: number;
+  conversationId: number;
+  onSent: (m: MessageDto) => void;
+  onError: (e: CommandError) => void;
+}
+
+export function TemplatePicker(p: TemplatePickerProps) {
+  const [templates, setTemplates] = useState<TemplateDto[] | null>(null);
+  const [chosen, setChosen] = useState<TemplateDto | null>(null);
+  const [header, setHeader] = useState<Record<string, string>>({});
+  const [body, setBody] = useState<Record<string, string>>({});
+  const [buttons, setButtons] = useState<Record<number, string>>({});
+  const [sending, setSending] = useState(false);
+
+  useEffect(() => {
+    call('list_templates', { account_id: p.accountId })
+      .then(setTemplates)
+      .catch((e) => {
+        setTemplates([]);
+        p.onError(e);
+      });
+  }, [p.accountId]);
+
+  const choose = (t: TemplateDto | null) => {
+    setChosen(t);
+    setHeader({});
+    setBody({});
+    setButtons({});
+  };
+
+  const missing = useMemo(() => {
+    if (!chosen) return true;
+    const empty = (names: string[], v: Record<string, string>) => names.some((n) => !v[n]?.trim());
+    return empty(chosen.header_params, header) || empty(chosen.body_params, body) || chosen.url_buttons.some((i) => !buttons[i]?.trim());
+  }, [chosen, header, body, buttons]);
+
+  const send = async () => {
+    if (!chosen || missing || sending) return;
+    const params = (names: string[], v: Record<string, string>) => names.map((n) => ({ name: chosen.named ? n : undefined, value: v[n].trim() }));
+    setSending(true);
+    try {
+      const m = await call('send_template', {
+        conversation_id: p.conversationId,
+        name: chosen.name,
+        language: chosen.language,
+        header_params: params(chosen.header_params, header),
+        body_params: params(chosen.body_params, body),
+        button_params: chosen.url_buttons.map((index) => ({ index, value: buttons[index].trim() })),
+      });
+      p.onSent(m);
+      choose(null);
+    } catch (e) {
+      p.onError(e as CommandError);
+    } finally {
+      setSending(false);
+    }
+  };
+
+  if (templates === null) return <div class="templates muted">Loading the approved templates…</div>;
+  if (templates.length === 0) {
+    return (
+      <div class="templates muted" role="status">
+        No approved templates for this number: create one in Meta's WhatsApp Manager, then sync the templates.
+      </div>
+    );
+  }
+
+  const field = (part: string, name: string, value: string, set: (v: string) => void) => (
+    <label class="template-field" key={`${part}-${name}`}>
+      <span>
+        {part} {chosen?.named ? name.replace(/_/g, ' ') : `{{${name}}}`}
+      </span>
+      <input type="text" dir="auto" value={value} onInput={(e) => set((e.target as HTMLInputElement).value)} />
+    </label>
+  );
+
+  return (
+    <div class="templates" role="group" aria-label="Approved templates">
+      <div class="template-list" role="radiogroup" aria-label="Template">
+        {templates.map((t) => (
+          <button
+            type="button"
+            role="radio"
+            aria-checked={chosen?.name === t.name && chosen.language === t.language}
+            key={`${t.name}/${t.language}`}
+            class="template-chip"
+            onClick={() => choose(chosen?.name === t.name && chosen.language === t.language ? null : t)}
+          >
+            <FileText size={14} aria-hidden="true" />
+            {label(t)}
+            <span class="template-meta">
+              {t.language}
+              {t.category ? ` · ${t.category.toLowerCase()}` : ''}
+            </span>
+          </button>
+        ))}
+      </div>
+      {chosen && (
+        <form
+          class="template-form"
+          onSubmit={(e) => {
+            e.preventDefault();
+            void send();
+          }}
+        >
+          {chosen.header_media ? (
+            <p class="template-warn" role="note">
+              This template has a {chosen.header_media.toLowerCase()} header, which Wicket cannot fill yet: send it with `wicket send --template` or choose another.
+            </p>
+          ) : null}
+          <div class="template-fields">
+            {chosen.header_params.map((n) => field('Header', n, header[n] ?? '', (v) => setHeader((h) => ({ ...h, [n]: v }))))}
+            {chosen.body_params.map((n) => field('Body', n, body[n] ?? '', (v) => setBody((b) => ({ ...b, [n]: v }))))}
+            {chosen.url_buttons.map((i) => field('Button link', String(i + 1), buttons[i] ?? '', (v) => setButtons((b) => ({ ...b, [i]: v }))))}
+          </div>
+          <div class="template-preview" aria-label="Preview" role="region">
+            {chosen.header_text && (
+              <p class="tp-header" dir="auto">
+                {fill(chosen.header_text, header)}
+              </p>
+            )}
+            <p class="tp-body" dir="auto">
+              {fill(chosen.body_text, body)}
+            </p>
+            {chosen.footer_text && <p class="tp-footer">{chosen.footer_text}</p>}
+            {chosen.buttons.length > 0 && (
+              <div class="tp-buttons">
+                {chosen.buttons.map((b) => (
+                  <span key={b}>{b}</span>
+                ))}
+              </div>
+            )}
+          </div>
+          <button type="submit" class="btn-primary" disabled={missing || sending || !!chosen.header_media}>
+            <SendHorizontal size={16} aria-hidden="true" /> Send template
+          </button>
+        </form>
+      )}
+    </div>
+  );
+}
