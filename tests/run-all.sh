@@ -84,6 +84,6 @@ echo "== desktop app: notifications on a real D-Bus session (Notify seen by dbus
 bash tests/desktop/notifications.sh "${WICKET_ARTIFACTS:-$CARGO_TARGET_DIR/artifacts}/screenshots"
 
 echo "== desktop app: end to end through WebDriver (webhook → list + Notify, reply → fake Graph API, status webhooks → ticks)"
-command -v tauri-driver >/dev/null || cargo install tauri-driver --locked
+command -v tauri-driver >/dev/null || cargo install tauri-driver --version "^2" --locked
 bash tests/desktop/e2e.sh "${WICKET_ARTIFACTS:-$CARGO_TARGET_DIR/artifacts}/screenshots"
 # ---- desktop app: UI and window (end) ----
