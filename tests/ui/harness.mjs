@@ -4,7 +4,9 @@
 // command handlers (tests/ui/fixtures/inbox.json, see src-tauri/app/tests.rs).
 // Every invoke is recorded in `window.__calls` for the tests to read.
 
+import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
+import { after, before } from 'node:test';
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { extname, join, normalize, sep } from 'node:path';
@@ -291,4 +293,41 @@ export async function openApp(browser, url, options = {}, { colorScheme = 'light
 export async function calls(page, cmd) {
   const all = await page.evaluate(() => window.__calls);
   return cmd ? all.filter((c) => c.cmd === cmd) : all;
+}
+
+/**
+ * One browser and one server for a test file, and at its end the checks
+ * every page must pass: no CSP violation (the strict CSP of
+ * tauri.conf.json) and no script error. Returns `app(options, view)`, which
+ * opens the app in a new page that those checks cover.
+ */
+export function browserSuite() {
+  let server;
+  let browser;
+  const pages = [];
+  before(async () => {
+    server = await serve();
+    browser = await launch();
+  });
+  after(async () => {
+    for (const p of pages) {
+      const csp = await p.evaluate(() => window.__csp).catch(() => []);
+      assert.deepEqual(csp, [], 'the UI runs under the strict CSP of tauri.conf.json without a violation');
+      assert.deepEqual(p.errors, [], 'no script errors in the page');
+    }
+    await browser?.close();
+    await server?.close();
+  });
+  return async function app(options = {}, view = {}) {
+    const page = await openApp(browser, server.url, options, view);
+    pages.push(page);
+    return page;
+  };
+}
+
+/** Opens conversation `c` from the list and waits for its messages. */
+export async function openChat(page, c) {
+  await page.locator(`.conv[data-conversation-id="${c.id}"]`).click();
+  await page.locator('.chat-header h2', { hasText: c.display_name }).waitFor();
+  await page.locator('.bubble').first().waitFor();
 }

@@ -4,35 +4,12 @@
 // Run: (cd ui && npm run build && npm test)
 
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import { calls, fixtures, launch, openApp, serve, settingsFixtures as st } from './harness.mjs';
+import { describe, test } from 'node:test';
+import { browserSuite, calls, fixtures, openChat, settingsFixtures as st } from './harness.mjs';
 
-let server;
-let browser;
-const pages = [];
-
-async function app(options = {}, view = {}) {
-  const page = await openApp(browser, server.url, options, view);
-  pages.push(page);
-  return page;
-}
+const app = browserSuite();
 
 const emit = (page, event, payload) => page.evaluate(([event, payload]) => window.__TAURI_INTERNALS__.invoke('plugin:event|emit', { event, payload }), [event, payload]);
-
-before(async () => {
-  server = await serve();
-  browser = await launch();
-});
-
-after(async () => {
-  for (const p of pages) {
-    const csp = await p.evaluate(() => window.__csp).catch(() => []);
-    assert.deepEqual(csp, [], 'no CSP violation');
-    assert.deepEqual(p.errors, [], 'no script errors in the page');
-  }
-  await browser?.close();
-  await server?.close();
-});
 
 async function openSettings(page) {
   await page.getByRole('button', { name: 'Settings' }).click();

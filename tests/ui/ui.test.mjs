@@ -3,8 +3,10 @@
 // Run: (cd ui && npm run build && npm test)
 
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import { calls, fixtures, launch, openApp, serve } from './harness.mjs';
+import { describe, test } from 'node:test';
+import { browserSuite, calls, fixtures, openChat } from './harness.mjs';
+
+const app = browserSuite();
 
 const all = fixtures.list_conversations.all;
 const byName = (name) => all.find((c) => c.display_name === name);
@@ -13,37 +15,6 @@ const TOM = byName('Tom <b>Baker</b>');
 const AHMED = byName('أحمد منصور');
 const FLOUR = byName('Flour & Co Supplies');
 const PATEL = byName('Mrs Patel (market)');
-
-let server;
-let browser;
-const pages = [];
-
-async function app(options, view) {
-  const page = await openApp(browser, server.url, options, view);
-  pages.push(page);
-  return page;
-}
-
-async function openChat(page, c) {
-  await page.locator(`.conv[data-conversation-id="${c.id}"]`).click();
-  await page.locator('.chat-header h2', { hasText: c.display_name }).waitFor();
-  await page.locator('.bubble').first().waitFor();
-}
-
-before(async () => {
-  server = await serve();
-  browser = await launch();
-});
-
-after(async () => {
-  for (const p of pages) {
-    const csp = await p.evaluate(() => window.__csp).catch(() => []);
-    assert.deepEqual(csp, [], 'the UI runs under the strict CSP of tauri.conf.json without a violation');
-    assert.deepEqual(p.errors, [], 'no script errors in the page');
-  }
-  await browser?.close();
-  await server?.close();
-});
 
 describe('conversation list', () => {
   test('shows display names, unread pills and pinned first', async () => {

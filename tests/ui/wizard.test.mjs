@@ -4,17 +4,13 @@
 // Run: (cd ui && npm run build && npm test)
 
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import { calls, fixtures as fx, launch, openApp, serve, wizardFixtures as wz } from './harness.mjs';
+import { describe, test } from 'node:test';
+import { browserSuite, calls, fixtures as fx, wizardFixtures as wz } from './harness.mjs';
 
-let server;
-let browser;
-const pages = [];
+const app = browserSuite();
 
 async function firstLaunch(options = {}, view = {}) {
-  const page = await openApp(browser, server.url, { noAccounts: true, ...options }, { ready: '.wizard', ...view });
-  pages.push(page);
-  return page;
+  return app({ noAccounts: true, ...options }, { ready: '.wizard', ...view });
 }
 
 async function fillMeta(page, token = 'EAAG-typed-token') {
@@ -23,21 +19,6 @@ async function fillMeta(page, token = 'EAAG-typed-token') {
   await page.getByLabel('Access token').fill(token);
   await page.getByLabel('App secret').fill('typed-app-secret');
 }
-
-before(async () => {
-  server = await serve();
-  browser = await launch();
-});
-
-after(async () => {
-  for (const p of pages) {
-    const csp = await p.evaluate(() => window.__csp).catch(() => []);
-    assert.deepEqual(csp, [], 'the wizard runs under the strict CSP of tauri.conf.json without a violation');
-    assert.deepEqual(p.errors, [], 'no script errors in the page');
-  }
-  await browser?.close();
-  await server?.close();
-});
 
 describe('setup wizard', () => {
   test('a first launch shows the wizard, not an empty inbox', async () => {
@@ -133,8 +114,7 @@ describe('setup wizard', () => {
   });
 
   test('"+ Add account" in the rail reopens the wizard, and Back returns to the inbox', async () => {
-    const page = await openApp(browser, server.url, {});
-    pages.push(page);
+    const page = await app();
     await page.getByRole('button', { name: 'Add account' }).click();
     await page.getByRole('heading', { name: 'Add a WhatsApp number' }).waitFor();
     await page.getByRole('button', { name: 'Back' }).click();
@@ -276,8 +256,7 @@ describe('setup wizard', () => {
   });
 
   test('account settings: status, a switch, removal with confirmation, the demo in one click, and "Add account"', async () => {
-    const page = await openApp(browser, server.url, { managed: true });
-    pages.push(page);
+    const page = await app({ managed: true });
     await page.getByRole('button', { name: 'Settings', exact: true }).click();
     await page.getByRole('heading', { name: 'Accounts' }).waitFor();
     const rows = page.locator('.acct-row');
@@ -320,8 +299,7 @@ describe('setup wizard', () => {
     // No account left: the first-launch wizard, not an empty inbox.
     await page.getByRole('heading', { name: 'Connect a WhatsApp number' }).waitFor();
 
-    const again = await openApp(browser, server.url, { managed: true });
-    pages.push(again);
+    const again = await app({ managed: true });
     await again.getByRole('button', { name: 'Settings', exact: true }).click();
     await again.locator('.accounts-settings').getByRole('button', { name: 'Add account' }).click();
     await again.getByRole('heading', { name: 'Add a WhatsApp number' }).waitFor();
