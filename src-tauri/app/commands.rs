@@ -112,13 +112,9 @@ pub async fn send_text<R: Runtime>(app: AppHandle<R>, state: State<'_, AppState>
             }
             _ => return Err(Error::Invalid("send_text needs conversation_id, or account_id and to".into()).into()),
         };
-        let quote = m.reply_to_id.map(|id| store.message(id)).transpose()?;
-        let conv = ConversationDto::new(&store.conversation(m.conversation_id)?, &store.default_country()?);
-        (MessageDto::new(&m, quote.as_ref()), conv)
+        queued(&store, &m)?
     };
-    events::message_changed(&app, &message);
-    events::conversation_changed(&app, &conv);
-    Ok(message)
+    Ok(announce_queued(&app, message, conv))
 }
 
 #[tauri::command]
@@ -182,13 +178,9 @@ pub async fn send_media<R: Runtime>(app: AppHandle<R>, state: State<'_, AppState
     let (message, conv) = {
         let mut store = state.store()?;
         let m = media::queue_attachment(&mut store, &state.dir, args.conversation_id, &args.file_name, &args.mime, &bytes, args.caption, args.reply_to)?;
-        let quote = m.reply_to_id.map(|id| store.message(id)).transpose()?;
-        let conv = ConversationDto::new(&store.conversation(m.conversation_id)?, &store.default_country()?);
-        (MessageDto::new(&m, quote.as_ref()), conv)
+        queued(&store, &m)?
     };
-    events::message_changed(&app, &message);
-    events::conversation_changed(&app, &conv);
-    Ok(message)
+    Ok(announce_queued(&app, message, conv))
 }
 
 /// The account's approved templates (Meta), what the composer offers when
@@ -217,10 +209,22 @@ pub async fn send_template<R: Runtime>(app: AppHandle<R>, state: State<'_, AppSt
     let (message, conv) = {
         let mut store = state.store()?;
         let m = outbox::queue_in_conversation(&mut store, args.conversation_id, content, None)?;
-        let conv = ConversationDto::new(&store.conversation(m.conversation_id)?, &store.default_country()?);
-        (MessageDto::new(&m, None), conv)
+        queued(&store, &m)?
     };
-    events::message_changed(&app, &message);
-    events::conversation_changed(&app, &conv);
-    Ok(message)
+    Ok(announce_queued(&app, message, conv))
+}
+
+/// A message just queued, as the UI shows it (with the message it quotes),
+/// and its conversation as it is now.
+fn queued(store: &wicket_core::Store, m: &wicket_core::store::messages::Message) -> Result<(MessageDto, ConversationDto), Error> {
+    let quote = m.reply_to_id.map(|id| store.message(id)).transpose()?;
+    let conv = ConversationDto::new(&store.conversation(m.conversation_id)?, &store.default_country()?);
+    Ok((MessageDto::new(m, quote.as_ref()), conv))
+}
+
+/// Tells every view about a queued message (the engine settles it later).
+fn announce_queued<R: Runtime>(app: &AppHandle<R>, message: MessageDto, conv: ConversationDto) -> MessageDto {
+    events::message_changed(app, &message);
+    events::conversation_changed(app, &conv);
+    message
 }
