@@ -10,7 +10,8 @@ use crate::dto::*;
 use crate::events;
 use crate::state::AppState;
 use tauri::{AppHandle, Runtime, State};
-use wicket_core::providers::{OutgoingContent, TemplateParam};
+use wicket_core::providers::meta::templates::required_params;
+use wicket_core::providers::{MediaSource, OutgoingContent, TemplateParam};
 use wicket_core::secrets::SecretStore;
 use wicket_core::store::ConversationFilter;
 use wicket_core::{inbox, media, outbox, Error, Store};
@@ -199,10 +200,30 @@ pub async fn send_template<R: Runtime>(app: AppHandle<R>, state: State<'_, AppSt
         Some(name) => TemplateParam::Named { name, value: p.value },
         None => TemplateParam::Positional(p.value),
     };
+    // A media header (image, video, document) comes from the window as an
+    // https:// link only: the window never names a local file to upload.
+    let header_media = {
+        let store = state.store()?;
+        let account = store.conversation(args.conversation_id)?.account_id;
+        store.template(account, &args.name, &args.language).ok().and_then(|t| required_params(&t).header_media)
+    };
+    let header_params: Vec<TemplateParam> = match header_media.as_deref() {
+        Some(format @ ("IMAGE" | "VIDEO" | "DOCUMENT")) => args
+            .header_params
+            .into_iter()
+            .map(|p| match p.value.trim() {
+                link if link.starts_with("https://") => {
+                    Ok(TemplateParam::Media { format: format.to_ascii_lowercase(), source: MediaSource::Link(link.to_string()), filename: None })
+                }
+                _ => Err(Error::Invalid(format!("the template's {} header needs an https:// link to the file", format.to_ascii_lowercase()))),
+            })
+            .collect::<Result<_, Error>>()?,
+        _ => args.header_params.into_iter().map(param).collect(),
+    };
     let content = OutgoingContent::Template {
         name: args.name,
         language: args.language,
-        header_params: args.header_params.into_iter().map(param).collect(),
+        header_params,
         body_params: args.body_params.into_iter().map(param).collect(),
         button_params: args.button_params.into_iter().map(|b| (b.index, b.value)).collect(),
     };

@@ -301,6 +301,16 @@ fn templates() -> Vec<NewTemplate> {
                 { "type": "BUTTONS", "buttons": [{ "type": "QUICK_REPLY", "text": "Yes please" }] }
             ]),
         ),
+        t(
+            "parcel_photo",
+            "UTILITY",
+            "APPROVED",
+            "POSITIONAL",
+            json!([
+                { "type": "HEADER", "format": "IMAGE" },
+                { "type": "BODY", "text": "Your order {{1}} is packed: here it is before it leaves." }
+            ]),
+        ),
         t("weekly_offers", "MARKETING", "PENDING", "POSITIONAL", json!([{ "type": "BODY", "text": "This week: {{1}}" }])),
     ]
 }

@@ -383,7 +383,8 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
 fn templates_and_retries(h: &Harness, fx: &mut serde_json::Map<String, Value>, all: &Value, market: &Value) {
     let templates = h.ok("list_templates", json!({ "account_id": all[0]["account_id"] }));
     let names: Vec<&str> = templates.as_array().unwrap().iter().map(|t| t["name"].as_str().unwrap()).collect();
-    assert_eq!(names, ["follow_up", "order_ready"], "approved templates only");
+    assert_eq!(names, ["follow_up", "order_ready", "parcel_photo"], "approved templates only");
+    assert_eq!(templates[2]["header_media"], json!("IMAGE"));
     assert_eq!(templates[1]["body_params"], json!(["1", "2"]));
     assert_eq!(templates[1]["header_params"], json!(["1"]));
     assert_eq!(templates[0]["body_params"], json!(["first_name", "topic"]));
@@ -403,6 +404,13 @@ fn templates_and_retries(h: &Harness, fx: &mut serde_json::Map<String, Value>, a
     assert_eq!((sent["kind"].as_str(), sent["status"].as_str()), (Some("template"), Some("pending")), "a template opens a closed window: {sent}");
     sent["timestamp"] = json!(SAMPLE_NOW);
     fx.insert("send_template".into(), sent);
+    // An image header from the window: an https:// link, never a local path.
+    let photo = |header: &str| json!({ "conversation_id": flour, "name": "parcel_photo", "language": "en_GB", "header_params": [p(header)], "body_params": [p("4521")], "button_params": [] });
+    let local = h.call("send_template", photo("/etc/passwd")).unwrap_err();
+    assert_eq!(local["code"], "invalid", "{local}");
+    assert!(local["message"].as_str().unwrap().contains("https:// link"), "{local}");
+    let with_image = h.ok("send_template", photo("https://cdn.example.com/parcel-4521.jpg"));
+    assert_eq!((with_image["kind"].as_str(), with_image["status"].as_str()), (Some("template"), Some("pending")), "{with_image}");
 
     // Retrying failed sends: a closed Meta window still refuses free text;
     // a gateway's failed send goes back to the queue.

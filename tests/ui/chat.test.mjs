@@ -177,7 +177,7 @@ describe('composer tools', () => {
     await openChat(page, FLOUR);
     const group = page.getByRole('group', { name: 'Approved templates' });
     await group.waitFor();
-    assert.deepEqual(await group.getByRole('radio').allTextContents(), ['follow upen_GB · marketing', 'order readyen_GB · utility'], 'approved ones only');
+    assert.deepEqual(await group.getByRole('radio').allTextContents(), ['follow upen_GB · marketing', 'order readyen_GB · utility', 'parcel photoen_GB · utility'], 'approved ones only');
     await group.getByRole('radio', { name: /order ready/ }).click();
     const send = page.getByRole('button', { name: 'Send template' });
     assert.ok(await send.isDisabled(), 'every parameter is needed first');
@@ -206,6 +206,19 @@ describe('composer tools', () => {
     await page.getByLabel('Body topic').fill('rye flour');
     assert.match(await page.locator('.tp-body').textContent(), /Hi Sam! We still have your question about rye flour/);
     assert.equal(await page.locator('.tp-buttons').textContent(), 'Yes please');
+
+    // An image header is filled with an https:// link to the picture.
+    await group.getByRole('radio', { name: /parcel photo/ }).click();
+    await page.getByLabel('Body {{1}}').fill('4521');
+    const link = page.getByLabel('Header image (https:// link)');
+    await link.fill('/home/me/parcel.jpg');
+    assert.ok(await send.isDisabled(), 'a local path is not a link');
+    await link.fill('https://cdn.example.com/parcel-4521.jpg');
+    assert.equal(await page.locator('.tp-header').textContent(), '[image]');
+    await send.click();
+    await page.waitForFunction(() => window.__calls.filter((c) => c.cmd === 'send_template').length === 2);
+    const last = (await calls(page, 'send_template'))[1].args;
+    assert.deepEqual([last.name, last.header_params, last.body_params], ['parcel_photo', [{ value: 'https://cdn.example.com/parcel-4521.jpg' }], [{ name: undefined, value: '4521' }]]);
   });
 
   test('drafts come back after the app is reopened', async () => {

@@ -193,7 +193,8 @@ mockIPC((cmd, args) => {
     case 'list_templates': return fx.list_templates[String(a.account_id)] || [];
     case 'send_template': {
       const t = (fx.list_templates[String(fx.list_accounts[0].id)] || []).find((t) => t.name === a.name);
-      if (!t || a.body_params.length !== t.body_params.length || a.header_params.length !== t.header_params.length) return Promise.reject(fx.send_template_wrong_params);
+      const headers = t && t.header_media ? 1 : t?.header_params.length;
+      if (!t || a.body_params.length !== t.body_params.length || a.header_params.length !== headers) return Promise.reject(fx.send_template_wrong_params);
       return { ...fx.send_template, id: nextId++, conversation_id: a.conversation_id, timestamp: Date.now() };
     }
     case 'get_preferences': return prefs;

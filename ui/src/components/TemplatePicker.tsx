@@ -29,6 +29,8 @@ export function TemplatePicker(p: TemplatePickerProps) {
   const [header, setHeader] = useState<Record<string, string>>({});
   const [body, setBody] = useState<Record<string, string>>({});
   const [buttons, setButtons] = useState<Record<number, string>>({});
+  // The link of a media header's file (image, video, document).
+  const [headerLink, setHeaderLink] = useState('');
   const [sending, setSending] = useState(false);
 
   useEffect(() => {
@@ -45,13 +47,18 @@ export function TemplatePicker(p: TemplatePickerProps) {
     setHeader({});
     setBody({});
     setButtons({});
+    setHeaderLink('');
   };
+  // Media headers Wicket fills from a link; a LOCATION header it cannot fill.
+  const mediaHeader = chosen?.header_media && chosen.header_media !== 'LOCATION' ? chosen.header_media.toLowerCase() : null;
+  const unfillable = chosen?.header_media === 'LOCATION';
 
   const missing = useMemo(() => {
     if (!chosen) return true;
     const empty = (names: string[], v: Record<string, string>) => names.some((n) => !v[n]?.trim());
-    return empty(chosen.header_params, header) || empty(chosen.body_params, body) || chosen.url_buttons.some((i) => !buttons[i]?.trim());
-  }, [chosen, header, body, buttons]);
+    const link = chosen.header_media && chosen.header_media !== 'LOCATION' ? !headerLink.trim().startsWith('https://') : false;
+    return link || empty(chosen.header_params, header) || empty(chosen.body_params, body) || chosen.url_buttons.some((i) => !buttons[i]?.trim());
+  }, [chosen, header, body, buttons, headerLink]);
 
   const send = async () => {
     if (!chosen || missing || sending) return;
@@ -62,7 +69,7 @@ export function TemplatePicker(p: TemplatePickerProps) {
         conversation_id: p.conversationId,
         name: chosen.name,
         language: chosen.language,
-        header_params: params(chosen.header_params, header),
+        header_params: mediaHeader ? [{ value: headerLink.trim() }] : params(chosen.header_params, header),
         body_params: params(chosen.body_params, body),
         button_params: chosen.url_buttons.map((index) => ({ index, value: buttons[index].trim() })),
       });
@@ -122,17 +129,24 @@ export function TemplatePicker(p: TemplatePickerProps) {
             void send();
           }}
         >
-          {chosen.header_media ? (
+          {unfillable ? (
             <p class="template-warn" role="note">
-              This template has a {chosen.header_media.toLowerCase()} header, which Wicket cannot fill yet: send it with `wicket send --template` or choose another.
+              This template has a location header, which Wicket cannot fill yet: choose another.
             </p>
           ) : null}
           <div class="template-fields">
+            {mediaHeader && (
+              <label class="template-field" key="header-link">
+                <span>Header {mediaHeader} (https:// link)</span>
+                <input type="url" placeholder="https://…" value={headerLink} onInput={(e) => setHeaderLink((e.target as HTMLInputElement).value)} />
+              </label>
+            )}
             {chosen.header_params.map((n) => field('Header', n, header[n] ?? '', (v) => setHeader((h) => ({ ...h, [n]: v }))))}
             {chosen.body_params.map((n) => field('Body', n, body[n] ?? '', (v) => setBody((b) => ({ ...b, [n]: v }))))}
             {chosen.url_buttons.map((i) => field('Button link', String(i + 1), buttons[i] ?? '', (v) => setButtons((b) => ({ ...b, [i]: v }))))}
           </div>
           <div class="template-preview" aria-label="Preview" role="region">
+            {mediaHeader && <p class="tp-header">[{mediaHeader}]</p>}
             {chosen.header_text && (
               <p class="tp-header" dir="auto">
                 {fill(chosen.header_text, header)}
@@ -150,7 +164,7 @@ export function TemplatePicker(p: TemplatePickerProps) {
               </div>
             )}
           </div>
-          <button type="submit" class="btn-primary" disabled={missing || sending || !!chosen.header_media}>
+          <button type="submit" class="btn-primary" disabled={missing || sending || unfillable}>
             <SendHorizontal size={16} aria-hidden="true" /> Send template
           </button>
         </form>
