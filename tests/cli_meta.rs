@@ -471,7 +471,7 @@ async fn send_covers_every_kind_as_a_process() {
     ok_json(&run(dir, &["templates", "--account", &account, "--sync", "--json"]));
     send(&["--template", "order_ready", "--lang", "en_US", "--header-param", "#4521", "--param", "Priya", "--param", "#4521",
         "--param", "our Camden store", "--button-param", "1=4521"]);
-    let reply = send(&["--text", "Thanks!", "--reply-to", &image["id"].as_str().unwrap().to_string()]);
+    let reply = send(&["--text", "Thanks!", "--reply-to", image["id"].as_str().unwrap()]);
     assert_eq!(reply["reply_to"]["id"], image["id"], "a reply names the message it quotes");
     let queued = send(&["--text", "later", "--no-wait"]);
     assert_eq!(queued["status"], json!("pending"), "--no-wait only queues");

@@ -178,7 +178,8 @@ pub async fn send_media<R: Runtime>(app: AppHandle<R>, state: State<'_, AppState
         .map_err(|_| Error::Invalid(format!("{} did not arrive whole: attach it again", args.file_name)))?;
     let (message, conv) = {
         let mut store = state.store()?;
-        let m = media::queue_attachment(&mut store, &state.dir, args.conversation_id, &args.file_name, &args.mime, &bytes, args.caption, args.reply_to)?;
+        let attachment = media::Attachment { file_name: &args.file_name, mime: &args.mime, bytes: &bytes, caption: args.caption };
+        let m = media::queue_attachment(&mut store, &state.dir, args.conversation_id, attachment, args.reply_to)?;
         queued(&store, &m)?
     };
     Ok(announce_queued(&app, message, conv))

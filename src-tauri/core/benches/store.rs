@@ -96,7 +96,7 @@ fn main() {
     });
     let page = store.conversations(&list).expect("a list");
     let last = page.last().expect("a full page");
-    let next = ConversationFilter { limit: 50, before: Some((last.last_activity_at.unwrap_or(0), last.id)), ..Default::default() };
+    let next = ConversationFilter { limit: 50, before: Some((last.pinned, last.last_activity_at.unwrap_or(0), last.id)), ..Default::default() };
     time("conversation list, next page by cursor (50)", 200, || {
         store.conversations(&next).expect("a page");
     });

@@ -94,20 +94,22 @@ fn display_name(name: &str) -> Option<String> {
     (!base.is_empty()).then_some(base)
 }
 
+/// A file the owner attached: its name (never a path), type, contents and
+/// the caption typed with it.
+#[derive(Debug, Clone)]
+pub struct Attachment<'a> {
+    pub file_name: &'a str,
+    pub mime: &'a str,
+    pub bytes: &'a [u8],
+    pub caption: Option<String>,
+}
+
 /// An attachment the owner chose (its bytes: the window gives contents, not
 /// paths): stored under `media/{account}/` with a generated name, recorded as
 /// downloaded media, then queued like every send (window rules included).
 /// A refused queue removes the file again.
-pub fn queue_attachment(
-    store: &mut Store,
-    dir: &DataDir,
-    conversation_id: i64,
-    file_name: &str,
-    mime: &str,
-    bytes: &[u8],
-    caption: Option<String>,
-    reply_to: Option<i64>,
-) -> Result<Message> {
+pub fn queue_attachment(store: &mut Store, dir: &DataDir, conversation_id: i64, attachment: Attachment<'_>, reply_to: Option<i64>) -> Result<Message> {
+    let Attachment { file_name, mime, bytes, caption } = attachment;
     let kind = kind_for(mime);
     if bytes.is_empty() {
         return Err(Error::Invalid(format!("{file_name} is empty: choose another file")));

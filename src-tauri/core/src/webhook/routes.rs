@@ -291,7 +291,11 @@ fn account(ctx: &Ctx, source: Source, id: &str) -> Result<Account, Reply> {
 /// Events per account, plus the routing keys no account has (kept raw):
 /// gateways post one session's events to its own URL; Meta's changes name
 /// their number (`metadata.phone_number_id`).
-pub(crate) fn route(store: &Store, source: Source, path_account: i64, changes: Vec<Change>) -> crate::Result<(Vec<(i64, Vec<ProviderEvent>)>, Vec<String>)> {
+/// Events per account, in the order the body gave them, and the routing keys
+/// no account has.
+pub(crate) type Routed = (Vec<(i64, Vec<ProviderEvent>)>, Vec<String>);
+
+pub(crate) fn route(store: &Store, source: Source, path_account: i64, changes: Vec<Change>) -> crate::Result<Routed> {
     let mut routed: Vec<(i64, Vec<ProviderEvent>)> = vec![];
     let mut unrouted: Vec<String> = vec![];
     for change in changes.into_iter().filter(|c| !c.events.is_empty()) {
