@@ -153,6 +153,7 @@ pub fn typescript() -> String {
         WizardCheckArgs::decl(&cfg),
         CheckStepDto::decl(&cfg),
         SelfCheckDto::decl(&cfg),
+        PublicAddressChanged::decl(&cfg),
         QuietHoursDto::decl(&cfg),
         PreferencesDto::decl(&cfg),
         FocusArgs::decl(&cfg),
@@ -180,6 +181,7 @@ pub fn typescript() -> String {
         (events::SYNC_PROGRESS, SyncProgressEvent::name(&cfg)),
         (events::ACCOUNT_STATE, AccountDto::name(&cfg)),
         (OPEN_CONVERSATION, OpenConversationEvent::name(&cfg)),
+        (crate::wizard::PUBLIC_ADDRESS_CHANGED, PublicAddressChanged::name(&cfg)),
     ] {
         out.push_str(&format!("  {name:?}: {payload};\n"));
     }

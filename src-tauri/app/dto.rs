@@ -791,6 +791,16 @@ pub struct TunnelStartedDto {
     pub registrations: Vec<RegistrationDto>,
 }
 
+/// Payload of `public-address-changed` (wizard.rs).
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+pub struct PublicAddressChanged {
+    /// The new address, registered again; null when the tunnel stopped.
+    pub public_url: Option<String>,
+    pub registrations: Vec<RegistrationDto>,
+    /// The tunnel tool's exit code, when it stopped.
+    pub exit_code: Option<i32>,
+}
+
 #[derive(Debug, Clone, Deserialize, TS)]
 pub struct WizardCheckArgs {
     pub account_id: i64,

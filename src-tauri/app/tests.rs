@@ -724,7 +724,12 @@ fn record_more_wizard_fixtures(h: &Harness, fx: &mut serde_json::Map<String, Val
     let bin = h._dir.path().join("bin");
     std::fs::create_dir_all(&bin).unwrap();
     let tool = bin.join("cloudflared");
-    std::fs::write(&tool, "#!/bin/sh\necho 'INF |  https://gentle-river-alpha-bravo.trycloudflare.com  |' >&2\nexec sleep 30\n").unwrap();
+    // It reports a second address a moment later, as a restarted quick tunnel does.
+    std::fs::write(
+        &tool,
+        "#!/bin/sh\necho 'INF |  https://gentle-river-alpha-bravo.trycloudflare.com  |' >&2\nsleep 2\necho 'INF |  https://quiet-meadow-charlie-delta.trycloudflare.com  |' >&2\nexec sleep 30\n",
+    )
+    .unwrap();
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
@@ -748,11 +753,26 @@ fn record_more_wizard_fixtures(h: &Harness, fx: &mut serde_json::Map<String, Val
     let mut listener = h.ok("wizard_start_listener", json!({ "listen": "127.0.0.1:0" }));
     let listening = listener["listening"].as_str().unwrap().to_string();
     assert!(listening.starts_with("127.0.0.1:") && listener["warning"].is_null(), "{listener}");
+    let changed: std::sync::Arc<std::sync::Mutex<Vec<Value>>> = Default::default();
+    {
+        use tauri::Listener;
+        let changed = changed.clone();
+        h.app.listen_any(crate::wizard::PUBLIC_ADDRESS_CHANGED, move |e| changed.lock().unwrap().push(serde_json::from_str(e.payload()).unwrap()));
+    }
     let mut started = h.ok("wizard_start_tunnel", json!({ "account_id": meta_id, "kind": "cloudflared" }));
     assert_eq!(started["public_url"], "https://gentle-river-alpha-bravo.trycloudflare.com");
     assert_eq!(started["stable"], false);
     assert!(started["note"].as_str().unwrap().contains("changes every time"), "{started}");
     assert!(started["registrations"].as_array().unwrap().iter().any(|r| r["account_id"] == meta_id), "{started}");
+    // The address changes: registered again, and the window is told.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while changed.lock().unwrap().is_empty() && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let again = changed.lock().unwrap().first().cloned().expect("public-address-changed after the tunnel's new address");
+    assert_eq!(again["public_url"], "https://quiet-meadow-charlie-delta.trycloudflare.com");
+    assert!(again["registrations"].as_array().unwrap().iter().any(|r| r["account_id"] == meta_id), "registered again: {again}");
+    fx.insert("public_address_changed".into(), again);
     let mut check = h.ok("wizard_check_public", json!({ "account_id": meta_id, "public_url": format!("http://{listening}") }));
     assert_eq!(check["passed"], true, "{check}");
     let failed = h.ok("wizard_check_public", json!({ "account_id": meta_id, "public_url": format!("http://{closed}") }));

@@ -544,7 +544,7 @@ fn registration_dto(r: wicket_core::tunnel::AccountRegistration) -> Registration
 /// every switched-on account's provider (again whenever it changes, for as
 /// long as the app runs), and says what each registration did.
 #[tauri::command]
-pub async fn wizard_start_tunnel(state: State<'_, AppState>, args: WizardTunnelArgs) -> Res<TunnelStartedDto> {
+pub async fn wizard_start_tunnel<R: tauri::Runtime>(app: tauri::AppHandle<R>, state: State<'_, AppState>, args: WizardTunnelArgs) -> Res<TunnelStartedDto> {
     use wicket_core::tunnel::{self, SupervisorReport, Tunnel, TunnelSupervisor};
     let port = listening(&state)
         .and_then(|a| a.parse::<std::net::SocketAddr>().ok())
@@ -569,8 +569,39 @@ pub async fn wizard_start_tunnel(state: State<'_, AppState>, args: WizardTunnelA
         }
         None => vec![],
     };
+    forward_later_reports(app, sup.take_reports());
     public().supervisor = Some(sup);
     Ok(TunnelStartedDto { public_url: url, stable, note: tunnel::url_explanation(stable).into(), registrations })
+}
+
+/// `public-address-changed`: a quick tunnel's address changed and was
+/// registered again (`public_url` and what each registration did), or the
+/// tunnel stopped (`public_url` null): the open public-address step shows it.
+pub const PUBLIC_ADDRESS_CHANGED: &str = "public-address-changed";
+
+/// What the tunnel supervisor reports after the start, as events.
+fn forward_later_reports<R: tauri::Runtime>(app: tauri::AppHandle<R>, mut reports: tokio::sync::mpsc::UnboundedReceiver<wicket_core::tunnel::SupervisorReport>) {
+    use tauri::Emitter;
+    use wicket_core::tunnel::SupervisorReport;
+    tauri::async_runtime::spawn(async move {
+        while let Some(report) = reports.recv().await {
+            let event = match report {
+                SupervisorReport::Registered { public_base, results } => {
+                    if let Some(state) = tauri::Manager::try_state::<AppState>(&app) {
+                        if let Ok(mut store) = state.store() {
+                            let _ = store.set_setting("public_url", &serde_json::json!(public_base));
+                        }
+                    }
+                    PublicAddressChanged { public_url: Some(public_base), registrations: results.into_iter().map(registration_dto).collect(), exit_code: None }
+                }
+                SupervisorReport::TunnelExited(code) => PublicAddressChanged { public_url: None, registrations: vec![], exit_code: code },
+            };
+            tracing::info!(url = ?event.public_url, "the tunnel's public address changed");
+            if let Err(e) = app.emit(PUBLIC_ADDRESS_CHANGED, &event) {
+                tracing::warn!("cannot tell the window about the new public address: {e}");
+            }
+        }
+    });
 }
 
 /// "Check": proves the public address reaches this listener for the

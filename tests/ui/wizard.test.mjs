@@ -251,6 +251,13 @@ describe('setup wizard', () => {
     await ok.waitFor();
     assert.match(await ok.textContent(), /signed test event was accepted/);
     assert.deepEqual((await calls(page, 'wizard_check_public'))[0].args, { account_id: pa.account_id, public_url: wz.wizard_start_tunnel.public_url });
+
+    // The quick tunnel's address changes: registered again by the shell, shown here.
+    const moved = wz.public_address_changed;
+    await page.evaluate((payload) => window.__TAURI_INTERNALS__.invoke('plugin:event|emit', { event: 'public-address-changed', payload }), moved);
+    await page.getByText(moved.public_url, { exact: true }).waitFor();
+    assert.match(await page.getByRole('alert').filter({ hasText: 'address changed' }).textContent(), /registered it again.*lost/);
+    assert.equal(await page.getByRole('textbox', { name: 'Public address' }).inputValue(), moved.public_url, 'the check uses the new address');
     await page.getByRole('button', { name: 'Done' }).click();
     await page.getByRole('heading', { name: 'All set' }).waitFor();
   });

@@ -1088,6 +1088,14 @@ impl TunnelSupervisor {
         self.reports.recv().await
     }
 
+    /// Hands the reports still to come to someone else (the window forwards
+    /// them as they arrive) while this value keeps owning the tunnel;
+    /// `next_report` answers `None` afterwards.
+    pub fn take_reports(&mut self) -> UnboundedReceiver<SupervisorReport> {
+        let (_, empty) = unbounded_channel();
+        std::mem::replace(&mut self.reports, empty)
+    }
+
     pub fn tunnel(&self) -> &Tunnel {
         &self.tunnel
     }

@@ -367,6 +367,16 @@ status: string, detail: string, };
 
 export type SelfCheckDto = { public_base: string, passed: boolean, steps: Array<CheckStepDto>, };
 
+export type PublicAddressChanged = { 
+/**
+ * The new address, registered again; null when the tunnel stopped.
+ */
+public_url: string | null, registrations: Array<RegistrationDto>, 
+/**
+ * The tunnel tool's exit code, when it stopped.
+ */
+exit_code: number | null, };
+
 export type QuietHoursDto = { 
 /**
  * "HH:MM", local time.
@@ -459,4 +469,5 @@ export type Events = {
   "sync-progress": SyncProgressEvent;
   "account-state": AccountDto;
   "open-conversation": OpenConversationEvent;
+  "public-address-changed": PublicAddressChanged;
 };

@@ -738,6 +738,26 @@ export function PublicAddress({ accountId, onBack }: { accountId: number; onBack
       setPublicUrl(t.public_url);
       setCheck(null);
     });
+  // A quick tunnel's address can change while it runs: the shell registers
+  // the new one again and says so; a stopped tunnel is said too.
+  const [moved, setMoved] = useState<string | null>(null);
+  useEffect(() => {
+    const off = on('public-address-changed', (c) => {
+      if (c.public_url) {
+        const url = c.public_url;
+        setTunnel((t) => (t ? { ...t, public_url: url, registrations: c.registrations } : t));
+        setPublicUrl(url);
+        setCheck(null);
+        setMoved(`The tunnel's address changed to ${url}; Wicket registered it again where it could. Messages the provider retries to the old address are lost.`);
+      } else {
+        setTunnel(null);
+        setMoved(`The tunnel stopped${c.exit_code != null ? ` (exit code ${c.exit_code})` : ''}: start it again to receive messages.`);
+      }
+    });
+    return () => {
+      off.then((f) => f());
+    };
+  }, []);
   const runCheck = () => run('check', async () => setCheck(await call('wizard_check_public', { account_id: accountId, public_url: publicUrl })));
   const base = (tunnel?.public_url ?? publicUrl).replace(/\/+$/, '') || 'https://<your public address>';
   const mine = tunnel?.registrations.find((r) => r.account_id === accountId);
@@ -790,6 +810,11 @@ export function PublicAddress({ accountId, onBack }: { accountId: number; onBack
           </ul>
           {!listener && <p class="wizard-help">Start the listener first: the tunnel forwards to it.</p>}
           <p class="wizard-help">{tunnel ? tunnel.note : info.changing_note}</p>
+          {moved && (
+            <p class="wizard-help wizard-moved" role="alert">
+              {moved}
+            </p>
+          )}
           {tunnel && (
             <div role="status" class="wizard-found">
               <p>
