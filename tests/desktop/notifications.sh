@@ -158,18 +158,20 @@ print(item.Get("org.kde.StatusNotifierItem", "XAyatanaLabel", dbus_interface="or
 PYEOF
 }
 wait_for 10 "the tray item registering with the tray host" grep -q '"RegisterStatusNotifierItem"' "$work/notify.jsonl"
-wait_for 5 "the tray label showing 1 unread message" test "$(tray_label)" = 1
+tray_label_is() { [ "$(tray_label)" = "$1" ]; }  # evaluated on every try, not once
+wait_for 5 "the tray label showing 1 unread message" tray_label_is 1
 echo "the tray shows 1 unread message"
 
 wait_for 10 "the fake server's click (ActionInvoked)" grep -q '"ActionInvoked"' "$work/notify.jsonl"
 wait_for 10 "the shell handling the click" grep -qs 'notification clicked: opening the conversation' "$data"/logs/desktop.log*
-wait_for 10 "the UI opening the conversation (read: unread 0)" test "$(unread_of)" = 0
+unread_is() { [ "$(unread_of)" = "$1" ]; }  # evaluated on every try, not once
+wait_for 10 "the UI opening the conversation (read: unread 0)" unread_is 0
 conv="$("$wicket" --data-dir "$data" conversations --json | python3 -c 'import json,sys; print(next(c["id"] for c in json.load(sys.stdin) if "Priya" in c["contact"]["display_name"]))')"
 wait_for 10 "the UI reporting the opened chat as focused" grep -qs "focused conversation conversation=Some($conv)" "$data"/logs/desktop.log*
 sleep 1
 DISPLAY="$display" import -window root "$out/notification-opened.png"
 echo "ActionInvoked(default) opened conversation $conv in the window (read, reported focused); screenshot $out/notification-opened.png"
-wait_for 5 "the tray label clearing once the chat is read" test -z "$(tray_label)"
+wait_for 5 "the tray label clearing once the chat is read" tray_label_is ""
 echo "the tray count cleared once the chat was read"
 
 # The Settings panel from the rail's gear (bottom of the rail), photographed.
