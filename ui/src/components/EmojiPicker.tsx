@@ -3,6 +3,7 @@
 // Enter or a click inserts; Escape closes and gives focus back.
 
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
+import { useEscape } from '../hooks';
 
 /** [emoji, name] pairs: what a shop answers with most. */
 export const EMOJI: [string, string][] = [
@@ -33,16 +34,7 @@ export function EmojiPicker({ onPick, onClose }: { onPick: (emoji: string) => vo
 
   useEffect(() => search.current?.focus(), []);
   // Escape closes it wherever the focus is (the picker, or still its button).
-  useEffect(() => {
-    const onKey = (e: KeyboardEvent) => {
-      if (e.key === 'Escape') {
-        e.preventDefault();
-        onClose();
-      }
-    };
-    window.addEventListener('keydown', onKey);
-    return () => window.removeEventListener('keydown', onKey);
-  }, [onClose]);
+  useEscape(onClose);
   useEffect(() => setActive(0), [filter]);
 
   const focusCell = (i: number) => {

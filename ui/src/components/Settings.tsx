@@ -6,6 +6,7 @@
 import { X } from 'lucide-preact';
 import type { ComponentChildren } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
+import { useEscape } from '../hooks';
 import { call } from '../api';
 import type { CommandError, PreferencesDto } from '../bindings';
 
@@ -54,17 +55,8 @@ export function Settings({ onClose, children }: SettingsProps) {
   }, []);
 
   // Escape closes; focus starts inside the dialog.
-  useEffect(() => {
-    dialog.current?.focus();
-    const onKey = (e: KeyboardEvent) => {
-      if (e.key === 'Escape') {
-        e.preventDefault();
-        onClose();
-      }
-    };
-    window.addEventListener('keydown', onKey);
-    return () => window.removeEventListener('keydown', onKey);
-  }, [onClose]);
+  useEffect(() => dialog.current?.focus(), []);
+  useEscape(onClose);
 
   const save = (change: Partial<PreferencesDto>) => {
     if (!prefs) return;

@@ -8,6 +8,7 @@ import { ArrowLeft, CircleAlert, CircleCheck, FileText, Laptop, Play } from 'luc
 import type { ComponentChildren } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { call, on } from '../api';
+import { useAction } from '../hooks';
 import type {
   CommandError,
   ConnectionInfoDto,
@@ -139,9 +140,8 @@ function Header({ title, onBack, children }: { title: string; onBack?: () => voi
 
 function MetaForm({ onBack, onSaved }: { onBack: () => void; onSaved: (a: WizardAddedDto[]) => void }) {
   const [f, setF] = useState({ name: '', phone_number_id: '', business_account_id: '', token: '', app_secret: '', verify_token: '' });
-  const [busy, setBusy] = useState<'test' | 'save' | null>(null);
+  const { busy, error, run } = useAction<'test' | 'save'>();
   const [tested, setTested] = useState<ConnectionInfoDto | null>(null);
-  const [error, setError] = useState<CommandError | null>(null);
   const set = (k: keyof typeof f) => (v: string) => {
     setF((old) => ({ ...old, [k]: v }));
     setTested(null); // a changed field needs a new test
@@ -155,29 +155,13 @@ function MetaForm({ onBack, onSaved }: { onBack: () => void; onSaved: (a: Wizard
     ...(f.verify_token.trim() ? { verify_token: f.verify_token.trim() } : {}),
   });
   const complete = f.phone_number_id.trim() && f.business_account_id.trim() && f.token.trim() && f.app_secret.trim();
-  const test = async () => {
-    setBusy('test');
-    setError(null);
-    try {
+  const test = () =>
+    run('test', async () => {
       const info = await call('wizard_test_meta', args());
       setTested(info);
       if (!f.name.trim() && info.verified_name) setF((old) => ({ ...old, name: info.verified_name ?? '' }));
-    } catch (e) {
-      setError(e as CommandError);
-    } finally {
-      setBusy(null);
-    }
-  };
-  const save = async () => {
-    setBusy('save');
-    setError(null);
-    try {
-      onSaved([await call('wizard_add_meta', args())]);
-    } catch (e) {
-      setError(e as CommandError);
-      setBusy(null);
-    }
-  };
+    });
+  const save = () => run('save', async () => onSaved([await call('wizard_add_meta', args())]), true);
   return (
     <form
       class="wizard-form"
@@ -265,9 +249,8 @@ function MetaForm({ onBack, onSaved }: { onBack: () => void; onSaved: (a: Wizard
 
 function WasenderForm({ onBack, onSaved }: { onBack: () => void; onSaved: (a: WizardAddedDto[]) => void }) {
   const [f, setF] = useState({ name: '', api_key: '', webhook_secret: '', personal_access_token: '', session_id: '' });
-  const [busy, setBusy] = useState<'test' | 'save' | null>(null);
+  const { busy, error, run } = useAction<'test' | 'save'>();
   const [tested, setTested] = useState<ConnectionInfoDto | null>(null);
-  const [error, setError] = useState<CommandError | null>(null);
   const set = (k: keyof typeof f) => (v: string) => {
     setF((old) => ({ ...old, [k]: v }));
     setTested(null); // a changed field needs a new test
@@ -280,29 +263,13 @@ function WasenderForm({ onBack, onSaved }: { onBack: () => void; onSaved: (a: Wi
     ...(f.personal_access_token.trim() ? { personal_access_token: f.personal_access_token.trim() } : {}),
     ...(f.session_id.trim() ? { session_id: f.session_id.trim() } : {}),
   });
-  const test = async () => {
-    setBusy('test');
-    setError(null);
-    try {
+  const test = () =>
+    run('test', async () => {
       const info = await call('wizard_test_wasender', args());
       setTested(info);
       if (!f.name.trim() && info.verified_name) setF((old) => ({ ...old, name: info.verified_name ?? '' }));
-    } catch (e) {
-      setError(e as CommandError);
-    } finally {
-      setBusy(null);
-    }
-  };
-  const save = async () => {
-    setBusy('save');
-    setError(null);
-    try {
-      onSaved([await call('wizard_add_wasender', args())]);
-    } catch (e) {
-      setError(e as CommandError);
-      setBusy(null);
-    }
-  };
+    });
+  const save = () => run('save', async () => onSaved([await call('wizard_add_wasender', args())]), true);
   const complete = f.api_key.trim();
   return (
     <form
@@ -707,8 +674,7 @@ export function PublicAddress({ accountId, onBack }: { accountId: number; onBack
   const [tunnel, setTunnel] = useState<TunnelStartedDto | null>(null);
   const [publicUrl, setPublicUrl] = useState('');
   const [check, setCheck] = useState<SelfCheckDto | null>(null);
-  const [busy, setBusy] = useState<string | null>(null);
-  const [error, setError] = useState<CommandError | null>(null);
+  const { busy, error, setError, run } = useAction<string>();
   useEffect(() => {
     call('wizard_public_address', { account_id: accountId })
       .then((i) => {
@@ -719,17 +685,6 @@ export function PublicAddress({ accountId, onBack }: { accountId: number; onBack
       })
       .catch(setError);
   }, [accountId]);
-  const run = async (what: string, f: () => Promise<void>) => {
-    setBusy(what);
-    setError(null);
-    try {
-      await f();
-    } catch (e) {
-      setError(e as CommandError);
-    } finally {
-      setBusy(null);
-    }
-  };
   const startListener = () => run('listen', async () => setListener(await call('wizard_start_listener', { listen })));
   const startTunnel = (kind: string) =>
     run(kind, async () => {
