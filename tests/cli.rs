@@ -32,9 +32,14 @@ fn seeded() -> (tempfile::TempDir, i64, i64) {
     let dir = tempfile::tempdir().unwrap();
     let mut store = Store::open(&dir.path().join("wicket.db")).unwrap();
     store.set_setting("default_country", &json!("GB")).unwrap();
-    let account = store.add_account(&NewAccount { provider: Provider::Meta, name: "Shop".into(), phone: None, config: json!({"phone_number_id": "1"}) }).unwrap();
+    let account =
+        store.add_account(&NewAccount { provider: Provider::Meta, name: "Shop".into(), phone: None, config: json!({"phone_number_id": "1"}) }).unwrap();
     let contact = store
-        .upsert_contact(account.id, &ContactKey::phone("+447911123456"), &ContactUpdate { profile_name: Some("Zoë".into()), wa_id: Some("447911123456".into()), ..Default::default() })
+        .upsert_contact(
+            account.id,
+            &ContactKey::phone("+447911123456"),
+            &ContactUpdate { profile_name: Some("Zoë".into()), wa_id: Some("447911123456".into()), ..Default::default() },
+        )
         .unwrap();
     let conv = store.get_or_create_conversation(account.id, contact.id).unwrap();
     for (i, text) in ["Hello", "Is my order ready?", "Grüße aus München"].iter().enumerate() {
@@ -108,13 +113,32 @@ fn reading_messages_never_marks_read_unless_asked() {
     assert_eq!(list.len(), 3);
     assert_eq!(list[0]["text"], json!("Hello"), "oldest first");
     assert_eq!(list[0]["direction"], json!("in"));
-    for field in ["id", "conversation_id", "provider_message_id", "origin", "kind", "caption", "media", "location", "contacts", "template", "reply_to", "reactions", "status", "error", "timestamp"] {
+    for field in [
+        "id",
+        "conversation_id",
+        "provider_message_id",
+        "origin",
+        "kind",
+        "caption",
+        "media",
+        "location",
+        "contacts",
+        "template",
+        "reply_to",
+        "reactions",
+        "status",
+        "error",
+        "timestamp",
+    ] {
         assert!(list[0].get(field).is_some(), "message field {field} is always present");
     }
     let unread = |d: &Path| json_of(&wicket(d, &["conversations", "--json"]))[0]["unread"].clone();
     assert_eq!(unread(dir.path()), json!(3), "`wicket messages` only reads");
     // Paging by cursor.
-    let older = json_of(&wicket(dir.path(), &["messages", "--account", &acct, "--with", "+447911123456", "--before", list[2]["id"].as_str().unwrap(), "--limit", "1", "--json"]));
+    let older = json_of(&wicket(
+        dir.path(),
+        &["messages", "--account", &acct, "--with", "+447911123456", "--before", list[2]["id"].as_str().unwrap(), "--limit", "1", "--json"],
+    ));
     assert_eq!(older[0]["text"], json!("Is my order ready?"));
     // --mark-read does mark read (the provider call fails offline: a warning, not an error).
     let out = wicket(dir.path(), &["messages", "--account", &acct, "--with", "+447911123456", "--mark-read", "--json"]);

@@ -59,7 +59,10 @@ async fn wasender_account_contact_sync_and_contacts() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().to_path_buf();
     tokio::task::spawn_blocking(move || {
-        let id = last_id(&run(&dir, &["account", "add", "wasender", "--name", "Shop phone", "--api-key-env", "WS_KEY", "--webhook-secret-env", "WS_SECRET", "--base-url", &uri]));
+        let id = last_id(&run(
+            &dir,
+            &["account", "add", "wasender", "--name", "Shop phone", "--api-key-env", "WS_KEY", "--webhook-secret-env", "WS_SECRET", "--base-url", &uri],
+        ));
         let accounts = ok_json(&run(&dir, &["account", "list", "--json"]));
         assert_eq!(accounts[0]["provider"], json!("wasender"));
         assert_eq!(accounts[0]["status"], json!("ok"), "the session is connected");
@@ -75,7 +78,22 @@ async fn wasender_account_contact_sync_and_contacts() {
         let contacts = ok_json(&run(&dir, &["contacts", "--account", &id, "--json"]));
         let list = contacts.as_array().unwrap();
         assert_eq!(list.len() as u64, s["successful_updates"].as_u64().unwrap());
-        for field in ["phone", "provider_user_id", "wa_id", "jid", "name", "profile_name", "verified_name", "display_name", "company", "is_business", "profile_picture", "status_text", "labels", "last_synced_at"] {
+        for field in [
+            "phone",
+            "provider_user_id",
+            "wa_id",
+            "jid",
+            "name",
+            "profile_name",
+            "verified_name",
+            "display_name",
+            "company",
+            "is_business",
+            "profile_picture",
+            "status_text",
+            "labels",
+            "last_synced_at",
+        ] {
             assert!(list[0].get(field).is_some(), "contact field {field} is always present");
         }
         assert!(list.iter().all(|c| c["last_synced_at"].is_string()), "synced contacts carry the sync time");
@@ -89,11 +107,20 @@ async fn wasender_account_contact_sync_and_contacts() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unipile_import_details_and_env_import() {
     let fake = MockServer::start().await;
-    Mock::given(method("GET")).and(path("/api/v1/accounts")).and(header("x-api-key", "unipile-key-456")).respond_with(ok(fixture("unipile", "unipile_accounts_list.json"))).mount(&fake).await;
+    Mock::given(method("GET"))
+        .and(path("/api/v1/accounts"))
+        .and(header("x-api-key", "unipile-key-456"))
+        .respond_with(ok(fixture("unipile", "unipile_accounts_list.json")))
+        .mount(&fake)
+        .await;
     let list: Value = serde_json::from_slice(&fixture("unipile", "unipile_accounts_list.json")).unwrap();
     let whatsapp: Vec<Value> = list["items"].as_array().unwrap().iter().filter(|a| a["type"] == json!("WHATSAPP")).cloned().collect();
     let first = whatsapp[0]["id"].as_str().unwrap().to_string();
-    Mock::given(method("GET")).and(path(format!("/api/v1/accounts/{first}"))).respond_with(ResponseTemplate::new(200).set_body_json(&whatsapp[0])).mount(&fake).await;
+    Mock::given(method("GET"))
+        .and(path(format!("/api/v1/accounts/{first}")))
+        .respond_with(ResponseTemplate::new(200).set_body_json(&whatsapp[0]))
+        .mount(&fake)
+        .await;
     let dsn = fake.uri();
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().to_path_buf();
@@ -138,10 +165,20 @@ async fn unipile_import_details_and_env_import() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unipile_hosted_authentication_connects_a_new_account() {
     let fake = MockServer::start().await;
-    Mock::given(method("POST")).and(path("/api/v1/hosted/accounts/link")).respond_with(ok(fixture("unipile", "unipile_hosted_link_response.json"))).mount(&fake).await;
+    Mock::given(method("POST"))
+        .and(path("/api/v1/hosted/accounts/link"))
+        .respond_with(ok(fixture("unipile", "unipile_hosted_link_response.json")))
+        .mount(&fake)
+        .await;
     // Before the owner scans the QR code there is no account; then there is.
     let empty = json!({"object": "AccountList", "items": [], "cursor": null});
-    Mock::given(method("GET")).and(path("/api/v1/accounts")).respond_with(ResponseTemplate::new(200).set_body_json(&empty)).up_to_n_times(3).with_priority(1).mount(&fake).await;
+    Mock::given(method("GET"))
+        .and(path("/api/v1/accounts"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(&empty))
+        .up_to_n_times(3)
+        .with_priority(1)
+        .mount(&fake)
+        .await;
     Mock::given(method("GET")).and(path("/api/v1/accounts")).respond_with(ok(fixture("unipile", "unipile_accounts_list.json"))).mount(&fake).await;
     let dsn = fake.uri();
     let tmp = tempfile::tempdir().unwrap();
@@ -195,7 +232,10 @@ async fn accounts_switch_off_and_on_and_removal_takes_the_secrets() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().to_path_buf();
     tokio::task::spawn_blocking(move || {
-        let id = last_id(&run(&dir, &["account", "add", "wasender", "--name", "Shop phone", "--api-key-env", "WS_KEY", "--webhook-secret-env", "WS_SECRET", "--base-url", &uri]));
+        let id = last_id(&run(
+            &dir,
+            &["account", "add", "wasender", "--name", "Shop phone", "--api-key-env", "WS_KEY", "--webhook-secret-env", "WS_SECRET", "--base-url", &uri],
+        ));
         let demo = last_id(&run(&dir, &["account", "add", "demo"]));
         let n: i64 = id.parse().unwrap();
         assert_eq!(stored_secrets(&dir, "gateway tests", n).len(), 2, "the API key and the webhook secret are stored");
@@ -268,7 +308,10 @@ async fn accounts_move_to_another_machine_with_or_without_their_secrets() {
     let (export2, vault2) = (export.clone(), vault.clone());
     tokio::task::spawn_blocking(move || {
         let (export, vault) = (export2, vault2);
-        let id = last_id(&run(&a, &["account", "add", "wasender", "--name", "Shop phone", "--api-key-env", "WS_KEY", "--webhook-secret-env", "WS_SECRET", "--base-url", &uri]));
+        let id = last_id(&run(
+            &a,
+            &["account", "add", "wasender", "--name", "Shop phone", "--api-key-env", "WS_KEY", "--webhook-secret-env", "WS_SECRET", "--base-url", &uri],
+        ));
         last_id(&run(&a, &["account", "add", "demo"]));
         assert!(run(&a, &["settings", "set", "default_country", "GB"]).status.success());
 
@@ -291,12 +334,23 @@ async fn accounts_move_to_another_machine_with_or_without_their_secrets() {
         assert_eq!(exported[0]["provider"], json!("wasender"));
         let text = String::from_utf8(std::fs::read(&export).unwrap()).unwrap() + &String::from_utf8_lossy(&std::fs::read(&vault).unwrap());
         assert!(!text.contains("ws-api-key-123") && !text.contains("ws-webhook-secret"), "no secret in plain text in either file");
-        let again = run(&a, &["export", "--format", "json", "--out", export.to_str().unwrap(), "--vault", vault.to_str().unwrap(), "--passphrase-env", "WS_KEY"]);
+        let again =
+            run(&a, &["export", "--format", "json", "--out", export.to_str().unwrap(), "--vault", vault.to_str().unwrap(), "--passphrase-env", "WS_KEY"]);
         assert_eq!(again.status.code(), Some(2), "an existing vault is never overwritten");
 
         // Machine B: accounts, settings and secrets back; tested against the fake.
         let wrong = Command::new(env!("CARGO_BIN_EXE_wicket"))
-            .args(["--data-dir", b.to_str().unwrap(), "account", "import", export.to_str().unwrap(), "--vault", vault.to_str().unwrap(), "--passphrase-env", "MOVE_PASS"])
+            .args([
+                "--data-dir",
+                b.to_str().unwrap(),
+                "account",
+                "import",
+                export.to_str().unwrap(),
+                "--vault",
+                vault.to_str().unwrap(),
+                "--passphrase-env",
+                "MOVE_PASS",
+            ])
             .env_remove("WICKET_DATA_DIR")
             .env("WICKET_SECRET_STORE", "vault")
             .env("WICKET_VAULT_PASSPHRASE", "machine b")
@@ -306,7 +360,18 @@ async fn accounts_move_to_another_machine_with_or_without_their_secrets() {
         assert_eq!(wrong.status.code(), Some(6), "a wrong passphrase: {}", String::from_utf8_lossy(&wrong.stderr));
         assert_eq!(ok_json(&run(&b, &["account", "list", "--json"])), json!([]), "nothing half-imported");
         let out = Command::new(env!("CARGO_BIN_EXE_wicket"))
-            .args(["--data-dir", b.to_str().unwrap(), "account", "import", export.to_str().unwrap(), "--vault", vault.to_str().unwrap(), "--passphrase-env", "MOVE_PASS", "--json"])
+            .args([
+                "--data-dir",
+                b.to_str().unwrap(),
+                "account",
+                "import",
+                export.to_str().unwrap(),
+                "--vault",
+                vault.to_str().unwrap(),
+                "--passphrase-env",
+                "MOVE_PASS",
+                "--json",
+            ])
             .env_remove("WICKET_DATA_DIR")
             .env("WICKET_SECRET_STORE", "vault")
             .env("WICKET_VAULT_PASSPHRASE", "machine b")
@@ -316,11 +381,13 @@ async fn accounts_move_to_another_machine_with_or_without_their_secrets() {
         let imported = ok_json(&out);
         assert_eq!(imported.as_array().unwrap().len(), 1);
         let new_id: i64 = imported[0]["id"].as_str().unwrap().parse().unwrap();
-        let listed = ok_json(&Command::new(env!("CARGO_BIN_EXE_wicket"))
-            .args(["--data-dir", b.to_str().unwrap(), "account", "list", "--json"])
-            .env_remove("WICKET_DATA_DIR")
-            .output()
-            .unwrap());
+        let listed = ok_json(
+            &Command::new(env!("CARGO_BIN_EXE_wicket"))
+                .args(["--data-dir", b.to_str().unwrap(), "account", "list", "--json"])
+                .env_remove("WICKET_DATA_DIR")
+                .output()
+                .unwrap(),
+        );
         assert_eq!(listed[0]["name"], json!("Shop phone"));
         assert_eq!(listed[0]["status"], json!("ok"), "with its secrets it works at once: {listed}");
         let mut secrets = stored_secrets(&b, "machine b", new_id);
@@ -348,8 +415,18 @@ async fn wasender_pat_registers_the_webhook_and_sync_modes_pick_their_accounts()
     let fake = MockServer::start().await;
     Mock::given(method("GET")).and(path("/status")).respond_with(ok(fixture("wasender", "status_connected.json"))).mount(&fake).await;
     Mock::given(method("GET")).and(path("/user")).respond_with(ok(fixture("wasender", "user.json"))).mount(&fake).await;
-    Mock::given(method("GET")).and(path("/whatsapp-sessions/41")).and(header("authorization", "Bearer ws-pat-789")).respond_with(ok(fixture("wasender", "whatsapp_session.json"))).mount(&fake).await;
-    Mock::given(method("PUT")).and(path("/whatsapp-sessions/41")).and(header("authorization", "Bearer ws-pat-789")).respond_with(ok(fixture("wasender", "whatsapp_session.json"))).mount(&fake).await;
+    Mock::given(method("GET"))
+        .and(path("/whatsapp-sessions/41"))
+        .and(header("authorization", "Bearer ws-pat-789"))
+        .respond_with(ok(fixture("wasender", "whatsapp_session.json")))
+        .mount(&fake)
+        .await;
+    Mock::given(method("PUT"))
+        .and(path("/whatsapp-sessions/41"))
+        .and(header("authorization", "Bearer ws-pat-789"))
+        .respond_with(ok(fixture("wasender", "whatsapp_session.json")))
+        .mount(&fake)
+        .await;
     let info = String::from_utf8(fixture("wasender", "contact_info.json")).unwrap().replace("447700900123", "447911123456");
     Mock::given(method("GET")).and(path("/contacts/447911123456")).respond_with(ok(info.into_bytes())).mount(&fake).await;
     let uri = fake.uri();
@@ -361,7 +438,25 @@ async fn wasender_pat_registers_the_webhook_and_sync_modes_pick_their_accounts()
         assert!(run(&dir, &["settings", "set", "public_url", "https://shop.example.net"]).status.success());
         // A Meta account exists too: `sync --contact` must not fail because of it.
         let meta = Command::new(env!("CARGO_BIN_EXE_wicket"))
-            .args(["--data-dir", dir.to_str().unwrap(), "account", "add", "meta", "--name", "M", "--phone-number-id", "1", "--business-account-id", "2", "--token-env", "T", "--app-secret-env", "S", "--base-url", "http://127.0.0.1:9"])
+            .args([
+                "--data-dir",
+                dir.to_str().unwrap(),
+                "account",
+                "add",
+                "meta",
+                "--name",
+                "M",
+                "--phone-number-id",
+                "1",
+                "--business-account-id",
+                "2",
+                "--token-env",
+                "T",
+                "--app-secret-env",
+                "S",
+                "--base-url",
+                "http://127.0.0.1:9",
+            ])
             .env("WICKET_SECRET_STORE", "vault")
             .env("WICKET_VAULT_PASSPHRASE", "gateway tests")
             .env("T", "tok")
@@ -370,7 +465,23 @@ async fn wasender_pat_registers_the_webhook_and_sync_modes_pick_their_accounts()
             .unwrap();
         assert!(meta.status.success(), "{}", String::from_utf8_lossy(&meta.stderr));
         let out = Command::new(env!("CARGO_BIN_EXE_wicket"))
-            .args(["--data-dir", dir.to_str().unwrap(), "account", "add", "wasender", "--name", "Shop", "--api-key-env", "WS_KEY", "--pat-env", "WS_PAT", "--session-id", "41", "--base-url", &uri])
+            .args([
+                "--data-dir",
+                dir.to_str().unwrap(),
+                "account",
+                "add",
+                "wasender",
+                "--name",
+                "Shop",
+                "--api-key-env",
+                "WS_KEY",
+                "--pat-env",
+                "WS_PAT",
+                "--session-id",
+                "41",
+                "--base-url",
+                &uri,
+            ])
             .env("WICKET_SECRET_STORE", "vault")
             .env("WICKET_VAULT_PASSPHRASE", "gateway tests")
             .env("WS_KEY", "ws-api-key-123")
@@ -416,7 +527,12 @@ async fn wasender_pat_registers_the_webhook_and_sync_modes_pick_their_accounts()
     // The session's webhook secret was read with the PAT and stored (the route accepts it).
     let store = store_of(&dir);
     let account = store.accounts().unwrap().into_iter().find(|a| a.provider == wicket_core::model::Provider::Wasender).unwrap();
-    let secrets = wicket_core::secrets::SecretStore::vault(dir.join("secrets.vault"), wicket_core::secrets::Secret::new("gateway tests".into()), &store_of(&dir).data_dir_id().unwrap()).unwrap();
+    let secrets = wicket_core::secrets::SecretStore::vault(
+        dir.join("secrets.vault"),
+        wicket_core::secrets::Secret::new("gateway tests".into()),
+        &store_of(&dir).data_dir_id().unwrap(),
+    )
+    .unwrap();
     let s = secrets.get(account.id, wicket_core::secrets::SecretName::WebhookSecret).unwrap();
     assert_eq!(s.expose(), "whsec_5f4dcc3b5aa765d61d8327deb882cf99");
 }
@@ -432,11 +548,29 @@ async fn unipile_intervals_messages_details_and_reconnect() {
     let list = json!({"object": "AccountList", "items": [account_json("CREDENTIALS", "+15550102030")], "cursor": null});
     Mock::given(method("GET")).and(path("/api/v1/accounts")).respond_with(ResponseTemplate::new(200).set_body_json(&list)).mount(&fake).await;
     // Lost first; after the owner scanned the reconnect link (two checks later), OK with a new number.
-    Mock::given(method("GET")).and(path(format!("/api/v1/accounts/{acc}"))).respond_with(ResponseTemplate::new(200).set_body_json(account_json("CREDENTIALS", "+15550102030"))).up_to_n_times(2).with_priority(1).mount(&fake).await;
-    Mock::given(method("GET")).and(path(format!("/api/v1/accounts/{acc}"))).respond_with(ResponseTemplate::new(200).set_body_json(account_json("OK", "+15550104444"))).mount(&fake).await;
-    Mock::given(method("POST")).and(path("/api/v1/hosted/accounts/link")).respond_with(ok(fixture("unipile", "unipile_hosted_link_response.json"))).mount(&fake).await;
+    Mock::given(method("GET"))
+        .and(path(format!("/api/v1/accounts/{acc}")))
+        .respond_with(ResponseTemplate::new(200).set_body_json(account_json("CREDENTIALS", "+15550102030")))
+        .up_to_n_times(2)
+        .with_priority(1)
+        .mount(&fake)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(format!("/api/v1/accounts/{acc}")))
+        .respond_with(ResponseTemplate::new(200).set_body_json(account_json("OK", "+15550104444")))
+        .mount(&fake)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/api/v1/hosted/accounts/link"))
+        .respond_with(ok(fixture("unipile", "unipile_hosted_link_response.json")))
+        .mount(&fake)
+        .await;
     Mock::given(method("GET")).and(path("/api/v1/messages")).respond_with(ok(fixture("unipile", "unipile_messages.json"))).mount(&fake).await;
-    Mock::given(method("GET")).and(path("/api/v1/chats/Hc7RtY2uIo9pAs4dFg6hJk")).respond_with(ok(fixture("unipile", "unipile_chat_single.json"))).mount(&fake).await;
+    Mock::given(method("GET"))
+        .and(path("/api/v1/chats/Hc7RtY2uIo9pAs4dFg6hJk"))
+        .respond_with(ok(fixture("unipile", "unipile_chat_single.json")))
+        .mount(&fake)
+        .await;
     // Two chats on the first page (one, a group, without new messages), none on the second.
     Mock::given(method("GET"))
         .and(path("/api/v1/chats"))
@@ -445,7 +579,12 @@ async fn unipile_intervals_messages_details_and_reconnect() {
         .with_priority(1)
         .mount(&fake)
         .await;
-    Mock::given(method("GET")).and(path("/api/v1/chats")).and(query_param("account_id", acc)).respond_with(ok(fixture("unipile", "unipile_chats.json"))).mount(&fake).await;
+    Mock::given(method("GET"))
+        .and(path("/api/v1/chats"))
+        .and(query_param("account_id", acc))
+        .respond_with(ok(fixture("unipile", "unipile_chats.json")))
+        .mount(&fake)
+        .await;
     let dsn = fake.uri();
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().to_path_buf();
@@ -490,7 +629,15 @@ async fn unipile_intervals_messages_details_and_reconnect() {
     })
     .await
     .unwrap();
-    let link: Value = fake.received_requests().await.unwrap().iter().filter(|r| r.url.path() == "/api/v1/hosted/accounts/link").map(|r| serde_json::from_slice(&r.body).unwrap()).next().unwrap();
+    let link: Value = fake
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .filter(|r| r.url.path() == "/api/v1/hosted/accounts/link")
+        .map(|r| serde_json::from_slice(&r.body).unwrap())
+        .next()
+        .unwrap();
     assert_eq!(link["type"], json!("reconnect"));
     assert_eq!(link["reconnect_account"], json!(acc));
 }
@@ -500,7 +647,11 @@ async fn sync_details_saves_changed_details() {
     let fake = MockServer::start().await;
     let acc = "kX3pQ9vTRmW2aB7cD1eF0g";
     let list: Value = serde_json::from_slice(&fixture("unipile", "unipile_account.json")).unwrap();
-    Mock::given(method("GET")).and(path("/api/v1/accounts")).respond_with(ResponseTemplate::new(200).set_body_json(json!({"object": "AccountList", "items": [list.clone()], "cursor": null}))).mount(&fake).await;
+    Mock::given(method("GET"))
+        .and(path("/api/v1/accounts"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"object": "AccountList", "items": [list.clone()], "cursor": null})))
+        .mount(&fake)
+        .await;
     let mut changed = list.clone();
     changed["connection_params"]["im"]["phone_number"] = json!("+15550107777");
     changed["groups"] = json!(["sales"]);

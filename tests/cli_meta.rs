@@ -154,13 +154,13 @@ async fn serve_and_send_do_the_whole_round_trip() {
     let dir2 = dir.clone();
     let result = tokio::task::spawn_blocking(move || round_trip(&dir2, &uri)).await;
     let requests = graph.received_requests().await.unwrap();
-    let sends: Vec<Value> = requests
-        .iter()
-        .filter(|r| r.url.path().ends_with("/messages"))
-        .map(|r| serde_json::from_slice(&r.body).unwrap())
-        .collect();
+    let sends: Vec<Value> = requests.iter().filter(|r| r.url.path().ends_with("/messages")).map(|r| serde_json::from_slice(&r.body).unwrap()).collect();
     let (reads, sends): (Vec<Value>, Vec<Value>) = sends.into_iter().partition(|b: &Value| b["status"] == json!("read"));
-    assert_eq!(reads, vec![json!({"messaging_product": "whatsapp", "status": "read", "message_id": "wamid.IN1"})], "opening the conversation marked it read on Meta");
+    assert_eq!(
+        reads,
+        vec![json!({"messaging_product": "whatsapp", "status": "read", "message_id": "wamid.IN1"})],
+        "opening the conversation marked it read on Meta"
+    );
     result.unwrap();
     assert_eq!(sends.len(), 1, "exactly one send reached the fake: {sends:?}");
     let (account, message_id) = std::fs::read_to_string(dir.join("ids")).unwrap().split_once(' ').map(|(a, b)| (a.to_string(), b.trim().to_string())).unwrap();
@@ -186,8 +186,28 @@ async fn serve_and_send_do_the_whole_round_trip() {
 
 fn round_trip(dir: &Path, graph: &str) {
     // Add the account: secrets from the environment, connection tested against the fake.
-    let out = run(dir, &["account", "add", "meta", "--name", "Camden", "--phone-number-id", PNID, "--business-account-id", "WABA1",
-        "--token-env", "T_TOKEN", "--app-secret-env", "T_SECRET", "--verify-token-env", "T_VERIFY", "--base-url", graph]);
+    let out = run(
+        dir,
+        &[
+            "account",
+            "add",
+            "meta",
+            "--name",
+            "Camden",
+            "--phone-number-id",
+            PNID,
+            "--business-account-id",
+            "WABA1",
+            "--token-env",
+            "T_TOKEN",
+            "--app-secret-env",
+            "T_SECRET",
+            "--verify-token-env",
+            "T_VERIFY",
+            "--base-url",
+            graph,
+        ],
+    );
     assert!(out.status.success(), "account add failed: {}", String::from_utf8_lossy(&out.stderr));
     let account = String::from_utf8_lossy(&out.stdout).lines().last().unwrap().trim().to_string();
     assert!(account.parse::<i64>().is_ok(), "the last line is the new account id: {account:?}");
@@ -287,8 +307,28 @@ fn chrono_now() -> i64 {
 fn an_acknowledged_webhook_survives_kill_9() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path();
-    let out = run(dir, &["account", "add", "meta", "--name", "Camden", "--phone-number-id", PNID, "--business-account-id", "W",
-        "--token-env", "T_TOKEN", "--app-secret-env", "T_SECRET", "--verify-token-env", "T_VERIFY", "--base-url", "http://127.0.0.1:9"]);
+    let out = run(
+        dir,
+        &[
+            "account",
+            "add",
+            "meta",
+            "--name",
+            "Camden",
+            "--phone-number-id",
+            PNID,
+            "--business-account-id",
+            "W",
+            "--token-env",
+            "T_TOKEN",
+            "--app-secret-env",
+            "T_SECRET",
+            "--verify-token-env",
+            "T_VERIFY",
+            "--base-url",
+            "http://127.0.0.1:9",
+        ],
+    );
     assert!(out.status.success(), "an unreachable provider is a warning, not a failure: {}", String::from_utf8_lossy(&out.stderr));
     let account = String::from_utf8_lossy(&out.stdout).lines().last().unwrap().trim().to_string();
     let mut serve = start_serve(dir);
@@ -323,8 +363,28 @@ async fn serve_with_a_tunnel_registers_its_public_url() {
     let dir = tmp.path().to_path_buf();
     let uri = graph.uri();
     let registered = tokio::task::spawn_blocking(move || {
-        let out = run(&dir, &["account", "add", "meta", "--name", "Camden", "--phone-number-id", PNID, "--business-account-id", "W",
-            "--token-env", "T_TOKEN", "--app-secret-env", "T_SECRET", "--verify-token-env", "T_VERIFY", "--base-url", &uri]);
+        let out = run(
+            &dir,
+            &[
+                "account",
+                "add",
+                "meta",
+                "--name",
+                "Camden",
+                "--phone-number-id",
+                PNID,
+                "--business-account-id",
+                "W",
+                "--token-env",
+                "T_TOKEN",
+                "--app-secret-env",
+                "T_SECRET",
+                "--verify-token-env",
+                "T_VERIFY",
+                "--base-url",
+                &uri,
+            ],
+        );
         let account = String::from_utf8_lossy(&out.stdout).lines().last().unwrap().trim().to_string();
         let fake = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/fixtures/fake-tunnel/fake_tunnel.py");
         let mut child = cmd(&dir)
@@ -350,7 +410,11 @@ async fn serve_with_a_tunnel_registers_its_public_url() {
         let host = public.trim_start_matches("http://").trim_end_matches('/').to_string();
         assert_ne!(host, "", "a public address");
         let now = chrono_now();
-        assert_eq!(post_webhook(&host, &account, &inbound("447911123456", "wamid.TUNNEL", "through the tunnel", now)), 200, "a signed event through the tunnel is accepted");
+        assert_eq!(
+            post_webhook(&host, &account, &inbound("447911123456", "wamid.TUNNEL", "through the tunnel", now)),
+            200,
+            "a signed event through the tunnel is accepted"
+        );
         let msgs = ok_json(&run(&dir, &["messages", "--account", &account, "--with", "+447911123456", "--json"]));
         assert_eq!(msgs[0]["text"], json!("through the tunnel"));
         let settings = ok_json(&run(&dir, &["settings", "list", "--json"]));
@@ -389,12 +453,21 @@ async fn send_covers_every_kind_as_a_process() {
     let graph = MockServer::start().await;
     Mock::given(method("GET"))
         .and(path(format!("/v23.0/{PNID}")))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"display_phone_number": "+1 555-010-2030", "verified_name": "Camden Parcel Co", "quality_rating": "GREEN"})))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"display_phone_number": "+1 555-010-2030", "verified_name": "Camden Parcel Co", "quality_rating": "GREEN"})),
+        )
         .mount(&graph)
         .await;
     Mock::given(method("GET"))
         .and(path("/v23.0/WABA1/message_templates"))
-        .respond_with(ResponseTemplate::new(200).set_body_string(std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/fixtures/meta/meta_templates_page1.json")).unwrap().replace("\"next\"", "\"ignored_next\"")))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_string(
+                std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/fixtures/meta/meta_templates_page1.json"))
+                    .unwrap()
+                    .replace("\"next\"", "\"ignored_next\""),
+            ),
+        )
         .mount(&graph)
         .await;
     Mock::given(method("POST"))
@@ -406,7 +479,10 @@ async fn send_covers_every_kind_as_a_process() {
     Mock::given(method("POST"))
         .and(path(format!("/v23.0/{PNID}/messages")))
         .and(body_partial_json(json!({"to": "447911123457"})))
-        .respond_with(ResponseTemplate::new(400).set_body_json(json!({"error": {"message": "(#131026) Message undeliverable", "type": "OAuthException", "code": 131026}})))
+        .respond_with(
+            ResponseTemplate::new(400)
+                .set_body_json(json!({"error": {"message": "(#131026) Message undeliverable", "type": "OAuthException", "code": 131026}})),
+        )
         .with_priority(1)
         .mount(&graph)
         .await;
@@ -420,8 +496,26 @@ async fn send_covers_every_kind_as_a_process() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path();
     // No --verify-token-env: one is generated and shown once.
-    let out = run(dir, &["account", "add", "meta", "--name", "Camden", "--phone-number-id", PNID, "--business-account-id", "WABA1",
-        "--token-env", "T_TOKEN", "--app-secret-env", "T_SECRET", "--base-url", &graph.uri()]);
+    let out = run(
+        dir,
+        &[
+            "account",
+            "add",
+            "meta",
+            "--name",
+            "Camden",
+            "--phone-number-id",
+            PNID,
+            "--business-account-id",
+            "WABA1",
+            "--token-env",
+            "T_TOKEN",
+            "--app-secret-env",
+            "T_SECRET",
+            "--base-url",
+            &graph.uri(),
+        ],
+    );
     assert!(out.status.success(), "account add failed: {}", String::from_utf8_lossy(&out.stderr));
     let account = String::from_utf8_lossy(&out.stdout).lines().last().unwrap().trim().to_string();
     let said = String::from_utf8_lossy(&out.stderr);
@@ -469,21 +563,29 @@ async fn send_covers_every_kind_as_a_process() {
     let location = send(&["--location", "-33.8568,151.2153", "--name", "Opera House"]);
     assert_eq!(location["location"]["latitude"], json!(-33.8568), "negative coordinates pass through clap");
     ok_json(&run(dir, &["templates", "--account", &account, "--sync", "--json"]));
-    send(&["--template", "order_ready", "--lang", "en_US", "--header-param", "#4521", "--param", "Priya", "--param", "#4521",
-        "--param", "our Camden store", "--button-param", "1=4521"]);
+    send(&[
+        "--template",
+        "order_ready",
+        "--lang",
+        "en_US",
+        "--header-param",
+        "#4521",
+        "--param",
+        "Priya",
+        "--param",
+        "#4521",
+        "--param",
+        "our Camden store",
+        "--button-param",
+        "1=4521",
+    ]);
     let reply = send(&["--text", "Thanks!", "--reply-to", image["id"].as_str().unwrap()]);
     assert_eq!(reply["reply_to"]["id"], image["id"], "a reply names the message it quotes");
     let queued = send(&["--text", "later", "--no-wait"]);
     assert_eq!(queued["status"], json!("pending"), "--no-wait only queues");
 
-    let bodies: Vec<Value> = graph
-        .received_requests()
-        .await
-        .unwrap()
-        .iter()
-        .filter(|r| r.url.path().ends_with("/messages"))
-        .map(|r| r.body_json().unwrap())
-        .collect();
+    let bodies: Vec<Value> =
+        graph.received_requests().await.unwrap().iter().filter(|r| r.url.path().ends_with("/messages")).map(|r| r.body_json().unwrap()).collect();
     let kinds: Vec<&str> = bodies.iter().map(|b| b["type"].as_str().unwrap()).collect();
     assert_eq!(kinds, ["image", "image", "document", "audio", "video", "sticker", "location", "template", "text"], "one request per send, none for --no-wait");
     assert_eq!(bodies[0]["image"], json!({"id": "MEDIA-UPLOADED", "caption": "Your parcel"}), "a local file is uploaded first");
@@ -497,13 +599,40 @@ async fn send_covers_every_kind_as_a_process() {
     }
 
     // Refused by the provider: exit 4 with the action in one line.
-    let refused = run(dir, &["send", "--account", &account, "--to", "+447911123457", "--template", "order_ready", "--lang", "en_US",
-        "--header-param", "#1", "--param", "A", "--param", "B", "--param", "C", "--button-param", "1=1"]);
+    let refused = run(
+        dir,
+        &[
+            "send",
+            "--account",
+            &account,
+            "--to",
+            "+447911123457",
+            "--template",
+            "order_ready",
+            "--lang",
+            "en_US",
+            "--header-param",
+            "#1",
+            "--param",
+            "A",
+            "--param",
+            "B",
+            "--param",
+            "C",
+            "--button-param",
+            "1=1",
+        ],
+    );
     assert_eq!(refused.status.code(), Some(4), "{}", String::from_utf8_lossy(&refused.stderr));
     let err = String::from_utf8_lossy(&refused.stderr);
     assert_eq!(err.trim().lines().count(), 1, "one line on stderr: {err}");
     // The vault without its passphrase: exit 6, nothing sent.
-    let locked = cmd(dir).env_remove("WICKET_VAULT_PASSPHRASE").args(["send", "--account", &account, "--to", "+44 7911 123456", "--text", "x"]).stdin(Stdio::null()).output().unwrap();
+    let locked = cmd(dir)
+        .env_remove("WICKET_VAULT_PASSPHRASE")
+        .args(["send", "--account", &account, "--to", "+44 7911 123456", "--text", "x"])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
     assert_eq!(locked.status.code(), Some(6), "secrets unavailable: {}", String::from_utf8_lossy(&locked.stderr));
 }
 
@@ -512,14 +641,37 @@ async fn monitor_reports_each_account_and_fails_when_a_check_does() {
     let graph = MockServer::start().await;
     Mock::given(method("GET"))
         .and(path(format!("/v23.0/{PNID}")))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"display_phone_number": "+1 555-010-2030", "verified_name": "Camden Parcel Co", "quality_rating": "GREEN"})))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"display_phone_number": "+1 555-010-2030", "verified_name": "Camden Parcel Co", "quality_rating": "GREEN"})),
+        )
         .up_to_n_times(2)
         .mount(&graph)
         .await;
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path();
-    let out = run(dir, &["account", "add", "meta", "--name", "Camden", "--phone-number-id", PNID, "--business-account-id", "WABA1",
-        "--token-env", "T_TOKEN", "--app-secret-env", "T_SECRET", "--verify-token-env", "T_VERIFY", "--base-url", &graph.uri()]);
+    let out = run(
+        dir,
+        &[
+            "account",
+            "add",
+            "meta",
+            "--name",
+            "Camden",
+            "--phone-number-id",
+            PNID,
+            "--business-account-id",
+            "WABA1",
+            "--token-env",
+            "T_TOKEN",
+            "--app-secret-env",
+            "T_SECRET",
+            "--verify-token-env",
+            "T_VERIFY",
+            "--base-url",
+            &graph.uri(),
+        ],
+    );
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let account = String::from_utf8_lossy(&out.stdout).lines().last().unwrap().trim().to_string();
 
@@ -538,7 +690,9 @@ async fn monitor_reports_each_account_and_fails_when_a_check_does() {
     // The token was revoked: Meta answers 190.
     Mock::given(method("GET"))
         .and(path(format!("/v23.0/{PNID}")))
-        .respond_with(ResponseTemplate::new(401).set_body_json(json!({"error": {"message": "Error validating access token", "type": "OAuthException", "code": 190}})))
+        .respond_with(
+            ResponseTemplate::new(401).set_body_json(json!({"error": {"message": "Error validating access token", "type": "OAuthException", "code": 190}})),
+        )
         .mount(&graph)
         .await;
     let failed = run(dir, &["monitor", "--json"]);

@@ -54,14 +54,27 @@ async fn the_engine_sends_notices_changes_and_reports_webhooks() {
     // Another connection (as another process would) adds an account after the engine started.
     let mut store = Store::open(&dir.db_path()).unwrap();
     let account = store
-        .add_account(&NewAccount { provider: Provider::Meta, name: "Shop".into(), phone: None, config: json!({"phone_number_id": "PN1", "business_account_id": "W", "base_url": first.uri()}) })
+        .add_account(&NewAccount {
+            provider: Provider::Meta,
+            name: "Shop".into(),
+            phone: None,
+            config: json!({"phone_number_id": "PN1", "business_account_id": "W", "base_url": first.uri()}),
+        })
         .unwrap();
     secrets.set(account.id, SecretName::AccessToken, &Secret::new("tok".into())).unwrap();
     secrets.set(account.id, SecretName::AppSecret, &Secret::new("app-secret".into())).unwrap();
     let contact = store.upsert_contact(account.id, &ContactKey::phone("+447911123456"), &ContactUpdate::default()).unwrap();
     let conv = store.get_or_create_conversation(account.id, contact.id).unwrap();
     store
-        .insert_message(&NewMessage { account_id: account.id, conversation_id: conv, provider_message_id: Some("wamid.IN".into()), direction: Some(Direction::In), kind: Some(MessageKind::Text), text: Some("hi".into()), ..Default::default() })
+        .insert_message(&NewMessage {
+            account_id: account.id,
+            conversation_id: conv,
+            provider_message_id: Some("wamid.IN".into()),
+            direction: Some(Direction::In),
+            kind: Some(MessageKind::Text),
+            text: Some("hi".into()),
+            ..Default::default()
+        })
         .unwrap();
 
     let text = || OutgoingContent::Text { body: "ready".into(), preview_url: false };
@@ -85,13 +98,8 @@ async fn the_engine_sends_notices_changes_and_reports_webhooks() {
         "messages": [{"from": "447911123456", "id": "wamid.IN2", "timestamp": "1767268925", "type": "text", "text": {"body": "thanks"}}]}}]}]})
     .to_string();
     let sig = wicket_core::webhook::meta_signature(b"app-secret", body.as_bytes());
-    let resp = reqwest::Client::new()
-        .post(format!("http://{addr}/webhooks/meta/{}", account.id))
-        .header("X-Hub-Signature-256", sig)
-        .body(body)
-        .send()
-        .await
-        .unwrap();
+    let resp =
+        reqwest::Client::new().post(format!("http://{addr}/webhooks/meta/{}", account.id)).header("X-Hub-Signature-256", sig).body(body).send().await.unwrap();
     assert_eq!(resp.status(), 200);
     let event = tokio::time::timeout(Duration::from_secs(10), async {
         loop {
@@ -128,7 +136,9 @@ async fn the_demo_account_answers_like_a_customer() {
         let _ = stop_rx.await;
     }));
     let demo = store.account(demo.id).unwrap();
-    let sent = outbox::queue(&mut store, &demo, "+4915112345678", OutgoingContent::Text { body: "Liegt die Jacke noch bereit?".into(), preview_url: false }, None).unwrap();
+    let sent =
+        outbox::queue(&mut store, &demo, "+4915112345678", OutgoingContent::Text { body: "Liegt die Jacke noch bereit?".into(), preview_url: false }, None)
+            .unwrap();
     wait_status(&store, sent.id, MessageStatus::Read).await;
     let conv = sent.conversation_id;
     for _ in 0..100 {
@@ -148,17 +158,44 @@ async fn the_demo_account_answers_like_a_customer() {
 async fn a_polling_account_backs_off_shows_retrying_then_recovers() {
     let fake = MockServer::start().await;
     let fixture = |name: &str| std::fs::read(format!("{}/../../tests/fixtures/unipile/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap();
-    Mock::given(method("GET")).and(path("/api/v1/messages")).respond_with(ResponseTemplate::new(503).set_body_string("maintenance")).up_to_n_times(2).with_priority(1).mount(&fake).await;
-    Mock::given(method("GET")).and(path("/api/v1/messages")).respond_with(ResponseTemplate::new(200).set_body_bytes(fixture("unipile_messages.json"))).mount(&fake).await;
-    Mock::given(method("GET")).and(path("/api/v1/chats/Hc7RtY2uIo9pAs4dFg6hJk")).respond_with(ResponseTemplate::new(200).set_body_bytes(fixture("unipile_chat_single.json"))).mount(&fake).await;
-    Mock::given(method("GET")).and(path("/api/v1/accounts/kX3pQ9vTRmW2aB7cD1eF0g")).respond_with(ResponseTemplate::new(200).set_body_bytes(fixture("unipile_account.json"))).mount(&fake).await;
-    Mock::given(method("GET")).and(path("/api/v1/chat_attendees")).respond_with(ResponseTemplate::new(200).set_body_json(json!({"object": "ChatAttendeeList", "items": [], "cursor": null}))).mount(&fake).await;
+    Mock::given(method("GET"))
+        .and(path("/api/v1/messages"))
+        .respond_with(ResponseTemplate::new(503).set_body_string("maintenance"))
+        .up_to_n_times(2)
+        .with_priority(1)
+        .mount(&fake)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/api/v1/messages"))
+        .respond_with(ResponseTemplate::new(200).set_body_bytes(fixture("unipile_messages.json")))
+        .mount(&fake)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/api/v1/chats/Hc7RtY2uIo9pAs4dFg6hJk"))
+        .respond_with(ResponseTemplate::new(200).set_body_bytes(fixture("unipile_chat_single.json")))
+        .mount(&fake)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/api/v1/accounts/kX3pQ9vTRmW2aB7cD1eF0g"))
+        .respond_with(ResponseTemplate::new(200).set_body_bytes(fixture("unipile_account.json")))
+        .mount(&fake)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/api/v1/chat_attendees"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"object": "ChatAttendeeList", "items": [], "cursor": null})))
+        .mount(&fake)
+        .await;
 
     let tmp = tempfile::tempdir().unwrap();
     let dir = DataDir::open(tmp.path()).unwrap();
     let mut store = Store::open(&dir.db_path()).unwrap();
     let account = store
-        .add_account(&NewAccount { provider: Provider::Unipile, name: "U".into(), phone: None, config: json!({"dsn": fake.uri(), "unipile_account_id": "kX3pQ9vTRmW2aB7cD1eF0g", "poll_interval": 1}) })
+        .add_account(&NewAccount {
+            provider: Provider::Unipile,
+            name: "U".into(),
+            phone: None,
+            config: json!({"dsn": fake.uri(), "unipile_account_id": "kX3pQ9vTRmW2aB7cD1eF0g", "poll_interval": 1}),
+        })
         .unwrap();
     let secrets = Arc::new(SecretStore::in_memory("poll"));
     secrets.set(account.id, SecretName::ApiKey, &Secret::new("k".into())).unwrap();
@@ -216,16 +253,23 @@ async fn requests_to(fake: &MockServer, p: &str) -> usize {
 
 fn run_engine(engine: Engine) -> (tokio::sync::oneshot::Sender<()>, tokio::task::JoinHandle<wicket_core::error::Result<()>>) {
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-    (stop_tx, tokio::spawn(engine.run(async {
-        let _ = stop_rx.await;
-    })))
+    (
+        stop_tx,
+        tokio::spawn(engine.run(async {
+            let _ = stop_rx.await;
+        })),
+    )
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn polling_follows_the_in_use_signal_and_changed_intervals() {
     let fake = MockServer::start().await;
     Mock::given(method("GET")).and(path("/api/v1/messages")).respond_with(empty_messages()).mount(&fake).await;
-    Mock::given(method("GET")).and(path(format!("/api/v1/accounts/{UP_ACCOUNT}"))).respond_with(ResponseTemplate::new(200).set_body_json(unipile_account_json("OK", "+15550102030"))).mount(&fake).await;
+    Mock::given(method("GET"))
+        .and(path(format!("/api/v1/accounts/{UP_ACCOUNT}")))
+        .respond_with(ResponseTemplate::new(200).set_body_json(unipile_account_json("OK", "+15550102030")))
+        .mount(&fake)
+        .await;
     let tmp = tempfile::tempdir().unwrap();
     let dir = DataDir::open(tmp.path()).unwrap();
     let mut store = Store::open(&dir.db_path()).unwrap();
@@ -283,8 +327,16 @@ async fn poll_back_off_honours_retry_after_and_401_needs_re_authentication() {
         .with_priority(1)
         .mount(&fake)
         .await;
-    Mock::given(method("GET")).and(path("/api/v1/messages")).respond_with(ResponseTemplate::new(401).set_body_bytes(fixture("unipile_error_missing_credentials.json"))).mount(&fake).await;
-    Mock::given(method("GET")).and(path(format!("/api/v1/accounts/{UP_ACCOUNT}"))).respond_with(ResponseTemplate::new(200).set_body_json(unipile_account_json("OK", "+15550102030"))).mount(&fake).await;
+    Mock::given(method("GET"))
+        .and(path("/api/v1/messages"))
+        .respond_with(ResponseTemplate::new(401).set_body_bytes(fixture("unipile_error_missing_credentials.json")))
+        .mount(&fake)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(format!("/api/v1/accounts/{UP_ACCOUNT}")))
+        .respond_with(ResponseTemplate::new(200).set_body_json(unipile_account_json("OK", "+15550102030")))
+        .mount(&fake)
+        .await;
     let tmp = tempfile::tempdir().unwrap();
     let dir = DataDir::open(tmp.path()).unwrap();
     let mut store = Store::open(&dir.db_path()).unwrap();
@@ -367,9 +419,19 @@ async fn a_unipile_account_state_is_stable_and_a_status_webhook_refreshes_detail
     // The owner reconnects in UniPile; its account-status webhook arrives:
     // the details are refreshed at once, not at the next minute's check.
     drop(lost);
-    Mock::given(method("GET")).and(path(format!("/api/v1/accounts/{UP_ACCOUNT}"))).respond_with(ResponseTemplate::new(200).set_body_json(unipile_account_json("OK", "+15550109999"))).mount(&fake).await;
+    Mock::given(method("GET"))
+        .and(path(format!("/api/v1/accounts/{UP_ACCOUNT}")))
+        .respond_with(ResponseTemplate::new(200).set_body_json(unipile_account_json("OK", "+15550109999")))
+        .mount(&fake)
+        .await;
     let body = json!({"AccountStatus": {"account_id": UP_ACCOUNT, "account_type": "WHATSAPP", "message": "RECONNECTED"}}).to_string();
-    let resp = reqwest::Client::new().post(format!("http://{addr}/webhooks/unipile/{}", account.id)).header("X-Wicket-Secret", "hook-secret").body(body).send().await.unwrap();
+    let resp = reqwest::Client::new()
+        .post(format!("http://{addr}/webhooks/unipile/{}", account.id))
+        .header("X-Wicket-Secret", "hook-secret")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(resp.status(), 200);
     let mut refreshed = false;
     for _ in 0..40 {
@@ -393,7 +455,8 @@ fn wasender_fixture(name: &str) -> Vec<u8> {
 }
 
 fn wasender_account(store: &mut Store, secrets: &SecretStore, fake: &MockServer) -> wicket_core::store::Account {
-    let account = store.add_account(&NewAccount { provider: Provider::Wasender, name: "W".into(), phone: None, config: json!({"base_url": fake.uri()}) }).unwrap();
+    let account =
+        store.add_account(&NewAccount { provider: Provider::Wasender, name: "W".into(), phone: None, config: json!({"base_url": fake.uri()}) }).unwrap();
     secrets.set(account.id, SecretName::ApiKey, &Secret::new("k".into())).unwrap();
     account
 }
@@ -401,14 +464,34 @@ fn wasender_account(store: &mut Store, secrets: &SecretStore, fake: &MockServer)
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_engine_runs_the_periodic_contact_sync_off_the_send_path() {
     let fake = MockServer::start().await;
-    Mock::given(method("GET")).and(path("/status")).respond_with(ResponseTemplate::new(200).set_body_bytes(wasender_fixture("status_connected.json"))).mount(&fake).await;
+    Mock::given(method("GET"))
+        .and(path("/status"))
+        .respond_with(ResponseTemplate::new(200).set_body_bytes(wasender_fixture("status_connected.json")))
+        .mount(&fake)
+        .await;
     // Three contacts and one entry without any usable id; a slow answer.
     let mut list: serde_json::Value = serde_json::from_slice(&wasender_fixture("contacts.json")).unwrap();
     list["data"].as_array_mut().unwrap().push(json!({"name": "Nobody", "notify": null}));
-    Mock::given(method("GET")).and(path("/contacts")).respond_with(ResponseTemplate::new(200).set_body_json(&list).set_delay(Duration::from_secs(3))).mount(&fake).await;
-    Mock::given(method("GET")).and(wiremock::matchers::path_regex(r"^/contacts/\d+/picture$")).respond_with(ResponseTemplate::new(200).set_body_bytes(wasender_fixture("contact_picture_none.json"))).mount(&fake).await;
-    Mock::given(method("POST")).and(path("/send-message")).respond_with(ResponseTemplate::new(200).set_body_bytes(wasender_fixture("send_message_response.json"))).mount(&fake).await;
-    Mock::given(method("GET")).and(path("/messages/100482/info")).respond_with(ResponseTemplate::new(200).set_body_bytes(wasender_fixture("message_info.json"))).mount(&fake).await;
+    Mock::given(method("GET"))
+        .and(path("/contacts"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(&list).set_delay(Duration::from_secs(3)))
+        .mount(&fake)
+        .await;
+    Mock::given(method("GET"))
+        .and(wiremock::matchers::path_regex(r"^/contacts/\d+/picture$"))
+        .respond_with(ResponseTemplate::new(200).set_body_bytes(wasender_fixture("contact_picture_none.json")))
+        .mount(&fake)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/send-message"))
+        .respond_with(ResponseTemplate::new(200).set_body_bytes(wasender_fixture("send_message_response.json")))
+        .mount(&fake)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/messages/100482/info"))
+        .respond_with(ResponseTemplate::new(200).set_body_bytes(wasender_fixture("message_info.json")))
+        .mount(&fake)
+        .await;
     let tmp = tempfile::tempdir().unwrap();
     let dir = DataDir::open(tmp.path()).unwrap();
     let mut store = Store::open(&dir.db_path()).unwrap();
@@ -421,7 +504,8 @@ async fn the_engine_runs_the_periodic_contact_sync_off_the_send_path() {
 
     // A send queued while the sync runs is not held up by it.
     tokio::time::sleep(Duration::from_millis(600)).await;
-    let queued = outbox::queue(&mut store, &account, "+447911123456", OutgoingContent::Text { body: "Your parcel is ready".into(), preview_url: false }, None).unwrap();
+    let queued =
+        outbox::queue(&mut store, &account, "+447911123456", OutgoingContent::Text { body: "Your parcel is ready".into(), preview_url: false }, None).unwrap();
     for _ in 0..20 {
         if store.message(queued.id).unwrap().status != MessageStatus::Pending {
             break;
@@ -449,7 +533,11 @@ async fn the_engine_runs_the_periodic_contact_sync_off_the_send_path() {
     assert_eq!(full.last_sync_result.as_ref().unwrap()["total_fetched"], json!(4));
 
     // A one-contact sync neither moves the 6-hour clock nor replaces the full summary.
-    Mock::given(method("GET")).and(path("/contacts/447700900123")).respond_with(ResponseTemplate::new(200).set_body_bytes(wasender_fixture("contact_info.json"))).mount(&fake).await;
+    Mock::given(method("GET"))
+        .and(path("/contacts/447700900123"))
+        .respond_with(ResponseTemplate::new(200).set_body_bytes(wasender_fixture("contact_info.json")))
+        .mount(&fake)
+        .await;
     let secrets2 = SecretStore::in_memory("periodic-2");
     secrets2.set(account.id, SecretName::ApiKey, &Secret::new("k".into())).unwrap();
     let client = wicket_core::providers::ProviderClient::for_account(&full, &secrets2).unwrap();
@@ -468,8 +556,16 @@ async fn the_engine_runs_the_periodic_contact_sync_off_the_send_path() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn contact_sync_hours_zero_switches_the_periodic_sync_off() {
     let fake = MockServer::start().await;
-    Mock::given(method("GET")).and(path("/status")).respond_with(ResponseTemplate::new(200).set_body_bytes(wasender_fixture("status_connected.json"))).mount(&fake).await;
-    Mock::given(method("GET")).and(path("/contacts")).respond_with(ResponseTemplate::new(200).set_body_bytes(wasender_fixture("contacts.json"))).mount(&fake).await;
+    Mock::given(method("GET"))
+        .and(path("/status"))
+        .respond_with(ResponseTemplate::new(200).set_body_bytes(wasender_fixture("status_connected.json")))
+        .mount(&fake)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/contacts"))
+        .respond_with(ResponseTemplate::new(200).set_body_bytes(wasender_fixture("contacts.json")))
+        .mount(&fake)
+        .await;
     let tmp = tempfile::tempdir().unwrap();
     let dir = DataDir::open(tmp.path()).unwrap();
     let mut store = Store::open(&dir.db_path()).unwrap();
@@ -488,7 +584,11 @@ async fn contact_sync_hours_zero_switches_the_periodic_sync_off() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn background_profile_pictures_are_cached_and_a_rate_limited_contact_is_retried() {
     let fake = MockServer::start().await;
-    Mock::given(method("GET")).and(path("/status")).respond_with(ResponseTemplate::new(200).set_body_bytes(wasender_fixture("status_connected.json"))).mount(&fake).await;
+    Mock::given(method("GET"))
+        .and(path("/status"))
+        .respond_with(ResponseTemplate::new(200).set_body_bytes(wasender_fixture("status_connected.json")))
+        .mount(&fake)
+        .await;
     Mock::given(method("GET"))
         .and(path("/contacts/447700900123/picture"))
         .respond_with(ResponseTemplate::new(429).insert_header("Retry-After", "1").set_body_json(json!({"message": "Too many requests"})))
@@ -501,8 +601,16 @@ async fn background_profile_pictures_are_cached_and_a_rate_limited_contact_is_re
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({"success": true, "data": {"imgUrl": format!("{}/pictures/priya.jpg", fake.uri())}})))
         .mount(&fake)
         .await;
-    Mock::given(method("GET")).and(path("/pictures/priya.jpg")).respond_with(ResponseTemplate::new(200).insert_header("content-type", "image/jpeg").set_body_bytes(b"\xff\xd8\xff\xe0 priya".to_vec())).mount(&fake).await;
-    Mock::given(method("GET")).and(path("/contacts/15550199887/picture")).respond_with(ResponseTemplate::new(200).set_body_bytes(wasender_fixture("contact_picture_none.json"))).mount(&fake).await;
+    Mock::given(method("GET"))
+        .and(path("/pictures/priya.jpg"))
+        .respond_with(ResponseTemplate::new(200).insert_header("content-type", "image/jpeg").set_body_bytes(b"\xff\xd8\xff\xe0 priya".to_vec()))
+        .mount(&fake)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/contacts/15550199887/picture"))
+        .respond_with(ResponseTemplate::new(200).set_body_bytes(wasender_fixture("contact_picture_none.json")))
+        .mount(&fake)
+        .await;
     let tmp = tempfile::tempdir().unwrap();
     let dir = DataDir::open(tmp.path()).unwrap();
     let mut store = Store::open(&dir.db_path()).unwrap();
@@ -529,7 +637,11 @@ async fn background_profile_pictures_are_cached_and_a_rate_limited_contact_is_re
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    assert_eq!(store.cursor(account.id, wicket_core::sync::PICTURES_CURSOR).unwrap(), Some(acme.id.to_string()), "the walk went on past a contact without a picture");
+    assert_eq!(
+        store.cursor(account.id, wicket_core::sync::PICTURES_CURSOR).unwrap(),
+        Some(acme.id.to_string()),
+        "the walk went on past a contact without a picture"
+    );
     stop.send(()).unwrap();
     running.await.unwrap().unwrap();
 
@@ -546,10 +658,26 @@ async fn the_engine_stores_gateway_media_and_rejects_a_sha256_mismatch() {
     use sha2::{Digest, Sha256};
     let fake = MockServer::start().await;
     let bytes = b"\xFF\xD8\xFFdamaged box".to_vec();
-    Mock::given(method("GET")).and(path("/status")).respond_with(ResponseTemplate::new(200).set_body_bytes(wasender_fixture("status_connected.json"))).mount(&fake).await;
-    Mock::given(method("GET")).and(wiremock::matchers::path_regex(r"^/contacts/\d+/picture$")).respond_with(ResponseTemplate::new(200).set_body_bytes(wasender_fixture("contact_picture_none.json"))).mount(&fake).await;
-    Mock::given(method("POST")).and(path("/decrypt-media")).respond_with(ResponseTemplate::new(200).set_body_json(json!({"success": true, "publicUrl": format!("{}/decrypted/box.jpg", fake.uri())}))).mount(&fake).await;
-    Mock::given(method("GET")).and(path("/decrypted/box.jpg")).respond_with(ResponseTemplate::new(200).set_body_raw(bytes.clone(), "image/jpeg")).mount(&fake).await;
+    Mock::given(method("GET"))
+        .and(path("/status"))
+        .respond_with(ResponseTemplate::new(200).set_body_bytes(wasender_fixture("status_connected.json")))
+        .mount(&fake)
+        .await;
+    Mock::given(method("GET"))
+        .and(wiremock::matchers::path_regex(r"^/contacts/\d+/picture$"))
+        .respond_with(ResponseTemplate::new(200).set_body_bytes(wasender_fixture("contact_picture_none.json")))
+        .mount(&fake)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/decrypt-media"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"success": true, "publicUrl": format!("{}/decrypted/box.jpg", fake.uri())})))
+        .mount(&fake)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/decrypted/box.jpg"))
+        .respond_with(ResponseTemplate::new(200).set_body_raw(bytes.clone(), "image/jpeg"))
+        .mount(&fake)
+        .await;
     let tmp = tempfile::tempdir().unwrap();
     let dir = DataDir::open(tmp.path()).unwrap();
     let mut store = Store::open(&dir.db_path()).unwrap();

@@ -34,7 +34,11 @@ fn env() -> Env {
 }
 
 fn listener(e: &Env) -> WebhookServer {
-    WebhookServer::start(ListenerConfig::with_addr("127.0.0.1:0".parse().unwrap()), WebhookDeps { db_path: e.dir.db_path(), secrets: e.secrets.clone(), sink: None }).unwrap()
+    WebhookServer::start(
+        ListenerConfig::with_addr("127.0.0.1:0".parse().unwrap()),
+        WebhookDeps { db_path: e.dir.db_path(), secrets: e.secrets.clone(), sink: None },
+    )
+    .unwrap()
 }
 
 async fn post(server: &WebhookServer, route: &str, header: Option<(&str, &str)>, body: Vec<u8>) -> u16 {
@@ -56,7 +60,11 @@ async fn wasender_webhooks_need_the_session_secret() {
     let body = fixture("wasender", "webhook_message.json");
     assert_eq!(post(&server, &route, None, body.clone()).await, 401, "no header");
     assert_eq!(post(&server, &route, Some(("X-Webhook-Signature", "wrong")), body.clone()).await, 401, "wrong secret");
-    assert_eq!(post(&server, &format!("/webhooks/wasender/{}", without.id), Some(("X-Webhook-Signature", "")), body.clone()).await, 401, "an account without a secret refuses everything");
+    assert_eq!(
+        post(&server, &format!("/webhooks/wasender/{}", without.id), Some(("X-Webhook-Signature", "")), body.clone()).await,
+        401,
+        "an account without a secret refuses everything"
+    );
     assert_eq!(e.store.counter("webhook_bad_signature").unwrap(), 3);
     assert!(e.store.webhook_events(10).unwrap().is_empty(), "refused bodies are not stored");
 
@@ -85,7 +93,11 @@ async fn wasender_webhooks_need_the_session_secret() {
 
 async fn unipile_fake() -> MockServer {
     let server = MockServer::start().await;
-    Mock::given(method("GET")).and(path("/api/v1/messages")).respond_with(ResponseTemplate::new(200).set_body_bytes(fixture("unipile", "unipile_messages.json"))).mount(&server).await;
+    Mock::given(method("GET"))
+        .and(path("/api/v1/messages"))
+        .respond_with(ResponseTemplate::new(200).set_body_bytes(fixture("unipile", "unipile_messages.json")))
+        .mount(&server)
+        .await;
     Mock::given(method("GET"))
         .and(path("/api/v1/chats/Hc7RtY2uIo9pAs4dFg6hJk"))
         .respond_with(ResponseTemplate::new(200).set_body_bytes(fixture("unipile", "unipile_chat_single.json")))
@@ -100,7 +112,12 @@ async fn unipile_polling_resumes_and_webhooks_do_not_duplicate() {
     let mut e = env();
     let account = e
         .store
-        .add_account(&NewAccount { provider: Provider::Unipile, name: "U".into(), phone: None, config: json!({"dsn": fake.uri(), "unipile_account_id": "kX3pQ9vTRmW2aB7cD1eF0g"}) })
+        .add_account(&NewAccount {
+            provider: Provider::Unipile,
+            name: "U".into(),
+            phone: None,
+            config: json!({"dsn": fake.uri(), "unipile_account_id": "kX3pQ9vTRmW2aB7cD1eF0g"}),
+        })
         .unwrap();
     e.secrets.set(account.id, SecretName::ApiKey, &Secret::new("key".into())).unwrap();
     e.secrets.set(account.id, SecretName::WebhookSecret, &Secret::new("hook-secret".into())).unwrap();
@@ -117,7 +134,11 @@ async fn unipile_polling_resumes_and_webhooks_do_not_duplicate() {
     let again = sync::poll_messages(&mut e.store, &client, account.id).await.unwrap();
     assert!(again.new_messages.is_empty(), "nothing is fetched twice: {again:?}");
     let requests = fake.received_requests().await.unwrap();
-    let after: Vec<String> = requests.iter().filter(|r| r.url.path() == "/api/v1/messages").filter_map(|r| r.url.query_pairs().find(|(k, _)| k == "after").map(|(_, v)| v.to_string())).collect();
+    let after: Vec<String> = requests
+        .iter()
+        .filter(|r| r.url.path() == "/api/v1/messages")
+        .filter_map(|r| r.url.query_pairs().find(|(k, _)| k == "after").map(|(_, v)| v.to_string()))
+        .collect();
     assert!(after.last().unwrap().starts_with("2026-01-01T11:59:05"), "the second poll starts one minute before the mark: {after:?}");
 
     // The same message by webhook is stored once.
@@ -136,8 +157,10 @@ async fn a_gateway_echo_of_our_send_is_not_a_second_message() {
     // WASender reports our own send by webhook before the send call returns.
     let fake = MockServer::start().await;
     let mut e = env();
-    let account = e.store.add_account(&NewAccount { provider: Provider::Wasender, name: "W".into(), phone: None, config: json!({"base_url": fake.uri()}) }).unwrap();
-    let queued = outbox::queue(&mut e.store, &account, "+447911123456", OutgoingContent::Text { body: "On its way!".into(), preview_url: false }, None).unwrap();
+    let account =
+        e.store.add_account(&NewAccount { provider: Provider::Wasender, name: "W".into(), phone: None, config: json!({"base_url": fake.uri()}) }).unwrap();
+    let queued =
+        outbox::queue(&mut e.store, &account, "+447911123456", OutgoingContent::Text { body: "On its way!".into(), preview_url: false }, None).unwrap();
     let echo = wicket_core::providers::ProviderEvent::Message(wicket_core::providers::InboundMessage {
         provider_message_id: "3EB0ECHO".into(),
         chat: wicket_core::store::contacts::ContactKey::phone("+447911123456"),
@@ -173,9 +196,14 @@ async fn a_gateway_echo_of_our_send_is_not_a_second_message() {
 #[tokio::test]
 async fn wasender_enriches_nameless_contacts_and_syncs_chosen_conversations() {
     let fake = MockServer::start().await;
-    Mock::given(method("GET")).and(path("/contacts/447700900123")).respond_with(ResponseTemplate::new(200).set_body_bytes(fixture("wasender", "contact_info.json"))).mount(&fake).await;
+    Mock::given(method("GET"))
+        .and(path("/contacts/447700900123"))
+        .respond_with(ResponseTemplate::new(200).set_body_bytes(fixture("wasender", "contact_info.json")))
+        .mount(&fake)
+        .await;
     let mut e = env();
-    let account = e.store.add_account(&NewAccount { provider: Provider::Wasender, name: "W".into(), phone: None, config: json!({"base_url": fake.uri()}) }).unwrap();
+    let account =
+        e.store.add_account(&NewAccount { provider: Provider::Wasender, name: "W".into(), phone: None, config: json!({"base_url": fake.uri()}) }).unwrap();
     e.secrets.set(account.id, SecretName::ApiKey, &Secret::new("k".into())).unwrap();
     let contact = e.store.upsert_contact(account.id, &wicket_core::store::contacts::ContactKey::phone("+447700900123"), &Default::default()).unwrap();
     let conv = e.store.get_or_create_conversation(account.id, contact.id).unwrap();
@@ -200,16 +228,31 @@ async fn wasender_enriches_nameless_contacts_and_syncs_chosen_conversations() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_engine_polls_wasender_for_its_own_sends_statuses() {
     let fake = MockServer::start().await;
-    Mock::given(method("GET")).and(path("/messages/100482/info")).respond_with(ResponseTemplate::new(200).set_body_bytes(fixture("wasender", "message_info.json"))).mount(&fake).await;
-    Mock::given(method("GET")).and(path("/status")).respond_with(ResponseTemplate::new(200).set_body_bytes(fixture("wasender", "status_connected.json"))).mount(&fake).await;
-    Mock::given(method("GET")).and(path("/contacts")).respond_with(ResponseTemplate::new(200).set_body_json(json!({"success": true, "data": []}))).mount(&fake).await;
+    Mock::given(method("GET"))
+        .and(path("/messages/100482/info"))
+        .respond_with(ResponseTemplate::new(200).set_body_bytes(fixture("wasender", "message_info.json")))
+        .mount(&fake)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/status"))
+        .respond_with(ResponseTemplate::new(200).set_body_bytes(fixture("wasender", "status_connected.json")))
+        .mount(&fake)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/contacts"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"success": true, "data": []})))
+        .mount(&fake)
+        .await;
     let mut e = env();
-    let account = e.store.add_account(&NewAccount { provider: Provider::Wasender, name: "W".into(), phone: None, config: json!({"base_url": fake.uri()}) }).unwrap();
+    let account =
+        e.store.add_account(&NewAccount { provider: Provider::Wasender, name: "W".into(), phone: None, config: json!({"base_url": fake.uri()}) }).unwrap();
     e.secrets.set(account.id, SecretName::ApiKey, &Secret::new("k".into())).unwrap();
     // A send whose WhatsApp id WASender had not reported yet (a placeholder).
     let c = e.store.upsert_contact(account.id, &wicket_core::store::contacts::ContactKey::phone("+447700900123"), &Default::default()).unwrap();
     let conv = e.store.get_or_create_conversation(account.id, c.id).unwrap();
-    let queued = outbox::queue_in_conversation(&mut e.store, conv, OutgoingContent::Text { body: "Yes, it is ready. See you soon!".into(), preview_url: false }, None).unwrap();
+    let queued =
+        outbox::queue_in_conversation(&mut e.store, conv, OutgoingContent::Text { body: "Yes, it is ready. See you soon!".into(), preview_url: false }, None)
+            .unwrap();
     e.store.set_message_status(queued.id, wicket_core::model::MessageStatus::Sending, None).unwrap();
     e.store.set_message_provider_id(queued.id, "wasender-msg-100482").unwrap();
     e.store.set_message_status(queued.id, wicket_core::model::MessageStatus::Sent, None).unwrap();
@@ -242,7 +285,15 @@ fn edit(id: &str, text: Option<&str>, ts: i64) -> wicket_core::providers::Provid
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn edits_and_deletions_land_on_the_stored_message() {
     let mut e = env();
-    let account = e.store.add_account(&NewAccount { provider: Provider::Unipile, name: "U".into(), phone: None, config: json!({"unipile_account_id": "kX3pQ9vTRmW2aB7cD1eF0g"}) }).unwrap();
+    let account = e
+        .store
+        .add_account(&NewAccount {
+            provider: Provider::Unipile,
+            name: "U".into(),
+            phone: None,
+            config: json!({"unipile_account_id": "kX3pQ9vTRmW2aB7cD1eF0g"}),
+        })
+        .unwrap();
     e.secrets.set(account.id, SecretName::WebhookSecret, &Secret::new("hook-secret".into())).unwrap();
     let group = e.store.upsert_contact(account.id, &wicket_core::store::contacts::ContactKey::user_id("120363041234567890@g.us"), &Default::default()).unwrap();
     let conv = e.store.get_or_create_conversation(account.id, group.id).unwrap();
@@ -311,9 +362,21 @@ async fn the_high_water_mark_never_moves_backwards() {
         .respond_with(ResponseTemplate::new(200).set_body_bytes(fixture("unipile", "unipile_messages.json")).set_delay(std::time::Duration::from_millis(1500)))
         .mount(&fake)
         .await;
-    Mock::given(method("GET")).and(path("/api/v1/chats/Hc7RtY2uIo9pAs4dFg6hJk")).respond_with(ResponseTemplate::new(200).set_body_bytes(fixture("unipile", "unipile_chat_single.json"))).mount(&fake).await;
+    Mock::given(method("GET"))
+        .and(path("/api/v1/chats/Hc7RtY2uIo9pAs4dFg6hJk"))
+        .respond_with(ResponseTemplate::new(200).set_body_bytes(fixture("unipile", "unipile_chat_single.json")))
+        .mount(&fake)
+        .await;
     let mut e = env();
-    let account = e.store.add_account(&NewAccount { provider: Provider::Unipile, name: "U".into(), phone: None, config: json!({"dsn": fake.uri(), "unipile_account_id": "kX3pQ9vTRmW2aB7cD1eF0g"}) }).unwrap();
+    let account = e
+        .store
+        .add_account(&NewAccount {
+            provider: Provider::Unipile,
+            name: "U".into(),
+            phone: None,
+            config: json!({"dsn": fake.uri(), "unipile_account_id": "kX3pQ9vTRmW2aB7cD1eF0g"}),
+        })
+        .unwrap();
     e.secrets.set(account.id, SecretName::ApiKey, &Secret::new("key".into())).unwrap();
     let client = ProviderClient::for_account(&account, &e.secrets).unwrap();
     let newer = wicket_core::time::parse_rfc3339("2026-01-02T08:00:00Z").unwrap();
@@ -344,7 +407,12 @@ async fn unipile_polling_across_a_real_restart_takes_a_second_page_of_new_messag
     let account_id = {
         let mut store = Store::open(&dir.db_path()).unwrap();
         let account = store
-            .add_account(&NewAccount { provider: Provider::Unipile, name: "U".into(), phone: None, config: json!({"dsn": fake.uri(), "unipile_account_id": "kX3pQ9vTRmW2aB7cD1eF0g"}) })
+            .add_account(&NewAccount {
+                provider: Provider::Unipile,
+                name: "U".into(),
+                phone: None,
+                config: json!({"dsn": fake.uri(), "unipile_account_id": "kX3pQ9vTRmW2aB7cD1eF0g"}),
+            })
             .unwrap();
         secrets.set(account.id, SecretName::ApiKey, &Secret::new("key".into())).unwrap();
         let client = ProviderClient::for_account(&account, &secrets).unwrap();
@@ -375,7 +443,11 @@ async fn unipile_polling_across_a_real_restart_takes_a_second_page_of_new_messag
         ]})))
         .mount(&fake)
         .await;
-    Mock::given(method("GET")).and(path("/api/v1/chats/Hc7RtY2uIo9pAs4dFg6hJk")).respond_with(ResponseTemplate::new(200).set_body_bytes(fixture("unipile", "unipile_chat_single.json"))).mount(&fake).await;
+    Mock::given(method("GET"))
+        .and(path("/api/v1/chats/Hc7RtY2uIo9pAs4dFg6hJk"))
+        .respond_with(ResponseTemplate::new(200).set_body_bytes(fixture("unipile", "unipile_chat_single.json")))
+        .mount(&fake)
+        .await;
 
     let mut store = Store::open(&dir.db_path()).unwrap();
     let account = store.account(account_id).unwrap();
@@ -383,7 +455,8 @@ async fn unipile_polling_across_a_real_restart_takes_a_second_page_of_new_messag
     let applied = sync::poll_messages(&mut store, &client, account_id).await.unwrap();
     assert_eq!(applied.new_messages.len(), 3, "all three new messages, across both pages: {applied:?}");
     assert_eq!(applied.duplicates, 1, "the overlap is recognised");
-    let after: Vec<String> = fake.received_requests().await.unwrap().iter().filter_map(|r| r.url.query_pairs().find(|(k, _)| k == "after").map(|(_, v)| v.to_string())).collect();
+    let after: Vec<String> =
+        fake.received_requests().await.unwrap().iter().filter_map(|r| r.url.query_pairs().find(|(k, _)| k == "after").map(|(_, v)| v.to_string())).collect();
     assert!(after[0].starts_with("2026-01-01T11:59:05"), "resumed from the persisted mark minus the overlap: {after:?}");
     let hw: i64 = store.cursor(account_id, sync::MESSAGES_CURSOR).unwrap().unwrap().parse().unwrap();
     assert_eq!(wicket_core::time::to_rfc3339(hw), "2026-01-01T12:03:00Z");
@@ -399,15 +472,24 @@ async fn unipile_polling_across_a_real_restart_takes_a_second_page_of_new_messag
 async fn a_group_conversation_is_answered_through_the_outbox() {
     use wicket_core::store::contacts::{ContactKey, ContactUpdate};
     let fake = MockServer::start().await;
-    Mock::given(method("POST")).and(path("/send-message")).respond_with(ResponseTemplate::new(200).set_body_bytes(fixture("wasender", "send_message_response.json"))).mount(&fake).await;
-    Mock::given(method("GET")).and(path("/messages/100482/info")).respond_with(ResponseTemplate::new(200).set_body_bytes(fixture("wasender", "message_info.json"))).mount(&fake).await;
+    Mock::given(method("POST"))
+        .and(path("/send-message"))
+        .respond_with(ResponseTemplate::new(200).set_body_bytes(fixture("wasender", "send_message_response.json")))
+        .mount(&fake)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/messages/100482/info"))
+        .respond_with(ResponseTemplate::new(200).set_body_bytes(fixture("wasender", "message_info.json")))
+        .mount(&fake)
+        .await;
     Mock::given(method("POST"))
         .and(path("/api/v1/chats/Qw3eRt5yUi7oPa9sDf1gHj/messages"))
         .respond_with(ResponseTemplate::new(200).set_body_bytes(fixture("unipile", "unipile_message_sent_response.json")))
         .mount(&fake)
         .await;
     let mut e = env();
-    let group = ContactUpdate { jid: Some("120363041234567890@g.us".into()), is_group: Some(true), profile_name: Some("Pickup drivers".into()), ..Default::default() };
+    let group =
+        ContactUpdate { jid: Some("120363041234567890@g.us".into()), is_group: Some(true), profile_name: Some("Pickup drivers".into()), ..Default::default() };
     let key = ContactKey::user_id("120363041234567890@g.us");
 
     // WASender: the group's JID is the recipient.
@@ -415,7 +497,8 @@ async fn a_group_conversation_is_answered_through_the_outbox() {
     e.secrets.set(ws.id, SecretName::ApiKey, &Secret::new("k".into())).unwrap();
     let c = e.store.upsert_contact(ws.id, &key, &group).unwrap();
     let conv = e.store.get_or_create_conversation(ws.id, c.id).unwrap();
-    let queued = outbox::queue_in_conversation(&mut e.store, conv, OutgoingContent::Text { body: "Van 2 is at the depot".into(), preview_url: false }, None).unwrap();
+    let queued =
+        outbox::queue_in_conversation(&mut e.store, conv, OutgoingContent::Text { body: "Van 2 is at the depot".into(), preview_url: false }, None).unwrap();
     let sent = outbox::send_with_retries(&mut e.store, &e.secrets, queued.id, std::time::Duration::from_secs(5)).await.unwrap();
     assert_eq!(sent.status, wicket_core::model::MessageStatus::Sent);
     let requests = fake.received_requests().await.unwrap();
@@ -424,12 +507,21 @@ async fn a_group_conversation_is_answered_through_the_outbox() {
     assert_eq!(body["text"], json!("Van 2 is at the depot"));
 
     // UniPile: into the group's chat.
-    let up = e.store.add_account(&NewAccount { provider: Provider::Unipile, name: "U".into(), phone: None, config: json!({"dsn": fake.uri(), "unipile_account_id": "kX3pQ9vTRmW2aB7cD1eF0g"}) }).unwrap();
+    let up = e
+        .store
+        .add_account(&NewAccount {
+            provider: Provider::Unipile,
+            name: "U".into(),
+            phone: None,
+            config: json!({"dsn": fake.uri(), "unipile_account_id": "kX3pQ9vTRmW2aB7cD1eF0g"}),
+        })
+        .unwrap();
     e.secrets.set(up.id, SecretName::ApiKey, &Secret::new("k".into())).unwrap();
     let c = e.store.upsert_contact(up.id, &key, &group).unwrap();
     let conv = e.store.get_or_create_conversation(up.id, c.id).unwrap();
     e.store.write(|tx| wicket_core::store::conversations::set_provider_chat_id(tx, conv, "Qw3eRt5yUi7oPa9sDf1gHj")).unwrap();
-    let queued = outbox::queue_in_conversation(&mut e.store, conv, OutgoingContent::Text { body: "Van 3 leaves at 5".into(), preview_url: false }, None).unwrap();
+    let queued =
+        outbox::queue_in_conversation(&mut e.store, conv, OutgoingContent::Text { body: "Van 3 leaves at 5".into(), preview_url: false }, None).unwrap();
     let sent = outbox::send_with_retries(&mut e.store, &e.secrets, queued.id, std::time::Duration::from_secs(5)).await.unwrap();
     assert_eq!(sent.status, wicket_core::model::MessageStatus::Sent);
     assert_eq!(sent.provider_message_id.as_deref(), Some("mSg2NeWmEsSaGeIdAbCdEf"));

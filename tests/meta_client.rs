@@ -108,13 +108,7 @@ fn envelope(kind: &str, object: Value) -> Value {
 }
 
 fn media(kind: MessageKind, source: MediaSource, caption: Option<&str>, filename: Option<&str>, mime: Option<&str>) -> OutgoingContent {
-    OutgoingContent::Media {
-        kind,
-        source,
-        caption: caption.map(str::to_string),
-        filename: filename.map(str::to_string),
-        mime: mime.map(str::to_string),
-    }
+    OutgoingContent::Media { kind, source, caption: caption.map(str::to_string), filename: filename.map(str::to_string), mime: mime.map(str::to_string) }
 }
 
 // ---------------------------------------------------------------- sends
@@ -122,15 +116,11 @@ fn media(kind: MessageKind, source: MediaSource, caption: Option<&str>, filename
 #[tokio::test]
 async fn text_with_preview_flag() {
     let (server, client) = setup().await;
-    let body =
-        send_and_capture(&server, &client, &message(OutgoingContent::Text { body: "See https://x.example".into(), preview_url: true }))
-            .await;
+    let body = send_and_capture(&server, &client, &message(OutgoingContent::Text { body: "See https://x.example".into(), preview_url: true })).await;
     assert_eq!(body, envelope("text", json!({"preview_url": true, "body": "See https://x.example"})));
 
     server.reset().await;
-    let body =
-        send_and_capture(&server, &client, &message(OutgoingContent::Text { body: "Your order is ready.".into(), preview_url: false }))
-            .await;
+    let body = send_and_capture(&server, &client, &message(OutgoingContent::Text { body: "Your order is ready.".into(), preview_url: false })).await;
     assert_eq!(body, envelope("text", json!({"preview_url": false, "body": "Your order is ready."})));
 }
 
@@ -156,12 +146,8 @@ fn multipart_parts(r: &Request) -> Vec<Part> {
         let Some((head, content)) = chunk.split_once("\r\n\r\n") else { continue };
         let content = content.strip_suffix("\r\n").unwrap_or(content).to_string();
         let disposition = head.lines().next().unwrap_or_default();
-        let attr = |key: &str| {
-            disposition
-                .split(';')
-                .map(str::trim)
-                .find_map(|kv| kv.strip_prefix(&format!("{key}=\"")).map(|v| v.trim_end_matches('"').to_string()))
-        };
+        let attr =
+            |key: &str| disposition.split(';').map(str::trim).find_map(|kv| kv.strip_prefix(&format!("{key}=\"")).map(|v| v.trim_end_matches('"').to_string()));
         let name = attr("name").expect("a part name");
         let file_name = attr("filename");
         let part_ct = head.lines().find_map(|l| l.to_ascii_lowercase().strip_prefix("content-type:").map(|v| v.trim().to_string()));
@@ -225,8 +211,7 @@ async fn document_by_upload_with_filename() {
 #[tokio::test]
 async fn audio_has_no_caption() {
     let (server, client) = setup().await;
-    let content =
-        media(MessageKind::Audio, MediaSource::Link("https://cdn.example.com/a.ogg".into()), Some("dropped"), Some("x.ogg"), None);
+    let content = media(MessageKind::Audio, MediaSource::Link("https://cdn.example.com/a.ogg".into()), Some("dropped"), Some("x.ogg"), None);
     let body = send_and_capture(&server, &client, &message(content)).await;
     assert_eq!(body, envelope("audio", json!({"link": "https://cdn.example.com/a.ogg"})), "no caption or filename on audio");
 }
@@ -256,8 +241,7 @@ async fn sticker_by_upload_has_no_caption() {
     mount_upload_ok(&server).await;
     let dir = tempfile::tempdir().unwrap();
     let file = temp_file(&dir, "s.webp", "RIFF fake webp");
-    let body =
-        send_and_capture(&server, &client, &message(media(MessageKind::Sticker, MediaSource::Path(file), Some("x"), None, None))).await;
+    let body = send_and_capture(&server, &client, &message(media(MessageKind::Sticker, MediaSource::Path(file), Some("x"), None, None))).await;
     check_upload(&server, "s.webp", "image/webp", "RIFF fake webp").await;
     assert_eq!(body, envelope("sticker", json!({"id": UPLOADED_ID})));
 }
@@ -276,17 +260,9 @@ async fn oversized_upload_is_refused_before_any_request() {
 #[tokio::test]
 async fn location_with_negative_coordinates() {
     let (server, client) = setup().await;
-    let content = OutgoingContent::Location {
-        latitude: -33.8688,
-        longitude: -70.6693,
-        name: Some("Depot".into()),
-        address: Some("1 Calle Falsa".into()),
-    };
+    let content = OutgoingContent::Location { latitude: -33.8688, longitude: -70.6693, name: Some("Depot".into()), address: Some("1 Calle Falsa".into()) };
     let body = send_and_capture(&server, &client, &message(content)).await;
-    assert_eq!(
-        body,
-        envelope("location", json!({"latitude": -33.8688, "longitude": -70.6693, "name": "Depot", "address": "1 Calle Falsa"}))
-    );
+    assert_eq!(body, envelope("location", json!({"latitude": -33.8688, "longitude": -70.6693, "name": "Depot", "address": "1 Calle Falsa"})));
 }
 
 #[tokio::test]
@@ -516,10 +492,7 @@ async fn connection_test_parses_the_phone_number() {
     let (server, client) = setup().await;
     Mock::given(method("GET"))
         .and(path(format!("/v23.0/{PNID}")))
-        .and(query_param(
-            "fields",
-            "display_phone_number,verified_name,quality_rating,code_verification_status,platform_type,throughput,name_status",
-        ))
+        .and(query_param("fields", "display_phone_number,verified_name,quality_rating,code_verification_status,platform_type,throughput,name_status"))
         .and(header("authorization", bearer().as_str()))
         .respond_with(ResponseTemplate::new(200).set_body_raw(fixture("meta_phone_number.json"), "application/json"))
         .mount(&server)
@@ -559,9 +532,7 @@ async fn for_account_reads_config_and_token() {
         .mount(&server)
         .await;
     let secrets = SecretStore::in_memory("test");
-    let acc = account(
-        json!({"phone_number_id": PNID, "business_account_id": WABA, "base_url": format!("{}/", server.uri()), "api_version": "v23.0"}),
-    );
+    let acc = account(json!({"phone_number_id": PNID, "business_account_id": WABA, "base_url": format!("{}/", server.uri()), "api_version": "v23.0"}));
 
     let err = MetaClient::for_account(&acc, &secrets).unwrap_err();
     assert!(matches!(err, Error::Secrets(_)), "no token stored: {err}");
@@ -620,11 +591,7 @@ async fn templates_follow_paging_next() {
     assert_eq!(list[0].provider_template_id.as_deref(), Some("1122334455667701"));
     let reqs = requests_to(&server, &format!("/v23.0/{WABA}/message_templates")).await;
     assert_eq!(reqs.len(), 2, "two pages, then stop at the page without next");
-    assert_eq!(
-        reqs[1].url.query_pairs().find(|(k, _)| k == "limit").map(|(_, v)| v.into_owned()).as_deref(),
-        Some("2"),
-        "next is followed as given"
-    );
+    assert_eq!(reqs[1].url.query_pairs().find(|(k, _)| k == "limit").map(|(_, v)| v.into_owned()).as_deref(), Some("2"), "next is followed as given");
     reqs.iter().for_each(assert_bearer);
 }
 
@@ -680,13 +647,10 @@ fn template_parameter_checks() {
     let missing = check_params(&n, &[named("code", "R")], &[named("first_name", "João")], &[(0, "R".into())]).unwrap_err();
     assert!(matches!(missing, Error::Invalid(_)));
     assert!(missing.to_string().contains("is missing date"), "{missing}");
-    let unknown =
-        check_params(&n, &[named("code", "R")], &[named("first_name", "J"), named("date", "d"), named("when", "x")], &[(0, "R".into())])
-            .unwrap_err();
+    let unknown = check_params(&n, &[named("code", "R")], &[named("first_name", "J"), named("date", "d"), named("when", "x")], &[(0, "R".into())]).unwrap_err();
     assert!(unknown.to_string().contains("no parameter when"), "{unknown}");
     let phone_button =
-        check_params(&n, &[named("code", "R")], &[named("first_name", "J"), named("date", "d")], &[(0, "R".into()), (1, "x".into())])
-            .unwrap_err();
+        check_params(&n, &[named("code", "R")], &[named("first_name", "J"), named("date", "d")], &[(0, "R".into()), (1, "x".into())]).unwrap_err();
     assert!(phone_button.to_string().contains("button 1 (phone_number) takes no parameter"), "{phone_button}");
 
     for status in ["PENDING", "REJECTED", "PAUSED", "DISABLED", "IN_APPEAL"] {
@@ -736,11 +700,7 @@ async fn mount_media(server: &MockServer, bytes: &[u8], sha256: &str, file_size:
         .mount(server)
         .await;
     // Like Meta: without the Bearer header the download fails.
-    Mock::given(method("GET"))
-        .and(path("/lookaside/whatsapp_business/attachments/"))
-        .respond_with(ResponseTemplate::new(401))
-        .mount(server)
-        .await;
+    Mock::given(method("GET")).and(path("/lookaside/whatsapp_business/attachments/")).respond_with(ResponseTemplate::new(401)).mount(server).await;
 }
 
 #[tokio::test]
@@ -830,11 +790,7 @@ async fn graph_errors_map_to_kinds() {
         (graph(400, &graph_code(132001, "Template name does not exist in the translation")), ErrorKind::Template, Some("132001")),
         (graph(400, &graph_code(131053, "Media upload error")), ErrorKind::Media, Some("131053")),
         (graph(400, &graph_code(131000, "Something went wrong")), ErrorKind::Unavailable, Some("131000")),
-        (
-            ResponseTemplate::new(500).set_body_raw("<html><body>Internal Server Error</body></html>", "text/html"),
-            ErrorKind::Unavailable,
-            None,
-        ),
+        (ResponseTemplate::new(500).set_body_raw("<html><body>Internal Server Error</body></html>", "text/html"), ErrorKind::Unavailable, None),
         (ResponseTemplate::new(429), ErrorKind::RateLimited, None),
     ];
     for (resp, kind, code) in cases {
@@ -882,11 +838,7 @@ fn map_graph_error_is_public_and_body_driven() {
 async fn a_hung_provider_times_out_as_unavailable() {
     let (server, client) = setup().await;
     let client = client.with_timeouts(Duration::from_secs(1), Duration::from_millis(300)).unwrap();
-    Mock::given(method("POST"))
-        .and(path(messages_path()))
-        .respond_with(ResponseTemplate::new(200).set_delay(Duration::from_secs(10)))
-        .mount(&server)
-        .await;
+    Mock::given(method("POST")).and(path(messages_path())).respond_with(ResponseTemplate::new(200).set_delay(Duration::from_secs(10))).mount(&server).await;
     let started = Instant::now();
     let err = client.send(&message(OutgoingContent::Text { body: "hi".into(), preview_url: false })).await.unwrap_err();
     let elapsed = started.elapsed();
@@ -911,7 +863,10 @@ async fn an_error_inside_a_200_is_mapped_by_its_code() {
     let (server, client) = setup().await;
     Mock::given(method("POST"))
         .and(path(messages_path()))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"error": {"message": "(#131047) Re-engagement message", "type": "OAuthException", "code": 131047, "fbtrace_id": "x"}})))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"error": {"message": "(#131047) Re-engagement message", "type": "OAuthException", "code": 131047, "fbtrace_id": "x"}})),
+        )
         .mount(&server)
         .await;
     let err = client.send(&message(OutgoingContent::Text { body: "hi".into(), preview_url: false })).await.unwrap_err();
@@ -933,7 +888,8 @@ async fn template_with_an_image_header_uploads_the_file_first() {
     let dir = tempfile::tempdir().unwrap();
     let file = temp_file(&dir, "parcel.png", "png bytes");
     let (header, body) = wicket_core::providers::meta::templates::fit_params(&t, vec![pos(file.to_str().unwrap())], vec![pos("A=1")]);
-    let content = OutgoingContent::Template { name: "order_ready".into(), language: "en_US".into(), header_params: header, body_params: body, button_params: vec![] };
+    let content =
+        OutgoingContent::Template { name: "order_ready".into(), language: "en_US".into(), header_params: header, body_params: body, button_params: vec![] };
     client.send_with_template(&message(content), Some(&t)).await.unwrap();
     check_upload(&server, "parcel.png", "image/png", "png bytes").await;
     let sent: Value = requests_to(&server, &messages_path()).await[0].body_json().unwrap();

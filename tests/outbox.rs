@@ -32,7 +32,12 @@ async fn setup(server: &MockServer) -> Setup {
     let mut store = Store::open(&dir.db_path()).unwrap();
     store.set_setting("default_country", &json!("GB")).unwrap();
     let account = store
-        .add_account(&NewAccount { provider: Provider::Meta, name: "Shop".into(), phone: None, config: json!({"phone_number_id": "PN1", "business_account_id": "WABA1", "base_url": server.uri()}) })
+        .add_account(&NewAccount {
+            provider: Provider::Meta,
+            name: "Shop".into(),
+            phone: None,
+            config: json!({"phone_number_id": "PN1", "business_account_id": "WABA1", "base_url": server.uri()}),
+        })
         .unwrap();
     let secrets = SecretStore::in_memory("test-dir");
     secrets.set(account.id, SecretName::AccessToken, &Secret::new("tok-123".into())).unwrap();
@@ -44,7 +49,15 @@ fn customer_wrote(s: &mut Setup) {
     let c = s.store.upsert_contact(s.account.id, &ContactKey::phone("+447911123456"), &ContactUpdate::default()).unwrap();
     let conv = s.store.get_or_create_conversation(s.account.id, c.id).unwrap();
     s.store
-        .insert_message(&NewMessage { account_id: s.account.id, conversation_id: conv, provider_message_id: Some("wamid.IN".into()), direction: Some(Direction::In), kind: Some(MessageKind::Text), text: Some("hi".into()), ..Default::default() })
+        .insert_message(&NewMessage {
+            account_id: s.account.id,
+            conversation_id: conv,
+            provider_message_id: Some("wamid.IN".into()),
+            direction: Some(Direction::In),
+            kind: Some(MessageKind::Text),
+            text: Some("hi".into()),
+            ..Default::default()
+        })
         .unwrap();
 }
 
@@ -59,7 +72,12 @@ fn graph_error(code: i64) -> serde_json::Value {
 #[tokio::test]
 async fn a_retryable_error_is_retried_then_sent() {
     let server = MockServer::start().await;
-    Mock::given(method("POST")).and(path("/v23.0/PN1/messages")).respond_with(ResponseTemplate::new(503).set_body_string("<html>down</html>")).up_to_n_times(1).mount(&server).await;
+    Mock::given(method("POST"))
+        .and(path("/v23.0/PN1/messages"))
+        .respond_with(ResponseTemplate::new(503).set_body_string("<html>down</html>"))
+        .up_to_n_times(1)
+        .mount(&server)
+        .await;
     Mock::given(method("POST"))
         .and(path("/v23.0/PN1/messages"))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({"messages": [{"id": "wamid.OK"}], "contacts": [{"wa_id": "447911123456"}]})))
@@ -79,7 +97,11 @@ async fn a_retryable_error_is_retried_then_sent() {
 #[tokio::test]
 async fn retries_end_when_the_budget_is_spent() {
     let server = MockServer::start().await;
-    Mock::given(method("POST")).and(path("/v23.0/PN1/messages")).respond_with(ResponseTemplate::new(400).set_body_json(graph_error(130429))).mount(&server).await;
+    Mock::given(method("POST"))
+        .and(path("/v23.0/PN1/messages"))
+        .respond_with(ResponseTemplate::new(400).set_body_json(graph_error(130429)))
+        .mount(&server)
+        .await;
     let mut s = setup(&server).await;
     customer_wrote(&mut s);
     let queued = outbox::queue(&mut s.store, &s.account, "+447911123456", text("x"), None).unwrap();
@@ -97,7 +119,11 @@ async fn retries_end_when_the_budget_is_spent() {
 #[tokio::test]
 async fn a_terminal_error_fails_at_once() {
     let server = MockServer::start().await;
-    Mock::given(method("POST")).and(path("/v23.0/PN1/messages")).respond_with(ResponseTemplate::new(400).set_body_json(graph_error(131026))).mount(&server).await;
+    Mock::given(method("POST"))
+        .and(path("/v23.0/PN1/messages"))
+        .respond_with(ResponseTemplate::new(400).set_body_json(graph_error(131026)))
+        .mount(&server)
+        .await;
     let mut s = setup(&server).await;
     customer_wrote(&mut s);
     let queued = outbox::queue(&mut s.store, &s.account, "+447911123456", text("x"), None).unwrap();
@@ -115,14 +141,40 @@ async fn outside_the_window_only_templates_are_queued() {
     let err = outbox::queue(&mut s.store, &s.account, "+447911123456", text("hello"), None).unwrap_err();
     assert_eq!(err.provider_error().unwrap().kind, ErrorKind::OutsideWindow);
     assert!(err.to_string().contains("send an approved template"));
-    let template = OutgoingContent::Template { name: "order_ready".into(), language: "en_US".into(), header_params: vec![], body_params: vec![TemplateParam::Positional("Priya".into())], button_params: vec![] };
-    assert!(matches!(outbox::queue(&mut s.store, &s.account, "+447911123456", template.clone(), None), Err(Error::NotFound(_))), "an unsynced template is refused");
+    let template = OutgoingContent::Template {
+        name: "order_ready".into(),
+        language: "en_US".into(),
+        header_params: vec![],
+        body_params: vec![TemplateParam::Positional("Priya".into())],
+        button_params: vec![],
+    };
+    assert!(
+        matches!(outbox::queue(&mut s.store, &s.account, "+447911123456", template.clone(), None), Err(Error::NotFound(_))),
+        "an unsynced template is refused"
+    );
     s.store
-        .replace_templates(s.account.id, &[NewTemplate { provider_template_id: Some("1".into()), name: "order_ready".into(), language: "en_US".into(), status: "APPROVED".into(), category: Some("UTILITY".into()), parameter_format: "POSITIONAL".into(), components: json!([{"type": "BODY", "text": "Hi {{1}}, order {{2}} is ready"}]) }])
+        .replace_templates(
+            s.account.id,
+            &[NewTemplate {
+                provider_template_id: Some("1".into()),
+                name: "order_ready".into(),
+                language: "en_US".into(),
+                status: "APPROVED".into(),
+                category: Some("UTILITY".into()),
+                parameter_format: "POSITIONAL".into(),
+                components: json!([{"type": "BODY", "text": "Hi {{1}}, order {{2}} is ready"}]),
+            }],
+        )
         .unwrap();
     let err = outbox::queue(&mut s.store, &s.account, "+447911123456", template, None).unwrap_err();
     assert!(err.to_string().contains('2'), "the parameter count is checked before sending: {err}");
-    let ok = OutgoingContent::Template { name: "order_ready".into(), language: "en_US".into(), header_params: vec![], body_params: vec![TemplateParam::Positional("Priya".into()), TemplateParam::Positional("#4521".into())], button_params: vec![] };
+    let ok = OutgoingContent::Template {
+        name: "order_ready".into(),
+        language: "en_US".into(),
+        header_params: vec![],
+        body_params: vec![TemplateParam::Positional("Priya".into()), TemplateParam::Positional("#4521".into())],
+        button_params: vec![],
+    };
     let m = outbox::queue(&mut s.store, &s.account, "+447911123456", ok, None).unwrap();
     assert_eq!(m.kind, MessageKind::Template);
     assert_eq!(m.status, MessageStatus::Pending);
@@ -136,7 +188,9 @@ async fn inbound_media_is_verified_before_it_is_stored() {
     for (id, hash) in [("MEDIA_OK", sha.clone()), ("MEDIA_BAD", "00".repeat(32))] {
         Mock::given(method("GET"))
             .and(path(format!("/v23.0/{id}")))
-            .respond_with(ResponseTemplate::new(200).set_body_json(json!({"url": format!("{}/dl/{id}", server.uri()), "mime_type": "image/png", "sha256": hash, "file_size": bytes.len(), "id": id})))
+            .respond_with(ResponseTemplate::new(200).set_body_json(
+                json!({"url": format!("{}/dl/{id}", server.uri()), "mime_type": "image/png", "sha256": hash, "file_size": bytes.len(), "id": id}),
+            ))
             .mount(&server)
             .await;
         Mock::given(method("GET"))
@@ -148,7 +202,15 @@ async fn inbound_media_is_verified_before_it_is_stored() {
     }
     let mut s = setup(&server).await;
     let client = ProviderClient::for_account(&s.account, &s.secrets).unwrap();
-    let good = s.store.insert_media(&NewMedia { account_id: s.account.id, provider_media_id: Some("MEDIA_OK".into()), file_name: Some("../../etc/passwd".into()), ..Default::default() }).unwrap();
+    let good = s
+        .store
+        .insert_media(&NewMedia {
+            account_id: s.account.id,
+            provider_media_id: Some("MEDIA_OK".into()),
+            file_name: Some("../../etc/passwd".into()),
+            ..Default::default()
+        })
+        .unwrap();
     let good = s.store.media_file(good).unwrap();
     let rel = wicket_core::media_fetch::fetch_one(&mut s.store, &s.dir, &client, &good).await.unwrap();
     assert!(rel.starts_with("media/") && rel.ends_with(".png") && !rel.contains("passwd"), "a generated name, never the sender's: {rel}");
@@ -209,7 +271,13 @@ async fn sends_respect_the_accounts_rate_limit() {
     let client = ProviderClient::for_account(&s.account, &s.secrets).unwrap();
     let started = std::time::Instant::now();
     for i in 0..5 {
-        Mock::given(method("POST")).and(path("/v23.0/PN1/messages")).respond_with(ResponseTemplate::new(200).set_body_json(json!({"messages": [{"id": format!("wamid.{i}")}]}))).up_to_n_times(1).with_priority(1).mount(&server).await;
+        Mock::given(method("POST"))
+            .and(path("/v23.0/PN1/messages"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(json!({"messages": [{"id": format!("wamid.{i}")}]})))
+            .up_to_n_times(1)
+            .with_priority(1)
+            .mount(&server)
+            .await;
         let m = outbox::queue(&mut s.store, &s.account, "+447911123456", text("x"), None).unwrap();
         assert!(matches!(outbox::attempt(&mut s.store, &client, m.id).await.unwrap(), outbox::Attempt::Sent(_)));
     }
@@ -222,7 +290,9 @@ async fn a_bad_token_marks_the_account_as_needing_a_new_one() {
     let server = MockServer::start().await;
     Mock::given(method("GET"))
         .and(path("/v23.0/PN1"))
-        .respond_with(ResponseTemplate::new(401).set_body_json(json!({"error": {"message": "Error validating access token: Session has expired", "type": "OAuthException", "code": 190, "error_subcode": 463}})))
+        .respond_with(ResponseTemplate::new(401).set_body_json(
+            json!({"error": {"message": "Error validating access token: Session has expired", "type": "OAuthException", "code": 190, "error_subcode": 463}}),
+        ))
         .mount(&server)
         .await;
     let mut s = setup(&server).await;
@@ -303,7 +373,15 @@ async fn opening_a_conversation_marks_it_read_on_meta_unless_the_setting_says_no
     let c = s.store.find_contact(s.account.id, &ContactKey::phone("+447911123456")).unwrap().unwrap();
     let conv2 = s.store.get_or_create_conversation(s.account.id, c.id).unwrap();
     s.store
-        .insert_message(&NewMessage { account_id: s.account.id, conversation_id: conv2, provider_message_id: Some("wamid.IN2".into()), direction: Some(Direction::In), kind: Some(MessageKind::Text), text: Some("again".into()), ..Default::default() })
+        .insert_message(&NewMessage {
+            account_id: s.account.id,
+            conversation_id: conv2,
+            provider_message_id: Some("wamid.IN2".into()),
+            direction: Some(Direction::In),
+            kind: Some(MessageKind::Text),
+            text: Some("again".into()),
+            ..Default::default()
+        })
         .unwrap();
     let opened = wicket_core::inbox::open_conversation(&mut s.store, &s.secrets, conv2).await.unwrap();
     assert_eq!(opened.marked_read, 1, "read locally");

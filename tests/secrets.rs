@@ -203,11 +203,7 @@ fn keychain_stores_in_the_real_secret_service() {
     assert_eq!(fresh.get(3, SecretName::AccessToken).unwrap().expose(), "kc-token-a");
     let key = store.key(3, SecretName::AccessToken);
     assert_eq!(key, format!("{id_a}/account/3/access_token"));
-    assert_eq!(
-        secret_tool_lookup(&key).as_deref(),
-        Some("kc-token-a"),
-        "the item must be in the Secret Service under service={SERVICE} username={key}"
-    );
+    assert_eq!(secret_tool_lookup(&key).as_deref(), Some("kc-token-a"), "the item must be in the Secret Service under service={SERVICE} username={key}");
 
     // Same account and name under another data dir id: a separate item.
     assert!(other.get_opt(3, SecretName::AccessToken).unwrap().is_none(), "data dir ids must not collide");
@@ -247,8 +243,7 @@ fn keychain_is_chosen_by_auto_mode_when_it_answers() {
         asked.set(true);
         Some(secret("unused"))
     };
-    let store = SecretStore::open_with(&dir, &id, StoreMode::Auto, &passphrase)
-        .unwrap_or_else(|e| panic!("WICKET_TEST_KEYCHAIN=1 but auto mode failed: {e}"));
+    let store = SecretStore::open_with(&dir, &id, StoreMode::Auto, &passphrase).unwrap_or_else(|e| panic!("WICKET_TEST_KEYCHAIN=1 but auto mode failed: {e}"));
     assert_eq!(store.kind(), "keychain", "auto mode must use a keychain that answers");
     assert!(!asked.get(), "no passphrase is asked for when the keychain works");
     assert!(!dir.vault_path().exists(), "no vault is created beside a working keychain");

@@ -22,17 +22,20 @@ fn fixture() -> Fixture {
     let mut store = Store::open(&dir.path().join("wicket.db")).unwrap();
     store.set_setting("default_country", &json!("GB")).unwrap();
     let account = store
-        .add_account(&NewAccount { provider: Provider::Meta, name: "Shop".into(), phone: Some("+15550102030".into()), config: json!({"phone_number_id": "318273645501234"}) })
+        .add_account(&NewAccount {
+            provider: Provider::Meta,
+            name: "Shop".into(),
+            phone: Some("+15550102030".into()),
+            config: json!({"phone_number_id": "318273645501234"}),
+        })
         .unwrap()
         .id;
     Fixture { _dir: dir, store, account }
 }
 
 fn conversation_with(f: &mut Fixture, phone: &str, name: Option<&str>) -> i64 {
-    let c = f
-        .store
-        .upsert_contact(f.account, &ContactKey::phone(phone), &ContactUpdate { profile_name: name.map(str::to_string), ..Default::default() })
-        .unwrap();
+    let c =
+        f.store.upsert_contact(f.account, &ContactKey::phone(phone), &ContactUpdate { profile_name: name.map(str::to_string), ..Default::default() }).unwrap();
     f.store.get_or_create_conversation(f.account, c.id).unwrap()
 }
 
@@ -135,7 +138,10 @@ fn statuses_only_move_forward() {
     let m = f.store.message(id).unwrap();
     assert_eq!(m.status, MessageStatus::Read, "read is never downgraded to delivered");
     assert_eq!(m.status_times["delivered"], 6_000, "the late delivered time is still recorded");
-    let failed = StatusUpdate { error: Some(ProviderError { code: Some("131026".into()), kind: ErrorKind::InvalidRecipient, message: "x".into(), retry_after: None }), ..status(&f, "wamid.OUT", MessageStatus::Failed, 8_000) };
+    let failed = StatusUpdate {
+        error: Some(ProviderError { code: Some("131026".into()), kind: ErrorKind::InvalidRecipient, message: "x".into(), retry_after: None }),
+        ..status(&f, "wamid.OUT", MessageStatus::Failed, 8_000)
+    };
     assert_eq!(f.store.update_status(&failed).unwrap(), StatusOutcome::Ignored(id), "failed does not replace read");
 }
 
@@ -167,7 +173,14 @@ fn a_status_can_find_its_message_by_our_own_id() {
     let conv = conversation_with(&mut f, "+447700900123", None);
     let id = f
         .store
-        .insert_message(&NewMessage { account_id: f.account, conversation_id: conv, direction: Some(Direction::Out), kind: Some(MessageKind::Text), text: Some("x".into()), ..Default::default() })
+        .insert_message(&NewMessage {
+            account_id: f.account,
+            conversation_id: conv,
+            direction: Some(Direction::Out),
+            kind: Some(MessageKind::Text),
+            text: Some("x".into()),
+            ..Default::default()
+        })
         .unwrap()
         .id();
     let u = StatusUpdate { wicket_id: Some(id), ..status(&f, "wamid.LOST", MessageStatus::Sent, 6_000) };
@@ -214,7 +227,11 @@ fn search_folds_diacritics_matches_prefixes_and_orders_by_recency() {
     let hits = f.store.search("Munchen", 10).unwrap();
     assert_eq!(hits.len(), 1, "diacritics are folded: Munchen finds München");
     let hits = f.store.search("bestell", 10).unwrap();
-    assert_eq!(hits.iter().map(|h| h.snippet.as_str()).collect::<Vec<_>>(), ["Noch eine Bestellung bitte", "Die Bestellung ist unterwegs"], "prefix match, newest first");
+    assert_eq!(
+        hits.iter().map(|h| h.snippet.as_str()).collect::<Vec<_>>(),
+        ["Noch eine Bestellung bitte", "Die Bestellung ist unterwegs"],
+        "prefix match, newest first"
+    );
     let hits = f.store.search("Jurgen", 10).unwrap();
     assert_eq!(hits.len(), 1, "contact names are searched: Jurgen finds Jürgen");
     assert_eq!(hits[0].display_name, "Jürgen Müller");
@@ -235,8 +252,17 @@ fn search_falls_back_to_substring_for_unspaced_scripts() {
 fn search_covers_captions_and_file_names() {
     let mut f = fixture();
     let conv = conversation_with(&mut f, "+447700900123", None);
-    let media = f.store.insert_media(&NewMedia { account_id: f.account, file_name: Some("invoice-2041.pdf".into()), state: Some(MediaState::Pending), ..Default::default() }).unwrap();
-    let m = NewMessage { kind: Some(MessageKind::Document), text: None, caption: Some("Rechnung".into()), media_id: Some(media), ..inbound(&f, conv, "d", "", 1_000) };
+    let media = f
+        .store
+        .insert_media(&NewMedia { account_id: f.account, file_name: Some("invoice-2041.pdf".into()), state: Some(MediaState::Pending), ..Default::default() })
+        .unwrap();
+    let m = NewMessage {
+        kind: Some(MessageKind::Document),
+        text: None,
+        caption: Some("Rechnung".into()),
+        media_id: Some(media),
+        ..inbound(&f, conv, "d", "", 1_000)
+    };
     f.store.insert_message(&m).unwrap();
     assert_eq!(f.store.search("invoice", 10).unwrap().len(), 1, "file names are searched");
     assert_eq!(f.store.search("rechnung", 10).unwrap().len(), 1, "captions are searched");
@@ -276,7 +302,8 @@ fn a_name_the_owner_typed_survives_provider_syncs() {
 #[test]
 fn every_list_and_lookup_is_served_by_an_index() {
     let f = fixture();
-    let bad = |plan: &[String]| plan.iter().any(|l| (l.starts_with("SCAN") && !l.contains("USING") && !l.starts_with("SCAN (subquery")) || l.contains("TEMP B-TREE"));
+    let bad =
+        |plan: &[String]| plan.iter().any(|l| (l.starts_with("SCAN") && !l.contains("USING") && !l.starts_with("SCAN (subquery")) || l.contains("TEMP B-TREE"));
     let filters = [
         ConversationFilter::default(),
         ConversationFilter { account_id: Some(1), ..Default::default() },
@@ -310,7 +337,18 @@ fn rich_store(f: &mut Fixture) {
     for (i, kind) in kinds.iter().enumerate() {
         let media = f
             .store
-            .insert_media(&NewMedia { account_id: f.account, provider_media_id: Some(format!("m{i}")), file_name: Some(format!("fïle-{i}.pdf")), mime: Some("application/pdf".into()), size: Some(10 + i as i64), sha256: Some("ab".repeat(32)), state: Some(MediaState::Downloaded), path: Some(format!("media/1/{i}.pdf")), url: None, fetch_info: None })
+            .insert_media(&NewMedia {
+                account_id: f.account,
+                provider_media_id: Some(format!("m{i}")),
+                file_name: Some(format!("fïle-{i}.pdf")),
+                mime: Some("application/pdf".into()),
+                size: Some(10 + i as i64),
+                sha256: Some("ab".repeat(32)),
+                state: Some(MediaState::Downloaded),
+                path: Some(format!("media/1/{i}.pdf")),
+                url: None,
+                fetch_info: None,
+            })
             .unwrap();
         f.store
             .insert_message(&NewMessage {
@@ -327,10 +365,25 @@ fn rich_store(f: &mut Fixture) {
     for (i, st) in MessageStatus::ALL.iter().enumerate() {
         let id = f
             .store
-            .insert_message(&NewMessage { account_id: f.account, conversation_id: conv, direction: Some(Direction::Out), origin: Some(Origin::App), kind: Some(MessageKind::Text), text: Some(format!("out {i}")), timestamp: Some(1_700_000_100_000 + i as i64), provider_message_id: Some(format!("out.{i}")), ..Default::default() })
+            .insert_message(&NewMessage {
+                account_id: f.account,
+                conversation_id: conv,
+                direction: Some(Direction::Out),
+                origin: Some(Origin::App),
+                kind: Some(MessageKind::Text),
+                text: Some(format!("out {i}")),
+                timestamp: Some(1_700_000_100_000 + i as i64),
+                provider_message_id: Some(format!("out.{i}")),
+                ..Default::default()
+            })
             .unwrap()
             .id();
-        let err = (*st == MessageStatus::Failed).then(|| ProviderError { code: Some("131026".into()), kind: ErrorKind::InvalidRecipient, message: "not on WhatsApp".into(), retry_after: None });
+        let err = (*st == MessageStatus::Failed).then(|| ProviderError {
+            code: Some("131026".into()),
+            kind: ErrorKind::InvalidRecipient,
+            message: "not on WhatsApp".into(),
+            retry_after: None,
+        });
         if *st != MessageStatus::Pending && *st != MessageStatus::Received {
             f.store.set_message_status(id, *st, err.as_ref()).unwrap();
         }
@@ -396,7 +449,10 @@ fn import_refuses_a_data_dir_with_accounts() {
 fn a_canonical_wa_id_finds_the_contact_the_owner_typed() {
     let mut f = fixture();
     // The owner typed a Brazilian mobile without the ninth digit; Meta reports the canonical id.
-    let typed = f.store.upsert_contact(f.account, &ContactKey::phone("+551187654321"), &ContactUpdate { wa_id: Some("5511987654321".into()), ..Default::default() }).unwrap();
+    let typed = f
+        .store
+        .upsert_contact(f.account, &ContactKey::phone("+551187654321"), &ContactUpdate { wa_id: Some("5511987654321".into()), ..Default::default() })
+        .unwrap();
     let found = f.store.find_contact(f.account, &ContactKey::phone("+5511987654321")).unwrap().expect("found by wa_id");
     assert_eq!(found.id, typed.id, "inbound messages from the canonical wa_id land in the same conversation");
 }
@@ -451,7 +507,11 @@ fn pinned_conversations_come_first_across_pages() {
             _ => break,
         }
     }
-    assert_eq!(seen, [ids[1], ids[0], ids[5], ids[4], ids[3], ids[2]], "pinned first (most recent first among them), then by activity, one row per conversation across pages");
+    assert_eq!(
+        seen,
+        [ids[1], ids[0], ids[5], ids[4], ids[3], ids[2]],
+        "pinned first (most recent first among them), then by activity, one row per conversation across pages"
+    );
     let labelled = f.store.conversations(&ConversationFilter { label: Some("order".into()), ..Default::default() }).unwrap();
     assert_eq!(labelled.iter().map(|c| c.id).collect::<Vec<_>>(), [ids[0], ids[4]], "the label filter keeps the pinned order");
     assert_eq!(f.store.conversation_labels().unwrap(), ["order", "vip"]);

@@ -16,8 +16,8 @@ use wicket_core::providers::meta::MetaClient;
 use wicket_core::secrets::{Secret, SecretName, SecretStore};
 use wicket_core::store::{Account, NewAccount};
 use wicket_core::tunnel::{
-    self, meta_manual_step, meta_registrar, register_meta, self_check_meta, Registration, StepStatus, SupervisorReport, Tunnel,
-    TunnelEvent, TunnelKind, TunnelSpec, TunnelSupervisor, STEP_HANDSHAKE, STEP_HEALTH, STEP_SIGNED_EVENT,
+    self, meta_manual_step, meta_registrar, register_meta, self_check_meta, Registration, StepStatus, SupervisorReport, Tunnel, TunnelEvent, TunnelKind,
+    TunnelSpec, TunnelSupervisor, STEP_HANDSHAKE, STEP_HEALTH, STEP_SIGNED_EVENT,
 };
 use wicket_core::webhook::{ListenerConfig, WebhookDeps, WebhookServer};
 use wicket_core::{Error, Store};
@@ -372,8 +372,7 @@ async fn a_tool_that_prints_no_url_times_out_and_is_killed() {
     assert_eq!(err.provider_error().and_then(|p| p.code.as_deref()), Some("tunnel_timeout"));
     let m = err.to_string();
     assert!(m.contains("did not report a public address within 1.5 s") && m.contains("Starting fake tunnel"), "{m}");
-    let pid: u32 =
-        m.split("(pid ").nth(1).and_then(|rest| rest.split(')').next()).and_then(|p| p.parse().ok()).expect("the fake prints its pid");
+    let pid: u32 = m.split("(pid ").nth(1).and_then(|rest| rest.split(')').next()).and_then(|p| p.parse().ok()).expect("the fake prints its pid");
     assert!(!alive(pid), "a timed-out tool is killed");
 }
 

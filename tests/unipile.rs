@@ -72,14 +72,7 @@ fn query(r: &Request, key: &str) -> Option<String> {
 }
 
 fn message(content: OutgoingContent, chat_id: Option<&str>) -> OutgoingMessage {
-    OutgoingMessage {
-        to: "+447700900123".into(),
-        content,
-        reply_to_provider_id: None,
-        wicket_id: 42,
-        chat_id: chat_id.map(str::to_string),
-        to_group: false,
-    }
+    OutgoingMessage { to: "+447700900123".into(), content, reply_to_provider_id: None, wicket_id: 42, chat_id: chat_id.map(str::to_string), to_group: false }
 }
 
 fn text(body: &str) -> OutgoingContent {
@@ -138,10 +131,7 @@ fn multipart(r: &Request) -> Vec<Part> {
             let marker = format!("{k}=\"");
             head.find(&marker).map(|i| head[i + marker.len()..].split('"').next().unwrap_or_default().to_string())
         };
-        let content_type = head
-            .lines()
-            .find(|l| l.to_ascii_lowercase().starts_with("content-type:"))
-            .map(|l| l.split_once(':').unwrap().1.trim().to_string());
+        let content_type = head.lines().find(|l| l.to_ascii_lowercase().starts_with("content-type:")).map(|l| l.split_once(':').unwrap().1.trim().to_string());
         parts.push(Part { name: attr("name").unwrap_or_default(), file_name: attr("filename"), content_type, data });
         rest = &rest_body[end..];
     }
@@ -190,9 +180,7 @@ fn by_id<'a>(events: &'a [ProviderEvent], id: &str) -> &'a InboundMessage {
 
 #[test]
 fn dsn_forms_become_the_api_base() {
-    for form in
-        ["api8.unipile.com:13851", "https://api8.unipile.com:13851", "https://api8.unipile.com:13851/", "api8.unipile.com:13851/api/v1/"]
-    {
+    for form in ["api8.unipile.com:13851", "https://api8.unipile.com:13851", "https://api8.unipile.com:13851/", "api8.unipile.com:13851/api/v1/"] {
         assert_eq!(normalize_dsn(form).unwrap(), "https://api8.unipile.com:13851/api/v1", "{form:?}");
     }
     assert_eq!(normalize_dsn("http://127.0.0.1:9/api/v1").unwrap(), "http://127.0.0.1:9/api/v1", "http is kept for loopback fakes");
@@ -228,16 +216,9 @@ fn for_account_reads_the_config_and_the_api_key() {
 async fn accounts_are_listed_across_cursor_pages() {
     let (server, client) = setup().await;
     get("/accounts").and(query_param_is_missing("cursor")).respond_with(ok_json(200, "unipile_accounts_page1.json")).mount(&server).await;
-    get("/accounts")
-        .and(query_param("cursor", "YWNjb3VudHMtcGFnZS0y"))
-        .respond_with(ok_json(200, "unipile_accounts_page2.json"))
-        .mount(&server)
-        .await;
+    get("/accounts").and(query_param("cursor", "YWNjb3VudHMtcGFnZS0y")).respond_with(ok_json(200, "unipile_accounts_page2.json")).mount(&server).await;
     let all = client.list_accounts().await.unwrap();
-    assert_eq!(
-        all.iter().map(|a| a.id.as_str()).collect::<Vec<_>>(),
-        ["kX3pQ9vTRmW2aB7cD1eF0g", "Li9nKeDiNaCcOuNt000001", "Zz9yX8wV7uT6sR5qP4oN3m"]
-    );
+    assert_eq!(all.iter().map(|a| a.id.as_str()).collect::<Vec<_>>(), ["kX3pQ9vTRmW2aB7cD1eF0g", "Li9nKeDiNaCcOuNt000001", "Zz9yX8wV7uT6sR5qP4oN3m"]);
     let wa: Vec<_> = all.iter().filter(|a| a.is_whatsapp()).collect();
     assert_eq!(wa.len(), 2, "the LinkedIn account is not a WhatsApp account");
     assert_eq!(wa[0].phone.as_deref(), Some("+15550102030"), "phone from connection_params.im.phone_number");
@@ -307,11 +288,7 @@ async fn wait_for_new_account_detects_it_after_a_few_polls() {
         .with_priority(2)
         .mount(&server)
         .await;
-    get("/accounts")
-        .respond_with(ok_value(200, account_list(vec![known, wa_account("NeWaCcOuNt", "OK")])))
-        .with_priority(3)
-        .mount(&server)
-        .await;
+    get("/accounts").respond_with(ok_value(200, account_list(vec![known, wa_account("NeWaCcOuNt", "OK")]))).with_priority(3).mount(&server).await;
     let a = client.wait_for_new_account(&[ACCT.to_string()], Duration::from_secs(5), Duration::from_millis(20)).await.unwrap();
     assert_eq!(a.id, "NeWaCcOuNt");
     assert_eq!(a.phone.as_deref(), Some("+447700900999"));
@@ -426,11 +403,7 @@ async fn poll_follows_cursor_pages_and_maps_every_message() {
     let reply = by_id(ev, "mSg1AbCdEfGhIjKlMnOpQr");
     assert_eq!((reply.direction, reply.origin), (Direction::Out, Some(Origin::Phone)), "is_sender = 1 is never a customer message");
     assert_eq!(reply.chat, ContactKey::phone("+447700900123"));
-    assert_eq!(
-        reply.reply_to_provider_id.as_deref(),
-        Some("mSgZ9Y8X7W6V5U4T3S2R1Q"),
-        "quoted.provider_id resolved to UniPile's id of the quoted message"
-    );
+    assert_eq!(reply.reply_to_provider_id.as_deref(), Some("mSgZ9Y8X7W6V5U4T3S2R1Q"), "quoted.provider_id resolved to UniPile's id of the quoted message");
     let st = statuses(ev);
     let read = st.iter().find(|s| s.provider_message_id == "mSg1AbCdEfGhIjKlMnOpQr").unwrap();
     assert_eq!(read.status, MessageStatus::Read, "seen = 1 on our message");
@@ -461,9 +434,7 @@ async fn poll_follows_cursor_pages_and_maps_every_message() {
     let deleted = by_id(ev, "mSgG4DeLeTeDaBcDeFgHiJ");
     assert_eq!(deleted.sender_id.as_deref(), Some("98765432101234@lid"), "a LID stays opaque");
     assert_eq!(deleted.sender_name.as_deref(), Some("Sam"));
-    assert!(
-        ev.contains(&ProviderEvent::MessageDeleted { provider_message_id: "mSgG4DeLeTeDaBcDeFgHiJ".into(), timestamp: NOON + 4 * 60_000 })
-    );
+    assert!(ev.contains(&ProviderEvent::MessageDeleted { provider_message_id: "mSgG4DeLeTeDaBcDeFgHiJ".into(), timestamp: NOON + 4 * 60_000 }));
 
     // Reactions: the owner's thumbs-up and a group member's.
     let r = reactions(ev);
@@ -632,13 +603,8 @@ async fn attachments_are_uploaded_from_a_path_or_a_link() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("label.pdf");
     std::fs::write(&file, b"%PDF-1.4 fake label").unwrap();
-    let content = OutgoingContent::Media {
-        kind: MessageKind::Document,
-        source: MediaSource::Path(file),
-        caption: Some("Your label".into()),
-        filename: None,
-        mime: None,
-    };
+    let content =
+        OutgoingContent::Media { kind: MessageKind::Document, source: MediaSource::Path(file), caption: Some("Your label".into()), filename: None, mime: None };
     client.send(&message(content, Some(SINGLE_CHAT))).await.unwrap();
     // A link is fetched by Wicket (without the API key) and attached.
     Mock::given(method("GET"))
@@ -675,13 +641,7 @@ async fn what_unipile_cannot_send_is_refused_or_sent_as_text() {
     let (server, client) = setup().await;
     mount_send_in_chat(&server, SINGLE_CHAT).await;
     for content in [
-        OutgoingContent::Template {
-            name: "order_ready".into(),
-            language: "en_US".into(),
-            header_params: vec![],
-            body_params: vec![],
-            button_params: vec![],
-        },
+        OutgoingContent::Template { name: "order_ready".into(), language: "en_US".into(), header_params: vec![], body_params: vec![], button_params: vec![] },
         OutgoingContent::Interactive { interactive: json!({"type": "button"}) },
         OutgoingContent::Reaction { target_provider_id: "mSg1".into(), emoji: "👍".into() },
         text("   "),
@@ -804,10 +764,7 @@ async fn webhooks_are_registered_with_the_secret_header() {
     assert_eq!(messaging["request_url"], "https://tunnel.example/webhooks/unipile/3");
     assert_eq!(messaging["account_ids"], json!([ACCT]));
     assert_eq!(messaging["format"], "json");
-    assert_eq!(
-        messaging["events"],
-        json!(["message_received", "message_read", "message_reaction", "message_edited", "message_deleted", "message_delivered"])
-    );
+    assert_eq!(messaging["events"], json!(["message_received", "message_read", "message_reaction", "message_edited", "message_deleted", "message_delivered"]));
     let headers = json!([{"key": "Content-Type", "value": "application/json"}, {"key": "X-Wicket-Secret", "value": "s3cr3t-value"}]);
     assert_eq!(messaging["headers"], headers);
     let status: Value = reqs[1].body_json().unwrap();
@@ -908,10 +865,7 @@ fn webhook_group_attachment_object() {
     assert_eq!(m.sender_id.as_deref(), Some("+447700900456"));
     assert_eq!(m.sender_name.as_deref(), Some("Dev (driver)"));
     assert_eq!(m.kind, MessageKind::Voice);
-    assert_eq!(
-        m.media.as_ref().unwrap().fetch_info,
-        Some(json!({"message_id": "mSgG3VoIcEaBcDeFgHiJkL", "attachment_id": "att_3EB0A0D10000000000003_0"}))
-    );
+    assert_eq!(m.media.as_ref().unwrap().fetch_info, Some(json!({"message_id": "mSgG3VoIcEaBcDeFgHiJkL", "attachment_id": "att_3EB0A0D10000000000003_0"})));
     assert_eq!(m.reply_to_provider_id.as_deref(), Some("mSgG1TeXtAbCdEfGhIjKlM"));
 }
 
@@ -964,8 +918,7 @@ fn webhook_edge_cases() {
     v["is_sender"] = json!(0);
     v["provider_chat_id"] = json!("98765432101234@lid");
     v["sender"]["attendee_provider_id"] = json!("98765432101234@lid");
-    v["attachments"] =
-        json!([{"attachment_id": "a1", "attachment_type": "file", "file_name": "invoice.pdf", "mimetype": "application/pdf"}]);
+    v["attachments"] = json!([{"attachment_id": "a1", "attachment_type": "file", "file_name": "invoice.pdf", "mimetype": "application/pdf"}]);
     let ev = parse_payload(v.to_string().as_bytes()).unwrap();
     let [ProviderEvent::Message(m)] = &ev[..] else { panic!("{ev:?}") };
     assert_eq!(m.chat, ContactKey { phone: Some("+447700900123".into()), provider_user_id: Some("98765432101234@lid".into()) });

@@ -14,9 +14,7 @@ use std::time::{Duration, Instant};
 use wicket_core::model::{AccountStatus, Direction, MediaState, MessageKind, MessageStatus, Origin, Provider};
 use wicket_core::providers::wasender::webhook::{parse_payload, ParseError};
 use wicket_core::providers::wasender::{is_placeholder_id, WasenderClient, DISCONNECTED_REASON, WEBHOOK_EVENTS};
-use wicket_core::providers::{
-    InboundMessage, MediaSource, OutgoingContent, OutgoingMessage, ProviderClient, ProviderEvent, StatusReport, SyncedContact,
-};
+use wicket_core::providers::{InboundMessage, MediaSource, OutgoingContent, OutgoingMessage, ProviderClient, ProviderEvent, StatusReport, SyncedContact};
 use wicket_core::secrets::{Secret, SecretName, SecretStore};
 use wicket_core::store::contacts::ContactKey;
 use wicket_core::store::media::MediaFile;
@@ -56,8 +54,7 @@ fn json_response(status: u16, body: String) -> ResponseTemplate {
 
 async fn setup() -> (MockServer, WasenderClient) {
     let server = MockServer::start().await;
-    let client =
-        WasenderClient::new(server.uri(), Secret::new(API_KEY.into()), Some(Secret::new(PAT.into())), Some(SESSION.into())).unwrap();
+    let client = WasenderClient::new(server.uri(), Secret::new(API_KEY.into()), Some(Secret::new(PAT.into())), Some(SESSION.into())).unwrap();
     (server, client)
 }
 
@@ -205,13 +202,7 @@ async fn unsupported_kinds_are_refused_before_any_request() {
     let contents = [
         OutgoingContent::Reaction { target_provider_id: KEY_ID.into(), emoji: "👍".into() },
         OutgoingContent::Interactive { interactive: json!({"type": "button"}) },
-        OutgoingContent::Template {
-            name: "t".into(),
-            language: "en".into(),
-            header_params: vec![],
-            body_params: vec![],
-            button_params: vec![],
-        },
+        OutgoingContent::Template { name: "t".into(), language: "en".into(), header_params: vec![], body_params: vec![], button_params: vec![] },
     ];
     for c in contents {
         let err = client.send(&message(c)).await.unwrap_err();
@@ -260,11 +251,7 @@ async fn a_local_file_is_uploaded_then_sent_by_its_public_url() {
 #[tokio::test]
 async fn without_the_whatsapp_id_the_send_keeps_a_placeholder_that_status_polling_resolves() {
     let (server, client) = setup().await;
-    Mock::given(method("POST"))
-        .and(path("/send-message"))
-        .respond_with(json_response(200, fixture("send_message_response.json")))
-        .mount(&server)
-        .await;
+    Mock::given(method("POST")).and(path("/send-message")).respond_with(json_response(200, fixture("send_message_response.json"))).mount(&server).await;
     // Right after the send WASender does not know the key yet (queued).
     Mock::given(method("GET"))
         .and(path(format!("/messages/{MSG_ID}/info")))
@@ -293,11 +280,7 @@ async fn without_the_whatsapp_id_the_send_keeps_a_placeholder_that_status_pollin
 #[tokio::test]
 async fn an_info_error_after_the_send_still_returns_the_receipt() {
     let (server, client) = setup().await;
-    Mock::given(method("POST"))
-        .and(path("/send-message"))
-        .respond_with(json_response(200, fixture("send_message_response.json")))
-        .mount(&server)
-        .await;
+    Mock::given(method("POST")).and(path("/send-message")).respond_with(json_response(200, fixture("send_message_response.json"))).mount(&server).await;
     Mock::given(method("GET")).and(path(format!("/messages/{MSG_ID}/info"))).respond_with(ResponseTemplate::new(500)).mount(&server).await;
     let receipt = client.send(&message(OutgoingContent::Text { body: "Hello".into(), preview_url: false })).await.unwrap();
     assert_eq!(receipt.provider_message_id, "wasender-msg-100482");
@@ -358,11 +341,7 @@ async fn invalid_numbers_disconnected_sessions_and_server_errors() {
 async fn a_hung_server_times_out_as_unavailable() {
     let (server, client) = setup().await;
     let client = client.with_timeouts(Duration::from_secs(1), Duration::from_millis(300)).unwrap();
-    Mock::given(method("POST"))
-        .and(path("/send-message"))
-        .respond_with(ResponseTemplate::new(200).set_delay(Duration::from_secs(10)))
-        .mount(&server)
-        .await;
+    Mock::given(method("POST")).and(path("/send-message")).respond_with(ResponseTemplate::new(200).set_delay(Duration::from_secs(10))).mount(&server).await;
     let started = Instant::now();
     let err = client.send(&message(OutgoingContent::Text { body: "hi".into(), preview_url: false })).await.unwrap_err();
     let elapsed = started.elapsed();
@@ -384,10 +363,7 @@ async fn an_unreachable_server_is_unavailable() {
 
 /// With and without a name, as the sync summary counts them (a saved, push or verified name).
 fn names_summary(contacts: &[SyncedContact]) -> (usize, usize) {
-    let with = contacts
-        .iter()
-        .filter(|c| c.update.saved_name.is_some() || c.update.profile_name.is_some() || c.update.verified_name.is_some())
-        .count();
+    let with = contacts.iter().filter(|c| c.update.saved_name.is_some() || c.update.profile_name.is_some() || c.update.verified_name.is_some()).count();
     (with, contacts.len() - with)
 }
 
@@ -470,10 +446,7 @@ async fn profile_pictures_are_downloaded_without_the_key() {
     Mock::given(method("GET"))
         .and(path("/contacts/447700900123/picture"))
         .and(header("authorization", bearer().as_str()))
-        .respond_with(json_response(
-            200,
-            json!({"success": true, "data": {"imgUrl": format!("{}/pps/example1.jpg", server.uri())}}).to_string(),
-        ))
+        .respond_with(json_response(200, json!({"success": true, "data": {"imgUrl": format!("{}/pps/example1.jpg", server.uri())}}).to_string()))
         .mount(&server)
         .await;
     Mock::given(method("GET"))
@@ -533,21 +506,13 @@ async fn test_connection_reads_status_and_user() {
     assert_eq!(info.raw["status"]["status"], "connected");
 
     let (server, client) = setup().await;
-    Mock::given(method("GET"))
-        .and(path("/status"))
-        .respond_with(json_response(200, r#"{"status":"connected"}"#.into()))
-        .mount(&server)
-        .await;
+    Mock::given(method("GET")).and(path("/status")).respond_with(json_response(200, r#"{"status":"connected"}"#.into())).mount(&server).await;
     Mock::given(method("GET")).and(path("/user")).respond_with(ResponseTemplate::new(500)).mount(&server).await;
     let info = client.test_connection().await.unwrap();
     assert_eq!(info.display_number, None, "the number is optional");
 
     let (server, client) = setup().await;
-    Mock::given(method("GET"))
-        .and(path("/status"))
-        .respond_with(json_response(200, r#"{"status":"need_scan"}"#.into()))
-        .mount(&server)
-        .await;
+    Mock::given(method("GET")).and(path("/status")).respond_with(json_response(200, r#"{"status":"need_scan"}"#.into())).mount(&server).await;
     let err = client.test_connection().await.unwrap_err();
     assert_eq!(provider_error(&err).kind, ErrorKind::SessionDisconnected);
 }
@@ -632,10 +597,7 @@ async fn inbound_media_is_decrypted_then_downloaded_and_verifiable() {
         .and(path("/decrypt-media"))
         .and(header("authorization", bearer().as_str()))
         .and(body_json(media.fetch_info.clone().unwrap()))
-        .respond_with(json_response(
-            200,
-            json!({"success": true, "publicUrl": format!("{}/decrypted/3EB0F9E8D7C6B5A49382.jpg", server.uri())}).to_string(),
-        ))
+        .respond_with(json_response(200, json!({"success": true, "publicUrl": format!("{}/decrypted/3EB0F9E8D7C6B5A49382.jpg", server.uri())}).to_string()))
         .mount(&server)
         .await;
     Mock::given(method("GET"))
@@ -660,10 +622,7 @@ async fn inbound_media_is_decrypted_then_downloaded_and_verifiable() {
     Mock::given(method("POST"))
         .and(path("/decrypt-media"))
         .and(body_json(unknown_size.fetch_info.clone().unwrap()))
-        .respond_with(json_response(
-            200,
-            json!({"success": true, "publicUrl": format!("{}/decrypted/3EB0F9E8D7C6B5A49382.jpg", server.uri())}).to_string(),
-        ))
+        .respond_with(json_response(200, json!({"success": true, "publicUrl": format!("{}/decrypted/3EB0F9E8D7C6B5A49382.jpg", server.uri())}).to_string()))
         .mount(&server)
         .await;
     let before = requests_to(&server, "/decrypted/3EB0F9E8D7C6B5A49382.jpg").await.len();
@@ -701,8 +660,7 @@ async fn chunked_server(size: usize) -> String {
                     }
                 };
                 let head = String::from_utf8_lossy(&buf[..head_end]).to_ascii_lowercase();
-                let length =
-                    head.lines().find_map(|l| l.strip_prefix("content-length:")).and_then(|v| v.trim().parse::<usize>().ok()).unwrap_or(0);
+                let length = head.lines().find_map(|l| l.strip_prefix("content-length:")).and_then(|v| v.trim().parse::<usize>().ok()).unwrap_or(0);
                 while buf.len() < head_end + length {
                     let n = sock.read(&mut tmp).await.unwrap_or(0);
                     if n == 0 {
@@ -712,18 +670,12 @@ async fn chunked_server(size: usize) -> String {
                 }
                 if head.starts_with("post") {
                     let body = json!({"success": true, "publicUrl": public}).to_string();
-                    let resp = format!(
-                        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-                        body.len()
-                    );
+                    let resp =
+                        format!("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len());
                     let _ = sock.write_all(resp.as_bytes()).await;
                     return;
                 }
-                if sock
-                    .write_all(b"HTTP/1.1 200 OK\r\nContent-Type: image/jpeg\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n")
-                    .await
-                    .is_err()
-                {
+                if sock.write_all(b"HTTP/1.1 200 OK\r\nContent-Type: image/jpeg\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n").await.is_err() {
                     return;
                 }
                 let chunk = vec![b'x'; 1024];
@@ -765,11 +717,7 @@ async fn a_download_without_a_declared_size_stops_past_the_limit() {
 async fn the_fixture_decrypt_answer_shape_is_read() {
     // `{"success":true,"publicUrl":"https://…"}`: an HTTPS URL elsewhere is fetched (here: unreachable).
     let (server, client) = setup().await;
-    Mock::given(method("POST"))
-        .and(path("/decrypt-media"))
-        .respond_with(json_response(200, fixture("decrypt_media_response.json")))
-        .mount(&server)
-        .await;
+    Mock::given(method("POST")).and(path("/decrypt-media")).respond_with(json_response(200, fixture("decrypt_media_response.json"))).mount(&server).await;
     let client = client.with_timeouts(Duration::from_millis(300), Duration::from_millis(500)).unwrap();
     let err = client.download_media(&stored_image(None), 1024).await.unwrap_err();
     assert!(!err.to_string().contains("no publicUrl"), "the publicUrl was found: {err}");
@@ -797,15 +745,7 @@ async fn webhook_registration_and_secret_use_the_personal_access_token() {
     client.register_webhook(url).await.unwrap();
     assert_eq!(
         WEBHOOK_EVENTS,
-        &[
-            "messages.received",
-            "messages.upsert",
-            "messages.update",
-            "messages.delete",
-            "messages.reaction",
-            "session.status",
-            "message.sent"
-        ]
+        &["messages.received", "messages.upsert", "messages.update", "messages.delete", "messages.reaction", "session.status", "message.sent"]
     );
     let secret = client.fetch_webhook_secret().await.unwrap().expect("a secret");
     assert_eq!(secret.expose(), "whsec_5f4dcc3b5aa765d61d8327deb882cf99");
@@ -1047,10 +987,7 @@ fn documents_locations_contacts_and_unknown_kinds() {
     assert!(doc.media.as_ref().unwrap().fetch_info.as_ref().unwrap()["data"]["messages"]["message"]["documentMessage"].is_object());
     let loc = &msgs[1];
     assert_eq!(loc.kind, MessageKind::Location);
-    assert_eq!(
-        loc.location,
-        Some(json!({"latitude": 51.5390, "longitude": -0.1426, "name": "Camden Market", "address": "Camden Lock Pl, London"}))
-    );
+    assert_eq!(loc.location, Some(json!({"latitude": 51.5390, "longitude": -0.1426, "name": "Camden Market", "address": "Camden Lock Pl, London"})));
     let card = &msgs[2];
     assert_eq!(card.kind, MessageKind::Contacts);
     let contacts = card.contacts.as_ref().unwrap();
@@ -1106,11 +1043,7 @@ fn deletions_and_edits() {
     assert_eq!(
         parse_payload(update_edit.to_string().as_bytes()).unwrap(),
         vec![
-            ProviderEvent::MessageEdited {
-                provider_message_id: "E9".into(),
-                text: Some("fixed typo".into()),
-                timestamp: 1_767_270_000_000
-            },
+            ProviderEvent::MessageEdited { provider_message_id: "E9".into(), text: Some("fixed typo".into()), timestamp: 1_767_270_000_000 },
             ProviderEvent::MessageDeleted { provider_message_id: "D9".into(), timestamp: 1_767_270_000_000 },
         ]
     );
@@ -1134,19 +1067,11 @@ fn messages_as_object_or_array_and_both_event_spellings() {
         parse_payload(json!({"event": event, "timestamp": 1767268800, "data": {"messages": messages}}).to_string().as_bytes()).unwrap()
     };
     let msg = json!({"key": {"id": "X1", "fromMe": false, "remoteJid": "447700900123@s.whatsapp.net"}, "message": {"conversation": "hi"}});
-    for event in [
-        "messages.received",
-        "message.received",
-        "messages-personal.received",
-        "message.personal.received",
-        "messages.upsert",
-        "message.sent",
-    ] {
+    for event in ["messages.received", "message.received", "messages-personal.received", "message.personal.received", "messages.upsert", "message.sent"] {
         assert_eq!(messages_of(&one(event, msg.clone())).len(), 1, "{event} with an object");
         assert_eq!(messages_of(&one(event, json!([msg.clone(), msg.clone()]))).len(), 2, "{event} with an array");
     }
-    let fallback =
-        one("messages.received", json!({"key": {"id": "X2", "remoteJid": "447700900123@s.whatsapp.net"}, "messageBody": "only the body"}));
+    let fallback = one("messages.received", json!({"key": {"id": "X2", "remoteJid": "447700900123@s.whatsapp.net"}, "messageBody": "only the body"}));
     assert_eq!(messages_of(&fallback)[0].text.as_deref(), Some("only the body"), "messageBody as the fallback text");
     let no_ts = parse_payload(json!({"event": "messages.received", "data": {"messages": {"key": {"id": "X3", "remoteJid": "447700900123@s.whatsapp.net"}, "message": {"conversation": "x"}}}}).to_string().as_bytes()).unwrap();
     assert!(messages_of(&no_ts)[0].timestamp > 1_700_000_000_000, "no timestamp at all: now");

@@ -82,8 +82,7 @@ fn parse_response(buf: &[u8]) -> Response {
     let head = String::from_utf8_lossy(&buf[..split]).into_owned();
     let mut lines = head.split("\r\n");
     let status: u16 = lines.next().unwrap().split(' ').nth(1).unwrap().parse().unwrap();
-    let headers: Vec<(String, String)> =
-        lines.filter_map(|l| l.split_once(':')).map(|(k, v)| (k.trim().to_string(), v.trim().to_string())).collect();
+    let headers: Vec<(String, String)> = lines.filter_map(|l| l.split_once(':')).map(|(k, v)| (k.trim().to_string(), v.trim().to_string())).collect();
     let mut body = buf[split + 4..].to_vec();
     let chunked = headers.iter().any(|(k, v)| k.eq_ignore_ascii_case("transfer-encoding") && v.contains("chunked"));
     if chunked {
@@ -150,11 +149,7 @@ impl Harness {
         secrets.set(a, SecretName::VerifyToken, &Secret::new(VERIFY_TOKEN.into())).unwrap();
         let outcomes = Arc::new(Mutex::new(vec![]));
         let seen = outcomes.clone();
-        let deps = WebhookDeps {
-            db_path: db.clone(),
-            secrets: Arc::new(secrets),
-            sink: Some(Arc::new(move |o: WebhookOutcome| seen.lock().unwrap().push(o))),
-        };
+        let deps = WebhookDeps { db_path: db.clone(), secrets: Arc::new(secrets), sink: Some(Arc::new(move |o: WebhookOutcome| seen.lock().unwrap().push(o))) };
         let config = ListenerConfig::with_addr("127.0.0.1:0".parse().unwrap());
         let server = WebhookServer::start(config, deps).unwrap();
         let addr = server.local_addr();
@@ -355,10 +350,7 @@ fn unknown_or_foreign_accounts_are_404() {
     let h = Harness::new();
     let body = fixture("meta_webhook_text.json");
     assert_eq!(h.post_signed(999, &body).status, 404, "no such account");
-    let other = h
-        .store()
-        .add_account(&NewAccount { provider: Provider::Wasender, name: "Gateway".into(), phone: None, config: json!({}) })
-        .unwrap();
+    let other = h.store().add_account(&NewAccount { provider: Provider::Wasender, name: "Gateway".into(), phone: None, config: json!({}) }).unwrap();
     assert_eq!(h.post_signed(other.id, &body).status, 404, "not a Meta account");
     assert!(h.store().webhook_events(10).unwrap().is_empty());
 }

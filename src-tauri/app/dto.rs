@@ -333,7 +333,9 @@ pub struct TemplateDto {
 impl TemplateDto {
     pub fn new(t: &wicket_core::store::templates::Template) -> TemplateDto {
         use wicket_core::providers::meta::templates::{required_params, ParamSlots};
-        let part = |kind: &str| t.components.as_array().into_iter().flatten().find(|c| c.get("type").and_then(|x| x.as_str()).is_some_and(|x| x.eq_ignore_ascii_case(kind)));
+        let part = |kind: &str| {
+            t.components.as_array().into_iter().flatten().find(|c| c.get("type").and_then(|x| x.as_str()).is_some_and(|x| x.eq_ignore_ascii_case(kind)))
+        };
         let text = |kind: &str| part(kind).and_then(|c| c.get("text")).and_then(|x| x.as_str()).map(str::to_string);
         let slots = |p: &ParamSlots| match p {
             ParamSlots::Positional(n) => (1..=*n).map(|i| i.to_string()).collect(),

@@ -26,11 +26,11 @@ mod notifications;
 mod sample;
 mod settings;
 mod state;
+#[cfg(test)]
+mod tests;
 mod tray;
 mod window;
 mod wizard;
-#[cfg(test)]
-mod tests;
 
 use state::AppState;
 use tauri_plugin_window_state::StateFlags;

@@ -11,13 +11,13 @@
 //! `media/` as a download would; one download failed; approved templates.
 
 use serde_json::json;
+use wicket_core::error::{ErrorKind, ProviderError};
 use wicket_core::model::{AccountStatus, Direction, MediaState, MessageKind, MessageStatus, Origin, Provider};
+use wicket_core::providers::ProviderEvent;
 use wicket_core::store::contacts::{ContactKey, ContactUpdate};
 use wicket_core::store::media::NewMedia;
-use wicket_core::store::{NewAccount, NewMessage, Store};
-use wicket_core::error::{ErrorKind, ProviderError};
-use wicket_core::providers::ProviderEvent;
 use wicket_core::store::templates::NewTemplate;
+use wicket_core::store::{NewAccount, NewMessage, Store};
 use wicket_core::{DataDir, Result};
 
 const MIN: i64 = 60_000;
@@ -109,7 +109,8 @@ impl Seeder<'_> {
             let ext = file.0.rsplit('.').next().unwrap_or("bin");
             let rel = format!("media/{}/{media_id}-sample.{ext}", self.account);
             let path = self.dir.root().join(&rel);
-            std::fs::create_dir_all(path.parent().unwrap_or(self.dir.root())).map_err(|e| wicket_core::Error::io("cannot create the sample's media folder", e))?;
+            std::fs::create_dir_all(path.parent().unwrap_or(self.dir.root()))
+                .map_err(|e| wicket_core::Error::io("cannot create the sample's media folder", e))?;
             std::fs::write(&path, bytes).map_err(|e| wicket_core::Error::io(format!("cannot write {}", path.display()), e))?;
             self.store.media_downloaded(media_id, &rel, Some(file.1), bytes.len() as i64, "sample")?;
         } else {
@@ -137,7 +138,12 @@ pub fn seed(store: &mut Store, dir: &DataDir, now: i64) -> Result<()> {
     // Priya: pinned, two unread, a reply, reactions, an image, a voice note.
     let priya = s.chat(
         "+447911123456",
-        ContactUpdate { profile_name: Some("Priya Shah".into()), status_text: Some("Baking is love made edible 🧁".into()), company: Some("Maya's Party Planning".into()), ..Default::default() },
+        ContactUpdate {
+            profile_name: Some("Priya Shah".into()),
+            status_text: Some("Baking is love made edible 🧁".into()),
+            company: Some("Maya's Party Planning".into()),
+            ..Default::default()
+        },
     )?;
     s.text(inbound(26 * 60 + 5, "Hi! Do you make birthday cakes to order?"))?;
     let (_, cake_q) = s.text(outbound(26 * 60, "We do! Sponge or chocolate, 8 or 10 inch. When is the party?", MessageStatus::Read))?;
@@ -163,7 +169,8 @@ pub fn seed(store: &mut Store, dir: &DataDir, now: i64) -> Result<()> {
     let priya_contact = s.store.conversation(priya)?.contact.id;
     s.store.set_contact_labels(priya_contact, &["Regular".into()])?;
     let picture = format!("media/avatars/{}/{priya_contact}.img", shop.id);
-    std::fs::create_dir_all(dir.root().join(format!("media/avatars/{}", shop.id))).map_err(|e| wicket_core::Error::io("cannot create the sample's avatars", e))?;
+    std::fs::create_dir_all(dir.root().join(format!("media/avatars/{}", shop.id)))
+        .map_err(|e| wicket_core::Error::io("cannot create the sample's avatars", e))?;
     std::fs::write(dir.root().join(&picture), FILES[2].1).map_err(|e| wicket_core::Error::io("cannot write the sample's picture", e))?;
     s.store.set_contact_picture_path(priya_contact, Some(&picture))?;
 
@@ -188,24 +195,36 @@ pub fn seed(store: &mut Store, dir: &DataDir, now: i64) -> Result<()> {
     s.chat("+447911123401", ContactUpdate::default())?;
     s.say(
         Line { ago: 2 * DAY / MIN, dir: Direction::In, kind: MessageKind::Location, text: None, status: MessageStatus::Received },
-        NewMessage { location: Some(json!({ "latitude": 51.5413, "longitude": -0.0553, "name": "Broadway Market", "address": "London E8 4QL" })), ..Default::default() },
+        NewMessage {
+            location: Some(json!({ "latitude": 51.5413, "longitude": -0.0553, "name": "Broadway Market", "address": "London E8 4QL" })),
+            ..Default::default()
+        },
     )?;
     s.say(
         Line { ago: 2 * DAY / MIN - 1, dir: Direction::In, kind: MessageKind::Contacts, text: None, status: MessageStatus::Received },
-        NewMessage { contacts: Some(json!([{ "name": { "formatted_name": "Sam Okafor" }, "phones": [{ "phone": "+44 7911 123488" }] }])), ..Default::default() },
+        NewMessage {
+            contacts: Some(json!([{ "name": { "formatted_name": "Sam Okafor" }, "phones": [{ "phone": "+44 7911 123488" }] }])),
+            ..Default::default()
+        },
     )?;
 
     // A verified supplier: the window is closed, and a send failed.
     let flour = s.chat(
         "+447911123499",
-        ContactUpdate { verified_name: Some("Flour & Co Supplies".into()), is_business: Some(true), company: Some("Flour & Co Ltd".into()), ..Default::default() },
+        ContactUpdate {
+            verified_name: Some("Flour & Co Supplies".into()),
+            is_business: Some(true),
+            company: Some("Flour & Co Ltd".into()),
+            ..Default::default()
+        },
     )?;
     s.text(inbound(3 * DAY / MIN, "Your invoice #4521 for March is attached."))?;
     s.media(3 * DAY / MIN - 1, MessageKind::Document, None, ("invoice-4521.pdf", "application/pdf"), MediaState::Downloaded)?;
     // Queued from Wicket (it has its send request), refused by Meta.
     s.next_provider_id += 1;
     let request = json!({ "to": "+447911123499", "content": { "type": "text", "body": "Can we move Thursday's delivery to 7am?", "preview_url": false }, "reply_to_provider_id": null, "wicket_id": 0 });
-    let (failed, _) = s.say(outbound(20, "Can we move Thursday's delivery to 7am?", MessageStatus::Sent), NewMessage { send_request: Some(request), ..Default::default() })?;
+    let (failed, _) =
+        s.say(outbound(20, "Can we move Thursday's delivery to 7am?", MessageStatus::Sent), NewMessage { send_request: Some(request), ..Default::default() })?;
     s.store.set_message_status(
         failed,
         MessageStatus::Failed,
@@ -230,7 +249,8 @@ pub fn seed(store: &mut Store, dir: &DataDir, now: i64) -> Result<()> {
     s.store.set_conversation_flags(old, None, Some(true), None)?;
 
     // A second number (the demo provider): a stall at the weekend market.
-    let stall = s.store.add_account(&NewAccount { provider: Provider::Demo, name: "Market stall".into(), phone: Some("+447911123400".into()), config: json!({}) })?;
+    let stall =
+        s.store.add_account(&NewAccount { provider: Provider::Demo, name: "Market stall".into(), phone: Some("+447911123400".into()), config: json!({}) })?;
     s.store.set_account_status(stall.id, AccountStatus::Disconnected, Some("the phone has been offline since Sunday: open WhatsApp on it to reconnect"))?;
     s.account = stall.id;
     s.chat("+447911123422", ContactUpdate { saved_name: Some("Mrs Patel (market)".into()), ..Default::default() })?;
@@ -250,7 +270,12 @@ pub fn seed(store: &mut Store, dir: &DataDir, now: i64) -> Result<()> {
     s.store.set_message_status(
         queued.id,
         MessageStatus::Failed,
-        Some(&ProviderError { code: None, kind: ErrorKind::SessionDisconnected, message: "the phone is offline: WhatsApp could not deliver it (gave up after 60 s)".into(), retry_after: None }),
+        Some(&ProviderError {
+            code: None,
+            kind: ErrorKind::SessionDisconnected,
+            message: "the phone is offline: WhatsApp could not deliver it (gave up after 60 s)".into(),
+            retry_after: None,
+        }),
     )?;
     s.store.refresh_conversation(stall_conv)?;
     s.store.set_conversation_labels(stall_conv, &["market".into()])?;

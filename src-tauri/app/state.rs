@@ -79,9 +79,7 @@ pub fn engine_state(dir: &DataDir) -> EngineState {
     if EngineLock::is_held(dir) {
         EngineState::Elsewhere { holder: lock_holder(dir) }
     } else {
-        EngineState::Stopped {
-            reason: "no engine runs on this data dir: queued messages wait until Wicket is restarted or `wicket serve` runs".into(),
-        }
+        EngineState::Stopped { reason: "no engine runs on this data dir: queued messages wait until Wicket is restarted or `wicket serve` runs".into() }
     }
 }
 

@@ -154,9 +154,15 @@ fn commands_answer_through_ipc_and_record_the_ui_fixtures() {
     assert_eq!(names(&archived), ["Lena Fischer"]);
     let market = h.ok("list_conversations", json!({ "filter": "all", "account_id": 2 }));
     assert_eq!(names(&market), ["Mrs Patel (market)"], "one account's conversations only");
-    let page2 = h.ok("list_conversations", json!({ "filter": "all", "limit": 2, "before": { "last_activity_at": all[1]["last_activity_at"], "id": all[1]["id"], "pinned": false } }));
+    let page2 = h.ok(
+        "list_conversations",
+        json!({ "filter": "all", "limit": 2, "before": { "last_activity_at": all[1]["last_activity_at"], "id": all[1]["id"], "pinned": false } }),
+    );
     assert_eq!(names(&page2), ["Jürgen Müller", "أحمد منصور"], "the cursor continues after the last row");
-    let after_pinned = h.ok("list_conversations", json!({ "filter": "all", "limit": 1, "before": { "last_activity_at": all[0]["last_activity_at"], "id": all[0]["id"], "pinned": true } }));
+    let after_pinned = h.ok(
+        "list_conversations",
+        json!({ "filter": "all", "limit": 1, "before": { "last_activity_at": all[0]["last_activity_at"], "id": all[0]["id"], "pinned": true } }),
+    );
     assert_eq!(names(&after_pinned), ["Flour & Co Supplies"], "after the pinned rows come the others");
     let labels = h.ok("list_labels", Value::Null);
     assert_eq!(labels, json!(["market", "order", "supplier"]));
@@ -169,7 +175,10 @@ fn commands_answer_through_ipc_and_record_the_ui_fixtures() {
     assert_eq!(priya_row["company"], "Maya's Party Planning");
     assert_eq!(priya_row["has_picture"], true);
     assert_eq!(priya_row["contact_labels"], json!(["Regular"]));
-    fx.insert("list_conversations".into(), json!({ "all": all, "unread": unread, "archived": archived, "account:2": market, "label:order": order, "label:supplier": supplier }));
+    fx.insert(
+        "list_conversations".into(),
+        json!({ "all": all, "unread": unread, "archived": archived, "account:2": market, "label:order": order, "label:supplier": supplier }),
+    );
 
     let mut messages = serde_json::Map::new();
     for c in all.as_array().unwrap().iter().chain(archived.as_array().unwrap()) {
@@ -182,7 +191,9 @@ fn commands_answer_through_ipc_and_record_the_ui_fixtures() {
     assert!(times.windows(2).all(|w| w[0] <= w[1]), "a page is oldest first");
     let reply = page.as_array().unwrap().iter().find(|m| m["text"] == "I can come at 5").unwrap();
     assert_eq!(reply["reply_to"]["text"], "Also, is the sourdough ready for pickup today?", "a reply carries the message it quotes");
-    let in_page = |text: &str| page.as_array().unwrap().iter().find(|m| m["text"] == text || m["caption"] == text).cloned().unwrap_or_else(|| panic!("no message {text:?} in {page}"));
+    let in_page = |text: &str| {
+        page.as_array().unwrap().iter().find(|m| m["text"] == text || m["caption"] == text).cloned().unwrap_or_else(|| panic!("no message {text:?} in {page}"))
+    };
     let edited = in_page("That one is easy. We'll match the colours.");
     assert!(edited["edited_at"].is_i64(), "an edit from the gateway is marked: {edited}");
     let deleted = in_page("Actually can we do vanilla instead?");
@@ -330,7 +341,10 @@ fn media_commands(h: &Harness, fx: &mut serde_json::Map<String, Value>, all: &Va
     use base64::Engine;
     let b64 = base64::engine::general_purpose::STANDARD.encode(fixture_file("cake-design.jpg"));
     let stall = market[0]["id"].as_i64().unwrap();
-    let mut sent = h.ok("send_media", json!({ "conversation_id": stall, "file_name": "../../cake.jpg", "mime": "image/jpeg", "data_base64": b64, "caption": "Saturday's cake" }));
+    let mut sent = h.ok(
+        "send_media",
+        json!({ "conversation_id": stall, "file_name": "../../cake.jpg", "mime": "image/jpeg", "data_base64": b64, "caption": "Saturday's cake" }),
+    );
     assert_eq!((sent["kind"].as_str(), sent["status"].as_str(), sent["caption"].as_str()), (Some("image"), Some("pending"), Some("Saturday's cake")));
     assert_eq!(sent["media"]["file_name"], "cake.jpg", "a file name never carries folders");
     assert_eq!(sent["media"]["state"], "downloaded");
@@ -340,7 +354,8 @@ fn media_commands(h: &Harness, fx: &mut serde_json::Map<String, Value>, all: &Va
     fx.insert("send_media".into(), sent);
     let files = || walk(&h.data_dir().join("media")).len();
     let before = files();
-    let refused = h.call("send_media", json!({ "conversation_id": all[1]["id"], "file_name": "x.pdf", "mime": "application/pdf", "data_base64": b64 })).unwrap_err();
+    let refused =
+        h.call("send_media", json!({ "conversation_id": all[1]["id"], "file_name": "x.pdf", "mime": "application/pdf", "data_base64": b64 })).unwrap_err();
     assert_eq!(refused["kind"], "outside_window", "Meta's window applies to attachments: {refused}");
     assert_eq!(files(), before, "a refused attachment leaves no file behind");
     let big = base64::engine::general_purpose::STANDARD.encode(vec![0u8; 5 * 1024 * 1024 + 1]);
@@ -456,11 +471,17 @@ fn fake_meta() -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
             }
             log.lock().unwrap().push(first.trim().to_string());
             let (status, body) = if bad {
-                ("401 Unauthorized", json!({"error": {"message": "Error validating access token: Session has expired on Tuesday, 10-Mar-26 11:00:00 PDT.", "type": "OAuthException", "code": 190, "error_subcode": 463, "fbtrace_id": "AbC"}}))
+                (
+                    "401 Unauthorized",
+                    json!({"error": {"message": "Error validating access token: Session has expired on Tuesday, 10-Mar-26 11:00:00 PDT.", "type": "OAuthException", "code": 190, "error_subcode": 463, "fbtrace_id": "AbC"}}),
+                )
             } else if first.contains("message_templates") {
                 ("200 OK", json!({"data": [], "paging": {}}))
             } else {
-                ("200 OK", json!({"verified_name": "Corner Bakery", "display_phone_number": "+44 7700 900123", "quality_rating": "GREEN", "id": "123456789012345"}))
+                (
+                    "200 OK",
+                    json!({"verified_name": "Corner Bakery", "display_phone_number": "+44 7700 900123", "quality_rating": "GREEN", "id": "123456789012345"}),
+                )
             };
             let body = body.to_string();
             let _ = write!(conn, "HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len());
@@ -503,7 +524,11 @@ fn wizard_commands_answer_through_ipc_and_record_the_ui_fixtures() {
     fx.insert("wizard_test_meta".into(), info);
     assert_eq!(h.ok("list_accounts", Value::Null), json!([]), "testing saves nothing");
 
-    let mut added = h.ok("wizard_add_meta", { let mut a = meta("EAAG-good", None); a["name"] = json!("Corner Bakery"); a });
+    let mut added = h.ok("wizard_add_meta", {
+        let mut a = meta("EAAG-good", None);
+        a["name"] = json!("Corner Bakery");
+        a
+    });
     assert_eq!(added["account"]["name"], "Corner Bakery");
     assert_eq!(added["account"]["status"], "ok", "the connection test is recorded: {added}");
     assert_eq!(added["webhook_path"], format!("/webhooks/meta/{}", added["account"]["id"]));
@@ -613,7 +638,11 @@ fn record_more_wizard_fixtures(h: &Harness, fx: &mut serde_json::Map<String, Val
     assert!(info["display_number"].is_string(), "the session's number: {info}");
     fx.insert("wizard_test_wasender".into(), info);
     assert_eq!(h.ok("list_accounts", Value::Null).as_array().unwrap().iter().filter(|a| a["provider"] == "wasender").count(), 0, "testing saves nothing");
-    let ws_added = h.ok("wizard_add_wasender", { let mut a = ws_args("ws-good-key"); a["name"] = json!("Shop phone"); a });
+    let ws_added = h.ok("wizard_add_wasender", {
+        let mut a = ws_args("ws-good-key");
+        a["name"] = json!("Shop phone");
+        a
+    });
     assert_eq!(ws_added["account"]["status"], "ok", "{ws_added}");
     assert_eq!(ws_added["webhook_path"], format!("/webhooks/wasender/{}", ws_added["account"]["id"]));
     fx.insert("wizard_add_wasender".into(), ws_added);
@@ -863,7 +892,13 @@ fn engine_events_are_forwarded_with_payloads() {
     assert_eq!(crate::tray::label(unread), "Wicket: 6 unread messages");
     assert_eq!(crate::tray::label(1), "Wicket: 1 unread message");
 
-    let applied = Applied { new_inbound: vec![message], new_messages: vec![message], status_changed: vec![message], conversations_touched: vec![conv], ..Default::default() };
+    let applied = Applied {
+        new_inbound: vec![message],
+        new_messages: vec![message],
+        status_changed: vec![message],
+        conversations_touched: vec![conv],
+        ..Default::default()
+    };
     crate::events::forward(&handle, EngineEvent::Polled { account_id: 1, applied });
     crate::events::forward(&handle, EngineEvent::AccountState { account_id: 2, status: wicket_core::model::AccountStatus::Disconnected, reason: None });
     crate::events::forward(&handle, EngineEvent::MediaFetched { media_id: 1, ok: true });

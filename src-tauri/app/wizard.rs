@@ -89,8 +89,8 @@ fn test_and_record(store: &mut Store, secrets: &SecretStore, account: &Account) 
 }
 
 fn added(store: &Store, account: &Account, tested: std::result::Result<ConnectionInfo, Error>, verify_token: Option<Secret>) -> Result<WizardAddedDto> {
-    let webhook_path = matches!(account.provider, Provider::Meta | Provider::Wasender)
-        .then(|| format!("/webhooks/{}/{}", account.provider.as_str(), account.id));
+    let webhook_path =
+        matches!(account.provider, Provider::Meta | Provider::Wasender).then(|| format!("/webhooks/{}/{}", account.provider.as_str(), account.id));
     Ok(WizardAddedDto {
         account: AccountDto::new(account, &store.default_country()?),
         verify_token: verify_token.map(|t| t.expose().to_string()),
@@ -403,10 +403,8 @@ pub async fn accounts_set_enabled(state: State<'_, AppState>, args: AccountEnabl
 #[tauri::command]
 pub async fn accounts_remove(state: State<'_, AppState>, args: WizardSyncArgs) -> Res<()> {
     let demo = state.store()?.account(args.account_id)?.provider == Provider::Demo;
-    blocking(state.dir.clone(), !demo, move |store, secrets| {
-        accounts::remove(store, if demo { None } else { Some(secrets) }, args.account_id).map(|_| ())
-    })
-    .await
+    blocking(state.dir.clone(), !demo, move |store, secrets| accounts::remove(store, if demo { None } else { Some(secrets) }, args.account_id).map(|_| ()))
+        .await
 }
 
 // ---------------------------------------------------------------------------
@@ -474,7 +472,10 @@ pub async fn wizard_public_address(state: State<'_, AppState>, args: WizardSyncA
     let provider = account.provider;
     let verify_token = if provider == Provider::Meta {
         let id = account.id;
-        blocking(state.dir.clone(), true, move |_, secrets| Ok(secrets.get_opt(id, wicket_core::secrets::SecretName::VerifyToken)?.map(|t| t.expose().to_string()))).await?
+        blocking(state.dir.clone(), true, move |_, secrets| {
+            Ok(secrets.get_opt(id, wicket_core::secrets::SecretName::VerifyToken)?.map(|t| t.expose().to_string()))
+        })
+        .await?
     } else {
         None
     };
@@ -580,7 +581,10 @@ pub async fn wizard_start_tunnel<R: tauri::Runtime>(app: tauri::AppHandle<R>, st
 pub const PUBLIC_ADDRESS_CHANGED: &str = "public-address-changed";
 
 /// What the tunnel supervisor reports after the start, as events.
-fn forward_later_reports<R: tauri::Runtime>(app: tauri::AppHandle<R>, mut reports: tokio::sync::mpsc::UnboundedReceiver<wicket_core::tunnel::SupervisorReport>) {
+fn forward_later_reports<R: tauri::Runtime>(
+    app: tauri::AppHandle<R>,
+    mut reports: tokio::sync::mpsc::UnboundedReceiver<wicket_core::tunnel::SupervisorReport>,
+) {
     use tauri::Emitter;
     use wicket_core::tunnel::SupervisorReport;
     tauri::async_runtime::spawn(async move {

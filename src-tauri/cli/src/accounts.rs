@@ -90,7 +90,9 @@ fn import_env(ctx: &mut Context, path: &Path, bytes: &[u8], test: bool) -> Resul
             eprintln!("Generated webhook verify token for account {} (shown once): {}", c.account.id, token.expose());
         }
         match &c.tested {
-            Some(Ok(info)) => eprintln!("Account {}: connection ok {}", c.account.id, info.verified_name.clone().or(info.display_number.clone()).unwrap_or_default()),
+            Some(Ok(info)) => {
+                eprintln!("Account {}: connection ok {}", c.account.id, info.verified_name.clone().or(info.display_number.clone()).unwrap_or_default())
+            }
             Some(Err(e)) => eprintln!("Warning: account {}: the connection test failed ({e}); the account is kept as {}", c.account.id, c.account.status),
             None => {}
         }

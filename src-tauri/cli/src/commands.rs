@@ -78,11 +78,7 @@ fn version(cli: &Cli) -> Result<()> {
 }
 
 pub(crate) fn runtime() -> Result<tokio::runtime::Runtime> {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .map_err(|e| Error::io("cannot start the async runtime", e))
+    tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().map_err(|e| Error::io("cannot start the async runtime", e))
 }
 
 fn account_list(ctx: &Context) -> Result<()> {
@@ -355,10 +351,8 @@ fn templates(ctx: &mut Context, args: TemplatesArgs) -> Result<()> {
     if ctx.json {
         print_json(&Value::Array(list.iter().map(output::template).collect()));
     } else {
-        let rows: Vec<Vec<String>> = list
-            .iter()
-            .map(|t| vec![t.name.clone(), t.language.clone(), t.status.clone(), t.category.clone().unwrap_or_default()])
-            .collect();
+        let rows: Vec<Vec<String>> =
+            list.iter().map(|t| vec![t.name.clone(), t.language.clone(), t.status.clone(), t.category.clone().unwrap_or_default()]).collect();
         print_table(&["name", "language", "status", "category"], &rows);
     }
     Ok(())

@@ -111,7 +111,8 @@ pub fn add_unipile(ctx: &mut Context, args: AddUnipileArgs) -> Result<()> {
         let new = NewAccount { provider: Provider::Unipile, name, phone: a.phone.clone(), config };
         // UniPile signs nothing: its webhooks carry a secret of our own.
         let hook = Secret::new(wicket_core::accounts::random_token());
-        let account = wicket_core::accounts::create_with_secrets(&mut ctx.store, &secrets, new, &[(SecretName::ApiKey, &api_key), (SecretName::WebhookSecret, &hook)])?;
+        let account =
+            wicket_core::accounts::create_with_secrets(&mut ctx.store, &secrets, new, &[(SecretName::ApiKey, &api_key), (SecretName::WebhookSecret, &hook)])?;
         if let Some(url) = public_webhook_url(ctx, "unipile", account.id)? {
             let client = UnipileClient::new(&dsn, api_key.clone(), Some(a.id.clone()))?;
             match rt.block_on(client.register_webhooks(&url, &hook)) {
@@ -156,7 +157,9 @@ pub fn sync_details(ctx: &mut Context, id: Option<&str>, dry_run: bool) -> Resul
                 let (status, reason) = fresh.account_status();
                 ctx.store.set_account_status(account.id, status, reason.as_deref())?;
             }
-            Ok(json!({ "account_id": output::id(account.id), "changed": changed, "saved": changed && !dry_run, "phone": fresh.phone, "status": fresh.status, "details": details, "error": Value::Null }))
+            Ok(
+                json!({ "account_id": output::id(account.id), "changed": changed, "saved": changed && !dry_run, "phone": fresh.phone, "status": fresh.status, "details": details, "error": Value::Null }),
+            )
         })();
         out.push(result.unwrap_or_else(|e| {
             json!({ "account_id": output::id(account.id), "changed": Value::Null, "saved": false, "phone": Value::Null, "status": Value::Null, "details": Value::Null, "error": error_json(&e) })

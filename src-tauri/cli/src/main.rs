@@ -10,8 +10,8 @@ mod context;
 mod gateways;
 mod monitor;
 mod output;
-mod webhooks;
 mod serve;
+mod webhooks;
 
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;

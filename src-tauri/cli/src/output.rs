@@ -105,8 +105,7 @@ pub fn message(m: &Message) -> Value {
         })
     });
     let reply_to = m.reply_to_provider_id.as_ref().map(|p| json!({ "id": opt_id(m.reply_to_id), "provider_message_id": p }));
-    let reactions: Vec<Value> =
-        m.reactions.iter().map(|r| json!({ "emoji": r.emoji, "from": r.reactor, "timestamp": to_rfc3339(r.timestamp) })).collect();
+    let reactions: Vec<Value> = m.reactions.iter().map(|r| json!({ "emoji": r.emoji, "from": r.reactor, "timestamp": to_rfc3339(r.timestamp) })).collect();
     let status_times: serde_json::Map<String, Value> = m
         .status_times
         .as_object()

@@ -5,8 +5,8 @@ use crate::context::Context;
 use crate::ServeArgs;
 use std::net::SocketAddr;
 use wicket_core::engine::Engine;
-use wicket_core::tunnel;
 use wicket_core::error::{Error, Result};
+use wicket_core::tunnel;
 
 pub fn serve(ctx: &mut Context, args: ServeArgs) -> Result<()> {
     let listen: Option<SocketAddr> = match &args.listen {

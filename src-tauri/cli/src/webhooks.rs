@@ -70,7 +70,16 @@ pub fn replay(ctx: &mut Context, ids: &[String]) -> Result<()> {
     } else {
         let rows: Vec<Vec<String>> = done
             .iter()
-            .map(|r| vec![r.event_id.to_string(), r.provider.clone(), r.state.to_string(), r.new_messages.to_string(), r.status_changes.to_string(), r.error.clone().unwrap_or_default()])
+            .map(|r| {
+                vec![
+                    r.event_id.to_string(),
+                    r.provider.clone(),
+                    r.state.to_string(),
+                    r.new_messages.to_string(),
+                    r.status_changes.to_string(),
+                    r.error.clone().unwrap_or_default(),
+                ]
+            })
             .collect();
         print_table(&["event", "provider", "state", "new messages", "status changes", "error"], &rows);
     }

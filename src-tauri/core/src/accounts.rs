@@ -196,7 +196,8 @@ pub fn remove(store: &mut Store, secrets: Option<&SecretStore>, id: i64) -> Resu
 /// Creates a Wicket account for one UniPile account: its API key and a
 /// webhook secret of our own (for UniPile webhooks, which carry it back).
 pub fn create_unipile(store: &mut Store, secrets: &SecretStore, dsn: &str, key: &Secret, a: &crate::providers::unipile::UnipileAccount) -> Result<Account> {
-    let details = serde_json::json!({ "type": a.account_type, "status": a.status, "sources": a.sources, "created_at": a.created_at, "groups": a.groups, "raw": a.raw });
+    let details =
+        serde_json::json!({ "type": a.account_type, "status": a.status, "sources": a.sources, "created_at": a.created_at, "groups": a.groups, "raw": a.raw });
     let config = serde_json::json!({ "dsn": dsn, "unipile_account_id": a.id, "details": details });
     let name = if a.name.trim().is_empty() { format!("UniPile {}", a.id) } else { a.name.clone() };
     let new = NewAccount { provider: Provider::Unipile, name, phone: a.phone.clone(), config };
@@ -261,11 +262,17 @@ pub async fn create_from_env(
             Ok((dsn, list)) => {
                 for a in list.iter().filter(|a| a.is_whatsapp()) {
                     let account = create_unipile(store, secrets, &dsn, &key, a)?;
-                    let info = ConnectionInfo { verified_name: Some(a.name.clone()).filter(|n| !n.is_empty()), display_number: a.phone.clone(), quality_rating: None, raw: serde_json::Value::Null };
+                    let info = ConnectionInfo {
+                        verified_name: Some(a.name.clone()).filter(|n| !n.is_empty()),
+                        display_number: a.phone.clone(),
+                        quality_rating: None,
+                        raw: serde_json::Value::Null,
+                    };
                     out.push(Imported { account, generated_verify_token: None, tested: Some(Ok(info)) });
                 }
             }
-            Err(e) => warnings.push(format!("UniPile accounts could not be listed ({e}): add them from the UniPile step (or `wicket account add unipile`) when online")),
+            Err(e) => warnings
+                .push(format!("UniPile accounts could not be listed ({e}): add them from the UniPile step (or `wicket account add unipile`) when online")),
         }
     }
     Ok((out, warnings))

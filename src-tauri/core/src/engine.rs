@@ -485,7 +485,12 @@ async fn background_pictures(store: &mut Store, dir: &DataDir, client: &Provider
 /// Runs a full contact sync on its own connection and client, so a long
 /// sync never holds up sends. The summary (or the error) is kept on the
 /// account; a failed sync is tried again at the next interval.
-fn spawn_contact_sync(dir: DataDir, secrets: Arc<SecretStore>, events: tokio::sync::broadcast::Sender<EngineEvent>, account_id: i64) -> tokio::task::JoinHandle<()> {
+fn spawn_contact_sync(
+    dir: DataDir,
+    secrets: Arc<SecretStore>,
+    events: tokio::sync::broadcast::Sender<EngineEvent>,
+    account_id: i64,
+) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let run = async {
             let mut store = Store::open(&dir.db_path())?;

@@ -42,15 +42,15 @@ impl EngineLock {
                 let mut holder = String::new();
                 let _ = file.read_to_string(&mut holder);
                 let holder = holder.trim().replace('\n', ", ");
-                return Err(Error::EngineLockHeld {
-                    holder: if holder.is_empty() { "unknown process".into() } else { holder },
-                });
+                return Err(Error::EngineLockHeld { holder: if holder.is_empty() { "unknown process".into() } else { holder } });
             }
             Err(TryLockError::Error(e)) => return Err(Error::io(format!("cannot lock {}", path.display()), e)),
         }
         let cmdline: Vec<String> = std::env::args().collect();
         let record = format!("pid {}\ncommand {}\n", std::process::id(), cmdline.join(" "));
-        file.set_len(0).and_then(|_| file.seek(SeekFrom::Start(0))).and_then(|_| file.write_all(record.as_bytes()))
+        file.set_len(0)
+            .and_then(|_| file.seek(SeekFrom::Start(0)))
+            .and_then(|_| file.write_all(record.as_bytes()))
             .and_then(|_| file.sync_all())
             .map_err(|e| Error::io(format!("cannot write {}", path.display()), e))?;
         Ok(EngineLock { file })

@@ -74,7 +74,11 @@ pub enum Error {
     Sqlite(#[from] rusqlite::Error),
 
     #[error("{context}: {source}")]
-    Io { context: String, #[source] source: std::io::Error },
+    Io {
+        context: String,
+        #[source]
+        source: std::io::Error,
+    },
 
     #[error("the store at {path} has schema version {found}, newer than this Wicket understands ({supported}): install a newer Wicket")]
     SchemaTooNew { path: PathBuf, found: i64, supported: i64 },

@@ -313,11 +313,23 @@ impl Store {
 }
 
 fn csv_parts() -> Vec<(&'static str, &'static str, &'static str)> {
-    vec![("message.", "messages", "m"), ("account.", "accounts", "a"), ("contact.", "contacts", "ct"), ("conversation.", "conversations", "c"), ("media.", "media_files", "f")]
+    vec![
+        ("message.", "messages", "m"),
+        ("account.", "accounts", "a"),
+        ("contact.", "contacts", "ct"),
+        ("conversation.", "conversations", "c"),
+        ("media.", "media_files", "f"),
+    ]
 }
 
 fn csv_insert_order() -> Vec<(&'static str, &'static str, &'static str)> {
-    vec![("account.", "accounts", "a"), ("contact.", "contacts", "ct"), ("conversation.", "conversations", "c"), ("media.", "media_files", "f"), ("message.", "messages", "m")]
+    vec![
+        ("account.", "accounts", "a"),
+        ("contact.", "contacts", "ct"),
+        ("conversation.", "conversations", "c"),
+        ("media.", "media_files", "f"),
+        ("message.", "messages", "m"),
+    ]
 }
 
 fn csv_err(e: csv::Error) -> Error {
@@ -351,7 +363,13 @@ const VAULT_SCOPE: &str = "wicket-export";
 /// format as `secrets.vault` (AES-256-GCM under an Argon2id key), sealed
 /// with `passphrase`, which the owner chooses and carries separately.
 /// Refuses an existing file. Returns how many secrets were written.
-pub fn export_secrets_vault(store: &Store, secrets: &crate::secrets::SecretStore, path: &Path, passphrase: crate::secrets::Secret, account: Option<i64>) -> Result<usize> {
+pub fn export_secrets_vault(
+    store: &Store,
+    secrets: &crate::secrets::SecretStore,
+    path: &Path,
+    passphrase: crate::secrets::Secret,
+    account: Option<i64>,
+) -> Result<usize> {
     use crate::secrets::{SecretName, SecretStore};
     if path.exists() {
         return Err(Error::Invalid(format!("{} already exists: choose a new file name for the secrets vault", path.display())));
@@ -422,11 +440,18 @@ pub fn import_accounts(
     let mut created: Vec<ImportedAccount> = vec![];
     let result = (|| -> Result<()> {
         for a in tables.get("accounts").and_then(Value::as_array).into_iter().flatten() {
-            let provider = a.get("provider").and_then(Value::as_str).and_then(Provider::parse).ok_or_else(|| Error::Invalid("an exported account has no provider".into()))?;
+            let provider = a
+                .get("provider")
+                .and_then(Value::as_str)
+                .and_then(Provider::parse)
+                .ok_or_else(|| Error::Invalid("an exported account has no provider".into()))?;
             if provider == Provider::Demo {
                 continue;
             }
-            let exported_id = a.get("id").and_then(|v| v.as_i64().or_else(|| v.as_str().and_then(|s| s.parse().ok()))).ok_or_else(|| Error::Invalid("an exported account has no id".into()))?;
+            let exported_id = a
+                .get("id")
+                .and_then(|v| v.as_i64().or_else(|| v.as_str().and_then(|s| s.parse().ok())))
+                .ok_or_else(|| Error::Invalid("an exported account has no id".into()))?;
             let config = a.get("config").and_then(Value::as_str).and_then(|c| serde_json::from_str(c).ok()).unwrap_or(serde_json::json!({}));
             let new = crate::store::NewAccount {
                 provider,

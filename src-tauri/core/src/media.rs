@@ -124,7 +124,11 @@ pub fn queue_attachment(store: &mut Store, dir: &DataDir, conversation_id: i64, 
     }
     let account_id = store.conversation(conversation_id)?.account_id;
     let name = display_name(file_name);
-    let ext = name.as_deref().and_then(|n| Path::new(n).extension()).map(|e| e.to_string_lossy().to_ascii_lowercase()).filter(|e| e.len() <= 8 && e.chars().all(|c| c.is_ascii_alphanumeric()));
+    let ext = name
+        .as_deref()
+        .and_then(|n| Path::new(n).extension())
+        .map(|e| e.to_string_lossy().to_ascii_lowercase())
+        .filter(|e| e.len() <= 8 && e.chars().all(|c| c.is_ascii_alphanumeric()));
     let rel = format!("media/{account_id}/out-{:016x}.{}", rand::random::<u64>(), ext.as_deref().unwrap_or("bin"));
     let path = dir.root().join(&rel);
     if let Some(parent) = path.parent() {
@@ -146,7 +150,13 @@ pub fn queue_attachment(store: &mut Store, dir: &DataDir, conversation_id: i64, 
             state: Some(MediaState::Downloaded),
             ..Default::default()
         })?;
-        let content = OutgoingContent::Media { kind, source: MediaSource::Path(path.clone()), caption: caption.filter(|c| !c.trim().is_empty()), filename: name, mime: Some(mime.to_string()) };
+        let content = OutgoingContent::Media {
+            kind,
+            source: MediaSource::Path(path.clone()),
+            caption: caption.filter(|c| !c.trim().is_empty()),
+            filename: name,
+            mime: Some(mime.to_string()),
+        };
         crate::outbox::queue_with_media(store, conversation_id, content, reply_to, Some(media_id))
     })();
     if queued.is_err() {

@@ -74,20 +74,16 @@ pub fn decide(store: &Store, new_messages: &[i64], attention: &Attention) -> Res
         if conv.muted {
             continue;
         }
-        let text = m
-            .text
-            .clone()
-            .or_else(|| m.caption.clone())
-            .unwrap_or_else(|| match m.kind.as_str() {
-                "image" => "📷 Photo".into(),
-                "video" => "🎥 Video".into(),
-                "audio" | "voice" => "🎤 Voice message".into(),
-                "document" => "📄 Document".into(),
-                "location" => "📍 Location".into(),
-                "contacts" => "👤 Contact card".into(),
-                "sticker" => "Sticker".into(),
-                other => other.to_string(),
-            });
+        let text = m.text.clone().or_else(|| m.caption.clone()).unwrap_or_else(|| match m.kind.as_str() {
+            "image" => "📷 Photo".into(),
+            "video" => "🎥 Video".into(),
+            "audio" | "voice" => "🎤 Voice message".into(),
+            "document" => "📄 Document".into(),
+            "location" => "📍 Location".into(),
+            "contacts" => "👤 Contact card".into(),
+            "sticker" => "Sticker".into(),
+            other => other.to_string(),
+        });
         let sender = match (&conv.contact.is_group, &m.sender_name) {
             (true, Some(s)) => format!("{s}: "),
             _ => String::new(),
@@ -138,7 +134,15 @@ mod tests {
         let conv = store.get_or_create_conversation(account, c.id).unwrap();
         let direction = if origin.is_some() { Direction::Out } else { Direction::In };
         let id = store
-            .insert_message(&NewMessage { account_id: account, conversation_id: conv, direction: Some(direction), origin, kind: Some(MessageKind::Text), text: Some(text.into()), ..Default::default() })
+            .insert_message(&NewMessage {
+                account_id: account,
+                conversation_id: conv,
+                direction: Some(direction),
+                origin,
+                kind: Some(MessageKind::Text),
+                text: Some(text.into()),
+                ..Default::default()
+            })
             .unwrap()
             .id();
         (conv, id)
@@ -158,7 +162,10 @@ mod tests {
         let (_, own) = message(&mut store, a, "+447911123456", "Priya", "sent from my phone", Some(Origin::Phone));
         assert!(decide(&store, &[own], &Attention::default()).unwrap().is_empty(), "the owner's own phone messages never notify");
         let (conv, id) = message(&mut store, a, "+447911123457", "Sam", "hello", None);
-        assert!(decide(&store, &[id], &Attention { focused_conversation: Some(conv), ..Default::default() }).unwrap().is_empty(), "not for the open, focused conversation");
+        assert!(
+            decide(&store, &[id], &Attention { focused_conversation: Some(conv), ..Default::default() }).unwrap().is_empty(),
+            "not for the open, focused conversation"
+        );
         assert!(decide(&store, &[id], &Attention { do_not_disturb: true, ..Default::default() }).unwrap().is_empty(), "do not disturb");
         let night = Attention { quiet_hours: Some((22 * 60, 7 * 60)), now_minutes: 23 * 60, ..Default::default() };
         assert!(decide(&store, &[id], &night).unwrap().is_empty(), "quiet hours that wrap past midnight");

@@ -87,7 +87,13 @@ pub fn queue_in_conversation(store: &mut Store, conversation_id: i64, content: O
 
 /// [`queue_in_conversation`] with the media record of an attachment kept in
 /// the media folder (`media::queue_attachment`), so the sent bubble shows it.
-pub fn queue_with_media(store: &mut Store, conversation_id: i64, mut content: OutgoingContent, reply_to: Option<i64>, media_id: Option<i64>) -> Result<Message> {
+pub fn queue_with_media(
+    store: &mut Store,
+    conversation_id: i64,
+    mut content: OutgoingContent,
+    reply_to: Option<i64>,
+    media_id: Option<i64>,
+) -> Result<Message> {
     let conversation = store.conversation(conversation_id)?;
     let account = store.account(conversation.account_id)?;
     let contact = &conversation.contact;
@@ -202,9 +208,11 @@ pub fn retry(store: &mut Store, id: i64) -> Result<Message> {
     if m.direction != Direction::Out || m.status != MessageStatus::Failed {
         return Err(Error::Invalid(format!("message {id} has not failed: only a failed outgoing message can be sent again")));
     }
-    let request: OutgoingMessage = m.send_request.clone().and_then(|v| serde_json::from_value(v).ok()).ok_or_else(|| {
-        Error::Invalid(format!("message {id} was not sent from Wicket (or is too old to resend): copy its text into a new message"))
-    })?;
+    let request: OutgoingMessage = m
+        .send_request
+        .clone()
+        .and_then(|v| serde_json::from_value(v).ok())
+        .ok_or_else(|| Error::Invalid(format!("message {id} was not sent from Wicket (or is too old to resend): copy its text into a new message")))?;
     let conversation = store.conversation(m.conversation_id)?;
     let account = store.account(m.account_id)?;
     check_window(&account, &conversation, m.kind, now_ms())?;
@@ -248,11 +256,8 @@ pub async fn attempt(store: &mut Store, client: &ProviderClient, id: i64) -> Res
     if !matches!(m.status, MessageStatus::Pending | MessageStatus::Sending) {
         return Ok(Attempt::Sent(m));
     }
-    let mut request: OutgoingMessage = m
-        .send_request
-        .clone()
-        .and_then(|v| serde_json::from_value(v).ok())
-        .ok_or_else(|| Error::Internal(format!("message {id} has no send request")))?;
+    let mut request: OutgoingMessage =
+        m.send_request.clone().and_then(|v| serde_json::from_value(v).ok()).ok_or_else(|| Error::Internal(format!("message {id} has no send request")))?;
     request.wicket_id = id;
     // A chat an earlier send started (UniPile) is used from then on.
     if request.chat_id.is_none() {
@@ -370,7 +375,8 @@ pub fn wait_settled(store: &Store, id: i64, timeout: Duration) -> Result<Message
         match m.status {
             MessageStatus::Pending | MessageStatus::Sending => {}
             MessageStatus::Failed => {
-                let pe = m.error.clone().unwrap_or(ProviderError { code: None, kind: ErrorKind::Unknown, message: "the send failed".into(), retry_after: None });
+                let pe =
+                    m.error.clone().unwrap_or(ProviderError { code: None, kind: ErrorKind::Unknown, message: "the send failed".into(), retry_after: None });
                 return Err(if pe.message.contains("gave up after") { Error::RetriesExhausted(pe) } else { Error::Provider(pe) });
             }
             _ => return Ok(m),

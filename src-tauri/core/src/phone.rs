@@ -54,9 +54,7 @@ fn parse_number(input: &str, default_country: Option<country::Id>) -> Result<Pho
     // phonenumber would otherwise strip the default country's national
     // prefix from it ("+49 1511…" with US as default lost its "1").
     let country = if normalised.starts_with('+') { None } else { default_country };
-    let number = phonenumber::parse(country, &normalised).map_err(|e| {
-        invalid(&format!("{e}; type it with its country code, e.g. +44 7911 123456"))
-    })?;
+    let number = phonenumber::parse(country, &normalised).map_err(|e| invalid(&format!("{e}; type it with its country code, e.g. +44 7911 123456")))?;
     if !phonenumber::is_valid(&number) {
         return Err(invalid("it is not a valid number for its country"));
     }

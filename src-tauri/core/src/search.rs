@@ -47,11 +47,8 @@ fn is_unspaced_script(c: char) -> bool {
 /// Builds an FTS5 query: every word quoted (so operators in user input are
 /// inert) and made a prefix, all words required.
 pub fn fts_query(input: &str) -> Option<String> {
-    let words: Vec<String> = input
-        .split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .map(|w| format!("\"{}\"*", w.replace('"', "\"\"")))
-        .collect();
+    let words: Vec<String> =
+        input.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).map(|w| format!("\"{}\"*", w.replace('"', "\"\""))).collect();
     (!words.is_empty()).then(|| words.join(" "))
 }
 
@@ -111,9 +108,8 @@ impl Store {
                 "SELECT messages_fts.rowid, m.timestamp FROM messages_fts JOIN messages m ON m.id = messages_fts.rowid
                  WHERE messages_fts MATCH ?1 ORDER BY messages_fts.rowid DESC LIMIT ?2",
             )?;
-            let mut candidates: Vec<(i64, i64)> = stmt
-                .query_map(params![q, (limit * CANDIDATES_PER_HIT) as i64], |r| Ok((r.get(0)?, r.get(1)?)))?
-                .collect::<std::result::Result<_, _>>()?;
+            let mut candidates: Vec<(i64, i64)> =
+                stmt.query_map(params![q, (limit * CANDIDATES_PER_HIT) as i64], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<std::result::Result<_, _>>()?;
             candidates.sort_by(|a, b| b.1.cmp(&a.1).then(b.0.cmp(&a.0)));
             candidates.truncate(limit);
             // 2. Only for the hits shown: their conversation and a snippet of

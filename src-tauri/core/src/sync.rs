@@ -166,9 +166,7 @@ pub async fn fetch_profile_picture(store: &mut Store, dir: &DataDir, client: &Pr
         std::fs::create_dir_all(parent).map_err(|e| Error::io(format!("cannot create {}", parent.display()), e))?;
     }
     let tmp = path.with_extension("partial");
-    std::fs::write(&tmp, &bytes.bytes)
-        .and_then(|_| std::fs::rename(&tmp, &path))
-        .map_err(|e| Error::io(format!("cannot store {}", path.display()), e))?;
+    std::fs::write(&tmp, &bytes.bytes).and_then(|_| std::fs::rename(&tmp, &path)).map_err(|e| Error::io(format!("cannot store {}", path.display()), e))?;
     store.set_contact_picture_path(contact.id, Some(&rel))?;
     Ok(Picture::Stored(rel))
 }

@@ -212,14 +212,7 @@ impl TunnelSpec {
             args.push("--url".into());
             args.push(format!("https://{d}"));
         }
-        Ok(TunnelSpec {
-            kind: TunnelKind::Ngrok,
-            program: PathBuf::from("ngrok"),
-            args,
-            stable: domain.is_some(),
-            fixed_url: None,
-            ready_marker: None,
-        })
+        Ok(TunnelSpec { kind: TunnelKind::Ngrok, program: PathBuf::from("ngrok"), args, stable: domain.is_some(), fixed_url: None, ready_marker: None })
     }
 
     /// Tailscale Funnel (stable: the machine's `ts.net` name).
@@ -290,9 +283,7 @@ pub fn detect_in(path_var: Option<&OsStr>) -> Vec<InstalledTool> {
     ];
     tools
         .into_iter()
-        .filter_map(|(program, kinds)| {
-            find_on_path(OsStr::new(program), path_var).map(|path| InstalledTool { program, path, kinds: kinds.to_vec() })
-        })
+        .filter_map(|(program, kinds)| find_on_path(OsStr::new(program), path_var).map(|path| InstalledTool { program, path, kinds: kinds.to_vec() }))
         .collect()
 }
 
@@ -422,9 +413,7 @@ pub(crate) fn public_url_in(kind: TunnelKind, line: &str, local_port: u16) -> Op
         TunnelKind::CloudflaredQuick => url_tokens(line)
             .into_iter()
             .find(|u| {
-                https_public(u)
-                    && host_ends_with(u, &[".trycloudflare.com"])
-                    && !u.host_str().is_some_and(|h| h.eq_ignore_ascii_case("api.trycloudflare.com"))
+                https_public(u) && host_ends_with(u, &[".trycloudflare.com"]) && !u.host_str().is_some_and(|h| h.eq_ignore_ascii_case("api.trycloudflare.com"))
             })
             .map(|u| normalize(&u)),
         TunnelKind::CloudflaredNamed => None,
@@ -436,9 +425,7 @@ pub(crate) fn public_url_in(kind: TunnelKind, line: &str, local_port: u16) -> Op
             let ngrok_hosts = [".ngrok-free.app", ".ngrok-free.dev", ".ngrok.app", ".ngrok.dev", ".ngrok.io"];
             url_tokens(line).into_iter().find(|u| https_public(u) && host_ends_with(u, &ngrok_hosts)).map(|u| normalize(&u))
         }
-        TunnelKind::TailscaleFunnel => {
-            url_tokens(line).into_iter().find(|u| https_public(u) && host_ends_with(u, &[".ts.net"])).map(|u| normalize(&u))
-        }
+        TunnelKind::TailscaleFunnel => url_tokens(line).into_iter().find(|u| https_public(u) && host_ends_with(u, &[".ts.net"])).map(|u| normalize(&u)),
         TunnelKind::Custom => {
             let candidates: Vec<url::Url> =
                 url_tokens(line).into_iter().filter(|u| !(is_loopback(u) && u.port_or_known_default() == Some(local_port))).collect();
@@ -705,15 +692,8 @@ impl Tunnel {
         });
         let (events_tx, events_rx) = unbounded_channel();
         // From here on, dropping `tunnel` (any early return) kills the process.
-        let mut tunnel = Tunnel {
-            kind: spec.kind,
-            name: name.clone(),
-            stable: spec.stable,
-            pid,
-            shared: shared.clone(),
-            events: Some(events_rx),
-            monitor: None,
-        };
+        let mut tunnel =
+            Tunnel { kind: spec.kind, name: name.clone(), stable: spec.stable, pid, shared: shared.clone(), events: Some(events_rx), monitor: None };
         let (tx, rx) = mpsc::channel();
         if let Some(out) = stdout {
             spawn_reader(out, tx.clone(), "stdout")?;
@@ -738,11 +718,7 @@ impl Tunnel {
                 tunnel.stop();
                 return Err(tunnel_error(
                     "tunnel_timeout",
-                    format!(
-                        "{name} did not report a public address within {} s. Its last output:\n{}",
-                        timeout.as_secs_f32(),
-                        shared.tail_text()
-                    ),
+                    format!("{name} did not report a public address within {} s. Its last output:\n{}", timeout.as_secs_f32(), shared.tail_text()),
                 ));
             }
             match watch.next(left.min(POLL)) {
@@ -943,13 +919,7 @@ pub async fn register_all(accounts: &[Account], public_base: &str, register: &Re
         let url = webhook_url(public_base, account.provider.as_str(), account.id);
         let outcome = register(account.clone(), url.clone()).await;
         tracing::info!(account = account.id, provider = %account.provider, outcome = outcome.label(), "webhook URL registration");
-        out.push(AccountRegistration {
-            account_id: account.id,
-            account_name: account.name.clone(),
-            provider: account.provider,
-            webhook_url: url,
-            outcome,
-        });
+        out.push(AccountRegistration { account_id: account.id, account_name: account.name.clone(), provider: account.provider, webhook_url: url, outcome });
     }
     out
 }
@@ -1043,8 +1013,7 @@ impl TunnelSupervisor {
     /// Takes over `tunnel` (and its events) and starts registering on the
     /// current Tokio runtime.
     pub fn start(mut tunnel: Tunnel, accounts: Vec<Account>, register: Registrar) -> Result<TunnelSupervisor> {
-        let runtime =
-            tokio::runtime::Handle::try_current().map_err(|_| Error::Internal("the tunnel supervisor needs a Tokio runtime".into()))?;
+        let runtime = tokio::runtime::Handle::try_current().map_err(|_| Error::Internal("the tunnel supervisor needs a Tokio runtime".into()))?;
         let events = tunnel.take_events();
         let first = tunnel.public_url();
         let (tx, reports) = unbounded_channel();
@@ -1527,10 +1496,8 @@ pub const DEFAULT_LISTEN: &str = "127.0.0.1:8765";
 /// Parses a listener address, and says plainly when it is reachable from
 /// other machines (anything but loopback).
 pub fn parse_listen(value: &str) -> Result<(std::net::SocketAddr, Option<String>)> {
-    let addr: std::net::SocketAddr = value
-        .trim()
-        .parse()
-        .map_err(|_| Error::Invalid(format!("the listener address must be ADDR:PORT such as {DEFAULT_LISTEN}, got {value:?}")))?;
+    let addr: std::net::SocketAddr =
+        value.trim().parse().map_err(|_| Error::Invalid(format!("the listener address must be ADDR:PORT such as {DEFAULT_LISTEN}, got {value:?}")))?;
     let warning = (!addr.ip().is_loopback()).then(|| {
         format!(
             "{addr} is reachable from other machines on your network, not only through the tunnel. Wicket accepts only signed requests, but prefer {DEFAULT_LISTEN} behind a tunnel"
@@ -1594,10 +1561,7 @@ mod tests {
 
     #[test]
     fn cloudflared_quick_url_is_read_and_other_links_ignored() {
-        assert_eq!(
-            first_url(TunnelKind::CloudflaredQuick, CLOUDFLARED, 8765).as_deref(),
-            Some("https://gentle-river-alpha-bravo.trycloudflare.com")
-        );
+        assert_eq!(first_url(TunnelKind::CloudflaredQuick, CLOUDFLARED, 8765).as_deref(), Some("https://gentle-river-alpha-bravo.trycloudflare.com"));
         assert_eq!(public_url_in(TunnelKind::CloudflaredQuick, "INF POST https://api.trycloudflare.com/tunnel", 1), None);
         // A custom reader takes the first non-local URL: the terms link here.
         assert_eq!(first_url(TunnelKind::Custom, CLOUDFLARED, 8765).as_deref(), Some("https://www.cloudflare.com/website-terms"));
@@ -1704,7 +1668,11 @@ mod tests {
 
     #[test]
     fn a_tunnel_is_started_only_with_an_installed_tool() {
-        let tool = InstalledTool { program: "cloudflared", path: PathBuf::from("/opt/cf/cloudflared"), kinds: vec![TunnelKind::CloudflaredQuick, TunnelKind::CloudflaredNamed] };
+        let tool = InstalledTool {
+            program: "cloudflared",
+            path: PathBuf::from("/opt/cf/cloudflared"),
+            kinds: vec![TunnelKind::CloudflaredQuick, TunnelKind::CloudflaredNamed],
+        };
         let spec = spec_for("cloudflared", &[tool], None).unwrap();
         assert_eq!(spec.program, PathBuf::from("/opt/cf/cloudflared"));
         assert!(!spec.stable);

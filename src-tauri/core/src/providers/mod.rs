@@ -28,13 +28,26 @@ use std::path::PathBuf;
 pub enum ProviderEvent {
     Message(InboundMessage),
     Status(StatusReport),
-    Contact { key: ContactKey, update: ContactUpdate },
-    AccountState { status: AccountStatus, reason: Option<String> },
+    Contact {
+        key: ContactKey,
+        update: ContactUpdate,
+    },
+    AccountState {
+        status: AccountStatus,
+        reason: Option<String>,
+    },
     /// The sender edited a message (gateways report it): new text, kept
     /// visible as edited.
-    MessageEdited { provider_message_id: String, text: Option<String>, timestamp: i64 },
+    MessageEdited {
+        provider_message_id: String,
+        text: Option<String>,
+        timestamp: i64,
+    },
     /// The sender deleted a message for everyone: shown as deleted.
-    MessageDeleted { provider_message_id: String, timestamp: i64 },
+    MessageDeleted {
+        provider_message_id: String,
+        timestamp: i64,
+    },
 }
 
 /// A message in a chat, inbound or (for gateways) sent from the owner's phone.
@@ -115,10 +128,17 @@ impl MediaSource {
 #[serde(rename_all = "snake_case")]
 pub enum TemplateParam {
     Positional(String),
-    Named { name: String, value: String },
+    Named {
+        name: String,
+        value: String,
+    },
     /// The file of an IMAGE, VIDEO or DOCUMENT header (`format` is the
     /// lower-case header format): a link, or a local file uploaded first.
-    Media { format: String, source: MediaSource, filename: Option<String> },
+    Media {
+        format: String,
+        source: MediaSource,
+        filename: Option<String>,
+    },
 }
 
 /// What to send. Stored as the message's `send_request`, so the outbox can
@@ -126,14 +146,35 @@ pub enum TemplateParam {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum OutgoingContent {
-    Text { body: String, preview_url: bool },
-    Media { kind: MessageKind, source: MediaSource, caption: Option<String>, filename: Option<String>, mime: Option<String> },
-    Location { latitude: f64, longitude: f64, name: Option<String>, address: Option<String> },
+    Text {
+        body: String,
+        preview_url: bool,
+    },
+    Media {
+        kind: MessageKind,
+        source: MediaSource,
+        caption: Option<String>,
+        filename: Option<String>,
+        mime: Option<String>,
+    },
+    Location {
+        latitude: f64,
+        longitude: f64,
+        name: Option<String>,
+        address: Option<String>,
+    },
     /// vCard-like contact objects in Meta's shape.
-    Contacts { contacts: Value },
-    Reaction { target_provider_id: String, emoji: String },
+    Contacts {
+        contacts: Value,
+    },
+    Reaction {
+        target_provider_id: String,
+        emoji: String,
+    },
     /// Interactive buttons or list, in Meta's `interactive` shape.
-    Interactive { interactive: Value },
+    Interactive {
+        interactive: Value,
+    },
     Template {
         name: String,
         language: String,

@@ -35,11 +35,7 @@ impl KeychainBackend {
         match read? {
             Some(v) if v.expose() == value.expose() => {}
             Some(_) => return Err(Error::Secrets("the OS keychain returned a different value for a test entry".into())),
-            None => {
-                return Err(Error::Secrets(
-                    "the OS keychain did not keep a test entry (it may be a non-persistent mock store)".into(),
-                ))
-            }
+            None => return Err(Error::Secrets("the OS keychain did not keep a test entry (it may be a non-persistent mock store)".into())),
         }
         deleted.map(|_| ())
     }
@@ -58,9 +54,7 @@ fn failure(action: &str, key: &str, e: keyring::Error) -> Error {
         keyring::Error::BadEncoding(_) => "the stored value is not UTF-8 text".to_string(),
         other => other.to_string(),
     };
-    Error::Secrets(format!(
-        "the OS keychain could not {action} {key}: {why}: make sure a Secret Service (e.g. gnome-keyring) runs and is unlocked"
-    ))
+    Error::Secrets(format!("the OS keychain could not {action} {key}: {why}: make sure a Secret Service (e.g. gnome-keyring) runs and is unlocked"))
 }
 
 impl SecretBackend for KeychainBackend {

@@ -71,9 +71,7 @@ impl StoreMode {
         match std::env::var(STORE_ENV) {
             Ok(v) => StoreMode::parse(Some(&v)),
             Err(std::env::VarError::NotPresent) => Ok(StoreMode::Auto),
-            Err(std::env::VarError::NotUnicode(_)) => {
-                Err(Error::Secrets(format!("{STORE_ENV} is not valid text: use auto, keychain or vault")))
-            }
+            Err(std::env::VarError::NotUnicode(_)) => Err(Error::Secrets(format!("{STORE_ENV} is not valid text: use auto, keychain or vault"))),
         }
     }
 
@@ -119,12 +117,7 @@ impl SecretStore {
 
     /// [`SecretStore::open`] with the mode and passphrase source given
     /// explicitly, reading no environment variable.
-    pub fn open_with(
-        dir: &DataDir,
-        data_dir_id: &str,
-        mode: StoreMode,
-        passphrase: &dyn Fn() -> Option<Secret>,
-    ) -> Result<SecretStore> {
+    pub fn open_with(dir: &DataDir, data_dir_id: &str, mode: StoreMode, passphrase: &dyn Fn() -> Option<Secret>) -> Result<SecretStore> {
         check_id(data_dir_id)?;
         let keychain = KeychainBackend::new();
         let backend: Arc<dyn SecretBackend> = match choose(mode, || keychain.probe(data_dir_id), passphrase)? {
@@ -191,13 +184,8 @@ impl SecretStore {
 
     /// The secret, or an error that says it is missing and how to add it.
     pub fn get(&self, account_id: i64, name: SecretName) -> Result<Secret> {
-        self.get_opt(account_id, name)?.ok_or_else(|| {
-            Error::Secrets(format!(
-                "no {} stored for account {account_id} in {}: {REENTER_HINT}",
-                name.label(),
-                self.location()
-            ))
-        })
+        self.get_opt(account_id, name)?
+            .ok_or_else(|| Error::Secrets(format!("no {} stored for account {account_id} in {}: {REENTER_HINT}", name.label(), self.location())))
     }
 
     pub fn get_opt(&self, account_id: i64, name: SecretName) -> Result<Option<Secret>> {
@@ -264,9 +252,7 @@ fn choose(mode: StoreMode, probe: impl FnOnce() -> Result<()>, passphrase: &dyn 
             Err(e) => Err(Error::Secrets(format!("{e} ({STORE_ENV}=keychain, so the vault is not used)"))),
         },
         StoreMode::Vault => passphrase().map(Choice::Vault).ok_or_else(|| {
-            Error::Secrets(format!(
-                "{STORE_ENV}=vault but no vault passphrase is set: set {PASSPHRASE_ENV} (or run wicket in a terminal to be asked)"
-            ))
+            Error::Secrets(format!("{STORE_ENV}=vault but no vault passphrase is set: set {PASSPHRASE_ENV} (or run wicket in a terminal to be asked)"))
         }),
         StoreMode::Auto => match probe() {
             Ok(()) => Ok(Choice::Keychain),
@@ -322,10 +308,7 @@ mod tests {
         assert!(store.get_opt(3, SecretName::AccessToken).unwrap().is_none());
         let err = store.get(3, SecretName::AccessToken).unwrap_err();
         assert!(matches!(err, Error::Secrets(_)) && err.exit_code() == 6);
-        assert_eq!(
-            err.to_string(),
-            format!("no access token stored for account 3 in the memory secret store: {REENTER_HINT}")
-        );
+        assert_eq!(err.to_string(), format!("no access token stored for account 3 in the memory secret store: {REENTER_HINT}"));
     }
 
     #[test]

@@ -120,9 +120,7 @@ impl VaultBackend {
     /// first `set`, with a new random salt.
     pub fn open(path: impl Into<PathBuf>, passphrase: Secret) -> Result<VaultBackend> {
         if passphrase.is_empty() {
-            return Err(Error::Secrets(
-                "the vault passphrase is empty: set WICKET_VAULT_PASSPHRASE to a non-empty passphrase".into(),
-            ));
+            return Err(Error::Secrets("the vault passphrase is empty: set WICKET_VAULT_PASSPHRASE to a non-empty passphrase".into()));
         }
         let vault = VaultBackend { path: path.into(), passphrase, key: Mutex::new(None) };
         {
@@ -173,18 +171,11 @@ impl VaultBackend {
         // Constant-time comparison: this is the passphrase check.
         if key_check(&key.key)?.verify_slice(&check).is_err() {
             *cache = None;
-            return Err(Error::Secrets(
-                "the vault passphrase is wrong: set WICKET_VAULT_PASSPHRASE to the passphrase used when the vault was created"
-                    .into(),
-            ));
+            return Err(Error::Secrets("the vault passphrase is wrong: set WICKET_VAULT_PASSPHRASE to the passphrase used when the vault was created".into()));
         }
         let cipher = Aes256Gcm::new_from_slice(&key.key[..]).map_err(|_| Error::Internal("vault key length".into()))?;
         // The passphrase is right, so an authentication failure means the file was changed.
-        let plain = Zeroizing::new(
-            cipher
-                .decrypt(Nonce::from_slice(&nonce), Payload { msg: &ciphertext, aad: AAD })
-                .map_err(|_| self.tampered())?,
-        );
+        let plain = Zeroizing::new(cipher.decrypt(Nonce::from_slice(&nonce), Payload { msg: &ciphertext, aad: AAD }).map_err(|_| self.tampered())?);
         let map: BTreeMap<String, String> = serde_json::from_slice(&plain).map_err(|_| self.tampered())?;
         // Move each String into a Secret: no copy of the value is left behind.
         Ok(map.into_iter().map(|(k, v)| (k, Secret::new(v))).collect())
@@ -305,8 +296,8 @@ impl SecretBackend for VaultBackend {
 }
 
 fn derive(passphrase: &Secret, salt: Vec<u8>, kdf: KdfParams) -> Result<DerivedKey> {
-    let params = Params::new(kdf.m_cost, kdf.t_cost, kdf.p_cost, Some(KEY_LEN))
-        .map_err(|e| Error::Secrets(format!("invalid vault key-derivation parameters: {e}")))?;
+    let params =
+        Params::new(kdf.m_cost, kdf.t_cost, kdf.p_cost, Some(KEY_LEN)).map_err(|e| Error::Secrets(format!("invalid vault key-derivation parameters: {e}")))?;
     let mut key = Zeroizing::new([0u8; KEY_LEN]);
     Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
         .hash_password_into(passphrase.expose().as_bytes(), &salt, &mut key[..])
@@ -316,8 +307,7 @@ fn derive(passphrase: &Secret, salt: Vec<u8>, kdf: KdfParams) -> Result<DerivedK
 
 /// HMAC-SHA256 keyed with the derived key over [`CHECK_LABEL`], ready to finalize or verify.
 fn key_check(key: &[u8; KEY_LEN]) -> Result<Hmac<Sha256>> {
-    let mut mac = <Hmac<Sha256> as hmac::KeyInit>::new_from_slice(key)
-        .map_err(|_| Error::Internal("vault key-check key length".into()))?;
+    let mut mac = <Hmac<Sha256> as hmac::KeyInit>::new_from_slice(key).map_err(|_| Error::Internal("vault key-check key length".into()))?;
     mac.update(CHECK_LABEL);
     Ok(mac)
 }
@@ -402,8 +392,7 @@ mod tests {
         VaultBackend::open(&path, secret("pw")).unwrap().set("k", &secret("v")).unwrap();
         let mode = fs::metadata(&path).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode, 0o600, "the vault must be readable by its owner only");
-        let names: Vec<String> =
-            fs::read_dir(tmp.path()).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+        let names: Vec<String> = fs::read_dir(tmp.path()).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
         assert!(names.iter().all(|n| !n.contains(".tmp-")), "temporary files are renamed away: {names:?}");
     }
 

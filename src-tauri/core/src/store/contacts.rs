@@ -267,9 +267,9 @@ impl Store {
     /// Contacts of `account_id` with a number and no cached picture, after
     /// contact `after` (a cursor), in id order.
     pub fn contacts_without_picture(&self, account_id: i64, after: i64, limit: usize) -> Result<Vec<i64>> {
-        let mut stmt = self.conn.prepare(
-            "SELECT id FROM contacts WHERE account_id = ?1 AND id > ?2 AND phone IS NOT NULL AND profile_picture_path IS NULL ORDER BY id LIMIT ?3",
-        )?;
+        let mut stmt = self
+            .conn
+            .prepare("SELECT id FROM contacts WHERE account_id = ?1 AND id > ?2 AND phone IS NOT NULL AND profile_picture_path IS NULL ORDER BY id LIMIT ?3")?;
         let rows = stmt.query_map(params![account_id, after, limit as i64], |r| r.get(0))?;
         Ok(rows.collect::<std::result::Result<_, _>>()?)
     }

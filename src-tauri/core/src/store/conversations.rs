@@ -128,16 +128,12 @@ pub fn set_provider_chat_id(conn: &Connection, conversation_id: i64, chat_id: &s
 }
 
 pub fn get_or_create(conn: &Connection, account_id: i64, contact_id: i64) -> Result<i64> {
-    if let Some(id) = conn
-        .query_row("SELECT id FROM conversations WHERE account_id = ?1 AND contact_id = ?2", params![account_id, contact_id], |r| r.get(0))
-        .optional()?
+    if let Some(id) =
+        conn.query_row("SELECT id FROM conversations WHERE account_id = ?1 AND contact_id = ?2", params![account_id, contact_id], |r| r.get(0)).optional()?
     {
         return Ok(id);
     }
-    conn.execute(
-        "INSERT INTO conversations (account_id, contact_id, created_at) VALUES (?1, ?2, ?3)",
-        params![account_id, contact_id, now_ms()],
-    )?;
+    conn.execute("INSERT INTO conversations (account_id, contact_id, created_at) VALUES (?1, ?2, ?3)", params![account_id, contact_id, now_ms()])?;
     Ok(conn.last_insert_rowid())
 }
 
@@ -216,11 +212,7 @@ impl Store {
     /// Unread messages in conversations that are neither archived nor muted
     /// (the tray's count).
     pub fn unread_total(&self) -> Result<i64> {
-        Ok(self.conn.query_row(
-            "SELECT COALESCE(SUM(unread_count), 0) FROM conversations WHERE archived = 0 AND muted = 0",
-            [],
-            |r| r.get(0),
-        )?)
+        Ok(self.conn.query_row("SELECT COALESCE(SUM(unread_count), 0) FROM conversations WHERE archived = 0 AND muted = 0", [], |r| r.get(0))?)
     }
 
     /// The owner read the conversation: clears the unread count. Returns the

@@ -23,8 +23,7 @@ pub(crate) const UNREAD_SQL: &str =
 pub(crate) const LAST_ACTIVITY_SQL: &str = "SELECT max(last_activity_at) FROM conversations WHERE account_id = ?1";
 /// Forced onto the small partial outbox index: by account alone the planner
 /// could walk every message of a busy account.
-pub(crate) const QUEUED_SQL: &str =
-    "SELECT count(*) FROM messages INDEXED BY messages_outbox WHERE status IN ('pending', 'sending') AND account_id = ?1";
+pub(crate) const QUEUED_SQL: &str = "SELECT count(*) FROM messages INDEXED BY messages_outbox WHERE status IN ('pending', 'sending') AND account_id = ?1";
 
 impl Store {
     pub fn account_activity(&self, account_id: i64) -> Result<AccountActivity> {

@@ -226,11 +226,7 @@ pub fn get(conn: &Connection, id: i64) -> Result<Message> {
 
 pub fn id_by_provider_id(conn: &Connection, account_id: i64, provider_message_id: &str) -> Result<Option<i64>> {
     Ok(conn
-        .query_row(
-            "SELECT id FROM messages WHERE account_id = ?1 AND provider_message_id = ?2",
-            params![account_id, provider_message_id],
-            |r| r.get(0),
-        )
+        .query_row("SELECT id FROM messages WHERE account_id = ?1 AND provider_message_id = ?2", params![account_id, provider_message_id], |r| r.get(0))
         .optional()?)
 }
 
@@ -357,14 +353,7 @@ pub fn apply_status(conn: &Connection, id: i64, status: MessageStatus, ts: i64, 
             error_code = ?4, error_kind = ?5, error_message = ?6,
             next_attempt_at = CASE WHEN ?2 IN ('pending', 'sending') THEN next_attempt_at ELSE NULL END
          WHERE id = ?1",
-        params![
-            id,
-            status.as_str(),
-            ts,
-            error.and_then(|e| e.code.clone()),
-            error.map(|e| e.kind.as_str()),
-            error.map(|e| e.message.clone()),
-        ],
+        params![id, status.as_str(), ts, error.and_then(|e| e.code.clone()), error.map(|e| e.kind.as_str()), error.map(|e| e.message.clone()),],
     )?;
     Ok(StatusOutcome::Applied(id))
 }

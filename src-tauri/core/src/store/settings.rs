@@ -62,10 +62,7 @@ impl Store {
     }
 
     pub fn cursor(&self, account_id: i64, name: &str) -> Result<Option<String>> {
-        Ok(self
-            .conn
-            .query_row("SELECT cursor FROM sync_cursors WHERE account_id = ?1 AND name = ?2", params![account_id, name], |r| r.get(0))
-            .optional()?)
+        Ok(self.conn.query_row("SELECT cursor FROM sync_cursors WHERE account_id = ?1 AND name = ?2", params![account_id, name], |r| r.get(0)).optional()?)
     }
 
     pub fn set_cursor(&mut self, account_id: i64, name: &str, cursor: &str) -> Result<()> {
@@ -83,9 +80,7 @@ impl Store {
 
 /// A cursor read on `conn` (e.g. inside a write transaction).
 pub fn cursor(conn: &Connection, account_id: i64, name: &str) -> Result<Option<String>> {
-    Ok(conn
-        .query_row("SELECT cursor FROM sync_cursors WHERE account_id = ?1 AND name = ?2", params![account_id, name], |r| r.get(0))
-        .optional()?)
+    Ok(conn.query_row("SELECT cursor FROM sync_cursors WHERE account_id = ?1 AND name = ?2", params![account_id, name], |r| r.get(0)).optional()?)
 }
 
 pub fn set_cursor(conn: &Connection, account_id: i64, name: &str, cursor: &str) -> Result<()> {

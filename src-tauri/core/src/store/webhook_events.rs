@@ -57,15 +57,7 @@ pub fn set_state(conn: &Connection, id: i64, state: EventState, error: Option<&s
 }
 
 fn event_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<WebhookEvent> {
-    Ok(WebhookEvent {
-        id: r.get(0)?,
-        provider: r.get(1)?,
-        account_id: r.get(2)?,
-        received_at: r.get(3)?,
-        body: r.get(4)?,
-        state: r.get(5)?,
-        error: r.get(6)?,
-    })
+    Ok(WebhookEvent { id: r.get(0)?, provider: r.get(1)?, account_id: r.get(2)?, received_at: r.get(3)?, body: r.get(4)?, state: r.get(5)?, error: r.get(6)? })
 }
 
 impl Store {
@@ -95,11 +87,7 @@ impl Store {
     pub fn webhook_event_seen(&self, provider: &str, body: &[u8]) -> Result<bool> {
         Ok(self
             .conn
-            .query_row(
-                "SELECT 1 FROM webhook_events WHERE provider = ?1 AND body_sha256 = ?2",
-                params![provider, body_hash(body)],
-                |_| Ok(()),
-            )
+            .query_row("SELECT 1 FROM webhook_events WHERE provider = ?1 AND body_sha256 = ?2", params![provider, body_hash(body)], |_| Ok(()))
             .optional()?
             .is_some())
     }

@@ -45,10 +45,9 @@ pub fn configured_listen(store: &crate::Store) -> crate::Result<Option<SocketAdd
     match store.setting(LISTEN_SETTING)? {
         None | Some(serde_json::Value::Null) | Some(serde_json::Value::Bool(false)) => Ok(None),
         Some(serde_json::Value::Bool(true)) => Ok(Some(DEFAULT_ADDR)),
-        Some(serde_json::Value::String(a)) => a
-            .parse()
-            .map(Some)
-            .map_err(|_| crate::Error::Invalid(format!("the {LISTEN_SETTING} setting is not ADDR:PORT such as 127.0.0.1:8765: {a:?}"))),
+        Some(serde_json::Value::String(a)) => {
+            a.parse().map(Some).map_err(|_| crate::Error::Invalid(format!("the {LISTEN_SETTING} setting is not ADDR:PORT such as 127.0.0.1:8765: {a:?}")))
+        }
         Some(other) => Err(crate::Error::Invalid(format!("the {LISTEN_SETTING} setting must be true, false or \"ADDR:PORT\", not {other}"))),
     }
 }
@@ -159,7 +158,8 @@ impl WebhookServer {
         let server = Arc::new(server);
         let (jobs, writer_handle) = writer::spawn(writer_store, config.max_batch, config.max_batch * 4, deps.sink.clone())?;
         let stop = Arc::new(AtomicBool::new(false));
-        let mut me = WebhookServer { addr, stop: stop.clone(), server: Some(server.clone()), workers: vec![], jobs: Some(jobs.clone()), writer: Some(writer_handle) };
+        let mut me =
+            WebhookServer { addr, stop: stop.clone(), server: Some(server.clone()), workers: vec![], jobs: Some(jobs.clone()), writer: Some(writer_handle) };
         for (i, store) in read_stores.into_iter().enumerate() {
             let ctx = routes::Ctx { store, secrets: deps.secrets.clone(), jobs: jobs.clone(), max_body: config.max_body };
             let server = server.clone();

@@ -64,11 +64,8 @@ fn replay_one(store: &mut Store, event: &WebhookEvent) -> Result<Replayed> {
         return Ok(out);
     };
     let (routed, unrouted) = super::routes::route(store, source, path_account, changes)?;
-    let (state, error) = if unrouted.is_empty() {
-        (EventState::Applied, None)
-    } else {
-        (EventState::Unrouted, Some(format!("no account for {}", unrouted.join(", "))))
-    };
+    let (state, error) =
+        if unrouted.is_empty() { (EventState::Applied, None) } else { (EventState::Unrouted, Some(format!("no account for {}", unrouted.join(", ")))) };
     let applied = store.write(|tx| {
         let mut all = vec![];
         for (account, events) in &routed {

@@ -64,8 +64,7 @@ mod tests {
     #[test]
     fn every_fixture_signature_matches_its_exact_bytes() {
         let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/fixtures/meta_webhooks");
-        let table: serde_json::Value =
-            serde_json::from_slice(&std::fs::read(format!("{dir}/meta_webhook_signatures.json")).unwrap()).unwrap();
+        let table: serde_json::Value = serde_json::from_slice(&std::fs::read(format!("{dir}/meta_webhook_signatures.json")).unwrap()).unwrap();
         let secret = table["app_secret"].as_str().unwrap().as_bytes().to_vec();
         let sigs = table["signatures"].as_object().unwrap();
         assert_eq!(sigs.len(), 7);

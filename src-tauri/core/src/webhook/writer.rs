@@ -37,7 +37,12 @@ pub(crate) struct IngestJob {
 pub(crate) enum Work {
     Ingest(IngestJob),
     /// Signed, but not something the parser understands: kept raw.
-    Unparseable { source: &'static str, account_id: i64, body: Vec<u8>, error: String },
+    Unparseable {
+        source: &'static str,
+        account_id: i64,
+        body: Vec<u8>,
+        error: String,
+    },
     /// Failed authentication: only counted, nothing of it is stored.
     BadSignature,
 }
@@ -235,7 +240,7 @@ mod tests {
         let mut jobs = vec![];
         for work in [
             ingest(account, "b1", vec![text("wamid.1", 1000)]),
-            ingest(9999, "b2", vec![text("wamid.2", 1000)]), // no such account: foreign key fails
+            ingest(9999, "b2", vec![text("wamid.2", 1000)]),    // no such account: foreign key fails
             ingest(account, "b1", vec![text("wamid.1", 1000)]), // same body: a redelivery
             Work::BadSignature,
             Work::Unparseable { source: "meta", account_id: account, body: b"{".to_vec(), error: "eof".into() },

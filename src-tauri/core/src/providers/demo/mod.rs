@@ -10,7 +10,9 @@ mod script;
 
 use crate::error::Result;
 use crate::model::{AccountStatus, Direction, MessageKind, MessageStatus, Provider};
-use crate::providers::{ConnectionInfo, InboundMessage, MediaBytes, OutgoingContent, OutgoingMessage, PollPage, ProviderEvent, SendReceipt, StatusReport, SyncedContact};
+use crate::providers::{
+    ConnectionInfo, InboundMessage, MediaBytes, OutgoingContent, OutgoingMessage, PollPage, ProviderEvent, SendReceipt, StatusReport, SyncedContact,
+};
 use crate::store::contacts::{ContactKey, ContactUpdate};
 use crate::store::{Account, NewAccount, Store};
 use crate::time::now_ms;
@@ -60,7 +62,14 @@ impl DemoClient {
         for (i, status) in [MessageStatus::Delivered, MessageStatus::Read].into_iter().enumerate() {
             self.schedule(
                 now + self.pace_ms * (i as i64 + 1) / 2,
-                ProviderEvent::Status(StatusReport { provider_message_id: id.clone(), wicket_id: Some(msg.wicket_id), status, timestamp: now + self.pace_ms * (i as i64 + 1) / 2, error: None, recipient: None }),
+                ProviderEvent::Status(StatusReport {
+                    provider_message_id: id.clone(),
+                    wicket_id: Some(msg.wicket_id),
+                    status,
+                    timestamp: now + self.pace_ms * (i as i64 + 1) / 2,
+                    error: None,
+                    recipient: None,
+                }),
             );
         }
         let said = match &msg.content {
@@ -178,8 +187,18 @@ mod tests {
         let receipt = client.send(&msg).await.unwrap();
         let page = client.poll(None).await.unwrap();
         assert_eq!(page.events.len(), 3, "delivered, read and an answer");
-        assert!(page.events.iter().any(|e| matches!(e, ProviderEvent::Status(s) if s.status == MessageStatus::Read && s.provider_message_id == receipt.provider_message_id)));
-        let answer = page.events.iter().find_map(|e| match e { ProviderEvent::Message(m) => m.text.clone(), _ => None }).unwrap();
+        assert!(page
+            .events
+            .iter()
+            .any(|e| matches!(e, ProviderEvent::Status(s) if s.status == MessageStatus::Read && s.provider_message_id == receipt.provider_message_id)));
+        let answer = page
+            .events
+            .iter()
+            .find_map(|e| match e {
+                ProviderEvent::Message(m) => m.text.clone(),
+                _ => None,
+            })
+            .unwrap();
         assert!(!answer.is_empty());
         assert!(client.poll(None).await.unwrap().events.is_empty(), "each event is reported once");
     }

@@ -27,7 +27,11 @@ pub const SAMPLE_CONVERSATIONS: &[SampleConversation] = &[
         phone: "+4915112345678",
         name: "Jürgen Müller",
         language: "de",
-        messages: &[(95, true, "Guten Tag! Haben Sie die Jacke noch in Größe L?"), (90, false, "Ja, eine ist noch da. Soll ich sie zurücklegen?"), (12, true, "Gerne, bis morgen bitte.")],
+        messages: &[
+            (95, true, "Guten Tag! Haben Sie die Jacke noch in Größe L?"),
+            (90, false, "Ja, eine ist noch da. Soll ich sie zurücklegen?"),
+            (12, true, "Gerne, bis morgen bitte."),
+        ],
     },
     SampleConversation {
         phone: "+34612345678",
@@ -36,16 +40,10 @@ pub const SAMPLE_CONVERSATIONS: &[SampleConversation] = &[
         messages: &[(60 * 26, true, "¿Hacen envíos a Valencia?"), (60 * 25, false, "¡Sí! El envío tarda 2–3 días laborables.")],
     },
     SampleConversation {
-        phone: "+971501234567",
-        name: "أحمد المنصوري",
-        language: "ar",
-        messages: &[(40, true, "مرحبا، هل المتجر مفتوح يوم الجمعة؟")],
+        phone: "+971501234567", name: "أحمد المنصوري", language: "ar", messages: &[(40, true, "مرحبا، هل المتجر مفتوح يوم الجمعة؟")]
     },
     SampleConversation {
-        phone: "+818012345678",
-        name: "佐藤 花子",
-        language: "ja",
-        messages: &[(8, true, "こんにちは。注文の配送状況を教えてください。")],
+        phone: "+818012345678", name: "佐藤 花子", language: "ja", messages: &[(8, true, "こんにちは。注文の配送状況を教えてください。")]
     },
     SampleConversation {
         phone: "+5511987654321",
@@ -65,7 +63,11 @@ pub fn seed_events(now: i64) -> Vec<ProviderEvent> {
             out.push(ProviderEvent::Message(InboundMessage {
                 provider_message_id: id.clone(),
                 chat: ContactKey::phone(c.phone),
-                chat_update: ContactUpdate { profile_name: Some(c.name.to_string()), wa_id: Some(c.phone.trim_start_matches('+').to_string()), ..Default::default() },
+                chat_update: ContactUpdate {
+                    profile_name: Some(c.name.to_string()),
+                    wa_id: Some(c.phone.trim_start_matches('+').to_string()),
+                    ..Default::default()
+                },
                 provider_chat_id: None,
                 direction: if *from_customer { Direction::In } else { Direction::Out },
                 origin: (!from_customer).then_some(Origin::App),
@@ -85,7 +87,14 @@ pub fn seed_events(now: i64) -> Vec<ProviderEvent> {
                 raw: serde_json::json!({ "demo": true }),
             }));
             if !from_customer {
-                out.push(ProviderEvent::Status(StatusReport { provider_message_id: id, wicket_id: None, status: MessageStatus::Read, timestamp: ts + 60_000, error: None, recipient: None }));
+                out.push(ProviderEvent::Status(StatusReport {
+                    provider_message_id: id,
+                    wicket_id: None,
+                    status: MessageStatus::Read,
+                    timestamp: ts + 60_000,
+                    error: None,
+                    recipient: None,
+                }));
             }
         }
     }
@@ -98,12 +107,48 @@ pub fn reply_to(to: &str, said: &str) -> String {
     let said = said.to_lowercase();
     let asked = said.contains('?');
     match language {
-        "de" => if asked { "Gute Frage – ich schaue nach und melde mich gleich." } else { "Danke, das hilft mir sehr!" },
-        "es" => if asked { "Déjame comprobarlo y te digo." } else { "¡Perfecto, muchas gracias!" },
-        "ar" => if asked { "سأتحقق وأعود إليك قريبًا." } else { "شكرًا جزيلًا!" },
-        "ja" => if asked { "確認してまたご連絡します。" } else { "ありがとうございます！" },
-        "pt" => if asked { "Vou verificar e já respondo." } else { "Perfeito, obrigado!" },
-        _ => if asked { "Good question – let me check and get back to you." } else { "Great, thank you! 🙏" },
+        "de" => {
+            if asked {
+                "Gute Frage – ich schaue nach und melde mich gleich."
+            } else {
+                "Danke, das hilft mir sehr!"
+            }
+        }
+        "es" => {
+            if asked {
+                "Déjame comprobarlo y te digo."
+            } else {
+                "¡Perfecto, muchas gracias!"
+            }
+        }
+        "ar" => {
+            if asked {
+                "سأتحقق وأعود إليك قريبًا."
+            } else {
+                "شكرًا جزيلًا!"
+            }
+        }
+        "ja" => {
+            if asked {
+                "確認してまたご連絡します。"
+            } else {
+                "ありがとうございます！"
+            }
+        }
+        "pt" => {
+            if asked {
+                "Vou verificar e já respondo."
+            } else {
+                "Perfeito, obrigado!"
+            }
+        }
+        _ => {
+            if asked {
+                "Good question – let me check and get back to you."
+            } else {
+                "Great, thank you! 🙏"
+            }
+        }
     }
     .to_string()
 }

@@ -29,8 +29,7 @@ use std::fmt;
 use std::path::Path;
 use std::time::Duration;
 
-const PHONE_FIELDS: &str =
-    "display_phone_number,verified_name,quality_rating,code_verification_status,platform_type,throughput,name_status";
+const PHONE_FIELDS: &str = "display_phone_number,verified_name,quality_rating,code_verification_status,platform_type,throughput,name_status";
 const TEMPLATE_FIELDS: &str = "name,status,category,language,components,parameter_format";
 const TEMPLATE_PAGE_SIZE: u32 = 50;
 /// A guard against a provider that never stops paging.
@@ -89,9 +88,7 @@ fn recipient(to: &str) -> Result<String> {
     let t = t.strip_prefix('+').or_else(|| t.strip_prefix("00")).unwrap_or(t);
     let digits: String = t.chars().filter(|c| !matches!(c, ' ' | '-' | '.' | '(' | ')')).collect();
     if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(Error::Invalid(format!(
-            "{to:?} is not a phone number Meta can send to: use the number with its country code, e.g. +447700900123"
-        )));
+        return Err(Error::Invalid(format!("{to:?} is not a phone number Meta can send to: use the number with its country code, e.g. +447700900123")));
     }
     Ok(digits)
 }
@@ -142,10 +139,7 @@ impl MetaClient {
     pub fn for_account(account: &Account, secrets: &SecretStore) -> Result<MetaClient> {
         let config = &account.config;
         let phone_number_id = config_string(config, "phone_number_id").ok_or_else(|| {
-            Error::Invalid(format!(
-                "account {} has no phone_number_id in its config: set the phone number id from the Meta app dashboard",
-                account.id
-            ))
+            Error::Invalid(format!("account {} has no phone_number_id in its config: set the phone number id from the Meta app dashboard", account.id))
         })?;
         let base_url = config_string(config, "base_url").unwrap_or_else(|| DEFAULT_BASE_URL.to_string());
         let api_version = config_string(config, "api_version").unwrap_or_else(|| DEFAULT_API_VERSION.to_string());
@@ -180,15 +174,7 @@ impl MetaClient {
         if token.is_empty() {
             return Err(Error::Invalid(format!("the access token is empty: {}", crate::secrets::REENTER_HINT)));
         }
-        Ok(MetaClient {
-            http: http::client()?,
-            base_url,
-            api_version,
-            phone_number_id,
-            business_account_id,
-            token,
-            total_timeout: http::TOTAL_TIMEOUT,
-        })
+        Ok(MetaClient { http: http::client()?, base_url, api_version, phone_number_id, business_account_id, token, total_timeout: http::TOTAL_TIMEOUT })
     }
 
     /// The same client with other timeouts (tests use short ones).
@@ -270,14 +256,10 @@ impl MetaClient {
 
     async fn json(&self, resp: reqwest::Response, what: &str) -> Result<Value> {
         let body = self.read_limited(resp, MAX_JSON_BODY, false, what).await?.ok_or_else(|| {
-            provider_error(
-                ErrorKind::Unknown,
-                format!("Meta's answer ({what}) is larger than {} MB: check the base URL", MAX_JSON_BODY / MB),
-            )
+            provider_error(ErrorKind::Unknown, format!("Meta's answer ({what}) is larger than {} MB: check the base URL", MAX_JSON_BODY / MB))
         })?;
-        let value: Value = serde_json::from_slice(&body).map_err(|_| {
-            provider_error(ErrorKind::Unknown, format!("Meta's answer ({what}) is not JSON: check the base URL and API version"))
-        })?;
+        let value: Value = serde_json::from_slice(&body)
+            .map_err(|_| provider_error(ErrorKind::Unknown, format!("Meta's answer ({what}) is not JSON: check the base URL and API version")))?;
         // Decide on `error.code`, not the HTTP status: a 200 can carry an error.
         if value.get("error").is_some_and(Value::is_object) {
             let mut pe = map_graph_error(200, &body);
@@ -351,10 +333,7 @@ impl MetaClient {
         let resp = self.execute(self.http.post(url).json(&body), what).await?;
         let answer = self.json(resp, what).await?;
         let provider_message_id = id_string(answer.pointer("/messages/0/id")).ok_or_else(|| {
-            provider_error(
-                ErrorKind::Unknown,
-                "Meta accepted the message but returned no message id: check its status in the WhatsApp Manager".into(),
-            )
+            provider_error(ErrorKind::Unknown, "Meta accepted the message but returned no message id: check its status in the WhatsApp Manager".into())
         })?;
         let recipient_id = id_string(answer.pointer("/contacts/0/wa_id"));
         tracing::debug!(wicket_id = msg.wicket_id, provider_message_id, "Meta accepted a message");
@@ -423,9 +402,7 @@ impl MetaClient {
             }
             OutgoingContent::Location { latitude, longitude, name, address } => {
                 if !(-90.0..=90.0).contains(latitude) || !(-180.0..=180.0).contains(longitude) {
-                    return Err(Error::Invalid(format!(
-                        "invalid location {latitude}, {longitude}: latitude must be within ±90 and longitude within ±180"
-                    )));
+                    return Err(Error::Invalid(format!("invalid location {latitude}, {longitude}: latitude must be within ±90 and longitude within ±180")));
                 }
                 let mut obj = Map::new();
                 obj.insert("latitude".into(), json!(latitude));
@@ -443,9 +420,7 @@ impl MetaClient {
                 Value::Object(_) => ("contacts", Value::Array(vec![contacts.clone()])),
                 _ => return Err(Error::Invalid("a contacts message needs at least one contact object".into())),
             },
-            OutgoingContent::Reaction { target_provider_id, emoji } => {
-                ("reaction", json!({"message_id": target_provider_id, "emoji": emoji}))
-            }
+            OutgoingContent::Reaction { target_provider_id, emoji } => ("reaction", json!({"message_id": target_provider_id, "emoji": emoji})),
             OutgoingContent::Interactive { interactive } => {
                 if !interactive.is_object() {
                     return Err(Error::Invalid("an interactive message needs Meta's `interactive` object".into()));
@@ -516,8 +491,7 @@ impl MetaClient {
         let timeout = http::transfer_timeout(self.total_timeout, meta.len());
         let resp = self.execute(self.http.post(url).multipart(form).timeout(timeout), what).await?;
         let answer = self.json(resp, what).await?;
-        id_string(answer.get("id"))
-            .ok_or_else(|| provider_error(ErrorKind::Media, "Meta accepted the upload but returned no media id: try again".into()))
+        id_string(answer.get("id")).ok_or_else(|| provider_error(ErrorKind::Media, "Meta accepted the upload but returned no media id: try again".into()))
     }
 
     /// Marks an inbound message read (blue ticks).
@@ -530,9 +504,10 @@ impl MetaClient {
 
     /// Every template of the business account, following `paging.next`.
     pub async fn templates(&self) -> Result<Vec<NewTemplate>> {
-        let waba = self.business_account_id.as_deref().ok_or_else(|| {
-            Error::Invalid("set the business account id (WABA id, in the WhatsApp Manager) of this account to sync its templates".into())
-        })?;
+        let waba = self
+            .business_account_id
+            .as_deref()
+            .ok_or_else(|| Error::Invalid("set the business account id (WABA id, in the WhatsApp Manager) of this account to sync its templates".into()))?;
         let first = format!("{}?fields={TEMPLATE_FIELDS}&limit={TEMPLATE_PAGE_SIZE}", self.url(&format!("{waba}/message_templates")));
         let what = "listing the templates";
         let mut all = Vec::new();
@@ -543,10 +518,7 @@ impl MetaClient {
                 break;
             }
             if seen.len() > MAX_TEMPLATE_PAGES {
-                return Err(provider_error(
-                    ErrorKind::Unknown,
-                    format!("Meta returned more than {MAX_TEMPLATE_PAGES} pages of templates: stopped"),
-                ));
+                return Err(provider_error(ErrorKind::Unknown, format!("Meta returned more than {MAX_TEMPLATE_PAGES} pages of templates: stopped")));
             }
             let resp = self.execute(self.http.get(&url), what).await?;
             let page = self.json(resp, what).await?;
@@ -557,8 +529,7 @@ impl MetaClient {
                 // Never send the token elsewhere: page on with the cursor instead.
                 Some(n) => match page.pointer("/paging/cursors/after").and_then(Value::as_str) {
                     Some(after) => {
-                        let mut u =
-                            url::Url::parse(&url).map_err(|_| Error::Internal(format!("cannot parse the template list URL for {waba}")))?;
+                        let mut u = url::Url::parse(&url).map_err(|_| Error::Internal(format!("cannot parse the template list URL for {waba}")))?;
                         let keep: Vec<(String, String)> =
                             u.query_pairs().filter(|(k, _)| k != "after").map(|(k, v)| (k.into_owned(), v.into_owned())).collect();
                         u.query_pairs_mut().clear().extend_pairs(keep).append_pair("after", after);
@@ -630,9 +601,10 @@ impl MetaClient {
             return Err(too_big(n));
         }
         let header_mime = http::mime_of(&resp);
-        let bytes = self.read_limited(resp, max_bytes, false, what).await?.ok_or_else(|| {
-            provider_error(ErrorKind::Media, format!("the media is larger than the limit of {max_bytes} bytes: download stopped"))
-        })?;
+        let bytes = self
+            .read_limited(resp, max_bytes, false, what)
+            .await?
+            .ok_or_else(|| provider_error(ErrorKind::Media, format!("the media is larger than the limit of {max_bytes} bytes: download stopped")))?;
         let s = |k: &str| info.get(k).and_then(Value::as_str).filter(|v| !v.is_empty()).map(str::to_string);
         Ok(MediaBytes { bytes, mime: s("mime_type").or(header_mime), expected_sha256: s("sha256") })
     }

@@ -64,13 +64,7 @@ impl GraphError {
         let subcode = v.get("error_subcode").and_then(as_i64);
         let text = |k: &str| v.get(k).and_then(Value::as_str).map(str::trim).filter(|s| !s.is_empty());
         let message = text("message").or_else(|| text("title")).map(|m| strip_code_prefix(m).to_string());
-        let details = v
-            .get("error_data")
-            .and_then(|d| d.get("details"))
-            .and_then(Value::as_str)
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .map(str::to_string);
+        let details = v.get("error_data").and_then(|d| d.get("details")).and_then(Value::as_str).map(str::trim).filter(|s| !s.is_empty()).map(str::to_string);
         Some(GraphError { code, subcode, message, details })
     }
 }
@@ -91,10 +85,7 @@ fn status_only(http_status: u16) -> ProviderError {
     let (kind, message) = match http_status {
         429 => (ErrorKind::RateLimited, "Meta rate limit (HTTP 429): Wicket retries later".to_string()),
         500..=599 => (ErrorKind::Unavailable, format!("Meta's Graph API is unavailable (HTTP {http_status}): Wicket retries later")),
-        _ => (
-            ErrorKind::Unknown,
-            format!("Meta answered HTTP {http_status} without a Graph error body: check the base URL and API version of the account"),
-        ),
+        _ => (ErrorKind::Unknown, format!("Meta answered HTTP {http_status} without a Graph error body: check the base URL and API version of the account")),
     };
     ProviderError { code: None, kind, message, retry_after: None }
 }
@@ -127,14 +118,8 @@ fn map_code(g: &GraphError) -> ProviderError {
             (Unavailable, format!("Meta is unavailable ({c}: {what}): Wicket retries later"))
         }
         131047 => (OutsideWindow, "outside the 24-hour customer-service window: send an approved template".into()),
-        131026 => (
-            InvalidRecipient,
-            "the recipient can't receive WhatsApp messages (not on WhatsApp, old app, or blocked)".into(),
-        ),
-        131030 => (
-            InvalidRecipient,
-            "the recipient is not in the allowed list of this test number: add it in the Meta app dashboard".into(),
-        ),
+        131026 => (InvalidRecipient, "the recipient can't receive WhatsApp messages (not on WhatsApp, old app, or blocked)".into()),
+        131030 => (InvalidRecipient, "the recipient is not in the allowed list of this test number: add it in the Meta app dashboard".into()),
         131021 => (InvalidRecipient, "the recipient is this business number itself: send to another number".into()),
         190 => {
             let what = match g.subcode {
@@ -151,32 +136,22 @@ fn map_code(g: &GraphError) -> ProviderError {
                 meta_says(g, "permission denied")
             ),
         ),
-        100 if g.subcode == Some(33) => (
-            Auth,
-            "Meta can't find this object or the token can't access it (100/33): check the phone number id and business account id of the account".into(),
-        ),
+        100 if g.subcode == Some(33) => {
+            (Auth, "Meta can't find this object or the token can't access it (100/33): check the phone number id and business account id of the account".into())
+        }
         131031 => (Auth, "the business account is locked by Meta: see the WhatsApp Manager".into()),
         132000 => (Template, "the number of template parameters doesn't match the template (132000): check the parameters".into()),
-        132001 => (
-            Template,
-            "the template doesn't exist or isn't approved in this language (132001): sync the templates (`wicket templates --sync`)".into(),
-        ),
+        132001 => (Template, "the template doesn't exist or isn't approved in this language (132001): sync the templates (`wicket templates --sync`)".into()),
         132005 => (Template, "the template text is too long once filled in (132005): shorten the parameters".into()),
         132007 => (Template, "the filled-in template breaks Meta's policy (132007): change the parameters".into()),
         132012 => (Template, "a template parameter has the wrong format (132012): check the parameters".into()),
         132015 => (Template, "the template is paused for low quality (132015): pick another template".into()),
         132016 => (Template, "the template is disabled (132016): pick another template".into()),
         c if (132000..=132999).contains(&c) => (Template, format!("Meta refused the template ({c}: {})", meta_says(g, "template error"))),
-        131053 => (
-            Media,
-            "Meta could not use the media (131053: unreachable link, unsupported type or too big): check the file".into(),
-        ),
+        131053 => (Media, "Meta could not use the media (131053: unreachable link, unsupported type or too big): check the file".into()),
         131052 => (Media, "the media can't be downloaded from Meta (131052): ask the sender to send it again".into()),
         131048 => (Unknown, "Meta stopped the send for spam rate limits (131048): stop bulk sends for now".into()),
-        131049 => (
-            Unknown,
-            "Meta did not deliver this marketing message to keep the user's experience (131049): don't resend it right away".into(),
-        ),
+        131049 => (Unknown, "Meta did not deliver this marketing message to keep the user's experience (131049): don't resend it right away".into()),
         131042 => (Unknown, "a payment problem blocks sending (131042): fix the payment method in the WhatsApp Manager".into()),
         368 => (Unknown, "the account is temporarily blocked for a policy violation (368): see the WhatsApp Manager".into()),
         131051 => (Unknown, "unsupported message type (131051)".into()),

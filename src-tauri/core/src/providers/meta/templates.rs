@@ -182,19 +182,13 @@ fn check_component(template: &Template, part: &str, need: &ParamSlots, given: &[
         }
         ParamSlots::Named(names) => {
             if given.iter().any(|p| matches!(p, TemplateParam::Positional(_))) {
-                return Err(invalid(
-                    template,
-                    format!("its {part} takes named parameters ({}), positional ones were given", names.join(", ")),
-                ));
+                return Err(invalid(template, format!("its {part} takes named parameters ({}), positional ones were given", names.join(", "))));
             }
             let given_names: Vec<&str> =
                 given.iter().filter_map(|p| if let TemplateParam::Named { name, .. } = p { Some(name.as_str()) } else { None }).collect();
             let missing: Vec<&str> = names.iter().map(String::as_str).filter(|n| !given_names.contains(n)).collect();
             if !missing.is_empty() {
-                return Err(invalid(
-                    template,
-                    format!("its {part} needs the parameter(s) {} and is missing {}", names.join(", "), missing.join(", ")),
-                ));
+                return Err(invalid(template, format!("its {part} needs the parameter(s) {} and is missing {}", names.join(", "), missing.join(", "))));
             }
             let unknown: Vec<&str> = given_names.iter().copied().filter(|g| !names.iter().any(|n| n == g)).collect();
             if !unknown.is_empty() {
@@ -232,19 +226,11 @@ pub fn check_params(template: &Template, header: &[TemplateParam], body: &[Templ
             let lower = format.to_ascii_lowercase();
             match header {
                 [TemplateParam::Media { format: f, .. }] if *f == lower => {}
-                _ => {
-                    return Err(invalid(
-                        template,
-                        format!("its header is {lower}: give exactly one header parameter, the {lower}'s link or local file"),
-                    ))
-                }
+                _ => return Err(invalid(template, format!("its header is {lower}: give exactly one header parameter, the {lower}'s link or local file"))),
             }
         }
         Some(format) => {
-            return Err(invalid(
-                template,
-                format!("it has a {format} header, which Wicket cannot fill yet: pick a template with a text or media header"),
-            ));
+            return Err(invalid(template, format!("it has a {format} header, which Wicket cannot fill yet: pick a template with a text or media header")));
         }
         None => check_component(template, "header", &need.header, header)?,
     }
@@ -304,9 +290,7 @@ pub fn fit_params(template: &Template, header: Vec<TemplateParam>, body: Vec<Tem
                 };
                 let source = crate::providers::MediaSource::from_arg(&value);
                 let filename = match &source {
-                    crate::providers::MediaSource::Path(p) if format == "DOCUMENT" => {
-                        p.file_name().map(|n| n.to_string_lossy().into_owned())
-                    }
+                    crate::providers::MediaSource::Path(p) if format == "DOCUMENT" => p.file_name().map(|n| n.to_string_lossy().into_owned()),
                     _ => None,
                 };
                 TemplateParam::Media { format: format.to_ascii_lowercase(), source, filename }
@@ -370,8 +354,7 @@ pub fn render_preview(template: &Template, header: &[TemplateParam], body: &[Tem
     }
     for (i, b) in buttons(template).into_iter().enumerate() {
         let label = text_of(b, "text").unwrap_or_default();
-        let value: Vec<TemplateParam> =
-            buttons_given.iter().filter(|(idx, _)| *idx as usize == i).map(|(_, v)| TemplateParam::Positional(v.clone())).collect();
+        let value: Vec<TemplateParam> = buttons_given.iter().filter(|(idx, _)| *idx as usize == i).map(|(_, v)| TemplateParam::Positional(v.clone())).collect();
         match (button_type(b).as_str(), text_of(b, "url")) {
             ("URL", Some(url)) => lines.push(format!("[{label}] {}", fill(url, &value))),
             _ => lines.push(format!("[{label}]")),
@@ -459,7 +442,11 @@ mod tests {
         );
         assert_eq!(
             header,
-            vec![TemplateParam::Media { format: "image".into(), source: crate::providers::MediaSource::Link("https://cdn.example/p.jpg".into()), filename: None }]
+            vec![TemplateParam::Media {
+                format: "image".into(),
+                source: crate::providers::MediaSource::Link("https://cdn.example/p.jpg".into()),
+                filename: None
+            }]
         );
         assert_eq!(body, vec![TemplateParam::Positional("code=A1".into())], "a positional value may contain '='");
         check_params(&t, &header, &body, &[]).expect("a fitted media header passes");

@@ -40,8 +40,7 @@ impl UnipileAccount {
     pub fn from_value(v: &Value) -> Option<UnipileAccount> {
         let id = string(v.get("id"))?;
         let name = string(v.get("name")).unwrap_or_default();
-        let phone =
-            string(v.pointer("/connection_params/im/phone_number")).and_then(|p| phone_from_digits(&p)).or_else(|| name_digits(&name));
+        let phone = string(v.pointer("/connection_params/im/phone_number")).and_then(|p| phone_from_digits(&p)).or_else(|| name_digits(&name));
         let sources = v.get("sources").cloned().unwrap_or(Value::Array(vec![]));
         let status = string(sources.get(0).and_then(|s| s.get("status"))).map(|s| s.to_ascii_uppercase());
         Some(UnipileAccount {
@@ -69,9 +68,7 @@ impl UnipileAccount {
     /// Wicket's status for this account, with the reason to show.
     pub fn account_status(&self) -> (AccountStatus, Option<String>) {
         match &self.status {
-            Some(s) => {
-                status_from_unipile(s).unwrap_or((AccountStatus::Disconnected, Some(format!("UniPile reports an unknown status {s}"))))
-            }
+            Some(s) => status_from_unipile(s).unwrap_or((AccountStatus::Disconnected, Some(format!("UniPile reports an unknown status {s}")))),
             None => (AccountStatus::Retrying, Some("UniPile reports no status for this account yet".into())),
         }
     }
@@ -117,18 +114,15 @@ pub fn status_from_unipile(status: &str) -> Option<(AccountStatus, Option<String
         // The WhatsApp session needs new credentials (a new QR scan):
         // the same "needs re-authentication" state as an expired token.
         "CREDENTIALS" => (AccountStatus::NeedsToken, Some(REAUTH_REASON.into())),
-        "PERMISSIONS" => (
-            AccountStatus::Disconnected,
-            Some("UniPile lacks permissions on this account (PERMISSIONS): reconnect it through UniPile's hosted link".into()),
-        ),
-        "STOPPED" => (
-            AccountStatus::Disconnected,
-            Some("UniPile stopped syncing this account (STOPPED): restart it in the UniPile dashboard or reconnect it".into()),
-        ),
-        "ERROR" => (
-            AccountStatus::Disconnected,
-            Some("UniPile's sync of this account failed (ERROR): restart it in the UniPile dashboard or reconnect it".into()),
-        ),
+        "PERMISSIONS" => {
+            (AccountStatus::Disconnected, Some("UniPile lacks permissions on this account (PERMISSIONS): reconnect it through UniPile's hosted link".into()))
+        }
+        "STOPPED" => {
+            (AccountStatus::Disconnected, Some("UniPile stopped syncing this account (STOPPED): restart it in the UniPile dashboard or reconnect it".into()))
+        }
+        "ERROR" => {
+            (AccountStatus::Disconnected, Some("UniPile's sync of this account failed (ERROR): restart it in the UniPile dashboard or reconnect it".into()))
+        }
         "DELETED" => (AccountStatus::Disconnected, Some("the account was deleted in UniPile: add it again".into())),
         _ => return None,
     })

@@ -20,9 +20,7 @@ use super::webhook::MESSAGING_EVENTS;
 use crate::error::{Error, ErrorKind, Result};
 use crate::model::{AccountStatus, MessageKind};
 use crate::providers::http::{provider_error, retry_after, seconds};
-use crate::providers::{
-    http, ConnectionInfo, MediaBytes, MediaSource, OutgoingContent, OutgoingMessage, PollPage, SendReceipt, SyncedContact,
-};
+use crate::providers::{http, ConnectionInfo, MediaBytes, MediaSource, OutgoingContent, OutgoingMessage, PollPage, SendReceipt, SyncedContact};
 use crate::secrets::{Secret, SecretName, SecretStore};
 use crate::store::media::MediaFile;
 use crate::store::Account;
@@ -60,9 +58,7 @@ const NAME: &str = "wicket";
 /// trailing `/` or `/api/v1`, to the API base `https://host:port/api/v1`.
 pub fn normalize_dsn(dsn: &str) -> Result<String> {
     let t = dsn.trim();
-    let bad = |why: &str| {
-        Error::Invalid(format!("invalid UniPile DSN {t:?} ({why}): use the DSN from the UniPile dashboard, e.g. api8.unipile.com:13851"))
-    };
+    let bad = |why: &str| Error::Invalid(format!("invalid UniPile DSN {t:?} ({why}): use the DSN from the UniPile dashboard, e.g. api8.unipile.com:13851"));
     if t.is_empty() {
         return Err(bad("it is empty"));
     }
@@ -128,11 +124,7 @@ pub struct UnipileClient {
 
 impl fmt::Debug for UnipileClient {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UnipileClient")
-            .field("base", &self.base.as_str())
-            .field("account_id", &self.account_id)
-            .field("api_key", &"<redacted>")
-            .finish()
+        f.debug_struct("UnipileClient").field("base", &self.base.as_str()).field("account_id", &self.account_id).field("api_key", &"<redacted>").finish()
     }
 }
 
@@ -162,18 +154,16 @@ fn attendee_id(to: &str) -> Result<String> {
     }
     match phone_from_digits(t) {
         Some(e164) => Ok(format!("{}@s.whatsapp.net", e164.trim_start_matches('+'))),
-        None => Err(Error::Invalid(format!(
-            "{to:?} is not a phone number UniPile can start a chat with: use the number with its country code, e.g. +447700900123"
-        ))),
+        None => {
+            Err(Error::Invalid(format!("{to:?} is not a phone number UniPile can start a chat with: use the number with its country code, e.g. +447700900123")))
+        }
     }
 }
 
 /// A location sent as text: its name, address and a map link.
 fn location_text(latitude: f64, longitude: f64, name: Option<&str>, address: Option<&str>) -> Result<String> {
     if !(-90.0..=90.0).contains(&latitude) || !(-180.0..=180.0).contains(&longitude) {
-        return Err(Error::Invalid(format!(
-            "invalid location {latitude}, {longitude}: latitude must be within ±90 and longitude within ±180"
-        )));
+        return Err(Error::Invalid(format!("invalid location {latitude}, {longitude}: latitude must be within ±90 and longitude within ±180")));
     }
     let mut lines: Vec<String> = vec![];
     for part in [name, address].into_iter().flatten().map(str::trim).filter(|s| !s.is_empty()) {
@@ -193,8 +183,7 @@ fn contacts_text(contacts: &Value) -> Result<String> {
     let mut cards = vec![];
     for c in list {
         let name = string(c.pointer("/name/formatted_name")).or_else(|| {
-            let parts: Vec<String> =
-                ["first_name", "last_name"].iter().filter_map(|k| string(c.get("name").and_then(|n| n.get(*k)))).collect();
+            let parts: Vec<String> = ["first_name", "last_name"].iter().filter_map(|k| string(c.get("name").and_then(|n| n.get(*k)))).collect();
             (!parts.is_empty()).then(|| parts.join(" "))
         });
         let mut lines: Vec<String> = name.into_iter().collect();
@@ -304,9 +293,9 @@ impl UnipileClient {
     }
 
     fn require_account(&self) -> Result<&str> {
-        self.account_id.as_deref().ok_or_else(|| {
-            Error::Invalid("this UniPile client has no account id: import a WhatsApp account first (`wicket account add unipile`)".into())
-        })
+        self.account_id
+            .as_deref()
+            .ok_or_else(|| Error::Invalid("this UniPile client has no account id: import a WhatsApp account first (`wicket account add unipile`)".into()))
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
@@ -350,12 +339,8 @@ impl UnipileClient {
     /// mapped provider error. `json` sets `accept: application/json`.
     async fn execute(&self, req: reqwest::RequestBuilder, json: bool, what: &str) -> Result<reqwest::Response> {
         let accept = if json { "application/json" } else { "*/*" };
-        let resp = req
-            .header("X-API-KEY", self.api_key.expose())
-            .header(reqwest::header::ACCEPT, accept)
-            .send()
-            .await
-            .map_err(|e| self.transport_error(e, what))?;
+        let resp =
+            req.header("X-API-KEY", self.api_key.expose()).header(reqwest::header::ACCEPT, accept).send().await.map_err(|e| self.transport_error(e, what))?;
         if resp.status().is_success() {
             return Ok(resp);
         }
@@ -376,11 +361,11 @@ impl UnipileClient {
     }
 
     async fn json(&self, resp: reqwest::Response, what: &str) -> Result<Value> {
-        let body = self.read_limited(resp, MAX_JSON_BODY, false, what).await?.ok_or_else(|| {
-            provider_error(ErrorKind::Unknown, format!("UniPile's answer ({what}) is larger than {} MB: check the DSN", MAX_JSON_BODY / MB))
-        })?;
-        serde_json::from_slice(&body)
-            .map_err(|_| provider_error(ErrorKind::Unknown, format!("UniPile's answer ({what}) is not JSON: check the DSN")))
+        let body = self
+            .read_limited(resp, MAX_JSON_BODY, false, what)
+            .await?
+            .ok_or_else(|| provider_error(ErrorKind::Unknown, format!("UniPile's answer ({what}) is larger than {} MB: check the DSN", MAX_JSON_BODY / MB)))?;
+        serde_json::from_slice(&body).map_err(|_| provider_error(ErrorKind::Unknown, format!("UniPile's answer ({what}) is not JSON: check the DSN")))
     }
 
     async fn get_json(&self, url: url::Url, what: &str) -> Result<Value> {
@@ -430,9 +415,8 @@ impl UnipileClient {
     /// One account by its UniPile id.
     pub async fn account(&self, id: &str) -> Result<UnipileAccount> {
         let raw = self.get_json(self.url(&["accounts", id]), "reading the account").await?;
-        UnipileAccount::from_value(&raw).ok_or_else(|| {
-            provider_error(ErrorKind::Unknown, format!("UniPile's answer for account {id} has no account id: check the DSN"))
-        })
+        UnipileAccount::from_value(&raw)
+            .ok_or_else(|| provider_error(ErrorKind::Unknown, format!("UniPile's answer for account {id} has no account id: check the DSN")))
     }
 
     /// A hosted-auth link to connect a new WhatsApp account (or reconnect
@@ -454,8 +438,7 @@ impl UnipileClient {
         let what = "creating a hosted authentication link";
         let resp = self.execute(self.http.post(self.url(&["hosted", "accounts", "link"])).json(&body), true, what).await?;
         let answer = self.json(resp, what).await?;
-        string(answer.get("url"))
-            .ok_or_else(|| provider_error(ErrorKind::Unknown, "UniPile created no hosted authentication link (no url): try again".into()))
+        string(answer.get("url")).ok_or_else(|| provider_error(ErrorKind::Unknown, "UniPile created no hosted authentication link (no url): try again".into()))
     }
 
     /// Polls `GET /accounts` until a WhatsApp account that is not in `known`
@@ -548,12 +531,7 @@ impl UnipileClient {
     pub async fn test_connection(&self) -> Result<ConnectionInfo> {
         let id = self.require_account()?;
         let a = self.account(id).await?;
-        Ok(ConnectionInfo {
-            verified_name: Some(a.name.clone()).filter(|n| !n.is_empty()),
-            display_number: a.phone.clone(),
-            quality_rating: None,
-            raw: a.raw,
-        })
+        Ok(ConnectionInfo { verified_name: Some(a.name.clone()).filter(|n| !n.is_empty()), display_number: a.phone.clone(), quality_rating: None, raw: a.raw })
     }
 
     /// The account's state from `sources[0].status`. A disconnected-account
@@ -780,10 +758,7 @@ impl UnipileClient {
             let resp = self.execute(self.http.post(url).multipart(form), true, what).await?;
             let answer = self.json(resp, what).await?;
             let id = string(answer.get("message_id")).ok_or_else(|| {
-                provider_error(
-                    ErrorKind::Unknown,
-                    "UniPile accepted the message but returned no message id: check the chat on the phone".into(),
-                )
+                provider_error(ErrorKind::Unknown, "UniPile accepted the message but returned no message id: check the chat on the phone".into())
             })?;
             tracing::debug!(wicket_id = msg.wicket_id, provider_message_id = id, "UniPile accepted a message");
             return Ok(SendReceipt { provider_message_id: id, recipient_id: None, provider_send_id: None, chat_id: None });
@@ -799,9 +774,8 @@ impl UnipileClient {
         let form = attach(form, upload)?;
         let resp = self.execute(self.http.post(self.url(&["chats"])).multipart(form), true, what).await?;
         let answer = self.json(resp, what).await?;
-        let chat_id = string(answer.get("chat_id")).ok_or_else(|| {
-            provider_error(ErrorKind::Unknown, "UniPile started the chat but returned no chat id: check the chat on the phone".into())
-        })?;
+        let chat_id = string(answer.get("chat_id"))
+            .ok_or_else(|| provider_error(ErrorKind::Unknown, "UniPile started the chat but returned no chat id: check the chat on the phone".into()))?;
         let id = match string(answer.get("message_id")) {
             Some(id) => id,
             None => self.newest_own_message(&chat_id).await.unwrap_or_else(|| format!("{chat_id}:wicket:{}", msg.wicket_id)),
@@ -834,12 +808,7 @@ impl UnipileClient {
             OutgoingContent::Media { kind, source, caption, filename, mime } => {
                 if !matches!(
                     kind,
-                    MessageKind::Image
-                        | MessageKind::Video
-                        | MessageKind::Audio
-                        | MessageKind::Voice
-                        | MessageKind::Document
-                        | MessageKind::Sticker
+                    MessageKind::Image | MessageKind::Video | MessageKind::Audio | MessageKind::Voice | MessageKind::Document | MessageKind::Sticker
                 ) {
                     return Err(Error::Invalid(format!("a {kind} message cannot be sent as media")));
                 }
@@ -853,16 +822,12 @@ impl UnipileClient {
                 (location_text(*latitude, *longitude, name.as_deref(), address.as_deref())?, None)
             }
             OutgoingContent::Contacts { contacts } => (contacts_text(contacts)?, None),
-            OutgoingContent::Reaction { .. } => {
-                return Err(Error::Invalid("UniPile can't send reactions to WhatsApp messages: react from the phone".into()))
-            }
+            OutgoingContent::Reaction { .. } => return Err(Error::Invalid("UniPile can't send reactions to WhatsApp messages: react from the phone".into())),
             OutgoingContent::Interactive { .. } => {
                 return Err(Error::Invalid("UniPile can't send interactive messages (buttons, lists): send text instead".into()))
             }
             OutgoingContent::Template { .. } => {
-                return Err(Error::Invalid(
-                    "UniPile can't send message templates: they belong to Meta's Cloud API; send text instead".into(),
-                ))
+                return Err(Error::Invalid("UniPile can't send message templates: they belong to Meta's Cloud API; send text instead".into()))
             }
         })
     }
@@ -904,9 +869,8 @@ impl UnipileClient {
     /// so the message is looked up for its chat first.
     pub async fn mark_read(&self, provider_message_id: &str) -> Result<()> {
         let message = self.get_json(self.url(&["messages", provider_message_id]), "looking up the message to mark read").await?;
-        let chat_id = string(message.get("chat_id")).ok_or_else(|| {
-            provider_error(ErrorKind::Unknown, format!("UniPile's message {provider_message_id} has no chat id: can't mark it read"))
-        })?;
+        let chat_id = string(message.get("chat_id"))
+            .ok_or_else(|| provider_error(ErrorKind::Unknown, format!("UniPile's message {provider_message_id} has no chat id: can't mark it read")))?;
         let body = json!({"action": "setReadStatus", "value": true});
         self.execute(self.http.patch(self.url(&["chats", &chat_id])).json(&body), true, "marking the chat read").await?;
         Ok(())
@@ -925,9 +889,7 @@ impl UnipileClient {
         let too_big = |n: u64| {
             provider_error(
                 ErrorKind::Media,
-                format!(
-                    "the attachment is {n} bytes, over the limit of {max_bytes} bytes: not downloaded (raise the limit in the settings)"
-                ),
+                format!("the attachment is {n} bytes, over the limit of {max_bytes} bytes: not downloaded (raise the limit in the settings)"),
             )
         };
         if let Some(n) = media.size.and_then(|s| u64::try_from(s).ok()).filter(|n| *n > max_bytes) {
@@ -946,11 +908,11 @@ impl UnipileClient {
         if let Some(n) = resp.content_length().filter(|n| *n > max_bytes) {
             return Err(too_big(n));
         }
-        let header_mime = http::mime_of(&resp)
-            .filter(|m| m != "application/octet-stream");
-        let bytes = self.read_limited(resp, max_bytes, false, what).await?.ok_or_else(|| {
-            provider_error(ErrorKind::Media, format!("the attachment is larger than the limit of {max_bytes} bytes: download stopped"))
-        })?;
+        let header_mime = http::mime_of(&resp).filter(|m| m != "application/octet-stream");
+        let bytes = self
+            .read_limited(resp, max_bytes, false, what)
+            .await?
+            .ok_or_else(|| provider_error(ErrorKind::Media, format!("the attachment is larger than the limit of {max_bytes} bytes: download stopped")))?;
         Ok(MediaBytes { bytes, mime: media.mime.clone().or(header_mime), expected_sha256: None })
     }
 
@@ -1037,12 +999,7 @@ async fn read_upload(path: &Path, filename: Option<&str>, mime: Option<&str>) ->
     if meta.len() > MAX_UPLOAD {
         return Err(provider_error(
             ErrorKind::Media,
-            format!(
-                "{} is {:.1} MB; WhatsApp accepts files up to {} MB: send a smaller file",
-                path.display(),
-                meta.len() as f64 / MB as f64,
-                MAX_UPLOAD / MB
-            ),
+            format!("{} is {:.1} MB; WhatsApp accepts files up to {} MB: send a smaller file", path.display(), meta.len() as f64 / MB as f64, MAX_UPLOAD / MB),
         ));
     }
     let bytes = tokio::fs::read(path).await.map_err(|e| Error::io(format!("cannot read {}", path.display()), e))?;

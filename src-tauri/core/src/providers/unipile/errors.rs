@@ -19,9 +19,7 @@ pub const RECONNECT_HINT: &str = "reconnect the account (hosted authentication) 
 /// Maps a failed UniPile response (any non-2xx) to a [`ProviderError`].
 pub fn map_problem(http_status: u16, body: &[u8]) -> ProviderError {
     let parsed: Option<Value> = serde_json::from_slice(body).ok();
-    let text = |k: &str| {
-        parsed.as_ref().and_then(|v| v.get(k)).and_then(Value::as_str).map(str::trim).filter(|s| !s.is_empty()).map(str::to_string)
-    };
+    let text = |k: &str| parsed.as_ref().and_then(|v| v.get(k)).and_then(Value::as_str).map(str::trim).filter(|s| !s.is_empty()).map(str::to_string);
     let slug = text("type").map(|t| t.rsplit('/').next().unwrap_or(&t).to_string()).filter(|s| !s.is_empty());
     let detail = text("detail").or_else(|| text("title")).or_else(|| text("message"));
     let says = |fallback: &str| detail.clone().unwrap_or_else(|| fallback.to_string());
@@ -34,25 +32,18 @@ pub fn map_problem(http_status: u16, body: &[u8]) -> ProviderError {
             "missing_credentials" | "invalid_api_key" | "unauthorized" => {
                 (Auth, format!("UniPile refused the API key ({s}): check the DSN and enter the API key again ({REENTER_HINT})"))
             }
-            "insufficient_privileges" | "insufficient_permissions" | "forbidden" => (
-                Auth,
-                format!(
-                    "the UniPile API key may not do this ({s}: {}): use a key with access to this account",
-                    says("insufficient privileges")
-                ),
-            ),
+            "insufficient_privileges" | "insufficient_permissions" | "forbidden" => {
+                (Auth, format!("the UniPile API key may not do this ({s}: {}): use a key with access to this account", says("insufficient privileges")))
+            }
             "expired_link" => (Unknown, "the hosted authentication link expired: create a new one".to_string()),
             "request_timeout" | "service_unavailable" | "provider_unavailable" | "unexpected_error" | "network_down" => {
                 (Unavailable, format!("UniPile or WhatsApp did not answer in time ({s}): Wicket retries later"))
             }
-            "too_many_requests" | "rate_limit" | "rate_limited" | "limit_exceeded" => {
-                (RateLimited, format!("UniPile rate limit ({s}): Wicket retries later"))
-            }
+            "too_many_requests" | "rate_limit" | "rate_limited" | "limit_exceeded" => (RateLimited, format!("UniPile rate limit ({s}): Wicket retries later")),
             "too_many_characters" => (Unknown, format!("the message is too long for WhatsApp ({s}): shorten it")),
-            s if s.contains("recipient") || s.contains("unreachable") || s == "invalid_attendee" => (
-                InvalidRecipient,
-                format!("WhatsApp can't deliver to this recipient ({s}: {}): check the number", says("invalid recipient")),
-            ),
+            s if s.contains("recipient") || s.contains("unreachable") || s == "invalid_attendee" => {
+                (InvalidRecipient, format!("WhatsApp can't deliver to this recipient ({s}: {}): check the number", says("invalid recipient")))
+            }
             s if s.contains("file") || s.contains("attachment") || s.contains("media") => {
                 (Media, format!("UniPile refused the attachment ({s}: {}): check the file", says("invalid attachment")))
             }
@@ -67,12 +58,9 @@ pub fn map_problem(http_status: u16, body: &[u8]) -> ProviderError {
             (None, None) => "no details".to_string(),
         };
         match http_status {
-            401 | 403 => (
-                Auth,
-                format!(
-                    "UniPile refused the API key (HTTP {http_status}, {what}): check the DSN and enter the API key again ({REENTER_HINT})"
-                ),
-            ),
+            401 | 403 => {
+                (Auth, format!("UniPile refused the API key (HTTP {http_status}, {what}): check the DSN and enter the API key again ({REENTER_HINT})"))
+            }
             429 => (RateLimited, format!("UniPile rate limit (HTTP 429, {what}): Wicket retries later")),
             500..=599 => (Unavailable, format!("UniPile is unavailable (HTTP {http_status}, {what}): Wicket retries later")),
             404 => (Unknown, format!("UniPile can't find it (HTTP 404, {what}): check the DSN and the account id")),
@@ -88,9 +76,7 @@ mod tests {
     use serde_json::json;
 
     fn problem(slug: &str, status: u16) -> Vec<u8> {
-        json!({"title": "T", "detail": "Some detail.", "instance": "/api/v1/x", "type": format!("errors/{slug}"), "status": status})
-            .to_string()
-            .into_bytes()
+        json!({"title": "T", "detail": "Some detail.", "instance": "/api/v1/x", "type": format!("errors/{slug}"), "status": status}).to_string().into_bytes()
     }
 
     #[test]

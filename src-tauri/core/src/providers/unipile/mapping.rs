@@ -176,8 +176,7 @@ impl ChatInfo {
         let kind = integer(chat.get("type")).unwrap_or(0);
         let provider_id = string(chat.get("provider_id")).and_then(|s| Jid::parse(&s));
         let is_group = kind != 0 || provider_id.as_ref().is_some_and(|j| j.is_group);
-        let jid =
-            if is_group { provider_id } else { string(chat.get("attendee_provider_id")).and_then(|s| Jid::parse(&s)).or(provider_id) };
+        let jid = if is_group { provider_id } else { string(chat.get("attendee_provider_id")).and_then(|s| Jid::parse(&s)).or(provider_id) };
         ChatInfo { jid, is_group, name: string(chat.get("name")), members: HashMap::new() }
     }
 
@@ -391,15 +390,7 @@ pub(crate) fn message_events(msg: &Value, chat: &ChatInfo, resolve: &dyn Fn(&str
         let mine = truthy(r.get("is_sender"));
         let reactor = string(r.get("sender_id")).and_then(|s| Jid::parse(&s)).map(|j| j.person_id());
         let reactor = reactor.or_else(|| (!is_group).then(|| chat_jid.person_id()));
-        events.push(ProviderEvent::Message(reaction_event(
-            &id,
-            emoji,
-            reactor,
-            mine,
-            (key.clone(), update.clone(), provider_chat_id.clone()),
-            ts,
-            r.clone(),
-        )));
+        events.push(ProviderEvent::Message(reaction_event(&id, emoji, reactor, mine, (key.clone(), update.clone(), provider_chat_id.clone()), ts, r.clone())));
     }
     Some(events)
 }
@@ -449,8 +440,7 @@ mod tests {
         assert_eq!(k(json!({"id": "a", "type": "sticker"})), MessageKind::Sticker);
         assert_eq!(k(json!({"attachment_id": "a", "attachment_type": "image"})), MessageKind::Image);
         assert_eq!(k(json!({"id": "a", "type": "weird", "mimetype": "audio/ogg"})), MessageKind::Audio);
-        let (_, media) =
-            attachment(&json!({"id": "a1", "type": "img", "mimetype": "image/jpeg", "file_size": 10, "size": {"width": 1}}), "m1");
+        let (_, media) = attachment(&json!({"id": "a1", "type": "img", "mimetype": "image/jpeg", "file_size": 10, "size": {"width": 1}}), "m1");
         assert_eq!(media.fetch_info, Some(json!({"message_id": "m1", "attachment_id": "a1"})));
         assert_eq!(media.size, Some(10));
         let (_, gone) = attachment(&json!({"id": "a1", "type": "img", "unavailable": true}), "m1");

@@ -24,8 +24,7 @@ use crate::time::now_ms;
 use serde_json::Value;
 
 /// The events a `messaging` webhook is registered for.
-pub const MESSAGING_EVENTS: [&str; 6] =
-    ["message_received", "message_read", "message_reaction", "message_edited", "message_deleted", "message_delivered"];
+pub const MESSAGING_EVENTS: [&str; 6] = ["message_received", "message_read", "message_reaction", "message_edited", "message_deleted", "message_delivered"];
 
 /// The body is not a JSON object: nothing in it can be used.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -58,10 +57,7 @@ pub fn parse_payload(body: &[u8]) -> Result<Vec<ProviderEvent>, ParseError> {
         },
         "message_deleted" => match string(root.get("message_id")) {
             Some(id) => {
-                vec![ProviderEvent::MessageDeleted {
-                    provider_message_id: id,
-                    timestamp: timestamp(root.get("timestamp")).unwrap_or_else(now_ms),
-                }]
+                vec![ProviderEvent::MessageDeleted { provider_message_id: id, timestamp: timestamp(root.get("timestamp")).unwrap_or_else(now_ms) }]
             }
             None => vec![],
         },
@@ -303,16 +299,9 @@ mod tests {
         e["message"] = json!("hello, edited");
         assert_eq!(
             one(e),
-            ProviderEvent::MessageEdited {
-                provider_message_id: "mSg1".into(),
-                text: Some("hello, edited".into()),
-                timestamp: 1_767_268_399_000
-            }
+            ProviderEvent::MessageEdited { provider_message_id: "mSg1".into(), text: Some("hello, edited".into()), timestamp: 1_767_268_399_000 }
         );
-        assert_eq!(
-            one(base("message_deleted")),
-            ProviderEvent::MessageDeleted { provider_message_id: "mSg1".into(), timestamp: 1_767_268_399_000 }
-        );
+        assert_eq!(one(base("message_deleted")), ProviderEvent::MessageDeleted { provider_message_id: "mSg1".into(), timestamp: 1_767_268_399_000 });
     }
 
     #[test]

@@ -31,9 +31,7 @@ use super::{DEFAULT_BASE_URL, PLACEHOLDER_PREFIX, WEBHOOK_EVENTS};
 use crate::error::{Error, ErrorKind, ProviderError, Result};
 use crate::model::{AccountStatus, MessageKind, MessageStatus};
 use crate::providers::http::{provider_error, same_origin, seconds};
-use crate::providers::{
-    http, ConnectionInfo, MediaBytes, MediaSource, OutgoingContent, OutgoingMessage, SendReceipt, StatusReport, SyncedContact,
-};
+use crate::providers::{http, ConnectionInfo, MediaBytes, MediaSource, OutgoingContent, OutgoingMessage, SendReceipt, StatusReport, SyncedContact};
 use crate::secrets::{Secret, SecretName, SecretStore, REENTER_HINT};
 use crate::store::media::MediaFile;
 use crate::store::Account;
@@ -186,9 +184,7 @@ fn recipient(msg: &OutgoingMessage) -> Result<String> {
     }
     match phone_digits(to) {
         Some(d) => Ok(format!("+{d}")),
-        None => Err(Error::Invalid(format!(
-            "{to:?} is not a phone number WASender can send to: use the number with its country code, e.g. +447700900123"
-        ))),
+        None => Err(Error::Invalid(format!("{to:?} is not a phone number WASender can send to: use the number with its country code, e.g. +447700900123"))),
     }
 }
 
@@ -251,10 +247,7 @@ fn media_object(fetch_info: &Value) -> Option<&Value> {
 }
 
 fn too_big(n: u64, max_bytes: u64, what: &str) -> Error {
-    provider_error(
-        ErrorKind::Media,
-        format!("the {what} is {n} bytes, over the limit of {max_bytes} bytes: not downloaded (raise the limit in the settings)"),
-    )
+    provider_error(ErrorKind::Media, format!("the {what} is {n} bytes, over the limit of {max_bytes} bytes: not downloaded (raise the limit in the settings)"))
 }
 
 impl WasenderClient {
@@ -285,9 +278,7 @@ impl WasenderClient {
         let session_id = session_id.map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
         if let Some(id) = &session_id {
             if id.chars().any(|c| c.is_whitespace() || c.is_control() || "/?#&%\\".contains(c)) {
-                return Err(Error::Invalid(format!(
-                    "invalid WASender session id {id:?}: it is the number shown for the session in the WASender dashboard"
-                )));
+                return Err(Error::Invalid(format!("invalid WASender session id {id:?}: it is the number shown for the session in the WASender dashboard")));
             }
         }
         Ok(WasenderClient { http: http::client()?, base_url, api_key, pat, session_id, total_timeout: http::TOTAL_TIMEOUT })
@@ -345,8 +336,7 @@ impl WasenderClient {
             Credential::ApiKey => Ok(&self.api_key),
             Credential::PersonalAccessToken => self.pat.as_ref().ok_or_else(|| {
                 Error::Invalid(
-                    "no WASender personal access token is stored for this account: add one (with the session id) to let Wicket manage the webhook"
-                        .into(),
+                    "no WASender personal access token is stored for this account: add one (with the session id) to let Wicket manage the webhook".into(),
                 )
             }),
         }
@@ -366,17 +356,13 @@ impl WasenderClient {
             return Err(self.refused(status, &body, wait, credential, what));
         }
         let body = self.read_limited(resp, MAX_JSON_BODY, false, what).await?.ok_or_else(|| {
-            provider_error(
-                ErrorKind::Unknown,
-                format!("WASender's answer ({what}) is larger than {} MB: check the base URL", MAX_JSON_BODY / MB),
-            )
+            provider_error(ErrorKind::Unknown, format!("WASender's answer ({what}) is larger than {} MB: check the base URL", MAX_JSON_BODY / MB))
         })?;
         if body.iter().all(u8::is_ascii_whitespace) {
             return Ok(Value::Null);
         }
-        let answer: Value = serde_json::from_slice(&body).map_err(|_| {
-            provider_error(ErrorKind::Unknown, format!("WASender's answer ({what}) is not JSON: check the base URL of the account"))
-        })?;
+        let answer: Value = serde_json::from_slice(&body)
+            .map_err(|_| provider_error(ErrorKind::Unknown, format!("WASender's answer ({what}) is not JSON: check the base URL of the account")))?;
         if answer.get("success").and_then(Value::as_bool) == Some(false) {
             return Err(self.refused(200, &body, None, credential, what));
         }
@@ -420,9 +406,10 @@ impl WasenderClient {
             return Err(too_big(n, max_bytes, what));
         }
         let mime = http::mime_of(&resp);
-        let bytes = self.read_limited(resp, max_bytes, false, &doing).await?.ok_or_else(|| {
-            provider_error(ErrorKind::Media, format!("the {what} is larger than the limit of {max_bytes} bytes: download stopped"))
-        })?;
+        let bytes = self
+            .read_limited(resp, max_bytes, false, &doing)
+            .await?
+            .ok_or_else(|| provider_error(ErrorKind::Media, format!("the {what} is larger than the limit of {max_bytes} bytes: download stopped")))?;
         Ok((bytes, mime))
     }
 
@@ -443,9 +430,7 @@ impl WasenderClient {
         if let Some((AccountStatus::Disconnected, _)) = session_status(&status) {
             return Err(provider_error(
                 ErrorKind::SessionDisconnected,
-                format!(
-                    "the WASender API key works, but the WhatsApp session is not connected ({status}): scan the QR code again in WASender"
-                ),
+                format!("the WASender API key works, but the WhatsApp session is not connected ({status}): scan the QR code again in WASender"),
             ));
         }
         let user = match self.call(self.http.get(self.url("user")), "reading the session's user", Credential::ApiKey).await {
@@ -476,10 +461,7 @@ impl WasenderClient {
         let answer = self.call(self.http.post(self.url("send-message")).json(&body), "sending the message", Credential::ApiKey).await?;
         let data = answer.get("data").filter(|d| d.is_object()).unwrap_or(&answer);
         let msg_id = integer(data.get("msgId")).or_else(|| integer(data.get("id"))).map(|n| n.to_string()).ok_or_else(|| {
-            provider_error(
-                ErrorKind::Unknown,
-                "WASender accepted the message but returned no msgId: check the session's message log in WASender".into(),
-            )
+            provider_error(ErrorKind::Unknown, "WASender accepted the message but returned no msgId: check the session's message log in WASender".into())
         })?;
         let recipient_id = string(data.get("jid")).and_then(|j| parse_address(&j)).and_then(|a| a.digits().map(str::to_string));
         let provider_message_id = match self.correlate(&msg_id).await {
@@ -572,9 +554,7 @@ impl WasenderClient {
             }
             OutgoingContent::Location { latitude, longitude, name, address } => {
                 if !(-90.0..=90.0).contains(latitude) || !(-180.0..=180.0).contains(longitude) {
-                    return Err(Error::Invalid(format!(
-                        "invalid location {latitude}, {longitude}: latitude must be within ±90 and longitude within ±180"
-                    )));
+                    return Err(Error::Invalid(format!("invalid location {latitude}, {longitude}: latitude must be within ±90 and longitude within ±180")));
                 }
                 let mut loc = Map::new();
                 loc.insert("latitude".into(), json!(latitude));
@@ -592,9 +572,7 @@ impl WasenderClient {
                 body.insert("contact".into(), contact_card(contacts)?);
             }
             OutgoingContent::Reaction { .. } => return Err(Error::Invalid("WASender does not support sending reactions".into())),
-            OutgoingContent::Interactive { .. } => {
-                return Err(Error::Invalid("WASender does not support interactive messages (buttons and lists)".into()))
-            }
+            OutgoingContent::Interactive { .. } => return Err(Error::Invalid("WASender does not support interactive messages (buttons and lists)".into())),
             OutgoingContent::Template { .. } => return Err(Error::Invalid("WASender does not support message templates".into())),
         }
         // WASender's `replyTo` is its own integer msgId of an earlier send;
@@ -637,8 +615,7 @@ impl WasenderClient {
             .map_err(|_| Error::Invalid(format!("invalid MIME type {mime:?} for {}", path.display())))?;
         let form = reqwest::multipart::Form::new().part("file", part);
         let answer = self.call(self.http.post(self.url("upload")).multipart(form), "uploading the media", Credential::ApiKey).await?;
-        public_url(&answer)
-            .ok_or_else(|| provider_error(ErrorKind::Media, "WASender accepted the upload but returned no publicUrl: try again".into()))
+        public_url(&answer).ok_or_else(|| provider_error(ErrorKind::Media, "WASender accepted the upload but returned no publicUrl: try again".into()))
     }
 
     /// Not possible with an id alone: WASender's `POST /messages/read`
@@ -679,33 +656,27 @@ impl WasenderClient {
     /// then streams it, stopping past `max_bytes`. The caller checks the
     /// hash against `expected_sha256` (Baileys' `fileSha256`, base64).
     pub async fn download_media(&self, media: &MediaFile, max_bytes: u64) -> Result<MediaBytes> {
-        let fetch_info =
-            media.fetch_info.as_ref().filter(|f| f.is_object()).ok_or_else(|| {
-                Error::Invalid(format!("media {} has no WASender decrypt request stored: it cannot be downloaded", media.id))
-            })?;
+        let fetch_info = media
+            .fetch_info
+            .as_ref()
+            .filter(|f| f.is_object())
+            .ok_or_else(|| Error::Invalid(format!("media {} has no WASender decrypt request stored: it cannot be downloaded", media.id)))?;
         let described = media_object(fetch_info);
-        let declared =
-            media.size.map(|s| s.max(0) as u64).or_else(|| described.and_then(|m| integer(m.get("fileLength"))).map(|n| n.max(0) as u64));
+        let declared = media.size.map(|s| s.max(0) as u64).or_else(|| described.and_then(|m| integer(m.get("fileLength"))).map(|n| n.max(0) as u64));
         if let Some(n) = declared.filter(|n| *n > max_bytes) {
             return Err(too_big(n, max_bytes, "media"));
         }
-        let answer = self
-            .call(self.http.post(self.url("decrypt-media")).json(fetch_info), "decrypting the media", Credential::ApiKey)
-            .await
-            .map_err(|e| match e {
+        let answer =
+            self.call(self.http.post(self.url("decrypt-media")).json(fetch_info), "decrypting the media", Credential::ApiKey).await.map_err(|e| match e {
                 Error::Provider(mut pe) if pe.kind == ErrorKind::Unknown => {
                     pe.kind = ErrorKind::Media;
-                    pe.message = format!(
-                        "{}; WASender could not decrypt the media (it may have expired): ask the sender to send it again",
-                        pe.message
-                    );
+                    pe.message = format!("{}; WASender could not decrypt the media (it may have expired): ask the sender to send it again", pe.message);
                     Error::Provider(pe)
                 }
                 other => other,
             })?;
-        let url = public_url(&answer).ok_or_else(|| {
-            provider_error(ErrorKind::Media, "WASender decrypted the media but returned no publicUrl: try again later".into())
-        })?;
+        let url = public_url(&answer)
+            .ok_or_else(|| provider_error(ErrorKind::Media, "WASender decrypted the media but returned no publicUrl: try again later".into()))?;
         let (bytes, header_mime) = self.download(&url, max_bytes, "media").await?;
         let mime = media.mime.clone().or_else(|| described.and_then(|m| string(m.get("mimetype")))).or(header_mime);
         let expected_sha256 = described.and_then(|m| string(m.get("fileSha256"))).or_else(|| media.sha256.clone());
@@ -745,10 +716,7 @@ impl WasenderClient {
                 _ => break,
             }
             if page > MAX_CONTACT_PAGES {
-                return Err(provider_error(
-                    ErrorKind::Unknown,
-                    format!("WASender returned more than {MAX_CONTACT_PAGES} pages of contacts: stopped"),
-                ));
+                return Err(provider_error(ErrorKind::Unknown, format!("WASender returned more than {MAX_CONTACT_PAGES} pages of contacts: stopped")));
             }
         }
         Ok(crate::providers::ContactList { contacts: out, unusable })
@@ -758,12 +726,11 @@ impl WasenderClient {
     /// WASender does not know it.
     pub async fn contact(&self, phone: &str) -> Result<Option<SyncedContact>> {
         let digits = phone_digits(phone).ok_or_else(|| Error::Invalid(format!("{phone:?} is not a phone number")))?;
-        let answer =
-            match self.call(self.http.get(self.url(&format!("contacts/{digits}"))), "looking up the contact", Credential::ApiKey).await {
-                Ok(a) => a,
-                Err(Error::Provider(pe)) if pe.code.as_deref() == Some("404") => return Ok(None),
-                Err(e) => return Err(e),
-            };
+        let answer = match self.call(self.http.get(self.url(&format!("contacts/{digits}"))), "looking up the contact", Credential::ApiKey).await {
+            Ok(a) => a,
+            Err(Error::Provider(pe)) if pe.code.as_deref() == Some("404") => return Ok(None),
+            Err(e) => return Err(e),
+        };
         let item = match answer.get("data") {
             Some(d @ Value::Object(_)) => d,
             Some(_) => return Ok(None),
@@ -799,8 +766,7 @@ impl WasenderClient {
     /// The account state from `GET /status`.
     pub async fn session_state(&self) -> Result<(AccountStatus, Option<String>)> {
         let (status, _) = self.status().await?;
-        Ok(session_status(&status)
-            .unwrap_or_else(|| (AccountStatus::Retrying, Some(format!("WASender reports an unknown session status {status:?}")))))
+        Ok(session_status(&status).unwrap_or_else(|| (AccountStatus::Retrying, Some(format!("WASender reports an unknown session status {status:?}")))))
     }
 
     /// The status of one of our sends by its WASender msgId
@@ -835,9 +801,7 @@ impl WasenderClient {
 
     fn session_path(&self) -> Result<String> {
         let id = self.session_id.as_deref().ok_or_else(|| {
-            Error::Invalid(
-                "set the WASender session id of this account (shown in the WASender dashboard) to let Wicket manage the webhook".into(),
-            )
+            Error::Invalid("set the WASender session id of this account (shown in the WASender dashboard) to let Wicket manage the webhook".into())
         })?;
         Ok(self.url(&format!("whatsapp-sessions/{id}")))
     }

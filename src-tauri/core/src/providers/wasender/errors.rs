@@ -160,10 +160,7 @@ pub fn map_error(http_status: u16, body: &[u8], header_retry_after: Option<u64>,
         };
         (ErrorKind::RateLimited, format!("WASender rate limit ({}): {wait}", says("too many requests")))
     } else if says_disconnected(&all_text) {
-        (
-            ErrorKind::SessionDisconnected,
-            format!("the WhatsApp session is disconnected: scan the QR code again in WASender ({})", says(&status_label)),
-        )
+        (ErrorKind::SessionDisconnected, format!("the WhatsApp session is disconnected: scan the QR code again in WASender ({})", says(&status_label)))
     } else if matches!(http_status, 401 | 403) || (http_status != 422 && !says_invalid_recipient(&all_text) && says_bad_key(&all_text)) {
         let what = match credential {
             Credential::ApiKey => format!(
@@ -178,10 +175,7 @@ pub fn map_error(http_status: u16, body: &[u8], header_retry_after: Option<u64>,
         (ErrorKind::Auth, what)
     } else if says_invalid_recipient(&all_text) || (http_status == 422 && recipient_field) {
         let detail = if field_text.is_empty() { says("invalid number") } else { quote(&field_text.join("; ")) };
-        (
-            ErrorKind::InvalidRecipient,
-            format!("the recipient can't receive WhatsApp messages ({detail}): check the number and its country code"),
-        )
+        (ErrorKind::InvalidRecipient, format!("the recipient can't receive WhatsApp messages ({detail}): check the number and its country code"))
     } else if http_status == 408 || (500..600).contains(&http_status) {
         (ErrorKind::Unavailable, format!("WASender is unavailable (HTTP {http_status}; {}): Wicket retries later", says("no details")))
     } else if http_status == 422 {
@@ -212,11 +206,7 @@ mod tests {
         let pe = map_error(401, &body(json!({"success": false, "message": "API key is required"})), None, Credential::ApiKey);
         assert_eq!(pe.kind, ErrorKind::Auth);
         assert_eq!(pe.code.as_deref(), Some("401"));
-        assert!(
-            pe.message.starts_with("the WASender API key is missing or wrong: WASender says \"API key is required\""),
-            "{}",
-            pe.message
-        );
+        assert!(pe.message.starts_with("the WASender API key is missing or wrong: WASender says \"API key is required\""), "{}", pe.message);
         let pat = map_error(401, b"", None, Credential::PersonalAccessToken);
         assert!(pat.message.starts_with("the WASender personal access token is missing or wrong"), "{}", pat.message);
     }

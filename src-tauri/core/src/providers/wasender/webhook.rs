@@ -96,9 +96,7 @@ fn message_items(data: &Value) -> Vec<&Value> {
     match data.get("messages") {
         Some(m) => one_or_many(Some(m)),
         None => match data {
-            Value::Array(_) => {
-                one_or_many(Some(data)).into_iter().map(|m| m.get("messages").filter(|x| x.is_object()).unwrap_or(m)).collect()
-            }
+            Value::Array(_) => one_or_many(Some(data)).into_iter().map(|m| m.get("messages").filter(|x| x.is_object()).unwrap_or(m)).collect(),
             Value::Object(_) if data.get("key").is_some() => vec![data],
             _ => vec![],
         },
@@ -119,9 +117,9 @@ fn unwrap_content(mut content: &Value) -> &Value {
 /// The text of a content (for edits and the `messageBody` fallback).
 fn text_of(content: &Value) -> Option<String> {
     let c = unwrap_content(content);
-    string(c.get("conversation")).or_else(|| string(c.pointer("/extendedTextMessage/text"))).or_else(|| {
-        ["imageMessage", "videoMessage", "documentMessage"].iter().find_map(|k| string(c.get(*k).and_then(|m| m.get("caption"))))
-    })
+    string(c.get("conversation"))
+        .or_else(|| string(c.pointer("/extendedTextMessage/text")))
+        .or_else(|| ["imageMessage", "videoMessage", "documentMessage"].iter().find_map(|k| string(c.get(*k).and_then(|m| m.get("caption")))))
 }
 
 /// Who a message's chat is, as Wicket keys it.
@@ -141,11 +139,9 @@ fn chat_of(key: &Value, item: &Value, from_me: bool) -> Option<Chat> {
     }
     let profile_name = (!from_me).then(|| string(item.get("pushName"))).flatten();
     Some(match address {
-        Address::Group(g) => Chat {
-            key: ContactKey::user_id(g.clone()),
-            update: ContactUpdate { jid: Some(g), is_group: Some(true), ..Default::default() },
-            group: true,
-        },
+        Address::Group(g) => {
+            Chat { key: ContactKey::user_id(g.clone()), update: ContactUpdate { jid: Some(g), is_group: Some(true), ..Default::default() }, group: true }
+        }
         Address::Phone { e164, digits, jid } => Chat {
             key: ContactKey::phone(e164),
             update: ContactUpdate { wa_id: Some(digits), jid: Some(jid), profile_name, ..Default::default() },
@@ -164,11 +160,7 @@ fn chat_of(key: &Value, item: &Value, from_me: bool) -> Option<Chat> {
                     update: ContactUpdate { wa_id: Some(digits), jid: Some(lid), profile_name, ..Default::default() },
                     group: false,
                 },
-                _ => Chat {
-                    key: ContactKey::user_id(lid.clone()),
-                    update: ContactUpdate { jid: Some(lid), profile_name, ..Default::default() },
-                    group: false,
-                },
+                _ => Chat { key: ContactKey::user_id(lid.clone()), update: ContactUpdate { jid: Some(lid), profile_name, ..Default::default() }, group: false },
             }
         }
     })
@@ -239,9 +231,8 @@ fn parse_message(item: &Value, envelope_ts: i64) -> Vec<ProviderEvent> {
     let body_text = string(item.get("messageBody"));
     // The content is the one object part (or the `conversation` string)
     // that is not context or group-key bookkeeping.
-    let known = content.and_then(|c| {
-        c.as_object()?.iter().find(|(k, v)| k.as_str() == "conversation" || (v.is_object() && !NOT_CONTENT.contains(&k.as_str())))
-    });
+    let known =
+        content.and_then(|c| c.as_object()?.iter().find(|(k, v)| k.as_str() == "conversation" || (v.is_object() && !NOT_CONTENT.contains(&k.as_str()))));
     let Some((kind_name, body)) = known else {
         return match body_text {
             Some(t) => {
@@ -290,13 +281,7 @@ fn parse_message(item: &Value, envelope_ts: i64) -> Vec<ProviderEvent> {
         "locationMessage" | "liveLocationMessage" => {
             m.kind = MessageKind::Location;
             let mut loc = Map::new();
-            for (from, to) in [
-                ("degreesLatitude", "latitude"),
-                ("degreesLongitude", "longitude"),
-                ("name", "name"),
-                ("address", "address"),
-                ("url", "url"),
-            ] {
+            for (from, to) in [("degreesLatitude", "latitude"), ("degreesLongitude", "longitude"), ("name", "name"), ("address", "address"), ("url", "url")] {
                 if let Some(v) = body.get(from).filter(|v| !v.is_null()) {
                     loc.insert(to.to_string(), v.clone());
                 }
@@ -309,8 +294,7 @@ fn parse_message(item: &Value, envelope_ts: i64) -> Vec<ProviderEvent> {
         }
         "contactsArrayMessage" => {
             m.kind = MessageKind::Contacts;
-            let cards: Vec<Value> =
-                body.get("contacts").and_then(Value::as_array).map(|a| a.iter().map(contact_card).collect()).unwrap_or_default();
+            let cards: Vec<Value> = body.get("contacts").and_then(Value::as_array).map(|a| a.iter().map(contact_card).collect()).unwrap_or_default();
             m.contacts = Some(Value::Array(cards));
         }
         "reactionMessage" => {
@@ -352,8 +336,7 @@ fn parse_message(item: &Value, envelope_ts: i64) -> Vec<ProviderEvent> {
 fn protocol_event(proto: &Value, timestamp: i64) -> Option<ProviderEvent> {
     let target = string(proto.pointer("/key/id"))?;
     let kind = proto.get("type");
-    let is =
-        |num: i64, name: &str| integer(kind) == Some(num) || kind.and_then(Value::as_str).is_some_and(|s| s.eq_ignore_ascii_case(name));
+    let is = |num: i64, name: &str| integer(kind) == Some(num) || kind.and_then(Value::as_str).is_some_and(|s| s.eq_ignore_ascii_case(name));
     if is(0, "REVOKE") {
         Some(ProviderEvent::MessageDeleted { provider_message_id: target, timestamp })
     } else if is(14, "MESSAGE_EDIT") {
@@ -452,10 +435,7 @@ fn deletes(data: &Value, ts: i64) -> Vec<ProviderEvent> {
             None => one_or_many(Some(data)).into_iter().map(|e| e.get("key").unwrap_or(e)).collect(),
         },
     };
-    keys.into_iter()
-        .filter_map(|k| string(k.get("id")))
-        .map(|id| ProviderEvent::MessageDeleted { provider_message_id: id, timestamp: ts })
-        .collect()
+    keys.into_iter().filter_map(|k| string(k.get("id"))).map(|id| ProviderEvent::MessageDeleted { provider_message_id: id, timestamp: ts }).collect()
 }
 
 /// `messages.reaction`: `[{key: <reacted message>, reaction: {text, key:
@@ -477,9 +457,7 @@ fn reactions(data: &Value, envelope_ts: i64) -> Vec<ProviderEvent> {
         let Some(chat) = chat_of(chat_key, entry, from_me) else { continue };
         let group = chat.group;
         let ts = unix_ms(reaction.get("senderTimestampMs")).unwrap_or(envelope_ts);
-        let id = string(reactor_key.get("id"))
-            .filter(|i| Some(i) != string(entry.pointer("/key/id")).as_ref())
-            .unwrap_or_else(|| format!("{target}-reaction"));
+        let id = string(reactor_key.get("id")).filter(|i| Some(i) != string(entry.pointer("/key/id")).as_ref()).unwrap_or_else(|| format!("{target}-reaction"));
         let mut m = new_message(id, chat, from_me, ts, entry);
         m.kind = MessageKind::Reaction;
         m.reaction = Some((target, string(reaction.get("text")).unwrap_or_default()));
@@ -567,12 +545,9 @@ mod tests {
             "message": {"protocolMessage": {"type": "HISTORY_SYNC_NOTIFICATION", "key": {"id": "x"}}}
         })));
         assert!(noise.is_empty());
-        let stub = messages(envelope(
-            json!({"key": {"id": "S1", "fromMe": false, "remoteJid": "447700900123@s.whatsapp.net"}, "messageStubType": 2}),
-        ));
+        let stub = messages(envelope(json!({"key": {"id": "S1", "fromMe": false, "remoteJid": "447700900123@s.whatsapp.net"}, "messageStubType": 2})));
         assert!(stub.is_empty(), "a message without content is not stored");
-        let status_post =
-            messages(envelope(json!({"key": {"id": "B1", "remoteJid": "status@broadcast", "participant": "447700900123@s.whatsapp.net"},
+        let status_post = messages(envelope(json!({"key": {"id": "B1", "remoteJid": "status@broadcast", "participant": "447700900123@s.whatsapp.net"},
                                                    "message": {"conversation": "my story"}})));
         assert!(status_post.is_empty(), "status posts are not conversations");
     }
