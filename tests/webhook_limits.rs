@@ -343,3 +343,20 @@ fn a_meta_change_reaches_only_accounts_of_the_app_that_signed_it() {
     assert!(store.message_by_provider_id(l.a, "wamid.A1").unwrap().is_some());
     assert!(store.message_by_provider_id(c, "wamid.C1").unwrap().is_none());
 }
+
+#[test]
+fn shutdown_does_not_wait_for_a_body_still_trickling_in() {
+    let mut l = Listener::start(ListenerConfig { body_timeout: Duration::from_secs(60), ..Default::default() });
+    let mut s = TcpStream::connect(l.addr).unwrap();
+    s.write_all(format!("POST /webhooks/meta/{} HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n{{", l.a).as_bytes()).unwrap();
+    assert_eq!(status_of(l.addr, b"GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"), Some(200));
+    let server = l.server.take().unwrap();
+    let (done, stopped) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        server.shutdown();
+        let _ = done.send(());
+    });
+    // Far less than the body deadline (60 s) and the shutdown grace (10 s).
+    assert!(stopped.recv_timeout(Duration::from_secs(8)).is_ok(), "shutdown cut the unfinished request off");
+    l.stop();
+}

@@ -60,7 +60,7 @@ impl Slot {
         self.phase.store(phase as u8, Ordering::Relaxed);
     }
 
-    fn phase(&self) -> Phase {
+    pub fn phase(&self) -> Phase {
         Phase::from_u8(self.phase.load(Ordering::Relaxed))
     }
 

@@ -17,6 +17,9 @@ use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
+/// How long requests being answered may take to finish at shutdown.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
+
 /// Runs the listener until `stop` turns true, then drains and returns.
 pub(crate) async fn serve(listener: std::net::TcpListener, config: ListenerConfig, ctx: Arc<Ctx>, mut stop: watch::Receiver<bool>) {
     let listener = match TcpListener::from_std(listener) {
@@ -62,9 +65,8 @@ pub(crate) async fn serve(listener: std::net::TcpListener, config: ListenerConfi
     }
     // Stop accepting: the socket closes here.
     drop(listener);
-    // Idle connections close at once; requests in hand finish, within a grace period.
-    let grace = config.head_timeout.max(config.body_timeout) + Duration::from_secs(5);
-    let drained = tokio::time::timeout(grace, async {
+    // Connections close at once, but for requests being answered, which finish within a grace period.
+    let drained = tokio::time::timeout(SHUTDOWN_GRACE, async {
         while registry.len() > 0 {
             let removed = registry.removed.notified();
             if registry.len() == 0 {
@@ -118,7 +120,12 @@ async fn connection(
             }
             // Evicted at the cap, or idle too long: dropping it closes the socket.
             _ = slot.close.notified() => break,
+            // Stopping: a request being answered finishes (its commit
+            // included); one still arriving is cut off and sent again later.
             _ = stopped(&mut stop), if !draining => {
+                if slot.phase() != Phase::Working {
+                    break;
+                }
                 conn.as_mut().graceful_shutdown();
                 draining = true;
             }
