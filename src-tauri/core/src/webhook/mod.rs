@@ -1,19 +1,26 @@
-//! The embedded webhook listener: a small HTTP server (`tiny_http`) that
-//! receives provider webhooks, authenticates them, and stores them with
-//! their effects before answering.
+//! The embedded webhook listener: a small HTTP/1.1 server (`hyper` 1 on its
+//! own thread and tokio runtime) that receives provider webhooks,
+//! authenticates them, and stores them with their effects before answering.
 //!
 //! The rule kept here: a webhook is answered 200 only once its raw body and
 //! its effects are committed to the store (synchronous=FULL); anything not
 //! stored is answered 500 so the provider delivers it again. Requests are
-//! served by a few request threads (each with its own read connection),
-//! which authenticate and parse; a single writer thread groups whatever
-//! arrived meanwhile into one transaction (`writer`). Routes and the
-//! per-provider parts live in `routes`, signatures in `signature`, and the
-//! payload formats in each provider's `webhook` module. Nothing here prints
-//! to stdout; logs go through `tracing` and never carry a secret or a body.
+//! handled on the listener's runtime, which authenticates (with secrets held
+//! in memory, `credentials`) and parses; a single writer thread groups
+//! whatever arrived meanwhile into one transaction (`writer`). Unauthenticated
+//! traffic is bounded (`server`, `connections`): a total deadline for the
+//! head, a deadline for the body, a head and a body size cap, an idle timeout
+//! and a connection cap that closes the longest-waiting connection first.
+//! Routes and the per-provider parts live in `routes`, signatures in
+//! `signature`, and the payload formats in each provider's `webhook` module.
+//! Nothing here prints to stdout; logs go through `tracing` and never carry a
+//! secret or a body.
 
+mod connections;
+mod credentials;
 pub mod replay;
 mod routes;
+mod server;
 pub mod signature;
 mod writer;
 
@@ -26,8 +33,6 @@ use crate::secrets::SecretStore;
 use crate::store::Store;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::SyncSender;
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::Duration;
@@ -57,23 +62,61 @@ pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 /// Counts POSTs refused for a missing or wrong signature (nothing else of them is kept).
 pub const BAD_SIGNATURE_COUNTER: &str = "webhook_bad_signature";
 
-/// How often idle request threads look at the shutdown flag.
-const POLL: Duration = Duration::from_millis(100);
+/// The largest request head (request line and headers) accepted; larger is answered 431.
+pub const MAX_HEAD_BYTES: usize = 64 * 1024;
+/// The most connections open at once; see [`ListenerConfig::max_connections`].
+pub const MAX_CONNECTIONS: usize = 128;
 
 #[derive(Debug, Clone)]
 pub struct ListenerConfig {
     /// Port 0 picks a free port; see [`WebhookServer::local_addr`].
     pub addr: SocketAddr,
-    /// Request threads (authentication and parsing run there).
+    /// Threads of the listener's runtime (authentication and parsing run there).
     pub threads: usize,
+    /// Threads for blocking reads (SQLite, the secret store): only the
+    /// account refresher uses them, one read at a time.
+    pub blocking_threads: usize,
     /// Most requests committed in one transaction.
     pub max_batch: usize,
+    /// The largest body; a larger announced `Content-Length` is answered 413
+    /// without reading the body, a larger chunked body is cut off with 413.
     pub max_body: usize,
+    /// The largest request head, answered 431 past it.
+    pub max_head: usize,
+    /// The whole head must arrive within this, however it trickles in.
+    pub head_timeout: Duration,
+    /// The whole body must arrive within this once the head is in (else 408).
+    pub body_timeout: Duration,
+    /// A kept-alive connection with no new request for this long is closed.
+    pub idle_timeout: Duration,
+    /// Connections open at once; at the cap, the one that has gone longest
+    /// without delivering a request is closed to admit the new one.
+    pub max_connections: usize,
+    /// How often the accounts are checked for changes (`PRAGMA data_version`).
+    pub refresh_interval: Duration,
+    /// A request may have an account's secrets read again at most this often.
+    pub secret_reload_interval: Duration,
+    /// How often refused signatures are added to the stored counter.
+    pub counter_flush: Duration,
 }
 
 impl Default for ListenerConfig {
     fn default() -> Self {
-        ListenerConfig { addr: DEFAULT_ADDR, threads: 4, max_batch: 64, max_body: MAX_BODY_BYTES }
+        ListenerConfig {
+            addr: DEFAULT_ADDR,
+            threads: 2,
+            blocking_threads: 2,
+            max_batch: 64,
+            max_body: MAX_BODY_BYTES,
+            max_head: MAX_HEAD_BYTES,
+            head_timeout: Duration::from_secs(10),
+            body_timeout: Duration::from_secs(20),
+            idle_timeout: Duration::from_secs(5),
+            max_connections: MAX_CONNECTIONS,
+            refresh_interval: Duration::from_secs(1),
+            secret_reload_interval: Duration::from_secs(2),
+            counter_flush: Duration::from_secs(5),
+        }
     }
 }
 
@@ -129,10 +172,8 @@ impl std::fmt::Debug for WebhookDeps {
 /// accepting, lets the requests in hand finish, and joins every thread.
 pub struct WebhookServer {
     addr: SocketAddr,
-    stop: Arc<AtomicBool>,
-    server: Option<Arc<tiny_http::Server>>,
-    workers: Vec<JoinHandle<()>>,
-    jobs: Option<SyncSender<writer::Job>>,
+    stop: tokio::sync::watch::Sender<bool>,
+    listener: Option<JoinHandle<()>>,
     writer: Option<JoinHandle<()>>,
 }
 
@@ -143,49 +184,61 @@ impl std::fmt::Debug for WebhookServer {
 }
 
 impl WebhookServer {
-    /// Opens the store connections, binds `config.addr` and starts the
-    /// threads. Returns once the socket is bound.
+    /// Opens the store connections, reads the accounts and their secrets,
+    /// binds `config.addr` and starts the threads. Returns once the socket
+    /// is bound. Works from plain threads and from inside a tokio runtime
+    /// alike: the listener runs its own runtime on its own thread.
     pub fn start(config: ListenerConfig, deps: WebhookDeps) -> Result<WebhookServer> {
-        let threads = config.threads.max(1);
         // Open (and migrate) the store before binding: a bad data dir fails here.
         let writer_store = Store::open(&deps.db_path)?;
-        let mut read_stores = Vec::with_capacity(threads);
-        for _ in 0..threads {
-            read_stores.push(Store::open(&deps.db_path)?);
-        }
-        let server = tiny_http::Server::http(config.addr).map_err(|e| bind_error(config.addr, e))?;
-        let addr = server.server_addr().to_ip().unwrap_or(config.addr);
-        let server = Arc::new(server);
+        let credentials = credentials::Credentials::load(Store::open(&deps.db_path)?, deps.secrets.clone(), config.secret_reload_interval)?;
+        let socket = std::net::TcpListener::bind(config.addr).map_err(|e| Error::io(format!("cannot listen on {}", config.addr), e))?;
+        socket.set_nonblocking(true).map_err(|e| Error::io(format!("cannot listen on {}", config.addr), e))?;
+        let addr = socket.local_addr().unwrap_or(config.addr);
         let (jobs, writer_handle) = writer::spawn(writer_store, config.max_batch, config.max_batch * 4, deps.sink.clone())?;
-        let stop = Arc::new(AtomicBool::new(false));
-        let mut me =
-            WebhookServer { addr, stop: stop.clone(), server: Some(server.clone()), workers: vec![], jobs: Some(jobs.clone()), writer: Some(writer_handle) };
-        for (i, store) in read_stores.into_iter().enumerate() {
-            let ctx = routes::Ctx { store, secrets: deps.secrets.clone(), jobs: jobs.clone(), max_body: config.max_body };
-            let server = server.clone();
-            let stop = stop.clone();
-            let spawned = std::thread::Builder::new().name(format!("wicket-webhook-{i}")).spawn(move || {
-                while !stop.load(Ordering::SeqCst) {
-                    match server.recv_timeout(POLL) {
-                        Ok(Some(rq)) => routes::handle(rq, &ctx),
-                        Ok(None) => {}
-                        Err(e) => {
-                            tracing::error!("the webhook listener could not accept a connection: {e}");
-                            std::thread::sleep(POLL);
-                        }
-                    }
+        let ctx = Arc::new(server::context(credentials, jobs, &config));
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        let threads = config.threads.max(1);
+        let (ready, started) = std::sync::mpsc::sync_channel::<std::io::Result<()>>(1);
+        // The runtime is built, run and dropped on the listener's own thread:
+        // a runtime may not be dropped inside another one's async context.
+        let spawned = std::thread::Builder::new().name("wicket-webhook-listener".into()).spawn(move || {
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(threads)
+                .max_blocking_threads(config.blocking_threads.max(1))
+                .thread_name("wicket-webhook")
+                .enable_all()
+                .build();
+            match runtime {
+                Ok(runtime) => {
+                    let _ = ready.send(Ok(()));
+                    runtime.block_on(server::serve(socket, config, ctx, stopped));
+                    // Every task's handle on the writer goes with the runtime.
+                    runtime.shutdown_timeout(Duration::from_secs(2));
                 }
-            });
-            match spawned {
-                Ok(h) => me.workers.push(h),
                 Err(e) => {
-                    me.stop_threads();
-                    return Err(Error::io("cannot start a webhook listener thread", e));
+                    let _ = ready.send(Err(e));
                 }
             }
-        }
+        });
+        let failed = match spawned {
+            Ok(h) => match started.recv() {
+                Ok(Ok(())) => Ok(h),
+                Ok(Err(e)) => Err(e),
+                Err(_) => Err(std::io::Error::other("the listener thread ended before starting")),
+            },
+            Err(e) => Err(e),
+        };
+        let listener = match failed {
+            Ok(h) => h,
+            Err(e) => {
+                // The writer's last sender went with the listener's closure: it ends.
+                let _ = writer_handle.join();
+                return Err(Error::io("cannot start the webhook listener", e));
+            }
+        };
         tracing::info!(%addr, threads, "webhook listener started");
-        Ok(me)
+        Ok(WebhookServer { addr, stop, listener: Some(listener), writer: Some(writer_handle) })
     }
 
     /// The bound address (with the real port when 0 was asked for).
@@ -194,22 +247,19 @@ impl WebhookServer {
     }
 
     /// Stops accepting, finishes the requests in hand (their commits
-    /// included) and joins every thread.
+    /// included), stores the bad-signature count and joins every thread.
     pub fn shutdown(mut self) {
         self.stop_threads();
     }
 
     fn stop_threads(&mut self) {
-        self.stop.store(true, Ordering::SeqCst);
-        for h in self.workers.drain(..) {
+        self.stop.send_replace(true);
+        if let Some(h) = self.listener.take() {
             if h.join().is_err() {
-                tracing::error!("a webhook request thread panicked");
+                tracing::error!("the webhook listener thread panicked");
             }
         }
-        // The last handle on the server: dropping it closes the socket.
-        self.server.take();
-        // The request threads' senders are gone with them; this is the last.
-        self.jobs.take();
+        // The listener's senders are gone with its runtime; the writer ends.
         if let Some(h) = self.writer.take() {
             if h.join().is_err() {
                 tracing::error!("the webhook writer thread panicked");
@@ -231,13 +281,6 @@ impl Drop for WebhookServer {
 /// engine and the CLI.
 pub fn start_for_engine(dir: &DataDir, secrets: Arc<SecretStore>, addr: SocketAddr) -> Result<WebhookServer> {
     WebhookServer::start(ListenerConfig::with_addr(addr), WebhookDeps { db_path: dir.db_path(), secrets, sink: None })
-}
-
-fn bind_error(addr: SocketAddr, e: Box<dyn std::error::Error + Send + Sync>) -> Error {
-    match e.downcast::<std::io::Error>() {
-        Ok(io) => Error::io(format!("cannot listen on {addr}"), *io),
-        Err(other) => Error::Internal(format!("cannot listen on {addr}: {other}")),
-    }
 }
 
 #[cfg(test)]

@@ -63,7 +63,7 @@ fn replay_one(store: &mut Store, event: &WebhookEvent) -> Result<Replayed> {
         out.error = Some(why);
         return Ok(out);
     };
-    let (routed, unrouted) = super::routes::route(store, source, path_account, changes)?;
+    let (routed, unrouted) = super::routes::route_by_store(store, source, path_account, changes)?;
     let (state, error) =
         if unrouted.is_empty() { (EventState::Applied, None) } else { (EventState::Unrouted, Some(format!("no account for {}", unrouted.join(", ")))) };
     let applied = store.write(|tx| {

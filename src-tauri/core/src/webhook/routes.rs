@@ -1,32 +1,41 @@
-//! The listener's routes, run on the request threads: `/health`, and per
-//! provider `GET` (subscription handshake) and `POST` (events) on
-//! `/webhooks/{provider}/{account-id}`.
+//! The listener's routes: `/health`, and per provider `GET` (subscription
+//! handshake) and `POST` (events) on `/webhooks/{provider}/{account-id}`.
 //!
-//! The rule kept here: a POST is authenticated on its raw bytes before
-//! anything parses it, and is answered 200 only once the writer says it is
-//! committed. A provider is one [`Source`] variant: its URL segment, its
+//! The rules kept here: a POST is authenticated on its raw bytes, with the
+//! secrets held in memory, before anything parses it, and is answered 200
+//! only once the writer says it is committed. A Meta change is applied only
+//! to an account whose app secret signed it; a signed body that does not
+//! parse is kept for a replay and answered 200. A provider is one [`Source`] variant: its URL segment, its
 //! handshake, its authentication and its parser (Meta: HMAC of the body
 //! with the app secret; WASender and UniPile: a shared secret in a header).
 
+use super::connections::{Phase, Slot};
+use super::credentials::{Credentials, Entry};
 use super::signature::{tokens_match, verify_meta_signature, META_SIGNATURE_HEADER};
-use super::writer::{self, Done, IngestJob, Job, Work};
+use super::writer::{self, Done, IngestJob, Jobs, Work};
 use crate::model::Provider;
 use crate::providers::{meta, unipile, wasender, ProviderEvent};
-use crate::secrets::{SecretName, SecretStore, REENTER_HINT};
-use crate::store::{Account, Store};
+use crate::secrets::{Secret, REENTER_HINT};
+use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
+use hyper::body::{Bytes, Incoming};
+use hyper::header::{HeaderMap, HeaderName, HeaderValue, CONTENT_LENGTH};
+use hyper::{Method, Request, Response, StatusCode};
 use serde_json::json;
-use std::io::Read;
-use std::sync::mpsc::SyncSender;
+use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
-use tiny_http::{Header, Method, Request, Response};
+use std::time::Duration;
 
-/// What a request thread holds: its own read connection, the secrets and
-/// the way to the writer.
+/// What every request handler shares: the accounts and their secrets in
+/// memory, the way to the writer, the body limits and the bad-signature count.
 pub(crate) struct Ctx {
-    pub store: Store,
-    pub secrets: Arc<SecretStore>,
-    pub jobs: SyncSender<Job>,
+    pub credentials: Arc<Credentials>,
+    pub jobs: Jobs,
     pub max_body: usize,
+    pub body_timeout: Duration,
+    /// Refused signatures not yet added to the stored counter.
+    pub bad_signatures: AtomicU64,
+    /// How long a request waits for the accounts to be read again.
+    pub look_again_wait: Duration,
 }
 
 /// A provider that posts to `/webhooks/{segment}/{account-id}`.
@@ -77,7 +86,7 @@ impl Source {
     }
 
     /// The name in `webhook_events.provider`.
-    fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             Source::Meta => "meta",
             Source::Wasender => "wasender",
@@ -85,7 +94,7 @@ impl Source {
         }
     }
 
-    fn provider(self) -> Provider {
+    pub(crate) fn provider(self) -> Provider {
         match self {
             Source::Meta => Provider::Meta,
             Source::Wasender => Provider::Wasender,
@@ -93,7 +102,7 @@ impl Source {
         }
     }
 
-    fn handshake(self, ctx: &Ctx, account: &Account, query: &str) -> Reply {
+    fn handshake(self, entry: &Entry, query: &str) -> Reply {
         match self {
             Source::Meta => {
                 let mut mode = None;
@@ -107,24 +116,22 @@ impl Source {
                         _ => {}
                     }
                 }
-                let expected = match ctx.secrets.get_opt(account.id, SecretName::VerifyToken) {
-                    Ok(Some(s)) => s,
-                    Ok(None) => {
-                        tracing::warn!(account = account.id, "webhook handshake refused: no verify token stored");
-                        return Reply::error(403, "verification refused");
-                    }
-                    Err(e) => {
-                        tracing::warn!(account = account.id, "webhook handshake: secret store unavailable: {e}");
+                let account = entry.account.id;
+                let Some(expected) = entry.verify_token.as_ref() else {
+                    if let Some(e) = &entry.unavailable {
+                        tracing::warn!(account, "webhook handshake: secret store unavailable: {e}");
                         return Reply::error(503, "the secret store is unavailable");
                     }
+                    tracing::warn!(account, "webhook handshake refused: no verify token stored");
+                    return Reply::error(403, "verification refused");
                 };
                 match (mode.as_deref(), token, challenge) {
                     (Some("subscribe"), Some(token), Some(challenge)) if tokens_match(&token, expected.expose()) => {
-                        tracing::info!(account = account.id, "Meta webhook subscription verified");
+                        tracing::info!(account, "Meta webhook subscription verified");
                         Reply::text(200, challenge)
                     }
                     _ => {
-                        tracing::warn!(account = account.id, "webhook handshake refused: wrong mode or verify token");
+                        tracing::warn!(account, "webhook handshake refused: wrong mode or verify token");
                         Reply::error(403, "verification refused")
                     }
                 }
@@ -134,30 +141,27 @@ impl Source {
         }
     }
 
-    fn authenticate(self, ctx: &Ctx, account: &Account, rq: &Request, body: &[u8]) -> Auth {
+    /// Checks `body` against the secrets held in memory for the account.
+    fn authenticate(self, entry: &Entry, headers: &HeaderMap, body: &[u8]) -> Auth {
+        let account = entry.account.id;
         match self {
-            Source::Meta => {
-                let secret = match ctx.secrets.get_opt(account.id, SecretName::AppSecret) {
-                    Ok(Some(s)) => s,
-                    Ok(None) => return Auth::Unavailable(format!("no app secret stored for account {}: {REENTER_HINT}", account.id)),
-                    Err(e) => return Auth::Unavailable(format!("the secret store is unavailable: {e}")),
-                };
-                let header = header(rq, META_SIGNATURE_HEADER);
-                if verify_meta_signature(secret.expose().as_bytes(), body, header) {
-                    Auth::Ok
-                } else {
-                    Auth::Refused
-                }
-            }
+            Source::Meta => match &entry.app_secret {
+                Some(secret) if verify_meta_signature(secret.expose().as_bytes(), body, header(headers, META_SIGNATURE_HEADER)) => Auth::Ok,
+                Some(_) => Auth::Refused,
+                None => match &entry.unavailable {
+                    Some(e) => Auth::Unavailable(format!("the secret store is unavailable: {e}")),
+                    None => Auth::Unavailable(format!("no app secret stored for account {account}: {REENTER_HINT}")),
+                },
+            },
             // Both gateways send a shared secret in a header. An account with
             // no secret stored refuses everything: whoever finds the tunnel
             // must not be able to inject messages.
             Source::Wasender | Source::Unipile => {
                 let name = if self == Source::Wasender { wasender::SIGNATURE_HEADER } else { UNIPILE_SECRET_HEADER };
-                match ctx.secrets.get_opt(account.id, SecretName::WebhookSecret) {
-                    Ok(Some(secret)) if header(rq, name).is_some_and(|given| tokens_match(given, secret.expose())) => Auth::Ok,
-                    Ok(_) => Auth::Refused,
-                    Err(e) => Auth::Unavailable(format!("the secret store is unavailable: {e}")),
+                match (&entry.webhook_secret, &entry.unavailable) {
+                    (Some(secret), _) if header(headers, name).is_some_and(|given| tokens_match(given, secret.expose())) => Auth::Ok,
+                    (None, Some(e)) => Auth::Unavailable(format!("the secret store is unavailable: {e}")),
+                    _ => Auth::Refused,
                 }
             }
         }
@@ -219,55 +223,71 @@ impl Reply {
         self.extra.push((name, value.into()));
         self
     }
+    /// Closes the connection after answering: the rest of the body is never read.
+    fn closing(self) -> Reply {
+        self.with("Connection", "close")
+    }
 
-    fn into_response(self) -> Response<std::io::Cursor<Vec<u8>>> {
-        let mut r = Response::from_data(self.body).with_status_code(self.status);
+    fn into_response(self) -> Response<Full<Bytes>> {
+        let mut r = Response::new(Full::new(Bytes::from(self.body)));
+        *r.status_mut() = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         let headers = std::iter::once(("Content-Type", self.content_type.to_string())).chain(self.extra);
         for (name, value) in headers {
-            if let Ok(h) = Header::from_bytes(name.as_bytes(), value.as_bytes()) {
-                r.add_header(h);
+            if let (Ok(n), Ok(v)) = (HeaderName::from_bytes(name.as_bytes()), HeaderValue::from_str(&value)) {
+                r.headers_mut().insert(n, v);
             }
         }
         r
     }
 }
 
-fn header<'a>(rq: &'a Request, name: &str) -> Option<&'a str> {
-    rq.headers().iter().find(|h| h.field.as_str().as_str().eq_ignore_ascii_case(name)).map(|h| h.value.as_str())
+fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers.get(name).and_then(|v| v.to_str().ok())
 }
 
 /// Answers one request. Logs the method, the path (never the query: it can
 /// hold the verify token) and the status; never a body or a secret.
-pub(crate) fn handle(mut rq: Request, ctx: &Ctx) {
+pub(crate) async fn handle(rq: Request<Incoming>, ctx: &Ctx, slot: &Slot) -> Response<Full<Bytes>> {
     let started = std::time::Instant::now();
-    let url = rq.url().to_string();
-    let (path, query) = url.split_once('?').unwrap_or((url.as_str(), ""));
     let method = rq.method().clone();
-    let reply = dispatch(&mut rq, ctx, path, query);
-    let status = reply.status;
-    tracing::debug!(%method, path, status, ms = started.elapsed().as_millis() as u64, "webhook request");
-    if let Err(e) = rq.respond(reply.into_response()) {
-        tracing::debug!(path, "could not send the webhook response: {e}");
-    }
+    let path = rq.uri().path().to_string();
+    // Until its account is known and its body is in, a request may be closed
+    // to make room (see `connections`); then it is `Working`.
+    slot.set(Phase::Body);
+    let reply = dispatch(rq, ctx, slot, &path).await;
+    tracing::debug!(%method, path, status = reply.status, ms = started.elapsed().as_millis() as u64, "webhook request");
+    reply.into_response()
 }
 
-fn dispatch(rq: &mut Request, ctx: &Ctx, path: &str, query: &str) -> Reply {
+async fn dispatch(rq: Request<Incoming>, ctx: &Ctx, slot: &Slot, path: &str) -> Reply {
     let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
     match segments.as_slice() {
-        ["health"] => match rq.method() {
-            Method::Get | Method::Head => Reply::json(200, json!({ "status": "ok", "version": crate::VERSION })),
-            _ => Reply::error(405, "method not allowed").with("Allow", "GET, HEAD"),
-        },
+        ["health"] if rq.method() == Method::GET || rq.method() == Method::HEAD => Reply::json(200, json!({ "status": "ok", "version": crate::VERSION })),
+        ["health"] => Reply::error(405, "method not allowed").with("Allow", "GET, HEAD"),
         ["webhooks", segment, id] => {
             let Some(source) = Source::from_segment(segment) else {
                 return Reply::error(404, "not found");
             };
-            match rq.method() {
-                Method::Get => match account(ctx, source, id) {
-                    Ok(a) => source.handshake(ctx, &a, query),
+            let method = rq.method().clone();
+            match method {
+                m if m == Method::GET => match account(ctx, source, id).await {
+                    Ok(entry) => {
+                        slot.set(Phase::Working);
+                        let query = rq.uri().query().unwrap_or("");
+                        let reply = source.handshake(&entry, query);
+                        // A verify token stored just now: look once more before refusing.
+                        if reply.status != 200 && source == Source::Meta && ctx.credentials.look_again(Some(entry.account.id), ctx.look_again_wait).await {
+                            match ctx.credentials.get(entry.account.id) {
+                                Some(fresh) => source.handshake(&fresh, query),
+                                None => Reply::error(404, "no such account"),
+                            }
+                        } else {
+                            reply
+                        }
+                    }
                     Err(r) => r,
                 },
-                Method::Post => receive(rq, ctx, source, id),
+                m if m == Method::POST => receive(rq, ctx, slot, source, id).await,
                 _ => Reply::error(405, "method not allowed").with("Allow", "GET, POST"),
             }
         }
@@ -276,124 +296,187 @@ fn dispatch(rq: &mut Request, ctx: &Ctx, path: &str, query: &str) -> Reply {
 }
 
 /// The account named in the URL, if it exists and belongs to `source`.
-fn account(ctx: &Ctx, source: Source, id: &str) -> Result<Account, Reply> {
+/// An id not known yet makes the accounts be read again once (a new account).
+async fn account(ctx: &Ctx, source: Source, id: &str) -> Result<Arc<Entry>, Reply> {
     let Ok(id) = id.parse::<i64>() else { return Err(Reply::error(404, "no such account")) };
-    match ctx.store.account(id) {
-        Ok(a) if a.provider == source.provider() => Ok(a),
-        Ok(_) | Err(crate::Error::NotFound(_)) => Err(Reply::error(404, "no such account")),
-        Err(e) => {
-            tracing::error!(account = id, "webhook: cannot read the account: {e}");
-            Err(Reply::error(500, "store unavailable"))
+    let entry = match ctx.credentials.get(id) {
+        Some(e) => Some(e),
+        None => {
+            ctx.credentials.look_again(None, ctx.look_again_wait).await;
+            ctx.credentials.get(id)
         }
+    };
+    match entry {
+        Some(e) if e.account.provider == source.provider() => Ok(e),
+        _ => Err(Reply::error(404, "no such account")),
     }
 }
 
-/// Events per account, plus the routing keys no account has (kept raw):
-/// gateways post one session's events to its own URL; Meta's changes name
-/// their number (`metadata.phone_number_id`).
+/// Where one change goes, as the lookup of its routing key found it.
+pub(crate) enum Target {
+    Account(i64),
+    /// No account has the key.
+    Unknown,
+    /// Accounts have the key, but none shares the secret that authenticated the body.
+    OtherApp,
+}
+
 /// Events per account, in the order the body gave them, and the routing keys
-/// no account has.
+/// no account (of the authenticating app) has: gateways post one session's
+/// events to its own URL; Meta's changes name their number
+/// (`metadata.phone_number_id`).
 pub(crate) type Routed = (Vec<(i64, Vec<ProviderEvent>)>, Vec<String>);
 
-pub(crate) fn route(store: &Store, source: Source, path_account: i64, changes: Vec<Change>) -> crate::Result<Routed> {
+pub(crate) fn route(path_account: i64, changes: Vec<Change>, mut lookup: impl FnMut(&'static str, &str) -> crate::Result<Target>) -> crate::Result<Routed> {
     let mut routed: Vec<(i64, Vec<ProviderEvent>)> = vec![];
     let mut unrouted: Vec<String> = vec![];
     for change in changes.into_iter().filter(|c| !c.events.is_empty()) {
         let target = match &change.route {
-            RouteKey::PathAccount => Some(path_account),
-            RouteKey::Config { key, value } => store.account_by_config(source.provider(), key, value)?.map(|a| a.id),
-            RouteKey::Missing => None,
+            RouteKey::PathAccount => Target::Account(path_account),
+            RouteKey::Config { key, value } => lookup(key, value)?,
+            RouteKey::Missing => Target::Unknown,
         };
-        match target {
-            Some(a) => match routed.iter_mut().find(|(id, _)| *id == a) {
-                Some((_, events)) => events.extend(change.events),
-                None => routed.push((a, change.events)),
-            },
-            None => {
-                let what = match &change.route {
-                    RouteKey::Config { key, value } => format!("{key} {value}"),
-                    _ => "a change without a routing key".to_string(),
-                };
-                tracing::warn!(account = path_account, "webhook change for an unknown account kept raw: {what}");
-                if !unrouted.contains(&what) {
-                    unrouted.push(what);
+        let what = match (&target, &change.route) {
+            (Target::Account(a), _) => {
+                match routed.iter_mut().find(|(id, _)| id == a) {
+                    Some((_, events)) => events.extend(change.events),
+                    None => routed.push((*a, change.events)),
                 }
+                continue;
             }
+            (Target::OtherApp, RouteKey::Config { key, value }) => format!("{key} {value} (its account has another app secret)"),
+            (_, RouteKey::Config { key, value }) => format!("{key} {value}"),
+            _ => "a change without a routing key".to_string(),
+        };
+        tracing::warn!(account = path_account, "webhook change for an unknown account kept raw: {what}");
+        if !unrouted.contains(&what) {
+            unrouted.push(what);
         }
     }
     Ok((routed, unrouted))
 }
 
-fn too_large(max: usize) -> Reply {
-    Reply::error(413, &format!("the body is larger than {max} bytes"))
+/// [`route`] by the store's rows, for replays (run by the owner, who has no
+/// secret at hand there).
+pub(crate) fn route_by_store(store: &crate::store::Store, source: Source, path_account: i64, changes: Vec<Change>) -> crate::Result<Routed> {
+    route(path_account, changes, |key, value| Ok(store.account_by_config(source.provider(), key, value)?.map_or(Target::Unknown, |a| Target::Account(a.id))))
 }
 
-fn receive(rq: &mut Request, ctx: &Ctx, source: Source, id: &str) -> Reply {
-    let account = match account(ctx, source, id) {
+fn too_large(max: usize) -> Reply {
+    Reply::error(413, &format!("the body is larger than {max} bytes")).closing()
+}
+
+enum BodyError {
+    TooLarge,
+    Late,
+    Broken(String),
+}
+
+/// The body, within `max` bytes and `deadline` in total.
+async fn read_body(body: Incoming, max: usize, deadline: Duration) -> Result<Bytes, BodyError> {
+    match tokio::time::timeout(deadline, Limited::new(body, max).collect()).await {
+        Err(_) => Err(BodyError::Late),
+        Ok(Ok(collected)) => Ok(collected.to_bytes()),
+        Ok(Err(e)) if e.downcast_ref::<LengthLimitError>().is_some() => Err(BodyError::TooLarge),
+        Ok(Err(e)) => Err(BodyError::Broken(e.to_string())),
+    }
+}
+
+async fn receive(rq: Request<Incoming>, ctx: &Ctx, slot: &Slot, source: Source, id: &str) -> Reply {
+    let mut entry = match account(ctx, source, id).await {
         Ok(a) => a,
         Err(r) => return r,
     };
-    // Refuse by the announced length first, then cap the read itself, so a
-    // chunked or lying body can't grow past the limit either.
-    if rq.body_length().is_some_and(|n| n > ctx.max_body) {
-        tracing::warn!(account = account.id, "webhook body refused: announced length over the limit");
+    let account = entry.account.id;
+    // Refuse by the announced length without reading (or draining) a byte of
+    // the body; the capped read stops a chunked or lying body as well.
+    let announced = rq.headers().get(CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.trim().parse::<u64>().ok());
+    if announced.is_some_and(|n| n > ctx.max_body as u64) {
+        tracing::warn!(account, "webhook body refused: announced length over the limit");
         return too_large(ctx.max_body);
     }
-    let mut body = Vec::new();
-    if let Err(e) = rq.as_reader().take(ctx.max_body as u64 + 1).read_to_end(&mut body) {
-        tracing::debug!(account = account.id, "could not read a webhook body: {e}");
-        return Reply::error(400, "could not read the body");
-    }
-    if body.len() > ctx.max_body {
-        tracing::warn!(account = account.id, "webhook body refused: over the limit");
-        return too_large(ctx.max_body);
-    }
+    let (parts, body) = rq.into_parts();
+    let body = match read_body(body, ctx.max_body, ctx.body_timeout).await {
+        Ok(b) => b,
+        Err(BodyError::TooLarge) => {
+            tracing::warn!(account, "webhook body refused: over the limit");
+            return too_large(ctx.max_body);
+        }
+        Err(BodyError::Late) => {
+            tracing::warn!(account, "webhook body refused: not complete within the body deadline");
+            return Reply::error(408, "the body did not arrive in time").closing();
+        }
+        Err(BodyError::Broken(e)) => {
+            tracing::debug!(account, "could not read a webhook body: {e}");
+            return Reply::error(400, "could not read the body").closing();
+        }
+    };
+    slot.set(Phase::Working);
 
-    match source.authenticate(ctx, &account, rq, &body) {
+    let mut auth = source.authenticate(&entry, &parts.headers, &body);
+    // A secret stored or changed since it was read: look once more (at most
+    // once per account per `secret_reload_interval`, whatever the traffic).
+    if !matches!(auth, Auth::Ok) && ctx.credentials.look_again(Some(account), ctx.look_again_wait).await {
+        if let Some(fresh) = ctx.credentials.get(account).filter(|e| e.account.provider == source.provider()) {
+            auth = source.authenticate(&fresh, &parts.headers, &body);
+            entry = fresh;
+        }
+    }
+    match auth {
         Auth::Ok => {}
         Auth::Refused => {
-            tracing::warn!(account = account.id, bytes = body.len(), "webhook signature missing or wrong: body dropped");
-            if let Err(e) = writer::submit(&ctx.jobs, Work::BadSignature) {
-                tracing::warn!("could not count a bad webhook signature: {e}");
-            }
+            tracing::warn!(account, bytes = body.len(), "webhook signature missing or wrong: body dropped");
+            ctx.bad_signatures.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
             return Reply::error(401, "bad signature");
         }
         Auth::Unavailable(why) => {
             // Not the sender's fault: answer so that it retries later.
-            tracing::warn!(account = account.id, "webhook not verifiable: {why}");
+            tracing::warn!(account, "webhook not verifiable: {why}");
             return Reply::error(503, "the webhook secret is not available");
         }
     }
 
+    let body = body.to_vec();
     let changes = match source.parse(&body) {
         Ok(c) => c,
         Err(error) => {
-            tracing::warn!(account = account.id, bytes = body.len(), "signed webhook body is unparseable: kept raw");
-            let work = Work::Unparseable { source: source.name(), account_id: account.id, body: source.storable(body), error };
-            return match writer::submit(&ctx.jobs, work) {
-                Ok(_) => Reply::error(400, "unparseable body"),
+            // Kept for `wicket webhook replay` and answered 200: a refusal
+            // would only make the provider send the same bytes for days.
+            tracing::warn!(account, bytes = body.len(), "signed webhook body is unparseable: kept raw");
+            let work = Work::Unparseable { source: source.name(), account_id: account, body: source.storable(body), error };
+            return match writer::submit(&ctx.jobs, work).await {
+                Ok(_) => Reply::json(200, json!({ "status": "unparseable" })),
                 Err(e) => {
-                    tracing::error!(account = account.id, "could not keep an unparseable webhook body: {e}");
+                    tracing::error!(account, "could not keep an unparseable webhook body: {e}");
                     Reply::error(500, "not stored")
                 }
             };
         }
     };
 
-    let (routed, unrouted) = match route(&ctx.store, source, account.id, changes) {
+    // A Meta change goes only to an account of the app whose secret signed it.
+    let signer: Option<Secret> = entry.app_secret.clone();
+    let credentials = &ctx.credentials;
+    let routed = route(account, changes, |key, value| {
+        Ok(match signer.as_ref() {
+            Some(s) => credentials.meta_account_by_config(key, value, s),
+            None => Target::Unknown,
+        })
+    });
+    let (routed, unrouted) = match routed {
         Ok(r) => r,
         Err(e) => {
             tracing::error!("webhook routing failed: {e}");
-            return Reply::error(500, "store unavailable");
+            return Reply::error(500, "routing failed");
         }
     };
 
-    let job = IngestJob { source: source.name(), path_account: account.id, body: source.storable(body), routed, unrouted };
-    match writer::submit(&ctx.jobs, Work::Ingest(job)) {
+    let job = IngestJob { source: source.name(), path_account: account, body: source.storable(body), routed, unrouted };
+    match writer::submit(&ctx.jobs, Work::Ingest(job)).await {
         Ok(Done::Redelivery) => Reply::json(200, json!({ "status": "duplicate" })),
         Ok(_) => Reply::json(200, json!({ "status": "stored" })),
         Err(e) => {
-            tracing::error!(account = account.id, "webhook not stored, asking for a redelivery: {e}");
+            tracing::error!(account, "webhook not stored, asking for a redelivery: {e}");
             Reply::error(500, "not stored")
         }
     }

@@ -1,11 +1,11 @@
 //! The listener's single writer: one thread, one SQLite connection, that
-//! commits what the request threads authenticated and parsed.
+//! commits what the request handlers authenticated and parsed.
 //!
 //! The rule kept here: nothing is answered 200 before it is committed. The
 //! writer takes a job, drains whatever else is queued (up to a cap), applies
 //! them all in one IMMEDIATE transaction (each job inside its own savepoint,
 //! so one bad job fails alone), commits (synchronous=FULL), then tells each
-//! request thread how its job ended. Only after that does it call the event
+//! request handler how its job ended. Only after that does it call the event
 //! sink. A commit that fails fails every job of the batch: they are answered
 //! 500 and Meta delivers them again.
 
@@ -14,10 +14,10 @@ use crate::error::Result;
 use crate::ingest::{self, Applied};
 use crate::providers::ProviderEvent;
 use crate::store::webhook_events::{self, EventState};
-use crate::store::{settings, Store};
-use rusqlite::Connection;
-use std::sync::mpsc::{self, Receiver, SyncSender};
+use crate::store::Store;
+use rusqlite::{params, Connection};
 use std::thread::JoinHandle;
+use tokio::sync::{mpsc, oneshot};
 
 /// An authenticated, parsed, routed body, ready to store.
 #[derive(Debug)]
@@ -43,8 +43,8 @@ pub(crate) enum Work {
         body: Vec<u8>,
         error: String,
     },
-    /// Failed authentication: only counted, nothing of it is stored.
-    BadSignature,
+    /// Failed authentications since the last flush: only counted, nothing of them is stored.
+    BadSignatures(u64),
 }
 
 /// How a job ended once its transaction committed.
@@ -58,19 +58,22 @@ pub(crate) enum Done {
 
 pub(crate) struct Job {
     work: Work,
-    reply: SyncSender<std::result::Result<Done, String>>,
+    reply: oneshot::Sender<std::result::Result<Done, String>>,
 }
 
+/// The way to the writer.
+pub(crate) type Jobs = mpsc::Sender<Job>;
+
 /// Hands `work` to the writer and waits until it is committed (or not).
-pub(crate) fn submit(jobs: &SyncSender<Job>, work: Work) -> std::result::Result<Done, String> {
-    let (reply, answer) = mpsc::sync_channel(1);
-    jobs.send(Job { work, reply }).map_err(|_| "the webhook writer has stopped".to_string())?;
-    answer.recv().map_err(|_| "the webhook writer stopped before answering".to_string())?
+pub(crate) async fn submit(jobs: &Jobs, work: Work) -> std::result::Result<Done, String> {
+    let (reply, answer) = oneshot::channel();
+    jobs.send(Job { work, reply }).await.map_err(|_| "the webhook writer has stopped".to_string())?;
+    answer.await.map_err(|_| "the webhook writer stopped before answering".to_string())?
 }
 
 /// Starts the writer thread on `store`. It runs until every sender is gone.
-pub(crate) fn spawn(store: Store, max_batch: usize, queue: usize, sink: Option<EventSink>) -> Result<(SyncSender<Job>, JoinHandle<()>)> {
-    let (tx, rx) = mpsc::sync_channel::<Job>(queue.max(1));
+pub(crate) fn spawn(store: Store, max_batch: usize, queue: usize, sink: Option<EventSink>) -> Result<(Jobs, JoinHandle<()>)> {
+    let (tx, rx) = mpsc::channel::<Job>(queue.max(1));
     let handle = std::thread::Builder::new()
         .name("wicket-webhook-writer".into())
         .spawn(move || run(store, rx, max_batch.max(1), sink))
@@ -78,8 +81,8 @@ pub(crate) fn spawn(store: Store, max_batch: usize, queue: usize, sink: Option<E
     Ok((tx, handle))
 }
 
-fn run(mut store: Store, rx: Receiver<Job>, max_batch: usize, sink: Option<EventSink>) {
-    while let Ok(first) = rx.recv() {
+fn run(mut store: Store, mut rx: mpsc::Receiver<Job>, max_batch: usize, sink: Option<EventSink>) {
+    while let Some(first) = rx.blocking_recv() {
         let mut batch = vec![first];
         while batch.len() < max_batch {
             match rx.try_recv() {
@@ -161,8 +164,11 @@ fn commit_batch(store: &mut Store, batch: Vec<Job>, sink: Option<&EventSink>) {
 fn apply_job(conn: &Connection, work: &Work) -> Result<(Done, JobEffects)> {
     let mut effects = JobEffects::default();
     match work {
-        Work::BadSignature => {
-            settings::bump_counter(conn, BAD_SIGNATURE_COUNTER)?;
+        Work::BadSignatures(n) => {
+            conn.execute(
+                "INSERT INTO counters (name, value) VALUES (?1, ?2) ON CONFLICT (name) DO UPDATE SET value = value + ?2",
+                params![BAD_SIGNATURE_COUNTER, *n as i64],
+            )?;
             Ok((Done::Counted, effects))
         }
         Work::Unparseable { source, account_id, body, error } => {
@@ -242,15 +248,15 @@ mod tests {
             ingest(account, "b1", vec![text("wamid.1", 1000)]),
             ingest(9999, "b2", vec![text("wamid.2", 1000)]),    // no such account: foreign key fails
             ingest(account, "b1", vec![text("wamid.1", 1000)]), // same body: a redelivery
-            Work::BadSignature,
+            Work::BadSignatures(2),
             Work::Unparseable { source: "meta", account_id: account, body: b"{".to_vec(), error: "eof".into() },
         ] {
-            let (reply, answer) = mpsc::sync_channel(1);
+            let (reply, answer) = oneshot::channel();
             jobs.push(Job { work, reply });
             replies.push(answer);
         }
         commit_batch(&mut store, jobs, Some(&sink));
-        let answers: Vec<_> = replies.iter().map(|r| r.recv().unwrap()).collect();
+        let answers: Vec<_> = replies.into_iter().map(|r| r.blocking_recv().unwrap()).collect();
         assert_eq!(answers[0], Ok(Done::Stored));
         assert!(answers[1].is_err(), "the job for an unknown account fails");
         assert_eq!(answers[2], Ok(Done::Redelivery), "the same body within one batch is a redelivery");
@@ -262,7 +268,7 @@ mod tests {
         let events = fresh.webhook_events(10).unwrap();
         assert_eq!(events.len(), 2, "b1 once and the unparseable body; the failed job left nothing");
         assert!(!events.iter().any(|e| e.body == b"b2"), "the failed job's raw body was rolled back too");
-        assert_eq!(fresh.counter(BAD_SIGNATURE_COUNTER).unwrap(), 1);
+        assert_eq!(fresh.counter(BAD_SIGNATURE_COUNTER).unwrap(), 2, "a flush adds its whole count");
 
         let seen = seen.lock().unwrap();
         assert_eq!(seen.len(), 1, "one sink call per commit");
@@ -279,8 +285,9 @@ mod tests {
         let account = store.add_account(&NewAccount { provider: Provider::Meta, name: "A".into(), phone: None, config: serde_json::json!({}) }).unwrap().id;
         let sink: EventSink = Arc::new(|_| panic!("sink bug"));
         let (jobs, handle) = spawn(store, 8, 8, Some(sink)).unwrap();
-        assert_eq!(submit(&jobs, ingest(account, "x1", vec![text("wamid.x1", 1)])), Ok(Done::Stored));
-        assert_eq!(submit(&jobs, ingest(account, "x2", vec![text("wamid.x2", 2)])), Ok(Done::Stored), "still running");
+        let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+        assert_eq!(rt.block_on(submit(&jobs, ingest(account, "x1", vec![text("wamid.x1", 1)]))), Ok(Done::Stored));
+        assert_eq!(rt.block_on(submit(&jobs, ingest(account, "x2", vec![text("wamid.x2", 2)]))), Ok(Done::Stored), "still running");
         drop(jobs);
         handle.join().unwrap();
     }
