@@ -92,7 +92,12 @@ impl AccountClient {
                     NoClient::Unavailable(_) => wait::backoff(UNAVAILABLE_FIRST, slot.failures - 1, UNAVAILABLE_MAX),
                     NoClient::Unusable(_) => UNUSABLE_RETRY,
                 };
-                tracing::warn!(account = self.account.id, "no provider client for now: {no}");
+                // Said once per run of failures, not every few seconds.
+                if slot.failures == 1 {
+                    tracing::warn!(account = self.account.id, "no provider client for now: {no}");
+                } else {
+                    tracing::debug!(account = self.account.id, failures = slot.failures, "still no provider client: {no}");
+                }
                 slot.next_try = Some(wait::after(now, pause));
                 slot.last = Some(no.clone());
                 Err(no)

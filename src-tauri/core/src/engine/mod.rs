@@ -313,3 +313,20 @@ fn fail_switched_off(store: &mut Store, accounts: &[crate::store::Account], even
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_absurd_poll_interval_in_the_config_never_panics() {
+        let account: crate::store::Account = serde_json::from_value(serde_json::json!({
+            "id": 1, "provider": "unipile", "name": "U", "phone": null, "status": "ok", "status_reason": null, "status_since": null,
+            "enabled": true, "config": {"poll_interval": u64::MAX}, "created_at": 0, "updated_at": 0, "last_sync_at": null, "last_sync_result": null
+        }))
+        .unwrap();
+        let (active, idle) = poll_intervals(&account);
+        assert_eq!(active, Duration::from_secs(u64::MAX));
+        assert_eq!(idle, active, "idle is never faster than active, and the default does not overflow");
+    }
+}

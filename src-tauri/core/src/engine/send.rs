@@ -15,8 +15,9 @@ use crate::error::{ErrorKind, ProviderError, Result};
 use crate::model::MessageStatus;
 use crate::outbox::{self, Attempt};
 use crate::providers::{MediaSource, OutgoingContent, OutgoingMessage, TemplateParam};
-use crate::store::{Message, Store};
+use crate::store::Store;
 use crate::time::now_ms;
+use serde::Deserialize;
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 
@@ -35,10 +36,10 @@ pub(super) enum Lane {
 /// account's two lanes (and kept across a rebuild of its workers).
 pub(super) type Uploading = Arc<Mutex<HashSet<i64>>>;
 
-/// Whether sending `m` uploads a local file first (media from a path, or a
-/// template whose header is a local file).
-pub(super) fn needs_upload(m: &Message) -> bool {
-    let Some(request) = m.send_request.clone().and_then(|v| serde_json::from_value::<OutgoingMessage>(v).ok()) else { return false };
+/// Whether sending a message with this `send_request` uploads a local file
+/// first (media from a path, or a template whose header is a local file).
+pub(super) fn needs_upload(send_request: Option<&serde_json::Value>) -> bool {
+    let Some(request) = send_request.and_then(|v| OutgoingMessage::deserialize(v).ok()) else { return false };
     match &request.content {
         OutgoingContent::Media { source: MediaSource::Path(_), .. } => true,
         OutgoingContent::Template { header_params, .. } => header_params.iter().any(|p| matches!(p, TemplateParam::Media { source: MediaSource::Path(_), .. })),
@@ -77,7 +78,7 @@ pub(super) async fn send_due(ctx: &Ctx, store: &mut Store, lane: Lane, uploading
             break;
         }
         let m = store.message(id)?;
-        let upload = needs_upload(&m);
+        let upload = needs_upload(m.send_request.as_ref());
         match lane {
             Lane::Quick if upload => {
                 held.insert(m.conversation_id);
@@ -116,4 +117,34 @@ pub(super) async fn send_due(ctx: &Ctx, store: &mut Store, lane: Lane, uploading
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::MessageKind;
+
+    fn request(content: OutgoingContent) -> serde_json::Value {
+        let request = OutgoingMessage { to: "+447911123456".into(), content, reply_to_provider_id: None, wicket_id: 0, chat_id: None, to_group: false };
+        serde_json::to_value(request).unwrap()
+    }
+
+    #[test]
+    fn only_a_local_file_goes_through_the_upload_lane() {
+        let media = |source| OutgoingContent::Media { kind: MessageKind::Video, source, caption: None, filename: None, mime: None };
+        assert!(needs_upload(Some(&request(media(MediaSource::Path("/tmp/v.mp4".into()))))));
+        assert!(!needs_upload(Some(&request(media(MediaSource::Link("https://example.com/v.mp4".into()))))), "a link is fetched by the provider");
+        assert!(!needs_upload(Some(&request(OutgoingContent::Text { body: "hi".into(), preview_url: false }))));
+        let template = |source| OutgoingContent::Template {
+            name: "order".into(),
+            language: "en".into(),
+            header_params: vec![TemplateParam::Media { format: "image".into(), source, filename: None }],
+            body_params: vec![],
+            button_params: vec![],
+        };
+        assert!(needs_upload(Some(&request(template(MediaSource::Path("/tmp/h.jpg".into()))))), "a template header from a file is uploaded");
+        assert!(!needs_upload(Some(&request(template(MediaSource::Link("https://example.com/h.jpg".into()))))));
+        assert!(!needs_upload(None), "no request: nothing to upload");
+        assert!(!needs_upload(Some(&serde_json::json!({"not": "a request"}))));
+    }
 }
