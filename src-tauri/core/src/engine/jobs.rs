@@ -38,7 +38,7 @@ impl std::fmt::Debug for PeriodicJob {
 /// PERIODIC JOBS: add data-dir-wide maintenance here, one line each. A job
 /// decides itself whether its work is due (e.g. once a day); `every` is how
 /// often it is asked. For example:
-/// `PeriodicJob::new("maintenance", Duration::from_secs(3600), |store, dir| crate::maintenance::run_due(store, dir).map(|_| ())),`
+/// `PeriodicJob::new("maintenance", Duration::from_secs(60), |store, dir| crate::maintenance::run_due(store, dir, crate::time::now_ms()).map(|_| ())),`
 pub(super) fn builtin() -> Vec<PeriodicJob> {
     vec![]
 }
