@@ -205,11 +205,27 @@ async fn a_slow_upload_or_download_never_holds_up_the_accounts_other_sends() {
     let account = unipile_account(&mut store, &secrets, "U", &fake);
     let file = tmp.path().join("big-video.mp4");
     std::fs::write(&file, b"SLOW-UPLOAD-MARKER: pretend this is a large video").unwrap();
-    let video =
-        OutgoingContent::Media { kind: wicket_core::model::MessageKind::Video, source: MediaSource::Path(file), caption: None, filename: None, mime: None };
+    let video = OutgoingContent::Media {
+        kind: wicket_core::model::MessageKind::Video,
+        source: MediaSource::Path(file.clone()),
+        caption: None,
+        filename: None,
+        mime: None,
+    };
     // (Not the number the polled chat is with: that conversation gets a chat id.)
     let upload = outbox::queue(&mut store, &account, "+447911123480", video, None).unwrap();
     let same_chat_text = outbox::queue(&mut store, &account, "+447911123480", text("see the video above"), None).unwrap();
+    // A backlog of uploads to other customers, more than a lane sends per pass.
+    for n in 0..25 {
+        let video = OutgoingContent::Media {
+            kind: wicket_core::model::MessageKind::Video,
+            source: MediaSource::Path(file.clone()),
+            caption: None,
+            filename: None,
+            mime: None,
+        };
+        outbox::queue(&mut store, &account, &format!("+4479111235{n:02}"), video, None).unwrap();
+    }
     let engine = Engine::start(dir.clone(), secrets, None).unwrap();
     engine.activity().set_active(true);
     let (stop, running) = run_engine(engine);
@@ -221,7 +237,7 @@ async fn a_slow_upload_or_download_never_holds_up_the_accounts_other_sends() {
     // Meanwhile a text to another customer goes out at once.
     let quick = outbox::queue(&mut store, &account, "+447911123470", text("your order is ready"), None).unwrap();
     let sent = eventually(DEADLINE, async || store.message(quick.id).unwrap().status == MessageStatus::Sent).await;
-    assert!(sent, "a text is not held up by the account's hung download and upload: {:?}", store.message(quick.id).unwrap().status);
+    assert!(sent, "a text is not held up by the account's hung download and upload backlog: {:?}", store.message(quick.id).unwrap().status);
     assert_eq!(store.message(upload.id).unwrap().status, MessageStatus::Sending, "the upload is still in flight");
     assert_eq!(store.message(same_chat_text.id).unwrap().status, MessageStatus::Pending, "a later text in the upload's conversation keeps its place behind it");
 

@@ -21,7 +21,10 @@ use serde::Deserialize;
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 
-/// Messages looked at per pass of a lane.
+/// Due messages a lane looks through per pass: more than it sends, so a
+/// backlog of the other lane's messages at the front never hides its own.
+const SCAN: usize = 200;
+/// Send attempts per pass of a lane.
 const BATCH: usize = 20;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -73,8 +76,9 @@ pub(super) async fn send_due(ctx: &Ctx, store: &mut Store, lane: Lane, uploading
     let account_id = ctx.account.id;
     // Conversations with an earlier upload still queued: their later messages wait.
     let mut held: HashSet<i64> = HashSet::new();
-    for id in store.outbox_due_ids(account_id, now_ms(), BATCH)? {
-        if *stop.borrow() {
+    let mut attempts = 0;
+    for id in store.outbox_due_ids(account_id, now_ms(), SCAN)? {
+        if *stop.borrow() || attempts >= BATCH {
             break;
         }
         let m = store.message(id)?;
@@ -102,6 +106,7 @@ pub(super) async fn send_due(ctx: &Ctx, store: &mut Store, lane: Lane, uploading
                 continue;
             }
         };
+        attempts += 1;
         let _mark = (lane == Lane::Upload).then(|| UploadMark::new(uploading, m.conversation_id));
         let status = match outbox::attempt(store, &client, id).await? {
             Attempt::Retry(pe, _) if now_ms() - m.created_at > outbox::RETRY_BUDGET.as_millis() as i64 => {
