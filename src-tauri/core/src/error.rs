@@ -95,6 +95,12 @@ pub enum Error {
     #[error("{0}")]
     Secrets(String),
 
+    /// The secret store did not answer a read (a locked keychain, no Secret
+    /// Service on the bus, an unreadable vault): unlike a missing secret,
+    /// trying again later may work, so a send waits instead of failing.
+    #[error("{0}")]
+    SecretsUnavailable(String),
+
     #[error("another Wicket engine already runs on this data dir ({holder}); stop it first or use it as the engine")]
     EngineLockHeld { holder: String },
 
@@ -121,7 +127,7 @@ impl Error {
             Error::SchemaTooNew { .. } => "schema_too_new",
             Error::NotFound(_) => "not_found",
             Error::Invalid(_) | Error::InvalidPhone { .. } => "invalid",
-            Error::Secrets(_) => "secrets_unavailable",
+            Error::Secrets(_) | Error::SecretsUnavailable(_) => "secrets_unavailable",
             Error::EngineLockHeld { .. } => "engine_lock_held",
             Error::Provider(_) => "provider_refused",
             Error::RetriesExhausted(_) => "retries_exhausted",
@@ -136,7 +142,7 @@ impl Error {
             Error::NotFound(_) => 3,
             Error::Provider(_) => 4,
             Error::RetriesExhausted(_) => 5,
-            Error::Secrets(_) => 6,
+            Error::Secrets(_) | Error::SecretsUnavailable(_) => 6,
             Error::EngineLockHeld { .. } => 7,
             _ => 1,
         }

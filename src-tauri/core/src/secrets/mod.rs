@@ -188,8 +188,15 @@ impl SecretStore {
             .ok_or_else(|| Error::Secrets(format!("no {} stored for account {account_id} in {}: {REENTER_HINT}", name.label(), self.location())))
     }
 
+    /// The secret, `None` when none is stored. A backend that cannot answer
+    /// (locked keychain, no Secret Service, unreadable vault) gives
+    /// [`Error::SecretsUnavailable`], so callers can tell "try again later"
+    /// from "missing: re-enter it".
     pub fn get_opt(&self, account_id: i64, name: SecretName) -> Result<Option<Secret>> {
-        self.backend.get(&self.key(account_id, name))
+        self.backend.get(&self.key(account_id, name)).map_err(|e| match e {
+            Error::Secrets(why) => Error::SecretsUnavailable(why),
+            other => other,
+        })
     }
 
     /// Whether there was an entry to remove.
@@ -309,6 +316,35 @@ mod tests {
         let err = store.get(3, SecretName::AccessToken).unwrap_err();
         assert!(matches!(err, Error::Secrets(_)) && err.exit_code() == 6);
         assert_eq!(err.to_string(), format!("no access token stored for account 3 in the memory secret store: {REENTER_HINT}"));
+    }
+
+    /// A backend that cannot answer, as a locked keychain does.
+    struct Locked;
+
+    impl SecretBackend for Locked {
+        fn kind(&self) -> &'static str {
+            "keychain"
+        }
+        fn get(&self, key: &str) -> Result<Option<Secret>> {
+            Err(Error::Secrets(format!("the OS keychain could not read {key}: the keychain refused access, is it locked?")))
+        }
+        fn set(&self, _: &str, _: &Secret) -> Result<()> {
+            Err(Error::Secrets("locked".into()))
+        }
+        fn delete(&self, _: &str) -> Result<bool> {
+            Err(Error::Secrets("locked".into()))
+        }
+    }
+
+    #[test]
+    fn an_unanswered_read_is_unavailable_not_missing() {
+        let store = SecretStore::from_backend(Arc::new(Locked), "d").unwrap();
+        let err = store.get(3, SecretName::AccessToken).unwrap_err();
+        assert!(matches!(err, Error::SecretsUnavailable(_)), "a locked keychain is worth another try: {err:?}");
+        assert!(err.to_string().contains("is it locked?"), "{err}");
+        assert_eq!((err.code(), err.exit_code()), ("secrets_unavailable", 6), "the public code and exit code stay");
+        let missing = SecretStore::in_memory("d").get(3, SecretName::AccessToken).unwrap_err();
+        assert!(matches!(missing, Error::Secrets(_)), "a missing secret stays `Secrets`: {missing:?}");
     }
 
     #[test]

@@ -105,6 +105,18 @@ impl Store {
         Ok(rows.collect::<std::result::Result<_, _>>()?)
     }
 
+    /// [`Store::media_to_fetch`] for one account: each account's media
+    /// worker downloads its own, so one account's slow files never delay another's.
+    pub fn media_to_fetch_for_account(&self, account_id: i64, now: i64, limit: usize) -> Result<Vec<MediaFile>> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM media_files WHERE account_id = ?1 AND state != 'downloaded' AND coalesce(next_attempt_at, 0) <= ?2
+             AND (provider_media_id IS NOT NULL OR fetch_info IS NOT NULL) AND attempts < 10 ORDER BY next_attempt_at, id LIMIT ?3"
+        );
+        let mut stmt = self.conn.prepare(&sql)?;
+        let rows = stmt.query_map(params![account_id, now, limit as i64], from_row)?;
+        Ok(rows.collect::<std::result::Result<_, _>>()?)
+    }
+
     pub fn media_downloaded(&mut self, id: i64, path: &str, mime: Option<&str>, size: i64, sha256: &str) -> Result<()> {
         self.write(|tx| {
             tx.execute(

@@ -16,6 +16,7 @@ pub mod health;
 pub mod media;
 pub mod messages;
 pub mod migrations;
+pub mod outbox_queue;
 pub mod settings;
 pub mod templates;
 pub mod webhook_events;

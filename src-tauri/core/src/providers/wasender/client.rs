@@ -155,8 +155,13 @@ fn config_string(config: &Value, key: &str) -> Option<String> {
 }
 
 /// How long to wait, from `Retry-After` (seconds or an HTTP date) or else
-/// `X-RateLimit-Reset` (seconds, or a Unix time: WASender documents both).
+/// `X-RateLimit-Reset` (seconds, or a Unix time: WASender documents both),
+/// capped at an hour (`http::MAX_RETRY_AFTER`).
 fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<u64> {
+    retry_after_uncapped(headers).map(crate::providers::http::cap_retry_after)
+}
+
+fn retry_after_uncapped(headers: &reqwest::header::HeaderMap) -> Option<u64> {
     let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(str::trim).filter(|v| !v.is_empty());
     let now = chrono::Utc::now().timestamp();
     if let Some(v) = header("retry-after") {

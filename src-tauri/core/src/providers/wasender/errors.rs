@@ -74,6 +74,8 @@ fn parse_body(body: &[u8]) -> ErrorBody {
         Value::String(s) => s.trim().parse::<f64>().ok().filter(|f| *f >= 0.0).map(|f| f.ceil() as u64),
         _ => None,
     });
+    // Capped like `Retry-After`: an absurd body value never stalls an account.
+    let retry_after = retry_after.map(crate::providers::http::cap_retry_after);
     ErrorBody { message, fields, retry_after }
 }
 
@@ -143,6 +145,7 @@ fn says_bad_key(text: &str) -> bool {
 /// rate-limit reset header) said; a `retry_after` in the body wins.
 pub fn map_error(http_status: u16, body: &[u8], header_retry_after: Option<u64>, credential: Credential) -> ProviderError {
     let parsed = parse_body(body);
+    let header_retry_after = header_retry_after.map(crate::providers::http::cap_retry_after);
     let said = parsed.message.as_deref().map(quote);
     let field_text: Vec<String> = parsed.fields.iter().map(|(f, m)| if f.is_empty() { m.clone() } else { format!("{f}: {m}") }).collect();
     let all_text = format!("{} {}", said.as_deref().unwrap_or(""), field_text.join(" ")).to_lowercase();
@@ -220,6 +223,9 @@ mod tests {
         let header_only = map_error(429, b"Too Many Requests", Some(7), Credential::ApiKey);
         assert_eq!((header_only.kind, header_only.retry_after), (ErrorKind::RateLimited, Some(7)));
         assert!(header_only.kind.is_retryable());
+        let absurd = map_error(429, &body(json!({"message": "slow down", "retry_after": 1e300})), None, Credential::ApiKey);
+        assert_eq!(absurd.retry_after, Some(3600), "an absurd body value is capped at an hour");
+        assert!(absurd.message.contains("Wicket retries in 3600 s"), "{}", absurd.message);
     }
 
     #[test]

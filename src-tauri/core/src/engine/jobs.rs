@@ -1,0 +1,76 @@
+//! Periodic jobs of the whole data dir (maintenance), beside the accounts'
+//! workers. Each run is blocking work on the blocking pool with its own store
+//! connection, so a slow job (pruning a large table) delays neither the
+//! supervisor nor any account. A job still running is not started again.
+
+use crate::datadir::DataDir;
+use crate::error::Result;
+use crate::store::Store;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::time::Instant;
+
+/// What a job does, given its own connection and the data dir.
+pub type JobFn = Arc<dyn Fn(&mut Store, &DataDir) -> Result<()> + Send + Sync>;
+
+/// A job the engine runs soon after it starts, then every `every`.
+#[derive(Clone)]
+pub struct PeriodicJob {
+    pub name: &'static str,
+    pub every: Duration,
+    pub run: JobFn,
+}
+
+impl PeriodicJob {
+    pub fn new(name: &'static str, every: Duration, run: impl Fn(&mut Store, &DataDir) -> Result<()> + Send + Sync + 'static) -> PeriodicJob {
+        PeriodicJob { name, every, run: Arc::new(run) }
+    }
+}
+
+impl std::fmt::Debug for PeriodicJob {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PeriodicJob").field("name", &self.name).field("every", &self.every).finish_non_exhaustive()
+    }
+}
+
+/// The jobs every engine runs.
+///
+/// PERIODIC JOBS: add data-dir-wide maintenance here, one line each. A job
+/// decides itself whether its work is due (e.g. once a day); `every` is how
+/// often it is asked. For example:
+/// `PeriodicJob::new("maintenance", Duration::from_secs(60), |store, dir| crate::maintenance::run_due(store, dir, crate::time::now_ms()).map(|_| ())),`
+pub(super) fn builtin() -> Vec<PeriodicJob> {
+    vec![]
+}
+
+/// The jobs, when each is next due, and the run in flight.
+pub(super) struct Jobs {
+    dir: DataDir,
+    jobs: Vec<(PeriodicJob, Instant, Option<tokio::task::JoinHandle<()>>)>,
+}
+
+impl Jobs {
+    pub fn new(dir: DataDir, jobs: Vec<PeriodicJob>) -> Jobs {
+        let now = Instant::now();
+        Jobs { dir, jobs: jobs.into_iter().map(|j| (j, now, None)).collect() }
+    }
+
+    /// Starts every job that is due and not running.
+    pub fn tick(&mut self) {
+        let now = Instant::now();
+        for (job, next, running) in &mut self.jobs {
+            if running.as_ref().is_some_and(|h| !h.is_finished()) || now < *next {
+                continue;
+            }
+            // Not `wait::after`: a daily job may wait longer than a provider may make us.
+            *next = now.checked_add(job.every.max(super::wait::MIN_WAIT)).unwrap_or(now + super::wait::MAX_WAIT);
+            let (run, dir, name) = (job.run.clone(), self.dir.clone(), job.name);
+            *running = Some(tokio::task::spawn_blocking(move || {
+                let outcome = Store::open(&dir.db_path()).and_then(|mut store| run(&mut store, &dir));
+                if let Err(e) = outcome {
+                    tracing::warn!(job = name, "periodic job failed: {e}");
+                }
+            }));
+        }
+    }
+}
