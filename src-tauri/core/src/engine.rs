@@ -312,7 +312,7 @@ impl Engine {
                     Some(MessageStatus::Failed)
                 }
                 Attempt::Retry(..) | Attempt::Claimed(_) => None,
-                Attempt::Sent(m) | Attempt::Failed(m, _) => Some(m.status),
+                Attempt::Sent(m) | Attempt::Failed(m, _) | Attempt::Unknown(m, _) => Some(m.status),
             };
             if let Some(status) = status {
                 let _ = self.events.send(EngineEvent::MessageSettled { message_id: m.id, status });
