@@ -365,16 +365,14 @@ async fn a_send_left_in_sending_by_a_dead_process_becomes_unknown_never_resent()
     assert!(s.store.outbox_due(i64::MAX, 10).unwrap().iter().all(|m| m.id != queued.id), "an unknown send is not in the outbox");
 
     // Meta's status webhook carries our id (biz_opaque_callback_data): it settles it.
-    s.store
-        .update_status(&wicket_core::store::StatusUpdate {
-            account_id: s.account.id,
-            provider_message_id: "wamid.WENT".into(),
-            wicket_id: Some(queued.id),
-            status: MessageStatus::Delivered,
-            timestamp: wicket_core::time::now_ms(),
-            error: None,
-        })
-        .unwrap();
+    let body = json!({"object": "whatsapp_business_account", "entry": [{"id": "WABA1", "changes": [{"field": "messages", "value": {
+        "messaging_product": "whatsapp", "metadata": {"phone_number_id": "PN1"},
+        "statuses": [{"id": "wamid.WENT", "status": "delivered", "timestamp": "1767269010", "recipient_id": "447911123456",
+                      "biz_opaque_callback_data": queued.id.to_string()}]
+    }}]}]});
+    let changes = wicket_core::providers::meta::webhook::parse_payload(body.to_string().as_bytes()).unwrap();
+    let events: Vec<_> = changes.into_iter().flat_map(|c| c.events).collect();
+    s.store.write(|tx| wicket_core::ingest::apply(tx, s.account.id, &events)).unwrap();
     let m = s.store.message(queued.id).unwrap();
     assert_eq!((m.status, m.provider_message_id.as_deref()), (MessageStatus::Delivered, Some("wamid.WENT")));
     assert!(m.error.is_none(), "settled: the doubt is gone");
