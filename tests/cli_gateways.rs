@@ -674,3 +674,97 @@ async fn sync_details_saves_changed_details() {
     .await
     .unwrap();
 }
+
+/// A fake WASender that takes the first send in and then drops the
+/// connection without answering; later sends are answered. Counts sends.
+async fn wasender_dropping_first_send() -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let sends = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = sends.clone();
+    tokio::spawn(async move {
+        loop {
+            let Ok((mut socket, _)) = listener.accept().await else { return };
+            let counter = counter.clone();
+            tokio::spawn(async move {
+                let mut buf = Vec::new();
+                let mut chunk = [0u8; 4096];
+                // The head, then the body by its Content-Length.
+                let (head_end, len) = loop {
+                    let Ok(n) = socket.read(&mut chunk).await else { return };
+                    if n == 0 {
+                        return;
+                    }
+                    buf.extend_from_slice(&chunk[..n]);
+                    if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                        let head = String::from_utf8_lossy(&buf[..i]).to_ascii_lowercase();
+                        let len = head.lines().find_map(|l| l.strip_prefix("content-length:").map(|v| v.trim().parse().unwrap_or(0))).unwrap_or(0);
+                        break (i + 4, len);
+                    }
+                };
+                while buf.len() < head_end + len {
+                    let Ok(n) = socket.read(&mut chunk).await else { return };
+                    if n == 0 {
+                        return;
+                    }
+                    buf.extend_from_slice(&chunk[..n]);
+                }
+                let head = String::from_utf8_lossy(&buf[..head_end]).to_string();
+                let (status, body) = if head.starts_with("POST /send-message") {
+                    if counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst) == 0 {
+                        // Taken in, but the answer never comes back.
+                        let _ = socket.set_zero_linger();
+                        return;
+                    }
+                    (200, json!({"success": true, "data": {"msgId": 100482, "jid": "+447911123456", "status": "in_progress"}}).to_string())
+                } else if head.starts_with("GET /status") {
+                    (200, json!({"status": "connected"}).to_string())
+                } else if head.starts_with("GET /messages/100482/info") {
+                    (200, json!({"success": true, "data": {"key": {"id": "3EB0RESENT", "fromMe": true}, "status": 2}}).to_string())
+                } else {
+                    (404, json!({"success": false, "message": "not found"}).to_string())
+                };
+                let out = format!("HTTP/1.1 {status} X\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len());
+                let _ = socket.write_all(out.as_bytes()).await;
+                let _ = socket.shutdown().await;
+            });
+        }
+    });
+    (format!("http://{addr}"), sends)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_send_whose_answer_never_came_is_unknown_until_the_owner_resends_it() {
+    let (uri, sends) = wasender_dropping_first_send().await;
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().to_path_buf();
+    tokio::task::spawn_blocking(move || {
+        let id = last_id(&run(
+            &dir,
+            &["account", "add", "wasender", "--name", "Shop phone", "--api-key-env", "WS_KEY", "--webhook-secret-env", "WS_SECRET", "--base-url", &uri],
+        ));
+        let out = run(&dir, &["send", "--account", &id, "--to", "+447911123456", "--text", "Your parcel is ready", "--json"]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(8), "the outcome is unknown, not success nor a plain failure: {stderr}");
+        assert!(stderr.contains("may have been sent"), "{stderr}");
+        assert_eq!(sends.load(std::sync::atomic::Ordering::SeqCst), 1, "never sent a second time by itself");
+
+        let listed = ok_json(&run(&dir, &["messages", "--account", &id, "--with", "+447911123456", "--json"]));
+        let m = listed.as_array().unwrap().iter().find(|m| m["direction"] == json!("out")).expect("the send is stored").clone();
+        assert_eq!(m["status"], json!("unknown"), "{m}");
+        assert_eq!(m["error"]["kind"], json!("outcome_unknown"), "{m}");
+        let message_id = m["id"].as_str().unwrap().to_string();
+
+        // The owner checked the phone and sends it again on purpose.
+        let resent = ok_json(&run(&dir, &["resend", &message_id, "--json"]));
+        assert_eq!(resent["status"], json!("sent"), "{resent}");
+        assert_eq!(resent["provider_message_id"], json!("3EB0RESENT"), "{resent}");
+        assert_eq!(sends.load(std::sync::atomic::Ordering::SeqCst), 2);
+        let again = run(&dir, &["resend", &message_id]);
+        assert_eq!(again.status.code(), Some(2), "a sent message is not resent: {}", String::from_utf8_lossy(&again.stderr));
+        assert_eq!(sends.load(std::sync::atomic::Ordering::SeqCst), 2);
+    })
+    .await
+    .unwrap();
+}

@@ -835,15 +835,25 @@ fn map_graph_error_is_public_and_body_driven() {
 }
 
 #[tokio::test]
-async fn a_hung_provider_times_out_as_unavailable() {
+async fn a_hung_provider_times_out_and_a_send_may_have_gone_out() {
     let (server, client) = setup().await;
     let client = client.with_timeouts(Duration::from_secs(1), Duration::from_millis(300)).unwrap();
     Mock::given(method("POST")).and(path(messages_path())).respond_with(ResponseTemplate::new(200).set_delay(Duration::from_secs(10))).mount(&server).await;
+    Mock::given(method("GET"))
+        .and(path(format!("/v23.0/{PNID}")))
+        .respond_with(ResponseTemplate::new(200).set_delay(Duration::from_secs(10)))
+        .mount(&server)
+        .await;
     let started = Instant::now();
     let err = client.send(&message(OutgoingContent::Text { body: "hi".into(), preview_url: false })).await.unwrap_err();
     let elapsed = started.elapsed();
     assert!(elapsed < Duration::from_secs(3), "gave up after {elapsed:?}");
     let pe = err.provider_error().expect("provider error");
+    // The request was written: Meta may have sent it. Never retried blindly.
+    assert_eq!(pe.kind, ErrorKind::OutcomeUnknown, "{}", pe.message);
+    assert!(pe.message.contains("did not answer the send within 300 ms") && pe.message.contains("may have been sent"), "{}", pe.message);
+    // Any other request that times out is simply tried again later.
+    let pe = client.test_connection().await.unwrap_err().provider_error().cloned().expect("provider error");
     assert_eq!(pe.kind, ErrorKind::Unavailable, "{}", pe.message);
     assert!(pe.message.contains("did not answer within 300 ms"), "{}", pe.message);
 }

@@ -331,7 +331,7 @@ async fn two_senders_never_send_the_same_message_twice() {
 }
 
 #[tokio::test]
-async fn a_send_left_in_sending_by_a_dead_process_is_retried_after_its_lease() {
+async fn a_send_left_in_sending_by_a_dead_process_becomes_unknown_never_resent() {
     let server = MockServer::start().await;
     Mock::given(method("POST"))
         .and(path("/v23.0/PN1/messages"))
@@ -345,10 +345,161 @@ async fn a_send_left_in_sending_by_a_dead_process_is_retried_after_its_lease() {
     assert!(s.store.claim_for_sending(queued.id, t0, 60_000).unwrap(), "the first claim wins");
     assert!(!s.store.claim_for_sending(queued.id, t0 + 59_000, 60_000).unwrap(), "a live claim is respected");
     assert!(s.store.outbox_due(t0 + 59_000, 10).unwrap().iter().all(|m| m.id != queued.id), "a claimed message is not due");
-    assert!(s.store.outbox_due(t0 + 60_000, 10).unwrap().iter().any(|m| m.id == queued.id), "an expired claim makes it due again");
-    assert!(s.store.claim_for_sending(queued.id, t0 + 60_000, 60_000).unwrap(), "an expired claim can be taken");
+    assert!(!s.store.claim_for_sending(queued.id, t0 + 60_000, 60_000).unwrap(), "an expired claim is never taken over");
+    // The sender died mid-request long ago: the outbox finds the expired claim.
+    assert!(s.store.outbox_due(wicket_core::time::now_ms(), 10).unwrap().iter().any(|m| m.id == queued.id));
+    let client = ProviderClient::for_account(&s.account, &s.secrets).unwrap();
+    match outbox::attempt(&mut s.store, &client, queued.id).await.unwrap() {
+        outbox::Attempt::Unknown(m, pe) => {
+            assert_eq!(m.status, MessageStatus::Unknown);
+            assert_eq!(pe.kind, ErrorKind::OutcomeUnknown);
+            assert!(pe.message.contains("may have been sent"), "{}", pe.message);
+        }
+        other => panic!("expected Unknown, got {other:?}"),
+    }
+    assert!(server.received_requests().await.unwrap().is_empty(), "never sent again blindly");
+    let err = outbox::send_with_retries(&mut s.store, &s.secrets, queued.id, Duration::from_secs(5)).await.unwrap_err();
+    assert!(matches!(err, Error::OutcomeUnknown(_)), "{err:?}");
+    assert_eq!(err.exit_code(), 8);
+    assert!(server.received_requests().await.unwrap().is_empty());
+    assert!(s.store.outbox_due(i64::MAX, 10).unwrap().iter().all(|m| m.id != queued.id), "an unknown send is not in the outbox");
+
+    // Meta's status webhook carries our id (biz_opaque_callback_data): it settles it.
+    let body = json!({"object": "whatsapp_business_account", "entry": [{"id": "WABA1", "changes": [{"field": "messages", "value": {
+        "messaging_product": "whatsapp", "metadata": {"phone_number_id": "PN1"},
+        "statuses": [{"id": "wamid.WENT", "status": "delivered", "timestamp": "1767269010", "recipient_id": "447911123456",
+                      "biz_opaque_callback_data": queued.id.to_string()}]
+    }}]}]});
+    let changes = wicket_core::providers::meta::webhook::parse_payload(body.to_string().as_bytes()).unwrap();
+    let events: Vec<_> = changes.into_iter().flat_map(|c| c.events).collect();
+    s.store.write(|tx| wicket_core::ingest::apply(tx, s.account.id, &events)).unwrap();
+    let m = s.store.message(queued.id).unwrap();
+    assert_eq!((m.status, m.provider_message_id.as_deref()), (MessageStatus::Delivered, Some("wamid.WENT")));
+    assert!(m.error.is_none(), "settled: the doubt is gone");
+    assert!(outbox::retry(&mut s.store, queued.id).is_err(), "a delivered message cannot be resent");
 }
 
+#[tokio::test]
+async fn the_owner_can_resend_an_unknown_message_on_purpose() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/v23.0/PN1/messages"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"messages": [{"id": "wamid.AGAIN"}]})))
+        .mount(&server)
+        .await;
+    let mut s = setup(&server).await;
+    customer_wrote(&mut s);
+    let queued = outbox::queue(&mut s.store, &s.account, "+447911123456", text("again"), None).unwrap();
+    assert!(s.store.claim_for_sending(queued.id, 1_000, 1_000).unwrap());
+    assert!(s.store.expire_send(queued.id, wicket_core::time::now_ms()).unwrap(), "the claim ran out: unknown");
+    assert_eq!(s.store.message(queued.id).unwrap().status, MessageStatus::Unknown);
+    let again = outbox::retry(&mut s.store, queued.id).unwrap();
+    assert_eq!((again.status, again.attempts), (MessageStatus::Pending, 0));
+    assert!(again.error.is_none());
+    let sent = outbox::send_with_retries(&mut s.store, &s.secrets, queued.id, Duration::from_secs(5)).await.unwrap();
+    assert_eq!((sent.status, sent.provider_message_id.as_deref()), (MessageStatus::Sent, Some("wamid.AGAIN")));
+    assert_eq!(server.received_requests().await.unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn asking_to_send_a_failed_message_reports_the_failure() {
+    let server = MockServer::start().await;
+    let mut s = setup(&server).await;
+    customer_wrote(&mut s);
+    let queued = outbox::queue(&mut s.store, &s.account, "+447911123456", text("x"), None).unwrap();
+    let refusal = wicket_core::error::ProviderError {
+        code: Some("131026".into()),
+        kind: ErrorKind::InvalidRecipient,
+        message: "the number is not on WhatsApp".into(),
+        retry_after: None,
+    };
+    s.store.set_message_status(queued.id, MessageStatus::Failed, Some(&refusal)).unwrap();
+    let err = outbox::send_with_retries(&mut s.store, &s.secrets, queued.id, Duration::from_secs(5)).await.unwrap_err();
+    assert_eq!(err.exit_code(), 4, "refused, not success: {err:?}");
+    assert_eq!(err.provider_error().unwrap().kind, ErrorKind::InvalidRecipient);
+    let client = ProviderClient::for_account(&s.account, &s.secrets).unwrap();
+    assert!(matches!(outbox::attempt(&mut s.store, &client, queued.id).await.unwrap(), outbox::Attempt::Failed(..)));
+    assert!(server.received_requests().await.unwrap().is_empty(), "nothing was sent");
+}
+
+#[tokio::test]
+async fn a_long_send_keeps_its_claim_by_renewing_the_lease() {
+    // A send (an upload) that takes far longer than the lease: its sender
+    // renews the claim, so a second sender never takes it over (nor calls
+    // it unknown) while it runs.
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/v23.0/PN1/messages"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"messages": [{"id": "wamid.LONG"}]})).set_delay(Duration::from_millis(3000)))
+        .mount(&server)
+        .await;
+    let mut s = setup(&server).await;
+    customer_wrote(&mut s);
+    let queued = outbox::queue(&mut s.store, &s.account, "+447911123456", text("big file"), None).unwrap();
+    let timing = outbox::SendTiming { lease: Duration::from_millis(800), renew_every: Duration::from_millis(100), ..Default::default() };
+    let mut other = Store::open(&s.dir.db_path()).unwrap();
+    let client_a = ProviderClient::for_account(&s.account, &s.secrets).unwrap();
+    let client_b = ProviderClient::for_account(&s.account, &s.secrets).unwrap();
+    let id = queued.id;
+    let started = std::time::Instant::now();
+    let second = async {
+        let mut seen = vec![];
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        while other.message(id).unwrap().status == MessageStatus::Sending {
+            let outcome = outbox::attempt_with(&mut other, &client_b, id, &timing).await.unwrap();
+            seen.push((format!("{outcome:?}").split('(').next().unwrap_or_default().to_string(), started.elapsed()));
+            tokio::time::sleep(Duration::from_millis(150)).await;
+        }
+        seen
+    };
+    let (first, seen) = tokio::join!(outbox::attempt_with(&mut s.store, &client_a, id, &timing), second);
+    assert!(matches!(first.unwrap(), outbox::Attempt::Sent(_)));
+    assert!(seen.iter().any(|(_, at)| *at > timing.lease * 2), "the second sender looked again after the first lease ran out: {seen:?}");
+    assert!(seen.iter().all(|(o, _)| o == "Claimed"), "the live claim was respected every time: {seen:?}");
+    assert_eq!(s.store.message(id).unwrap().status, MessageStatus::Sent);
+    assert_eq!(server.received_requests().await.unwrap().len(), 1);
+}
+
+/// Holds the store's write lock for a while as soon as the provider answers.
+struct LockTheStoreThenAnswer {
+    db: std::path::PathBuf,
+    hold: Duration,
+}
+
+impl wiremock::Respond for LockTheStoreThenAnswer {
+    fn respond(&self, _: &wiremock::Request) -> ResponseTemplate {
+        let conn = rusqlite::Connection::open(&self.db).unwrap();
+        conn.execute_batch("BEGIN IMMEDIATE").unwrap();
+        let hold = self.hold;
+        std::thread::spawn(move || {
+            std::thread::sleep(hold);
+            conn.execute_batch("COMMIT").unwrap();
+        });
+        ResponseTemplate::new(200).set_body_json(json!({"messages": [{"id": "wamid.BUSY"}]}))
+    }
+}
+
+#[tokio::test]
+async fn an_accepted_send_is_recorded_even_while_the_store_is_busy() {
+    let server = MockServer::start().await;
+    let mut s = setup(&server).await;
+    Mock::given(method("POST"))
+        .and(path("/v23.0/PN1/messages"))
+        .respond_with(LockTheStoreThenAnswer { db: s.dir.db_path(), hold: Duration::from_millis(1500) })
+        .mount(&server)
+        .await;
+    customer_wrote(&mut s);
+    let queued = outbox::queue(&mut s.store, &s.account, "+447911123456", text("busy"), None).unwrap();
+    // A short busy timeout: the store reports SQLITE_BUSY while the lock is held.
+    s.store.set_busy_timeout(Duration::from_millis(50)).unwrap();
+    let client = ProviderClient::for_account(&s.account, &s.secrets).unwrap();
+    let timing = outbox::SendTiming { accepted_write_deadline: Duration::from_secs(20), ..Default::default() };
+    let outcome = outbox::attempt_with(&mut s.store, &client, queued.id, &timing).await.unwrap();
+    assert!(matches!(outcome, outbox::Attempt::Sent(_)), "{outcome:?}");
+    let m = s.store.message(queued.id).unwrap();
+    assert_eq!((m.status, m.provider_message_id.as_deref()), (MessageStatus::Sent, Some("wamid.BUSY")));
+    assert_eq!(server.received_requests().await.unwrap().len(), 1, "sent once");
+}
 #[tokio::test]
 async fn opening_a_conversation_marks_it_read_on_meta_unless_the_setting_says_not() {
     let server = MockServer::start().await;
@@ -386,4 +537,84 @@ async fn opening_a_conversation_marks_it_read_on_meta_unless_the_setting_says_no
     let opened = wicket_core::inbox::open_conversation(&mut s.store, &s.secrets, conv2).await.unwrap();
     assert_eq!(opened.marked_read, 1, "read locally");
     assert_eq!(server.received_requests().await.unwrap().len(), 1, "Meta is not told when mark_read_on_provider is false");
+}
+
+/// A message of `provider` to +447911123456 whose send's outcome is unknown
+/// (its sender died mid-request).
+fn unknown_send(store: &mut Store, provider: Provider, body: &str) -> (Account, i64) {
+    let account = store.add_account(&NewAccount { provider, name: "Gateway".into(), phone: None, config: json!({}) }).unwrap();
+    let queued = outbox::queue(store, &account, "+447911123456", text(body), None).unwrap();
+    assert!(store.claim_for_sending(queued.id, 1_000, 1_000).unwrap());
+    assert!(store.expire_send(queued.id, wicket_core::time::now_ms()).unwrap());
+    (account, queued.id)
+}
+
+#[tokio::test]
+async fn unipile_settles_an_unknown_send_from_its_message_list() {
+    let server = MockServer::start().await;
+    let s = setup(&server).await;
+    let mut store = s.store;
+    let (account, id) = unknown_send(&mut store, Provider::Unipile, "parcel ready");
+    let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    let jid = "447911123456@s.whatsapp.net";
+    Mock::given(method("GET"))
+        .and(path("/api/v1/messages"))
+        .and(wiremock::matchers::query_param("account_id", "ACC1"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"object": "MessageList", "cursor": null, "items": [
+            {"object": "Message", "id": "uni-theirs", "chat_id": "chat-9", "chat_provider_id": jid, "is_sender": 0, "text": "parcel ready", "timestamp": now},
+            {"object": "Message", "id": "uni-other", "chat_id": "chat-9", "chat_provider_id": jid, "is_sender": 1, "text": "something else", "timestamp": now},
+            {"object": "Message", "id": "uni-77", "chat_id": "chat-9", "chat_provider_id": jid, "is_sender": 1, "text": "parcel ready", "timestamp": now},
+        ]})))
+        .mount(&server)
+        .await;
+    let client = ProviderClient::Unipile(
+        wicket_core::providers::unipile::UnipileClient::new(&server.uri(), Secret::new("unipile-key-123".into()), Some("ACC1".into())).unwrap(),
+    );
+    let settled = outbox::settle_unknown(&mut store, &client, account.id).await.unwrap();
+    assert_eq!(settled, vec![(id, MessageStatus::Sent)]);
+    let m = store.message(id).unwrap();
+    assert_eq!((m.status, m.provider_message_id.as_deref()), (MessageStatus::Sent, Some("uni-77")), "our own message with our text");
+    assert!(m.error.is_none());
+    assert_eq!(store.conversation(m.conversation_id).unwrap().provider_chat_id.as_deref(), Some("chat-9"));
+    assert!(outbox::settle_unknown(&mut store, &client, account.id).await.unwrap().is_empty(), "nothing left to settle");
+}
+
+#[tokio::test]
+async fn wasender_settles_an_unknown_send_by_message_info() {
+    let server = MockServer::start().await;
+    let s = setup(&server).await;
+    let mut store = s.store;
+    let (account, id) = unknown_send(&mut store, Provider::Wasender, "see you");
+    let client = ProviderClient::Wasender(
+        wicket_core::providers::wasender::WasenderClient::new(server.uri(), Secret::new("wasender-key-123".into()), None, None).unwrap(),
+    );
+    assert!(outbox::settle_unknown(&mut store, &client, account.id).await.unwrap().is_empty(), "without a msgId there is nothing to ask");
+    store.conn().execute("UPDATE messages SET provider_send_id = '100482' WHERE id = ?1", [id]).unwrap();
+    Mock::given(method("GET"))
+        .and(path("/messages/100482/info"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"success": true, "data": {
+            "msgId": 100482, "key": {"id": "3EB0C0FFEE", "fromMe": true, "remoteJid": "447911123456@s.whatsapp.net"}, "status": 3
+        }})))
+        .mount(&server)
+        .await;
+    let settled = outbox::settle_unknown(&mut store, &client, account.id).await.unwrap();
+    assert_eq!(settled, vec![(id, MessageStatus::Delivered)]);
+    let m = store.message(id).unwrap();
+    assert_eq!((m.status, m.provider_message_id.as_deref()), (MessageStatus::Delivered, Some("3EB0C0FFEE")));
+}
+
+#[tokio::test]
+async fn a_gateway_echo_of_an_unknown_send_settles_it() {
+    // WASender's `message.sent` / UniPile's polled copy of our own message
+    // (same text, moments later) proves the send went out.
+    let server = MockServer::start().await;
+    let s = setup(&server).await;
+    let mut store = s.store;
+    let (_account, id) = unknown_send(&mut store, Provider::Wasender, "echoed");
+    let conversation = store.message(id).unwrap().conversation_id;
+    let echo = wicket_core::store::messages::unconfirmed_send(store.conn(), conversation, Some("echoed"), wicket_core::time::now_ms()).unwrap();
+    assert_eq!(echo, Some(id), "an unknown send is matched by its echo");
+    store.set_message_provider_id(id, "3EB0ECHO").unwrap();
+    let m = store.message(id).unwrap();
+    assert_eq!((m.status, m.provider_message_id.as_deref()), (MessageStatus::Sent, Some("3EB0ECHO")));
 }

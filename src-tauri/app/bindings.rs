@@ -90,6 +90,7 @@ pub fn typescript() -> String {
                     ErrorKind::SessionDisconnected,
                     ErrorKind::Unavailable,
                     ErrorKind::Unknown,
+                    ErrorKind::OutcomeUnknown,
                 ]
                 .map(ErrorKind::as_str),
             ),

@@ -244,7 +244,8 @@ pub struct MessageDto {
     pub edited_at: Option<i64>,
     /// When the sender deleted it for everyone (the UI shows only that).
     pub deleted_at: Option<i64>,
-    /// A failed send the owner may try again (`retry_message`).
+    /// A failed send, or one that may have been sent (`unknown`), the
+    /// owner may send again (`retry_message`).
     pub can_retry: bool,
 }
 
@@ -279,7 +280,7 @@ impl MessageDto {
             timestamp: m.timestamp,
             edited_at: m.edited_at,
             deleted_at: m.deleted_at,
-            can_retry: m.direction == Direction::Out && m.status == MessageStatus::Failed && m.send_request.is_some(),
+            can_retry: m.direction == Direction::Out && matches!(m.status, MessageStatus::Failed | MessageStatus::Unknown) && m.send_request.is_some(),
         }
     }
 }

@@ -53,6 +53,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Import(args) => import(&mut ctx, args),
         Command::Templates(args) => templates(&mut ctx, args),
         Command::Send(args) => send(&mut ctx, *args),
+        Command::Resend(args) => resend(&mut ctx, args),
         Command::Serve(args) => crate::serve::serve(&mut ctx, args),
         Command::Settings(SettingsCommand::List) => settings_list(&ctx),
         Command::Settings(SettingsCommand::Set { key, value }) => settings_set(&mut ctx, &key, &value),
@@ -437,15 +438,28 @@ fn send(ctx: &mut Context, args: SendArgs) -> Result<()> {
         }
         _ => return Err(Error::Invalid("give --account ID with --to PHONE, or --conversation ID".into())),
     };
-    let message = if args.no_wait {
-        queued
-    } else if wicket_core::engine_lock::EngineLock::is_held(&ctx.dir) {
+    let message = if args.no_wait { queued } else { send_queued(ctx, queued.id)? };
+    print_json(&output::message(&message));
+    Ok(())
+}
+
+/// Sends queued message `id` here, or waits for the engine to when one runs.
+fn send_queued(ctx: &mut Context, id: i64) -> Result<wicket_core::store::Message> {
+    if wicket_core::engine_lock::EngineLock::is_held(&ctx.dir) {
         // The engine sends it; wait for it to settle.
-        wicket_core::outbox::wait_settled(&ctx.store, queued.id, wicket_core::outbox::RETRY_BUDGET + std::time::Duration::from_secs(30))?
+        wicket_core::outbox::wait_settled(&ctx.store, id, wicket_core::outbox::RETRY_BUDGET + std::time::Duration::from_secs(30))
     } else {
         let secrets = ctx.secrets()?;
-        runtime()?.block_on(wicket_core::outbox::send_with_retries(&mut ctx.store, &secrets, queued.id, wicket_core::outbox::RETRY_BUDGET))?
-    };
+        runtime()?.block_on(wicket_core::outbox::send_with_retries(&mut ctx.store, &secrets, id, wicket_core::outbox::RETRY_BUDGET))
+    }
+}
+
+/// `wicket resend MESSAGE_ID`: a failed message, or one that may have been
+/// sent, goes back to the outbox on the owner's word and is sent again.
+fn resend(ctx: &mut Context, args: ResendArgs) -> Result<()> {
+    let id = parse_id(&args.id, "MESSAGE_ID")?;
+    let queued = wicket_core::outbox::retry(&mut ctx.store, id)?;
+    let message = if args.no_wait { queued } else { send_queued(ctx, id)? };
     print_json(&output::message(&message));
     Ok(())
 }

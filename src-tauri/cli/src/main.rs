@@ -2,7 +2,7 @@
 //! prints the result (a table, or JSON with `--json`) and exits with the
 //! code of the CLI conventions: 0 ok, 1 internal, 2 usage, 3 not found,
 //! 4 refused by the provider, 5 retries exhausted, 6 secrets unavailable,
-//! 7 engine lock held. Errors are one line on stderr saying what to do.
+//! 7 engine lock held, 8 the send may have gone out (status `unknown`). Errors are one line on stderr saying what to do.
 
 mod accounts;
 mod commands;
@@ -54,6 +54,9 @@ pub enum Command {
     Templates(TemplatesArgs),
     /// Send a message (queued in the store first).
     Send(Box<SendArgs>),
+    /// Send a failed message again, or one that may have been sent
+    /// (status `unknown`: check the chat on the phone first).
+    Resend(ResendArgs),
     /// Run the engine (webhook listener, outbox, media downloads) until stopped.
     Serve(ServeArgs),
     /// Read or change settings.
@@ -417,6 +420,16 @@ pub struct ServeArgs {
     /// polls at each account's idle interval).
     #[arg(long)]
     pub in_use: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct ResendArgs {
+    /// The message's id (from `wicket messages`).
+    #[arg(value_name = "MESSAGE_ID")]
+    pub id: String,
+    /// Only queue it again; the engine sends it.
+    #[arg(long)]
+    pub no_wait: bool,
 }
 
 #[derive(Subcommand, Debug)]

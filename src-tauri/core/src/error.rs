@@ -19,6 +19,10 @@ pub enum ErrorKind {
     SessionDisconnected,
     Unavailable,
     Unknown,
+    /// The request may have reached the provider but no answer came (the
+    /// connection broke after it was written, or the answer was unreadable):
+    /// the message may have been sent. Never retried blindly.
+    OutcomeUnknown,
 }
 
 impl ErrorKind {
@@ -33,6 +37,7 @@ impl ErrorKind {
             ErrorKind::SessionDisconnected => "session_disconnected",
             ErrorKind::Unavailable => "unavailable",
             ErrorKind::Unknown => "unknown",
+            ErrorKind::OutcomeUnknown => "outcome_unknown",
         }
     }
 
@@ -46,6 +51,7 @@ impl ErrorKind {
             "media" => ErrorKind::Media,
             "session_disconnected" => ErrorKind::SessionDisconnected,
             "unavailable" => ErrorKind::Unavailable,
+            "outcome_unknown" => ErrorKind::OutcomeUnknown,
             _ => ErrorKind::Unknown,
         }
     }
@@ -110,6 +116,11 @@ pub enum Error {
     #[error("retries exhausted: {}", .0.message)]
     RetriesExhausted(ProviderError),
 
+    /// The send may have gone out but Wicket cannot know: the message is
+    /// `unknown` until the provider settles it or the owner resends it.
+    #[error("{}", .0.message)]
+    OutcomeUnknown(ProviderError),
+
     #[error("{0}")]
     Internal(String),
 }
@@ -131,6 +142,7 @@ impl Error {
             Error::EngineLockHeld { .. } => "engine_lock_held",
             Error::Provider(_) => "provider_refused",
             Error::RetriesExhausted(_) => "retries_exhausted",
+            Error::OutcomeUnknown(_) => "outcome_unknown",
             Error::Internal(_) => "internal",
         }
     }
@@ -144,13 +156,21 @@ impl Error {
             Error::RetriesExhausted(_) => 5,
             Error::Secrets(_) | Error::SecretsUnavailable(_) => 6,
             Error::EngineLockHeld { .. } => 7,
+            Error::OutcomeUnknown(_) => 8,
             _ => 1,
         }
     }
 
+    /// Whether the store was busy (another writer held it past the busy
+    /// timeout): the same write may succeed a moment later.
+    pub fn is_busy(&self) -> bool {
+        matches!(self, Error::Sqlite(rusqlite::Error::SqliteFailure(e, _))
+            if matches!(e.code, rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked))
+    }
+
     pub fn provider_error(&self) -> Option<&ProviderError> {
         match self {
-            Error::Provider(e) | Error::RetriesExhausted(e) => Some(e),
+            Error::Provider(e) | Error::RetriesExhausted(e) | Error::OutcomeUnknown(e) => Some(e),
             _ => None,
         }
     }

@@ -65,7 +65,10 @@ string_enum!(
 
 string_enum!(
     /// Delivery state. Outgoing: pending → sending → sent → delivered → read →
-    /// played, or failed. Incoming messages are `received`.
+    /// played, or failed. A send whose outcome cannot be known (the process
+    /// died, or the connection broke, after the request went out) is
+    /// `unknown`: "may have been sent", never resent without the owner.
+    /// Incoming messages are `received`.
     MessageStatus {
         Pending => "pending",
         Sending => "sending",
@@ -75,6 +78,7 @@ string_enum!(
         Played => "played",
         Failed => "failed",
         Received => "received",
+        Unknown => "unknown",
     }
 );
 
@@ -87,18 +91,23 @@ impl MessageStatus {
             MessageStatus::Delivered => Some(3),
             MessageStatus::Read => Some(4),
             MessageStatus::Played => Some(5),
-            MessageStatus::Failed | MessageStatus::Received => None,
+            MessageStatus::Failed | MessageStatus::Received | MessageStatus::Unknown => None,
         }
     }
 
     /// The status rule: only forward, and `failed` replaces only pending,
     /// sending or sent. Nothing replaces `failed` but a new send (a retry).
+    /// `unknown` replaces only pending or sending, and a provider's report
+    /// (sent, delivered, read, played or failed) settles it; only the
+    /// owner's resend sends it again.
     pub fn can_move_to(self, next: MessageStatus) -> bool {
-        match (self.rank(), next) {
-            (_, MessageStatus::Received) => false,
-            (Some(cur), MessageStatus::Failed) => cur <= 2,
-            (Some(cur), n) => n.rank().is_some_and(|r| r > cur),
-            (None, _) => false,
+        match (self, self.rank(), next) {
+            (_, _, MessageStatus::Received) => false,
+            (MessageStatus::Unknown, _, n) => matches!(n, MessageStatus::Failed) || n.rank().is_some_and(|r| r >= 2),
+            (_, Some(cur), MessageStatus::Unknown) => cur <= 1,
+            (_, None, _) => false,
+            (_, Some(cur), MessageStatus::Failed) => cur <= 2,
+            (_, Some(cur), n) => n.rank().is_some_and(|r| r > cur),
         }
     }
 }
@@ -127,5 +136,20 @@ mod tests {
         assert!(!Read.can_move_to(Failed));
         assert!(!Failed.can_move_to(Sent));
         assert!(!Received.can_move_to(Read));
+    }
+
+    #[test]
+    fn unknown_is_settled_only_by_a_report_or_a_resend() {
+        assert!(Sending.can_move_to(Unknown));
+        assert!(Pending.can_move_to(Unknown));
+        assert!(!Sent.can_move_to(Unknown), "a known send never becomes unknown");
+        assert!(!Delivered.can_move_to(Unknown));
+        assert!(!Failed.can_move_to(Unknown));
+        assert!(Unknown.can_move_to(Sent));
+        assert!(Unknown.can_move_to(Read));
+        assert!(Unknown.can_move_to(Failed));
+        assert!(!Unknown.can_move_to(Pending), "only the owner's resend sends it again");
+        assert!(!Unknown.can_move_to(Sending));
+        assert!(!Unknown.can_move_to(Unknown));
     }
 }

@@ -5,13 +5,25 @@
 //! Rules kept here: Meta's customer-service window is checked before a
 //! message is queued (only templates may open a conversation); template
 //! parameters are checked against the synced template; retryable provider
-//! errors are retried with exponential backoff, terminal ones mark the
-//! message failed with the provider's reason.
+//! errors are retried with exponential backoff (a `Retry-After` counts, up
+//! to [`MAX_RETRY_AFTER`]), terminal ones mark the message failed with the
+//! provider's reason.
+//!
+//! Never doubled, never lost:
+//! - a send is claimed (`sending`) before its request, and the claim's lease
+//!   is renewed while the request runs, however long an upload takes;
+//! - once the provider accepted a message, `sent` and its provider id are
+//!   the first thing written, alone, retried while the store is busy;
+//! - a send whose outcome cannot be known (the connection broke after the
+//!   request was written, or the sender died and its lease ran out) becomes
+//!   `unknown` and is never sent again blindly: a provider report settles it
+//!   ([`settle_unknown`], Meta's status webhook), or the owner resends it
+//!   ([`retry`]).
 
 use crate::error::{Error, ErrorKind, ProviderError, Result};
 use crate::model::{Direction, MessageKind, MessageStatus, Origin, Provider};
 use crate::phone;
-use crate::providers::{meta, OutgoingContent, OutgoingMessage, ProviderClient};
+use crate::providers::{meta, OutgoingContent, OutgoingMessage, ProviderClient, SendReceipt, UnknownSend};
 use crate::secrets::SecretStore;
 use crate::store::contacts::{ContactKey, ContactUpdate};
 use crate::store::messages::{Message, NewMessage};
@@ -22,10 +34,41 @@ use std::time::Duration;
 /// How long `send` keeps retrying retryable errors before giving up.
 pub const RETRY_BUDGET: Duration = Duration::from_secs(60);
 
-/// How long one send attempt holds its claim on a message. Longer than any
-/// provider request may take (uploads included), so a live sender never
-/// loses its claim; a sender that died mid-send is retried after it.
+/// How long one send attempt's claim on a message lasts without renewal.
+/// The sender renews it every [`LEASE_RENEWAL`] while its request runs (an
+/// upload may take [`crate::providers::http::transfer_timeout`], 860 s for
+/// 100 MB), so a live sender never loses it; when a sender dies mid-send
+/// the lease runs out and the send becomes `unknown`, never sent again.
 pub const SEND_LEASE: Duration = Duration::from_secs(180);
+
+/// How often a running send renews its lease: a third of it, so two
+/// renewals may fail (a busy store) before the claim could lapse.
+pub const LEASE_RENEWAL: Duration = Duration::from_secs(60);
+
+/// How long the outbox keeps trying to record an accepted send while the
+/// store is busy (each try also waits the store's busy timeout).
+pub const ACCEPTED_WRITE_DEADLINE: Duration = Duration::from_secs(60);
+
+/// The longest a provider's `Retry-After` is honoured: a larger (or absurd)
+/// value waits this long.
+pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(3600);
+
+/// The claim and write timings of a send; tests shorten them.
+#[derive(Debug, Clone, Copy)]
+pub struct SendTiming {
+    pub lease: Duration,
+    pub renew_every: Duration,
+    pub accepted_write_deadline: Duration,
+    /// The first backoff step (1 s): 1, 2, 4 ... 30 of them. A provider's
+    /// `Retry-After` is in real seconds whatever this is.
+    pub backoff_unit: Duration,
+}
+
+impl Default for SendTiming {
+    fn default() -> SendTiming {
+        SendTiming { lease: SEND_LEASE, renew_every: LEASE_RENEWAL, accepted_write_deadline: ACCEPTED_WRITE_DEADLINE, backoff_unit: Duration::from_secs(1) }
+    }
+}
 
 /// Messages per second per account unless its config sets `max_per_second`:
 /// Meta's lowest tier (numbers shared with the WhatsApp Business app).
@@ -45,11 +88,18 @@ fn limiter_for(account_id: i64, per_second: u32) -> std::sync::Arc<Limiter> {
     map.entry((account_id, per_second)).or_insert_with(|| Arc::new(governor::RateLimiter::direct(quota))).clone()
 }
 
-/// Backoff before attempt `n` (1-based): 1 s, 2 s, 4 s, ... capped at 30 s.
+/// Backoff before attempt `n` (1-based): 1 s, 2 s, 4 s, ... capped at 30 s,
+/// or the provider's `Retry-After` when longer, capped at [`MAX_RETRY_AFTER`]
+/// (any value, however absurd, gives a bounded wait).
 pub fn backoff(attempt: i64, retry_after: Option<u64>) -> Duration {
-    let exp = Duration::from_secs(1u64 << attempt.clamp(0, 5) as u32).min(Duration::from_secs(30));
+    backoff_in(Duration::from_secs(1), attempt, retry_after)
+}
+
+/// [`backoff`] counted in `unit`s instead of seconds.
+pub fn backoff_in(unit: Duration, attempt: i64, retry_after: Option<u64>) -> Duration {
+    let exp = (unit * (1u32 << attempt.clamp(0, 5) as u32)).min(unit * 30);
     match retry_after {
-        Some(s) => exp.max(Duration::from_secs(s)),
+        Some(s) => exp.max(Duration::from_secs(s.min(MAX_RETRY_AFTER.as_secs()))),
         None => exp,
     }
 }
@@ -199,14 +249,19 @@ fn check_window(account: &Account, conversation: &crate::store::Conversation, ki
     Ok(())
 }
 
-/// The owner asked to send failed message `id` again: it goes back to
-/// `pending` with a fresh attempt count, after the same checks as a new send
-/// (a closed Meta window still refuses free text). Only a failed message we
-/// queued ourselves can be retried: one sent from the phone has no request.
+/// The owner asked to send message `id` again: a failed one, or one that
+/// may have been sent (`unknown`: the owner checked, or accepts a double).
+/// It goes back to `pending` with a fresh attempt count, after the same
+/// checks as a new send (a closed Meta window still refuses free text).
+/// Only a message we queued ourselves can be resent: one sent from the
+/// phone has no request.
 pub fn retry(store: &mut Store, id: i64) -> Result<Message> {
     let m = store.message(id)?;
-    if m.direction != Direction::Out || m.status != MessageStatus::Failed {
-        return Err(Error::Invalid(format!("message {id} has not failed: only a failed outgoing message can be sent again")));
+    if m.direction != Direction::Out || !matches!(m.status, MessageStatus::Failed | MessageStatus::Unknown) {
+        return Err(Error::Invalid(format!(
+            "message {id} is {}: only a failed outgoing message, or one that may have been sent (unknown), can be sent again",
+            m.status
+        )));
     }
     let request: OutgoingMessage = m
         .send_request
@@ -226,15 +281,17 @@ pub fn retry(store: &mut Store, id: i64) -> Result<Message> {
         }
         _ => {}
     }
-    // `failed` is final for status reports; the owner's retry is the one way back.
-    store.write(|tx| {
-        tx.execute(
+    // `failed` and `unknown` are final for the outbox; the owner's resend is the one way back.
+    let changed = store.write(|tx| {
+        Ok(tx.execute(
             "UPDATE messages SET status = 'pending', attempts = 0, next_attempt_at = NULL, error_code = NULL, error_kind = NULL, error_message = NULL
-             WHERE id = ?1 AND status = 'failed'",
+             WHERE id = ?1 AND status IN ('failed', 'unknown')",
             [id],
-        )?;
-        Ok(())
+        )?)
     })?;
+    if changed == 0 {
+        return Err(Error::Invalid(format!("message {id} changed meanwhile (a status report settled it): look at it again")));
+    }
     store.message(id)
 }
 
@@ -242,19 +299,52 @@ pub fn retry(store: &mut Store, id: i64) -> Result<Message> {
 #[derive(Debug)]
 pub enum Attempt {
     Sent(Message),
-    /// A terminal error: the message is now `failed`.
+    /// A terminal error: the message is (or already was) `failed`.
     Failed(Message, ProviderError),
     /// A retryable error: try again after the delay.
     Retry(ProviderError, Duration),
     /// Another process holds the send right now; nothing was sent from here.
     Claimed(Message),
+    /// The send may have gone out, or its earlier sender died mid-request:
+    /// the message is (or already was) `unknown`, and is not sent again.
+    Unknown(Message, ProviderError),
+}
+
+/// The error a message carries, or `fallback` when it has none.
+fn error_of(m: &Message, fallback: &str) -> ProviderError {
+    m.error.clone().unwrap_or(ProviderError { code: None, kind: ErrorKind::Unknown, message: fallback.into(), retry_after: None })
 }
 
 /// Sends message `id` once with `client`, recording the outcome in the store.
 pub async fn attempt(store: &mut Store, client: &ProviderClient, id: i64) -> Result<Attempt> {
+    attempt_with(store, client, id, &SendTiming::default()).await
+}
+
+/// [`attempt`] with other claim and write timings.
+pub async fn attempt_with(store: &mut Store, client: &ProviderClient, id: i64, timing: &SendTiming) -> Result<Attempt> {
     let m = store.message(id)?;
-    if !matches!(m.status, MessageStatus::Pending | MessageStatus::Sending) {
-        return Ok(Attempt::Sent(m));
+    match m.status {
+        MessageStatus::Pending => {}
+        MessageStatus::Sending => {
+            // Its sender renews the claim while it runs: a claim that ran
+            // out means the sender died mid-request. Never resent blindly.
+            if store.expire_send(id, now_ms())? {
+                let m = store.message(id)?;
+                let pe = error_of(&m, "the send may have gone out");
+                return Ok(Attempt::Unknown(m, pe));
+            }
+            return Ok(Attempt::Claimed(m));
+        }
+        MessageStatus::Failed => {
+            let pe = error_of(&m, "the send failed");
+            return Ok(Attempt::Failed(m, pe));
+        }
+        MessageStatus::Unknown => {
+            let pe = error_of(&m, "the send may have gone out");
+            return Ok(Attempt::Unknown(m, pe));
+        }
+        MessageStatus::Received => return Err(Error::Invalid(format!("message {id} was received, not written here: there is nothing to send"))),
+        MessageStatus::Sent | MessageStatus::Delivered | MessageStatus::Read | MessageStatus::Played => return Ok(Attempt::Sent(m)),
     }
     let mut request: OutgoingMessage =
         m.send_request.clone().and_then(|v| serde_json::from_value(v).ok()).ok_or_else(|| Error::Internal(format!("message {id} has no send request")))?;
@@ -270,43 +360,39 @@ pub async fn attempt(store: &mut Store, client: &ProviderClient, id: i64) -> Res
     let account = store.account(m.account_id)?;
     let per_second = account.config.get("max_per_second").and_then(|v| v.as_u64()).map(|v| v as u32).unwrap_or(DEFAULT_MAX_PER_SECOND);
     limiter_for(m.account_id, per_second).until_ready().await;
-    if !store.claim_for_sending(id, now_ms(), SEND_LEASE.as_millis() as i64)? {
+    let claimed_at = now_ms();
+    let lease_ms = timing.lease.as_millis() as i64;
+    if !store.claim_for_sending(id, claimed_at, lease_ms)? {
         // Another process (the engine, or a `wicket send`) is sending it now.
         return Ok(Attempt::Claimed(store.message(id)?));
     }
-    match client.send(&request, template.as_ref()).await {
+    let sent = send_holding_claim(store, client, &request, template.as_ref(), id, claimed_at + lease_ms, timing).await;
+    match sent {
         Ok(receipt) => {
-            store.write(|tx| {
-                messages::set_provider_id(tx, id, &receipt.provider_message_id)?;
-                messages::apply_status(tx, id, MessageStatus::Sent, now_ms(), None)?;
-                tx.execute(
-                    "UPDATE messages SET send_request = NULL, attempts = attempts + 1, provider_send_id = ?2 WHERE id = ?1",
-                    rusqlite::params![id, receipt.provider_send_id],
-                )?;
-                if let Some(chat_id) = &receipt.chat_id {
-                    tx.execute(
-                        "UPDATE conversations SET provider_chat_id = ?2 WHERE id = ?1 AND provider_chat_id IS NULL",
-                        rusqlite::params![m.conversation_id, chat_id],
-                    )?;
+            record_accepted(store, id, &receipt, timing.accepted_write_deadline).await?;
+            record_receipt_details(store, id, m.conversation_id, &receipt);
+            // WhatsApp's own id, looked up only now the send is on record (WASender).
+            if let Some(real_id) = client.confirm(&receipt).await {
+                if let Err(e) = store.set_message_provider_id(id, &real_id) {
+                    tracing::warn!(message = id, "the WhatsApp id of a sent message was not stored (status polling adopts it later): {e}");
                 }
-                if let Some(wa_id) = &receipt.recipient_id {
-                    // Key the conversation by the wa_id the provider reports.
-                    tx.execute(
-                        "UPDATE contacts SET wa_id = ?2 WHERE id = (SELECT contact_id FROM conversations WHERE id = ?1)",
-                        rusqlite::params![m.conversation_id, wa_id],
-                    )?;
-                }
-                Ok(())
-            })?;
+            }
             Ok(Attempt::Sent(store.message(id)?))
         }
+        Err(Error::Provider(pe)) if pe.kind == ErrorKind::OutcomeUnknown => {
+            let status = store.write(|tx| messages::mark_outcome_unknown(tx, id, &pe, now_ms()))?;
+            let m = store.message(id)?;
+            // A status report that arrived meanwhile (Meta's webhook carries our id) settled it.
+            Ok(if status == MessageStatus::Unknown { Attempt::Unknown(m, pe) } else { Attempt::Sent(m) })
+        }
         Err(Error::Provider(pe)) if pe.kind.is_retryable() => {
-            let delay = backoff(m.attempts + 1, pe.retry_after);
+            let delay = backoff_in(timing.backoff_unit, m.attempts + 1, pe.retry_after);
             // Back to pending: `sending` never moves backwards, so write it directly.
             store.write(|tx| {
                 tx.execute(
-                    "UPDATE messages SET status = 'pending', attempts = attempts + 1, next_attempt_at = ?2, error_code = ?3, error_kind = ?4, error_message = ?5 WHERE id = ?1",
-                    rusqlite::params![id, now_ms() + delay.as_millis() as i64, pe.code, pe.kind.as_str(), pe.message],
+                    "UPDATE messages SET status = 'pending', attempts = attempts + 1, next_attempt_at = ?2, error_code = ?3, error_kind = ?4, error_message = ?5
+                     WHERE id = ?1 AND status = 'sending'",
+                    rusqlite::params![id, now_ms().saturating_add(delay.as_millis() as i64), pe.code, pe.kind.as_str(), pe.message],
                 )?;
                 Ok(())
             })?;
@@ -326,20 +412,120 @@ pub async fn attempt(store: &mut Store, client: &ProviderClient, id: i64) -> Res
     }
 }
 
+/// Runs the send while renewing the claim's lease (held until `held_until`)
+/// every `renew_every`, so no other sender takes it over mid-request.
+async fn send_holding_claim(
+    store: &mut Store,
+    client: &ProviderClient,
+    request: &OutgoingMessage,
+    template: Option<&crate::store::templates::Template>,
+    id: i64,
+    mut held_until: i64,
+    timing: &SendTiming,
+) -> Result<SendReceipt> {
+    let send = client.send_unconfirmed(request, template);
+    tokio::pin!(send);
+    let every = timing.renew_every.max(Duration::from_millis(10));
+    let mut renew = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
+    renew.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            sent = &mut send => return sent,
+            _ = renew.tick() => {
+                let until = now_ms() + timing.lease.as_millis() as i64;
+                match store.renew_send_lease(id, held_until, until) {
+                    Ok(true) => held_until = until,
+                    Ok(false) => tracing::warn!(message = id, "the claim on a running send was lost; its outcome is still recorded"),
+                    Err(e) => tracing::warn!(message = id, "the claim on a running send was not renewed (tried again shortly): {e}"),
+                }
+            }
+        }
+    }
+}
+
+/// Records an accepted send (`sent`, its provider id) before anything else,
+/// in its own write, retried while the store is busy up to `deadline`. If
+/// the store stays busy the message keeps its claim, which then runs out
+/// into `unknown`: never a resend.
+async fn record_accepted(store: &mut Store, id: i64, receipt: &SendReceipt, deadline: Duration) -> Result<()> {
+    let give_up = tokio::time::Instant::now() + deadline;
+    let mut pause = Duration::from_millis(50);
+    loop {
+        let accepted =
+            messages::Accepted { provider_message_id: &receipt.provider_message_id, provider_send_id: receipt.provider_send_id.as_deref(), at: now_ms() };
+        match store.write(|tx| messages::record_accepted(tx, id, &accepted)) {
+            Ok(()) => return Ok(()),
+            Err(e) if e.is_busy() && tokio::time::Instant::now() + pause < give_up => {
+                tracing::warn!(message = id, "the store is busy; recording the accepted send again in {} ms", pause.as_millis());
+                tokio::time::sleep(pause).await;
+                pause = (pause * 2).min(Duration::from_secs(1));
+            }
+            Err(e) => {
+                tracing::error!(message = id, "the provider accepted a message but the store could not record it: {e}");
+                return Err(e);
+            }
+        }
+    }
+}
+
+/// What else the receipt tells (the chat a send started, the recipient's
+/// canonical id): useful, never worth failing a recorded send over.
+fn record_receipt_details(store: &mut Store, id: i64, conversation_id: i64, receipt: &SendReceipt) {
+    if receipt.chat_id.is_none() && receipt.recipient_id.is_none() {
+        return;
+    }
+    let written = store.write(|tx| {
+        if let Some(chat_id) = &receipt.chat_id {
+            tx.execute(
+                "UPDATE conversations SET provider_chat_id = ?2 WHERE id = ?1 AND provider_chat_id IS NULL",
+                rusqlite::params![conversation_id, chat_id],
+            )?;
+        }
+        if let Some(wa_id) = &receipt.recipient_id {
+            // Key the conversation by the wa_id the provider reports.
+            tx.execute(
+                "UPDATE contacts SET wa_id = ?2 WHERE id = (SELECT contact_id FROM conversations WHERE id = ?1)",
+                rusqlite::params![conversation_id, wa_id],
+            )?;
+        }
+        Ok(())
+    });
+    if let Err(e) = written {
+        tracing::warn!(message = id, "details of a sent message were not stored: {e}");
+    }
+}
+
+/// The error for a failed message: retries exhausted when it gave up.
+fn failed(pe: ProviderError) -> Error {
+    if pe.message.contains("gave up after") {
+        Error::RetriesExhausted(pe)
+    } else {
+        Error::Provider(pe)
+    }
+}
+
 /// Sends message `id`, retrying retryable errors with backoff within
-/// [`RETRY_BUDGET`]. Errors: `Provider` when refused, `RetriesExhausted`.
+/// `budget` ([`RETRY_BUDGET`] for `wicket send`). Errors: `Provider` when
+/// refused (or it had failed before), `RetriesExhausted`, `OutcomeUnknown`
+/// when it may have been sent.
 pub async fn send_with_retries(store: &mut Store, secrets: &SecretStore, id: i64, budget: Duration) -> Result<Message> {
     let m = store.message(id)?;
     let account = store.account(m.account_id)?;
     let client = ProviderClient::for_account(&account, secrets)?;
+    send_loop(store, &client, id, budget, &SendTiming::default()).await
+}
+
+/// [`send_with_retries`] with a given client and timings.
+pub async fn send_loop(store: &mut Store, client: &ProviderClient, id: i64, budget: Duration, timing: &SendTiming) -> Result<Message> {
     let deadline = tokio::time::Instant::now() + budget;
     loop {
-        match attempt(store, &client, id).await? {
+        match attempt_with(store, client, id, timing).await? {
             Attempt::Sent(m) => return Ok(m),
-            Attempt::Failed(_, pe) => return Err(Error::Provider(pe)),
+            Attempt::Failed(_, pe) => return Err(failed(pe)),
+            Attempt::Unknown(_, pe) => return Err(Error::OutcomeUnknown(pe)),
             Attempt::Claimed(_) => {
                 // An engine started meanwhile and took it: its outcome is ours.
-                let left = deadline.saturating_duration_since(tokio::time::Instant::now()) + SEND_LEASE;
+                let left = deadline.saturating_duration_since(tokio::time::Instant::now()) + timing.lease;
                 return wait_settled(store, id, left);
             }
             Attempt::Retry(pe, delay) => {
@@ -352,6 +538,54 @@ pub async fn send_with_retries(store: &mut Store, secrets: &SecretStore, id: i64
             }
         }
     }
+}
+
+/// Unknown sends looked at per account and call of [`settle_unknown`].
+const SETTLE_BATCH: usize = 20;
+
+/// Asks the provider about `account_id`'s sends whose outcome is unknown
+/// and settles those it shows: WASender by message info (when the msgId was
+/// recorded), UniPile from its message list. Meta has no lookup: its status
+/// webhook, which carries our id, settles them as it arrives. The engine
+/// calls this periodically (every few minutes is plenty). Returns the
+/// settled messages and their new status.
+pub async fn settle_unknown(store: &mut Store, client: &ProviderClient, account_id: i64) -> Result<Vec<(i64, MessageStatus)>> {
+    let mut settled = vec![];
+    for m in store.unknown_sends(account_id, SETTLE_BATCH)? {
+        let Some(request) = m.send_request.clone().and_then(|v| serde_json::from_value::<OutgoingMessage>(v).ok()) else { continue };
+        let mut request = request;
+        if request.chat_id.is_none() {
+            request.chat_id = store.conversation(m.conversation_id)?.provider_chat_id;
+        }
+        let provider_send_id = store.provider_send_id(m.id)?;
+        let ask = UnknownSend { request: &request, provider_send_id: provider_send_id.as_deref(), since: m.created_at };
+        let finding = match client.find_send(&ask).await {
+            Ok(Some(f)) => f,
+            Ok(None) => continue,
+            Err(e) => {
+                // The provider cannot be asked now: the next round tries again.
+                tracing::debug!(message = m.id, "could not look up a send whose outcome is unknown: {e}");
+                break;
+            }
+        };
+        let status = store.write(|tx| {
+            messages::set_provider_id(tx, m.id, &finding.provider_message_id)?;
+            messages::apply_status(tx, m.id, finding.status, now_ms(), finding.error.as_ref())?;
+            if let Some(chat_id) = &finding.chat_id {
+                tx.execute(
+                    "UPDATE conversations SET provider_chat_id = ?2 WHERE id = ?1 AND provider_chat_id IS NULL",
+                    rusqlite::params![m.conversation_id, chat_id],
+                )?;
+            }
+            Ok(messages::get(tx, m.id)?.status)
+        });
+        match status {
+            Ok(s) if s != MessageStatus::Unknown => settled.push((m.id, s)),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(message = m.id, "a send the provider shows was not settled: {e}"),
+        }
+    }
+    Ok(settled)
 }
 
 /// The inverse of `OutgoingMessage` validation for the CLI's `--location`.
@@ -367,18 +601,15 @@ pub fn parse_location(s: &str) -> Result<(f64, f64)> {
 }
 
 /// Waits until another process (the engine) has settled message `id`: sent
-/// (or further), or failed. Errors like `send_with_retries` would.
+/// (or further), failed or unknown. Errors like `send_with_retries` would.
 pub fn wait_settled(store: &Store, id: i64, timeout: Duration) -> Result<Message> {
     let deadline = std::time::Instant::now() + timeout;
     loop {
         let m = store.message(id)?;
         match m.status {
             MessageStatus::Pending | MessageStatus::Sending => {}
-            MessageStatus::Failed => {
-                let pe =
-                    m.error.clone().unwrap_or(ProviderError { code: None, kind: ErrorKind::Unknown, message: "the send failed".into(), retry_after: None });
-                return Err(if pe.message.contains("gave up after") { Error::RetriesExhausted(pe) } else { Error::Provider(pe) });
-            }
+            MessageStatus::Failed => return Err(failed(error_of(&m, "the send failed"))),
+            MessageStatus::Unknown => return Err(Error::OutcomeUnknown(error_of(&m, "the send may have gone out"))),
             _ => return Ok(m),
         }
         if std::time::Instant::now() > deadline {
@@ -402,6 +633,22 @@ mod tests {
         assert_eq!(backoff(1, None), Duration::from_secs(2));
         assert!(backoff(10, None) <= Duration::from_secs(30));
         assert_eq!(backoff(1, Some(6)), Duration::from_secs(6));
+    }
+
+    #[test]
+    fn retry_after_is_capped_at_an_hour_without_overflow() {
+        assert_eq!(backoff(1, Some(u64::MAX)), MAX_RETRY_AFTER, "18446744073709551615 s waits an hour");
+        assert_eq!(backoff(i64::MAX, Some(7200)), MAX_RETRY_AFTER);
+        assert_eq!(backoff(i64::MIN, Some(3599)), Duration::from_secs(3599));
+        // The wait is added to clocks: it must never overflow them.
+        let _ = tokio::time::Instant::now() + backoff(1, Some(u64::MAX));
+        assert!(crate::time::now_ms().checked_add(backoff(1, Some(u64::MAX)).as_millis() as i64).is_some());
+    }
+
+    #[test]
+    fn the_lease_outlives_a_request_and_is_renewed_well_before_it_ends() {
+        assert!(SEND_LEASE > crate::providers::http::TOTAL_TIMEOUT, "a plain request never outlives one lease");
+        assert!(LEASE_RENEWAL * 3 <= SEND_LEASE, "two renewals may fail before the claim lapses");
     }
 
     #[test]

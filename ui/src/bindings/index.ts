@@ -11,11 +11,11 @@ export type Origin = "app" | "phone" | "automatic";
 
 export type MessageKind = "text" | "image" | "audio" | "voice" | "video" | "document" | "sticker" | "location" | "contacts" | "template" | "interactive" | "reaction" | "unsupported";
 
-export type MessageStatus = "pending" | "sending" | "sent" | "delivered" | "read" | "played" | "failed" | "received";
+export type MessageStatus = "pending" | "sending" | "sent" | "delivered" | "read" | "played" | "failed" | "received" | "unknown";
 
 export type MediaState = "pending" | "downloaded" | "failed";
 
-export type ErrorKind = "rate_limited" | "outside_window" | "invalid_recipient" | "auth" | "template" | "media" | "session_disconnected" | "unavailable" | "unknown";
+export type ErrorKind = "rate_limited" | "outside_window" | "invalid_recipient" | "auth" | "template" | "media" | "session_disconnected" | "unavailable" | "unknown" | "outcome_unknown";
 
 export type CommandError = { 
 /**
@@ -104,7 +104,8 @@ edited_at: number | null,
  */
 deleted_at: number | null, 
 /**
- * A failed send the owner may try again (`retry_message`).
+ * A failed send, or one that may have been sent (`unknown`), the
+ * owner may send again (`retry_message`).
  */
 can_retry: boolean, };
 

@@ -1,4 +1,4 @@
-import { Ban, CircleAlert, Contact, Download, FileText, Image, MapPin, Mic, Reply, RotateCw, Sticker, Video } from 'lucide-preact';
+import { Ban, CircleAlert, CircleQuestionMark, Contact, Download, FileText, Image, MapPin, Mic, Reply, RotateCw, Sticker, Video } from 'lucide-preact';
 import { useEffect, useState } from 'preact/hooks';
 import { mediaUrl } from '../api';
 import type { MessageDto, ReactionDto } from '../bindings';
@@ -296,6 +296,19 @@ export function Bubble({
               {n > 1 ? ` ${n}` : ''}
             </span>
           ))}
+        </div>
+      )}
+      {m.status === 'unknown' && (
+        <div class="failed-note unknown-note" role="note">
+          <span>
+            <CircleQuestionMark size={14} aria-hidden="true" />
+            May have been sent: check the chat on the phone before sending it again
+          </span>
+          {m.can_retry && actions && (
+            <button type="button" class="link-btn" onClick={() => actions.onRetry(m)}>
+              <RotateCw size={14} aria-hidden="true" /> Send again
+            </button>
+          )}
         </div>
       )}
       {m.status === 'failed' && (

@@ -1,4 +1,4 @@
-import { Check, CheckCheck, CircleAlert, Clock, Headphones } from 'lucide-preact';
+import { Check, CheckCheck, CircleAlert, CircleQuestionMark, Clock, Headphones } from 'lucide-preact';
 import type { MessageStatus } from '../bindings';
 
 const LABELS: Record<MessageStatus, string> = {
@@ -10,12 +10,14 @@ const LABELS: Record<MessageStatus, string> = {
   played: 'Played',
   failed: 'Not sent',
   received: 'Received',
+  unknown: 'May have been sent',
 };
 
 /**
  * An outgoing message's state. Each state has its own shape (clock, one
  * tick, two ticks, two ticks in the accent colour plus a heavier stroke for
- * read, headphones for played, an alert for failed), so colour is never the
+ * read, headphones for played, an alert for failed, a question mark for a
+ * send whose outcome is unknown), so colour is never the
  * only signal; the label is there for screen readers and tooltips.
  */
 export function Ticks({ status }: { status: MessageStatus }) {
@@ -41,6 +43,9 @@ export function Ticks({ status }: { status: MessageStatus }) {
       break;
     case 'failed':
       icon = <CircleAlert {...common} size={14} />;
+      break;
+    case 'unknown':
+      icon = <CircleQuestionMark {...common} size={14} />;
       break;
     default:
       return null;

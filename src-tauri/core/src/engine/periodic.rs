@@ -107,6 +107,15 @@ pub(super) async fn pass(ctx: &Ctx, store: &mut Store, schedule: &mut Schedule, 
                 let _ = ctx.events.send(EngineEvent::Polled { account_id: account.id, applied });
             }
         }
+        // Sends whose outcome is unknown: the provider's own record settles them.
+        match crate::outbox::settle_unknown(store, client, account.id).await {
+            Ok(settled) => {
+                for (message_id, status) in settled {
+                    let _ = ctx.events.send(EngineEvent::MessageSettled { message_id, status });
+                }
+            }
+            Err(e) => tracing::debug!(account = account.id, "unknown sends not settled: {e}"),
+        }
     }
     if account.provider == Provider::Wasender && schedule.pictures_paused_until.is_none_or(|t| now >= t) {
         schedule.pictures_paused_until = background_pictures(store, &ctx.dir, client, account.id).await?.map(|d| wait::after(now, d));

@@ -115,7 +115,7 @@ pub(super) async fn send_due(ctx: &Ctx, store: &mut Store, lane: Lane, uploading
                 Some(MessageStatus::Failed)
             }
             Attempt::Retry(..) | Attempt::Claimed(_) => None,
-            Attempt::Sent(m) | Attempt::Failed(m, _) => Some(m.status),
+            Attempt::Sent(m) | Attempt::Failed(m, _) | Attempt::Unknown(m, _) => Some(m.status),
         };
         if let Some(status) = status {
             let _ = ctx.events.send(EngineEvent::MessageSettled { message_id: id, status });

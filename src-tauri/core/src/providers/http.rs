@@ -81,6 +81,32 @@ pub async fn read_limited(mut resp: reqwest::Response, max: u64, truncate: bool)
     Ok(Some(buf))
 }
 
+/// Whether a send that failed with `e` may still have reached the provider.
+/// Only a failure to connect (or to build the request) proves it did not:
+/// a reset, a timeout or a cut-off answer after the request was written
+/// may come after the provider acted on it.
+pub fn may_have_reached(e: &reqwest::Error) -> bool {
+    !(e.is_connect() || e.is_builder())
+}
+
+/// Whether an HTTP answer to a send leaves its outcome open: a gateway that
+/// timed out waiting for the server behind it (504) may have passed it on.
+pub fn answer_leaves_outcome_open(status: u16) -> bool {
+    status == 504
+}
+
+/// The error of a send whose outcome cannot be known (`why` says what
+/// happened): the message may have been sent and must not be sent again
+/// without checking.
+pub fn outcome_unknown(why: String) -> Error {
+    Error::Provider(crate::error::ProviderError {
+        code: None,
+        kind: crate::error::ErrorKind::OutcomeUnknown,
+        message: format!("{why}: the message may have been sent. Check the chat on the phone before sending it again"),
+        retry_after: None,
+    })
+}
+
 /// A provider error without a provider code (ours: size, format, ...).
 pub fn provider_error(kind: crate::error::ErrorKind, message: String) -> Error {
     Error::Provider(crate::error::ProviderError { code: None, kind, message, retry_after: None })

@@ -215,6 +215,26 @@ pub struct SendReceipt {
     pub chat_id: Option<String>,
 }
 
+/// A send whose outcome is unknown, as [`ProviderClient::find_send`] looks for it.
+#[derive(Debug, Clone, Copy)]
+pub struct UnknownSend<'a> {
+    pub request: &'a OutgoingMessage,
+    /// The provider's id for the send when one was recorded (WASender msgId).
+    pub provider_send_id: Option<&'a str>,
+    /// When the send was queued (Unix ms): nothing older can be it.
+    pub since: i64,
+}
+
+/// What the provider shows of a send whose outcome was unknown.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SendFinding {
+    pub provider_message_id: String,
+    pub status: MessageStatus,
+    /// The chat it went into, when the provider has chats (UniPile).
+    pub chat_id: Option<String>,
+    pub error: Option<ProviderError>,
+}
+
 /// The answer to "test connection".
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ConnectionInfo {
@@ -306,6 +326,55 @@ impl ProviderClient {
             ProviderClient::Wasender(c) => c.send(msg).await,
             ProviderClient::Unipile(c) => c.send(msg).await,
             ProviderClient::Demo(c) => c.send(msg).await,
+        }
+    }
+
+    /// Sends `msg` and returns as soon as the provider accepted it, without
+    /// follow-up lookups (WASender's WhatsApp id: [`ProviderClient::confirm`]),
+    /// so the outbox records the accepted send first.
+    pub async fn send_unconfirmed(&self, msg: &OutgoingMessage, template: Option<&crate::store::templates::Template>) -> Result<SendReceipt> {
+        match self {
+            ProviderClient::Wasender(c) => c.send_unconfirmed(msg).await,
+            other => other.send(msg, template).await,
+        }
+    }
+
+    /// The provider's final id for a send [`ProviderClient::send_unconfirmed`]
+    /// accepted, when it differs from the receipt's and is known already.
+    pub async fn confirm(&self, receipt: &SendReceipt) -> Option<String> {
+        match self {
+            ProviderClient::Wasender(c) => c.confirm(receipt).await,
+            _ => None,
+        }
+    }
+
+    /// Looks for a send whose outcome Wicket could not know: WASender by its
+    /// msgId when one was recorded (message info), UniPile in its message
+    /// list (our text in the chat since the send). `None` when the provider
+    /// shows nothing (yet), or cannot be asked (Meta settles by its status
+    /// webhook, which carries our id).
+    pub async fn find_send(&self, send: &UnknownSend<'_>) -> Result<Option<SendFinding>> {
+        match self {
+            ProviderClient::Wasender(c) => {
+                let Some(msg_id) = send.provider_send_id else { return Ok(None) };
+                Ok(c.message_status(msg_id).await?.map(|r| SendFinding {
+                    provider_message_id: r.provider_message_id,
+                    // WASender holding it (PENDING) means it accepted it.
+                    status: if r.status == MessageStatus::Sending { MessageStatus::Sent } else { r.status },
+                    chat_id: None,
+                    error: r.error,
+                }))
+            }
+            ProviderClient::Unipile(c) => {
+                let found = c.find_sent(send.request, send.since).await?;
+                Ok(found.map(|(provider_message_id, chat_id)| SendFinding {
+                    provider_message_id,
+                    status: MessageStatus::Sent,
+                    chat_id: Some(chat_id),
+                    error: None,
+                }))
+            }
+            ProviderClient::Meta(_) | ProviderClient::Demo(_) => Ok(None),
         }
     }
 

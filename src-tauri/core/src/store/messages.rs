@@ -4,6 +4,10 @@
 //! - the same provider message id never makes two rows (per account);
 //! - a status only moves forward, and `failed` replaces only pending,
 //!   sending or sent ([`MessageStatus::can_move_to`]);
+//! - a send is claimed (`sending`, with a lease the sender renews) before
+//!   its request; a claim whose lease ran out is never taken over: the send
+//!   becomes `unknown` (it may have gone out), and a provider id attached
+//!   to an `unknown` send settles it as `sent`;
 //! - a status or reaction that arrives before its message waits and is
 //!   applied when the message appears;
 //! - inserting a message updates its conversation (unread, last activity,
@@ -342,7 +346,7 @@ pub fn apply_status(conn: &Connection, id: i64, status: MessageStatus, ts: i64, 
         // Still keep the time of an intermediate status that arrived late.
         conn.execute(
             "UPDATE messages SET status_times = json_set(status_times, '$.' || ?2, ?3)
-             WHERE id = ?1 AND json_extract(status_times, '$.' || ?2) IS NULL AND ?2 NOT IN ('failed', 'pending', 'sending')
+             WHERE id = ?1 AND json_extract(status_times, '$.' || ?2) IS NULL AND ?2 NOT IN ('failed', 'pending', 'sending', 'unknown')
                AND status NOT IN ('failed', 'received')",
             params![id, status.as_str(), ts],
         )?;
@@ -410,7 +414,7 @@ pub fn unconfirmed_send(conn: &Connection, conversation_id: i64, text: Option<&s
         .query_row(
             &format!(
                 "SELECT id FROM messages
-                 WHERE conversation_id = ?1 AND direction = 'out' AND origin = 'app' AND status IN ('pending', 'sending', 'sent')
+                 WHERE conversation_id = ?1 AND direction = 'out' AND origin = 'app' AND status IN ('pending', 'sending', 'sent', 'unknown')
                    AND (provider_message_id IS NULL OR provider_message_id LIKE '{PLACEHOLDER_LIKE}')
                    AND text IS ?2 AND abs(timestamp - ?3) < 600000
                  ORDER BY id LIMIT 1"
@@ -445,7 +449,76 @@ pub fn set_provider_id(conn: &Connection, id: i64, provider_message_id: &str) ->
         }
     }
     conn.execute("UPDATE messages SET provider_message_id = ?2 WHERE id = ?1", params![id, provider_message_id])?;
+    if !is_placeholder(provider_message_id) {
+        // The provider knows this id: a send that may have gone out did.
+        apply_status_if(conn, id, MessageStatus::Unknown, MessageStatus::Sent, now_ms())?;
+    }
     apply_deferred_statuses(conn, account_id, provider_message_id, id)
+}
+
+/// Moves message `id` from `from` to `to` (clearing the error), if it is
+/// still at `from`.
+fn apply_status_if(conn: &Connection, id: i64, from: MessageStatus, to: MessageStatus, ts: i64) -> Result<bool> {
+    let n = conn.execute(
+        "UPDATE messages SET status = ?3, status_times = json_set(status_times, '$.' || ?3, ?4),
+            error_code = NULL, error_kind = NULL, error_message = NULL, next_attempt_at = NULL
+         WHERE id = ?1 AND status = ?2",
+        params![id, from.as_str(), to.as_str(), ts],
+    )?;
+    Ok(n == 1)
+}
+
+/// What the provider said when it accepted one of our sends.
+#[derive(Debug, Clone, Copy)]
+pub struct Accepted<'a> {
+    pub provider_message_id: &'a str,
+    /// The provider's own id for the send (WASender's msgId).
+    pub provider_send_id: Option<&'a str>,
+    pub at: i64,
+}
+
+/// Records that the provider accepted message `id`: `sent` (unless a
+/// status report already moved it further), its provider id, the attempt
+/// counted, the request dropped. The first thing written after a send, in
+/// a transaction of its own, so nothing else can make it fail.
+pub fn record_accepted(conn: &Connection, id: i64, a: &Accepted<'_>) -> Result<()> {
+    conn.execute(
+        "UPDATE messages SET send_request = NULL, attempts = attempts + 1, next_attempt_at = NULL, provider_send_id = coalesce(?2, provider_send_id)
+         WHERE id = ?1",
+        params![id, a.provider_send_id],
+    )?;
+    conn.execute(
+        "UPDATE messages SET status = 'sent', status_times = json_set(status_times, '$.sent', ?2),
+            error_code = NULL, error_kind = NULL, error_message = NULL
+         WHERE id = ?1 AND status IN ('pending', 'sending', 'unknown')",
+        params![id, a.at],
+    )?;
+    match set_provider_id(conn, id, a.provider_message_id) {
+        // The id clashes with another message we sent: keep the send recorded without it.
+        Err(Error::Internal(why)) => {
+            tracing::error!(message = id, "the provider's id for a sent message was not stored: {why}");
+            Ok(())
+        }
+        other => other,
+    }
+}
+
+/// Marks a send whose outcome cannot be known `unknown`, with the reason,
+/// unless a status report settled it meanwhile. Returns the status it has.
+pub fn mark_outcome_unknown(conn: &Connection, id: i64, reason: &ProviderError, ts: i64) -> Result<MessageStatus> {
+    apply_status(conn, id, MessageStatus::Unknown, ts, Some(reason))?;
+    let status: String = conn.query_row("SELECT status FROM messages WHERE id = ?1", [id], |r| r.get(0))?;
+    Ok(MessageStatus::parse(&status).unwrap_or(MessageStatus::Unknown))
+}
+
+/// The reason stored with a send whose sender stopped (its claim ran out).
+pub fn lease_expired_error() -> ProviderError {
+    ProviderError {
+        code: None,
+        kind: ErrorKind::OutcomeUnknown,
+        message: "Wicket stopped while sending this message (it was closed or crashed), so it may have been sent. Check the chat on the phone before sending it again".into(),
+        retry_after: None,
+    }
 }
 
 /// Sets or removes (empty emoji) one reactor's reaction on a message.
@@ -529,22 +602,64 @@ impl Store {
         self.write(|tx| apply_status(tx, id, status, now, error))
     }
 
-    /// Claims message `id` for one send attempt: moves it to `sending` with a
-    /// lease until `now + lease_ms`, in one write. Only one process wins a
-    /// claim (the engine and a `wicket send` racing on the same row), and a
-    /// sender that dies mid-send leaves a lease that expires, after which the
-    /// outbox picks the message up again. Returns false when someone else
-    /// holds it, or it is no longer waiting to be sent.
+    /// Claims message `id` for one send attempt: moves it from `pending` to
+    /// `sending` with a lease until `now + lease_ms`, in one write. Only one
+    /// process wins a claim (the engine and a `wicket send` racing on the
+    /// same row). The sender renews the lease while its request runs
+    /// ([`Store::renew_send_lease`]); a sender that dies mid-send leaves a
+    /// lease that runs out, and the send then becomes `unknown`
+    /// ([`Store::expire_send`]), never sent again blindly. Returns false
+    /// when someone else holds it, or it is no longer waiting to be sent.
     pub fn claim_for_sending(&mut self, id: i64, now: i64, lease_ms: i64) -> Result<bool> {
         self.write(|tx| {
             let n = tx.execute(
                 "UPDATE messages SET status = 'sending', next_attempt_at = ?3,
                     status_times = json_set(status_times, '$.sending', ?2)
-                 WHERE id = ?1 AND status IN ('pending', 'sending') AND coalesce(next_attempt_at, 0) <= ?2",
+                 WHERE id = ?1 AND status = 'pending' AND coalesce(next_attempt_at, 0) <= ?2",
                 params![id, now, now + lease_ms],
             )?;
             Ok(n == 1)
         })
+    }
+
+    /// Extends a live claim from `held_until` (the lease its holder set) to
+    /// `until`. False when the claim is no longer this holder's.
+    pub fn renew_send_lease(&mut self, id: i64, held_until: i64, until: i64) -> Result<bool> {
+        self.write(|tx| {
+            let n = tx.execute(
+                "UPDATE messages SET next_attempt_at = ?3 WHERE id = ?1 AND status = 'sending' AND next_attempt_at = ?2",
+                params![id, held_until, until],
+            )?;
+            Ok(n == 1)
+        })
+    }
+
+    /// A send whose claim ran out at `now` (its sender died mid-request):
+    /// it becomes `unknown` with the reason. False when its claim is live.
+    pub fn expire_send(&mut self, id: i64, now: i64) -> Result<bool> {
+        let reason = lease_expired_error();
+        self.write(|tx| {
+            let n = tx.execute(
+                "UPDATE messages SET status = 'unknown', status_times = json_set(status_times, '$.unknown', ?2), next_attempt_at = NULL,
+                    error_code = NULL, error_kind = ?3, error_message = ?4
+                 WHERE id = ?1 AND status = 'sending' AND coalesce(next_attempt_at, 0) <= ?2",
+                params![id, now, reason.kind.as_str(), reason.message],
+            )?;
+            Ok(n == 1)
+        })
+    }
+
+    /// The provider's own id for our send `id` (WASender's msgId), if any.
+    pub fn provider_send_id(&self, id: i64) -> Result<Option<String>> {
+        Ok(self.conn.query_row("SELECT provider_send_id FROM messages WHERE id = ?1", [id], |r| r.get(0)).optional()?.flatten())
+    }
+
+    /// Our sends whose outcome is unknown on `account_id`, oldest first.
+    pub fn unknown_sends(&self, account_id: i64, limit: usize) -> Result<Vec<Message>> {
+        let sql = format!("SELECT {COLUMNS} FROM {FROM} WHERE m.account_id = ?1 AND m.status = 'unknown' AND m.direction = 'out' ORDER BY m.id LIMIT ?2");
+        let mut stmt = self.conn.prepare(&sql)?;
+        let rows = stmt.query_map(params![account_id, limit as i64], from_row)?;
+        Ok(rows.collect::<std::result::Result<_, _>>()?)
     }
 
     /// Marks a send attempt: counts it and sets when the next one may run.

@@ -145,6 +145,12 @@ impl Store {
         Ok(out)
     }
 
+    /// How long a write waits for another writer before SQLITE_BUSY (10 s
+    /// from [`Store::open`]; tests shorten it to provoke a busy store).
+    pub fn set_busy_timeout(&self, timeout: Duration) -> Result<()> {
+        Ok(self.conn.busy_timeout(timeout)?)
+    }
+
     pub fn conn(&self) -> &Connection {
         &self.conn
     }

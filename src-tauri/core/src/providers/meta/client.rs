@@ -9,7 +9,10 @@
 //! Wicket message id, so status webhooks can be matched even before the send
 //! returns; every failure becomes an [`Error::Provider`] whose kind comes from
 //! [`super::errors`], and transport failures (timeouts, refused connections)
-//! are [`ErrorKind::Unavailable`]. Every request has a connect and a total
+//! are [`ErrorKind::Unavailable`], except on the send itself: there only a
+//! failure to connect is; a broken connection or an unreadable answer after
+//! the request went out is [`ErrorKind::OutcomeUnknown`] (it may have been
+//! sent). Every request has a connect and a total
 //! timeout. What to do with a failure (retry, mark the account) is the
 //! engine's business.
 
@@ -234,6 +237,11 @@ impl MetaClient {
     /// the mapped provider error.
     async fn execute(&self, req: reqwest::RequestBuilder, what: &str) -> Result<reqwest::Response> {
         let resp = req.bearer_auth(self.token.expose()).send().await.map_err(|e| self.transport_error(e, what))?;
+        self.check(resp, what).await
+    }
+
+    /// A 2xx answer as is; any other becomes the mapped provider error.
+    async fn check(&self, resp: reqwest::Response, what: &str) -> Result<reqwest::Response> {
         if resp.status().is_success() {
             return Ok(resp);
         }
@@ -330,11 +338,37 @@ impl MetaClient {
         let body = self.message_body(msg, template).await?;
         let what = "sending the message";
         let url = self.url(&format!("{}/messages", self.phone_number_id));
-        let resp = self.execute(self.http.post(url).json(&body), what).await?;
-        let answer = self.json(resp, what).await?;
-        let provider_message_id = id_string(answer.pointer("/messages/0/id")).ok_or_else(|| {
-            provider_error(ErrorKind::Unknown, "Meta accepted the message but returned no message id: check its status in the WhatsApp Manager".into())
-        })?;
+        // From here on a broken connection or an unreadable answer leaves
+        // the outcome open: the message may have been sent (never retried).
+        let resp = match self.http.post(url).json(&body).bearer_auth(self.token.expose()).send().await {
+            Ok(resp) => resp,
+            Err(e) if http::may_have_reached(&e) => {
+                let why = if e.is_timeout() {
+                    format!("Meta's Graph API did not answer the send within {}", seconds(self.total_timeout))
+                } else {
+                    format!("the connection to Meta's Graph API broke during the send ({})", e.without_url())
+                };
+                return Err(http::outcome_unknown(self.scrub(why)));
+            }
+            Err(e) => return Err(self.transport_error(e, what)),
+        };
+        if http::answer_leaves_outcome_open(resp.status().as_u16()) {
+            return Err(http::outcome_unknown(format!("a gateway in front of Meta's Graph API timed out (HTTP {})", resp.status().as_u16())));
+        }
+        let resp = self.check(resp, what).await?;
+        let raw = match http::read_limited(resp, MAX_JSON_BODY, false).await {
+            Ok(Some(raw)) => raw,
+            Ok(None) => return Err(http::outcome_unknown("Meta accepted the send but its answer is too large to read".into())),
+            Err(e) => return Err(http::outcome_unknown(self.scrub(format!("the answer to the send was cut off ({})", e.without_url())))),
+        };
+        let answer: Value = serde_json::from_slice(&raw).map_err(|_| http::outcome_unknown("Meta answered the send with HTTP 2xx but not with JSON".into()))?;
+        if answer.get("error").is_some_and(Value::is_object) {
+            let mut pe = map_graph_error(200, &raw);
+            pe.message = self.scrub(pe.message);
+            return Err(Error::Provider(pe));
+        }
+        let provider_message_id = id_string(answer.pointer("/messages/0/id"))
+            .ok_or_else(|| http::outcome_unknown("Meta accepted the send but returned no message id (check its status in the WhatsApp Manager)".into()))?;
         let recipient_id = id_string(answer.pointer("/contacts/0/wa_id"));
         tracing::debug!(wicket_id = msg.wicket_id, provider_message_id, "Meta accepted a message");
         Ok(SendReceipt { provider_message_id, recipient_id, provider_send_id: None, chat_id: None })

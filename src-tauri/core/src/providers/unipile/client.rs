@@ -8,7 +8,9 @@
 //! `X-API-KEY` header of requests to the DSN (never a log line, an error
 //! message or `Debug`; linked media is fetched without it); every failure
 //! becomes an [`Error::Provider`] whose kind comes from [`super::errors`],
-//! and transport failures are [`ErrorKind::Unavailable`]; every request has
+//! and transport failures are [`ErrorKind::Unavailable`] (on a send only a
+//! failure to connect is: after the request went out they are
+//! [`ErrorKind::OutcomeUnknown`]); every request has
 //! a connect and a total timeout. Polling keeps nothing durable: the caller
 //! persists the high-water mark, each poll re-reads the last
 //! [`POLL_OVERLAP_MS`] and the store drops what it already has by message id.
@@ -735,6 +737,8 @@ impl UnipileClient {
     /// has no such sends for WhatsApp.
     pub async fn send(&self, msg: &OutgoingMessage) -> Result<SendReceipt> {
         let (text, upload) = self.content(msg).await?;
+        // An attachment goes in the same request: give a slow link time for it.
+        let timeout = http::transfer_timeout(self.total_timeout, upload.as_ref().map_or(0, |u| u.bytes.len() as u64));
         let attach = |form: reqwest::multipart::Form, upload: Option<Upload>| -> Result<reqwest::multipart::Form> {
             let form = form.text("text", text.clone());
             match upload {
@@ -755,11 +759,8 @@ impl UnipileClient {
                 form = form.text("quote_id", q.to_string());
             }
             let url = self.url(&["chats", chat_id, "messages"]);
-            let resp = self.execute(self.http.post(url).multipart(form), true, what).await?;
-            let answer = self.json(resp, what).await?;
-            let id = string(answer.get("message_id")).ok_or_else(|| {
-                provider_error(ErrorKind::Unknown, "UniPile accepted the message but returned no message id: check the chat on the phone".into())
-            })?;
+            let answer = self.post_send(self.http.post(url).multipart(form).timeout(timeout), what).await?;
+            let id = string(answer.get("message_id")).ok_or_else(|| http::outcome_unknown("UniPile accepted the send but returned no message id".into()))?;
             tracing::debug!(wicket_id = msg.wicket_id, provider_message_id = id, "UniPile accepted a message");
             return Ok(SendReceipt { provider_message_id: id, recipient_id: None, provider_send_id: None, chat_id: None });
         }
@@ -772,10 +773,8 @@ impl UnipileClient {
         let attendee = attendee_id(&msg.to)?;
         let form = reqwest::multipart::Form::new().text("account_id", self.require_account()?.to_string()).text("attendees_ids", attendee);
         let form = attach(form, upload)?;
-        let resp = self.execute(self.http.post(self.url(&["chats"])).multipart(form), true, what).await?;
-        let answer = self.json(resp, what).await?;
-        let chat_id = string(answer.get("chat_id"))
-            .ok_or_else(|| provider_error(ErrorKind::Unknown, "UniPile started the chat but returned no chat id: check the chat on the phone".into()))?;
+        let answer = self.post_send(self.http.post(self.url(&["chats"])).multipart(form).timeout(timeout), what).await?;
+        let chat_id = string(answer.get("chat_id")).ok_or_else(|| http::outcome_unknown("UniPile started the chat but returned no chat id".into()))?;
         let id = match string(answer.get("message_id")) {
             Some(id) => id,
             None => self.newest_own_message(&chat_id).await.unwrap_or_else(|| format!("{chat_id}:wicket:{}", msg.wicket_id)),
@@ -783,6 +782,68 @@ impl UnipileClient {
         tracing::debug!(wicket_id = msg.wicket_id, provider_message_id = id, chat_id, "UniPile started a chat");
         let recipient_id = phone_from_digits(&msg.to).map(|p| p.trim_start_matches('+').to_string());
         Ok(SendReceipt { provider_message_id: id, recipient_id, provider_send_id: None, chat_id: Some(chat_id) })
+    }
+
+    /// Finds our message for a send whose outcome was unknown: one the
+    /// owner sent (`is_sender`) since `since` (Unix ms, less the poll
+    /// overlap) with the send's text, in its chat (or, for a new chat, the
+    /// chat with its recipient). Returns (message id, chat id).
+    pub async fn find_sent(&self, msg: &OutgoingMessage, since: i64) -> Result<Option<(String, String)>> {
+        let account_id = self.require_account()?.to_string();
+        let Some(text) = sent_text(msg) else { return Ok(None) };
+        let after = iso_ms(since - POLL_OVERLAP_MS);
+        let listed = self.list_all(&["messages"], &[("account_id", &account_id), ("after", &after)], "looking for a sent message", MAX_POLL_PAGES).await?;
+        let chat_id = msg.chat_id.as_deref().map(str::trim).filter(|c| !c.is_empty());
+        let attendee = attendee_id(&msg.to).ok();
+        let mut mine: Vec<&Value> = listed
+            .iter()
+            .filter(|m| truthy(m.get("is_sender")))
+            .filter(|m| string(m.get("text")).unwrap_or_default().trim() == text.trim())
+            .filter(|m| match chat_id {
+                Some(c) => string(m.get("chat_id")).as_deref() == Some(c),
+                None => attendee.is_some() && string(m.get("chat_provider_id")) == attendee,
+            })
+            .collect();
+        mine.sort_by_key(|m| timestamp(m.get("timestamp")).unwrap_or(i64::MAX));
+        Ok(mine.first().and_then(|m| Some((string(m.get("id"))?, string(m.get("chat_id"))?))))
+    }
+
+    /// Posts a send and returns its JSON answer. Only a failure to connect
+    /// or a refusal says the message did not go out; a broken connection or
+    /// an unreadable answer after the request was written is
+    /// [`ErrorKind::OutcomeUnknown`] (it may have been sent).
+    async fn post_send(&self, req: reqwest::RequestBuilder, what: &str) -> Result<Value> {
+        let req = req.header("X-API-KEY", self.api_key.expose()).header(reqwest::header::ACCEPT, "application/json");
+        let resp = match req.send().await {
+            Ok(resp) => resp,
+            Err(e) if http::may_have_reached(&e) => {
+                let why = if e.is_timeout() {
+                    format!("UniPile did not answer the send within {}", seconds(self.total_timeout))
+                } else {
+                    format!("the connection to UniPile broke during the send ({})", e.without_url())
+                };
+                return Err(http::outcome_unknown(self.scrub(why)));
+            }
+            Err(e) => return Err(self.transport_error(e, what)),
+        };
+        let status = resp.status().as_u16();
+        if http::answer_leaves_outcome_open(status) {
+            return Err(http::outcome_unknown(format!("UniPile timed out waiting for WhatsApp (HTTP {status})")));
+        }
+        if !resp.status().is_success() {
+            let wait = retry_after(resp.headers());
+            let body = self.read_limited(resp, MAX_ERROR_BODY, true, what).await.ok().flatten().unwrap_or_default();
+            let mut pe = map_problem(status, &body);
+            pe.retry_after = wait;
+            pe.message = self.scrub(format!("{} ({what})", pe.message));
+            return Err(Error::Provider(pe));
+        }
+        let raw = match http::read_limited(resp, MAX_JSON_BODY, false).await {
+            Ok(Some(raw)) => raw,
+            Ok(None) => return Err(http::outcome_unknown("UniPile accepted the send but its answer is too large to read".into())),
+            Err(e) => return Err(http::outcome_unknown(self.scrub(format!("the answer to the send was cut off ({})", e.without_url())))),
+        };
+        serde_json::from_slice(&raw).map_err(|_| http::outcome_unknown("UniPile answered the send with HTTP 2xx but not with JSON".into()))
     }
 
     /// The id of the newest message the owner sent in `chat_id`, for a
@@ -994,6 +1055,19 @@ impl UnipileClient {
 }
 
 /// Reads a local file to attach, refusing files over the upload limit.
+/// The text a send puts in the chat (a caption for media), as UniPile
+/// lists it; `None` when it has none to match on.
+fn sent_text(msg: &OutgoingMessage) -> Option<String> {
+    let text = match &msg.content {
+        OutgoingContent::Text { body, .. } => body.clone(),
+        OutgoingContent::Media { caption, .. } => caption.clone()?,
+        OutgoingContent::Location { latitude, longitude, name, address } => location_text(*latitude, *longitude, name.as_deref(), address.as_deref()).ok()?,
+        OutgoingContent::Contacts { contacts } => contacts_text(contacts).ok()?,
+        _ => return None,
+    };
+    Some(text).filter(|t| !t.trim().is_empty())
+}
+
 async fn read_upload(path: &Path, filename: Option<&str>, mime: Option<&str>) -> Result<Upload> {
     let meta = tokio::fs::metadata(path).await.map_err(|e| Error::io(format!("cannot read {}", path.display()), e))?;
     if meta.len() > MAX_UPLOAD {

@@ -10,7 +10,8 @@
 //! and picture URLs WASender hands out are fetched without them); every
 //! failure is an [`Error::Provider`] whose kind comes from [`super::errors`],
 //! transport failures (timeouts, refused connections) are
-//! [`ErrorKind::Unavailable`]; every request has a connect and a total
+//! [`ErrorKind::Unavailable`] (on the send itself only a failure to connect
+//! is: after the request went out it is [`ErrorKind::OutcomeUnknown`]); every request has a connect and a total
 //! timeout and every body read has a size limit. Retrying, and marking the
 //! account, are the engine's business.
 //!
@@ -462,22 +463,73 @@ impl WasenderClient {
     /// Sends a message (`POST /send-message`), then looks up WhatsApp's id
     /// for it (see the module docs).
     pub async fn send(&self, msg: &OutgoingMessage) -> Result<SendReceipt> {
+        let mut receipt = self.send_unconfirmed(msg).await?;
+        if let Some(key_id) = self.confirm(&receipt).await {
+            receipt.provider_message_id = key_id;
+        }
+        Ok(receipt)
+    }
+
+    /// Sends a message without looking up WhatsApp's id: the receipt carries
+    /// the placeholder id and the msgId, so the outbox can record the
+    /// accepted send before anything else, then [`WasenderClient::confirm`]
+    /// it. A broken connection or an unreadable answer after the request
+    /// went out is [`ErrorKind::OutcomeUnknown`]: it may have been sent.
+    pub async fn send_unconfirmed(&self, msg: &OutgoingMessage) -> Result<SendReceipt> {
         let body = self.message_body(msg).await?;
-        let answer = self.call(self.http.post(self.url("send-message")).json(&body), "sending the message", Credential::ApiKey).await?;
-        let data = answer.get("data").filter(|d| d.is_object()).unwrap_or(&answer);
-        let msg_id = integer(data.get("msgId")).or_else(|| integer(data.get("id"))).map(|n| n.to_string()).ok_or_else(|| {
-            provider_error(ErrorKind::Unknown, "WASender accepted the message but returned no msgId: check the session's message log in WASender".into())
-        })?;
-        let recipient_id = string(data.get("jid")).and_then(|j| parse_address(&j)).and_then(|a| a.digits().map(str::to_string));
-        let provider_message_id = match self.correlate(&msg_id).await {
-            Some(key_id) => key_id,
-            None => {
-                tracing::debug!(msg_id, "WASender did not give the WhatsApp id yet: the message keeps a placeholder id");
-                placeholder_id(&msg_id)
+        let what = "sending the message";
+        let req = self.http.post(self.url("send-message")).json(&body).bearer_auth(self.api_key.expose());
+        let resp = match req.send().await {
+            Ok(resp) => resp,
+            Err(e) if http::may_have_reached(&e) => {
+                let why = if e.is_timeout() {
+                    format!("WASender did not answer the send within {}", seconds(self.total_timeout))
+                } else {
+                    format!("the connection to WASender broke during the send ({})", e.without_url())
+                };
+                return Err(http::outcome_unknown(self.scrub(why)));
             }
+            Err(e) => return Err(self.transport_error(e, what)),
         };
-        tracing::debug!(wicket_id = msg.wicket_id, msg_id, provider_message_id, "WASender accepted a message");
-        Ok(SendReceipt { provider_message_id, recipient_id, provider_send_id: Some(msg_id), chat_id: None })
+        let status = resp.status().as_u16();
+        if http::answer_leaves_outcome_open(status) {
+            return Err(http::outcome_unknown(format!("a gateway in front of WASender timed out (HTTP {status})")));
+        }
+        if !resp.status().is_success() {
+            let wait = retry_after(resp.headers());
+            let body = self.read_limited(resp, MAX_ERROR_BODY, true, what).await.ok().flatten().unwrap_or_default();
+            return Err(self.refused(status, &body, wait, Credential::ApiKey, what));
+        }
+        let raw = match http::read_limited(resp, MAX_JSON_BODY, false).await {
+            Ok(Some(raw)) => raw,
+            Ok(None) => return Err(http::outcome_unknown("WASender accepted the send but its answer is too large to read".into())),
+            Err(e) => return Err(http::outcome_unknown(self.scrub(format!("the answer to the send was cut off ({})", e.without_url())))),
+        };
+        let answer: Value =
+            serde_json::from_slice(&raw).map_err(|_| http::outcome_unknown("WASender answered the send with HTTP 2xx but not with JSON".into()))?;
+        if answer.get("success").and_then(Value::as_bool) == Some(false) {
+            return Err(self.refused(200, &raw, None, Credential::ApiKey, what));
+        }
+        let data = answer.get("data").filter(|d| d.is_object()).unwrap_or(&answer);
+        let msg_id = integer(data.get("msgId"))
+            .or_else(|| integer(data.get("id")))
+            .map(|n| n.to_string())
+            .ok_or_else(|| http::outcome_unknown("WASender accepted the send but returned no msgId (check the session's message log in WASender)".into()))?;
+        let recipient_id = string(data.get("jid")).and_then(|j| parse_address(&j)).and_then(|a| a.digits().map(str::to_string));
+        tracing::debug!(wicket_id = msg.wicket_id, msg_id, "WASender accepted a message");
+        Ok(SendReceipt { provider_message_id: placeholder_id(&msg_id), recipient_id, provider_send_id: Some(msg_id), chat_id: None })
+    }
+
+    /// WhatsApp's id for a send [`WasenderClient::send_unconfirmed`]
+    /// returned, when WASender gives it already (`None`: it keeps the
+    /// placeholder, and status polling adopts the real id later).
+    pub async fn confirm(&self, receipt: &SendReceipt) -> Option<String> {
+        let msg_id = receipt.provider_send_id.as_deref()?;
+        let found = self.correlate(msg_id).await;
+        if found.is_none() {
+            tracing::debug!(msg_id, "WASender did not give the WhatsApp id yet: the message keeps a placeholder id");
+        }
+        found
     }
 
     /// WhatsApp's `key.id` for a send, asked twice a second apart.
@@ -619,7 +671,8 @@ impl WasenderClient {
             .mime_str(&mime)
             .map_err(|_| Error::Invalid(format!("invalid MIME type {mime:?} for {}", path.display())))?;
         let form = reqwest::multipart::Form::new().part("file", part);
-        let answer = self.call(self.http.post(self.url("upload")).multipart(form), "uploading the media", Credential::ApiKey).await?;
+        let timeout = http::transfer_timeout(self.total_timeout, meta.len());
+        let answer = self.call(self.http.post(self.url("upload")).multipart(form).timeout(timeout), "uploading the media", Credential::ApiKey).await?;
         public_url(&answer).ok_or_else(|| provider_error(ErrorKind::Media, "WASender accepted the upload but returned no publicUrl: try again".into()))
     }
 
