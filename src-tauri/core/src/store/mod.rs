@@ -102,7 +102,7 @@ impl Store {
         // (backup included) under an OS file lock, the second waits, then
         // reads the version again and finds the work done.
         let lock_path = self.path.with_extension("db-migrate.lock");
-        let lock = std::fs::OpenOptions::new()
+        let lock = crate::datadir::private_file_options()
             .create(true)
             .truncate(false)
             .write(true)
