@@ -9,12 +9,13 @@
 use serde_json::json;
 use std::path::{Path, PathBuf};
 use wicket_core::model::{Direction, MessageKind, Provider};
+use wicket_core::providers::meta::webhook::parse_payload;
 use wicket_core::secrets::{Secret, SecretName, SecretStore};
 use wicket_core::store::contacts::{ContactKey, ContactUpdate};
 use wicket_core::store::messages::{InsertOutcome, NewMessage};
 use wicket_core::store::webhook_events::{self, EventState};
 use wicket_core::store::{NewAccount, Store};
-use wicket_core::DataDir;
+use wicket_core::{ingest, DataDir};
 
 struct Shop {
     store: Store,
@@ -56,9 +57,21 @@ fn message_count(store: &Store) -> i64 {
     store.conn().query_row("SELECT count(*) FROM messages", [], |r| r.get(0)).unwrap()
 }
 
+/// A Meta webhook body with one customer message, `wamid.W{i}`.
+fn meta_inbound(i: usize) -> Vec<u8> {
+    json!({"object": "whatsapp_business_account", "entry": [{"id": "WABA", "changes": [{"field": "messages", "value": {
+        "messaging_product": "whatsapp",
+        "metadata": {"display_phone_number": "15550102030", "phone_number_id": "318273645501234"},
+        "contacts": [{"profile": {"name": "Priya Raman"}, "wa_id": "447911123456"}],
+        "messages": [{"from": "447911123456", "id": format!("wamid.W{i}"), "timestamp": "1765000000", "type": "text",
+                      "text": {"body": format!("webhook {i} {}", "dolor sit amet ".repeat(40))}}]}}]}]})
+    .to_string()
+    .into_bytes()
+}
+
 /// Fills the store (capped with `max_page_count`) until a write fails; returns
 /// what was acknowledged and the error.
-fn fill_until_full(shop: &mut Shop) -> (Vec<usize>, Vec<i64>, wicket_core::Error) {
+fn fill_until_full(shop: &mut Shop) -> (Vec<usize>, Vec<usize>, wicket_core::Error) {
     let pages: i64 = shop.store.conn().query_row("PRAGMA page_count", [], |r| r.get(0)).unwrap();
     let _: i64 = shop.store.conn().query_row(&format!("PRAGMA max_page_count = {}", pages + 40), [], |r| r.get(0)).unwrap();
     let (mut messages, mut bodies) = (vec![], vec![]);
@@ -72,9 +85,17 @@ fn fill_until_full(shop: &mut Shop) -> (Vec<usize>, Vec<i64>, wicket_core::Error
             Ok(other) => panic!("{other:?}"),
             Err(e) => return (messages, bodies, e),
         }
-        let body = format!("{{\"n\":{i},\"pad\":\"{}\"}}", "x".repeat(700));
-        match shop.store.write(|tx| webhook_events::record(tx, "meta", Some(shop.account), body.as_bytes(), EventState::Applied, None)) {
-            Ok(Some(id)) => bodies.push(id),
+        // As the webhook writer does: the raw body and what it says, in one commit.
+        let body = meta_inbound(i);
+        let events: Vec<_> = parse_payload(&body).unwrap().into_iter().flat_map(|c| c.events).collect();
+        let account = shop.account;
+        let stored = shop.store.write(|tx| {
+            let id = webhook_events::record(tx, "meta", Some(account), &body, EventState::Applied, None)?;
+            ingest::apply(tx, account, &events)?;
+            Ok(id)
+        });
+        match stored {
+            Ok(Some(_)) => bodies.push(i),
             Ok(None) => panic!("a new body is never a redelivery"),
             Err(e) => return (messages, bodies, e),
         }
@@ -94,20 +115,22 @@ fn a_full_disk_refuses_the_change_says_so_and_keeps_everything_acknowledged() {
     assert!(said.contains("everything saved before is safe"), "{said}");
 
     // Still full: reads work, and the failed write left no half of itself.
-    assert_eq!(message_count(&shop.store), messages.len() as i64);
+    assert_eq!(message_count(&shop.store), (messages.len() + bodies.len()) as i64);
     drop(shop);
 
     // Space freed (a new connection has no cap): everything acknowledged is there.
     assert_eq!(integrity(&path), "ok");
     let mut store = Store::open(&path).unwrap();
-    assert_eq!(message_count(&store), messages.len() as i64, "every acknowledged message, and no other");
+    assert_eq!(message_count(&store), (messages.len() + bodies.len()) as i64, "every acknowledged message, and no other");
     for i in &messages {
         let m = store.message_by_provider_id(1, &format!("wamid.{i}")).unwrap().expect("acknowledged message kept");
         assert!(m.text.unwrap().starts_with(&format!("message {i} ")));
     }
-    for id in &bodies {
-        store.webhook_event(*id).expect("acknowledged body kept");
+    for i in &bodies {
+        let m = store.message_by_provider_id(1, &format!("wamid.W{i}")).unwrap().expect("an acknowledged webhook's message kept");
+        assert!(m.text.unwrap().starts_with(&format!("webhook {i} ")));
     }
+    assert_eq!(store.webhook_events(100_000).unwrap().len(), bodies.len(), "each acknowledged raw body, and no other");
     // And the store takes writes again.
     let again = store.write(|tx| webhook_events::record(tx, "meta", Some(1), b"{\"after\":true}", EventState::Applied, None)).unwrap();
     assert!(again.is_some());
