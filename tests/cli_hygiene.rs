@@ -301,3 +301,51 @@ async fn a_damaged_database_stops_wicket_with_what_to_do_and_an_export_brings_ev
     .await
     .unwrap();
 }
+
+/// `chattr +i` on paths, undone on drop; `None` where it is not allowed.
+struct Immutable(Vec<PathBuf>);
+
+impl Immutable {
+    fn set(paths: Vec<PathBuf>) -> Option<Immutable> {
+        let mut guard = Immutable(vec![]);
+        for p in paths {
+            if !Command::new("chattr").arg("+i").arg(&p).status().map(|s| s.success()).unwrap_or(false) {
+                return None;
+            }
+            guard.0.push(p);
+        }
+        Some(guard)
+    }
+}
+
+impl Drop for Immutable {
+    fn drop(&mut self) {
+        for p in &self.0 {
+            let _ = Command::new("chattr").arg("-i").arg(p).status();
+        }
+    }
+}
+
+#[test]
+fn a_frozen_data_dir_stops_wicket_with_what_to_do_and_loses_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("data");
+    assert!(run(&dir, &["account", "add", "demo"]).status.success());
+    let before = ok_json(&run(&dir, &["conversations", "--json"]));
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).filter(|p| p.is_file()).collect();
+    paths.push(dir.clone());
+    let Some(frozen) = Immutable::set(paths) else {
+        eprintln!("chattr +i is not available here: the file-in-place test covers a data dir that cannot be written");
+        return;
+    };
+    let out = run(&dir, &["send", "--account", "1", "--to", "+447911123456", "--text", "while frozen"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let said = stderr(&out);
+    assert!(said.contains("cannot be written") && said.contains("read-write"), "{said}");
+    drop(frozen);
+    assert_eq!(ok_json(&run(&dir, &["conversations", "--json"])), before, "nothing lost, nothing half-written");
+    let conn = rusqlite::Connection::open(dir.join("wicket.db")).unwrap();
+    assert_eq!(conn.query_row("PRAGMA integrity_check", [], |r| r.get::<_, String>(0)).unwrap(), "ok");
+    let sent: i64 = conn.query_row("SELECT count(*) FROM messages WHERE text = 'while frozen'", [], |r| r.get(0)).unwrap();
+    assert_eq!(sent, 0);
+}
