@@ -8,6 +8,8 @@
 //! together exceed [`MAX_TOTAL_BYTES`] (each program's newest file, the one
 //! it writes to, stays), and every file is made owner-only. It runs at each
 //! start (one directory listing) and in the daily [`crate::maintenance`].
+//! A file the appender opens at midnight in a long run gets the umask's mode
+//! until then; the `0700` folder already keeps it from other users.
 //!
 //! At the default level (`info`; `RUST_LOG` changes it) nothing logged names
 //! a secret or a message's text: events carry ids, counts and error kinds.
