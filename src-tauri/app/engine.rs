@@ -42,17 +42,13 @@ impl EngineHandle {
 }
 
 /// The webhook listener's address (the `webhook_listen` setting, as for
-/// `wicket serve`) and the secret store. With no account yet there is no
-/// secret to read, so an unavailable keychain is no reason to stop.
+/// `wicket serve`) and the secret store. With no account that keeps secrets
+/// (none yet, or only the demo) an unavailable keychain is no reason to stop.
 fn prepare(dir: &DataDir) -> Result<(Option<std::net::SocketAddr>, Arc<SecretStore>)> {
     let mut store = Store::open(&dir.db_path())?;
     let listen = wicket_core::webhook::configured_listen(&store)?;
     let id = store.data_dir_id()?;
-    let secrets = match SecretStore::open(dir, &id, None) {
-        Ok(s) => s,
-        Err(_) if store.accounts()?.is_empty() => SecretStore::in_memory(&id),
-        Err(e) => return Err(e),
-    };
+    let secrets = SecretStore::open_for(&store.accounts()?, &id, || SecretStore::open(dir, &id, None))?;
     Ok((listen, Arc::new(secrets)))
 }
 

@@ -147,12 +147,9 @@ fn main() {
     });
 }
 
-/// Logs go to `logs/desktop.log.*` in the data dir (RUST_LOG sets the level),
-/// beside the CLI's; never secrets.
-fn init_logging(dir: &wicket_core::DataDir) -> Option<tracing_appender::non_blocking::WorkerGuard> {
-    let appender = tracing_appender::rolling::daily(dir.logs_dir(), "desktop.log");
-    let (writer, guard) = tracing_appender::non_blocking(appender);
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let ok = tracing_subscriber::fmt().with_env_filter(filter).with_writer(writer).with_ansi(false).try_init().is_ok();
-    ok.then_some(guard)
+/// Logs go to `logs/desktop.log.YYYY-MM-DD` in the data dir, beside the
+/// CLI's: owner-only, rotated daily and pruned ([`wicket_core::logs`];
+/// RUST_LOG sets the level); never secrets or message text.
+fn init_logging(dir: &wicket_core::DataDir) -> Option<wicket_core::logs::WorkerGuard> {
+    wicket_core::logs::init(dir, "desktop")
 }

@@ -9,7 +9,7 @@ pub struct Context {
     pub dir: DataDir,
     pub store: Store,
     pub json: bool,
-    _log_guard: Option<tracing_appender::non_blocking::WorkerGuard>,
+    _log_guard: Option<wicket_core::logs::WorkerGuard>,
 }
 
 impl Context {
@@ -39,14 +39,11 @@ impl Context {
     }
 }
 
-/// Logs go to `logs/wicket.log` in the data dir (RUST_LOG sets the level);
+/// Logs go to `logs/wicket.log.YYYY-MM-DD` in the data dir, owner-only,
+/// rotated daily and pruned ([`wicket_core::logs`]; RUST_LOG sets the level);
 /// stderr stays for the one-line errors of the CLI conventions.
-fn init_logging(dir: &DataDir) -> Option<tracing_appender::non_blocking::WorkerGuard> {
-    let appender = tracing_appender::rolling::daily(dir.logs_dir(), "wicket.log");
-    let (writer, guard) = tracing_appender::non_blocking(appender);
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let ok = tracing_subscriber::fmt().with_env_filter(filter).with_writer(writer).with_ansi(false).try_init().is_ok();
-    ok.then_some(guard)
+fn init_logging(dir: &DataDir) -> Option<wicket_core::logs::WorkerGuard> {
+    wicket_core::logs::init(dir, "wicket")
 }
 
 /// Parses an id argument ("12"), refusing anything else as a usage error.

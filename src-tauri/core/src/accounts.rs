@@ -173,11 +173,17 @@ pub fn set_enabled(store: &mut Store, id: i64, enabled: bool) -> Result<Account>
 }
 
 /// Removes an account with everything stored for it: first every one of its
-/// secrets from the secret store, then its rows. When the secrets cannot be
-/// deleted (a locked keychain), nothing is removed, so the owner can try
-/// again and no secret is left behind without an account to name it. The
-/// demo keeps no secret and needs no secret store. Returns how many secrets
-/// were deleted.
+/// secrets from the secret store, then its rows (raw webhook bodies
+/// included), then its media files and contact pictures on disk. When the
+/// secrets cannot be deleted (a locked keychain), nothing is removed, so the
+/// owner can try again and no secret is left behind without an account to
+/// name it. The demo keeps no secret and needs no secret store. Returns how
+/// many secrets were deleted.
+///
+/// The files go last, after the rows are committed: a file that cannot be
+/// deleted then (or a crash right before) leaves an orphan folder that the
+/// daily [`crate::maintenance`] removes, never a row naming a missing file.
+/// The data dir is the database's folder ([`crate::DataDir::db_path`]).
 pub fn remove(store: &mut Store, secrets: Option<&SecretStore>, id: i64) -> Result<usize> {
     let account = store.account(id)?;
     let deleted = match (account.provider, secrets) {
@@ -189,8 +195,37 @@ pub fn remove(store: &mut Store, secrets: Option<&SecretStore>, id: i64) -> Resu
             )))
         }
     };
+    let files = store.account_files(id)?;
     store.remove_account(id)?;
+    if let Some(root) = store.path().parent() {
+        remove_account_files(&crate::DataDir::open(root)?, id, &files);
+    }
     Ok(deleted)
+}
+
+/// Deletes the account's media folders (`media/{id}`, `media/avatars/{id}`)
+/// and any other file its rows named inside `media/`. Failures are logged:
+/// the rows are gone already and the daily maintenance sweeps what is left.
+fn remove_account_files(dir: &crate::DataDir, id: i64, files: &[String]) {
+    let media = dir.media_dir();
+    for rel in files {
+        let path = dir.root().join(rel);
+        // Only inside media/, and never through a link that leads out.
+        let inside = path.canonicalize().ok().zip(media.canonicalize().ok()).is_some_and(|(p, m)| p.starts_with(&m) && p.is_file());
+        if inside {
+            if let Err(e) = std::fs::remove_file(&path) {
+                tracing::warn!(account = id, error = %e, "cannot delete a media file of a removed account");
+            }
+        }
+    }
+    for folder in [media.join(id.to_string()), media.join("avatars").join(id.to_string())] {
+        match std::fs::remove_dir_all(&folder) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                tracing::warn!(account = id, folder = %folder.display(), error = %e, "cannot delete the media folder of a removed account")
+            }
+            _ => {}
+        }
+    }
 }
 
 /// Creates a Wicket account for one UniPile account: its API key and a

@@ -17,7 +17,7 @@ pub struct EngineLock {
 impl EngineLock {
     pub fn acquire(dir: &DataDir) -> Result<EngineLock> {
         let path = dir.engine_lock_path();
-        let mut file = OpenOptions::new()
+        let mut file = crate::datadir::private_file_options()
             .read(true)
             .write(true)
             .create(true)

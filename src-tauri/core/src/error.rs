@@ -76,7 +76,7 @@ pub struct ProviderError {
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    #[error("the local store failed: {0}; retry, and if it persists check the disk space and the data dir's permissions")]
+    #[error("{}", store_failure(.0))]
     Sqlite(#[from] rusqlite::Error),
 
     #[error("{context}: {source}")]
@@ -123,6 +123,33 @@ pub enum Error {
 
     #[error("{0}")]
     Internal(String),
+}
+
+/// What a store failure means for the owner and what to do about it: a full
+/// disk, a data dir that cannot be written and a damaged file each need a
+/// different action. Nothing of the failed change was saved in any case
+/// (SQLite rolls the transaction back), and what was saved before stays.
+fn store_failure(e: &rusqlite::Error) -> String {
+    use rusqlite::ErrorCode;
+    let code = match e {
+        rusqlite::Error::SqliteFailure(f, _) => Some(f.code),
+        _ => None,
+    };
+    match code {
+        Some(ErrorCode::DiskFull) => format!(
+            "the disk is full ({e}): the last change was not saved, everything saved before is safe. Free some space on the disk that holds the data dir, then retry"
+        ),
+        Some(ErrorCode::ReadOnly) | Some(ErrorCode::CannotOpen) | Some(ErrorCode::PermissionDenied) => format!(
+            "the data dir cannot be written ({e}): nothing was changed. Check that its disk is mounted read-write and that the data dir and wicket.db are yours and writable, then retry"
+        ),
+        Some(ErrorCode::DatabaseCorrupt) | Some(ErrorCode::NotADatabase) => format!(
+            "the database file wicket.db is damaged ({e}): stop Wicket, keep a copy of the data dir, then restore wicket.db from a backup (or move it away and import an export with `wicket import`)"
+        ),
+        Some(ErrorCode::SystemIoFailure) => {
+            format!("the disk failed to read or write the store ({e}): nothing more was changed. Check the disk (and its free space), then retry")
+        }
+        _ => format!("the local store failed: {e}; retry, and if it persists check the disk space and the data dir's permissions"),
+    }
 }
 
 impl Error {

@@ -284,7 +284,14 @@ impl Store {
     /// Exports to `path` in `format`.
     pub fn export_to(&self, format: Format, path: &Path, account: Option<i64>) -> Result<()> {
         let tmp = path.with_extension("partial");
-        let file = std::fs::File::create(&tmp).map_err(|e| Error::io(format!("cannot create {}", tmp.display()), e))?;
+        // Owner-only: an export holds every message.
+        let file = crate::datadir::private_file_options()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .open(&tmp)
+            .map_err(|e| Error::io(format!("cannot create {}", tmp.display()), e))?;
+        crate::datadir::tighten_or_warn(&tmp, crate::datadir::PRIVATE_FILE_MODE);
         let mut w = std::io::BufWriter::new(file);
         match format {
             Format::Json => {

@@ -14,6 +14,8 @@ pub mod error;
 pub mod export;
 pub mod inbox;
 pub mod ingest;
+pub mod logs;
+pub mod maintenance;
 pub mod media;
 pub mod media_fetch;
 pub mod model;

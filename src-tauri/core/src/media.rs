@@ -131,10 +131,7 @@ pub fn queue_attachment(store: &mut Store, dir: &DataDir, conversation_id: i64, 
         .filter(|e| e.len() <= 8 && e.chars().all(|c| c.is_ascii_alphanumeric()));
     let rel = format!("media/{account_id}/out-{:016x}.{}", rand::random::<u64>(), ext.as_deref().unwrap_or("bin"));
     let path = dir.root().join(&rel);
-    if let Some(parent) = path.parent() {
-        std::fs::create_dir_all(parent).map_err(|e| Error::io(format!("cannot create {}", parent.display()), e))?;
-    }
-    std::fs::write(&path, bytes).map_err(|e| Error::io(format!("cannot store the attachment in {}", path.display()), e))?;
+    crate::datadir::write_private(&path, bytes).map_err(|e| Error::io(format!("cannot store the attachment in {}", path.display()), e))?;
     let sha = {
         use sha2::Digest;
         hex::encode(sha2::Sha256::digest(bytes))

@@ -65,14 +65,7 @@ pub async fn fetch_one(store: &mut Store, dir: &DataDir, client: &ProviderClient
     let mime = bytes.mime.clone().or_else(|| media.mime.clone());
     let rel = format!("media/{}/{}-{:016x}.{}", media.account_id, media.id, rand::random::<u64>(), extension_for(mime.as_deref()));
     let path = dir.root().join(&rel);
-    if let Some(parent) = path.parent() {
-        std::fs::create_dir_all(parent).map_err(|e| Error::io(format!("cannot create {}", parent.display()), e))?;
-    }
-    let tmp = path.with_extension("partial");
-    std::fs::write(&tmp, &bytes.bytes)
-        .and_then(|_| std::fs::File::open(&tmp)?.sync_all())
-        .and_then(|_| std::fs::rename(&tmp, &path))
-        .map_err(|e| Error::io(format!("cannot store {}", path.display()), e))?;
+    crate::datadir::write_private(&path, &bytes.bytes).map_err(|e| Error::io(format!("cannot store {}", path.display()), e))?;
     let sha = hex::encode(Sha256::digest(&bytes.bytes));
     store.media_downloaded(media.id, &rel, mime.as_deref(), bytes.bytes.len() as i64, &sha)?;
     Ok(rel)

@@ -162,11 +162,7 @@ pub async fn fetch_profile_picture(store: &mut Store, dir: &DataDir, client: &Pr
     let Some(bytes) = client.profile_picture(&phone, MAX_PICTURE_BYTES).await? else { return Ok(Picture::None) };
     let rel = format!("media/avatars/{}/{}.img", contact.account_id, contact.id);
     let path = dir.root().join(&rel);
-    if let Some(parent) = path.parent() {
-        std::fs::create_dir_all(parent).map_err(|e| Error::io(format!("cannot create {}", parent.display()), e))?;
-    }
-    let tmp = path.with_extension("partial");
-    std::fs::write(&tmp, &bytes.bytes).and_then(|_| std::fs::rename(&tmp, &path)).map_err(|e| Error::io(format!("cannot store {}", path.display()), e))?;
+    crate::datadir::write_private(&path, &bytes.bytes).map_err(|e| Error::io(format!("cannot store {}", path.display()), e))?;
     store.set_contact_picture_path(contact.id, Some(&rel))?;
     Ok(Picture::Stored(rel))
 }

@@ -33,14 +33,11 @@ impl std::fmt::Debug for PeriodicJob {
     }
 }
 
-/// The jobs every engine runs.
-///
-/// PERIODIC JOBS: add data-dir-wide maintenance here, one line each. A job
-/// decides itself whether its work is due (e.g. once a day); `every` is how
-/// often it is asked. For example:
-/// `PeriodicJob::new("maintenance", Duration::from_secs(60), |store, dir| crate::maintenance::run_due(store, dir, crate::time::now_ms()).map(|_| ())),`
+/// The jobs every engine runs, one line each. A job decides itself whether
+/// its work is due (maintenance: once a day, claimed by one process); `every`
+/// is how often it is asked.
 pub(super) fn builtin() -> Vec<PeriodicJob> {
-    vec![]
+    vec![PeriodicJob::new("maintenance", Duration::from_secs(60), |store, dir| crate::maintenance::run_due(store, dir, crate::time::now_ms()).map(|_| ()))]
 }
 
 /// The jobs, when each is next due, and the run in flight.

@@ -152,6 +152,22 @@ impl SecretStore {
         SecretStore { backend: Arc::new(MemoryBackend::new()), data_dir_id: data_dir_id.to_string() }
     }
 
+    /// The secret store an engine over `accounts` needs. When none of them
+    /// keeps secrets (no account yet, or only the demo), a store that cannot
+    /// be opened (no keychain answers, no vault passphrase) is no reason to
+    /// stop sending: an empty in-memory store stands in. Otherwise `open`'s
+    /// error is returned, for the owner to act on.
+    pub fn open_for(accounts: &[crate::store::Account], data_dir_id: &str, open: impl FnOnce() -> Result<SecretStore>) -> Result<SecretStore> {
+        match open() {
+            Ok(s) => Ok(s),
+            Err(e) if accounts.iter().any(|a| a.provider != crate::model::Provider::Demo) => Err(e),
+            Err(e) => {
+                tracing::debug!("no secret store ({e}); no account needs one");
+                Ok(SecretStore::in_memory(data_dir_id))
+            }
+        }
+    }
+
     /// Any backend, e.g. a failing fake in a test.
     pub fn from_backend(backend: Arc<dyn SecretBackend>, data_dir_id: &str) -> Result<SecretStore> {
         check_id(data_dir_id)?;
@@ -286,6 +302,35 @@ mod tests {
 
     fn no_keychain() -> Result<()> {
         Err(Error::Secrets("the OS keychain could not store x: no bus".into()))
+    }
+
+    #[test]
+    fn only_accounts_with_secrets_need_a_secret_store() {
+        use crate::model::{AccountStatus, Provider};
+        let account = |id, provider| crate::store::Account {
+            id,
+            provider,
+            name: "A".into(),
+            phone: None,
+            status: AccountStatus::Ok,
+            status_reason: None,
+            status_since: None,
+            enabled: true,
+            config: serde_json::json!({}),
+            created_at: 0,
+            updated_at: 0,
+            last_sync_at: None,
+            last_sync_result: None,
+        };
+        let unavailable = || Err(Error::Secrets("no OS keychain answered and no vault passphrase is set".into()));
+        assert_eq!(SecretStore::open_for(&[], "d", unavailable).unwrap().kind(), "memory", "no account yet");
+        let demo = [account(1, Provider::Demo)];
+        assert_eq!(SecretStore::open_for(&demo, "d", unavailable).unwrap().kind(), "memory", "the demo never needs one");
+        let both = [account(1, Provider::Demo), account(2, Provider::Meta)];
+        let e = SecretStore::open_for(&both, "d", unavailable).unwrap_err();
+        assert!(e.to_string().contains("no vault passphrase"), "{e}");
+        let opened = SecretStore::open_for(&both, "d", || Ok(SecretStore::in_memory("d"))).unwrap();
+        assert_eq!(opened.data_dir_id(), "d");
     }
 
     #[test]

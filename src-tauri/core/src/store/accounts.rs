@@ -150,10 +150,26 @@ impl Store {
         })
     }
 
-    /// Removes the account and everything stored for it (its secrets are the
-    /// caller's to remove from the secret store).
+    /// The files on disk the account's rows name (media and contact
+    /// pictures), relative to the data dir as stored.
+    pub fn account_files(&self, id: i64) -> Result<Vec<String>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT path FROM media_files WHERE account_id = ?1 AND path IS NOT NULL
+             UNION SELECT profile_picture_path FROM contacts WHERE account_id = ?1 AND profile_picture_path IS NOT NULL",
+        )?;
+        let rows = stmt.query_map([id], |r| r.get(0))?;
+        Ok(rows.collect::<std::result::Result<_, _>>()?)
+    }
+
+    /// Removes the account and everything stored for it, its raw webhook
+    /// bodies included, in one transaction (its secrets are the caller's to
+    /// remove from the secret store, its files on disk too:
+    /// [`crate::accounts::remove`] does both).
     pub fn remove_account(&mut self, id: i64) -> Result<()> {
-        let n = self.write(|tx| Ok(tx.execute("DELETE FROM accounts WHERE id = ?1", [id])?))?;
+        let n = self.write(|tx| {
+            super::webhook_events::remove_for_account(tx, id)?;
+            Ok(tx.execute("DELETE FROM accounts WHERE id = ?1", [id])?)
+        })?;
         if n == 0 {
             return Err(Error::NotFound(format!("no account with id {id}")));
         }

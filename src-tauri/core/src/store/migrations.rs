@@ -274,6 +274,16 @@ pub const MIGRATIONS: &[&str] = &[
     CREATE INDEX conversations_recent_by_account ON conversations(account_id, archived, pinned DESC, last_activity_at DESC, id DESC);
     CREATE INDEX conversations_unread ON conversations(archived, pinned DESC, last_activity_at DESC, id DESC) WHERE unread_count > 0;
     "#,
+    // 5: raw webhook bodies are deduplicated per account: the same body
+    // posted to two accounts' addresses is stored (and applied) for each.
+    // Removing an account removes its bodies (looked up by account), and the
+    // daily retention job finds applied bodies by age.
+    r#"
+    DROP INDEX webhook_events_dedup;
+    CREATE UNIQUE INDEX webhook_events_dedup ON webhook_events(provider, coalesce(account_id, 0), body_sha256);
+    CREATE INDEX webhook_events_by_account ON webhook_events(account_id) WHERE account_id IS NOT NULL;
+    CREATE INDEX webhook_events_applied_by_age ON webhook_events(received_at) WHERE state = 'applied';
+    "#,
 ];
 
 /// The schema version this build writes.

@@ -45,7 +45,10 @@ impl std::fmt::Debug for Store {
 impl Store {
     /// Opens (creating if needed) the store at `path` and migrates it. An older
     /// file is copied aside first (`wicket.db.v{N}.bak`); a newer one is refused.
+    /// The file is owner-only (`0600` on Unix), and so are its `-wal` and
+    /// `-shm`, which SQLite creates with the database file's mode.
     pub fn open(path: &Path) -> Result<Store> {
+        make_private(path)?;
         let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX)?;
         conn.busy_timeout(Duration::from_secs(10))?;
         conn.pragma_update(None, "foreign_keys", true)?;
@@ -100,7 +103,7 @@ impl Store {
         // (backup included) under an OS file lock, the second waits, then
         // reads the version again and finds the work done.
         let lock_path = self.path.with_extension("db-migrate.lock");
-        let lock = std::fs::OpenOptions::new()
+        let lock = crate::datadir::private_file_options()
             .create(true)
             .truncate(false)
             .write(true)
@@ -133,6 +136,7 @@ impl Store {
             std::fs::remove_file(&dest).map_err(|e| Error::io(format!("cannot replace {}", dest.display()), e))?;
         }
         self.conn.execute("VACUUM INTO ?1", [dest.to_string_lossy()])?;
+        crate::datadir::tighten_or_warn(&dest, crate::datadir::PRIVATE_FILE_MODE);
         Ok(())
     }
 
@@ -167,6 +171,31 @@ impl Store {
         let rows = stmt.query_map(params, |r| r.get::<_, String>(3))?;
         Ok(rows.collect::<std::result::Result<_, _>>()?)
     }
+}
+
+/// Creates the database file owner-only before SQLite does (it would use the
+/// umask), and tightens an existing one and its `-wal`/`-shm`.
+fn make_private(path: &Path) -> Result<()> {
+    use crate::datadir::{private_file_options, tighten_or_warn, PRIVATE_FILE_MODE};
+    if !path.exists() {
+        match private_file_options().write(true).create_new(true).open(path) {
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+            Err(e) => {
+                return Err(Error::io(
+                    format!("cannot create the database {} (check that its folder exists and is writable, and that the disk is not full)", path.display()),
+                    e,
+                ))
+            }
+        }
+    }
+    tighten_or_warn(path, PRIVATE_FILE_MODE);
+    for suffix in ["-wal", "-shm"] {
+        let mut name = path.as_os_str().to_os_string();
+        name.push(suffix);
+        tighten_or_warn(Path::new(&name), PRIVATE_FILE_MODE);
+    }
+    Ok(())
 }
 
 /// Helpers for optional JSON columns.

@@ -96,3 +96,17 @@ pub fn bump_counter(conn: &Connection, name: &str) -> Result<()> {
     conn.execute("INSERT INTO counters (name, value) VALUES (?1, 1) ON CONFLICT (name) DO UPDATE SET value = value + 1", [name])?;
     Ok(())
 }
+
+/// Claims a periodic job named by the setting `key` (which holds the Unix ms
+/// of its last run): when no run started within `period_ms` before `now_ms`
+/// (or the clock went back past the last run), records `now_ms` and returns
+/// true. One statement, so of several processes claiming at once exactly one
+/// wins.
+pub fn claim_period(conn: &Connection, key: &str, now_ms: i64, period_ms: i64) -> Result<bool> {
+    let n = conn.execute(
+        "INSERT INTO settings (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value
+         WHERE NOT (CAST(settings.value AS INTEGER) <= ?3 AND CAST(settings.value AS INTEGER) > ?3 - ?4)",
+        params![key, now_ms.to_string(), now_ms, period_ms],
+    )?;
+    Ok(n == 1)
+}

@@ -1,5 +1,8 @@
 //! Raw webhook bodies: kept for audit, deduplication and replay. A body
-//! delivered twice (providers retry for days) is recognised by its hash.
+//! delivered twice to the same account's address (providers retry for days)
+//! is recognised by its hash; the same body posted to two accounts' addresses
+//! is stored for each. Applied bodies are pruned after the retention period
+//! ([`crate::maintenance`]); unparseable and unrouted ones wait for a replay.
 
 use super::Store;
 use crate::error::Result;
@@ -48,6 +51,24 @@ pub fn record(conn: &Connection, provider: &str, account_id: Option<i64>, body: 
         params![provider, account_id, now_ms(), body, body_hash(body), state.as_str(), error],
     )?;
     Ok((n == 1).then(|| conn.last_insert_rowid()))
+}
+
+/// Deletes up to `limit` applied bodies received before `received_before`
+/// (Unix ms), oldest first; returns how many. Unparseable and unrouted
+/// bodies are never pruned: they are not applied yet. Small batches keep
+/// each write transaction short, so the webhook writer never waits long.
+pub fn prune_applied(conn: &Connection, received_before: i64, limit: usize) -> Result<usize> {
+    Ok(conn.execute(
+        "DELETE FROM webhook_events WHERE id IN (
+             SELECT id FROM webhook_events INDEXED BY webhook_events_applied_by_age
+             WHERE state = 'applied' AND received_at < ?1 ORDER BY received_at LIMIT ?2)",
+        params![received_before, limit as i64],
+    )?)
+}
+
+/// Deletes every body stored for `account_id` (the account is being removed).
+pub fn remove_for_account(conn: &Connection, account_id: i64) -> Result<usize> {
+    Ok(conn.execute("DELETE FROM webhook_events WHERE account_id = ?1", [account_id])?)
 }
 
 /// Records what a replay made of a stored event.
