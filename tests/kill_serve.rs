@@ -210,6 +210,9 @@ fn check_inbound(dir: &Path, account: &str, acked: &BTreeSet<String>, posted: &B
     assert!(unknown.is_empty(), "{when}: stored messages nobody posted: {unknown:?}");
 }
 
+/// What the listener answered each posted message id (None: no answer, the kill).
+type Answers = Arc<Mutex<Vec<(String, Option<u16>)>>>;
+
 #[test]
 fn acknowledged_webhooks_survive_kill_9_exactly_once() {
     let mut rng = StdRng::seed_from_u64(seed("webhooks"));
@@ -225,7 +228,7 @@ fn acknowledged_webhooks_survive_kill_9_exactly_once() {
         let serve = start_serve(dir, &log);
         check_inbound(dir, &account, &acked, &posted, &format!("after restart {cycle}"));
         let stop = Arc::new(AtomicBool::new(false));
-        let answers: Arc<Mutex<Vec<(String, Option<u16>)>>> = Arc::default();
+        let answers: Answers = Arc::default();
         let senders: Vec<_> = (0..2)
             .map(|_| {
                 let (addr, account, stop, answers, next) = (serve.addr.clone(), account.clone(), stop.clone(), answers.clone(), next.clone());
@@ -432,7 +435,11 @@ fn outbox_cycles(dir: &Path, graph: &str, received: Received, seed: u64) {
     );
 }
 
+/// Today (before the outbox's `unknown` state) a message whose send was cut
+/// by the kill stays `sending` until its lease expires, then is sent again:
+/// the fake receives it twice ("received these messages more than once").
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs the outbox's unknown state (issue 9); un-ignore on merge"]
 async fn outbox_sends_survive_kill_9_never_twice() {
     let seed = seed("outbox");
     let graph = MockServer::start().await;
