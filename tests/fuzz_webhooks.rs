@@ -631,12 +631,15 @@ proptest! {
         prop_assert_eq!(verify_meta_signature(secret, &fx.body, Some(&header)), same_digest, "{}: header {:?}", fx.name, header);
     }
 
-    /// Another app secret never verifies Meta's signature.
+    /// Another app secret never verifies Meta's signature. HMAC pads a short
+    /// key with zero bytes, so a key that differs only by trailing NULs is
+    /// the same key (found by a long run; not a weakness: it takes the secret).
     #[test]
     fn another_secret_never_verifies(fx in signed_fixture(), edits in prop::collection::vec(byte_edit(), 1..4)) {
         let (secret, _) = signed();
         let other = mutate_bytes(secret, &edits);
-        prop_assume!(&other != secret);
+        let unpadded = |k: &[u8]| k.iter().rposition(|b| *b != 0).map_or(0, |i| i + 1);
+        prop_assume!(other.len() > 64 || other[..unpadded(&other)] != secret[..unpadded(secret)]);
         prop_assert!(!verify_meta_signature(&other, &fx.body, Some(&fx.header)), "{}: secret {:?} was accepted", fx.name, String::from_utf8_lossy(&other));
     }
 
