@@ -58,6 +58,19 @@ if cargo tree -p wicket-cli -e normal --prefix none | grep -Eiq '^(tauri|wry|gtk
   exit 1
 fi
 
+# ---- lint: formatting, clippy (begin) ----
+# Before the tests, so "clippy clean" stays true. Clippy covers the desktop
+# package too (a workspace member): it needs the WebKit headers installed above.
+for tool in rustfmt clippy; do
+  cargo "${tool/rustfmt/fmt}" --version >/dev/null 2>&1 || rustup component add "$tool"
+done
+echo "== formatting (cargo fmt --check, rustfmt.toml)"
+cargo fmt --all --check
+
+echo "== clippy: every package and target, warnings are errors"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+# ---- lint: formatting, clippy (end) ----
+
 echo "== unit and integration tests"
 cargo test --workspace --locked --no-fail-fast
 
@@ -66,6 +79,8 @@ cargo test --workspace --locked --no-fail-fast
 # them against the real Secret Service.
 
 # ---- desktop app: UI and window (begin) ----
+# The UI's type check runs here: `npm run build` is `tsc --noEmit -p .` (the
+# `typecheck` script) then `vite build`, so it is not run a second time.
 echo "== desktop UI: install (from package-lock.json), type-check and build (ui/dist)"
 # `npm install`, not `npm ci`: the lock lists only the platform binaries the
 # registry served (Linux), and `npm ci` refuses a lock without the others.

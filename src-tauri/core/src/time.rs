@@ -25,13 +25,16 @@ pub fn parse_rfc3339(s: &str) -> Option<i64> {
     DateTime::parse_from_rfc3339(s).ok().map(|t| t.timestamp_millis())
 }
 
-/// Provider timestamps in Unix seconds, given as a number or a string.
+/// Provider timestamps in Unix seconds, given as a number or a string. One
+/// too large to be a time in milliseconds is no timestamp (found by
+/// tests/fuzz_webhooks.rs: it overflowed).
 pub fn unix_seconds_to_ms(v: &serde_json::Value) -> Option<i64> {
-    match v {
-        serde_json::Value::Number(n) => n.as_i64().map(|s| s * 1000),
-        serde_json::Value::String(s) => s.trim().parse::<i64>().ok().map(|s| s * 1000),
+    let seconds = match v {
+        serde_json::Value::Number(n) => n.as_i64(),
+        serde_json::Value::String(s) => s.trim().parse::<i64>().ok(),
         _ => None,
-    }
+    };
+    seconds?.checked_mul(1000)
 }
 
 #[cfg(test)]
@@ -51,5 +54,7 @@ mod tests {
         assert_eq!(unix_seconds_to_ms(&serde_json::json!("1700000000")), Some(1_700_000_000_000));
         assert_eq!(unix_seconds_to_ms(&serde_json::json!(1700000000)), Some(1_700_000_000_000));
         assert_eq!(unix_seconds_to_ms(&serde_json::json!("x")), None);
+        assert_eq!(unix_seconds_to_ms(&serde_json::json!(i64::MAX)), None, "no overflow");
+        assert_eq!(unix_seconds_to_ms(&serde_json::json!(i64::MIN.to_string())), None);
     }
 }

@@ -96,11 +96,11 @@ fn parse_message(msg: &Value, contacts: &[Value]) -> Option<InboundMessage> {
     let id = string(msg.get("id"))?;
     let from = string(msg.get("from"));
     let contact = find_contact(contacts, from.as_deref(), msg);
-    let user_id = string(msg.get("from_user_id")).or_else(|| string(msg.get("user_id"))).or_else(|| contact.and_then(|c| string(c.get("user_id"))));
+    let user_id = string(msg.get("from_user_id")).or_else(|| string(msg.get("user_id"))).or_else(|| contact.and_then(|c| shared(c.get("user_id"))));
     // Without `from`, the matched `contacts[]` entry may still carry the wa_id.
-    let from = from.or_else(|| contact.and_then(|c| string(c.get("wa_id"))));
+    let from = from.or_else(|| contact.and_then(|c| shared(c.get("wa_id"))));
     let (chat, wa_id) = contact_key(from.as_deref(), user_id)?;
-    let chat_update = ContactUpdate { wa_id, profile_name: contact.and_then(|c| string(c.get("profile").and_then(|p| p.get("name")))), ..Default::default() };
+    let chat_update = ContactUpdate { wa_id, profile_name: contact.and_then(|c| shared(c.get("profile").and_then(|p| p.get("name")))), ..Default::default() };
     let kind_name = string(msg.get("type")).unwrap_or_default();
     let body = msg.get(kind_name.as_str()).unwrap_or(&Value::Null);
     let mut m = InboundMessage {
@@ -283,6 +283,18 @@ fn string(v: Option<&Value>) -> Option<String> {
         Value::Number(n) => Some(n.to_string()),
         _ => None,
     }
+}
+
+/// The longest name or id copied from a `value.contacts[]` entry. One entry
+/// can stand for every message of a batch, so what each message copies from
+/// it must be small, or a body under the listener's cap could make the parser
+/// allocate gigabytes (found by tests/fuzz_webhooks.rs). Real values are far
+/// shorter (a WhatsApp profile name has at most 25 characters).
+const MAX_SHARED_FIELD: usize = 256;
+
+/// [`string`], for a value every message of a batch may copy: absent when absurdly long.
+fn shared(v: Option<&Value>) -> Option<String> {
+    string(v).filter(|s| s.len() <= MAX_SHARED_FIELD)
 }
 
 fn integer(v: Option<&Value>) -> Option<i64> {

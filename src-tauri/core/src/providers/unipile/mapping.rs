@@ -65,7 +65,8 @@ pub(crate) fn timestamp(v: Option<&Value>) -> Option<i64> {
 }
 
 fn seconds_or_ms(n: i64) -> i64 {
-    if n.abs() < 100_000_000_000 {
+    // `unsigned_abs`: `abs` of i64::MIN overflows (found by tests/fuzz_webhooks.rs).
+    if n.unsigned_abs() < 100_000_000_000 {
         n * 1000
     } else {
         n
@@ -423,6 +424,7 @@ mod tests {
         assert_eq!(timestamp(Some(&json!(1_767_268_805))), Some(1_767_268_805_000));
         assert_eq!(timestamp(Some(&json!(1_767_268_805_123_i64))), Some(1_767_268_805_123));
         assert_eq!(timestamp(Some(&json!("nope"))), None);
+        assert_eq!(timestamp(Some(&json!(i64::MIN))), Some(i64::MIN), "no overflow");
         assert_eq!(iso_ms(1_767_268_805_000), "2026-01-01T12:00:05.000Z");
         assert_eq!(iso_ms(1_767_268_805_007), "2026-01-01T12:00:05.007Z");
     }
