@@ -435,9 +435,9 @@ fn outbox_cycles(dir: &Path, graph: &str, received: Received, seed: u64) {
     );
 }
 
-/// Today (before the outbox's `unknown` state) a message whose send was cut
-/// by the kill stays `sending` until its lease expires, then is sent again:
-/// the fake receives it twice ("received these messages more than once").
+/// A message whose send was cut by the kill stays `sending` until its lease
+/// expires, then becomes `unknown` (never sent again blindly): the fake must
+/// never receive a message twice.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn outbox_sends_survive_kill_9_never_twice() {
     let seed = seed("outbox");
