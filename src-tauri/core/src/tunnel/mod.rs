@@ -29,22 +29,35 @@
 //! (running it), [`register`] (the webhook URL with each provider; the
 //! provider-specific calls live with each provider), [`supervisor`]
 //! (registering again when the URL changes), [`self_check`] and [`setup`]
-//! (the public-address step's helpers).
+//! (the public-address step's helpers). What survives restarts: [`saved`]
+//! (the chosen setup, a setting), [`pidfile`] (the running tool, killed at
+//! the next start after a crash), [`health`] (the last check, a setting),
+//! [`wake`] (noticing a sleep) and [`keeper`], which runs them all.
 
 pub mod detect;
+pub mod health;
+pub mod keeper;
 pub mod output;
+pub mod pidfile;
 pub mod process;
 pub mod register;
+pub mod saved;
 pub mod self_check;
 pub mod setup;
 pub mod spec;
 pub mod supervisor;
+pub mod wake;
 
 pub use crate::providers::meta::registration::{meta_manual_step, meta_registrar, register_meta};
 pub use detect::{detect, detect_in, suggested_spec, InstalledTool};
+pub use health::{PublicAddressHealth, Reachability};
+pub use keeper::{KeeperConfig, KeeperReport, PublicAddressKeeper};
 pub use process::{Tunnel, TunnelEvent};
 pub use register::{provider_registrar, register_all, webhook_url, AccountRegistration, RegisterFuture, Registrar, Registration};
-pub use self_check::{self_check_meta, self_check_wasender, CheckStep, SelfCheck, StepStatus, STEP_HANDSHAKE, STEP_HEALTH, STEP_SIGNED_EVENT};
+pub use saved::{PublicAddress, SavedSetup};
+pub use self_check::{
+    self_check_health, self_check_meta, self_check_wasender, CheckStep, SelfCheck, StepStatus, STEP_HANDSHAKE, STEP_HEALTH, STEP_SIGNED_EVENT,
+};
 pub use setup::{manual_step, parse_listen, spec_for, DEFAULT_LISTEN};
 pub use spec::{TunnelKind, TunnelSpec};
 pub use supervisor::{SupervisorReport, TunnelSupervisor};
