@@ -859,6 +859,23 @@ fn record_public_address_fixtures(h: &Harness, unconfigured: Value, listening: &
     assert_eq!((stopped["state"].clone(), stopped["can_stop"].clone()), (json!("stopped"), json!(false)), "{stopped}");
     assert!(stopped["reason"].as_str().unwrap().contains("Restart it"), "{stopped}");
     assert!(!saved::load(&wicket_core::Store::open(&dir.db_path()).unwrap()).unwrap().unwrap().active, "it stays stopped at the next start");
+
+    // The app quits and starts again with the setup active: the engine's
+    // start brings the address back (registered, checked) with no wizard.
+    crate::public_address::shutdown();
+    saved::set_active(&mut wicket_core::Store::open(&dir.db_path()).unwrap(), true).unwrap();
+    let before = h.ok("public_address_status", Value::Null);
+    assert_eq!(before["managed_here"], false, "nothing kept after the quit: {before}");
+    crate::public_address::engine_started(h.app.handle(), Some(listening.parse().unwrap()));
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(90);
+    loop {
+        let s = h.ok("public_address_status", Value::Null);
+        if s["state"] == "reachable" && s["managed_here"] == true {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "the saved address comes back at the start: {s}");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
     // Times and ports vary: pinned for stable fixtures.
     for v in [&mut unreachable, &mut restarted, &mut stopped] {
         if v["checked_at"].is_number() {
