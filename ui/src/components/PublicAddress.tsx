@@ -71,7 +71,7 @@ export function PublicAddressBanner({ status, accounts, onStatus, onError }: Pro
             )}
           </span>
         ) : (
-          <span class="address-detail">The Wicket engine running elsewhere (wicket serve) keeps this address: restart it there.</span>
+          <span class="address-detail">Wicket's engine does not run in this window: restart the address where it runs (for example, restart wicket serve).</span>
         )}
       </div>
     </div>
