@@ -6,6 +6,7 @@
 use crate::dto::*;
 use crate::events::{self, MessageReceivedEvent, SyncProgressEvent};
 use crate::notifications::{OpenConversationEvent, OPEN_CONVERSATION};
+use crate::public_address::{PublicAddressStatusDto, PUBLIC_ADDRESS_HEALTH};
 use crate::settings::{FocusArgs, PreferencesDto, QuietHoursDto};
 use ts_rs::{Config, TS};
 use wicket_core::error::ErrorKind;
@@ -51,6 +52,9 @@ pub fn commands(cfg: &Config) -> Vec<(&'static str, Option<String>, String)> {
         ("wizard_start_listener", Some(WizardListenArgs::name(cfg)), ListenerDto::name(cfg)),
         ("wizard_start_tunnel", Some(WizardTunnelArgs::name(cfg)), TunnelStartedDto::name(cfg)),
         ("wizard_check_public", Some(WizardCheckArgs::name(cfg)), SelfCheckDto::name(cfg)),
+        ("public_address_status", None, PublicAddressStatusDto::name(cfg)),
+        ("public_address_stop", None, PublicAddressStatusDto::name(cfg)),
+        ("public_address_restart", None, PublicAddressStatusDto::name(cfg)),
         ("get_preferences", None, PreferencesDto::name(cfg)),
         ("set_preferences", Some(PreferencesDto::name(cfg)), PreferencesDto::name(cfg)),
         ("set_focused_conversation", Some(FocusArgs::name(cfg)), "null".into()),
@@ -155,6 +159,7 @@ pub fn typescript() -> String {
         CheckStepDto::decl(&cfg),
         SelfCheckDto::decl(&cfg),
         PublicAddressChanged::decl(&cfg),
+        PublicAddressStatusDto::decl(&cfg),
         QuietHoursDto::decl(&cfg),
         PreferencesDto::decl(&cfg),
         FocusArgs::decl(&cfg),
@@ -183,6 +188,7 @@ pub fn typescript() -> String {
         (events::ACCOUNT_STATE, AccountDto::name(&cfg)),
         (OPEN_CONVERSATION, OpenConversationEvent::name(&cfg)),
         (crate::wizard::PUBLIC_ADDRESS_CHANGED, PublicAddressChanged::name(&cfg)),
+        (PUBLIC_ADDRESS_HEALTH, PublicAddressStatusDto::name(&cfg)),
     ] {
         out.push_str(&format!("  {name:?}: {payload};\n"));
     }

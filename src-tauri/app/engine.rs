@@ -72,6 +72,7 @@ pub fn start<R: Runtime>(app: AppHandle<R>, dir: DataDir) -> std::io::Result<Eng
                 Err(e) => return report(&app, EngineState::Stopped { reason: format!("the engine could not start: {e}") }),
             };
             report(&app, EngineState::Running { listen: engine.listen_addr().map(|a| a.to_string()) });
+            crate::public_address::engine_started(&app, engine.listen_addr());
             let mut rx = engine.subscribe();
             let forward = async {
                 loop {

@@ -7,7 +7,8 @@
 //! Around the window: one instance per user (a second launch focuses the
 //! first), the window's size and position remembered, optional start at
 //! login, a tray icon with the unread count (`tray.rs`, `window.rs`) and
-//! desktop notifications (`notifications.rs`).
+//! desktop notifications (`notifications.rs`). The public address (the
+//! tunnel) comes back at every start and is checked (`public_address.rs`).
 
 // No console window on Windows release builds.
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
@@ -22,6 +23,7 @@ mod engine;
 mod events;
 mod media_protocol;
 mod notifications;
+mod public_address;
 #[cfg(test)]
 mod sample;
 mod settings;
@@ -76,6 +78,9 @@ pub fn builder_on<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Build
         wizard::wizard_start_listener,
         wizard::wizard_start_tunnel,
         wizard::wizard_check_public,
+        public_address::public_address_status,
+        public_address::public_address_stop,
+        public_address::public_address_restart,
         settings::get_preferences,
         settings::set_preferences,
         settings::set_focused_conversation,

@@ -411,15 +411,15 @@ pub async fn accounts_remove(state: State<'_, AppState>, args: WizardSyncArgs) -
 // The public address (Meta and WASender deliver only to public HTTPS)
 // ---------------------------------------------------------------------------
 
-/// The listener and tunnel the public-address step started. They live until
-/// the app quits ([`stop_public_address`]); the engine binds the listener
-/// itself from the `webhook_listen` setting at the next start.
+/// The listener the public-address step started. It lives until the app
+/// quits ([`stop_public_address`]); the engine binds the listener itself
+/// from the `webhook_listen` setting at the next start. The tunnel is kept
+/// by `public_address.rs`, which also brings it back at every start.
 struct PublicSession {
     listener: Option<wicket_core::webhook::WebhookServer>,
-    supervisor: Option<wicket_core::tunnel::TunnelSupervisor>,
 }
 
-static PUBLIC: std::sync::Mutex<PublicSession> = std::sync::Mutex::new(PublicSession { listener: None, supervisor: None });
+static PUBLIC: std::sync::Mutex<PublicSession> = std::sync::Mutex::new(PublicSession { listener: None });
 
 fn public() -> std::sync::MutexGuard<'static, PublicSession> {
     PUBLIC.lock().unwrap_or_else(|p| p.into_inner())
@@ -427,11 +427,8 @@ fn public() -> std::sync::MutexGuard<'static, PublicSession> {
 
 /// Stops the tunnel and the listener the step started (at exit).
 pub fn stop_public_address() {
-    let mut p = public();
-    if let Some(mut s) = p.supervisor.take() {
-        s.stop();
-    }
-    if let Some(l) = p.listener.take() {
+    crate::public_address::shutdown();
+    if let Some(l) = public().listener.take() {
         l.shutdown();
     }
 }
@@ -523,7 +520,7 @@ pub async fn wizard_start_listener(state: State<'_, AppState>, args: WizardListe
     Ok(ListenerDto { listening, warning })
 }
 
-fn registration_dto(r: wicket_core::tunnel::AccountRegistration) -> RegistrationDto {
+pub(crate) fn registration_dto(r: wicket_core::tunnel::AccountRegistration) -> RegistrationDto {
     use wicket_core::tunnel::Registration;
     let (outcome, detail, paste) = match r.outcome {
         Registration::Registered => ("registered", None, None),
@@ -542,36 +539,20 @@ fn registration_dto(r: wicket_core::tunnel::AccountRegistration) -> Registration
 }
 
 /// Starts a tunnel tool for the listener, registers the public address with
-/// every switched-on account's provider (again whenever it changes, for as
-/// long as the app runs), and says what each registration did.
+/// every switched-on account's provider (again whenever it changes), and
+/// says what each registration did. The choice is saved: the app starts it
+/// again at every start (`public_address.rs`), and checks it.
 #[tauri::command]
 pub async fn wizard_start_tunnel<R: tauri::Runtime>(app: tauri::AppHandle<R>, state: State<'_, AppState>, args: WizardTunnelArgs) -> Res<TunnelStartedDto> {
-    use wicket_core::tunnel::{self, SupervisorReport, Tunnel, TunnelSupervisor};
+    use wicket_core::tunnel::{self, PublicAddress};
     let port = listening(&state)
         .and_then(|a| a.parse::<std::net::SocketAddr>().ok())
         .map(|a| a.port())
         .ok_or_else(|| CommandError::from(Error::Invalid("start the webhook listener first: the tunnel forwards to it".into())))?;
     state.store()?.account(args.account_id)?;
     let spec = tunnel::spec_for(&args.kind, &tunnel::detect(), None)?;
-    let accounts: Vec<Account> = state.store()?.accounts()?.into_iter().filter(|a| a.enabled && a.provider != Provider::Demo).collect();
-    let secrets = blocking(state.dir.clone(), true, |_, secrets| Ok(secrets.clone())).await?;
-    if let Some(mut old) = public().supervisor.take() {
-        old.stop();
-    }
-    let started = Tunnel::start_async(spec, port, std::time::Duration::from_secs(60)).await?;
-    let url = started.public_url();
-    let stable = started.is_stable();
-    state.store()?.set_setting("public_url", &serde_json::json!(url))?;
-    let mut sup = TunnelSupervisor::start(started, accounts, tunnel::provider_registrar(secrets))?;
-    let registrations = match sup.next_report().await {
-        Some(SupervisorReport::Registered { results, .. }) => results.into_iter().map(registration_dto).collect(),
-        Some(SupervisorReport::TunnelExited(code)) => {
-            return Err(Error::NotFound(format!("the tunnel stopped right after starting (exit code {code:?}): start it again")).into())
-        }
-        None => vec![],
-    };
-    forward_later_reports(app, sup.take_reports());
-    public().supervisor = Some(sup);
+    let (url, stable, results) = crate::public_address::start_from_wizard(&app, state.dir.clone(), port, PublicAddress::Tunnel(spec)).await?;
+    let registrations = results.into_iter().map(registration_dto).collect();
     Ok(TunnelStartedDto { public_url: url, stable, note: tunnel::url_explanation(stable).into(), registrations })
 }
 
@@ -580,39 +561,12 @@ pub async fn wizard_start_tunnel<R: tauri::Runtime>(app: tauri::AppHandle<R>, st
 /// tunnel stopped (`public_url` null): the open public-address step shows it.
 pub const PUBLIC_ADDRESS_CHANGED: &str = "public-address-changed";
 
-/// What the tunnel supervisor reports after the start, as events.
-fn forward_later_reports<R: tauri::Runtime>(
-    app: tauri::AppHandle<R>,
-    mut reports: tokio::sync::mpsc::UnboundedReceiver<wicket_core::tunnel::SupervisorReport>,
-) {
-    use tauri::Emitter;
-    use wicket_core::tunnel::SupervisorReport;
-    tauri::async_runtime::spawn(async move {
-        while let Some(report) = reports.recv().await {
-            let event = match report {
-                SupervisorReport::Registered { public_base, results } => {
-                    if let Some(state) = tauri::Manager::try_state::<AppState>(&app) {
-                        if let Ok(mut store) = state.store() {
-                            let _ = store.set_setting("public_url", &serde_json::json!(public_base));
-                        }
-                    }
-                    PublicAddressChanged { public_url: Some(public_base), registrations: results.into_iter().map(registration_dto).collect(), exit_code: None }
-                }
-                SupervisorReport::TunnelExited(code) => PublicAddressChanged { public_url: None, registrations: vec![], exit_code: code },
-            };
-            tracing::info!(url = ?event.public_url, "the tunnel's public address changed");
-            if let Err(e) = app.emit(PUBLIC_ADDRESS_CHANGED, &event) {
-                tracing::warn!("cannot tell the window about the new public address: {e}");
-            }
-        }
-    });
-}
-
 /// "Check": proves the public address reaches this listener for the
 /// account by posting a signed test event to it over real HTTP (Meta: the
-/// verification handshake too). The event creates no message.
+/// verification handshake too). The event creates no message. A passed
+/// address becomes the saved setup when none was chosen (a fixed URL).
 #[tauri::command]
-pub async fn wizard_check_public(state: State<'_, AppState>, args: WizardCheckArgs) -> Res<SelfCheckDto> {
+pub async fn wizard_check_public<R: tauri::Runtime>(app: tauri::AppHandle<R>, state: State<'_, AppState>, args: WizardCheckArgs) -> Res<SelfCheckDto> {
     use wicket_core::secrets::SecretName;
     use wicket_core::tunnel::{self, StepStatus};
     let account = state.store()?.account(args.account_id)?;
@@ -636,6 +590,11 @@ pub async fn wizard_check_public(state: State<'_, AppState>, args: WizardCheckAr
         Ok(check)
     })
     .await?;
+    if check.passed() {
+        // An address of the owner's own (no tunnel set up): kept and checked from now on.
+        let port = listening(&state).and_then(|a| a.parse::<std::net::SocketAddr>().ok()).map(|a| a.port()).unwrap_or(0);
+        crate::public_address::adopt_fixed_url(&app, state.dir.clone(), port, check.public_base.clone());
+    }
     let status = |s: StepStatus| match s {
         StepStatus::Passed => "passed",
         StepStatus::Failed => "failed",

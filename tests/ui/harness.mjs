@@ -22,6 +22,8 @@ export const fixtures = JSON.parse(await readFile(new URL('./fixtures/inbox.json
 export const wizardFixtures = JSON.parse(await readFile(new URL('./fixtures/wizard.json', import.meta.url), 'utf8'));
 /** The Settings panel's answers, recorded from the real handlers (tests.rs). */
 export const settingsFixtures = JSON.parse(await readFile(new URL('./fixtures/settings.json', import.meta.url), 'utf8'));
+/** The public address's answers (status, Stop, Restart), recorded from the real handlers (tests.rs). */
+export const addressFixtures = JSON.parse(await readFile(new URL('./fixtures/public_address.json', import.meta.url), 'utf8'));
 /** The fixtures' "now" (src-tauri/app/tests.rs SAMPLE_NOW): 2026-03-10 12:00 UTC. */
 export const SAMPLE_NOW = 1_773_144_000_000;
 
@@ -57,7 +59,9 @@ async function csp() {
  * `metaRefused` (wizard_test_meta answers like Meta for an expired token),
  * `syncDelay` (ms per first-sync step), `managed` (account settings switch
  * and remove the fixtures' accounts), `wasenderRefused`, `prefsRefused`
- * (set_preferences refuses as the shell refuses a time that is not HH:MM).
+ * (set_preferences refuses as the shell refuses a time that is not HH:MM),
+ * `address` (the public address's state at load: `unreachable`, `stopped`,
+ * `reachable`; else none chosen yet; Restart answers reachable, Stop stopped).
  * Drafts are kept in localStorage, so a reload finds them as a restart finds
  * them in the store.
  */
@@ -67,8 +71,10 @@ import { mockIPC } from '/__test__/mocks.js';
 const fx = ${JSON.stringify(fixtures)};
 const wz = ${JSON.stringify(wizardFixtures)};
 const st = ${JSON.stringify(settingsFixtures)};
+const pa = ${JSON.stringify(addressFixtures)};
 let prefs = st.get_preferences;
 const opts = window.__WICKET_TEST__ || {};
+let address = pa['status_' + (opts.address || 'unconfigured')];
 window.__calls = [];
 let nextId = 100000000;
 let added = [];
@@ -203,6 +209,9 @@ mockIPC((cmd, args) => {
       prefs = { ...a, tray_available: prefs.tray_available };
       return prefs;
     case 'set_focused_conversation': return null;
+    case 'public_address_status': return address;
+    case 'public_address_restart': address = pa.public_address_restart; return later(opts.addressDelay ?? 0, address);
+    case 'public_address_stop': address = pa.public_address_stop; return address;
     default: return Promise.reject({ code: 'not_found', message: 'no such command in the mock: ' + cmd, kind: null });
   }
 }, { shouldMockEvents: true });

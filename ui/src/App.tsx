@@ -5,13 +5,14 @@
 import { CircleAlert, Cloud, CloudOff, RefreshCw, X } from 'lucide-preact';
 import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { call, on } from './api';
-import type { AccountDto, AppInfo, CommandError, ConversationDto, ListFilter, SearchHitDto } from './bindings';
+import type { AccountDto, AppInfo, CommandError, ConversationDto, ListFilter, PublicAddressStatusDto, SearchHitDto } from './bindings';
 import { ChatView } from './components/ChatView';
 import { ConversationList, ordered } from './components/ConversationList';
 import { Rail, STATUS_TEXT, statusSince } from './components/Rail';
 import { Settings } from './components/Settings';
 import { Wizard } from './components/Wizard';
 import { AccountsSettings } from './components/AccountsSettings';
+import { addressTrouble, PublicAddressBanner, PublicAddressNote } from './components/PublicAddress';
 
 const LIST_PAGE = 100;
 const CLOCK_TICK = 30_000; // the list's times and the window badge
@@ -47,6 +48,7 @@ export function App() {
   const [error, setError] = useState<CommandError | null>(null);
   const [adding, setAdding] = useState(false);
   const [settingsOpen, setSettingsOpen] = useState(false);
+  const [address, setAddress] = useState<PublicAddressStatusDto | null>(null);
   const scope = useRef({ accountId, filter, label });
   scope.current = { accountId, filter, label };
   const openRef = useRef(open);
@@ -58,6 +60,7 @@ export function App() {
     call('app_info').then(setInfo).catch(setError);
     call('list_accounts').then(setAccounts).catch(setError);
     call('list_labels').then(setLabels).catch(setError);
+    call('public_address_status').then(setAddress).catch(setError);
   }, []);
 
   const loadList = useCallback((minimum = LIST_PAGE) => {
@@ -112,6 +115,7 @@ export function App() {
       }),
       on('account-state', (a) => setAccounts((list) => (list ? list.map((x) => (x.id === a.id ? a : x)) : list))),
       on('engine-changed', (engine) => setInfo((i) => (i ? { ...i, engine } : i))),
+      on('public-address-health', setAddress),
       on('store-changed', () => {
         // Another process committed: reload what is shown, once per burst.
         window.clearTimeout(timer);
@@ -250,6 +254,9 @@ export function App() {
         onSettings={() => setSettingsOpen(true)}
       />
       <aside class="list-pane" aria-label="Conversation list">
+        {address && addressTrouble(address, accountId) && (
+          <PublicAddressBanner status={address} accounts={accounts ?? []} onStatus={setAddress} onError={setError} />
+        )}
         {troubled.map((a) => (
           <div class="account-banner" role="status" key={a.id}>
             <CircleAlert size={16} aria-hidden="true" />
@@ -273,6 +280,7 @@ export function App() {
           onOpenHit={openHit}
           onMore={loadMore}
         />
+        {address && <PublicAddressNote status={address} onStatus={setAddress} onError={setError} />}
         <EngineNote info={info} />
       </aside>
       <main class="chat-pane">

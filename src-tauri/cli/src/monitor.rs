@@ -4,6 +4,11 @@
 //! with the account's activity: unread, queued sends, last activity, and
 //! which engine runs on the data dir. A failed check is reported in the
 //! account's `error` and in the exit code (4 when a provider refused).
+//!
+//! Accounts delivered to by webhook (Meta, WASender) also carry
+//! `public_address`: whether customers' messages can reach this computer,
+//! as the public-address keeper (desktop app or `wicket serve`) last checked
+//! it (`tunnel::health`), with its reason in plain words.
 
 use crate::commands::runtime;
 use crate::context::{parse_id, Context};
@@ -15,6 +20,7 @@ use wicket_core::error::{Error, ErrorKind, ProviderError, Result};
 use wicket_core::model::Provider;
 use wicket_core::providers::ProviderClient;
 use wicket_core::time::{now_ms, opt_rfc3339, to_rfc3339};
+use wicket_core::tunnel::PublicAddressHealth;
 
 pub fn monitor(ctx: &mut Context, args: MonitorArgs) -> Result<()> {
     let only = args.account.as_deref().map(|a| parse_id(a, "--account")).transpose()?;
@@ -39,6 +45,7 @@ fn round(ctx: &mut Context, only: Option<i64>) -> Result<Vec<Value>> {
     let needs_secrets = accounts.iter().any(|a| a.enabled && a.provider != Provider::Demo);
     let secrets = if needs_secrets { Some(ctx.secrets()) } else { None };
     let rt = runtime()?;
+    let reach = wicket_core::tunnel::health::load(&ctx.store)?;
     let mut rows = Vec::with_capacity(accounts.len());
     for account in accounts {
         let checked = if !account.enabled {
@@ -80,9 +87,32 @@ fn round(ctx: &mut Context, only: Option<i64>) -> Result<Vec<Value>> {
             "last_sync_at": opt_rfc3339(account.last_sync_at),
             "engine": engine,
             "error": error,
+            "public_address": public_address(reach.as_ref(), &account),
         }));
     }
     Ok(rows)
+}
+
+/// The last public-address check as it concerns `account` (null for an
+/// account that is polled, or when no check ever ran).
+fn public_address(reach: Option<&PublicAddressHealth>, account: &wicket_core::store::Account) -> Value {
+    let Some(h) = reach else { return Value::Null };
+    if !matches!(account.provider, Provider::Meta | Provider::Wasender) {
+        return Value::Null;
+    }
+    let mine = h.accounts.iter().find(|a| a.account_id == account.id);
+    json!({
+        "state": h.state.as_str(),
+        "public_url": h.public_url,
+        "via": h.via,
+        "checked_at": opt_rfc3339(h.checked_at),
+        "reason": h.reason,
+        "detail": h.detail,
+        "fix": h.fix,
+        "trigger": h.trigger,
+        "account_state": mine.map(|a| a.state.clone()),
+        "account_reason": mine.and_then(|a| a.reason.clone()),
+    })
 }
 
 fn error_json(e: &Error) -> Value {
@@ -114,6 +144,15 @@ fn print_rows(ctx: &Context, rows: &[Value]) {
         })
         .collect();
     print_table(&["id", "provider", "name", "state", "unread", "queued", "last activity"], &table);
+    // Said once under the table: it concerns every webhook account alike.
+    if let Some(p) = rows.iter().map(|r| &r["public_address"]).find(|p| !p.is_null()) {
+        let checked = s(&p["checked_at"]);
+        let when = if checked.is_empty() { String::new() } else { format!(", checked {checked}") };
+        match &p["reason"] {
+            Value::Null => println!("public address {}: {}{when}", s(&p["state"]), s(&p["public_url"])),
+            reason => println!("public address {}{when}: {}", s(&p["state"]), s(reason)),
+        }
+    }
 }
 
 /// One failed check fails the run, as `sync` does, so a cron job notices.

@@ -378,6 +378,50 @@ public_url: string | null, registrations: Array<RegistrationDto>,
  */
 exit_code: number | null, };
 
+export type PublicAddressStatusDto = { 
+/**
+ * `unconfigured` (no public address chosen yet), `starting`,
+ * `reachable`, `unreachable` or `stopped`.
+ */
+state: string, public_url: string | null, 
+/**
+ * "the cloudflared tunnel", or the fixed address.
+ */
+via: string | null, 
+/**
+ * The tunnel tool's name; null for a fixed address.
+ */
+tool: string | null, 
+/**
+ * When it was last checked (ms since the epoch).
+ */
+checked_at: number | null, 
+/**
+ * In plain words, for the banner: what is wrong and what fixes it.
+ */
+reason: string | null, 
+/**
+ * What exactly failed.
+ */
+detail: string | null, 
+/**
+ * `restart` when the Restart button fixes it.
+ */
+fix: string | null, 
+/**
+ * The accounts it concerns: switched on and delivered to by webhook.
+ */
+account_ids: Array<number>, 
+/**
+ * Whether this window keeps the address (Stop and Restart work here);
+ * false when `wicket serve` runs the engine, or no listener runs.
+ */
+managed_here: boolean, 
+/**
+ * Whether a tunnel runs that Stop would stop.
+ */
+can_stop: boolean, };
+
 export type QuietHoursDto = { 
 /**
  * "HH:MM", local time.
@@ -452,6 +496,9 @@ export type Commands = {
   wizard_start_listener: { args: WizardListenArgs; result: ListenerDto };
   wizard_start_tunnel: { args: WizardTunnelArgs; result: TunnelStartedDto };
   wizard_check_public: { args: WizardCheckArgs; result: SelfCheckDto };
+  public_address_status: { args: null; result: PublicAddressStatusDto };
+  public_address_stop: { args: null; result: PublicAddressStatusDto };
+  public_address_restart: { args: null; result: PublicAddressStatusDto };
   get_preferences: { args: null; result: PreferencesDto };
   set_preferences: { args: PreferencesDto; result: PreferencesDto };
   set_focused_conversation: { args: FocusArgs; result: null };
@@ -471,4 +518,5 @@ export type Events = {
   "account-state": AccountDto;
   "open-conversation": OpenConversationEvent;
   "public-address-changed": PublicAddressChanged;
+  "public-address-health": PublicAddressStatusDto;
 };

@@ -7,6 +7,7 @@
 
 mod client;
 pub mod errors;
+pub mod registration;
 pub mod templates;
 pub mod webhook;
 

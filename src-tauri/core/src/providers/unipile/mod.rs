@@ -13,6 +13,7 @@ pub mod accounts;
 mod client;
 pub mod errors;
 pub mod mapping;
+pub mod registration;
 pub mod webhook;
 
 pub use accounts::UnipileAccount;

@@ -13,6 +13,7 @@
 mod client;
 pub mod errors;
 mod mapping;
+pub mod registration;
 pub mod webhook;
 
 pub use client::{failed_error, is_placeholder_id, message_status_of, placeholder_id, session_status, WasenderClient, DISCONNECTED_REASON};
