@@ -57,7 +57,8 @@ fn prepare(dir: &DataDir) -> Result<(Option<std::net::SocketAddr>, Arc<SecretSto
 pub fn start<R: Runtime>(app: AppHandle<R>, dir: DataDir) -> std::io::Result<EngineHandle> {
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let thread = std::thread::Builder::new().name("engine".into()).spawn(move || {
-        let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+        // Two workers: one account's blocking store wait never pauses the others.
+        let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).thread_name("engine-worker").enable_all().build() {
             Ok(r) => r,
             Err(e) => return report(&app, EngineState::Stopped { reason: format!("the engine could not start: {e}") }),
         };

@@ -39,11 +39,11 @@ pub const RETRY_BUDGET: Duration = Duration::from_secs(60);
 /// upload may take [`crate::providers::http::transfer_timeout`], 860 s for
 /// 100 MB), so a live sender never loses it; when a sender dies mid-send
 /// the lease runs out and the send becomes `unknown`, never sent again.
-pub const SEND_LEASE: Duration = Duration::from_secs(180);
+pub const SEND_LEASE: Duration = Duration::from_secs(90);
 
 /// How often a running send renews its lease: a third of it, so two
 /// renewals may fail (a busy store) before the claim could lapse.
-pub const LEASE_RENEWAL: Duration = Duration::from_secs(60);
+pub const LEASE_RENEWAL: Duration = Duration::from_secs(30);
 
 /// How long the outbox keeps trying to record an accepted send while the
 /// store is busy (each try also waits the store's busy timeout).
