@@ -183,6 +183,10 @@ def cleanup():
 import atexit
 atexit.register(cleanup)
 wait("tauri-driver listening", lambda: socket.create_connection(("127.0.0.1", wd_port), timeout=1).close() or True)
+# tauri-driver forwards the session request to WebKitWebDriver, which it
+# starts itself: on a loaded machine that one listens later, and a request
+# forwarded before then is dropped (seen as RemoteDisconnected).
+wait("WebKitWebDriver listening", lambda: socket.create_connection(("127.0.0.1", native_port), timeout=1).close() or True)
 session = wd("POST", "/session", {"capabilities": {"alwaysMatch": {"browserName": "wry", "tauri:options": {"application": APP}}}})["sessionId"]
 S = f"/session/{session}"
 ELEMENT = "element-6066-11e4-a52e-4a4d4a4d4a4d"
