@@ -2,30 +2,19 @@
 //! codes, one-line errors), reading without side effects, export/import,
 //! and that secrets never land in the data dir or the logs.
 
+#[path = "support/cli.rs"]
+mod support;
+
 use serde_json::{json, Value};
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Command;
+use support::{ok_json, Wicket};
 use wicket_core::model::{Direction, MessageKind, Provider};
 use wicket_core::store::contacts::{ContactKey, ContactUpdate};
 use wicket_core::store::messages::NewMessage;
 use wicket_core::store::{NewAccount, Store};
 
-fn wicket(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_wicket"))
-        .arg("--data-dir")
-        .arg(dir)
-        .args(args)
-        .env_remove("WICKET_DATA_DIR")
-        .env("WICKET_SECRET_STORE", "vault")
-        .env("WICKET_VAULT_PASSPHRASE", "test passphrase")
-        .output()
-        .expect("wicket runs")
-}
-
-fn json_of(out: &Output) -> Value {
-    assert!(out.status.success(), "wicket failed: {}", String::from_utf8_lossy(&out.stderr));
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&out.stdout)))
-}
+const WICKET: Wicket = Wicket::vault("test passphrase");
 
 /// A data dir with one Meta account and one conversation of three messages.
 fn seeded() -> (tempfile::TempDir, i64, i64) {
@@ -62,18 +51,18 @@ fn seeded() -> (tempfile::TempDir, i64, i64) {
 #[test]
 fn version_names_the_schema() {
     let dir = tempfile::tempdir().unwrap();
-    let out = wicket(dir.path(), &["--version"]);
+    let out = WICKET.run(dir.path(), &["--version"]);
     assert!(out.status.success());
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.starts_with("wicket ") && text.contains("schema"), "got {text}");
-    let v = json_of(&wicket(dir.path(), &["--version", "--json"]));
+    let v = ok_json(&WICKET.run(dir.path(), &["--version", "--json"]));
     assert!(v["schema_version"].as_i64().unwrap() >= 1);
 }
 
 #[test]
 fn account_list_is_an_array_with_every_field() {
     let (dir, account, _) = seeded();
-    let v = json_of(&wicket(dir.path(), &["account", "list", "--json"]));
+    let v = ok_json(&WICKET.run(dir.path(), &["account", "list", "--json"]));
     let a = &v.as_array().unwrap()[0];
     assert_eq!(a["id"], json!(account.to_string()), "ids are strings");
     for field in ["id", "provider", "name", "phone", "status", "status_reason"] {
@@ -81,13 +70,13 @@ fn account_list_is_an_array_with_every_field() {
     }
     assert!(a["phone"].is_null() && a["status_reason"].is_null(), "empty fields are null");
     let empty = tempfile::tempdir().unwrap();
-    assert_eq!(json_of(&wicket(empty.path(), &["account", "list", "--json"])), json!([]));
+    assert_eq!(ok_json(&WICKET.run(empty.path(), &["account", "list", "--json"])), json!([]));
 }
 
 #[test]
 fn conversations_follow_the_conventions() {
     let (dir, account, conv) = seeded();
-    let v = json_of(&wicket(dir.path(), &["conversations", "--json"]));
+    let v = ok_json(&WICKET.run(dir.path(), &["conversations", "--json"]));
     let c = &v.as_array().unwrap()[0];
     assert_eq!(c["id"], json!(conv.to_string()));
     assert_eq!(c["account_id"], json!(account.to_string()));
@@ -98,9 +87,9 @@ fn conversations_follow_the_conventions() {
     for field in ["pinned", "archived", "labels"] {
         assert!(c.get(field).is_some());
     }
-    assert_eq!(json_of(&wicket(dir.path(), &["conversations", "--archived", "--json"])), json!([]));
-    assert_eq!(json_of(&wicket(dir.path(), &["conversations", "--unread", "--json"])).as_array().unwrap().len(), 1);
-    let table = wicket(dir.path(), &["conversations"]);
+    assert_eq!(ok_json(&WICKET.run(dir.path(), &["conversations", "--archived", "--json"])), json!([]));
+    assert_eq!(ok_json(&WICKET.run(dir.path(), &["conversations", "--unread", "--json"])).as_array().unwrap().len(), 1);
+    let table = WICKET.run(dir.path(), &["conversations"]);
     assert!(String::from_utf8_lossy(&table.stdout).contains("Zoë"), "without --json a readable table");
 }
 
@@ -108,7 +97,7 @@ fn conversations_follow_the_conventions() {
 fn reading_messages_never_marks_read_unless_asked() {
     let (dir, account, _) = seeded();
     let acct = account.to_string();
-    let v = json_of(&wicket(dir.path(), &["messages", "--account", &acct, "--with", "07911 123456", "--json"]));
+    let v = ok_json(&WICKET.run(dir.path(), &["messages", "--account", &acct, "--with", "07911 123456", "--json"]));
     let list = v.as_array().unwrap();
     assert_eq!(list.len(), 3);
     assert_eq!(list[0]["text"], json!("Hello"), "oldest first");
@@ -132,16 +121,17 @@ fn reading_messages_never_marks_read_unless_asked() {
     ] {
         assert!(list[0].get(field).is_some(), "message field {field} is always present");
     }
-    let unread = |d: &Path| json_of(&wicket(d, &["conversations", "--json"]))[0]["unread"].clone();
+    let unread = |d: &Path| ok_json(&WICKET.run(d, &["conversations", "--json"]))[0]["unread"].clone();
     assert_eq!(unread(dir.path()), json!(3), "`wicket messages` only reads");
     // Paging by cursor.
-    let older = json_of(&wicket(
-        dir.path(),
-        &["messages", "--account", &acct, "--with", "+447911123456", "--before", list[2]["id"].as_str().unwrap(), "--limit", "1", "--json"],
-    ));
+    let older =
+        ok_json(&WICKET.run(
+            dir.path(),
+            &["messages", "--account", &acct, "--with", "+447911123456", "--before", list[2]["id"].as_str().unwrap(), "--limit", "1", "--json"],
+        ));
     assert_eq!(older[0]["text"], json!("Is my order ready?"));
     // --mark-read does mark read (the provider call fails offline: a warning, not an error).
-    let out = wicket(dir.path(), &["messages", "--account", &acct, "--with", "+447911123456", "--mark-read", "--json"]);
+    let out = WICKET.run(dir.path(), &["messages", "--account", &acct, "--with", "+447911123456", "--mark-read", "--json"]);
     assert!(out.status.success());
     assert_eq!(unread(dir.path()), json!(0));
 }
@@ -149,13 +139,13 @@ fn reading_messages_never_marks_read_unless_asked() {
 #[test]
 fn exit_codes_follow_the_conventions() {
     let (dir, _, _) = seeded();
-    let usage = wicket(dir.path(), &["conversations", "--limit", "many"]);
+    let usage = WICKET.run(dir.path(), &["conversations", "--limit", "many"]);
     assert_eq!(usage.status.code(), Some(2), "usage errors exit 2");
-    let missing = wicket(dir.path(), &["messages", "--conversation", "999", "--json"]);
+    let missing = WICKET.run(dir.path(), &["messages", "--conversation", "999", "--json"]);
     assert_eq!(missing.status.code(), Some(3), "not found exits 3");
     let err = String::from_utf8_lossy(&missing.stderr);
     assert_eq!(err.trim().lines().count(), 1, "errors are one line: {err}");
-    let bad_phone = wicket(dir.path(), &["messages", "--account", "1", "--with", "not a number"]);
+    let bad_phone = WICKET.run(dir.path(), &["messages", "--account", "1", "--with", "not a number"]);
     assert_eq!(bad_phone.status.code(), Some(2), "an invalid phone number is refused as bad input");
     assert!(String::from_utf8_lossy(&bad_phone.stderr).contains("invalid phone number"));
 }
@@ -163,7 +153,7 @@ fn exit_codes_follow_the_conventions() {
 #[test]
 fn search_finds_folded_prefixes() {
     let (dir, _, conv) = seeded();
-    let v = json_of(&wicket(dir.path(), &["search", "munch", "--json"]));
+    let v = ok_json(&WICKET.run(dir.path(), &["search", "munch", "--json"]));
     let hits = v.as_array().unwrap();
     assert_eq!(hits.len(), 1);
     assert_eq!(hits[0]["conversation_id"], json!(conv.to_string()));
@@ -178,11 +168,11 @@ fn export_import_export_through_the_cli_is_identical() {
         let out = tempfile::tempdir().unwrap();
         let first = out.path().join(format!("a.{format}"));
         let second = out.path().join(format!("b.{format}"));
-        assert!(wicket(dir.path(), &["export", "--format", format, "--out", first.to_str().unwrap()]).status.success());
+        assert!(WICKET.run(dir.path(), &["export", "--format", format, "--out", first.to_str().unwrap()]).status.success());
         let fresh = tempfile::tempdir().unwrap();
-        let imported = wicket(fresh.path(), &["import", first.to_str().unwrap()]);
+        let imported = WICKET.run(fresh.path(), &["import", first.to_str().unwrap()]);
         assert!(imported.status.success(), "{}", String::from_utf8_lossy(&imported.stderr));
-        assert!(wicket(fresh.path(), &["export", "--format", format, "--out", second.to_str().unwrap()]).status.success());
+        assert!(WICKET.run(fresh.path(), &["export", "--format", format, "--out", second.to_str().unwrap()]).status.success());
         assert_eq!(std::fs::read(&first).unwrap(), std::fs::read(&second).unwrap(), "{format} round trip is byte-identical");
     }
 }
@@ -192,8 +182,8 @@ fn a_second_import_into_a_used_data_dir_is_refused() {
     let (dir, _, _) = seeded();
     let out = tempfile::tempdir().unwrap();
     let file = out.path().join("e.json");
-    assert!(wicket(dir.path(), &["export", "--format", "json", "--out", file.to_str().unwrap()]).status.success());
-    let again = wicket(dir.path(), &["import", file.to_str().unwrap()]);
+    assert!(WICKET.run(dir.path(), &["export", "--format", "json", "--out", file.to_str().unwrap()]).status.success());
+    let again = WICKET.run(dir.path(), &["import", file.to_str().unwrap()]);
     assert_eq!(again.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&again.stderr).contains("empty data dir"));
 }
@@ -207,10 +197,10 @@ fn version_reports_an_older_store_without_migrating_it() {
         conn.execute_batch(wicket_core::store::migrations::MIGRATIONS[0]).unwrap();
         conn.pragma_update(None, "user_version", 1).unwrap();
     }
-    let out = wicket(dir.path(), &["--version"]);
+    let out = WICKET.run(dir.path(), &["--version"]);
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("the store at hand is at schema 1"), "plain --version names the store's schema: {text}");
-    let v = json_of(&wicket(dir.path(), &["--version", "--json"]));
+    let v = ok_json(&WICKET.run(dir.path(), &["--version", "--json"]));
     assert_eq!(v["store_schema_version"], json!(1));
     let conn = rusqlite::Connection::open(&db).unwrap();
     let after: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0)).unwrap();
@@ -233,7 +223,7 @@ fn the_data_dir_comes_from_the_flag_then_the_environment() {
     assert!(run(&["account", "add", "demo"]).status.success());
     assert!(from_env.path().join("wicket.db").exists(), "WICKET_DATA_DIR is used when no --data-dir is given");
     let flagged = run(&["--data-dir", from_flag.path().to_str().unwrap(), "account", "list", "--json"]);
-    assert_eq!(json_of(&flagged), json!([]), "--data-dir wins over WICKET_DATA_DIR");
+    assert_eq!(ok_json(&flagged), json!([]), "--data-dir wins over WICKET_DATA_DIR");
     assert!(from_flag.path().join("wicket.db").exists());
     for name in ["media", "logs"] {
         assert!(from_env.path().join(name).is_dir(), "the data dir holds {name}/");
@@ -260,15 +250,15 @@ fn webhook_events_can_be_listed_and_replayed() {
         store.write(|tx| record(tx, "meta", Some(account), body.as_bytes(), EventState::Unrouted, Some("no account for phone_number_id 999"))).unwrap();
         store.add_account(&NewAccount { provider: Provider::Meta, name: "Brazil".into(), phone: None, config: json!({"phone_number_id": "999"}) }).unwrap();
     }
-    let listed = json_of(&wicket(dir.path(), &["webhook", "events", "--state", "unrouted", "--json"]));
+    let listed = ok_json(&WICKET.run(dir.path(), &["webhook", "events", "--state", "unrouted", "--json"]));
     assert_eq!(listed.as_array().unwrap().len(), 1);
     assert_eq!(listed[0]["state"], json!("unrouted"));
     assert!(listed[0]["body"].as_str().unwrap().contains("wamid.REPLAYED"), "the raw body is shown as received");
 
-    let replayed = json_of(&wicket(dir.path(), &["webhook", "replay", "--json"]));
+    let replayed = ok_json(&WICKET.run(dir.path(), &["webhook", "replay", "--json"]));
     assert_eq!(replayed[0]["state"], json!("applied"));
     assert_eq!(replayed[0]["new_messages"], json!(1));
-    let hits = json_of(&wicket(dir.path(), &["search", "olá", "--json"]));
+    let hits = ok_json(&WICKET.run(dir.path(), &["search", "olá", "--json"]));
     assert_eq!(hits.as_array().unwrap().len(), 1, "the replayed message is in the store");
-    assert_eq!(json_of(&wicket(dir.path(), &["webhook", "replay", "--json"])), json!([]), "nothing left to replay");
+    assert_eq!(ok_json(&WICKET.run(dir.path(), &["webhook", "replay", "--json"])), json!([]), "nothing left to replay");
 }

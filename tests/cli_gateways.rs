@@ -2,9 +2,13 @@
 //! and UniPile servers on loopback: adding accounts, contact sync with its
 //! summary, contacts output, UniPile import and details, `.env` import.
 
+#[path = "support/cli.rs"]
+mod support;
+
 use serde_json::{json, Value};
 use std::path::Path;
 use std::process::{Command, Output};
+use support::{ok_json, Wicket};
 use wiremock::matchers::{header, method, path, query_param};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
@@ -12,25 +16,7 @@ fn fixture(dir: &str, name: &str) -> Vec<u8> {
     std::fs::read(format!("{}/../../tests/fixtures/{dir}/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap()
 }
 
-fn run(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_wicket"))
-        .arg("--data-dir")
-        .arg(dir)
-        .args(args)
-        .env_remove("WICKET_DATA_DIR")
-        .env("WICKET_SECRET_STORE", "vault")
-        .env("WICKET_VAULT_PASSPHRASE", "gateway tests")
-        .env("WS_KEY", "ws-api-key-123")
-        .env("WS_SECRET", "ws-webhook-secret")
-        .env("UP_KEY", "unipile-key-456")
-        .output()
-        .expect("wicket runs")
-}
-
-fn ok_json(out: &Output) -> Value {
-    assert!(out.status.success(), "wicket failed ({:?}): {}", out.status.code(), String::from_utf8_lossy(&out.stderr));
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&out.stdout)))
-}
+const WICKET: Wicket = Wicket::vault("gateway tests").vars(&[("WS_KEY", "ws-api-key-123"), ("WS_SECRET", "ws-webhook-secret"), ("UP_KEY", "unipile-key-456")]);
 
 fn last_id(out: &Output) -> String {
     assert!(out.status.success(), "wicket failed: {}", String::from_utf8_lossy(&out.stderr));
@@ -59,15 +45,15 @@ async fn wasender_account_contact_sync_and_contacts() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().to_path_buf();
     tokio::task::spawn_blocking(move || {
-        let id = last_id(&run(
+        let id = last_id(&WICKET.run(
             &dir,
             &["account", "add", "wasender", "--name", "Shop phone", "--api-key-env", "WS_KEY", "--webhook-secret-env", "WS_SECRET", "--base-url", &uri],
         ));
-        let accounts = ok_json(&run(&dir, &["account", "list", "--json"]));
+        let accounts = ok_json(&WICKET.run(&dir, &["account", "list", "--json"]));
         assert_eq!(accounts[0]["provider"], json!("wasender"));
         assert_eq!(accounts[0]["status"], json!("ok"), "the session is connected");
 
-        let summary = ok_json(&run(&dir, &["sync", "--account", &id, "--contacts", "--json"]));
+        let summary = ok_json(&WICKET.run(&dir, &["sync", "--account", &id, "--contacts", "--json"]));
         let s = &summary[0];
         assert_eq!(s["account_id"], json!(id));
         let total = s["total_fetched"].as_u64().unwrap();
@@ -75,7 +61,7 @@ async fn wasender_account_contact_sync_and_contacts() {
         assert_eq!(s["successful_updates"].as_u64().unwrap() + s["failed_updates"].as_u64().unwrap(), total);
         assert_eq!(s["contacts_with_names"].as_u64().unwrap() + s["contacts_without_names"].as_u64().unwrap(), s["successful_updates"].as_u64().unwrap());
 
-        let contacts = ok_json(&run(&dir, &["contacts", "--account", &id, "--json"]));
+        let contacts = ok_json(&WICKET.run(&dir, &["contacts", "--account", &id, "--json"]));
         let list = contacts.as_array().unwrap();
         assert_eq!(list.len() as u64, s["successful_updates"].as_u64().unwrap());
         for field in [
@@ -97,7 +83,7 @@ async fn wasender_account_contact_sync_and_contacts() {
             assert!(list[0].get(field).is_some(), "contact field {field} is always present");
         }
         assert!(list.iter().all(|c| c["last_synced_at"].is_string()), "synced contacts carry the sync time");
-        let shown = ok_json(&run(&dir, &["account", "list", "--json"]));
+        let shown = ok_json(&WICKET.run(&dir, &["account", "list", "--json"]));
         assert!(shown[0]["id"].is_string());
     })
     .await
@@ -135,26 +121,26 @@ async fn unipile_import_details_and_env_import() {
     .unwrap();
     let count = whatsapp.len();
     tokio::task::spawn_blocking(move || {
-        let out = run(&dir, &["account", "add", "unipile", "--dsn", &dsn, "--api-key-env", "UP_KEY", "--poll-interval", "7"]);
+        let out = WICKET.run(&dir, &["account", "add", "unipile", "--dsn", &dsn, "--api-key-env", "UP_KEY", "--poll-interval", "7"]);
         let ids: Vec<String> = String::from_utf8_lossy(&out.stdout).lines().map(|l| l.trim().to_string()).collect();
         assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
         assert_eq!(ids.len(), count, "one Wicket account per WhatsApp account, one id per line");
-        let accounts = ok_json(&run(&dir, &["account", "list", "--json"]));
+        let accounts = ok_json(&WICKET.run(&dir, &["account", "list", "--json"]));
         assert!(accounts.as_array().unwrap().iter().all(|a| a["provider"] == json!("unipile")));
 
-        let details = ok_json(&run(&dir, &["account", "sync-details", &ids[0], "--dry-run", "--json"]));
+        let details = ok_json(&WICKET.run(&dir, &["account", "sync-details", &ids[0], "--dry-run", "--json"]));
         assert_eq!(details[0]["saved"], json!(false), "a dry run saves nothing");
         assert!(details[0]["details"]["sources"].is_array());
 
         // A .env file: Meta (not tested: offline) and UniPile (listed from the fake); unknowns listed.
         let fresh = tempfile::tempdir().unwrap();
-        let out = run(fresh.path(), &["account", "import", env_file.to_str().unwrap(), "--no-test"]);
+        let out = WICKET.run(fresh.path(), &["account", "import", env_file.to_str().unwrap(), "--no-test"]);
         assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
         let created: Vec<&str> = std::str::from_utf8(&out.stdout).unwrap().lines().collect();
         assert_eq!(created.len(), 1 + count, "Meta plus the UniPile accounts");
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(err.contains("STRIPE_KEY") && !err.contains("sk_live_x"), "unknown variables are listed by name, never by value: {err}");
-        let accounts = ok_json(&run(fresh.path(), &["account", "list", "--json"]));
+        let accounts = ok_json(&WICKET.run(fresh.path(), &["account", "list", "--json"]));
         assert_eq!(accounts[0]["provider"], json!("meta"));
         assert_eq!(accounts[0]["status"], json!("unverified"), "kept as not yet verified");
     })
@@ -184,7 +170,7 @@ async fn unipile_hosted_authentication_connects_a_new_account() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().to_path_buf();
     tokio::task::spawn_blocking(move || {
-        let out = run(&dir, &["account", "add", "unipile", "--dsn", &dsn, "--api-key-env", "UP_KEY", "--connect-new", "--wait", "60"]);
+        let out = WICKET.run(&dir, &["account", "add", "unipile", "--dsn", &dsn, "--api-key-env", "UP_KEY", "--connect-new", "--wait", "60"]);
         let err = String::from_utf8_lossy(&out.stderr).to_string();
         assert!(out.status.success(), "{err}");
         assert!(err.contains("https://account.unipile.com/pqRsTuVwXyZ0123456789abcd"), "the hosted link is shown: {err}");
@@ -232,29 +218,29 @@ async fn accounts_switch_off_and_on_and_removal_takes_the_secrets() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().to_path_buf();
     tokio::task::spawn_blocking(move || {
-        let id = last_id(&run(
+        let id = last_id(&WICKET.run(
             &dir,
             &["account", "add", "wasender", "--name", "Shop phone", "--api-key-env", "WS_KEY", "--webhook-secret-env", "WS_SECRET", "--base-url", &uri],
         ));
-        let demo = last_id(&run(&dir, &["account", "add", "demo"]));
+        let demo = last_id(&WICKET.run(&dir, &["account", "add", "demo"]));
         let n: i64 = id.parse().unwrap();
         assert_eq!(stored_secrets(&dir, "gateway tests", n).len(), 2, "the API key and the webhook secret are stored");
 
-        let off = ok_json(&run(&dir, &["account", "disable", &id, "--json"]));
+        let off = ok_json(&WICKET.run(&dir, &["account", "disable", &id, "--json"]));
         assert_eq!(off["enabled"], json!(false));
         assert_eq!(off["status"], json!("disabled"), "a switched-off account says so: {off}");
-        let listed = ok_json(&run(&dir, &["account", "list", "--json"]));
+        let listed = ok_json(&WICKET.run(&dir, &["account", "list", "--json"]));
         assert_eq!(listed.as_array().unwrap().iter().find(|a| a["id"] == json!(id)).unwrap()["enabled"], json!(false));
         assert_eq!(stored_secrets(&dir, "gateway tests", n).len(), 2, "switching off keeps the secrets");
-        let on = ok_json(&run(&dir, &["account", "enable", &id, "--json"]));
+        let on = ok_json(&WICKET.run(&dir, &["account", "enable", &id, "--json"]));
         assert_eq!(on["enabled"], json!(true));
         assert_eq!(on["status"], json!("unverified"), "switched on: not yet verified until tested: {on}");
-        assert_eq!(ok_json(&run(&dir, &["account", "test", &id, "--json"]))["status"], json!("ok"));
+        assert_eq!(ok_json(&WICKET.run(&dir, &["account", "test", &id, "--json"]))["status"], json!("ok"));
 
-        let missing = run(&dir, &["account", "disable", "999"]);
+        let missing = WICKET.run(&dir, &["account", "disable", "999"]);
         assert_eq!(missing.status.code(), Some(3), "an unknown account is not found");
 
-        let removed = ok_json(&run(&dir, &["account", "remove", &id, "--json"]));
+        let removed = ok_json(&WICKET.run(&dir, &["account", "remove", &id, "--json"]));
         assert_eq!(removed["secrets_deleted"], json!(2), "{removed}");
         assert!(stored_secrets(&dir, "gateway tests", n).is_empty(), "no secret of a removed account stays in the vault");
         // The demo goes without the secret store (no passphrase needed).
@@ -266,7 +252,7 @@ async fn accounts_switch_off_and_on_and_removal_takes_the_secrets() {
             .output()
             .unwrap();
         assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-        assert_eq!(ok_json(&run(&dir, &["account", "list", "--json"])), json!([]));
+        assert_eq!(ok_json(&WICKET.run(&dir, &["account", "list", "--json"])), json!([]));
     })
     .await
     .unwrap();
@@ -284,7 +270,7 @@ fn an_offline_env_import_keeps_the_accounts_not_yet_verified() {
     )
     .unwrap();
     let dir = tmp.path().join("data");
-    let out = run(&dir, &["account", "import", env.to_str().unwrap(), "--json"]);
+    let out = WICKET.run(&dir, &["account", "import", env.to_str().unwrap(), "--json"]);
     let stderr = String::from_utf8_lossy(&out.stderr).to_string();
     let list = ok_json(&out);
     assert_eq!(list.as_array().unwrap().len(), 1, "the account is kept: {stderr}");
@@ -308,24 +294,18 @@ async fn accounts_move_to_another_machine_with_or_without_their_secrets() {
     let (export2, vault2) = (export.clone(), vault.clone());
     tokio::task::spawn_blocking(move || {
         let (export, vault) = (export2, vault2);
-        let id = last_id(&run(
+        let id = last_id(&WICKET.run(
             &a,
             &["account", "add", "wasender", "--name", "Shop phone", "--api-key-env", "WS_KEY", "--webhook-secret-env", "WS_SECRET", "--base-url", &uri],
         ));
-        last_id(&run(&a, &["account", "add", "demo"]));
-        assert!(run(&a, &["settings", "set", "default_country", "GB"]).status.success());
+        last_id(&WICKET.run(&a, &["account", "add", "demo"]));
+        assert!(WICKET.run(&a, &["settings", "set", "default_country", "GB"]).status.success());
 
         // Machine A: the export, and the secrets in a vault under a passphrase from the environment.
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_wicket"));
-        let out = cmd
-            .args(["--data-dir", a.to_str().unwrap(), "export", "--format", "json", "--out", export.to_str().unwrap()])
-            .args(["--vault", vault.to_str().unwrap(), "--passphrase-env", "MOVE_PASS", "--json"])
-            .env_remove("WICKET_DATA_DIR")
-            .env("WICKET_SECRET_STORE", "vault")
-            .env("WICKET_VAULT_PASSPHRASE", "gateway tests")
-            .env("MOVE_PASS", "a long moving passphrase")
-            .output()
-            .unwrap();
+        let out = Wicket::vault("gateway tests").vars(&[("MOVE_PASS", "a long moving passphrase")]).run(
+            &a,
+            &["export", "--format", "json", "--out", export.to_str().unwrap(), "--vault", vault.to_str().unwrap(), "--passphrase-env", "MOVE_PASS", "--json"],
+        );
         let answer = ok_json(&out);
         assert_eq!(answer["secrets"], json!(2), "{answer}");
         let doc: Value = serde_json::from_slice(&std::fs::read(&export).unwrap()).unwrap();
@@ -334,50 +314,19 @@ async fn accounts_move_to_another_machine_with_or_without_their_secrets() {
         assert_eq!(exported[0]["provider"], json!("wasender"));
         let text = String::from_utf8(std::fs::read(&export).unwrap()).unwrap() + &String::from_utf8_lossy(&std::fs::read(&vault).unwrap());
         assert!(!text.contains("ws-api-key-123") && !text.contains("ws-webhook-secret"), "no secret in plain text in either file");
-        let again =
-            run(&a, &["export", "--format", "json", "--out", export.to_str().unwrap(), "--vault", vault.to_str().unwrap(), "--passphrase-env", "WS_KEY"]);
+        let again = WICKET
+            .run(&a, &["export", "--format", "json", "--out", export.to_str().unwrap(), "--vault", vault.to_str().unwrap(), "--passphrase-env", "WS_KEY"]);
         assert_eq!(again.status.code(), Some(2), "an existing vault is never overwritten");
 
         // Machine B: accounts, settings and secrets back; tested against the fake.
-        let wrong = Command::new(env!("CARGO_BIN_EXE_wicket"))
-            .args([
-                "--data-dir",
-                b.to_str().unwrap(),
-                "account",
-                "import",
-                export.to_str().unwrap(),
-                "--vault",
-                vault.to_str().unwrap(),
-                "--passphrase-env",
-                "MOVE_PASS",
-            ])
-            .env_remove("WICKET_DATA_DIR")
-            .env("WICKET_SECRET_STORE", "vault")
-            .env("WICKET_VAULT_PASSPHRASE", "machine b")
-            .env("MOVE_PASS", "not the passphrase")
-            .output()
-            .unwrap();
+        let wrong = Wicket::vault("machine b")
+            .vars(&[("MOVE_PASS", "not the passphrase")])
+            .run(&b, &["account", "import", export.to_str().unwrap(), "--vault", vault.to_str().unwrap(), "--passphrase-env", "MOVE_PASS"]);
         assert_eq!(wrong.status.code(), Some(6), "a wrong passphrase: {}", String::from_utf8_lossy(&wrong.stderr));
-        assert_eq!(ok_json(&run(&b, &["account", "list", "--json"])), json!([]), "nothing half-imported");
-        let out = Command::new(env!("CARGO_BIN_EXE_wicket"))
-            .args([
-                "--data-dir",
-                b.to_str().unwrap(),
-                "account",
-                "import",
-                export.to_str().unwrap(),
-                "--vault",
-                vault.to_str().unwrap(),
-                "--passphrase-env",
-                "MOVE_PASS",
-                "--json",
-            ])
-            .env_remove("WICKET_DATA_DIR")
-            .env("WICKET_SECRET_STORE", "vault")
-            .env("WICKET_VAULT_PASSPHRASE", "machine b")
-            .env("MOVE_PASS", "a long moving passphrase")
-            .output()
-            .unwrap();
+        assert_eq!(ok_json(&WICKET.run(&b, &["account", "list", "--json"])), json!([]), "nothing half-imported");
+        let out = Wicket::vault("machine b")
+            .vars(&[("MOVE_PASS", "a long moving passphrase")])
+            .run(&b, &["account", "import", export.to_str().unwrap(), "--vault", vault.to_str().unwrap(), "--passphrase-env", "MOVE_PASS", "--json"]);
         let imported = ok_json(&out);
         assert_eq!(imported.as_array().unwrap().len(), 1);
         let new_id: i64 = imported[0]["id"].as_str().unwrap().parse().unwrap();
@@ -393,12 +342,12 @@ async fn accounts_move_to_another_machine_with_or_without_their_secrets() {
         let mut secrets = stored_secrets(&b, "machine b", new_id);
         secrets.sort();
         assert_eq!(secrets, [("api_key", "ws-api-key-123".to_string()), ("webhook_secret", "ws-webhook-secret".to_string())]);
-        let settings = String::from_utf8_lossy(&run(&b, &["settings", "list", "--json"]).stdout).to_string();
+        let settings = String::from_utf8_lossy(&WICKET.run(&b, &["settings", "list", "--json"]).stdout).to_string();
         assert!(settings.contains("GB"), "settings travel too: {settings}");
         let _ = id;
 
         // Machine C: without the vault, the account waits for its secrets.
-        let plain = ok_json(&run(&c, &["account", "import", export.to_str().unwrap(), "--json"]));
+        let plain = ok_json(&WICKET.run(&c, &["account", "import", export.to_str().unwrap(), "--json"]));
         assert_eq!(plain[0]["status"], json!("needs_token"), "{plain}");
         assert!(plain[0]["status_reason"].as_str().unwrap().contains("re-enter"), "{plain}");
     })
@@ -435,12 +384,11 @@ async fn wasender_pat_registers_the_webhook_and_sync_modes_pick_their_accounts()
     let d = dir.clone();
     tokio::task::spawn_blocking(move || {
         let dir = d;
-        assert!(run(&dir, &["settings", "set", "public_url", "https://shop.example.net"]).status.success());
+        assert!(WICKET.run(&dir, &["settings", "set", "public_url", "https://shop.example.net"]).status.success());
         // A Meta account exists too: `sync --contact` must not fail because of it.
-        let meta = Command::new(env!("CARGO_BIN_EXE_wicket"))
-            .args([
-                "--data-dir",
-                dir.to_str().unwrap(),
+        let meta = Wicket::vault("gateway tests").vars(&[("T", "tok"), ("S", "sec")]).run(
+            &dir,
+            &[
                 "account",
                 "add",
                 "meta",
@@ -456,65 +404,40 @@ async fn wasender_pat_registers_the_webhook_and_sync_modes_pick_their_accounts()
                 "S",
                 "--base-url",
                 "http://127.0.0.1:9",
-            ])
-            .env("WICKET_SECRET_STORE", "vault")
-            .env("WICKET_VAULT_PASSPHRASE", "gateway tests")
-            .env("T", "tok")
-            .env("S", "sec")
-            .output()
-            .unwrap();
+            ],
+        );
         assert!(meta.status.success(), "{}", String::from_utf8_lossy(&meta.stderr));
-        let out = Command::new(env!("CARGO_BIN_EXE_wicket"))
-            .args([
-                "--data-dir",
-                dir.to_str().unwrap(),
-                "account",
-                "add",
-                "wasender",
-                "--name",
-                "Shop",
-                "--api-key-env",
-                "WS_KEY",
-                "--pat-env",
-                "WS_PAT",
-                "--session-id",
-                "41",
-                "--base-url",
-                &uri,
-            ])
-            .env("WICKET_SECRET_STORE", "vault")
-            .env("WICKET_VAULT_PASSPHRASE", "gateway tests")
-            .env("WS_KEY", "ws-api-key-123")
-            .env("WS_PAT", "ws-pat-789")
-            .output()
-            .unwrap();
+        let out = Wicket::vault("gateway tests").vars(&[("WS_KEY", "ws-api-key-123"), ("WS_PAT", "ws-pat-789")]).run(
+            &dir,
+            &["account", "add", "wasender", "--name", "Shop", "--api-key-env", "WS_KEY", "--pat-env", "WS_PAT", "--session-id", "41", "--base-url", &uri],
+        );
         let err = String::from_utf8_lossy(&out.stderr).to_string();
         let id = last_id(&out);
         assert!(err.contains("Webhook registered: https://shop.example.net/webhooks/wasender/"), "{err}");
 
-        let summary = ok_json(&run(&dir, &["sync", "--contact", "+447911123456", "--json"]));
+        let summary = ok_json(&WICKET.run(&dir, &["sync", "--contact", "+447911123456", "--json"]));
         let rows = summary.as_array().unwrap();
         assert_eq!(rows.len(), 1, "only the account that can look a number up: {summary}");
         assert_eq!(rows[0]["account_id"], json!(id));
         assert_eq!((rows[0]["total_fetched"].as_u64(), rows[0]["successful_updates"].as_u64()), (Some(1), Some(1)));
-        let contacts = ok_json(&run(&dir, &["contacts", "--account", &id, "--json"]));
+        let contacts = ok_json(&WICKET.run(&dir, &["contacts", "--account", &id, "--json"]));
         assert_eq!(contacts[0]["name"], json!("Priya Raman"));
         // `--conversation ID`: the contacts of that conversation.
         let mut store = store_of(&dir);
         let contact_id: i64 = contacts[0]["id"].as_str().unwrap().parse().unwrap();
         let conv = store.get_or_create_conversation(id.parse().unwrap(), contact_id).unwrap();
-        let summary = ok_json(&run(&dir, &["sync", "--conversation", &conv.to_string(), "--json"]));
+        let summary = ok_json(&WICKET.run(&dir, &["sync", "--conversation", &conv.to_string(), "--json"]));
         assert_eq!(summary.as_array().unwrap().len(), 1);
         assert_eq!(summary[0]["account_id"], json!(id));
         assert_eq!(summary[0]["successful_updates"], json!(1));
         // `profile_picture` is the cached file's absolute path.
         store.set_contact_picture_path(contact_id, Some("media/avatars/2/1.img")).unwrap();
-        let contacts = ok_json(&run(&dir, &["contacts", "--account", &id, "--json"]));
+        let contacts = ok_json(&WICKET.run(&dir, &["contacts", "--account", &id, "--json"]));
         let pic = contacts[0]["profile_picture"].as_str().unwrap();
         assert!(Path::new(pic).is_absolute() && pic.ends_with("media/avatars/2/1.img"), "{pic}");
         assert!(pic.starts_with(std::path::absolute(&dir).unwrap().to_str().unwrap()), "{pic}");
         // The table shows the state's since-time and the last sync columns.
-        let table = run(&dir, &["account", "list"]);
+        let table = WICKET.run(&dir, &["account", "list"]);
         let text = String::from_utf8_lossy(&table.stdout);
         assert!(text.lines().next().unwrap().contains("SINCE") && text.contains("LAST SYNC"), "{text}");
     })
@@ -591,31 +514,31 @@ async fn unipile_intervals_messages_details_and_reconnect() {
     let d = dir.clone();
     tokio::task::spawn_blocking(move || {
         let dir = d;
-        let id = last_id(&run(&dir, &["account", "add", "unipile", "--dsn", &dsn, "--api-key-env", "UP_KEY"]));
-        let a = &ok_json(&run(&dir, &["account", "list", "--json"]))[0];
+        let id = last_id(&WICKET.run(&dir, &["account", "add", "unipile", "--dsn", &dsn, "--api-key-env", "UP_KEY"]));
+        let a = &ok_json(&WICKET.run(&dir, &["account", "list", "--json"]))[0];
         assert_eq!(a["status"], json!("needs_token"), "CREDENTIALS means re-authentication: {a}");
         assert!(a["status_reason"].as_str().unwrap().contains("wicket account reconnect"));
 
         // Poll intervals after creation.
-        let set = ok_json(&run(&dir, &["account", "set", &id, "--poll-interval", "3", "--idle-poll-interval", "45", "--json"]));
+        let set = ok_json(&WICKET.run(&dir, &["account", "set", &id, "--poll-interval", "3", "--idle-poll-interval", "45", "--json"]));
         assert_eq!((set["poll_interval"].as_u64(), set["idle_poll_interval"].as_u64()), (Some(3), Some(45)));
         let stored = store_of(&dir).account(id.parse().unwrap()).unwrap();
         assert_eq!((stored.config["poll_interval"].as_u64(), stored.config["idle_poll_interval"].as_u64()), (Some(3), Some(45)));
-        let bad = run(&dir, &["account", "set", &id, "--idle-poll-interval", "1"]);
+        let bad = WICKET.run(&dir, &["account", "set", &id, "--idle-poll-interval", "1"]);
         assert_eq!(bad.status.code(), Some(2), "idle faster than in use is refused: {}", String::from_utf8_lossy(&bad.stderr));
 
         // `sync --messages` polls once; again, nothing doubles.
-        let first = ok_json(&run(&dir, &["sync", "--account", &id, "--messages", "--json"]));
+        let first = ok_json(&WICKET.run(&dir, &["sync", "--account", &id, "--messages", "--json"]));
         assert_eq!(first[0]["messages"], json!(3));
         assert_eq!(first[0]["chats"], json!(2), "the chat list is imported (both pages)");
-        let convs = ok_json(&run(&dir, &["conversations", "--account", &id, "--json"]));
+        let convs = ok_json(&WICKET.run(&dir, &["conversations", "--account", &id, "--json"]));
         assert_eq!(convs.as_array().unwrap().len(), 2, "the group without new messages is a conversation too: {convs}");
         assert!(convs.as_array().unwrap().iter().any(|c| c["contact"]["display_name"] == json!("Pickup drivers")), "{convs}");
-        let again = ok_json(&run(&dir, &["sync", "--account", &id, "--messages", "--json"]));
+        let again = ok_json(&WICKET.run(&dir, &["sync", "--account", &id, "--messages", "--json"]));
         assert_eq!(again[0]["messages"], json!(0));
 
         // Reconnect through a hosted link; then the details are current.
-        let out = run(&dir, &["account", "reconnect", &id, "--wait", "30", "--json"]);
+        let out = WICKET.run(&dir, &["account", "reconnect", &id, "--wait", "30", "--json"]);
         let err = String::from_utf8_lossy(&out.stderr).to_string();
         assert!(out.status.success(), "{err}");
         assert!(err.contains("https://account.unipile.com/pqRsTuVwXyZ0123456789abcd"), "{err}");
@@ -624,7 +547,7 @@ async fn unipile_intervals_messages_details_and_reconnect() {
         assert_eq!(shown["phone"], json!("+15550104444"));
 
         // sync-details without --dry-run: unchanged now, so nothing saved.
-        let details = ok_json(&run(&dir, &["account", "sync-details", &id, "--json"]));
+        let details = ok_json(&WICKET.run(&dir, &["account", "sync-details", &id, "--json"]));
         assert_eq!((details[0]["changed"].clone(), details[0]["saved"].clone()), (json!(false), json!(false)));
     })
     .await
@@ -660,11 +583,11 @@ async fn sync_details_saves_changed_details() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().to_path_buf();
     tokio::task::spawn_blocking(move || {
-        let id = last_id(&run(&dir, &["account", "add", "unipile", "--dsn", &dsn, "--api-key-env", "UP_KEY"]));
-        let dry = ok_json(&run(&dir, &["account", "sync-details", &id, "--dry-run", "--json"]));
+        let id = last_id(&WICKET.run(&dir, &["account", "add", "unipile", "--dsn", &dsn, "--api-key-env", "UP_KEY"]));
+        let dry = ok_json(&WICKET.run(&dir, &["account", "sync-details", &id, "--dry-run", "--json"]));
         assert_eq!((dry[0]["changed"].clone(), dry[0]["saved"].clone()), (json!(true), json!(false)));
         assert_eq!(store_of(&dir).account(id.parse().unwrap()).unwrap().phone.as_deref(), Some("+15550102030"), "a dry run saves nothing");
-        let real = ok_json(&run(&dir, &["account", "sync-details", &id, "--json"]));
+        let real = ok_json(&WICKET.run(&dir, &["account", "sync-details", &id, "--json"]));
         assert_eq!((real[0]["changed"].clone(), real[0]["saved"].clone()), (json!(true), json!(true)));
         let a = store_of(&dir).account(id.parse().unwrap()).unwrap();
         assert_eq!(a.phone.as_deref(), Some("+15550107777"));
@@ -740,28 +663,28 @@ async fn a_send_whose_answer_never_came_is_unknown_until_the_owner_resends_it() 
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().to_path_buf();
     tokio::task::spawn_blocking(move || {
-        let id = last_id(&run(
+        let id = last_id(&WICKET.run(
             &dir,
             &["account", "add", "wasender", "--name", "Shop phone", "--api-key-env", "WS_KEY", "--webhook-secret-env", "WS_SECRET", "--base-url", &uri],
         ));
-        let out = run(&dir, &["send", "--account", &id, "--to", "+447911123456", "--text", "Your parcel is ready", "--json"]);
+        let out = WICKET.run(&dir, &["send", "--account", &id, "--to", "+447911123456", "--text", "Your parcel is ready", "--json"]);
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(8), "the outcome is unknown, not success nor a plain failure: {stderr}");
         assert!(stderr.contains("may have been sent"), "{stderr}");
         assert_eq!(sends.load(std::sync::atomic::Ordering::SeqCst), 1, "never sent a second time by itself");
 
-        let listed = ok_json(&run(&dir, &["messages", "--account", &id, "--with", "+447911123456", "--json"]));
+        let listed = ok_json(&WICKET.run(&dir, &["messages", "--account", &id, "--with", "+447911123456", "--json"]));
         let m = listed.as_array().unwrap().iter().find(|m| m["direction"] == json!("out")).expect("the send is stored").clone();
         assert_eq!(m["status"], json!("unknown"), "{m}");
         assert_eq!(m["error"]["kind"], json!("outcome_unknown"), "{m}");
         let message_id = m["id"].as_str().unwrap().to_string();
 
         // The owner checked the phone and sends it again on purpose.
-        let resent = ok_json(&run(&dir, &["resend", &message_id, "--json"]));
+        let resent = ok_json(&WICKET.run(&dir, &["resend", &message_id, "--json"]));
         assert_eq!(resent["status"], json!("sent"), "{resent}");
         assert_eq!(resent["provider_message_id"], json!("3EB0RESENT"), "{resent}");
         assert_eq!(sends.load(std::sync::atomic::Ordering::SeqCst), 2);
-        let again = run(&dir, &["resend", &message_id]);
+        let again = WICKET.run(&dir, &["resend", &message_id]);
         assert_eq!(again.status.code(), Some(2), "a sent message is not resent: {}", String::from_utf8_lossy(&again.stderr));
         assert_eq!(sends.load(std::sync::atomic::Ordering::SeqCst), 2);
     })

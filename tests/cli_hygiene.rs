@@ -5,13 +5,15 @@
 //! and a damaged database each stop `wicket` with what to do, and lose
 //! nothing that was acknowledged.
 
-use hmac::{Hmac, KeyInit, Mac};
+#[path = "support/cli.rs"]
+mod support;
+
 use serde_json::{json, Value};
-use sha2::Sha256;
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+use support::{files_under, last_line, now_s, ok_json, sign, stderr, Wicket};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
@@ -23,46 +25,15 @@ const PNID: &str = "318273645501234";
 const INBOUND_TEXT: &str = "Parcel for Flat 4B, the code is 8841-Zephyr";
 const OUTBOUND_TEXT: &str = "Left with your neighbour Mrs Okonkwo-Bramble";
 
-fn cmd(dir: &Path) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_wicket"));
-    c.arg("--data-dir")
-        .arg(dir)
-        .env_remove("WICKET_DATA_DIR")
-        // The default level: what an owner's logs hold.
-        .env_remove("RUST_LOG")
-        .env("WICKET_SECRET_STORE", "vault")
-        .env("WICKET_VAULT_PASSPHRASE", PASSPHRASE)
-        .env("T_TOKEN", TOKEN)
-        .env("T_SECRET", APP_SECRET)
-        .env("T_VERIFY", VERIFY);
-    c
-}
-
-fn run(dir: &Path, args: &[&str]) -> Output {
-    cmd(dir).args(args).output().expect("wicket runs")
-}
-
-fn ok_json(out: &Output) -> Value {
-    assert!(out.status.success(), "wicket failed ({:?}): {}", out.status.code(), String::from_utf8_lossy(&out.stderr));
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&out.stdout)))
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).to_string()
-}
-
-fn sign(body: &[u8]) -> String {
-    let mut mac = Hmac::<Sha256>::new_from_slice(APP_SECRET.as_bytes()).unwrap();
-    mac.update(body);
-    format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
-}
+// RUST_LOG removed: the default level, what an owner's logs hold.
+const WICKET: Wicket = Wicket::vault(PASSPHRASE).vars(&[("T_TOKEN", TOKEN), ("T_SECRET", APP_SECRET), ("T_VERIFY", VERIFY)]).unset(&["RUST_LOG"]);
 
 fn post(addr: &str, target: &str, body: &[u8]) -> u16 {
     let mut s = std::net::TcpStream::connect(addr).unwrap();
     s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
     let head = format!(
         "POST {target} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Type: application/json\r\nX-Hub-Signature-256: {}\r\nContent-Length: {}\r\n\r\n",
-        sign(body),
+        sign(APP_SECRET, body),
         body.len()
     );
     s.write_all(head.as_bytes()).unwrap();
@@ -70,10 +41,6 @@ fn post(addr: &str, target: &str, body: &[u8]) -> u16 {
     let mut resp = Vec::new();
     let _ = s.read_to_end(&mut resp);
     String::from_utf8_lossy(&resp).split_whitespace().nth(1).and_then(|c| c.parse().ok()).unwrap_or(0)
-}
-
-fn now_s() -> i64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64
 }
 
 fn inbound(wamid: &str, text: &str) -> Value {
@@ -85,59 +52,9 @@ fn inbound(wamid: &str, text: &str) -> Value {
 }
 
 fn add_meta(dir: &Path, graph: &str) -> String {
-    let out = run(
-        dir,
-        &[
-            "account",
-            "add",
-            "meta",
-            "--name",
-            "Camden",
-            "--phone-number-id",
-            PNID,
-            "--business-account-id",
-            "WABA1",
-            "--token-env",
-            "T_TOKEN",
-            "--app-secret-env",
-            "T_SECRET",
-            "--verify-token-env",
-            "T_VERIFY",
-            "--base-url",
-            graph,
-        ],
-    );
+    let out = WICKET.add_meta(dir, "Camden", PNID, "WABA1", graph);
     assert!(out.status.success(), "account add failed: {}", stderr(&out));
-    String::from_utf8_lossy(&out.stdout).lines().last().unwrap().trim().to_string()
-}
-
-fn start_serve(dir: &Path) -> (Child, String) {
-    let mut child = cmd(dir).args(["serve", "--listen", "127.0.0.1:0"]).stdout(Stdio::piped()).stderr(Stdio::null()).spawn().unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-    let addr = line.trim().strip_prefix("listening on http://").unwrap_or_else(|| panic!("serve said {line:?}")).to_string();
-    (child, addr)
-}
-
-fn stop(mut child: Child) {
-    let pid = child.id().to_string();
-    assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while child.try_wait().unwrap().is_none() {
-        assert!(Instant::now() < deadline, "serve did not stop on SIGTERM");
-        std::thread::sleep(Duration::from_millis(100));
-    }
-}
-
-fn files_under(dir: &Path, out: &mut Vec<PathBuf>) {
-    for entry in std::fs::read_dir(dir).unwrap().flatten() {
-        let p = entry.path();
-        if p.is_dir() {
-            files_under(&p, out);
-        } else {
-            out.push(p);
-        }
-    }
+    last_line(&out)
 }
 
 #[cfg(unix)]
@@ -172,22 +89,21 @@ async fn a_real_run_logs_no_secret_and_no_message_text_and_keeps_every_file_priv
     let d = dir.clone();
     tokio::task::spawn_blocking(move || {
         let account = add_meta(&d, &uri);
-        let (serve, addr) = start_serve(&d);
-        assert_eq!(post(&addr, &format!("/webhooks/meta/{account}"), inbound("wamid.IN1", INBOUND_TEXT).to_string().as_bytes()), 200);
-        let sent = ok_json(&run(&d, &["send", "--account", &account, "--to", "+44 7911 123456", "--text", OUTBOUND_TEXT]));
+        let mut serve = WICKET.serve(&d, &[], Stdio::null());
+        assert_eq!(post(&serve.addr, &format!("/webhooks/meta/{account}"), inbound("wamid.IN1", INBOUND_TEXT).to_string().as_bytes()), 200);
+        let sent = ok_json(&WICKET.run(&d, &["send", "--account", &account, "--to", "+44 7911 123456", "--text", OUTBOUND_TEXT]));
         assert_eq!(sent["status"], json!("sent"));
-        let msgs = ok_json(&run(&d, &["messages", "--account", &account, "--with", "+447911123456", "--json"]));
+        let msgs = ok_json(&WICKET.run(&d, &["messages", "--account", &account, "--with", "+447911123456", "--json"]));
         let texts: Vec<&str> = msgs.as_array().unwrap().iter().filter_map(|m| m["text"].as_str()).collect();
         assert_eq!(texts, vec![INBOUND_TEXT, OUTBOUND_TEXT], "the message went both ways");
         let export = d.join("export.json");
-        assert!(run(&d, &["export", "--format", "json", "--out", export.to_str().unwrap()]).status.success());
-        stop(serve);
+        assert!(WICKET.run(&d, &["export", "--format", "json", "--out", export.to_str().unwrap()]).status.success());
+        serve.terminate(Duration::from_secs(20));
     })
     .await
     .unwrap();
 
-    let mut logs = vec![];
-    files_under(&dir.join("logs"), &mut logs);
+    let logs = files_under(&dir.join("logs"));
     assert!(logs.iter().any(|f| f.file_name().unwrap().to_string_lossy().starts_with("wicket.log.")), "{logs:?}");
     let all: Vec<u8> = logs.iter().flat_map(|f| std::fs::read(f).unwrap()).collect();
     assert!(all.len() > 100, "the run logged something: {}", String::from_utf8_lossy(&all));
@@ -200,8 +116,7 @@ async fn a_real_run_logs_no_secret_and_no_message_text_and_keeps_every_file_priv
         for d in [dir.clone(), dir.join("logs"), dir.join("media")] {
             assert_eq!(mode(&d), 0o700, "{}", d.display());
         }
-        let mut files = vec![];
-        files_under(&dir, &mut files);
+        let files = files_under(&dir);
         let names: Vec<String> = files.iter().map(|f| f.file_name().unwrap().to_string_lossy().into_owned()).collect();
         for want in ["wicket.db", "secrets.vault", "export.json", "engine.lock"] {
             assert!(names.iter().any(|n| n == want), "{want} in {names:?}");
@@ -218,7 +133,7 @@ fn a_data_dir_that_is_a_file_stops_wicket_with_what_to_do() {
     let tmp = tempfile::tempdir().unwrap();
     let file = tmp.path().join("data");
     std::fs::write(&file, b"owner's notes").unwrap();
-    let out = run(&file, &["conversations", "--json"]);
+    let out = WICKET.run(&file, &["conversations", "--json"]);
     assert!(!out.status.success());
     let said = stderr(&out);
     assert!(said.contains("is a file, not a folder") && said.contains("--data-dir"), "{said}");
@@ -233,20 +148,20 @@ async fn a_truncated_vault_stops_what_needs_secrets_with_what_to_do_and_nothing_
     let uri = graph.uri();
     tokio::task::spawn_blocking(move || {
         let account = add_meta(&dir, &uri);
-        let (serve, addr) = start_serve(&dir);
-        assert_eq!(post(&addr, &format!("/webhooks/meta/{account}"), inbound("wamid.IN1", "before the fault").to_string().as_bytes()), 200);
-        stop(serve);
+        let mut serve = WICKET.serve(&dir, &[], Stdio::null());
+        assert_eq!(post(&serve.addr, &format!("/webhooks/meta/{account}"), inbound("wamid.IN1", "before the fault").to_string().as_bytes()), 200);
+        serve.terminate(Duration::from_secs(20));
 
         let vault = dir.join("secrets.vault");
         let full = std::fs::read(&vault).unwrap();
         std::fs::write(&vault, &full[..full.len() / 3]).unwrap();
-        let out = run(&dir, &["account", "test", &account, "--json"]);
+        let out = WICKET.run(&dir, &["account", "test", &account, "--json"]);
         assert_eq!(out.status.code(), Some(6), "a secrets error: {}", stderr(&out));
         assert!(stderr(&out).contains("not a readable Wicket vault") && stderr(&out).contains("restore it from a backup"), "{}", stderr(&out));
         assert_eq!(std::fs::read(&vault).unwrap(), &full[..full.len() / 3], "never written over");
 
         // Everything that needs no secret still works, and nothing was lost.
-        let msgs = ok_json(&run(&dir, &["messages", "--account", &account, "--with", "+447911123456", "--json"]));
+        let msgs = ok_json(&WICKET.run(&dir, &["messages", "--account", &account, "--with", "+447911123456", "--json"]));
         assert_eq!(msgs[0]["text"], json!("before the fault"));
         let conn = rusqlite::Connection::open(dir.join("wicket.db")).unwrap();
         assert_eq!(conn.query_row("PRAGMA integrity_check", [], |r| r.get::<_, String>(0)).unwrap(), "ok");
@@ -264,22 +179,22 @@ async fn a_damaged_database_stops_wicket_with_what_to_do_and_an_export_brings_ev
     tokio::task::spawn_blocking(move || {
         let dir = root.join("data");
         let account = add_meta(&dir, &uri);
-        let (serve, addr) = start_serve(&dir);
+        let mut serve = WICKET.serve(&dir, &[], Stdio::null());
         for i in 0..3 {
             let body = inbound(&format!("wamid.IN{i}"), &format!("acknowledged {i}")).to_string();
-            assert_eq!(post(&addr, &format!("/webhooks/meta/{account}"), body.as_bytes()), 200);
+            assert_eq!(post(&serve.addr, &format!("/webhooks/meta/{account}"), body.as_bytes()), 200);
         }
-        stop(serve);
-        let before = ok_json(&run(&dir, &["messages", "--account", &account, "--with", "+447911123456", "--json"]));
+        serve.terminate(Duration::from_secs(20));
+        let before = ok_json(&WICKET.run(&dir, &["messages", "--account", &account, "--with", "+447911123456", "--json"]));
         assert_eq!(before.as_array().unwrap().len(), 3);
         let export = root.join("backup.json");
-        assert!(run(&dir, &["export", "--format", "json", "--out", export.to_str().unwrap()]).status.success());
+        assert!(WICKET.run(&dir, &["export", "--format", "json", "--out", export.to_str().unwrap()]).status.success());
 
         let db = dir.join("wicket.db");
         let mut bytes = std::fs::read(&db).unwrap();
         bytes[..100].fill(0xA5);
         std::fs::write(&db, &bytes).unwrap();
-        let out = run(&dir, &["conversations", "--json"]);
+        let out = WICKET.run(&dir, &["conversations", "--json"]);
         assert!(!out.status.success());
         let said = stderr(&out);
         assert!(said.contains("damaged") && said.contains("restore wicket.db from a backup") && said.contains("wicket import"), "{said}");
@@ -290,9 +205,9 @@ async fn a_damaged_database_stops_wicket_with_what_to_do_and_an_export_brings_ev
         for side in ["wicket.db-wal", "wicket.db-shm"] {
             let _ = std::fs::remove_file(dir.join(side));
         }
-        let out = run(&dir, &["import", export.to_str().unwrap()]);
+        let out = WICKET.run(&dir, &["import", export.to_str().unwrap()]);
         assert!(out.status.success(), "{}", stderr(&out));
-        let after = ok_json(&run(&dir, &["messages", "--account", &account, "--with", "+447911123456", "--json"]));
+        let after = ok_json(&WICKET.run(&dir, &["messages", "--account", &account, "--with", "+447911123456", "--json"]));
         let texts = |v: &Value| v.as_array().unwrap().iter().map(|m| m["text"].clone()).collect::<Vec<_>>();
         assert_eq!(texts(&after), texts(&before), "every message acknowledged before the damage is back");
         let conn = rusqlite::Connection::open(&db).unwrap();
@@ -330,20 +245,20 @@ impl Drop for Immutable {
 fn a_frozen_data_dir_stops_wicket_with_what_to_do_and_loses_nothing() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("data");
-    assert!(run(&dir, &["account", "add", "demo"]).status.success());
-    let before = ok_json(&run(&dir, &["conversations", "--json"]));
+    assert!(WICKET.run(&dir, &["account", "add", "demo"]).status.success());
+    let before = ok_json(&WICKET.run(&dir, &["conversations", "--json"]));
     let mut paths: Vec<PathBuf> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).filter(|p| p.is_file()).collect();
     paths.push(dir.clone());
     let Some(frozen) = Immutable::set(paths) else {
         eprintln!("chattr +i is not available here: the file-in-place test covers a data dir that cannot be written");
         return;
     };
-    let out = run(&dir, &["send", "--account", "1", "--to", "+447911123456", "--text", "while frozen"]);
+    let out = WICKET.run(&dir, &["send", "--account", "1", "--to", "+447911123456", "--text", "while frozen"]);
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     let said = stderr(&out);
     assert!(said.contains("cannot be written") && said.contains("read-write"), "{said}");
     drop(frozen);
-    assert_eq!(ok_json(&run(&dir, &["conversations", "--json"])), before, "nothing lost, nothing half-written");
+    assert_eq!(ok_json(&WICKET.run(&dir, &["conversations", "--json"])), before, "nothing lost, nothing half-written");
     let conn = rusqlite::Connection::open(dir.join("wicket.db")).unwrap();
     assert_eq!(conn.query_row("PRAGMA integrity_check", [], |r| r.get::<_, String>(0)).unwrap(), "ok");
     let sent: i64 = conn.query_row("SELECT count(*) FROM messages WHERE text = 'while frozen'", [], |r| r.get(0)).unwrap();

@@ -5,13 +5,15 @@
 //! ticks, the 24-hour window refusal, the engine lock, a clean SIGTERM, and
 //! no secret anywhere in the data dir or the logs.
 
-use hmac::{Hmac, KeyInit, Mac};
+#[path = "support/cli.rs"]
+mod support;
+
 use serde_json::{json, Value};
-use sha2::Sha256;
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::path::Path;
-use std::process::{Child, Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+use support::{files_under, last_line, now_s, ok_json, sign, wait_until, Wicket};
 use wiremock::matchers::{body_partial_json, header, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
@@ -20,33 +22,7 @@ const APP_SECRET: &str = "app-secret-5f1e2d3c4b5a69788796a5b4";
 const VERIFY: &str = "verify-token-abc123xyz";
 const PNID: &str = "318273645501234";
 
-fn cmd(dir: &Path) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_wicket"));
-    c.arg("--data-dir")
-        .arg(dir)
-        .env_remove("WICKET_DATA_DIR")
-        .env("WICKET_SECRET_STORE", "vault")
-        .env("WICKET_VAULT_PASSPHRASE", "round trip passphrase")
-        .env("T_TOKEN", TOKEN)
-        .env("T_SECRET", APP_SECRET)
-        .env("T_VERIFY", VERIFY);
-    c
-}
-
-fn run(dir: &Path, args: &[&str]) -> Output {
-    cmd(dir).args(args).output().expect("wicket runs")
-}
-
-fn ok_json(out: &Output) -> Value {
-    assert!(out.status.success(), "wicket failed ({:?}): {}", out.status.code(), String::from_utf8_lossy(&out.stderr));
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&out.stdout)))
-}
-
-fn sign(body: &[u8]) -> String {
-    let mut mac = Hmac::<Sha256>::new_from_slice(APP_SECRET.as_bytes()).unwrap();
-    mac.update(body);
-    format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
-}
+const WICKET: Wicket = Wicket::vault("round trip passphrase").vars(&[("T_TOKEN", TOKEN), ("T_SECRET", APP_SECRET), ("T_VERIFY", VERIFY)]);
 
 /// A raw HTTP/1.1 request over a TcpStream; returns (status, body).
 fn http(addr: &str, method: &str, target: &str, headers: &[(&str, String)], body: &[u8]) -> (u16, String) {
@@ -72,7 +48,7 @@ fn http(addr: &str, method: &str, target: &str, headers: &[(&str, String)], body
 
 fn post_webhook(addr: &str, account: &str, payload: &Value) -> u16 {
     let body = payload.to_string().into_bytes();
-    let headers = [("Content-Type", "application/json".to_string()), ("X-Hub-Signature-256", sign(&body))];
+    let headers = [("Content-Type", "application/json".to_string()), ("X-Hub-Signature-256", sign(APP_SECRET, &body))];
     http(addr, "POST", &format!("/webhooks/meta/{account}"), &headers, &body).0
 }
 
@@ -89,39 +65,6 @@ fn status(wamid: &str, st: &str, ts: i64, callback: &str) -> Value {
         "messaging_product": "whatsapp",
         "metadata": {"display_phone_number": "15550102030", "phone_number_id": PNID},
         "statuses": [{"id": wamid, "status": st, "timestamp": ts.to_string(), "recipient_id": "447911123456", "biz_opaque_callback_data": callback}]}}]}]})
-}
-
-struct Serve {
-    child: Child,
-    addr: String,
-}
-
-fn start_serve(dir: &Path) -> Serve {
-    let mut child = cmd(dir).args(["serve", "--listen", "127.0.0.1:0"]).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let mut line = String::new();
-    BufReader::new(stdout).read_line(&mut line).unwrap();
-    let addr = line.trim().strip_prefix("listening on http://").unwrap_or_else(|| panic!("serve said {line:?}")).to_string();
-    Serve { child, addr }
-}
-
-fn wait_for(what: &str, mut f: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while !f() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(100));
-    }
-}
-
-fn files_under(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
-    for entry in std::fs::read_dir(dir).unwrap().flatten() {
-        let p = entry.path();
-        if p.is_dir() {
-            files_under(&p, out);
-        } else {
-            out.push(p);
-        }
-    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -173,8 +116,7 @@ async fn serve_and_send_do_the_whole_round_trip() {
     );
 
     // No secret in any file of the data dir: database, WAL, logs, vault.
-    let mut files = vec![];
-    files_under(&dir, &mut files);
+    let files = files_under(&dir);
     assert!(files.iter().any(|f| f.starts_with(dir.join("logs"))), "logs were written");
     for f in files {
         let bytes = std::fs::read(&f).unwrap();
@@ -186,45 +128,23 @@ async fn serve_and_send_do_the_whole_round_trip() {
 
 fn round_trip(dir: &Path, graph: &str) {
     // Add the account: secrets from the environment, connection tested against the fake.
-    let out = run(
-        dir,
-        &[
-            "account",
-            "add",
-            "meta",
-            "--name",
-            "Camden",
-            "--phone-number-id",
-            PNID,
-            "--business-account-id",
-            "WABA1",
-            "--token-env",
-            "T_TOKEN",
-            "--app-secret-env",
-            "T_SECRET",
-            "--verify-token-env",
-            "T_VERIFY",
-            "--base-url",
-            graph,
-        ],
-    );
+    let out = WICKET.add_meta(dir, "Camden", PNID, "WABA1", graph);
     assert!(out.status.success(), "account add failed: {}", String::from_utf8_lossy(&out.stderr));
-    let account = String::from_utf8_lossy(&out.stdout).lines().last().unwrap().trim().to_string();
+    let account = last_line(&out);
     assert!(account.parse::<i64>().is_ok(), "the last line is the new account id: {account:?}");
-    let accounts = ok_json(&run(dir, &["account", "list", "--json"]));
+    let accounts = ok_json(&WICKET.run(dir, &["account", "list", "--json"]));
     assert_eq!(accounts[0]["status"], json!("ok"), "the connection test marked the account ok");
     assert_eq!(accounts[0]["phone"], json!("+15550102030"));
 
-    let tested = ok_json(&run(dir, &["account", "test", &account, "--json"]));
+    let tested = ok_json(&WICKET.run(dir, &["account", "test", &account, "--json"]));
     assert_eq!(tested["verified_name"], json!("Camden Parcel Co"));
     assert_eq!(tested["quality_rating"], json!("GREEN"));
 
-    let serve = start_serve(dir);
+    let mut serve = WICKET.serve(dir, &[], Stdio::piped());
     let addr = serve.addr.clone();
-    let mut serve = serve;
 
     // A second engine on the same data dir is refused with exit 7.
-    let second = run(dir, &["serve", "--listen", "127.0.0.1:0"]);
+    let second = WICKET.run(dir, &["serve", "--listen", "127.0.0.1:0"]);
     assert_eq!(second.status.code(), Some(7), "second engine: {}", String::from_utf8_lossy(&second.stderr));
     assert!(String::from_utf8_lossy(&second.stderr).contains("pid"), "the refusal names the holder");
 
@@ -243,9 +163,9 @@ fn round_trip(dir: &Path, graph: &str) {
     assert_eq!(http(&addr, "GET", "/health", &[], b"").0, 200, "still alive after a huge Content-Length");
 
     // A customer writes: signed webhook → stored before the 200.
-    let now = chrono_now();
+    let now = now_s();
     assert_eq!(post_webhook(&addr, &account, &inbound("447911123456", "wamid.IN1", "Is my parcel ready?", now - 60)), 200);
-    let convs = ok_json(&run(dir, &["conversations", "--json"]));
+    let convs = ok_json(&WICKET.run(dir, &["conversations", "--json"]));
     assert_eq!(convs[0]["unread"], json!(1));
     assert_eq!(convs[0]["contact"]["display_name"], json!("Priya Raman"));
     assert!(convs[0]["window_expires_at"].is_string(), "the customer-service window is open");
@@ -257,11 +177,11 @@ fn round_trip(dir: &Path, graph: &str) {
 
     // Reading does not mark read; --mark-read does, locally and on Meta.
     let conv_id = convs[0]["id"].as_str().unwrap().to_string();
-    ok_json(&run(dir, &["messages", "--conversation", &conv_id, "--mark-read", "--json"]));
-    assert_eq!(ok_json(&run(dir, &["conversations", "--json"]))[0]["unread"], json!(0));
+    ok_json(&WICKET.run(dir, &["messages", "--conversation", &conv_id, "--mark-read", "--json"]));
+    assert_eq!(ok_json(&WICKET.run(dir, &["conversations", "--json"]))[0]["unread"], json!(0));
 
     // The owner replies; the engine sends it; `send` waits and prints the row.
-    let sent = ok_json(&run(dir, &["send", "--account", &account, "--to", "+44 7911 123456", "--text", "Your order is ready"]));
+    let sent = ok_json(&WICKET.run(dir, &["send", "--account", &account, "--to", "+44 7911 123456", "--text", "Your order is ready"]));
     assert_eq!(sent["status"], json!("sent"));
     assert_eq!(sent["provider_message_id"], json!("wamid.OUT1"));
     let message_id = sent["id"].as_str().unwrap().to_string();
@@ -270,7 +190,7 @@ fn round_trip(dir: &Path, graph: &str) {
     // Status webhooks move the ticks, even out of order.
     assert_eq!(post_webhook(&addr, &account, &status("wamid.OUT1", "read", now + 5, &message_id)), 200);
     assert_eq!(post_webhook(&addr, &account, &status("wamid.OUT1", "delivered", now + 3, &message_id)), 200);
-    let msgs = ok_json(&run(dir, &["messages", "--account", &account, "--with", "+447911123456", "--json"]));
+    let msgs = ok_json(&WICKET.run(dir, &["messages", "--account", &account, "--with", "+447911123456", "--json"]));
     let out = msgs.as_array().unwrap().iter().find(|m| m["id"] == json!(message_id)).unwrap().clone();
     assert_eq!(out["status"], json!("read"), "read is not downgraded by a late delivered");
     assert!(out["status_times"]["delivered"].is_string() && out["status_times"]["read"].is_string());
@@ -278,27 +198,14 @@ fn round_trip(dir: &Path, graph: &str) {
     assert_eq!(msgs.as_array().unwrap().len(), 2, "the forged message was not stored");
 
     // Outside the window: refused locally, exit 4, nothing sent.
-    let refused = run(dir, &["send", "--account", &account, "--to", "+44 7911 123457", "--text", "hello?"]);
+    let refused = WICKET.run(dir, &["send", "--account", &account, "--to", "+44 7911 123457", "--text", "hello?"]);
     assert_eq!(refused.status.code(), Some(4), "{}", String::from_utf8_lossy(&refused.stderr));
     assert!(String::from_utf8_lossy(&refused.stderr).contains("24-hour"), "{}", String::from_utf8_lossy(&refused.stderr));
 
     // A clean shutdown on SIGTERM exits 0.
-    let pid = serve.child.id().to_string();
-    assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
-    let deadline = Instant::now() + Duration::from_secs(15);
-    let code = loop {
-        if let Some(s) = serve.child.try_wait().unwrap() {
-            break s.code();
-        }
-        assert!(Instant::now() < deadline, "serve did not stop on SIGTERM");
-        std::thread::sleep(Duration::from_millis(100));
-    };
+    let code = serve.terminate(Duration::from_secs(15));
     assert_eq!(code, Some(0), "serve exits 0 after a clean shutdown");
-    wait_for("the lock to be free", || run(dir, &["account", "list"]).status.success());
-}
-
-fn chrono_now() -> i64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64
+    wait_until("the lock to be free", Duration::from_secs(20), || WICKET.run(dir, &["account", "list"]).status.success());
 }
 
 /// An event answered 200 is on disk: killing the engine right after (no
@@ -307,38 +214,16 @@ fn chrono_now() -> i64 {
 fn an_acknowledged_webhook_survives_kill_9() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path();
-    let out = run(
-        dir,
-        &[
-            "account",
-            "add",
-            "meta",
-            "--name",
-            "Camden",
-            "--phone-number-id",
-            PNID,
-            "--business-account-id",
-            "W",
-            "--token-env",
-            "T_TOKEN",
-            "--app-secret-env",
-            "T_SECRET",
-            "--verify-token-env",
-            "T_VERIFY",
-            "--base-url",
-            "http://127.0.0.1:9",
-        ],
-    );
+    let out = WICKET.add_meta(dir, "Camden", PNID, "W", "http://127.0.0.1:9");
     assert!(out.status.success(), "an unreachable provider is a warning, not a failure: {}", String::from_utf8_lossy(&out.stderr));
-    let account = String::from_utf8_lossy(&out.stdout).lines().last().unwrap().trim().to_string();
-    let mut serve = start_serve(dir);
-    let now = chrono_now();
+    let account = last_line(&out);
+    let serve = WICKET.serve(dir, &[], Stdio::piped());
+    let now = now_s();
     for i in 0..5 {
         assert_eq!(post_webhook(&serve.addr, &account, &inbound("447911123456", &format!("wamid.K{i}"), &format!("message {i}"), now + i)), 200);
     }
-    serve.child.kill().unwrap(); // SIGKILL
-    serve.child.wait().unwrap();
-    let msgs = ok_json(&run(dir, &["messages", "--account", &account, "--with", "+447911123456", "--json"]));
+    serve.kill_9();
+    let msgs = ok_json(&WICKET.run(dir, &["messages", "--account", &account, "--with", "+447911123456", "--json"]));
     assert_eq!(msgs.as_array().unwrap().len(), 5, "every acknowledged message is stored");
 }
 
@@ -363,40 +248,14 @@ async fn serve_with_a_tunnel_registers_its_public_url() {
     let dir = tmp.path().to_path_buf();
     let uri = graph.uri();
     let registered = tokio::task::spawn_blocking(move || {
-        let out = run(
-            &dir,
-            &[
-                "account",
-                "add",
-                "meta",
-                "--name",
-                "Camden",
-                "--phone-number-id",
-                PNID,
-                "--business-account-id",
-                "W",
-                "--token-env",
-                "T_TOKEN",
-                "--app-secret-env",
-                "T_SECRET",
-                "--verify-token-env",
-                "T_VERIFY",
-                "--base-url",
-                &uri,
-            ],
-        );
-        let account = String::from_utf8_lossy(&out.stdout).lines().last().unwrap().trim().to_string();
+        let out = WICKET.add_meta(&dir, "Camden", PNID, "W", &uri);
+        let account = last_line(&out);
         let fake = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/fixtures/fake-tunnel/fake_tunnel.py");
-        let mut child = cmd(&dir)
-            .args(["serve", "--listen", "127.0.0.1:0", "--tunnel", "custom", "--tunnel-program", fake, "--tunnel-arg=--to", "--tunnel-arg=127.0.0.1:{port}"])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        let mut serve =
+            WICKET.serve(&dir, &["--tunnel", "custom", "--tunnel-program", fake, "--tunnel-arg=--to", "--tunnel-arg=127.0.0.1:{port}"], Stdio::null());
         let mut public = None;
         let mut registered = None;
-        for line in lines.by_ref() {
+        for line in serve.stdout().by_ref() {
             let line = line.unwrap();
             if let Some(u) = line.strip_prefix("public URL ") {
                 public = Some(u.trim().to_string());
@@ -409,18 +268,18 @@ async fn serve_with_a_tunnel_registers_its_public_url() {
         let public = public.expect("serve prints the public URL");
         let host = public.trim_start_matches("http://").trim_end_matches('/').to_string();
         assert_ne!(host, "", "a public address");
-        let now = chrono_now();
+        let now = now_s();
         assert_eq!(
             post_webhook(&host, &account, &inbound("447911123456", "wamid.TUNNEL", "through the tunnel", now)),
             200,
             "a signed event through the tunnel is accepted"
         );
-        let msgs = ok_json(&run(&dir, &["messages", "--account", &account, "--with", "+447911123456", "--json"]));
+        let msgs = ok_json(&WICKET.run(&dir, &["messages", "--account", &account, "--with", "+447911123456", "--json"]));
         assert_eq!(msgs[0]["text"], json!("through the tunnel"));
-        let settings = ok_json(&run(&dir, &["settings", "list", "--json"]));
+        let settings = ok_json(&WICKET.run(&dir, &["settings", "list", "--json"]));
         assert_eq!(settings["public_url"], json!(public), "the public URL is remembered");
-        let _ = Command::new("kill").args(["-TERM", &child.id().to_string()]).status();
-        let _ = child.wait();
+        let _ = Command::new("kill").args(["-TERM", &serve.child.id().to_string()]).status();
+        let _ = serve.child.wait();
         registered.unwrap()
     })
     .await
@@ -496,7 +355,7 @@ async fn send_covers_every_kind_as_a_process() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path();
     // No --verify-token-env: one is generated and shown once.
-    let out = run(
+    let out = WICKET.run(
         dir,
         &[
             "account",
@@ -517,7 +376,7 @@ async fn send_covers_every_kind_as_a_process() {
         ],
     );
     assert!(out.status.success(), "account add failed: {}", String::from_utf8_lossy(&out.stderr));
-    let account = String::from_utf8_lossy(&out.stdout).lines().last().unwrap().trim().to_string();
+    let account = last_line(&out);
     let said = String::from_utf8_lossy(&out.stderr);
     assert!(said.contains("verify token (shown once"), "the generated verify token is shown once: {said}");
 
@@ -536,7 +395,7 @@ async fn send_covers_every_kind_as_a_process() {
                 direction: Some(wicket_core::model::Direction::In),
                 kind: Some(wicket_core::model::MessageKind::Text),
                 text: Some("hello".into()),
-                timestamp: Some(chrono_now() * 1000 - 60_000),
+                timestamp: Some(now_s() * 1000 - 60_000),
                 ..Default::default()
             })
             .unwrap();
@@ -551,7 +410,7 @@ async fn send_covers_every_kind_as_a_process() {
     let to = ["--account", account.as_str(), "--to", "+44 7911 123456"];
     let send = |extra: &[&str]| -> Value {
         let args: Vec<&str> = ["send"].iter().copied().chain(to.iter().copied()).chain(extra.iter().copied()).collect();
-        ok_json(&run(dir, &args))
+        ok_json(&WICKET.run(dir, &args))
     };
     let image = send(&["--image", &photo, "--caption", "Your parcel"]);
     assert_eq!((image["kind"].as_str(), image["status"].as_str(), image["caption"].as_str()), (Some("image"), Some("sent"), Some("Your parcel")));
@@ -562,7 +421,7 @@ async fn send_covers_every_kind_as_a_process() {
     send(&["--sticker", &sticker]);
     let location = send(&["--location", "-33.8568,151.2153", "--name", "Opera House"]);
     assert_eq!(location["location"]["latitude"], json!(-33.8568), "negative coordinates pass through clap");
-    ok_json(&run(dir, &["templates", "--account", &account, "--sync", "--json"]));
+    ok_json(&WICKET.run(dir, &["templates", "--account", &account, "--sync", "--json"]));
     send(&[
         "--template",
         "order_ready",
@@ -599,7 +458,7 @@ async fn send_covers_every_kind_as_a_process() {
     }
 
     // Refused by the provider: exit 4 with the action in one line.
-    let refused = run(
+    let refused = WICKET.run(
         dir,
         &[
             "send",
@@ -627,7 +486,8 @@ async fn send_covers_every_kind_as_a_process() {
     let err = String::from_utf8_lossy(&refused.stderr);
     assert_eq!(err.trim().lines().count(), 1, "one line on stderr: {err}");
     // The vault without its passphrase: exit 6, nothing sent.
-    let locked = cmd(dir)
+    let locked = WICKET
+        .cmd(dir)
         .env_remove("WICKET_VAULT_PASSPHRASE")
         .args(["send", "--account", &account, "--to", "+44 7911 123456", "--text", "x"])
         .stdin(Stdio::null())
@@ -650,32 +510,11 @@ async fn monitor_reports_each_account_and_fails_when_a_check_does() {
         .await;
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path();
-    let out = run(
-        dir,
-        &[
-            "account",
-            "add",
-            "meta",
-            "--name",
-            "Camden",
-            "--phone-number-id",
-            PNID,
-            "--business-account-id",
-            "WABA1",
-            "--token-env",
-            "T_TOKEN",
-            "--app-secret-env",
-            "T_SECRET",
-            "--verify-token-env",
-            "T_VERIFY",
-            "--base-url",
-            &graph.uri(),
-        ],
-    );
+    let out = WICKET.add_meta(dir, "Camden", PNID, "WABA1", &graph.uri());
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let account = String::from_utf8_lossy(&out.stdout).lines().last().unwrap().trim().to_string();
+    let account = last_line(&out);
 
-    let report = ok_json(&run(dir, &["monitor", "--json"]));
+    let report = ok_json(&WICKET.run(dir, &["monitor", "--json"]));
     let rows = report.as_array().expect("an array, one object per account");
     assert_eq!(rows.len(), 1);
     let r = &rows[0];
@@ -695,7 +534,7 @@ async fn monitor_reports_each_account_and_fails_when_a_check_does() {
         )
         .mount(&graph)
         .await;
-    let failed = run(dir, &["monitor", "--json"]);
+    let failed = WICKET.run(dir, &["monitor", "--json"]);
     assert_eq!(failed.status.code(), Some(4), "a failed check fails the run");
     let report: Value = serde_json::from_slice(&failed.stdout).unwrap();
     assert_eq!(report[0]["error"]["kind"], json!("auth"));

@@ -6,12 +6,16 @@
 //! Graph API on loopback and checks it end to end; `wicket monitor` shows
 //! the result.
 
+#[path = "support/cli.rs"]
+mod support;
+
 use serde_json::{json, Value};
 use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
+use support::{last_line, ok_json, wait_until, Wicket};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
@@ -19,27 +23,11 @@ const PNID: &str = "318273645507777";
 /// Generous: a 2-core machine shared with other builds.
 const WAIT: Duration = Duration::from_secs(90);
 
-fn cmd(dir: &Path) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_wicket"));
-    c.arg("--data-dir")
-        .arg(dir)
-        .env_remove("WICKET_DATA_DIR")
-        .env("WICKET_SECRET_STORE", "vault")
-        .env("WICKET_VAULT_PASSPHRASE", "tunnel test passphrase")
-        .env("T_TOKEN", "EAAG-tunnel-test-token")
-        .env("T_SECRET", "tunnel-test-app-secret")
-        .env("T_VERIFY", "tunnel-test-verify-token");
-    c
-}
-
-fn run(dir: &Path, args: &[&str]) -> Output {
-    cmd(dir).args(args).output().expect("wicket runs")
-}
-
-fn ok_json(out: &Output) -> Value {
-    assert!(out.status.success(), "wicket failed ({:?}): {}", out.status.code(), String::from_utf8_lossy(&out.stderr));
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&out.stdout)))
-}
+const WICKET: Wicket = Wicket::vault("tunnel test passphrase").vars(&[
+    ("T_TOKEN", "EAAG-tunnel-test-token"),
+    ("T_SECRET", "tunnel-test-app-secret"),
+    ("T_VERIFY", "tunnel-test-verify-token"),
+]);
 
 fn fake_tunnel() -> String {
     concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/fixtures/fake-tunnel/fake_tunnel.py").to_string()
@@ -54,7 +42,7 @@ struct Serve {
 
 impl Serve {
     fn start(dir: &Path, args: &[&str]) -> Serve {
-        let mut child = cmd(dir).arg("serve").args(args).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+        let mut child = WICKET.cmd(dir).arg("serve").args(args).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
         let (tx, lines) = mpsc::channel();
         for stream in [Box::new(child.stdout.take().unwrap()) as Box<dyn std::io::Read + Send>, Box::new(child.stderr.take().unwrap())] {
             let tx = tx.clone();
@@ -105,14 +93,6 @@ fn tunnel_pid(dir: &Path) -> Option<u32> {
     serde_json::from_str::<Value>(&text).ok()?["pid"].as_u64().map(|p| p as u32)
 }
 
-fn eventually(what: &str, mut cond: impl FnMut() -> bool) {
-    let deadline = Instant::now() + WAIT;
-    while !cond() {
-        assert!(Instant::now() < deadline, "{what}");
-        std::thread::sleep(Duration::from_millis(100));
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn serve_with_a_tunnel_comes_back_after_a_crash_and_kills_the_old_tunnel() {
     let graph = MockServer::start().await;
@@ -130,30 +110,9 @@ async fn serve_with_a_tunnel_comes_back_after_a_crash_and_kills_the_old_tunnel()
     let dir = tmp.path().to_path_buf();
     let uri = graph.uri();
     let (first_url, second_url, account) = tokio::task::spawn_blocking(move || {
-        let out = run(
-            &dir,
-            &[
-                "account",
-                "add",
-                "meta",
-                "--name",
-                "Camden",
-                "--phone-number-id",
-                PNID,
-                "--business-account-id",
-                "W",
-                "--token-env",
-                "T_TOKEN",
-                "--app-secret-env",
-                "T_SECRET",
-                "--verify-token-env",
-                "T_VERIFY",
-                "--base-url",
-                &uri,
-            ],
-        );
+        let out = WICKET.add_meta(&dir, "Camden", PNID, "W", &uri);
         assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-        let account = String::from_utf8_lossy(&out.stdout).lines().last().unwrap().trim().to_string();
+        let account = last_line(&out);
         let fake = fake_tunnel();
         let tunnel_args =
             ["--tunnel", "custom", "--tunnel-program", &fake, "--tunnel-arg=--to", "--tunnel-arg=127.0.0.1:{port}", "--tunnel-arg=--outlive-parent"];
@@ -174,7 +133,7 @@ async fn serve_with_a_tunnel_comes_back_after_a_crash_and_kills_the_old_tunnel()
             l.strip_prefix("stopped the tunnel an earlier run left running (pid ").map(|p| p.trim_end_matches(')').to_string())
         });
         assert_eq!(killed, old.to_string());
-        eventually("the old tunnel ends", || !running(old));
+        wait_until("the old tunnel ends", WAIT, || !running(old));
         let second_url = second.until("a public URL", |l| l.strip_prefix("public URL ").map(str::to_string));
         assert_ne!(second_url, first_url, "a new quick address");
         second
@@ -186,14 +145,14 @@ async fn serve_with_a_tunnel_comes_back_after_a_crash_and_kills_the_old_tunnel()
         assert_ne!(new, old);
 
         // `wicket monitor` shows what the running keeper found.
-        let rows = ok_json(&run(&dir, &["monitor", "--json"]));
+        let rows = ok_json(&WICKET.run(&dir, &["monitor", "--json"]));
         let p = &rows[0]["public_address"];
         assert_eq!(p["state"], "reachable", "{rows}");
         assert_eq!(p["public_url"], json!(second_url));
         assert_eq!(p["trigger"], "start");
         assert!(p["checked_at"].as_str().is_some_and(|t| t.ends_with('Z')), "{p}");
         assert_eq!(p["account_state"], "reachable");
-        let table = run(&dir, &["monitor"]);
+        let table = WICKET.run(&dir, &["monitor"]);
         assert!(
             String::from_utf8_lossy(&table.stdout).contains(&format!("public address reachable: {second_url}")),
             "{}",
@@ -202,8 +161,8 @@ async fn serve_with_a_tunnel_comes_back_after_a_crash_and_kills_the_old_tunnel()
 
         // A clean stop takes the tunnel down and leaves no pid behind.
         let _ = Command::new("kill").args(["-TERM", &second.child.id().to_string()]).status();
-        eventually("serve stops on SIGTERM", || second.child.try_wait().ok().flatten().is_some());
-        eventually("the tunnel stops with serve", || !running(new));
+        wait_until("serve stops on SIGTERM", WAIT, || second.child.try_wait().ok().flatten().is_some());
+        wait_until("the tunnel stops with serve", WAIT, || !running(new));
         assert!(tunnel_pid(&dir).is_none(), "tunnel.pid is removed on a clean stop");
         (first_url, second_url, account)
     })

@@ -2,15 +2,18 @@
 //! account changes made by another connection, tells subscribers about
 //! webhook commits, and shuts down cleanly.
 
+#[path = "support/core.rs"]
+mod support;
+
 use serde_json::json;
 use std::sync::Arc;
 use std::time::Duration;
+use support::{customer_wrote, data_dir, fixture, requests_to, run_engine, text};
 use wicket_core::engine::{Engine, EngineEvent};
-use wicket_core::model::{Direction, MessageKind, MessageStatus, Provider};
+use wicket_core::model::{Direction, MessageStatus, Provider};
 use wicket_core::providers::OutgoingContent;
 use wicket_core::secrets::{Secret, SecretName, SecretStore};
 use wicket_core::store::contacts::{ContactKey, ContactUpdate};
-use wicket_core::store::messages::NewMessage;
 use wicket_core::store::{NewAccount, Store};
 use wicket_core::{outbox, DataDir};
 use wiremock::matchers::{method, path};
@@ -63,19 +66,7 @@ async fn the_engine_sends_notices_changes_and_reports_webhooks() {
         .unwrap();
     secrets.set(account.id, SecretName::AccessToken, &Secret::new("tok".into())).unwrap();
     secrets.set(account.id, SecretName::AppSecret, &Secret::new("app-secret".into())).unwrap();
-    let contact = store.upsert_contact(account.id, &ContactKey::phone("+447911123456"), &ContactUpdate::default()).unwrap();
-    let conv = store.get_or_create_conversation(account.id, contact.id).unwrap();
-    store
-        .insert_message(&NewMessage {
-            account_id: account.id,
-            conversation_id: conv,
-            provider_message_id: Some("wamid.IN".into()),
-            direction: Some(Direction::In),
-            kind: Some(MessageKind::Text),
-            text: Some("hi".into()),
-            ..Default::default()
-        })
-        .unwrap();
+    customer_wrote(&mut store, account.id, "wamid.IN");
 
     let text = || OutgoingContent::Text { body: "ready".into(), preview_url: false };
     let m1 = outbox::queue(&mut store, &account, "+447911123456", text(), None).unwrap();
@@ -119,9 +110,7 @@ async fn the_engine_sends_notices_changes_and_reports_webhooks() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_demo_account_answers_like_a_customer() {
-    let tmp = tempfile::tempdir().unwrap();
-    let dir = DataDir::open(tmp.path()).unwrap();
-    let mut store = Store::open(&dir.db_path()).unwrap();
+    let (_tmp, dir, mut store) = data_dir();
     let demo = wicket_core::providers::demo::create_demo_account(&mut store).unwrap();
     let convs = store.conversations(&wicket_core::store::ConversationFilter { account_id: Some(demo.id), ..Default::default() }).unwrap();
     assert_eq!(convs.len(), wicket_core::providers::demo::SAMPLE_CONVERSATIONS.len(), "sample conversations in several languages");
@@ -136,9 +125,7 @@ async fn the_demo_account_answers_like_a_customer() {
         let _ = stop_rx.await;
     }));
     let demo = store.account(demo.id).unwrap();
-    let sent =
-        outbox::queue(&mut store, &demo, "+4915112345678", OutgoingContent::Text { body: "Liegt die Jacke noch bereit?".into(), preview_url: false }, None)
-            .unwrap();
+    let sent = outbox::queue(&mut store, &demo, "+4915112345678", text("Liegt die Jacke noch bereit?"), None).unwrap();
     wait_status(&store, sent.id, MessageStatus::Read).await;
     let conv = sent.conversation_id;
     for _ in 0..100 {
@@ -157,7 +144,6 @@ async fn the_demo_account_answers_like_a_customer() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_polling_account_backs_off_shows_retrying_then_recovers() {
     let fake = MockServer::start().await;
-    let fixture = |name: &str| std::fs::read(format!("{}/../../tests/fixtures/unipile/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap();
     Mock::given(method("GET"))
         .and(path("/api/v1/messages"))
         .respond_with(ResponseTemplate::new(503).set_body_string("maintenance"))
@@ -167,17 +153,17 @@ async fn a_polling_account_backs_off_shows_retrying_then_recovers() {
         .await;
     Mock::given(method("GET"))
         .and(path("/api/v1/messages"))
-        .respond_with(ResponseTemplate::new(200).set_body_bytes(fixture("unipile_messages.json")))
+        .respond_with(ResponseTemplate::new(200).set_body_bytes(fixture("unipile", "unipile_messages.json")))
         .mount(&fake)
         .await;
     Mock::given(method("GET"))
         .and(path("/api/v1/chats/Hc7RtY2uIo9pAs4dFg6hJk"))
-        .respond_with(ResponseTemplate::new(200).set_body_bytes(fixture("unipile_chat_single.json")))
+        .respond_with(ResponseTemplate::new(200).set_body_bytes(fixture("unipile", "unipile_chat_single.json")))
         .mount(&fake)
         .await;
     Mock::given(method("GET"))
         .and(path("/api/v1/accounts/kX3pQ9vTRmW2aB7cD1eF0g"))
-        .respond_with(ResponseTemplate::new(200).set_body_bytes(fixture("unipile_account.json")))
+        .respond_with(ResponseTemplate::new(200).set_body_bytes(fixture("unipile", "unipile_account.json")))
         .mount(&fake)
         .await;
     Mock::given(method("GET"))
@@ -186,9 +172,7 @@ async fn a_polling_account_backs_off_shows_retrying_then_recovers() {
         .mount(&fake)
         .await;
 
-    let tmp = tempfile::tempdir().unwrap();
-    let dir = DataDir::open(tmp.path()).unwrap();
-    let mut store = Store::open(&dir.db_path()).unwrap();
+    let (_tmp, dir, mut store) = data_dir();
     let account = store
         .add_account(&NewAccount {
             provider: Provider::Unipile,
@@ -247,20 +231,6 @@ fn unipile_account(store: &mut Store, secrets: &SecretStore, fake: &MockServer, 
     account
 }
 
-async fn requests_to(fake: &MockServer, p: &str) -> usize {
-    fake.received_requests().await.unwrap().iter().filter(|r| r.url.path() == p).count()
-}
-
-fn run_engine(engine: Engine) -> (tokio::sync::oneshot::Sender<()>, tokio::task::JoinHandle<wicket_core::error::Result<()>>) {
-    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-    (
-        stop_tx,
-        tokio::spawn(engine.run(async {
-            let _ = stop_rx.await;
-        })),
-    )
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn polling_follows_the_in_use_signal_and_changed_intervals() {
     let fake = MockServer::start().await;
@@ -270,9 +240,7 @@ async fn polling_follows_the_in_use_signal_and_changed_intervals() {
         .respond_with(ResponseTemplate::new(200).set_body_json(unipile_account_json("OK", "+15550102030")))
         .mount(&fake)
         .await;
-    let tmp = tempfile::tempdir().unwrap();
-    let dir = DataDir::open(tmp.path()).unwrap();
-    let mut store = Store::open(&dir.db_path()).unwrap();
+    let (_tmp, dir, mut store) = data_dir();
     store.set_setting("contact_sync_hours", &json!(0)).unwrap();
     let secrets = Arc::new(SecretStore::in_memory("activity"));
     let account = unipile_account(&mut store, &secrets, &fake, json!({"poll_interval": 1, "idle_poll_interval": 30}));
@@ -319,17 +287,16 @@ async fn polling_follows_the_in_use_signal_and_changed_intervals() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn poll_back_off_honours_retry_after_and_401_needs_re_authentication() {
     let fake = MockServer::start().await;
-    let fixture = |name: &str| std::fs::read(format!("{}/../../tests/fixtures/unipile/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap();
     Mock::given(method("GET"))
         .and(path("/api/v1/messages"))
-        .respond_with(ResponseTemplate::new(429).insert_header("Retry-After", "3").set_body_bytes(fixture("unipile_error_rate_limit.json")))
+        .respond_with(ResponseTemplate::new(429).insert_header("Retry-After", "3").set_body_bytes(fixture("unipile", "unipile_error_rate_limit.json")))
         .up_to_n_times(1)
         .with_priority(1)
         .mount(&fake)
         .await;
     Mock::given(method("GET"))
         .and(path("/api/v1/messages"))
-        .respond_with(ResponseTemplate::new(401).set_body_bytes(fixture("unipile_error_missing_credentials.json")))
+        .respond_with(ResponseTemplate::new(401).set_body_bytes(fixture("unipile", "unipile_error_missing_credentials.json")))
         .mount(&fake)
         .await;
     Mock::given(method("GET"))
@@ -337,9 +304,7 @@ async fn poll_back_off_honours_retry_after_and_401_needs_re_authentication() {
         .respond_with(ResponseTemplate::new(200).set_body_json(unipile_account_json("OK", "+15550102030")))
         .mount(&fake)
         .await;
-    let tmp = tempfile::tempdir().unwrap();
-    let dir = DataDir::open(tmp.path()).unwrap();
-    let mut store = Store::open(&dir.db_path()).unwrap();
+    let (_tmp, dir, mut store) = data_dir();
     store.set_setting("contact_sync_hours", &json!(0)).unwrap();
     let secrets = Arc::new(SecretStore::in_memory("backoff"));
     let account = unipile_account(&mut store, &secrets, &fake, json!({"poll_interval": 1}));
@@ -386,9 +351,7 @@ async fn a_unipile_account_state_is_stable_and_a_status_webhook_refreshes_detail
         .respond_with(ResponseTemplate::new(200).set_body_json(unipile_account_json("CREDENTIALS", "+15550102030")))
         .mount_as_scoped(&fake)
         .await;
-    let tmp = tempfile::tempdir().unwrap();
-    let dir = DataDir::open(tmp.path()).unwrap();
-    let mut store = Store::open(&dir.db_path()).unwrap();
+    let (_tmp, dir, mut store) = data_dir();
     store.set_setting("contact_sync_hours", &json!(0)).unwrap();
     let secrets = Arc::new(SecretStore::in_memory("state"));
     let account = unipile_account(&mut store, &secrets, &fake, json!({"poll_interval": 1}));
@@ -450,10 +413,6 @@ async fn a_unipile_account_state_is_stable_and_a_status_webhook_refreshes_detail
     running.await.unwrap().unwrap();
 }
 
-fn wasender_fixture(name: &str) -> Vec<u8> {
-    std::fs::read(format!("{}/../../tests/fixtures/wasender/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap()
-}
-
 fn wasender_account(store: &mut Store, secrets: &SecretStore, fake: &MockServer) -> wicket_core::store::Account {
     let account =
         store.add_account(&NewAccount { provider: Provider::Wasender, name: "W".into(), phone: None, config: json!({"base_url": fake.uri()}) }).unwrap();
@@ -466,11 +425,11 @@ async fn the_engine_runs_the_periodic_contact_sync_off_the_send_path() {
     let fake = MockServer::start().await;
     Mock::given(method("GET"))
         .and(path("/status"))
-        .respond_with(ResponseTemplate::new(200).set_body_bytes(wasender_fixture("status_connected.json")))
+        .respond_with(ResponseTemplate::new(200).set_body_bytes(fixture("wasender", "status_connected.json")))
         .mount(&fake)
         .await;
     // Three contacts and one entry without any usable id; a slow answer.
-    let mut list: serde_json::Value = serde_json::from_slice(&wasender_fixture("contacts.json")).unwrap();
+    let mut list: serde_json::Value = serde_json::from_slice(&fixture("wasender", "contacts.json")).unwrap();
     list["data"].as_array_mut().unwrap().push(json!({"name": "Nobody", "notify": null}));
     Mock::given(method("GET"))
         .and(path("/contacts"))
@@ -479,22 +438,20 @@ async fn the_engine_runs_the_periodic_contact_sync_off_the_send_path() {
         .await;
     Mock::given(method("GET"))
         .and(wiremock::matchers::path_regex(r"^/contacts/\d+/picture$"))
-        .respond_with(ResponseTemplate::new(200).set_body_bytes(wasender_fixture("contact_picture_none.json")))
+        .respond_with(ResponseTemplate::new(200).set_body_bytes(fixture("wasender", "contact_picture_none.json")))
         .mount(&fake)
         .await;
     Mock::given(method("POST"))
         .and(path("/send-message"))
-        .respond_with(ResponseTemplate::new(200).set_body_bytes(wasender_fixture("send_message_response.json")))
+        .respond_with(ResponseTemplate::new(200).set_body_bytes(fixture("wasender", "send_message_response.json")))
         .mount(&fake)
         .await;
     Mock::given(method("GET"))
         .and(path("/messages/100482/info"))
-        .respond_with(ResponseTemplate::new(200).set_body_bytes(wasender_fixture("message_info.json")))
+        .respond_with(ResponseTemplate::new(200).set_body_bytes(fixture("wasender", "message_info.json")))
         .mount(&fake)
         .await;
-    let tmp = tempfile::tempdir().unwrap();
-    let dir = DataDir::open(tmp.path()).unwrap();
-    let mut store = Store::open(&dir.db_path()).unwrap();
+    let (_tmp, dir, mut store) = data_dir();
     let secrets = Arc::new(SecretStore::in_memory("periodic"));
     let account = wasender_account(&mut store, &secrets, &fake);
     assert!(store.setting("contact_sync_hours").unwrap().is_none(), "the default (6 h) applies");
@@ -504,8 +461,7 @@ async fn the_engine_runs_the_periodic_contact_sync_off_the_send_path() {
 
     // A send queued while the sync runs is not held up by it.
     tokio::time::sleep(Duration::from_millis(600)).await;
-    let queued =
-        outbox::queue(&mut store, &account, "+447911123456", OutgoingContent::Text { body: "Your parcel is ready".into(), preview_url: false }, None).unwrap();
+    let queued = outbox::queue(&mut store, &account, "+447911123456", text("Your parcel is ready"), None).unwrap();
     for _ in 0..20 {
         if store.message(queued.id).unwrap().status != MessageStatus::Pending {
             break;
@@ -535,7 +491,7 @@ async fn the_engine_runs_the_periodic_contact_sync_off_the_send_path() {
     // A one-contact sync neither moves the 6-hour clock nor replaces the full summary.
     Mock::given(method("GET"))
         .and(path("/contacts/447700900123"))
-        .respond_with(ResponseTemplate::new(200).set_body_bytes(wasender_fixture("contact_info.json")))
+        .respond_with(ResponseTemplate::new(200).set_body_bytes(fixture("wasender", "contact_info.json")))
         .mount(&fake)
         .await;
     let secrets2 = SecretStore::in_memory("periodic-2");
@@ -558,17 +514,15 @@ async fn contact_sync_hours_zero_switches_the_periodic_sync_off() {
     let fake = MockServer::start().await;
     Mock::given(method("GET"))
         .and(path("/status"))
-        .respond_with(ResponseTemplate::new(200).set_body_bytes(wasender_fixture("status_connected.json")))
+        .respond_with(ResponseTemplate::new(200).set_body_bytes(fixture("wasender", "status_connected.json")))
         .mount(&fake)
         .await;
     Mock::given(method("GET"))
         .and(path("/contacts"))
-        .respond_with(ResponseTemplate::new(200).set_body_bytes(wasender_fixture("contacts.json")))
+        .respond_with(ResponseTemplate::new(200).set_body_bytes(fixture("wasender", "contacts.json")))
         .mount(&fake)
         .await;
-    let tmp = tempfile::tempdir().unwrap();
-    let dir = DataDir::open(tmp.path()).unwrap();
-    let mut store = Store::open(&dir.db_path()).unwrap();
+    let (_tmp, dir, mut store) = data_dir();
     store.set_setting("contact_sync_hours", &json!(0)).unwrap();
     let secrets = Arc::new(SecretStore::in_memory("sync-off"));
     let account = wasender_account(&mut store, &secrets, &fake);
@@ -586,7 +540,7 @@ async fn background_profile_pictures_are_cached_and_a_rate_limited_contact_is_re
     let fake = MockServer::start().await;
     Mock::given(method("GET"))
         .and(path("/status"))
-        .respond_with(ResponseTemplate::new(200).set_body_bytes(wasender_fixture("status_connected.json")))
+        .respond_with(ResponseTemplate::new(200).set_body_bytes(fixture("wasender", "status_connected.json")))
         .mount(&fake)
         .await;
     Mock::given(method("GET"))
@@ -608,12 +562,10 @@ async fn background_profile_pictures_are_cached_and_a_rate_limited_contact_is_re
         .await;
     Mock::given(method("GET"))
         .and(path("/contacts/15550199887/picture"))
-        .respond_with(ResponseTemplate::new(200).set_body_bytes(wasender_fixture("contact_picture_none.json")))
+        .respond_with(ResponseTemplate::new(200).set_body_bytes(fixture("wasender", "contact_picture_none.json")))
         .mount(&fake)
         .await;
-    let tmp = tempfile::tempdir().unwrap();
-    let dir = DataDir::open(tmp.path()).unwrap();
-    let mut store = Store::open(&dir.db_path()).unwrap();
+    let (tmp, dir, mut store) = data_dir();
     store.set_setting("contact_sync_hours", &json!(0)).unwrap();
     let secrets = Arc::new(SecretStore::in_memory("pictures"));
     let account = wasender_account(&mut store, &secrets, &fake);
@@ -660,12 +612,12 @@ async fn the_engine_stores_gateway_media_and_rejects_a_sha256_mismatch() {
     let bytes = b"\xFF\xD8\xFFdamaged box".to_vec();
     Mock::given(method("GET"))
         .and(path("/status"))
-        .respond_with(ResponseTemplate::new(200).set_body_bytes(wasender_fixture("status_connected.json")))
+        .respond_with(ResponseTemplate::new(200).set_body_bytes(fixture("wasender", "status_connected.json")))
         .mount(&fake)
         .await;
     Mock::given(method("GET"))
         .and(wiremock::matchers::path_regex(r"^/contacts/\d+/picture$"))
-        .respond_with(ResponseTemplate::new(200).set_body_bytes(wasender_fixture("contact_picture_none.json")))
+        .respond_with(ResponseTemplate::new(200).set_body_bytes(fixture("wasender", "contact_picture_none.json")))
         .mount(&fake)
         .await;
     Mock::given(method("POST"))
@@ -678,9 +630,7 @@ async fn the_engine_stores_gateway_media_and_rejects_a_sha256_mismatch() {
         .respond_with(ResponseTemplate::new(200).set_body_raw(bytes.clone(), "image/jpeg"))
         .mount(&fake)
         .await;
-    let tmp = tempfile::tempdir().unwrap();
-    let dir = DataDir::open(tmp.path()).unwrap();
-    let mut store = Store::open(&dir.db_path()).unwrap();
+    let (tmp, dir, mut store) = data_dir();
     store.set_setting("contact_sync_hours", &json!(0)).unwrap();
     let secrets = Arc::new(SecretStore::in_memory("media"));
     let account = wasender_account(&mut store, &secrets, &fake);
@@ -690,7 +640,7 @@ async fn the_engine_stores_gateway_media_and_rejects_a_sha256_mismatch() {
     let (stop, running) = run_engine(engine);
 
     // One image whose promised SHA-256 the bytes do not match, one that matches.
-    let bad: serde_json::Value = serde_json::from_slice(&wasender_fixture("webhook_message_image_upsert.json")).unwrap();
+    let bad: serde_json::Value = serde_json::from_slice(&fixture("wasender", "webhook_message_image_upsert.json")).unwrap();
     let mut good = bad.clone();
     good["data"]["messages"][0]["key"]["id"] = json!("3EB0600D5HA");
     good["data"]["messages"][0]["message"]["imageMessage"]["fileSha256"] = {

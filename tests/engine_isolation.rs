@@ -4,10 +4,14 @@
 //! is bounded. Fake providers are real HTTP servers on loopback (wiremock);
 //! "hangs" is an answer delayed by ten minutes.
 
+#[path = "support/core.rs"]
+mod support;
+
 use serde_json::json;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
+use support::{customer_wrote, data_dir, fixture, requests_matching, run_engine, text};
 use wicket_core::engine::{Engine, PeriodicJob};
 use wicket_core::error::{Error, Result};
 use wicket_core::model::{AccountStatus, MessageStatus, Provider};
@@ -27,10 +31,6 @@ const HANG: Duration = Duration::from_secs(600);
 /// a hung request holds a shared loop for.
 const DEADLINE: Duration = Duration::from_secs(20);
 
-fn fixture(name: &str) -> Vec<u8> {
-    std::fs::read(format!("{}/../../tests/fixtures/unipile/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap()
-}
-
 fn account_json() -> serde_json::Value {
     json!({"object": "Account", "type": "WHATSAPP", "id": UP_ACCOUNT, "name": "Camden Parcel Co", "created_at": "2026-01-01T09:30:00.000Z",
         "connection_params": {"im": {"phone_number": "+15550102030"}}, "sources": [{"id": format!("{UP_ACCOUNT}_MESSAGING"), "status": "OK"}], "groups": []})
@@ -46,8 +46,12 @@ async fn healthy_unipile() -> MockServer {
         .respond_with(ResponseTemplate::new(200).set_body_json(account_json()))
         .mount(&fake)
         .await;
-    Mock::given(method("GET")).and(path("/api/v1/messages")).respond_with(ok(fixture("unipile_messages.json"))).mount(&fake).await;
-    Mock::given(method("GET")).and(path("/api/v1/chats/Hc7RtY2uIo9pAs4dFg6hJk")).respond_with(ok(fixture("unipile_chat_single.json"))).mount(&fake).await;
+    Mock::given(method("GET")).and(path("/api/v1/messages")).respond_with(ok(fixture("unipile", "unipile_messages.json"))).mount(&fake).await;
+    Mock::given(method("GET"))
+        .and(path("/api/v1/chats/Hc7RtY2uIo9pAs4dFg6hJk"))
+        .respond_with(ok(fixture("unipile", "unipile_chat_single.json")))
+        .mount(&fake)
+        .await;
     Mock::given(method("GET"))
         .and(path("/api/v1/chats"))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({"object": "ChatList", "items": [], "cursor": null})))
@@ -60,12 +64,12 @@ async fn healthy_unipile() -> MockServer {
         .await;
     Mock::given(method("POST"))
         .and(path("/api/v1/chats"))
-        .respond_with(ResponseTemplate::new(201).set_body_bytes(fixture("unipile_chat_started_response.json")))
+        .respond_with(ResponseTemplate::new(201).set_body_bytes(fixture("unipile", "unipile_chat_started_response.json")))
         .mount(&fake)
         .await;
     Mock::given(method("POST"))
         .and(path_regex("^/api/v1/chats/[^/]+/messages$"))
-        .respond_with(ResponseTemplate::new(201).set_body_bytes(fixture("unipile_message_sent_response.json")))
+        .respond_with(ResponseTemplate::new(201).set_body_bytes(fixture("unipile", "unipile_message_sent_response.json")))
         .mount(&fake)
         .await;
     fake
@@ -85,14 +89,6 @@ fn unipile_account(store: &mut Store, secrets: &SecretStore, name: &str, fake: &
     account
 }
 
-fn text(body: &str) -> OutgoingContent {
-    OutgoingContent::Text { body: body.into(), preview_url: false }
-}
-
-async fn requests_matching(fake: &MockServer, what: impl Fn(&wiremock::Request) -> bool) -> usize {
-    fake.received_requests().await.unwrap().iter().filter(|r| what(r)).count()
-}
-
 /// Polls `check` every 100 ms until it holds or `within` passes.
 async fn eventually(within: Duration, mut check: impl AsyncFnMut() -> bool) -> bool {
     let deadline = std::time::Instant::now() + within;
@@ -105,20 +101,8 @@ async fn eventually(within: Duration, mut check: impl AsyncFnMut() -> bool) -> b
     check().await
 }
 
-fn run_engine(engine: Engine) -> (tokio::sync::oneshot::Sender<()>, tokio::task::JoinHandle<Result<()>>) {
-    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-    (
-        stop_tx,
-        tokio::spawn(engine.run(async {
-            let _ = stop_rx.await;
-        })),
-    )
-}
-
 fn setup(id: &str) -> (tempfile::TempDir, DataDir, Store, Arc<SecretStore>) {
-    let tmp = tempfile::tempdir().unwrap();
-    let dir = DataDir::open(tmp.path()).unwrap();
-    let mut store = Store::open(&dir.db_path()).unwrap();
+    let (tmp, dir, mut store) = data_dir();
     store.set_setting("contact_sync_hours", &json!(0)).unwrap();
     (tmp, dir, store, Arc::new(SecretStore::in_memory(id)))
 }
@@ -187,17 +171,17 @@ async fn a_slow_upload_or_download_never_holds_up_the_accounts_other_sends() {
     // The healthy routes, on the same server as the hanging ones.
     for (m, p, body, status) in [
         ("GET", format!("/api/v1/accounts/{UP_ACCOUNT}"), account_json().to_string().into_bytes(), 200),
-        ("GET", "/api/v1/messages".to_string(), fixture("unipile_messages.json"), 200),
-        ("GET", "/api/v1/chats/Hc7RtY2uIo9pAs4dFg6hJk".to_string(), fixture("unipile_chat_single.json"), 200),
+        ("GET", "/api/v1/messages".to_string(), fixture("unipile", "unipile_messages.json"), 200),
+        ("GET", "/api/v1/chats/Hc7RtY2uIo9pAs4dFg6hJk".to_string(), fixture("unipile", "unipile_chat_single.json"), 200),
         ("GET", "/api/v1/chats".to_string(), br#"{"object":"ChatList","items":[],"cursor":null}"#.to_vec(), 200),
         ("GET", "/api/v1/chat_attendees".to_string(), br#"{"object":"ChatAttendeeList","items":[],"cursor":null}"#.to_vec(), 200),
-        ("POST", "/api/v1/chats".to_string(), fixture("unipile_chat_started_response.json"), 201),
+        ("POST", "/api/v1/chats".to_string(), fixture("unipile", "unipile_chat_started_response.json"), 201),
     ] {
         Mock::given(method(m)).and(path(p)).respond_with(ResponseTemplate::new(status).set_body_bytes(body)).with_priority(5).mount(&fake).await;
     }
     Mock::given(method("POST"))
         .and(path_regex("^/api/v1/chats/[^/]+/messages$"))
-        .respond_with(ResponseTemplate::new(201).set_body_bytes(fixture("unipile_message_sent_response.json")))
+        .respond_with(ResponseTemplate::new(201).set_body_bytes(fixture("unipile", "unipile_message_sent_response.json")))
         .with_priority(5)
         .mount(&fake)
         .await;
@@ -285,19 +269,7 @@ fn meta_account(store: &mut Store, name: &str, pn: &str, fake: &MockServer) -> A
     let config = json!({"phone_number_id": pn, "business_account_id": "W", "base_url": fake.uri()});
     let account = store.add_account(&NewAccount { provider: Provider::Meta, name: name.into(), phone: None, config }).unwrap();
     // An open customer-service window, so free text may be queued.
-    let contact = store.upsert_contact(account.id, &wicket_core::store::contacts::ContactKey::phone("+447911123456"), &Default::default()).unwrap();
-    let conv = store.get_or_create_conversation(account.id, contact.id).unwrap();
-    store
-        .insert_message(&wicket_core::store::messages::NewMessage {
-            account_id: account.id,
-            conversation_id: conv,
-            provider_message_id: Some(format!("wamid.IN.{pn}")),
-            direction: Some(wicket_core::model::Direction::In),
-            kind: Some(wicket_core::model::MessageKind::Text),
-            text: Some("hi".into()),
-            ..Default::default()
-        })
-        .unwrap();
+    customer_wrote(store, account.id, &format!("wamid.IN.{pn}"));
     account
 }
 
@@ -341,7 +313,7 @@ async fn a_locked_keychain_delays_a_send_and_a_missing_secret_fails_it_with_the_
 async fn an_absurd_retry_after_neither_panics_nor_stalls_anyone() {
     let absurd = "18446744073709551615";
     let throttled = MockServer::start().await;
-    let too_many = || ResponseTemplate::new(429).insert_header("Retry-After", absurd).set_body_bytes(fixture("unipile_error_rate_limit.json"));
+    let too_many = || ResponseTemplate::new(429).insert_header("Retry-After", absurd).set_body_bytes(fixture("unipile", "unipile_error_rate_limit.json"));
     Mock::given(any()).respond_with(too_many()).mount(&throttled).await;
     let healthy = healthy_unipile().await;
     let (_tmp, dir, mut store, secrets) = setup("absurd");

@@ -4,20 +4,20 @@
 //! and webhooks delivering the same message once, the owner's phone
 //! messages stored as outgoing, and a gateway echo racing our own send.
 
+#[path = "support/core.rs"]
+mod support;
+
 use serde_json::{json, Value};
 use std::sync::Arc;
+use support::{data_dir, fixture, text};
 use wicket_core::model::{Direction, Origin, Provider};
-use wicket_core::providers::{OutgoingContent, ProviderClient};
+use wicket_core::providers::ProviderClient;
 use wicket_core::secrets::{Secret, SecretName, SecretStore};
 use wicket_core::store::{ConversationFilter, NewAccount, Store};
 use wicket_core::webhook::{ListenerConfig, WebhookDeps, WebhookServer};
 use wicket_core::{outbox, sync, DataDir};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
-
-fn fixture(dir: &str, name: &str) -> Vec<u8> {
-    std::fs::read(format!("{}/../../tests/fixtures/{dir}/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap()
-}
 
 struct Env {
     _tmp: tempfile::TempDir,
@@ -27,10 +27,8 @@ struct Env {
 }
 
 fn env() -> Env {
-    let tmp = tempfile::tempdir().unwrap();
-    let dir = DataDir::open(tmp.path()).unwrap();
-    let store = Store::open(&dir.db_path()).unwrap();
-    Env { _tmp: tmp, dir, store, secrets: Arc::new(SecretStore::in_memory("gateways")) }
+    let (_tmp, dir, store) = data_dir();
+    Env { _tmp, dir, store, secrets: Arc::new(SecretStore::in_memory("gateways")) }
 }
 
 fn listener(e: &Env) -> WebhookServer {
@@ -160,8 +158,7 @@ async fn a_gateway_echo_of_our_send_is_not_a_second_message() {
     let mut e = env();
     let account =
         e.store.add_account(&NewAccount { provider: Provider::Wasender, name: "W".into(), phone: None, config: json!({"base_url": fake.uri()}) }).unwrap();
-    let queued =
-        outbox::queue(&mut e.store, &account, "+447911123456", OutgoingContent::Text { body: "On its way!".into(), preview_url: false }, None).unwrap();
+    let queued = outbox::queue(&mut e.store, &account, "+447911123456", text("On its way!"), None).unwrap();
     let echo = wicket_core::providers::ProviderEvent::Message(wicket_core::providers::InboundMessage {
         provider_message_id: "3EB0ECHO".into(),
         chat: wicket_core::store::contacts::ContactKey::phone("+447911123456"),
@@ -251,9 +248,7 @@ async fn the_engine_polls_wasender_for_its_own_sends_statuses() {
     // A send whose WhatsApp id WASender had not reported yet (a placeholder).
     let c = e.store.upsert_contact(account.id, &wicket_core::store::contacts::ContactKey::phone("+447700900123"), &Default::default()).unwrap();
     let conv = e.store.get_or_create_conversation(account.id, c.id).unwrap();
-    let queued =
-        outbox::queue_in_conversation(&mut e.store, conv, OutgoingContent::Text { body: "Yes, it is ready. See you soon!".into(), preview_url: false }, None)
-            .unwrap();
+    let queued = outbox::queue_in_conversation(&mut e.store, conv, text("Yes, it is ready. See you soon!"), None).unwrap();
     e.store.set_message_status(queued.id, wicket_core::model::MessageStatus::Sending, None).unwrap();
     e.store.set_message_provider_id(queued.id, "wasender-msg-100482").unwrap();
     e.store.set_message_status(queued.id, wicket_core::model::MessageStatus::Sent, None).unwrap();
@@ -498,8 +493,7 @@ async fn a_group_conversation_is_answered_through_the_outbox() {
     e.secrets.set(ws.id, SecretName::ApiKey, &Secret::new("k".into())).unwrap();
     let c = e.store.upsert_contact(ws.id, &key, &group).unwrap();
     let conv = e.store.get_or_create_conversation(ws.id, c.id).unwrap();
-    let queued =
-        outbox::queue_in_conversation(&mut e.store, conv, OutgoingContent::Text { body: "Van 2 is at the depot".into(), preview_url: false }, None).unwrap();
+    let queued = outbox::queue_in_conversation(&mut e.store, conv, text("Van 2 is at the depot"), None).unwrap();
     let sent = outbox::send_with_retries(&mut e.store, &e.secrets, queued.id, std::time::Duration::from_secs(5)).await.unwrap();
     assert_eq!(sent.status, wicket_core::model::MessageStatus::Sent);
     let requests = fake.received_requests().await.unwrap();
@@ -521,8 +515,7 @@ async fn a_group_conversation_is_answered_through_the_outbox() {
     let c = e.store.upsert_contact(up.id, &key, &group).unwrap();
     let conv = e.store.get_or_create_conversation(up.id, c.id).unwrap();
     e.store.write(|tx| wicket_core::store::conversations::set_provider_chat_id(tx, conv, "Qw3eRt5yUi7oPa9sDf1gHj")).unwrap();
-    let queued =
-        outbox::queue_in_conversation(&mut e.store, conv, OutgoingContent::Text { body: "Van 3 leaves at 5".into(), preview_url: false }, None).unwrap();
+    let queued = outbox::queue_in_conversation(&mut e.store, conv, text("Van 3 leaves at 5"), None).unwrap();
     let sent = outbox::send_with_retries(&mut e.store, &e.secrets, queued.id, std::time::Duration::from_secs(5)).await.unwrap();
     assert_eq!(sent.status, wicket_core::model::MessageStatus::Sent);
     assert_eq!(sent.provider_message_id.as_deref(), Some("mSg2NeWmEsSaGeIdAbCdEf"));

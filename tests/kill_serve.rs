@@ -17,18 +17,19 @@
 //! The long run (docs/robustness.md):
 //!   WICKET_KILL_CYCLES=200 cargo test -p wicket-cli --test kill_serve -- --include-ignored --nocapture
 
-use hmac::{Hmac, KeyInit, Mac};
+#[path = "support/cli.rs"]
+mod support;
+
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde_json::{json, Value};
-use sha2::Sha256;
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+use support::{last_line, ok_json, sign, wait_until, Serve, Wicket};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
@@ -54,98 +55,22 @@ fn seed(test: &str) -> u64 {
     seed
 }
 
-fn cmd(dir: &Path) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_wicket"));
-    c.arg("--data-dir")
-        .arg(dir)
-        .env_remove("WICKET_DATA_DIR")
-        .env("WICKET_SECRET_STORE", "vault")
-        .env("WICKET_VAULT_PASSPHRASE", "kill test passphrase")
-        .env("T_TOKEN", TOKEN)
-        .env("T_SECRET", APP_SECRET)
-        .env("T_VERIFY", VERIFY);
-    c
-}
-
-fn run(dir: &Path, args: &[&str]) -> Output {
-    cmd(dir).args(args).output().expect("wicket runs")
-}
-
-fn ok_json(out: &Output) -> Value {
-    assert!(out.status.success(), "wicket failed ({:?}): {}", out.status.code(), String::from_utf8_lossy(&out.stderr));
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&out.stdout)))
-}
+const WICKET: Wicket = Wicket::vault("kill test passphrase").vars(&[("T_TOKEN", TOKEN), ("T_SECRET", APP_SECRET), ("T_VERIFY", VERIFY)]);
 
 /// A Meta account whose Graph API is `base_url`; returns its id.
 fn add_account(dir: &Path, base_url: &str) -> String {
-    let out = run(
-        dir,
-        &[
-            "account",
-            "add",
-            "meta",
-            "--name",
-            "Kill test",
-            "--phone-number-id",
-            PNID,
-            "--business-account-id",
-            "WABA-KILL",
-            "--token-env",
-            "T_TOKEN",
-            "--app-secret-env",
-            "T_SECRET",
-            "--verify-token-env",
-            "T_VERIFY",
-            "--base-url",
-            base_url,
-        ],
-    );
+    let out = WICKET.add_meta(dir, "Kill test", PNID, "WABA-KILL", base_url);
     assert!(out.status.success(), "account add failed: {}", String::from_utf8_lossy(&out.stderr));
-    let id = String::from_utf8_lossy(&out.stdout).lines().last().unwrap_or_default().trim().to_string();
+    let id = last_line(&out);
     assert!(id.parse::<i64>().is_ok(), "account add ends with the new id: {id:?}");
     id
-}
-
-/// A running `wicket serve`; killed with SIGKILL when dropped.
-struct Serve {
-    child: Child,
-    addr: String,
-}
-
-impl Drop for Serve {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 /// Starts `wicket serve --listen 127.0.0.1:0` and waits for its address. Its
 /// stderr goes to `log` (shown when a start fails); its stdout is drained
 /// so a later line never meets a closed pipe.
 fn start_serve(dir: &Path, log: &Path) -> Serve {
-    let err = std::fs::OpenOptions::new().create(true).append(true).open(log).unwrap();
-    let mut child = cmd(dir).args(["serve", "--listen", "127.0.0.1:0"]).stdout(Stdio::piped()).stderr(err).spawn().expect("wicket serve starts");
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let first = lines.next().and_then(Result::ok).unwrap_or_default();
-    let Some(addr) = first.trim().strip_prefix("listening on http://").map(str::to_string) else {
-        let _ = child.kill();
-        let _ = child.wait();
-        panic!("wicket serve said {first:?}; its log:\n{}", std::fs::read_to_string(log).unwrap_or_default());
-    };
-    std::thread::spawn(move || lines.for_each(drop));
-    Serve { child, addr }
-}
-
-/// SIGKILL, then reap: the process is gone when this returns.
-fn kill_9(mut serve: Serve) {
-    serve.child.kill().expect("SIGKILL");
-    serve.child.wait().expect("reaped");
-}
-
-fn sign(body: &[u8]) -> String {
-    let mut mac = Hmac::<Sha256>::new_from_slice(APP_SECRET.as_bytes()).unwrap();
-    mac.update(body);
-    format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
+    WICKET.serve_logging_to(dir, &[], log).drained()
 }
 
 /// POSTs a signed Meta webhook over a fresh connection. The status, or None
@@ -156,7 +81,7 @@ fn post_webhook(addr: &str, account: &str, payload: &Value) -> Option<u16> {
     s.set_read_timeout(Some(Duration::from_secs(30))).ok()?;
     let head = format!(
         "POST /webhooks/meta/{account} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Type: application/json\r\nX-Hub-Signature-256: {}\r\nContent-Length: {}\r\n\r\n",
-        sign(&body),
+        sign(APP_SECRET, &body),
         body.len()
     );
     s.write_all(head.as_bytes()).ok()?;
@@ -173,15 +98,6 @@ fn inbound(wamid: &str, text: &str) -> Value {
         "metadata": {"display_phone_number": "15550102030", "phone_number_id": PNID},
         "contacts": [{"profile": {"name": "Priya Raman"}, "wa_id": CUSTOMER}],
         "messages": [{"from": CUSTOMER, "id": wamid, "timestamp": ts.to_string(), "type": "text", "text": {"body": text}}]}}]}]})
-}
-
-/// Polls `f` until it holds, for at most `secs` seconds.
-fn wait_until(what: &str, secs: u64, mut f: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(secs);
-    while !f() {
-        assert!(Instant::now() < deadline, "timed out after {secs} s waiting for {what}");
-        std::thread::sleep(Duration::from_millis(50));
-    }
 }
 
 // ---- webhooks ------------------------------------------------------------------------
@@ -245,9 +161,9 @@ fn acknowledged_webhooks_survive_kill_9_exactly_once() {
             })
             .collect();
         // Kill only once this run has acknowledged something, at a random point after.
-        wait_until("a first 200 in this cycle", 60, || answers.lock().unwrap().iter().any(|(_, s)| *s == Some(200)));
+        wait_until("a first 200 in this cycle", Duration::from_secs(60), || answers.lock().unwrap().iter().any(|(_, s)| *s == Some(200)));
         std::thread::sleep(Duration::from_millis(rng.gen_range(0..300)));
-        kill_9(serve);
+        serve.kill_9();
         stop.store(true, Ordering::SeqCst);
         for s in senders {
             s.join().expect("a sender thread");
@@ -319,7 +235,7 @@ fn receipts(received: &Received) -> BTreeMap<String, Vec<String>> {
 
 /// Our outgoing messages as `wicket messages --json` shows them: id → (status, provider id).
 fn outgoing(dir: &Path, account: &str) -> BTreeMap<String, (String, Option<String>)> {
-    let msgs = ok_json(&run(dir, &["messages", "--account", account, "--with", &format!("+{CUSTOMER}"), "--limit", "100000", "--json"]));
+    let msgs = ok_json(&WICKET.run(dir, &["messages", "--account", account, "--with", &format!("+{CUSTOMER}"), "--limit", "100000", "--json"]));
     msgs.as_array()
         .expect("a JSON array")
         .iter()
@@ -396,17 +312,17 @@ fn outbox_cycles(dir: &Path, graph: &str, received: Received, seed: u64) {
         }
         let seen = received.lock().unwrap().len();
         for k in 0..per_cycle {
-            let m = ok_json(&run(
-                dir,
-                &["send", "--account", &account, "--to", &format!("+{CUSTOMER}"), "--text", &format!("cycle {cycle} message {k}"), "--no-wait"],
-            ));
+            let m = ok_json(
+                &WICKET
+                    .run(dir, &["send", "--account", &account, "--to", &format!("+{CUSTOMER}"), "--text", &format!("cycle {cycle} message {k}"), "--no-wait"]),
+            );
             assert_eq!(m["status"], json!("pending"), "queued, not sent, by `send --no-wait`");
             queued.insert(m["id"].as_str().unwrap().to_string());
         }
         // Kill once the engine is sending this cycle's messages, at a random point after.
-        wait_until("the engine to send a message of this cycle", 60, || received.lock().unwrap().len() > seen);
+        wait_until("the engine to send a message of this cycle", Duration::from_secs(60), || received.lock().unwrap().len() > seen);
         std::thread::sleep(Duration::from_millis(rng.gen_range(0..400)));
-        kill_9(serve);
+        serve.kill_9();
     }
     let serve = start_serve(dir, &log);
     let settle = std::env::var("WICKET_KILL_SETTLE_SECS").ok().and_then(|v| v.parse().ok()).unwrap_or(240);

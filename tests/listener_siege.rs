@@ -10,16 +10,17 @@
 //! Also: 8 senders on kept-alive connections all get every answer (the
 //! stall that `tiny_http` 0.12 had).
 
-use hmac::{Hmac, KeyInit, Mac};
+#[path = "support/cli.rs"]
+mod support;
+
 use serde_json::{json, Value};
-use sha2::Sha256;
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
-use std::path::Path;
-use std::process::{Child, Command, Output, Stdio};
+use std::process::Stdio;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use support::{last_line, sign, Wicket};
 
 const APP_SECRET: &str = "siege-app-secret-0123456789";
 const PNID: &str = "318273645507777";
@@ -28,88 +29,17 @@ const RSS_BUDGET_KIB: u64 = 96 * 1024;
 /// The whole process: main, engine runtime, listener runtime and writer: 9 measured.
 const THREAD_BUDGET: u64 = 16;
 
-fn cmd(dir: &Path) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_wicket"));
-    c.arg("--data-dir")
-        .arg(dir)
-        .env_remove("WICKET_DATA_DIR")
-        .env("WICKET_SECRET_STORE", "vault")
-        .env("WICKET_VAULT_PASSPHRASE", "siege passphrase")
-        .env("T_TOKEN", "EAAG-siege-token")
-        .env("T_SECRET", APP_SECRET)
-        .env("T_VERIFY", "siege-verify");
-    c
-}
-
-fn run(dir: &Path, args: &[&str]) -> Output {
-    cmd(dir).args(args).output().expect("wicket runs")
-}
+const WICKET: Wicket = Wicket::vault("siege passphrase").vars(&[("T_TOKEN", "EAAG-siege-token"), ("T_SECRET", APP_SECRET), ("T_VERIFY", "siege-verify")]);
 
 /// A data dir with one Meta account (its Graph API is a closed port: the
 /// connection test fails, the account is kept).
 fn data_dir_with_account() -> (tempfile::TempDir, String) {
     let tmp = tempfile::tempdir().unwrap();
-    let out = run(
-        tmp.path(),
-        &[
-            "account",
-            "add",
-            "meta",
-            "--name",
-            "Siege",
-            "--phone-number-id",
-            PNID,
-            "--business-account-id",
-            "WABA1",
-            "--token-env",
-            "T_TOKEN",
-            "--app-secret-env",
-            "T_SECRET",
-            "--verify-token-env",
-            "T_VERIFY",
-            "--base-url",
-            "http://127.0.0.1:9",
-        ],
-    );
+    let out = WICKET.add_meta(tmp.path(), "Siege", PNID, "WABA1", "http://127.0.0.1:9");
     assert!(out.status.success(), "account add failed: {}", String::from_utf8_lossy(&out.stderr));
-    let account = String::from_utf8_lossy(&out.stdout).lines().last().unwrap().trim().to_string();
+    let account = last_line(&out);
     assert!(account.parse::<i64>().is_ok(), "the last line is the account id: {account:?}");
     (tmp, account)
-}
-
-struct Serve {
-    child: Child,
-    addr: SocketAddr,
-}
-
-impl Serve {
-    fn start(dir: &Path) -> Serve {
-        let mut child = cmd(dir).args(["serve", "--listen", "127.0.0.1:0"]).stdout(Stdio::piped()).stderr(Stdio::null()).spawn().unwrap();
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-        let addr = line.trim().strip_prefix("listening on http://").unwrap_or_else(|| panic!("serve said {line:?}")).parse().unwrap();
-        Serve { child, addr }
-    }
-
-    /// A field of /proc/<pid>/status, as its number (kB for sizes).
-    fn status_field(&self, name: &str) -> u64 {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap();
-        let line = status.lines().find(|l| l.starts_with(&format!("{name}:"))).unwrap_or_else(|| panic!("no {name} in /proc status"));
-        line.split_whitespace().nth(1).unwrap().parse().unwrap()
-    }
-}
-
-impl Drop for Serve {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn sign(body: &[u8]) -> String {
-    let mut mac = Hmac::<Sha256>::new_from_slice(APP_SECRET.as_bytes()).unwrap();
-    mac.update(body);
-    format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
 }
 
 fn inbound(wamid: &str) -> Vec<u8> {
@@ -127,7 +57,7 @@ fn signed_request(account: &str, body: &[u8], keep_alive: bool) -> Vec<u8> {
     let mut rq = format!(
         "POST /webhooks/meta/{account} HTTP/1.1\r\nHost: x\r\nConnection: {connection}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nX-Hub-Signature-256: {}\r\n\r\n",
         body.len(),
-        sign(body)
+        sign(APP_SECRET, body)
     )
     .into_bytes();
     rq.extend_from_slice(body);
@@ -216,8 +146,8 @@ fn hostile(addr: SocketAddr, kind: Hostile, account: String, stop: Arc<AtomicBoo
 #[test]
 fn health_and_a_signed_webhook_get_through_a_siege_within_budget() {
     let (tmp, account) = data_dir_with_account();
-    let serve = Serve::start(tmp.path());
-    let addr = serve.addr;
+    let serve = WICKET.serve(tmp.path(), &[], Stdio::null());
+    let addr = serve.socket_addr();
     assert_eq!(one_request(addr, b"GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"), Some(200));
 
     let stop = Arc::new(AtomicBool::new(false));
@@ -240,11 +170,12 @@ fn health_and_a_signed_webhook_get_through_a_siege_within_budget() {
 
     let body = inbound("wamid.SIEGE1");
     assert_eq!(one_request(addr, &signed_request(&account, &body, false)), Some(200), "a signed webhook is accepted under siege");
-    let messages: Value = serde_json::from_slice(&run(tmp.path(), &["messages", "--account", &account, "--with", "+447911123456", "--json"]).stdout).unwrap();
+    let messages: Value =
+        serde_json::from_slice(&WICKET.run(tmp.path(), &["messages", "--account", &account, "--with", "+447911123456", "--json"]).stdout).unwrap();
     assert!(messages.as_array().unwrap().iter().any(|m| m["text"] == json!("under siege")), "stored before the 200: {messages}");
 
-    let rss = serve.status_field("VmRSS");
-    let threads = serve.status_field("Threads");
+    let rss = serve.proc_status("VmRSS");
+    let threads = serve.proc_status("Threads");
     eprintln!("under siege: VmRSS {rss} kB, {threads} threads");
     stop.store(true, Ordering::Relaxed);
     for c in clients {
@@ -257,8 +188,8 @@ fn health_and_a_signed_webhook_get_through_a_siege_within_budget() {
 #[test]
 fn eight_kept_alive_senders_all_get_every_answer() {
     let (tmp, account) = data_dir_with_account();
-    let serve = Serve::start(tmp.path());
-    let addr = serve.addr;
+    let serve = WICKET.serve(tmp.path(), &[], Stdio::null());
+    let addr = serve.socket_addr();
     let senders: Vec<_> = (0..8)
         .map(|i| {
             let account = account.clone();
@@ -279,6 +210,7 @@ fn eight_kept_alive_senders_all_get_every_answer() {
         assert!(answers.iter().all(|a| *a == Some(200)), "sender {i} on one kept-alive connection: {answers:?}");
     }
     let messages: Value =
-        serde_json::from_slice(&run(tmp.path(), &["messages", "--account", &account, "--with", "+447911123456", "--limit", "500", "--json"]).stdout).unwrap();
+        serde_json::from_slice(&WICKET.run(tmp.path(), &["messages", "--account", &account, "--with", "+447911123456", "--limit", "500", "--json"]).stdout)
+            .unwrap();
     assert_eq!(messages.as_array().unwrap().len(), 160, "every message stored once");
 }

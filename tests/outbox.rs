@@ -2,14 +2,18 @@
 //! retries with backoff, retries exhausted, terminal errors, local checks
 //! (window, templates), and inbound media verified before it is stored.
 
+#[path = "support/core.rs"]
+mod support;
+
 use serde_json::json;
 use sha2::{Digest, Sha256};
 use std::time::Duration;
+use support::{data_dir, text};
 use wicket_core::error::{Error, ErrorKind};
 use wicket_core::model::{Direction, MediaState, MessageKind, MessageStatus, Provider};
 use wicket_core::providers::{OutgoingContent, ProviderClient, TemplateParam};
 use wicket_core::secrets::{Secret, SecretName, SecretStore};
-use wicket_core::store::contacts::{ContactKey, ContactUpdate};
+use wicket_core::store::contacts::ContactKey;
 use wicket_core::store::media::NewMedia;
 use wicket_core::store::messages::NewMessage;
 use wicket_core::store::templates::NewTemplate;
@@ -27,9 +31,7 @@ struct Setup {
 }
 
 async fn setup(server: &MockServer) -> Setup {
-    let tmp = tempfile::tempdir().unwrap();
-    let dir = DataDir::open(tmp.path()).unwrap();
-    let mut store = Store::open(&dir.db_path()).unwrap();
+    let (_tmp, dir, mut store) = data_dir();
     store.set_setting("default_country", &json!("GB")).unwrap();
     let account = store
         .add_account(&NewAccount {
@@ -41,28 +43,12 @@ async fn setup(server: &MockServer) -> Setup {
         .unwrap();
     let secrets = SecretStore::in_memory("test-dir");
     secrets.set(account.id, SecretName::AccessToken, &Secret::new("tok-123".into())).unwrap();
-    Setup { _tmp: tmp, dir, store, secrets, account }
+    Setup { _tmp, dir, store, secrets, account }
 }
 
 /// Opens the 24-hour window with an inbound message from +447911123456.
 fn customer_wrote(s: &mut Setup) {
-    let c = s.store.upsert_contact(s.account.id, &ContactKey::phone("+447911123456"), &ContactUpdate::default()).unwrap();
-    let conv = s.store.get_or_create_conversation(s.account.id, c.id).unwrap();
-    s.store
-        .insert_message(&NewMessage {
-            account_id: s.account.id,
-            conversation_id: conv,
-            provider_message_id: Some("wamid.IN".into()),
-            direction: Some(Direction::In),
-            kind: Some(MessageKind::Text),
-            text: Some("hi".into()),
-            ..Default::default()
-        })
-        .unwrap();
-}
-
-fn text(body: &str) -> OutgoingContent {
-    OutgoingContent::Text { body: body.into(), preview_url: false }
+    support::customer_wrote(&mut s.store, s.account.id, "wamid.IN");
 }
 
 fn graph_error(code: i64) -> serde_json::Value {

@@ -7,10 +7,14 @@
 //! public URL). A wiremock server plays Meta's Graph API and records the
 //! registration calls. Every test checks that no tool process is left.
 
+#[path = "support/core.rs"]
+mod support;
+
 use serde_json::{json, Value};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
+use support::fake_tunnel;
 use wicket_core::model::Provider;
 use wicket_core::providers::meta::MetaClient;
 use wicket_core::secrets::{Secret, SecretName, SecretStore};
@@ -29,20 +33,6 @@ const VERIFY_TOKEN: &str = "vt-Quiet-Harbor-42/+";
 const ACCESS_TOKEN: &str = "EAAG-test-access-token-0123456789";
 const NUMBER: &str = "318273645501234";
 const START: Duration = Duration::from_secs(15);
-
-fn fake_tunnel() -> PathBuf {
-    let p = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/fixtures/fake-tunnel/fake_tunnel.py"));
-    #[cfg(unix)]
-    {
-        // A checkout may lose the executable bit; the test needs it, like a real tool.
-        use std::os::unix::fs::PermissionsExt;
-        let mode = std::fs::metadata(&p).expect("the fake tunnel script").permissions().mode();
-        if mode & 0o111 == 0 {
-            std::fs::set_permissions(&p, std::fs::Permissions::from_mode(mode | 0o755)).unwrap();
-        }
-    }
-    p
-}
 
 fn fake_spec(extra: &[&str]) -> TunnelSpec {
     let mut args = vec!["--to".to_string(), "127.0.0.1:{port}".to_string()];

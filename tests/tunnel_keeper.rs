@@ -7,11 +7,14 @@
 //! computer's clocks are a `ManualClock`, so sleeping and the 15-minute
 //! schedule are driven by hand.
 
+#[path = "support/core.rs"]
+mod support;
+
 use serde_json::{json, Value};
-use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::Duration;
+use support::{data_dir, fake_tunnel};
 use tokio::sync::broadcast;
 use wicket_core::datadir::DataDir;
 use wicket_core::model::Provider;
@@ -32,19 +35,6 @@ const VERIFY_TOKEN: &str = "vt-keeper-Harbor-42";
 const NUMBER: &str = "318273645509999";
 /// Generous: a 2-core machine shared with other builds.
 const WAIT: Duration = Duration::from_secs(60);
-
-fn fake_tunnel() -> PathBuf {
-    let p = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/fixtures/fake-tunnel/fake_tunnel.py"));
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        let mode = std::fs::metadata(&p).expect("the fake tunnel script").permissions().mode();
-        if mode & 0o111 == 0 {
-            std::fs::set_permissions(&p, std::fs::Permissions::from_mode(mode | 0o755)).unwrap();
-        }
-    }
-    p
-}
 
 fn fake_spec() -> TunnelSpec {
     TunnelSpec::custom(fake_tunnel(), vec!["--to".into(), "127.0.0.1:{port}".into()], false)
@@ -69,9 +59,7 @@ impl Harness {
             .respond_with(ResponseTemplate::new(200).set_body_json(json!({"success": true})))
             .mount(&graph)
             .await;
-        let tmp = tempfile::tempdir().unwrap();
-        let dir = DataDir::open(tmp.path()).unwrap();
-        let mut store = Store::open(&dir.db_path()).unwrap();
+        let (_tmp, dir, mut store) = data_dir();
         let account = store
             .add_account(&NewAccount {
                 provider: Provider::Meta,
@@ -87,7 +75,7 @@ impl Harness {
         let deps = WebhookDeps { db_path: dir.db_path(), secrets: Arc::new(secrets.clone()), sink: None };
         let server = WebhookServer::start(ListenerConfig::with_addr("127.0.0.1:0".parse().unwrap()), deps).unwrap();
         let port = server.local_addr().port();
-        Harness { _tmp: tmp, dir, server: Some(server), port, account_id: account.id, secrets, graph, clock: Arc::new(ManualClock::new(1_800_000_000_000)) }
+        Harness { _tmp, dir, server: Some(server), port, account_id: account.id, secrets, graph, clock: Arc::new(ManualClock::new(1_800_000_000_000)) }
     }
 
     fn config(&self) -> KeeperConfig {
