@@ -15,7 +15,7 @@
 //! Cycles: `WICKET_KILL_CYCLES` (default 20, the CI run); the kill points
 //! come from `WICKET_KILL_SEED` (printed, so a failure can be replayed).
 //! The long run (docs/robustness.md):
-//!   WICKET_KILL_CYCLES=200 cargo test -p wicket-cli --test kill_serve -- --include-ignored --nocapture
+//!   WICKET_KILL_CYCLES=200 cargo test -p wicket-cli --test kill_serve -- --nocapture
 
 #[path = "support/cli.rs"]
 mod support;

@@ -92,6 +92,23 @@ describe('edits, deletions and retries', () => {
     assert.ok(!(await page.locator(`[data-message-id="${deleted.id}"]`).textContent()).includes('vanilla'), 'the deleted text is not shown');
   });
 
+  test('a send that may have gone out says so and is sent again only on purpose', async () => {
+    const failed = msgs(PATEL).find((m) => m.status === 'failed');
+    const page = await app({ unknownSend: failed.id });
+    await page.getByRole('button', { name: /^Market stall/ }).click();
+    await openChat(page, PATEL);
+    const row = page.locator(`[data-message-id="${failed.id}"]`);
+    assert.equal(await row.locator('.ticks').getAttribute('data-status'), 'unknown');
+    assert.match(await row.locator('.unknown-note').textContent(), /May have been sent: check the chat on the phone before sending it again/);
+    assert.equal(await row.getByRole('button', { name: 'Retry' }).count(), 0, 'no plain Retry: sending again is a choice');
+    if (process.env.WICKET_SCREENSHOTS) await row.screenshot({ path: `${process.env.WICKET_SCREENSHOTS}/chat-unknown-send.png` });
+    assert.deepEqual(await calls(page, 'retry_message'), [], 'nothing is resent by itself');
+    await row.getByRole('button', { name: 'Send again' }).click();
+    await row.locator('.ticks[data-status="pending"]').waitFor();
+    assert.equal(await row.locator('.unknown-note').count(), 0, 'queued again: the note is gone');
+    assert.deepEqual((await calls(page, 'retry_message')).map((c) => c.args), [{ id: failed.id }]);
+  });
+
   test('a failed send retries; a refused retry says why', async () => {
     const page = await app();
     await page.getByRole('button', { name: /^Market stall/ }).click();

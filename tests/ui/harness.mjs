@@ -61,7 +61,9 @@ async function csp() {
  * and remove the fixtures' accounts), `wasenderRefused`, `prefsRefused`
  * (set_preferences refuses as the shell refuses a time that is not HH:MM),
  * `address` (the public address's state at load: `unreachable`, `stopped`,
- * `reachable`; else none chosen yet; Restart answers reachable, Stop stopped).
+ * `reachable`; else none chosen yet; Restart answers reachable, Stop stopped),
+ * `unknownSend` (the id of a fixture's failed send shown instead as a send
+ * whose outcome is unknown, as the outbox leaves one whose answer never came).
  * Drafts are kept in localStorage, so a reload finds them as a restart finds
  * them in the store.
  */
@@ -168,7 +170,9 @@ mockIPC((cmd, args) => {
     case 'list_conversations': return a.before ? [] : conversations(a);
     case 'list_messages': {
       if (opts.long && a.conversation_id === 1) return longPage(a);
-      const all = fx.list_messages[String(a.conversation_id)] || [];
+      const all = (fx.list_messages[String(a.conversation_id)] || []).map((m) => m.id === opts.unknownSend
+        ? { ...m, status: 'unknown', error: { code: null, kind: 'outcome_unknown', message: 'the connection broke after the request was sent: it may have been sent' } }
+        : m);
       const end = a.before != null ? all.findIndex((m) => m.id === a.before) : all.length;
       return all.slice(Math.max(0, end - a.limit), end);
     }
