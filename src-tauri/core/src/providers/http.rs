@@ -89,6 +89,20 @@ pub fn may_have_reached(e: &reqwest::Error) -> bool {
     !(e.is_connect() || e.is_builder())
 }
 
+/// What a transport error during a send means for the message: `Ok(why)`
+/// when the request may have reached `service` (its outcome is open),
+/// `Err(e)` back when it never left (a connect or build error: safe to retry).
+pub fn open_send_outcome(e: reqwest::Error, service: &str, total_timeout: Duration) -> std::result::Result<String, reqwest::Error> {
+    if !may_have_reached(&e) {
+        return Err(e);
+    }
+    Ok(if e.is_timeout() {
+        format!("{service} did not answer the send within {}", seconds(total_timeout))
+    } else {
+        format!("the connection to {service} broke during the send ({})", e.without_url())
+    })
+}
+
 /// Whether an HTTP answer to a send leaves its outcome open: a gateway that
 /// timed out waiting for the server behind it (504) may have passed it on.
 pub fn answer_leaves_outcome_open(status: u16) -> bool {

@@ -342,15 +342,10 @@ impl MetaClient {
         // the outcome open: the message may have been sent (never retried).
         let resp = match self.http.post(url).json(&body).bearer_auth(self.token.expose()).send().await {
             Ok(resp) => resp,
-            Err(e) if http::may_have_reached(&e) => {
-                let why = if e.is_timeout() {
-                    format!("Meta's Graph API did not answer the send within {}", seconds(self.total_timeout))
-                } else {
-                    format!("the connection to Meta's Graph API broke during the send ({})", e.without_url())
-                };
-                return Err(http::outcome_unknown(self.scrub(why)));
-            }
-            Err(e) => return Err(self.transport_error(e, what)),
+            Err(e) => match http::open_send_outcome(e, "Meta's Graph API", self.total_timeout) {
+                Ok(why) => return Err(http::outcome_unknown(self.scrub(why))),
+                Err(e) => return Err(self.transport_error(e, what)),
+            },
         };
         if http::answer_leaves_outcome_open(resp.status().as_u16()) {
             return Err(http::outcome_unknown(format!("a gateway in front of Meta's Graph API timed out (HTTP {})", resp.status().as_u16())));

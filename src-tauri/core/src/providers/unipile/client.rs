@@ -816,15 +816,10 @@ impl UnipileClient {
         let req = req.header("X-API-KEY", self.api_key.expose()).header(reqwest::header::ACCEPT, "application/json");
         let resp = match req.send().await {
             Ok(resp) => resp,
-            Err(e) if http::may_have_reached(&e) => {
-                let why = if e.is_timeout() {
-                    format!("UniPile did not answer the send within {}", seconds(self.total_timeout))
-                } else {
-                    format!("the connection to UniPile broke during the send ({})", e.without_url())
-                };
-                return Err(http::outcome_unknown(self.scrub(why)));
-            }
-            Err(e) => return Err(self.transport_error(e, what)),
+            Err(e) => match http::open_send_outcome(e, "UniPile", self.total_timeout) {
+                Ok(why) => return Err(http::outcome_unknown(self.scrub(why))),
+                Err(e) => return Err(self.transport_error(e, what)),
+            },
         };
         let status = resp.status().as_u16();
         if http::answer_leaves_outcome_open(status) {

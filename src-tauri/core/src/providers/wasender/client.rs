@@ -481,15 +481,10 @@ impl WasenderClient {
         let req = self.http.post(self.url("send-message")).json(&body).bearer_auth(self.api_key.expose());
         let resp = match req.send().await {
             Ok(resp) => resp,
-            Err(e) if http::may_have_reached(&e) => {
-                let why = if e.is_timeout() {
-                    format!("WASender did not answer the send within {}", seconds(self.total_timeout))
-                } else {
-                    format!("the connection to WASender broke during the send ({})", e.without_url())
-                };
-                return Err(http::outcome_unknown(self.scrub(why)));
-            }
-            Err(e) => return Err(self.transport_error(e, what)),
+            Err(e) => match http::open_send_outcome(e, "WASender", self.total_timeout) {
+                Ok(why) => return Err(http::outcome_unknown(self.scrub(why))),
+                Err(e) => return Err(self.transport_error(e, what)),
+            },
         };
         let status = resp.status().as_u16();
         if http::answer_leaves_outcome_open(status) {
