@@ -12,7 +12,6 @@ use crate::state::AppState;
 use tauri::{AppHandle, Runtime, State};
 use wicket_core::providers::meta::templates::required_params;
 use wicket_core::providers::{MediaSource, OutgoingContent, TemplateParam};
-use wicket_core::secrets::SecretStore;
 use wicket_core::store::ConversationFilter;
 use wicket_core::{inbox, media, outbox, Error, Store};
 
@@ -70,17 +69,14 @@ pub async fn list_messages(state: State<'_, AppState>, args: ListMessagesArgs) -
 /// thread with its own connection (WAL lets it write beside the others).
 #[tauri::command]
 pub async fn open_conversation<R: Runtime>(app: AppHandle<R>, state: State<'_, AppState>, args: IdArgs) -> Res<ConversationDto> {
-    let dir = state.dir.clone();
+    let (dir, window_secrets) = (state.dir.clone(), state.secrets.clone());
     let id = args.id;
     let joined = tauri::async_runtime::spawn_blocking(move || -> wicket_core::Result<ConversationDto> {
         let mut store = Store::open(&dir.db_path())?;
         let data_dir_id = store.data_dir_id()?;
         // Without a secret store the conversation is still read here; the
         // provider is not told (inbox says why in a warning).
-        let secrets = SecretStore::open(&dir, &data_dir_id, None).unwrap_or_else(|e| {
-            tracing::info!("no secret store to tell the provider a conversation was read: {e}");
-            SecretStore::in_memory(&data_dir_id)
-        });
+        let secrets = window_secrets.open_or_memory(&data_dir_id);
         let opened = tokio::runtime::Handle::current().block_on(inbox::open_conversation(&mut store, &secrets, id))?;
         for w in &opened.warnings {
             tracing::info!(conversation = id, "{w}");

@@ -30,7 +30,21 @@ pub struct CommandError {
 
 impl From<wicket_core::Error> for CommandError {
     fn from(e: wicket_core::Error) -> CommandError {
-        CommandError { code: e.code().to_string(), message: e.to_string(), kind: e.provider_error().map(|p| p.kind.as_str().to_string()) }
+        use wicket_core::Error;
+        match e {
+            // The window asks for the passphrase (its dialog, then the command again).
+            Error::PassphraseNeeded { .. } => CommandError {
+                code: "passphrase_needed".into(),
+                message: "Wicket needs the vault passphrase to reach your accounts' keys (this computer has no keychain).".into(),
+                kind: None,
+            },
+            Error::PassphraseWrong => CommandError {
+                code: "passphrase_wrong".into(),
+                message: "That passphrase does not open the vault: try again with the one you chose when you created it.".into(),
+                kind: None,
+            },
+            e => CommandError { code: e.code().to_string(), message: e.to_string(), kind: e.provider_error().map(|p| p.kind.as_str().to_string()) },
+        }
     }
 }
 
@@ -397,6 +411,51 @@ pub enum EngineState {
     Elsewhere { holder: String },
     /// Nobody: queued messages wait until an engine runs.
     Stopped { reason: String },
+    /// No keychain answered: the engine waits for the vault passphrase
+    /// (`vault_exists`: unlock it; otherwise create it).
+    NeedsPassphrase { vault_exists: bool },
+}
+
+/// Where the window keeps secrets, and whether it must ask for the passphrase.
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+pub struct VaultStatusDto {
+    /// No keychain answered and the vault is not open: ask for the passphrase.
+    pub needs_passphrase: bool,
+    /// The vault file exists (unlock it) or not (create it).
+    pub vault_exists: bool,
+    /// "keychain", "vault" or "memory" once open.
+    pub backend: Option<String>,
+    /// Why the store cannot open for another reason (e.g. a damaged vault).
+    pub problem: Option<String>,
+}
+
+/// How hard a new vault passphrase is to guess.
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+pub struct PassphraseStrengthDto {
+    /// 0 (guessed at once) to 4 (very hard).
+    pub score: u8,
+    /// Strong enough to create the vault with.
+    pub acceptable: bool,
+    pub hint: String,
+}
+
+impl From<wicket_core::secrets::PassphraseStrength> for PassphraseStrengthDto {
+    fn from(s: wicket_core::secrets::PassphraseStrength) -> PassphraseStrengthDto {
+        PassphraseStrengthDto { score: s.score, acceptable: s.acceptable, hint: s.hint }
+    }
+}
+
+/// No `Debug`: a passphrase is never printed.
+#[derive(Clone, Deserialize, TS)]
+pub struct PassphraseArgs {
+    pub passphrase: String,
+}
+
+/// `create`: a new vault with this passphrase; otherwise unlock the existing one.
+#[derive(Clone, Deserialize, TS)]
+pub struct UnlockVaultArgs {
+    pub passphrase: String,
+    pub create: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, TS)]

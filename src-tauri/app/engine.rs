@@ -5,12 +5,14 @@
 //! When `wicket serve` already holds the engine lock, the window says so and
 //! works as a client of the same store (sends queue; `wicket serve` sends).
 //! The engine stops with the app: the listener finishes what it took and the
-//! current send completes (up to [`STOP_WAIT`]).
+//! current send completes (up to [`STOP_WAIT`]). Where no keychain answers it
+//! waits for the vault passphrase (`vault.rs`), then starts again.
 
 use crate::dto::EngineState;
 use crate::events;
 use crate::state::AppState;
-use std::sync::Arc;
+use crate::vault::WindowSecrets;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tauri::{AppHandle, Emitter, Manager, Runtime};
 use wicket_core::engine::Engine;
@@ -41,14 +43,46 @@ impl EngineHandle {
     }
 }
 
+/// The engine this window runs, kept so it can be stopped at exit or started
+/// again once the vault is open.
+#[derive(Default)]
+pub struct EngineSlot(Mutex<Option<EngineHandle>>);
+
+impl EngineSlot {
+    pub fn put(&self, handle: EngineHandle) {
+        if let Ok(mut slot) = self.0.lock() {
+            *slot = Some(handle);
+        }
+    }
+
+    pub fn take(&self) -> Option<EngineHandle> {
+        self.0.lock().ok().and_then(|mut slot| slot.take())
+    }
+}
+
+/// Stops the engine this window runs (if any) and starts it again: after the
+/// vault was unlocked, so it sends with the secrets the owner just opened.
+/// Blocking (waits up to [`STOP_WAIT`]).
+pub fn restart<R: Runtime>(app: &AppHandle<R>) {
+    let slot = app.state::<EngineSlot>();
+    if let Some(old) = slot.take() {
+        old.stop();
+    }
+    let dir = app.state::<AppState>().dir.clone();
+    match start(app.clone(), dir) {
+        Ok(handle) => slot.put(handle),
+        Err(e) => report(app, EngineState::Stopped { reason: format!("the engine could not start: {e}") }),
+    }
+}
+
 /// The webhook listener's address (the `webhook_listen` setting, as for
 /// `wicket serve`) and the secret store. With no account that keeps secrets
 /// (none yet, or only the demo) an unavailable keychain is no reason to stop.
-fn prepare(dir: &DataDir) -> Result<(Option<std::net::SocketAddr>, Arc<SecretStore>)> {
+fn prepare(dir: &DataDir, secrets: &WindowSecrets) -> Result<(Option<std::net::SocketAddr>, Arc<SecretStore>)> {
     let mut store = Store::open(&dir.db_path())?;
     let listen = wicket_core::webhook::configured_listen(&store)?;
     let id = store.data_dir_id()?;
-    let secrets = SecretStore::open_for(&store.accounts()?, &id, || SecretStore::open(dir, &id, None))?;
+    let secrets = SecretStore::open_for(&store.accounts()?, &id, || secrets.open(&id))?;
     Ok((listen, Arc::new(secrets)))
 }
 
@@ -67,9 +101,12 @@ pub fn start<R: Runtime>(app: AppHandle<R>, dir: DataDir) -> std::io::Result<Eng
             if let crate::dto::EngineState::Elsewhere { holder } = crate::state::engine_state(&dir) {
                 return report(&app, EngineState::Elsewhere { holder });
             }
-            let engine = match prepare(&dir).and_then(|(listen, secrets)| Engine::start(dir, secrets, listen)) {
+            let secrets = app.state::<AppState>().secrets.clone();
+            let engine = match prepare(&dir, &secrets).and_then(|(listen, secrets)| Engine::start(dir, secrets, listen)) {
                 Ok(engine) => engine,
                 Err(Error::EngineLockHeld { holder }) => return report(&app, EngineState::Elsewhere { holder }),
+                // The window asks; `vault::unlock_vault` starts the engine again.
+                Err(Error::PassphraseNeeded { vault_exists, .. }) => return report(&app, EngineState::NeedsPassphrase { vault_exists }),
                 Err(e) => return report(&app, EngineState::Stopped { reason: format!("the engine could not start: {e}") }),
             };
             report(&app, EngineState::Running { listen: engine.listen_addr().map(|a| a.to_string()) });

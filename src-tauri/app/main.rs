@@ -31,17 +31,21 @@ mod state;
 #[cfg(test)]
 mod tests;
 mod tray;
+mod vault;
+#[cfg(test)]
+mod vault_tests;
 mod window;
 mod wizard;
 
 use state::AppState;
+use tauri::Manager;
 use tauri_plugin_window_state::StateFlags;
 
 /// `builder` with Wicket's commands: the real builder, or the mock one of
 /// `tauri::test`.
 pub fn builder_on<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
     let builder = media_protocol::register(builder.plugin(tauri_plugin_opener::init()));
-    builder.manage(notifications::Notifier::new()).invoke_handler(tauri::generate_handler![
+    builder.manage(notifications::Notifier::new()).manage(engine::EngineSlot::default()).invoke_handler(tauri::generate_handler![
         commands::app_info,
         commands::list_accounts,
         commands::list_conversations,
@@ -78,6 +82,9 @@ pub fn builder_on<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Build
         wizard::wizard_start_listener,
         wizard::wizard_start_tunnel,
         wizard::wizard_check_public,
+        vault::vault_status,
+        vault::unlock_vault,
+        vault::passphrase_strength,
         public_address::public_address_status,
         public_address::public_address_stop,
         public_address::public_address_restart,
@@ -135,16 +142,13 @@ fn main() {
             std::process::exit(1);
         }
     };
-    let mut engine = match engine::start(app.handle().clone(), dir) {
-        Ok(handle) => Some(handle),
-        Err(e) => {
-            tracing::error!("cannot start the engine thread: {e}");
-            None
-        }
-    };
-    app.run(move |_, event| {
+    match engine::start(app.handle().clone(), dir) {
+        Ok(handle) => app.state::<engine::EngineSlot>().put(handle),
+        Err(e) => tracing::error!("cannot start the engine thread: {e}"),
+    }
+    app.run(move |app, event| {
         if let tauri::RunEvent::Exit = event {
-            if let Some(handle) = engine.take() {
+            if let Some(handle) = app.state::<engine::EngineSlot>().take() {
                 handle.stop();
             }
             wizard::stop_public_address();

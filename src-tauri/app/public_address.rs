@@ -129,10 +129,10 @@ fn status_of<R: Runtime>(app: &AppHandle<R>) -> Result<PublicAddressStatusDto> {
     status(&store)
 }
 
-fn secrets(dir: &DataDir) -> Result<SecretStore> {
+fn secrets(dir: &DataDir, window_secrets: &crate::vault::WindowSecrets) -> Result<SecretStore> {
     let mut store = Store::open(&dir.db_path())?;
     let id = store.data_dir_id()?;
-    match SecretStore::open(dir, &id, None) {
+    match window_secrets.open(&id) {
         Ok(s) => Ok(s),
         // No account needs a secret yet (a fresh data dir): checks need none.
         Err(_) if store.accounts()?.is_empty() => Ok(SecretStore::in_memory(&id)),
@@ -148,8 +148,10 @@ async fn start_keeper<R: Runtime>(app: &AppHandle<R>, dir: DataDir, port: u16, s
         old.keeper.shutdown().await;
     }
     let secrets = {
-        let dir = dir.clone();
-        tauri::async_runtime::spawn_blocking(move || secrets(&dir)).await.map_err(|e| Error::Internal(format!("the secret store could not open: {e}")))??
+        let (dir, window_secrets) = (dir.clone(), app.state::<AppState>().secrets.clone());
+        tauri::async_runtime::spawn_blocking(move || secrets(&dir, &window_secrets))
+            .await
+            .map_err(|e| Error::Internal(format!("the secret store could not open: {e}")))??
     };
     let (keeper, reports) = PublicAddressKeeper::start(KeeperConfig::new(dir, port, secrets), setup)?;
     let mine = keeper.subscribe();

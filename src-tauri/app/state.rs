@@ -12,6 +12,8 @@ use wicket_core::{DataDir, Error, Result, Store};
 
 pub struct AppState {
     pub dir: DataDir,
+    /// The secret store, opened once for the app's life (`vault.rs`).
+    pub secrets: crate::vault::WindowSecrets,
     store: Mutex<Store>,
     /// Set by `engine.rs` once it knows; until then (and in tests) the lock says.
     engine: Mutex<Option<EngineState>>,
@@ -28,7 +30,8 @@ impl AppState {
 
     pub fn open_dir(dir: DataDir) -> Result<AppState> {
         let store = Store::open(&dir.db_path())?;
-        Ok(AppState { dir, store: Mutex::new(store), engine: Mutex::new(None), in_use_marked: Default::default() })
+        let secrets = crate::vault::WindowSecrets::new(dir.clone());
+        Ok(AppState { dir, secrets, store: Mutex::new(store), engine: Mutex::new(None), in_use_marked: Default::default() })
     }
 
     pub fn store(&self) -> Result<MutexGuard<'_, Store>, CommandError> {

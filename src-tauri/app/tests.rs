@@ -22,7 +22,7 @@ fn repo(path: &str) -> PathBuf {
 }
 
 /// Compares `actual` with the golden file, or rewrites it on request.
-fn golden(path: &str, actual: &str) {
+pub(crate) fn golden(path: &str, actual: &str) {
     let file = repo(path);
     if std::env::var_os("WICKET_UPDATE_GOLDEN").is_some() {
         std::fs::create_dir_all(file.parent().unwrap()).unwrap();
@@ -41,10 +41,12 @@ fn bindings_are_current() {
     golden("ui/src/bindings/index.ts", &bindings::typescript());
 }
 
-struct Harness {
-    app: tauri::App<tauri::test::MockRuntime>,
+pub(crate) struct Harness {
+    pub(crate) app: tauri::App<tauri::test::MockRuntime>,
     webview: tauri::WebviewWindow<tauri::test::MockRuntime>,
     _dir: tempfile::TempDir,
+    /// The app runs as on a computer without a keychain (`vault_tests.rs`).
+    no_keychain: bool,
 }
 
 impl Harness {
@@ -56,6 +58,16 @@ impl Harness {
 
     /// `seeded`: the sample inbox, or a fresh data dir (the wizard's first launch).
     fn with(seeded: bool) -> Harness {
+        Harness::on(seeded, false)
+    }
+
+    /// A fresh data dir on a computer without a keychain: the owner gives the
+    /// vault passphrase in the window.
+    pub(crate) fn without_keychain() -> Harness {
+        Harness::on(false, true)
+    }
+
+    fn on(seeded: bool, no_keychain: bool) -> Harness {
         let dir = tempfile::tempdir().unwrap();
         let data = wicket_core::DataDir::open(dir.path()).unwrap();
         let mut store = wicket_core::Store::open(&data.db_path()).unwrap();
@@ -63,31 +75,34 @@ impl Harness {
             crate::sample::seed(&mut store, &data, SAMPLE_NOW).unwrap();
         }
         drop(store);
-        let (app, webview) = Harness::window(data);
-        Harness { app, webview, _dir: dir }
+        let (app, webview) = Harness::window(data, no_keychain);
+        Harness { app, webview, _dir: dir, no_keychain }
     }
 
     /// The app on `data`, as a launch would open it.
-    fn window(data: wicket_core::DataDir) -> (tauri::App<tauri::test::MockRuntime>, tauri::WebviewWindow<tauri::test::MockRuntime>) {
-        let state = AppState::open_dir(data).unwrap();
+    fn window(data: wicket_core::DataDir, no_keychain: bool) -> (tauri::App<tauri::test::MockRuntime>, tauri::WebviewWindow<tauri::test::MockRuntime>) {
+        let mut state = AppState::open_dir(data.clone()).unwrap();
+        if no_keychain {
+            state.secrets = crate::vault::WindowSecrets::without_keychain(data);
+        }
         let app = crate::builder_on(mock_builder()).manage(state).build(tauri::generate_context!()).unwrap();
         let webview = WebviewWindowBuilder::new(&app, "main", Default::default()).build().unwrap();
         (app, webview)
     }
 
     /// Closes the app and opens it again on the same data dir (a restart).
-    fn restart(&mut self) {
+    pub(crate) fn restart(&mut self) {
         let data = wicket_core::DataDir::open(self._dir.path()).unwrap();
-        let (app, webview) = Harness::window(data);
+        let (app, webview) = Harness::window(data, self.no_keychain);
         self.app = app;
         self.webview = webview;
     }
 
-    fn data_dir(&self) -> &Path {
+    pub(crate) fn data_dir(&self) -> &Path {
         self._dir.path()
     }
 
-    fn call(&self, cmd: &str, args: Value) -> Result<Value, Value> {
+    pub(crate) fn call(&self, cmd: &str, args: Value) -> Result<Value, Value> {
         let body = if args.is_null() { json!({}) } else { json!({ "args": args }) };
         get_ipc_response(
             &self.webview,
@@ -104,7 +119,7 @@ impl Harness {
         .map(|b| b.deserialize::<Value>().unwrap())
     }
 
-    fn ok(&self, cmd: &str, args: Value) -> Value {
+    pub(crate) fn ok(&self, cmd: &str, args: Value) -> Value {
         self.call(cmd, args.clone()).unwrap_or_else(|e| panic!("{cmd} {args} failed: {e}"))
     }
 }
@@ -253,11 +268,14 @@ fn commands_answer_through_ipc_and_record_the_ui_fixtures() {
     let cfg = ts_rs::Config::new();
     let typed: Vec<&str> = bindings::commands(&cfg).iter().map(|c| c.0).collect();
     assert_eq!(typed, crate::command_names::COMMANDS, "every permitted command has its TypeScript, and no other");
-    // The wizard's, account settings', the public address's and the Settings panel's commands have fixtures of their own.
-    for name in typed
-        .into_iter()
-        .filter(|n| !n.starts_with("wizard_") && !n.starts_with("accounts_") && !n.starts_with("public_address_") && !SETTINGS_COMMANDS.contains(n))
-    {
+    // The wizard's, account settings', the public address's, the vault's and the Settings panel's commands have fixtures of their own.
+    for name in typed.into_iter().filter(|n| {
+        !n.starts_with("wizard_")
+            && !n.starts_with("accounts_")
+            && !n.starts_with("public_address_")
+            && !crate::vault_tests::VAULT_COMMANDS.contains(n)
+            && !SETTINGS_COMMANDS.contains(n)
+    }) {
         assert!(fx.keys().any(|k| k == name), "command {name} has no recorded fixture: it must answer through the IPC");
     }
     golden("tests/ui/fixtures/inbox.json", &(serde_json::to_string_pretty(&Value::Object(fx)).unwrap() + "\n"));

@@ -26,7 +26,7 @@ use wicket_core::providers::{ConnectionInfo, ProviderClient};
 use wicket_core::secrets::{Secret, SecretStore};
 use wicket_core::store::Account;
 use wicket_core::sync::{self, ContactSyncMode};
-use wicket_core::{DataDir, Error, Result, Store};
+use wicket_core::{Error, Result, Store};
 
 type Res<T> = std::result::Result<T, CommandError>;
 
@@ -35,19 +35,15 @@ pub const WIZARD_PROGRESS: &str = "wizard-progress";
 /// Runs `f` on a blocking thread with its own store connection and the
 /// secret store (in memory when it cannot open and `needs_secrets` is false:
 /// the demo); `f` awaits the network with `block_on`.
-async fn blocking<T: Send + 'static>(dir: DataDir, needs_secrets: bool, f: impl FnOnce(&mut Store, &SecretStore) -> Result<T> + Send + 'static) -> Res<T> {
+/// Without a keychain, `needs_secrets` work fails with `passphrase_needed`
+/// until the owner has given the vault passphrase (the UI asks, then retries).
+async fn blocking<T: Send + 'static>(state: &AppState, needs_secrets: bool, f: impl FnOnce(&mut Store, &SecretStore) -> Result<T> + Send + 'static) -> Res<T> {
+    let (dir, window_secrets) = (state.dir.clone(), state.secrets.clone());
     let joined = tauri::async_runtime::spawn_blocking(move || {
         let mut store = Store::open(&dir.db_path())?;
         let id = store.data_dir_id()?;
         // The demo needs no secret: an unavailable keychain is no reason to stop it.
-        let secrets = match SecretStore::open(&dir, &id, None) {
-            Ok(s) => s,
-            Err(e) if !needs_secrets => {
-                tracing::debug!("no secret store ({e}); the demo goes on without one");
-                SecretStore::in_memory(&id)
-            }
-            Err(e) => return Err(e),
-        };
+        let secrets = if needs_secrets { window_secrets.open(&id)? } else { window_secrets.open_or_memory(&id) };
         f(&mut store, &secrets)
     })
     .await;
@@ -110,7 +106,7 @@ pub async fn wizard_test_meta(args: WizardMetaArgs) -> Res<ConnectionInfoDto> {
 #[tauri::command]
 pub async fn wizard_add_meta(state: State<'_, AppState>, args: WizardMetaArgs) -> Res<WizardAddedDto> {
     meta_client(&args)?; // the same checks as the test, before anything is stored
-    blocking(state.dir.clone(), true, move |store, secrets| {
+    blocking(&state, true, move |store, secrets| {
         let setup = MetaSetup {
             name: opt(args.name).unwrap_or_else(|| "WhatsApp (Meta)".into()),
             phone_number_id: args.phone_number_id,
@@ -150,7 +146,7 @@ pub async fn wizard_test_wasender(args: WizardWasenderArgs) -> Res<ConnectionInf
 
 #[tauri::command]
 pub async fn wizard_add_wasender(state: State<'_, AppState>, args: WizardWasenderArgs) -> Res<WizardAddedDto> {
-    blocking(state.dir.clone(), true, move |store, secrets| {
+    blocking(&state, true, move |store, secrets| {
         let setup = WasenderSetup {
             name: opt(args.name).unwrap_or_else(|| "WhatsApp (WASender)".into()),
             api_key: secret(args.api_key),
@@ -188,7 +184,7 @@ fn create_unipile(store: &mut Store, secrets: &SecretStore, dsn: &str, key: &Sec
 
 #[tauri::command]
 pub async fn wizard_add_unipile(state: State<'_, AppState>, args: WizardAddUnipileArgs) -> Res<Vec<WizardAddedDto>> {
-    blocking(state.dir.clone(), true, move |store, secrets| {
+    blocking(&state, true, move |store, secrets| {
         let (dsn, available) = unipile_accounts(&args.dsn, &args.api_key)?;
         let key = secret(args.api_key);
         let mut out = vec![];
@@ -248,7 +244,7 @@ fn create_from_env(store: &mut Store, secrets: &SecretStore, found: wicket_core:
 /// Creates the accounts a `.env` file describes (see [`create_from_env`]).
 #[tauri::command]
 pub async fn wizard_create_from_env(state: State<'_, AppState>, args: WizardPathArgs) -> Res<Vec<WizardAddedDto>> {
-    blocking(state.dir.clone(), true, move |store, secrets| {
+    blocking(&state, true, move |store, secrets| {
         let path = args.path.trim().to_string();
         let found = wicket_core::env_import::read(std::path::Path::new(&path))?;
         create_from_env(store, secrets, found, &path)
@@ -265,7 +261,7 @@ pub async fn wizard_import_env_text(args: WizardTextArgs) -> Res<EnvImportDto> {
 /// Creates the accounts the text of a picked `.env` file describes.
 #[tauri::command]
 pub async fn wizard_create_from_env_text(state: State<'_, AppState>, args: WizardTextArgs) -> Res<Vec<WizardAddedDto>> {
-    blocking(state.dir.clone(), true, move |store, secrets| {
+    blocking(&state, true, move |store, secrets| {
         let found = wicket_core::env_import::parse(&args.text, &args.name)?;
         create_from_env(store, secrets, found, &args.name)
     })
@@ -286,7 +282,7 @@ pub async fn wizard_add_demo(state: State<'_, AppState>) -> Res<AccountDto> {
 #[tauri::command]
 pub async fn wizard_first_sync<R: Runtime>(app: AppHandle<R>, state: State<'_, AppState>, args: WizardSyncArgs) -> Res<Vec<FirstSyncStepDto>> {
     let demo = state.store()?.account(args.account_id)?.provider == Provider::Demo;
-    blocking(state.dir.clone(), !demo, move |store, secrets| {
+    blocking(&state, !demo, move |store, secrets| {
         let account = store.account(args.account_id)?;
         let client = ProviderClient::for_account(&account, secrets)?;
         let mut steps: Vec<&str> = vec![];
@@ -350,7 +346,7 @@ pub async fn wizard_unipile_wait(args: WizardUnipileWaitArgs) -> Res<UnipileAcco
 /// written with it and its passphrase, else marked "re-enter secrets".
 #[tauri::command]
 pub async fn wizard_import_export(state: State<'_, AppState>, args: WizardExportArgs) -> Res<Vec<WizardAddedDto>> {
-    blocking(state.dir.clone(), true, move |store, secrets| {
+    blocking(&state, true, move |store, secrets| {
         let doc: serde_json::Value = serde_json::from_str(&args.text).map_err(|e| Error::Invalid(format!("{} is not a Wicket export: {e}", args.name)))?;
         // The vault format is read from a file: a private temporary one.
         let vault_file = match &args.vault_text {
@@ -403,8 +399,7 @@ pub async fn accounts_set_enabled(state: State<'_, AppState>, args: AccountEnabl
 #[tauri::command]
 pub async fn accounts_remove(state: State<'_, AppState>, args: WizardSyncArgs) -> Res<()> {
     let demo = state.store()?.account(args.account_id)?.provider == Provider::Demo;
-    blocking(state.dir.clone(), !demo, move |store, secrets| accounts::remove(store, if demo { None } else { Some(secrets) }, args.account_id).map(|_| ()))
-        .await
+    blocking(&state, !demo, move |store, secrets| accounts::remove(store, if demo { None } else { Some(secrets) }, args.account_id).map(|_| ())).await
 }
 
 // ---------------------------------------------------------------------------
@@ -469,10 +464,8 @@ pub async fn wizard_public_address(state: State<'_, AppState>, args: WizardSyncA
     let provider = account.provider;
     let verify_token = if provider == Provider::Meta {
         let id = account.id;
-        blocking(state.dir.clone(), true, move |_, secrets| {
-            Ok(secrets.get_opt(id, wicket_core::secrets::SecretName::VerifyToken)?.map(|t| t.expose().to_string()))
-        })
-        .await?
+        blocking(&state, true, move |_, secrets| Ok(secrets.get_opt(id, wicket_core::secrets::SecretName::VerifyToken)?.map(|t| t.expose().to_string())))
+            .await?
     } else {
         None
     };
@@ -507,7 +500,7 @@ pub async fn wizard_start_listener(state: State<'_, AppState>, args: WizardListe
         }
     }
     let dir = state.dir.clone();
-    let started = blocking(state.dir.clone(), true, move |_, secrets| {
+    let started = blocking(&state, true, move |_, secrets| {
         let deps = wicket_core::webhook::WebhookDeps { db_path: dir.db_path(), secrets: std::sync::Arc::new(secrets.clone()), sink: None };
         wicket_core::webhook::WebhookServer::start(wicket_core::webhook::ListenerConfig::with_addr(addr), deps)
     })
@@ -571,7 +564,7 @@ pub async fn wizard_check_public<R: tauri::Runtime>(app: tauri::AppHandle<R>, st
     use wicket_core::tunnel::{self, StepStatus};
     let account = state.store()?.account(args.account_id)?;
     let url = args.public_url.trim().trim_end_matches('/').to_string();
-    let check = blocking(state.dir.clone(), true, move |store, secrets| {
+    let check = blocking(&state, true, move |store, secrets| {
         let check = match account.provider {
             Provider::Meta => {
                 let app_secret = secrets.get(account.id, SecretName::AppSecret)?;

@@ -24,6 +24,10 @@ export const wizardFixtures = JSON.parse(await readFile(new URL('./fixtures/wiza
 export const settingsFixtures = JSON.parse(await readFile(new URL('./fixtures/settings.json', import.meta.url), 'utf8'));
 /** The public address's answers (status, Stop, Restart), recorded from the real handlers (tests.rs). */
 export const addressFixtures = JSON.parse(await readFile(new URL('./fixtures/public_address.json', import.meta.url), 'utf8'));
+/** The vault passphrase dialog's answers, recorded from the real handlers (vault_tests.rs). */
+export const vaultFixtures = JSON.parse(await readFile(new URL('./fixtures/vault.json', import.meta.url), 'utf8'));
+/** The passphrase those answers were recorded with (src-tauri/app/vault_tests.rs STRONG). */
+export const VAULT_PASSPHRASE = 'copper lantern orbit meadow';
 /** The fixtures' "now" (src-tauri/app/tests.rs SAMPLE_NOW): 2026-03-10 12:00 UTC. */
 export const SAMPLE_NOW = 1_773_144_000_000;
 
@@ -63,7 +67,10 @@ async function csp() {
  * `address` (the public address's state at load: `unreachable`, `stopped`,
  * `reachable`; else none chosen yet; Restart answers reachable, Stop stopped),
  * `unknownSend` (the id of a fixture's failed send shown instead as a send
- * whose outcome is unknown, as the outbox leaves one whose answer never came).
+ * whose outcome is unknown, as the outbox leaves one whose answer never came),
+ * `vault` (no keychain on this computer: `unlock`, the engine waits for the
+ * passphrase of an existing vault; `create`, adding an account asks for a new
+ * one; the recorded passphrase opens it, any other is refused as recorded).
  * Drafts are kept in localStorage, so a reload finds them as a restart finds
  * them in the store.
  */
@@ -74,6 +81,8 @@ const fx = ${JSON.stringify(fixtures)};
 const wz = ${JSON.stringify(wizardFixtures)};
 const st = ${JSON.stringify(settingsFixtures)};
 const pa = ${JSON.stringify(addressFixtures)};
+const vf = ${JSON.stringify(vaultFixtures)};
+const VAULT_PASSPHRASE = ${JSON.stringify(VAULT_PASSPHRASE)};
 let prefs = st.get_preferences;
 const opts = window.__WICKET_TEST__ || {};
 let address = pa['status_' + (opts.address || 'unconfigured')];
@@ -83,6 +92,9 @@ let added = [];
 // Account settings: the accounts as switched and removed in this page.
 let managed = null;
 let unipileWaits = 0;
+let vaultOpen = false;
+// Adding an account that keeps secrets, while no vault is open, is refused as the shell refuses it.
+const vaultLocked = () => opts.vault && !vaultOpen;
 const emit = (event, payload) => window.__TAURI_INTERNALS__.invoke('plugin:event|emit', { event, payload });
 const later = (ms, value) => new Promise((resolve) => setTimeout(() => resolve(value), ms));
 
@@ -124,7 +136,15 @@ mockIPC((cmd, args) => {
   window.__calls.push({ cmd, args: args && args.args !== undefined ? args.args : args });
   const a = (args && args.args) || {};
   switch (cmd) {
-    case 'app_info': return fx.app_info;
+    case 'app_info':
+      if (vaultOpen) return { ...fx.app_info, engine: { state: 'running', listen: null } };
+      return opts.vault === 'unlock' ? { ...fx.app_info, engine: vf.app_info_needs_passphrase.engine } : fx.app_info;
+    case 'vault_status': return vaultOpen || !opts.vault ? vf.unlock_vault : opts.vault === 'create' ? vf.vault_status_create : vf.vault_status_unlock;
+    case 'passphrase_strength': return a.passphrase === VAULT_PASSPHRASE ? vf.passphrase_strength_strong : vf.passphrase_strength_weak;
+    case 'unlock_vault':
+      if (a.passphrase !== VAULT_PASSPHRASE) return Promise.reject(a.create ? vf.unlock_vault_weak : vf.unlock_vault_wrong);
+      vaultOpen = true;
+      return later(50).then(() => emit('engine-changed', { state: 'running', listen: null })).then(() => vf.unlock_vault);
     case 'list_accounts':
       if (opts.managed) return (managed ??= [...fx.list_accounts]);
       return opts.noAccounts ? added : fx.list_accounts;
@@ -135,7 +155,7 @@ mockIPC((cmd, args) => {
     }
     case 'accounts_remove': managed = (managed ?? fx.list_accounts).filter((x) => x.id !== a.account_id); return null;
     case 'wizard_test_wasender': return opts.wasenderRefused ? Promise.reject(wz.wizard_test_wasender_refused) : wz.wizard_test_wasender;
-    case 'wizard_add_wasender': added = [wz.wizard_add_wasender.account]; return wz.wizard_add_wasender;
+    case 'wizard_add_wasender': if (vaultLocked()) return Promise.reject(vf.passphrase_needed); added = [wz.wizard_add_wasender.account]; return wz.wizard_add_wasender;
     case 'wizard_import_env_text': return wz.wizard_import_env_text;
     case 'wizard_create_from_env_text': added = wz.wizard_create_from_env_text.map((x) => x.account); return wz.wizard_create_from_env_text;
     case 'wizard_import_export':
@@ -153,7 +173,7 @@ mockIPC((cmd, args) => {
     case 'wizard_start_tunnel': return wz.wizard_start_tunnel;
     case 'wizard_check_public': return wz.wizard_check_public;
     case 'wizard_test_meta': return opts.metaRefused ? Promise.reject(wz.wizard_test_meta_refused) : wz.wizard_test_meta;
-    case 'wizard_add_meta': added = [wz.wizard_add_meta.account]; return wz.wizard_add_meta;
+    case 'wizard_add_meta': if (vaultLocked()) return Promise.reject(vf.passphrase_needed); added = [wz.wizard_add_meta.account]; return wz.wizard_add_meta;
     case 'wizard_add_demo': added = [wz.wizard_add_demo]; return wz.wizard_add_demo;
     case 'wizard_first_sync': {
       const steps = a.account_id === wz.wizard_add_demo.id ? wz.wizard_first_sync_demo : wz.wizard_first_sync_meta;

@@ -2,9 +2,9 @@
 // what the three panes share (accounts, the list, the selection, the clock)
 // and keeps it current from the shell's events; nothing here polls.
 
-import { CircleAlert, Cloud, CloudOff, RefreshCw, X } from 'lucide-preact';
+import { CircleAlert, Cloud, CloudOff, KeyRound, RefreshCw, X } from 'lucide-preact';
 import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks';
-import { call, on } from './api';
+import { call, on, onPassphraseNeeded } from './api';
 import type { AccountDto, AppInfo, CommandError, ConversationDto, ListFilter, PublicAddressStatusDto, SearchHitDto } from './bindings';
 import { ChatView } from './components/ChatView';
 import { ConversationList, ordered } from './components/ConversationList';
@@ -13,13 +13,25 @@ import { Settings } from './components/Settings';
 import { Wizard } from './components/Wizard';
 import { AccountsSettings } from './components/AccountsSettings';
 import { addressTrouble, PublicAddressBanner, PublicAddressNote } from './components/PublicAddress';
+import { VaultDialog } from './components/VaultDialog';
 
 const LIST_PAGE = 100;
 const CLOCK_TICK = 30_000; // the list's times and the window badge
 
-function EngineNote({ info }: { info: AppInfo | null }) {
+function EngineNote({ info, onUnlock }: { info: AppInfo | null; onUnlock: () => void }) {
   if (!info) return null;
   const e = info.engine;
+  if (e.state === 'needs_passphrase') {
+    return (
+      <div class="engine engine-needs_passphrase" role="status">
+        <KeyRound size={14} aria-hidden="true" />
+        <span>Not sending: the vault is locked</span>
+        <button type="button" class="wizard-btn wizard-small" onClick={onUnlock}>
+          Unlock
+        </button>
+      </div>
+    );
+  }
   let text;
   if (e.state === 'running') text = <span>Sending and receiving{e.listen ? ` (webhooks on ${e.listen})` : ''}</span>;
   else if (e.state === 'elsewhere') text = <span>Sent by another Wicket engine: {e.holder}</span>;
@@ -31,6 +43,12 @@ function EngineNote({ info }: { info: AppInfo | null }) {
     </div>
   );
 }
+
+/**
+ * The vault dialog's state: open (knowing whether a vault exists, or not yet),
+ * and the command waiting for it, if one asked.
+ */
+type VaultAsk = { exists: boolean | null; resolve?: (unlocked: boolean) => void };
 
 export function App() {
   const [info, setInfo] = useState<AppInfo | null>(null);
@@ -49,6 +67,9 @@ export function App() {
   const [adding, setAdding] = useState(false);
   const [settingsOpen, setSettingsOpen] = useState(false);
   const [address, setAddress] = useState<PublicAddressStatusDto | null>(null);
+  const [vault, setVault] = useState<VaultAsk | null>(null);
+  // "Not now" at launch: the dialog waits for the note's Unlock button.
+  const vaultPostponed = useRef(false);
   const scope = useRef({ accountId, filter, label });
   scope.current = { accountId, filter, label };
   const openRef = useRef(open);
@@ -94,6 +115,24 @@ export function App() {
   }, [convs, hasMore, accountId, filter, label]);
 
   useEffect(loadAccounts, []);
+
+  // A command that needs the vault asks for its passphrase, then runs again.
+  useEffect(() => {
+    onPassphraseNeeded(() => new Promise<boolean>((resolve) => setVault({ exists: null, resolve })));
+    return () => onPassphraseNeeded(null);
+  }, []);
+  // The engine waits for the passphrase (every launch without a keychain).
+  const engine = info?.engine;
+  useEffect(() => {
+    if (engine?.state === 'needs_passphrase' && !vaultPostponed.current) setVault((v) => v ?? { exists: engine.vault_exists });
+  }, [engine]);
+  const vaultDone = (unlocked: boolean) => {
+    vault?.resolve?.(unlocked);
+    if (!unlocked && !vault?.resolve) vaultPostponed.current = true;
+    setVault(null);
+    if (unlocked) loadAccounts();
+  };
+  const vaultDialog = vault && <VaultDialog vaultExists={vault.exists} onDone={vaultDone} />;
   useEffect(() => loadList(), [accountId, filter, label]);
 
   useEffect(() => {
@@ -228,14 +267,17 @@ export function App() {
   const first = accounts !== null && accounts.length === 0;
   if (first || adding) {
     return (
-      <Wizard
-        first={first}
-        onDone={() => {
-          setAdding(false);
-          loadAccounts();
-          loadList();
-        }}
-      />
+      <>
+        <Wizard
+          first={first}
+          onDone={() => {
+            setAdding(false);
+            loadAccounts();
+            loadList();
+          }}
+        />
+        {vaultDialog}
+      </>
     );
   }
 
@@ -281,7 +323,7 @@ export function App() {
           onMore={loadMore}
         />
         {address && <PublicAddressNote status={address} onStatus={setAddress} onError={setError} />}
-        <EngineNote info={info} />
+        <EngineNote info={info} onUnlock={() => setVault((v) => v ?? { exists: null })} />
       </aside>
       <main class="chat-pane">
         {error && (
@@ -314,6 +356,7 @@ export function App() {
           />
         </Settings>
       )}
+      {vaultDialog}
     </div>
   );
 }

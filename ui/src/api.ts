@@ -7,7 +7,24 @@ import type { CommandError, Commands, Events } from './bindings';
 
 export type { Commands, Events };
 
-/** Calls a command; rejects with the shell's `{code, message}`. */
+/**
+ * Asks the owner for the vault passphrase (the app's dialog); resolves true
+ * once the vault is open, false when they chose "Not now".
+ */
+type PassphraseAsker = () => Promise<boolean>;
+let askPassphrase: PassphraseAsker | null = null;
+let asking: Promise<boolean> | null = null;
+
+/** Installs the dialog that answers `passphrase_needed` (one at a time). */
+export function onPassphraseNeeded(ask: PassphraseAsker | null) {
+  askPassphrase = ask;
+}
+
+/**
+ * Calls a command; rejects with the shell's `{code, message}`. A command
+ * refused for want of the vault passphrase (no keychain on this computer)
+ * asks for it, then runs once more.
+ */
 export async function call<K extends keyof Commands>(
   cmd: K,
   ...args: Commands[K]['args'] extends null ? [] : [Commands[K]['args']]
@@ -15,7 +32,14 @@ export async function call<K extends keyof Commands>(
   try {
     return await invoke<Commands[K]['result']>(cmd, args.length ? { args: args[0] } : {});
   } catch (e) {
-    throw asCommandError(e);
+    const err = asCommandError(e);
+    if (err.code === 'passphrase_needed' && askPassphrase && cmd !== 'unlock_vault') {
+      asking ??= askPassphrase().finally(() => {
+        asking = null;
+      });
+      if (await asking) return call(cmd, ...args);
+    }
+    throw err;
   }
 }
 

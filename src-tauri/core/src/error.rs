@@ -107,6 +107,16 @@ pub enum Error {
     #[error("{0}")]
     SecretsUnavailable(String),
 
+    /// No OS keychain answered and no vault passphrase is at hand: the owner
+    /// must give one (the window asks; the CLI prompts in a terminal).
+    /// `vault_exists` tells "unlock the vault" from "create one".
+    #[error("{message}")]
+    PassphraseNeeded { vault_exists: bool, message: String },
+
+    /// The passphrase does not open the vault (its key check failed).
+    #[error("the vault passphrase is wrong: set WICKET_VAULT_PASSPHRASE to the passphrase used when the vault was created")]
+    PassphraseWrong,
+
     #[error("another Wicket engine already runs on this data dir ({holder}); stop it first or use it as the engine")]
     EngineLockHeld { holder: String },
 
@@ -165,7 +175,7 @@ impl Error {
             Error::SchemaTooNew { .. } => "schema_too_new",
             Error::NotFound(_) => "not_found",
             Error::Invalid(_) | Error::InvalidPhone { .. } => "invalid",
-            Error::Secrets(_) | Error::SecretsUnavailable(_) => "secrets_unavailable",
+            Error::Secrets(_) | Error::SecretsUnavailable(_) | Error::PassphraseNeeded { .. } | Error::PassphraseWrong => "secrets_unavailable",
             Error::EngineLockHeld { .. } => "engine_lock_held",
             Error::Provider(_) => "provider_refused",
             Error::RetriesExhausted(_) => "retries_exhausted",
@@ -181,7 +191,7 @@ impl Error {
             Error::NotFound(_) => 3,
             Error::Provider(_) => 4,
             Error::RetriesExhausted(_) => 5,
-            Error::Secrets(_) | Error::SecretsUnavailable(_) => 6,
+            Error::Secrets(_) | Error::SecretsUnavailable(_) | Error::PassphraseNeeded { .. } | Error::PassphraseWrong => 6,
             Error::EngineLockHeld { .. } => 7,
             Error::OutcomeUnknown(_) => 8,
             _ => 1,

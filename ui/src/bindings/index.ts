@@ -129,7 +129,7 @@ url_buttons: Array<number>, };
 
 export type SearchHitDto = { message_id: number, conversation_id: number, account_id: number, display_name: string, snippet: string, timestamp: number, };
 
-export type EngineState = { "state": "running", listen: string | null, } | { "state": "elsewhere", holder: string, } | { "state": "stopped", reason: string, };
+export type EngineState = { "state": "running", listen: string | null, } | { "state": "elsewhere", holder: string, } | { "state": "stopped", reason: string, } | { "state": "needs_passphrase", vault_exists: boolean, };
 
 export type AppInfo = { version: string, data_dir: string, engine: EngineState, };
 
@@ -422,6 +422,38 @@ managed_here: boolean,
  */
 can_stop: boolean, };
 
+export type VaultStatusDto = { 
+/**
+ * No keychain answered and the vault is not open: ask for the passphrase.
+ */
+needs_passphrase: boolean, 
+/**
+ * The vault file exists (unlock it) or not (create it).
+ */
+vault_exists: boolean, 
+/**
+ * "keychain", "vault" or "memory" once open.
+ */
+backend: string | null, 
+/**
+ * Why the store cannot open for another reason (e.g. a damaged vault).
+ */
+problem: string | null, };
+
+export type PassphraseStrengthDto = { 
+/**
+ * 0 (guessed at once) to 4 (very hard).
+ */
+score: number, 
+/**
+ * Strong enough to create the vault with.
+ */
+acceptable: boolean, hint: string, };
+
+export type PassphraseArgs = { passphrase: string, };
+
+export type UnlockVaultArgs = { passphrase: string, create: boolean, };
+
 export type QuietHoursDto = { 
 /**
  * "HH:MM", local time.
@@ -496,6 +528,9 @@ export type Commands = {
   wizard_start_listener: { args: WizardListenArgs; result: ListenerDto };
   wizard_start_tunnel: { args: WizardTunnelArgs; result: TunnelStartedDto };
   wizard_check_public: { args: WizardCheckArgs; result: SelfCheckDto };
+  vault_status: { args: null; result: VaultStatusDto };
+  unlock_vault: { args: UnlockVaultArgs; result: VaultStatusDto };
+  passphrase_strength: { args: PassphraseArgs; result: PassphraseStrengthDto };
   public_address_status: { args: null; result: PublicAddressStatusDto };
   public_address_stop: { args: null; result: PublicAddressStatusDto };
   public_address_restart: { args: null; result: PublicAddressStatusDto };

@@ -13,11 +13,13 @@
 
 mod keychain;
 mod memory;
+mod passphrase;
 mod secret;
 mod vault;
 
 pub use keychain::{KeychainBackend, SERVICE};
 pub use memory::MemoryBackend;
+pub use passphrase::{strength as passphrase_strength, PassphraseStrength, MIN_SCORE as MIN_PASSPHRASE_SCORE};
 pub use secret::{Secret, SecretName};
 pub use vault::{KdfParams, VaultBackend, FORMAT_VERSION as VAULT_FORMAT_VERSION};
 
@@ -120,7 +122,8 @@ impl SecretStore {
     pub fn open_with(dir: &DataDir, data_dir_id: &str, mode: StoreMode, passphrase: &dyn Fn() -> Option<Secret>) -> Result<SecretStore> {
         check_id(data_dir_id)?;
         let keychain = KeychainBackend::new();
-        let backend: Arc<dyn SecretBackend> = match choose(mode, || keychain.probe(data_dir_id), passphrase)? {
+        let vault_exists = dir.vault_path().exists();
+        let backend: Arc<dyn SecretBackend> = match choose(mode, || keychain.probe(data_dir_id), passphrase, vault_exists)? {
             Choice::Keychain => {
                 if mode == StoreMode::Auto && dir.vault_path().exists() {
                     tracing::warn!(
@@ -145,6 +148,32 @@ impl SecretStore {
     pub fn vault(path: impl Into<PathBuf>, passphrase: Secret, data_dir_id: &str) -> Result<SecretStore> {
         check_id(data_dir_id)?;
         SecretStore::from_backend(Arc::new(VaultBackend::open(path, passphrase)?), data_dir_id)
+    }
+
+    /// Creates the vault of `dir` with a new passphrase, for an owner whose
+    /// computer has no keychain. Refuses a passphrase that is easy to guess
+    /// (the vault file can be copied and attacked offline) and an existing
+    /// vault (that one is unlocked, never replaced). The file is written now,
+    /// so the passphrase is fixed from this moment.
+    pub fn create_vault(dir: &DataDir, data_dir_id: &str, passphrase: Secret) -> Result<SecretStore> {
+        check_id(data_dir_id)?;
+        let strength = passphrase_strength(passphrase.expose());
+        if !strength.acceptable {
+            return Err(Error::Invalid(format!("this passphrase is too easy to guess: {}", strength.hint)));
+        }
+        let vault = VaultBackend::create(dir.vault_path(), passphrase)?;
+        SecretStore::from_backend(Arc::new(vault), data_dir_id)
+    }
+
+    /// Opens the existing vault of `dir` with `passphrase`, checking it now.
+    pub fn unlock_vault(dir: &DataDir, data_dir_id: &str, passphrase: Secret) -> Result<SecretStore> {
+        if !dir.vault_path().exists() {
+            return Err(Error::PassphraseNeeded {
+                vault_exists: false,
+                message: format!("there is no vault at {} yet: create one with a new passphrase", dir.vault_path().display()),
+            });
+        }
+        SecretStore::vault(dir.vault_path(), passphrase, data_dir_id)
     }
 
     /// A store that lives only in this process: for tests of other modules.
@@ -211,6 +240,8 @@ impl SecretStore {
     pub fn get_opt(&self, account_id: i64, name: SecretName) -> Result<Option<Secret>> {
         self.backend.get(&self.key(account_id, name)).map_err(|e| match e {
             Error::Secrets(why) => Error::SecretsUnavailable(why),
+            // Another process re-created the vault under a new passphrase.
+            Error::PassphraseWrong => Error::SecretsUnavailable(Error::PassphraseWrong.to_string()),
             other => other,
         })
     }
@@ -267,24 +298,26 @@ enum Choice {
 
 /// The selection rules, apart from the real keychain and files so they can be
 /// tested: `probe` is the keychain round trip, `passphrase` is asked lazily.
-fn choose(mode: StoreMode, probe: impl FnOnce() -> Result<()>, passphrase: &dyn Fn() -> Option<Secret>) -> Result<Choice> {
+fn choose(mode: StoreMode, probe: impl FnOnce() -> Result<()>, passphrase: &dyn Fn() -> Option<Secret>, vault_exists: bool) -> Result<Choice> {
     let passphrase = || passphrase().filter(|p| !p.is_empty());
     match mode {
         StoreMode::Keychain => match probe() {
             Ok(()) => Ok(Choice::Keychain),
             Err(e) => Err(Error::Secrets(format!("{e} ({STORE_ENV}=keychain, so the vault is not used)"))),
         },
-        StoreMode::Vault => passphrase().map(Choice::Vault).ok_or_else(|| {
-            Error::Secrets(format!("{STORE_ENV}=vault but no vault passphrase is set: set {PASSPHRASE_ENV} (or run wicket in a terminal to be asked)"))
+        StoreMode::Vault => passphrase().map(Choice::Vault).ok_or_else(|| Error::PassphraseNeeded {
+            vault_exists,
+            message: format!("{STORE_ENV}=vault but no vault passphrase is set: set {PASSPHRASE_ENV} (or run wicket in a terminal to be asked)"),
         }),
         StoreMode::Auto => match probe() {
             Ok(()) => Ok(Choice::Keychain),
             Err(e) => {
                 tracing::info!(reason = %e, "no OS keychain answered; trying the vault");
-                passphrase().map(Choice::Vault).ok_or_else(|| {
-                    Error::Secrets(format!(
+                passphrase().map(Choice::Vault).ok_or_else(|| Error::PassphraseNeeded {
+                    vault_exists,
+                    message: format!(
                         "no OS keychain answered and no vault passphrase is set: start a Secret Service (e.g. gnome-keyring) or set {PASSPHRASE_ENV}"
-                    ))
+                    ),
                 })
             }
         },
@@ -433,15 +466,16 @@ mod tests {
             asked.set(true);
             Some(secret("pw"))
         };
-        assert!(matches!(choose(StoreMode::Auto, || Ok(()), &ask), Ok(Choice::Keychain)));
+        assert!(matches!(choose(StoreMode::Auto, || Ok(()), &ask, false), Ok(Choice::Keychain)));
         assert!(!asked.get(), "keychain users are never prompted");
     }
 
     #[test]
     fn auto_falls_back_to_the_vault_only_with_a_passphrase() {
-        assert!(matches!(choose(StoreMode::Auto, no_keychain, &|| Some(secret("pw"))), Ok(Choice::Vault(_))));
+        assert!(matches!(choose(StoreMode::Auto, no_keychain, &|| Some(secret("pw")), false), Ok(Choice::Vault(_))));
         for none in [None, Some(secret(""))] {
-            let err = choose(StoreMode::Auto, no_keychain, &|| none.clone()).unwrap_err();
+            let err = choose(StoreMode::Auto, no_keychain, &|| none.clone(), false).unwrap_err();
+            assert!(matches!(err, Error::PassphraseNeeded { vault_exists: false, .. }), "the window asks for one: {err:?}");
             assert_eq!(
                 err.to_string(),
                 "no OS keychain answered and no vault passphrase is set: start a Secret Service (e.g. gnome-keyring) or set WICKET_VAULT_PASSPHRASE"
@@ -451,16 +485,17 @@ mod tests {
 
     #[test]
     fn forced_modes_do_not_fall_back() {
-        let err = choose(StoreMode::Keychain, no_keychain, &|| Some(secret("pw"))).unwrap_err();
+        let err = choose(StoreMode::Keychain, no_keychain, &|| Some(secret("pw")), false).unwrap_err();
         assert!(err.to_string().contains("no bus") && err.to_string().contains("=keychain"), "{err}");
         let probed = Cell::new(false);
         let probe = || {
             probed.set(true);
             Ok(())
         };
-        assert!(matches!(choose(StoreMode::Vault, probe, &|| Some(secret("pw"))), Ok(Choice::Vault(_))));
+        assert!(matches!(choose(StoreMode::Vault, probe, &|| Some(secret("pw")), false), Ok(Choice::Vault(_))));
         assert!(!probed.get(), "vault mode never touches the keychain");
-        let err = choose(StoreMode::Vault, || Ok(()), &|| None).unwrap_err();
+        let err = choose(StoreMode::Vault, || Ok(()), &|| None, true).unwrap_err();
+        assert!(matches!(err, Error::PassphraseNeeded { vault_exists: true, .. }), "{err:?}");
         assert!(err.to_string().contains("WICKET_VAULT_PASSPHRASE"), "{err}");
     }
 
@@ -477,5 +512,30 @@ mod tests {
         assert!(err.to_string().starts_with("no access token stored for account 7 in the vault"), "{err}");
         assert_eq!(again.delete_account(7).unwrap(), 1);
         assert!(store.get_opt(7, SecretName::WebhookSecret).unwrap().is_none());
+    }
+
+    #[test]
+    fn a_vault_is_created_once_with_a_strong_passphrase_then_unlocked() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = DataDir::open(tmp.path()).unwrap();
+        let strong = "copper lantern orbit meadow";
+        let err = SecretStore::unlock_vault(&dir, "d", secret(strong)).unwrap_err();
+        assert!(matches!(err, Error::PassphraseNeeded { vault_exists: false, .. }), "nothing to unlock yet: {err:?}");
+        let err = SecretStore::create_vault(&dir, "d", secret("password1")).unwrap_err();
+        assert!(matches!(err, Error::Invalid(_)) && err.to_string().starts_with("this passphrase is too easy to guess"), "{err}");
+        assert!(!dir.vault_path().exists(), "a refused passphrase creates nothing");
+
+        let created = SecretStore::create_vault(&dir, "d", secret(strong)).unwrap();
+        assert!(dir.vault_path().exists(), "the file is written at once, fixing the passphrase");
+        created.set(4, SecretName::ApiKey, &secret("key-4")).unwrap();
+        let err = SecretStore::create_vault(&dir, "d", secret("another strong meadow lantern")).unwrap_err();
+        assert!(err.to_string().contains("a vault already exists"), "an existing vault is never replaced: {err}");
+
+        let err = SecretStore::unlock_vault(&dir, "d", secret("wrong horse battery")).unwrap_err();
+        assert!(matches!(err, Error::PassphraseWrong), "{err:?}");
+        let unlocked = SecretStore::unlock_vault(&dir, "d", secret(strong)).unwrap();
+        assert_eq!(unlocked.get(4, SecretName::ApiKey).unwrap().expose(), "key-4");
+        let needed = SecretStore::open_with(&dir, "d", StoreMode::Vault, &|| None).unwrap_err();
+        assert!(matches!(needed, Error::PassphraseNeeded { vault_exists: true, .. }), "{needed:?}");
     }
 }

@@ -131,6 +131,24 @@ impl VaultBackend {
         Ok(vault)
     }
 
+    /// Creates a new, empty vault at `path` sealed with `passphrase`. Refuses
+    /// when a vault is already there: it holds secrets under its own passphrase.
+    pub fn create(path: impl Into<PathBuf>, passphrase: Secret) -> Result<VaultBackend> {
+        if passphrase.is_empty() {
+            return Err(Error::Invalid("the vault passphrase is empty: choose a passphrase".into()));
+        }
+        let vault = VaultBackend { path: path.into(), passphrase, key: Mutex::new(None) };
+        let mut cache = vault.lock()?;
+        let _file_lock = vault.lock_file()?;
+        if vault.path.exists() {
+            return Err(Error::Invalid(format!("a vault already exists at {}: unlock it with its passphrase", vault.path.display())));
+        }
+        vault.write(&mut cache, &Entries::new())?;
+        drop(cache);
+        tracing::info!(path = %vault.path.display(), "secret vault created");
+        Ok(vault)
+    }
+
     pub fn path(&self) -> &Path {
         &self.path
     }
@@ -171,7 +189,7 @@ impl VaultBackend {
         // Constant-time comparison: this is the passphrase check.
         if key_check(&key.key)?.verify_slice(&check).is_err() {
             *cache = None;
-            return Err(Error::Secrets("the vault passphrase is wrong: set WICKET_VAULT_PASSPHRASE to the passphrase used when the vault was created".into()));
+            return Err(Error::PassphraseWrong);
         }
         let cipher = Aes256Gcm::new_from_slice(&key.key[..]).map_err(|_| Error::Internal("vault key length".into()))?;
         // The passphrase is right, so an authentication failure means the file was changed.
@@ -416,7 +434,7 @@ mod tests {
         VaultBackend::open(&path, secret("right")).unwrap().set("k", &secret("v")).unwrap();
         let before = fs::read(&path).unwrap();
         let err = VaultBackend::open(&path, secret("wrong")).expect_err("a wrong passphrase must not open the vault");
-        assert!(matches!(err, Error::Secrets(_)));
+        assert!(matches!(err, Error::PassphraseWrong));
         let msg = err.to_string();
         assert!(msg.contains("passphrase is wrong") && msg.contains("WICKET_VAULT_PASSPHRASE"), "{msg}");
         assert_eq!(fs::read(&path).unwrap(), before, "a failed open never rewrites the vault");
