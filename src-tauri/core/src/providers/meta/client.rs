@@ -13,15 +13,19 @@
 //! failure to connect is; a broken connection or an unreadable answer after
 //! the request went out is [`ErrorKind::OutcomeUnknown`] (it may have been
 //! sent). Every request has a connect and a total
-//! timeout. What to do with a failure (retry, mark the account) is the
-//! engine's business.
+//! timeout. The HTTP rules themselves (credential, timeouts, scrubbing,
+//! limits, the send rule) are [`crate::providers::http::HttpClient`]'s; this
+//! module gives it Meta's wording and error table. What to do with a
+//! failure (retry, mark the account) is the engine's business.
 
 use super::errors::map_graph_error;
 use super::templates::{button_type, buttons, check_params, parse_templates_page};
 use super::{DEFAULT_API_VERSION, DEFAULT_BASE_URL};
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::{Error, ErrorKind, ProviderError, Result};
 use crate::model::MessageKind;
-use crate::providers::http::{provider_error, retry_after, same_origin, seconds};
+#[cfg(test)]
+use crate::providers::http::retry_after;
+use crate::providers::http::{provider_error, same_origin, Auth, ErrorHooks, HttpClient, Profile, RetryAfterRule, Wording};
 use crate::providers::{http, ConnectionInfo, MediaBytes, MediaSource, OutgoingContent, OutgoingMessage, SendReceipt, TemplateParam};
 use crate::secrets::{Secret, SecretName, SecretStore};
 use crate::store::templates::{NewTemplate, Template};
@@ -30,6 +34,7 @@ use serde_json::{json, Map, Value};
 use std::collections::HashSet;
 use std::fmt;
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 
 const PHONE_FIELDS: &str = "display_phone_number,verified_name,quality_rating,code_verification_status,platform_type,throughput,name_status";
@@ -37,22 +42,55 @@ const TEMPLATE_FIELDS: &str = "name,status,category,language,components,paramete
 const TEMPLATE_PAGE_SIZE: u32 = 50;
 /// A guard against a provider that never stops paging.
 const MAX_TEMPLATE_PAGES: usize = 200;
-/// The largest JSON answer Wicket reads from the Graph API.
-const MAX_JSON_BODY: u64 = 8 * 1024 * 1024;
-/// How much of an error body is read to find the Graph error in it.
-const MAX_ERROR_BODY: u64 = 64 * 1024;
-const MB: u64 = 1024 * 1024;
+const MB: u64 = http::upload::MB;
+
+fn gateway_timeout(status: u16) -> String {
+    format!("a gateway in front of Meta's Graph API timed out (HTTP {status})")
+}
+
+/// Meta's settings for the shared HTTP client.
+static PROFILE: Profile = Profile {
+    wording: Wording {
+        service: "Meta's Graph API",
+        short: "Meta",
+        connect_hint: "check the internet connection",
+        too_large_hint: "check the base URL",
+        not_json_hint: "check the base URL and API version",
+        gateway_timeout,
+    },
+    // The largest JSON answer Wicket reads from the Graph API.
+    max_json_body: 8 * MB,
+    // How much of an error body is read to find the Graph error in it.
+    max_error_body: 64 * 1024,
+    retry_after: RetryAfterRule::HEADER,
+    empty_answer_is_null: false,
+};
+
+/// Meta's error table for the shared client: the decision is made on the
+/// Graph `error.code`, which a 200 can carry too.
+struct GraphHooks;
+
+impl ErrorHooks for GraphHooks {
+    fn refused(&self, status: u16, body: &[u8], wait: Option<u64>, _what: &str) -> ProviderError {
+        let mut pe = map_graph_error(status, body);
+        pe.retry_after = wait;
+        pe
+    }
+
+    fn refused_in_answer(&self, answer: &Value, raw: &[u8], _what: &str) -> Option<ProviderError> {
+        answer.get("error").is_some_and(Value::is_object).then(|| map_graph_error(200, raw))
+    }
+}
 
 /// A client for one Meta business phone number.
 #[derive(Clone)]
 pub struct MetaClient {
-    http: reqwest::Client,
+    /// Carries the access token (the only place it goes) and scrubs it.
+    http: HttpClient,
     base_url: String,
     api_version: String,
     phone_number_id: String,
     business_account_id: Option<String>,
-    token: Secret,
-    total_timeout: Duration,
 }
 
 impl fmt::Debug for MetaClient {
@@ -177,13 +215,13 @@ impl MetaClient {
         if token.is_empty() {
             return Err(Error::Invalid(format!("the access token is empty: {}", crate::secrets::REENTER_HINT)));
         }
-        Ok(MetaClient { http: http::client()?, base_url, api_version, phone_number_id, business_account_id, token, total_timeout: http::TOTAL_TIMEOUT })
+        let http = HttpClient::new(&PROFILE, base_url.clone(), Auth::Bearer(token), [], Arc::new(GraphHooks))?;
+        Ok(MetaClient { http, base_url, api_version, phone_number_id, business_account_id })
     }
 
     /// The same client with other timeouts (tests use short ones).
     pub fn with_timeouts(mut self, connect: Duration, total: Duration) -> Result<MetaClient> {
-        self.http = http::client_with(connect, total)?;
-        self.total_timeout = total;
+        self.http = self.http.with_timeouts(connect, total)?;
         Ok(self)
     }
 
@@ -212,69 +250,12 @@ impl MetaClient {
         format!("{}/{}/{}", self.base_url, self.api_version, path)
     }
 
-    /// Keeps the token out of a message, whatever put it there.
-    fn scrub(&self, message: String) -> String {
-        let token = self.token.expose();
-        if token.len() >= 16 && message.contains(token) {
-            message.replace(token, "<redacted>")
-        } else {
-            message
-        }
-    }
-
-    fn transport_error(&self, e: reqwest::Error, what: &str) -> Error {
-        let message = if e.is_timeout() {
-            format!("Meta's Graph API did not answer within {} ({what}): Wicket retries later", seconds(self.total_timeout))
-        } else if e.is_connect() {
-            format!("cannot reach Meta's Graph API at {} ({what}): check the internet connection; Wicket retries later", self.base_url)
-        } else {
-            format!("the connection to Meta's Graph API failed ({what}): {}; Wicket retries later", e.without_url())
-        };
-        provider_error(ErrorKind::Unavailable, self.scrub(message))
-    }
-
-    /// Sends the request with the Bearer header; a non-2xx answer becomes
-    /// the mapped provider error.
     async fn execute(&self, req: reqwest::RequestBuilder, what: &str) -> Result<reqwest::Response> {
-        let resp = req.bearer_auth(self.token.expose()).send().await.map_err(|e| self.transport_error(e, what))?;
-        self.check(resp, what).await
-    }
-
-    /// A 2xx answer as is; any other becomes the mapped provider error.
-    async fn check(&self, resp: reqwest::Response, what: &str) -> Result<reqwest::Response> {
-        if resp.status().is_success() {
-            return Ok(resp);
-        }
-        let status = resp.status().as_u16();
-        let wait = retry_after(resp.headers());
-        // A body cut short still maps by status; reading it may not fail the call.
-        let body = self.read_limited(resp, MAX_ERROR_BODY, true, what).await.ok().flatten().unwrap_or_default();
-        let mut pe = map_graph_error(status, &body);
-        pe.retry_after = wait;
-        pe.message = self.scrub(pe.message);
-        tracing::debug!(status, code = pe.code.as_deref(), kind = pe.kind.as_str(), what, "Meta refused a request");
-        Err(Error::Provider(pe))
-    }
-
-    /// Reads the body up to `max` bytes: `None` when it is longer, unless
-    /// `truncate`, which keeps the first `max` bytes.
-    async fn read_limited(&self, resp: reqwest::Response, max: u64, truncate: bool, what: &str) -> Result<Option<Vec<u8>>> {
-        http::read_limited(resp, max, truncate).await.map_err(|e| self.transport_error(e, what))
+        self.http.execute(req, what).await
     }
 
     async fn json(&self, resp: reqwest::Response, what: &str) -> Result<Value> {
-        let body = self.read_limited(resp, MAX_JSON_BODY, false, what).await?.ok_or_else(|| {
-            provider_error(ErrorKind::Unknown, format!("Meta's answer ({what}) is larger than {} MB: check the base URL", MAX_JSON_BODY / MB))
-        })?;
-        let value: Value = serde_json::from_slice(&body)
-            .map_err(|_| provider_error(ErrorKind::Unknown, format!("Meta's answer ({what}) is not JSON: check the base URL and API version")))?;
-        // Decide on `error.code`, not the HTTP status: a 200 can carry an error.
-        if value.get("error").is_some_and(Value::is_object) {
-            let mut pe = map_graph_error(200, &body);
-            pe.message = self.scrub(pe.message);
-            return Err(Error::Provider(pe));
-        }
-        Ok(value)
+        self.http.json(resp, what).await
     }
 
     /// `GET /{phone-number-id}`: proves the token and the id work together.
@@ -313,7 +294,7 @@ impl MetaClient {
         }});
         let url = self.url(&self.phone_number_id);
         let resp = self.execute(self.http.post(url).json(&body), what).await?;
-        let answer = self.read_limited(resp, MAX_ERROR_BODY, true, what).await?.unwrap_or_default();
+        let answer = self.http.read_limited(resp, PROFILE.max_error_body, true, what).await?.unwrap_or_default();
         let parsed: Option<Value> = serde_json::from_slice(&answer).ok();
         if parsed.as_ref().and_then(|v| v.get("success")).and_then(Value::as_bool) == Some(false) {
             return Err(provider_error(
@@ -340,28 +321,7 @@ impl MetaClient {
         let url = self.url(&format!("{}/messages", self.phone_number_id));
         // From here on a broken connection or an unreadable answer leaves
         // the outcome open: the message may have been sent (never retried).
-        let resp = match self.http.post(url).json(&body).bearer_auth(self.token.expose()).send().await {
-            Ok(resp) => resp,
-            Err(e) => match http::open_send_outcome(e, "Meta's Graph API", self.total_timeout) {
-                Ok(why) => return Err(http::outcome_unknown(self.scrub(why))),
-                Err(e) => return Err(self.transport_error(e, what)),
-            },
-        };
-        if http::answer_leaves_outcome_open(resp.status().as_u16()) {
-            return Err(http::outcome_unknown(format!("a gateway in front of Meta's Graph API timed out (HTTP {})", resp.status().as_u16())));
-        }
-        let resp = self.check(resp, what).await?;
-        let raw = match http::read_limited(resp, MAX_JSON_BODY, false).await {
-            Ok(Some(raw)) => raw,
-            Ok(None) => return Err(http::outcome_unknown("Meta accepted the send but its answer is too large to read".into())),
-            Err(e) => return Err(http::outcome_unknown(self.scrub(format!("the answer to the send was cut off ({})", e.without_url())))),
-        };
-        let answer: Value = serde_json::from_slice(&raw).map_err(|_| http::outcome_unknown("Meta answered the send with HTTP 2xx but not with JSON".into()))?;
-        if answer.get("error").is_some_and(Value::is_object) {
-            let mut pe = map_graph_error(200, &raw);
-            pe.message = self.scrub(pe.message);
-            return Err(Error::Provider(pe));
-        }
+        let answer = self.http.send_once(self.http.post(url).json(&body), what).await?;
         let provider_message_id = id_string(answer.pointer("/messages/0/id"))
             .ok_or_else(|| http::outcome_unknown("Meta accepted the send but returned no message id (check its status in the WhatsApp Manager)".into()))?;
         let recipient_id = id_string(answer.pointer("/contacts/0/wa_id"));
@@ -491,33 +451,17 @@ impl MetaClient {
     /// Uploads a local file (`POST /{phone-number-id}/media`) and returns
     /// the media id. Files over Meta's size limit are refused before upload.
     async fn upload(&self, path: &Path, mime: Option<&str>, wire: &str) -> Result<String> {
-        let meta = tokio::fs::metadata(path).await.map_err(|e| Error::io(format!("cannot read {}", path.display()), e))?;
         let limit = upload_limit(wire);
-        if meta.len() > limit {
-            return Err(provider_error(
-                ErrorKind::Media,
-                format!(
-                    "{} is {:.1} MB; Meta accepts {wire} files up to {:.1} MB: send a smaller file",
-                    path.display(),
-                    meta.len() as f64 / MB as f64,
-                    limit as f64 / MB as f64
-                ),
-            ));
-        }
-        let bytes = tokio::fs::read(path).await.map_err(|e| Error::io(format!("cannot read {}", path.display()), e))?;
-        let mime = match mime.map(str::trim).filter(|m| !m.is_empty()) {
-            Some(m) => m.to_string(),
-            None => mime_guess::from_path(path).first_or_octet_stream().essence_str().to_string(),
+        let too_big = |size: u64| {
+            format!("{} is {} MB; Meta accepts {wire} files up to {} MB: send a smaller file", path.display(), http::upload::mb(size), http::upload::mb(limit))
         };
-        let file_name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "file".into());
-        let part = reqwest::multipart::Part::bytes(bytes)
-            .file_name(file_name)
-            .mime_str(&mime)
-            .map_err(|_| Error::Invalid(format!("invalid MIME type {mime:?} for {}", path.display())))?;
-        let form = reqwest::multipart::Form::new().text("messaging_product", "whatsapp").text("type", mime.clone()).part("file", part);
+        let file = http::upload::read_file(path, limit, too_big, None, mime).await?;
+        let (size, mime) = (file.bytes.len() as u64, file.mime.clone());
+        let part = file.into_part(&path.display().to_string())?;
+        let form = reqwest::multipart::Form::new().text("messaging_product", "whatsapp").text("type", mime).part("file", part);
         let what = "uploading the media";
         let url = self.url(&format!("{}/media", self.phone_number_id));
-        let timeout = http::transfer_timeout(self.total_timeout, meta.len());
+        let timeout = http::transfer_timeout(self.http.total_timeout(), size);
         let resp = self.execute(self.http.post(url).multipart(form).timeout(timeout), what).await?;
         let answer = self.json(resp, what).await?;
         id_string(answer.get("id")).ok_or_else(|| provider_error(ErrorKind::Media, "Meta accepted the upload but returned no media id: try again".into()))
@@ -617,7 +561,7 @@ impl MetaClient {
             return Err(provider_error(ErrorKind::Media, "Meta gave a media URL that is not HTTPS: not downloaded".into()));
         }
         let what = "downloading the media";
-        let timeout = http::transfer_timeout(self.total_timeout, size.unwrap_or(max_bytes).min(max_bytes));
+        let timeout = http::transfer_timeout(self.http.total_timeout(), size.unwrap_or(max_bytes).min(max_bytes));
         let resp = self.execute(self.http.get(url).timeout(timeout), what).await.map_err(|e| match e {
             Error::Provider(mut pe) if pe.code.is_none() && pe.kind == ErrorKind::Unknown => {
                 pe.kind = ErrorKind::Media;
@@ -631,6 +575,7 @@ impl MetaClient {
         }
         let header_mime = http::mime_of(&resp);
         let bytes = self
+            .http
             .read_limited(resp, max_bytes, false, what)
             .await?
             .ok_or_else(|| provider_error(ErrorKind::Media, format!("the media is larger than the limit of {max_bytes} bytes: download stopped")))?;

@@ -11,7 +11,7 @@
 //! [`ErrorKind::Unavailable`]; the rest is [`ErrorKind::Unknown`] quoting
 //! WASender. `code` keeps the HTTP status as a string (WASender's only code).
 //! Every message says what to do. The client scrubs secrets from the result
-//! and reads `Retry-After`, which it passes in.
+//! and reads the wait (`providers::http::wait`), which it passes in.
 
 use crate::error::{ErrorKind, ProviderError};
 use crate::secrets::REENTER_HINT;
@@ -25,6 +25,9 @@ pub enum Credential {
     /// The account-level personal access token (`/whatsapp-sessions`).
     PersonalAccessToken,
 }
+
+/// The fields of an error body that say how long to wait.
+pub const RETRY_AFTER_FIELDS: &[&str] = &["retry_after", "retryAfter"];
 
 /// The longest quote of WASender's own message put into an error.
 const MAX_QUOTE: usize = 300;
@@ -69,13 +72,8 @@ fn parse_body(body: &[u8]) -> ErrorBody {
         }
         _ => {}
     }
-    let retry_after = ["retry_after", "retryAfter"].iter().find_map(|k| match v.get(*k)? {
-        Value::Number(n) => n.as_u64().or_else(|| n.as_f64().filter(|f| *f >= 0.0).map(|f| f.ceil() as u64)),
-        Value::String(s) => s.trim().parse::<f64>().ok().filter(|f| *f >= 0.0).map(|f| f.ceil() as u64),
-        _ => None,
-    });
-    // Capped like `Retry-After`: an absurd body value never stalls an account.
-    let retry_after = retry_after.map(crate::providers::http::cap_retry_after);
+    // The shared rule: a number or numeric string, capped like `Retry-After`.
+    let retry_after = crate::providers::http::wait::retry_after_field(&v, RETRY_AFTER_FIELDS);
     ErrorBody { message, fields, retry_after }
 }
 

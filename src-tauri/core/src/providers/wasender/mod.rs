@@ -1,22 +1,30 @@
 //! WASender (wasenderapi.com): a gateway to a QR-linked WhatsApp session,
 //! with a REST API and webhooks (providers.md §B).
 //!
-//! `client` sends, uploads, decrypts media, syncs contacts and pictures,
-//! polls the session and our sends' statuses, and manages the webhook with
-//! the personal access token; `errors` maps WASender's `{success:false,
-//! message}` answers to Wicket's error kinds; `webhook` parses webhook
+//! `client` (split into `session`, `sending`, `media` and `contacts`)
+//! sends, uploads, decrypts media, syncs contacts and pictures, polls the
+//! session and our sends' statuses, and manages the webhook with the
+//! personal access token, all over the shared `providers::http` client;
+//! `errors` maps WASender's `{success:false, message}` answers to Wicket's
+//! error kinds; `webhook` parses webhook
 //! bodies into normalized events; `mapping` holds what both share (JIDs to
 //! contact keys, tolerant JSON readers, the contact mapping). Inbound
 //! messages arrive only by webhook: checking `X-Webhook-Signature` against
 //! the session's webhook secret belongs to the listener (`crate::webhook`).
 
 mod client;
+mod contacts;
 pub mod errors;
 mod mapping;
+mod media;
 pub mod registration;
+mod sending;
+mod session;
 pub mod webhook;
 
-pub use client::{failed_error, is_placeholder_id, message_status_of, placeholder_id, session_status, WasenderClient, DISCONNECTED_REASON};
+pub use client::WasenderClient;
+pub use sending::{failed_error, is_placeholder_id, message_status_of, placeholder_id};
+pub use session::{session_status, DISCONNECTED_REASON};
 
 /// The API base URL; an account's `base_url` replaces it (tests point it at
 /// a local fake).

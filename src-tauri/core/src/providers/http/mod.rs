@@ -1,5 +1,23 @@
-//! The HTTP client every provider uses: a connect timeout and a total
-//! timeout on every request, so a hung provider never hangs Wicket.
+//! The HTTP layer every provider uses.
+//!
+//! [`HttpClient`] (`client`) is the one client Meta, WASender and UniPile
+//! talk through: timeouts, the credential, scrubbing secrets (`scrub`, one
+//! rule), transport error wording, body size limits, the provider's wait
+//! (`wait`, capped at [`MAX_RETRY_AFTER`]) and the send rule (a send whose
+//! request may have left is never a plain failure). Each provider gives it
+//! a [`Profile`] and its [`ErrorHooks`]. `upload` reads local files for
+//! upload. The free functions here are the pieces it is built of, also used
+//! where no provider account is involved (the tunnel's self-check).
+
+mod client;
+pub mod scrub;
+#[cfg(test)]
+mod tests;
+pub mod upload;
+pub mod wait;
+
+pub use client::{Auth, ErrorHooks, HttpClient, Profile, Wording};
+pub use wait::{cap_retry_after, retry_after, RetryAfterRule, MAX_RETRY_AFTER};
 
 use crate::error::{Error, Result};
 use std::time::Duration;
@@ -38,28 +56,6 @@ pub fn seconds(d: Duration) -> String {
     } else {
         format!("{} s", d.as_secs())
     }
-}
-
-/// The longest wait a provider may ask for (`Retry-After`, a gateway's
-/// `retry_after`): one hour. Anything longer is a provider bug or hostile,
-/// and taken literally it would stall an account for days or overflow
-/// `Instant + Duration`; a capped wait is simply tried again.
-pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(3600);
-
-/// A provider's wait in seconds, capped at [`MAX_RETRY_AFTER`].
-pub fn cap_retry_after(secs: u64) -> u64 {
-    secs.min(MAX_RETRY_AFTER.as_secs())
-}
-
-/// `Retry-After` in seconds (delta-seconds or an HTTP date), capped at
-/// [`MAX_RETRY_AFTER`].
-pub fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<u64> {
-    let v = headers.get(reqwest::header::RETRY_AFTER)?.to_str().ok()?.trim();
-    if let Ok(secs) = v.parse::<u64>() {
-        return Some(cap_retry_after(secs));
-    }
-    let at = chrono::DateTime::parse_from_rfc2822(v).ok()?;
-    Some(cap_retry_after((at.timestamp() - chrono::Utc::now().timestamp()).max(0) as u64))
 }
 
 /// Reads a response body up to `max` bytes, streaming, so a provider can
@@ -145,20 +141,11 @@ pub fn mime_of(resp: &reqwest::Response) -> Option<String> {
 }
 
 #[cfg(test)]
-mod tests {
+mod helper_tests {
     use super::*;
 
     #[test]
-    fn retry_after_takes_seconds_or_a_date() {
-        let mut h = reqwest::header::HeaderMap::new();
-        h.insert(reqwest::header::RETRY_AFTER, reqwest::header::HeaderValue::from_static("7"));
-        assert_eq!(retry_after(&h), Some(7));
-        h.insert(reqwest::header::RETRY_AFTER, reqwest::header::HeaderValue::from_static("Thu, 01 Jan 1970 00:00:00 GMT"));
-        assert_eq!(retry_after(&h), Some(0), "a date in the past means now");
-        h.insert(reqwest::header::RETRY_AFTER, reqwest::header::HeaderValue::from_static("18446744073709551615"));
-        assert_eq!(retry_after(&h), Some(3600), "an absurd wait is capped at an hour");
-        h.insert(reqwest::header::RETRY_AFTER, reqwest::header::HeaderValue::from_static("Fri, 31 Dec 9999 23:59:59 GMT"));
-        assert_eq!(retry_after(&h), Some(3600), "so is a date far ahead");
+    fn durations_and_origins() {
         assert_eq!(seconds(Duration::from_millis(300)), "300 ms");
         assert_eq!(seconds(Duration::from_secs(60)), "60 s");
         assert!(same_origin("http://127.0.0.1:9/a", "http://127.0.0.1:9/b"));
