@@ -226,6 +226,8 @@ pub struct MessageErrorDto {
     #[ts(type = "ErrorKind")]
     pub kind: String,
     pub message: String,
+    /// The provider's longer explanation (why an inbound message has no content).
+    pub details: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, TS)]
@@ -290,7 +292,12 @@ impl MessageDto {
             sender_name: m.sender_name.clone(),
             reactions: m.reactions.iter().map(|r| ReactionDto { emoji: r.emoji.clone(), reactor: r.reactor.clone() }).collect(),
             status: m.status,
-            error: m.error.as_ref().map(|e| MessageErrorDto { code: e.code.clone(), kind: e.kind.as_str().to_string(), message: e.message.clone() }),
+            error: m.error.as_ref().map(|e| MessageErrorDto {
+                code: e.code.clone(),
+                kind: e.kind.as_str().to_string(),
+                message: e.message.clone(),
+                details: m.error_details.clone(),
+            }),
             timestamp: m.timestamp,
             edited_at: m.edited_at,
             deleted_at: m.deleted_at,

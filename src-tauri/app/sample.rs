@@ -13,6 +13,7 @@
 use serde_json::json;
 use wicket_core::error::{ErrorKind, ProviderError};
 use wicket_core::model::{AccountStatus, Direction, MediaState, MessageKind, MessageStatus, Origin, Provider};
+use wicket_core::providers::meta::webhook::UNSUPPORTED_TEXT;
 use wicket_core::providers::ProviderEvent;
 use wicket_core::store::contacts::{ContactKey, ContactUpdate};
 use wicket_core::store::media::NewMedia;
@@ -179,6 +180,15 @@ pub fn seed(store: &mut Store, dir: &DataDir, now: i64) -> Result<()> {
     s.text(inbound(3 * 60, "Guten Tag! Do you deliver to Hackney?"))?;
     s.text(outbound(2 * 60 + 50, "Yes, Tuesdays and Fridays, free over £20.", MessageStatus::Read))?;
     s.text(outbound(2 * 60 + 49, "Here's this week's bread list.", MessageStatus::Delivered))?;
+    // A poll Meta could not deliver: unsupported, with Meta's reason (an `errors[]` item).
+    s.say(
+        Line { ago: 2 * 60 + 45, dir: Direction::In, kind: MessageKind::Unsupported, text: Some(UNSUPPORTED_TEXT), status: MessageStatus::Received },
+        NewMessage {
+            error: Some(ProviderError { code: Some("131051".into()), kind: ErrorKind::Unknown, message: "Message type unknown".into(), retry_after: None }),
+            error_details: Some("Message type is currently not supported.".into()),
+            ..Default::default()
+        },
+    )?;
     s.text(outbound(40, "Your order is on its way 🚲", MessageStatus::Sent))?;
     s.media(35, MessageKind::Video, Some("Fresh out of the oven"), ("oven.webm", "video/webm"), MediaState::Downloaded)?;
     s.media(30, MessageKind::Image, Some("The bread list"), ("bread-list.jpg", "image/jpeg"), MediaState::Failed)?;

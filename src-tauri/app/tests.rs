@@ -211,8 +211,9 @@ fn commands_answer_through_ipc_and_record_the_ui_fixtures() {
     };
     let edited = in_page("That one is easy. We'll match the colours.");
     assert!(edited["edited_at"].is_i64(), "an edit from the gateway is marked: {edited}");
-    let deleted = in_page("Actually can we do vanilla instead?");
-    assert!(deleted["deleted_at"].is_i64(), "a deletion is marked: {deleted}");
+    let deleted = page.as_array().unwrap().iter().find(|m| m["deleted_at"].is_i64()).cloned().unwrap_or_else(|| panic!("a deleted message in {page}"));
+    assert!(deleted["text"].is_null() && deleted["caption"].is_null(), "a deletion keeps none of the text: {deleted}");
+    assert!(!page.to_string().contains("vanilla"), "the deleted text is nowhere in the page");
     let image = in_page("This is the design she likes");
     assert_eq!(image["media"]["state"], "downloaded");
     assert_eq!(image["media"]["mime"], "image/jpeg");

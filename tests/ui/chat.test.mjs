@@ -92,6 +92,36 @@ describe('edits, deletions and retries', () => {
     assert.ok(!(await page.locator(`[data-message-id="${deleted.id}"]`).textContent()).includes('vanilla'), 'the deleted text is not shown');
   });
 
+  for (const scheme of ['light', 'dark']) {
+    test(`edited, deleted and undeliverable messages in the ${scheme} theme`, async () => {
+      const page = await app({}, { colorScheme: scheme });
+      await openChat(page, PRIYA);
+      const edited = msgs(PRIYA).find((m) => m.edited_at !== null);
+      const deleted = msgs(PRIYA).find((m) => m.deleted_at !== null);
+      assert.equal(deleted.text, null, 'the recorded deletion kept no text');
+      const gone = page.locator(`[data-message-id="${deleted.id}"] .text.deleted`);
+      assert.equal((await gone.textContent()).trim(), 'This message was deleted');
+      const style = await gone.evaluate((el) => ({ italic: getComputedStyle(el).fontStyle, color: getComputedStyle(el).color, ink: getComputedStyle(document.body).color }));
+      assert.equal(style.italic, 'italic', 'a deletion is in italics');
+      assert.notEqual(style.color, style.ink, 'and muted');
+      assert.equal(await page.locator(`[data-message-id="${edited.id}"] .edited`).textContent(), 'edited');
+      await page.locator(`[data-message-id="${deleted.id}"]`).scrollIntoViewIfNeeded();
+      const shot = (name) => `${process.env.WICKET_UI_SHOTS ?? '/tmp'}/${name}-${scheme}.png`;
+      await page.locator(`[data-message-id="${edited.id}"]`).evaluate((el) => el.scrollIntoView({ block: 'start' }));
+      await page.locator('.messages').screenshot({ path: shot('chat-edited-deleted') });
+
+      await openChat(page, JURGEN);
+      const undelivered = msgs(JURGEN).find((m) => m.kind === 'unsupported' && m.error);
+      assert.ok(undelivered, 'the recorded fixtures hold a message Meta could not deliver');
+      const row = page.locator(`[data-message-id="${undelivered.id}"]`);
+      assert.equal((await row.locator('.undelivered .text').textContent()).trim(), 'Message type unknown: open it on your phone.');
+      assert.equal(await row.locator('.undelivered-details').textContent(), 'Message type is currently not supported.');
+      assert.equal(await row.locator('p.text').count(), 1, 'one line for the reason, never the stored placeholder as well');
+      await row.scrollIntoViewIfNeeded();
+      await row.screenshot({ path: shot('chat-undelivered') });
+    });
+  }
+
   test('a send that may have gone out says so and is sent again only on purpose', async () => {
     const failed = msgs(PATEL).find((m) => m.status === 'failed');
     const page = await app({ unknownSend: failed.id });

@@ -27,6 +27,16 @@ pub fn error(e: &Option<ProviderError>) -> Value {
     }
 }
 
+/// A message's error, with the provider's longer explanation when it gave
+/// one (why an inbound message has no content).
+fn message_error(m: &Message) -> Value {
+    let mut e = error(&m.error);
+    if let (Some(o), Some(details)) = (e.as_object_mut(), &m.error_details) {
+        o.insert("details".into(), json!(details));
+    }
+    e
+}
+
 pub fn account(a: &Account) -> Value {
     json!({
         "id": id(a.id),
@@ -131,7 +141,7 @@ pub fn message(m: &Message) -> Value {
         "sender_name": m.sender_name,
         "status": m.status.as_str(),
         "status_times": status_times,
-        "error": error(&m.error),
+        "error": message_error(m),
         "timestamp": to_rfc3339(m.timestamp),
         "edited_at": opt_rfc3339(m.edited_at),
         "deleted_at": opt_rfc3339(m.deleted_at),

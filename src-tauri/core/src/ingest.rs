@@ -6,6 +6,7 @@ use crate::error::Result;
 use crate::model::{Direction, MediaState, MessageKind, Origin};
 use crate::providers::{InboundMessage, ProviderEvent};
 use crate::store::contacts::{self, ContactUpdate};
+use crate::store::message_changes::{self, ChangeOutcome};
 use crate::store::messages::{self, InsertOutcome, NewMessage, StatusUpdate};
 use crate::store::{conversations, media};
 use rusqlite::Connection;
@@ -69,32 +70,18 @@ pub fn apply(conn: &Connection, account_id: i64, events: &[ProviderEvent]) -> Re
                 contacts::upsert(conn, account_id, key, update)?;
             }
             ProviderEvent::MessageEdited { provider_message_id, text, timestamp } => {
-                // Keep the original in `raw`; show the new text, marked edited.
-                // A poll sees an edited message again and again: only a new
-                // text (or the first report) counts as an edit.
-                let n = conn.execute(
-                    "UPDATE messages SET text = coalesce(?3, text), edited_at = ?4
-                     WHERE account_id = ?1 AND provider_message_id = ?2
-                       AND (edited_at IS NULL OR (coalesce(?3, text) IS NOT text AND edited_at < ?4))",
-                    rusqlite::params![account_id, provider_message_id, text, timestamp],
-                )?;
-                if n > 0 {
-                    if let Some(id) = messages::id_by_provider_id(conn, account_id, provider_message_id)? {
-                        out.edited.push(id);
-                    }
+                // Never a new message: the original shows the new text, marked
+                // edited (or waits for its original). A poll sees an edited
+                // message again and again: only a new text counts.
+                let outcome = message_changes::edit(conn, account_id, provider_message_id, text.as_deref(), *timestamp)?;
+                if let ChangeOutcome::Applied(id) = outcome {
+                    out.edited.push(id);
                 }
             }
             ProviderEvent::MessageDeleted { provider_message_id, timestamp } => {
-                // The row stays (history, search of what was said stays local);
-                // the UI shows "message deleted".
-                let n = conn.execute(
-                    "UPDATE messages SET deleted_at = ?3 WHERE account_id = ?1 AND provider_message_id = ?2 AND deleted_at IS NULL",
-                    rusqlite::params![account_id, provider_message_id, timestamp],
-                )?;
-                if n > 0 {
-                    if let Some(id) = messages::id_by_provider_id(conn, account_id, provider_message_id)? {
-                        out.edited.push(id);
-                    }
+                // The row stays, marked deleted, its content gone.
+                if let ChangeOutcome::Applied(id) = message_changes::delete(conn, account_id, provider_message_id, *timestamp)? {
+                    out.edited.push(id);
                 }
             }
             ProviderEvent::AccountState { status, reason } => {
@@ -177,6 +164,13 @@ fn apply_message(conn: &Connection, account_id: i64, m: &InboundMessage, out: &m
             timestamp: Some(m.timestamp),
             send_request: None,
             raw: Some(m.raw.clone()),
+            error: m.error.as_ref().map(|e| crate::error::ProviderError {
+                code: e.code.clone(),
+                kind: crate::error::ErrorKind::Unknown,
+                message: e.title.clone(),
+                retry_after: None,
+            }),
+            error_details: m.error.as_ref().and_then(|e| e.details.clone()),
         },
     )?;
     match outcome {

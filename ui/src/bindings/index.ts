@@ -87,7 +87,11 @@ export type ReactionDto = { emoji: string, reactor: string, };
 
 export type QuoteDto = { id: number, direction: Direction, kind: MessageKind, text: string | null, };
 
-export type MessageErrorDto = { code: string | null, kind: ErrorKind, message: string, };
+export type MessageErrorDto = { code: string | null, kind: ErrorKind, message: string, 
+/**
+ * The provider's longer explanation (why an inbound message has no content).
+ */
+details: string | null, };
 
 export type MessageDto = { id: number, conversation_id: number, account_id: number, direction: Direction, origin: Origin | null, kind: MessageKind, text: string | null, caption: string | null, media: MediaDto | null, location: LocationDto | null, contacts: Array<SharedContactDto>, 
 /**

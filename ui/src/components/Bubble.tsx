@@ -212,7 +212,21 @@ function Body({ m, actions }: { m: MessageDto; actions?: BubbleActions }) {
         </>
       );
     case 'unsupported':
-      return <p class="text muted">Unsupported message type: open it on your phone.</p>;
+      // The provider's reason when it gave one (an undeliverable message), never an empty bubble.
+      return m.error ? (
+        <div class="undelivered" role="note">
+          <p class="text muted">
+            <CircleAlert size={14} aria-hidden="true" /> {m.error.message}: open it on your phone.
+          </p>
+          {m.error.details && (
+            <p class="undelivered-details" dir="auto">
+              {m.error.details}
+            </p>
+          )}
+        </div>
+      ) : (
+        <p class="text muted">Unsupported message type: open it on your phone.</p>
+      );
     default:
       return <Media m={m} actions={actions} />;
   }
@@ -234,7 +248,8 @@ export function Bubble({
 }) {
   const out = m.direction === 'out';
   const deleted = m.deleted_at !== null;
-  const text = deleted ? null : (m.text ?? m.caption);
+  // An unsupported message's stored text is a placeholder the Body already says.
+  const text = deleted || m.kind === 'unsupported' ? null : (m.text ?? m.caption);
   const chips = reactionChips(m.reactions);
   const time = clockTime(m.timestamp);
   return (

@@ -77,6 +77,19 @@ pub struct InboundMessage {
     /// Provider timestamp, Unix ms.
     pub timestamp: i64,
     pub raw: Value,
+    /// What the provider could not deliver of it (Meta's `messages[].errors[]`
+    /// on a message without usable content): shown instead of an empty bubble.
+    pub error: Option<InboundError>,
+}
+
+/// A provider's reason for an inbound message it could not deliver whole.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InboundError {
+    pub code: Option<String>,
+    /// The short reason ("Message type unknown").
+    pub title: String,
+    /// The longer explanation, when given (`error_data.details`).
+    pub details: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Default)]

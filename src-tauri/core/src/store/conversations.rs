@@ -51,7 +51,8 @@ pub struct ConversationFilter {
 const COLUMNS: &str = "c.id, c.account_id, c.contact_id, c.provider_chat_id, c.unread_count, c.pinned, c.archived, c.muted,
     c.last_activity_at, c.last_message_id, c.last_inbound_at, c.window_expires_at, c.draft,
     (SELECT json_group_array(label) FROM (SELECT label FROM conversation_labels WHERE conversation_id = c.id ORDER BY label)),
-    (SELECT coalesce(m.text, m.caption, m.kind) FROM messages m WHERE m.id = c.last_message_id)";
+    (SELECT CASE WHEN m.deleted_at IS NOT NULL THEN 'This message was deleted' ELSE coalesce(m.text, m.caption, m.kind) END
+       FROM messages m WHERE m.id = c.last_message_id)";
 
 struct Row0 {
     conv: Conversation,

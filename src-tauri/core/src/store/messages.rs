@@ -44,6 +44,11 @@ pub struct NewMessage {
     pub timestamp: Option<i64>,
     pub send_request: Option<Value>,
     pub raw: Option<Value>,
+    /// Why an inbound message has no usable content (the provider's
+    /// error): stored with it, shown instead of an empty bubble.
+    pub error: Option<ProviderError>,
+    /// The error's longer explanation, when the provider gave one.
+    pub error_details: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -90,6 +95,8 @@ pub struct Message {
     pub status: MessageStatus,
     pub status_times: Value,
     pub error: Option<ProviderError>,
+    /// The error's longer explanation (Meta's `error_data.details`).
+    pub error_details: Option<String>,
     pub timestamp: i64,
     pub created_at: i64,
     pub edited_at: Option<i64>,
@@ -142,7 +149,8 @@ const COLUMNS: &str = "m.id, m.account_id, m.conversation_id, m.provider_message
     (SELECT r.id FROM messages r WHERE r.account_id = m.account_id AND r.provider_message_id = m.reply_to_provider_id),
     (SELECT json_group_array(json_object('reactor', reactor, 'emoji', emoji, 'timestamp', timestamp))
        FROM (SELECT reactor, emoji, timestamp FROM reactions x
-             WHERE x.account_id = m.account_id AND x.target_provider_id = m.provider_message_id ORDER BY reactor))";
+             WHERE x.account_id = m.account_id AND x.target_provider_id = m.provider_message_id ORDER BY reactor)),
+    m.error_details";
 
 const FROM: &str = "messages m LEFT JOIN media_files f ON f.id = m.media_id";
 
@@ -212,6 +220,7 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<Message> {
         status: MessageStatus::parse(&status).unwrap_or(MessageStatus::Pending),
         status_times: serde_json::from_str(&status_times).unwrap_or(Value::Object(Default::default())),
         error,
+        error_details: r.get(38)?,
         timestamp: r.get(21)?,
         created_at: r.get(22)?,
         edited_at: r.get(23)?,
@@ -256,8 +265,8 @@ pub fn insert(conn: &Connection, m: &NewMessage) -> Result<InsertOutcome> {
     conn.execute(
         "INSERT INTO messages (account_id, conversation_id, provider_message_id, direction, origin, kind, text, caption,
             media_id, location, contacts, template, interactive, reply_to_provider_id, sender_id, sender_name,
-            status, status_times, timestamp, created_at, send_request, raw)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22)",
+            status, status_times, timestamp, created_at, send_request, raw, error_code, error_kind, error_message, error_details)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26)",
         params![
             m.account_id,
             m.conversation_id,
@@ -281,12 +290,17 @@ pub fn insert(conn: &Connection, m: &NewMessage) -> Result<InsertOutcome> {
             now,
             super::json_col(&m.send_request),
             super::json_col(&m.raw),
+            m.error.as_ref().and_then(|e| e.code.clone()),
+            m.error.as_ref().map(|e| e.kind.as_str()),
+            m.error.as_ref().map(|e| e.message.clone()),
+            m.error_details,
         ],
     )?;
     let id = conn.last_insert_rowid();
     touch_conversation(conn, m.conversation_id, id, direction, ts)?;
     if let Some(pid) = &m.provider_message_id {
         apply_deferred_statuses(conn, m.account_id, pid, id)?;
+        super::message_changes::apply_waiting(conn, m.account_id, pid, id)?;
     }
     Ok(InsertOutcome::Inserted(id))
 }
@@ -453,7 +467,9 @@ pub fn set_provider_id(conn: &Connection, id: i64, provider_message_id: &str) ->
         // The provider knows this id: a send that may have gone out did.
         apply_status_if(conn, id, MessageStatus::Unknown, MessageStatus::Sent, now_ms())?;
     }
-    apply_deferred_statuses(conn, account_id, provider_message_id, id)
+    apply_deferred_statuses(conn, account_id, provider_message_id, id)?;
+    super::message_changes::apply_waiting(conn, account_id, provider_message_id, id)?;
+    Ok(())
 }
 
 /// Moves message `id` from `from` to `to` (clearing the error), if it is

@@ -284,6 +284,24 @@ pub const MIGRATIONS: &[&str] = &[
     CREATE INDEX webhook_events_by_account ON webhook_events(account_id) WHERE account_id IS NOT NULL;
     CREATE INDEX webhook_events_applied_by_age ON webhook_events(received_at) WHERE state = 'applied';
     "#,
+    // 6: real traffic. An edit or a deletion for everyone can arrive before
+    // the message it changes (out of order, or before a poll imports it): it
+    // waits here, like `pending_statuses`, and is applied when the message
+    // appears. A message the provider could not deliver whole (Meta's
+    // `messages[].errors[]`) keeps the error's title in `error_message` and
+    // its longer explanation in `error_details`.
+    r#"
+    CREATE TABLE pending_changes (
+        account_id          INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+        provider_message_id TEXT NOT NULL,
+        change              TEXT NOT NULL CHECK (change IN ('edit', 'delete')),
+        -- An edit's new text (or caption: the message's kind decides).
+        text                TEXT,
+        timestamp           INTEGER NOT NULL,
+        PRIMARY KEY (account_id, provider_message_id, change)
+    ) STRICT, WITHOUT ROWID;
+    ALTER TABLE messages ADD COLUMN error_details TEXT;
+    "#,
 ];
 
 /// The schema version this build writes.

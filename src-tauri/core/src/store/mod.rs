@@ -14,6 +14,7 @@ pub mod contacts;
 pub mod conversations;
 pub mod health;
 pub mod media;
+pub mod message_changes;
 pub mod messages;
 pub mod migrations;
 pub mod outbox_queue;

@@ -225,6 +225,7 @@ mod tests {
             reaction: None,
             timestamp: ts,
             raw: serde_json::json!({}),
+            error: None,
         })
     }
 

@@ -102,6 +102,7 @@ impl DemoClient {
                 reaction: None,
                 timestamp: at,
                 raw: serde_json::json!({ "demo": true }),
+                error: None,
             }),
         );
         Ok(SendReceipt { provider_message_id: id, recipient_id: None, provider_send_id: None, chat_id: None })

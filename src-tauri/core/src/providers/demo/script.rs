@@ -85,6 +85,7 @@ pub fn seed_events(now: i64) -> Vec<ProviderEvent> {
                 reaction: None,
                 timestamp: ts,
                 raw: serde_json::json!({ "demo": true }),
+                error: None,
             }));
             if !from_customer {
                 out.push(ProviderEvent::Status(StatusReport {

@@ -14,7 +14,7 @@ use super::errors::map_status_error;
 use crate::error::{ErrorKind, ProviderError};
 use crate::model::{Direction, MessageKind, MessageStatus};
 use crate::phone;
-use crate::providers::{InboundMedia, InboundMessage, ProviderEvent, StatusReport};
+use crate::providers::{InboundError, InboundMedia, InboundMessage, ProviderEvent, StatusReport};
 use crate::store::contacts::{ContactKey, ContactUpdate};
 use crate::time::{now_ms, unix_seconds_to_ms};
 use serde_json::{Map, Value};
@@ -72,7 +72,7 @@ fn parse_change(change: &Value) -> RoutedChange {
         let contacts = array(value.get("contacts"));
         for msg in array(value.get("messages")) {
             match parse_message(msg, contacts) {
-                Some(m) => events.push(ProviderEvent::Message(m)),
+                Some(e) => events.push(e),
                 None => tracing::warn!("skipped a Meta inbound message without an id or a sender"),
             }
         }
@@ -91,9 +91,57 @@ fn parse_change(change: &Value) -> RoutedChange {
 }
 
 /// An inbound message (`value.messages[]`), with the sender's profile from
-/// `value.contacts[]`.
-fn parse_message(msg: &Value, contacts: &[Value]) -> Option<InboundMessage> {
+/// `value.contacts[]`; or an edit or deletion of an earlier one
+/// (`type: "edit"` / `"revoke"`), which is never a message of its own.
+fn parse_message(msg: &Value, contacts: &[Value]) -> Option<ProviderEvent> {
     let id = string(msg.get("id"))?;
+    let ts = timestamp(msg.get("timestamp"));
+    match string(msg.get("type")).as_deref() {
+        Some("edit") => {
+            let edit = msg.get("edit").unwrap_or(&Value::Null);
+            if let Some(original) = string(edit.get("original_message_id")) {
+                return Some(ProviderEvent::MessageEdited { provider_message_id: original, text: edited_body(edit.get("message")), timestamp: ts });
+            }
+            tracing::warn!("a Meta edit without original_message_id is kept as an unsupported message");
+        }
+        Some("revoke") => {
+            if let Some(original) = string(msg.get("revoke").and_then(|r| r.get("original_message_id"))) {
+                return Some(ProviderEvent::MessageDeleted { provider_message_id: original, timestamp: ts });
+            }
+            tracing::warn!("a Meta revoke without original_message_id is kept as an unsupported message");
+        }
+        _ => {}
+    }
+    parse_content(id, msg, contacts).map(ProviderEvent::Message)
+}
+
+/// The new body of an edit (`edit.message`, a whole message object): the
+/// text of a text message, else the caption of a media message.
+fn edited_body(message: Option<&Value>) -> Option<String> {
+    let message = message?;
+    let kind = string(message.get("type"))?;
+    let body = message.get(kind.as_str())?;
+    match kind.as_str() {
+        "text" => string(body.get("body")),
+        _ => string(body.get("caption")),
+    }
+}
+
+/// The first of a message's `errors[]`: why Meta could not deliver its
+/// content (131051 unsupported type, 131060 unavailable, 131000…).
+fn message_error(msg: &Value) -> Option<InboundError> {
+    let e = array(msg.get("errors")).first()?;
+    let title = string(e.get("title")).or_else(|| string(e.get("message"))).unwrap_or_else(|| "Meta could not deliver this message".into());
+    let details = string(e.get("error_data").and_then(|d| d.get("details"))).filter(|d| *d != title);
+    Some(InboundError { code: string(e.get("code")), title, details })
+}
+
+/// Whether a parsed message has something to show.
+fn has_content(m: &InboundMessage) -> bool {
+    m.kind != MessageKind::Unsupported && (m.text.is_some() || m.caption.is_some() || m.media.is_some() || m.location.is_some() || m.contacts.is_some())
+}
+
+fn parse_content(id: String, msg: &Value, contacts: &[Value]) -> Option<InboundMessage> {
     let from = string(msg.get("from"));
     let contact = find_contact(contacts, from.as_deref(), msg);
     let user_id = string(msg.get("from_user_id")).or_else(|| string(msg.get("user_id"))).or_else(|| contact.and_then(|c| shared(c.get("user_id"))));
@@ -124,6 +172,7 @@ fn parse_message(msg: &Value, contacts: &[Value]) -> Option<InboundMessage> {
         reaction: None,
         timestamp: timestamp(msg.get("timestamp")),
         raw: msg.clone(),
+        error: None,
     };
     match kind_name.as_str() {
         "text" => {
@@ -196,6 +245,18 @@ fn parse_message(msg: &Value, contacts: &[Value]) -> Option<InboundMessage> {
             m.text = Some(UNSUPPORTED_TEXT.to_string());
         }
     }
+    if let Some(error) = message_error(msg) {
+        // Content Meta could not deliver (an interactive reply without its
+        // reply, an unsupported type): never an empty bubble, but the reason.
+        if !has_content(&m) {
+            m.kind = MessageKind::Unsupported;
+            m.text = Some(UNSUPPORTED_TEXT.to_string());
+            m.interactive = None;
+            m.error = Some(error);
+        } else {
+            tracing::debug!(code = ?error.code, "a Meta message with content also carried an error");
+        }
+    }
     Some(m)
 }
 
@@ -248,8 +309,11 @@ fn find_contact<'a>(contacts: &'a [Value], from: Option<&str>, msg: &Value) -> O
             return Some(c);
         }
     }
+    // The only entry is the sender's only when nothing says otherwise: an
+    // entry for another wa_id (or a message from a number it does not name)
+    // must not give its name to this sender.
     match contacts {
-        [only] => Some(only),
+        [only] if from.is_none() => Some(only),
         _ => None,
     }
 }
@@ -597,6 +661,65 @@ mod tests {
         assert!(parse_payload(b"not json").is_err());
         assert!(parse_payload(b"[1,2]").is_err(), "JSON that is not an object");
         assert!(parse_payload(b"").is_err());
+    }
+
+    fn events(body: &[u8]) -> Vec<ProviderEvent> {
+        parse_payload(body).unwrap().into_iter().flat_map(|c| c.events).collect()
+    }
+
+    #[test]
+    fn edits_and_revokes_change_their_original_and_are_no_message() {
+        let text = events(&fixture("meta_webhook_edit_text.json"));
+        assert_eq!(
+            text,
+            vec![ProviderEvent::MessageEdited {
+                provider_message_id: "wamid.HBgMNDQ3NzAwOTAwMTIzFQIAEhggQTFCMkMzRDRFNUY2MDcxODI5M0E0QjVDNkQ3RThGOTAA".into(),
+                text: Some("Hi! Is my order #4522 ready for pickup?".into()),
+                timestamp: 1_767_269_000_000,
+            }]
+        );
+        let ProviderEvent::MessageEdited { text: caption, .. } = &events(&fixture("meta_webhook_edit_caption.json"))[0] else { panic!("an edit") };
+        assert_eq!(caption.as_deref(), Some("This is the damaged box: the corner is crushed"), "a media edit carries the new caption");
+        assert_eq!(
+            events(&fixture("meta_webhook_revoke.json")),
+            vec![ProviderEvent::MessageDeleted {
+                provider_message_id: "wamid.HBgMNDQ3NzAwOTAwMTIzFQIAEhggQzNENEU1RjYwNzE4MjkzQTRCNUM2RDdFOEY5MEExQjIA".into(),
+                timestamp: 1_767_269_060_000,
+            }]
+        );
+        // Without the original's id there is nothing to change: kept, as unsupported.
+        let orphan = one(base("revoke", json!({})));
+        assert_eq!(orphan.kind, MessageKind::Unsupported);
+    }
+
+    #[test]
+    fn messages_meta_could_not_deliver_keep_its_reason() {
+        let m = messages(&fixture("meta_webhook_unsupported_error.json")).remove(0);
+        assert_eq!((m.kind, m.text.as_deref()), (MessageKind::Unsupported, Some(UNSUPPORTED_TEXT)));
+        assert_eq!(
+            m.error,
+            Some(InboundError {
+                code: Some("131051".into()),
+                title: "Message type unknown".into(),
+                details: Some("Message type is currently not supported.".into())
+            })
+        );
+        let i = messages(&fixture("meta_webhook_interactive_error.json")).remove(0);
+        assert_eq!((i.kind, i.interactive.as_ref()), (MessageKind::Unsupported, None), "an interactive reply without its reply is not an empty bubble");
+        assert_eq!(i.error.as_ref().and_then(|e| e.code.as_deref()), Some("131000"));
+        // Content that did arrive is kept, whatever errors[] says.
+        let mut with = base("text", json!({ "body": "fine" }));
+        with["errors"] = json!([{ "code": 131000, "title": "Something went wrong" }]);
+        let kept = one(with);
+        assert_eq!((kept.kind, kept.text.as_deref(), kept.error), (MessageKind::Text, Some("fine"), None));
+    }
+
+    #[test]
+    fn another_numbers_contacts_entry_names_nobody() {
+        let m = messages(&fixture("meta_webhook_contact_mismatch.json")).remove(0);
+        assert_eq!(m.chat, ContactKey::phone("+447700900456"));
+        assert_eq!(m.chat_update.profile_name, None, "the only entry is for 447700900123");
+        assert_eq!(m.chat_update.wa_id.as_deref(), Some("447700900456"));
     }
 
     #[test]

@@ -274,6 +274,7 @@ pub(crate) fn shell(
         reaction: None,
         timestamp,
         raw,
+        error: None,
     }
 }
 

@@ -10,7 +10,9 @@
 //! never a customer message. LIDs and group JIDs stay opaque ids; a group
 //! message keys the group and names its sender. Status posts, broadcast
 //! lists and newsletters are not conversations and are skipped, as are
-//! events Wicket does not handle. Edits and deletions become
+//! events Wicket does not handle. A body without `event` that carries
+//! `data.messages` (the form WASender's own guide prints) is read as
+//! `messages.upsert`. Edits and deletions become
 //! [`ProviderEvent::MessageEdited`] / [`ProviderEvent::MessageDeleted`].
 //! Inbound media keep, as `fetch_info`, the exact `POST /decrypt-media`
 //! body the client needs later. This module does no I/O: authenticating the
@@ -83,6 +85,9 @@ fn parse_envelope(env: &Value) -> Vec<ProviderEvent> {
         "session.status" => session_event(env, data),
         "contacts.upsert" | "contacts.update" | "contact.upsert" | "contact.update" => contacts(data),
         "groups.upsert" | "groups.update" => groups(data),
+        // WASender's own guide to receiving messages prints the body with
+        // no `event` at all: `{"data": {"messages": [...]}}`, as upsert.
+        "" if data.get("messages").is_some() => message_items(data).into_iter().flat_map(|m| parse_message(m, ts)).collect(),
         other => {
             tracing::debug!(event = other, "ignoring a WASender webhook event Wicket does not handle");
             vec![]
@@ -201,6 +206,7 @@ fn new_message(id: String, chat: Chat, from_me: bool, timestamp: i64, raw: &Valu
         reaction: None,
         timestamp,
         raw: raw.clone(),
+        error: None,
     }
 }
 
@@ -527,6 +533,16 @@ mod tests {
 
     fn envelope(message: Value) -> Value {
         json!({"event": "messages.upsert", "timestamp": 1767268930, "data": {"messages": [message]}})
+    }
+
+    #[test]
+    fn the_guides_body_without_event_is_a_message() {
+        let body = std::fs::read(format!("{}/../../tests/fixtures/wasender/webhook_no_event.json", env!("CARGO_MANIFEST_DIR"))).unwrap();
+        let events = parse_payload(&body).unwrap();
+        let [ProviderEvent::Message(m)] = events.as_slice() else { panic!("one message: {events:?}") };
+        assert_eq!((m.provider_message_id.as_str(), m.text.as_deref()), ("BAE5A93B52084A3B", Some("Hello! Do you deliver to Camden?")));
+        assert_eq!((m.direction, m.chat_update.profile_name.as_deref()), (Direction::In, Some("Sam Okafor")));
+        assert!(messages(json!({"data": {"status": "connected"}})).is_empty(), "without event or messages: nothing");
     }
 
     #[test]
