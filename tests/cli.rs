@@ -244,19 +244,32 @@ fn webhook_events_can_be_listed_and_replayed() {
         "contacts": [{"profile": {"name": "Ana"}, "wa_id": "5511999990000"}],
         "messages": [{"from": "5511999990000", "id": "wamid.REPLAYED", "timestamp": "1767268800", "type": "text", "text": {"body": "olá"}}]}}]}]})
     .to_string();
-    {
+    // The body was posted to (and signed for) "Shop"; "Brazil", added later, has its number.
+    let app_secret = |id: i64, value: &str| {
+        use wicket_core::secrets::{Secret, SecretName, SecretStore};
+        let data_dir_id = Store::open(&dir.path().join("wicket.db")).unwrap().data_dir_id().unwrap();
+        let vault = SecretStore::vault(dir.path().join("secrets.vault"), Secret::new(WICKET.passphrase.into()), &data_dir_id).unwrap();
+        vault.set(id, SecretName::AppSecret, &Secret::new(value.into())).unwrap();
+    };
+    let brazil = {
         use wicket_core::store::webhook_events::{record, EventState};
         let mut store = Store::open(&dir.path().join("wicket.db")).unwrap();
         store.write(|tx| record(tx, "meta", Some(account), body.as_bytes(), EventState::Unrouted, Some("no account for phone_number_id 999"))).unwrap();
-        store.add_account(&NewAccount { provider: Provider::Meta, name: "Brazil".into(), phone: None, config: json!({"phone_number_id": "999"}) }).unwrap();
-    }
+        store.add_account(&NewAccount { provider: Provider::Meta, name: "Brazil".into(), phone: None, config: json!({"phone_number_id": "999"}) }).unwrap().id
+    };
+    app_secret(account, "the shop app's secret");
+    app_secret(brazil, "another app's secret");
     let listed = ok_json(&WICKET.run(dir.path(), &["webhook", "events", "--state", "unrouted", "--json"]));
     assert_eq!(listed.as_array().unwrap().len(), 1);
     assert_eq!(listed[0]["state"], json!("unrouted"));
     assert!(listed[0]["body"].as_str().unwrap().contains("wamid.REPLAYED"), "the raw body is shown as received");
 
+    let refused = ok_json(&WICKET.run(dir.path(), &["webhook", "replay", "--json"]));
+    assert_eq!(refused[0]["state"], json!("unrouted"), "an account of another Meta app never gets what this app signed");
+    assert!(refused[0]["error"].as_str().unwrap().contains("another app secret"), "{refused}");
+    app_secret(brazil, "the shop app's secret");
     let replayed = ok_json(&WICKET.run(dir.path(), &["webhook", "replay", "--json"]));
-    assert_eq!(replayed[0]["state"], json!("applied"));
+    assert_eq!(replayed[0]["state"], json!("applied"), "the same app's account gets it");
     assert_eq!(replayed[0]["new_messages"], json!(1));
     let hits = ok_json(&WICKET.run(dir.path(), &["search", "olá", "--json"]));
     assert_eq!(hits.as_array().unwrap().len(), 1, "the replayed message is in the store");

@@ -296,6 +296,13 @@ async fn a_locked_keychain_delays_a_send_and_a_missing_secret_fails_it_with_the_
         assert_eq!(m.status, MessageStatus::Pending, "a locked keychain only delays a send: {:?}", m.error);
     }
     assert_eq!(requests_matching(&fake, |_| true).await, 0, "nothing was sent without the token");
+    // The account says why it waits (its banner in the window, `wicket accounts`).
+    let said = eventually(DEADLINE, async || {
+        let a = store.account(shop.id).unwrap();
+        a.status == AccountStatus::Retrying && a.status_reason.as_deref().is_some_and(|r| r.starts_with("waiting for the secret store") && r.contains("locked"))
+    })
+    .await;
+    assert!(said, "a locked keychain shows on the account: {:?}", store.account(shop.id).unwrap());
 
     // Unlocked: the message is sent; the missing token fails its message with what to do.
     backend.locked.store(false, Ordering::SeqCst);
@@ -305,6 +312,8 @@ async fn a_locked_keychain_delays_a_send_and_a_missing_secret_fails_it_with_the_
     assert!(failed, "a missing secret fails the send: {:?}", store.message(doomed.id).unwrap().status);
     let reason = store.message(doomed.id).unwrap().error.unwrap().message;
     assert!(reason.contains("no access token stored") && reason.contains(wicket_core::secrets::REENTER_HINT), "{reason}");
+    let cleared = eventually(DEADLINE, async || !store.account(shop.id).unwrap().status_reason.is_some_and(|r| r.contains("secret store"))).await;
+    assert!(cleared, "the reason goes once the keychain answers: {:?}", store.account(shop.id).unwrap());
     stop.send(()).unwrap();
     running.await.unwrap().unwrap();
 }

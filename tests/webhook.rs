@@ -122,6 +122,8 @@ struct Harness {
     a: i64,
     b: i64,
     outcomes: Arc<Mutex<Vec<WebhookOutcome>>>,
+    /// The listener's secret store (shared): replays and later accounts use it.
+    secrets: SecretStore,
 }
 
 impl Harness {
@@ -149,13 +151,17 @@ impl Harness {
         secrets.set(a, SecretName::VerifyToken, &Secret::new(VERIFY_TOKEN.into())).unwrap();
         let outcomes = Arc::new(Mutex::new(vec![]));
         let seen = outcomes.clone();
-        let deps = WebhookDeps { db_path: db.clone(), secrets: Arc::new(secrets), sink: Some(Arc::new(move |o: WebhookOutcome| seen.lock().unwrap().push(o))) };
+        let deps = WebhookDeps {
+            db_path: db.clone(),
+            secrets: Arc::new(secrets.clone()),
+            sink: Some(Arc::new(move |o: WebhookOutcome| seen.lock().unwrap().push(o))),
+        };
         // Refusals are counted in memory and flushed often here, so tests can wait for them.
         let config = ListenerConfig { counter_flush: Duration::from_millis(50), ..ListenerConfig::with_addr("127.0.0.1:0".parse().unwrap()) };
         let server = WebhookServer::start(config, deps).unwrap();
         let addr = server.local_addr();
         assert_ne!(addr.port(), 0, "port 0 becomes a real port");
-        Harness { _dir: dir, db, server: Some(server), addr, a, b, outcomes }
+        Harness { _dir: dir, db, server: Some(server), addr, a, b, outcomes, secrets }
     }
 
     /// A new connection: what is on disk, not what a connection cached.
@@ -642,7 +648,17 @@ fn an_event_for_a_number_added_later_is_applied_by_a_replay() {
     let c = store
         .add_account(&NewAccount { provider: Provider::Meta, name: "New number".into(), phone: None, config: json!({ "phone_number_id": "999000222" }) })
         .unwrap();
-    let done = wicket_core::webhook::replay::replay(&mut store, &[]).unwrap();
+    let unchecked = wicket_core::webhook::replay::replay(&mut store, &[]).unwrap();
+    assert_eq!(unchecked[0].state, "unrouted", "without the secret store nobody can tell the new account shares the signing app secret");
+    assert!(unchecked[0].error.as_deref().unwrap().contains("replay with the secret store"), "{unchecked:?}");
+    h.secrets.set(c.id, SecretName::AppSecret, &Secret::new("another app's secret".into())).unwrap();
+    let other = wicket_core::webhook::replay::replay_with(&mut store, Some(&h.secrets), &[]).unwrap();
+    assert_eq!(other[0].state, "unrouted", "an account of another Meta app never gets a body this app signed");
+    assert!(other[0].error.as_deref().unwrap().contains("another app secret"), "{other:?}");
+    assert_eq!(h.message_count(c.id), 0);
+
+    h.secrets.set(c.id, SecretName::AppSecret, &Secret::new(APP_SECRET.into())).unwrap();
+    let done = wicket_core::webhook::replay::replay_with(&mut store, Some(&h.secrets), &[]).unwrap();
     assert_eq!(done.len(), 1);
     assert_eq!(done[0].event_id, event);
     assert_eq!((done[0].state, done[0].new_messages), ("applied", 1), "the number now has an account: the message is applied");

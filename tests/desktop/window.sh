@@ -5,7 +5,10 @@
 #    keyboard, and is photographed in the light and the dark theme (fails
 #    when the window does not come up, is blank, or the chat did not open);
 # 2. with `wicket serve` already running on the data dir, it works as its
-#    client and says who sends.
+#    client and says who sends;
+# 3. on a desktop with no keychain (no Secret Service on any bus), it asks
+#    to create the vault instead of stopping: the passphrase is typed into
+#    the real dialog, the vault is written and the engine runs.
 #
 #   bash tests/desktop/window.sh [OUT_DIR]     (screenshots; default: docs/screenshots)
 #
@@ -120,3 +123,46 @@ kill "$serve" 2>/dev/null || true
 wait "$session" "$serve" 2>/dev/null || true
 [ -n "$found" ] || { echo "the window did not report wicket serve (pid $serve) as the engine:" >&2; cat "$work/data-client"/logs/desktop.log* >&2; exit 1; }
 echo "the window names wicket serve (pid $serve) as the engine and stays a client"
+
+echo "== no keychain: the window asks for a new vault passphrase, then runs the engine"
+cp -r "$work/seed" "$work/data-vault"
+mkdir -p "$work/home-vault"
+# No session bus at all: no Secret Service can answer (nor be activated).
+env -u WICKET_SECRET_STORE -u WICKET_VAULT_PASSPHRASE HOME="$work/home-vault" DISPLAY="$display" WICKET_DATA_DIR="$work/data-vault" \
+  DBUS_SESSION_BUS_ADDRESS="unix:path=$work/no-bus" NO_AT_BRIDGE=1 "$app" >"$work/app-vault.log" 2>&1 &
+vault_app=$!
+pids+=("$vault_app")
+log() { cat "$work/data-vault"/logs/desktop.log* 2>/dev/null || true; }
+asked=""
+for _ in $(seq 100); do
+  log | grep -q 'state=NeedsPassphrase' && { asked=1; break; }
+  sleep 0.2
+done
+[ -n "$asked" ] || { echo "the window did not wait for the vault passphrase:" >&2; log >&2; cat "$work/app-vault.log" >&2; exit 1; }
+wid="$(DISPLAY="$display" xdotool search --name '^Wicket$' 2>/dev/null | head -n 1 || true)"
+[ -n "$wid" ] || { echo "the window did not open (no keychain)" >&2; exit 1; }
+sleep 2 # the dialog renders
+DISPLAY="$display" import -window root "$out/vault-create-window.png"
+# The new passphrase field has the focus; the pointer gives the window the keyboard.
+DISPLAY="$display" xdotool mousemove --window "$wid" 600 240 click 1
+sleep 0.3
+DISPLAY="$display" xdotool type --delay 20 'copper lantern orbit meadow'
+DISPLAY="$display" xdotool key Tab
+DISPLAY="$display" xdotool type --delay 20 'copper lantern orbit meadow'
+sleep 1 # the strength check answers
+DISPLAY="$display" xdotool key Return
+ran=""
+for _ in $(seq 100); do
+  log | grep -q 'state=Running' && { ran=1; break; }
+  sleep 0.2
+done
+sleep 1
+DISPLAY="$display" import -window root "$out/vault-unlocked-window.png"
+kill "$vault_app" 2>/dev/null || true
+wait "$vault_app" 2>/dev/null || true
+[ -n "$ran" ] || { echo "the engine did not start after the passphrase was given:" >&2; log >&2; exit 1; }
+[ -s "$work/data-vault/secrets.vault" ] || { echo "no vault was written" >&2; exit 1; }
+if grep -q 'copper lantern' "$work/data-vault/secrets.vault" "$work/data-vault"/logs/* "$work/app-vault.log"; then
+  echo "the passphrase was written somewhere in plain text" >&2; exit 1
+fi
+echo "the window created the vault from its dialog and started the engine (screenshots: vault-create-window.png, vault-unlocked-window.png)"

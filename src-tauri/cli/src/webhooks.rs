@@ -49,7 +49,16 @@ pub fn events(ctx: &Context, state: Option<&str>, limit: usize) -> Result<()> {
 
 pub fn replay(ctx: &mut Context, ids: &[String]) -> Result<()> {
     let ids: Vec<i64> = ids.iter().map(|i| parse_id(i, "event id")).collect::<Result<_>>()?;
-    let done = replay::replay(&mut ctx.store, &ids)?;
+    // The secret store lets a Meta change reach another account of the app
+    // that signed it; without one it goes only to the account it was posted for.
+    let secrets = match ctx.secrets() {
+        Ok(s) => Some(s),
+        Err(e) => {
+            eprintln!("note: no secret store ({e}): Meta events are applied only to the account they were posted for");
+            None
+        }
+    };
+    let done = replay::replay_with(&mut ctx.store, secrets.as_deref(), &ids)?;
     if ctx.json {
         let rows: Vec<Value> = done
             .iter()

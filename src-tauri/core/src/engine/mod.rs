@@ -16,6 +16,7 @@ mod jobs;
 mod media;
 mod periodic;
 mod schedule;
+mod secrets_wait;
 mod send;
 pub mod wait;
 mod worker;

@@ -3,6 +3,7 @@
 //! task, so a provider that hangs or throttles one account holds up nothing
 //! else; every wait it takes from the provider is bounded (`wait`).
 
+use super::client::NoClient;
 use super::schedule::Schedule;
 use super::wait;
 use super::worker::Ctx;
@@ -18,19 +19,38 @@ use std::time::Duration;
 /// Back-off of failing polls: the in-use interval doubled per failure, at most this.
 const POLL_BACKOFF_MAX: Duration = Duration::from_secs(300);
 
+/// Writes the account's state as the schedule's rule decides, and tells the
+/// window when it changed.
+fn publish_state(ctx: &Ctx, store: &mut Store, schedule: &mut Schedule, current: super::schedule::State) -> Result<()> {
+    let state = schedule.state(current.clone());
+    if state != current {
+        store.set_account_status(ctx.account.id, state.0, state.1.as_deref())?;
+        let _ = ctx.events.send(EngineEvent::AccountState { account_id: ctx.account.id, status: state.0, reason: state.1.clone() });
+    }
+    schedule.written = Some(state);
+    Ok(())
+}
+
 /// One pass over the account's due periodic work. `sync` is the account's
 /// contact sync in flight, if any.
 pub(super) async fn pass(ctx: &Ctx, store: &mut Store, schedule: &mut Schedule, sync: &mut Option<tokio::task::JoinHandle<()>>) -> Result<()> {
-    let account = store.account(ctx.account.id)?;
     if sync.as_ref().is_some_and(|t| t.is_finished()) {
         *sync = None;
     }
-    let Ok(client) = ctx.client.get().await else { return Ok(()) };
+    let client = match ctx.client.get().await {
+        Ok(client) => client,
+        // A locked keychain: the account says why it waits (sends wait too).
+        Err(NoClient::Unavailable(why)) => return super::secrets_wait::waiting(ctx, store, &why),
+        Err(NoClient::Unusable(_)) => return Ok(()),
+    };
+    super::secrets_wait::answered(ctx, store)?;
+    // Read after `answered`, which may have put the account's state back.
+    let account = store.account(ctx.account.id)?;
+    let current = (account.status, account.status_reason.clone());
     let client: &ProviderClient = &client;
     let sync_hours = store.setting("contact_sync_hours")?.and_then(|v| v.as_f64()).unwrap_or(DEFAULT_CONTACT_SYNC_HOURS);
     let in_use = ctx.activity.is_active() || store.setting(IN_USE_UNTIL)?.and_then(|v| v.as_i64()).is_some_and(|until| until > now_ms());
     let now = tokio::time::Instant::now();
-    let current = (account.status, account.status_reason.clone());
     if schedule.written.as_ref().is_some_and(|w| *w != current) {
         // A webhook (or the owner) changed the state: ask the provider now.
         schedule.provider_state = Some(current.clone());
@@ -80,12 +100,7 @@ pub(super) async fn pass(ctx: &Ctx, store: &mut Store, schedule: &mut Schedule, 
             }
         }
     }
-    let state = schedule.state(current.clone());
-    if state != current {
-        store.set_account_status(account.id, state.0, state.1.as_deref())?;
-        let _ = ctx.events.send(EngineEvent::AccountState { account_id: account.id, status: state.0, reason: state.1.clone() });
-    }
-    schedule.written = Some(state);
+    publish_state(ctx, store, schedule, current.clone())?;
     if now >= schedule.next_status_recheck {
         schedule.next_status_recheck = wait::after(now, STATUS_RECHECK);
         for (message_id, send_id) in store.sends_to_recheck(account.id, now_ms() - 24 * 3600 * 1000, 10)? {

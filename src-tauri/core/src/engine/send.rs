@@ -93,11 +93,15 @@ pub(super) async fn send_due(ctx: &Ctx, store: &mut Store, lane: Lane, uploading
             _ => {}
         }
         let client = match ctx.client.get().await {
-            Ok(client) => client,
-            // A locked keychain: the message stays pending and is tried again.
+            Ok(client) => {
+                super::secrets_wait::answered(ctx, store)?;
+                client
+            }
+            // A locked keychain: the message stays pending and is tried again;
+            // the account says why it waits.
             Err(NoClient::Unavailable(why)) => {
                 tracing::debug!(account = account_id, message = id, "send waits for the secret store: {why}");
-                return Ok(());
+                return super::secrets_wait::waiting(ctx, store, &why);
             }
             Err(NoClient::Unusable(why)) => {
                 let pe = ProviderError { code: None, kind: ErrorKind::Auth, message: why, retry_after: None };

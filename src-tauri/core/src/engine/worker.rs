@@ -38,6 +38,9 @@ pub(super) struct Ctx {
     pub dir: DataDir,
     pub events: tokio::sync::broadcast::Sender<EngineEvent>,
     pub activity: Activity,
+    /// While the secret store does not answer: the account's state before,
+    /// put back once it answers (`secrets_wait`).
+    pub secrets_wait: std::sync::Mutex<Option<super::schedule::State>>,
 }
 
 /// The running workers of one account.
@@ -61,7 +64,14 @@ impl AccountWorkers {
     pub fn start(shared: &Shared, account: Account, version: String, previous: Option<AccountWorkers>) -> (AccountWorkers, Vec<AbortHandle>) {
         let (stop, stop_rx) = watch::channel(false);
         let client = Arc::new(AccountClient::new(account.clone(), shared.secrets.clone()));
-        let ctx = Arc::new(Ctx { account: account.clone(), client, dir: shared.dir.clone(), events: shared.events.clone(), activity: shared.activity.clone() });
+        let ctx = Arc::new(Ctx {
+            account: account.clone(),
+            client,
+            dir: shared.dir.clone(),
+            events: shared.events.clone(),
+            activity: shared.activity.clone(),
+            secrets_wait: Default::default(),
+        });
         let (uploading, old_periodic, old_media, old_senders) = match previous {
             Some(p) => {
                 let _ = p.stop.send(true);

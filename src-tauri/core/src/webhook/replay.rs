@@ -10,6 +10,7 @@
 use super::routes::Source;
 use crate::error::{Error, Result};
 use crate::ingest;
+use crate::secrets::SecretStore;
 use crate::store::webhook_events::{self, EventState, WebhookEvent};
 use crate::store::Store;
 
@@ -27,8 +28,16 @@ pub struct Replayed {
     pub error: Option<String>,
 }
 
-/// Replays `event_ids`, or every stored event not yet applied.
+/// Replays `event_ids`, or every stored event not yet applied, without the
+/// secret store: a Meta change goes only to the account it was posted for.
 pub fn replay(store: &mut Store, event_ids: &[i64]) -> Result<Vec<Replayed>> {
+    replay_with(store, None, event_ids)
+}
+
+/// Replays with the secret store at hand: a Meta change also reaches another
+/// account of the same number's routing key when both accounts share the app
+/// secret that signed it (the listener's rule), never an account of another app.
+pub fn replay_with(store: &mut Store, secrets: Option<&SecretStore>, event_ids: &[i64]) -> Result<Vec<Replayed>> {
     let events: Vec<WebhookEvent> = if event_ids.is_empty() {
         let mut pending = store.webhook_events_in(Some(EventState::Unrouted.as_str()), usize::MAX >> 1)?;
         pending.extend(store.webhook_events_in(Some(EventState::Unparseable.as_str()), usize::MAX >> 1)?);
@@ -37,10 +46,10 @@ pub fn replay(store: &mut Store, event_ids: &[i64]) -> Result<Vec<Replayed>> {
     } else {
         event_ids.iter().map(|id| store.webhook_event(*id)).collect::<Result<_>>()?
     };
-    events.iter().map(|e| replay_one(store, e)).collect()
+    events.iter().map(|e| replay_one(store, secrets, e)).collect()
 }
 
-fn replay_one(store: &mut Store, event: &WebhookEvent) -> Result<Replayed> {
+fn replay_one(store: &mut Store, secrets: Option<&SecretStore>, event: &WebhookEvent) -> Result<Replayed> {
     let source = Source::from_segment(&event.provider)
         .ok_or_else(|| Error::Invalid(format!("webhook event {} is from {:?}, which Wicket cannot replay", event.id, event.provider)))?;
     let mut out = Replayed { event_id: event.id, provider: event.provider.clone(), state: "applied", new_messages: 0, status_changes: 0, error: None };
@@ -63,7 +72,7 @@ fn replay_one(store: &mut Store, event: &WebhookEvent) -> Result<Replayed> {
         out.error = Some(why);
         return Ok(out);
     };
-    let (routed, unrouted) = super::routes::route_by_store(store, source, path_account, changes)?;
+    let (routed, unrouted) = super::routes::route_by_store(store, secrets, source, path_account, changes)?;
     let (state, error) =
         if unrouted.is_empty() { (EventState::Applied, None) } else { (EventState::Unrouted, Some(format!("no account for {}", unrouted.join(", ")))) };
     let applied = store.write(|tx| {

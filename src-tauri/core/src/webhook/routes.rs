@@ -15,7 +15,7 @@ use super::signature::{tokens_match, verify_meta_signature, META_SIGNATURE_HEADE
 use super::writer::{self, Done, IngestJob, Jobs, Work};
 use crate::model::Provider;
 use crate::providers::{meta, unipile, wasender, ProviderEvent};
-use crate::secrets::{Secret, REENTER_HINT};
+use crate::secrets::{Secret, SecretName, REENTER_HINT};
 use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
 use hyper::body::{Bytes, Incoming};
 use hyper::header::{HeaderMap, HeaderName, HeaderValue, CONTENT_LENGTH};
@@ -319,6 +319,9 @@ pub(crate) enum Target {
     Unknown,
     /// Accounts have the key, but none shares the secret that authenticated the body.
     OtherApp,
+    /// Another account has the key, and whether it shares that secret could
+    /// not be checked (a replay without the secret store).
+    Unverified,
 }
 
 /// Events per account, in the order the body gave them, and the routing keys
@@ -345,6 +348,9 @@ pub(crate) fn route(path_account: i64, changes: Vec<Change>, mut lookup: impl Fn
                 continue;
             }
             (Target::OtherApp, RouteKey::Config { key, value }) => format!("{key} {value} (its account has another app secret)"),
+            (Target::Unverified, RouteKey::Config { key, value }) => {
+                format!("{key} {value} (another account's: replay with the secret store available to check it shares the app secret that signed this)")
+            }
             (_, RouteKey::Config { key, value }) => format!("{key} {value}"),
             _ => "a change without a routing key".to_string(),
         };
@@ -356,10 +362,42 @@ pub(crate) fn route(path_account: i64, changes: Vec<Change>, mut lookup: impl Fn
     Ok((routed, unrouted))
 }
 
-/// [`route`] by the store's rows, for replays (run by the owner, who has no
-/// secret at hand there).
-pub(crate) fn route_by_store(store: &crate::store::Store, source: Source, path_account: i64, changes: Vec<Change>) -> crate::Result<Routed> {
-    route(path_account, changes, |key, value| Ok(store.account_by_config(source.provider(), key, value)?.map_or(Target::Unknown, |a| Target::Account(a.id))))
+/// [`route`] by the store's rows, for replays. As the listener does, a Meta
+/// change reaches another account than the one whose URL (and app secret)
+/// took it only when both accounts have the same app secret; without the
+/// secret store that cannot be checked, so it stays unrouted.
+pub(crate) fn route_by_store(
+    store: &crate::store::Store,
+    secrets: Option<&crate::secrets::SecretStore>,
+    source: Source,
+    path_account: i64,
+    changes: Vec<Change>,
+) -> crate::Result<Routed> {
+    route(path_account, changes, |key, value| {
+        let Some(found) = store.account_by_config(source.provider(), key, value)? else { return Ok(Target::Unknown) };
+        if source != Source::Meta || found.id == path_account {
+            return Ok(Target::Account(found.id));
+        }
+        Ok(match secrets.map(|s| same_app_secret(s, path_account, found.id)) {
+            Some(Ok(true)) => Target::Account(found.id),
+            Some(Ok(false)) => Target::OtherApp,
+            Some(Err(e)) => {
+                tracing::warn!(account = found.id, "cannot compare app secrets for a replay: {e}");
+                Target::Unverified
+            }
+            None => Target::Unverified,
+        })
+    })
+}
+
+/// Whether two Meta accounts verify webhooks with the same app secret (an
+/// account without one, or a removed one, shares nothing).
+fn same_app_secret(secrets: &crate::secrets::SecretStore, signer: i64, other: i64) -> crate::Result<bool> {
+    if signer < 0 {
+        return Ok(false);
+    }
+    let (a, b) = (secrets.get_opt(signer, SecretName::AppSecret)?, secrets.get_opt(other, SecretName::AppSecret)?);
+    Ok(matches!((a, b), (Some(a), Some(b)) if a.expose() == b.expose()))
 }
 
 fn too_large(max: usize) -> Reply {
