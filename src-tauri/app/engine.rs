@@ -68,7 +68,11 @@ pub fn restart<R: Runtime>(app: &AppHandle<R>) {
     if let Some(old) = slot.take() {
         old.stop();
     }
-    let dir = app.state::<AppState>().dir.clone();
+    // Until the new engine reports, say so: never the old "needs passphrase"
+    // (the window would ask again for a vault just opened).
+    let state = app.state::<AppState>();
+    state.set_engine(Some(EngineState::Stopped { reason: "starting again with the unlocked vault".into() }));
+    let dir = state.dir.clone();
     match start(app.clone(), dir) {
         Ok(handle) => slot.put(handle),
         Err(e) => report(app, EngineState::Stopped { reason: format!("the engine could not start: {e}") }),

@@ -162,6 +162,9 @@ kill "$vault_app" 2>/dev/null || true
 wait "$vault_app" 2>/dev/null || true
 [ -n "$ran" ] || { echo "the engine did not start after the passphrase was given:" >&2; log >&2; exit 1; }
 [ -s "$work/data-vault/secrets.vault" ] || { echo "no vault was written" >&2; exit 1; }
+# The dialog closed: the chat pane is its own light grey again, not dimmed by the backdrop.
+pane_red="$(convert "$out/vault-unlocked-window.png" -crop 1x1+1100+740 -format '%[fx:int(255*r)]' info:)"
+[ "$pane_red" -gt 200 ] || { echo "the dialog is still open after the vault was created (chat pane red=$pane_red)" >&2; exit 1; }
 if grep -q 'copper lantern' "$work/data-vault/secrets.vault" "$work/data-vault"/logs/* "$work/app-vault.log"; then
   echo "the passphrase was written somewhere in plain text" >&2; exit 1
 fi

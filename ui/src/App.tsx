@@ -124,7 +124,12 @@ export function App() {
   // The engine waits for the passphrase (every launch without a keychain).
   const engine = info?.engine;
   useEffect(() => {
-    if (engine?.state === 'needs_passphrase' && !vaultPostponed.current) setVault((v) => v ?? { exists: engine.vault_exists });
+    if (engine?.state === 'needs_passphrase') {
+      if (!vaultPostponed.current) setVault((v) => v ?? { exists: engine.vault_exists });
+    } else if (engine) {
+      // Opened elsewhere (or the engine no longer waits): a dialog no command waits for closes.
+      setVault((v) => (v && !v.resolve ? null : v));
+    }
   }, [engine]);
   const vaultDone = (unlocked: boolean) => {
     vault?.resolve?.(unlocked);
