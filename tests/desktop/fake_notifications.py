@@ -5,10 +5,10 @@ Owns org.freedesktop.Notifications on the session bus, answers Notify with
 increasing ids and appends every call to a JSON-lines file. With
 --click-after SECONDS it then emits ActionInvoked(id, "default") for each
 notification that offers the "default" action, as a desktop does when the
-owner clicks it; with --watcher it also owns org.kde.StatusNotifierWatcher,
+owner clicks it (--action NAME: that button instead); with --watcher it also owns org.kde.StatusNotifierWatcher,
 so the app finds a tray host, and records the items that register.
 
-    fake_notifications.py LOG [--click-after 1.5] [--watcher] [--ready FILE]
+    fake_notifications.py LOG [--click-after 1.5] [--action NAME] [--watcher] [--ready FILE]
 """
 
 import argparse
@@ -41,13 +41,13 @@ class Notifications(dbus.service.Object):
         nid = self.next_id
         log(self.args.log, {"call": "Notify", "id": nid, "app_name": str(app_name), "summary": str(summary),
                             "body": str(body), "actions": [str(a) for a in actions], "icon": str(icon)})
-        if self.args.click_after is not None and "default" in [str(a) for a in actions[::2]]:
+        if self.args.click_after is not None and self.args.action in [str(a) for a in actions[::2]]:
             GLib.timeout_add(int(self.args.click_after * 1000), self.click, nid)
         return dbus.UInt32(nid)
 
     def click(self, nid):
-        log(self.args.log, {"call": "ActionInvoked", "id": nid, "action": "default"})
-        self.ActionInvoked(dbus.UInt32(nid), "default")
+        log(self.args.log, {"call": "ActionInvoked", "id": nid, "action": self.args.action})
+        self.ActionInvoked(dbus.UInt32(nid), self.args.action)
         return False
 
     @dbus.service.method(IFACE, in_signature="", out_signature="as")
@@ -115,6 +115,7 @@ def main():
     p = argparse.ArgumentParser()
     p.add_argument("log")
     p.add_argument("--click-after", type=float)
+    p.add_argument("--action", default="default", help="the action a click invokes (a notification's button)")
     p.add_argument("--watcher", action="store_true")
     p.add_argument("--ready")
     args = p.parse_args()

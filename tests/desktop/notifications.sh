@@ -18,7 +18,11 @@
 #    focuses the first window and stops; closing the window hides it
 #    instead of quitting;
 # 5. without a tray host (second run) closing quits, says so in a
-#    notification, and the window's size and position are saved.
+#    notification, and the window's size and position are saved;
+# 6. a saved public address that cannot be reached (third run): the
+#    self-check at start fails, a notification says so in plain words with
+#    a Restart button, pressing it restarts the check, and `wicket monitor`
+#    shows the address unreachable.
 #
 # WICKET_DESKTOP_BIN / WICKET_BIN name other binaries than the target dir's.
 #
@@ -219,3 +223,21 @@ echo "without a tray host, closing quit the app after the notification \"Wicket 
 state="$work/home/.config/app.wicket.inbox/.window-state.json"
 [ -f "$state" ] && grep -q '"main"' "$state" && grep -q '"width"' "$state" || { echo "the window's size and position were not remembered" >&2; ls -la "$work/home/.config" >&2 || true; exit 1; }
 echo "the window's size and position were saved for the next start ($state)"
+
+echo "== a public address that cannot be reached: a notification with Restart"
+closed="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+"$wicket" --data-dir "$data" settings set public_address_setup "{\"address\": {\"fixed_url\": \"http://127.0.0.1:$closed\"}, \"active\": true}"
+run_app address "--action restart"
+unreachable_note() { grep -q "\"summary\": \"Customers' messages cannot reach this computer\"" "$work/notify.jsonl"; }
+wait_for 30 "the public-address notification" unreachable_note
+note="$(grep "cannot reach this computer" "$work/notify.jsonl" | head -n 1)"
+echo "$note" | grep -q "127.0.0.1:$closed" || { echo "the notification does not name the address:" >&2; echo "$note" >&2; exit 1; }
+echo "$note" | grep -q '"restart", "Restart"' || { echo "the notification has no Restart button:" >&2; echo "$note" >&2; exit 1; }
+wait_for 10 "the Restart button pressed" grep -q '"action": "restart"' "$work/notify.jsonl"
+wait_for 10 "the shell restarting the public address" grep -qs 'notification: restarting the public address' "$data"/logs/desktop.log*
+# (monitor exits non-zero here: the account's Graph API is a closed port too)
+monitor="$("$wicket" --data-dir "$data" monitor --json 2>/dev/null || true)"
+echo "$monitor" | grep -q '"public_address":{[^}]*"state":"unreachable"' || { echo "wicket monitor does not show the address unreachable:" >&2; echo "$monitor" >&2; exit 1; }
+kill "$app_pid" 2>/dev/null || true
+wait "$session" 2>/dev/null || true
+echo "an unreachable public address was notified (\"Customers' messages cannot reach this computer\", Restart), Restart restarted it, and wicket monitor shows it"
