@@ -263,8 +263,8 @@ fn groups_echoes_notices_orders_and_ads_as_the_cli_prints_them() {
     );
 
     // The ad a customer came from.
-    let lena = conversation(&first, "+447700900999");
-    let referral = &lena["messages"][0]["referral"];
+    let nora = conversation(&first, "+447700900999");
+    let referral = &nora["messages"][0]["referral"];
     assert_eq!(
         (referral["headline"].as_str(), referral["body"].as_str(), referral["source_type"].as_str(), referral["source_url"].as_str()),
         (Some("Summer cakes, 20% off"), Some("Order by Friday for weekend pickup"), Some("ad"), Some("https://fb.me/3cr4Wqqkv"))
