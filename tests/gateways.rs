@@ -181,6 +181,8 @@ async fn a_gateway_echo_of_our_send_is_not_a_second_message() {
         timestamp: queued.timestamp + 500,
         raw: json!({}),
         error: None,
+        order: None,
+        referral: None,
     });
     e.store.write(|tx| wicket_core::ingest::apply(tx, account.id, &[echo])).unwrap();
     let page = e.store.messages_page(queued.conversation_id, None, 10).unwrap();

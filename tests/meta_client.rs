@@ -125,6 +125,29 @@ async fn text_with_preview_flag() {
 }
 
 #[tokio::test]
+async fn a_reply_to_a_group_goes_to_the_group() {
+    // Groups API: recipient_type "group" and the opaque group id as `to`;
+    // the answer echoes the group id (fixture shaped as Meta documents it).
+    let (server, client) = setup().await;
+    Mock::given(method("POST"))
+        .and(path(messages_path()))
+        .and(header("authorization", bearer().as_str()))
+        .respond_with(ResponseTemplate::new(200).set_body_raw(fixture("meta_send_group_response.json"), "application/json"))
+        .mount(&server)
+        .await;
+    let group = "Y2FwaV9ncm91cDoxNTU1MDEwMjAzMDoxMjAzNjMwNDEyMzQ1Njc4OTAZD";
+    let msg = OutgoingMessage { to: group.into(), to_group: true, ..message(OutgoingContent::Text { body: "15:00 works".into(), preview_url: false }) };
+    let receipt = client.send(&msg).await.unwrap();
+    assert_eq!(receipt.provider_message_id, "wamid.HBgLR1JPVVBTRU5EMDEVAgARGBI5QTNDQTVCM0Q0Q0Q2RTY3RTcA");
+    let sent = requests_to(&server, &messages_path()).await;
+    assert_eq!(sent.len(), 1);
+    let mut want = envelope("text", json!({"preview_url": false, "body": "15:00 works"}));
+    want["recipient_type"] = json!("group");
+    want["to"] = json!(group);
+    assert_eq!(sent[0].body_json::<Value>().unwrap(), want, "never sent privately to a participant");
+}
+
+#[tokio::test]
 async fn image_by_link_with_caption() {
     let (server, client) = setup().await;
     let content = media(MessageKind::Image, MediaSource::Link("https://cdn.example.com/p/42.jpg".into()), Some("Label photo"), None, None);

@@ -196,6 +196,36 @@ pub struct LocationDto {
     pub address: Option<String>,
 }
 
+/// A catalog order (Meta's `order` message), for the order card.
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+pub struct OrderDto {
+    pub catalog_id: Option<String>,
+    /// The customer's note with the order.
+    pub note: Option<String>,
+    pub items: Vec<OrderItemDto>,
+    /// "GBP 28.48" (one per currency), when the items have prices.
+    pub total: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+pub struct OrderItemDto {
+    /// The catalog's product id (SKU).
+    pub product_retailer_id: Option<String>,
+    pub quantity: i64,
+    /// "GBP 7.99": the unit price with its currency, when given.
+    pub price: Option<String>,
+}
+
+/// The click-to-WhatsApp ad a customer came from, for the "came from an ad" chip.
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+pub struct ReferralDto {
+    pub headline: Option<String>,
+    pub body: Option<String>,
+    /// "ad" or "post".
+    pub source_type: Option<String>,
+    pub source_url: Option<String>,
+}
+
 /// A shared contact card (Meta's `contacts` message): its name and numbers.
 #[derive(Debug, Clone, PartialEq, Serialize, TS)]
 pub struct SharedContactDto {
@@ -246,6 +276,8 @@ pub struct MessageDto {
     pub media: Option<MediaDto>,
     pub location: Option<LocationDto>,
     pub contacts: Vec<SharedContactDto>,
+    pub order: Option<OrderDto>,
+    pub referral: Option<ReferralDto>,
     /// The quoted message when this one is a reply; `None` also when the
     /// quoted message is not stored (the UI then says so).
     pub reply_to: Option<QuoteDto>,
@@ -287,6 +319,11 @@ impl MessageDto {
             }),
             location: m.location.as_ref().and_then(location),
             contacts: m.contacts.as_ref().map(shared_contacts).unwrap_or_default(),
+            order: m.order.as_ref().map(order),
+            referral: m.referral.as_ref().map(|r| {
+                let text = |k: &str| r.get(k).and_then(|x| x.as_str()).map(str::to_string);
+                ReferralDto { headline: text("headline"), body: text("body"), source_type: text("source_type"), source_url: text("source_url") }
+            }),
             reply_to: quote.map(|q| QuoteDto { id: q.id, direction: q.direction, kind: q.kind, text: q.text.clone().or_else(|| q.caption.clone()) }),
             is_reply: m.reply_to_provider_id.is_some(),
             sender_name: m.sender_name.clone(),
@@ -304,6 +341,35 @@ impl MessageDto {
             can_retry: m.direction == Direction::Out && matches!(m.status, MessageStatus::Failed | MessageStatus::Unknown) && m.send_request.is_some(),
         }
     }
+}
+
+/// The stored order (`{catalog_id, text, product_items[]}`) as the card shows it.
+fn order(v: &serde_json::Value) -> OrderDto {
+    let text = |v: &serde_json::Value, k: &str| v.get(k).and_then(|x| x.as_str()).map(str::to_string);
+    let mut totals: Vec<(String, f64)> = vec![];
+    let items = v
+        .get("product_items")
+        .and_then(|i| i.as_array())
+        .map(Vec::as_slice)
+        .unwrap_or_default()
+        .iter()
+        .map(|i| {
+            let quantity = i.get("quantity").and_then(|q| q.as_i64()).unwrap_or(1);
+            let price = match (i.get("item_price").and_then(|p| p.as_f64()), text(i, "currency")) {
+                (Some(p), Some(c)) => {
+                    match totals.iter_mut().find(|(cur, _)| *cur == c) {
+                        Some(t) => t.1 += p * quantity as f64,
+                        None => totals.push((c.clone(), p * quantity as f64)),
+                    }
+                    Some(format!("{c} {p:.2}"))
+                }
+                _ => None,
+            };
+            OrderItemDto { product_retailer_id: text(i, "product_retailer_id"), quantity, price }
+        })
+        .collect();
+    let total = (!totals.is_empty()).then(|| totals.iter().map(|(c, t)| format!("{c} {t:.2}")).collect::<Vec<_>>().join(" + "));
+    OrderDto { catalog_id: text(v, "catalog_id"), note: text(v, "text"), items, total }
 }
 
 fn location(v: &serde_json::Value) -> Option<LocationDto> {

@@ -289,7 +289,54 @@ pub fn seed(store: &mut Store, dir: &DataDir, now: i64) -> Result<()> {
     )?;
     s.store.refresh_conversation(stall_conv)?;
     s.store.set_conversation_labels(stall_conv, &["market".into()])?;
+
+    // Real webhook bodies (the test fixtures), as the listener applies them:
+    // a group with its notices and two senders, messages from the owner's
+    // phone, an order, a customer who came from an ad, a number change.
+    // Read already: the sample's unread rows stay the ones above.
+    let mut replayed = vec![];
+    for body in WEBHOOKS {
+        replayed.extend(webhook(s.store, shop.id, body, now - 3 * HOUR)?.conversations_touched);
+    }
+    replayed.sort_unstable();
+    replayed.dedup();
+    for c in replayed {
+        s.store.mark_conversation_read(c)?;
+    }
     Ok(())
+}
+
+/// The Meta fixtures the sample replays (tests/fixtures/meta_webhooks).
+const WEBHOOKS: &[&[u8]] = &[
+    include_bytes!("../../tests/fixtures/meta_webhooks/meta_webhook_group_lifecycle.json"),
+    include_bytes!("../../tests/fixtures/meta_webhooks/meta_webhook_group_participants.json"),
+    include_bytes!("../../tests/fixtures/meta_webhooks/meta_webhook_group_messages.json"),
+    include_bytes!("../../tests/fixtures/meta_webhooks/meta_webhook_group_settings.json"),
+    include_bytes!("../../tests/fixtures/meta_webhooks/meta_webhook_text.json"),
+    include_bytes!("../../tests/fixtures/meta_webhooks/meta_webhook_echoes.json"),
+    include_bytes!("../../tests/fixtures/meta_webhooks/meta_webhook_system_identity.json"),
+    include_bytes!("../../tests/fixtures/meta_webhooks/meta_webhook_order.json"),
+    include_bytes!("../../tests/fixtures/meta_webhooks/meta_webhook_referral.json"),
+    include_bytes!("../../tests/fixtures/meta_webhooks/meta_webhook_text_old_number.json"),
+    include_bytes!("../../tests/fixtures/meta_webhooks/meta_webhook_system_number_change.json"),
+    include_bytes!("../../tests/fixtures/meta_webhooks/meta_webhook_text_new_number.json"),
+];
+
+/// When the fixtures' group was created (2026-01-01 12:20 UTC): it moves to `at`.
+const FIXTURES_START: i64 = 1_767_270_000_000;
+
+/// Parses a Meta webhook body and applies it, its times moved by `at - FIXTURES_START`.
+fn webhook(store: &mut Store, account: i64, body: &[u8], at: i64) -> Result<wicket_core::ingest::Applied> {
+    let changes = wicket_core::providers::meta::webhook::parse_payload(body).map_err(|e| wicket_core::Error::Internal(e.to_string()))?;
+    let mut events: Vec<ProviderEvent> = changes.into_iter().flat_map(|c| c.events).collect();
+    for e in &mut events {
+        match e {
+            ProviderEvent::Message(m) => m.timestamp += at - FIXTURES_START,
+            ProviderEvent::GroupSubject { timestamp, .. } => *timestamp += at - FIXTURES_START,
+            _ => {}
+        }
+    }
+    store.write(|tx| wicket_core::ingest::apply(tx, account, &events))
 }
 
 /// The sender edited or deleted a message: applied as a webhook would.

@@ -159,8 +159,20 @@ fn commands_answer_through_ipc_and_record_the_ui_fixtures() {
     let all = h.ok("list_conversations", json!({ "filter": "all" }));
     assert_eq!(
         names(&all),
-        ["Priya Shah", "Flour & Co Supplies", "Jürgen Müller", "أحمد منصور", "Mrs Patel (market)", "07911 123401", "Tom <b>Baker</b>"],
-        "most recent first; names by the priority rules; a nameless contact shows its number in national format"
+        [
+            "Priya Shah",
+            "Flour & Co Supplies",
+            "Jürgen Müller",
+            "Nora Lindqvist",
+            "Priya Raman",
+            "Sam Patel",
+            "Pickup crew Camden",
+            "أحمد منصور",
+            "Mrs Patel (market)",
+            "07911 123401",
+            "Tom <b>Baker</b>"
+        ],
+        "most recent first; names by the priority rules (a group by its subject); a nameless contact shows its number in national format"
     );
     let unread = h.ok("list_conversations", json!({ "filter": "unread" }));
     assert_eq!(names(&unread), ["Priya Shah", "Mrs Patel (market)", "07911 123401", "Tom <b>Baker</b>"]);
@@ -173,7 +185,7 @@ fn commands_answer_through_ipc_and_record_the_ui_fixtures() {
         "list_conversations",
         json!({ "filter": "all", "limit": 2, "before": { "last_activity_at": all[1]["last_activity_at"], "id": all[1]["id"], "pinned": false } }),
     );
-    assert_eq!(names(&page2), ["Jürgen Müller", "أحمد منصور"], "the cursor continues after the last row");
+    assert_eq!(names(&page2), ["Jürgen Müller", "Nora Lindqvist"], "the cursor continues after the last row");
     let after_pinned = h.ok(
         "list_conversations",
         json!({ "filter": "all", "limit": 1, "before": { "last_activity_at": all[0]["last_activity_at"], "id": all[0]["id"], "pinned": true } }),
@@ -222,6 +234,15 @@ fn commands_answer_through_ipc_and_record_the_ui_fixtures() {
     let older = h.ok("list_messages", json!({ "conversation_id": priya, "limit": 3, "before": page[3]["id"] }));
     assert_eq!(older.as_array().unwrap().len(), 3);
     assert_eq!(older[2]["id"], page[2]["id"], "the page before a message ends just before it");
+    // The replayed Meta webhooks: a group by its subject, an order card's data, the ad.
+    let row = |name: &str| all.as_array().unwrap().iter().find(|c| c["display_name"] == name).cloned().unwrap_or_else(|| panic!("{name}"));
+    assert_eq!(row("Pickup crew Camden")["is_group"], true);
+    let raman = &messages[&row("Priya Raman")["id"].as_i64().unwrap().to_string()];
+    let order = raman.as_array().unwrap().iter().find(|m| m["kind"] == "order").cloned().unwrap_or_else(|| panic!("an order in {raman}"));
+    assert_eq!(order["order"]["total"], "GBP 28.48");
+    assert_eq!(order["order"]["items"][1], json!({ "product_retailer_id": "SKU-LEMON-7", "quantity": 1, "price": "GBP 12.50" }));
+    let nora = &messages[&row("Nora Lindqvist")["id"].as_i64().unwrap().to_string()];
+    assert_eq!(nora[0]["referral"]["headline"], "Summer cakes, 20% off");
     fx.insert("list_messages".into(), Value::Object(messages));
 
     let opened = h.ok("open_conversation", json!({ "id": priya }));

@@ -329,6 +329,69 @@ describe('contact panel, labels and accounts', () => {
   });
 });
 
+describe('groups, notices, orders, ads and the owner\'s phone', () => {
+  // Recorded from the sample, which replays the Meta webhook fixtures.
+  const GROUP = byName('Pickup crew Camden');
+  const RAMAN = byName('Priya Raman');
+  const NORA = byName('Nora Lindqvist');
+  const SAM = byName('Sam Patel');
+  for (const scheme of ['light', 'dark']) {
+    test(`each kind in the ${scheme} theme`, async () => {
+      assert.ok(GROUP && RAMAN && NORA && SAM, 'the recorded fixtures hold the replayed webhooks');
+      assert.equal(GROUP.is_group, true);
+      const page = await app({}, { colorScheme: scheme, width: 1200, height: 900 });
+      const shot = (name) => `${process.env.WICKET_UI_SHOTS ?? '/tmp'}/${name}-${scheme}.png`;
+
+      // A group: its name, each sender above their bubble, its events as centred lines.
+      await openChat(page, GROUP);
+      const senders = await page.locator('.bubble .sender').allTextContents();
+      assert.deepEqual(senders, ['Tom Baker', 'Ada Okafor'], 'each sender named above their bubble');
+      const notices = await page.locator('.notice-row span').allTextContents();
+      assert.equal(notices.length, 4, notices.join(' | '));
+      assert.match(notices[0], /^Group “Pickup crew” created · /);
+      assert.match(notices[3], /^Subject changed to “Pickup crew Camden”/);
+      const line = await page.locator('.notice-row').first().evaluate((el) => ({ justify: getComputedStyle(el).justifyContent, bubble: el.querySelector('.bubble') !== null }));
+      assert.deepEqual(line, { justify: 'center', bubble: false }, 'a notice is a centred line, not a bubble');
+      await page.locator('.messages').screenshot({ path: shot('chat-group') });
+
+      // The owner's phone and an order card.
+      await openChat(page, RAMAN);
+      const fromPhone = msgs(RAMAN).filter((m) => m.origin === 'phone');
+      assert.equal(fromPhone.length, 2);
+      for (const m of fromPhone) {
+        const row = page.locator(`[data-message-id="${m.id}"]`);
+        assert.equal(await row.getAttribute('class'), 'bubble-row out', 'sent from the phone: an outgoing bubble');
+        assert.equal(await row.getByRole('img', { name: 'Sent from your phone' }).count(), 1, 'with the phone icon');
+      }
+      assert.equal(await page.locator('.from-phone').count(), fromPhone.length, 'only messages from the phone carry it');
+      const order = msgs(RAMAN).find((m) => m.kind === 'order');
+      const card = page.locator(`[data-message-id="${order.id}"] .order-card`);
+      assert.equal(await card.locator('.order-total').textContent(), 'GBP 28.48');
+      assert.equal(await card.locator('.order-items li').count(), 2);
+      assert.deepEqual(await card.locator('.order-items li').first().locator('span').allTextContents(), ['2 ×', 'SKU-CHOC-42', 'GBP 7.99']);
+      assert.equal(await card.locator('.order-note').textContent(), 'Two please, and one lemon tart');
+      assert.equal(await page.locator(`[data-message-id="${order.id}"] p.text`).count(), 0, 'the summary is for the list, the card shows the order');
+      assert.match(await page.locator(`.conv[data-conversation-id="${RAMAN.id}"]`).textContent(), /Order: 2 × SKU-CHOC-42/, 'the list shows the summary');
+      await page.locator(`[data-message-id="${order.id}"]`).scrollIntoViewIfNeeded();
+      await page.locator('.messages').screenshot({ path: shot('chat-order-phone') });
+
+      // The ad a customer came from.
+      await openChat(page, NORA);
+      const chip = page.locator('.ad-chip');
+      assert.equal((await chip.textContent()).trim(), 'came from an ad: Summer cakes, 20% off');
+      assert.equal(await chip.getAttribute('title'), 'https://fb.me/3cr4Wqqkv');
+      await page.locator('.bubble').first().screenshot({ path: shot('chat-ad') });
+
+      // A number change: one conversation, the change as a centred line between the two numbers' messages.
+      await openChat(page, SAM);
+      const rows = await page.locator('.bubble-row .text, .notice-row span').allTextContents();
+      assert.equal(rows.length, 3);
+      assert.match(rows[1], /^User Sam Patel changed from 447700900321 to 447700900654/);
+      await page.locator('.messages').screenshot({ path: shot('chat-number-change') });
+    });
+  }
+});
+
 // The README's screenshots, when asked for: WICKET_SCREENSHOTS=docs/screenshots.
 const shots = process.env.WICKET_SCREENSHOTS;
 describe('screenshots', { skip: !shots }, () => {

@@ -84,6 +84,20 @@ pub fn apply(conn: &Connection, account_id: i64, events: &[ProviderEvent]) -> Re
                     out.edited.push(id);
                 }
             }
+            ProviderEvent::NumberChanged { old, new } => {
+                // Before the notice that announces it (same batch), so the
+                // notice and every later message find the one contact.
+                let contact_id = contacts::change_number(conn, account_id, old, new)?;
+                if let Some(c) = conversations::find_for_contact(conn, account_id, contact_id)? {
+                    push_unique(&mut out.conversations_touched, c);
+                }
+            }
+            ProviderEvent::GroupSubject { group, subject, timestamp } => {
+                let contact_id = contacts::set_group_subject(conn, account_id, group, subject, *timestamp)?;
+                if let Some(c) = conversations::find_for_contact(conn, account_id, contact_id)? {
+                    push_unique(&mut out.conversations_touched, c);
+                }
+            }
             ProviderEvent::AccountState { status, reason } => {
                 conn.execute(
                     "UPDATE accounts SET status_since = CASE WHEN status = ?2 THEN status_since ELSE ?4 END, status = ?2, status_reason = ?3, updated_at = ?4 WHERE id = ?1",
@@ -171,12 +185,15 @@ fn apply_message(conn: &Connection, account_id: i64, m: &InboundMessage, out: &m
                 retry_after: None,
             }),
             error_details: m.error.as_ref().and_then(|e| e.details.clone()),
+            order: m.order.clone(),
+            referral: m.referral.clone(),
         },
     )?;
     match outcome {
         InsertOutcome::Inserted(id) => {
             out.new_messages.push(id);
-            if m.direction == Direction::In {
+            // A notice (a number change, a group's new subject) is no one's message: never notified.
+            if m.direction == Direction::In && m.kind != MessageKind::Notice {
                 out.new_inbound.push(id);
             }
             push_unique(&mut out.conversations_touched, conversation_id);

@@ -60,6 +60,12 @@ string_enum!(
         Interactive => "interactive",
         Reaction => "reaction",
         Unsupported => "unsupported",
+        // A catalog cart the customer sent (Meta `order`): structured in
+        // the message's `order`, summarised in its text.
+        Order => "order",
+        // Not a message anyone wrote: a system line (a customer changed
+        // number, a group's subject changed). Never unread, never notified.
+        Notice => "notice",
     }
 );
 

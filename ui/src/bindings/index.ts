@@ -9,7 +9,7 @@ export type Direction = "in" | "out";
 
 export type Origin = "app" | "phone" | "automatic";
 
-export type MessageKind = "text" | "image" | "audio" | "voice" | "video" | "document" | "sticker" | "location" | "contacts" | "template" | "interactive" | "reaction" | "unsupported";
+export type MessageKind = "text" | "image" | "audio" | "voice" | "video" | "document" | "sticker" | "location" | "contacts" | "template" | "interactive" | "reaction" | "unsupported" | "order" | "notice";
 
 export type MessageStatus = "pending" | "sending" | "sent" | "delivered" | "read" | "played" | "failed" | "received" | "unknown";
 
@@ -83,6 +83,32 @@ export type LocationDto = { latitude: number, longitude: number, name: string | 
 
 export type SharedContactDto = { name: string, phones: Array<string>, };
 
+export type OrderDto = { catalog_id: string | null, 
+/**
+ * The customer's note with the order.
+ */
+note: string | null, items: Array<OrderItemDto>, 
+/**
+ * "GBP 28.48" (one per currency), when the items have prices.
+ */
+total: string | null, };
+
+export type OrderItemDto = { 
+/**
+ * The catalog's product id (SKU).
+ */
+product_retailer_id: string | null, quantity: number, 
+/**
+ * "GBP 7.99": the unit price with its currency, when given.
+ */
+price: string | null, };
+
+export type ReferralDto = { headline: string | null, body: string | null, 
+/**
+ * "ad" or "post".
+ */
+source_type: string | null, source_url: string | null, };
+
 export type ReactionDto = { emoji: string, reactor: string, };
 
 export type QuoteDto = { id: number, direction: Direction, kind: MessageKind, text: string | null, };
@@ -93,7 +119,7 @@ export type MessageErrorDto = { code: string | null, kind: ErrorKind, message: s
  */
 details: string | null, };
 
-export type MessageDto = { id: number, conversation_id: number, account_id: number, direction: Direction, origin: Origin | null, kind: MessageKind, text: string | null, caption: string | null, media: MediaDto | null, location: LocationDto | null, contacts: Array<SharedContactDto>, 
+export type MessageDto = { id: number, conversation_id: number, account_id: number, direction: Direction, origin: Origin | null, kind: MessageKind, text: string | null, caption: string | null, media: MediaDto | null, location: LocationDto | null, contacts: Array<SharedContactDto>, order: OrderDto | null, referral: ReferralDto | null, 
 /**
  * The quoted message when this one is a reply; `None` also when the
  * quoted message is not stored (the UI then says so).

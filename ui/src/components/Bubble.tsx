@@ -1,4 +1,4 @@
-import { Ban, CircleAlert, CircleQuestionMark, Contact, Download, FileText, Image, MapPin, Mic, Reply, RotateCw, Sticker, Video } from 'lucide-preact';
+import { Ban, CircleAlert, CircleQuestionMark, Contact, Download, FileText, Image, MapPin, Megaphone, Mic, Reply, RotateCw, ShoppingBag, Smartphone, Sticker, Video } from 'lucide-preact';
 import { useEffect, useState } from 'preact/hooks';
 import { mediaUrl } from '../api';
 import type { MessageDto, ReactionDto } from '../bindings';
@@ -31,6 +31,7 @@ export function summary(kind: string, text: string | null): string {
     document: 'Document',
     location: 'Location',
     contacts: 'Contact card',
+    order: 'Order',
   };
   return names[kind] ?? 'Message';
 }
@@ -211,6 +212,35 @@ function Body({ m, actions }: { m: MessageDto; actions?: BubbleActions }) {
           ))}
         </>
       );
+    case 'order': {
+      // The catalog cart: each item with its quantity and unit price, the total, the customer's note.
+      const o = m.order;
+      return (
+        <div class="order-card" role="group" aria-label="Order">
+          <div class="order-head">
+            <ShoppingBag size={18} aria-hidden="true" />
+            <span>Order</span>
+            {o?.total && <span class="order-total">{o.total}</span>}
+          </div>
+          <ul class="order-items">
+            {(o?.items ?? []).map((i, n) => (
+              <li key={n}>
+                <span class="order-qty">{i.quantity} ×</span>
+                <span class="order-sku" dir="auto">
+                  {i.product_retailer_id ?? 'Item'}
+                </span>
+                <span class="order-price">{i.price ?? ''}</span>
+              </li>
+            ))}
+          </ul>
+          {o?.note && (
+            <p class="order-note" dir="auto">
+              {o.note}
+            </p>
+          )}
+        </div>
+      );
+    }
     case 'unsupported':
       // The provider's reason when it gave one (an undeliverable message), never an empty bubble.
       return m.error ? (
@@ -248,8 +278,19 @@ export function Bubble({
 }) {
   const out = m.direction === 'out';
   const deleted = m.deleted_at !== null;
-  // An unsupported message's stored text is a placeholder the Body already says.
-  const text = deleted || m.kind === 'unsupported' ? null : (m.text ?? m.caption);
+  if (m.kind === 'notice') {
+    // Nobody wrote it (a number change, a group's new subject): a centred line.
+    return (
+      <div class="notice-row" data-message-id={m.id} role="note">
+        <span dir="auto">
+          {m.text} · <time dateTime={new Date(m.timestamp).toISOString()}>{clockTime(m.timestamp)}</time>
+        </span>
+      </div>
+    );
+  }
+  // An unsupported message's stored text is a placeholder the Body already
+  // says; an order's is the summary its card shows.
+  const text = deleted || m.kind === 'unsupported' || m.kind === 'order' ? null : (m.text ?? m.caption);
   const chips = reactionChips(m.reactions);
   const time = clockTime(m.timestamp);
   return (
@@ -258,6 +299,12 @@ export function Bubble({
         {groupSender && !out && m.sender_name && (
           <div class="sender" dir="auto">
             {m.sender_name}
+          </div>
+        )}
+        {m.referral && !deleted && (
+          <div class="ad-chip" title={m.referral.source_url ?? undefined}>
+            <Megaphone size={13} aria-hidden="true" />
+            <span dir="auto">came from an ad: {m.referral.headline ?? m.referral.body ?? m.referral.source_url ?? 'no details'}</span>
           </div>
         )}
         {m.is_reply && (
@@ -286,7 +333,7 @@ export function Bubble({
         {text && (
           // The ::after spacer is as wide as the time (and ticks), so the
           // last line leaves room for them or the time moves to a line of its own.
-          <p class={`text${out ? ' with-ticks' : ''}`} dir="auto" data-meta={m.edited_at !== null ? `edited ${time}` : time}>
+          <p class={`text${out ? ' with-ticks' : ''}${out && m.origin === 'phone' ? ' from-phone-room' : ''}`} dir="auto" data-meta={m.edited_at !== null ? `edited ${time}` : time}>
             {text}
           </p>
         )}
@@ -294,6 +341,11 @@ export function Bubble({
           {m.edited_at !== null && !deleted && (
             <span class="edited" title={`Edited at ${clockTime(m.edited_at)}`}>
               edited
+            </span>
+          )}
+          {out && m.origin === 'phone' && (
+            <span class="from-phone" title="Sent from your phone" aria-label="Sent from your phone" role="img">
+              <Smartphone size={11} aria-hidden="true" />
             </span>
           )}
           <time dateTime={new Date(m.timestamp).toISOString()}>{time}</time>

@@ -48,6 +48,19 @@ pub enum ProviderEvent {
         provider_message_id: String,
         timestamp: i64,
     },
+    /// A customer changed number (or business-scoped id): `new` is the
+    /// contact known as `old` (one contact, one conversation).
+    NumberChanged {
+        old: ContactKey,
+        new: ContactKey,
+    },
+    /// A group's subject (its name) as of `timestamp`: an older one never
+    /// replaces a newer one, and a name the owner typed stays.
+    GroupSubject {
+        group: ContactKey,
+        subject: String,
+        timestamp: i64,
+    },
 }
 
 /// A message in a chat, inbound or (for gateways) sent from the owner's phone.
@@ -80,6 +93,10 @@ pub struct InboundMessage {
     /// What the provider could not deliver of it (Meta's `messages[].errors[]`
     /// on a message without usable content): shown instead of an empty bubble.
     pub error: Option<InboundError>,
+    /// A catalog order (kind `Order`): catalog id, items, the customer's note.
+    pub order: Option<Value>,
+    /// The ad the customer came from (Meta's `referral`), on any kind.
+    pub referral: Option<Value>,
 }
 
 /// A provider's reason for an inbound message it could not deliver whole.

@@ -136,6 +136,11 @@ pub fn find(conn: &Connection, account_id: i64, key: &ContactKey) -> Result<Opti
         if let Some(c) = conn.query_row(&sql, params![account_id, p.trim_start_matches('+')], from_row).optional()? {
             return Ok(Some(c));
         }
+        // A number the contact had before they changed it.
+        let sql = format!("SELECT {COLUMNS} FROM contacts WHERE id = (SELECT contact_id FROM contact_aliases WHERE account_id = ?1 AND phone = ?2)");
+        if let Some(c) = conn.query_row(&sql, params![account_id, p], from_row).optional()? {
+            return Ok(Some(c));
+        }
     }
     if let Some(u) = &key.provider_user_id {
         let sql = format!("SELECT {COLUMNS} FROM contacts WHERE account_id = ?1 AND provider_user_id = ?2");
@@ -216,6 +221,98 @@ pub fn upsert(conn: &Connection, account_id: i64, key: &ContactKey, update: &Con
         ],
     )?;
     Ok(id)
+}
+
+/// Sets a group's subject (as its saved name) unless a newer one is known
+/// or the owner named the group. Returns the group contact's id.
+pub fn set_group_subject(conn: &Connection, account_id: i64, group: &ContactKey, subject: &str, ts: i64) -> Result<i64> {
+    let id = upsert(conn, account_id, group, &ContactUpdate { is_group: Some(true), ..Default::default() })?;
+    conn.execute(
+        "UPDATE contacts SET saved_name = ?2, subject_at = ?3, updated_at = ?4
+         WHERE id = ?1 AND saved_name_by_owner = 0 AND coalesce(subject_at, 0) <= ?3",
+        params![id, subject, ts, now_ms()],
+    )?;
+    Ok(id)
+}
+
+/// A customer changed number (or business-scoped id): from now on `new` is
+/// the contact known as `old`. One contact, one conversation: the earlier
+/// number stays an alias (found by [`find`] and by search). When `new`
+/// already had a contact of its own (its messages arrived before the
+/// notice), that contact's messages move into the conversation of `old`,
+/// which is kept. Applying the same change again changes nothing. Returns
+/// the contact's id.
+pub fn change_number(conn: &Connection, account_id: i64, old: &ContactKey, new: &ContactKey) -> Result<i64> {
+    let kept = match (find(conn, account_id, old)?, find(conn, account_id, new)?) {
+        (Some(a), Some(b)) if a.id != b.id => {
+            merge_into(conn, account_id, b.id, a.id)?;
+            a.id
+        }
+        (Some(a), _) => a.id,
+        (None, Some(b)) => b.id,
+        (None, None) => upsert(conn, account_id, new, &ContactUpdate::default())?,
+    };
+    let current = get(conn, kept)?;
+    if let (Some(new_phone), Some(old_phone)) = (&new.phone, current.phone.as_ref().filter(|p| Some(*p) != new.phone.as_ref())) {
+        conn.execute("INSERT OR IGNORE INTO contact_aliases (account_id, phone, contact_id) VALUES (?1, ?2, ?3)", params![account_id, old_phone, kept])?;
+        // The new number is the contact's now; its wa_id follows it.
+        conn.execute(
+            "UPDATE contacts SET phone = ?2, wa_id = ?3, updated_at = ?4 WHERE id = ?1",
+            params![kept, new_phone, new_phone.trim_start_matches('+'), now_ms()],
+        )?;
+    }
+    if let Some(old_phone) = &old.phone {
+        if Some(old_phone) != new.phone.as_ref() {
+            conn.execute("INSERT OR IGNORE INTO contact_aliases (account_id, phone, contact_id) VALUES (?1, ?2, ?3)", params![account_id, old_phone, kept])?;
+        }
+    }
+    if let Some(user_id) = &new.provider_user_id {
+        conn.execute(
+            "UPDATE contacts SET provider_user_id = ?2 WHERE id = ?1
+               AND NOT EXISTS (SELECT 1 FROM contacts WHERE account_id = ?3 AND provider_user_id = ?2)",
+            params![kept, user_id, account_id],
+        )?;
+    }
+    Ok(kept)
+}
+
+/// Moves everything of contact `from` to contact `into` (same account) and
+/// removes `from`: its conversation's messages, labels and unread count join
+/// the conversation of `into`; its names fill only what `into` lacks.
+fn merge_into(conn: &Connection, account_id: i64, from: i64, into: i64) -> Result<()> {
+    let target = super::conversations::get_or_create(conn, account_id, into)?;
+    let source: Option<i64> =
+        conn.query_row("SELECT id FROM conversations WHERE account_id = ?1 AND contact_id = ?2", params![account_id, from], |r| r.get(0)).optional()?;
+    if let Some(source) = source {
+        conn.execute("UPDATE messages SET conversation_id = ?2 WHERE conversation_id = ?1", params![source, target])?;
+        conn.execute(
+            "INSERT OR IGNORE INTO conversation_labels (conversation_id, label) SELECT ?2, label FROM conversation_labels WHERE conversation_id = ?1",
+            params![source, target],
+        )?;
+        conn.execute(
+            "UPDATE conversations SET
+                unread_count = unread_count + (SELECT unread_count FROM conversations WHERE id = ?1),
+                last_inbound_at = max(coalesce(last_inbound_at, 0), coalesce((SELECT last_inbound_at FROM conversations WHERE id = ?1), 0)),
+                window_expires_at = CASE WHEN window_expires_at IS NULL AND (SELECT window_expires_at FROM conversations WHERE id = ?1) IS NULL THEN NULL
+                    ELSE max(coalesce(window_expires_at, 0), coalesce((SELECT window_expires_at FROM conversations WHERE id = ?1), 0)) END
+             WHERE id = ?2",
+            params![source, target],
+        )?;
+        conn.execute("DELETE FROM conversations WHERE id = ?1", [source])?;
+        super::conversations::refresh_last_message(conn, target)?;
+    }
+    conn.execute(
+        "UPDATE contacts SET
+            profile_name = coalesce(profile_name, (SELECT profile_name FROM contacts WHERE id = ?1)),
+            saved_name = coalesce(saved_name, (SELECT saved_name FROM contacts WHERE id = ?1)),
+            verified_name = coalesce(verified_name, (SELECT verified_name FROM contacts WHERE id = ?1))
+         WHERE id = ?2",
+        params![from, into],
+    )?;
+    conn.execute("INSERT OR IGNORE INTO contact_labels (contact_id, label) SELECT ?2, label FROM contact_labels WHERE contact_id = ?1", params![from, into])?;
+    conn.execute("UPDATE contact_aliases SET contact_id = ?2 WHERE contact_id = ?1", params![from, into])?;
+    conn.execute("DELETE FROM contacts WHERE id = ?1", [from])?;
+    Ok(())
 }
 
 impl Store {

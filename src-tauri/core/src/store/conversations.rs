@@ -138,6 +138,11 @@ pub fn get_or_create(conn: &Connection, account_id: i64, contact_id: i64) -> Res
     Ok(conn.last_insert_rowid())
 }
 
+/// The conversation of a contact, if it has one.
+pub fn find_for_contact(conn: &Connection, account_id: i64, contact_id: i64) -> Result<Option<i64>> {
+    Ok(conn.query_row("SELECT id FROM conversations WHERE account_id = ?1 AND contact_id = ?2", params![account_id, contact_id], |r| r.get(0)).optional()?)
+}
+
 pub fn get(conn: &Connection, id: i64) -> Result<Conversation> {
     let row = conn
         .query_row(&format!("SELECT {COLUMNS} FROM conversations c WHERE c.id = ?1"), [id], from_row)

@@ -86,7 +86,7 @@ fn delete_row(conn: &Connection, id: i64, ts: i64) -> rusqlite::Result<ChangeOut
     conn.execute("UPDATE media_files SET file_name = NULL WHERE id = (SELECT media_id FROM messages WHERE id = ?1 AND deleted_at IS NULL)", [id])?;
     let n = conn.execute(
         "UPDATE messages SET deleted_at = ?2, edited_at = NULL, text = NULL, caption = NULL, location = NULL, contacts = NULL,
-            template = NULL, interactive = NULL, raw = NULL
+            template = NULL, interactive = NULL, order_details = NULL, raw = NULL
          WHERE id = ?1 AND deleted_at IS NULL",
         params![id, ts],
     )?;

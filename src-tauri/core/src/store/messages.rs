@@ -49,6 +49,10 @@ pub struct NewMessage {
     pub error: Option<ProviderError>,
     /// The error's longer explanation, when the provider gave one.
     pub error_details: Option<String>,
+    /// A catalog order's structure (kind `order`).
+    pub order: Option<Value>,
+    /// The ad the customer came from (a click-to-WhatsApp referral).
+    pub referral: Option<Value>,
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -104,6 +108,10 @@ pub struct Message {
     pub send_request: Option<Value>,
     pub attempts: i64,
     pub raw: Option<Value>,
+    /// A catalog order: `{catalog_id, text, product_items[{product_retailer_id, quantity, item_price, currency}]}`.
+    pub order: Option<Value>,
+    /// The ad the customer came from: Meta's `referral` object (headline, body, source_type, source_url, ctwa_clid…).
+    pub referral: Option<Value>,
 }
 
 /// A status report from a provider, for a message we may or may not have.
@@ -150,7 +158,7 @@ const COLUMNS: &str = "m.id, m.account_id, m.conversation_id, m.provider_message
     (SELECT json_group_array(json_object('reactor', reactor, 'emoji', emoji, 'timestamp', timestamp))
        FROM (SELECT reactor, emoji, timestamp FROM reactions x
              WHERE x.account_id = m.account_id AND x.target_provider_id = m.provider_message_id ORDER BY reactor)),
-    m.error_details";
+    m.error_details, m.order_details, m.referral";
 
 const FROM: &str = "messages m LEFT JOIN media_files f ON f.id = m.media_id";
 
@@ -228,6 +236,8 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<Message> {
         send_request: super::parse_json_col(r.get(25)?),
         attempts: r.get(26)?,
         raw: super::parse_json_col(r.get(27)?),
+        order: super::parse_json_col(r.get(39)?),
+        referral: super::parse_json_col(r.get(40)?),
     })
 }
 
@@ -265,8 +275,9 @@ pub fn insert(conn: &Connection, m: &NewMessage) -> Result<InsertOutcome> {
     conn.execute(
         "INSERT INTO messages (account_id, conversation_id, provider_message_id, direction, origin, kind, text, caption,
             media_id, location, contacts, template, interactive, reply_to_provider_id, sender_id, sender_name,
-            status, status_times, timestamp, created_at, send_request, raw, error_code, error_kind, error_message, error_details)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26)",
+            status, status_times, timestamp, created_at, send_request, raw, error_code, error_kind, error_message, error_details,
+            order_details, referral)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28)",
         params![
             m.account_id,
             m.conversation_id,
@@ -294,10 +305,14 @@ pub fn insert(conn: &Connection, m: &NewMessage) -> Result<InsertOutcome> {
             m.error.as_ref().map(|e| e.kind.as_str()),
             m.error.as_ref().map(|e| e.message.clone()),
             m.error_details,
+            super::json_col(&m.order),
+            super::json_col(&m.referral),
         ],
     )?;
     let id = conn.last_insert_rowid();
-    touch_conversation(conn, m.conversation_id, id, direction, ts)?;
+    // A notice is nobody's message: it never counts as unread nor opens Meta's window.
+    let counts_as = if m.kind == Some(MessageKind::Notice) { Direction::Out } else { direction };
+    touch_conversation(conn, m.conversation_id, id, counts_as, ts)?;
     if let Some(pid) = &m.provider_message_id {
         apply_deferred_statuses(conn, m.account_id, pid, id)?;
         super::message_changes::apply_waiting(conn, m.account_id, pid, id)?;

@@ -302,6 +302,44 @@ pub const MIGRATIONS: &[&str] = &[
     ) STRICT, WITHOUT ROWID;
     ALTER TABLE messages ADD COLUMN error_details TEXT;
     "#,
+    // 7: groups and more kinds of message. An order (a catalog cart) and the
+    // ad a customer came from (a click-to-WhatsApp referral) are kept with
+    // the message, structured. A customer who changed number keeps one
+    // contact: their earlier numbers stay here, so a late message from the
+    // old number finds the same conversation, and both numbers are found by
+    // search (contacts_fts now indexes the phone and the earlier numbers).
+    r#"
+    ALTER TABLE messages ADD COLUMN order_details TEXT;
+    ALTER TABLE messages ADD COLUMN referral TEXT;
+    -- When a group's subject was set (Meta's time), so a late webhook never
+    -- puts back an older subject.
+    ALTER TABLE contacts ADD COLUMN subject_at INTEGER;
+    CREATE TABLE contact_aliases (
+        account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+        phone      TEXT NOT NULL,
+        contact_id INTEGER NOT NULL REFERENCES contacts(id) ON DELETE CASCADE,
+        PRIMARY KEY (account_id, phone)
+    ) STRICT, WITHOUT ROWID;
+    CREATE INDEX contact_aliases_by_contact ON contact_aliases(contact_id);
+    DROP TRIGGER contacts_fts_insert;
+    DROP TRIGGER contacts_fts_update;
+    CREATE TRIGGER contacts_fts_insert AFTER INSERT ON contacts BEGIN
+        INSERT INTO contacts_fts(rowid, names) VALUES (new.id, concat_ws(' ', new.saved_name, new.profile_name, new.verified_name, new.company, new.phone,
+            (SELECT group_concat(phone, ' ') FROM contact_aliases WHERE contact_id = new.id)));
+    END;
+    CREATE TRIGGER contacts_fts_update AFTER UPDATE OF saved_name, profile_name, verified_name, company, phone ON contacts BEGIN
+        DELETE FROM contacts_fts WHERE rowid = old.id;
+        INSERT INTO contacts_fts(rowid, names) VALUES (new.id, concat_ws(' ', new.saved_name, new.profile_name, new.verified_name, new.company, new.phone,
+            (SELECT group_concat(phone, ' ') FROM contact_aliases WHERE contact_id = new.id)));
+    END;
+    CREATE TRIGGER contact_aliases_fts AFTER INSERT ON contact_aliases BEGIN
+        DELETE FROM contacts_fts WHERE rowid = new.contact_id;
+        INSERT INTO contacts_fts(rowid, names) SELECT c.id, concat_ws(' ', c.saved_name, c.profile_name, c.verified_name, c.company, c.phone,
+            (SELECT group_concat(phone, ' ') FROM contact_aliases WHERE contact_id = c.id)) FROM contacts c WHERE c.id = new.contact_id;
+    END;
+    DELETE FROM contacts_fts;
+    INSERT INTO contacts_fts(rowid, names) SELECT id, concat_ws(' ', saved_name, profile_name, verified_name, company, phone) FROM contacts;
+    "#,
 ];
 
 /// The schema version this build writes.

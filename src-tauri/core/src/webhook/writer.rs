@@ -226,6 +226,8 @@ mod tests {
             timestamp: ts,
             raw: serde_json::json!({}),
             error: None,
+            order: None,
+            referral: None,
         })
     }
 

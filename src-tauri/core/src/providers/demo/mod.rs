@@ -103,6 +103,8 @@ impl DemoClient {
                 timestamp: at,
                 raw: serde_json::json!({ "demo": true }),
                 error: None,
+                order: None,
+                referral: None,
             }),
         );
         Ok(SendReceipt { provider_message_id: id, recipient_id: None, provider_send_id: None, chat_id: None })

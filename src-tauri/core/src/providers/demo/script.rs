@@ -86,6 +86,8 @@ pub fn seed_events(now: i64) -> Vec<ProviderEvent> {
                 timestamp: ts,
                 raw: serde_json::json!({ "demo": true }),
                 error: None,
+                order: None,
+                referral: None,
             }));
             if !from_customer {
                 out.push(ProviderEvent::Status(StatusReport {

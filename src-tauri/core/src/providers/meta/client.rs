@@ -356,7 +356,8 @@ impl MetaClient {
 
     /// The JSON body of a send (uploading local media first).
     async fn message_body(&self, msg: &OutgoingMessage, template: Option<&Template>) -> Result<Value> {
-        let to = recipient(&msg.to)?;
+        // A group is addressed by its opaque group id (Groups API), a person by number.
+        let (recipient_type, to) = if msg.to_group { ("group", msg.to.trim().to_string()) } else { ("individual", recipient(&msg.to)?) };
         let (wire, object) = match &msg.content {
             OutgoingContent::Text { body, preview_url } => ("text", json!({"preview_url": preview_url, "body": body})),
             OutgoingContent::Media { kind, source, caption, filename, mime } => {
@@ -435,7 +436,7 @@ impl MetaClient {
         };
         let mut body = Map::new();
         body.insert("messaging_product".into(), json!("whatsapp"));
-        body.insert("recipient_type".into(), json!("individual"));
+        body.insert("recipient_type".into(), json!(recipient_type));
         body.insert("to".into(), Value::String(to));
         body.insert("type".into(), json!(wire));
         body.insert(wire.into(), object);

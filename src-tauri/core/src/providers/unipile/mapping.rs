@@ -275,6 +275,8 @@ pub(crate) fn shell(
         timestamp,
         raw,
         error: None,
+        order: None,
+        referral: None,
     }
 }
 

@@ -207,6 +207,8 @@ fn new_message(id: String, chat: Chat, from_me: bool, timestamp: i64, raw: &Valu
         timestamp,
         raw: raw.clone(),
         error: None,
+        order: None,
+        referral: None,
     }
 }
 
