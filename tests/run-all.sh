@@ -38,7 +38,7 @@ fi
 # notification tests (a fake notification server, a signed webhook).
 desktop_packages=(libwebkit2gtk-4.1-dev build-essential file libxdo-dev librsvg2-dev pkg-config libayatana-appindicator3-dev
   chromium xvfb xauth x11-utils xdotool imagemagick procps fonts-dejavu-core fonts-noto-color-emoji
-  python3-dbus python3-gi curl openssl webkit2gtk-driver)
+  python3-dbus python3-gi curl openssl webkit2gtk-driver desktop-file-utils appstream)
 desktop_missing=()
 for p in "${desktop_packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || desktop_missing+=("$p")
@@ -89,8 +89,10 @@ echo "== desktop UI: install (from package-lock.json), type-check and build (ui/
 echo "== desktop UI: browser tests (headless Chromium, IPC mocked with fixtures recorded from the real handlers)"
 (cd ui && npm test)
 
-echo "== desktop app: debug build with the bundled UI"
-ui/node_modules/.bin/tauri build --debug --no-bundle -- -p wicket-desktop --locked
+echo "== desktop app: debug build with the bundled UI, and its Debian and RPM packages"
+# The conventional command (tauri.conf.json's runner names the desktop package);
+# the packages reuse this build (a release is the same command without --debug).
+ui/node_modules/.bin/tauri build --debug --bundles deb,rpm -- --locked
 
 echo "== desktop app: the real window under Xvfb (engine in the window, client of wicket serve; screenshots kept as artifacts)"
 bash tests/desktop/window.sh "${WICKET_ARTIFACTS:-$CARGO_TARGET_DIR/artifacts}/screenshots"
@@ -101,4 +103,7 @@ bash tests/desktop/notifications.sh "${WICKET_ARTIFACTS:-$CARGO_TARGET_DIR/artif
 echo "== desktop app: end to end through WebDriver (webhook → list + Notify, reply → fake Graph API, status webhooks → ticks)"
 command -v tauri-driver >/dev/null || cargo install tauri-driver --version "^2" --locked
 bash tests/desktop/e2e.sh "${WICKET_ARTIFACTS:-$CARGO_TARGET_DIR/artifacts}/screenshots"
+
+echo "== the Debian package: metadata, apt install, the installed app and wicket from their installed paths, apt remove"
+bash tests/package/deb.sh "${WICKET_ARTIFACTS:-$CARGO_TARGET_DIR/artifacts}/screenshots"
 # ---- desktop app: UI and window (end) ----

@@ -7,8 +7,7 @@
 #
 #   bash tests/desktop/e2e.sh [OUT_DIR]
 #
-# Needs: the debug build (ui/node_modules/.bin/tauri build --debug --no-bundle
-# -- -p wicket-desktop), wicket, tauri-driver (cargo install tauri-driver
+# Needs: the debug build (ui/node_modules/.bin/tauri build --debug --no-bundle), wicket, tauri-driver (cargo install tauri-driver
 # --locked), webkit2gtk-driver, xvfb (xvfb-run), dbus.
 set -euo pipefail
 cd "$(dirname "$0")/../.."

@@ -28,8 +28,7 @@
 #
 #   bash tests/desktop/notifications.sh [OUT_DIR]   (screenshots; default: a temp dir)
 #
-# Needs: the debug build (ui/node_modules/.bin/tauri build --debug --no-bundle
-# -- -p wicket-desktop), wicket (cargo build -p wicket-cli), xvfb, xdotool,
+# Needs: the debug build (ui/node_modules/.bin/tauri build --debug --no-bundle), wicket (cargo build -p wicket-cli), xvfb, xdotool,
 # imagemagick, dbus, python3-dbus, python3-gi, curl.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -233,6 +232,8 @@ wait_for 30 "the public-address notification" unreachable_note
 note="$(grep "cannot reach this computer" "$work/notify.jsonl" | head -n 1)"
 echo "$note" | grep -q "127.0.0.1:$closed" || { echo "the notification does not name the address:" >&2; echo "$note" >&2; exit 1; }
 echo "$note" | grep -q '"restart", "Restart"' || { echo "the notification has no Restart button:" >&2; echo "$note" >&2; exit 1; }
+sleep 1 # the banner renders
+DISPLAY="$display" import -window root "$out/public-address-window.png"
 wait_for 10 "the Restart button pressed" grep -q '"action": "restart"' "$work/notify.jsonl"
 wait_for 10 "the shell restarting the public address" grep -qs 'notification: restarting the public address' "$data"/logs/desktop.log*
 # (monitor exits non-zero here: the account's Graph API is a closed port too)

@@ -12,8 +12,7 @@
 #
 #   bash tests/desktop/window.sh [OUT_DIR]     (screenshots; default: docs/screenshots)
 #
-# Needs: the debug build (ui/node_modules/.bin/tauri build --debug --no-bundle
-# -- -p wicket-desktop), xvfb, xauth, x11-utils, imagemagick, xdotool, dbus,
+# Needs: the debug build (ui/node_modules/.bin/tauri build --debug --no-bundle), xvfb, xauth, x11-utils, imagemagick, xdotool, dbus,
 # gnome-keyring, fonts-dejavu-core (fonts-noto-color-emoji for emoji).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
