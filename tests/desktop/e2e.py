@@ -17,6 +17,7 @@ Run by tests/desktop/e2e.sh inside `dbus-run-session` with DISPLAY set:
 
 import hashlib
 import hmac
+import http.client
 import json
 import os
 import socket
@@ -40,8 +41,15 @@ procs = []
 S = None
 
 
+FAILING = []
+
+
 def fail(msg):
     print("FAILED: " + msg, file=sys.stderr)
+    first = not FAILING
+    FAILING.append(msg)
+    if not first:  # a WebDriver call made while reporting failed too
+        sys.exit(1)
     try:
         if S:
             print("list:", texts(".conv"), file=sys.stderr)
@@ -158,12 +166,35 @@ procs.append(driver)
 
 def wd(method, path, body=None):
     data = json.dumps(body).encode() if body is not None else None
-    req = urllib.request.Request(f"http://127.0.0.1:{wd_port}" + path, data=data, method=method, headers={"Content-Type": "application/json"})
+    # tauri-driver forwards each command to WebKitWebDriver over a pooled
+    # keep-alive connection; when WebKitWebDriver has just closed that
+    # connection, the forward fails before the command is sent ("client error
+    # (SendRequest) ... Connection reset by peer" in driver.log) and our
+    # request is dropped unanswered. The command never reached the app, so
+    # sending it again is safe: at most twice, and said on stderr.
+    for attempt in range(3):
+        dropped_before = driver_log().count("SendRequest")
+        req = urllib.request.Request(f"http://127.0.0.1:{wd_port}" + path, data=data, method=method, headers={"Content-Type": "application/json"})
+        try:
+            with urllib.request.urlopen(req, timeout=60) as r:
+                return json.loads(r.read() or b"{}").get("value")
+        except urllib.error.HTTPError as e:
+            fail(f"WebDriver {method} {path}: {e.code} {e.read()[:2000]!r}")
+        except (http.client.RemoteDisconnected, ConnectionResetError) as e:
+            time.sleep(0.2)  # tauri-driver logs the failed forward as it drops the request
+            if attempt == 2 or driver_log().count("SendRequest") <= dropped_before:
+                fail(f"WebDriver {method} {path}: no answer ({e}); did the app crash?")
+            print(f"tauri-driver dropped {method} {path} on a stale connection to WebKitWebDriver: sending it again", file=sys.stderr)
+        except (urllib.error.URLError, OSError) as e:
+            # The app (or the driver) went away: say so with the logs, not a bare traceback.
+            fail(f"WebDriver {method} {path}: no answer ({e}); did the app crash?")
+
+
+def driver_log():
     try:
-        with urllib.request.urlopen(req, timeout=60) as r:
-            return json.loads(r.read() or b"{}").get("value")
-    except urllib.error.HTTPError as e:
-        fail(f"WebDriver {method} {path}: {e.code} {e.read()[:2000]!r}")
+        return open(os.path.join(WORK, "driver.log"), errors="replace").read()
+    except OSError:
+        return ""
 
 
 S = None
