@@ -348,9 +348,10 @@ pub async fn attempt_with(store: &mut Store, client: &ProviderClient, id: i64, t
     let account = store.account(m.account_id)?;
     // The slot is taken before the claim: a crash while waiting for it leaves the message pending.
     let gate = ratelimit::gate(store, &account)?;
-    if let Err(wait) = gate.acquire(m.conversation_id).await {
-        return Ok(Attempt::Waiting(wait));
-    }
+    let slot = match gate.acquire(m.conversation_id).await {
+        Ok(slot) => slot,
+        Err(wait) => return Ok(Attempt::Waiting(wait)),
+    };
     let claimed_at = now_ms();
     let lease_ms = timing.lease.as_millis() as i64;
     if !store.claim_for_sending(id, claimed_at, lease_ms)? {
@@ -358,6 +359,12 @@ pub async fn attempt_with(store: &mut Store, client: &ProviderClient, id: i64, t
         return Ok(Attempt::Claimed(store.message(id)?));
     }
     let sent = send_holding_claim(store, client, &request, template.as_ref(), id, claimed_at + lease_ms, timing).await;
+    match &sent {
+        // Refused, or it never left: nothing reached the recipient.
+        Err(Error::Provider(pe)) if pe.kind == ErrorKind::OutcomeUnknown => {}
+        Err(_) => gate.refund(slot),
+        Ok(_) => {}
+    }
     match sent {
         Ok(receipt) => {
             gate.accepted();

@@ -71,6 +71,14 @@ struct State {
     throttles: usize,
 }
 
+/// A slot taken for one send (see [`Gate::refund`]).
+#[derive(Debug)]
+pub struct Slot {
+    conversation_id: i64,
+    at: i64,
+    previous: Option<i64>,
+}
+
 pub struct Gate {
     limits: Limits,
     per_second: governor::DefaultDirectRateLimiter,
@@ -147,8 +155,9 @@ impl Gate {
 
     /// Takes a slot for one send to `conversation_id`: waits for the
     /// per-second spacing (a fraction of a second), or returns what holds it
-    /// back for longer. Call it before claiming the message.
-    pub async fn acquire(&self, conversation_id: i64) -> std::result::Result<(), Wait> {
+    /// back for longer. Call it before claiming the message; give the slot
+    /// back ([`Gate::refund`]) when the provider refused the send.
+    pub async fn acquire(&self, conversation_id: i64) -> std::result::Result<Slot, Wait> {
         if let Some(w) = self.peek(conversation_id) {
             return Err(w);
         }
@@ -160,12 +169,28 @@ impl Gate {
             return Err(w);
         }
         st.hour.push_back(now);
-        st.last_to.insert(conversation_id, now);
+        let previous = st.last_to.insert(conversation_id, now);
         if st.last_to.len() > 4096 {
             let gap = i64::from(self.limits.recipient_gap_seconds) * 1000;
             st.last_to.retain(|_, &mut t| t + gap > now);
         }
-        Ok(())
+        Ok(Slot { conversation_id, at: now, previous })
+    }
+
+    /// The provider refused the send of `slot` (or it never left): nothing
+    /// reached the recipient, so it counts neither for the hour nor for the
+    /// recipient's gap, and a retry of the message is not held back by it.
+    pub fn refund(&self, slot: Slot) {
+        let mut st = self.lock();
+        if let Some(i) = st.hour.iter().rposition(|&t| t == slot.at) {
+            st.hour.remove(i);
+        }
+        if st.last_to.get(&slot.conversation_id) == Some(&slot.at) {
+            match slot.previous {
+                Some(t) => st.last_to.insert(slot.conversation_id, t),
+                None => st.last_to.remove(&slot.conversation_id),
+            };
+        }
     }
 
     /// The provider throttled the account: pauses it for the next step of
@@ -212,7 +237,9 @@ mod tests {
         let held = g.acquire(1).await.unwrap_err();
         assert_eq!(held.hold, Hold::Recipient, "the same recipient waits");
         assert!(held.until - now_ms() > 5_000, "about 6 s: {held:?}");
-        g.acquire(2).await.expect("another recipient goes at once");
+        let other = g.acquire(2).await.expect("another recipient goes at once");
+        g.refund(other);
+        g.acquire(2).await.expect("a refused send does not hold its recipient back");
     }
 
     #[tokio::test]

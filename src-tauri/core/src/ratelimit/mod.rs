@@ -26,7 +26,7 @@
 
 pub mod gate;
 
-pub use gate::{gate, Gate, Hold, Wait};
+pub use gate::{gate, Gate, Hold, Slot, Wait};
 
 use crate::error::{Error, Result};
 use crate::model::Provider;
