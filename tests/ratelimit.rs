@@ -185,8 +185,10 @@ async fn five_hundred_recipients_never_more_than_the_limit_in_any_second_each_se
     assert_eq!(arrivals.len(), RECIPIENTS, "each message reached the provider exactly once");
     let distinct: HashSet<&str> = arrivals.iter().map(|a| a.to.as_str()).collect();
     assert_eq!(distinct.len(), RECIPIENTS, "every recipient got exactly one message");
-    let provider_ids: i64 =
-        store.conn().query_row("SELECT count(DISTINCT provider_message_id) FROM messages WHERE account_id = ?1 AND direction = 'out'", [account.id], |r| r.get(0)).unwrap();
+    let provider_ids: i64 = store
+        .conn()
+        .query_row("SELECT count(DISTINCT provider_message_id) FROM messages WHERE account_id = ?1 AND direction = 'out'", [account.id], |r| r.get(0))
+        .unwrap();
     assert_eq!(provider_ids as usize, RECIPIENTS, "each sent message recorded its own provider id");
 }
 

@@ -63,7 +63,8 @@ fn main() {
         let mut store = Store::open(&dir.db_path()).expect("the store");
         store.set_setting("default_country", &json!("GB")).expect("a setting");
         store.set_setting("contact_sync_hours", &json!(0)).expect("a setting");
-        let config = json!({"phone_number_id": "PN1", "business_account_id": "WABA1", "base_url": server.uri(), "max_per_second": rate, "max_per_hour": 3_600_000});
+        let config =
+            json!({"phone_number_id": "PN1", "business_account_id": "WABA1", "base_url": server.uri(), "max_per_second": rate, "max_per_hour": 3_600_000});
         let account = store.add_account(&NewAccount { provider: Provider::Meta, name: "Bench".into(), phone: None, config }).expect("an account");
         let secrets = Arc::new(SecretStore::in_memory("bench-ratelimit"));
         secrets.set(account.id, SecretName::AccessToken, &Secret::new("tok-123".into())).expect("a secret");
@@ -111,7 +112,11 @@ fn main() {
         let steady = (at.len() - 1) as f64 / last.duration_since(*first).as_secs_f64();
         println!("limit {rate}/s, {} of {count} messages to distinct recipients", at.len());
         println!("steady rate      {steady:>7.2}/s  ({:.1} % of the limit)", steady / rate as f64 * 100.0);
-        println!("whole run        {:>7.2}/s  ({:.1} % of the limit, engine start included: {total:.2?})", at.len() as f64 / total.as_secs_f64(), at.len() as f64 / total.as_secs_f64() / rate as f64 * 100.0);
+        println!(
+            "whole run        {:>7.2}/s  ({:.1} % of the limit, engine start included: {total:.2?})",
+            at.len() as f64 / total.as_secs_f64(),
+            at.len() as f64 / total.as_secs_f64() / rate as f64 * 100.0
+        );
         println!("busiest second   {:>7}    (never over {rate})", busiest_second(&at));
     });
 }

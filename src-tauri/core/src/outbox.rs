@@ -389,7 +389,10 @@ pub async fn attempt_with(store: &mut Store, client: &ProviderClient, id: i64, t
                 // The provider throttles the account, not this message: the whole account pauses.
                 let (pause, give_up) = gate.throttled(timing.backoff_unit, pe.retry_after);
                 if give_up {
-                    let pe = ProviderError { message: format!("{} (gave up after {} throttled attempts in a row)", pe.message, ratelimit::gate::THROTTLE_RETRIES), ..pe };
+                    let pe = ProviderError {
+                        message: format!("{} (gave up after {} throttled attempts in a row)", pe.message, ratelimit::gate::THROTTLE_RETRIES),
+                        ..pe
+                    };
                     store.set_message_status(id, MessageStatus::Failed, Some(&pe))?;
                     return Ok(Attempt::Failed(store.message(id)?, pe));
                 }
