@@ -36,6 +36,12 @@ pub const THROTTLE_RETRIES: usize = 12;
 /// The longest back-off of our own after a throttle (a provider's delay may be longer).
 const THROTTLE_MAX_DELAY_UNITS: u32 = 300;
 
+/// Messages to one recipient that may go back to back: the gap is an average
+/// (at most this many in any `RECIPIENT_BURST × gap`), as Meta's pair rate
+/// allows a short burst. The owner's three quick replies in a chat go at
+/// once; a bulk job, one message per recipient, never meets it.
+pub const RECIPIENT_BURST: usize = 5;
+
 /// Why a message is not sent yet. Nothing is claimed: it stays `pending`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Hold {
@@ -64,8 +70,9 @@ impl Wait {
 struct State {
     /// Sends of the last hour (Unix ms), oldest first.
     hour: VecDeque<i64>,
-    /// The last send to each conversation (Unix ms).
-    last_to: HashMap<i64, i64>,
+    /// The recent sends to each conversation (Unix ms, oldest first, at most
+    /// [`RECIPIENT_BURST`]).
+    last_to: HashMap<i64, VecDeque<i64>>,
     /// The provider throttled the account: nothing goes before this (Unix ms).
     paused_until: i64,
     /// Throttled attempts in a row (a send the provider took resets it).
@@ -77,7 +84,6 @@ struct State {
 pub struct Slot {
     conversation_id: i64,
     at: i64,
-    previous: Option<i64>,
 }
 
 pub struct Gate {
@@ -87,6 +93,15 @@ pub struct Gate {
 }
 
 type Gates = Mutex<HashMap<(PathBuf, i64), Arc<Gate>>>;
+
+/// Records a send to `conversation_id`, keeping the last [`RECIPIENT_BURST`].
+fn remember(last_to: &mut HashMap<i64, VecDeque<i64>>, conversation_id: i64, at: i64) {
+    let recent = last_to.entry(conversation_id).or_default();
+    recent.push_back(at);
+    while recent.len() > RECIPIENT_BURST {
+        recent.pop_front();
+    }
+}
 
 /// The per-second quota for `n`: GCRA with a burst of `b` cells spaced `t`
 /// apart lets at most `b + 1 s / t` cells (strictly fewer) into any
@@ -118,7 +133,7 @@ pub fn gate(store: &Store, account: &Account) -> Result<Arc<Gate>> {
             let mut state = State::default();
             for (conversation_id, at) in store.sends_since(account.id, now - send_log::KEPT_MS)? {
                 state.hour.push_back(at);
-                state.last_to.insert(conversation_id, at);
+                remember(&mut state.last_to, conversation_id, at);
             }
             state
         }
@@ -153,11 +168,19 @@ impl Gate {
         if st.hour.len() >= per_hour {
             return Some(Wait { hold: Hold::Account, until: st.hour[st.hour.len() - per_hour] + send_log::KEPT_MS });
         }
-        let gap = i64::from(self.limits.recipient_gap_seconds) * 1000;
+        let window = self.recipient_window();
         match st.last_to.get(&conversation_id) {
-            Some(&last) if gap > 0 && last + gap > now => Some(Wait { hold: Hold::Recipient, until: last + gap }),
+            Some(recent) if window > 0 && recent.len() >= RECIPIENT_BURST => {
+                let oldest = recent[recent.len() - RECIPIENT_BURST];
+                (oldest + window > now).then_some(Wait { hold: Hold::Recipient, until: oldest + window })
+            }
             _ => None,
         }
+    }
+
+    /// The span in which at most [`RECIPIENT_BURST`] messages go to one recipient (ms).
+    fn recipient_window(&self) -> i64 {
+        i64::from(self.limits.recipient_gap_seconds) * 1000 * RECIPIENT_BURST as i64
     }
 
     /// Whether a message to `conversation_id` would be held back now,
@@ -182,12 +205,12 @@ impl Gate {
             return Err(w);
         }
         st.hour.push_back(now);
-        let previous = st.last_to.insert(conversation_id, now);
+        remember(&mut st.last_to, conversation_id, now);
         if st.last_to.len() > 4096 {
-            let gap = i64::from(self.limits.recipient_gap_seconds) * 1000;
-            st.last_to.retain(|_, &mut t| t + gap > now);
+            let window = self.recipient_window();
+            st.last_to.retain(|_, recent| recent.back().is_some_and(|&t| t + window > now));
         }
-        Ok(Slot { conversation_id, at: now, previous })
+        Ok(Slot { conversation_id, at: now })
     }
 
     /// The provider refused the send of `slot` (or it never left): nothing
@@ -198,11 +221,10 @@ impl Gate {
         if let Some(i) = st.hour.iter().rposition(|&t| t == slot.at) {
             st.hour.remove(i);
         }
-        if st.last_to.get(&slot.conversation_id) == Some(&slot.at) {
-            match slot.previous {
-                Some(t) => st.last_to.insert(slot.conversation_id, t),
-                None => st.last_to.remove(&slot.conversation_id),
-            };
+        if let Some(recent) = st.last_to.get_mut(&slot.conversation_id) {
+            if let Some(i) = recent.iter().rposition(|&t| t == slot.at) {
+                recent.remove(i);
+            }
         }
     }
 
@@ -244,12 +266,14 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_recipient_waits_its_gap_while_others_go() {
+    async fn a_recipient_waits_its_gap_after_a_short_burst_while_others_go() {
         let g = Gate::new(limits(100, 6), State::default());
-        g.acquire(1).await.unwrap();
+        for _ in 0..RECIPIENT_BURST {
+            g.acquire(1).await.expect("quick replies in a chat go at once");
+        }
         let held = g.acquire(1).await.unwrap_err();
-        assert_eq!(held.hold, Hold::Recipient, "the same recipient waits");
-        assert!(held.until - now_ms() > 5_000, "about 6 s: {held:?}");
+        assert_eq!(held.hold, Hold::Recipient, "then the same recipient waits");
+        assert!(held.until - now_ms() > 29_000, "one message per 6 s on average: {held:?}");
         let other = g.acquire(2).await.expect("another recipient goes at once");
         g.refund(other);
         g.acquire(2).await.expect("a refused send does not hold its recipient back");

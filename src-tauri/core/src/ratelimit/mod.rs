@@ -23,10 +23,14 @@
 //! - UniPile: 2 per second (no documented figure; a WhatsApp Web session
 //!   that bursts risks a ban), 1,000 per hour, 5 s per recipient.
 //! - The demo account: 10 per second, 1,000 per hour, no gap.
+//!
+//! The gap per recipient is an average: up to [`RECIPIENT_BURST`] messages
+//! to one recipient go back to back (the owner's quick replies in a chat,
+//! as Meta's pair rate allows a short burst), then one per gap.
 
 pub mod gate;
 
-pub use gate::{gate, Gate, Hold, Slot, Wait};
+pub use gate::{gate, Gate, Hold, Slot, Wait, RECIPIENT_BURST};
 
 use crate::error::{Error, Result};
 use crate::model::Provider;
