@@ -74,6 +74,29 @@ fn account_list_is_an_array_with_every_field() {
 }
 
 #[test]
+fn account_set_stores_rate_limits_that_account_list_shows() {
+    let (dir, account, _) = seeded();
+    let id = account.to_string();
+    let listed = ok_json(&WICKET.run(dir.path(), &["account", "list", "--json"]));
+    let a = &listed.as_array().unwrap()[0];
+    assert_eq!((&a["max_per_second"], &a["max_per_hour"], &a["recipient_gap_seconds"]), (&json!(10), &json!(1000), &json!(6)), "Meta's defaults");
+    let set = ok_json(&WICKET.run(dir.path(), &["account", "set", &id, "--max-per-second", "80", "--max-per-hour", "5000", "--recipient-gap", "0", "--json"]));
+    assert_eq!((&set["max_per_second"], &set["max_per_hour"], &set["recipient_gap_seconds"]), (&json!(80), &json!(5000), &json!(0)));
+    assert!(set.get("poll_interval").is_some(), "the earlier fields stay");
+    // One flag changes one limit; the others keep their value.
+    ok_json(&WICKET.run(dir.path(), &["account", "set", &id, "--max-per-hour", "200", "--json"]));
+    let a = ok_json(&WICKET.run(dir.path(), &["account", "list", "--json"]))[0].clone();
+    assert_eq!((&a["max_per_second"], &a["max_per_hour"], &a["recipient_gap_seconds"]), (&json!(80), &json!(200), &json!(0)));
+    let text = WICKET.run(dir.path(), &["account", "list"]);
+    assert!(String::from_utf8_lossy(&text.stdout).contains("80/s 200/h gap 0 s"), "the table shows the limits");
+    let bad = WICKET.run(dir.path(), &["account", "set", &id, "--max-per-second", "0"]);
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("--max-per-second takes 1 to 1000"), "{}", String::from_utf8_lossy(&bad.stderr));
+    let nothing = WICKET.run(dir.path(), &["account", "set", &id]);
+    assert!(!nothing.status.success() && String::from_utf8_lossy(&nothing.stderr).contains("--recipient-gap"), "says what can be changed");
+}
+
+#[test]
 fn conversations_follow_the_conventions() {
     let (dir, account, conv) = seeded();
     let v = ok_json(&WICKET.run(dir.path(), &["conversations", "--json"]));

@@ -240,7 +240,9 @@ fn store_for(kind: Kind) -> (tempfile::TempDir, Store, wicket_core::store::Accou
         Kind::Wasender => Provider::Wasender,
         Kind::Unipile => Provider::Unipile,
     };
-    let account = store.add_account(&NewAccount { provider, name: "Shop".into(), phone: None, config: json!({}) }).unwrap();
+    // No gap per recipient: these scenarios send one message after another to one number.
+    let config = json!({"recipient_gap_seconds": 0});
+    let account = store.add_account(&NewAccount { provider, name: "Shop".into(), phone: None, config }).unwrap();
     let c = store.upsert_contact(account.id, &ContactKey::phone("+447911123456"), &ContactUpdate::default()).unwrap();
     let conv = store.get_or_create_conversation(account.id, c.id).unwrap();
     store

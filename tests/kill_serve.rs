@@ -299,6 +299,9 @@ fn outbox_cycles(dir: &Path, graph: &str, received: Received, seed: u64) {
     let mut rng = StdRng::seed_from_u64(seed);
     let log = dir.join("serve-stderr.log");
     let account = add_account(dir, graph);
+    // Every message goes to one customer: no gap per recipient, so the kills land mid-send.
+    let set = WICKET.run(dir, &["account", "set", &account, "--recipient-gap", "0"]);
+    assert!(set.status.success(), "account set failed: {}", String::from_utf8_lossy(&set.stderr));
     let started = Instant::now();
     let mut queued: BTreeSet<String> = BTreeSet::new();
     let per_cycle = 4;

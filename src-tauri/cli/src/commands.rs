@@ -98,11 +98,15 @@ fn account_list(ctx: &Context) -> Result<()> {
                     a.status.to_string(),
                     a.status_since.map(to_rfc3339).unwrap_or_default(),
                     a.last_sync_at.map(to_rfc3339).unwrap_or_default(),
+                    {
+                        let l = wicket_core::ratelimit::Limits::of(a);
+                        format!("{}/s {}/h gap {} s", l.max_per_second, l.max_per_hour, l.recipient_gap_seconds)
+                    },
                     one_line(a.status_reason.as_deref()),
                 ]
             })
             .collect();
-        print_table(&["id", "provider", "name", "phone", "status", "since", "last sync", "reason"], &rows);
+        print_table(&["id", "provider", "name", "phone", "status", "since", "last sync", "limits", "reason"], &rows);
     }
     Ok(())
 }

@@ -11,6 +11,7 @@ use wicket_core::model::Provider;
 use wicket_core::providers::unipile::{normalize_dsn, UnipileAccount, UnipileClient};
 use wicket_core::providers::wasender::WasenderClient;
 use wicket_core::providers::ProviderClient;
+use wicket_core::ratelimit::{self, LimitChanges, Limits};
 use wicket_core::secrets::{Secret, SecretName};
 use wicket_core::store::NewAccount;
 use wicket_core::sync::{self, ContactSyncMode};
@@ -284,15 +285,43 @@ pub fn sync(ctx: &mut Context, args: SyncArgs) -> Result<()> {
     print_results(ctx, out)
 }
 
-/// `wicket account set ID --poll-interval S [--idle-poll-interval S]`.
+/// `wicket account set ID [--poll-interval S] [--idle-poll-interval S]
+/// [--max-per-second N] [--max-per-hour N] [--recipient-gap S]`.
 pub fn account_set(ctx: &mut Context, args: crate::AccountSetArgs) -> Result<()> {
     let id = parse_id(&args.id, "account id")?;
-    let account = wicket_core::engine::set_poll_intervals(&mut ctx.store, id, args.poll_interval, args.idle_poll_interval)?;
+    let limits = LimitChanges { max_per_second: args.max_per_second, max_per_hour: args.max_per_hour, recipient_gap_seconds: args.recipient_gap };
+    let polls = args.poll_interval.is_some() || args.idle_poll_interval.is_some();
+    if !polls && limits.is_empty() {
+        return Err(Error::Invalid(
+            "nothing to change: give --poll-interval SECONDS, --idle-poll-interval SECONDS, --max-per-second N, --max-per-hour N and/or --recipient-gap SECONDS"
+                .into(),
+        ));
+    }
+    let mut account = ctx.store.account(id)?;
+    if polls {
+        account = wicket_core::engine::set_poll_intervals(&mut ctx.store, id, args.poll_interval, args.idle_poll_interval)?;
+    }
+    if !limits.is_empty() {
+        account = ratelimit::set_limits(&mut ctx.store, id, limits)?;
+    }
     let (active, idle) = wicket_core::engine::poll_intervals(&account);
+    let l = Limits::of(&account);
     if ctx.json {
-        print_json(&json!({ "id": output::id(id), "poll_interval": active.as_secs(), "idle_poll_interval": idle.as_secs() }));
+        print_json(&json!({
+            "id": output::id(id),
+            "poll_interval": active.as_secs(),
+            "idle_poll_interval": idle.as_secs(),
+            "max_per_second": l.max_per_second,
+            "max_per_hour": l.max_per_hour,
+            "recipient_gap_seconds": l.recipient_gap_seconds,
+        }));
     } else {
-        println!("account {id}: polls every {} s in use, every {} s idle", active.as_secs(), idle.as_secs());
+        if polls {
+            println!("account {id}: polls every {} s in use, every {} s idle", active.as_secs(), idle.as_secs());
+        }
+        if !limits.is_empty() {
+            println!("account {id}: {}", output::limits_text(&l));
+        }
     }
     Ok(())
 }

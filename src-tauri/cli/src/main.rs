@@ -130,6 +130,17 @@ pub struct AccountSetArgs {
     /// counts as idle; default four times --poll-interval, at most 60).
     #[arg(long, value_name = "SECONDS")]
     pub idle_poll_interval: Option<u64>,
+    /// At most N messages in any one second (default 10 for Meta, 4 for
+    /// WASender, 2 for UniPile; Meta allows up to 80 per number).
+    #[arg(long, value_name = "N")]
+    pub max_per_second: Option<u32>,
+    /// At most N messages in any one hour (default 1000).
+    #[arg(long, value_name = "N")]
+    pub max_per_hour: Option<u32>,
+    /// Seconds between two messages to the same recipient (default 6 for
+    /// Meta, its pair rate; 5 for WASender and UniPile; 0 = no gap).
+    #[arg(long = "recipient-gap", value_name = "SECONDS")]
+    pub recipient_gap: Option<u32>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -162,7 +173,7 @@ pub enum AccountCommand {
     Enable { id: String },
     /// Switch an account off (kept with its data and secrets, but idle).
     Disable { id: String },
-    /// Change an account's settings (poll intervals of polling accounts).
+    /// Change an account's settings (poll intervals of polling accounts, rate limits).
     Set(AccountSetArgs),
     /// Reconnect a UniPile account whose WhatsApp session was lost: prints a
     /// hosted authentication link and waits for the account to be connected.

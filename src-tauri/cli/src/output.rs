@@ -5,6 +5,7 @@
 
 use serde_json::{json, Value};
 use wicket_core::error::ProviderError;
+use wicket_core::ratelimit::Limits;
 use wicket_core::search::SearchHit;
 use wicket_core::store::contacts::{display_name, Contact};
 use wicket_core::store::messages::Message;
@@ -38,6 +39,7 @@ fn message_error(m: &Message) -> Value {
 }
 
 pub fn account(a: &Account) -> Value {
+    let limits = Limits::of(a);
     json!({
         "id": id(a.id),
         "provider": a.provider.as_str(),
@@ -49,7 +51,19 @@ pub fn account(a: &Account) -> Value {
         "enabled": a.enabled,
         "last_sync_at": opt_rfc3339(a.last_sync_at),
         "last_sync_result": a.last_sync_result,
+        "max_per_second": limits.max_per_second,
+        "max_per_hour": limits.max_per_hour,
+        "recipient_gap_seconds": limits.recipient_gap_seconds,
     })
+}
+
+/// An account's rate limits in words.
+pub fn limits_text(l: &Limits) -> String {
+    let gap = match l.recipient_gap_seconds {
+        0 => "no gap between messages to one recipient".to_string(),
+        s => format!("{s} s between two messages to one recipient"),
+    };
+    format!("at most {} messages a second and {} an hour, {gap}", l.max_per_second, l.max_per_hour)
 }
 
 pub fn contact_summary(c: &Contact, country: &str) -> Value {

@@ -24,6 +24,7 @@ pub mod outbox;
 pub mod phone;
 pub mod prefs;
 pub mod providers;
+pub mod ratelimit;
 pub mod search;
 pub mod secrets;
 pub mod store;

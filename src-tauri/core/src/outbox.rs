@@ -4,10 +4,12 @@
 //!
 //! Rules kept here: Meta's customer-service window is checked before a
 //! message is queued (only templates may open a conversation); template
-//! parameters are checked against the synced template; retryable provider
-//! errors are retried with exponential backoff (a `Retry-After` counts, up
-//! to [`MAX_RETRY_AFTER`]), terminal ones mark the message failed with the
-//! provider's reason.
+//! parameters are checked against the synced template; a message takes its
+//! slot under the account's rate limits (`ratelimit`) before it is claimed,
+//! so waiting for it leaves it `pending`; retryable provider errors are
+//! retried with exponential backoff (a `Retry-After` counts, up to
+//! [`MAX_RETRY_AFTER`]; a throttling provider pauses the whole account),
+//! terminal ones mark the message failed with the provider's reason.
 //!
 //! Never doubled, never lost:
 //! - a send is claimed (`sending`) before its request, and the claim's lease
@@ -24,10 +26,11 @@ use crate::error::{Error, ErrorKind, ProviderError, Result};
 use crate::model::{Direction, MessageKind, MessageStatus, Origin, Provider};
 use crate::phone;
 use crate::providers::{meta, OutgoingContent, OutgoingMessage, ProviderClient, SendReceipt, UnknownSend};
+use crate::ratelimit::{self, Wait};
 use crate::secrets::SecretStore;
 use crate::store::contacts::{ContactKey, ContactUpdate};
 use crate::store::messages::{Message, NewMessage};
-use crate::store::{contacts, conversations, messages, Account, Store};
+use crate::store::{contacts, conversations, messages, send_log, Account, Store};
 use crate::time::now_ms;
 use std::time::Duration;
 
@@ -68,24 +71,6 @@ impl Default for SendTiming {
     fn default() -> SendTiming {
         SendTiming { lease: SEND_LEASE, renew_every: LEASE_RENEWAL, accepted_write_deadline: ACCEPTED_WRITE_DEADLINE, backoff_unit: Duration::from_secs(1) }
     }
-}
-
-/// Messages per second per account unless its config sets `max_per_second`:
-/// Meta's lowest tier (numbers shared with the WhatsApp Business app).
-pub const DEFAULT_MAX_PER_SECOND: u32 = 20;
-
-type Limiter = governor::DefaultDirectRateLimiter;
-type Limiters = std::sync::Mutex<std::collections::HashMap<(i64, u32), std::sync::Arc<Limiter>>>;
-
-/// One limiter per account, shared by every sender in this process (only
-/// one process sends at a time: the engine, or `wicket send` when none runs).
-fn limiter_for(account_id: i64, per_second: u32) -> std::sync::Arc<Limiter> {
-    use std::sync::{Arc, OnceLock};
-    static LIMITERS: OnceLock<Limiters> = OnceLock::new();
-    let map = LIMITERS.get_or_init(Limiters::default);
-    let mut map = map.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-    let quota = governor::Quota::per_second(std::num::NonZeroU32::new(per_second.max(1)).unwrap_or(std::num::NonZeroU32::MIN));
-    map.entry((account_id, per_second)).or_insert_with(|| Arc::new(governor::RateLimiter::direct(quota))).clone()
 }
 
 /// Backoff before attempt `n` (1-based): 1 s, 2 s, 4 s, ... capped at 30 s,
@@ -308,6 +293,9 @@ pub enum Attempt {
     /// The send may have gone out, or its earlier sender died mid-request:
     /// the message is (or already was) `unknown`, and is not sent again.
     Unknown(Message, ProviderError),
+    /// The account's own rate limits hold it back: nothing was claimed or
+    /// sent; it stays `pending` and may go once the wait is over.
+    Waiting(Wait),
 }
 
 /// The error a message carries, or `fallback` when it has none.
@@ -358,8 +346,12 @@ pub async fn attempt_with(store: &mut Store, client: &ProviderClient, id: i64, t
         _ => None,
     };
     let account = store.account(m.account_id)?;
-    let per_second = account.config.get("max_per_second").and_then(|v| v.as_u64()).map(|v| v as u32).unwrap_or(DEFAULT_MAX_PER_SECOND);
-    limiter_for(m.account_id, per_second).until_ready().await;
+    // The slot is taken before the claim: a crash while waiting for it leaves the message pending.
+    let gate = ratelimit::gate(store, &account)?;
+    let slot = match gate.acquire(m.conversation_id).await {
+        Ok(slot) => slot,
+        Err(wait) => return Ok(Attempt::Waiting(wait)),
+    };
     let claimed_at = now_ms();
     let lease_ms = timing.lease.as_millis() as i64;
     if !store.claim_for_sending(id, claimed_at, lease_ms)? {
@@ -367,9 +359,16 @@ pub async fn attempt_with(store: &mut Store, client: &ProviderClient, id: i64, t
         return Ok(Attempt::Claimed(store.message(id)?));
     }
     let sent = send_holding_claim(store, client, &request, template.as_ref(), id, claimed_at + lease_ms, timing).await;
+    match &sent {
+        // Refused, or it never left: nothing reached the recipient.
+        Err(Error::Provider(pe)) if pe.kind == ErrorKind::OutcomeUnknown => {}
+        Err(_) => gate.refund(slot),
+        Ok(_) => {}
+    }
     match sent {
         Ok(receipt) => {
-            record_accepted(store, id, &receipt, timing.accepted_write_deadline).await?;
+            gate.accepted();
+            record_accepted(store, &m, &receipt, timing.accepted_write_deadline).await?;
             record_receipt_details(store, id, m.conversation_id, &receipt);
             // WhatsApp's own id, looked up only now the send is on record (WASender).
             if let Some(real_id) = client.confirm(&receipt).await {
@@ -386,7 +385,21 @@ pub async fn attempt_with(store: &mut Store, client: &ProviderClient, id: i64, t
             Ok(if status == MessageStatus::Unknown { Attempt::Unknown(m, pe) } else { Attempt::Sent(m) })
         }
         Err(Error::Provider(pe)) if pe.kind.is_retryable() => {
-            let delay = backoff_in(timing.backoff_unit, m.attempts + 1, pe.retry_after);
+            let delay = if pe.kind == ErrorKind::RateLimited {
+                // The provider throttles the account, not this message: the whole account pauses.
+                let (pause, give_up) = gate.throttled(timing.backoff_unit, pe.retry_after);
+                if give_up {
+                    let pe = ProviderError {
+                        message: format!("{} (gave up after {} throttled attempts in a row)", pe.message, ratelimit::gate::THROTTLE_RETRIES),
+                        ..pe
+                    };
+                    store.set_message_status(id, MessageStatus::Failed, Some(&pe))?;
+                    return Ok(Attempt::Failed(store.message(id)?, pe));
+                }
+                pause
+            } else {
+                backoff_in(timing.backoff_unit, m.attempts + 1, pe.retry_after)
+            };
             // Back to pending: `sending` never moves backwards, so write it directly.
             store.write(|tx| {
                 tx.execute(
@@ -447,13 +460,19 @@ async fn send_holding_claim(
 /// in its own write, retried while the store is busy up to `deadline`. If
 /// the store stays busy the message keeps its claim, which then runs out
 /// into `unknown`: never a resend.
-async fn record_accepted(store: &mut Store, id: i64, receipt: &SendReceipt, deadline: Duration) -> Result<()> {
+async fn record_accepted(store: &mut Store, m: &Message, receipt: &SendReceipt, deadline: Duration) -> Result<()> {
+    let id = m.id;
     let give_up = tokio::time::Instant::now() + deadline;
     let mut pause = Duration::from_millis(50);
     loop {
         let accepted =
             messages::Accepted { provider_message_id: &receipt.provider_message_id, provider_send_id: receipt.provider_send_id.as_deref(), at: now_ms() };
-        match store.write(|tx| messages::record_accepted(tx, id, &accepted)) {
+        // The rate limits' log goes in the same write: no second commit per send.
+        let written = store.write(|tx| {
+            messages::record_accepted(tx, id, &accepted)?;
+            send_log::record(tx, m.account_id, m.conversation_id, accepted.at)
+        });
+        match written {
             Ok(()) => return Ok(()),
             Err(e) if e.is_busy() && tokio::time::Instant::now() + pause < give_up => {
                 tracing::warn!(message = id, "the store is busy; recording the accepted send again in {} ms", pause.as_millis());
@@ -528,6 +547,14 @@ pub async fn send_loop(store: &mut Store, client: &ProviderClient, id: i64, budg
                 let left = deadline.saturating_duration_since(tokio::time::Instant::now()) + timing.lease;
                 return wait_settled(store, id, left);
             }
+            Attempt::Waiting(wait) => {
+                let delay = wait.delay();
+                if tokio::time::Instant::now() + delay > deadline {
+                    // Our own limit never fails a message: it stays queued for the engine.
+                    return Err(Error::RetriesExhausted(held_back(id, &wait)));
+                }
+                tokio::time::sleep(delay).await;
+            }
             Attempt::Retry(pe, delay) => {
                 if tokio::time::Instant::now() + delay > deadline {
                     let pe = ProviderError { message: format!("{} (gave up after {} s)", pe.message, budget.as_secs()), ..pe };
@@ -537,6 +564,24 @@ pub async fn send_loop(store: &mut Store, client: &ProviderClient, id: i64, budg
                 tokio::time::sleep(delay).await;
             }
         }
+    }
+}
+
+/// What `wicket send` says of a message its account's limits hold back
+/// longer than it waits (the message itself stays pending).
+fn held_back(id: i64, wait: &Wait) -> ProviderError {
+    let why = match wait.hold {
+        ratelimit::Hold::Account => "the account's hourly limit is reached (or its provider asked it to slow down)",
+        ratelimit::Hold::Recipient => "the recipient got a message moments ago (the account's gap per recipient)",
+    };
+    ProviderError {
+        code: None,
+        kind: ErrorKind::RateLimited,
+        message: format!(
+            "message {id} waits: {why}; it stays queued and the engine (`wicket serve` or the app) sends it in about {} s",
+            wait.delay().as_secs().max(1)
+        ),
+        retry_after: Some(wait.delay().as_secs()),
     }
 }
 

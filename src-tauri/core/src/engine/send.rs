@@ -15,6 +15,7 @@ use crate::error::{ErrorKind, ProviderError, Result};
 use crate::model::MessageStatus;
 use crate::outbox::{self, Attempt};
 use crate::providers::{MediaSource, OutgoingContent, OutgoingMessage, TemplateParam};
+use crate::ratelimit::Hold;
 use crate::store::Store;
 use crate::time::now_ms;
 use serde::Deserialize;
@@ -71,8 +72,11 @@ impl Drop for UploadMark {
 }
 
 /// One pass of a lane: sends what is due, one message at a time, until the
-/// batch is done or the lane is asked to stop.
-pub(super) async fn send_due(ctx: &Ctx, store: &mut Store, lane: Lane, uploading: &Uploading, stop: &tokio::sync::watch::Receiver<bool>) -> Result<()> {
+/// batch is done or the lane is asked to stop. A message the account's rate
+/// limits hold back stays pending (unclaimed): one waiting for its recipient's
+/// gap holds only its conversation, the hourly limit or a throttling provider
+/// ends the pass. True when the batch filled up (more may be due at once).
+pub(super) async fn send_due(ctx: &Ctx, store: &mut Store, lane: Lane, uploading: &Uploading, stop: &tokio::sync::watch::Receiver<bool>) -> Result<bool> {
     let account_id = ctx.account.id;
     // Conversations with an earlier upload still queued: their later messages wait.
     let mut held: HashSet<i64> = HashSet::new();
@@ -101,7 +105,8 @@ pub(super) async fn send_due(ctx: &Ctx, store: &mut Store, lane: Lane, uploading
             // the account says why it waits.
             Err(NoClient::Unavailable(why)) => {
                 tracing::debug!(account = account_id, message = id, "send waits for the secret store: {why}");
-                return super::secrets_wait::waiting(ctx, store, &why);
+                super::secrets_wait::waiting(ctx, store, &why)?;
+                return Ok(false);
             }
             Err(NoClient::Unusable(why)) => {
                 let pe = ProviderError { code: None, kind: ErrorKind::Auth, message: why, retry_after: None };
@@ -113,7 +118,21 @@ pub(super) async fn send_due(ctx: &Ctx, store: &mut Store, lane: Lane, uploading
         attempts += 1;
         let _mark = (lane == Lane::Upload).then(|| UploadMark::new(uploading, m.conversation_id));
         let status = match outbox::attempt(store, &client, id).await? {
-            Attempt::Retry(pe, _) if now_ms() - m.created_at > outbox::RETRY_BUDGET.as_millis() as i64 => {
+            Attempt::Waiting(wait) => {
+                attempts -= 1;
+                match wait.hold {
+                    // Later messages of the conversation keep their order behind it.
+                    Hold::Recipient => {
+                        held.insert(m.conversation_id);
+                        continue;
+                    }
+                    Hold::Account => return Ok(false),
+                }
+            }
+            // A throttling provider pauses the account and gives up after its own count of
+            // throttles in a row (`ratelimit`): a message that waited long in a queued burst
+            // is not failed for its age.
+            Attempt::Retry(pe, _) if pe.kind != ErrorKind::RateLimited && now_ms() - m.created_at > outbox::RETRY_BUDGET.as_millis() as i64 => {
                 let pe = ProviderError { message: format!("{} (gave up after {} s)", pe.message, outbox::RETRY_BUDGET.as_secs()), ..pe };
                 store.set_message_status(id, MessageStatus::Failed, Some(&pe))?;
                 Some(MessageStatus::Failed)
@@ -125,7 +144,7 @@ pub(super) async fn send_due(ctx: &Ctx, store: &mut Store, lane: Lane, uploading
             let _ = ctx.events.send(EngineEvent::MessageSettled { message_id: id, status });
         }
     }
-    Ok(())
+    Ok(attempts >= BATCH)
 }
 
 #[cfg(test)]

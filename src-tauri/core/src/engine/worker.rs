@@ -137,11 +137,17 @@ async fn open_store(ctx: &Ctx, stop: &mut watch::Receiver<bool>) -> Option<Store
 
 async fn sender_task(ctx: Arc<Ctx>, lane: Lane, uploading: Uploading, mut stop: watch::Receiver<bool>) {
     let Some(mut store) = open_store(&ctx, &mut stop).await else { return };
-    while !pause(&mut stop, TICK).await {
+    let mut more = false;
+    // A full batch goes on at once: the rate limits, not the tick, pace a backlog.
+    while !(if more { *stop.borrow() } else { pause(&mut stop, TICK).await }) {
         // Not cut off when asked to stop: a send in flight finishes.
-        if let Err(e) = send::send_due(&ctx, &mut store, lane, &uploading, &stop).await {
-            tracing::warn!(account = ctx.account.id, ?lane, "send pass failed: {e}");
-        }
+        more = match send::send_due(&ctx, &mut store, lane, &uploading, &stop).await {
+            Ok(more) => more,
+            Err(e) => {
+                tracing::warn!(account = ctx.account.id, ?lane, "send pass failed: {e}");
+                false
+            }
+        };
     }
 }
 

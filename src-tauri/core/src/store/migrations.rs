@@ -340,6 +340,19 @@ pub const MIGRATIONS: &[&str] = &[
     DELETE FROM contacts_fts;
     INSERT INTO contacts_fts(rowid, names) SELECT id, concat_ws(' ', saved_name, profile_name, verified_name, company, phone) FROM contacts;
     "#,
+    // 8: rate limits. The sends a provider accepted in the last hour, per
+    // account and conversation: what the hourly limit and the gap per
+    // recipient count after a restart (`ratelimit`). Pruned as rows are
+    // added, so it holds at most an hour of sends.
+    r#"
+    CREATE TABLE send_log (
+        account_id      INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+        conversation_id INTEGER NOT NULL REFERENCES conversations(id) ON DELETE CASCADE,
+        sent_at         INTEGER NOT NULL
+    ) STRICT;
+    CREATE INDEX send_log_by_account ON send_log(account_id, sent_at);
+    CREATE INDEX send_log_by_conversation ON send_log(conversation_id);
+    "#,
 ];
 
 /// The schema version this build writes.
