@@ -85,7 +85,7 @@ pub(crate) fn runtime() -> Result<tokio::runtime::Runtime> {
 fn account_list(ctx: &Context) -> Result<()> {
     let accounts = ctx.store.accounts()?;
     if ctx.json {
-        print_json(&Value::Array(accounts.iter().map(output::account).collect()));
+        print_json(&Value::Array(accounts.iter().map(|a| account_health_json(ctx, a)).collect::<Result<_>>()?));
     } else {
         let rows: Vec<Vec<String>> = accounts
             .iter()
@@ -103,6 +103,7 @@ fn account_list(ctx: &Context) -> Result<()> {
             })
             .collect();
         print_table(&["id", "provider", "name", "phone", "status", "since", "last sync", "reason"], &rows);
+        print_attention(ctx, &accounts)?;
     }
     Ok(())
 }
@@ -461,6 +462,22 @@ fn resend(ctx: &mut Context, args: ResendArgs) -> Result<()> {
     let queued = wicket_core::outbox::retry(&mut ctx.store, id)?;
     let message = if args.no_wait { queued } else { send_queued(ctx, id)? };
     print_json(&output::message(&message));
+    Ok(())
+}
+
+/// An account as `wicket account list --json` prints it: with its health
+/// from Meta's account-level webhooks (kept apart: only adds fields).
+fn account_health_json(ctx: &Context, a: &wicket_core::store::Account) -> Result<Value> {
+    Ok(output::account_with_health(a, &ctx.store.account_health(a.id)?))
+}
+
+/// Below the table: what needs the owner on each account, and what to do.
+fn print_attention(ctx: &Context, accounts: &[wicket_core::store::Account]) -> Result<()> {
+    for a in accounts {
+        for x in ctx.store.account_health(a.id)?.attention {
+            println!("account {} needs attention: {} {}", a.id, x.message, x.action);
+        }
+    }
     Ok(())
 }
 

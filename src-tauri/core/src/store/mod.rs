@@ -9,6 +9,7 @@
 //! WAL lets readers run beside the single writer, and the busy timeout makes
 //! concurrent writers wait instead of failing.
 
+pub mod account_health;
 pub mod accounts;
 pub mod contacts;
 pub mod conversations;
