@@ -247,3 +247,14 @@ fn health(list: &[Value]) -> Vec<Value> {
     ];
     list.iter().map(|a| Value::Object(FIELDS.iter().map(|f| (f.to_string(), a[*f].clone())).collect())).collect()
 }
+
+#[test]
+fn the_typing_indicator_setting_is_listed_on_by_default_and_takes_only_true_or_false() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    assert_eq!(ok_json(&WICKET.run(dir, &["settings", "list", "--json"]))["typing_indicator"], json!(true));
+    let refused = WICKET.run(dir, &["settings", "set", "typing_indicator", "sometimes"]);
+    assert!(!refused.status.success() && String::from_utf8_lossy(&refused.stderr).contains("true or false"));
+    assert!(WICKET.run(dir, &["settings", "set", "typing_indicator", "false"]).status.success());
+    assert_eq!(ok_json(&WICKET.run(dir, &["settings", "list", "--json"]))["typing_indicator"], json!(false));
+}

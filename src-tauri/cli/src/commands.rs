@@ -482,7 +482,14 @@ fn print_attention(ctx: &Context, accounts: &[wicket_core::store::Account]) -> R
 }
 
 fn settings_list(ctx: &Context) -> Result<()> {
-    let settings: Vec<(String, Value)> = ctx.store.settings()?.into_iter().filter(|(k, _)| k != "data_dir_id").collect();
+    let mut settings: Vec<(String, Value)> = ctx.store.settings()?.into_iter().filter(|(k, _)| k != "data_dir_id").collect();
+    // Settings that are on until the owner turns them off are listed with their default.
+    for (key, default) in [(wicket_core::typing::SETTING, Value::Bool(true))] {
+        if !settings.iter().any(|(k, _)| k == key) {
+            settings.push((key.to_string(), default));
+            settings.sort_by(|a, b| a.0.cmp(&b.0));
+        }
+    }
     if ctx.json {
         let map: serde_json::Map<String, Value> = settings.into_iter().collect();
         print_json(&Value::Object(map));
@@ -499,6 +506,9 @@ fn settings_set(ctx: &mut Context, key: &str, value: &str) -> Result<()> {
         return Err(Error::Invalid("data_dir_id cannot be changed".into()));
     }
     let v: Value = serde_json::from_str(value).unwrap_or_else(|_| Value::String(value.to_string()));
+    if key == wicket_core::typing::SETTING && !v.is_boolean() {
+        return Err(Error::Invalid(format!("{key} is true or false, not {value:?}")));
+    }
     if key == wicket_core::store::settings::DEFAULT_COUNTRY {
         wicket_core::phone::parse_country(v.as_str().unwrap_or_default())?;
     }

@@ -21,6 +21,7 @@ pub mod migrations;
 pub mod outbox_queue;
 pub mod settings;
 pub mod templates;
+pub mod typing;
 pub mod webhook_events;
 
 use crate::error::{Error, Result};
