@@ -321,7 +321,7 @@ impl Store {
 fn template_attention(t: &super::templates::Template) -> Option<Attention> {
     let subject = format!("{} ({})", t.name, t.language);
     let mut since = t.status_at.unwrap_or(t.synced_at);
-    let why = t.status_reason.as_deref().map(|r| format!(": {r}")).unwrap_or_default();
+    let why = t.status_reason.as_deref().map(|r| format!(" ({})", r.trim_end_matches('.'))).unwrap_or_default();
     // Only what a webhook reported asks for the owner: a template that was
     // already rejected at the last sync is shown as such in the picker, not
     // raised again and again.
