@@ -349,6 +349,10 @@ fn to_template(t: NewTemplate) -> Template {
         parameter_format: t.parameter_format,
         components: t.components,
         synced_at: 0,
+        status_reason: None,
+        status_at: None,
+        quality: None,
+        quality_at: None,
     }
 }
 

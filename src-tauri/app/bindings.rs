@@ -4,6 +4,7 @@
 //! `WICKET_UPDATE_GOLDEN=1 cargo test -p wicket-desktop` rewrites it.
 
 use crate::dto::*;
+use crate::dto_account::{AccountHealthDto, AttentionDto, TypingArgs};
 use crate::events::{self, MessageReceivedEvent, SyncProgressEvent};
 use crate::notifications::{OpenConversationEvent, OPEN_CONVERSATION};
 use crate::public_address::{PublicAddressStatusDto, PUBLIC_ADDRESS_HEALTH};
@@ -61,6 +62,8 @@ pub fn commands(cfg: &Config) -> Vec<(&'static str, Option<String>, String)> {
         ("get_preferences", None, PreferencesDto::name(cfg)),
         ("set_preferences", Some(PreferencesDto::name(cfg)), PreferencesDto::name(cfg)),
         ("set_focused_conversation", Some(FocusArgs::name(cfg)), "null".into()),
+        ("account_health", Some(AccountArgs::name(cfg)), AccountHealthDto::name(cfg)),
+        ("owner_typing", Some(TypingArgs::name(cfg)), "\"sent\" | \"too_soon\" | \"off\" | \"nothing_to_answer\" | \"not_supported\"".into()),
     ]
 }
 
@@ -173,6 +176,9 @@ pub fn typescript() -> String {
         QuietHoursDto::decl(&cfg),
         PreferencesDto::decl(&cfg),
         FocusArgs::decl(&cfg),
+        AttentionDto::decl(&cfg),
+        AccountHealthDto::decl(&cfg),
+        TypingArgs::decl(&cfg),
         MessageReceivedEvent::decl(&cfg),
         SyncProgressEvent::decl(&cfg),
         OpenConversationEvent::decl(&cfg),

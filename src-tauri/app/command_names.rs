@@ -47,4 +47,6 @@ pub const COMMANDS: &[&str] = &[
     "get_preferences",
     "set_preferences",
     "set_focused_conversation",
+    "account_health",
+    "owner_typing",
 ];

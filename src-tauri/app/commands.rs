@@ -181,12 +181,18 @@ pub async fn send_media<R: Runtime>(app: AppHandle<R>, state: State<'_, AppState
     Ok(announce_queued(&app, message, conv))
 }
 
-/// The account's approved templates (Meta), what the composer offers when
-/// the customer-service window is closed.
+/// The account's templates (Meta), what the composer offers when the
+/// customer-service window is closed: the approved ones to pick, and those
+/// Meta paused, rejected or disabled marked with why (never sendable).
+/// Ones still in review or deleted are left out.
 #[tauri::command]
 pub async fn list_templates(state: State<'_, AppState>, args: AccountArgs) -> Res<Vec<TemplateDto>> {
     let store = state.store()?;
-    Ok(store.templates(args.account_id)?.iter().filter(|t| t.status.eq_ignore_ascii_case("APPROVED")).map(TemplateDto::new).collect())
+    let shown = |s: &str| matches!(s.to_ascii_uppercase().as_str(), "APPROVED" | "PAUSED" | "REJECTED" | "DISABLED" | "FLAGGED" | "LIMIT_EXCEEDED" | "LOCKED");
+    let mut list: Vec<TemplateDto> = store.templates(args.account_id)?.iter().filter(|t| shown(&t.status)).map(TemplateDto::new).collect();
+    // The ones that can be sent first.
+    list.sort_by_key(|t| !t.sendable);
+    Ok(list)
 }
 
 /// Queues an approved template with its parameters (checked by the outbox

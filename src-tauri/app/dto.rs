@@ -416,6 +416,11 @@ pub struct TemplateDto {
     pub body_params: Vec<String>,
     /// Indexes of the URL buttons that take a parameter.
     pub url_buttons: Vec<u32>,
+    /// `APPROVED`, `PAUSED`, `REJECTED`, … and why (Meta's webhook); only
+    /// a sendable (approved) one can be picked.
+    pub status: String,
+    pub status_reason: Option<String>,
+    pub sendable: bool,
 }
 
 impl TemplateDto {
@@ -447,6 +452,9 @@ impl TemplateDto {
             header_params: slots(&need.header),
             body_params: slots(&need.body),
             url_buttons: need.buttons.iter().map(|(i, _)| *i).collect(),
+            status: t.status.clone(),
+            status_reason: t.status_reason.clone(),
+            sendable: t.status.eq_ignore_ascii_case("APPROVED"),
         }
     }
 }

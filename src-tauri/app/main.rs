@@ -19,6 +19,7 @@ mod bindings;
 mod command_names;
 mod commands;
 mod dto;
+mod dto_account;
 mod engine;
 mod events;
 mod media_protocol;
@@ -91,6 +92,8 @@ pub fn builder_on<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Build
         settings::get_preferences,
         settings::set_preferences,
         settings::set_focused_conversation,
+        dto_account::account_health,
+        dto_account::owner_typing,
     ])
 }
 

@@ -303,6 +303,39 @@ pub fn seed(store: &mut Store, dir: &DataDir, now: i64) -> Result<()> {
     for c in replayed {
         s.store.mark_conversation_read(c)?;
     }
+    account_news(s.store, shop.id, now)
+}
+
+/// What Meta's account-level webhooks told the bakery (shapes as in
+/// tests/fixtures/meta_webhooks/meta_webhook_template_rejected.json and
+/// meta_webhook_phone_quality_flagged.json): its offers template was
+/// rejected, and its number was flagged for low quality.
+fn account_news(store: &mut Store, shop: i64, now: i64) -> Result<()> {
+    use wicket_core::store::account_health::{AccountAspect, AccountChange, TemplateAspect, TemplateChange};
+    let events = [
+        ProviderEvent::TemplateChanged(TemplateChange {
+            provider_template_id: Some("tpl-weekly_offers".into()),
+            name: "weekly_offers".into(),
+            language: "en-GB".into(),
+            aspect: TemplateAspect::Status,
+            value: json!({"status": "REJECTED", "reason": "INCORRECT_CATEGORY", "recommendation": "Submit it again as a MARKETING template without the discount code."}),
+            // After the templates' sync above, which is stamped with the real clock.
+            at: wicket_core::time::now_ms().max(now) + 1,
+        }),
+        ProviderEvent::AccountChanged(AccountChange {
+            aspect: AccountAspect::Quality,
+            value: json!({"rating": "RED", "event": "FLAGGED"}),
+            at: now - HOUR,
+            display_phone: Some("442079460000".into()),
+        }),
+        ProviderEvent::AccountChanged(AccountChange {
+            aspect: AccountAspect::MessagingLimit,
+            value: json!({"tier": "TIER_1K"}),
+            at: now - HOUR,
+            display_phone: None,
+        }),
+    ];
+    store.write(|tx| wicket_core::ingest::apply(tx, shop, &events))?;
     Ok(())
 }
 

@@ -413,7 +413,7 @@ fn pin_status_times(v: &mut Value) {
     match v {
         Value::Object(map) => {
             for (k, field) in map.iter_mut() {
-                if (k == "status_since" || k == "last_sync_at") && field.is_i64() {
+                if (k == "status_since" || k == "last_sync_at" || k == "since") && field.is_i64() {
                     *field = json!(SAMPLE_NOW);
                 } else {
                     pin_status_times(field);
@@ -441,7 +441,28 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
 fn templates_and_retries(h: &Harness, fx: &mut serde_json::Map<String, Value>, all: &Value, market: &Value) {
     let templates = h.ok("list_templates", json!({ "account_id": all[0]["account_id"] }));
     let names: Vec<&str> = templates.as_array().unwrap().iter().map(|t| t["name"].as_str().unwrap()).collect();
-    assert_eq!(names, ["follow_up", "order_ready", "parcel_photo"], "approved templates only");
+    assert_eq!(names, ["follow_up", "order_ready", "parcel_photo", "weekly_offers"], "approved templates, then the rejected one (never the pending)");
+    assert_eq!(
+        (templates[3]["status"].as_str(), templates[3]["sendable"].as_bool(), templates[3]["status_reason"].as_str()),
+        (Some("REJECTED"), Some(false), Some("INCORRECT_CATEGORY — Submit it again as a MARKETING template without the discount code.")),
+        "Meta's reason comes with it"
+    );
+    let mut health = h.ok("account_health", json!({ "account_id": all[0]["account_id"] }));
+    let kinds: Vec<&str> = health["attention"].as_array().unwrap().iter().map(|a| a["kind"].as_str().unwrap()).collect();
+    assert_eq!(kinds, ["quality", "template_rejected"], "{health}");
+    assert_eq!((health["quality_rating"].as_str(), health["messaging_limit"].as_str()), (Some("RED"), Some("TIER_1K")));
+    pin_status_times(&mut health);
+    fx.insert("account_health".into(), json!({ all[0]["account_id"].to_string(): health }));
+    // The sample's Meta account has no access token: the keystroke says so (the composer ignores it).
+    let refused = h.call("owner_typing", json!({ "conversation_id": all[0]["id"] })).unwrap_err();
+    assert_eq!(refused["code"], "secrets_unavailable", "{refused}");
+    // With the setting off, nothing is attempted.
+    let mut store = wicket_core::Store::open(&h.data_dir().join("wicket.db")).unwrap();
+    store.set_setting(wicket_core::typing::SETTING, &json!(false)).unwrap();
+    let typing = h.ok("owner_typing", json!({ "conversation_id": all[0]["id"] }));
+    assert_eq!(typing, json!("off"));
+    store.set_setting(wicket_core::typing::SETTING, &json!(true)).unwrap();
+    fx.insert("owner_typing".into(), typing);
     assert_eq!(templates[2]["header_media"], json!("IMAGE"));
     assert_eq!(templates[1]["body_params"], json!(["1", "2"]));
     assert_eq!(templates[1]["header_params"], json!(["1"]));

@@ -85,7 +85,7 @@ pub(crate) fn runtime() -> Result<tokio::runtime::Runtime> {
 fn account_list(ctx: &Context) -> Result<()> {
     let accounts = ctx.store.accounts()?;
     if ctx.json {
-        print_json(&Value::Array(accounts.iter().map(output::account).collect()));
+        print_json(&Value::Array(accounts.iter().map(|a| account_health_json(ctx, a)).collect::<Result<_>>()?));
     } else {
         let rows: Vec<Vec<String>> = accounts
             .iter()
@@ -107,6 +107,7 @@ fn account_list(ctx: &Context) -> Result<()> {
             })
             .collect();
         print_table(&["id", "provider", "name", "phone", "status", "since", "last sync", "limits", "reason"], &rows);
+        print_attention(ctx, &accounts)?;
     }
     Ok(())
 }
@@ -468,8 +469,31 @@ fn resend(ctx: &mut Context, args: ResendArgs) -> Result<()> {
     Ok(())
 }
 
+/// An account as `wicket account list --json` prints it: with its health
+/// from Meta's account-level webhooks (kept apart: only adds fields).
+fn account_health_json(ctx: &Context, a: &wicket_core::store::Account) -> Result<Value> {
+    Ok(output::account_with_health(a, &ctx.store.account_health(a.id)?))
+}
+
+/// Below the table: what needs the owner on each account, and what to do.
+fn print_attention(ctx: &Context, accounts: &[wicket_core::store::Account]) -> Result<()> {
+    for a in accounts {
+        for x in ctx.store.account_health(a.id)?.attention {
+            println!("account {} needs attention: {} {}", a.id, x.message, x.action);
+        }
+    }
+    Ok(())
+}
+
 fn settings_list(ctx: &Context) -> Result<()> {
-    let settings: Vec<(String, Value)> = ctx.store.settings()?.into_iter().filter(|(k, _)| k != "data_dir_id").collect();
+    let mut settings: Vec<(String, Value)> = ctx.store.settings()?.into_iter().filter(|(k, _)| k != "data_dir_id").collect();
+    // Settings that are on until the owner turns them off are listed with their default.
+    for (key, default) in [(wicket_core::typing::SETTING, Value::Bool(true))] {
+        if !settings.iter().any(|(k, _)| k == key) {
+            settings.push((key.to_string(), default));
+            settings.sort_by(|a, b| a.0.cmp(&b.0));
+        }
+    }
     if ctx.json {
         let map: serde_json::Map<String, Value> = settings.into_iter().collect();
         print_json(&Value::Object(map));
@@ -486,6 +510,9 @@ fn settings_set(ctx: &mut Context, key: &str, value: &str) -> Result<()> {
         return Err(Error::Invalid("data_dir_id cannot be changed".into()));
     }
     let v: Value = serde_json::from_str(value).unwrap_or_else(|_| Value::String(value.to_string()));
+    if key == wicket_core::typing::SETTING && !v.is_boolean() {
+        return Err(Error::Invalid(format!("{key} is true or false, not {value:?}")));
+    }
     if key == wicket_core::store::settings::DEFAULT_COUNTRY {
         wicket_core::phone::parse_country(v.as_str().unwrap_or_default())?;
     }

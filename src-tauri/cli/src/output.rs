@@ -189,7 +189,39 @@ pub fn template(t: &Template) -> Value {
         "parameter_format": t.parameter_format,
         "components": t.components,
         "synced_at": to_rfc3339(t.synced_at),
+        "status_reason": t.status_reason,
+        "status_at": opt_rfc3339(t.status_at),
+        "quality": t.quality,
+        "sendable": t.status.eq_ignore_ascii_case("APPROVED"),
     })
+}
+
+/// An account with what Meta's account-level webhooks said of it (added
+/// fields only; `attention` lists what needs the owner, with what to do).
+pub fn account_with_health(a: &Account, h: &wicket_core::store::account_health::AccountHealth) -> Value {
+    let mut v = account(a);
+    if let Value::Object(map) = &mut v {
+        let attention: Vec<Value> = h
+            .attention
+            .iter()
+            .map(|x| json!({"kind": x.kind, "subject": x.subject, "message": x.message, "action": x.action, "since": to_rfc3339(x.since)}))
+            .collect();
+        for (k, val) in [
+            ("quality_rating", json!(h.quality_rating)),
+            ("messaging_limit", json!(h.messaging_limit)),
+            ("restriction", json!(h.restriction)),
+            ("ban", json!(h.ban)),
+            ("violation", json!(h.violation)),
+            ("connection", json!(h.connection)),
+            ("verification", json!(h.verification)),
+            ("capabilities", json!(h.capabilities)),
+            ("attention", Value::Array(attention)),
+            ("health_updated_at", json!(opt_rfc3339(h.updated_at))),
+        ] {
+            map.insert(k.to_string(), val);
+        }
+    }
+    v
 }
 
 /// Prints a JSON value on one line.

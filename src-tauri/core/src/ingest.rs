@@ -8,7 +8,7 @@ use crate::providers::{InboundMessage, ProviderEvent};
 use crate::store::contacts::{self, ContactUpdate};
 use crate::store::message_changes::{self, ChangeOutcome};
 use crate::store::messages::{self, InsertOutcome, NewMessage, StatusUpdate};
-use crate::store::{conversations, media};
+use crate::store::{account_health, conversations, media};
 use rusqlite::Connection;
 
 /// What applying a batch changed, for notifications and UI events.
@@ -25,6 +25,9 @@ pub struct Applied {
     pub conversations_touched: Vec<i64>,
     pub duplicates: usize,
     pub account_state: Option<(crate::model::AccountStatus, Option<String>)>,
+    /// Meta said something new about the account or its templates
+    /// (`Store::account_health`): the account's details and banner change.
+    pub health_changed: bool,
 }
 
 impl Applied {
@@ -42,6 +45,7 @@ impl Applied {
         if other.account_state.is_some() {
             self.account_state = other.account_state;
         }
+        self.health_changed |= other.health_changed;
     }
 }
 
@@ -97,6 +101,12 @@ pub fn apply(conn: &Connection, account_id: i64, events: &[ProviderEvent]) -> Re
                 if let Some(c) = conversations::find_for_contact(conn, account_id, contact_id)? {
                     push_unique(&mut out.conversations_touched, c);
                 }
+            }
+            ProviderEvent::TemplateChanged(change) => {
+                out.health_changed |= account_health::apply_template_change(conn, account_id, change)?;
+            }
+            ProviderEvent::AccountChanged(change) => {
+                out.health_changed |= account_health::apply_account_change(conn, account_id, change)?;
             }
             ProviderEvent::AccountState { status, reason } => {
                 conn.execute(

@@ -31,6 +31,7 @@ pub mod store;
 pub mod sync;
 pub mod time;
 pub mod tunnel;
+pub mod typing;
 pub mod webhook;
 
 pub use datadir::DataDir;

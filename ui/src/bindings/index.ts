@@ -155,7 +155,12 @@ buttons: Array<string>, header_params: Array<string>, body_params: Array<string>
 /**
  * Indexes of the URL buttons that take a parameter.
  */
-url_buttons: Array<number>, };
+url_buttons: Array<number>, 
+/**
+ * `APPROVED`, `PAUSED`, `REJECTED`, … and why (Meta's webhook); only
+ * a sendable (approved) one can be picked.
+ */
+status: string, status_reason: string | null, sendable: boolean, };
 
 export type SearchHitDto = { message_id: number, conversation_id: number, account_id: number, display_name: string, snippet: string, timestamp: number, };
 
@@ -502,6 +507,40 @@ tray_available: boolean, };
 
 export type FocusArgs = { conversation_id: number | null, };
 
+export type AttentionDto = { 
+/**
+ * `template_paused`, `template_rejected`, `quality`, `restricted`, `banned`, …
+ */
+kind: string, 
+/**
+ * The template it is about (`name (language)`), if any.
+ */
+subject: string | null, message: string, action: string, since: number, };
+
+export type AccountHealthDto = { account_id: number, 
+/**
+ * `GREEN`, `RED` (flagged), or none reported yet.
+ */
+quality_rating: string | null, 
+/**
+ * As Meta gave it: `TIER_1K`, `TIER_UNLIMITED`, `2000`…
+ */
+messaging_limit: string | null, 
+/**
+ * The restrictions in force, in a line.
+ */
+restriction: string | null, 
+/**
+ * Verification news (`VERIFIED_ACCOUNT`), in a line.
+ */
+verification: string | null, 
+/**
+ * Empty when all is well.
+ */
+attention: Array<AttentionDto>, updated_at: number | null, };
+
+export type TypingArgs = { conversation_id: number, };
+
 export type MessageReceivedEvent = { message: MessageDto, conversation: ConversationDto, };
 
 export type SyncProgressEvent = { account_id: number, 
@@ -567,6 +606,8 @@ export type Commands = {
   get_preferences: { args: null; result: PreferencesDto };
   set_preferences: { args: PreferencesDto; result: PreferencesDto };
   set_focused_conversation: { args: FocusArgs; result: null };
+  account_health: { args: AccountArgs; result: AccountHealthDto };
+  owner_typing: { args: TypingArgs; result: "sent" | "too_soon" | "off" | "nothing_to_answer" | "not_supported" };
 };
 
 /** Every event the shell emits, with its payload. */

@@ -7,7 +7,7 @@
 import { CircleAlert, Globe, Plus, Trash2, X } from 'lucide-preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { call } from '../api';
-import type { AccountDto, CommandError, Provider } from '../bindings';
+import type { AccountDto, AccountHealthDto, CommandError, Provider } from '../bindings';
 import { Avatar } from './Avatar';
 import { STATUS_TEXT } from './Rail';
 import { PublicAddress } from './Wizard';
@@ -27,6 +27,41 @@ export interface AccountsSettingsProps {
   onChanged: () => void;
   /** Closes the settings (absent where the settings panel is the host). */
   onClose?: () => void;
+}
+
+const QUALITY_TEXT: Record<string, string> = { GREEN: 'high', YELLOW: 'medium', RED: 'low (flagged by Meta)' };
+
+/** What Meta's account-level webhooks said: quality, limit, restrictions, and a banner per thing to do. */
+export function AccountHealth({ accountId }: { accountId: number }) {
+  const [h, setH] = useState<AccountHealthDto | null>(null);
+  useEffect(() => {
+    call('account_health', { account_id: accountId })
+      .then(setH)
+      .catch(() => setH(null));
+  }, [accountId]);
+  if (!h) return null;
+  const details = [
+    h.quality_rating && `Quality: ${QUALITY_TEXT[h.quality_rating] ?? h.quality_rating.toLowerCase()}`,
+    h.messaging_limit && `Messaging limit: ${h.messaging_limit.replace(/^TIER_/, '').replace('_', ' ').toLowerCase()}`,
+    h.restriction && `Restricted: ${h.restriction}`,
+    h.verification && `Verification: ${h.verification}`,
+  ].filter(Boolean);
+  return (
+    <>
+      {details.length > 0 && <p class="acct-health muted">{details.join(' · ')}</p>}
+      {h.attention.map((a) => (
+        <div class="acct-attention" role="note" aria-label="Needs attention" key={`${a.kind}/${a.subject ?? ''}`}>
+          <CircleAlert size={16} aria-hidden="true" />
+          <div>
+            <p class="acct-attention-message" dir="auto">
+              {a.message}
+            </p>
+            <p class="acct-attention-action">{a.action}</p>
+          </div>
+        </div>
+      ))}
+    </>
+  );
 }
 
 function Row({ a, onChanged, onPublic }: { a: AccountDto; onChanged: () => void; onPublic: (id: number) => void }) {
@@ -65,6 +100,7 @@ function Row({ a, onChanged, onPublic }: { a: AccountDto; onChanged: () => void;
           <span class={`status-dot status-${a.status}`} aria-hidden="true" /> {STATUS_TEXT[a.status]}
           {a.status_reason ? `: ${a.status_reason}` : ''}
         </p>
+        {a.provider === 'meta' && <AccountHealth accountId={a.id} />}
         {confirming && (
           <div class="acct-confirm" role="alertdialog" aria-label={`Remove ${label}?`}>
             <p>

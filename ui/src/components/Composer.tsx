@@ -86,6 +86,9 @@ export function Composer(p: ComposerProps) {
 
   const onInput = (value: string) => {
     setText(value);
+    // Meta's "typing…" for a customer who waits: the core decides whether it
+    // is due (setting, unanswered message, once per 20 s), so every keystroke may ask.
+    if (value.length > text.length) call('owner_typing', { conversation_id: p.conversation.id }).catch(() => {});
     window.clearTimeout(pending.current);
     pending.current = window.setTimeout(() => saveDraft(value), DRAFT_DELAY);
   };

@@ -1,6 +1,8 @@
-// The approved templates of a Meta account, offered when the 24-hour window
-// is closed: pick one, fill its parameters (the preview shows what the
-// customer will read), send. The core checks the parameters again.
+// The templates of a Meta account, offered when the 24-hour window is
+// closed: pick an approved one, fill its parameters (the preview shows what
+// the customer will read), send. One Meta paused, rejected or disabled is
+// listed, marked and not pickable, with Meta's reason. The core checks the
+// parameters (and the status) again.
 
 import { FileText, SendHorizontal } from 'lucide-preact';
 import { useEffect, useMemo, useState } from 'preact/hooks';
@@ -14,6 +16,24 @@ export function fill(text: string, values: Record<string, string>): string {
 
 function label(t: TemplateDto): string {
   return t.name.replace(/_/g, ' ');
+}
+
+/** The templates Meta paused, rejected or disabled: shown with why, never pickable. */
+function Unsendable({ list }: { list: TemplateDto[] }) {
+  const blocked = list.filter((t) => !t.sendable);
+  if (blocked.length === 0) return null;
+  return (
+    <ul class="template-blocked" aria-label="Templates that cannot be sent">
+      {blocked.map((t) => (
+        <li key={`${t.name}/${t.language}`} aria-disabled="true">
+          <FileText size={14} aria-hidden="true" />
+          <span class="template-blocked-name">{label(t)}</span>
+          <span class={`template-status template-status-${t.status.toLowerCase()}`}>{t.status.toLowerCase().replace(/_/g, ' ')}</span>
+          {t.status_reason && <span class="template-reason" dir="auto">{t.status_reason}</span>}
+        </li>
+      ))}
+    </ul>
+  );
 }
 
 export interface TemplatePickerProps {
@@ -83,10 +103,11 @@ export function TemplatePicker(p: TemplatePickerProps) {
   };
 
   if (templates === null) return <div class="templates muted">Loading the approved templates…</div>;
-  if (templates.length === 0) {
+  if (!templates.some((t) => t.sendable)) {
     return (
       <div class="templates muted" role="status">
         No approved templates for this number: create one in Meta's WhatsApp Manager, then sync the templates.
+        {templates.length > 0 && <Unsendable list={templates} />}
       </div>
     );
   }
@@ -103,7 +124,9 @@ export function TemplatePicker(p: TemplatePickerProps) {
   return (
     <div class="templates" role="group" aria-label="Approved templates">
       <div class="template-list" role="radiogroup" aria-label="Template">
-        {templates.map((t) => (
+        {templates
+          .filter((t) => t.sendable)
+          .map((t) => (
           <button
             type="button"
             role="radio"
@@ -121,6 +144,7 @@ export function TemplatePicker(p: TemplatePickerProps) {
           </button>
         ))}
       </div>
+      <Unsendable list={templates} />
       {chosen && (
         <form
           class="template-form"

@@ -61,6 +61,12 @@ pub enum ProviderEvent {
         subject: String,
         timestamp: i64,
     },
+    /// Meta's word on a message template: its status (approved, rejected
+    /// with a reason, paused…), its category or its quality.
+    TemplateChanged(crate::store::account_health::TemplateChange),
+    /// Meta's word on the account or its number: quality rating, messaging
+    /// limit, restrictions, a ban, disconnection, verification, capabilities.
+    AccountChanged(crate::store::account_health::AccountChange),
 }
 
 /// A message in a chat, inbound or (for gateways) sent from the owner's phone.

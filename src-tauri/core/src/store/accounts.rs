@@ -100,6 +100,15 @@ impl Store {
         Ok(self.conn.query_row(&sql, params![provider.as_str(), key, value], from_row).optional()?)
     }
 
+    /// Every account whose config has `key` = `value`, in id order (a
+    /// business account's numbers share its `business_account_id`).
+    pub fn accounts_by_config(&self, provider: Provider, key: &str, value: &str) -> Result<Vec<Account>> {
+        let sql = format!("SELECT {COLUMNS} FROM accounts WHERE provider = ?1 AND json_extract(config, '$.' || ?2) = ?3 ORDER BY id");
+        let mut stmt = self.conn.prepare(&sql)?;
+        let rows = stmt.query_map(params![provider.as_str(), key, value], from_row)?;
+        Ok(rows.collect::<std::result::Result<_, _>>()?)
+    }
+
     /// Sets the status; `status_since` changes only when the status does.
     pub fn set_account_status(&mut self, id: i64, status: AccountStatus, reason: Option<&str>) -> Result<()> {
         let now = now_ms();

@@ -353,6 +353,25 @@ pub const MIGRATIONS: &[&str] = &[
     CREATE INDEX send_log_by_account ON send_log(account_id, sent_at);
     CREATE INDEX send_log_by_conversation ON send_log(conversation_id);
     "#,
+    // 9: what Meta says outside of messages (account-level webhooks): per
+    // account and subject (the account, or `template:{name}/{language}`),
+    // the latest value of each aspect with Meta's time for it, so a late
+    // webhook never replaces a newer one. And when the typing indicator was
+    // last sent in a conversation (at most one per 20 s).
+    r#"
+    CREATE TABLE account_health (
+        account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+        subject    TEXT NOT NULL,
+        aspect     TEXT NOT NULL,
+        value      TEXT NOT NULL,
+        at         INTEGER NOT NULL,
+        PRIMARY KEY (account_id, subject, aspect)
+    ) STRICT, WITHOUT ROWID;
+    CREATE TABLE typing_indicators (
+        conversation_id INTEGER PRIMARY KEY REFERENCES conversations(id) ON DELETE CASCADE,
+        sent_at         INTEGER NOT NULL
+    ) STRICT;
+    "#,
 ];
 
 /// The schema version this build writes.

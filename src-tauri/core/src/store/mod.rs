@@ -9,6 +9,7 @@
 //! WAL lets readers run beside the single writer, and the busy timeout makes
 //! concurrent writers wait instead of failing.
 
+pub mod account_health;
 pub mod accounts;
 pub mod contacts;
 pub mod conversations;
@@ -21,6 +22,7 @@ pub mod outbox_queue;
 pub mod send_log;
 pub mod settings;
 pub mod templates;
+pub mod typing;
 pub mod webhook_events;
 
 use crate::error::{Error, Result};

@@ -123,6 +123,21 @@ impl Credentials {
         }
     }
 
+    /// Every Meta account with `key` = `value` whose app secret is `secret`
+    /// (a business account's numbers of the app that signed), in id order.
+    pub fn meta_accounts_by_config(&self, key: &str, value: &str, secret: &Secret) -> Target {
+        let accounts = self.accounts.read().unwrap_or_else(|p| p.into_inner());
+        let with_key: Vec<&Arc<Entry>> =
+            accounts.values().filter(|e| e.account.provider == Provider::Meta && e.account.config_str(key) == Some(value)).collect();
+        let mut signed: Vec<i64> = with_key.iter().filter(|e| e.shares_app_secret(secret)).map(|e| e.account.id).collect();
+        signed.sort_unstable();
+        match (signed.is_empty(), with_key.is_empty()) {
+            (false, _) => Target::Accounts(signed),
+            (true, true) => Target::Unknown,
+            (true, false) => Target::OtherApp,
+        }
+    }
+
     /// Asks the refresher to read the accounts again (and, with `secrets_of`,
     /// that account's secrets, unless they were read less than
     /// `secret_reload_interval` ago), and waits for it, up to `wait`.

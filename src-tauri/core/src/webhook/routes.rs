@@ -58,6 +58,9 @@ pub(crate) enum RouteKey {
     /// The account whose config has `key` = `value` (Meta: one callback URL
     /// per app, several numbers behind it).
     Config { key: &'static str, value: String },
+    /// Every account whose config has `key` = `value` (Meta's account-level
+    /// changes name the business account, which several numbers share).
+    EveryConfig { key: &'static str, value: String },
     /// The body did not say; stored raw, not applied.
     Missing,
 }
@@ -173,9 +176,10 @@ impl Source {
                 .map_err(|e| e.to_string())?
                 .into_iter()
                 .map(|c| Change {
-                    route: match c.phone_number_id {
-                        Some(value) => RouteKey::Config { key: "phone_number_id", value },
-                        None => RouteKey::Missing,
+                    route: match (c.phone_number_id, c.business_account_id) {
+                        (Some(value), _) => RouteKey::Config { key: "phone_number_id", value },
+                        (None, Some(value)) => RouteKey::EveryConfig { key: "business_account_id", value },
+                        (None, None) => RouteKey::Missing,
                     },
                     events: c.events,
                 })
@@ -315,6 +319,8 @@ async fn account(ctx: &Ctx, source: Source, id: &str) -> Result<Arc<Entry>, Repl
 /// Where one change goes, as the lookup of its routing key found it.
 pub(crate) enum Target {
     Account(i64),
+    /// Several accounts (a business account's numbers), in id order.
+    Accounts(Vec<i64>),
     /// No account has the key.
     Unknown,
     /// Accounts have the key, but none shares the secret that authenticated the body.
@@ -330,28 +336,39 @@ pub(crate) enum Target {
 /// (`metadata.phone_number_id`).
 pub(crate) type Routed = (Vec<(i64, Vec<ProviderEvent>)>, Vec<String>);
 
-pub(crate) fn route(path_account: i64, changes: Vec<Change>, mut lookup: impl FnMut(&'static str, &str) -> crate::Result<Target>) -> crate::Result<Routed> {
+/// `lookup(key, value, every)`: `every` asks for all the accounts with the key, not the first.
+pub(crate) fn route(
+    path_account: i64,
+    changes: Vec<Change>,
+    mut lookup: impl FnMut(&'static str, &str, bool) -> crate::Result<Target>,
+) -> crate::Result<Routed> {
     let mut routed: Vec<(i64, Vec<ProviderEvent>)> = vec![];
     let mut unrouted: Vec<String> = vec![];
     for change in changes.into_iter().filter(|c| !c.events.is_empty()) {
         let target = match &change.route {
             RouteKey::PathAccount => Target::Account(path_account),
-            RouteKey::Config { key, value } => lookup(key, value)?,
+            RouteKey::Config { key, value } => lookup(key, value, false)?,
+            RouteKey::EveryConfig { key, value } => lookup(key, value, true)?,
             RouteKey::Missing => Target::Unknown,
         };
         let what = match (&target, &change.route) {
             (Target::Account(a), _) => {
-                match routed.iter_mut().find(|(id, _)| id == a) {
-                    Some((_, events)) => events.extend(change.events),
-                    None => routed.push((*a, change.events)),
+                add_routed(&mut routed, *a, change.events);
+                continue;
+            }
+            (Target::Accounts(list), _) if !list.is_empty() => {
+                for a in list {
+                    add_routed(&mut routed, *a, change.events.clone());
                 }
                 continue;
             }
-            (Target::OtherApp, RouteKey::Config { key, value }) => format!("{key} {value} (its account has another app secret)"),
-            (Target::Unverified, RouteKey::Config { key, value }) => {
+            (Target::OtherApp, RouteKey::Config { key, value } | RouteKey::EveryConfig { key, value }) => {
+                format!("{key} {value} (its account has another app secret)")
+            }
+            (Target::Unverified, RouteKey::Config { key, value } | RouteKey::EveryConfig { key, value }) => {
                 format!("{key} {value} (another account's: replay with the secret store available to check it shares the app secret that signed this)")
             }
-            (_, RouteKey::Config { key, value }) => format!("{key} {value}"),
+            (_, RouteKey::Config { key, value } | RouteKey::EveryConfig { key, value }) => format!("{key} {value}"),
             _ => "a change without a routing key".to_string(),
         };
         tracing::warn!(account = path_account, "webhook change for an unknown account kept raw: {what}");
@@ -360,6 +377,13 @@ pub(crate) fn route(path_account: i64, changes: Vec<Change>, mut lookup: impl Fn
         }
     }
     Ok((routed, unrouted))
+}
+
+fn add_routed(routed: &mut Vec<(i64, Vec<ProviderEvent>)>, account: i64, events: Vec<ProviderEvent>) {
+    match routed.iter_mut().find(|(id, _)| *id == account) {
+        Some((_, list)) => list.extend(events),
+        None => routed.push((account, events)),
+    }
 }
 
 /// [`route`] by the store's rows, for replays. As the listener does, a Meta
@@ -373,7 +397,10 @@ pub(crate) fn route_by_store(
     path_account: i64,
     changes: Vec<Change>,
 ) -> crate::Result<Routed> {
-    route(path_account, changes, |key, value| {
+    route(path_account, changes, |key, value, every| {
+        if every {
+            return every_by_store(store, secrets, source, path_account, key, value);
+        }
         let Some(found) = store.account_by_config(source.provider(), key, value)? else { return Ok(Target::Unknown) };
         if source != Source::Meta || found.id == path_account {
             return Ok(Target::Account(found.id));
@@ -387,6 +414,44 @@ pub(crate) fn route_by_store(
             }
             None => Target::Unverified,
         })
+    })
+}
+
+/// Every account with `key` = `value` that the replay may reach: the one the
+/// body was posted for, and those sharing its app secret.
+fn every_by_store(
+    store: &crate::store::Store,
+    secrets: Option<&crate::secrets::SecretStore>,
+    source: Source,
+    path_account: i64,
+    key: &str,
+    value: &str,
+) -> crate::Result<Target> {
+    let found = store.accounts_by_config(source.provider(), key, value)?;
+    if found.is_empty() {
+        return Ok(Target::Unknown);
+    }
+    let mut reach = vec![];
+    let mut unverified = false;
+    for a in &found {
+        if source != Source::Meta || a.id == path_account {
+            reach.push(a.id);
+            continue;
+        }
+        match secrets.map(|s| same_app_secret(s, path_account, a.id)) {
+            Some(Ok(true)) => reach.push(a.id),
+            Some(Ok(false)) => {}
+            Some(Err(e)) => {
+                tracing::warn!(account = a.id, "cannot compare app secrets for a replay: {e}");
+                unverified = true;
+            }
+            None => unverified = true,
+        }
+    }
+    Ok(match (reach.is_empty(), unverified) {
+        (false, _) => Target::Accounts(reach),
+        (true, true) => Target::Unverified,
+        (true, false) => Target::OtherApp,
     })
 }
 
@@ -495,8 +560,9 @@ async fn receive(rq: Request<Incoming>, ctx: &Ctx, slot: &Slot, source: Source, 
     // A Meta change goes only to an account of the app whose secret signed it.
     let signer: Option<Secret> = entry.app_secret.clone();
     let credentials = &ctx.credentials;
-    let routed = route(account, changes, |key, value| {
+    let routed = route(account, changes, |key, value, every| {
         Ok(match signer.as_ref() {
+            Some(s) if every => credentials.meta_accounts_by_config(key, value, s),
             Some(s) => credentials.meta_account_by_config(key, value, s),
             None => Target::Unknown,
         })

@@ -476,6 +476,15 @@ impl MetaClient {
         Ok(())
     }
 
+    /// The typing indicator: Meta's read receipt of the customer's message
+    /// with `typing_indicator`, shown until the reply or for 25 s.
+    pub async fn typing_indicator(&self, provider_message_id: &str) -> Result<()> {
+        let body = json!({"messaging_product": "whatsapp", "status": "read", "message_id": provider_message_id, "typing_indicator": {"type": "text"}});
+        let url = self.url(&format!("{}/messages", self.phone_number_id));
+        self.execute(self.http.post(url).json(&body), "showing the customer that you are typing").await?;
+        Ok(())
+    }
+
     /// Every template of the business account, following `paging.next`.
     pub async fn templates(&self) -> Result<Vec<NewTemplate>> {
         let waba = self

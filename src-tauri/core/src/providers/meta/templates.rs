@@ -214,8 +214,11 @@ pub fn check_params(template: &Template, header: &[TemplateParam], body: &[Templ
             code: None,
             kind: ErrorKind::Template,
             message: format!(
-                "template {:?} ({}) is {}, not APPROVED: only approved templates can be sent; sync the templates or pick another",
-                template.name, template.language, template.status
+                "template {:?} ({}) is {}{}, not APPROVED: only approved templates can be sent; sync the templates or pick another",
+                template.name,
+                template.language,
+                template.status,
+                template.status_reason.as_deref().map(|r| format!(" ({r})")).unwrap_or_default()
             ),
             retry_after: None,
         }));
@@ -407,6 +410,10 @@ mod tests {
             parameter_format: format.into(),
             components,
             synced_at: 0,
+            status_reason: None,
+            status_at: None,
+            quality: None,
+            quality_at: None,
         }
     }
 

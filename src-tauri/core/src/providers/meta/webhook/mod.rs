@@ -12,6 +12,7 @@
 
 use super::errors::map_status_error;
 use crate::error::{ErrorKind, ProviderError};
+mod account;
 mod groups;
 mod kinds;
 
@@ -32,6 +33,9 @@ pub struct RoutedChange {
     pub field: String,
     /// `value.metadata.phone_number_id`: the account the change belongs to.
     pub phone_number_id: Option<String>,
+    /// For account-level fields (templates, quality, account updates):
+    /// `entry[].id`, the business account (WABA) every number of which it concerns.
+    pub business_account_id: Option<String>,
     /// Empty for fields Wicket does not handle.
     pub events: Vec<ProviderEvent>,
 }
@@ -60,18 +64,22 @@ pub fn parse_payload(body: &[u8]) -> Result<Vec<RoutedChange>, ParseError> {
     let mut out = vec![];
     for entry in array(root.get("entry")) {
         for change in array(entry.get("changes")) {
-            out.push(parse_change(change));
+            out.push(parse_change(change, entry));
         }
     }
     Ok(out)
 }
 
-fn parse_change(change: &Value) -> RoutedChange {
+fn parse_change(change: &Value, entry: &Value) -> RoutedChange {
     let field = string(change.get("field")).unwrap_or_default();
     let value = change.get("value").unwrap_or(&Value::Null);
     let phone_number_id = string(value.get("metadata").and_then(|m| m.get("phone_number_id")));
+    let mut business_account_id = None;
     let mut events = vec![];
-    if field == "smb_message_echoes" {
+    if account::FIELDS.contains(&field.as_str()) {
+        business_account_id = string(entry.get("id"));
+        events = account::parse(&field, value, timestamp(entry.get("time")));
+    } else if field == "smb_message_echoes" {
         // Coexistence: what the owner sent from the WhatsApp Business app on
         // the same number. Outgoing, from the phone; never a customer's.
         for msg in array(value.get("message_echoes")) {
@@ -99,7 +107,7 @@ fn parse_change(change: &Value) -> RoutedChange {
     } else {
         tracing::debug!(field, "ignoring a Meta webhook field Wicket does not handle");
     }
-    RoutedChange { field, phone_number_id, events }
+    RoutedChange { field, phone_number_id, business_account_id, events }
 }
 
 /// An inbound message (`value.messages[]`), with the sender's profile from

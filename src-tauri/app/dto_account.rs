@@ -1,0 +1,108 @@
+//! What Meta's account-level webhooks said of an account, for its details in
+//! the account settings and its banner, and the composer's typing
+//! indicator. The rules live in the core (`store::account_health`,
+//! `typing`); these commands only read them out or pass a keystroke on.
+
+use crate::dto::CommandError;
+use crate::state::AppState;
+use serde::{Deserialize, Serialize};
+use tauri::State;
+use ts_rs::TS;
+use wicket_core::store::account_health::{AccountHealth, Attention};
+use wicket_core::{Error, Store};
+
+/// Something about the account that needs the owner, and what to do
+/// (issue 11's alerts may take these over).
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+pub struct AttentionDto {
+    /// `template_paused`, `template_rejected`, `quality`, `restricted`, `banned`, …
+    pub kind: String,
+    /// The template it is about (`name (language)`), if any.
+    pub subject: Option<String>,
+    pub message: String,
+    pub action: String,
+    pub since: i64,
+}
+
+/// An account's health as Meta last described it; all empty for the gateways.
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+pub struct AccountHealthDto {
+    pub account_id: i64,
+    /// `GREEN`, `RED` (flagged), or none reported yet.
+    pub quality_rating: Option<String>,
+    /// As Meta gave it: `TIER_1K`, `TIER_UNLIMITED`, `2000`…
+    pub messaging_limit: Option<String>,
+    /// The restrictions in force, in a line.
+    pub restriction: Option<String>,
+    /// Verification news (`VERIFIED_ACCOUNT`), in a line.
+    pub verification: Option<String>,
+    /// Empty when all is well.
+    pub attention: Vec<AttentionDto>,
+    pub updated_at: Option<i64>,
+}
+
+impl AccountHealthDto {
+    pub fn new(account_id: i64, h: &AccountHealth) -> AccountHealthDto {
+        let restriction = h.restriction.as_ref().and_then(|r| r.as_array()).map(|list| {
+            list.iter()
+                .map(|r| {
+                    let kind = r.get("restriction_type").and_then(|v| v.as_str()).unwrap_or("restricted");
+                    match r.get("expiration").and_then(|v| v.as_i64()) {
+                        Some(until) => format!("{kind} until {}", wicket_core::time::to_rfc3339(until * 1000)),
+                        None => kind.to_string(),
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join(", ")
+        });
+        let verification = h.verification.as_ref().and_then(|v| v.get("event")).and_then(|v| v.as_str()).map(|e| e.replace('_', " ").to_lowercase());
+        AccountHealthDto {
+            account_id,
+            quality_rating: h.quality_rating.clone(),
+            messaging_limit: h.messaging_limit.clone(),
+            restriction,
+            verification,
+            attention: h.attention.iter().map(AttentionDto::from).collect(),
+            updated_at: h.updated_at,
+        }
+    }
+}
+
+impl From<&Attention> for AttentionDto {
+    fn from(a: &Attention) -> AttentionDto {
+        AttentionDto { kind: a.kind.clone(), subject: a.subject.clone(), message: a.message.clone(), action: a.action.clone(), since: a.since }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, TS)]
+pub struct TypingArgs {
+    pub conversation_id: i64,
+}
+
+/// The account's health from Meta's account-level webhooks.
+#[tauri::command]
+pub async fn account_health(state: State<'_, AppState>, args: crate::dto::AccountArgs) -> Result<AccountHealthDto, CommandError> {
+    let store = state.store()?;
+    store.account(args.account_id)?;
+    Ok(AccountHealthDto::new(args.account_id, &store.account_health(args.account_id)?))
+}
+
+/// The owner typed in the composer: the core sends Meta's typing indicator
+/// when it is due (at most once per 20 s per conversation, per the
+/// `typing_indicator` setting). Answers what it did: `sent`, `too_soon`,
+/// `off`, `nothing_to_answer`, `not_supported`.
+#[tauri::command]
+pub async fn owner_typing(state: State<'_, AppState>, args: TypingArgs) -> Result<String, CommandError> {
+    let (dir, window_secrets) = (state.dir.clone(), state.secrets.clone());
+    let joined = tauri::async_runtime::spawn_blocking(move || -> wicket_core::Result<wicket_core::typing::Typing> {
+        let mut store = Store::open(&dir.db_path())?;
+        let secrets = window_secrets.open_or_memory(&store.data_dir_id()?);
+        tokio::runtime::Handle::current().block_on(wicket_core::typing::owner_typing(&mut store, &secrets, args.conversation_id))
+    })
+    .await;
+    let outcome = match joined {
+        Ok(r) => r?,
+        Err(e) => return Err(Error::Internal(format!("the typing indicator stopped: {e}")).into()),
+    };
+    Ok(serde_json::to_value(outcome).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default())
+}
