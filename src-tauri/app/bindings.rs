@@ -3,6 +3,7 @@
 //! The test `bindings_are_current` fails when the file is stale;
 //! `WICKET_UPDATE_GOLDEN=1 cargo test -p wicket-desktop` rewrites it.
 
+use crate::about::{AboutDto, Folder, FolderArgs};
 use crate::dto::*;
 use crate::dto_account::{AccountHealthDto, AttentionDto, TypingArgs};
 use crate::events::{self, MessageReceivedEvent, SyncProgressEvent};
@@ -53,6 +54,8 @@ pub fn commands(cfg: &Config) -> Vec<(&'static str, Option<String>, String)> {
         ("wizard_start_listener", Some(WizardListenArgs::name(cfg)), ListenerDto::name(cfg)),
         ("wizard_start_tunnel", Some(WizardTunnelArgs::name(cfg)), TunnelStartedDto::name(cfg)),
         ("wizard_check_public", Some(WizardCheckArgs::name(cfg)), SelfCheckDto::name(cfg)),
+        ("app_about", None, AboutDto::name(cfg)),
+        ("open_folder", Some(FolderArgs::name(cfg)), "null".into()),
         ("vault_status", None, VaultStatusDto::name(cfg)),
         ("unlock_vault", Some(UnlockVaultArgs::name(cfg)), VaultStatusDto::name(cfg)),
         ("passphrase_strength", Some(PassphraseArgs::name(cfg)), PassphraseStrengthDto::name(cfg)),
@@ -169,6 +172,9 @@ pub fn typescript() -> String {
         SelfCheckDto::decl(&cfg),
         PublicAddressChanged::decl(&cfg),
         PublicAddressStatusDto::decl(&cfg),
+        AboutDto::decl(&cfg),
+        Folder::decl(&cfg),
+        FolderArgs::decl(&cfg),
         VaultStatusDto::decl(&cfg),
         PassphraseStrengthDto::decl(&cfg),
         PassphraseArgs::decl(&cfg),

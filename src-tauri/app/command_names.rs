@@ -38,6 +38,8 @@ pub const COMMANDS: &[&str] = &[
     "wizard_start_listener",
     "wizard_start_tunnel",
     "wizard_check_public",
+    "app_about",
+    "open_folder",
     "vault_status",
     "unlock_vault",
     "passphrase_strength",

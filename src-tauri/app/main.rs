@@ -13,6 +13,7 @@
 // No console window on Windows release builds.
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
+mod about;
 #[cfg(test)]
 mod bindings;
 #[cfg(test)]
@@ -83,6 +84,8 @@ pub fn builder_on<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Build
         wizard::wizard_start_listener,
         wizard::wizard_start_tunnel,
         wizard::wizard_check_public,
+        about::app_about,
+        about::open_folder,
         vault::vault_status,
         vault::unlock_vault,
         vault::passphrase_strength,

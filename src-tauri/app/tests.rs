@@ -955,7 +955,7 @@ fn record_public_address_fixtures(h: &Harness, unconfigured: Value, listening: &
 }
 
 /// Recorded in `tests/ui/fixtures/settings.json`.
-const SETTINGS_COMMANDS: &[&str] = &["get_preferences", "set_preferences", "set_focused_conversation"];
+const SETTINGS_COMMANDS: &[&str] = &["get_preferences", "set_preferences", "set_focused_conversation", "app_about", "open_folder"];
 
 /// The Settings panel's commands and the focus report through the IPC;
 /// recorded as the settings browser fixtures.
@@ -994,6 +994,21 @@ fn settings_commands_answer_through_ipc_and_record_the_ui_fixtures() {
     h.ok("set_focused_conversation", json!({ "conversation_id": null }));
     assert_eq!(h.app.state::<crate::notifications::Notifier>().focused(), None, "blur clears it");
     fx.insert("set_focused_conversation".into(), Value::Null);
+
+    // About: the same version and schema as `wicket --version`, and where things are.
+    let mut about = h.ok("app_about", Value::Null);
+    let latest = wicket_core::store::migrations::latest_version();
+    assert_eq!(about["version"], wicket_core::VERSION);
+    assert_eq!((about["schema_version"].as_i64(), about["store_schema_version"].as_i64()), (Some(latest), Some(latest)), "the open store is migrated");
+    assert_eq!(about["data_dir"], h.data_dir().display().to_string());
+    assert_eq!(about["logs_dir"], h.data_dir().join("logs").display().to_string());
+    about["data_dir"] = json!("/home/owner/.local/share/app.wicket.inbox");
+    about["logs_dir"] = json!("/home/owner/.local/share/app.wicket.inbox/logs");
+    about["version"] = json!("0.1.0");
+    fx.insert("app_about".into(), about);
+    // Only the two folders can be opened (no path comes from the page).
+    let refused = h.call("open_folder", json!({ "folder": "/etc" })).unwrap_err();
+    assert!(refused.to_string().contains("unknown variant"), "{refused}");
     golden("tests/ui/fixtures/settings.json", &(serde_json::to_string_pretty(&Value::Object(fx)).unwrap() + "\n"));
 }
 

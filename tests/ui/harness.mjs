@@ -235,6 +235,8 @@ mockIPC((cmd, args) => {
       prefs = { ...a, tray_available: prefs.tray_available };
       return prefs;
     case 'set_focused_conversation': return null;
+    case 'app_about': return st.app_about;
+    case 'open_folder': return null;
     case 'public_address_status': return address;
     case 'public_address_restart': address = pa.public_address_restart; return later(opts.addressDelay ?? 0, address);
     case 'public_address_stop': address = pa.public_address_stop; return address;

@@ -82,4 +82,20 @@ describe('notifications in the UI', () => {
     await emit(page, 'open-conversation', { conversation_id: null });
     await page.getByRole('button', { name: 'Unread', pressed: true }).waitFor();
   });
+
+  test('About shows the version and the store schema, where the data and logs are, and opens those folders', async () => {
+    const page = await app();
+    const dialog = await openSettings(page);
+    const about = dialog.getByRole('region', { name: 'About' });
+    await about.waitFor();
+    const text = await about.textContent();
+    assert.match(text, new RegExp(`Wicket ${st.app_about.version} · store schema ${st.app_about.store_schema_version}`));
+    assert.ok(text.includes(st.app_about.data_dir) && text.includes(st.app_about.logs_dir), text);
+    await about.getByRole('button', { name: 'Open logs' }).click();
+    await about.getByRole('button', { name: 'Open data folder' }).click();
+    await page.waitForFunction(() => window.__calls.filter((c) => c.cmd === 'open_folder').length === 2);
+    assert.deepEqual((await calls(page, 'open_folder')).map((c) => c.args), [{ folder: 'logs' }, { folder: 'data' }]);
+    await about.scrollIntoViewIfNeeded();
+    if (process.env.WICKET_SCREENSHOTS) await page.screenshot({ path: `${process.env.WICKET_SCREENSHOTS}/settings-about-light.png` });
+  });
 });

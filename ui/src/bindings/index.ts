@@ -457,6 +457,20 @@ managed_here: boolean,
  */
 can_stop: boolean, };
 
+export type AboutDto = { 
+/**
+ * The version of the app, the `wicket` command and the package (one, from the workspace).
+ */
+version: string, 
+/**
+ * The store schema this build writes, and the one the open store has.
+ */
+schema_version: number, store_schema_version: number, data_dir: string, logs_dir: string, };
+
+export type Folder = "data" | "logs";
+
+export type FolderArgs = { folder: Folder, };
+
 export type VaultStatusDto = { 
 /**
  * No keychain answered and the vault is not open: ask for the passphrase.
@@ -597,6 +611,8 @@ export type Commands = {
   wizard_start_listener: { args: WizardListenArgs; result: ListenerDto };
   wizard_start_tunnel: { args: WizardTunnelArgs; result: TunnelStartedDto };
   wizard_check_public: { args: WizardCheckArgs; result: SelfCheckDto };
+  app_about: { args: null; result: AboutDto };
+  open_folder: { args: FolderArgs; result: null };
   vault_status: { args: null; result: VaultStatusDto };
   unlock_vault: { args: UnlockVaultArgs; result: VaultStatusDto };
   passphrase_strength: { args: PassphraseArgs; result: PassphraseStrengthDto };

@@ -1,5 +1,5 @@
 // The Settings panel, opened from the rail's gear: a dialog of sections
-// (notifications, window, accounts). Every change is saved at once through
+// (notifications, window, accounts, about). Every change is saved at once through
 // `set_preferences`; the shell checks it (quiet hours must be HH:MM) and
 // answers with what it stored, which is what the panel then shows.
 
@@ -8,7 +8,7 @@ import type { ComponentChildren } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { useEscape } from '../hooks';
 import { call } from '../api';
-import type { CommandError, PreferencesDto } from '../bindings';
+import type { AboutDto, CommandError, Folder, PreferencesDto } from '../bindings';
 
 /** One titled section of the panel; other panels' sections use it too. */
 export function SettingsSection({ id, title, children }: { id: string; title: string; children: ComponentChildren }) {
@@ -48,11 +48,15 @@ export interface SettingsProps {
 export function Settings({ onClose, children }: SettingsProps) {
   const [prefs, setPrefs] = useState<PreferencesDto | null>(null);
   const [error, setError] = useState<CommandError | null>(null);
+  const [about, setAbout] = useState<AboutDto | null>(null);
   const dialog = useRef<HTMLDivElement>(null);
 
   useEffect(() => {
     call('get_preferences').then(setPrefs).catch(setError);
+    call('app_about').then(setAbout).catch(setError);
   }, []);
+
+  const open = (folder: Folder) => call('open_folder', { folder }).catch(setError);
 
   // Escape closes; focus starts inside the dialog.
   useEffect(() => dialog.current?.focus(), []);
@@ -143,6 +147,33 @@ export function Settings({ onClose, children }: SettingsProps) {
                  ./AccountsSettings.tsx) are passed as children by App.tsx and
                  mounted here, each wrapped in <SettingsSection>. ---- */}
             {children}
+            {about && (
+              <SettingsSection id="about" title="About">
+                <dl class="settings-about">
+                  <dt>Version</dt>
+                  <dd>
+                    Wicket {about.version} · store schema {about.store_schema_version}
+                  </dd>
+                  <dt>Data folder</dt>
+                  <dd>
+                    <code>{about.data_dir}</code>
+                  </dd>
+                  <dt>Logs</dt>
+                  <dd>
+                    <code>{about.logs_dir}</code>
+                  </dd>
+                </dl>
+                <p class="settings-help">Messages, media and settings stay in the data folder when Wicket is removed or updated.</p>
+                <div class="settings-actions">
+                  <button type="button" class="wizard-btn" onClick={() => open('data')}>
+                    Open data folder
+                  </button>
+                  <button type="button" class="wizard-btn" onClick={() => open('logs')}>
+                    Open logs
+                  </button>
+                </div>
+              </SettingsSection>
+            )}
           </div>
         )}
       </div>
