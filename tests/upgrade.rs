@@ -24,8 +24,16 @@ fn previous_release() -> (tempfile::TempDir, DataDir) {
     (tmp, dir)
 }
 
-/// What the owner has, read with plain SQL (no migration): accounts, settings, contacts, messages.
-fn contents(path: &Path) -> (Vec<String>, Vec<(String, String)>, Vec<String>, Vec<(String, String)>) {
+/// What the owner has, read with plain SQL (no migration).
+#[derive(Debug, PartialEq)]
+struct Contents {
+    accounts: Vec<String>,
+    settings: Vec<(String, String)>,
+    contacts: Vec<String>,
+    messages: Vec<(String, String)>,
+}
+
+fn contents(path: &Path) -> Contents {
     let c = rusqlite::Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY).unwrap();
     let rows = |sql: &str| -> Vec<(String, String)> {
         let mut st = c.prepare(sql).unwrap();
@@ -38,7 +46,7 @@ fn contents(path: &Path) -> (Vec<String>, Vec<(String, String)>, Vec<String>, Ve
     let settings = rows("SELECT key, value FROM settings WHERE key NOT LIKE 'engine_%' AND key != 'in_use_until' ORDER BY key");
     let contacts = rows("SELECT phone, profile_name FROM contacts ORDER BY id").into_iter().map(|(p, n)| format!("{p} {n}")).collect();
     let messages = rows("SELECT coalesce(provider_message_id, ''), coalesce(text, caption, kind) FROM messages ORDER BY id");
-    (accounts, settings, contacts, messages)
+    Contents { accounts, settings, contacts, messages }
 }
 
 #[test]
@@ -46,7 +54,7 @@ fn the_previous_releases_store_is_backed_up_then_migrated_and_keeps_everything()
     let (_tmp, dir) = previous_release();
     let before = contents(&dir.db_path());
     assert_eq!(Store::peek_schema_version(&dir.db_path()).unwrap(), 5, "the fixture is the previous release's schema");
-    assert!(before.0.len() == 2 && before.3.len() >= 5, "the fixture holds accounts and messages: {before:?}");
+    assert!(before.accounts.len() == 2 && before.messages.len() >= 5, "the fixture holds accounts and messages: {before:?}");
 
     let mut store = Store::open(&dir.db_path()).unwrap();
     assert_eq!(store.schema_version().unwrap(), latest_version(), "opening migrates to this build's schema");
