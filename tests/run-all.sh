@@ -33,12 +33,13 @@ fi
 # ---- desktop app: system packages (begin) ----
 # WebKitGTK and GTK headers to build wicket-desktop (a workspace member, so
 # `cargo test --workspace` below builds it); Chromium for the browser tests;
-# Xvfb, xdotool and ImageMagick to open the real window and photograph it;
+# Xvfb, xdotool and ImageMagick to open the real window and photograph it
+# (Noto CJK and colour emoji, as the package recommends, so every name renders);
 # libayatana-appindicator3 for the tray; python3-dbus/gi and curl for the
 # notification tests (a fake notification server, a signed webhook).
 desktop_packages=(libwebkit2gtk-4.1-dev build-essential file libxdo-dev librsvg2-dev pkg-config libayatana-appindicator3-dev
   chromium xvfb xauth x11-utils xdotool imagemagick procps fonts-dejavu-core fonts-noto-color-emoji
-  python3-dbus python3-gi curl openssl webkit2gtk-driver desktop-file-utils appstream)
+  python3-dbus python3-gi curl openssl webkit2gtk-driver desktop-file-utils appstream fonts-noto-cjk)
 desktop_missing=()
 for p in "${desktop_packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || desktop_missing+=("$p")

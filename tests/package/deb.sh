@@ -5,8 +5,9 @@
 # desktop-file-validate, every icon size, the AppStream metainfo with
 # appstreamcli), installed with apt as root, `wicket --version` and the
 # installed app run from their installed paths (the window opens on a fresh
-# home and shows the setup wizard, photographed), then removed: the owner's
-# data stays.
+# home and shows the setup wizard, photographed; with an account, start at
+# login from Settings writes an autostart entry for /usr/bin/wicket-desktop),
+# then removed: the owner's data stays.
 #
 #   bash tests/package/deb.sh [OUT_DIR]    (needs root or sudo, Xvfb, imagemagick, xdotool,
 #                                           desktop-file-utils, appstream, dpkg-dev)
@@ -106,6 +107,39 @@ child="$(pgrep -P "$session" -x wicket-desktop || true)"
 [ -n "$child" ] && kill "$child" 2>/dev/null || true
 wait "$session" 2>/dev/null || true
 echo "the installed app opened its window ($colours colours; WM_CLASS $wm_class; screenshot $out/installed-wizard.png)"
+
+echo "== start at login from the installed app: the autostart entry runs the installed path"
+/usr/bin/wicket --data-dir "$data" account add demo >/dev/null
+env -u WICKET_DATA_DIR -u WICKET_SECRET_STORE -u WICKET_VAULT_PASSPHRASE HOME="$home" XDG_DATA_HOME= DISPLAY="$display" NO_AT_BRIDGE=1 \
+  dbus-run-session -- /usr/bin/wicket-desktop >"$work/app2.log" 2>&1 &
+session=$!
+pids+=("$session")
+wid=""
+for _ in $(seq 100); do
+  wid="$(DISPLAY="$display" xdotool search --name '^Wicket$' 2>/dev/null | head -n 1 || true)"
+  [ -n "$wid" ] && break
+  sleep 0.2
+done
+[ -n "$wid" ] || { cat "$work/app2.log" >&2; fail "the installed app's window did not open again"; }
+sleep 3
+# The rail's gear (bottom left), then "Start Wicket when I log in" in Settings → Window
+# (as tests/desktop/notifications.sh does on the debug build).
+DISPLAY="$display" xdotool mousemove --window "$wid" 38 770 click 1
+sleep 1.5
+DISPLAY="$display" xdotool mousemove --window "$wid" 350 428 click 1
+entry=""
+for _ in $(seq 50); do
+  entry="$(ls "$home/.config/autostart/"*.desktop 2>/dev/null | head -n 1 || true)"
+  [ -n "$entry" ] && break
+  sleep 0.2
+done
+DISPLAY="$display" import -window root "$out/installed-settings.png"
+[ -n "$entry" ] || fail "no autostart entry after switching start at login on (screenshot $out/installed-settings.png)"
+grep -q '^Exec=/usr/bin/wicket-desktop' "$entry" || { cat "$entry" >&2; fail "the autostart entry does not run the installed app"; }
+child="$(pgrep -P "$session" -x wicket-desktop || true)"
+[ -n "$child" ] && kill "$child" 2>/dev/null || true
+wait "$session" 2>/dev/null || true
+echo "start at login writes $(basename "$entry") with Exec=$(grep '^Exec=' "$entry" | cut -d= -f2-)"
 
 echo "== apt remove: the program goes, the owner's data stays"
 DEBIAN_FRONTEND=noninteractive $SUDO apt-get remove -y -qq wicket >/dev/null
