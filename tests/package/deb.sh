@@ -6,7 +6,8 @@
 # appstreamcli), installed with apt as root, `wicket --version` and the
 # installed app run from their installed paths (the window opens on a fresh
 # home and shows the setup wizard, photographed; with an account, start at
-# login from Settings writes an autostart entry for /usr/bin/wicket-desktop),
+# login from Settings writes an autostart entry for /usr/bin/wicket-desktop,
+# and the tray icon registers with a tray host),
 # then removed: the owner's data stays.
 #
 #   bash tests/package/deb.sh [OUT_DIR]    (needs root or sudo, Xvfb, imagemagick, xdotool,
@@ -110,8 +111,11 @@ echo "the installed app opened its window ($colours colours; WM_CLASS $wm_class;
 
 echo "== start at login from the installed app: the autostart entry runs the installed path"
 /usr/bin/wicket --data-dir "$data" account add demo >/dev/null
+# This session has a tray host (the tests' fake StatusNotifierWatcher), so the tray is tried too.
 env -u WICKET_DATA_DIR -u WICKET_SECRET_STORE -u WICKET_VAULT_PASSPHRASE HOME="$home" XDG_DATA_HOME= DISPLAY="$display" NO_AT_BRIDGE=1 \
-  dbus-run-session -- /usr/bin/wicket-desktop >"$work/app2.log" 2>&1 &
+  FAKE="$PWD/tests/desktop/fake_notifications.py" LOG="$work/tray.jsonl" READY="$work/tray.ready" \
+  dbus-run-session -- bash -c '/usr/bin/python3 "$FAKE" "$LOG" --watcher --ready "$READY" & for _ in $(seq 50); do [ -e "$READY" ] && break; sleep 0.1; done; exec /usr/bin/wicket-desktop' \
+  >"$work/app2.log" 2>&1 &
 session=$!
 pids+=("$session")
 wid=""
@@ -140,6 +144,9 @@ child="$(pgrep -P "$session" -x wicket-desktop || true)"
 [ -n "$child" ] && kill "$child" 2>/dev/null || true
 wait "$session" 2>/dev/null || true
 echo "start at login writes $(basename "$entry") with Exec=$(grep '^Exec=' "$entry" | cut -d= -f2-)"
+grep -q '"RegisterStatusNotifierItem"' "$work/tray.jsonl" 2>/dev/null || { cat "$work/tray.jsonl" "$work/app2.log" >&2 2>/dev/null; fail "the installed app's tray icon did not register with the tray host"; }
+grep -qs 'tray icon installed' "$data"/logs/desktop.log* || fail "the installed app did not install its tray icon"
+echo "the installed app's tray icon registered with the tray host"
 
 echo "== apt remove: the program goes, the owner's data stays"
 DEBIAN_FRONTEND=noninteractive $SUDO apt-get remove -y -qq wicket >/dev/null

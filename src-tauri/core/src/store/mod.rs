@@ -130,8 +130,8 @@ impl Store {
         Ok(())
     }
 
-    /// Copies the file aside with `VACUUM INTO`, so the copy is consistent
-    /// even with a WAL that has not been checkpointed.
+    /// Copies the file aside with SQLite's backup API, so the copy is
+    /// consistent even with a WAL that has not been checkpointed.
     fn backup_before_migration(&self, version: i64) -> Result<()> {
         let mut name = self.path.file_name().map(|n| n.to_os_string()).unwrap_or_default();
         name.push(format!(".v{version}.bak"));
@@ -139,7 +139,13 @@ impl Store {
         if dest.exists() {
             std::fs::remove_file(&dest).map_err(|e| Error::io(format!("cannot replace {}", dest.display()), e))?;
         }
-        self.conn.execute("VACUUM INTO ?1", [dest.to_string_lossy()])?;
+        // SQLite's online backup: a consistent copy of the database as this
+        // connection sees it, WAL included (a file copy could tear it). The
+        // copy is created owner-only before SQLite writes a page into it.
+        make_private(&dest)?;
+        let mut copy = Connection::open(&dest)?;
+        rusqlite::backup::Backup::new(&self.conn, &mut copy)?.run_to_completion(256, Duration::ZERO, None)?;
+        drop(copy);
         crate::datadir::tighten_or_warn(&dest, crate::datadir::PRIVATE_FILE_MODE);
         Ok(())
     }
