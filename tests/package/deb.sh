@@ -18,8 +18,8 @@ out="${1:-$(mktemp -d)}"
 mkdir -p "$out"
 target="${CARGO_TARGET_DIR:-$PWD/target}"
 version="$(cargo metadata --no-deps --format-version 1 --locked | python3 -c 'import json,sys; print(next(p["version"] for p in json.load(sys.stdin)["packages"] if p["name"] == "wicket-desktop"))')"
-deb="$target/debug/bundle/deb/Wicket_${version}_amd64.deb"
-rpm="$target/debug/bundle/rpm/Wicket-${version}-1.x86_64.rpm"
+deb="$target/debug/bundle/deb/wicket_${version}_amd64.deb"
+rpm="$target/debug/bundle/rpm/wicket-${version}-1.x86_64.rpm"
 [ -f "$deb" ] || { echo "no $deb: run ui/node_modules/.bin/tauri build --debug --bundles deb,rpm first" >&2; exit 1; }
 [ -f "$rpm" ] || { echo "no $rpm" >&2; exit 1; }
 SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
@@ -44,16 +44,17 @@ for font in fonts-noto-cjk fonts-noto-color-emoji; do
   field Recommends | grep -q "$font" || fail "Recommends lacks $font: $(field Recommends)"
 done
 dpkg-deb -x "$deb" "$work/root"
-for f in usr/bin/wicket-desktop usr/bin/wicket usr/share/applications/Wicket.desktop usr/share/metainfo/app.wicket.inbox.metainfo.xml; do
+for f in usr/bin/wicket-desktop usr/bin/wicket usr/share/applications/wicket.desktop usr/share/metainfo/app.wicket.inbox.metainfo.xml; do
   [ -e "$work/root/$f" ] || fail "the package has no /$f"
 done
 for size in 16x16 24x24 32x32 48x48 64x64 128x128 256x256 512x512; do
   [ -f "$work/root/usr/share/icons/hicolor/$size/apps/wicket-desktop.png" ] || fail "no $size icon"
 done
-desktop="$work/root/usr/share/applications/Wicket.desktop"
+desktop="$work/root/usr/share/applications/wicket.desktop"
 desktop-file-validate "$desktop" || fail "the desktop entry does not validate"
 grep -qx 'Categories=Network;Chat;InstantMessaging;' "$desktop" || fail "desktop entry categories: $(grep Categories "$desktop")"
 grep -qx 'StartupWMClass=wicket-desktop' "$desktop" || fail "desktop entry has no StartupWMClass"
+grep -qx 'Name=Wicket' "$desktop" || fail "the menu does not call it Wicket: $(grep '^Name=' "$desktop")"
 appstreamcli validate --no-net --pedantic "$work/root/usr/share/metainfo/app.wicket.inbox.metainfo.xml" || fail "the metainfo does not validate"
 rpm_name="$(python3 - "$rpm" <<'PYEOF'
 import sys
