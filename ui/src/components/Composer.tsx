@@ -4,12 +4,13 @@
 // from a picker or dropped on the chat, sent with the text as caption; for
 // Meta accounts the customer-service window is shown, and when it is closed
 // free text is refused before it is typed and the approved templates offered.
+// A customer who opted out (wrote STOP) is written to only after a confirm step.
 
-import { Clock, File as FileIcon, LayoutTemplate, Paperclip, SendHorizontal, Smile, X } from 'lucide-preact';
+import { BellOff, Clock, File as FileIcon, LayoutTemplate, Paperclip, SendHorizontal, Smile, X } from 'lucide-preact';
 import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import { call } from '../api';
 import type { AccountDto, CommandError, ConversationDto, MessageDto } from '../bindings';
-import { fileSize, windowLeft } from '../format';
+import { fileSize, longDateTime, windowLeft } from '../format';
 import { summary } from './Bubble';
 import { EmojiPicker } from './EmojiPicker';
 import { TemplatePicker } from './TemplatePicker';
@@ -40,6 +41,7 @@ export function Composer(p: ComposerProps) {
   const [text, setText] = useState(p.conversation.draft ?? '');
   const [emoji, setEmoji] = useState(false);
   const [showTemplates, setShowTemplates] = useState(true);
+  const [confirming, setConfirming] = useState(false);
   const area = useRef<HTMLTextAreaElement>(null);
   const picker = useRef<HTMLInputElement>(null);
   const pending = useRef<number | undefined>(undefined);
@@ -107,9 +109,16 @@ export function Composer(p: ComposerProps) {
   };
 
   const files = p.attachments;
-  const send = async () => {
+  const optedOut = p.conversation.opted_out_at;
+  const send = async (confirmed = false) => {
     const body = text;
     if ((!body.trim() && files.length === 0) || !open) return;
+    // The customer asked for no more messages: the owner says so first.
+    if (optedOut !== null && !confirmed) {
+      setConfirming(true);
+      return;
+    }
+    setConfirming(false);
     setText('');
     window.clearTimeout(pending.current);
     pending.current = undefined;
@@ -132,6 +141,8 @@ export function Composer(p: ComposerProps) {
     if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) {
       e.preventDefault();
       void send();
+    } else if (e.key === 'Escape' && confirming) {
+      setConfirming(false);
     } else if (e.key === 'Escape' && p.replyTo) {
       p.onCancelReply();
     }
@@ -160,6 +171,27 @@ export function Composer(p: ComposerProps) {
       )}
       {windowed && !open && showTemplates && p.account && (
         <TemplatePicker accountId={p.account.id} conversationId={p.conversation.id} onSent={p.onTemplateSent} onError={p.onError} />
+      )}
+      {confirming && optedOut !== null && (
+        <div class="opt-out-confirm" role="alertdialog" aria-label="Send to a customer who opted out?">
+          <BellOff size={16} aria-hidden="true" />
+          <span>This customer opted out of messages on {longDateTime(optedOut)} (they asked for no more messages). Send anyway?</span>
+          <span class="opt-out-actions">
+            <button type="button" class="btn-primary" onClick={() => void send(true)}>
+              Send anyway
+            </button>
+            <button
+              type="button"
+              class="link-btn"
+              onClick={() => {
+                setConfirming(false);
+                area.current?.focus();
+              }}
+            >
+              Cancel
+            </button>
+          </span>
+        </div>
       )}
       {p.replyTo && (
         <div class="replying">
