@@ -7,7 +7,7 @@
 
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { browserSuite, calls, fixtures, openChat } from './harness.mjs';
+import { browserSuite, calls, fixtures, openChat, SAMPLE_NOW } from './harness.mjs';
 
 const app = browserSuite();
 const all = fixtures.list_conversations.all;
@@ -54,6 +54,28 @@ describe('opt-out', () => {
       );
     });
   }
+
+  test('a template to a customer who opted out asks first too', async () => {
+    const page = await app();
+    // Two days later Ahmed's window is closed: only a template can be sent.
+    await page.clock.setFixedTime(new Date(SAMPLE_NOW + 2 * 24 * 3600_000));
+    await page.reload();
+    await page.locator('.conv').first().waitFor();
+    await openChat(page, AHMED);
+    const group = page.getByRole('group', { name: 'Approved templates' });
+    await group.getByRole('radio', { name: /order ready/ }).click();
+    await page.getByLabel('Header {{1}}').fill('#4522');
+    await page.getByLabel('Body {{1}}').fill('Ahmed');
+    await page.getByLabel('Body {{2}}').fill('9:00 on Friday');
+    await page.getByRole('button', { name: 'Send template' }).click();
+    const confirm = page.getByRole('alertdialog', { name: 'Send to a customer who opted out?' });
+    await confirm.waitFor();
+    assert.equal((await calls(page, 'send_template')).length, 0, 'nothing is sent before the owner confirms');
+    await page.locator('.template-form').screenshot({ path: `${process.env.WICKET_UI_SHOTS ?? '/tmp'}/template-opted-out-light.png` });
+    await confirm.getByRole('button', { name: 'Send anyway' }).click();
+    await page.waitForFunction(() => window.__calls.some((c) => c.cmd === 'send_template'));
+    assert.equal((await calls(page, 'send_template'))[0].args.conversation_id, AHMED.id);
+  });
 
   test('a customer who did not opt out is written to at once', async () => {
     const page = await app();

@@ -6,13 +6,14 @@
 // free text is refused before it is typed and the approved templates offered.
 // A customer who opted out (wrote STOP) is written to only after a confirm step.
 
-import { BellOff, Clock, File as FileIcon, LayoutTemplate, Paperclip, SendHorizontal, Smile, X } from 'lucide-preact';
+import { Clock, File as FileIcon, LayoutTemplate, Paperclip, SendHorizontal, Smile, X } from 'lucide-preact';
 import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import { call } from '../api';
 import type { AccountDto, CommandError, ConversationDto, MessageDto } from '../bindings';
-import { fileSize, longDateTime, windowLeft } from '../format';
+import { fileSize, windowLeft } from '../format';
 import { summary } from './Bubble';
 import { EmojiPicker } from './EmojiPicker';
+import { OptOutConfirm } from './OptOutConfirm';
 import { TemplatePicker } from './TemplatePicker';
 
 const DRAFT_DELAY = 400; // ms after the last keystroke
@@ -170,28 +171,23 @@ export function Composer(p: ComposerProps) {
         </div>
       )}
       {windowed && !open && showTemplates && p.account && (
-        <TemplatePicker accountId={p.account.id} conversationId={p.conversation.id} onSent={p.onTemplateSent} onError={p.onError} />
+        <TemplatePicker
+          accountId={p.account.id}
+          conversationId={p.conversation.id}
+          optedOutAt={optedOut}
+          onSent={p.onTemplateSent}
+          onError={p.onError}
+        />
       )}
       {confirming && optedOut !== null && (
-        <div class="opt-out-confirm" role="alertdialog" aria-label="Send to a customer who opted out?">
-          <BellOff size={16} aria-hidden="true" />
-          <span>This customer opted out of messages on {longDateTime(optedOut)} (they asked for no more messages). Send anyway?</span>
-          <span class="opt-out-actions">
-            <button type="button" class="btn-primary" onClick={() => void send(true)}>
-              Send anyway
-            </button>
-            <button
-              type="button"
-              class="link-btn"
-              onClick={() => {
-                setConfirming(false);
-                area.current?.focus();
-              }}
-            >
-              Cancel
-            </button>
-          </span>
-        </div>
+        <OptOutConfirm
+          at={optedOut}
+          onSend={() => void send(true)}
+          onCancel={() => {
+            setConfirming(false);
+            area.current?.focus();
+          }}
+        />
       )}
       {p.replyTo && (
         <div class="replying">
