@@ -136,6 +136,9 @@ pub struct ConversationDto {
     pub contact_labels: Vec<String>,
     /// The name WhatsApp verified for a business.
     pub verified_name: Option<String>,
+    /// When the customer opted out of messages (wrote STOP or another
+    /// opt-out keyword): the composer asks before sending, the contact panel says so.
+    pub opted_out_at: Option<i64>,
 }
 
 impl ConversationDto {
@@ -165,6 +168,7 @@ impl ConversationDto {
             company: k.company.clone(),
             contact_labels: k.labels.clone(),
             verified_name: k.verified_name.clone().filter(|v| !v.trim().is_empty()),
+            opted_out_at: k.opted_out_at,
         }
     }
 }

@@ -200,6 +200,10 @@ pub fn seed(store: &mut Store, dir: &DataDir, now: i64) -> Result<()> {
     s.text(outbound(4 * 60 + 55, "Yes — gluten-free loaves on Thursdays. نعم، يوم الخميس", MessageStatus::Read))?;
     s.text(inbound(4 * 60 + 50, "شكرا جزيلا 🙏"))?;
     s.store.mark_conversation_read(ahmed)?;
+    // He then asked for no more messages (as `ingest` records a STOP): the
+    // contact panel says so and the composer asks before sending.
+    let ahmed_contact = s.store.conversation(ahmed)?.contact.id;
+    s.store.write(|tx| wicket_core::store::contacts::set_opted_out(tx, ahmed_contact, true, now - (4 * 60 + 45) * MIN))?;
 
     // A number with no name yet: a location and a shared contact.
     s.chat("+447911123401", ContactUpdate::default())?;

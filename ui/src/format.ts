@@ -27,6 +27,11 @@ export function clockTime(ms: number): string {
   return timeFmt.format(ms);
 }
 
+/** A moment in full, for facts such as "opted out since …": "Monday 7 December 2026, 13:05". */
+export function longDateTime(ms: number): string {
+  return `${longDayFmt.format(ms)}, ${timeFmt.format(ms)}`;
+}
+
 /** A day separator: "Today", "Yesterday", else the full date. */
 export function dayLabel(ms: number, now: number): string {
   const today = startOfDay(now);

@@ -232,10 +232,11 @@ fn contacts(ctx: &Context, args: ContactsArgs) -> Result<()> {
                     wicket_core::store::contacts::display_name(c, &country),
                     c.phone.clone().or_else(|| c.provider_user_id.clone()).unwrap_or_default(),
                     c.last_synced_at.map(to_rfc3339).unwrap_or_default(),
+                    c.opted_out_at.map(|t| format!("since {}", to_rfc3339(t))).unwrap_or_default(),
                 ]
             })
             .collect();
-        print_table(&["id", "name", "phone or id", "last synced"], &rows);
+        print_table(&["id", "name", "phone or id", "last synced", "opted out"], &rows);
     }
     Ok(())
 }
@@ -435,10 +436,19 @@ fn send(ctx: &mut Context, args: SendArgs) -> Result<()> {
                     return Err(Error::Invalid(format!("conversation {conversation_id} is on account {}, not {a}", conv.account_id)));
                 }
             }
+            if !args.to_opted_out {
+                refuse_opted_out(ctx, Some(conv.contact.clone()))?;
+            }
             wicket_core::outbox::queue_in_conversation(&mut ctx.store, conversation_id, content, reply_to)?
         }
         (None, Some(to), Some(a)) => {
             let account = ctx.store.account(parse_id(a, "--account")?)?;
+            if !args.to_opted_out {
+                // A number that does not parse is the outbox's error to give.
+                if let Ok(number) = wicket_core::phone::parse(to, &ctx.country()?) {
+                    refuse_opted_out(ctx, ctx.store.find_contact(account.id, &ContactKey::phone(number.as_str()))?)?;
+                }
+            }
             wicket_core::outbox::queue(&mut ctx.store, &account, to, content, reply_to)?
         }
         _ => return Err(Error::Invalid("give --account ID with --to PHONE, or --conversation ID".into())),
@@ -446,6 +456,19 @@ fn send(ctx: &mut Context, args: SendArgs) -> Result<()> {
     let message = if args.no_wait { queued } else { send_queued(ctx, queued.id)? };
     print_json(&output::message(&message));
     Ok(())
+}
+
+/// A manual message to a customer who opted out asks first: refused unless
+/// the owner adds `--to-opted-out`.
+fn refuse_opted_out(ctx: &Context, contact: Option<wicket_core::store::contacts::Contact>) -> Result<()> {
+    match contact {
+        Some(c) if c.opted_out_at.is_some() => Err(Error::Invalid(format!(
+            "{} opted out of messages on {} (they wrote an opt-out keyword such as STOP); add --to-opted-out to send anyway",
+            wicket_core::store::contacts::display_name(&c, &ctx.country()?),
+            c.opted_out_at.map(to_rfc3339).unwrap_or_default()
+        ))),
+        _ => Ok(()),
+    }
 }
 
 /// Sends queued message `id` here, or waits for the engine to when one runs.
@@ -487,8 +510,10 @@ fn print_attention(ctx: &Context, accounts: &[wicket_core::store::Account]) -> R
 
 fn settings_list(ctx: &Context) -> Result<()> {
     let mut settings: Vec<(String, Value)> = ctx.store.settings()?.into_iter().filter(|(k, _)| k != "data_dir_id").collect();
-    // Settings that are on until the owner turns them off are listed with their default.
-    for (key, default) in [(wicket_core::typing::SETTING, Value::Bool(true))] {
+    // Settings with a default in effect until the owner changes them are listed with it.
+    use wicket_core::optout::{DEFAULT_OPT_IN, DEFAULT_OPT_OUT, OPT_IN_KEYWORDS, OPT_OUT_KEYWORDS};
+    let defaults = [(wicket_core::typing::SETTING, Value::Bool(true)), (OPT_OUT_KEYWORDS, json!(DEFAULT_OPT_OUT)), (OPT_IN_KEYWORDS, json!(DEFAULT_OPT_IN))];
+    for (key, default) in defaults {
         if !settings.iter().any(|(k, _)| k == key) {
             settings.push((key.to_string(), default));
             settings.sort_by(|a, b| a.0.cmp(&b.0));
@@ -512,6 +537,9 @@ fn settings_set(ctx: &mut Context, key: &str, value: &str) -> Result<()> {
     let v: Value = serde_json::from_str(value).unwrap_or_else(|_| Value::String(value.to_string()));
     if key == wicket_core::typing::SETTING && !v.is_boolean() {
         return Err(Error::Invalid(format!("{key} is true or false, not {value:?}")));
+    }
+    if key == wicket_core::optout::OPT_OUT_KEYWORDS || key == wicket_core::optout::OPT_IN_KEYWORDS {
+        wicket_core::optout::parse_list(&v)?;
     }
     if key == wicket_core::store::settings::DEFAULT_COUNTRY {
         wicket_core::phone::parse_country(v.as_str().unwrap_or_default())?;

@@ -402,6 +402,9 @@ pub struct SendArgs {
     /// Only queue the message; the engine sends it.
     #[arg(long)]
     pub no_wait: bool,
+    /// Send even though the customer opted out of messages (wrote STOP).
+    #[arg(long)]
+    pub to_opted_out: bool,
 }
 
 #[derive(Args, Debug)]

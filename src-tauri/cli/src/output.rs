@@ -98,6 +98,8 @@ pub fn contact(c: &Contact, country: &str, root: &std::path::Path) -> Value {
         "status_text": c.status_text,
         "labels": c.labels,
         "last_synced_at": opt_rfc3339(c.last_synced_at),
+        // When the customer wrote STOP (or another opt-out keyword); null when they may be written to.
+        "opted_out_at": opt_rfc3339(c.opted_out_at),
     })
 }
 

@@ -206,6 +206,13 @@ fn apply_message(conn: &Connection, account_id: i64, m: &InboundMessage, out: &m
             if m.direction == Direction::In && m.kind != MessageKind::Notice {
                 out.new_inbound.push(id);
             }
+            // Once per message: only a newly stored customer text is a keyword
+            // (a replay is a duplicate and never flips it again).
+            if m.direction == Direction::In && m.origin.is_none() && m.kind == MessageKind::Text {
+                if let Some(text) = &m.text {
+                    crate::optout::detect(conn, contact_id, text, m.timestamp)?;
+                }
+            }
             push_unique(&mut out.conversations_touched, conversation_id);
         }
         InsertOutcome::Duplicate(_) => out.duplicates += 1,

@@ -20,6 +20,7 @@ pub mod media;
 pub mod media_fetch;
 pub mod model;
 pub mod notify;
+pub mod optout;
 pub mod outbox;
 pub mod phone;
 pub mod prefs;

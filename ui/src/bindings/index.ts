@@ -75,7 +75,12 @@ contact_labels: Array<string>,
 /**
  * The name WhatsApp verified for a business.
  */
-verified_name: string | null, };
+verified_name: string | null, 
+/**
+ * When the customer opted out of messages (wrote STOP or another
+ * opt-out keyword): the composer asks before sending, the contact panel says so.
+ */
+opted_out_at: number | null, };
 
 export type MediaDto = { id: number, file_name: string | null, mime: string | null, size: number | null, state: MediaState, error: string | null, };
 

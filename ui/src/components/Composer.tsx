@@ -4,6 +4,7 @@
 // from a picker or dropped on the chat, sent with the text as caption; for
 // Meta accounts the customer-service window is shown, and when it is closed
 // free text is refused before it is typed and the approved templates offered.
+// A customer who opted out (wrote STOP) is written to only after a confirm step.
 
 import { Clock, File as FileIcon, LayoutTemplate, Paperclip, SendHorizontal, Smile, X } from 'lucide-preact';
 import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
@@ -12,6 +13,7 @@ import type { AccountDto, CommandError, ConversationDto, MessageDto } from '../b
 import { fileSize, windowLeft } from '../format';
 import { summary } from './Bubble';
 import { EmojiPicker } from './EmojiPicker';
+import { OptOutConfirm } from './OptOutConfirm';
 import { TemplatePicker } from './TemplatePicker';
 
 const DRAFT_DELAY = 400; // ms after the last keystroke
@@ -40,6 +42,7 @@ export function Composer(p: ComposerProps) {
   const [text, setText] = useState(p.conversation.draft ?? '');
   const [emoji, setEmoji] = useState(false);
   const [showTemplates, setShowTemplates] = useState(true);
+  const [confirming, setConfirming] = useState(false);
   const area = useRef<HTMLTextAreaElement>(null);
   const picker = useRef<HTMLInputElement>(null);
   const pending = useRef<number | undefined>(undefined);
@@ -107,9 +110,16 @@ export function Composer(p: ComposerProps) {
   };
 
   const files = p.attachments;
-  const send = async () => {
+  const optedOut = p.conversation.opted_out_at;
+  const send = async (confirmed = false) => {
     const body = text;
     if ((!body.trim() && files.length === 0) || !open) return;
+    // The customer asked for no more messages: the owner says so first.
+    if (optedOut !== null && !confirmed) {
+      setConfirming(true);
+      return;
+    }
+    setConfirming(false);
     setText('');
     window.clearTimeout(pending.current);
     pending.current = undefined;
@@ -132,6 +142,8 @@ export function Composer(p: ComposerProps) {
     if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) {
       e.preventDefault();
       void send();
+    } else if (e.key === 'Escape' && confirming) {
+      setConfirming(false);
     } else if (e.key === 'Escape' && p.replyTo) {
       p.onCancelReply();
     }
@@ -159,7 +171,23 @@ export function Composer(p: ComposerProps) {
         </div>
       )}
       {windowed && !open && showTemplates && p.account && (
-        <TemplatePicker accountId={p.account.id} conversationId={p.conversation.id} onSent={p.onTemplateSent} onError={p.onError} />
+        <TemplatePicker
+          accountId={p.account.id}
+          conversationId={p.conversation.id}
+          optedOutAt={optedOut}
+          onSent={p.onTemplateSent}
+          onError={p.onError}
+        />
+      )}
+      {confirming && optedOut !== null && (
+        <OptOutConfirm
+          at={optedOut}
+          onSend={() => void send(true)}
+          onCancel={() => {
+            setConfirming(false);
+            area.current?.focus();
+          }}
+        />
       )}
       {p.replyTo && (
         <div class="replying">

@@ -2,10 +2,11 @@
 // sliding in from the right; over the chat in narrow windows). Everything
 // shown comes from the conversation row; the picture is the cached file.
 
-import { BadgeCheck, Building2, Phone, Quote, Store, Tag, X } from 'lucide-preact';
+import { BadgeCheck, BellOff, Building2, Phone, Quote, Store, Tag, X } from 'lucide-preact';
 import { useEffect, useRef } from 'preact/hooks';
 import { pictureUrl } from '../api';
 import type { AccountDto, ConversationDto } from '../bindings';
+import { longDateTime } from '../format';
 import { Avatar } from './Avatar';
 
 export function ContactPanel({ c, account, onClose }: { c: ConversationDto; account: AccountDto | undefined; onClose: () => void }) {
@@ -40,6 +41,12 @@ export function ContactPanel({ c, account, onClose }: { c: ConversationDto; acco
             </span>
           ) : null}
         </div>
+        {c.opted_out_at !== null && (
+          <p class="opted-out" role="note">
+            <BellOff size={16} aria-hidden="true" />
+            <span>Opted out of messages since {longDateTime(c.opted_out_at)}. They wrote STOP (or another opt-out word); bulk and automatic messages skip them.</span>
+          </p>
+        )}
         <dl class="panel-facts">
           {c.phone && (
             <div>

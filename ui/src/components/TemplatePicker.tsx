@@ -8,6 +8,7 @@ import { FileText, SendHorizontal } from 'lucide-preact';
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import { call } from '../api';
 import type { CommandError, MessageDto, TemplateDto } from '../bindings';
+import { OptOutConfirm } from './OptOutConfirm';
 
 /** `{{1}}` / `{{name}}` replaced by the typed values; empty ones stay as placeholders. */
 export function fill(text: string, values: Record<string, string>): string {
@@ -39,6 +40,8 @@ function Unsendable({ list }: { list: TemplateDto[] }) {
 export interface TemplatePickerProps {
   accountId: number;
   conversationId: number;
+  /** When the customer opted out: a send asks first. */
+  optedOutAt: number | null;
   onSent: (m: MessageDto) => void;
   onError: (e: CommandError) => void;
 }
@@ -52,6 +55,7 @@ export function TemplatePicker(p: TemplatePickerProps) {
   // The link of a media header's file (image, video, document).
   const [headerLink, setHeaderLink] = useState('');
   const [sending, setSending] = useState(false);
+  const [confirming, setConfirming] = useState(false);
 
   useEffect(() => {
     call('list_templates', { account_id: p.accountId })
@@ -80,8 +84,13 @@ export function TemplatePicker(p: TemplatePickerProps) {
     return link || empty(chosen.header_params, header) || empty(chosen.body_params, body) || chosen.url_buttons.some((i) => !buttons[i]?.trim());
   }, [chosen, header, body, buttons, headerLink]);
 
-  const send = async () => {
+  const send = async (confirmed = false) => {
     if (!chosen || missing || sending) return;
+    if (p.optedOutAt !== null && !confirmed) {
+      setConfirming(true);
+      return;
+    }
+    setConfirming(false);
     const params = (names: string[], v: Record<string, string>) => names.map((n) => ({ name: chosen.named ? n : undefined, value: v[n].trim() }));
     setSending(true);
     try {
@@ -188,6 +197,7 @@ export function TemplatePicker(p: TemplatePickerProps) {
               </div>
             )}
           </div>
+          {confirming && p.optedOutAt !== null && <OptOutConfirm at={p.optedOutAt} onSend={() => void send(true)} onCancel={() => setConfirming(false)} />}
           <button type="submit" class="btn-primary" disabled={missing || sending || unfillable}>
             <SendHorizontal size={16} aria-hidden="true" /> Send template
           </button>

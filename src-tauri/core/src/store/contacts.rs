@@ -31,6 +31,9 @@ pub struct Contact {
     pub status_text: Option<String>,
     pub labels: Vec<String>,
     pub last_synced_at: Option<i64>,
+    /// When the customer opted out of messages (wrote STOP or another
+    /// opt-out keyword, see [`crate::optout`]); `None` when they may be written to.
+    pub opted_out_at: Option<i64>,
     pub raw: Option<serde_json::Value>,
     pub created_at: i64,
     pub updated_at: i64,
@@ -73,7 +76,7 @@ pub struct ContactUpdate {
 const COLUMNS: &str = "id, account_id, phone, provider_user_id, wa_id, jid, is_group, saved_name, saved_name_by_owner,
     profile_name, verified_name, company, profile_picture_url, profile_picture_path, is_business, status_text,
     last_synced_at, raw, created_at, updated_at,
-    (SELECT json_group_array(label) FROM (SELECT label FROM contact_labels WHERE contact_id = contacts.id ORDER BY label))";
+    (SELECT json_group_array(label) FROM (SELECT label FROM contact_labels WHERE contact_id = contacts.id ORDER BY label)), opted_out_at";
 
 fn from_row(r: &Row<'_>) -> rusqlite::Result<Contact> {
     let labels: String = r.get(20)?;
@@ -99,6 +102,7 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<Contact> {
         created_at: r.get(18)?,
         updated_at: r.get(19)?,
         labels: serde_json::from_str(&labels).unwrap_or_default(),
+        opted_out_at: r.get(21)?,
     })
 }
 
@@ -313,6 +317,33 @@ fn merge_into(conn: &Connection, account_id: i64, from: i64, into: i64) -> Resul
     conn.execute("UPDATE contact_aliases SET contact_id = ?2 WHERE contact_id = ?1", params![from, into])?;
     conn.execute("DELETE FROM contacts WHERE id = ?1", [from])?;
     Ok(())
+}
+
+/// Whether contact `contact_id` opted out of messages. Bulk and automatic
+/// messages must call this and skip the customer when it is true; a manual
+/// message asks the owner first (`wicket send --to-opted-out`, the composer's
+/// confirm step).
+pub fn is_opted_out(conn: &Connection, contact_id: i64) -> Result<bool> {
+    Ok(opted_out_at(conn, contact_id)?.is_some())
+}
+
+/// When contact `contact_id` opted out, or `None`.
+pub fn opted_out_at(conn: &Connection, contact_id: i64) -> Result<Option<i64>> {
+    conn.query_row("SELECT opted_out_at FROM contacts WHERE id = ?1", [contact_id], |r| r.get(0))
+        .optional()?
+        .ok_or_else(|| Error::NotFound(format!("no contact with id {contact_id}")))
+}
+
+/// Records an opt-out (`out`) or opt-in keyword the customer wrote at `ts`,
+/// unless a later keyword was already seen (messages may arrive out of
+/// order). Groups never opt out. Returns whether it applied.
+pub fn set_opted_out(conn: &Connection, contact_id: i64, out: bool, ts: i64) -> Result<bool> {
+    let n = conn.execute(
+        "UPDATE contacts SET opted_out_at = CASE WHEN ?2 THEN coalesce(opted_out_at, ?3) ELSE NULL END, opt_changed_at = ?3, updated_at = ?4
+         WHERE id = ?1 AND is_group = 0 AND (opt_changed_at IS NULL OR opt_changed_at <= ?3)",
+        params![contact_id, out, ts, now_ms()],
+    )?;
+    Ok(n > 0)
 }
 
 impl Store {

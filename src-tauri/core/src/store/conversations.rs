@@ -105,6 +105,7 @@ fn placeholder_contact() -> Contact {
         status_text: None,
         labels: vec![],
         last_synced_at: None,
+        opted_out_at: None,
         raw: None,
         created_at: 0,
         updated_at: 0,

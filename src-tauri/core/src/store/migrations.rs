@@ -372,6 +372,14 @@ pub const MIGRATIONS: &[&str] = &[
         sent_at         INTEGER NOT NULL
     ) STRICT;
     "#,
+    // 10: opt-out. When the customer wrote an opt-out keyword (STOP, BAJA…),
+    // null when they never did or opted back in (START…); `opt_changed_at`
+    // is the time of the latest keyword message, so an older one arriving
+    // late never undoes a newer one.
+    r#"
+    ALTER TABLE contacts ADD COLUMN opted_out_at INTEGER;
+    ALTER TABLE contacts ADD COLUMN opt_changed_at INTEGER;
+    "#,
 ];
 
 /// The schema version this build writes.
