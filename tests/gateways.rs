@@ -11,6 +11,7 @@ use serde_json::{json, Value};
 use std::sync::Arc;
 use support::{data_dir, fixture, text};
 use wicket_core::model::{Direction, Origin, Provider};
+use wicket_core::providers::InboundMessage;
 use wicket_core::providers::ProviderClient;
 use wicket_core::secrets::{Secret, SecretName, SecretStore};
 use wicket_core::store::{ConversationFilter, NewAccount, Store};
@@ -159,30 +160,17 @@ async fn a_gateway_echo_of_our_send_is_not_a_second_message() {
     let account =
         e.store.add_account(&NewAccount { provider: Provider::Wasender, name: "W".into(), phone: None, config: json!({"base_url": fake.uri()}) }).unwrap();
     let queued = outbox::queue(&mut e.store, &account, "+447911123456", text("On its way!"), None).unwrap();
-    let echo = wicket_core::providers::ProviderEvent::Message(wicket_core::providers::InboundMessage {
-        provider_message_id: "3EB0ECHO".into(),
-        chat: wicket_core::store::contacts::ContactKey::phone("+447911123456"),
-        chat_update: Default::default(),
-        provider_chat_id: None,
-        direction: Direction::Out,
+    let echo = wicket_core::providers::ProviderEvent::Message(InboundMessage {
         origin: Some(Origin::Phone),
-        kind: wicket_core::model::MessageKind::Text,
         text: Some("On its way!".into()),
-        caption: None,
-        media: None,
-        location: None,
-        contacts: None,
-        interactive: None,
-        template: None,
-        reply_to_provider_id: None,
-        sender_id: None,
-        sender_name: None,
-        reaction: None,
-        timestamp: queued.timestamp + 500,
-        raw: json!({}),
-        error: None,
-        order: None,
-        referral: None,
+        ..InboundMessage::new(
+            "3EB0ECHO".into(),
+            wicket_core::store::contacts::ContactKey::phone("+447911123456"),
+            Direction::Out,
+            wicket_core::model::MessageKind::Text,
+            queued.timestamp + 500,
+            json!({}),
+        )
     });
     e.store.write(|tx| wicket_core::ingest::apply(tx, account.id, &[echo])).unwrap();
     let page = e.store.messages_page(queued.conversation_id, None, 10).unwrap();

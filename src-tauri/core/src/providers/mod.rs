@@ -105,6 +105,39 @@ pub struct InboundMessage {
     pub referral: Option<Value>,
 }
 
+impl InboundMessage {
+    /// A message with only what every message has: the parsers set the rest
+    /// (`InboundMessage { text: …, ..InboundMessage::new(…) }`), so a new
+    /// optional field is added here once, not at every parser.
+    pub fn new(provider_message_id: String, chat: ContactKey, direction: Direction, kind: MessageKind, timestamp: i64, raw: Value) -> InboundMessage {
+        InboundMessage {
+            provider_message_id,
+            chat,
+            chat_update: ContactUpdate::default(),
+            provider_chat_id: None,
+            direction,
+            origin: None,
+            kind,
+            text: None,
+            caption: None,
+            media: None,
+            location: None,
+            contacts: None,
+            interactive: None,
+            template: None,
+            reply_to_provider_id: None,
+            sender_id: None,
+            sender_name: None,
+            reaction: None,
+            timestamp,
+            raw,
+            error: None,
+            order: None,
+            referral: None,
+        }
+    }
+}
+
 /// A provider's reason for an inbound message it could not deliver whole.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InboundError {

@@ -143,6 +143,12 @@ mod tests {
         assert!(recorded(&dir).is_none());
         // A process that is not the recorded program is not killed either.
         let mut sleeper = std::process::Command::new("sleep").arg("30").spawn().unwrap();
+        // `spawn` returns once the child is forked; it is `sleep` in /proc only after its exec.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while !is_that_tool(sleeper.id(), Path::new("sleep")) {
+            assert!(std::time::Instant::now() < deadline, "the child never became sleep: {:?}", cmdline(sleeper.id()));
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
         remember(&dir, sleeper.id(), Path::new("/usr/bin/cloudflared")).unwrap();
         assert_eq!(kill_stale(&dir), None);
         assert!(is_running(sleeper.id()), "an unrelated process that got the pid survives");

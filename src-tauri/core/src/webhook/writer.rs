@@ -199,35 +199,14 @@ mod tests {
     use super::*;
     use crate::model::{MessageKind, Provider};
     use crate::providers::InboundMessage;
-    use crate::store::contacts::{ContactKey, ContactUpdate};
+    use crate::store::contacts::ContactKey;
     use crate::store::NewAccount;
     use std::sync::{Arc, Mutex};
 
     fn text(id: &str, ts: i64) -> ProviderEvent {
         ProviderEvent::Message(InboundMessage {
-            provider_message_id: id.into(),
-            chat: ContactKey::phone("+447700900123"),
-            chat_update: ContactUpdate::default(),
-            provider_chat_id: None,
-            direction: crate::model::Direction::In,
-            origin: None,
-            kind: MessageKind::Text,
             text: Some(id.into()),
-            caption: None,
-            media: None,
-            location: None,
-            contacts: None,
-            interactive: None,
-            template: None,
-            reply_to_provider_id: None,
-            sender_id: None,
-            sender_name: None,
-            reaction: None,
-            timestamp: ts,
-            raw: serde_json::json!({}),
-            error: None,
-            order: None,
-            referral: None,
+            ..InboundMessage::new(id.into(), ContactKey::phone("+447700900123"), crate::model::Direction::In, MessageKind::Text, ts, serde_json::json!({}))
         })
     }
 

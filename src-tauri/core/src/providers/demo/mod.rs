@@ -82,29 +82,15 @@ impl DemoClient {
         self.schedule(
             at,
             ProviderEvent::Message(InboundMessage {
-                provider_message_id: format!("{id}.reply"),
-                chat: ContactKey::phone(msg.to.clone()),
-                chat_update: ContactUpdate::default(),
-                provider_chat_id: None,
-                direction: Direction::In,
-                origin: None,
-                kind: MessageKind::Text,
                 text: Some(answer),
-                caption: None,
-                media: None,
-                location: None,
-                contacts: None,
-                interactive: None,
-                template: None,
-                reply_to_provider_id: None,
-                sender_id: None,
-                sender_name: None,
-                reaction: None,
-                timestamp: at,
-                raw: serde_json::json!({ "demo": true }),
-                error: None,
-                order: None,
-                referral: None,
+                ..InboundMessage::new(
+                    format!("{id}.reply"),
+                    ContactKey::phone(msg.to.clone()),
+                    Direction::In,
+                    MessageKind::Text,
+                    at,
+                    serde_json::json!({ "demo": true }),
+                )
             }),
         );
         Ok(SendReceipt { provider_message_id: id, recipient_id: None, provider_send_id: None, chat_id: None })

@@ -61,33 +61,21 @@ pub fn seed_events(now: i64) -> Vec<ProviderEvent> {
             let id = format!("demo.seed.{ci}.{mi}");
             let ts = now - minutes_ago * 60_000;
             out.push(ProviderEvent::Message(InboundMessage {
-                provider_message_id: id.clone(),
-                chat: ContactKey::phone(c.phone),
                 chat_update: ContactUpdate {
                     profile_name: Some(c.name.to_string()),
                     wa_id: Some(c.phone.trim_start_matches('+').to_string()),
                     ..Default::default()
                 },
-                provider_chat_id: None,
-                direction: if *from_customer { Direction::In } else { Direction::Out },
                 origin: (!from_customer).then_some(Origin::App),
-                kind: MessageKind::Text,
                 text: Some(text.to_string()),
-                caption: None,
-                media: None,
-                location: None,
-                contacts: None,
-                interactive: None,
-                template: None,
-                reply_to_provider_id: None,
-                sender_id: None,
-                sender_name: None,
-                reaction: None,
-                timestamp: ts,
-                raw: serde_json::json!({ "demo": true }),
-                error: None,
-                order: None,
-                referral: None,
+                ..InboundMessage::new(
+                    id.clone(),
+                    ContactKey::phone(c.phone),
+                    if *from_customer { Direction::In } else { Direction::Out },
+                    MessageKind::Text,
+                    ts,
+                    serde_json::json!({ "demo": true }),
+                )
             }));
             if !from_customer {
                 out.push(ProviderEvent::Status(StatusReport {

@@ -253,30 +253,11 @@ pub(crate) fn shell(
     raw: Value,
 ) -> InboundMessage {
     InboundMessage {
-        provider_message_id: id,
-        chat,
         chat_update,
         provider_chat_id,
-        direction: if from_me { Direction::Out } else { Direction::In },
         // The owner's own phone: stored as outgoing, never as a customer message.
         origin: from_me.then_some(Origin::Phone),
-        kind: MessageKind::Text,
-        text: None,
-        caption: None,
-        media: None,
-        location: None,
-        contacts: None,
-        interactive: None,
-        template: None,
-        reply_to_provider_id: None,
-        sender_id: None,
-        sender_name: None,
-        reaction: None,
-        timestamp,
-        raw,
-        error: None,
-        order: None,
-        referral: None,
+        ..InboundMessage::new(id, chat, if from_me { Direction::Out } else { Direction::In }, MessageKind::Text, timestamp, raw)
     }
 }
 

@@ -186,29 +186,9 @@ fn group_sender(key: &Value, item: &Value) -> Option<String> {
 
 fn new_message(id: String, chat: Chat, from_me: bool, timestamp: i64, raw: &Value) -> InboundMessage {
     InboundMessage {
-        provider_message_id: id,
-        chat: chat.key,
         chat_update: chat.update,
-        provider_chat_id: None,
-        direction: if from_me { Direction::Out } else { Direction::In },
         origin: from_me.then_some(Origin::Phone),
-        kind: MessageKind::Unsupported,
-        text: None,
-        caption: None,
-        media: None,
-        location: None,
-        contacts: None,
-        interactive: None,
-        template: None,
-        reply_to_provider_id: None,
-        sender_id: None,
-        sender_name: None,
-        reaction: None,
-        timestamp,
-        raw: raw.clone(),
-        error: None,
-        order: None,
-        referral: None,
+        ..InboundMessage::new(id, chat.key, if from_me { Direction::Out } else { Direction::In }, MessageKind::Unsupported, timestamp, raw.clone())
     }
 }
 

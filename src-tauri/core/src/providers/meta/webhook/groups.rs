@@ -123,28 +123,15 @@ fn first_error(item: &Value) -> Option<String> {
 fn notice(group_id: &str, field: &str, item: &Value, text: String, ts: i64) -> InboundMessage {
     let digest = Sha256::digest(format!("{field}\n{item}").as_bytes());
     InboundMessage {
-        provider_message_id: format!("wicket-notice-{}", hex::encode(&digest[..16])),
-        chat: ContactKey::user_id(group_id),
         chat_update: ContactUpdate { is_group: Some(true), ..Default::default() },
-        provider_chat_id: None,
-        direction: Direction::In,
-        origin: None,
-        kind: MessageKind::Notice,
         text: Some(text),
-        caption: None,
-        media: None,
-        location: None,
-        contacts: None,
-        interactive: None,
-        template: None,
-        reply_to_provider_id: None,
-        sender_id: None,
-        sender_name: None,
-        reaction: None,
-        timestamp: ts,
-        raw: item.clone(),
-        error: None,
-        order: None,
-        referral: None,
+        ..InboundMessage::new(
+            format!("wicket-notice-{}", hex::encode(&digest[..16])),
+            ContactKey::user_id(group_id),
+            Direction::In,
+            MessageKind::Notice,
+            ts,
+            item.clone(),
+        )
     }
 }

@@ -199,29 +199,18 @@ fn parse_content(id: String, msg: &Value, contacts: &[Value], echo: bool) -> Opt
     let kind_name = string(msg.get("type")).unwrap_or_default();
     let body = msg.get(kind_name.as_str()).unwrap_or(&Value::Null);
     let mut m = InboundMessage {
-        provider_message_id: id,
-        chat,
         chat_update,
-        provider_chat_id: None,
-        direction: if echo { Direction::Out } else { Direction::In },
         origin: echo.then_some(Origin::Phone),
-        kind: MessageKind::Unsupported,
-        text: None,
-        caption: None,
-        media: None,
-        location: None,
-        contacts: None,
-        interactive: None,
-        template: None,
         reply_to_provider_id: string(msg.get("context").and_then(|c| c.get("id"))),
-        sender_id: None,
-        sender_name: None,
-        reaction: None,
-        timestamp: timestamp(msg.get("timestamp")),
-        raw: msg.clone(),
-        error: None,
-        order: None,
         referral: kinds::referral(msg),
+        ..InboundMessage::new(
+            id,
+            chat,
+            if echo { Direction::Out } else { Direction::In },
+            MessageKind::Unsupported,
+            timestamp(msg.get("timestamp")),
+            msg.clone(),
+        )
     };
     match kind_name.as_str() {
         "text" => {
