@@ -108,6 +108,13 @@ fn opt_out_round_trip(dir: &Path, graph: &str) {
     // The owner confirms.
     let sent = ok_json(&WICKET.run(dir, &["send", "--account", &account, "--to", "+44 7911 123456", "--text", "Your parcel is ready", "--to-opted-out"]));
     assert_eq!(sent["status"], json!("sent"));
+    // Sending a message again is a manual message too: it asks first.
+    let id = sent["id"].as_str().unwrap().to_string();
+    let refused = WICKET.run(dir, &["resend", &id]);
+    assert_eq!(refused.status.code(), Some(2), "{}", stderr(&refused));
+    assert!(stderr(&refused).contains("--to-opted-out"), "{}", stderr(&refused));
+    let confirmed = WICKET.run(dir, &["resend", &id, "--to-opted-out", "--no-wait"]);
+    assert!(!stderr(&confirmed).contains("opted out"), "confirmed, only the outbox's own rules apply: {}", stderr(&confirmed));
 
     // START opts back in; sending needs no confirmation again.
     assert_eq!(post_webhook(&serve.addr, &account, &inbound("wamid.START", "start", now - 30)), 200);

@@ -486,6 +486,11 @@ fn send_queued(ctx: &mut Context, id: i64) -> Result<wicket_core::store::Message
 /// sent, goes back to the outbox on the owner's word and is sent again.
 fn resend(ctx: &mut Context, args: ResendArgs) -> Result<()> {
     let id = parse_id(&args.id, "MESSAGE_ID")?;
+    if !args.to_opted_out {
+        // Sending again is a manual message too: it asks first, as `send` does.
+        let conversation_id = ctx.store.message(id)?.conversation_id;
+        refuse_opted_out(ctx, Some(ctx.store.conversation(conversation_id)?.contact))?;
+    }
     let queued = wicket_core::outbox::retry(&mut ctx.store, id)?;
     let message = if args.no_wait { queued } else { send_queued(ctx, id)? };
     print_json(&output::message(&message));

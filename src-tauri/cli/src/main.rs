@@ -444,6 +444,9 @@ pub struct ResendArgs {
     /// Only queue it again; the engine sends it.
     #[arg(long)]
     pub no_wait: bool,
+    /// Send again even though the customer has opted out of messages since.
+    #[arg(long)]
+    pub to_opted_out: bool,
 }
 
 #[derive(Subcommand, Debug)]
