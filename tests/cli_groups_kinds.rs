@@ -11,10 +11,8 @@
 mod support;
 
 use serde_json::{json, Value};
-use std::io::{Read, Write};
 use std::path::Path;
-use std::time::Duration;
-use support::{last_line, ok_json, sign, Wicket};
+use support::{fixture, last_line, ok_json, post, sign, Wicket};
 
 const APP_SECRET: &str = "cli-groups-app-secret";
 const WS_SECRET: &str = "cli-groups-ws-secret";
@@ -48,22 +46,6 @@ const SET: &[(&str, &str, &str)] = &[
     ("wasender", "wasender", "webhook_group_message.json"),
     ("unipile", "unipile", "unipile_webhook_group_to_edit.json"),
 ];
-
-fn fixture(folder: &str, name: &str) -> Vec<u8> {
-    std::fs::read(format!("{}/../../tests/fixtures/{folder}/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap()
-}
-
-/// A raw HTTP/1.1 POST; the status.
-fn post(addr: &str, target: &str, header: (&str, String), body: &[u8]) -> u16 {
-    let mut s = std::net::TcpStream::connect(addr).unwrap();
-    s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
-    let head = format!("POST {target} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: {}\r\n{}: {}\r\n\r\n", body.len(), header.0, header.1);
-    s.write_all(head.as_bytes()).unwrap();
-    s.write_all(body).unwrap();
-    let mut resp = Vec::new();
-    let _ = s.read_to_end(&mut resp);
-    String::from_utf8_lossy(&resp).split_whitespace().nth(1).and_then(|c| c.parse().ok()).unwrap_or(0)
-}
 
 struct Accounts {
     meta: String,

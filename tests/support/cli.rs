@@ -222,3 +222,22 @@ pub fn wait_until(what: &str, within: Duration, mut f: impl FnMut() -> bool) {
         std::thread::sleep(Duration::from_millis(50));
     }
 }
+
+/// A fixture file's bytes: `tests/fixtures/{folder}/{name}`.
+pub fn fixture(folder: &str, name: &str) -> Vec<u8> {
+    let path = format!("{}/../../tests/fixtures/{folder}/{name}", env!("CARGO_MANIFEST_DIR"));
+    std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+/// A raw HTTP/1.1 POST of `body` to `target` on `addr` with one extra header; the status.
+pub fn post(addr: &str, target: &str, header: (&str, String), body: &[u8]) -> u16 {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    let head = format!("POST {target} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: {}\r\n{}: {}\r\n\r\n", body.len(), header.0, header.1);
+    s.write_all(head.as_bytes()).unwrap();
+    s.write_all(body).unwrap();
+    let mut resp = Vec::new();
+    let _ = s.read_to_end(&mut resp);
+    String::from_utf8_lossy(&resp).split_whitespace().nth(1).and_then(|c| c.parse().ok()).unwrap_or(0)
+}
