@@ -281,6 +281,8 @@ describe('setup wizard', () => {
     // The public-address step for an account already set up, and back.
     await page.getByRole('button', { name: /^Public address for/ }).first().click();
     await page.getByRole('heading', { name: 'A public address for webhooks' }).waitFor();
+    // The step asks the shell once it is shown (an effect after the render): wait for that call.
+    await page.waitForFunction(() => window.__calls.some((c) => c.cmd === 'wizard_public_address'));
     assert.deepEqual((await calls(page, 'wizard_public_address'))[0].args, { account_id: fx.list_accounts[0].id });
     await page.getByRole('button', { name: 'Done' }).click();
     await page.getByRole('heading', { name: 'Accounts' }).waitFor();
