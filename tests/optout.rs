@@ -27,31 +27,7 @@ fn shop() -> Shop {
 }
 
 fn message(from: &str, id: &str, text: &str, ts: i64) -> InboundMessage {
-    InboundMessage {
-        provider_message_id: id.into(),
-        chat: ContactKey::phone(from),
-        chat_update: ContactUpdate::default(),
-        provider_chat_id: None,
-        direction: Direction::In,
-        origin: None,
-        kind: MessageKind::Text,
-        text: Some(text.into()),
-        caption: None,
-        media: None,
-        location: None,
-        contacts: None,
-        interactive: None,
-        template: None,
-        reply_to_provider_id: None,
-        sender_id: None,
-        sender_name: None,
-        reaction: None,
-        timestamp: ts,
-        raw: json!({}),
-        error: None,
-        order: None,
-        referral: None,
-    }
+    InboundMessage { text: Some(text.into()), ..InboundMessage::new(id.into(), ContactKey::phone(from), Direction::In, MessageKind::Text, ts, json!({})) }
 }
 
 /// Applies one customer message as the webhook and pollers do; returns the

@@ -83,16 +83,21 @@ pids+=($!)
 for _ in $(seq 50); do xdpyinfo -display "$display" >/dev/null 2>&1 && break; sleep 0.1; done 2>/dev/null || sleep 1
 home="$work/home"
 mkdir -p "$home"
+# The id of the window titled Wicket, waiting up to 20 s for it (empty if none came).
+window_id() {
+  local w=""
+  for _ in $(seq 100); do
+    w="$(DISPLAY="$display" xdotool search --name '^Wicket$' 2>/dev/null | head -n 1 || true)"
+    [ -n "$w" ] && break
+    sleep 0.2
+  done
+  echo "$w"
+}
 env -u WICKET_DATA_DIR -u WICKET_SECRET_STORE -u WICKET_VAULT_PASSPHRASE HOME="$home" XDG_DATA_HOME= DISPLAY="$display" NO_AT_BRIDGE=1 \
   dbus-run-session -- /usr/bin/wicket-desktop >"$work/app.log" 2>&1 &
 session=$!
 pids+=("$session")
-wid=""
-for _ in $(seq 100); do
-  wid="$(DISPLAY="$display" xdotool search --name '^Wicket$' 2>/dev/null | head -n 1 || true)"
-  [ -n "$wid" ] && break
-  sleep 0.2
-done
+wid="$(window_id)"
 [ -n "$wid" ] || { cat "$work/app.log" >&2; fail "the installed app's window did not open"; }
 sleep 3 # the page loads
 DISPLAY="$display" import -window root "$out/installed-wizard.png"
@@ -119,12 +124,7 @@ env -u WICKET_DATA_DIR -u WICKET_SECRET_STORE -u WICKET_VAULT_PASSPHRASE HOME="$
   >"$work/app2.log" 2>&1 &
 session=$!
 pids+=("$session")
-wid=""
-for _ in $(seq 100); do
-  wid="$(DISPLAY="$display" xdotool search --name '^Wicket$' 2>/dev/null | head -n 1 || true)"
-  [ -n "$wid" ] && break
-  sleep 0.2
-done
+wid="$(window_id)"
 [ -n "$wid" ] || { cat "$work/app2.log" >&2; fail "the installed app's window did not open again"; }
 sleep 3
 # The rail's gear (bottom left), then "Start Wicket when I log in" in Settings → Window
