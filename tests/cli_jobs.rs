@@ -26,11 +26,17 @@ async fn wicket_jobs_lists_every_job_and_each_run() {
     let graph = MockServer::start().await;
     Mock::given(method("GET"))
         .and(path(format!("/v23.0/{PNID}")))
-        .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({"display_phone_number": "+1 555-010-2030", "verified_name": "Camden", "id": PNID})))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(serde_json::json!({"display_phone_number": "+1 555-010-2030", "verified_name": "Camden", "id": PNID})),
+        )
         .mount(&graph)
         .await;
     let templates = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/fixtures/meta/meta_templates_page2.json")).unwrap();
-    Mock::given(method("GET")).and(path("/v23.0/WABA1/message_templates")).respond_with(ResponseTemplate::new(200).set_body_bytes(templates)).mount(&graph).await;
+    Mock::given(method("GET"))
+        .and(path("/v23.0/WABA1/message_templates"))
+        .respond_with(ResponseTemplate::new(200).set_body_bytes(templates))
+        .mount(&graph)
+        .await;
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().to_path_buf();
     let uri = graph.uri();

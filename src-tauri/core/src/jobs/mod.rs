@@ -114,7 +114,8 @@ pub fn status(store: &Store) -> Result<Vec<JobStatus>> {
             let sync_next = account.last_sync_at.zip(sync_every).map(|(t, every)| t + every.as_millis() as i64);
             push(CONTACT_SYNC, "Fetches the account's contacts and their names", Some(account), sync_every, sync_every.is_some(), sync_next);
         }
-        let media_next = store.next_media_attempt(account.id, crate::store::media::MAX_FETCH_ATTEMPTS)?;
+        // A download already due shows as due now, not at its (past) time.
+        let media_next = store.next_media_attempt(account.id, crate::store::media::MAX_FETCH_ATTEMPTS)?.map(|t| t.max(now_ms()));
         push(MEDIA_DOWNLOADS, "Downloads received photos, videos and files, retrying failed downloads", Some(account), None, true, media_next);
     }
     Ok(list)
