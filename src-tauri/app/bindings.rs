@@ -7,6 +7,7 @@ use crate::about::{AboutDto, Folder, FolderArgs};
 use crate::dto::*;
 use crate::dto_account::{AccountHealthDto, AttentionDto, TypingArgs};
 use crate::events::{self, MessageReceivedEvent, SyncProgressEvent};
+use crate::jobs::JobDto;
 use crate::notifications::{OpenConversationEvent, OPEN_CONVERSATION};
 use crate::public_address::{PublicAddressStatusDto, PUBLIC_ADDRESS_HEALTH};
 use crate::settings::{FocusArgs, PreferencesDto, QuietHoursDto};
@@ -55,6 +56,7 @@ pub fn commands(cfg: &Config) -> Vec<(&'static str, Option<String>, String)> {
         ("wizard_start_tunnel", Some(WizardTunnelArgs::name(cfg)), TunnelStartedDto::name(cfg)),
         ("wizard_check_public", Some(WizardCheckArgs::name(cfg)), SelfCheckDto::name(cfg)),
         ("app_about", None, AboutDto::name(cfg)),
+        ("list_jobs", None, <Vec<JobDto>>::name(cfg)),
         ("open_folder", Some(FolderArgs::name(cfg)), "null".into()),
         ("vault_status", None, VaultStatusDto::name(cfg)),
         ("unlock_vault", Some(UnlockVaultArgs::name(cfg)), VaultStatusDto::name(cfg)),
@@ -173,6 +175,7 @@ pub fn typescript() -> String {
         PublicAddressChanged::decl(&cfg),
         PublicAddressStatusDto::decl(&cfg),
         AboutDto::decl(&cfg),
+        JobDto::decl(&cfg),
         Folder::decl(&cfg),
         FolderArgs::decl(&cfg),
         VaultStatusDto::decl(&cfg),

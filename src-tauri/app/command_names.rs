@@ -39,6 +39,7 @@ pub const COMMANDS: &[&str] = &[
     "wizard_start_tunnel",
     "wizard_check_public",
     "app_about",
+    "list_jobs",
     "open_folder",
     "vault_status",
     "unlock_vault",

@@ -23,6 +23,7 @@ mod dto;
 mod dto_account;
 mod engine;
 mod events;
+mod jobs;
 mod media_protocol;
 mod notifications;
 mod public_address;
@@ -86,6 +87,7 @@ pub fn builder_on<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Build
         wizard::wizard_check_public,
         about::app_about,
         about::open_folder,
+        jobs::list_jobs,
         vault::vault_status,
         vault::unlock_vault,
         vault::passphrase_strength,

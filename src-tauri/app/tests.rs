@@ -955,7 +955,7 @@ fn record_public_address_fixtures(h: &Harness, unconfigured: Value, listening: &
 }
 
 /// Recorded in `tests/ui/fixtures/settings.json`.
-const SETTINGS_COMMANDS: &[&str] = &["get_preferences", "set_preferences", "set_focused_conversation", "app_about", "open_folder"];
+const SETTINGS_COMMANDS: &[&str] = &["get_preferences", "set_preferences", "set_focused_conversation", "app_about", "open_folder", "list_jobs"];
 
 /// The Settings panel's commands and the focus report through the IPC;
 /// recorded as the settings browser fixtures.
@@ -1009,6 +1009,43 @@ fn settings_commands_answer_through_ipc_and_record_the_ui_fixtures() {
     // Only the two folders can be opened (no path comes from the page).
     let refused = h.call("open_folder", json!({ "folder": "/etc" })).unwrap_err();
     assert!(refused.to_string().contains("unknown variant"), "{refused}");
+
+    // Background jobs: the same list as `wicket jobs`, after a good run and a failed one.
+    let before = h.ok("list_jobs", Value::Null);
+    assert!(before.as_array().unwrap().iter().all(|j| j["result"] == "never"), "{before}");
+    let meta = before.as_array().unwrap().iter().find(|j| j["name"] == "template_sync").expect("the sample has a Meta account").clone();
+    {
+        let state = h.app.state::<AppState>();
+        let mut store = state.store().unwrap();
+        let at = wicket_core::time::now_ms() - 60_000;
+        store
+            .record_job_run(
+                "maintenance",
+                None,
+                at,
+                41,
+                Ok("12 raw webhook bodies past 30 days pruned, 2 old log file(s) removed, 0 media folder(s) of removed accounts removed"),
+            )
+            .unwrap();
+        store
+            .record_job_run("template_sync", meta["account_id"].as_i64(), at, 230, Err("Meta could not be reached: connection refused; tried again in 6 h"))
+            .unwrap();
+    }
+    let mut jobs = h.ok("list_jobs", Value::Null);
+    let list = jobs.as_array_mut().unwrap();
+    let find = |list: &[Value], name: &str| list.iter().find(|j| j["name"] == name).unwrap().clone();
+    assert_eq!((find(list, "maintenance")["result"].as_str(), find(list, "maintenance")["duration_ms"].as_i64()), (Some("ok"), Some(41)));
+    assert_eq!(find(list, "template_sync")["result"], "failed");
+    assert!(find(list, "retry_failed")["next_run_at"].is_null(), "never ran: due when the engine runs");
+    // Fixed times in the fixture, so it does not change at every run.
+    for j in list.iter_mut() {
+        for (key, fixed) in [("last_run_at", "2026-12-07T09:14:00.000Z"), ("next_run_at", "2026-12-08T09:14:00.000Z")] {
+            if j[key].is_string() {
+                j[key] = json!(fixed);
+            }
+        }
+    }
+    fx.insert("list_jobs".into(), jobs);
     golden("tests/ui/fixtures/settings.json", &(serde_json::to_string_pretty(&Value::Object(fx)).unwrap() + "\n"));
 }
 

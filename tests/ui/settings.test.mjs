@@ -67,6 +67,37 @@ describe('settings panel', () => {
   });
 });
 
+describe('background jobs', () => {
+  for (const colorScheme of ['light', 'dark']) {
+    test(`Settings lists every job with its last run, the next, and a failure's reason (${colorScheme})`, async () => {
+      const page = await app({}, { colorScheme });
+      const dialog = await openSettings(page);
+      const section = dialog.getByRole('region', { name: 'Background jobs' });
+      await section.getByRole('listitem').first().waitFor();
+      const items = section.getByRole('listitem');
+      assert.equal(await items.count(), st.list_jobs.length, 'one row per job and account');
+      const maintenance = items.filter({ hasText: 'Daily maintenance' });
+      assert.match(await maintenance.textContent(), /Done/);
+      assert.match(await maintenance.textContent(), /Daily · last run .*\(41 ms\) · next /);
+      assert.ok((await maintenance.textContent()).includes(st.list_jobs[0].summary), 'what the run did');
+      const failed = st.list_jobs.find((j) => j.result === 'failed');
+      const templates = items.filter({ hasText: failed.title });
+      assert.match(await templates.textContent(), new RegExp(`Failed`));
+      assert.ok((await templates.textContent()).includes(failed.error), 'the reason is shown');
+      assert.ok((await templates.textContent()).includes(failed.account_name), 'the account it ran for');
+      assert.match(await templates.textContent(), /Every 6 h/);
+      const retry = items.filter({ hasText: 'Retries failed sends' });
+      assert.match(await retry.textContent(), /Every 30 min/);
+      assert.match(await retry.textContent(), /Not run yet/);
+      assert.equal(await items.filter({ hasText: 'When there is work' }).count(), 2, 'media downloads run when due');
+      const colour = await templates.locator('.job-result').evaluate((e) => getComputedStyle(e).color);
+      assert.equal(colour, colorScheme === 'dark' ? 'rgb(255, 138, 128)' : 'rgb(180, 35, 24)', 'a failure in the danger colour');
+      await section.scrollIntoViewIfNeeded();
+      if (process.env.WICKET_SCREENSHOTS) await page.screenshot({ path: `${process.env.WICKET_SCREENSHOTS}/settings-jobs-${colorScheme}.png` });
+    });
+  }
+});
+
 describe('notifications in the UI', () => {
   test('a clicked notification opens its conversation; the focused chat is reported to the shell', async () => {
     const page = await app();

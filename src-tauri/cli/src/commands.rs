@@ -33,6 +33,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Account(AccountCommand::SyncDetails { id, dry_run }) => crate::gateways::sync_details(&mut ctx, id.as_deref(), dry_run),
         Command::Sync(args) => crate::gateways::sync(&mut ctx, args),
         Command::Monitor(args) => crate::monitor::monitor(&mut ctx, args),
+        Command::Jobs => crate::jobs::list(&ctx),
         Command::Webhook(WebhookCommand::Events { state, limit }) => crate::webhooks::events(&ctx, state.as_deref(), limit),
         Command::Webhook(WebhookCommand::Replay { ids }) => crate::webhooks::replay(&mut ctx, &ids),
         Command::Account(AccountCommand::Set(args)) => crate::gateways::account_set(&mut ctx, args),
@@ -351,8 +352,11 @@ fn templates(ctx: &mut Context, args: TemplatesArgs) -> Result<()> {
     if args.sync {
         let secrets = ctx.secrets()?;
         let client = ProviderClient::for_account(&account, &secrets)?;
-        let list = runtime()?.block_on(client.templates())?;
-        ctx.store.replace_templates(account_id, &list)?;
+        // Recorded as a run of the template sync job, which it also is.
+        let timer = wicket_core::jobs::RunTimer::start(wicket_core::jobs::TEMPLATE_SYNC, Some(account_id));
+        let outcome = runtime()?.block_on(wicket_core::jobs::templates::sync(&mut ctx.store, &client, account_id));
+        timer.finish(&mut ctx.store, &outcome, |n| format!("{n} template(s)"));
+        outcome?;
     }
     let list = ctx.store.templates(account_id)?;
     if ctx.json {

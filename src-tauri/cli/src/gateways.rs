@@ -261,9 +261,10 @@ pub fn sync(ctx: &mut Context, args: SyncArgs) -> Result<()> {
                 row["failures"] = json!(s.failures);
             }
             if args.templates || (everything && account.provider == Provider::Meta) {
-                let list = rt.block_on(client.templates())?;
-                ctx.store.replace_templates(account.id, &list)?;
-                row["templates"] = json!(list.len());
+                let timer = wicket_core::jobs::RunTimer::start(wicket_core::jobs::TEMPLATE_SYNC, Some(account.id));
+                let outcome = rt.block_on(wicket_core::jobs::templates::sync(&mut ctx.store, &client, account.id));
+                timer.finish(&mut ctx.store, &outcome, |n| format!("{n} template(s)"));
+                row["templates"] = json!(outcome?);
             }
             if args.messages || (everything && client.can_poll()) {
                 if account.provider == Provider::Unipile {

@@ -8,6 +8,7 @@ mod accounts;
 mod commands;
 mod context;
 mod gateways;
+mod jobs;
 mod monitor;
 mod output;
 mod serve;
@@ -69,6 +70,9 @@ pub enum Command {
     /// Stored webhook bodies: list them, replay the ones not yet applied.
     #[command(subcommand)]
     Webhook(WebhookCommand),
+    /// Background jobs (template and contact syncs, retries of failed sends,
+    /// media downloads, daily maintenance): their last run and the next.
+    Jobs,
 }
 
 #[derive(Subcommand, Debug)]

@@ -14,6 +14,7 @@ pub mod error;
 pub mod export;
 pub mod inbox;
 pub mod ingest;
+pub mod jobs;
 pub mod logs;
 pub mod maintenance;
 pub mod media;

@@ -44,6 +44,24 @@ pub struct MaintenanceReport {
     pub warnings: Vec<String>,
 }
 
+impl MaintenanceReport {
+    /// One line for `wicket jobs`.
+    pub fn describe(&self) -> String {
+        let mut line = format!(
+            "{} raw webhook bod{} past {} days pruned, {} old log file(s) removed, {} media folder(s) of removed accounts removed",
+            self.webhook_bodies_pruned,
+            if self.webhook_bodies_pruned == 1 { "y" } else { "ies" },
+            self.retention_days,
+            self.logs.removed,
+            self.media_folders_removed
+        );
+        if !self.warnings.is_empty() {
+            line.push_str(&format!("; {} warning(s): {}", self.warnings.len(), self.warnings.join("; ")));
+        }
+        line
+    }
+}
+
 /// Runs the daily maintenance when it is due (see the module comment).
 pub fn run_due(store: &mut Store, dir: &DataDir, now_ms: i64) -> Result<MaintenanceReport> {
     let last = store.setting(LAST_RUN)?.and_then(|v| v.as_i64());

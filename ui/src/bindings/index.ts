@@ -472,6 +472,28 @@ version: string,
  */
 schema_version: number, store_schema_version: number, data_dir: string, logs_dir: string, };
 
+export type JobDto = { 
+/**
+ * Stable name: `maintenance`, `retry_failed`, `template_sync`, `contact_sync`, `media_downloads`.
+ */
+name: string, title: string, account_id: number | null, account_name: string | null, 
+/**
+ * How often it runs; null when it runs whenever work is due.
+ */
+every_seconds: number | null, enabled: boolean, 
+/**
+ * `ok`, `failed` or `never`.
+ */
+result: string, 
+/**
+ * RFC 3339.
+ */
+last_run_at: string | null, duration_ms: number | null, summary: string | null, error: string | null, 
+/**
+ * RFC 3339.
+ */
+next_run_at: string | null, runs: number, failures: number, };
+
 export type Folder = "data" | "logs";
 
 export type FolderArgs = { folder: Folder, };
@@ -617,6 +639,7 @@ export type Commands = {
   wizard_start_tunnel: { args: WizardTunnelArgs; result: TunnelStartedDto };
   wizard_check_public: { args: WizardCheckArgs; result: SelfCheckDto };
   app_about: { args: null; result: AboutDto };
+  list_jobs: { args: null; result: Array<JobDto> };
   open_folder: { args: FolderArgs; result: null };
   vault_status: { args: null; result: VaultStatusDto };
   unlock_vault: { args: UnlockVaultArgs; result: VaultStatusDto };

@@ -10,8 +10,10 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::time::Instant;
 
-/// What a job does, given its own connection and the data dir.
-pub type JobFn = Arc<dyn Fn(&mut Store, &DataDir) -> Result<()> + Send + Sync>;
+/// What a job does, given its own connection and the data dir. It returns
+/// a summary when it did work (the run is recorded in `job_runs`), None
+/// when nothing was due.
+pub type JobFn = Arc<dyn Fn(&mut Store, &DataDir) -> Result<Option<String>> + Send + Sync>;
 
 /// A job the engine runs soon after it starts, then every `every`.
 #[derive(Clone)]
@@ -22,7 +24,14 @@ pub struct PeriodicJob {
 }
 
 impl PeriodicJob {
+    /// A job whose runs are not recorded.
     pub fn new(name: &'static str, every: Duration, run: impl Fn(&mut Store, &DataDir) -> Result<()> + Send + Sync + 'static) -> PeriodicJob {
+        PeriodicJob { name, every, run: Arc::new(move |store, dir| run(store, dir).map(|_| None)) }
+    }
+
+    /// A job that says what it did (see [`JobFn`]); its runs, and every
+    /// failure, are recorded under `name`.
+    pub fn reporting(name: &'static str, every: Duration, run: impl Fn(&mut Store, &DataDir) -> Result<Option<String>> + Send + Sync + 'static) -> PeriodicJob {
         PeriodicJob { name, every, run: Arc::new(run) }
     }
 }
@@ -37,7 +46,20 @@ impl std::fmt::Debug for PeriodicJob {
 /// its work is due (maintenance: once a day, claimed by one process); `every`
 /// is how often it is asked.
 pub(super) fn builtin() -> Vec<PeriodicJob> {
-    vec![PeriodicJob::new("maintenance", Duration::from_secs(60), |store, dir| crate::maintenance::run_due(store, dir, crate::time::now_ms()).map(|_| ()))]
+    use crate::jobs::{self, retry_failed};
+    vec![
+        PeriodicJob::reporting(jobs::MAINTENANCE, Duration::from_secs(60), |store, dir| {
+            let report = crate::maintenance::run_due(store, dir, crate::time::now_ms())?;
+            Ok(report.ran.then(|| report.describe()))
+        }),
+        PeriodicJob::reporting(jobs::RETRY_FAILED, Duration::from_secs(60), |store, _dir| {
+            let now = crate::time::now_ms();
+            if !jobs::due(store, jobs::RETRY_FAILED, None, retry_failed::EVERY, now)? {
+                return Ok(None);
+            }
+            retry_failed::run(store, now).map(|s| Some(s.describe()))
+        }),
+    ]
 }
 
 /// The jobs, when each is next due, and the run in flight.
@@ -63,9 +85,23 @@ impl Jobs {
             *next = now.checked_add(job.every.max(super::wait::MIN_WAIT)).unwrap_or(now + super::wait::MAX_WAIT);
             let (run, dir, name) = (job.run.clone(), self.dir.clone(), job.name);
             *running = Some(tokio::task::spawn_blocking(move || {
-                let outcome = Store::open(&dir.db_path()).and_then(|mut store| run(&mut store, &dir));
-                if let Err(e) = outcome {
-                    tracing::warn!(job = name, "periodic job failed: {e}");
+                let (started_at, clock) = (crate::time::now_ms(), std::time::Instant::now());
+                let mut store = match Store::open(&dir.db_path()) {
+                    Ok(store) => store,
+                    Err(e) => return tracing::warn!(job = name, "periodic job failed: {e}"),
+                };
+                let outcome = run(&mut store, &dir);
+                let took = clock.elapsed().as_millis() as i64;
+                let recorded = match &outcome {
+                    Ok(None) => Ok(()),
+                    Ok(Some(summary)) => store.record_job_run(name, None, started_at, took, Ok(summary)),
+                    Err(e) => {
+                        tracing::warn!(job = name, "periodic job failed: {e}");
+                        store.record_job_run(name, None, started_at, took, Err(&e.to_string()))
+                    }
+                };
+                if let Err(e) = recorded {
+                    tracing::warn!(job = name, "the job's run was not recorded: {e}");
                 }
             }));
         }

@@ -19,15 +19,22 @@ pub(super) async fn fetch_due(ctx: &Ctx, store: &mut Store) -> Result<()> {
         return Ok(());
     }
     let Ok(client) = ctx.client.get().await else { return Ok(()) };
+    let timer = crate::jobs::RunTimer::start(crate::jobs::MEDIA_DOWNLOADS, Some(ctx.account.id));
+    let (mut downloaded, mut failed) = (0, vec![]);
     for media in due {
         let ok = match media_fetch::fetch_one(store, &ctx.dir, &client, &media).await {
             Ok(_) => true,
             Err(e) => {
                 tracing::warn!(media = media.id, "media download failed: {e}");
+                failed.push(e.to_string());
                 false
             }
         };
+        downloaded += usize::from(ok);
         let _ = ctx.events.send(EngineEvent::MediaFetched { media_id: media.id, ok });
     }
+    // Recorded as failed only when nothing came down: one bad file among good ones is that file's error.
+    let outcome = if downloaded == 0 && !failed.is_empty() { Err(crate::error::Error::Invalid(failed.join("; "))) } else { Ok((downloaded, failed.len())) };
+    timer.finish(store, &outcome, |(ok, bad)| format!("{ok} file(s) downloaded, {bad} to retry later"));
     Ok(())
 }

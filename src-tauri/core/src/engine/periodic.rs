@@ -16,6 +16,10 @@ use crate::store::Store;
 use crate::time::now_ms;
 use std::time::Duration;
 
+/// How often a Meta account asks whether its template sync is due (the job
+/// itself runs every 6 hours, or soon after a template webhook).
+const TEMPLATE_CHECK: Duration = Duration::from_secs(5);
+
 /// Back-off of failing polls: the in-use interval doubled per failure, at most this.
 const POLL_BACKOFF_MAX: Duration = Duration::from_secs(300);
 
@@ -146,6 +150,22 @@ pub(super) async fn pass(ctx: &Ctx, store: &mut Store, schedule: &mut Schedule, 
     Ok(())
 }
 
+/// A Meta account's periodic work: only its template sync (Meta delivers
+/// messages and states by webhook, so there is nothing to poll or check).
+/// A locked keychain waits here quietly: the account's sends report it.
+pub(super) async fn meta_pass(ctx: &Ctx, store: &mut Store, schedule: &mut Schedule) -> Result<()> {
+    let now = tokio::time::Instant::now();
+    if now < schedule.next_template_check {
+        return Ok(());
+    }
+    schedule.next_template_check = wait::after(now, TEMPLATE_CHECK);
+    let Ok(client) = ctx.client.get().await else { return Ok(()) };
+    if let Err(e) = crate::jobs::templates::sync_if_due(store, &client, ctx.account.id).await {
+        tracing::warn!(account = ctx.account.id, "templates not fetched: {e}");
+    }
+    Ok(())
+}
+
 /// Asks the provider for the account's state. For UniPile the same answer
 /// refreshes the stored account details when they changed.
 async fn state_check(store: &mut Store, client: &ProviderClient, account: &crate::store::Account) -> Result<(AccountStatus, Option<String>)> {
@@ -194,8 +214,14 @@ fn spawn_contact_sync(ctx: &Ctx, account_id: i64) -> tokio::task::JoinHandle<()>
     tokio::spawn(async move {
         let run = async {
             let mut store = Store::open(&dir.db_path())?;
+            let timer = crate::jobs::RunTimer::start(crate::jobs::CONTACT_SYNC, Some(account_id));
+            // No client (a locked keychain): not a sync that failed, so the account's sync record stays.
             let client = client.get().await.map_err(|no| Error::Secrets(no.to_string()))?;
-            match crate::sync::sync_contacts(&mut store, &client, account_id, crate::sync::ContactSyncMode::Full).await {
+            let outcome = crate::sync::sync_contacts(&mut store, &client, account_id, crate::sync::ContactSyncMode::Full).await;
+            timer.finish(&mut store, &outcome, |s| {
+                format!("{} contact(s) fetched, {} updated, {} failed", s.total_fetched, s.successful_updates, s.failed_updates)
+            });
+            match outcome {
                 Ok(summary) => Ok(summary),
                 Err(e) => {
                     store.record_sync(account_id, &serde_json::json!({ "error": e.to_string(), "finished_at": now_ms() }))?;

@@ -28,6 +28,8 @@ pub(super) struct Schedule {
     pub next_state_check: Instant,
     pub next_status_recheck: Instant,
     pub next_sync_check: Instant,
+    /// When to ask again whether the template sync is due (Meta).
+    pub next_template_check: Instant,
     pub pictures_paused_until: Option<Instant>,
     /// The provider's chat list was imported in this run (UniPile).
     pub chats_imported: bool,
@@ -47,6 +49,7 @@ impl Schedule {
             next_state_check: now,
             next_status_recheck: now,
             next_sync_check: now,
+            next_template_check: now,
             pictures_paused_until: None,
             chats_imported: false,
         }

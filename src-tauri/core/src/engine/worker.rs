@@ -81,8 +81,8 @@ impl AccountWorkers {
         };
         let senders =
             [Lane::Quick, Lane::Upload].into_iter().map(|lane| tokio::spawn(sender_task(ctx.clone(), lane, uploading.clone(), stop_rx.clone()))).collect();
-        // Meta delivers by webhook and has no state to check: no periodic task.
-        let periodic = (account.provider != Provider::Meta).then(|| tokio::spawn(periodic_task(ctx.clone(), stop_rx.clone(), old_periodic)));
+        // Meta delivers by webhook and has no state to check: its periodic task only syncs templates.
+        let periodic = Some(tokio::spawn(periodic_task(ctx.clone(), stop_rx.clone(), old_periodic)));
         let media = tokio::spawn(media_task(ctx, stop_rx, old_media));
         (AccountWorkers { version, stop, senders, periodic, media, uploading }, old_senders)
     }
@@ -160,7 +160,13 @@ async fn periodic_task(ctx: Arc<Ctx>, mut stop: watch::Receiver<bool>, previous:
     let mut sync = None;
     while !pause(&mut stop, TICK).await {
         tokio::select! {
-            outcome = periodic::pass(&ctx, &mut store, &mut schedule, &mut sync) => {
+            outcome = async {
+                if ctx.account.provider == Provider::Meta {
+                    periodic::meta_pass(&ctx, &mut store, &mut schedule).await
+                } else {
+                    periodic::pass(&ctx, &mut store, &mut schedule, &mut sync).await
+                }
+            } => {
                 if let Err(e) = outcome {
                     tracing::warn!(account = ctx.account.id, "periodic pass failed: {e}");
                 }

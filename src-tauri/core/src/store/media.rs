@@ -80,6 +80,9 @@ fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<MediaFile> {
     })
 }
 
+/// Downloads tried per file before it is left failed (the owner may retry it).
+pub const MAX_FETCH_ATTEMPTS: i64 = 10;
+
 const COLUMNS: &str = "id, account_id, provider_media_id, url, path, file_name, mime, size, sha256, state, error, attempts, fetch_info";
 
 impl Store {
@@ -98,7 +101,7 @@ impl Store {
     pub fn media_to_fetch(&self, now: i64, limit: usize) -> Result<Vec<MediaFile>> {
         let sql = format!(
             "SELECT {COLUMNS} FROM media_files WHERE state != 'downloaded' AND coalesce(next_attempt_at, 0) <= ?1
-             AND (provider_media_id IS NOT NULL OR fetch_info IS NOT NULL) AND attempts < 10 ORDER BY next_attempt_at, id LIMIT ?2"
+             AND (provider_media_id IS NOT NULL OR fetch_info IS NOT NULL) AND attempts < {MAX_FETCH_ATTEMPTS} ORDER BY next_attempt_at, id LIMIT ?2"
         );
         let mut stmt = self.conn.prepare(&sql)?;
         let rows = stmt.query_map(params![now, limit as i64], from_row)?;
@@ -110,7 +113,7 @@ impl Store {
     pub fn media_to_fetch_for_account(&self, account_id: i64, now: i64, limit: usize) -> Result<Vec<MediaFile>> {
         let sql = format!(
             "SELECT {COLUMNS} FROM media_files WHERE account_id = ?1 AND state != 'downloaded' AND coalesce(next_attempt_at, 0) <= ?2
-             AND (provider_media_id IS NOT NULL OR fetch_info IS NOT NULL) AND attempts < 10 ORDER BY next_attempt_at, id LIMIT ?3"
+             AND (provider_media_id IS NOT NULL OR fetch_info IS NOT NULL) AND attempts < {MAX_FETCH_ATTEMPTS} ORDER BY next_attempt_at, id LIMIT ?3"
         );
         let mut stmt = self.conn.prepare(&sql)?;
         let rows = stmt.query_map(params![account_id, now, limit as i64], from_row)?;

@@ -380,6 +380,32 @@ pub const MIGRATIONS: &[&str] = &[
     ALTER TABLE contacts ADD COLUMN opted_out_at INTEGER;
     ALTER TABLE contacts ADD COLUMN opt_changed_at INTEGER;
     "#,
+    // 11: background jobs. The last run of each job (per account for the
+    // jobs that work per account; account 0 is the whole data dir), for
+    // `wicket jobs` and Settings; and how often the retry job gave a failed
+    // message another go, so it stops at its cap.
+    r#"
+    CREATE TABLE job_runs (
+        job          TEXT NOT NULL,
+        account_id   INTEGER NOT NULL DEFAULT 0,
+        started_at   INTEGER NOT NULL,
+        duration_ms  INTEGER NOT NULL,
+        ok           INTEGER NOT NULL,
+        summary      TEXT,
+        error        TEXT,
+        runs         INTEGER NOT NULL DEFAULT 1,
+        failures     INTEGER NOT NULL DEFAULT 0,
+        -- 1: asked to run again before its time (a template webhook).
+        due_now      INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (job, account_id)
+    ) STRICT;
+    CREATE TABLE auto_retries (
+        message_id INTEGER PRIMARY KEY REFERENCES messages(id) ON DELETE CASCADE,
+        count      INTEGER NOT NULL,
+        last_at    INTEGER NOT NULL
+    ) STRICT;
+    CREATE INDEX messages_failed_out ON messages(created_at) WHERE status = 'failed' AND direction = 'out';
+    "#,
 ];
 
 /// The schema version this build writes.

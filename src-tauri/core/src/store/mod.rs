@@ -14,6 +14,7 @@ pub mod accounts;
 pub mod contacts;
 pub mod conversations;
 pub mod health;
+pub mod job_runs;
 pub mod media;
 pub mod message_changes;
 pub mod messages;
