@@ -75,7 +75,15 @@ fn list(ctx: &mut Context, args: &ScheduledArgs) -> Result<()> {
             .iter()
             .map(|r| {
                 let text = |k: &str| r[k].as_str().unwrap_or_default().to_string();
-                vec![text("id"), text("send_at"), text("state"), text("account_id"), text("to"), one_line(Some(&text("content"))), one_line(r["error"].as_str())]
+                vec![
+                    text("id"),
+                    text("send_at"),
+                    text("state"),
+                    text("account_id"),
+                    text("to"),
+                    one_line(Some(&text("content"))),
+                    one_line(r["error"].as_str()),
+                ]
             })
             .collect();
         print_table(&["id", "send at", "state", "account", "to", "content", "error"], &table);

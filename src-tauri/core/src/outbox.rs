@@ -131,7 +131,8 @@ pub fn queue_in_conversation(store: &mut Store, conversation_id: i64, content: O
 pub fn queue_with_media(store: &mut Store, conversation_id: i64, content: OutgoingContent, reply_to: Option<i64>, media_id: Option<i64>) -> Result<Message> {
     let reply_to_provider_id = quoted_provider_id(store, reply_to)?;
     let now = now_ms();
-    let new = prepare(store, conversation_id, content, reply_to_provider_id, media_id, |account, conversation, kind| check_window(account, conversation, kind, now))?;
+    let new =
+        prepare(store, conversation_id, content, reply_to_provider_id, media_id, |account, conversation, kind| check_window(account, conversation, kind, now))?;
     let id = store.write(|tx| messages::insert(tx, &new))?.id();
     store.message(id)
 }

@@ -73,9 +73,8 @@ pub fn schedule(
         window_open_at(account, conversation, kind, send_at)
     })?;
     let request = serde_json::to_value(&request).map_err(|e| Error::Internal(e.to_string()))?;
-    let id = store.write(|tx| {
-        table::insert(tx, &NewScheduled { account_id: new.account_id, conversation_id, request: &request, summary: &summary, send_at })
-    })?;
+    let id =
+        store.write(|tx| table::insert(tx, &NewScheduled { account_id: new.account_id, conversation_id, request: &request, summary: &summary, send_at }))?;
     store.scheduled(id)
 }
 
@@ -231,8 +230,7 @@ pub fn owner_time_zone(store: &Store) -> Result<jiff::tz::TimeZone> {
 
 /// The time zone named `name` (IANA, such as `Europe/Paris`).
 pub fn time_zone(name: &str) -> Result<jiff::tz::TimeZone> {
-    jiff::tz::TimeZone::get(name)
-        .map_err(|_| Error::Invalid(format!("unknown time zone {name:?}: give an IANA name such as Europe/Paris or America/New_York")))
+    jiff::tz::TimeZone::get(name).map_err(|_| Error::Invalid(format!("unknown time zone {name:?}: give an IANA name such as Europe/Paris or America/New_York")))
 }
 
 /// Parses a send time typed by the owner into Unix ms: RFC 3339 with an

@@ -190,9 +190,8 @@ mod tests {
     fn due_and_cancel_follow_the_state() {
         let tmp = tempfile::tempdir().unwrap();
         let mut store = Store::open(&tmp.path().join("wicket.db")).unwrap();
-        let account = store
-            .add_account(&NewAccount { provider: crate::model::Provider::Demo, name: "Demo".into(), phone: None, config: serde_json::json!({}) })
-            .unwrap();
+        let account =
+            store.add_account(&NewAccount { provider: crate::model::Provider::Demo, name: "Demo".into(), phone: None, config: serde_json::json!({}) }).unwrap();
         let conversation = store
             .write(|tx| {
                 let contact = crate::store::contacts::upsert(tx, account.id, &crate::store::contacts::ContactKey::phone("+447911123456"), &Default::default())?;
