@@ -51,4 +51,7 @@ pub const COMMANDS: &[&str] = &[
     "set_focused_conversation",
     "account_health",
     "owner_typing",
+    "schedule_text",
+    "list_scheduled",
+    "cancel_scheduled",
 ];

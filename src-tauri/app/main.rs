@@ -28,6 +28,9 @@ mod notifications;
 mod public_address;
 #[cfg(test)]
 mod sample;
+mod scheduled;
+#[cfg(test)]
+mod scheduled_tests;
 mod settings;
 mod state;
 #[cfg(test)]
@@ -97,6 +100,9 @@ pub fn builder_on<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Build
         settings::set_focused_conversation,
         dto_account::account_health,
         dto_account::owner_typing,
+        scheduled::schedule_text,
+        scheduled::list_scheduled,
+        scheduled::cancel_scheduled,
     ])
 }
 

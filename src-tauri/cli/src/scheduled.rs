@@ -66,7 +66,7 @@ pub fn send_later(ctx: &mut Context, args: &SendArgs, content: OutgoingContent, 
 fn list(ctx: &mut Context, args: &ScheduledArgs) -> Result<()> {
     let account_id = crate::commands::account_filter(ctx, args.account.as_deref())?;
     let conversation_id = args.conversation.as_deref().map(|c| parse_id(c, "--conversation")).transpose()?;
-    let list = wicket_core::scheduled::list(&ctx.store, &ScheduledFilter { account_id, conversation_id, all: args.all, limit: 500 })?;
+    let list = wicket_core::scheduled::list(&ctx.store, &ScheduledFilter { account_id, conversation_id, all: args.all, waiting_only: false, limit: 500 })?;
     let rows = list.iter().map(|s| scheduled_json(ctx, s)).collect::<Result<Vec<_>>>()?;
     if ctx.json {
         print_json(&Value::Array(rows));

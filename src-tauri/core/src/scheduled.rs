@@ -102,17 +102,14 @@ fn window_open_at(account: &Account, conversation: &crate::store::Conversation, 
     match conversation.window_expires_at {
         Some(closes) if closes > at => Ok(()),
         closes => {
-            let when = match closes {
-                Some(c) if c > now_ms() => format!("closes at {}", to_rfc3339(c)),
-                _ => "is closed".to_string(),
+            let why = match closes {
+                Some(c) if c > now_ms() => format!("closes at {}, before {}: free text cannot be sent then", to_rfc3339(c), to_rfc3339(at)),
+                _ => format!("is closed (it opens again when the customer writes): free text cannot be sent at {}", to_rfc3339(at)),
             };
             Err(Error::Provider(ProviderError {
                 code: Some("131047".into()),
                 kind: ErrorKind::OutsideWindow,
-                message: format!(
-                    "the customer's 24-hour customer-service window {when}, before {}: free text cannot be sent then; schedule an approved template instead",
-                    to_rfc3339(at)
-                ),
+                message: format!("the customer's 24-hour customer-service window {why}; schedule an approved template instead"),
                 retry_after: None,
             }))
         }

@@ -84,6 +84,8 @@ pub struct ScheduledFilter {
     pub conversation_id: Option<i64>,
     /// Also the queued and cancelled ones (default: waiting and failed).
     pub all: bool,
+    /// Only those still waiting (the chat's list above the composer).
+    pub waiting_only: bool,
     pub limit: usize,
 }
 
@@ -140,7 +142,11 @@ impl Store {
 
     /// Scheduled messages by time to send (soonest first), then id.
     pub fn scheduled_list(&self, f: &ScheduledFilter) -> Result<Vec<Scheduled>> {
-        let states = if f.all { "'scheduled', 'queued', 'failed', 'cancelled'" } else { "'scheduled', 'failed'" };
+        let states = match (f.waiting_only, f.all) {
+            (true, _) => "'scheduled'",
+            (false, true) => "'scheduled', 'queued', 'failed', 'cancelled'",
+            (false, false) => "'scheduled', 'failed'",
+        };
         let mut stmt = self.conn().prepare(&format!(
             "SELECT {COLUMNS} FROM scheduled_messages
              WHERE state IN ({states}) AND (?1 IS NULL OR account_id = ?1) AND (?2 IS NULL OR conversation_id = ?2)
