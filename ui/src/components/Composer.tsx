@@ -5,6 +5,7 @@
 // Meta accounts the customer-service window is shown, and when it is closed
 // free text is refused before it is typed and the approved templates offered.
 // A customer who opted out (wrote STOP) is written to only after a confirm step.
+// "Send later" (beside Send) schedules the text for a time the owner picks.
 
 import { Clock, File as FileIcon, LayoutTemplate, Paperclip, SendHorizontal, Smile, X } from 'lucide-preact';
 import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
@@ -14,6 +15,7 @@ import { fileSize, windowLeft } from '../format';
 import { summary } from './Bubble';
 import { EmojiPicker } from './EmojiPicker';
 import { OptOutConfirm } from './OptOutConfirm';
+import { SendLater } from './SendLater';
 import { TemplatePicker } from './TemplatePicker';
 
 const DRAFT_DELAY = 400; // ms after the last keystroke
@@ -36,6 +38,8 @@ export interface ComposerProps {
   onSendMedia: (files: File[], caption: string, replyTo: MessageDto | null) => Promise<boolean>;
   onTemplateSent: (m: MessageDto) => void;
   onError: (e: CommandError) => void;
+  /** Schedules the text for `sendAt` (RFC 3339, or a date-time input's local value). */
+  onSchedule: (text: string, sendAt: string, replyTo: MessageDto | null) => Promise<boolean>;
 }
 
 export function Composer(p: ComposerProps) {
@@ -132,6 +136,31 @@ export function Composer(p: ComposerProps) {
     }
     area.current?.focus();
   };
+
+  // Later, not now: the text (and the reply) leaves the composer once the core accepted the time.
+  const sendLater = async (sendAt: string): Promise<boolean> => {
+    const body = text;
+    if (!body.trim()) return false;
+    const ok = await p.onSchedule(body, sendAt, p.replyTo);
+    if (ok) {
+      setText('');
+      window.clearTimeout(pending.current);
+      pending.current = undefined;
+      p.onCancelReply();
+      saveDraft('');
+      area.current?.focus();
+    }
+    return ok;
+  };
+  const laterBlocked = !open
+    ? 'The window is closed: only a template can be sent'
+    : optedOut !== null
+      ? 'This customer opted out of messages'
+      : files.length > 0
+        ? 'Attachments are sent now; remove them to schedule the text'
+        : !text.trim()
+          ? 'Type the message to send later'
+          : null;
 
   const closeEmoji = () => {
     setEmoji(false);
@@ -271,6 +300,7 @@ export function Composer(p: ComposerProps) {
           onInput={(e) => onInput((e.target as HTMLTextAreaElement).value)}
           onKeyDown={onKeyDown}
         />
+        <SendLater now={p.now} windowEnds={windowed ? expires : null} blocked={laterBlocked} onSchedule={sendLater} />
         <button type="submit" class="send" aria-label="Send" title="Send (Enter)" disabled={!open || (!text.trim() && files.length === 0)}>
           <SendHorizontal size={20} aria-hidden="true" />
         </button>
