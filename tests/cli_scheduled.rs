@@ -128,6 +128,12 @@ async fn a_scheduled_message_is_sent_at_its_time_across_a_restart_of_serve() {
             assert_eq!(s["conversation_id"].as_str(), Some(conversation.as_str()));
             assert_eq!(s["to"].as_str(), Some("+447911123456"));
             assert!(s["created_at"].as_str().is_some() && s["message_id"].is_null(), "{s}");
+            // Media goes the same way (a link: nothing to upload first).
+            let image = ok_json(&WICKET.run(
+                &dir,
+                &["send", "--conversation", &conversation, "--image", "https://cdn.example.com/parcel.jpg", "--caption", "Your parcel", "--at", &at, "--json"],
+            ));
+            assert_eq!(image["content"], json!("[image] Your parcel"));
             // A second one, cancelled: never sent.
             let other = ok_json(&WICKET.run(&dir, &["send", "--conversation", &conversation, "--text", "Never mind", "--at", &at, "--json"]));
             let other_id = other["id"].as_str().unwrap().to_string();
@@ -139,20 +145,20 @@ async fn a_scheduled_message_is_sent_at_its_time_across_a_restart_of_serve() {
             assert_eq!(WICKET.run(&dir, &["scheduled", "cancel", "9999"]).status.code(), Some(3), "an unknown id is not found");
 
             let listed = scheduled(&dir, false);
-            assert_eq!(listed.len(), 1, "the list shows what waits, not what was cancelled: {listed:?}");
-            assert_eq!(listed[0]["id"], s["id"]);
+            assert_eq!(listed.len(), 2, "the list shows what waits, not what was cancelled: {listed:?}");
+            assert_eq!((&listed[0]["id"], &listed[1]["id"]), (&s["id"], &image["id"]));
             assert!(messages(&dir, &conversation).iter().all(|m| m["direction"] == json!("in")), "nothing is in the outbox before its time");
 
             // The engine dies and comes back before the time.
             serve.kill_9();
             let serve = WICKET.serve(&dir, &[], Stdio::null()).drained();
             wait_until("the scheduled message is sent", Duration::from_secs(30), || {
-                messages(&dir, &conversation).iter().any(|m| m["direction"] == json!("out") && m["status"] == json!("sent"))
+                messages(&dir, &conversation).iter().filter(|m| m["direction"] == json!("out") && m["status"] == json!("sent")).count() == 2
             });
             let all = scheduled(&dir, true);
             let queued = all.iter().find(|x| x["id"] == s["id"]).unwrap();
             assert_eq!(queued["state"], json!("queued"), "{queued}");
-            let sent = messages(&dir, &conversation).into_iter().find(|m| m["direction"] == json!("out")).unwrap();
+            let sent = messages(&dir, &conversation).into_iter().find(|m| m["direction"] == json!("out") && m["kind"] == json!("text")).unwrap();
             assert_eq!(queued["message_id"], sent["id"], "the scheduled message became this outbox message");
             let sent_at = ms(sent["status_times"]["sent"].as_str().unwrap());
             assert!(sent_at >= ms(&at), "not before its time: sent {sent_at}, due {at}");
@@ -173,9 +179,11 @@ async fn a_scheduled_message_is_sent_at_its_time_across_a_restart_of_serve() {
     .await
     .unwrap();
     let bodies = sends(&graph).await;
-    assert_eq!(bodies.len(), 1, "sent once, the cancelled one never: {bodies:?}");
-    assert_eq!(bodies[0]["text"]["body"], json!("Your parcel is ready"));
-    assert_eq!(bodies[0]["to"], json!("447911123456"));
+    assert_eq!(bodies.len(), 2, "each sent once, the cancelled one never: {bodies:?}");
+    let text = bodies.iter().find(|b| b["type"] == json!("text")).expect("the text");
+    assert_eq!((&text["text"]["body"], &text["to"]), (&json!("Your parcel is ready"), &json!("447911123456")));
+    let image = bodies.iter().find(|b| b["type"] == json!("image")).expect("the image");
+    assert_eq!((&image["image"]["link"], &image["image"]["caption"]), (&json!("https://cdn.example.com/parcel.jpg"), &json!("Your parcel")));
     let _ = (conversation, send_at);
 }
 

@@ -401,6 +401,14 @@ pub const MIGRATIONS: &[&str] = &[
     ) STRICT;
     CREATE INDEX scheduled_due ON scheduled_messages(state, account_id, send_at);
     CREATE INDEX scheduled_by_conversation ON scheduled_messages(conversation_id, state, send_at);
+    -- A customer who changed number has their conversation merged into the
+    -- other one (`contacts::change_number` moves its messages, then deletes
+    -- it): what was scheduled follows the messages instead of going with the
+    -- deleted conversation.
+    CREATE TRIGGER scheduled_follow_merge AFTER UPDATE OF conversation_id ON messages
+    WHEN old.conversation_id != new.conversation_id BEGIN
+        UPDATE scheduled_messages SET conversation_id = new.conversation_id WHERE conversation_id = old.conversation_id;
+    END;
     "#,
 ];
 

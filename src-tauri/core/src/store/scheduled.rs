@@ -220,4 +220,32 @@ mod tests {
         assert_eq!(listed.iter().map(|s| s.id).collect::<Vec<_>>(), vec![b], "the default list: waiting and failed");
         assert_eq!(store.scheduled_list(&ScheduledFilter { all: true, ..Default::default() }).unwrap().len(), 2);
     }
+
+    #[test]
+    fn a_merged_conversation_keeps_what_was_scheduled_in_it() {
+        use crate::store::contacts::{self, ContactKey};
+        let tmp = tempfile::tempdir().unwrap();
+        let mut store = Store::open(&tmp.path().join("wicket.db")).unwrap();
+        let account =
+            store.add_account(&NewAccount { provider: crate::model::Provider::Demo, name: "Demo".into(), phone: None, config: serde_json::json!({}) }).unwrap();
+        let (old, new) = (ContactKey::phone("+447911123456"), ContactKey::phone("+447911654321"));
+        let request = serde_json::json!({"content": {"type": "text", "body": "hi"}});
+        let (kept, moved) = store
+            .write(|tx| {
+                let a = contacts::upsert(tx, account.id, &old, &Default::default())?;
+                let kept = crate::store::conversations::get_or_create(tx, account.id, a)?;
+                // The new number wrote first: a contact and conversation of its own, with a message and a scheduled answer.
+                let b = contacts::upsert(tx, account.id, &new, &Default::default())?;
+                let other = crate::store::conversations::get_or_create(tx, account.id, b)?;
+                crate::store::messages::insert(
+                    tx,
+                    &crate::store::NewMessage { account_id: account.id, conversation_id: other, text: Some("new phone".into()), ..Default::default() },
+                )?;
+                let s = insert(tx, &NewScheduled { account_id: account.id, conversation_id: other, request: &request, summary: "hi", send_at: 9_000 })?;
+                contacts::change_number(tx, account.id, &old, &new)?;
+                Ok((kept, s))
+            })
+            .unwrap();
+        assert_eq!(store.scheduled(moved).unwrap().conversation_id, kept, "the scheduled message followed the merge, not deleted with its conversation");
+    }
 }
