@@ -117,7 +117,7 @@ async fn a_scheduled_message_is_sent_at_its_time_across_a_restart_of_serve() {
         move || {
             let (account, conversation) = account_with_customer(&dir, &uri, 60);
             let serve = WICKET.serve(&dir, &[], Stdio::null()).drained();
-            let at = rfc3339_in(8);
+            let at = rfc3339_in(10);
             let s = ok_json(
                 &WICKET.run(&dir, &["send", "--account", &account, "--to", "+44 7911 123456", "--text", "Your parcel is ready", "--at", &at, "--json"]),
             );
@@ -152,6 +152,7 @@ async fn a_scheduled_message_is_sent_at_its_time_across_a_restart_of_serve() {
             // The engine dies and comes back before the time.
             serve.kill_9();
             let serve = WICKET.serve(&dir, &[], Stdio::null()).drained();
+            assert!(Utc::now().timestamp_millis() < ms(&at), "the restart came before its time");
             wait_until("the scheduled message is sent", Duration::from_secs(30), || {
                 messages(&dir, &conversation).iter().filter(|m| m["direction"] == json!("out") && m["status"] == json!("sent")).count() == 2
             });
@@ -162,7 +163,8 @@ async fn a_scheduled_message_is_sent_at_its_time_across_a_restart_of_serve() {
             assert_eq!(queued["message_id"], sent["id"], "the scheduled message became this outbox message");
             let sent_at = ms(sent["status_times"]["sent"].as_str().unwrap());
             assert!(sent_at >= ms(&at), "not before its time: sent {sent_at}, due {at}");
-            assert!(sent_at < ms(&at) + 5_000, "at its time, not much later: sent {sent_at}, due {at}");
+            // The engine looks every 250 ms; a loaded machine may add a few seconds.
+            assert!(sent_at < ms(&at) + 10_000, "at its time, not much later: sent {sent_at}, due {at}");
             assert!(all.iter().any(|x| x["id"].as_str() == Some(other_id.as_str()) && x["state"] == json!("cancelled")));
             // A queued one cannot be cancelled any more.
             let late = WICKET.run(&dir, &["scheduled", "cancel", s["id"].as_str().unwrap()]);
@@ -312,7 +314,9 @@ fn local_times_are_read_in_the_owners_time_zone() {
     assert_eq!(bad.status.code(), Some(2), "an unknown zone is refused: {}", stderr(&bad));
     assert!(WICKET.run(dir, &["settings", "set", "time_zone", "Asia/Kolkata"]).status.success());
     let send_at = |at: &str| WICKET.run(dir, &["send", "--account", &account, "--to", "+447911123456", "--text", "Namaste", "--at", at, "--json"]);
-    let s = ok_json(&send_at("2030-01-15 09:00"));
+    let out = send_at("2030-01-15 09:00");
+    assert!(stderr(&out).contains("no engine runs now"), "the owner is told it needs an engine: {}", stderr(&out));
+    let s = ok_json(&out);
     assert_eq!(s["send_at"], json!("2030-01-15T03:30:00Z"), "09:00 in Kolkata is 03:30 UTC");
     assert!(WICKET.run(dir, &["settings", "set", "time_zone", "America/New_York"]).status.success());
     let s = ok_json(&send_at("2030-07-04T09:00"));

@@ -49,6 +49,12 @@ pub fn send_later(ctx: &mut Context, args: &SendArgs, content: OutgoingContent, 
         }
         _ => return Err(Error::Invalid("give --account ID with --to PHONE, or --conversation ID".into())),
     };
+    if !wicket_core::engine_lock::EngineLock::is_held(&ctx.dir) {
+        eprintln!(
+            "Note: no engine runs now; start `wicket serve` or the app before {}, else it goes when one starts (failed if more than 24 hours late)",
+            to_rfc3339(scheduled.send_at)
+        );
+    }
     let out = scheduled_json(ctx, &scheduled)?;
     if ctx.json {
         print_json(&out);
