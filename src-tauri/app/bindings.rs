@@ -9,7 +9,7 @@ use crate::dto_account::{AccountHealthDto, AttentionDto, TypingArgs};
 use crate::events::{self, MessageReceivedEvent, SyncProgressEvent};
 use crate::notifications::{OpenConversationEvent, OPEN_CONVERSATION};
 use crate::public_address::{PublicAddressStatusDto, PUBLIC_ADDRESS_HEALTH};
-use crate::scheduled::{ScheduleTextArgs, ScheduledDto, ScheduledListArgs};
+use crate::scheduled::{ScheduleTemplateArgs, ScheduleTextArgs, ScheduledDto, ScheduledListArgs};
 use crate::settings::{FocusArgs, PreferencesDto, QuietHoursDto};
 use ts_rs::{Config, TS};
 use wicket_core::error::ErrorKind;
@@ -69,6 +69,7 @@ pub fn commands(cfg: &Config) -> Vec<(&'static str, Option<String>, String)> {
         ("account_health", Some(AccountArgs::name(cfg)), AccountHealthDto::name(cfg)),
         ("owner_typing", Some(TypingArgs::name(cfg)), "\"sent\" | \"too_soon\" | \"off\" | \"nothing_to_answer\" | \"not_supported\"".into()),
         ("schedule_text", Some(ScheduleTextArgs::name(cfg)), ScheduledDto::name(cfg)),
+        ("schedule_template", Some(ScheduleTemplateArgs::name(cfg)), ScheduledDto::name(cfg)),
         ("list_scheduled", Some(ScheduledListArgs::name(cfg)), <Vec<ScheduledDto>>::name(cfg)),
         ("cancel_scheduled", Some(IdArgs::name(cfg)), ScheduledDto::name(cfg)),
     ]
@@ -191,6 +192,7 @@ pub fn typescript() -> String {
         TypingArgs::decl(&cfg),
         ScheduledDto::decl(&cfg),
         ScheduleTextArgs::decl(&cfg),
+        ScheduleTemplateArgs::decl(&cfg),
         ScheduledListArgs::decl(&cfg),
         MessageReceivedEvent::decl(&cfg),
         SyncProgressEvent::decl(&cfg),

@@ -52,6 +52,7 @@ pub const COMMANDS: &[&str] = &[
     "account_health",
     "owner_typing",
     "schedule_text",
+    "schedule_template",
     "list_scheduled",
     "cancel_scheduled",
 ];

@@ -101,6 +101,7 @@ pub fn builder_on<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Build
         dto_account::account_health,
         dto_account::owner_typing,
         scheduled::schedule_text,
+        scheduled::schedule_template,
         scheduled::list_scheduled,
         scheduled::cancel_scheduled,
     ])

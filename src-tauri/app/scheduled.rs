@@ -5,7 +5,7 @@
 //! The engine's release of a due message reaches the window as
 //! `store-changed`, and the chat reads its list again.
 
-use crate::dto::{CommandError, IdArgs};
+use crate::dto::{CommandError, IdArgs, SendTemplateArgs};
 use crate::state::AppState;
 use serde::{Deserialize, Serialize};
 use tauri::State;
@@ -77,6 +77,25 @@ pub async fn schedule_text(state: State<'_, AppState>, args: ScheduleTextArgs) -
     let send_at = scheduled::parse_send_at(&store, &args.send_at)?;
     let content = OutgoingContent::Text { body: args.text, preview_url: false };
     Ok(ScheduledDto::from(&scheduled::schedule(&mut store, args.conversation_id, content, args.reply_to, None, send_at)?))
+}
+
+/// An approved template to send later (the window's template form).
+#[derive(Debug, Clone, Deserialize, TS)]
+pub struct ScheduleTemplateArgs {
+    pub template: SendTemplateArgs,
+    /// As for [`ScheduleTextArgs::send_at`].
+    pub send_at: String,
+}
+
+/// Schedules a template with its parameters, checked now against the synced
+/// template (and again at its time). A template may go whatever the window.
+#[tauri::command]
+pub async fn schedule_template(state: State<'_, AppState>, args: ScheduleTemplateArgs) -> Result<ScheduledDto, CommandError> {
+    let conversation_id = args.template.conversation_id;
+    let content = crate::commands::template_content(&state, args.template)?;
+    let mut store = state.store()?;
+    let send_at = scheduled::parse_send_at(&store, &args.send_at)?;
+    Ok(ScheduledDto::from(&scheduled::schedule(&mut store, conversation_id, content, None, None, send_at)?))
 }
 
 /// The conversation's messages still waiting for their time, soonest first.

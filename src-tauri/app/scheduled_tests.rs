@@ -8,7 +8,7 @@ use crate::tests::{golden, Harness, SAMPLE_NOW};
 use serde_json::{json, Value};
 
 /// The commands this file records fixtures for.
-pub const SCHEDULED_COMMANDS: &[&str] = &["schedule_text", "list_scheduled", "cancel_scheduled"];
+pub const SCHEDULED_COMMANDS: &[&str] = &["schedule_text", "schedule_template", "list_scheduled", "cancel_scheduled"];
 
 const HOUR: i64 = 3_600_000;
 
@@ -46,6 +46,19 @@ fn send_later_schedules_lists_cancels_and_records_the_ui_fixtures() {
     assert!(refused["message"].as_str().unwrap().contains("schedule an approved template instead"), "{refused}");
     refused["message"] = json!(refused["message"].as_str().unwrap().replace(&rfc(now + HOUR), &rfc(SAMPLE_NOW + HOUR)));
     fx.insert("schedule_text_outside_window".into(), refused);
+
+    // A template may go whatever the window: checked now against the synced one.
+    let p = |v: &str| json!({ "value": v });
+    let template = |body: Value| json!({ "template": { "conversation_id": priya, "name": "order_ready", "language": "en_GB", "header_params": [p("4521")], "body_params": body, "button_params": [] }, "send_at": rfc(now + 21 * HOUR) });
+    let wrong = h.call("schedule_template", template(json!([p("Priya")]))).unwrap_err();
+    assert!(wrong["message"].as_str().unwrap().contains("body needs 2 parameters, 1 given"), "{wrong}");
+    fx.insert("schedule_template_wrong_params".into(), wrong);
+    let mut later = h.ok("schedule_template", template(json!([p("Priya"), p("5 pm")])));
+    assert_eq!((later["state"].as_str(), later["summary"].as_str()), (Some("scheduled"), Some("[template order_ready (en_GB)]")));
+    assert_eq!(h.ok("list_scheduled", json!({ "conversation_id": priya }))[0]["id"], later["id"]);
+    h.ok("cancel_scheduled", json!({ "id": later["id"] }));
+    (later["send_at"], later["created_at"]) = (json!(SAMPLE_NOW + 21 * HOUR), json!(SAMPLE_NOW));
+    fx.insert("schedule_template".into(), later);
 
     // A gateway account has no window: an hour from now, and tomorrow at 09:00 typed in the date-time input.
     let in_an_hour = h.ok("schedule_text", json!({ "conversation_id": market, "text": "Your six loaves are ready 🍞", "send_at": rfc(now + HOUR) }));

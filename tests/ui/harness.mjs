@@ -247,6 +247,15 @@ mockIPC((cmd, args) => {
       scheduled.set(a.conversation_id, [...(scheduled.get(a.conversation_id) || []), s].sort((x, y) => x.send_at - y.send_at));
       return s;
     }
+    case 'schedule_template': {
+      // The same parameter check as send_template's mock, the same template rules as the core's.
+      const t = (fx.list_templates[String(fx.list_accounts[0].id)] || []).find((t) => t.name === a.template.name);
+      const headers = t && t.header_media ? 1 : t?.header_params.length;
+      if (!t || a.template.body_params.length !== t.body_params.length || a.template.header_params.length !== headers) return Promise.reject(sc.schedule_template_wrong_params);
+      const s = { ...sc.schedule_template, id: nextId++, conversation_id: a.template.conversation_id, summary: '[template ' + t.name + ' (' + t.language + ')]', send_at: Date.parse(a.send_at), created_at: Date.now() };
+      scheduled.set(s.conversation_id, [...(scheduled.get(s.conversation_id) || []), s].sort((x, y) => x.send_at - y.send_at));
+      return s;
+    }
     case 'cancel_scheduled': {
       if (cancelled.has(a.id)) return Promise.reject(sc.cancel_scheduled_twice);
       for (const [k, list] of scheduled) {

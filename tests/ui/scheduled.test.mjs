@@ -79,7 +79,7 @@ describe('send later', () => {
       // Cancel takes it out; the core is asked once.
       await list.getByRole('button', { name: 'Cancel the message scheduled for Today, 13:00' }).click();
       await page.waitForFunction(() => document.querySelectorAll('.scheduled-item').length === 3);
-      assert.deepEqual((await calls(page, 'cancel_scheduled')).map((c) => c.args), [{ id: 1 }]);
+      assert.deepEqual((await calls(page, 'cancel_scheduled')).map((c) => c.args), [{ id: scheduledFixtures.list_scheduled[String(MARKET.id)][0].id }]);
       assert.equal((await rows(page))[0][0], 'Tomorrow, 09:00');
       await page.locator('.chat').screenshot({ path: shot('scheduled-chat') });
     });
@@ -105,6 +105,38 @@ describe('send later', () => {
     await menu.waitFor({ state: 'detached' });
     assert.equal(await page.evaluate(() => document.activeElement?.getAttribute('aria-label')), 'Send later', 'focus goes back to the button');
   });
+
+  for (const scheme of ['light', 'dark']) {
+    test(`a template is scheduled from the template form when the window is closed (${scheme})`, async () => {
+      const page = await app({}, { colorScheme: scheme, width: 1200, height: 800 });
+      // Two days later Priya's window is closed: only a template can go, now or later.
+      await page.clock.setFixedTime(new Date(SAMPLE_NOW + 2 * 24 * HOUR));
+      await page.reload();
+      await page.locator('.conv').first().waitFor();
+      await openChat(page, PRIYA);
+      assert.equal(await page.getByRole('button', { name: 'Send later', exact: true }).isDisabled(), true, 'no free text later either');
+      const group = page.getByRole('group', { name: 'Approved templates' });
+      await group.getByRole('radio', { name: /order ready/ }).click();
+      const later = page.getByRole('button', { name: 'Send the template later' });
+      assert.equal(await later.getAttribute('title'), 'Fill in the template first');
+      await page.getByLabel('Header {{1}}').fill('#4522');
+      await page.getByLabel('Body {{1}}').fill('Priya');
+      await page.getByLabel('Body {{2}}').fill('9:00 on Friday');
+      await later.click();
+      const menu = page.getByRole('dialog', { name: 'Send the template later' });
+      await menu.waitFor();
+      assert.equal(await menu.locator('.send-later-note').count(), 0, 'a template has no window to mind');
+      await page.locator('.composer').screenshot({ path: `${process.env.WICKET_UI_SHOTS ?? '/tmp'}/send-template-later-${scheme}.png` });
+      await menu.getByRole('button', { name: /Tomorrow at 9:00/ }).click();
+      await menu.waitFor({ state: 'detached' });
+      const [asked] = (await calls(page, 'schedule_template')).map((c) => c.args);
+      assert.equal(asked.send_at, new Date(SAMPLE_NOW + 2 * 24 * HOUR + 21 * HOUR).toISOString());
+      assert.deepEqual(asked.template.body_params.map((p) => p.value), ['Priya', '9:00 on Friday']);
+      assert.equal((await calls(page, 'send_template')).length, 0, 'scheduled, not sent');
+      await page.locator('.scheduled-item').waitFor();
+      assert.deepEqual(await rows(page), [['Tomorrow, 09:00', '[template order_ready (en_GB)]']]);
+    });
+  }
 
   test('a customer who opted out is not scheduled for from the window', async () => {
     const page = await app();

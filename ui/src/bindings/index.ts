@@ -581,6 +581,12 @@ export type ScheduleTextArgs = { conversation_id: number, text: string,
  */
 send_at: string, reply_to?: number, };
 
+export type ScheduleTemplateArgs = { template: SendTemplateArgs, 
+/**
+ * As for [`ScheduleTextArgs::send_at`].
+ */
+send_at: string, };
+
 export type ScheduledListArgs = { conversation_id: number, };
 
 export type MessageReceivedEvent = { message: MessageDto, conversation: ConversationDto, };
@@ -653,6 +659,7 @@ export type Commands = {
   account_health: { args: AccountArgs; result: AccountHealthDto };
   owner_typing: { args: TypingArgs; result: "sent" | "too_soon" | "off" | "nothing_to_answer" | "not_supported" };
   schedule_text: { args: ScheduleTextArgs; result: ScheduledDto };
+  schedule_template: { args: ScheduleTemplateArgs; result: ScheduledDto };
   list_scheduled: { args: ScheduledListArgs; result: Array<ScheduledDto> };
   cancel_scheduled: { args: IdArgs; result: ScheduledDto };
 };

@@ -158,11 +158,14 @@ export function ChatView(p: ChatViewProps) {
     }
   };
 
+  const addScheduled = (s: ScheduledDto) => {
+    setScheduled((list) => [...list.filter((x) => x.id !== s.id), s].sort((a, b) => a.send_at - b.send_at || a.id - b.id));
+    setError(null);
+  };
+
   const schedule = async (text: string, sendAt: string, reply: MessageDto | null): Promise<boolean> => {
     try {
-      const s = await call('schedule_text', { conversation_id: c.id, text, send_at: sendAt, reply_to: reply?.id });
-      setScheduled((list) => [...list.filter((x) => x.id !== s.id), s].sort((a, b) => a.send_at - b.send_at || a.id - b.id));
-      setError(null);
+      addScheduled(await call('schedule_text', { conversation_id: c.id, text, send_at: sendAt, reply_to: reply?.id }));
       return true;
     } catch (e) {
       setError(e as CommandError);
@@ -311,6 +314,7 @@ export function ChatView(p: ChatViewProps) {
         }}
         onError={setError}
         onSchedule={schedule}
+        onScheduled={addScheduled}
       />
     </section>
     {panel && <ContactPanel c={c} account={p.account} onClose={() => setPanel(false)} />}

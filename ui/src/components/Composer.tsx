@@ -10,7 +10,7 @@
 import { Clock, File as FileIcon, LayoutTemplate, Paperclip, SendHorizontal, Smile, X } from 'lucide-preact';
 import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import { call } from '../api';
-import type { AccountDto, CommandError, ConversationDto, MessageDto } from '../bindings';
+import type { AccountDto, CommandError, ConversationDto, MessageDto, ScheduledDto } from '../bindings';
 import { fileSize, windowLeft } from '../format';
 import { summary } from './Bubble';
 import { EmojiPicker } from './EmojiPicker';
@@ -40,6 +40,8 @@ export interface ComposerProps {
   onError: (e: CommandError) => void;
   /** Schedules the text for `sendAt` (RFC 3339, or a date-time input's local value). */
   onSchedule: (text: string, sendAt: string, replyTo: MessageDto | null) => Promise<boolean>;
+  /** A template was scheduled from the template picker. */
+  onScheduled: (s: ScheduledDto) => void;
 }
 
 export function Composer(p: ComposerProps) {
@@ -206,6 +208,8 @@ export function Composer(p: ComposerProps) {
           optedOutAt={optedOut}
           onSent={p.onTemplateSent}
           onError={p.onError}
+          now={p.now}
+          onScheduled={p.onScheduled}
         />
       )}
       {confirming && optedOut !== null && (

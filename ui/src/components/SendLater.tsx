@@ -18,9 +18,14 @@ export interface SendLaterProps {
   blocked: string | null;
   /** Schedules the composer's text; `sendAt` is RFC 3339 or the input's local value. */
   onSchedule: (sendAt: string) => Promise<boolean>;
+  /** The button's and the menu's name (default "Send later"). */
+  label?: string;
+  /** What the menu's title calls the thing scheduled (default "this message"). */
+  what?: string;
 }
 
 export function SendLater(p: SendLaterProps) {
+  const name = p.label ?? 'Send later';
   const [open, setOpen] = useState(false);
   const [custom, setCustom] = useState('');
   const menu = useRef<HTMLDivElement>(null);
@@ -68,8 +73,8 @@ export function SendLater(p: SendLaterProps) {
         ref={toggle}
         type="button"
         class="icon-btn composer-btn"
-        aria-label="Send later"
-        title={p.blocked ?? 'Send later'}
+        aria-label={name}
+        title={p.blocked ?? name}
         aria-haspopup="dialog"
         aria-expanded={open}
         disabled={p.blocked !== null}
@@ -78,8 +83,8 @@ export function SendLater(p: SendLaterProps) {
         <CalendarClock size={20} aria-hidden="true" />
       </button>
       {open && (
-        <div ref={menu} class="send-later-menu" role="dialog" aria-label="Send later">
-          <p class="send-later-title">Send this message later</p>
+        <div ref={menu} class="send-later-menu" role="dialog" aria-label={name}>
+          <p class="send-later-title">Send {p.what ?? 'this message'} later</p>
           {presets.map((preset) => (
             <button
               type="button"
