@@ -11,7 +11,8 @@
 //! claims, `unknown`, never twice). One whose time passed while nothing ran
 //! is sent when the engine starts, unless it is more than [`LATE_LIMIT`] late:
 //! then it becomes a failed message with that reason (the chat shows it, and
-//! "Send again" is the owner's choice), as does one refused at its time.
+//! "Send again" is the owner's choice), as does one refused at its time or
+//! to a customer who opted out (wrote STOP) after it was scheduled.
 //!
 //! Times typed by the owner ([`parse_send_at`]) are RFC 3339, or a local
 //! `YYYY-MM-DD HH:MM` in the owner's time zone: the `time_zone` setting (an
@@ -164,7 +165,16 @@ pub fn release_due(store: &mut Store, account_id: i64, now: i64) -> Result<Vec<R
                 );
                 fail(store, &s, Some(request), &why)
             }
-            Ok(request) => queue(store, &s, request, now),
+            Ok(request) => match opted_out_since_scheduled(store, &s)? {
+                Some(at) => {
+                    let why = format!(
+                        "not sent: the customer opted out of messages on {} (they wrote an opt-out keyword such as STOP), after it was scheduled. Send it again only if they agreed",
+                        to_rfc3339(at)
+                    );
+                    fail(store, &s, Some(request), &why)
+                }
+                None => queue(store, &s, request, now),
+            },
         };
         match outcome {
             Ok(Some(r)) => released.push(r),
@@ -173,6 +183,14 @@ pub fn release_due(store: &mut Store, account_id: i64, now: i64) -> Result<Vec<R
         }
     }
     Ok(released)
+}
+
+/// When the customer opted out, if they did after the message was scheduled:
+/// it is then not sent (an owner who scheduled it for a customer already
+/// opted out confirmed it, as `--to-opted-out` does).
+fn opted_out_since_scheduled(store: &Store, s: &Scheduled) -> Result<Option<i64>> {
+    let contact = store.conversation(s.conversation_id)?.contact;
+    Ok(contact.opted_out_at.filter(|&at| at > s.created_at))
 }
 
 /// Queues it as an ordinary message, checked as a send now; refused now, it fails.
@@ -275,6 +293,29 @@ mod tests {
             assert!(matches!(parse_time_in(bad, &paris), Err(Error::Invalid(_))), "{bad} is refused");
         }
         assert!(time_zone("Mars/Olympus").is_err());
+    }
+
+    #[test]
+    fn a_customer_who_opts_out_after_scheduling_is_not_sent_to() {
+        let tmp = tempfile::tempdir().unwrap();
+        let mut store = Store::open(&tmp.path().join("wicket.db")).unwrap();
+        let account =
+            store.add_account(&crate::store::NewAccount { provider: Provider::Demo, name: "Demo".into(), phone: None, config: serde_json::json!({}) }).unwrap();
+        let text = |body: &str| OutgoingContent::Text { body: body.into(), preview_url: false };
+        let soon = now_ms() + 60_000;
+        let a = schedule_to(&mut store, &account, "+447911123456", text("Fresh loaves tomorrow"), None, soon).unwrap();
+        let b = schedule_to(&mut store, &account, "+447911123457", text("Your order is ready"), None, soon).unwrap();
+        // The first customer writes STOP after the message was scheduled.
+        store.conn().execute("UPDATE contacts SET opted_out_at = ?1 WHERE phone = '+447911123456'", [now_ms() + 1]).unwrap();
+        let released = release_due(&mut store, account.id, soon + 1).unwrap();
+        let state = |id| released.iter().find(|r| r.scheduled_id == id).map(|r| r.state);
+        assert_eq!((state(a.id), state(b.id)), (Some(ScheduledState::Failed), Some(ScheduledState::Queued)));
+        let failed = store.scheduled(a.id).unwrap();
+        assert!(failed.error.as_deref().unwrap().contains("opted out"), "{:?}", failed.error);
+        let message = store.message(failed.message_id.unwrap()).unwrap();
+        assert_eq!(message.status, MessageStatus::Failed, "the chat shows it was not sent, and why");
+        assert_eq!(store.message(store.scheduled(b.id).unwrap().message_id.unwrap()).unwrap().status, MessageStatus::Pending, "the other goes to the outbox");
+        assert!(release_due(&mut store, account.id, soon + 2).unwrap().is_empty(), "released once");
     }
 
     #[test]

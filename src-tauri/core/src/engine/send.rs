@@ -80,9 +80,15 @@ pub(super) async fn send_due(ctx: &Ctx, store: &mut Store, lane: Lane, uploading
     let account_id = ctx.account.id;
     if lane == Lane::Quick {
         // Scheduled messages whose time came join the outbox first, and go in this pass.
-        for released in crate::scheduled::release_due(store, account_id, now_ms())? {
-            tracing::info!(account = account_id, scheduled = released.scheduled_id, message = ?released.message_id, state = ?released.state, "scheduled message released");
-            let _ = ctx.events.send(EngineEvent::ScheduledReleased { account_id, released });
+        // Its failure never holds up what is already queued.
+        match crate::scheduled::release_due(store, account_id, now_ms()) {
+            Ok(list) => {
+                for released in list {
+                    tracing::info!(account = account_id, scheduled = released.scheduled_id, message = ?released.message_id, state = ?released.state, "scheduled message released");
+                    let _ = ctx.events.send(EngineEvent::ScheduledReleased { account_id, released });
+                }
+            }
+            Err(e) => tracing::warn!(account = account_id, "scheduled messages were not released (tried again shortly): {e}"),
         }
     }
     // Conversations with an earlier upload still queued: their later messages wait.
