@@ -10,6 +10,7 @@ use crate::events::{self, MessageReceivedEvent, SyncProgressEvent};
 use crate::jobs::JobDto;
 use crate::notifications::{OpenConversationEvent, OPEN_CONVERSATION};
 use crate::public_address::{PublicAddressStatusDto, PUBLIC_ADDRESS_HEALTH};
+use crate::scheduled::{ScheduleTemplateArgs, ScheduleTextArgs, ScheduledDto, ScheduledListArgs};
 use crate::settings::{FocusArgs, PreferencesDto, QuietHoursDto};
 use ts_rs::{Config, TS};
 use wicket_core::error::ErrorKind;
@@ -69,6 +70,10 @@ pub fn commands(cfg: &Config) -> Vec<(&'static str, Option<String>, String)> {
         ("set_focused_conversation", Some(FocusArgs::name(cfg)), "null".into()),
         ("account_health", Some(AccountArgs::name(cfg)), AccountHealthDto::name(cfg)),
         ("owner_typing", Some(TypingArgs::name(cfg)), "\"sent\" | \"too_soon\" | \"off\" | \"nothing_to_answer\" | \"not_supported\"".into()),
+        ("schedule_text", Some(ScheduleTextArgs::name(cfg)), ScheduledDto::name(cfg)),
+        ("schedule_template", Some(ScheduleTemplateArgs::name(cfg)), ScheduledDto::name(cfg)),
+        ("list_scheduled", Some(ScheduledListArgs::name(cfg)), <Vec<ScheduledDto>>::name(cfg)),
+        ("cancel_scheduled", Some(IdArgs::name(cfg)), ScheduledDto::name(cfg)),
     ]
 }
 
@@ -188,6 +193,10 @@ pub fn typescript() -> String {
         AttentionDto::decl(&cfg),
         AccountHealthDto::decl(&cfg),
         TypingArgs::decl(&cfg),
+        ScheduledDto::decl(&cfg),
+        ScheduleTextArgs::decl(&cfg),
+        ScheduleTemplateArgs::decl(&cfg),
+        ScheduledListArgs::decl(&cfg),
         MessageReceivedEvent::decl(&cfg),
         SyncProgressEvent::decl(&cfg),
         OpenConversationEvent::decl(&cfg),

@@ -52,4 +52,8 @@ pub const COMMANDS: &[&str] = &[
     "set_focused_conversation",
     "account_health",
     "owner_typing",
+    "schedule_text",
+    "schedule_template",
+    "list_scheduled",
+    "cancel_scheduled",
 ];

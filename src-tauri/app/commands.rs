@@ -199,12 +199,24 @@ pub async fn list_templates(state: State<'_, AppState>, args: AccountArgs) -> Re
 /// against the synced template).
 #[tauri::command]
 pub async fn send_template<R: Runtime>(app: AppHandle<R>, state: State<'_, AppState>, args: SendTemplateArgs) -> Res<MessageDto> {
+    let conversation_id = args.conversation_id;
+    let content = template_content(&state, args)?;
+    let (message, conv) = {
+        let mut store = state.store()?;
+        let m = outbox::queue_in_conversation(&mut store, conversation_id, content, None)?;
+        queued(&store, &m)?
+    };
+    Ok(announce_queued(&app, message, conv))
+}
+
+/// The template's content from the window's fields. A media header (image,
+/// video, document) comes as an https:// link only: the window never names
+/// a local file to upload.
+pub(crate) fn template_content(state: &AppState, args: SendTemplateArgs) -> Res<OutgoingContent> {
     let param = |p: TemplateParamArg| match p.name {
         Some(name) => TemplateParam::Named { name, value: p.value },
         None => TemplateParam::Positional(p.value),
     };
-    // A media header (image, video, document) comes from the window as an
-    // https:// link only: the window never names a local file to upload.
     let header_media = {
         let store = state.store()?;
         let account = store.conversation(args.conversation_id)?.account_id;
@@ -223,19 +235,13 @@ pub async fn send_template<R: Runtime>(app: AppHandle<R>, state: State<'_, AppSt
             .collect::<Result<_, Error>>()?,
         _ => args.header_params.into_iter().map(param).collect(),
     };
-    let content = OutgoingContent::Template {
+    Ok(OutgoingContent::Template {
         name: args.name,
         language: args.language,
         header_params,
         body_params: args.body_params.into_iter().map(param).collect(),
         button_params: args.button_params.into_iter().map(|b| (b.index, b.value)).collect(),
-    };
-    let (message, conv) = {
-        let mut store = state.store()?;
-        let m = outbox::queue_in_conversation(&mut store, args.conversation_id, content, None)?;
-        queued(&store, &m)?
-    };
-    Ok(announce_queued(&app, message, conv))
+    })
 }
 
 /// A message just queued, as the UI shows it (with the message it quotes),

@@ -29,6 +29,9 @@ mod notifications;
 mod public_address;
 #[cfg(test)]
 mod sample;
+mod scheduled;
+#[cfg(test)]
+mod scheduled_tests;
 mod settings;
 mod state;
 #[cfg(test)]
@@ -99,6 +102,10 @@ pub fn builder_on<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Build
         settings::set_focused_conversation,
         dto_account::account_health,
         dto_account::owner_typing,
+        scheduled::schedule_text,
+        scheduled::schedule_template,
+        scheduled::list_scheduled,
+        scheduled::cancel_scheduled,
     ])
 }
 

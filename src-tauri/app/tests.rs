@@ -52,7 +52,7 @@ pub(crate) struct Harness {
 impl Harness {
     /// The app with the real handlers, the real config and capabilities
     /// (`generate_context!`), on the sample inbox.
-    fn new() -> Harness {
+    pub(crate) fn new() -> Harness {
         Harness::with(true)
     }
 
@@ -296,6 +296,7 @@ fn commands_answer_through_ipc_and_record_the_ui_fixtures() {
             && !n.starts_with("accounts_")
             && !n.starts_with("public_address_")
             && !crate::vault_tests::VAULT_COMMANDS.contains(n)
+            && !crate::scheduled_tests::SCHEDULED_COMMANDS.contains(n)
             && !SETTINGS_COMMANDS.contains(n)
     }) {
         assert!(fx.keys().any(|k| k == name), "command {name} has no recorded fixture: it must answer through the IPC");

@@ -26,6 +26,8 @@ export const settingsFixtures = JSON.parse(await readFile(new URL('./fixtures/se
 export const addressFixtures = JSON.parse(await readFile(new URL('./fixtures/public_address.json', import.meta.url), 'utf8'));
 /** The vault passphrase dialog's answers, recorded from the real handlers (vault_tests.rs). */
 export const vaultFixtures = JSON.parse(await readFile(new URL('./fixtures/vault.json', import.meta.url), 'utf8'));
+/** "Send later" and the scheduled messages' answers, recorded from the real handlers (scheduled_tests.rs). */
+export const scheduledFixtures = JSON.parse(await readFile(new URL('./fixtures/scheduled.json', import.meta.url), 'utf8'));
 /** The passphrase those answers were recorded with (src-tauri/app/vault_tests.rs STRONG). */
 export const VAULT_PASSPHRASE = 'copper lantern orbit meadow';
 /** The fixtures' "now" (src-tauri/app/tests.rs SAMPLE_NOW): 2026-03-10 12:00 UTC. */
@@ -82,6 +84,10 @@ const wz = ${JSON.stringify(wizardFixtures)};
 const st = ${JSON.stringify(settingsFixtures)};
 const pa = ${JSON.stringify(addressFixtures)};
 const vf = ${JSON.stringify(vaultFixtures)};
+const sc = ${JSON.stringify(scheduledFixtures)};
+// Scheduled messages per conversation, as scheduled and cancelled in this page.
+const scheduled = new Map(Object.entries(sc.list_scheduled).map(([k, v]) => [Number(k), [...v]]));
+const cancelled = new Set();
 const VAULT_PASSPHRASE = ${JSON.stringify(VAULT_PASSPHRASE)};
 let prefs = st.get_preferences;
 const opts = window.__WICKET_TEST__ || {};
@@ -228,6 +234,38 @@ mockIPC((cmd, args) => {
       const headers = t && t.header_media ? 1 : t?.header_params.length;
       if (!t || a.body_params.length !== t.body_params.length || a.header_params.length !== headers) return Promise.reject(fx.send_template_wrong_params);
       return { ...fx.send_template, id: nextId++, conversation_id: a.conversation_id, timestamp: Date.now() };
+    }
+    case 'list_scheduled': return scheduled.get(a.conversation_id) || [];
+    case 'schedule_text': {
+      // As the core reads it: RFC 3339, or the date-time input's local value (the page's zone is the owner's).
+      const at = Date.parse(a.send_at);
+      if (Number.isNaN(at)) return Promise.reject(sc.schedule_text_bad_time);
+      const c = findConversation(a.conversation_id);
+      const account = fx.list_accounts.find((x) => x.id === c?.account_id);
+      if (account?.has_service_window && (c.window_expires_at === null || at >= c.window_expires_at)) return Promise.reject(sc.schedule_text_outside_window);
+      const s = { ...sc.schedule_text, id: nextId++, conversation_id: a.conversation_id, account_id: c?.account_id ?? sc.schedule_text.account_id, summary: a.text, send_at: at, created_at: Date.now() };
+      scheduled.set(a.conversation_id, [...(scheduled.get(a.conversation_id) || []), s].sort((x, y) => x.send_at - y.send_at));
+      return s;
+    }
+    case 'schedule_template': {
+      // The same parameter check as send_template's mock, the same template rules as the core's.
+      const t = (fx.list_templates[String(fx.list_accounts[0].id)] || []).find((t) => t.name === a.template.name);
+      const headers = t && t.header_media ? 1 : t?.header_params.length;
+      if (!t || a.template.body_params.length !== t.body_params.length || a.template.header_params.length !== headers) return Promise.reject(sc.schedule_template_wrong_params);
+      const s = { ...sc.schedule_template, id: nextId++, conversation_id: a.template.conversation_id, summary: '[template ' + t.name + ' (' + t.language + ')]', send_at: Date.parse(a.send_at), created_at: Date.now() };
+      scheduled.set(s.conversation_id, [...(scheduled.get(s.conversation_id) || []), s].sort((x, y) => x.send_at - y.send_at));
+      return s;
+    }
+    case 'cancel_scheduled': {
+      if (cancelled.has(a.id)) return Promise.reject(sc.cancel_scheduled_twice);
+      for (const [k, list] of scheduled) {
+        const s = list.find((x) => x.id === a.id);
+        if (!s) continue;
+        cancelled.add(a.id);
+        scheduled.set(k, list.filter((x) => x.id !== a.id));
+        return { ...s, state: 'cancelled' };
+      }
+      return Promise.reject({ code: 'not_found', message: 'no scheduled message with id ' + a.id, kind: null });
     }
     case 'get_preferences': return prefs;
     case 'set_preferences':

@@ -91,3 +91,27 @@ export function avatarColour(key: string): string {
   }
   return AVATAR_COLOURS[(h >>> 0) % AVATAR_COLOURS.length];
 }
+
+const shortDayFmt = new Intl.DateTimeFormat(undefined, { weekday: 'short', day: 'numeric', month: 'short' });
+
+/** When a scheduled message goes: "Today, 13:00", "Tomorrow, 09:00", else "Wed 11 Mar, 09:00". */
+export function scheduledTime(ms: number, now: number): string {
+  const day = startOfDay(ms);
+  const today = startOfDay(now);
+  const when = day === today ? 'Today' : day === startOfDay(today + DAY + DAY / 2) ? 'Tomorrow' : shortDayFmt.format(ms);
+  return `${when}, ${timeFmt.format(ms)}`;
+}
+
+/** Nine o'clock tomorrow, local time (the "Send later" preset). */
+export function tomorrowAt9(now: number): number {
+  const d = new Date(startOfDay(now) + DAY + DAY / 2);
+  d.setHours(9, 0, 0, 0);
+  return d.getTime();
+}
+
+/** `ms` as a date-time input's local value, "YYYY-MM-DDTHH:MM". */
+export function localInputValue(ms: number): string {
+  const d = new Date(ms);
+  const two = (n: number) => String(n).padStart(2, '0');
+  return `${d.getFullYear()}-${two(d.getMonth() + 1)}-${two(d.getDate())}T${two(d.getHours())}:${two(d.getMinutes())}`;
+}

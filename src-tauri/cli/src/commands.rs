@@ -55,6 +55,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Templates(args) => templates(&mut ctx, args),
         Command::Send(args) => send(&mut ctx, *args),
         Command::Resend(args) => resend(&mut ctx, args),
+        Command::Scheduled(args) => crate::scheduled::run(&mut ctx, args),
         Command::Serve(args) => crate::serve::serve(&mut ctx, args),
         Command::Settings(SettingsCommand::List) => settings_list(&ctx),
         Command::Settings(SettingsCommand::Set { key, value }) => settings_set(&mut ctx, &key, &value),
@@ -431,6 +432,10 @@ fn send_content(args: &SendArgs) -> Result<OutgoingContent> {
 fn send(ctx: &mut Context, args: SendArgs) -> Result<()> {
     let content = send_content(&args)?;
     let reply_to = args.reply_to.as_deref().map(|r| parse_id(r, "--reply-to")).transpose()?;
+    if let Some(at) = &args.at {
+        let send_at = wicket_core::scheduled::parse_send_at(&ctx.store, at)?;
+        return crate::scheduled::send_later(ctx, &args, content, reply_to, send_at);
+    }
     let queued = match (&args.conversation, &args.to, &args.account) {
         (Some(c), _, account) => {
             let conversation_id = parse_id(c, "--conversation")?;
@@ -464,7 +469,7 @@ fn send(ctx: &mut Context, args: SendArgs) -> Result<()> {
 
 /// A manual message to a customer who opted out asks first: refused unless
 /// the owner adds `--to-opted-out`.
-fn refuse_opted_out(ctx: &Context, contact: Option<wicket_core::store::contacts::Contact>) -> Result<()> {
+pub(crate) fn refuse_opted_out(ctx: &Context, contact: Option<wicket_core::store::contacts::Contact>) -> Result<()> {
     match contact {
         Some(c) if c.opted_out_at.is_some() => Err(Error::Invalid(format!(
             "{} opted out of messages on {} (they wrote an opt-out keyword such as STOP); add --to-opted-out to send anyway",
@@ -549,6 +554,9 @@ fn settings_set(ctx: &mut Context, key: &str, value: &str) -> Result<()> {
     }
     if key == wicket_core::optout::OPT_OUT_KEYWORDS || key == wicket_core::optout::OPT_IN_KEYWORDS {
         wicket_core::optout::parse_list(&v)?;
+    }
+    if key == wicket_core::scheduled::TIME_ZONE {
+        wicket_core::scheduled::time_zone(v.as_str().unwrap_or_default())?;
     }
     if key == wicket_core::store::settings::DEFAULT_COUNTRY {
         wicket_core::phone::parse_country(v.as_str().unwrap_or_default())?;

@@ -11,6 +11,7 @@ mod gateways;
 mod jobs;
 mod monitor;
 mod output;
+mod scheduled;
 mod serve;
 mod webhooks;
 
@@ -55,6 +56,9 @@ pub enum Command {
     Templates(TemplatesArgs),
     /// Send a message (queued in the store first).
     Send(Box<SendArgs>),
+    /// Messages scheduled with `wicket send --at` (waiting, and failed ones);
+    /// `wicket scheduled cancel ID` cancels one.
+    Scheduled(ScheduledArgs),
     /// Send a failed message again, or one that may have been sent
     /// (status `unknown`: check the chat on the phone first).
     Resend(ResendArgs),
@@ -409,6 +413,34 @@ pub struct SendArgs {
     /// Send even though the customer opted out of messages (wrote STOP).
     #[arg(long)]
     pub to_opted_out: bool,
+    /// Send later, at this time: RFC 3339 (2026-03-01T09:00:00+01:00) or
+    /// local `YYYY-MM-DD HH:MM` in the owner's time zone (the `time_zone`
+    /// setting, else the system's). The engine sends it then.
+    #[arg(long, value_name = "TIME", conflicts_with = "no_wait")]
+    pub at: Option<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct ScheduledArgs {
+    #[command(subcommand)]
+    pub command: Option<ScheduledCommand>,
+    #[arg(long)]
+    pub account: Option<String>,
+    #[arg(long, value_name = "ID")]
+    pub conversation: Option<String>,
+    /// Also those already queued for sending and the cancelled ones.
+    #[arg(long)]
+    pub all: bool,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ScheduledCommand {
+    /// Cancel a scheduled message that is still waiting.
+    Cancel {
+        /// Its id (from `wicket scheduled`).
+        #[arg(value_name = "ID")]
+        id: String,
+    },
 }
 
 #[derive(Args, Debug)]

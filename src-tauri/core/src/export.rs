@@ -54,6 +54,7 @@ fn json_tables() -> Vec<(&'static str, String, &'static str)> {
         ("conversation_labels", format!("conversation_id IN (SELECT id FROM conversations WHERE account_id IN ({ACCOUNTS}))"), "conversation_id, label"),
         ("media_files", format!("account_id IN ({ACCOUNTS})"), "id"),
         ("messages", format!("account_id IN ({ACCOUNTS})"), "id"),
+        ("scheduled_messages", format!("account_id IN ({ACCOUNTS})"), "id"),
         ("reactions", format!("account_id IN ({ACCOUNTS})"), "account_id, target_provider_id, reactor"),
         ("pending_statuses", format!("account_id IN ({ACCOUNTS})"), "account_id, provider_message_id, status"),
         ("templates", format!("account_id IN ({ACCOUNTS})"), "id"),

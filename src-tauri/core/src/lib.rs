@@ -27,6 +27,7 @@ pub mod phone;
 pub mod prefs;
 pub mod providers;
 pub mod ratelimit;
+pub mod scheduled;
 pub mod search;
 pub mod secrets;
 pub mod store;

@@ -89,7 +89,7 @@ pub fn backoff_in(unit: Duration, attempt: i64, retry_after: Option<u64>) -> Dur
     }
 }
 
-fn kind_of(content: &OutgoingContent) -> MessageKind {
+pub(crate) fn kind_of(content: &OutgoingContent) -> MessageKind {
     match content {
         OutgoingContent::Text { .. } => MessageKind::Text,
         OutgoingContent::Media { kind, .. } => *kind,
@@ -104,14 +104,20 @@ fn kind_of(content: &OutgoingContent) -> MessageKind {
 /// Queues a message to `to` (a phone number in any common format) and
 /// returns the stored row. Refuses locally what the provider would refuse.
 pub fn queue(store: &mut Store, account: &Account, to: &str, content: OutgoingContent, reply_to: Option<i64>) -> Result<Message> {
+    let conversation_id = conversation_with(store, account, to)?;
+    queue_in_conversation(store, conversation_id, content, reply_to)
+}
+
+/// The conversation of `account` with `to` (a phone number in any common
+/// format), created with its contact when there is none yet.
+pub fn conversation_with(store: &mut Store, account: &Account, to: &str) -> Result<i64> {
     let country = store.default_country()?;
     let number = phone::parse(to, &country)?;
     let key = ContactKey::phone(number.as_str());
-    let conversation_id = store.write(|tx| {
+    store.write(|tx| {
         let contact_id = contacts::upsert(tx, account.id, &key, &ContactUpdate { wa_id: Some(number.digits().to_string()), ..Default::default() })?;
         conversations::get_or_create(tx, account.id, contact_id)
-    })?;
-    queue_in_conversation(store, conversation_id, content, reply_to)
+    })
 }
 
 /// Queues a message into an existing conversation (a contact by number or
@@ -122,29 +128,40 @@ pub fn queue_in_conversation(store: &mut Store, conversation_id: i64, content: O
 
 /// [`queue_in_conversation`] with the media record of an attachment kept in
 /// the media folder (`media::queue_attachment`), so the sent bubble shows it.
-pub fn queue_with_media(
-    store: &mut Store,
-    conversation_id: i64,
-    mut content: OutgoingContent,
-    reply_to: Option<i64>,
-    media_id: Option<i64>,
-) -> Result<Message> {
-    let conversation = store.conversation(conversation_id)?;
-    let account = store.account(conversation.account_id)?;
-    let contact = &conversation.contact;
-    let to = contact
-        .phone
-        .clone()
-        .or_else(|| contact.jid.clone())
-        .or_else(|| contact.provider_user_id.clone())
-        .ok_or_else(|| Error::Invalid(format!("conversation {conversation_id} has no address to send to")))?;
-    let reply_to_provider_id = match reply_to {
+pub fn queue_with_media(store: &mut Store, conversation_id: i64, content: OutgoingContent, reply_to: Option<i64>, media_id: Option<i64>) -> Result<Message> {
+    let reply_to_provider_id = quoted_provider_id(store, reply_to)?;
+    let now = now_ms();
+    let new =
+        prepare(store, conversation_id, content, reply_to_provider_id, media_id, |account, conversation, kind| check_window(account, conversation, kind, now))?;
+    let id = store.write(|tx| messages::insert(tx, &new))?.id();
+    store.message(id)
+}
+
+/// The provider id of the message a reply quotes (a Wicket message id).
+pub(crate) fn quoted_provider_id(store: &Store, reply_to: Option<i64>) -> Result<Option<String>> {
+    match reply_to {
         Some(id) => {
             let m = store.message(id)?;
-            Some(m.provider_message_id.ok_or_else(|| Error::Invalid(format!("message {id} has no provider id yet: it cannot be quoted")))?)
+            Ok(Some(m.provider_message_id.ok_or_else(|| Error::Invalid(format!("message {id} has no provider id yet: it cannot be quoted")))?))
         }
-        None => None,
-    };
+        None => Ok(None),
+    }
+}
+
+/// Checks what the provider would refuse (templates and their parameters,
+/// files that must exist, and `window`, Meta's 24-hour rule at the time the
+/// caller means) and builds the `pending` row for conversation `conversation_id`.
+pub(crate) fn prepare(
+    store: &Store,
+    conversation_id: i64,
+    mut content: OutgoingContent,
+    reply_to_provider_id: Option<String>,
+    media_id: Option<i64>,
+    window: impl FnOnce(&Account, &crate::store::Conversation, MessageKind) -> Result<()>,
+) -> Result<NewMessage> {
+    let conversation = store.conversation(conversation_id)?;
+    let account = store.account(conversation.account_id)?;
+    address(&conversation)?;
     if let OutgoingContent::Template { name, language, header_params, body_params, button_params } = &mut content {
         if account.provider != Provider::Meta {
             return Err(Error::Invalid("templates are a Meta Cloud API feature; gateway accounts send free text at any time".into()));
@@ -166,9 +183,33 @@ pub fn queue_with_media(
             return Err(Error::Invalid(format!("no such file: {}", p.display())));
         }
     }
-    let now = now_ms();
+    window(&account, &conversation, kind_of(&content))?;
+    build(&conversation, content, reply_to_provider_id, media_id, now_ms())
+}
+
+/// Where a conversation's messages go: its number, JID or provider id.
+fn address(conversation: &crate::store::Conversation) -> Result<String> {
+    let contact = &conversation.contact;
+    contact
+        .phone
+        .clone()
+        .or_else(|| contact.jid.clone())
+        .or_else(|| contact.provider_user_id.clone())
+        .ok_or_else(|| Error::Invalid(format!("conversation {} has no address to send to", conversation.id)))
+}
+
+/// The `pending` row of a message with this content, unchecked: the caller
+/// checked it ([`prepare`]), or stores it as failed (a scheduled message
+/// too late to send), keeping its request so the owner can send it again.
+pub(crate) fn build(
+    conversation: &crate::store::Conversation,
+    content: OutgoingContent,
+    reply_to_provider_id: Option<String>,
+    media_id: Option<i64>,
+    now: i64,
+) -> Result<NewMessage> {
+    let contact = &conversation.contact;
     let kind = kind_of(&content);
-    check_window(&account, &conversation, kind, now)?;
     let (text, caption) = match &content {
         OutgoingContent::Text { body, .. } => (Some(body.clone()), None),
         OutgoingContent::Media { caption, .. } => (None, caption.clone()),
@@ -176,16 +217,16 @@ pub fn queue_with_media(
         _ => (None, None),
     };
     let request = OutgoingMessage {
-        to,
+        to: address(conversation)?,
         content: content.clone(),
         reply_to_provider_id: reply_to_provider_id.clone(),
         wicket_id: 0,
         chat_id: conversation.provider_chat_id.clone(),
         to_group: contact.is_group,
     };
-    let new = NewMessage {
-        account_id: account.id,
-        conversation_id,
+    Ok(NewMessage {
+        account_id: conversation.account_id,
+        conversation_id: conversation.id,
         direction: Some(Direction::Out),
         origin: Some(Origin::App),
         kind: Some(kind),
@@ -215,14 +256,12 @@ pub fn queue_with_media(
         send_request: Some(serde_json::to_value(&request).map_err(|e| Error::Internal(e.to_string()))?),
         media_id,
         ..Default::default()
-    };
-    let id = store.write(|tx| messages::insert(tx, &new))?.id();
-    store.message(id)
+    })
 }
 
 /// Meta refuses anything but a template outside the 24-hour window: refused
 /// here first, with the same error Meta gives.
-fn check_window(account: &Account, conversation: &crate::store::Conversation, kind: MessageKind, now: i64) -> Result<()> {
+pub(crate) fn check_window(account: &Account, conversation: &crate::store::Conversation, kind: MessageKind, now: i64) -> Result<()> {
     if account.provider == Provider::Meta && kind != MessageKind::Template && conversation.window_expires_at.is_none_or(|w| w <= now) {
         return Err(Error::Provider(ProviderError {
             code: Some("131047".into()),

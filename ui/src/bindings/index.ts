@@ -582,6 +582,35 @@ attention: Array<AttentionDto>, updated_at: number | null, };
 
 export type TypingArgs = { conversation_id: number, };
 
+export type ScheduledDto = { id: number, account_id: number, conversation_id: number, 
+/**
+ * What it sends, in a line.
+ */
+summary: string, send_at: number, created_at: number, state: "scheduled" | "queued" | "failed" | "cancelled", 
+/**
+ * The outbox message it became once its time came.
+ */
+message_id: number | null, 
+/**
+ * Why it was not sent (too late, or refused at its time).
+ */
+error: string | null, };
+
+export type ScheduleTextArgs = { conversation_id: number, text: string, 
+/**
+ * RFC 3339 (`2026-03-11T09:00:00.000Z`), or the date-time input's local
+ * `YYYY-MM-DDTHH:MM`, read in the owner's time zone.
+ */
+send_at: string, reply_to?: number, };
+
+export type ScheduleTemplateArgs = { template: SendTemplateArgs, 
+/**
+ * As for [`ScheduleTextArgs::send_at`].
+ */
+send_at: string, };
+
+export type ScheduledListArgs = { conversation_id: number, };
+
 export type MessageReceivedEvent = { message: MessageDto, conversation: ConversationDto, };
 
 export type SyncProgressEvent = { account_id: number, 
@@ -652,6 +681,10 @@ export type Commands = {
   set_focused_conversation: { args: FocusArgs; result: null };
   account_health: { args: AccountArgs; result: AccountHealthDto };
   owner_typing: { args: TypingArgs; result: "sent" | "too_soon" | "off" | "nothing_to_answer" | "not_supported" };
+  schedule_text: { args: ScheduleTextArgs; result: ScheduledDto };
+  schedule_template: { args: ScheduleTemplateArgs; result: ScheduledDto };
+  list_scheduled: { args: ScheduledListArgs; result: Array<ScheduledDto> };
+  cancel_scheduled: { args: IdArgs; result: ScheduledDto };
 };
 
 /** Every event the shell emits, with its payload. */

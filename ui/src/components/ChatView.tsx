@@ -2,16 +2,18 @@
 // and the contact panel beside them. Messages are loaded a page at a time,
 // newest first, older pages on demand; events from the shell keep them
 // current without polling. Files dropped anywhere on the chat are attached.
+// The conversation's scheduled messages sit above the composer.
 
 import { BadgeCheck, CircleAlert, PanelRight, Store, Upload, X } from 'lucide-preact';
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import { call, fileBase64, on, pictureUrl } from '../api';
-import type { AccountDto, CommandError, ConversationDto, MessageDto } from '../bindings';
+import type { AccountDto, CommandError, ConversationDto, MessageDto, ScheduledDto } from '../bindings';
 import { Avatar } from './Avatar';
 import type { BubbleActions } from './Bubble';
 import { Composer } from './Composer';
 import { ContactPanel, labelColour } from './ContactPanel';
 import { MessageList } from './MessageList';
+import { ScheduledList } from './ScheduledList';
 
 const PAGE = 60;
 
@@ -54,6 +56,7 @@ export function ChatView(p: ChatViewProps) {
   const [panel, setPanel] = useState(false);
   const [attachments, setAttachments] = useState<File[]>([]);
   const [dragging, setDragging] = useState(false);
+  const [scheduled, setScheduled] = useState<ScheduledDto[]>([]);
   const current = useRef(messages);
   current.current = messages;
 
@@ -71,6 +74,19 @@ export function ChatView(p: ChatViewProps) {
     return () => {
       live = false;
     };
+  }, [c.id]);
+
+  // What waits to be sent later; read again when the store changes (the engine sent one).
+  const loadScheduled = useCallback(() => {
+    call('list_scheduled', { conversation_id: c.id })
+      .then(setScheduled)
+      .catch(() => undefined);
+  }, [c.id]);
+  useEffect(() => {
+    setScheduled([]);
+    loadScheduled();
+    const stop = on('store-changed', loadScheduled);
+    return () => void stop.then((s) => s());
   }, [c.id]);
 
   // Live updates: this window's sends, and commits by other processes.
@@ -140,6 +156,33 @@ export function ChatView(p: ChatViewProps) {
       setError(e as CommandError);
       return false;
     }
+  };
+
+  const addScheduled = (s: ScheduledDto) => {
+    setScheduled((list) => [...list.filter((x) => x.id !== s.id), s].sort((a, b) => a.send_at - b.send_at || a.id - b.id));
+    setError(null);
+  };
+
+  const schedule = async (text: string, sendAt: string, reply: MessageDto | null): Promise<boolean> => {
+    try {
+      addScheduled(await call('schedule_text', { conversation_id: c.id, text, send_at: sendAt, reply_to: reply?.id }));
+      return true;
+    } catch (e) {
+      setError(e as CommandError);
+      return false;
+    }
+  };
+
+  const cancelScheduled = (s: ScheduledDto) => {
+    call('cancel_scheduled', { id: s.id })
+      .then(() => {
+        setScheduled((list) => list.filter((x) => x.id !== s.id));
+        setError(null);
+      })
+      .catch((e) => {
+        setError(e as CommandError);
+        loadScheduled();
+      });
   };
 
   const actions: BubbleActions = {
@@ -250,6 +293,7 @@ export function ChatView(p: ChatViewProps) {
           </button>
         </div>
       )}
+      <ScheduledList items={scheduled} now={p.now} onCancel={cancelScheduled} />
       <Composer
         key={c.id}
         conversation={c}
@@ -269,6 +313,8 @@ export function ChatView(p: ChatViewProps) {
           setError(null);
         }}
         onError={setError}
+        onSchedule={schedule}
+        onScheduled={addScheduled}
       />
     </section>
     {panel && <ContactPanel c={c} account={p.account} onClose={() => setPanel(false)} />}

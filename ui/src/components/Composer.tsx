@@ -5,15 +5,17 @@
 // Meta accounts the customer-service window is shown, and when it is closed
 // free text is refused before it is typed and the approved templates offered.
 // A customer who opted out (wrote STOP) is written to only after a confirm step.
+// "Send later" (beside Send) schedules the text for a time the owner picks.
 
 import { Clock, File as FileIcon, LayoutTemplate, Paperclip, SendHorizontal, Smile, X } from 'lucide-preact';
 import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import { call } from '../api';
-import type { AccountDto, CommandError, ConversationDto, MessageDto } from '../bindings';
+import type { AccountDto, CommandError, ConversationDto, MessageDto, ScheduledDto } from '../bindings';
 import { fileSize, windowLeft } from '../format';
 import { summary } from './Bubble';
 import { EmojiPicker } from './EmojiPicker';
 import { OptOutConfirm } from './OptOutConfirm';
+import { SendLater } from './SendLater';
 import { TemplatePicker } from './TemplatePicker';
 
 const DRAFT_DELAY = 400; // ms after the last keystroke
@@ -36,6 +38,10 @@ export interface ComposerProps {
   onSendMedia: (files: File[], caption: string, replyTo: MessageDto | null) => Promise<boolean>;
   onTemplateSent: (m: MessageDto) => void;
   onError: (e: CommandError) => void;
+  /** Schedules the text for `sendAt` (RFC 3339, or a date-time input's local value). */
+  onSchedule: (text: string, sendAt: string, replyTo: MessageDto | null) => Promise<boolean>;
+  /** A template was scheduled from the template picker. */
+  onScheduled: (s: ScheduledDto) => void;
 }
 
 export function Composer(p: ComposerProps) {
@@ -133,6 +139,31 @@ export function Composer(p: ComposerProps) {
     area.current?.focus();
   };
 
+  // Later, not now: the text (and the reply) leaves the composer once the core accepted the time.
+  const sendLater = async (sendAt: string): Promise<boolean> => {
+    const body = text;
+    if (!body.trim()) return false;
+    const ok = await p.onSchedule(body, sendAt, p.replyTo);
+    if (ok) {
+      setText('');
+      window.clearTimeout(pending.current);
+      pending.current = undefined;
+      p.onCancelReply();
+      saveDraft('');
+      area.current?.focus();
+    }
+    return ok;
+  };
+  const laterBlocked = !open
+    ? 'The window is closed: only a template can be sent'
+    : optedOut !== null
+      ? 'This customer opted out of messages'
+      : files.length > 0
+        ? 'Attachments are sent now; remove them to schedule the text'
+        : !text.trim()
+          ? 'Type the message to send later'
+          : null;
+
   const closeEmoji = () => {
     setEmoji(false);
     area.current?.focus();
@@ -177,6 +208,8 @@ export function Composer(p: ComposerProps) {
           optedOutAt={optedOut}
           onSent={p.onTemplateSent}
           onError={p.onError}
+          now={p.now}
+          onScheduled={p.onScheduled}
         />
       )}
       {confirming && optedOut !== null && (
@@ -271,6 +304,7 @@ export function Composer(p: ComposerProps) {
           onInput={(e) => onInput((e.target as HTMLTextAreaElement).value)}
           onKeyDown={onKeyDown}
         />
+        <SendLater now={p.now} windowEnds={windowed ? expires : null} blocked={laterBlocked} onSchedule={sendLater} />
         <button type="submit" class="send" aria-label="Send" title="Send (Enter)" disabled={!open || (!text.trim() && files.length === 0)}>
           <SendHorizontal size={20} aria-hidden="true" />
         </button>

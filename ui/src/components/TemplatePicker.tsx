@@ -2,13 +2,15 @@
 // closed: pick an approved one, fill its parameters (the preview shows what
 // the customer will read), send. One Meta paused, rejected or disabled is
 // listed, marked and not pickable, with Meta's reason. The core checks the
-// parameters (and the status) again.
+// parameters (and the status) again. "Send later" beside Send template
+// schedules it instead (a template may go whatever the window).
 
 import { FileText, SendHorizontal } from 'lucide-preact';
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import { call } from '../api';
-import type { CommandError, MessageDto, TemplateDto } from '../bindings';
+import type { CommandError, MessageDto, ScheduledDto, TemplateDto } from '../bindings';
 import { OptOutConfirm } from './OptOutConfirm';
+import { SendLater } from './SendLater';
 
 /** `{{1}}` / `{{name}}` replaced by the typed values; empty ones stay as placeholders. */
 export function fill(text: string, values: Record<string, string>): string {
@@ -44,6 +46,8 @@ export interface TemplatePickerProps {
   optedOutAt: number | null;
   onSent: (m: MessageDto) => void;
   onError: (e: CommandError) => void;
+  now: number;
+  onScheduled: (s: ScheduledDto) => void;
 }
 
 export function TemplatePicker(p: TemplatePickerProps) {
@@ -84,6 +88,31 @@ export function TemplatePicker(p: TemplatePickerProps) {
     return link || empty(chosen.header_params, header) || empty(chosen.body_params, body) || chosen.url_buttons.some((i) => !buttons[i]?.trim());
   }, [chosen, header, body, buttons, headerLink]);
 
+  /** The template and its parameters as the shell takes them. */
+  const args = (t: TemplateDto) => {
+    const params = (names: string[], v: Record<string, string>) => names.map((n) => ({ name: t.named ? n : undefined, value: v[n].trim() }));
+    return {
+      conversation_id: p.conversationId,
+      name: t.name,
+      language: t.language,
+      header_params: mediaHeader ? [{ value: headerLink.trim() }] : params(t.header_params, header),
+      body_params: params(t.body_params, body),
+      button_params: t.url_buttons.map((index) => ({ index, value: buttons[index].trim() })),
+    };
+  };
+
+  const scheduleLater = async (sendAt: string): Promise<boolean> => {
+    if (!chosen || missing) return false;
+    try {
+      p.onScheduled(await call('schedule_template', { template: args(chosen), send_at: sendAt }));
+      choose(null);
+      return true;
+    } catch (e) {
+      p.onError(e as CommandError);
+      return false;
+    }
+  };
+
   const send = async (confirmed = false) => {
     if (!chosen || missing || sending) return;
     if (p.optedOutAt !== null && !confirmed) {
@@ -91,17 +120,9 @@ export function TemplatePicker(p: TemplatePickerProps) {
       return;
     }
     setConfirming(false);
-    const params = (names: string[], v: Record<string, string>) => names.map((n) => ({ name: chosen.named ? n : undefined, value: v[n].trim() }));
     setSending(true);
     try {
-      const m = await call('send_template', {
-        conversation_id: p.conversationId,
-        name: chosen.name,
-        language: chosen.language,
-        header_params: mediaHeader ? [{ value: headerLink.trim() }] : params(chosen.header_params, header),
-        body_params: params(chosen.body_params, body),
-        button_params: chosen.url_buttons.map((index) => ({ index, value: buttons[index].trim() })),
-      });
+      const m = await call('send_template', args(chosen));
       p.onSent(m);
       choose(null);
     } catch (e) {
@@ -198,9 +219,27 @@ export function TemplatePicker(p: TemplatePickerProps) {
             )}
           </div>
           {confirming && p.optedOutAt !== null && <OptOutConfirm at={p.optedOutAt} onSend={() => void send(true)} onCancel={() => setConfirming(false)} />}
-          <button type="submit" class="btn-primary" disabled={missing || sending || unfillable}>
-            <SendHorizontal size={16} aria-hidden="true" /> Send template
-          </button>
+          <div class="template-actions">
+            <button type="submit" class="btn-primary" disabled={missing || sending || unfillable}>
+              <SendHorizontal size={16} aria-hidden="true" /> Send template
+            </button>
+            <SendLater
+              now={p.now}
+              windowEnds={null}
+              label="Send the template later"
+              what="this template"
+              blocked={
+                unfillable
+                  ? 'This template cannot be filled yet'
+                  : p.optedOutAt !== null
+                    ? 'This customer opted out of messages'
+                    : missing
+                      ? 'Fill in the template first'
+                      : null
+              }
+              onSchedule={scheduleLater}
+            />
+          </div>
         </form>
       )}
     </div>

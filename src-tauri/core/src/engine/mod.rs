@@ -57,6 +57,9 @@ pub enum EngineEvent {
     AccountState { account_id: i64, status: crate::model::AccountStatus, reason: Option<String> },
     /// A periodic contact sync finished.
     ContactsSynced { account_id: i64, summary: crate::sync::ContactSyncSummary },
+    /// A scheduled message's time came: it went to the outbox as
+    /// `message_id`, or failed (too late, or refused then).
+    ScheduledReleased { account_id: i64, released: crate::scheduled::Released },
 }
 
 /// Default seconds between polls of a polling account while the app is in

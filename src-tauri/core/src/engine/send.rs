@@ -78,6 +78,19 @@ impl Drop for UploadMark {
 /// ends the pass. True when the batch filled up (more may be due at once).
 pub(super) async fn send_due(ctx: &Ctx, store: &mut Store, lane: Lane, uploading: &Uploading, stop: &tokio::sync::watch::Receiver<bool>) -> Result<bool> {
     let account_id = ctx.account.id;
+    if lane == Lane::Quick {
+        // Scheduled messages whose time came join the outbox first, and go in this pass.
+        // Its failure never holds up what is already queued.
+        match crate::scheduled::release_due(store, account_id, now_ms()) {
+            Ok(list) => {
+                for released in list {
+                    tracing::info!(account = account_id, scheduled = released.scheduled_id, message = ?released.message_id, state = ?released.state, "scheduled message released");
+                    let _ = ctx.events.send(EngineEvent::ScheduledReleased { account_id, released });
+                }
+            }
+            Err(e) => tracing::warn!(account = account_id, "scheduled messages were not released (tried again shortly): {e}"),
+        }
+    }
     // Conversations with an earlier upload still queued: their later messages wait.
     let mut held: HashSet<i64> = HashSet::new();
     let mut attempts = 0;

@@ -406,6 +406,36 @@ pub const MIGRATIONS: &[&str] = &[
     ) STRICT;
     CREATE INDEX messages_failed_out ON messages(created_at) WHERE status = 'failed' AND direction = 'out';
     "#,
+    // 12: scheduled sending. A message the owner asked to send later waits
+    // here, outside the outbox (never claimed, never `pending`), until its
+    // time; the engine then queues it as an ordinary message (`message_id`)
+    // in the same transaction that moves `state` on, so it is queued once.
+    // `request` is what to send (`scheduled::Request`, JSON).
+    r#"
+    CREATE TABLE scheduled_messages (
+        id              INTEGER PRIMARY KEY,
+        account_id      INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+        conversation_id INTEGER NOT NULL REFERENCES conversations(id) ON DELETE CASCADE,
+        request         TEXT NOT NULL,
+        summary         TEXT NOT NULL DEFAULT '',
+        send_at         INTEGER NOT NULL,
+        created_at      INTEGER NOT NULL,
+        state           TEXT NOT NULL DEFAULT 'scheduled' CHECK (state IN ('scheduled', 'queued', 'failed', 'cancelled')),
+        message_id      INTEGER REFERENCES messages(id) ON DELETE SET NULL,
+        error           TEXT,
+        settled_at      INTEGER
+    ) STRICT;
+    CREATE INDEX scheduled_due ON scheduled_messages(state, account_id, send_at);
+    CREATE INDEX scheduled_by_conversation ON scheduled_messages(conversation_id, state, send_at);
+    -- A customer who changed number has their conversation merged into the
+    -- other one (`contacts::change_number` moves its messages, then deletes
+    -- it): what was scheduled follows the messages instead of going with the
+    -- deleted conversation.
+    CREATE TRIGGER scheduled_follow_merge AFTER UPDATE OF conversation_id ON messages
+    WHEN old.conversation_id != new.conversation_id BEGIN
+        UPDATE scheduled_messages SET conversation_id = new.conversation_id WHERE conversation_id = old.conversation_id;
+    END;
+    "#,
 ];
 
 /// The schema version this build writes.

@@ -20,6 +20,7 @@ pub mod message_changes;
 pub mod messages;
 pub mod migrations;
 pub mod outbox_queue;
+pub mod scheduled;
 pub mod send_log;
 pub mod settings;
 pub mod templates;
