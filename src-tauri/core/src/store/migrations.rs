@@ -406,6 +406,16 @@ pub const MIGRATIONS: &[&str] = &[
     ) STRICT;
     CREATE INDEX messages_failed_out ON messages(created_at) WHERE status = 'failed' AND direction = 'out';
     "#,
+    // 12: alerts. Which alerts were already announced (by key), so a
+    // desktop notification goes out once per occurrence; a key is removed
+    // when its alert clears. Signature failures per hour live in `counters`
+    // (`webhook_bad_signature@{hour start}`), pruned after two days.
+    r#"
+    CREATE TABLE alerts_seen (
+        key        TEXT PRIMARY KEY,
+        first_seen INTEGER NOT NULL
+    ) STRICT, WITHOUT ROWID;
+    "#,
 ];
 
 /// The schema version this build writes.
