@@ -187,6 +187,15 @@ async fn account_level_webhooks_reach_the_business_accounts_numbers_and_say_what
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("is PAUSED") && err.contains("paused for 3 hours"), "{err}");
 
+    // The same things are alerts (`wicket alerts`), each with its account and what to do.
+    let raised = alert_kinds(dir, &camden);
+    assert_eq!(
+        raised,
+        ["template_paused order_ready (en_US)", "ban_scheduled", "quality", "template_rejected spring_sale (en_US)", "template_quality login_code (en_US)"]
+    );
+    let table = String::from_utf8_lossy(&WICKET.run(dir, &["alerts"]).stdout).to_string();
+    assert!(table.contains("template_paused") && table.contains("WhatsApp Manager"), "{table}");
+
     // The text listing says it too.
     let text = String::from_utf8_lossy(&WICKET.run(dir, &["account", "list"]).stdout).to_string();
     assert!(text.contains(&format!("account {camden} needs attention: Template order_ready (en_US) is paused")), "{text}");
@@ -202,6 +211,11 @@ async fn account_level_webhooks_reach_the_business_accounts_numbers_and_say_what
         "unpaused, unflagged and reinstated clear their banners; the restriction in force raises one: {c:#}"
     );
     assert_eq!((c["quality_rating"].as_str(), c["messaging_limit"].as_str()), (Some("GREEN"), Some("TIER_10K")), "{c:#}");
+    assert_eq!(
+        alert_kinds(dir, &camden),
+        ["template_rejected spring_sale (en_US)", "template_quality login_code (en_US)", "restricted"],
+        "the alerts cleared with them"
+    );
     assert_eq!(c["restriction"][0]["restriction_type"], json!("RESTRICTED_BIZ_INITIATED_MESSAGING"));
     assert_eq!(c["ban"], Value::Null, "reinstated");
     assert_eq!(c["capabilities"]["max_phone_numbers_per_business"], json!(20));
@@ -224,6 +238,17 @@ async fn account_level_webhooks_reach_the_business_accounts_numbers_and_say_what
         "a second delivery, in any order, changes nothing"
     );
     drop(serve);
+}
+
+/// `wicket alerts --json` for one account, as "kind subject".
+fn alert_kinds(dir: &Path, account: &str) -> Vec<String> {
+    ok_json(&WICKET.run(dir, &["alerts", "--json"]))
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["account_id"] == json!(account))
+        .map(|x| format!("{}{}", x["kind"].as_str().unwrap(), x["subject"].as_str().map(|s| format!(" {s}")).unwrap_or_default()))
+        .collect()
 }
 
 fn templates_synced(dir: &Path, account: &str) -> usize {

@@ -4,6 +4,7 @@
 //! `WICKET_UPDATE_GOLDEN=1 cargo test -p wicket-desktop` rewrites it.
 
 use crate::about::{AboutDto, Folder, FolderArgs};
+use crate::alerts::AlertDto;
 use crate::dto::*;
 use crate::dto_account::{AccountHealthDto, AttentionDto, TypingArgs};
 use crate::events::{self, MessageReceivedEvent, SyncProgressEvent};
@@ -58,6 +59,7 @@ pub fn commands(cfg: &Config) -> Vec<(&'static str, Option<String>, String)> {
         ("wizard_check_public", Some(WizardCheckArgs::name(cfg)), SelfCheckDto::name(cfg)),
         ("app_about", None, AboutDto::name(cfg)),
         ("list_jobs", None, <Vec<JobDto>>::name(cfg)),
+        ("list_alerts", None, <Vec<AlertDto>>::name(cfg)),
         ("open_folder", Some(FolderArgs::name(cfg)), "null".into()),
         ("vault_status", None, VaultStatusDto::name(cfg)),
         ("unlock_vault", Some(UnlockVaultArgs::name(cfg)), VaultStatusDto::name(cfg)),
@@ -181,6 +183,7 @@ pub fn typescript() -> String {
         PublicAddressStatusDto::decl(&cfg),
         AboutDto::decl(&cfg),
         JobDto::decl(&cfg),
+        AlertDto::decl(&cfg),
         Folder::decl(&cfg),
         FolderArgs::decl(&cfg),
         VaultStatusDto::decl(&cfg),
@@ -223,6 +226,7 @@ pub fn typescript() -> String {
         (OPEN_CONVERSATION, OpenConversationEvent::name(&cfg)),
         (crate::wizard::PUBLIC_ADDRESS_CHANGED, PublicAddressChanged::name(&cfg)),
         (PUBLIC_ADDRESS_HEALTH, PublicAddressStatusDto::name(&cfg)),
+        (crate::alerts::ALERTS_CHANGED, "null".into()),
     ] {
         out.push_str(&format!("  {name:?}: {payload};\n"));
     }

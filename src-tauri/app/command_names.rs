@@ -40,6 +40,7 @@ pub const COMMANDS: &[&str] = &[
     "wizard_check_public",
     "app_about",
     "list_jobs",
+    "list_alerts",
     "open_folder",
     "vault_status",
     "unlock_vault",

@@ -14,6 +14,7 @@
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
 mod about;
+mod alerts;
 #[cfg(test)]
 mod bindings;
 #[cfg(test)]
@@ -91,6 +92,7 @@ pub fn builder_on<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Build
         about::app_about,
         about::open_folder,
         jobs::list_jobs,
+        alerts::list_alerts,
         vault::vault_status,
         vault::unlock_vault,
         vault::passphrase_strength,
@@ -141,6 +143,7 @@ fn main() {
         .setup(move |app| {
             window::create_main(app.handle())?;
             events::watch_store(app.handle().clone());
+            alerts::start(app.handle().clone(), db_path.clone());
             notifications::start(app.handle().clone(), db_path);
             // A desktop without a tray still gets the window.
             if let Err(e) = tray::install(app.handle()) {

@@ -956,7 +956,7 @@ fn record_public_address_fixtures(h: &Harness, unconfigured: Value, listening: &
 }
 
 /// Recorded in `tests/ui/fixtures/settings.json`.
-const SETTINGS_COMMANDS: &[&str] = &["get_preferences", "set_preferences", "set_focused_conversation", "app_about", "open_folder", "list_jobs"];
+const SETTINGS_COMMANDS: &[&str] = &["get_preferences", "set_preferences", "set_focused_conversation", "app_about", "open_folder", "list_jobs", "list_alerts"];
 
 /// The Settings panel's commands and the focus report through the IPC;
 /// recorded as the settings browser fixtures.
@@ -1047,6 +1047,38 @@ fn settings_commands_answer_through_ipc_and_record_the_ui_fixtures() {
         }
     }
     fx.insert("list_jobs".into(), jobs);
+
+    // Alerts: the sample's flagged number, rejected template and disconnected gateway,
+    // then a token Meta refused; each announced once.
+    let alerts = h.ok("list_alerts", Value::Null);
+    let kinds = |v: &Value| {
+        v.as_array().unwrap().iter().map(|a| format!("{} {}", a["kind"].as_str().unwrap(), a["account_name"].as_str().unwrap_or("-"))).collect::<Vec<_>>()
+    };
+    assert_eq!(kinds(&alerts), ["quality Corner Bakery", "template_rejected Corner Bakery", "session_logged_out Market stall"], "{alerts}");
+    {
+        let state = h.app.state::<AppState>();
+        let mut store = state.store().unwrap();
+        let (keys, fresh) = crate::alerts::check(&mut store).unwrap();
+        assert_eq!((keys.len(), fresh.len()), (3, 3), "new: notified");
+        assert!(crate::alerts::notifies(&store, &fresh[0]));
+        assert_eq!(crate::alerts::check(&mut store).unwrap().1.len(), 0, "not again while it lasts");
+        let meta = store.accounts().unwrap().into_iter().find(|a| a.provider == wicket_core::model::Provider::Meta).unwrap();
+        store.set_account_status(meta.id, wicket_core::model::AccountStatus::NeedsToken, Some("Meta error 190: the session expired")).unwrap();
+        let fresh = crate::alerts::check(&mut store).unwrap().1;
+        assert_eq!(fresh.iter().map(|a| a.kind.as_str()).collect::<Vec<_>>(), ["token_expired"]);
+        let mut quiet = wicket_core::prefs::Preferences::load(&store).unwrap();
+        quiet.notifications = false;
+        quiet.save(&mut store).unwrap();
+        assert!(!crate::alerts::notifies(&store, &fresh[0]), "notifications off: none");
+        quiet.notifications = true;
+        quiet.save(&mut store).unwrap();
+    }
+    let mut alerts = h.ok("list_alerts", Value::Null);
+    assert_eq!(kinds(&alerts), ["token_expired Corner Bakery", "quality Corner Bakery", "template_rejected Corner Bakery", "session_logged_out Market stall"]);
+    for a in alerts.as_array_mut().unwrap() {
+        a["since"] = json!("2026-12-07T09:14:00.000Z");
+    }
+    fx.insert("list_alerts".into(), alerts);
     golden("tests/ui/fixtures/settings.json", &(serde_json::to_string_pretty(&Value::Object(fx)).unwrap() + "\n"));
 }
 

@@ -275,6 +275,7 @@ mockIPC((cmd, args) => {
     case 'set_focused_conversation': return null;
     case 'app_about': return st.app_about;
     case 'list_jobs': return st.list_jobs;
+    case 'list_alerts': return opts.alerts ?? [];
     case 'open_folder': return null;
     case 'public_address_status': return address;
     case 'public_address_restart': address = pa.public_address_restart; return later(opts.addressDelay ?? 0, address);

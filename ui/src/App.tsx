@@ -12,6 +12,7 @@ import { Rail, STATUS_TEXT, statusSince } from './components/Rail';
 import { Settings } from './components/Settings';
 import { Wizard } from './components/Wizard';
 import { AccountsSettings } from './components/AccountsSettings';
+import { AlertBanners, STATUS_ALERTS, useAlerts } from './components/AlertBanners';
 import { addressTrouble, PublicAddressBanner, PublicAddressNote } from './components/PublicAddress';
 import { VaultDialog } from './components/VaultDialog';
 
@@ -264,7 +265,10 @@ export function App() {
   }, [convs]);
 
   const byId = useMemo(() => new Map((accounts ?? []).map((a) => [a.id, a])), [accounts]);
-  const troubled = (accounts ?? []).filter((a) => a.status !== 'ok' && (accountId === null || a.id === accountId));
+  const alerts = useAlerts();
+  // An account whose trouble is an alert shows the alert (it says what to do) instead of its bare state.
+  const alerted = new Set(alerts.filter((a) => STATUS_ALERTS.includes(a.kind)).map((a) => a.account_id));
+  const troubled = (accounts ?? []).filter((a) => a.status !== 'ok' && !alerted.has(a.id) && (accountId === null || a.id === accountId));
   const emptyText =
     label !== null ? `No conversations labelled “${label}”.` : filter === 'unread' ? 'No unread conversations.' : filter === 'archived' ? 'Nothing archived.' : 'No conversations yet: they appear as customers write.';
 
@@ -304,6 +308,7 @@ export function App() {
         {address && addressTrouble(address, accountId) && (
           <PublicAddressBanner status={address} accounts={accounts ?? []} onStatus={setAddress} onError={setError} />
         )}
+        <AlertBanners alerts={alerts} accountId={accountId} />
         {troubled.map((a) => (
           <div class="account-banner" role="status" key={a.id}>
             <CircleAlert size={16} aria-hidden="true" />

@@ -5,6 +5,7 @@
 //! 7 engine lock held, 8 the send may have gone out (status `unknown`). Errors are one line on stderr saying what to do.
 
 mod accounts;
+mod alerts;
 mod commands;
 mod context;
 mod gateways;
@@ -77,6 +78,10 @@ pub enum Command {
     /// Background jobs (template and contact syncs, retries of failed sends,
     /// media downloads, daily maintenance): their last run and the next.
     Jobs,
+    /// What needs you now: an expired token, a logged-out session, a paused
+    /// template, the number's quality, signature failures, a stuck outbox,
+    /// the public address. Each clears itself once fixed.
+    Alerts,
 }
 
 #[derive(Subcommand, Debug)]

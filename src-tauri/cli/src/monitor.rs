@@ -5,6 +5,9 @@
 //! which engine runs on the data dir. A failed check is reported in the
 //! account's `error` and in the exit code (4 when a provider refused).
 //!
+//! Each row carries `alerts`: the account's (and the data dir's) current
+//! alerts, as `wicket alerts --json` lists them.
+//!
 //! Accounts delivered to by webhook (Meta, WASender) also carry
 //! `public_address`: whether customers' messages can reach this computer,
 //! as the public-address keeper (desktop app or `wicket serve`) last checked
@@ -46,6 +49,7 @@ fn round(ctx: &mut Context, only: Option<i64>) -> Result<Vec<Value>> {
     let secrets = if needs_secrets { Some(ctx.secrets()) } else { None };
     let rt = runtime()?;
     let reach = wicket_core::tunnel::health::load(&ctx.store)?;
+    let alerts = wicket_core::alerts::current(&ctx.store, now_ms())?;
     let mut rows = Vec::with_capacity(accounts.len());
     for account in accounts {
         let checked = if !account.enabled {
@@ -88,6 +92,8 @@ fn round(ctx: &mut Context, only: Option<i64>) -> Result<Vec<Value>> {
             "engine": engine,
             "error": error,
             "public_address": public_address(reach.as_ref(), &account),
+            // The account's own alerts and the data dir's (signature failures).
+            "alerts": alerts.iter().filter(|a| a.account_id.is_none_or(|id| id == account.id)).map(crate::alerts::alert_json).collect::<Vec<_>>(),
         }));
     }
     Ok(rows)
@@ -151,6 +157,13 @@ fn print_rows(ctx: &Context, rows: &[Value]) {
         match &p["reason"] {
             Value::Null => println!("public address {}: {}{when}", s(&p["state"]), s(&p["public_url"])),
             reason => println!("public address {}{when}: {}", s(&p["state"]), s(reason)),
+        }
+    }
+    // Each alert once, though the data dir's appear on every row.
+    let mut said = std::collections::HashSet::new();
+    for a in rows.iter().flat_map(|r| r["alerts"].as_array().cloned().unwrap_or_default()) {
+        if said.insert((s(&a["kind"]), s(&a["account_id"]), s(&a["subject"]))) {
+            println!("alert ({}): {} → {}", s(&a["severity"]), s(&a["message"]), s(&a["action"]));
         }
     }
 }

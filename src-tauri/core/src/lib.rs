@@ -6,6 +6,7 @@
 //! CLI are thin layers that parse input, call into here and present results.
 
 pub mod accounts;
+pub mod alerts;
 pub mod datadir;
 pub mod engine;
 pub mod engine_lock;

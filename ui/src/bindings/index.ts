@@ -494,6 +494,24 @@ last_run_at: string | null, duration_ms: number | null, summary: string | null, 
  */
 next_run_at: string | null, runs: number, failures: number, };
 
+export type AlertDto = { 
+/**
+ * Stable: `token_expired`, `session_logged_out`, `template_paused`, `quality`, `outbox_stuck`, `webhook_signatures`, …
+ */
+kind: string, 
+/**
+ * `critical` or `warning`.
+ */
+severity: string, account_id: number | null, account_name: string | null, subject: string | null, message: string, 
+/**
+ * What fixes it.
+ */
+action: string, 
+/**
+ * RFC 3339.
+ */
+since: string | null, };
+
 export type Folder = "data" | "logs";
 
 export type FolderArgs = { folder: Folder, };
@@ -669,6 +687,7 @@ export type Commands = {
   wizard_check_public: { args: WizardCheckArgs; result: SelfCheckDto };
   app_about: { args: null; result: AboutDto };
   list_jobs: { args: null; result: Array<JobDto> };
+  list_alerts: { args: null; result: Array<AlertDto> };
   open_folder: { args: FolderArgs; result: null };
   vault_status: { args: null; result: VaultStatusDto };
   unlock_vault: { args: UnlockVaultArgs; result: VaultStatusDto };
@@ -702,4 +721,5 @@ export type Events = {
   "open-conversation": OpenConversationEvent;
   "public-address-changed": PublicAddressChanged;
   "public-address-health": PublicAddressStatusDto;
+  "alerts-changed": null;
 };

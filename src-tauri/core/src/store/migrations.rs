@@ -436,6 +436,16 @@ pub const MIGRATIONS: &[&str] = &[
         UPDATE scheduled_messages SET conversation_id = new.conversation_id WHERE conversation_id = old.conversation_id;
     END;
     "#,
+    // 13: alerts. Which alerts were already announced (by key), so a
+    // desktop notification goes out once per occurrence; a key is removed
+    // when its alert clears. Signature failures per hour live in `counters`
+    // (`webhook_bad_signature@{hour start}`), pruned after two days.
+    r#"
+    CREATE TABLE alerts_seen (
+        key        TEXT PRIMARY KEY,
+        first_seen INTEGER NOT NULL
+    ) STRICT, WITHOUT ROWID;
+    "#,
 ];
 
 /// The schema version this build writes.

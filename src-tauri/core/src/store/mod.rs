@@ -11,6 +11,7 @@
 
 pub mod account_health;
 pub mod accounts;
+pub mod alerts;
 pub mod contacts;
 pub mod conversations;
 pub mod health;

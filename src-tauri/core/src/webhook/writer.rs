@@ -169,6 +169,8 @@ fn apply_job(conn: &Connection, work: &Work) -> Result<(Done, JobEffects)> {
                 "INSERT INTO counters (name, value) VALUES (?1, ?2) ON CONFLICT (name) DO UPDATE SET value = value + ?2",
                 params![BAD_SIGNATURE_COUNTER, *n as i64],
             )?;
+            // And per hour, for the alert on failures piling up and the statistics.
+            crate::store::alerts::count_bad_signatures(conn, *n as i64, crate::time::now_ms())?;
             Ok((Done::Counted, effects))
         }
         Work::Unparseable { source, account_id, body, error } => {
