@@ -324,7 +324,9 @@ fn a_replayed_account_level_change_reaches_only_the_business_accounts_numbers_of
     {
         use wicket_core::secrets::{Secret, SecretName, SecretStore};
         let vault = SecretStore::vault(dir.path().join("secrets.vault"), Secret::new(WICKET.passphrase.into()), &data_dir_id).unwrap();
-        for (id, secret) in [(ids[0], "the shop app's secret"), (ids[1], "the shop app's secret"), (ids[2], "another app's secret"), (ids[3], "the shop app's secret")] {
+        for (id, secret) in
+            [(ids[0], "the shop app's secret"), (ids[1], "the shop app's secret"), (ids[2], "another app's secret"), (ids[3], "the shop app's secret")]
+        {
             vault.set(id, SecretName::AppSecret, &Secret::new(secret.into())).unwrap();
         }
     }

@@ -18,6 +18,7 @@ mod periodic;
 mod schedule;
 mod secrets_wait;
 mod send;
+mod templates;
 pub mod wait;
 mod worker;
 

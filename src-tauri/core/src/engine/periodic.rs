@@ -16,9 +16,6 @@ use crate::store::Store;
 use crate::time::now_ms;
 use std::time::Duration;
 
-/// How soon a template refresh that failed is tried again.
-const TEMPLATES_RETRY: Duration = Duration::from_secs(60);
-
 /// Back-off of failing polls: the in-use interval doubled per failure, at most this.
 const POLL_BACKOFF_MAX: Duration = Duration::from_secs(300);
 
@@ -104,21 +101,6 @@ pub(super) async fn pass(ctx: &Ctx, store: &mut Store, schedule: &mut Schedule, 
         }
     }
     publish_state(ctx, store, schedule, current.clone())?;
-    if account.provider == Provider::Meta && now >= schedule.next_templates_refresh {
-        if let Some(marker) = store.cursor(account.id, crate::ingest::TEMPLATES_STALE)? {
-            // A template webhook: the picker shows Meta's list as it is now.
-            match client.templates().await {
-                Ok(list) => {
-                    store.replace_templates(account.id, &list)?;
-                    store.clear_cursor_if(account.id, crate::ingest::TEMPLATES_STALE, &marker)?;
-                }
-                Err(e) => {
-                    tracing::warn!(account = account.id, "templates not refreshed after Meta's webhook: {e}");
-                    schedule.next_templates_refresh = wait::after(now, TEMPLATES_RETRY);
-                }
-            }
-        }
-    }
     if now >= schedule.next_status_recheck {
         schedule.next_status_recheck = wait::after(now, STATUS_RECHECK);
         for (message_id, send_id) in store.sends_to_recheck(account.id, now_ms() - 24 * 3600 * 1000, 10)? {

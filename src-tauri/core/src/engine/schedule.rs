@@ -31,8 +31,6 @@ pub(super) struct Schedule {
     pub pictures_paused_until: Option<Instant>,
     /// The provider's chat list was imported in this run (UniPile).
     pub chats_imported: bool,
-    /// When a template refresh a webhook asked for may be tried (after a failure).
-    pub next_templates_refresh: Instant,
 }
 
 impl Schedule {
@@ -51,7 +49,6 @@ impl Schedule {
             next_sync_check: now,
             pictures_paused_until: None,
             chats_imported: false,
-            next_templates_refresh: now,
         }
     }
 

@@ -50,6 +50,7 @@ pub(super) struct AccountWorkers {
     stop: watch::Sender<bool>,
     senders: Vec<JoinHandle<()>>,
     periodic: Option<JoinHandle<Schedule>>,
+    templates: Option<JoinHandle<()>>,
     media: JoinHandle<()>,
     uploading: Uploading,
 }
@@ -81,10 +82,12 @@ impl AccountWorkers {
         };
         let senders =
             [Lane::Quick, Lane::Upload].into_iter().map(|lane| tokio::spawn(sender_task(ctx.clone(), lane, uploading.clone(), stop_rx.clone()))).collect();
-        // Meta delivers by webhook and has no state to check: no periodic task.
+        // Meta delivers by webhook and has no state to check: no periodic task,
+        // only the template refresh its template webhooks ask for.
         let periodic = (account.provider != Provider::Meta).then(|| tokio::spawn(periodic_task(ctx.clone(), stop_rx.clone(), old_periodic)));
+        let templates = (account.provider == Provider::Meta).then(|| tokio::spawn(templates_task(ctx.clone(), stop_rx.clone())));
         let media = tokio::spawn(media_task(ctx, stop_rx, old_media));
-        (AccountWorkers { version, stop, senders, periodic, media, uploading }, old_senders)
+        (AccountWorkers { version, stop, senders, periodic, templates, media, uploading }, old_senders)
     }
 
     /// Tells every worker to stop; returns their handles, to be waited for.
@@ -92,6 +95,7 @@ impl AccountWorkers {
         let _ = self.stop.send(true);
         let mut handles: Vec<AbortHandle> = self.senders.iter().map(|h| h.abort_handle()).collect();
         handles.extend(self.periodic.as_ref().map(|h| h.abort_handle()));
+        handles.extend(self.templates.as_ref().map(|h| h.abort_handle()));
         handles.push(self.media.abort_handle());
         handles
     }
@@ -174,6 +178,23 @@ async fn periodic_task(ctx: Arc<Ctx>, mut stop: watch::Receiver<bool>, previous:
         task.abort();
     }
     schedule
+}
+
+async fn templates_task(ctx: Arc<Ctx>, mut stop: watch::Receiver<bool>) {
+    let Some(mut store) = open_store(&ctx, &mut stop).await else { return };
+    let mut next = super::templates::LOOK_EVERY;
+    while !pause(&mut stop, next).await {
+        tokio::select! {
+            outcome = super::templates::refresh_if_asked(&ctx, &mut store) => {
+                next = outcome.unwrap_or_else(|e| {
+                    tracing::warn!(account = ctx.account.id, "template refresh failed: {e}");
+                    super::templates::LOOK_EVERY
+                });
+            }
+            // A fetch cut off here stored nothing: the marker stays for the next worker.
+            _ = stopped(&mut stop) => break,
+        }
+    }
 }
 
 async fn media_task(ctx: Arc<Ctx>, mut stop: watch::Receiver<bool>, previous: Option<JoinHandle<()>>) {
