@@ -5,7 +5,7 @@
 
 use crate::about::{AboutDto, Folder, FolderArgs};
 use crate::dto::*;
-use crate::dto_account::{AccountHealthDto, AttentionDto, TypingArgs};
+use crate::dto_account::{AccountHealthDto, AttentionDto, HistoryImportDto, TypingArgs};
 use crate::events::{self, MessageReceivedEvent, SyncProgressEvent};
 use crate::notifications::{OpenConversationEvent, OPEN_CONVERSATION};
 use crate::public_address::{PublicAddressStatusDto, PUBLIC_ADDRESS_HEALTH};
@@ -183,6 +183,7 @@ pub fn typescript() -> String {
         PreferencesDto::decl(&cfg),
         FocusArgs::decl(&cfg),
         AttentionDto::decl(&cfg),
+        HistoryImportDto::decl(&cfg),
         AccountHealthDto::decl(&cfg),
         TypingArgs::decl(&cfg),
         MessageReceivedEvent::decl(&cfg),
