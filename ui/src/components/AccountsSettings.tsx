@@ -54,8 +54,8 @@ export function AccountHealth({ accountId }: { accountId: number }) {
         <div class="acct-history">
           <label class="muted" for={`history-${accountId}`}>
             {history.state === 'done'
-              ? `Chats from the WhatsApp Business app imported (${history.messages} messages)`
-              : `Importing chats from the WhatsApp Business app: ${history.progress}%${history.messages > 0 ? ` (${history.messages} messages so far)` : ''}`}
+              ? `The WhatsApp Business app's chats are imported (${history.messages} messages)`
+              : `Importing the WhatsApp Business app's chats: ${history.progress}%${history.messages > 0 ? ` (${history.messages} messages so far)` : ''}`}
           </label>
           <progress id={`history-${accountId}`} max={100} value={history.progress} />
         </div>
