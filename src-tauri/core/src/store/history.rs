@@ -143,3 +143,57 @@ impl Store {
         }))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Direction, MessageKind, Provider};
+    use crate::providers::{InboundMessage, ProviderEvent};
+    use crate::store::contacts::ContactKey;
+    use crate::store::NewAccount;
+
+    fn store() -> (tempfile::TempDir, Store, i64) {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(&dir.path().join("wicket.db")).unwrap();
+        let account = store.add_account(&NewAccount { provider: Provider::Meta, name: "A".into(), phone: None, config: serde_json::json!({}) }).unwrap().id;
+        (dir, store, account)
+    }
+
+    #[test]
+    fn history_messages_are_never_notified_nor_unread_and_counted_once() {
+        let (_d, mut store, account) = store();
+        let m = InboundMessage {
+            text: Some("from the app".into()),
+            history: true,
+            ..InboundMessage::new("wamid.H".into(), ContactKey::phone("+447700900123"), Direction::In, MessageKind::Text, 1_000, serde_json::json!({}))
+        };
+        let events = [ProviderEvent::Message(m)];
+        let first = store.write(|tx| crate::ingest::apply(tx, account, &events)).unwrap();
+        assert_eq!((first.new_messages.len(), first.new_inbound.len()), (1, 0), "stored, never notified");
+        let again = store.write(|tx| crate::ingest::apply(tx, account, &events)).unwrap();
+        assert_eq!(again.duplicates, 1);
+        let unread: i64 = store.conn.query_row("SELECT unread_count FROM conversations", [], |r| r.get(0)).unwrap();
+        assert_eq!(unread, 0, "never unread");
+        assert_eq!(store.history_import(account).unwrap().map(|h| h.messages), Some(1), "counted once");
+    }
+
+    #[test]
+    fn the_furthest_chunk_wins_in_any_order_and_a_decline_stays() {
+        let (_d, mut store, account) = store();
+        let chunk = |phase, chunk_order, progress| HistoryChunk { phase, chunk_order, progress, error: None };
+        for c in [chunk(1, 2, 80), chunk(0, 1, 40), chunk(1, 2, 80)] {
+            store.write(|tx| record_chunk(tx, account, &c)).unwrap();
+        }
+        let h = store.history_import(account).unwrap().unwrap();
+        assert_eq!((h.state.as_str(), h.phase, h.chunk_order, h.progress), ("importing", 1, 2, 80));
+        let declined = HistoryChunk {
+            error: Some(crate::providers::InboundError { code: Some(DECLINED_CODE.into()), title: "off".into(), details: None }),
+            ..chunk(0, 0, 0)
+        };
+        assert!(store.write(|tx| record_chunk(tx, account, &declined)).unwrap());
+        assert!(!store.write(|tx| record_chunk(tx, account, &declined)).unwrap(), "the same chunk again changes nothing");
+        let h = store.history_import(account).unwrap().unwrap();
+        assert_eq!((h.state.as_str(), h.progress), ("declined", 80));
+        assert!(h.error_message.unwrap().contains("declined to share"));
+    }
+}

@@ -79,7 +79,7 @@ pub(super) fn participants(data: &Value, ts: i64) -> Vec<ProviderEvent> {
             tracing::warn!("skipped a WASender group participants event without a group id");
             continue;
         };
-        let author = item.get("author").and_then(|a| who(a));
+        let author = item.get("author").and_then(who);
         let action = string(item.get("action")).unwrap_or_default().to_ascii_lowercase();
         let people: Vec<String> = item.get("participants").and_then(Value::as_array).map(|l| l.iter().filter_map(who).collect()).unwrap_or_default();
         let lines: Vec<String> = people
@@ -145,4 +145,48 @@ pub(super) fn receipts(data: &Value) -> Vec<ProviderEvent> {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn participants_become_one_notice_per_event_with_who_did_it() {
+        let data = json!({"id": "120363041234567890@g.us", "author": "447700900123@s.whatsapp.net", "action": "promote",
+                          "participants": [{"id": "447700900456@s.whatsapp.net", "admin": "admin"}, "447700900789@s.whatsapp.net"]});
+        let events = participants(&data, 1_767_000_000_000);
+        let [ProviderEvent::Message(m)] = events.as_slice() else { panic!("{events:?}") };
+        assert_eq!((m.kind, m.text.as_deref()), (MessageKind::Notice, Some("+447700900456 is now an admin. +447700900789 is now an admin")));
+        assert_eq!(
+            participants(&data, 5),
+            events
+                .iter()
+                .map(|e| match e {
+                    ProviderEvent::Message(m) => ProviderEvent::Message(InboundMessage { timestamp: 5, ..m.clone() }),
+                    other => other.clone(),
+                })
+                .collect::<Vec<_>>(),
+            "the same event is the same notice (its id does not depend on the delivery)"
+        );
+        assert!(participants(&json!({"id": "447700900123@s.whatsapp.net", "action": "add", "participants": ["x"]}), 0).is_empty(), "not a group");
+    }
+
+    #[test]
+    fn a_receipt_gives_one_event_per_time_it_names() {
+        let data = json!([{"key": {"id": "3EB0", "remoteJid": "120363041234567890@g.us", "fromMe": true},
+                           "receipt": {"userJid": "447700900456@s.whatsapp.net", "receiptTimestamp": 1767001410, "readTimestamp": "1767001460"}}]);
+        let statuses: Vec<(String, MessageStatus, i64)> = receipts(&data)
+            .into_iter()
+            .filter_map(|e| match e {
+                ProviderEvent::Receipt(r) => Some((r.participant, r.status, r.timestamp)),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(
+            statuses,
+            [("+447700900456".into(), MessageStatus::Delivered, 1_767_001_410_000), ("+447700900456".into(), MessageStatus::Read, 1_767_001_460_000)]
+        );
+    }
 }
