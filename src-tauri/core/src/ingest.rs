@@ -9,11 +9,11 @@ use crate::store::contacts::{self, ContactUpdate};
 use crate::store::message_changes::{self, ChangeOutcome};
 use crate::store::messages::{self, InsertOutcome, NewMessage, StatusUpdate};
 use crate::store::{account_health, conversations, history, media, receipts, settings};
+use rusqlite::Connection;
 
 /// The cursor that says an account's templates changed at Meta since they
 /// were fetched (a template webhook's time): the engine fetches them again.
 pub const TEMPLATES_STALE: &str = "templates_stale";
-use rusqlite::Connection;
 
 /// What applying a batch changed, for notifications and UI events.
 #[derive(Debug, Default, Clone, PartialEq)]
@@ -110,7 +110,7 @@ pub fn apply(conn: &Connection, account_id: i64, events: &[ProviderEvent]) -> Re
                 if account_health::apply_template_change(conn, account_id, change)? {
                     out.health_changed = true;
                     // The engine fetches the templates again (a new template's
-                    // body, a category the picker needs): see `engine::periodic`.
+                    // body, a category the picker needs): see `engine::templates`.
                     settings::set_cursor(conn, account_id, TEMPLATES_STALE, &format!("{}@{}", change.at, crate::time::now_ms()))?;
                 }
             }
@@ -228,7 +228,9 @@ fn apply_message(conn: &Connection, account_id: i64, m: &InboundMessage, out: &m
                 history::count_message(conn, account_id)?;
             }
             // Once per message: only a newly stored customer text is a keyword
-            // (a replay is a duplicate and never flips it again).
+            // (a replay is a duplicate and never flips it again). The app's
+            // history counts too: a STOP written there is still a STOP, and
+            // the keyword's time keeps an old one from undoing a newer one.
             if m.direction == Direction::In && m.origin.is_none() && m.kind == MessageKind::Text {
                 if let Some(text) = &m.text {
                     crate::optout::detect(conn, contact_id, text, m.timestamp)?;
