@@ -298,3 +298,51 @@ fn webhook_events_can_be_listed_and_replayed() {
     assert_eq!(hits.as_array().unwrap().len(), 1, "the replayed message is in the store");
     assert_eq!(ok_json(&WICKET.run(dir.path(), &["webhook", "replay", "--json"])), json!([]), "nothing left to replay");
 }
+
+#[test]
+fn a_replayed_account_level_change_reaches_only_the_business_accounts_numbers_of_the_signing_app() {
+    // An account-level change (a scheduled ban) names the business account,
+    // not a number; kept unparseable by an older Wicket, then replayed.
+    let dir = tempfile::tempdir().unwrap();
+    let body = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/fixtures/meta_webhooks/meta_webhook_account_ban_scheduled.json")).unwrap();
+    let (ids, data_dir_id) = {
+        let mut store = Store::open(&dir.path().join("wicket.db")).unwrap();
+        let mut add = |name: &str, pnid: &str, waba: &str| {
+            let config = json!({"phone_number_id": pnid, "business_account_id": waba});
+            store.add_account(&NewAccount { provider: Provider::Meta, name: name.into(), phone: None, config }).unwrap().id
+        };
+        let ids = [
+            add("Posted for", "101", "214365870912345"),
+            add("Same app, same business", "102", "214365870912345"),
+            add("Other app, same business", "103", "214365870912345"),
+            add("Same app, other business", "104", "999999999999999"),
+        ];
+        use wicket_core::store::webhook_events::{record, EventState};
+        store.write(|tx| record(tx, "meta", Some(ids[0]), &body, EventState::Unparseable, Some("an older Wicket could not read it"))).unwrap();
+        (ids, store.data_dir_id().unwrap())
+    };
+    {
+        use wicket_core::secrets::{Secret, SecretName, SecretStore};
+        let vault = SecretStore::vault(dir.path().join("secrets.vault"), Secret::new(WICKET.passphrase.into()), &data_dir_id).unwrap();
+        for (id, secret) in
+            [(ids[0], "the shop app's secret"), (ids[1], "the shop app's secret"), (ids[2], "another app's secret"), (ids[3], "the shop app's secret")]
+        {
+            vault.set(id, SecretName::AppSecret, &Secret::new(secret.into())).unwrap();
+        }
+    }
+    let replayed = ok_json(&WICKET.run(dir.path(), &["webhook", "replay", "--json"]));
+    assert_eq!(replayed[0]["state"], json!("applied"), "{replayed}");
+    let bans = || -> Vec<Value> {
+        let list = ok_json(&WICKET.run(dir.path(), &["account", "list", "--json"]));
+        ids.iter().map(|id| list.as_array().unwrap().iter().find(|a| a["id"] == json!(id.to_string())).unwrap()["ban"]["state"].clone()).collect()
+    };
+    assert_eq!(
+        bans(),
+        [json!("SCHEDULE_FOR_DISABLE"), json!("SCHEDULE_FOR_DISABLE"), Value::Null, Value::Null],
+        "the posted account and the business account's other number of the same app; never another app's number, nor another business account"
+    );
+    let event = replayed[0]["event_id"].to_string().trim_matches('"').to_string();
+    let again = ok_json(&WICKET.run(dir.path(), &["webhook", "replay", &event, "--json"]));
+    assert_eq!((again[0]["state"].as_str(), again[0]["status_changes"].as_i64()), (Some("applied"), Some(0)), "{again}");
+    assert_eq!(bans()[2], Value::Null, "a second replay changes nothing");
+}

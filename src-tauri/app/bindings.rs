@@ -6,7 +6,7 @@
 use crate::about::{AboutDto, Folder, FolderArgs};
 use crate::alerts::AlertDto;
 use crate::dto::*;
-use crate::dto_account::{AccountHealthDto, AttentionDto, TypingArgs};
+use crate::dto_account::{AccountHealthDto, AttentionDto, HistoryImportDto, TypingArgs};
 use crate::events::{self, MessageReceivedEvent, SyncProgressEvent};
 use crate::jobs::JobDto;
 use crate::notifications::{OpenConversationEvent, OPEN_CONVERSATION};
@@ -194,6 +194,7 @@ pub fn typescript() -> String {
         PreferencesDto::decl(&cfg),
         FocusArgs::decl(&cfg),
         AttentionDto::decl(&cfg),
+        HistoryImportDto::decl(&cfg),
         AccountHealthDto::decl(&cfg),
         TypingArgs::decl(&cfg),
         ScheduledDto::decl(&cfg),

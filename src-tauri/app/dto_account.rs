@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use tauri::State;
 use ts_rs::TS;
 use wicket_core::store::account_health::{AccountHealth, Attention};
+use wicket_core::store::history::HistoryImport;
 use wicket_core::{Error, Store};
 
 /// Something about the account that needs the owner, and what to do
@@ -39,10 +40,32 @@ pub struct AccountHealthDto {
     /// Empty when all is well.
     pub attention: Vec<AttentionDto>,
     pub updated_at: Option<i64>,
+    /// Meta's import of the chats the owner had in the WhatsApp Business app, if any.
+    pub history_import: Option<HistoryImportDto>,
+}
+
+/// How far Meta's import of the WhatsApp Business app's chats got.
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+pub struct HistoryImportDto {
+    /// `importing`, `done`, `declined` or `failed`.
+    pub state: String,
+    /// 0–100.
+    pub progress: i64,
+    pub phase: i64,
+    /// Messages imported so far.
+    pub messages: i64,
+    /// Why it stopped, in the owner's words (declined, failed).
+    pub error_message: Option<String>,
+}
+
+impl From<&HistoryImport> for HistoryImportDto {
+    fn from(h: &HistoryImport) -> HistoryImportDto {
+        HistoryImportDto { state: h.state.clone(), progress: h.progress, phase: h.phase, messages: h.messages, error_message: h.error_message.clone() }
+    }
 }
 
 impl AccountHealthDto {
-    pub fn new(account_id: i64, h: &AccountHealth) -> AccountHealthDto {
+    pub fn new(account_id: i64, h: &AccountHealth, history: Option<&HistoryImport>) -> AccountHealthDto {
         let restriction = h.restriction.as_ref().and_then(|r| r.as_array()).map(|list| {
             list.iter()
                 .map(|r| {
@@ -64,6 +87,7 @@ impl AccountHealthDto {
             verification,
             attention: h.attention.iter().map(AttentionDto::from).collect(),
             updated_at: h.updated_at,
+            history_import: history.map(HistoryImportDto::from),
         }
     }
 }
@@ -84,7 +108,7 @@ pub struct TypingArgs {
 pub async fn account_health(state: State<'_, AppState>, args: crate::dto::AccountArgs) -> Result<AccountHealthDto, CommandError> {
     let store = state.store()?;
     store.account(args.account_id)?;
-    Ok(AccountHealthDto::new(args.account_id, &store.account_health(args.account_id)?))
+    Ok(AccountHealthDto::new(args.account_id, &store.account_health(args.account_id)?, store.history_import(args.account_id)?.as_ref()))
 }
 
 /// The owner typed in the composer: the core sends Meta's typing indicator

@@ -338,8 +338,14 @@ fn account_news(store: &mut Store, shop: i64, now: i64) -> Result<()> {
             at: now - HOUR,
             display_phone: None,
         }),
+        // Coexistence: Meta is halfway through importing the app's chats.
+        ProviderEvent::HistoryProgress(wicket_core::providers::HistoryChunk { phase: 1, chunk_order: 3, progress: 55, error: None }),
     ];
     store.write(|tx| wicket_core::ingest::apply(tx, shop, &events))?;
+    // The sample's templates are its own: the engine must not fetch Meta's for them.
+    if let Some(marker) = store.cursor(shop, wicket_core::ingest::TEMPLATES_STALE)? {
+        store.clear_cursor_if(shop, wicket_core::ingest::TEMPLATES_STALE, &marker)?;
+    }
     Ok(())
 }
 

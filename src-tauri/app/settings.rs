@@ -29,6 +29,9 @@ pub struct PreferencesDto {
     pub quiet_hours: Option<QuietHoursDto>,
     pub close_to_tray: bool,
     pub start_at_login: bool,
+    /// Meta's "typing…" while the owner writes an answer (setting `typing_indicator`).
+    #[serde(default = "on")]
+    pub typing_indicator: bool,
     /// Whether this desktop has a tray host (without one, closing quits).
     #[serde(default)]
     pub tray_available: bool,
@@ -42,6 +45,7 @@ impl PreferencesDto {
             quiet_hours: p.quiet_hours.map(|q| QuietHoursDto { from: q.from, to: q.to }),
             close_to_tray: p.close_to_tray,
             start_at_login: p.start_at_login,
+            typing_indicator: p.typing_indicator,
             tray_available,
         }
     }
@@ -53,8 +57,13 @@ impl PreferencesDto {
             quiet_hours: self.quiet_hours.map(|q| QuietHours { from: q.from, to: q.to }),
             close_to_tray: self.close_to_tray,
             start_at_login: self.start_at_login,
+            typing_indicator: self.typing_indicator,
         }
     }
+}
+
+fn on() -> bool {
+    true
 }
 
 /// `set_focused_conversation`: the conversation open in a focused window, or null.

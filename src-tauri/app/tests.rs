@@ -967,8 +967,9 @@ fn settings_commands_answer_through_ipc_and_record_the_ui_fixtures() {
     let defaults = h.ok("get_preferences", Value::Null);
     assert_eq!(
         defaults,
-        json!({ "notifications": true, "do_not_disturb": false, "quiet_hours": null, "close_to_tray": true, "start_at_login": false, "tray_available": false }),
-        "notifications on, close to the tray, no start at login; the test app has no tray"
+        json!({ "notifications": true, "do_not_disturb": false, "quiet_hours": null, "close_to_tray": true, "start_at_login": false, "typing_indicator": true,
+                "tray_available": false }),
+        "notifications on, close to the tray, no start at login, the typing indicator on; the test app has no tray"
     );
     fx.insert("get_preferences".into(), defaults.clone());
 
@@ -987,6 +988,14 @@ fn settings_commands_answer_through_ipc_and_record_the_ui_fixtures() {
     assert!(refused["message"].as_str().unwrap().contains("HH:MM"), "the message says how to write it: {refused}");
     fx.insert("set_preferences_invalid".into(), refused);
     assert_eq!(h.ok("get_preferences", Value::Null), quiet, "a refused change changes nothing");
+
+    // The typing indicator's switch is the `typing_indicator` setting the composer's core call reads.
+    let mut silent = quiet.clone();
+    silent["typing_indicator"] = json!(false);
+    assert_eq!(h.ok("set_preferences", silent.clone()), silent);
+    let stored = h.app.state::<AppState>().store().unwrap().setting(wicket_core::typing::SETTING).unwrap();
+    assert_eq!(stored, Some(json!(false)), "the same setting as `wicket settings set typing_indicator false`");
+    assert_eq!(h.ok("set_preferences", quiet.clone()), quiet);
 
     assert_eq!(h.ok("set_focused_conversation", json!({ "conversation_id": 3 })), Value::Null);
     assert_eq!(h.app.state::<crate::notifications::Notifier>().focused(), Some(3));

@@ -227,7 +227,7 @@ mockIPC((cmd, args) => {
       return { ...fx.send_media, id: nextId++, conversation_id: a.conversation_id, caption: a.caption ?? null, timestamp: Date.now(),
         media: { ...fx.send_media.media, file_name: a.file_name, mime: a.mime, size: Math.floor(a.data_base64.length * 3 / 4) } };
     case 'list_templates': return fx.list_templates[String(a.account_id)] || [];
-    case 'account_health': return fx.account_health[String(a.account_id)] || { ...Object.values(fx.account_health)[0], account_id: a.account_id, quality_rating: null, messaging_limit: null, attention: [] };
+    case 'account_health': return fx.account_health[String(a.account_id)] || { ...Object.values(fx.account_health)[0], account_id: a.account_id, quality_rating: null, messaging_limit: null, attention: [], history_import: null };
     case 'owner_typing': (window.__typing ??= []).push(a.conversation_id); return fx.owner_typing;
     case 'send_template': {
       const t = (fx.list_templates[String(fx.list_accounts[0].id)] || []).find((t) => t.name === a.name);

@@ -34,13 +34,13 @@ describe('settings panel', () => {
 
     await dialog.getByRole('switch', { name: 'Do not disturb' }).check();
     await dialog.getByRole('switch', { name: 'Quiet hours' }).check();
-    await dialog.getByLabel('From').fill('23:30');
+    await dialog.getByLabel('From', { exact: true }).fill('23:30');
     await dialog.getByRole('switch', { name: 'Start Wicket when I log in' }).check();
     await page.waitForFunction(() => window.__calls.filter((c) => c.cmd === 'set_preferences').length >= 4);
     const saved = (await calls(page, 'set_preferences')).map((c) => c.args);
     const last = saved[saved.length - 1];
     assert.deepEqual(last, { ...d, do_not_disturb: true, quiet_hours: { from: '23:30', to: '07:00' }, start_at_login: true }, 'the whole preferences, as the shell types them');
-    assert.equal(await dialog.getByLabel('To').inputValue(), '07:00');
+    assert.equal(await dialog.getByLabel('To', { exact: true }).inputValue(), '07:00');
 
     await page.keyboard.press('Escape');
     await dialog.waitFor({ state: 'detached' });

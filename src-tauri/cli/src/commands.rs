@@ -510,7 +510,11 @@ fn resend(ctx: &mut Context, args: ResendArgs) -> Result<()> {
 /// An account as `wicket account list --json` prints it: with its health
 /// from Meta's account-level webhooks (kept apart: only adds fields).
 fn account_health_json(ctx: &Context, a: &wicket_core::store::Account) -> Result<Value> {
-    Ok(output::account_with_health(a, &ctx.store.account_health(a.id)?))
+    let mut v = output::account_with_health(a, &ctx.store.account_health(a.id)?);
+    if let Value::Object(map) = &mut v {
+        map.insert("history_import".into(), ctx.store.history_import(a.id)?.as_ref().map(output::history_import).unwrap_or(Value::Null));
+    }
+    Ok(v)
 }
 
 /// Below the table: what needs the owner on each account, and what to do.
@@ -518,6 +522,13 @@ fn print_attention(ctx: &Context, accounts: &[wicket_core::store::Account]) -> R
     for a in accounts {
         for x in ctx.store.account_health(a.id)?.attention {
             println!("account {} needs attention: {} {}", a.id, x.message, x.action);
+        }
+        match ctx.store.history_import(a.id)? {
+            Some(h) if h.error_message.is_some() => println!("account {}: {}", a.id, h.error_message.unwrap_or_default()),
+            Some(h) if h.state == "importing" => {
+                println!("account {}: importing the WhatsApp Business app's chats: {}% ({} messages so far)", a.id, h.progress, h.messages)
+            }
+            _ => {}
         }
     }
     Ok(())

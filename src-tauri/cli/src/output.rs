@@ -166,6 +166,16 @@ pub fn message(m: &Message) -> Value {
         "timestamp": to_rfc3339(m.timestamp),
         "edited_at": opt_rfc3339(m.edited_at),
         "deleted_at": opt_rfc3339(m.deleted_at),
+        // Imported from the chats the owner had in the WhatsApp Business app.
+        "history": m.history,
+        // In groups: each participant's receipt of our message.
+        "receipts": m.receipts.iter().map(|r| json!({
+            "participant": r.participant,
+            "status": r.status,
+            "delivered_at": opt_rfc3339(r.delivered_at),
+            "read_at": opt_rfc3339(r.read_at),
+            "played_at": opt_rfc3339(r.played_at),
+        })).collect::<Vec<Value>>(),
     })
 }
 
@@ -224,6 +234,20 @@ pub fn account_with_health(a: &Account, h: &wicket_core::store::account_health::
         }
     }
     v
+}
+
+/// Meta's import of the WhatsApp Business app's chats, as `history_import`.
+pub fn history_import(h: &wicket_core::store::history::HistoryImport) -> Value {
+    json!({
+        "state": h.state,
+        "phase": h.phase,
+        "chunk_order": h.chunk_order,
+        "progress": h.progress,
+        "messages": h.messages,
+        "error_code": h.error_code,
+        "error_message": h.error_message,
+        "updated_at": to_rfc3339(h.updated_at),
+    })
 }
 
 /// Prints a JSON value on one line.

@@ -8,8 +8,12 @@ use crate::providers::{InboundMessage, ProviderEvent};
 use crate::store::contacts::{self, ContactUpdate};
 use crate::store::message_changes::{self, ChangeOutcome};
 use crate::store::messages::{self, InsertOutcome, NewMessage, StatusUpdate};
-use crate::store::{account_health, conversations, media};
+use crate::store::{account_health, conversations, history, media, receipts, settings};
 use rusqlite::Connection;
+
+/// The cursor that says an account's templates changed at Meta since they
+/// were fetched (a template webhook's time): the engine fetches them again.
+pub const TEMPLATES_STALE: &str = "templates_stale";
 
 /// What applying a batch changed, for notifications and UI events.
 #[derive(Debug, Default, Clone, PartialEq)]
@@ -103,7 +107,33 @@ pub fn apply(conn: &Connection, account_id: i64, events: &[ProviderEvent]) -> Re
                 }
             }
             ProviderEvent::TemplateChanged(change) => {
-                out.health_changed |= account_health::apply_template_change(conn, account_id, change)?;
+                if account_health::apply_template_change(conn, account_id, change)? {
+                    out.health_changed = true;
+                    // The engine fetches the templates again (a new template's
+                    // body, a category the picker needs): see `engine::templates`.
+                    settings::set_cursor(conn, account_id, TEMPLATES_STALE, &format!("{}@{}", change.at, crate::time::now_ms()))?;
+                }
+            }
+            ProviderEvent::HistoryProgress(chunk) => {
+                out.health_changed |= history::record_chunk(conn, account_id, chunk)?;
+            }
+            ProviderEvent::SavedName { key, name, timestamp } => {
+                let contact_id = contacts::set_app_saved_name(conn, account_id, key, name.as_deref(), *timestamp)?;
+                if let Some(c) = conversations::find_for_contact(conn, account_id, contact_id)? {
+                    push_unique(&mut out.conversations_touched, c);
+                }
+            }
+            ProviderEvent::Receipt(r) => {
+                if receipts::record(conn, account_id, &r.provider_message_id, &r.participant, r.status, r.timestamp)? {
+                    if let Some(id) = messages::id_by_provider_id(conn, account_id, &r.provider_message_id)? {
+                        out.status_changed.push(id);
+                    }
+                }
+            }
+            ProviderEvent::Conversation { key, update } => {
+                let contact_id = contacts::upsert(conn, account_id, key, update)?;
+                let conversation_id = conversations::get_or_create(conn, account_id, contact_id)?;
+                push_unique(&mut out.conversations_touched, conversation_id);
             }
             ProviderEvent::AccountChanged(change) => {
                 out.health_changed |= account_health::apply_account_change(conn, account_id, change)?;
@@ -134,37 +164,23 @@ fn apply_message(conn: &Connection, account_id: i64, m: &InboundMessage, out: &m
         }
         return Ok(());
     }
-    if messages::id_by_provider_id(conn, account_id, &m.provider_message_id)?.is_some() {
+    if let Some(id) = messages::id_by_provider_id(conn, account_id, &m.provider_message_id)? {
+        if m.history {
+            merge_history(conn, account_id, id, m, out)?;
+        }
         out.duplicates += 1;
         return Ok(());
     }
     // The gateway echoed a message we sent before our send call returned:
     // it is that message, not one the owner typed on the phone.
-    if m.direction == Direction::Out {
+    if m.direction == Direction::Out && !m.history {
         if let Some(id) = messages::unconfirmed_send(conn, conversation_id, m.text.as_deref(), m.timestamp)? {
             messages::set_provider_id(conn, id, &m.provider_message_id)?;
             out.duplicates += 1;
             return Ok(());
         }
     }
-    let media_id = match &m.media {
-        Some(media) => Some(media::insert(
-            conn,
-            &media::NewMedia {
-                account_id,
-                provider_media_id: media.provider_media_id.clone(),
-                url: media.url.clone(),
-                path: None,
-                file_name: media.file_name.clone(),
-                mime: media.mime.clone(),
-                size: media.size,
-                sha256: media.sha256.clone(),
-                state: Some(MediaState::Pending),
-                fetch_info: media.fetch_info.clone(),
-            },
-        )?),
-        None => None,
-    };
+    let media_id = insert_media(conn, account_id, m)?;
     let outcome = messages::insert(
         conn,
         &NewMessage {
@@ -184,7 +200,7 @@ fn apply_message(conn: &Connection, account_id: i64, m: &InboundMessage, out: &m
             reply_to_provider_id: m.reply_to_provider_id.clone(),
             sender_id: m.sender_id.clone(),
             sender_name: m.sender_name.clone(),
-            status: (m.direction == Direction::Out).then_some(crate::model::MessageStatus::Sent),
+            status: m.status.or((m.direction == Direction::Out).then_some(crate::model::MessageStatus::Sent)),
             timestamp: Some(m.timestamp),
             send_request: None,
             raw: Some(m.raw.clone()),
@@ -197,17 +213,24 @@ fn apply_message(conn: &Connection, account_id: i64, m: &InboundMessage, out: &m
             error_details: m.error.as_ref().and_then(|e| e.details.clone()),
             order: m.order.clone(),
             referral: m.referral.clone(),
+            history: m.history,
         },
     )?;
     match outcome {
         InsertOutcome::Inserted(id) => {
             out.new_messages.push(id);
-            // A notice (a number change, a group's new subject) is no one's message: never notified.
-            if m.direction == Direction::In && m.kind != MessageKind::Notice {
+            // A notice (a number change, a group's new subject) is no one's
+            // message, and the app's history was read there: never notified.
+            if m.direction == Direction::In && m.kind != MessageKind::Notice && !m.history {
                 out.new_inbound.push(id);
             }
+            if m.history {
+                history::count_message(conn, account_id)?;
+            }
             // Once per message: only a newly stored customer text is a keyword
-            // (a replay is a duplicate and never flips it again).
+            // (a replay is a duplicate and never flips it again). The app's
+            // history counts too: a STOP written there is still a STOP, and
+            // the keyword's time keeps an old one from undoing a newer one.
             if m.direction == Direction::In && m.origin.is_none() && m.kind == MessageKind::Text {
                 if let Some(text) = &m.text {
                     crate::optout::detect(conn, contact_id, text, m.timestamp)?;
@@ -216,6 +239,45 @@ fn apply_message(conn: &Connection, account_id: i64, m: &InboundMessage, out: &m
             push_unique(&mut out.conversations_touched, conversation_id);
         }
         InsertOutcome::Duplicate(_) => out.duplicates += 1,
+    }
+    Ok(())
+}
+
+/// The media row of a message's media, if it has any.
+fn insert_media(conn: &Connection, account_id: i64, m: &InboundMessage) -> Result<Option<i64>> {
+    Ok(match &m.media {
+        Some(media) => Some(media::insert(
+            conn,
+            &media::NewMedia {
+                account_id,
+                provider_media_id: media.provider_media_id.clone(),
+                url: media.url.clone(),
+                path: None,
+                file_name: media.file_name.clone(),
+                mime: media.mime.clone(),
+                size: media.size,
+                sha256: media.sha256.clone(),
+                state: Some(MediaState::Pending),
+                fetch_info: media.fetch_info.clone(),
+            },
+        )?),
+        None => None,
+    })
+}
+
+/// A history message stored before (the same id again): a placeholder takes
+/// the media that came for it, and a status the history knew moves the
+/// message forward (never back), so either order ends the same.
+fn merge_history(conn: &Connection, account_id: i64, id: i64, m: &InboundMessage, out: &mut Applied) -> Result<()> {
+    if m.media.is_some() && history::is_placeholder(conn, id)? {
+        let media_id = insert_media(conn, account_id, m)?;
+        history::fill_placeholder(conn, id, &history::MediaArrival { kind: m.kind, caption: m.caption.as_deref(), media_id, raw: &m.raw })?;
+        out.edited.push(id);
+    }
+    if let Some(status) = m.status.filter(|_| m.direction == Direction::Out) {
+        if let messages::StatusOutcome::Applied(id) = messages::apply_status(conn, id, status, m.timestamp, None)? {
+            out.status_changed.push(id);
+        }
     }
     Ok(())
 }

@@ -8,6 +8,7 @@
 //! | `quiet_hours` | `"HH:MM-HH:MM"` or null (may wrap past midnight) | null |
 //! | `close_to_tray` | bool | true |
 //! | `start_at_login` | bool | false |
+//! | `typing_indicator` | bool (see [`crate::typing`]) | true |
 //!
 //! A value of the wrong type reads as the default rather than failing: the
 //! window must open even when a hand-edited setting is odd.
@@ -62,11 +63,14 @@ pub struct Preferences {
     /// Closing the window keeps Wicket in the tray (where there is a tray host).
     pub close_to_tray: bool,
     pub start_at_login: bool,
+    /// Meta's typing indicator while the owner writes an answer
+    /// ([`crate::typing`]; also off whenever read receipts are).
+    pub typing_indicator: bool,
 }
 
 impl Default for Preferences {
     fn default() -> Preferences {
-        Preferences { notifications: true, do_not_disturb: false, quiet_hours: None, close_to_tray: true, start_at_login: false }
+        Preferences { notifications: true, do_not_disturb: false, quiet_hours: None, close_to_tray: true, start_at_login: false, typing_indicator: true }
     }
 }
 
@@ -80,6 +84,7 @@ impl Preferences {
             quiet_hours: store.setting_str(QUIET_HOURS)?.as_deref().and_then(QuietHours::parse),
             close_to_tray: flag(CLOSE_TO_TRAY, d.close_to_tray)?,
             start_at_login: flag(START_AT_LOGIN, d.start_at_login)?,
+            typing_indicator: flag(crate::typing::SETTING, d.typing_indicator)?,
         })
     }
 
@@ -100,6 +105,7 @@ impl Preferences {
         store.set_setting(QUIET_HOURS, &quiet)?;
         store.set_setting(CLOSE_TO_TRAY, &self.close_to_tray.into())?;
         store.set_setting(START_AT_LOGIN, &self.start_at_login.into())?;
+        store.set_setting(crate::typing::SETTING, &self.typing_indicator.into())?;
         Ok(())
     }
 
@@ -139,6 +145,7 @@ mod tests {
             quiet_hours: Some(QuietHours { from: "22:00".into(), to: "07:30".into() }),
             close_to_tray: false,
             start_at_login: true,
+            typing_indicator: false,
         };
         p.save(&mut store).unwrap();
         assert_eq!(Preferences::load(&store).unwrap(), p);

@@ -560,6 +560,10 @@ to: string, };
 
 export type PreferencesDto = { notifications: boolean, do_not_disturb: boolean, quiet_hours: QuietHoursDto | null, close_to_tray: boolean, start_at_login: boolean, 
 /**
+ * Meta's "typing…" while the owner writes an answer (setting `typing_indicator`).
+ */
+typing_indicator: boolean, 
+/**
  * Whether this desktop has a tray host (without one, closing quits).
  */
 tray_available: boolean, };
@@ -575,6 +579,24 @@ kind: string,
  * The template it is about (`name (language)`), if any.
  */
 subject: string | null, message: string, action: string, since: number, };
+
+export type HistoryImportDto = { 
+/**
+ * `importing`, `done`, `declined` or `failed`.
+ */
+state: string, 
+/**
+ * 0–100.
+ */
+progress: number, phase: number, 
+/**
+ * Messages imported so far.
+ */
+messages: number, 
+/**
+ * Why it stopped, in the owner's words (declined, failed).
+ */
+error_message: string | null, };
 
 export type AccountHealthDto = { account_id: number, 
 /**
@@ -596,7 +618,11 @@ verification: string | null,
 /**
  * Empty when all is well.
  */
-attention: Array<AttentionDto>, updated_at: number | null, };
+attention: Array<AttentionDto>, updated_at: number | null, 
+/**
+ * Meta's import of the chats the owner had in the WhatsApp Business app, if any.
+ */
+history_import: HistoryImportDto | null, };
 
 export type TypingArgs = { conversation_id: number, };
 

@@ -46,9 +46,28 @@ export function AccountHealth({ accountId }: { accountId: number }) {
     h.restriction && `Restricted: ${h.restriction}`,
     h.verification && `Verification: ${h.verification}`,
   ].filter(Boolean);
+  const history = h.history_import;
   return (
     <>
       {details.length > 0 && <p class="acct-health muted">{details.join(' · ')}</p>}
+      {history && !history.error_message && (
+        <div class="acct-history">
+          <label class="muted" for={`history-${accountId}`}>
+            {history.state === 'done'
+              ? `The WhatsApp Business app's chats are imported (${history.messages} messages)`
+              : `Importing the WhatsApp Business app's chats: ${history.progress}%${history.messages > 0 ? ` (${history.messages} messages so far)` : ''}`}
+          </label>
+          <progress id={`history-${accountId}`} max={100} value={history.progress} />
+        </div>
+      )}
+      {history?.error_message && (
+        <div class="acct-attention" role="note" aria-label="Chat history" key="history">
+          <CircleAlert size={16} aria-hidden="true" />
+          <div>
+            <p class="acct-attention-message">{history.error_message}</p>
+          </div>
+        </div>
+      )}
       {h.attention.map((a) => (
         <div class="acct-attention" role="note" aria-label="Needs attention" key={`${a.kind}/${a.subject ?? ''}`}>
           <CircleAlert size={16} aria-hidden="true" />

@@ -1,5 +1,5 @@
 // The Settings panel, opened from the rail's gear: a dialog of sections
-// (notifications, window, accounts, background jobs, about). Every change is saved at once through
+// (notifications, window, chats, accounts, background jobs, about). Every change is saved at once through
 // `set_preferences`; the shell checks it (quiet hours must be HH:MM) and
 // answers with what it stored, which is what the panel then shows.
 
@@ -143,6 +143,14 @@ export function Settings({ onClose, children }: SettingsProps) {
                 onChange={(on) => save({ close_to_tray: on })}
               />
               <Toggle label="Start Wicket when I log in" checked={prefs.start_at_login} onChange={(on) => save({ start_at_login: on })} />
+            </SettingsSection>
+            <SettingsSection id="chats" title="Chats">
+              <Toggle
+                label="Typing indicator"
+                help="While you write an answer, a waiting customer sees “typing…” (WhatsApp Cloud API accounts). It also marks their message read, so it stays off while read receipts are off."
+                checked={prefs.typing_indicator}
+                onChange={(on) => save({ typing_indicator: on })}
+              />
             </SettingsSection>
             {/* ---- More sections (the Accounts section: <AccountsSettings/> from
                  ./AccountsSettings.tsx) are passed as children by App.tsx and

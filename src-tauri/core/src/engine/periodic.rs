@@ -16,9 +16,11 @@ use crate::store::Store;
 use crate::time::now_ms;
 use std::time::Duration;
 
-/// How often a Meta account asks whether its template sync is due (the job
-/// itself runs every 6 hours, or soon after a template webhook).
-const TEMPLATE_CHECK: Duration = Duration::from_secs(5);
+/// How often a Meta account asks whether its template sync is due (two
+/// indexed reads; the job itself runs every 6 hours, or right after a
+/// template webhook). A failed fetch waits [`TEMPLATE_RETRY`].
+const TEMPLATE_CHECK: Duration = Duration::from_secs(1);
+const TEMPLATE_RETRY: Duration = Duration::from_secs(60);
 
 /// Back-off of failing polls: the in-use interval doubled per failure, at most this.
 const POLL_BACKOFF_MAX: Duration = Duration::from_secs(300);
@@ -161,7 +163,9 @@ pub(super) async fn meta_pass(ctx: &Ctx, store: &mut Store, schedule: &mut Sched
     schedule.next_template_check = wait::after(now, TEMPLATE_CHECK);
     let Ok(client) = ctx.client.get().await else { return Ok(()) };
     if let Err(e) = crate::jobs::templates::sync_if_due(store, &client, ctx.account.id).await {
-        tracing::warn!(account = ctx.account.id, "templates not fetched: {e}");
+        let pause = e.provider_error().and_then(|p| p.retry_after).map(wait::bounded_wait).unwrap_or(TEMPLATE_RETRY).max(TEMPLATE_RETRY);
+        schedule.next_template_check = wait::after(now, pause);
+        tracing::warn!(account = ctx.account.id, "templates not fetched: {e}; trying again in {} s", pause.as_secs());
     }
     Ok(())
 }

@@ -67,6 +67,48 @@ pub enum ProviderEvent {
     /// Meta's word on the account or its number: quality rating, messaging
     /// limit, restrictions, a ban, disconnection, verification, capabilities.
     AccountChanged(crate::store::account_health::AccountChange),
+    /// How far Meta's import of the WhatsApp Business app's chats got (one
+    /// `history` chunk), or that the owner declined it.
+    HistoryProgress(HistoryChunk),
+    /// A name the owner saved for a contact in the WhatsApp Business app's
+    /// address book (Meta's `smb_app_state_sync`), as of `timestamp`; `None`:
+    /// the entry was removed. A name typed in Wicket still wins.
+    SavedName {
+        key: ContactKey,
+        name: Option<String>,
+        timestamp: i64,
+    },
+    /// One group participant's receipt of one of our messages (WASender's
+    /// `message-receipt.update`, a Meta group status naming its participant).
+    Receipt(ParticipantReceipt),
+    /// A chat the provider lists (WASender's `chats.upsert`): its
+    /// conversation exists even before a message.
+    Conversation {
+        key: ContactKey,
+        update: ContactUpdate,
+    },
+}
+
+/// One chunk of Meta's history import (`history[].metadata`), or its error.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HistoryChunk {
+    /// 0: day 0–1 of onboarding, 1: days 1–90, 2: days 90–180.
+    pub phase: i64,
+    pub chunk_order: i64,
+    /// 0–100 over the whole import; 100 is done.
+    pub progress: i64,
+    /// `history[].errors[0]`: 2593109 when the owner declined to share.
+    pub error: Option<InboundError>,
+}
+
+/// A participant's receipt: `participant` is their number (E.164) or id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParticipantReceipt {
+    pub provider_message_id: String,
+    pub participant: String,
+    /// `delivered`, `read` or `played`.
+    pub status: MessageStatus,
+    pub timestamp: i64,
 }
 
 /// A message in a chat, inbound or (for gateways) sent from the owner's phone.
@@ -103,6 +145,12 @@ pub struct InboundMessage {
     pub order: Option<Value>,
     /// The ad the customer came from (Meta's `referral`), on any kind.
     pub referral: Option<Value>,
+    /// The status the provider reports with the message itself (an imported
+    /// history message's `history_context.status`); `None`: the usual one.
+    pub status: Option<MessageStatus>,
+    /// Imported from the chats the owner had in the WhatsApp Business app
+    /// (Meta's `history`): never unread, never notified.
+    pub history: bool,
 }
 
 impl InboundMessage {
@@ -134,6 +182,8 @@ impl InboundMessage {
             error: None,
             order: None,
             referral: None,
+            status: None,
+            history: false,
         }
     }
 }

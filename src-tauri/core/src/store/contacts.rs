@@ -239,6 +239,23 @@ pub fn set_group_subject(conn: &Connection, account_id: i64, group: &ContactKey,
     Ok(id)
 }
 
+/// A name the owner saved in the WhatsApp Business app's address book
+/// (Meta's `smb_app_state_sync`) as of `at`; `None`: the entry was removed,
+/// which clears the name, not the contact or its chat. A name typed in Wicket
+/// wins; an older entry never undoes a newer one (equal times: a name wins
+/// over none, then the greater name), so any order ends the same. The
+/// contact is kept even for a removal, to remember its time.
+pub fn set_app_saved_name(conn: &Connection, account_id: i64, key: &ContactKey, name: Option<&str>, at: i64) -> Result<i64> {
+    let id = upsert(conn, account_id, key, &ContactUpdate::default())?;
+    conn.execute(
+        "UPDATE contacts SET saved_name = ?2, saved_name_at = ?3, updated_at = ?4
+         WHERE id = ?1 AND saved_name_by_owner = 0
+           AND (saved_name_at IS NULL OR saved_name_at < ?3 OR (saved_name_at = ?3 AND coalesce(?2, '') > coalesce(saved_name, '')))",
+        params![id, name, at, now_ms()],
+    )?;
+    Ok(id)
+}
+
 /// A customer changed number (or business-scoped id): from now on `new` is
 /// the contact known as `old`. One contact, one conversation: the earlier
 /// number stays an alias (found by [`find`] and by search). When `new`

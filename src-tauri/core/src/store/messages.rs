@@ -53,6 +53,9 @@ pub struct NewMessage {
     pub order: Option<Value>,
     /// The ad the customer came from (a click-to-WhatsApp referral).
     pub referral: Option<Value>,
+    /// Imported from the chats the owner had in the WhatsApp Business app
+    /// (Meta's `history`): never unread, never opens Meta's window.
+    pub history: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -112,6 +115,10 @@ pub struct Message {
     pub order: Option<Value>,
     /// The ad the customer came from: Meta's `referral` object (headline, body, source_type, source_url, ctwa_clid…).
     pub referral: Option<Value>,
+    /// In groups: each participant's receipt of our message (`store::receipts`).
+    pub receipts: Vec<super::receipts::Receipt>,
+    /// Imported from the WhatsApp Business app's chats (Meta's `history`).
+    pub history: bool,
 }
 
 /// A status report from a provider, for a message we may or may not have.
@@ -158,7 +165,11 @@ const COLUMNS: &str = "m.id, m.account_id, m.conversation_id, m.provider_message
     (SELECT json_group_array(json_object('reactor', reactor, 'emoji', emoji, 'timestamp', timestamp))
        FROM (SELECT reactor, emoji, timestamp FROM reactions x
              WHERE x.account_id = m.account_id AND x.target_provider_id = m.provider_message_id ORDER BY reactor)),
-    m.error_details, m.order_details, m.referral";
+    m.error_details, m.order_details, m.referral,
+    (SELECT json_group_array(json_object('participant', participant, 'delivered_at', delivered_at, 'read_at', read_at, 'played_at', played_at))
+       FROM (SELECT participant, delivered_at, read_at, played_at FROM message_receipts q
+             WHERE q.account_id = m.account_id AND q.provider_message_id = m.provider_message_id ORDER BY participant)),
+    m.history";
 
 const FROM: &str = "messages m LEFT JOIN media_files f ON f.id = m.media_id";
 
@@ -238,6 +249,8 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<Message> {
         raw: super::parse_json_col(r.get(27)?),
         order: super::parse_json_col(r.get(39)?),
         referral: super::parse_json_col(r.get(40)?),
+        receipts: super::receipts::parse(r.get(41)?),
+        history: r.get(42)?,
     })
 }
 
@@ -276,8 +289,8 @@ pub fn insert(conn: &Connection, m: &NewMessage) -> Result<InsertOutcome> {
         "INSERT INTO messages (account_id, conversation_id, provider_message_id, direction, origin, kind, text, caption,
             media_id, location, contacts, template, interactive, reply_to_provider_id, sender_id, sender_name,
             status, status_times, timestamp, created_at, send_request, raw, error_code, error_kind, error_message, error_details,
-            order_details, referral)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28)",
+            order_details, referral, history)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29)",
         params![
             m.account_id,
             m.conversation_id,
@@ -307,11 +320,13 @@ pub fn insert(conn: &Connection, m: &NewMessage) -> Result<InsertOutcome> {
             m.error_details,
             super::json_col(&m.order),
             super::json_col(&m.referral),
+            m.history,
         ],
     )?;
     let id = conn.last_insert_rowid();
-    // A notice is nobody's message: it never counts as unread nor opens Meta's window.
-    let counts_as = if m.kind == Some(MessageKind::Notice) { Direction::Out } else { direction };
+    // A notice is nobody's message, and a message imported from the app's
+    // history was read there: neither counts as unread nor opens Meta's window.
+    let counts_as = if m.kind == Some(MessageKind::Notice) || m.history { Direction::Out } else { direction };
     touch_conversation(conn, m.conversation_id, id, counts_as, ts)?;
     if let Some(pid) = &m.provider_message_id {
         apply_deferred_statuses(conn, m.account_id, pid, id)?;

@@ -446,6 +446,38 @@ pub const MIGRATIONS: &[&str] = &[
         first_seen INTEGER NOT NULL
     ) STRICT, WITHOUT ROWID;
     "#,
+    // 14: coexistence and groups. How far Meta's import of the chats the
+    // owner had in the WhatsApp Business app got (`history` webhooks: the
+    // furthest chunk seen, so chunks in any order end the same), or why it
+    // stopped (2593109: the owner declined), with the count of messages it
+    // brought. When the app's address book (`smb_app_state_sync`) last set or
+    // removed a contact's saved name, so an older entry never undoes a newer
+    // one. And each group participant's receipts of our messages, keyed by
+    // provider id (a receipt can come before its message), each time kept once.
+    r#"
+    CREATE TABLE history_imports (
+        account_id    INTEGER PRIMARY KEY REFERENCES accounts(id) ON DELETE CASCADE,
+        phase         INTEGER NOT NULL DEFAULT 0,
+        chunk_order   INTEGER NOT NULL DEFAULT 0,
+        progress      INTEGER NOT NULL DEFAULT 0,
+        error_code    TEXT,
+        error_message TEXT,
+        messages      INTEGER NOT NULL DEFAULT 0,
+        updated_at    INTEGER NOT NULL
+    ) STRICT;
+    ALTER TABLE contacts ADD COLUMN saved_name_at INTEGER;
+    -- 1: imported from the app's history (never unread, never notified).
+    ALTER TABLE messages ADD COLUMN history INTEGER NOT NULL DEFAULT 0;
+    CREATE TABLE message_receipts (
+        account_id          INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+        provider_message_id TEXT NOT NULL,
+        participant         TEXT NOT NULL,
+        delivered_at        INTEGER,
+        read_at             INTEGER,
+        played_at           INTEGER,
+        PRIMARY KEY (account_id, provider_message_id, participant)
+    ) STRICT, WITHOUT ROWID;
+    "#,
 ];
 
 /// The schema version this build writes.

@@ -69,6 +69,15 @@ impl Store {
         self.write(|tx| set_cursor(tx, account_id, name, cursor))
     }
 
+    /// Removes a cursor if it still holds `cursor` (a marker taken care of,
+    /// unless it was set again meanwhile).
+    pub fn clear_cursor_if(&mut self, account_id: i64, name: &str, cursor: &str) -> Result<()> {
+        self.write(|tx| {
+            tx.execute("DELETE FROM sync_cursors WHERE account_id = ?1 AND name = ?2 AND cursor = ?3", params![account_id, name, cursor])?;
+            Ok(())
+        })
+    }
+
     pub fn counter(&self, name: &str) -> Result<i64> {
         Ok(self.conn.query_row("SELECT value FROM counters WHERE name = ?1", [name], |r| r.get(0)).optional()?.unwrap_or(0))
     }

@@ -5,13 +5,14 @@
 //! sends, uploads, decrypts media, syncs contacts and pictures, polls the
 //! session and our sends' statuses, and manages the webhook with the
 //! personal access token, all over the shared `providers::http` client;
-//! `errors` maps WASender's `{success:false, message}` answers to Wicket's
+//! `chats` maps chat, group and receipt events; `errors` maps WASender's `{success:false, message}` answers to Wicket's
 //! error kinds; `webhook` parses webhook
 //! bodies into normalized events; `mapping` holds what both share (JIDs to
 //! contact keys, tolerant JSON readers, the contact mapping). Inbound
 //! messages arrive only by webhook: checking `X-Webhook-Signature` against
 //! the session's webhook secret belongs to the listener (`crate::webhook`).
 
+mod chats;
 mod client;
 mod contacts;
 pub mod errors;

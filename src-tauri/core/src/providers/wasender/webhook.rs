@@ -84,7 +84,10 @@ fn parse_envelope(env: &Value) -> Vec<ProviderEvent> {
         "messages.reaction" | "message.reaction" | "messages.reactions" => reactions(data, ts),
         "session.status" => session_event(env, data),
         "contacts.upsert" | "contacts.update" | "contact.upsert" | "contact.update" => contacts(data),
-        "groups.upsert" | "groups.update" => groups(data),
+        "groups.upsert" | "groups.update" | "group.upsert" | "group.update" => super::chats::groups(data, ts),
+        "chats.upsert" | "chats.update" | "chat.upsert" | "chat.update" => super::chats::chats(data, ts),
+        "group-participants.update" | "group.participants.update" | "groups.participants.update" => super::chats::participants(data, ts),
+        "message-receipt.update" | "message.receipt.update" | "messages.receipt.update" => super::chats::receipts(data),
         // WASender's own guide to receiving messages prints the body with
         // no `event` at all: `{"data": {"messages": [...]}}`, as upsert.
         "" if data.get("messages").is_some() => message_items(data).into_iter().flat_map(|m| parse_message(m, ts)).collect(),
@@ -478,23 +481,6 @@ fn contacts(data: &Value) -> Vec<ProviderEvent> {
         .into_iter()
         .filter_map(|c| contact_from_item(c, None, false))
         .map(|c| ProviderEvent::Contact { key: c.key, update: c.update })
-        .collect()
-}
-
-/// `groups.upsert|update` → the group's name.
-fn groups(data: &Value) -> Vec<ProviderEvent> {
-    one_or_many(Some(data))
-        .into_iter()
-        .filter_map(|g| {
-            let Some(Address::Group(jid)) = string(g.get("id")).or_else(|| string(g.get("jid"))).and_then(|j| parse_address(&j)) else {
-                return None;
-            };
-            let subject = string(g.get("subject")).or_else(|| string(g.get("name")));
-            Some(ProviderEvent::Contact {
-                key: ContactKey::user_id(jid.clone()),
-                update: ContactUpdate { jid: Some(jid), is_group: Some(true), saved_name: subject, ..Default::default() },
-            })
-        })
         .collect()
 }
 

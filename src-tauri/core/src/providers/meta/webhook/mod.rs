@@ -14,11 +14,12 @@ use super::errors::map_status_error;
 use crate::error::{ErrorKind, ProviderError};
 mod account;
 mod groups;
+mod history;
 mod kinds;
 
 use crate::model::{Direction, MessageKind, MessageStatus, Origin};
 use crate::phone;
-use crate::providers::{InboundError, InboundMedia, InboundMessage, ProviderEvent, StatusReport};
+use crate::providers::{InboundError, InboundMedia, InboundMessage, ParticipantReceipt, ProviderEvent, StatusReport};
 use crate::store::contacts::{ContactKey, ContactUpdate};
 use crate::time::{now_ms, unix_seconds_to_ms};
 use serde_json::{Map, Value};
@@ -87,6 +88,10 @@ fn parse_change(change: &Value, entry: &Value) -> RoutedChange {
                 tracing::warn!("skipped a Meta message echo without an id or a recipient");
             }
         }
+    } else if field == "history" {
+        events = history::parse_history(value);
+    } else if field == "smb_app_state_sync" {
+        events = history::parse_state_sync(value);
     } else if groups::FIELDS.contains(&field.as_str()) {
         events = groups::parse(&field, value);
     } else if field == "messages" {
@@ -98,6 +103,18 @@ fn parse_change(change: &Value, entry: &Value) -> RoutedChange {
         }
         for st in array(value.get("statuses")) {
             if let Some(s) = parse_status(st) {
+                // A group status names the participant it is about: their
+                // receipt is kept too (the message's status only moves forward).
+                let participant = string(st.get("recipient_participant_id")).or_else(|| string(st.get("participant_recipient_id")));
+                if let Some(p) = participant.and_then(|p| contact_key(Some(&p), None)) {
+                    let who = p.0.phone.or(p.0.provider_user_id).unwrap_or_default();
+                    events.push(ProviderEvent::Receipt(ParticipantReceipt {
+                        provider_message_id: s.provider_message_id.clone(),
+                        participant: who,
+                        status: s.status,
+                        timestamp: s.timestamp,
+                    }));
+                }
                 events.push(ProviderEvent::Status(s));
             }
         }

@@ -451,3 +451,60 @@ fn orders_referrals_and_system_messages() {
     let legacy = one(base("system", json!({ "type": "customer_changed_number", "new_wa_id": "447700900111" })));
     assert_eq!(legacy.chat, ContactKey::phone("+447700900111"), "the legacy form with new_wa_id");
 }
+
+#[test]
+fn history_messages_take_their_direction_from_the_business_number_and_their_status_from_the_history() {
+    let all = messages(&fixture("meta_webhook_history_chunk1.json"));
+    let summary: Vec<(Direction, Option<MessageStatus>, MessageKind, bool)> = all.iter().map(|m| (m.direction, m.status, m.kind, m.history)).collect();
+    assert_eq!(
+        summary,
+        [
+            (Direction::Out, Some(MessageStatus::Read), MessageKind::Text, true),
+            (Direction::In, None, MessageKind::Text, true),
+            (Direction::In, None, MessageKind::Unsupported, true),
+            (Direction::Out, Some(MessageStatus::Failed), MessageKind::Text, true),
+        ]
+    );
+    assert_eq!(all[0].chat, ContactKey::phone("+447700900123"), "an outgoing message's chat is its recipient");
+    assert_eq!(all[2].text.as_deref(), Some(crate::store::history::PLACEHOLDER_TEXT), "a placeholder says its media comes later");
+    assert!(all[3].error.is_some(), "a message the app could not send says so");
+    let chunk = events(&fixture("meta_webhook_history_chunk1.json")).into_iter().find_map(|e| match e {
+        ProviderEvent::HistoryProgress(c) => Some(c),
+        _ => None,
+    });
+    assert_eq!(chunk, Some(crate::providers::HistoryChunk { phase: 0, chunk_order: 1, progress: 40, error: None }));
+}
+
+#[test]
+fn a_declined_history_is_a_chunk_with_meta_s_error() {
+    let all = events(&fixture("meta_webhook_history_declined.json"));
+    let [ProviderEvent::HistoryProgress(c)] = all.as_slice() else { panic!("{all:?}") };
+    assert_eq!(c.error.as_ref().and_then(|e| e.code.as_deref()), Some("2593109"));
+}
+
+#[test]
+fn the_app_address_book_gives_saved_names_and_removals() {
+    let adds = events(&fixture("meta_webhook_app_state_sync.json"));
+    assert_eq!(adds.len(), 3);
+    let ProviderEvent::SavedName { key, name, timestamp } = &adds[0] else { panic!("{adds:?}") };
+    assert_eq!((key, name.as_deref(), *timestamp), (&ContactKey::phone("+447700900123"), Some("Priya Raman (wedding cake)"), 1_767_000_500_000));
+    let removal = events(&fixture("meta_webhook_app_state_sync_remove.json"));
+    assert!(matches!(&removal[..], [ProviderEvent::SavedName { name: None, .. }]), "{removal:?}");
+}
+
+#[test]
+fn a_group_status_keeps_the_participants_receipt_and_the_message_status() {
+    let all = events(&fixture("meta_webhook_group_statuses.json"));
+    let receipts: Vec<(String, MessageStatus)> = all
+        .iter()
+        .filter_map(|e| match e {
+            ProviderEvent::Receipt(r) => Some((r.participant.clone(), r.status)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        receipts,
+        [("+447700900456".into(), MessageStatus::Delivered), ("+447700900456".into(), MessageStatus::Read), ("+447700900789".into(), MessageStatus::Delivered)]
+    );
+    assert_eq!(all.iter().filter(|e| matches!(e, ProviderEvent::Status(_))).count(), 3, "the message's own status still follows");
+}
