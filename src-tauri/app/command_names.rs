@@ -41,6 +41,7 @@ pub const COMMANDS: &[&str] = &[
     "app_about",
     "list_jobs",
     "list_alerts",
+    "get_stats",
     "open_folder",
     "vault_status",
     "unlock_vault",

@@ -35,6 +35,9 @@ mod scheduled;
 mod scheduled_tests;
 mod settings;
 mod state;
+mod stats;
+#[cfg(test)]
+mod stats_tests;
 #[cfg(test)]
 mod tests;
 mod tray;
@@ -93,6 +96,7 @@ pub fn builder_on<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Build
         about::open_folder,
         jobs::list_jobs,
         alerts::list_alerts,
+        stats::get_stats,
         vault::vault_status,
         vault::unlock_vault,
         vault::passphrase_strength,

@@ -55,6 +55,7 @@ pub struct DayCount {
     /// `YYYY-MM-DD` in the owner's time zone.
     pub day: String,
     pub received: i64,
+    /// Messages out from Wicket that day (also those that failed or wait).
     pub sent: i64,
 }
 
