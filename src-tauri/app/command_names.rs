@@ -42,6 +42,8 @@ pub const COMMANDS: &[&str] = &[
     "list_jobs",
     "list_alerts",
     "get_stats",
+    "account_limits",
+    "set_account_limits",
     "open_folder",
     "vault_status",
     "unlock_vault",
