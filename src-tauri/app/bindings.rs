@@ -9,10 +9,12 @@ use crate::dto::*;
 use crate::dto_account::{AccountHealthDto, AttentionDto, HistoryImportDto, TypingArgs};
 use crate::events::{self, MessageReceivedEvent, SyncProgressEvent};
 use crate::jobs::JobDto;
+use crate::limits::{AccountLimitsArgs, LimitsDto, SetLimitsArgs};
 use crate::notifications::{OpenConversationEvent, OPEN_CONVERSATION};
 use crate::public_address::{PublicAddressStatusDto, PUBLIC_ADDRESS_HEALTH};
 use crate::scheduled::{ScheduleTemplateArgs, ScheduleTextArgs, ScheduledDto, ScheduledListArgs};
 use crate::settings::{FocusArgs, PreferencesDto, QuietHoursDto};
+use crate::stats::{DayCountDto, FailureCountDto, StatsArgs, StatsDto, WebhookCountsDto};
 use ts_rs::{Config, TS};
 use wicket_core::error::ErrorKind;
 use wicket_core::model::{AccountStatus, Direction, MediaState, MessageKind, MessageStatus, Origin, Provider};
@@ -60,6 +62,9 @@ pub fn commands(cfg: &Config) -> Vec<(&'static str, Option<String>, String)> {
         ("app_about", None, AboutDto::name(cfg)),
         ("list_jobs", None, <Vec<JobDto>>::name(cfg)),
         ("list_alerts", None, <Vec<AlertDto>>::name(cfg)),
+        ("get_stats", Some(StatsArgs::name(cfg)), StatsDto::name(cfg)),
+        ("account_limits", Some(AccountLimitsArgs::name(cfg)), LimitsDto::name(cfg)),
+        ("set_account_limits", Some(SetLimitsArgs::name(cfg)), LimitsDto::name(cfg)),
         ("open_folder", Some(FolderArgs::name(cfg)), "null".into()),
         ("vault_status", None, VaultStatusDto::name(cfg)),
         ("unlock_vault", Some(UnlockVaultArgs::name(cfg)), VaultStatusDto::name(cfg)),
@@ -184,6 +189,14 @@ pub fn typescript() -> String {
         AboutDto::decl(&cfg),
         JobDto::decl(&cfg),
         AlertDto::decl(&cfg),
+        StatsArgs::decl(&cfg),
+        FailureCountDto::decl(&cfg),
+        DayCountDto::decl(&cfg),
+        WebhookCountsDto::decl(&cfg),
+        StatsDto::decl(&cfg),
+        LimitsDto::decl(&cfg),
+        AccountLimitsArgs::decl(&cfg),
+        SetLimitsArgs::decl(&cfg),
         Folder::decl(&cfg),
         FolderArgs::decl(&cfg),
         VaultStatusDto::decl(&cfg),

@@ -25,6 +25,7 @@ mod dto_account;
 mod engine;
 mod events;
 mod jobs;
+mod limits;
 mod media_protocol;
 mod notifications;
 mod public_address;
@@ -35,6 +36,9 @@ mod scheduled;
 mod scheduled_tests;
 mod settings;
 mod state;
+mod stats;
+#[cfg(test)]
+mod stats_tests;
 #[cfg(test)]
 mod tests;
 mod tray;
@@ -93,6 +97,9 @@ pub fn builder_on<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Build
         about::open_folder,
         jobs::list_jobs,
         alerts::list_alerts,
+        stats::get_stats,
+        limits::account_limits,
+        limits::set_account_limits,
         vault::vault_status,
         vault::unlock_vault,
         vault::passphrase_strength,

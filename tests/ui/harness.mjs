@@ -28,6 +28,8 @@ export const addressFixtures = JSON.parse(await readFile(new URL('./fixtures/pub
 export const vaultFixtures = JSON.parse(await readFile(new URL('./fixtures/vault.json', import.meta.url), 'utf8'));
 /** "Send later" and the scheduled messages' answers, recorded from the real handlers (scheduled_tests.rs). */
 export const scheduledFixtures = JSON.parse(await readFile(new URL('./fixtures/scheduled.json', import.meta.url), 'utf8'));
+export const statsFixtures = JSON.parse(await readFile(new URL('./fixtures/stats.json', import.meta.url), 'utf8'));
+export const limitsFixtures = JSON.parse(await readFile(new URL('./fixtures/limits.json', import.meta.url), 'utf8'));
 /** The passphrase those answers were recorded with (src-tauri/app/vault_tests.rs STRONG). */
 export const VAULT_PASSPHRASE = 'copper lantern orbit meadow';
 /** The fixtures' "now" (src-tauri/app/tests.rs SAMPLE_NOW): 2026-03-10 12:00 UTC. */
@@ -85,6 +87,9 @@ const st = ${JSON.stringify(settingsFixtures)};
 const pa = ${JSON.stringify(addressFixtures)};
 const vf = ${JSON.stringify(vaultFixtures)};
 const sc = ${JSON.stringify(scheduledFixtures)};
+const stf = ${JSON.stringify(statsFixtures)};
+const lf = ${JSON.stringify(limitsFixtures)};
+let limits = lf.account_limits;
 // Scheduled messages per conversation, as scheduled and cancelled in this page.
 const scheduled = new Map(Object.entries(sc.list_scheduled).map(([k, v]) => [Number(k), [...v]]));
 const cancelled = new Set();
@@ -276,6 +281,17 @@ mockIPC((cmd, args) => {
     case 'app_about': return st.app_about;
     case 'list_jobs': return st.list_jobs;
     case 'list_alerts': return opts.alerts ?? [];
+    case 'account_limits': return limits;
+    case 'set_account_limits':
+      if (a.limits.max_per_second < 1) return Promise.reject(lf.set_account_limits_invalid);
+      limits = a.limits;
+      return limits;
+    case 'get_stats': {
+      if (a.days < 1) return Promise.reject(stf.get_stats_invalid);
+      // One account's figures: the recorded ones scaled down, so a change of account shows.
+      if (a.account_id === null) return { ...stf.get_stats, account_id: null };
+      return { ...stf.get_stats, account_id: a.account_id, received: Math.floor(stf.get_stats.received / 2) };
+    }
     case 'open_folder': return null;
     case 'public_address_status': return address;
     case 'public_address_restart': address = pa.public_address_restart; return later(opts.addressDelay ?? 0, address);

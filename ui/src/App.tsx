@@ -13,6 +13,7 @@ import { Settings } from './components/Settings';
 import { Wizard } from './components/Wizard';
 import { AccountsSettings } from './components/AccountsSettings';
 import { AlertBanners, STATUS_ALERTS, useAlerts } from './components/AlertBanners';
+import { StatsView } from './components/StatsView';
 import { addressTrouble, PublicAddressBanner, PublicAddressNote } from './components/PublicAddress';
 import { VaultDialog } from './components/VaultDialog';
 
@@ -67,6 +68,7 @@ export function App() {
   const [error, setError] = useState<CommandError | null>(null);
   const [adding, setAdding] = useState(false);
   const [settingsOpen, setSettingsOpen] = useState(false);
+  const [statsOpen, setStatsOpen] = useState(false);
   const [address, setAddress] = useState<PublicAddressStatusDto | null>(null);
   const [vault, setVault] = useState<VaultAsk | null>(null);
   // "Not now" at launch: the dialog waits for the note's Unlock button.
@@ -303,6 +305,7 @@ export function App() {
         label={label}
         onLabel={setLabel}
         onSettings={() => setSettingsOpen(true)}
+        onStats={() => setStatsOpen(true)}
       />
       <aside class="list-pane" aria-label="Conversation list">
         {address && addressTrouble(address, accountId) && (
@@ -366,6 +369,7 @@ export function App() {
           />
         </Settings>
       )}
+      {statsOpen && <StatsView accounts={accounts ?? []} onClose={() => setStatsOpen(false)} />}
       {vaultDialog}
     </div>
   );

@@ -35,6 +35,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Monitor(args) => crate::monitor::monitor(&mut ctx, args),
         Command::Jobs => crate::jobs::list(&ctx),
         Command::Alerts => crate::alerts::list(&ctx),
+        Command::Stats(args) => crate::stats::stats(&ctx, args),
         Command::Webhook(WebhookCommand::Events { state, limit }) => crate::webhooks::events(&ctx, state.as_deref(), limit),
         Command::Webhook(WebhookCommand::Replay { ids }) => crate::webhooks::replay(&mut ctx, &ids),
         Command::Account(AccountCommand::Set(args)) => crate::gateways::account_set(&mut ctx, args),

@@ -14,6 +14,7 @@ mod monitor;
 mod output;
 mod scheduled;
 mod serve;
+mod stats;
 mod webhooks;
 
 use clap::{Args, Parser, Subcommand};
@@ -78,6 +79,9 @@ pub enum Command {
     /// Background jobs (template and contact syncs, retries of failed sends,
     /// media downloads, daily maintenance): their last run and the next.
     Jobs,
+    /// Statistics of a time window: messages in and out, delivery and read
+    /// rates, failures by error, median first reply, webhooks, waits, queue.
+    Stats(StatsArgs),
     /// What needs you now: an expired token, a logged-out session, a paused
     /// template, the number's quality, signature failures, a stuck outbox,
     /// the public address. Each clears itself once fixed.
@@ -110,6 +114,25 @@ pub struct MonitorArgs {
     /// Check again every SECONDS until stopped (one report per round).
     #[arg(long, value_name = "SECONDS")]
     pub watch: Option<u64>,
+    /// Add each account's statistics of the last N hours (`stats`, as `wicket stats`).
+    #[arg(long, value_name = "N")]
+    pub hours: Option<u32>,
+    /// json (as --json) or text.
+    #[arg(long, value_parser = ["json", "text"])]
+    pub format: Option<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct StatsArgs {
+    /// One account (default: all together).
+    #[arg(long)]
+    pub account: Option<String>,
+    /// The last N hours.
+    #[arg(long, value_name = "N", conflicts_with = "days")]
+    pub hours: Option<u32>,
+    /// The last N days (default 7).
+    #[arg(long, value_name = "N")]
+    pub days: Option<u32>,
 }
 
 #[derive(Args, Debug)]

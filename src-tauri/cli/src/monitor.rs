@@ -26,12 +26,18 @@ use wicket_core::time::{now_ms, opt_rfc3339, to_rfc3339};
 use wicket_core::tunnel::PublicAddressHealth;
 
 pub fn monitor(ctx: &mut Context, args: MonitorArgs) -> Result<()> {
+    if let Some(format) = args.format.as_deref() {
+        ctx.json = format == "json";
+    }
     let only = args.account.as_deref().map(|a| parse_id(a, "--account")).transpose()?;
     if let Some(id) = only {
         ctx.store.account(id)?;
     }
     loop {
-        let rows = round(ctx, only)?;
+        let mut rows = round(ctx, only)?;
+        if let Some(hours) = args.hours {
+            add_stats(ctx, &mut rows, hours)?;
+        }
         print_rows(ctx, &rows);
         match args.watch {
             Some(seconds) => std::thread::sleep(std::time::Duration::from_secs(seconds.max(1))),
@@ -99,6 +105,17 @@ fn round(ctx: &mut Context, only: Option<i64>) -> Result<Vec<Value>> {
     Ok(rows)
 }
 
+/// `stats` on each row: the account's figures of the last `hours` (as `wicket stats --hours`).
+fn add_stats(ctx: &Context, rows: &mut [Value], hours: u32) -> Result<()> {
+    let (since, until) = crate::stats::window(Some(hours), None)?;
+    for row in rows.iter_mut() {
+        let id = row["account_id"].as_str().and_then(|s| s.parse().ok());
+        let s = wicket_core::stats::compute(&ctx.store, wicket_core::stats::StatsQuery { account_id: id, since, until })?;
+        row["stats"] = serde_json::to_value(&s).unwrap_or_default();
+    }
+    Ok(())
+}
+
 /// The last public-address check as it concerns `account` (null for an
 /// account that is polled, or when no check ever ran).
 fn public_address(reach: Option<&PublicAddressHealth>, account: &wicket_core::store::Account) -> Value {
@@ -158,6 +175,22 @@ fn print_rows(ctx: &Context, rows: &[Value]) {
             Value::Null => println!("public address {}: {}{when}", s(&p["state"]), s(&p["public_url"])),
             reason => println!("public address {}{when}: {}", s(&p["state"]), s(reason)),
         }
+    }
+    for r in rows.iter().filter(|r| r["stats"].is_object()) {
+        let st = &r["stats"];
+        let rate = |v: &Value| v.as_f64().map(|x| format!("{:.1} %", x * 100.0)).unwrap_or_else(|| "-".into());
+        let reply = st["median_first_reply_seconds"].as_i64().map(crate::stats::duration).unwrap_or_else(|| "-".into());
+        println!(
+            "{} since {}: {} received, {} sent, delivered {}, read {}, {} failed, first reply {reply}, queue {}",
+            s(&r["name"]),
+            s(&st["since"]),
+            st["received"],
+            st["sent"],
+            rate(&st["delivery_rate"]),
+            rate(&st["read_rate"]),
+            st["failed"],
+            st["queue_depth"]
+        );
     }
     // Each alert once, though the data dir's appear on every row.
     let mut said = std::collections::HashSet::new();

@@ -31,6 +31,7 @@ pub mod ratelimit;
 pub mod scheduled;
 pub mod search;
 pub mod secrets;
+pub mod stats;
 pub mod store;
 pub mod sync;
 pub mod time;

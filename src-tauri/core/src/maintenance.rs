@@ -125,6 +125,10 @@ fn run(store: &mut Store, dir: &DataDir, now_ms: i64) -> Result<MaintenanceRepor
         }
     }
 
+    // Hourly counters (statistics, alerts) older than they are kept.
+    let before = now_ms.saturating_sub(crate::store::hourly::KEEP_DAYS.saturating_mul(DAY_MS));
+    store.write(|tx| crate::store::hourly::prune(tx, before))?;
+
     let today = chrono::DateTime::from_timestamp_millis(now_ms).map(|t| t.date_naive()).unwrap_or_else(logs::today);
     match logs::prune(&dir.logs_dir(), today) {
         Ok(p) => report.logs = p,

@@ -512,6 +512,38 @@ action: string,
  */
 since: string | null, };
 
+export type StatsArgs = { 
+/**
+ * null: every account.
+ */
+account_id: number | null, 
+/**
+ * The last N days (1–400).
+ */
+days: number, };
+
+export type FailureCountDto = { code: string | null, kind: string | null, message: string | null, count: number, };
+
+export type DayCountDto = { 
+/**
+ * `YYYY-MM-DD`, the owner's time zone.
+ */
+day: string, received: number, sent: number, };
+
+export type WebhookCountsDto = { accepted: number, duplicate: number, rejected: number, failed: number, };
+
+export type StatsDto = { account_id: number | null, since: string, until: string, time_zone: string, received: number, sent: number, delivered: number, read: number, failed: number, pending: number, delivery_rate: number | null, read_rate: number | null, failures: Array<FailureCountDto>, median_first_reply_seconds: number | null, replies_measured: number, webhooks: WebhookCountsDto, rate_limit_waits: number, queue_depth: number, per_day: Array<DayCountDto>, received_by_hour: Array<number>, };
+
+export type LimitsDto = { max_per_second: number, max_per_hour: number, 
+/**
+ * Seconds between two messages to the same customer (0: none).
+ */
+recipient_gap_seconds: number, };
+
+export type AccountLimitsArgs = { account_id: number, };
+
+export type SetLimitsArgs = { account_id: number, limits: LimitsDto, };
+
 export type Folder = "data" | "logs";
 
 export type FolderArgs = { folder: Folder, };
@@ -714,6 +746,9 @@ export type Commands = {
   app_about: { args: null; result: AboutDto };
   list_jobs: { args: null; result: Array<JobDto> };
   list_alerts: { args: null; result: Array<AlertDto> };
+  get_stats: { args: StatsArgs; result: StatsDto };
+  account_limits: { args: AccountLimitsArgs; result: LimitsDto };
+  set_account_limits: { args: SetLimitsArgs; result: LimitsDto };
   open_folder: { args: FolderArgs; result: null };
   vault_status: { args: null; result: VaultStatusDto };
   unlock_vault: { args: UnlockVaultArgs; result: VaultStatusDto };

@@ -11,6 +11,7 @@ import type { AccountDto, AccountHealthDto, CommandError, Provider } from '../bi
 import { Avatar } from './Avatar';
 import { STATUS_TEXT } from './Rail';
 import { PublicAddress } from './Wizard';
+import { SendingLimits } from './SendingLimits';
 
 const PROVIDER_TEXT: Record<Provider, string> = {
   meta: 'WhatsApp Cloud API (Meta)',
@@ -120,6 +121,7 @@ function Row({ a, onChanged, onPublic }: { a: AccountDto; onChanged: () => void;
           {a.status_reason ? `: ${a.status_reason}` : ''}
         </p>
         {a.provider === 'meta' && <AccountHealth accountId={a.id} />}
+        {!demo && <SendingLimits accountId={a.id} name={a.name} />}
         {confirming && (
           <div class="acct-confirm" role="alertdialog" aria-label={`Remove ${label}?`}>
             <p>

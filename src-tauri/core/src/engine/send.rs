@@ -133,6 +133,7 @@ pub(super) async fn send_due(ctx: &Ctx, store: &mut Store, lane: Lane, uploading
         let status = match outbox::attempt(store, &client, id).await? {
             Attempt::Waiting(wait) => {
                 attempts -= 1;
+                count_wait(ctx, store, id);
                 match wait.hold {
                     // Later messages of the conversation keep their order behind it.
                     Hold::Recipient => {
@@ -158,6 +159,23 @@ pub(super) async fn send_due(ctx: &Ctx, store: &mut Store, lane: Lane, uploading
         }
     }
     Ok(attempts >= BATCH)
+}
+
+/// Counts a message held back by the account's own limits, once per message
+/// (a lane looks at a waiting message many times), for `wicket stats`.
+fn count_wait(ctx: &Ctx, store: &mut Store, message_id: i64) {
+    let first = ctx.counted_waits.lock().map(|mut seen| {
+        if seen.len() > 10_000 {
+            seen.clear();
+        }
+        seen.insert(message_id)
+    });
+    if first.unwrap_or(false) {
+        let counted = store.write(|tx| crate::store::hourly::bump(tx, crate::store::hourly::RATELIMIT_WAITS, Some(ctx.account.id), 1, now_ms()));
+        if let Err(e) = counted {
+            tracing::debug!(account = ctx.account.id, "a rate-limit wait was not counted: {e}");
+        }
+    }
 }
 
 #[cfg(test)]

@@ -41,6 +41,8 @@ pub(super) struct Ctx {
     /// While the secret store does not answer: the account's state before,
     /// put back once it answers (`secrets_wait`).
     pub secrets_wait: std::sync::Mutex<Option<super::schedule::State>>,
+    /// Messages whose wait for the rate limits was counted (`send::count_wait`).
+    pub counted_waits: std::sync::Mutex<std::collections::HashSet<i64>>,
 }
 
 /// The running workers of one account.
@@ -71,6 +73,7 @@ impl AccountWorkers {
             events: shared.events.clone(),
             activity: shared.activity.clone(),
             secrets_wait: Default::default(),
+            counted_waits: Default::default(),
         });
         let (uploading, old_periodic, old_media, old_senders) = match previous {
             Some(p) => {

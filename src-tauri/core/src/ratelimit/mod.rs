@@ -105,13 +105,13 @@ pub fn set_limits(store: &mut Store, account_id: i64, changes: LimitChanges) -> 
         return Err(Error::Invalid("nothing to change: give --max-per-second N, --max-per-hour N and/or --recipient-gap SECONDS".into()));
     }
     let checks = [
-        ("--max-per-second", changes.max_per_second, 1, MAX_PER_SECOND_CEILING),
-        ("--max-per-hour", changes.max_per_hour, 1, MAX_PER_HOUR_CEILING),
-        ("--recipient-gap", changes.recipient_gap_seconds, 0, MAX_RECIPIENT_GAP_SECONDS),
+        ("--max-per-second", "messages per second", changes.max_per_second, 1, MAX_PER_SECOND_CEILING),
+        ("--max-per-hour", "messages per hour", changes.max_per_hour, 1, MAX_PER_HOUR_CEILING),
+        ("--recipient-gap", "seconds between two messages to one customer", changes.recipient_gap_seconds, 0, MAX_RECIPIENT_GAP_SECONDS),
     ];
-    for (flag, value, low, high) in checks {
+    for (flag, what, value, low, high) in checks {
         if value.is_some_and(|v| v < low || v > high) {
-            return Err(Error::Invalid(format!("{flag} takes {low} to {high}")));
+            return Err(Error::Invalid(format!("{flag} takes {low} to {high} ({what})")));
         }
     }
     let mut config = if account.config.is_object() { account.config.clone() } else { serde_json::json!({}) };

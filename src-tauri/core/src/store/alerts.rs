@@ -1,38 +1,15 @@
 //! What the alerts (`crate::alerts`) read and keep: signature failures per
-//! hour, overdue sends, and which alerts were already announced.
+//! hour (`hourly`), overdue sends, and which alerts were already announced.
 
 use super::Store;
 use crate::error::Result;
-use rusqlite::{params, Connection};
+use rusqlite::params;
 use std::collections::HashSet;
-
-const HOUR_MS: i64 = 3_600_000;
-/// Hourly counters older than this are dropped as new ones are added.
-const KEEP_HOURS_MS: i64 = 48 * HOUR_MS;
-const BAD_SIGNATURES_PREFIX: &str = "webhook_bad_signature@";
-
-/// Adds `n` signature failures to the hour of `now` (inside the caller's transaction).
-pub fn count_bad_signatures(conn: &Connection, n: i64, now: i64) -> Result<()> {
-    let hour = now - now.rem_euclid(HOUR_MS);
-    conn.execute(
-        "INSERT INTO counters (name, value) VALUES (?1, ?2) ON CONFLICT (name) DO UPDATE SET value = value + ?2",
-        params![format!("{BAD_SIGNATURES_PREFIX}{hour}"), n],
-    )?;
-    conn.execute(
-        "DELETE FROM counters WHERE name LIKE ?1 || '%' AND CAST(substr(name, length(?1) + 1) AS INTEGER) < ?2",
-        params![BAD_SIGNATURES_PREFIX, hour - KEEP_HOURS_MS],
-    )?;
-    Ok(())
-}
 
 impl Store {
     /// Signature failures counted in the hours that overlap `since`..now.
     pub fn bad_signatures_since(&self, since: i64) -> Result<i64> {
-        Ok(self.conn().query_row(
-            "SELECT coalesce(sum(value), 0) FROM counters WHERE name LIKE ?1 || '%' AND CAST(substr(name, length(?1) + 1) AS INTEGER) > ?2",
-            params![BAD_SIGNATURES_PREFIX, since - HOUR_MS],
-            |r| r.get(0),
-        )?)
+        self.hourly_sum(super::hourly::WEBHOOK_REJECTED, None, since)
     }
 
     /// `account_id`'s messages waiting to be sent, due, and queued before

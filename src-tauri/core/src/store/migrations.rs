@@ -439,7 +439,7 @@ pub const MIGRATIONS: &[&str] = &[
     // 13: alerts. Which alerts were already announced (by key), so a
     // desktop notification goes out once per occurrence; a key is removed
     // when its alert clears. Signature failures per hour live in `counters`
-    // (`webhook_bad_signature@{hour start}`), pruned after two days.
+    // (`store::hourly`: `webhook_rejected:0@{hour start}`).
     r#"
     CREATE TABLE alerts_seen (
         key        TEXT PRIMARY KEY,

@@ -14,7 +14,7 @@ use crate::error::Result;
 use crate::ingest::{self, Applied};
 use crate::providers::ProviderEvent;
 use crate::store::webhook_events::{self, EventState};
-use crate::store::Store;
+use crate::store::{hourly, Store};
 use rusqlite::{params, Connection};
 use std::thread::JoinHandle;
 use tokio::sync::{mpsc, oneshot};
@@ -170,11 +170,12 @@ fn apply_job(conn: &Connection, work: &Work) -> Result<(Done, JobEffects)> {
                 params![BAD_SIGNATURE_COUNTER, *n as i64],
             )?;
             // And per hour, for the alert on failures piling up and the statistics.
-            crate::store::alerts::count_bad_signatures(conn, *n as i64, crate::time::now_ms())?;
+            hourly::bump(conn, hourly::WEBHOOK_REJECTED, None, *n as i64, crate::time::now_ms())?;
             Ok((Done::Counted, effects))
         }
         Work::Unparseable { source, account_id, body, error } => {
             effects.event_id = webhook_events::record(conn, source, Some(*account_id), body, EventState::Unparseable, Some(error))?;
+            hourly::bump(conn, hourly::WEBHOOK_FAILED, Some(*account_id), 1, crate::time::now_ms())?;
             Ok((Done::Stored, effects))
         }
         Work::Ingest(job) => {
@@ -184,8 +185,10 @@ fn apply_job(conn: &Connection, work: &Work) -> Result<(Done, JobEffects)> {
                 (EventState::Unrouted, Some(format!("no account for {}", job.unrouted.join(", "))))
             };
             let Some(id) = webhook_events::record(conn, job.source, Some(job.path_account), &job.body, state, error.as_deref())? else {
+                hourly::bump(conn, hourly::WEBHOOK_DUPLICATE, Some(job.path_account), 1, crate::time::now_ms())?;
                 return Ok((Done::Redelivery, effects));
             };
+            hourly::bump(conn, hourly::WEBHOOK_ACCEPTED, Some(job.path_account), 1, crate::time::now_ms())?;
             effects.event_id = Some(id);
             for (account, events) in &job.routed {
                 let applied = ingest::apply(conn, *account, events)?;
