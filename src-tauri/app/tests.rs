@@ -297,6 +297,7 @@ fn commands_answer_through_ipc_and_record_the_ui_fixtures() {
             && !n.starts_with("public_address_")
             && !crate::vault_tests::VAULT_COMMANDS.contains(n)
             && !crate::scheduled_tests::SCHEDULED_COMMANDS.contains(n)
+            && !crate::bulk_tests::BULK_COMMANDS.contains(n)
             && !SETTINGS_COMMANDS.contains(n)
     }) {
         assert!(fx.keys().any(|k| k == name), "command {name} has no recorded fixture: it must answer through the IPC");

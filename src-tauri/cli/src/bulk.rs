@@ -36,10 +36,10 @@ fn send(ctx: &mut Context, args: BulkSendArgs) -> Result<()> {
     };
     let message = match (&args.template, &args.lang, &args.text) {
         (Some(name), Some(language), _) => BulkMessage::Template { name: name.clone(), language: language.clone() },
-        (None, _, Some(text)) => BulkMessage::Text(text.clone()),
+        (None, _, Some(text)) => BulkMessage::Text { body: text.clone() },
         _ => return Err(Error::Invalid("say what to send: --template NAME --lang CODE, or --text TEXT".into())),
     };
-    let spec = Spec { account_id, recipients, message, params: bulk::parse_params(&args.params) };
+    let spec = Spec { account_id, recipients, message, params: bulk::parse_params(&args.params), columns: Default::default() };
     let (report, job) = if args.dry_run { (bulk::validate(&ctx.store, &spec)?, None) } else { bulk::start(&mut ctx.store, &spec)? };
     let job_json = match &job {
         Some(j) => Some(bulk::job_json(j, &ctx.store.bulk_counts(j.id)?)),

@@ -46,7 +46,7 @@ pub enum BulkMessage {
     /// A synced, approved template, filled per row.
     Template { name: String, language: String },
     /// Free text (Meta: only to customers whose 24-hour window is open).
-    Text(String),
+    Text { body: String },
 }
 
 /// A bulk send as the owner describes it.
@@ -57,6 +57,8 @@ pub struct Spec {
     pub message: BulkMessage,
     /// Values common to every row, by column name (`1`, `first_name`, `header.1`, `button.1`); a row's column wins.
     pub params: HashMap<String, String>,
+    /// Parameters filled from a CSV column of another name (parameter → column); by default the column named as the parameter.
+    pub columns: HashMap<String, String>,
 }
 
 /// What a job stores as its request.
@@ -124,7 +126,7 @@ pub fn not_started_reason(report: &Report) -> String {
 pub fn summary(message: &BulkMessage) -> String {
     match message {
         BulkMessage::Template { name, language } => format!("[template {name} ({language})]"),
-        BulkMessage::Text(body) => crate::scheduled::summary(&OutgoingContent::Text { body: body.clone(), preview_url: false }),
+        BulkMessage::Text { body } => crate::scheduled::summary(&OutgoingContent::Text { body: body.clone(), preview_url: false }),
     }
 }
 

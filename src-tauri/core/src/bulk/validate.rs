@@ -83,8 +83,8 @@ pub(super) fn check(store: &Store, account: &Account, spec: &Spec) -> Result<(Re
     }
     let template = match &spec.message {
         BulkMessage::Template { name, language } => Some(approved_template(store, account, name, language)?),
-        BulkMessage::Text(body) if body.trim().is_empty() => return Err(Error::Invalid("the message is empty: give the text to send".into())),
-        BulkMessage::Text(_) => None,
+        BulkMessage::Text { body } if body.trim().is_empty() => return Err(Error::Invalid("the message is empty: give the text to send".into())),
+        BulkMessage::Text { .. } => None,
     };
     let parameters = template.as_ref().map(parameter_columns).unwrap_or_default();
     let country = store.default_country()?;
@@ -198,11 +198,12 @@ fn check_row(
 /// (a column wins over the common `--param` value), checked against the template.
 fn content_for(spec: &Spec, template: Option<&Template>, values: &HashMap<String, String>) -> Result<OutgoingContent> {
     let (BulkMessage::Template { name, language }, Some(t)) = (&spec.message, template) else {
-        let BulkMessage::Text(body) = &spec.message else { return Err(Error::Internal("a template job without its template".into())) };
+        let BulkMessage::Text { body } = &spec.message else { return Err(Error::Internal("a template job without its template".into())) };
         return Ok(OutgoingContent::Text { body: body.clone(), preview_url: body.contains("https://") || body.contains("http://") });
     };
     let value = |column: &str| -> Result<String> {
-        let v = values.get(column).or_else(|| spec.params.get(column)).map(|v| v.trim()).unwrap_or_default();
+        let from = spec.columns.get(column).map(String::as_str).unwrap_or(column);
+        let v = values.get(from).or_else(|| spec.params.get(column)).map(|v| v.trim()).unwrap_or_default();
         if v.is_empty() {
             return Err(Error::Invalid(format!("missing parameter {column:?}: add a column {column:?} or give --param {column}=VALUE")));
         }
