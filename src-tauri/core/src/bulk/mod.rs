@@ -254,3 +254,64 @@ pub fn job_json(job: &Job, counts: &Counts) -> serde_json::Value {
 pub fn now() -> i64 {
     now_ms()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{MessageStatus, Provider};
+    use crate::store::NewAccount;
+
+    fn released_ids(store: &Store, job: i64) -> Vec<i64> {
+        let mut stmt = store.conn().prepare("SELECT message_id FROM bulk_rows WHERE job_id = ?1 AND state = 'released' ORDER BY row_no").unwrap();
+        stmt.query_map([job], |r| r.get(0)).unwrap().map(|r| r.unwrap()).collect()
+    }
+
+    #[test]
+    fn a_text_job_is_released_a_few_at_a_time_and_steered() {
+        let tmp = tempfile::tempdir().unwrap();
+        let mut store = Store::open(&tmp.path().join("wicket.db")).unwrap();
+        let account = store.add_account(&NewAccount { provider: Provider::Demo, name: "Demo".into(), phone: None, config: serde_json::json!({}) }).unwrap();
+        let csv: String = std::iter::once("phone".to_string()).chain((0..15).map(|i| format!("+4479111234{i:02}"))).collect::<Vec<_>>().join("\n");
+        let spec = Spec {
+            account_id: account.id,
+            recipients: Recipients::Csv { text: csv, name: "list.csv".into() },
+            message: BulkMessage::Text { body: "Fresh bread at 8".into() },
+            params: HashMap::new(),
+            columns: HashMap::new(),
+        };
+        let (report, job) = start(&mut store, &spec).unwrap();
+        assert_eq!((report.ok, report.skipped, report.invalid), (15, 0, 0));
+        let job = job.unwrap();
+        assert_eq!(job.request["message"], serde_json::json!({"type": "text", "body": "Fresh bread at 8"}));
+
+        assert_eq!(release_due(&mut store, account.id, now_ms()).unwrap(), IN_OUTBOX as usize, "a few at a time");
+        assert_eq!(release_due(&mut store, account.id, now_ms()).unwrap(), 0, "nothing more while they wait in the outbox");
+        let ids = released_ids(&store, job.id);
+        for id in &ids[..3] {
+            store.set_message_status(*id, MessageStatus::Sent, None).unwrap();
+        }
+        // A customer who opts out after the job started is skipped when their turn comes.
+        let contact = store.upsert_contact(account.id, &crate::store::contacts::ContactKey::phone("+447911123410"), &Default::default()).unwrap();
+        store.conn().execute("UPDATE contacts SET opted_out_at = ?1 WHERE id = ?2", [now_ms(), contact.id]).unwrap();
+        assert_eq!(release_due(&mut store, account.id, now_ms()).unwrap(), 3);
+        let counts = store.bulk_counts(job.id).unwrap();
+        assert_eq!((counts.sent, counts.in_outbox, counts.skipped, counts.waiting), (3, 9, 1, 2), "{counts:?}");
+        assert!(counts.skipped_reasons[0].0.contains("opted out"), "{counts:?}");
+
+        pause(&mut store, job.id).unwrap();
+        for id in released_ids(&store, job.id) {
+            store.set_message_status(id, MessageStatus::Sent, None).unwrap();
+        }
+        assert_eq!(release_due(&mut store, account.id, now_ms()).unwrap(), 0, "paused: nothing released");
+        assert!(resume(&mut store, job.id).is_ok());
+        let cancelled = cancel(&mut store, job.id).unwrap();
+        assert_eq!(cancelled.state, JobState::Cancelled);
+        assert!(cancelled.finished_at.is_some(), "nothing left in the outbox: finished at once");
+        let counts = store.bulk_counts(job.id).unwrap();
+        assert_eq!((counts.sent, counts.skipped, counts.waiting, counts.total), (12, 3, 0, 15), "{counts:?}");
+        assert!(counts.skipped_reasons.contains(&("cancelled".to_string(), 2)), "{counts:?}");
+        assert!(pause(&mut store, job.id).is_err() && resume(&mut store, job.id).is_err(), "a cancelled job stays cancelled");
+        let messages: i64 = store.conn().query_row("SELECT count(*) FROM messages WHERE direction = 'out'", [], |r| r.get(0)).unwrap();
+        assert_eq!(messages, 12, "one message per released row, none twice");
+    }
+}
