@@ -12,6 +12,7 @@ import { Rail, STATUS_TEXT, statusSince } from './components/Rail';
 import { Settings } from './components/Settings';
 import { Wizard } from './components/Wizard';
 import { AccountsSettings } from './components/AccountsSettings';
+import { BulkSend } from './components/BulkSend';
 import { AlertBanners, STATUS_ALERTS, useAlerts } from './components/AlertBanners';
 import { addressTrouble, PublicAddressBanner, PublicAddressNote } from './components/PublicAddress';
 import { VaultDialog } from './components/VaultDialog';
@@ -67,6 +68,7 @@ export function App() {
   const [error, setError] = useState<CommandError | null>(null);
   const [adding, setAdding] = useState(false);
   const [settingsOpen, setSettingsOpen] = useState(false);
+  const [bulkOpen, setBulkOpen] = useState(false);
   const [address, setAddress] = useState<PublicAddressStatusDto | null>(null);
   const [vault, setVault] = useState<VaultAsk | null>(null);
   // "Not now" at launch: the dialog waits for the note's Unlock button.
@@ -303,6 +305,7 @@ export function App() {
         label={label}
         onLabel={setLabel}
         onSettings={() => setSettingsOpen(true)}
+        onBulk={() => setBulkOpen(true)}
       />
       <aside class="list-pane" aria-label="Conversation list">
         {address && addressTrouble(address, accountId) && (
@@ -366,6 +369,7 @@ export function App() {
           />
         </Settings>
       )}
+      {bulkOpen && <BulkSend accounts={accounts ?? []} accountId={accountId} onClose={() => setBulkOpen(false)} />}
       {vaultDialog}
     </div>
   );

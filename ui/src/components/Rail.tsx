@@ -1,4 +1,4 @@
-import { Archive, Inbox, Layers, MessageCircle, Plus, Settings as Gear } from 'lucide-preact';
+import { Archive, Inbox, Layers, Megaphone, MessageCircle, Plus, Settings as Gear } from 'lucide-preact';
 import type { AccountDto, AccountStatus, ListFilter } from '../bindings';
 import { clockTime, listTime } from '../format';
 import { Avatar } from './Avatar';
@@ -51,6 +51,8 @@ export interface RailProps {
   onAdd?: () => void;
   /** Opens the Settings panel (preferences and accounts). */
   onSettings?: () => void;
+  /** Opens the bulk screen (one message to many customers). */
+  onBulk?: () => void;
 }
 
 /** The narrow left rail: accounts (with a status dot) and the list filters. */
@@ -114,6 +116,12 @@ export function Rail(p: RailProps) {
             </button>
           ))}
         </div>
+      )}
+      {p.onBulk && (
+        <button type="button" class="rail-btn rail-bulk" title="Bulk send" aria-label="Bulk send" onClick={p.onBulk}>
+          <Megaphone size={20} aria-hidden="true" />
+          <span class="rail-label">Bulk</span>
+        </button>
       )}
       {p.onSettings && (
         <button type="button" class="rail-btn rail-settings" title="Settings" aria-label="Settings" onClick={p.onSettings}>
