@@ -113,6 +113,15 @@ describe('bulk send', () => {
   test("a label's free-text job is cancelled, and Escape closes the screen", async () => {
     const page = await app({}, { width: 1200, height: 900 });
     const dialog = await openBulk(page);
+    // Earlier jobs are listed, newest first, and open with their report.
+    const recent = dialog.getByRole('region', { name: 'Recent bulk jobs' });
+    assert.deepEqual(await recent.locator('li').evaluateAll((lis) => lis.map((li) => li.querySelector('.bulk-state').textContent + ' ' + li.querySelector('.muted').textContent)), [
+      'Cancelled label market · 0 of 1 sent',
+      'Done file customers.csv · 3 of 5 sent',
+    ]);
+    await recent.getByRole('button', { name: /Show job 1/ }).click();
+    await dialog.getByRole('region', { name: 'Bulk job' }).locator('.bulk-state', { hasText: 'Done' }).waitFor();
+    await dialog.getByRole('button', { name: 'New bulk send' }).click();
     await dialog.getByLabel('Account', { exact: true }).selectOption({ label: 'Market stall' });
     assert.equal(await dialog.getByRole('radio', { name: 'A template' }).isDisabled(), true, 'a gateway account sends free text');
     await dialog.getByRole('radio', { name: 'A label' }).check();

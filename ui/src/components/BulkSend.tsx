@@ -127,6 +127,7 @@ export function BulkSend({ accounts, accountId, onClose }: BulkSendProps) {
   const [shape, setShape] = useState<{ parameters: string[]; columns: string[] } | null>(null);
   const [refused, setRefused] = useState<string | null>(null);
   const [job, setJob] = useState<BulkJobDto | null>(null);
+  const [recent, setRecent] = useState<BulkJobDto[]>([]);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<CommandError | null>(null);
 
@@ -135,6 +136,10 @@ export function BulkSend({ accounts, accountId, onClose }: BulkSendProps) {
   useEffect(() => {
     call('list_labels').then(setLabels).catch(setError);
   }, []);
+  // Earlier jobs (one may still be running): shown under the form, each can be opened.
+  useEffect(() => {
+    if (!job) call('bulk_jobs', {}).then(setRecent).catch(setError);
+  }, [job]);
   const meta = accounts.find((a) => a.id === account)?.has_service_window ?? false;
   useEffect(() => {
     setTemplates([]);
@@ -391,6 +396,27 @@ export function BulkSend({ accounts, accountId, onClose }: BulkSendProps) {
                   </table>
                 </section>
               </>
+            )}
+            {recent.length > 0 && (
+              <section class="bulk-recent" aria-label="Recent bulk jobs">
+                <h3>Recent jobs</h3>
+                <ul>
+                  {recent.map((j) => (
+                    <li key={j.id}>
+                      <span class="bulk-recent-what" dir="auto">
+                        {j.message}
+                      </span>
+                      <span class="muted">
+                        {j.source} · {j.sent} of {j.total} sent
+                      </span>
+                      <span class={`bulk-state bulk-state-${j.state}`}>{STATE_TEXT[j.state]}</span>
+                      <button type="button" class="wizard-btn wizard-small" aria-label={`Show job ${j.id}: ${j.message}`} onClick={() => setJob(j)}>
+                        Show
+                      </button>
+                    </li>
+                  ))}
+                </ul>
+              </section>
             )}
           </div>
         )}
