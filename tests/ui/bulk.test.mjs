@@ -70,6 +70,7 @@ describe('bulk send', () => {
       assert.equal(await start.isDisabled(), true, 'invalid rows: nothing can start');
       assert.equal(await start.getAttribute('title'), 'Fix the invalid rows first');
       await page.locator('.settings.bulk').screenshot({ path: shot('bulk-report') });
+      await page.screenshot({ path: shot('bulk-window') });
 
       // The fixed file: a preview of the first rows, and Start.
       await dialog.getByLabel('CSV file', { exact: true }).setInputFiles(FIXED);

@@ -269,7 +269,7 @@ export function BulkSend({ accounts, accountId, onClose }: BulkSendProps) {
               {source === 'csv' ? (
                 <>
                   <input type="file" accept=".csv,text/csv" aria-label="CSV file" onChange={(e) => pick(e.currentTarget.files?.[0])} />
-                  <p class="settings-help">{csv ? `${csv.name}` : 'A phone column, and one column per template parameter.'}</p>
+                  <p class="settings-help">{csv ? `${csv.name}: ${csv.text.split('\n').filter((l) => l.trim()).length - 1} rows` : 'A phone column, and one column per template parameter.'}</p>
                 </>
               ) : (
                 <select aria-label="Label" value={label} onChange={(e) => setLabel(e.currentTarget.value)}>
@@ -345,7 +345,7 @@ export function BulkSend({ accounts, accountId, onClose }: BulkSendProps) {
                 title={!report ? 'Check the recipients first' : report.invalid > 0 ? 'Fix the invalid rows first' : undefined}
                 onClick={start}
               >
-                <Send size={16} aria-hidden="true" /> Start: send to {report?.ok ?? 0}
+                <Send size={16} aria-hidden="true" /> {report && report.invalid === 0 ? `Start: send to ${report.ok}` : 'Start'}
               </button>
             </div>
             {refused && report && (
