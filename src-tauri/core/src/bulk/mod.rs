@@ -6,8 +6,9 @@
 //! opt-outs, duplicates), with a report per row; a job is only stored when
 //! no row is invalid. A job waits in `store::bulk`, outside the outbox: each
 //! account's quick send lane calls [`release_due`] before its pass, which
-//! moves a few rows at a time into the outbox (at most [`IN_OUTBOX`] of the
-//! account's bulk messages pending at once), so the owner's own replies
+//! moves a few rows at a time into the outbox (at most [`outbox_cap`] of the
+//! account's bulk messages pending at once: a second's worth of its rate, at
+//! least [`IN_OUTBOX`]), so the owner's own replies
 //! never queue behind a thousand bulk messages. Each released message is an
 //! ordinary outbox message: rate limits, claims, `unknown`, never twice. A
 //! row is released in the transaction that inserts its message, so a kill
@@ -26,9 +27,18 @@ use crate::time::{now_ms, to_rfc3339};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
-/// The most bulk messages of one account in the outbox at once: the rest
-/// wait in their job, so a manual reply waits behind at most this many.
+/// The fewest bulk messages of one account allowed in the outbox at once;
+/// the cap is one second's worth of the account's rate when that is more
+/// ([`outbox_cap`]). The rest wait in their job, so a manual reply waits
+/// behind at most about a second of sending.
 pub const IN_OUTBOX: i64 = 10;
+
+/// How many of an account's bulk messages may be in the outbox at once:
+/// enough to keep its rate busy between two passes of the send lane, few
+/// enough that the owner's own messages never queue behind a whole job.
+pub fn outbox_cap(account: &crate::store::Account) -> i64 {
+    IN_OUTBOX.max(crate::ratelimit::Limits::of(account).max_per_second as i64)
+}
 
 /// Where the recipients come from.
 #[derive(Debug, Clone, PartialEq)]
@@ -150,7 +160,7 @@ pub fn show(store: &Store, id: i64) -> Result<(Job, Counts)> {
     Ok((store.bulk_job(id)?, store.bulk_counts(id)?))
 }
 
-/// Releases `account_id`'s running jobs into the outbox, up to [`IN_OUTBOX`]
+/// Releases `account_id`'s running jobs into the outbox, up to [`outbox_cap`]
 /// of its bulk messages pending at once, and marks finished jobs done.
 /// Returns how many rows were released (or skipped at their turn).
 pub fn release_due(store: &mut Store, account_id: i64, now: i64) -> Result<usize> {
@@ -158,10 +168,11 @@ pub fn release_due(store: &mut Store, account_id: i64, now: i64) -> Result<usize
     if jobs.is_empty() {
         return Ok(0);
     }
+    let cap = outbox_cap(&store.account(account_id)?);
     let mut moved = 0;
     for (job_id, state) in jobs {
         if state == JobState::Running {
-            let room = IN_OUTBOX - store.bulk_in_outbox(account_id)?;
+            let room = cap - store.bulk_in_outbox(account_id)?;
             if room > 0 {
                 for row in store.bulk_waiting_rows(job_id, room as usize)? {
                     match release_row(store, account_id, &row, now) {
@@ -313,5 +324,15 @@ mod tests {
         assert!(pause(&mut store, job.id).is_err() && resume(&mut store, job.id).is_err(), "a cancelled job stays cancelled");
         let messages: i64 = store.conn().query_row("SELECT count(*) FROM messages WHERE direction = 'out'", [], |r| r.get(0)).unwrap();
         assert_eq!(messages, 12, "one message per released row, none twice");
+    }
+
+    #[test]
+    fn the_outbox_cap_is_a_second_of_the_accounts_rate_and_at_least_ten() {
+        let tmp = tempfile::tempdir().unwrap();
+        let mut store = Store::open(&tmp.path().join("wicket.db")).unwrap();
+        let mut account = |config| store.add_account(&NewAccount { provider: Provider::Meta, name: "Shop".into(), phone: None, config }).unwrap();
+        assert_eq!(outbox_cap(&account(serde_json::json!({}))), IN_OUTBOX, "Meta's default 10 per second");
+        assert_eq!(outbox_cap(&account(serde_json::json!({"max_per_second": 80}))), 80);
+        assert_eq!(outbox_cap(&account(serde_json::json!({"max_per_second": 2}))), IN_OUTBOX);
     }
 }
