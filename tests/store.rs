@@ -392,6 +392,24 @@ fn rich_store(f: &mut Fixture) {
     f.store.set_reaction(f.account, "out.2", "me", "👍", 1_700_000_200_500).unwrap();
     f.store.set_conversation_labels(conv, &["vip".into(), "größe".into()]).unwrap();
     f.store.set_conversation_flags(conv, Some(true), None, None).unwrap();
+    // A bulk job: a row still waiting, one skipped with its reason.
+    let rows = [
+        wicket_core::store::bulk::NewRow {
+            row_no: 2,
+            phone: Some("+447700900123".into()),
+            conversation_id: None,
+            content: Some(serde_json::json!({"type": "text", "body": "hi"})),
+            skipped: None,
+        },
+        wicket_core::store::bulk::NewRow {
+            row_no: 3,
+            phone: Some("+447700900124".into()),
+            conversation_id: None,
+            content: None,
+            skipped: Some("opted out".into()),
+        },
+    ];
+    f.store.insert_bulk_job(f.account, &serde_json::json!({"message": {"type": "text", "body": "hi"}}), "hi", "file list.csv", &rows).unwrap();
 }
 
 #[test]
@@ -411,6 +429,7 @@ fn json_export_import_export_is_byte_identical() {
     let s = String::from_utf8(a).unwrap();
     assert!(s.contains("Zoë «Ünïcødé» 王") && s.contains("❤️"), "non-ASCII text and reactions are exported");
     assert!(!s.contains("data_dir_id"), "the data dir id is never exported");
+    assert!(s.contains("\"bulk_rows\"") && s.contains("file list.csv"), "bulk jobs are exported with their rows");
     let imported = fresh.search("légende", 100).unwrap();
     assert!(!imported.is_empty(), "imported messages are searchable");
     assert_eq!(fresh.conversations(&ConversationFilter::default()).unwrap()[0].labels, ["größe", "vip"]);

@@ -5,6 +5,7 @@
 
 use crate::about::{AboutDto, Folder, FolderArgs};
 use crate::alerts::AlertDto;
+use crate::bulk::{BulkArgs, BulkJobDto, BulkListArgs, BulkReasonDto, BulkReportDto, BulkRowDto, BulkStartDto};
 use crate::dto::*;
 use crate::dto_account::{AccountHealthDto, AttentionDto, HistoryImportDto, TypingArgs};
 use crate::events::{self, MessageReceivedEvent, SyncProgressEvent};
@@ -81,6 +82,13 @@ pub fn commands(cfg: &Config) -> Vec<(&'static str, Option<String>, String)> {
         ("schedule_template", Some(ScheduleTemplateArgs::name(cfg)), ScheduledDto::name(cfg)),
         ("list_scheduled", Some(ScheduledListArgs::name(cfg)), <Vec<ScheduledDto>>::name(cfg)),
         ("cancel_scheduled", Some(IdArgs::name(cfg)), ScheduledDto::name(cfg)),
+        ("bulk_check", Some(BulkArgs::name(cfg)), BulkReportDto::name(cfg)),
+        ("bulk_start", Some(BulkArgs::name(cfg)), BulkStartDto::name(cfg)),
+        ("bulk_jobs", Some(BulkListArgs::name(cfg)), <Vec<BulkJobDto>>::name(cfg)),
+        ("bulk_job", Some(IdArgs::name(cfg)), BulkJobDto::name(cfg)),
+        ("bulk_pause", Some(IdArgs::name(cfg)), BulkJobDto::name(cfg)),
+        ("bulk_resume", Some(IdArgs::name(cfg)), BulkJobDto::name(cfg)),
+        ("bulk_cancel", Some(IdArgs::name(cfg)), BulkJobDto::name(cfg)),
     ]
 }
 
@@ -214,6 +222,13 @@ pub fn typescript() -> String {
         ScheduleTextArgs::decl(&cfg),
         ScheduleTemplateArgs::decl(&cfg),
         ScheduledListArgs::decl(&cfg),
+        BulkArgs::decl(&cfg),
+        BulkRowDto::decl(&cfg),
+        BulkReportDto::decl(&cfg),
+        BulkReasonDto::decl(&cfg),
+        BulkJobDto::decl(&cfg),
+        BulkStartDto::decl(&cfg),
+        BulkListArgs::decl(&cfg),
         MessageReceivedEvent::decl(&cfg),
         SyncProgressEvent::decl(&cfg),
         OpenConversationEvent::decl(&cfg),

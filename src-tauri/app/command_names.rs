@@ -60,4 +60,11 @@ pub const COMMANDS: &[&str] = &[
     "schedule_template",
     "list_scheduled",
     "cancel_scheduled",
+    "bulk_check",
+    "bulk_start",
+    "bulk_jobs",
+    "bulk_job",
+    "bulk_pause",
+    "bulk_resume",
+    "bulk_cancel",
 ];

@@ -17,6 +17,9 @@ mod about;
 mod alerts;
 #[cfg(test)]
 mod bindings;
+mod bulk;
+#[cfg(test)]
+mod bulk_tests;
 #[cfg(test)]
 mod command_names;
 mod commands;
@@ -115,6 +118,13 @@ pub fn builder_on<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Build
         scheduled::schedule_template,
         scheduled::list_scheduled,
         scheduled::cancel_scheduled,
+        bulk::bulk_check,
+        bulk::bulk_start,
+        bulk::bulk_jobs,
+        bulk::bulk_job,
+        bulk::bulk_pause,
+        bulk::bulk_resume,
+        bulk::bulk_cancel,
     ])
 }
 

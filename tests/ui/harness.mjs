@@ -30,6 +30,8 @@ export const vaultFixtures = JSON.parse(await readFile(new URL('./fixtures/vault
 export const scheduledFixtures = JSON.parse(await readFile(new URL('./fixtures/scheduled.json', import.meta.url), 'utf8'));
 export const statsFixtures = JSON.parse(await readFile(new URL('./fixtures/stats.json', import.meta.url), 'utf8'));
 export const limitsFixtures = JSON.parse(await readFile(new URL('./fixtures/limits.json', import.meta.url), 'utf8'));
+/** The bulk screen's answers, recorded from the real handlers (src-tauri/app/bulk_tests.rs). */
+export const bulkFixtures = JSON.parse(await readFile(new URL('./fixtures/bulk.json', import.meta.url), 'utf8'));
 /** The passphrase those answers were recorded with (src-tauri/app/vault_tests.rs STRONG). */
 export const VAULT_PASSPHRASE = 'copper lantern orbit meadow';
 /** The fixtures' "now" (src-tauri/app/tests.rs SAMPLE_NOW): 2026-03-10 12:00 UTC. */
@@ -90,6 +92,10 @@ const sc = ${JSON.stringify(scheduledFixtures)};
 const stf = ${JSON.stringify(statsFixtures)};
 const lf = ${JSON.stringify(limitsFixtures)};
 let limits = lf.account_limits;
+const bk = ${JSON.stringify(bulkFixtures)};
+// The bulk job of this page: recorded progress, one step per poll; a label's job is the recorded cancelled one, still running.
+let bulkPolls = 0;
+let bulkJob = null;
 // Scheduled messages per conversation, as scheduled and cancelled in this page.
 const scheduled = new Map(Object.entries(sc.list_scheduled).map(([k, v]) => [Number(k), [...v]]));
 const cancelled = new Set();
@@ -272,6 +278,18 @@ mockIPC((cmd, args) => {
       }
       return Promise.reject({ code: 'not_found', message: 'no scheduled message with id ' + a.id, kind: null });
     }
+    case 'bulk_check': return a.label ? bk.bulk_check_label : a.csv.includes('not-a-number') ? bk.bulk_check : bk.bulk_check_fixed;
+    case 'bulk_start':
+      if (a.csv && a.csv.includes('not-a-number')) return bk.bulk_start_refused;
+      bulkJob = a.label ? { ...bk.bulk_cancel, state: 'running', finished_at: null, queued: 1, skipped: 0, skipped_reasons: [] } : bk.bulk_start.job;
+      return a.label ? { report: bk.bulk_check_label, job: bulkJob, refused: null } : bk.bulk_start;
+    case 'bulk_job':
+      if (bulkJob.state !== 'running' || bulkJob.id !== bk.bulk_start.job.id) return bulkJob;
+      return (bulkJob = bk.bulk_job[Math.min(bulkPolls++, bk.bulk_job.length - 1)]);
+    case 'bulk_pause': return (bulkJob = bk.bulk_pause);
+    case 'bulk_resume': return (bulkJob = bk.bulk_resume);
+    case 'bulk_cancel': return (bulkJob = bk.bulk_cancel);
+    case 'bulk_jobs': return bk.bulk_jobs;
     case 'get_preferences': return prefs;
     case 'set_preferences':
       if (opts.prefsRefused) return Promise.reject(st.set_preferences_invalid);

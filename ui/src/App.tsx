@@ -12,6 +12,7 @@ import { Rail, STATUS_TEXT, statusSince } from './components/Rail';
 import { Settings } from './components/Settings';
 import { Wizard } from './components/Wizard';
 import { AccountsSettings } from './components/AccountsSettings';
+import { BulkSend } from './components/BulkSend';
 import { AlertBanners, STATUS_ALERTS, useAlerts } from './components/AlertBanners';
 import { StatsView } from './components/StatsView';
 import { addressTrouble, PublicAddressBanner, PublicAddressNote } from './components/PublicAddress';
@@ -69,6 +70,7 @@ export function App() {
   const [adding, setAdding] = useState(false);
   const [settingsOpen, setSettingsOpen] = useState(false);
   const [statsOpen, setStatsOpen] = useState(false);
+  const [bulkOpen, setBulkOpen] = useState(false);
   const [address, setAddress] = useState<PublicAddressStatusDto | null>(null);
   const [vault, setVault] = useState<VaultAsk | null>(null);
   // "Not now" at launch: the dialog waits for the note's Unlock button.
@@ -306,6 +308,7 @@ export function App() {
         onLabel={setLabel}
         onSettings={() => setSettingsOpen(true)}
         onStats={() => setStatsOpen(true)}
+        onBulk={() => setBulkOpen(true)}
       />
       <aside class="list-pane" aria-label="Conversation list">
         {address && addressTrouble(address, accountId) && (
@@ -370,6 +373,7 @@ export function App() {
         </Settings>
       )}
       {statsOpen && <StatsView accounts={accounts ?? []} onClose={() => setStatsOpen(false)} />}
+      {bulkOpen && <BulkSend accounts={accounts ?? []} accountId={accountId} onClose={() => setBulkOpen(false)} />}
       {vaultDialog}
     </div>
   );

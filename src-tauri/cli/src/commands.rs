@@ -58,6 +58,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Send(args) => send(&mut ctx, *args),
         Command::Resend(args) => resend(&mut ctx, args),
         Command::Scheduled(args) => crate::scheduled::run(&mut ctx, args),
+        Command::Bulk(args) => crate::bulk::run(&mut ctx, args),
         Command::Serve(args) => crate::serve::serve(&mut ctx, args),
         Command::Settings(SettingsCommand::List) => settings_list(&ctx),
         Command::Settings(SettingsCommand::Set { key, value }) => settings_set(&mut ctx, &key, &value),

@@ -6,6 +6,7 @@
 
 mod accounts;
 mod alerts;
+mod bulk;
 mod commands;
 mod context;
 mod gateways;
@@ -61,6 +62,11 @@ pub enum Command {
     /// Messages scheduled with `wicket send --at` (waiting, and failed ones);
     /// `wicket scheduled cancel ID` cancels one.
     Scheduled(ScheduledArgs),
+    /// Bulk sending: one message to many recipients (a CSV or a label),
+    /// checked row by row first, then sent through the outbox within the
+    /// account's limits; list, show, pause, resume or cancel a job.
+    #[command(subcommand)]
+    Bulk(BulkCommand),
     /// Send a failed message again, or one that may have been sent
     /// (status `unknown`: check the chat on the phone first).
     Resend(ResendArgs),
@@ -469,6 +475,66 @@ pub enum ScheduledCommand {
         #[arg(value_name = "ID")]
         id: String,
     },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum BulkCommand {
+    /// Check a bulk send (a report per row) and start it as a job.
+    Send(Box<BulkSendArgs>),
+    /// Bulk jobs, newest first.
+    List {
+        #[arg(long)]
+        account: Option<String>,
+    },
+    /// One job's state and counts (queued, sent, delivered, read, failed and skipped with reasons).
+    Show {
+        #[arg(value_name = "ID")]
+        id: String,
+    },
+    /// Release nothing more until resumed (messages already in the outbox still go).
+    Pause {
+        #[arg(value_name = "ID")]
+        id: String,
+    },
+    /// Go on with a paused job.
+    Resume {
+        #[arg(value_name = "ID")]
+        id: String,
+    },
+    /// Stop a job: recipients not yet reached are skipped (messages already in the outbox still go).
+    Cancel {
+        #[arg(value_name = "ID")]
+        id: String,
+    },
+}
+
+#[derive(Args, Debug)]
+#[command(group(clap::ArgGroup::new("recipients").required(true).args(["to_file", "label"])))]
+#[command(group(clap::ArgGroup::new("message").required(true).args(["template", "text"])))]
+pub struct BulkSendArgs {
+    #[arg(long)]
+    pub account: String,
+    /// A CSV with a `phone` column and one column per template parameter
+    /// (named, or `1`, `2`, … for positional; `header.1`, `button.0`).
+    #[arg(long, value_name = "CSV")]
+    pub to_file: Option<PathBuf>,
+    /// Every conversation of the account with this label.
+    #[arg(long, value_name = "NAME")]
+    pub label: Option<String>,
+    #[arg(long, value_name = "NAME", requires = "lang")]
+    pub template: Option<String>,
+    #[arg(long, value_name = "CODE", requires = "template")]
+    pub lang: Option<String>,
+    /// Free text (Meta: only customers whose 24-hour window is open).
+    #[arg(long, value_name = "T")]
+    pub text: Option<String>,
+    /// A value common to every row: NAME=VALUE (a column name), or a bare
+    /// value for the next numbered parameter. A row's column wins.
+    #[arg(long = "param", value_name = "V", allow_hyphen_values = true)]
+    pub params: Vec<String>,
+    /// Only check and report: queue nothing.
+    #[arg(long)]
+    pub dry_run: bool,
 }
 
 #[derive(Args, Debug)]

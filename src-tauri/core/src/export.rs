@@ -55,6 +55,8 @@ fn json_tables() -> Vec<(&'static str, String, &'static str)> {
         ("media_files", format!("account_id IN ({ACCOUNTS})"), "id"),
         ("messages", format!("account_id IN ({ACCOUNTS})"), "id"),
         ("scheduled_messages", format!("account_id IN ({ACCOUNTS})"), "id"),
+        ("bulk_jobs", format!("account_id IN ({ACCOUNTS})"), "id"),
+        ("bulk_rows", format!("job_id IN (SELECT id FROM bulk_jobs WHERE account_id IN ({ACCOUNTS}))"), "job_id, row_no"),
         ("reactions", format!("account_id IN ({ACCOUNTS})"), "account_id, target_provider_id, reactor"),
         ("pending_statuses", format!("account_id IN ({ACCOUNTS})"), "account_id, provider_message_id, status"),
         ("templates", format!("account_id IN ({ACCOUNTS})"), "id"),

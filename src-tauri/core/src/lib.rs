@@ -7,6 +7,7 @@
 
 pub mod accounts;
 pub mod alerts;
+pub mod bulk;
 pub mod datadir;
 pub mod engine;
 pub mod engine_lock;

@@ -687,6 +687,84 @@ send_at: string, };
 
 export type ScheduledListArgs = { conversation_id: number, };
 
+export type BulkArgs = { account_id: number, 
+/**
+ * The CSV's text (a `phone` column, one column per parameter), or…
+ */
+csv?: string, 
+/**
+ * …its file name, for the job's description.
+ */
+file_name?: string, 
+/**
+ * …every conversation of the account with this label.
+ */
+label?: string, 
+/**
+ * An approved template (with `language`), or…
+ */
+template?: string, language?: string, 
+/**
+ * …free text.
+ */
+text?: string, 
+/**
+ * Fixed values by parameter (`1`, `first_name`, `header.1`, `button.1`).
+ */
+values?: { [key in string]: string }, 
+/**
+ * Parameters filled from a CSV column: parameter → column.
+ */
+columns?: { [key in string]: string }, };
+
+export type BulkRowDto = { 
+/**
+ * The CSV line (the header is line 1), or the label's recipient number.
+ */
+row: number, phone: string, outcome: "ok" | "skipped" | "invalid", reason: string | null, 
+/**
+ * The message as this recipient sees it (the first rows only).
+ */
+preview: string | null, };
+
+export type BulkReportDto = { rows: Array<BulkRowDto>, ok: number, skipped: number, invalid: number, 
+/**
+ * The template's parameters (column names that fill them by default).
+ */
+parameters: Array<string>, 
+/**
+ * The CSV's columns.
+ */
+columns: Array<string>, };
+
+export type BulkReasonDto = { reason: string, count: number, };
+
+export type BulkJobDto = { id: number, account_id: number, state: "running" | "paused" | "cancelled" | "done", 
+/**
+ * What it sends, in a line.
+ */
+message: string, 
+/**
+ * Where the recipients came from.
+ */
+source: string, created_at: number, finished_at: number | null, total: number, 
+/**
+ * Not yet sent: waiting in the job or in the outbox.
+ */
+queued: number, sent: number, delivered: number, read: number, failed: number, 
+/**
+ * May have been sent (the send was cut off): see the chat.
+ */
+unknown: number, skipped: number, failed_reasons: Array<BulkReasonDto>, skipped_reasons: Array<BulkReasonDto>, };
+
+export type BulkStartDto = { report: BulkReportDto, job: BulkJobDto | null, 
+/**
+ * Why it did not start.
+ */
+refused: string | null, };
+
+export type BulkListArgs = { account_id?: number, };
+
 export type MessageReceivedEvent = { message: MessageDto, conversation: ConversationDto, };
 
 export type SyncProgressEvent = { account_id: number, 
@@ -765,6 +843,13 @@ export type Commands = {
   schedule_template: { args: ScheduleTemplateArgs; result: ScheduledDto };
   list_scheduled: { args: ScheduledListArgs; result: Array<ScheduledDto> };
   cancel_scheduled: { args: IdArgs; result: ScheduledDto };
+  bulk_check: { args: BulkArgs; result: BulkReportDto };
+  bulk_start: { args: BulkArgs; result: BulkStartDto };
+  bulk_jobs: { args: BulkListArgs; result: Array<BulkJobDto> };
+  bulk_job: { args: IdArgs; result: BulkJobDto };
+  bulk_pause: { args: IdArgs; result: BulkJobDto };
+  bulk_resume: { args: IdArgs; result: BulkJobDto };
+  bulk_cancel: { args: IdArgs; result: BulkJobDto };
 };
 
 /** Every event the shell emits, with its payload. */

@@ -1,4 +1,4 @@
-import { Archive, ChartColumn, Inbox, Layers, MessageCircle, Plus, Settings as Gear } from 'lucide-preact';
+import { Archive, ChartColumn, Inbox, Layers, Megaphone, MessageCircle, Plus, Settings as Gear } from 'lucide-preact';
 import type { AccountDto, AccountStatus, ListFilter } from '../bindings';
 import { clockTime, listTime } from '../format';
 import { Avatar } from './Avatar';
@@ -53,6 +53,8 @@ export interface RailProps {
   onSettings?: () => void;
   /** Opens the statistics view. */
   onStats?: () => void;
+  /** Opens the bulk screen (one message to many customers). */
+  onBulk?: () => void;
 }
 
 /** The narrow left rail: accounts (with a status dot) and the list filters. */
@@ -116,6 +118,12 @@ export function Rail(p: RailProps) {
             </button>
           ))}
         </div>
+      )}
+      {p.onBulk && (
+        <button type="button" class="rail-btn rail-bulk" title="Bulk send" aria-label="Bulk send" onClick={p.onBulk}>
+          <Megaphone size={20} aria-hidden="true" />
+          <span class="rail-label">Bulk</span>
+        </button>
       )}
       {p.onStats && (
         <button type="button" class="rail-btn rail-stats" title="Statistics" aria-label="Statistics" onClick={p.onStats}>

@@ -90,6 +90,10 @@ pub(super) async fn send_due(ctx: &Ctx, store: &mut Store, lane: Lane, uploading
             }
             Err(e) => tracing::warn!(account = account_id, "scheduled messages were not released (tried again shortly): {e}"),
         }
+        // Bulk jobs top the outbox up to a few of their messages at a time, so the owner's replies never wait behind a whole job.
+        if let Err(e) = crate::bulk::release_due(store, account_id, now_ms()) {
+            tracing::warn!(account = account_id, "bulk messages were not released (tried again shortly): {e}");
+        }
     }
     // Conversations with an earlier upload still queued: their later messages wait.
     let mut held: HashSet<i64> = HashSet::new();

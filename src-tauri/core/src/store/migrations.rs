@@ -478,6 +478,39 @@ pub const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (account_id, provider_message_id, participant)
     ) STRICT, WITHOUT ROWID;
     "#,
+    // 15: bulk sending. A job (what it sends, its state) and its rows, one
+    // per recipient, validated before the job was stored. A row waits
+    // (`waiting`) until the engine releases it into the outbox: the message
+    // is inserted in the transaction that moves the row to `released`
+    // (guarded by `state = 'waiting'`, so once), a few at a time so the
+    // owner's own replies never queue behind the whole job. Skipped rows
+    // (opted out, duplicates, cancelled) keep why.
+    r#"
+    CREATE TABLE bulk_jobs (
+        id          INTEGER PRIMARY KEY,
+        account_id  INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+        request     TEXT NOT NULL,
+        summary     TEXT NOT NULL DEFAULT '',
+        source      TEXT NOT NULL DEFAULT '',
+        state       TEXT NOT NULL DEFAULT 'running' CHECK (state IN ('running', 'paused', 'cancelled', 'done')),
+        created_at  INTEGER NOT NULL,
+        finished_at INTEGER
+    ) STRICT;
+    CREATE INDEX bulk_jobs_by_state ON bulk_jobs(account_id, state);
+    CREATE TABLE bulk_rows (
+        job_id          INTEGER NOT NULL REFERENCES bulk_jobs(id) ON DELETE CASCADE,
+        row_no          INTEGER NOT NULL,
+        phone           TEXT,
+        conversation_id INTEGER,
+        content         TEXT,
+        state           TEXT NOT NULL CHECK (state IN ('waiting', 'released', 'skipped')),
+        reason          TEXT,
+        message_id      INTEGER REFERENCES messages(id) ON DELETE SET NULL,
+        PRIMARY KEY (job_id, row_no)
+    ) STRICT, WITHOUT ROWID;
+    CREATE INDEX bulk_rows_by_state ON bulk_rows(job_id, state, row_no);
+    CREATE INDEX bulk_rows_by_message ON bulk_rows(message_id) WHERE message_id IS NOT NULL;
+    "#,
 ];
 
 /// The schema version this build writes.

@@ -12,6 +12,7 @@
 pub mod account_health;
 pub mod accounts;
 pub mod alerts;
+pub mod bulk;
 pub mod contacts;
 pub mod conversations;
 pub mod health;
