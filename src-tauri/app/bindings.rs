@@ -6,6 +6,7 @@
 use crate::about::{AboutDto, Folder, FolderArgs};
 use crate::alerts::AlertDto;
 use crate::bulk::{BulkArgs, BulkJobDto, BulkListArgs, BulkReasonDto, BulkReportDto, BulkRowDto, BulkStartDto};
+use crate::conversation_actions::{ConversationFlagsArgs, ConversationLabelsArgs};
 use crate::dto::*;
 use crate::dto_account::{AccountHealthDto, AttentionDto, HistoryImportDto, TypingArgs};
 use crate::events::{self, MessageReceivedEvent, SyncProgressEvent};
@@ -64,6 +65,9 @@ pub fn commands(cfg: &Config) -> Vec<(&'static str, Option<String>, String)> {
         ("list_jobs", None, <Vec<JobDto>>::name(cfg)),
         ("list_alerts", None, <Vec<AlertDto>>::name(cfg)),
         ("get_stats", Some(StatsArgs::name(cfg)), StatsDto::name(cfg)),
+        ("set_conversation_flags", Some(ConversationFlagsArgs::name(cfg)), ConversationDto::name(cfg)),
+        ("set_conversation_labels", Some(ConversationLabelsArgs::name(cfg)), ConversationDto::name(cfg)),
+        ("mark_unread", Some(IdArgs::name(cfg)), ConversationDto::name(cfg)),
         ("account_limits", Some(AccountLimitsArgs::name(cfg)), LimitsDto::name(cfg)),
         ("set_account_limits", Some(SetLimitsArgs::name(cfg)), LimitsDto::name(cfg)),
         ("open_folder", Some(FolderArgs::name(cfg)), "null".into()),
@@ -202,6 +206,8 @@ pub fn typescript() -> String {
         DayCountDto::decl(&cfg),
         WebhookCountsDto::decl(&cfg),
         StatsDto::decl(&cfg),
+        ConversationFlagsArgs::decl(&cfg),
+        ConversationLabelsArgs::decl(&cfg),
         LimitsDto::decl(&cfg),
         AccountLimitsArgs::decl(&cfg),
         SetLimitsArgs::decl(&cfg),

@@ -23,6 +23,7 @@ mod bulk_tests;
 #[cfg(test)]
 mod command_names;
 mod commands;
+mod conversation_actions;
 mod dto;
 mod dto_account;
 mod engine;
@@ -101,6 +102,9 @@ pub fn builder_on<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Build
         jobs::list_jobs,
         alerts::list_alerts,
         stats::get_stats,
+        conversation_actions::set_conversation_flags,
+        conversation_actions::set_conversation_labels,
+        conversation_actions::mark_unread,
         limits::account_limits,
         limits::set_account_limits,
         vault::vault_status,

@@ -299,6 +299,7 @@ fn commands_answer_through_ipc_and_record_the_ui_fixtures() {
             && !crate::scheduled_tests::SCHEDULED_COMMANDS.contains(n)
             && !crate::stats_tests::STATS_COMMANDS.contains(n)
             && !crate::limits::LIMITS_COMMANDS.contains(n)
+            && !crate::conversation_actions::ACTION_COMMANDS.contains(n)
             && !crate::bulk_tests::BULK_COMMANDS.contains(n)
             && !SETTINGS_COMMANDS.contains(n)
     }) {

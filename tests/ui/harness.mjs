@@ -30,6 +30,7 @@ export const vaultFixtures = JSON.parse(await readFile(new URL('./fixtures/vault
 export const scheduledFixtures = JSON.parse(await readFile(new URL('./fixtures/scheduled.json', import.meta.url), 'utf8'));
 export const statsFixtures = JSON.parse(await readFile(new URL('./fixtures/stats.json', import.meta.url), 'utf8'));
 export const limitsFixtures = JSON.parse(await readFile(new URL('./fixtures/limits.json', import.meta.url), 'utf8'));
+export const actionsFixtures = JSON.parse(await readFile(new URL('./fixtures/actions.json', import.meta.url), 'utf8'));
 /** The bulk screen's answers, recorded from the real handlers (src-tauri/app/bulk_tests.rs). */
 export const bulkFixtures = JSON.parse(await readFile(new URL('./fixtures/bulk.json', import.meta.url), 'utf8'));
 /** The passphrase those answers were recorded with (src-tauri/app/vault_tests.rs STRONG). */
@@ -91,6 +92,7 @@ const vf = ${JSON.stringify(vaultFixtures)};
 const sc = ${JSON.stringify(scheduledFixtures)};
 const stf = ${JSON.stringify(statsFixtures)};
 const lf = ${JSON.stringify(limitsFixtures)};
+const af = ${JSON.stringify(actionsFixtures)};
 let limits = lf.account_limits;
 const bk = ${JSON.stringify(bulkFixtures)};
 // The bulk job of this page: recorded progress, one step per poll; a label's job is the recorded cancelled one, still running.
@@ -299,6 +301,16 @@ mockIPC((cmd, args) => {
     case 'app_about': return st.app_about;
     case 'list_jobs': return st.list_jobs;
     case 'list_alerts': return opts.alerts ?? [];
+    case 'set_conversation_flags':
+    case 'mark_unread':
+    case 'set_conversation_labels': {
+      // The recorded answers show the shape; the flags asked for are applied to the page's conversation.
+      const c = findConversation(a.id);
+      if (!c) return Promise.reject(af.missing);
+      if (cmd === 'mark_unread') return { ...c, unread_count: Math.max(1, c.unread_count) };
+      if (cmd === 'set_conversation_labels') return { ...c, labels: a.labels.map((l) => l.trim()).filter(Boolean) };
+      return { ...c, pinned: a.pinned ?? c.pinned, archived: a.archived ?? c.archived, muted: a.muted ?? c.muted };
+    }
     case 'account_limits': return limits;
     case 'set_account_limits':
       if (a.limits.max_per_second < 1) return Promise.reject(lf.set_account_limits_invalid);

@@ -15,6 +15,10 @@ import { AccountsSettings } from './components/AccountsSettings';
 import { BulkSend } from './components/BulkSend';
 import { AlertBanners, STATUS_ALERTS, useAlerts } from './components/AlertBanners';
 import { StatsView } from './components/StatsView';
+import { CommandPalette, type PaletteCommand } from './components/CommandPalette';
+import { ConversationActions, type ConversationAction } from './components/ConversationActions';
+import { ShortcutSheet } from './components/ShortcutSheet';
+import { FOCUS_COMPOSER, keysOf, REPLY_LATEST, SHORTCUTS, SHOW_TEMPLATES, typingIn } from './shortcuts';
 import { addressTrouble, PublicAddressBanner, PublicAddressNote } from './components/PublicAddress';
 import { VaultDialog } from './components/VaultDialog';
 
@@ -71,6 +75,8 @@ export function App() {
   const [settingsOpen, setSettingsOpen] = useState(false);
   const [statsOpen, setStatsOpen] = useState(false);
   const [bulkOpen, setBulkOpen] = useState(false);
+  const [paletteOpen, setPaletteOpen] = useState(false);
+  const [sheetOpen, setSheetOpen] = useState(false);
   const [address, setAddress] = useState<PublicAddressStatusDto | null>(null);
   const [vault, setVault] = useState<VaultAsk | null>(null);
   // "Not now" at launch: the dialog waits for the note's Unlock button.
@@ -250,23 +256,114 @@ export function App() {
     setConvs((list) => list.map((c) => (c.id === id ? { ...c, draft: text || null } : c)));
   }, []);
 
-  // Keyboard: Ctrl/Cmd+K or Ctrl+F searches; Alt+Up/Down moves through the list.
+  // The conversation actions, from the header, the palette and the keyboard.
+  const act = useCallback((action: ConversationAction, c: ConversationDto) => {
+    const flags = { id: c.id, pinned: null, archived: null, muted: null };
+    const done =
+      action === 'mark_unread'
+        ? call('mark_unread', { id: c.id })
+        : call('set_conversation_flags', { ...flags, [action === 'archive' ? 'archived' : action === 'pin' ? 'pinned' : 'muted']: !(action === 'archive' ? c.archived : action === 'pin' ? c.pinned : c.muted) });
+    done
+      .then((changed) => {
+        setConvs((list) => list.map((x) => (x.id === changed.id ? changed : x)));
+        // Marked unread: it stays unread until opened again, so the chat closes.
+        setOpen((o) => (o && o.c.id === changed.id ? (action === 'mark_unread' ? null : { ...o, c: changed }) : o));
+        // Archiving moves it between the inbox and Archived; pinning reorders.
+        if (action === 'archive' || action === 'pin') loadList(Math.max(LIST_PAGE, shown.current));
+        setError(null);
+      })
+      .catch(setError);
+  }, []);
+  const setConversationLabels = useCallback((c: ConversationDto, next: string[]) => {
+    call('set_conversation_labels', { id: c.id, labels: next })
+      .then((changed) => {
+        setConvs((list) => list.map((x) => (x.id === changed.id ? changed : x)));
+        setOpen((o) => (o && o.c.id === changed.id ? { ...o, c: changed } : o));
+        call('list_labels').then(setLabels).catch(setError);
+      })
+      .catch(setError);
+  }, []);
+
+  // Keyboard: every shortcut of shortcuts.ts (the sheet lists the same).
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
-      if ((e.ctrlKey || e.metaKey) && (e.key === 'k' || e.key === 'f')) {
-        e.preventDefault();
-        document.querySelector<HTMLInputElement>('.search input')?.focus();
-      } else if (e.altKey && (e.key === 'ArrowDown' || e.key === 'ArrowUp')) {
-        e.preventDefault();
-        const list = ordered(convs);
-        const i = list.findIndex((c) => c.id === openRef.current?.c.id);
-        const next = list[e.key === 'ArrowDown' ? Math.min(list.length - 1, i + 1) : Math.max(0, i - 1)];
-        if (next) openConversation(next);
+      const typing = typingIn(e.target);
+      const s = SHORTCUTS.find((x) => x.matches(e, typing));
+      if (!s) return;
+      const list = ordered(convs);
+      const current = openRef.current?.c ?? null;
+      const i = list.findIndex((c) => c.id === current?.id);
+      const move = (step: 1 | -1, unreadOnly: boolean) => {
+        for (let j = i + step; j >= 0 && j < list.length; j += step) {
+          if (!unreadOnly || list[j].unread_count > 0) return openConversation(list[j]);
+        }
+        if (i === -1 && list.length && !unreadOnly) openConversation(list[0]);
+      };
+      e.preventDefault();
+      switch (s.id) {
+        case 'palette':
+          return setPaletteOpen(true);
+        case 'search':
+          return document.querySelector<HTMLInputElement>('.search input')?.focus();
+        case 'next':
+          return move(1, false);
+        case 'previous':
+          return move(-1, false);
+        case 'next_unread':
+          return move(1, true);
+        case 'previous_unread':
+          return move(-1, true);
+        case 'archive':
+        case 'mark_unread':
+        case 'pin':
+        case 'mute':
+          return current && act(s.id, current);
+        case 'reply':
+          return window.dispatchEvent(new Event(REPLY_LATEST));
+        case 'composer':
+          return window.dispatchEvent(new Event(FOCUS_COMPOSER));
+        case 'sheet':
+          return setSheetOpen(true);
       }
     };
     window.addEventListener('keydown', onKey);
     return () => window.removeEventListener('keydown', onKey);
   }, [convs]);
+
+  // The command palette's entries: the open conversation's actions first, then the app's, then every conversation in the list.
+  const paletteCommands = (): PaletteCommand[] => {
+    const c = open?.c ?? null;
+    const list: PaletteCommand[] = [];
+    if (c) {
+      list.push(
+        { id: 'archive', title: c.archived ? `Unarchive ${c.display_name}` : `Archive ${c.display_name}`, hint: keysOf('archive'), run: () => act('archive', c) },
+        { id: 'mark_unread', title: `Mark ${c.display_name} unread`, hint: keysOf('mark_unread'), run: () => act('mark_unread', c) },
+        { id: 'pin', title: c.pinned ? `Unpin ${c.display_name}` : `Pin ${c.display_name}`, hint: keysOf('pin'), run: () => act('pin', c) },
+        { id: 'mute', title: c.muted ? `Unmute ${c.display_name}` : `Mute ${c.display_name}`, hint: keysOf('mute'), run: () => act('mute', c) },
+        { id: 'reply', title: "Reply to the customer's latest message", hint: keysOf('reply'), run: () => window.dispatchEvent(new Event(REPLY_LATEST)) },
+        { id: 'template', title: 'Send a template', keywords: 'template message', run: () => window.dispatchEvent(new Event(SHOW_TEMPLATES)) },
+      );
+      for (const l of labels) {
+        const has = c.labels.includes(l);
+        list.push({ id: `label-${l}`, title: has ? `Remove the label “${l}”` : `Label “${l}”`, keywords: 'label tag', run: () => setConversationLabels(c, has ? c.labels.filter((x) => x !== l) : [...c.labels, l]) });
+      }
+    }
+    list.push(
+      { id: 'search', title: 'Search messages and contacts', hint: keysOf('search'), keywords: 'find', run: () => document.querySelector<HTMLInputElement>('.search input')?.focus() },
+      { id: 'show-unread', title: 'Show unread conversations', run: () => setFilter('unread') },
+      { id: 'show-archived', title: 'Show archived conversations', run: () => setFilter('archived') },
+      { id: 'show-all', title: 'Show all conversations', run: () => setFilter('all') },
+      { id: 'settings', title: 'Open Settings', keywords: 'preferences notifications', run: () => setSettingsOpen(true) },
+      { id: 'add-account', title: 'Add an account', keywords: 'wizard meta wasender unipile', run: () => setAdding(true) },
+      { id: 'stats', title: 'Show statistics', keywords: 'charts numbers', run: () => setStatsOpen(true) },
+      { id: 'bulk', title: 'Bulk send', keywords: 'broadcast campaign', run: () => setBulkOpen(true) },
+      { id: 'shortcuts', title: 'Keyboard shortcuts', hint: keysOf('sheet'), run: () => setSheetOpen(true) },
+    );
+    for (const x of ordered(convs)) {
+      list.push({ id: `go-${x.id}`, title: `Go to ${x.display_name}`, hint: 'conversation', keywords: `${x.phone ?? ''} ${x.labels.join(' ')}`, run: () => openConversation(x) });
+    }
+    return list;
+  };
 
   const byId = useMemo(() => new Map((accounts ?? []).map((a) => [a.id, a])), [accounts]);
   const alerts = useAlerts();
@@ -352,11 +449,19 @@ export function App() {
           </div>
         )}
         {open ? (
-          <ChatView key={open.c.id} conversation={open.c} account={byId.get(open.c.account_id)} unreadAtOpen={open.unread} now={now} onDraft={onDraft} />
+          <ChatView
+            key={open.c.id}
+            conversation={open.c}
+            account={byId.get(open.c.account_id)}
+            unreadAtOpen={open.unread}
+            now={now}
+            onDraft={onDraft}
+            actions={<ConversationActions c={open.c} labels={labels} onAct={(a) => act(a, open.c)} onLabels={(l) => setConversationLabels(open.c, l)} />}
+          />
         ) : (
           <div class="no-chat">
             <p>Select a conversation to read and answer it.</p>
-            <p class="muted">Ctrl+K searches · Alt+↑/↓ moves through the list</p>
+            <p class="muted">Ctrl+K for every command · Alt+↑/↓ moves through the list · ? shows the shortcuts</p>
           </div>
         )}
       </main>
@@ -372,6 +477,8 @@ export function App() {
           />
         </Settings>
       )}
+      {paletteOpen && <CommandPalette commands={paletteCommands()} onClose={() => setPaletteOpen(false)} />}
+      {sheetOpen && <ShortcutSheet onClose={() => setSheetOpen(false)} />}
       {statsOpen && <StatsView accounts={accounts ?? []} onClose={() => setStatsOpen(false)} />}
       {bulkOpen && <BulkSend accounts={accounts ?? []} accountId={accountId} onClose={() => setBulkOpen(false)} />}
       {vaultDialog}

@@ -534,6 +534,18 @@ export type WebhookCountsDto = { accepted: number, duplicate: number, rejected: 
 
 export type StatsDto = { account_id: number | null, since: string, until: string, time_zone: string, received: number, sent: number, delivered: number, read: number, failed: number, pending: number, delivery_rate: number | null, read_rate: number | null, failures: Array<FailureCountDto>, median_first_reply_seconds: number | null, replies_measured: number, webhooks: WebhookCountsDto, rate_limit_waits: number, queue_depth: number, per_day: Array<DayCountDto>, received_by_hour: Array<number>, };
 
+export type ConversationFlagsArgs = { id: number, 
+/**
+ * null: unchanged.
+ */
+pinned: boolean | null, archived: boolean | null, muted: boolean | null, };
+
+export type ConversationLabelsArgs = { id: number, 
+/**
+ * The whole set (empty clears it); blank names are dropped.
+ */
+labels: Array<string>, };
+
 export type LimitsDto = { max_per_second: number, max_per_hour: number, 
 /**
  * Seconds between two messages to the same customer (0: none).
@@ -825,6 +837,9 @@ export type Commands = {
   list_jobs: { args: null; result: Array<JobDto> };
   list_alerts: { args: null; result: Array<AlertDto> };
   get_stats: { args: StatsArgs; result: StatsDto };
+  set_conversation_flags: { args: ConversationFlagsArgs; result: ConversationDto };
+  set_conversation_labels: { args: ConversationLabelsArgs; result: ConversationDto };
+  mark_unread: { args: IdArgs; result: ConversationDto };
   account_limits: { args: AccountLimitsArgs; result: LimitsDto };
   set_account_limits: { args: SetLimitsArgs; result: LimitsDto };
   open_folder: { args: FolderArgs; result: null };

@@ -14,6 +14,8 @@ import { Composer } from './Composer';
 import { ContactPanel, labelColour } from './ContactPanel';
 import { MessageList } from './MessageList';
 import { ScheduledList } from './ScheduledList';
+import { FOCUS_COMPOSER, REPLY_LATEST } from '../shortcuts';
+import type { ComponentChildren } from 'preact';
 
 const PAGE = 60;
 
@@ -42,6 +44,8 @@ export interface ChatViewProps {
   unreadAtOpen: number;
   now: number;
   onDraft: (conversationId: number, text: string) => void;
+  /** The conversation's actions, shown in the header (ConversationActions). */
+  actions?: ComponentChildren;
 }
 
 export function ChatView(p: ChatViewProps) {
@@ -59,6 +63,22 @@ export function ChatView(p: ChatViewProps) {
   const [scheduled, setScheduled] = useState<ScheduledDto[]>([]);
   const current = useRef(messages);
   current.current = messages;
+
+  // The keyboard and the palette: reply to the customer's latest message, or just write.
+  useEffect(() => {
+    const focus = () => document.querySelector<HTMLTextAreaElement>('.composer textarea')?.focus();
+    const reply = () => {
+      const latest = [...current.current].reverse().find((m) => m.direction === 'in' && m.kind !== 'notice');
+      if (latest) setReplyTo(latest);
+      window.setTimeout(focus, 0);
+    };
+    window.addEventListener(FOCUS_COMPOSER, focus);
+    window.addEventListener(REPLY_LATEST, reply);
+    return () => {
+      window.removeEventListener(FOCUS_COMPOSER, focus);
+      window.removeEventListener(REPLY_LATEST, reply);
+    };
+  }, []);
 
   useEffect(() => {
     let live = true;
@@ -256,6 +276,7 @@ export function ChatView(p: ChatViewProps) {
             {p.account && <span class="via">via {p.account.name}</span>}
           </div>
         </div>
+        {p.actions}
         <button
           type="button"
           class="icon-btn header-btn"

@@ -17,6 +17,7 @@ import { EmojiPicker } from './EmojiPicker';
 import { OptOutConfirm } from './OptOutConfirm';
 import { SendLater } from './SendLater';
 import { TemplatePicker } from './TemplatePicker';
+import { SHOW_TEMPLATES } from '../shortcuts';
 
 const DRAFT_DELAY = 400; // ms after the last keystroke
 const MAX_LINES = 6;
@@ -48,6 +49,13 @@ export function Composer(p: ComposerProps) {
   const [text, setText] = useState(p.conversation.draft ?? '');
   const [emoji, setEmoji] = useState(false);
   const [showTemplates, setShowTemplates] = useState(true);
+  // The palette's "Send a template": the picker opens (where the account has templates).
+  const [templatesAsked, setTemplatesAsked] = useState(false);
+  useEffect(() => {
+    const show = () => (setShowTemplates(true), setTemplatesAsked(true));
+    window.addEventListener(SHOW_TEMPLATES, show);
+    return () => window.removeEventListener(SHOW_TEMPLATES, show);
+  }, []);
   const [confirming, setConfirming] = useState(false);
   const area = useRef<HTMLTextAreaElement>(null);
   const picker = useRef<HTMLInputElement>(null);
@@ -201,7 +209,7 @@ export function Composer(p: ComposerProps) {
           </button>
         </div>
       )}
-      {windowed && !open && showTemplates && p.account && (
+      {windowed && (!open || templatesAsked) && showTemplates && p.account && (
         <TemplatePicker
           accountId={p.account.id}
           conversationId={p.conversation.id}

@@ -240,6 +240,18 @@ impl Store {
         })
     }
 
+    /// The owner marks a conversation unread (to come back to it): at least
+    /// one unread, until it is opened again. Nothing changes on the provider.
+    pub fn mark_conversation_unread(&mut self, id: i64) -> Result<()> {
+        self.write(|tx| {
+            let n = tx.execute("UPDATE conversations SET unread_count = max(unread_count, 1) WHERE id = ?1", [id])?;
+            if n == 0 {
+                return Err(Error::NotFound(format!("no conversation with id {id}")));
+            }
+            Ok(())
+        })
+    }
+
     pub fn set_conversation_flags(&mut self, id: i64, pinned: Option<bool>, archived: Option<bool>, muted: Option<bool>) -> Result<()> {
         self.write(|tx| {
             let n = tx.execute(
