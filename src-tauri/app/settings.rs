@@ -32,6 +32,18 @@ pub struct PreferencesDto {
     /// Meta's "typing…" while the owner writes an answer (setting `typing_indicator`).
     #[serde(default = "on")]
     pub typing_indicator: bool,
+    /// Notifications show what the customer wrote (off: only who wrote).
+    #[serde(default = "on")]
+    pub notification_previews: bool,
+    /// `system`, `light` or `dark`.
+    #[serde(default = "system")]
+    pub theme: String,
+    /// ISO code of the country a number without a country code is read in.
+    pub default_country: String,
+    /// IANA name; null: the system's.
+    pub time_zone: Option<String>,
+    /// Hours between contact syncs of a gateway account; 0: off.
+    pub contact_sync_hours: f64,
     /// Whether this desktop has a tray host (without one, closing quits).
     #[serde(default)]
     pub tray_available: bool,
@@ -46,6 +58,11 @@ impl PreferencesDto {
             close_to_tray: p.close_to_tray,
             start_at_login: p.start_at_login,
             typing_indicator: p.typing_indicator,
+            notification_previews: p.notification_previews,
+            theme: p.theme,
+            default_country: p.default_country,
+            time_zone: p.time_zone,
+            contact_sync_hours: p.contact_sync_hours,
             tray_available,
         }
     }
@@ -58,12 +75,21 @@ impl PreferencesDto {
             close_to_tray: self.close_to_tray,
             start_at_login: self.start_at_login,
             typing_indicator: self.typing_indicator,
+            notification_previews: self.notification_previews,
+            theme: self.theme,
+            default_country: self.default_country,
+            time_zone: self.time_zone,
+            contact_sync_hours: self.contact_sync_hours,
         }
     }
 }
 
 fn on() -> bool {
     true
+}
+
+fn system() -> String {
+    "system".into()
 }
 
 /// `set_focused_conversation`: the conversation open in a focused window, or null.

@@ -969,9 +969,12 @@ fn settings_commands_answer_through_ipc_and_record_the_ui_fixtures() {
     let h = Harness::new();
     let mut fx = serde_json::Map::new();
     let defaults = h.ok("get_preferences", Value::Null);
+    // The sample sets its own default country; the preference shows the store's.
+    let default_country = h.app.state::<AppState>().store().unwrap().default_country().unwrap();
     assert_eq!(
         defaults,
         json!({ "notifications": true, "do_not_disturb": false, "quiet_hours": null, "close_to_tray": true, "start_at_login": false, "typing_indicator": true,
+                "notification_previews": true, "theme": "system", "default_country": default_country, "time_zone": null, "contact_sync_hours": 6.0,
                 "tray_available": false }),
         "notifications on, close to the tray, no start at login, the typing indicator on; the test app has no tray"
     );
@@ -991,6 +994,11 @@ fn settings_commands_answer_through_ipc_and_record_the_ui_fixtures() {
     assert_eq!(refused["code"], "invalid", "{refused}");
     assert!(refused["message"].as_str().unwrap().contains("HH:MM"), "the message says how to write it: {refused}");
     fx.insert("set_preferences_invalid".into(), refused);
+    let mut country = quiet.clone();
+    country["default_country"] = json!("X9");
+    let refused = h.call("set_preferences", country).unwrap_err();
+    assert!(refused["message"].as_str().unwrap().contains("two-letter ISO code"), "{refused}");
+    fx.insert("set_preferences_bad_country".into(), refused);
     assert_eq!(h.ok("get_preferences", Value::Null), quiet, "a refused change changes nothing");
 
     // The typing indicator's switch is the `typing_indicator` setting the composer's core call reads.

@@ -104,6 +104,7 @@ const cancelled = new Set();
 const VAULT_PASSPHRASE = ${JSON.stringify(VAULT_PASSPHRASE)};
 let prefs = st.get_preferences;
 const opts = window.__WICKET_TEST__ || {};
+prefs = { ...prefs, ...(opts.prefs || {}) };
 let address = pa['status_' + (opts.address || 'unconfigured')];
 window.__calls = [];
 let nextId = 100000000;
@@ -295,6 +296,7 @@ mockIPC((cmd, args) => {
     case 'get_preferences': return prefs;
     case 'set_preferences':
       if (opts.prefsRefused) return Promise.reject(st.set_preferences_invalid);
+      if (!/^[A-Z]{2}$/.test(a.default_country)) return Promise.reject(st.set_preferences_bad_country);
       prefs = { ...a, tray_available: prefs.tray_available };
       return prefs;
     case 'set_focused_conversation': return null;

@@ -21,6 +21,7 @@ import { ShortcutSheet } from './components/ShortcutSheet';
 import { FOCUS_COMPOSER, keysOf, REPLY_LATEST, SHORTCUTS, SHOW_TEMPLATES, typingIn } from './shortcuts';
 import { addressTrouble, PublicAddressBanner, PublicAddressNote } from './components/PublicAddress';
 import { VaultDialog } from './components/VaultDialog';
+import { applyTheme } from './theme';
 
 const LIST_PAGE = 100;
 const CLOCK_TICK = 30_000; // the list's times and the window badge
@@ -87,6 +88,13 @@ export function App() {
   openRef.current = open;
   const shown = useRef(0);
   shown.current = convs.length;
+
+  // The owner's theme, from the preferences (Settings applies changes itself).
+  useEffect(() => {
+    call('get_preferences')
+      .then((p) => applyTheme(p.theme))
+      .catch(() => undefined);
+  }, []);
 
   const loadAccounts = useCallback(() => {
     call('app_info').then(setInfo).catch(setError);

@@ -29,6 +29,8 @@ pub struct Attention {
     pub now_minutes: u32,
     /// The app is locked: notify, but show no content.
     pub locked: bool,
+    /// The owner turned message previews off: who wrote, never what.
+    pub hide_previews: bool,
 }
 
 /// One notification to show. Clicking it opens `conversation_id` (None for
@@ -104,6 +106,9 @@ pub fn decide(store: &Store, new_messages: &[i64], attention: &Attention) -> Res
         .map(|(id, name, texts)| {
             let (title, body) = if attention.locked {
                 ("New message".to_string(), String::new())
+            } else if attention.hide_previews {
+                let body = if texts.len() == 1 { "New message".to_string() } else { format!("{} new messages", texts.len()) };
+                (name, body)
             } else if texts.len() == 1 {
                 (name, texts[0].clone())
             } else {
@@ -190,6 +195,14 @@ mod tests {
         assert_eq!(n.len(), 1, "one summary for many chats");
         assert_eq!(n[0].conversation_id, None);
         assert_eq!(n[0].title, "5 new messages in 5 chats");
+    }
+
+    #[test]
+    fn previews_off_name_the_sender_but_never_the_text() {
+        let (_d, mut store, a) = setup();
+        let (_, id) = message(&mut store, a, "+447911123456", "Priya", "secret order", None);
+        let n = decide(&store, &[id], &Attention { hide_previews: true, ..Default::default() }).unwrap();
+        assert_eq!((n[0].title.as_str(), n[0].body.as_str()), ("Priya", "New message"));
     }
 
     #[test]

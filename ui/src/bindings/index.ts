@@ -608,6 +608,26 @@ export type PreferencesDto = { notifications: boolean, do_not_disturb: boolean, 
  */
 typing_indicator: boolean, 
 /**
+ * Notifications show what the customer wrote (off: only who wrote).
+ */
+notification_previews: boolean, 
+/**
+ * `system`, `light` or `dark`.
+ */
+theme: string, 
+/**
+ * ISO code of the country a number without a country code is read in.
+ */
+default_country: string, 
+/**
+ * IANA name; null: the system's.
+ */
+time_zone: string | null, 
+/**
+ * Hours between contact syncs of a gateway account; 0: off.
+ */
+contact_sync_hours: number, 
+/**
  * Whether this desktop has a tray host (without one, closing quits).
  */
 tray_available: boolean, };

@@ -10,6 +10,7 @@ import { useEscape } from '../hooks';
 import { call } from '../api';
 import type { AboutDto, CommandError, Folder, PreferencesDto } from '../bindings';
 import { JobsSettings } from './JobsSettings';
+import { applyTheme } from '../theme';
 
 /** One titled section of the panel; other panels' sections use it too. */
 export function SettingsSection({ id, title, children }: { id: string; title: string; children: ComponentChildren }) {
@@ -39,6 +40,11 @@ function Toggle(p: { label: string; help?: string; checked: boolean; disabled?: 
 }
 
 const DEFAULT_QUIET = { from: '22:00', to: '07:00' };
+const THEMES: [string, string][] = [
+  ['system', 'Follow the system'],
+  ['light', 'Light'],
+  ['dark', 'Dark'],
+];
 
 export interface SettingsProps {
   onClose: () => void;
@@ -67,6 +73,7 @@ export function Settings({ onClose, children }: SettingsProps) {
     if (!prefs) return;
     const next = { ...prefs, ...change };
     setPrefs(next); // shown at once; the shell's answer (or refusal) settles it
+    if (change.theme) applyTheme(change.theme);
     call('set_preferences', next)
       .then((stored) => {
         setPrefs(stored);
@@ -112,6 +119,13 @@ export function Settings({ onClose, children }: SettingsProps) {
                 onChange={(on) => save({ do_not_disturb: on })}
               />
               <Toggle
+                label="Show message previews"
+                help="What the customer wrote, in the notification. Off: only who wrote."
+                checked={prefs.notification_previews}
+                disabled={!prefs.notifications}
+                onChange={(on) => save({ notification_previews: on })}
+              />
+              <Toggle
                 label="Quiet hours"
                 help="No notifications between these times every day (your local time)."
                 checked={quiet !== null}
@@ -143,6 +157,58 @@ export function Settings({ onClose, children }: SettingsProps) {
                 onChange={(on) => save({ close_to_tray: on })}
               />
               <Toggle label="Start Wicket when I log in" checked={prefs.start_at_login} onChange={(on) => save({ start_at_login: on })} />
+              <fieldset class="settings-choice">
+                <legend>Theme</legend>
+                {THEMES.map(([value, label]) => (
+                  <label key={value}>
+                    <input type="radio" name="theme" value={value} checked={prefs.theme === value} onChange={() => save({ theme: value })} /> {label}
+                  </label>
+                ))}
+              </fieldset>
+            </SettingsSection>
+            <SettingsSection id="messages" title="Messages and contacts">
+              <label class="settings-field">
+                <span>Default country</span>
+                <input
+                  type="text"
+                  maxLength={2}
+                  size={4}
+                  value={prefs.default_country}
+                  aria-describedby="pref-country-help"
+                  onChange={(e) => save({ default_country: e.currentTarget.value.trim().toUpperCase() })}
+                />
+              </label>
+              <p id="pref-country-help" class="settings-help">
+                A number typed without a country code (07911 123456) is read as this country's: a two-letter code such as GB, US or DE.
+              </p>
+              <label class="settings-field">
+                <span>Time zone</span>
+                <input
+                  type="text"
+                  placeholder="The system's"
+                  value={prefs.time_zone ?? ''}
+                  aria-describedby="pref-zone-help"
+                  onChange={(e) => save({ time_zone: e.currentTarget.value.trim() || null })}
+                />
+              </label>
+              <p id="pref-zone-help" class="settings-help">
+                For "send later", opening hours and statistics: a name such as Europe/London. Empty: the computer's own.
+              </p>
+              <label class="settings-field">
+                <span>Sync contacts every (hours)</span>
+                <input
+                  type="number"
+                  min={0}
+                  max={720}
+                  step={1}
+                  value={prefs.contact_sync_hours}
+                  aria-describedby="pref-sync-help"
+                  onChange={(e) => save({ contact_sync_hours: Number(e.currentTarget.value) })}
+                />
+              </label>
+              <p id="pref-sync-help" class="settings-help">
+                How often WASender and UniPile accounts fetch their contacts' names. 0 turns it off.
+              </p>
             </SettingsSection>
             <SettingsSection id="chats" title="Chats">
               <Toggle

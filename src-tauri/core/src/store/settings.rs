@@ -10,6 +10,8 @@ use rusqlite::{params, Connection, OptionalExtension};
 
 pub const DATA_DIR_ID: &str = "data_dir_id";
 pub const DEFAULT_COUNTRY: &str = "default_country";
+/// The default country until the owner sets one.
+pub const DEFAULT_COUNTRY_CODE: &str = "US";
 
 impl Store {
     pub fn setting(&self, key: &str) -> Result<Option<serde_json::Value>> {
@@ -45,7 +47,7 @@ impl Store {
 
     /// The owner's default country for phone numbers (ISO code).
     pub fn default_country(&self) -> Result<String> {
-        Ok(self.setting_str(DEFAULT_COUNTRY)?.unwrap_or_else(|| "US".into()))
+        Ok(self.setting_str(DEFAULT_COUNTRY)?.unwrap_or_else(|| DEFAULT_COUNTRY_CODE.into()))
     }
 
     /// This data dir's id, created on first use.
