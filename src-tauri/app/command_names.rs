@@ -42,6 +42,7 @@ pub const COMMANDS: &[&str] = &[
     "list_jobs",
     "list_alerts",
     "get_stats",
+    "search_conversation",
     "set_conversation_flags",
     "set_conversation_labels",
     "mark_unread",

@@ -44,10 +44,21 @@ pub async fn list_conversations(state: State<'_, AppState>, args: ListConversati
     Ok(store.conversations(&filter)?.iter().map(|c| ConversationDto::new(c, &country)).collect())
 }
 
+/// The in-conversation search (Ctrl+F in a chat): matching message ids, newest first.
+#[tauri::command]
+pub fn search_conversation(state: State<'_, AppState>, args: SearchConversationArgs) -> Res<Vec<i64>> {
+    Ok(state.store()?.search_in_conversation(args.conversation_id, &args.query, 1000)?)
+}
+
 #[tauri::command]
 pub async fn list_messages(state: State<'_, AppState>, args: ListMessagesArgs) -> Res<Vec<MessageDto>> {
     let store = state.store()?;
-    let page = store.messages_page(args.conversation_id, args.before, args.limit.clamp(1, 500) as usize)?;
+    let limit = args.limit.clamp(1, 500) as usize;
+    let page = match (args.around, args.after) {
+        (Some(id), _) => store.messages_around(args.conversation_id, id, limit)?,
+        (None, Some(id)) => store.messages_after(args.conversation_id, id, limit)?,
+        (None, None) => store.messages_page(args.conversation_id, args.before, limit)?,
+    };
     page.iter()
         .map(|m| {
             // The quoted message: from this page when it is there, else the store.

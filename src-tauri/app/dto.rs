@@ -590,7 +590,22 @@ pub struct ListMessagesArgs {
     /// The oldest message id already shown: returns the page before it.
     #[ts(optional)]
     pub before: Option<i64>,
+    /// The newest message id shown: returns the page after it (scrolling down from a search result).
+    #[ts(optional)]
+    #[serde(default)]
+    pub after: Option<i64>,
+    /// Opens the conversation at this message: the page around it.
+    #[ts(optional)]
+    #[serde(default)]
+    pub around: Option<i64>,
     pub limit: u32,
+}
+
+/// `search_conversation`: matches of `query` in one conversation.
+#[derive(Debug, Clone, Deserialize, TS)]
+pub struct SearchConversationArgs {
+    pub conversation_id: i64,
+    pub query: String,
 }
 
 #[derive(Debug, Clone, Deserialize, TS)]

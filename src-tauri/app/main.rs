@@ -102,6 +102,7 @@ pub fn builder_on<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Build
         jobs::list_jobs,
         alerts::list_alerts,
         stats::get_stats,
+        commands::search_conversation,
         conversation_actions::set_conversation_flags,
         conversation_actions::set_conversation_labels,
         conversation_actions::mark_unread,

@@ -269,6 +269,16 @@ fn commands_answer_through_ipc_and_record_the_ui_fixtures() {
     let hits = h.ok("search", json!({ "query": "sourdough" }));
     assert_eq!(hits[0]["display_name"], "Priya Shah");
     fx.insert("search".into(), json!({ "sourdough": hits }));
+    // A result opens at its message: the page around it, and newer ones after it.
+    let hit = hits[0]["message_id"].as_i64().unwrap();
+    let around = h.ok("list_messages", json!({ "conversation_id": priya, "limit": 6, "around": hit }));
+    assert!(around.as_array().unwrap().iter().any(|m| m["id"] == hit), "the result's message is in its page: {around}");
+    let newest_shown = around.as_array().unwrap().last().unwrap()["id"].clone();
+    let after = h.ok("list_messages", json!({ "conversation_id": priya, "limit": 50, "after": newest_shown }));
+    assert!(after.as_array().unwrap().iter().all(|m| m["id"] != newest_shown), "only newer ones");
+    let within = h.ok("search_conversation", json!({ "conversation_id": priya, "query": "sourdough" }));
+    assert!(within.as_array().unwrap().iter().any(|id| *id == json!(hit)), "{within}");
+    fx.insert("search_conversation".into(), json!({ "sourdough": within }));
 
     let draft_of = |id: i64| draft_of_list(&h, id);
     h.ok("save_draft", json!({ "conversation_id": priya, "text": "See you" }));

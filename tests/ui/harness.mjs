@@ -141,8 +141,10 @@ function findConversation(id) {
 function longPage(args) {
   const shapes = fx.list_messages['1'];
   const n = opts.long;
-  const end = args.before != null ? args.before - 1 : n;
-  const start = Math.max(1, end - args.limit + 1);
+  let end = args.before != null ? args.before - 1 : n;
+  let start = Math.max(1, end - args.limit + 1);
+  if (args.after != null) [start, end] = [args.after + 1, Math.min(n, args.after + args.limit)];
+  if (args.around != null) [start, end] = [Math.max(1, args.around - Math.floor(args.limit / 2)), Math.min(n, args.around + Math.floor(args.limit / 2))];
   const page = [];
   for (let id = start; id <= end; id++) {
     const s = shapes[id % shapes.length];
@@ -213,6 +215,12 @@ mockIPC((cmd, args) => {
       const all = (fx.list_messages[String(a.conversation_id)] || []).map((m) => m.id === opts.unknownSend
         ? { ...m, status: 'unknown', error: { code: null, kind: 'outcome_unknown', message: 'the connection broke after the request was sent: it may have been sent' } }
         : m);
+      if (a.around != null || a.after != null) {
+        const at = all.findIndex((m) => m.id === (a.around ?? a.after));
+        if (at < 0) return Promise.reject({ code: 'not_found', message: 'no message with id ' + (a.around ?? a.after), kind: null });
+        const half = Math.floor(a.limit / 2);
+        return a.around != null ? all.slice(Math.max(0, at - half), at + half + 1) : all.slice(at + 1, at + 1 + a.limit);
+      }
       const end = a.before != null ? all.findIndex((m) => m.id === a.before) : all.length;
       return all.slice(Math.max(0, end - a.limit), end);
     }
@@ -224,6 +232,14 @@ mockIPC((cmd, args) => {
       if (opts.sendError) return Promise.reject(fx.send_text_outside_window);
       return { ...fx.send_text, id: nextId++, conversation_id: a.conversation_id, text: a.text, timestamp: Date.now() };
     case 'search': return fx.search[a.query] || [];
+    case 'search_conversation': {
+      if (opts.long && a.conversation_id === 1) {
+        const ids = [];
+        for (let id = opts.long; id >= 1; id--) if (('Message number ' + id).includes(a.query.trim())) ids.push(id);
+        return ids.slice(0, 1000);
+      }
+      return fx.search_conversation[a.query] || [];
+    }
     case 'save_draft': {
       const d = drafts();
       if (a.text) d[String(a.conversation_id)] = a.text;

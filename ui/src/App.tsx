@@ -18,7 +18,7 @@ import { StatsView } from './components/StatsView';
 import { CommandPalette, type PaletteCommand } from './components/CommandPalette';
 import { ConversationActions, type ConversationAction } from './components/ConversationActions';
 import { ShortcutSheet } from './components/ShortcutSheet';
-import { FOCUS_COMPOSER, keysOf, REPLY_LATEST, SHORTCUTS, SHOW_TEMPLATES, typingIn } from './shortcuts';
+import { FIND_IN_CHAT, FOCUS_COMPOSER, keysOf, REPLY_LATEST, SHORTCUTS, SHOW_TEMPLATES, typingIn } from './shortcuts';
 import { addressTrouble, PublicAddressBanner, PublicAddressNote } from './components/PublicAddress';
 import { VaultDialog } from './components/VaultDialog';
 import { applyTheme } from './theme';
@@ -67,7 +67,7 @@ export function App() {
   const [labels, setLabels] = useState<string[]>([]);
   const [convs, setConvs] = useState<ConversationDto[]>([]);
   const [hasMore, setHasMore] = useState(false);
-  const [open, setOpen] = useState<{ c: ConversationDto; unread: number } | null>(null);
+  const [open, setOpen] = useState<{ c: ConversationDto; unread: number; focus?: number } | null>(null);
   const [query, setQuery] = useState('');
   const [hits, setHits] = useState<SearchHitDto[] | null>(null);
   const [now, setNow] = useState(() => Date.now());
@@ -252,11 +252,13 @@ export function App() {
       .catch(setError);
   }, []);
 
+  // A search result opens its conversation at the message found.
   const openHit = (h: SearchHitDto) => {
-    const known = convs.find((c) => c.id === h.conversation_id);
-    if (known) return openConversation(known);
     call('open_conversation', { id: h.conversation_id })
-      .then((c) => setOpen({ c, unread: 0 }))
+      .then((c) => {
+        setOpen({ c, unread: 0, focus: h.message_id });
+        setConvs((list) => list.map((x) => (x.id === c.id ? c : x)));
+      })
       .catch(setError);
   };
 
@@ -312,6 +314,8 @@ export function App() {
         case 'palette':
           return setPaletteOpen(true);
         case 'search':
+          // In a chat: find in it; else search everything.
+          if (current) return window.dispatchEvent(new Event(FIND_IN_CHAT));
           return document.querySelector<HTMLInputElement>('.search input')?.focus();
         case 'next':
           return move(1, false);
@@ -350,6 +354,7 @@ export function App() {
         { id: 'mute', title: c.muted ? `Unmute ${c.display_name}` : `Mute ${c.display_name}`, hint: keysOf('mute'), run: () => act('mute', c) },
         { id: 'reply', title: "Reply to the customer's latest message", hint: keysOf('reply'), run: () => window.dispatchEvent(new Event(REPLY_LATEST)) },
         { id: 'template', title: 'Send a template', keywords: 'template message', run: () => window.dispatchEvent(new Event(SHOW_TEMPLATES)) },
+        { id: 'find', title: `Find in ${c.display_name}`, hint: keysOf('search'), keywords: 'search', run: () => window.dispatchEvent(new Event(FIND_IN_CHAT)) },
       );
       for (const l of labels) {
         const has = c.labels.includes(l);
@@ -357,7 +362,7 @@ export function App() {
       }
     }
     list.push(
-      { id: 'search', title: 'Search messages and contacts', hint: keysOf('search'), keywords: 'find', run: () => document.querySelector<HTMLInputElement>('.search input')?.focus() },
+      { id: 'search', title: 'Search all messages and contacts', keywords: 'find', run: () => document.querySelector<HTMLInputElement>('.search input')?.focus() },
       { id: 'show-unread', title: 'Show unread conversations', run: () => setFilter('unread') },
       { id: 'show-archived', title: 'Show archived conversations', run: () => setFilter('archived') },
       { id: 'show-all', title: 'Show all conversations', run: () => setFilter('all') },
@@ -458,7 +463,8 @@ export function App() {
         )}
         {open ? (
           <ChatView
-            key={open.c.id}
+            key={`${open.c.id}-${open.focus ?? ''}`}
+            focusMessageId={open.focus ?? null}
             conversation={open.c}
             account={byId.get(open.c.account_id)}
             unreadAtOpen={open.unread}

@@ -30,7 +30,7 @@ const key = (e: KeyboardEvent) => e.key.toLowerCase();
 
 export const SHORTCUTS: Shortcut[] = [
   { id: 'palette', keys: 'Ctrl+K', what: 'Open the command palette', matches: (e) => ctrl(e) && !e.shiftKey && key(e) === 'k' },
-  { id: 'search', keys: 'Ctrl+F', what: 'Search messages and contacts', matches: (e) => ctrl(e) && !e.shiftKey && key(e) === 'f' },
+  { id: 'search', keys: 'Ctrl+F', what: 'Find in the open conversation (else search everything)', matches: (e) => ctrl(e) && !e.shiftKey && key(e) === 'f' },
   { id: 'next', keys: 'Alt+↓', what: 'Next conversation', matches: (e) => e.altKey && !e.shiftKey && e.key === 'ArrowDown' },
   { id: 'previous', keys: 'Alt+↑', what: 'Previous conversation', matches: (e) => e.altKey && !e.shiftKey && e.key === 'ArrowUp' },
   { id: 'next_unread', keys: 'Alt+Shift+↓', what: 'Next unread conversation', matches: (e) => e.altKey && e.shiftKey && e.key === 'ArrowDown' },
@@ -56,3 +56,4 @@ export function typingIn(target: EventTarget | null): boolean {
 export const FOCUS_COMPOSER = 'wicket:focus-composer';
 export const REPLY_LATEST = 'wicket:reply-latest';
 export const SHOW_TEMPLATES = 'wicket:show-templates';
+export const FIND_IN_CHAT = 'wicket:find-in-chat';

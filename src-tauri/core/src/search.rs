@@ -157,6 +157,33 @@ impl Store {
     }
 }
 
+impl Store {
+    /// The messages of one conversation matching `query`, newest first (ids;
+    /// at most `limit`): the in-conversation search's matches.
+    pub fn search_in_conversation(&self, conversation_id: i64, query: &str, limit: usize) -> Result<Vec<i64>> {
+        let limit = limit.clamp(1, 1000) as i64;
+        let ids = if query.chars().any(is_unspaced_script) {
+            let pattern = format!("%{}%", query.trim().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
+            let mut stmt = self.conn().prepare(
+                "SELECT id FROM messages WHERE conversation_id = ?1 AND (text LIKE ?2 ESCAPE '\\' OR caption LIKE ?2 ESCAPE '\\')
+                 ORDER BY timestamp DESC, id DESC LIMIT ?3",
+            )?;
+            let ids = stmt.query_map(params![conversation_id, pattern, limit], |r| r.get(0))?.collect::<std::result::Result<Vec<i64>, _>>()?;
+            ids
+        } else if let Some(q) = fts_query(query) {
+            let mut stmt = self.conn().prepare(
+                "SELECT m.id FROM messages_fts JOIN messages m ON m.id = messages_fts.rowid
+                 WHERE messages_fts MATCH ?1 AND m.conversation_id = ?2 ORDER BY m.timestamp DESC, m.id DESC LIMIT ?3",
+            )?;
+            let ids = stmt.query_map(params![q, conversation_id, limit], |r| r.get(0))?.collect::<std::result::Result<Vec<i64>, _>>()?;
+            ids
+        } else {
+            vec![]
+        };
+        Ok(ids)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -187,7 +187,15 @@ export type ListMessagesArgs = { conversation_id: number,
 /**
  * The oldest message id already shown: returns the page before it.
  */
-before?: number, limit: number, };
+before?: number, 
+/**
+ * The newest message id shown: returns the page after it (scrolling down from a search result).
+ */
+after?: number, 
+/**
+ * Opens the conversation at this message: the page around it.
+ */
+around?: number, limit: number, };
 
 export type IdArgs = { id: number, };
 
@@ -534,6 +542,8 @@ export type WebhookCountsDto = { accepted: number, duplicate: number, rejected: 
 
 export type StatsDto = { account_id: number | null, since: string, until: string, time_zone: string, received: number, sent: number, delivered: number, read: number, failed: number, pending: number, delivery_rate: number | null, read_rate: number | null, failures: Array<FailureCountDto>, median_first_reply_seconds: number | null, replies_measured: number, webhooks: WebhookCountsDto, rate_limit_waits: number, queue_depth: number, per_day: Array<DayCountDto>, received_by_hour: Array<number>, };
 
+export type SearchConversationArgs = { conversation_id: number, query: string, };
+
 export type ConversationFlagsArgs = { id: number, 
 /**
  * null: unchanged.
@@ -857,6 +867,7 @@ export type Commands = {
   list_jobs: { args: null; result: Array<JobDto> };
   list_alerts: { args: null; result: Array<AlertDto> };
   get_stats: { args: StatsArgs; result: StatsDto };
+  search_conversation: { args: SearchConversationArgs; result: Array<number> };
   set_conversation_flags: { args: ConversationFlagsArgs; result: ConversationDto };
   set_conversation_labels: { args: ConversationLabelsArgs; result: ConversationDto };
   mark_unread: { args: IdArgs; result: ConversationDto };

@@ -14,7 +14,8 @@ import { Composer } from './Composer';
 import { ContactPanel, labelColour } from './ContactPanel';
 import { MessageList } from './MessageList';
 import { ScheduledList } from './ScheduledList';
-import { FOCUS_COMPOSER, REPLY_LATEST } from '../shortcuts';
+import { FIND_IN_CHAT, FOCUS_COMPOSER, REPLY_LATEST } from '../shortcuts';
+import { FindBar } from './FindBar';
 import type { ComponentChildren } from 'preact';
 
 const PAGE = 60;
@@ -46,6 +47,8 @@ export interface ChatViewProps {
   onDraft: (conversationId: number, text: string) => void;
   /** The conversation's actions, shown in the header (ConversationActions). */
   actions?: ComponentChildren;
+  /** Open at this message (a search result): the page around it, highlighted. */
+  focusMessageId?: number | null;
 }
 
 export function ChatView(p: ChatViewProps) {
@@ -80,21 +83,78 @@ export function ChatView(p: ChatViewProps) {
     };
   }, []);
 
+  // At a message (a search result, a match of the find bar): the page around
+  // it, newer pages on scrolling down; else the newest page.
+  const [focus, setFocus] = useState<number | null>(p.focusMessageId ?? null);
+  const [hasNewer, setHasNewer] = useState(false);
+  const [loadingNewer, setLoadingNewer] = useState(false);
+  const openAt = useCallback(
+    (id: number | null) => {
+      const ask = id === null ? { conversation_id: c.id, limit: PAGE } : { conversation_id: c.id, limit: PAGE, around: id };
+      return call('list_messages', ask).then((page) => {
+        setMessages(page);
+        setHasOlder(id === null ? page.length === PAGE : page.length > 0 && page[0].id !== id);
+        setHasNewer(id !== null && page.length > 0 && page[page.length - 1].id !== id);
+        setFocus(id);
+        return page;
+      });
+    },
+    [c.id],
+  );
   useEffect(() => {
     let live = true;
-    call('list_messages', { conversation_id: c.id, limit: PAGE })
+    openAt(p.focusMessageId ?? null)
       .then((page) => {
         if (!live) return;
-        setMessages(page);
-        setHasOlder(page.length === PAGE);
-        setDivider(firstUnread(page, p.unreadAtOpen));
+        if (p.focusMessageId == null) setDivider(firstUnread(page, p.unreadAtOpen));
         setLoaded(true);
       })
       .catch((e) => live && setError(e));
     return () => {
       live = false;
     };
-  }, [c.id]);
+  }, [c.id, p.focusMessageId]);
+  const loadNewer = useCallback(() => {
+    const newest = current.current[current.current.length - 1];
+    if (!newest || loadingNewer) return;
+    setLoadingNewer(true);
+    call('list_messages', { conversation_id: c.id, after: newest.id, limit: PAGE })
+      .then((page) => {
+        setMessages((list) => merge(list, page));
+        setHasNewer(page.length === PAGE);
+      })
+      .catch((e) => setError(e))
+      .finally(() => setLoadingNewer(false));
+  }, [c.id, loadingNewer]);
+
+  // Find in this conversation (Ctrl+F): the matches newest first, one at a time.
+  const [finding, setFinding] = useState<{ query: string; ids: number[]; index: number } | null>(null);
+  useEffect(() => {
+    const open = () => setFinding((f) => f ?? { query: '', ids: [], index: 0 });
+    window.addEventListener(FIND_IN_CHAT, open);
+    return () => window.removeEventListener(FIND_IN_CHAT, open);
+  }, []);
+  const showMatch = (id: number) => {
+    if (current.current.some((m) => m.id === id)) setFocus(id);
+    else openAt(id).catch(setError);
+  };
+  const find = (query: string) => {
+    setFinding({ query, ids: [], index: 0 });
+    if (!query.trim()) return;
+    call('search_conversation', { conversation_id: c.id, query })
+      .then((ids) => {
+        setFinding((f) => (f && f.query === query ? { query, ids, index: 0 } : f));
+        if (ids.length) showMatch(ids[0]);
+      })
+      .catch(setError);
+  };
+  const step = (by: 1 | -1) => {
+    if (!finding || finding.ids.length === 0) return;
+    // Next goes back in time (older), previous forward.
+    const index = (finding.index + by + finding.ids.length) % finding.ids.length;
+    setFinding({ ...finding, index });
+    showMatch(finding.ids[index]);
+  };
 
   // What waits to be sent later; read again when the store changes (the engine sent one).
   const loadScheduled = useCallback(() => {
@@ -288,12 +348,26 @@ export function ChatView(p: ChatViewProps) {
           <PanelRight size={20} aria-hidden="true" />
         </button>
       </header>
+      {finding && (
+        <FindBar
+          query={finding.query}
+          count={finding.ids.length}
+          index={finding.index}
+          onQuery={find}
+          onStep={step}
+          onClose={() => (setFinding(null), setFocus(null))}
+        />
+      )}
       {loaded ? (
         <MessageList
           messages={messages}
           hasOlder={hasOlder}
           loadingOlder={loadingOlder}
           onLoadOlder={loadOlder}
+          hasNewer={hasNewer}
+          loadingNewer={loadingNewer}
+          onLoadNewer={loadNewer}
+          focusId={focus}
           newBeforeId={divider}
           newCount={p.unreadAtOpen}
           now={p.now}

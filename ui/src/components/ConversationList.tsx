@@ -139,7 +139,7 @@ export function ConversationList(p: ConversationListProps) {
                       <span class="conv-time">{listTime(h.timestamp, p.now)}</span>
                     </span>
                     <span class="conv-preview" dir="auto">
-                      {h.snippet}
+                      <Highlighted text={h.snippet} query={p.query} />
                     </span>
                   </button>
                 </li>
@@ -157,5 +157,20 @@ export function ConversationList(p: ConversationListProps) {
         )}
       </div>
     </div>
+  );
+}
+
+/** Folds case and accents, as the core's search does ("jurgen" finds "Jürgen"). */
+const fold = (s: string) => s.normalize('NFD').replace(/\p{Diacritic}/gu, '').toLowerCase();
+
+/** `text` with each word that starts with a query word marked. */
+export function Highlighted({ text, query }: { text: string; query: string }) {
+  const words = fold(query).split(/[^\p{L}\p{N}]+/u).filter(Boolean);
+  if (words.length === 0) return <>{text}</>;
+  const parts = text.split(/([\p{L}\p{N}]+)/u);
+  return (
+    <>
+      {parts.map((part, i) => (words.some((w) => fold(part).startsWith(w)) ? <mark key={i}>{part}</mark> : part))}
+    </>
   );
 }

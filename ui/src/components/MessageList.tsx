@@ -82,6 +82,12 @@ export interface MessageListProps {
   hasOlder: boolean;
   loadingOlder: boolean;
   onLoadOlder: () => void;
+  /** Opened at a message: newer messages wait below. */
+  hasNewer?: boolean;
+  loadingNewer?: boolean;
+  onLoadNewer?: () => void;
+  /** A message to bring into view and highlight (a search match). */
+  focusId?: number | null;
   /** Where the "N new messages" divider goes (the first unread message). */
   newBeforeId: number | null;
   newCount: number;
@@ -137,7 +143,21 @@ export function MessageList(p: MessageListProps) {
     setScrollTop(el.scrollTop);
     remember();
     if (el.scrollTop < LOAD_OLDER_AT && p.hasOlder && !p.loadingOlder) p.onLoadOlder();
+    if (el.scrollHeight - el.scrollTop - el.clientHeight < LOAD_OLDER_AT && p.hasNewer && !p.loadingNewer) p.onLoadNewer?.();
   };
+
+  // A match to show: its row a third down the view, not stuck to the bottom.
+  useLayoutEffect(() => {
+    if (p.focusId == null) return;
+    const el = scroller.current;
+    const i = indexOf.get(`m${p.focusId}`);
+    if (!el || i === undefined) return;
+    atBottom.current = false;
+    anchor.current = { key: `m${p.focusId}`, delta: -Math.round(el.clientHeight / 3) };
+    el.scrollTop = Math.max(0, offsets[i] - el.clientHeight / 3);
+    setScrollTop(el.scrollTop);
+    setShowJump(true);
+  }, [p.focusId, indexOf]);
 
   // After every layout change: stick to the bottom, or keep the anchor row still.
   useLayoutEffect(() => {
@@ -193,6 +213,8 @@ export function MessageList(p: MessageListProps) {
   const jump = () => {
     const el = scroller.current;
     if (!el) return;
+    // Opened at a match: the newest messages are not loaded yet.
+    if (p.hasNewer) p.onLoadNewer?.();
     atBottom.current = true;
     el.scrollTop = el.scrollHeight;
   };
@@ -216,7 +238,11 @@ export function MessageList(p: MessageListProps) {
                   </span>
                 </div>
               )}
-              {r.type === 'msg' && <Bubble m={r.m} peer={p.peerName} onReply={p.onReply} groupSender={p.isGroup} actions={p.actions} />}
+              {r.type === 'msg' && (
+                <div class={r.m.id === p.focusId ? 'found' : undefined}>
+                  <Bubble m={r.m} peer={p.peerName} onReply={p.onReply} groupSender={p.isGroup} actions={p.actions} />
+                </div>
+              )}
             </VRow>
           ))}
         </div>

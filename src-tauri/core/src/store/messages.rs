@@ -157,7 +157,7 @@ pub enum StatusOutcome {
     Deferred,
 }
 
-const COLUMNS: &str = "m.id, m.account_id, m.conversation_id, m.provider_message_id, m.direction, m.origin, m.kind, m.text, m.caption,
+pub(super) const COLUMNS: &str = "m.id, m.account_id, m.conversation_id, m.provider_message_id, m.direction, m.origin, m.kind, m.text, m.caption,
     m.location, m.contacts, m.template, m.interactive, m.reply_to_provider_id, m.sender_id, m.sender_name, m.status, m.status_times,
     m.error_code, m.error_kind, m.error_message, m.timestamp, m.created_at, m.edited_at, m.deleted_at, m.send_request, m.attempts, m.raw,
     f.id, f.path, f.file_name, f.mime, f.size, f.sha256, f.state, f.error,
@@ -171,9 +171,9 @@ const COLUMNS: &str = "m.id, m.account_id, m.conversation_id, m.provider_message
              WHERE q.account_id = m.account_id AND q.provider_message_id = m.provider_message_id ORDER BY participant)),
     m.history";
 
-const FROM: &str = "messages m LEFT JOIN media_files f ON f.id = m.media_id";
+pub(super) const FROM: &str = "messages m LEFT JOIN media_files f ON f.id = m.media_id";
 
-fn from_row(r: &Row<'_>) -> rusqlite::Result<Message> {
+pub(super) fn from_row(r: &Row<'_>) -> rusqlite::Result<Message> {
     let direction: String = r.get(4)?;
     let origin: Option<String> = r.get(5)?;
     let kind: String = r.get(6)?;

@@ -21,6 +21,7 @@ pub mod hourly;
 pub mod job_runs;
 pub mod media;
 pub mod message_changes;
+pub mod message_pages;
 pub mod messages;
 pub mod migrations;
 pub mod outbox_queue;
