@@ -6,9 +6,10 @@
 //! survives the original being moved.
 //!
 //! Import and export: JSON (`{"format": "wicket-quick-replies", "version":
-//! 1, "quick_replies": [{"shortcut", "text", "file"}]}`) or CSV (header
-//! `shortcut,text,file`), chosen by the file's extension. A `file` is a path,
-//! relative to the imported file's folder when not absolute. Import checks
+//! 1, "quick_replies": [{"shortcut", "text", "file", "file_name"}]}`) or CSV
+//! (header `shortcut,text,file,file_name`), chosen by the file's extension. A
+//! `file` is a path, relative to the imported file's folder when not
+//! absolute; `file_name` (optional) is the name the customer sees. Import checks
 //! every row first and reports each bad one (its row number and why); the
 //! good rows are added in one transaction.
 
@@ -95,12 +96,17 @@ pub fn file_path(dir: &DataDir, q: &QuickReply) -> Option<PathBuf> {
 }
 
 /// Copies `source` into the data dir under a fresh name; the caller stores it.
-fn keep_file(dir: &DataDir, source: &Path) -> Result<StoredFile> {
+fn keep_file(dir: &DataDir, source: &Path, shown_name: Option<&str>) -> Result<StoredFile> {
     let meta = std::fs::metadata(source).map_err(|e| Error::io(format!("cannot read the file {}", source.display()), e))?;
     if !meta.is_file() {
         return Err(Error::Invalid(format!("{} is not a file", source.display())));
     }
-    let name = source.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "file".into());
+    let name = shown_name
+        .map(str::trim)
+        .filter(|n| !n.is_empty())
+        .map(str::to_string)
+        .or_else(|| source.file_name().map(|n| n.to_string_lossy().into_owned()))
+        .unwrap_or_else(|| "file".into());
     let folder = dir.root().join(FILES_DIR);
     crate::datadir::create_private_dir(&folder).map_err(|e| Error::io(format!("cannot create {}", folder.display()), e))?;
     // A random prefix: two replies may attach files of the same name.
@@ -108,7 +114,7 @@ fn keep_file(dir: &DataDir, source: &Path) -> Result<StoredFile> {
     let stored = format!("{:016x}-{safe}", rand::random::<u64>());
     let bytes = std::fs::read(source).map_err(|e| Error::io(format!("cannot read the file {}", source.display()), e))?;
     crate::datadir::write_private(&folder.join(&stored), &bytes).map_err(|e| Error::io(format!("cannot copy the file into {}", folder.display()), e))?;
-    let mime_type = mime_guess::from_path(source).first_or_octet_stream().essence_str().to_string();
+    let mime_type = mime_guess::from_path(&name).first_or_octet_stream().essence_str().to_string();
     Ok(StoredFile { path: format!("{FILES_DIR}/{stored}"), name, mime_type })
 }
 
@@ -135,7 +141,7 @@ pub fn add(store: &mut Store, dir: &DataDir, shortcut: &str, text: &str, file: O
     if let Some(existing) = quick_replies::find(store.conn(), &shortcut)? {
         return Err(Error::Invalid(format!("the shortcut /{} is already taken: choose another or remove that one first", existing.shortcut)));
     }
-    let stored = file.map(|f| keep_file(dir, f)).transpose()?;
+    let stored = file.map(|f| keep_file(dir, f, None)).transpose()?;
     let out = store.write(|tx| quick_replies::insert(tx, &shortcut, text, stored.as_ref()));
     if out.is_err() {
         forget_file(dir, stored.as_ref().map(|s| s.path.as_str()));
@@ -163,7 +169,7 @@ pub fn edit(store: &mut Store, dir: &DataDir, id: i64, shortcut: &str, text: &st
     let new_file = match &file {
         FileChange::Keep => kept,
         FileChange::Remove => None,
-        FileChange::Replace(p) => Some(keep_file(dir, p)?),
+        FileChange::Replace(p) => Some(keep_file(dir, p, None)?),
     };
     check_text(text, new_file.is_some())?;
     match store.write(|tx| quick_replies::update(tx, id, &shortcut, text, new_file.as_ref())) {
@@ -195,12 +201,17 @@ pub fn remove(store: &mut Store, dir: &DataDir, shortcut: &str) -> Result<QuickR
 /// file is named by its absolute path in this data dir.
 pub fn export(store: &Store, dir: &DataDir, out: &Path) -> Result<usize> {
     let list = store.quick_replies()?;
-    let rows: Vec<(String, String, String)> =
-        list.iter().map(|q| (q.shortcut.clone(), q.text.clone(), file_path(dir, q).map(|p| p.display().to_string()).unwrap_or_default())).collect();
+    let rows: Vec<[String; 4]> = list
+        .iter()
+        .map(|q| {
+            let file = file_path(dir, q).map(|p| p.display().to_string()).unwrap_or_default();
+            [q.shortcut.clone(), q.text.clone(), file, q.file_name.clone().unwrap_or_default()]
+        })
+        .collect();
     let bytes = match extension(out)? {
         Kind::Json => {
             let items: Vec<serde_json::Value> =
-                rows.iter().map(|(s, t, f)| serde_json::json!({"shortcut": s, "text": t, "file": (!f.is_empty()).then_some(f)})).collect();
+                rows.iter().map(|[s, t, f, n]| serde_json::json!({"shortcut": s, "text": t, "file": (!f.is_empty()).then_some(f), "file_name": (!n.is_empty()).then_some(n)})).collect();
             let doc = serde_json::json!({"format": FORMAT, "version": FORMAT_VERSION, "quick_replies": items});
             let mut b = serde_json::to_vec_pretty(&doc).map_err(|e| Error::Internal(format!("cannot write JSON: {e}")))?;
             b.push(b'\n');
@@ -209,9 +220,9 @@ pub fn export(store: &Store, dir: &DataDir, out: &Path) -> Result<usize> {
         Kind::Csv => {
             let mut w = csv::Writer::from_writer(vec![]);
             let csv_err = |e: csv::Error| Error::Internal(format!("cannot write CSV: {e}"));
-            w.write_record(["shortcut", "text", "file"]).map_err(csv_err)?;
-            for (s, t, f) in &rows {
-                w.write_record([s, t, f]).map_err(csv_err)?;
+            w.write_record(["shortcut", "text", "file", "file_name"]).map_err(csv_err)?;
+            for row in &rows {
+                w.write_record(row).map_err(csv_err)?;
             }
             w.into_inner().map_err(|e| Error::Internal(format!("cannot write CSV: {e}")))?
         }
@@ -250,11 +261,12 @@ pub struct ImportReport {
     pub rows: Vec<ImportRow>,
 }
 
-/// Reads `(shortcut, text, file)` rows; an unreadable file is an error, an
-/// unreadable row is a row error.
-fn read_rows(path: &Path) -> Result<Vec<std::result::Result<(String, String, String), String>>> {
+/// Reads `[shortcut, text, file, file_name]` rows; an unreadable file is an
+/// error, an unreadable row is a row error.
+fn read_rows(path: &Path) -> Result<Vec<std::result::Result<[String; 4], String>>> {
+    let kind = extension(path)?;
     let bytes = std::fs::read(path).map_err(|e| Error::io(format!("cannot read {}", path.display()), e))?;
-    match extension(path)? {
+    match kind {
         Kind::Json => {
             let doc: serde_json::Value = serde_json::from_slice(&bytes).map_err(|e| Error::Invalid(format!("{} is not valid JSON: {e}", path.display())))?;
             let items = doc
@@ -269,7 +281,7 @@ fn read_rows(path: &Path) -> Result<Vec<std::result::Result<(String, String, Str
                     if !item.is_object() {
                         return Err("not an object with shortcut and text".to_string());
                     }
-                    Ok((field("shortcut"), field("text"), field("file")))
+                    Ok([field("shortcut"), field("text"), field("file"), field("file_name")])
                 })
                 .collect())
         }
@@ -281,12 +293,12 @@ fn read_rows(path: &Path) -> Result<Vec<std::result::Result<(String, String, Str
                 (Some(s), Some(t)) => (s, t),
                 _ => return Err(Error::Invalid(format!("{}: the CSV needs a header row with shortcut and text (and optionally file)", path.display()))),
             };
-            let f = col("file");
+            let (f, n) = (col("file"), col("file_name"));
             Ok(r.records()
                 .map(|rec| {
                     let rec = rec.map_err(|e| format!("unreadable CSV row: {e}"))?;
                     let get = |i: Option<usize>| i.and_then(|i| rec.get(i)).unwrap_or_default().to_string();
-                    Ok((get(Some(s)), get(Some(t)), get(f)))
+                    Ok([get(Some(s)), get(Some(t)), get(f), get(n)])
                 })
                 .collect())
         }
@@ -300,7 +312,7 @@ pub fn import(store: &mut Store, dir: &DataDir, path: &Path) -> Result<ImportRep
     let mut rows = vec![];
     let mut good: Vec<(String, String, Option<StoredFile>)> = vec![];
     for (i, row) in read_rows(path)?.into_iter().enumerate() {
-        let checked = row.and_then(|(shortcut, text, file)| {
+        let checked = row.and_then(|[shortcut, text, file, file_name]| {
             let shortcut = check_shortcut(&shortcut).map_err(|e| e.to_string())?;
             let file = (!file.trim().is_empty()).then(|| base.join(file.trim()));
             check_text(&text, file.is_some()).map_err(|e| e.to_string())?;
@@ -310,7 +322,7 @@ pub fn import(store: &mut Store, dir: &DataDir, path: &Path) -> Result<ImportRep
             if good.iter().any(|(s, _, _)| s.eq_ignore_ascii_case(&shortcut)) {
                 return Err(format!("the shortcut /{shortcut} appears earlier in this file"));
             }
-            let stored = file.map(|f| keep_file(dir, &f)).transpose().map_err(|e| e.to_string())?;
+            let stored = file.map(|f| keep_file(dir, &f, Some(&file_name))).transpose().map_err(|e| e.to_string())?;
             Ok((shortcut, text, stored))
         });
         match checked {
