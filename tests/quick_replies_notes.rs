@@ -61,7 +61,7 @@ fn quick_replies_round_trip_through_json_and_csv_with_their_files() {
     let brochure = tmp.path().join("Price list 2026.pdf");
     std::fs::write(&brochure, b"%PDF-1.4 prices").unwrap();
     qr::add(&mut store, &dir, "thanks", "Thanks {first_name}!", None).unwrap();
-    qr::add(&mut store, &dir, "prices", "Our prices, \"as promised\",\nattached", Some(&brochure)).unwrap();
+    qr::add(&mut store, &dir, "prices", "Our prices, \"as promised\",\nattached", Some(qr::FileSource::Path(&brochure))).unwrap();
     let prices = store.quick_reply("prices").unwrap();
     assert_eq!(prices.file_name.as_deref(), Some("Price list 2026.pdf"));
     assert_eq!(prices.mime_type.as_deref(), Some("application/pdf"));

@@ -13,7 +13,7 @@ pub fn run(ctx: &mut Context, command: QuickRepliesCommand) -> Result<()> {
     use wicket_core::quick_replies as qr;
     match command {
         QuickRepliesCommand::Add { shortcut, text, file } => {
-            let q = qr::add(&mut ctx.store, &ctx.dir, &shortcut, &text, file.as_deref())?;
+            let q = qr::add(&mut ctx.store, &ctx.dir, &shortcut, &text, file.as_deref().map(qr::FileSource::Path))?;
             if ctx.json {
                 print_json(&quick_reply_json(ctx, &q));
             } else {

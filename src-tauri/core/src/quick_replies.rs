@@ -95,6 +95,29 @@ pub fn file_path(dir: &DataDir, q: &QuickReply) -> Option<PathBuf> {
     q.file_path.as_ref().map(|p| dir.root().join(p))
 }
 
+/// Where a quick reply's new file comes from: a path (the CLI, an import)
+/// or bytes with their name (the window's file picker).
+#[derive(Debug, Clone, Copy)]
+pub enum FileSource<'a> {
+    Path(&'a Path),
+    Bytes { name: &'a str, bytes: &'a [u8] },
+}
+
+fn keep(dir: &DataDir, source: FileSource<'_>) -> Result<StoredFile> {
+    match source {
+        FileSource::Path(p) => keep_file(dir, p, None),
+        FileSource::Bytes { name, bytes } => keep_bytes(dir, name, bytes),
+    }
+}
+
+/// The bytes of a quick reply's file (`None` when it has none).
+pub fn read_file(dir: &DataDir, q: &QuickReply) -> Result<Option<Vec<u8>>> {
+    let Some(path) = file_path(dir, q) else { return Ok(None) };
+    std::fs::read(&path).map(Some).map_err(|e| {
+        Error::io(format!("the file of quick reply /{} is missing from {} (edit the quick reply to attach it again)", q.shortcut, path.display()), e)
+    })
+}
+
 /// Copies `source` into the data dir under a fresh name; the caller stores it.
 fn keep_file(dir: &DataDir, source: &Path, shown_name: Option<&str>) -> Result<StoredFile> {
     let meta = std::fs::metadata(source).map_err(|e| Error::io(format!("cannot read the file {}", source.display()), e))?;
@@ -107,13 +130,19 @@ fn keep_file(dir: &DataDir, source: &Path, shown_name: Option<&str>) -> Result<S
         .map(str::to_string)
         .or_else(|| source.file_name().map(|n| n.to_string_lossy().into_owned()))
         .unwrap_or_else(|| "file".into());
+    let bytes = std::fs::read(source).map_err(|e| Error::io(format!("cannot read the file {}", source.display()), e))?;
+    keep_bytes(dir, &name, &bytes)
+}
+
+/// Writes `bytes` into the data dir under a fresh name, shown as `name`.
+fn keep_bytes(dir: &DataDir, name: &str, bytes: &[u8]) -> Result<StoredFile> {
+    let name = Path::new(name.trim()).file_name().map(|n| n.to_string_lossy().into_owned()).filter(|n| !n.is_empty()).unwrap_or_else(|| "file".into());
     let folder = dir.root().join(FILES_DIR);
     crate::datadir::create_private_dir(&folder).map_err(|e| Error::io(format!("cannot create {}", folder.display()), e))?;
     // A random prefix: two replies may attach files of the same name.
     let safe: String = name.chars().map(|c| if c.is_alphanumeric() || ".-_".contains(c) { c } else { '_' }).collect();
     let stored = format!("{:016x}-{safe}", rand::random::<u64>());
-    let bytes = std::fs::read(source).map_err(|e| Error::io(format!("cannot read the file {}", source.display()), e))?;
-    crate::datadir::write_private(&folder.join(&stored), &bytes).map_err(|e| Error::io(format!("cannot copy the file into {}", folder.display()), e))?;
+    crate::datadir::write_private(&folder.join(&stored), bytes).map_err(|e| Error::io(format!("cannot copy the file into {}", folder.display()), e))?;
     let mime_type = mime_guess::from_path(&name).first_or_octet_stream().essence_str().to_string();
     Ok(StoredFile { path: format!("{FILES_DIR}/{stored}"), name, mime_type })
 }
@@ -135,13 +164,13 @@ fn check_text(text: &str, has_file: bool) -> Result<()> {
 }
 
 /// Adds a quick reply, copying `file` into the data dir.
-pub fn add(store: &mut Store, dir: &DataDir, shortcut: &str, text: &str, file: Option<&Path>) -> Result<QuickReply> {
+pub fn add(store: &mut Store, dir: &DataDir, shortcut: &str, text: &str, file: Option<FileSource<'_>>) -> Result<QuickReply> {
     let shortcut = check_shortcut(shortcut)?;
     check_text(text, file.is_some())?;
     if let Some(existing) = quick_replies::find(store.conn(), &shortcut)? {
         return Err(Error::Invalid(format!("the shortcut /{} is already taken: choose another or remove that one first", existing.shortcut)));
     }
-    let stored = file.map(|f| keep_file(dir, f, None)).transpose()?;
+    let stored = file.map(|f| keep(dir, f)).transpose()?;
     let out = store.write(|tx| quick_replies::insert(tx, &shortcut, text, stored.as_ref()));
     if out.is_err() {
         forget_file(dir, stored.as_ref().map(|s| s.path.as_str()));
@@ -154,7 +183,7 @@ pub fn add(store: &mut Store, dir: &DataDir, shortcut: &str, text: &str, file: O
 pub enum FileChange<'a> {
     Keep,
     Remove,
-    Replace(&'a Path),
+    Replace(FileSource<'a>),
 }
 
 /// Edits a quick reply: shortcut, text, and the file kept, removed or replaced.
@@ -169,7 +198,7 @@ pub fn edit(store: &mut Store, dir: &DataDir, id: i64, shortcut: &str, text: &st
     let new_file = match &file {
         FileChange::Keep => kept,
         FileChange::Remove => None,
-        FileChange::Replace(p) => Some(keep_file(dir, p, None)?),
+        FileChange::Replace(source) => Some(keep(dir, *source)?),
     };
     check_text(text, new_file.is_some())?;
     match store.write(|tx| quick_replies::update(tx, id, &shortcut, text, new_file.as_ref())) {
