@@ -10,6 +10,7 @@ import { useEscape } from '../hooks';
 import { call } from '../api';
 import type { AboutDto, CommandError, Folder, PreferencesDto } from '../bindings';
 import { JobsSettings } from './JobsSettings';
+import { QuickRepliesSettings } from './QuickRepliesSettings';
 
 /** One titled section of the panel; other panels' sections use it too. */
 export function SettingsSection({ id, title, children }: { id: string; title: string; children: ComponentChildren }) {
@@ -156,6 +157,7 @@ export function Settings({ onClose, children }: SettingsProps) {
                  ./AccountsSettings.tsx) are passed as children by App.tsx and
                  mounted here, each wrapped in <SettingsSection>. ---- */}
             {children}
+            <QuickRepliesSettings />
             <JobsSettings />
             {about && (
               <SettingsSection id="about" title="About">
