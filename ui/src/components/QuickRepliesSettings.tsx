@@ -123,7 +123,7 @@ export function QuickRepliesSettings() {
   };
   return (
     <SettingsSection id="quick-replies" title="Quick replies">
-      <p class="settings-help">Type / in the message box to insert one. Also `wicket quick-replies`.</p>
+      <p class="settings-help">Type / in the message box to insert one. The same list as <code>wicket quick-replies list</code>.</p>
       {error && (
         <p class="settings-error" role="alert">
           {error.message}
