@@ -31,9 +31,16 @@ describe('notes', () => {
       const page = await app({}, { colorScheme: scheme, width: 1280, height: 860 });
       await openChat(page, PRIYA);
       const chatNotes = page.getByRole('region', { name: 'Private notes' });
+      // One line until opened: the latest note, and that it is private.
+      const toggle = chatNotes.getByRole('button', { name: 'Private notes (2)' });
+      await toggle.waitFor();
+      assert.equal(await toggle.getAttribute('aria-expanded'), 'false');
+      assert.equal(await chatNotes.locator('.notes-peek').textContent(), 'Allergic to sesame');
+      assert.match(await chatNotes.locator('h3').textContent(), /Private notes \(2\)Allergic to sesameOnly you see this · never sent/);
+      await page.locator('.chat').screenshot({ path: `${shots}/notes-chat-closed-${scheme}.png` });
+      await toggle.click();
       await chatNotes.locator('.note').first().waitFor();
       assert.deepEqual(await texts(chatNotes), ['Wants the sourdough sliced, every time', 'Allergic to sesame']);
-      assert.match(await chatNotes.locator('h3').textContent(), /Private notes \(2\)Only you see this · never sent/);
       assert.match(await chatNotes.locator('.note').nth(1).locator('.note-meta').textContent(), /on the contact/);
       const bubbles = await page.locator('.bubble').allTextContents();
       assert.ok(!bubbles.some((b) => b.includes('sesame')), 'notes are not messages');
@@ -81,6 +88,7 @@ describe('notes', () => {
     const chatNotes = page.getByRole('region', { name: 'Private notes' });
     assert.equal(await chatNotes.locator('.note').count(), 0);
     assert.match(await chatNotes.locator('h3').textContent(), /^\s*Private notesOnly you see this · never sent$/);
+    await chatNotes.getByRole('button', { name: 'Private notes' }).click();
     await chatNotes.getByRole('button', { name: 'Add a note' }).click();
     await chatNotes.getByLabel('New note').fill('   ');
     assert.equal(await chatNotes.getByRole('button', { name: 'Save note' }).isDisabled(), true, 'nothing to save');
@@ -99,7 +107,7 @@ describe('notes', () => {
       await page.locator('.list-pane, .sidebar, aside').first().screenshot({ path: `${shots}/notes-search-${scheme}.png` }).catch(() => page.screenshot({ path: `${shots}/notes-search-${scheme}.png` }));
       await hit.click();
       await page.locator('.chat-header h2', { hasText: 'Priya Shah' }).waitFor();
-      await page.getByRole('region', { name: 'Private notes' }).locator('.note').first().waitFor();
+      await page.getByRole('region', { name: 'Private notes' }).locator('.notes-peek').waitFor();
     });
   }
 });

@@ -36,6 +36,10 @@ pub struct SearchHit {
     pub note_id: Option<i64>,
 }
 
+/// A hit before it is shown: (message or note id, conversation id, account
+/// id, contact id, snippet, timestamp).
+type Row = (i64, i64, i64, i64, String, i64);
+
 /// Whether `c` belongs to a script written without spaces between words.
 fn is_unspaced_script(c: char) -> bool {
     matches!(c as u32,
@@ -91,10 +95,9 @@ impl Store {
     pub fn search(&self, query: &str, limit: usize) -> Result<Vec<SearchHit>> {
         let limit = if limit == 0 { 50 } else { limit };
         let country = self.default_country()?;
-        // (message id, conversation id, account id, contact id, snippet, timestamp)
-        let mut rows: Vec<(i64, i64, i64, i64, String, i64)> = vec![];
-        let mut notes: Vec<(i64, i64, i64, i64, String, i64)> = vec![];
-        let map = |r: &rusqlite::Row<'_>| -> rusqlite::Result<(i64, i64, i64, i64, String, i64)> {
+        let mut rows: Vec<Row> = vec![];
+        let mut notes: Vec<Row> = vec![];
+        let map = |r: &rusqlite::Row<'_>| -> rusqlite::Result<Row> {
             Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get::<_, Option<String>>(4)?.unwrap_or_default(), r.get(5)?))
         };
         if query.chars().any(is_unspaced_script) {
@@ -158,8 +161,7 @@ impl Store {
                 notes.push((id, conv, acct, contact, snippet_around(&text, &words), ts));
             }
         }
-        let mut all: Vec<(bool, (i64, i64, i64, i64, String, i64))> =
-            rows.into_iter().map(|r| (false, r)).chain(notes.into_iter().map(|r| (true, r))).collect();
+        let mut all: Vec<(bool, Row)> = rows.into_iter().map(|r| (false, r)).chain(notes.into_iter().map(|r| (true, r))).collect();
         all.sort_by(|(_, a), (_, b)| b.5.cmp(&a.5).then(b.0.cmp(&a.0)));
         all.truncate(limit);
         all.into_iter()

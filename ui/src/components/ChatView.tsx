@@ -309,7 +309,7 @@ export function ChatView(p: ChatViewProps) {
         </div>
       )}
       <ScheduledList items={scheduled} now={p.now} onCancel={cancelScheduled} />
-      <Notes title="Private notes" notes={notes} conversationId={c.id} onContact={false} now={p.now} onChange={setNotes} onError={setError} />
+      <Notes collapsible title="Private notes" notes={notes} conversationId={c.id} onContact={false} now={p.now} onChange={setNotes} onError={setError} />
       <Composer
         key={c.id}
         conversation={c}

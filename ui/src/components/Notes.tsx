@@ -1,7 +1,8 @@
 // Private notes: the owner's own text on a contact or a conversation, shown
 // in the chat (above the composer) and in the contact panel. They are never
 // sent and never unread; the section says so plainly. Each note shows when it
-// was written (and edited); add, edit and delete in place.
+// was written (and edited); add, edit and delete in place. In the chat the
+// section is one line (the latest note) until opened, so messages keep the room.
 
 import { Lock, Pencil, Plus, Trash2 } from 'lucide-preact';
 import { useState } from 'preact/hooks';
@@ -19,6 +20,8 @@ export interface NotesProps {
   now: number;
   onChange: (update: (list: NoteDto[]) => NoteDto[]) => void;
   onError: (e: CommandError) => void;
+  /** One line until the owner opens it (the chat). */
+  collapsible?: boolean;
 }
 
 function NoteEditor(p: { initial: string; label: string; onSave: (text: string) => Promise<boolean>; onCancel: () => void }) {
@@ -61,7 +64,9 @@ function NoteEditor(p: { initial: string; label: string; onSave: (text: string) 
 export function Notes(p: NotesProps) {
   const [adding, setAdding] = useState(false);
   const [editing, setEditing] = useState<number | null>(null);
+  const [expanded, setExpanded] = useState(!p.collapsible);
   const sorted = [...p.notes].sort((a, b) => a.created_at - b.created_at || a.id - b.id);
+  const latest = sorted[sorted.length - 1];
 
   const add = async (text: string) => {
     try {
@@ -94,11 +99,25 @@ export function Notes(p: NotesProps) {
   return (
     <section class="notes" aria-label={p.title}>
       <h3 class="notes-title">
-        <Lock size={14} aria-hidden="true" /> {p.title}
-        {sorted.length > 0 && ` (${sorted.length})`}
+        {p.collapsible ? (
+          <button type="button" class="link-btn notes-toggle" aria-expanded={expanded} onClick={() => setExpanded((v) => !v)}>
+            <Lock size={14} aria-hidden="true" /> {p.title}
+            {sorted.length > 0 && ` (${sorted.length})`}
+          </button>
+        ) : (
+          <>
+            <Lock size={14} aria-hidden="true" /> {p.title}
+            {sorted.length > 0 && ` (${sorted.length})`}
+          </>
+        )}
+        {!expanded && latest && (
+          <span class="notes-peek" dir="auto">
+            {latest.text}
+          </span>
+        )}
         <span class="notes-private">Only you see this · never sent</span>
       </h3>
-      {sorted.length > 0 && (
+      {expanded && sorted.length > 0 && (
         <ul>
           {sorted.map((n) => (
             <li class="note" key={n.id} data-note-id={n.id}>
@@ -126,13 +145,14 @@ export function Notes(p: NotesProps) {
           ))}
         </ul>
       )}
-      {adding ? (
-        <NoteEditor initial="" label="New note" onSave={add} onCancel={() => setAdding(false)} />
-      ) : (
-        <button type="button" class="link-btn notes-add" onClick={() => setAdding(true)}>
-          <Plus size={14} aria-hidden="true" /> Add a note
-        </button>
-      )}
+      {expanded &&
+        (adding ? (
+          <NoteEditor initial="" label="New note" onSave={add} onCancel={() => setAdding(false)} />
+        ) : (
+          <button type="button" class="link-btn notes-add" onClick={() => setAdding(true)}>
+            <Plus size={14} aria-hidden="true" /> Add a note
+          </button>
+        ))}
     </section>
   );
 }
