@@ -131,7 +131,14 @@ export function ConversationList(p: ConversationListProps) {
             <ul class="hits" aria-label="Search results">
               {p.hits.map((h) => (
                 <li key={h.note_id !== null ? `note-${h.note_id}` : h.message_id}>
-                  <button type="button" class={`hit${h.kind === 'note' ? ' hit-note' : ''}`} onClick={() => p.onOpenHit(h)}>
+                  <button
+                    type="button"
+                    class={`hit${h.kind === 'note' ? ' hit-note' : ''}`}
+                    // A note on a contact who has no conversation yet has nowhere to open.
+                    disabled={h.conversation_id === 0}
+                    title={h.conversation_id === 0 ? 'A note on a contact without a conversation yet' : undefined}
+                    onClick={() => p.onOpenHit(h)}
+                  >
                     <span class="conv-top">
                       <span class="conv-name" dir="auto">
                         {h.display_name}
