@@ -7,6 +7,9 @@ use crate::about::{AboutDto, Folder, FolderArgs};
 use crate::alerts::AlertDto;
 use crate::bulk::{BulkArgs, BulkJobDto, BulkListArgs, BulkReasonDto, BulkReportDto, BulkRowDto, BulkStartDto};
 use crate::conversation_actions::{ConversationFlagsArgs, ConversationLabelsArgs};
+use crate::craft::{
+    AddNoteArgs, EditNoteArgs, FileArg, FillQuickReplyArgs, FilledQuickReplyDto, NoteDto, NotesArgs, QuickReplyDto, SaveQuickReplyArgs, ShortcutArgs,
+};
 use crate::dto::*;
 use crate::dto_account::{AccountHealthDto, AttentionDto, HistoryImportDto, TypingArgs};
 use crate::events::{self, MessageReceivedEvent, SyncProgressEvent};
@@ -94,6 +97,14 @@ pub fn commands(cfg: &Config) -> Vec<(&'static str, Option<String>, String)> {
         ("bulk_pause", Some(IdArgs::name(cfg)), BulkJobDto::name(cfg)),
         ("bulk_resume", Some(IdArgs::name(cfg)), BulkJobDto::name(cfg)),
         ("bulk_cancel", Some(IdArgs::name(cfg)), BulkJobDto::name(cfg)),
+        ("list_quick_replies", None, <Vec<QuickReplyDto>>::name(cfg)),
+        ("save_quick_reply", Some(SaveQuickReplyArgs::name(cfg)), QuickReplyDto::name(cfg)),
+        ("remove_quick_reply", Some(ShortcutArgs::name(cfg)), QuickReplyDto::name(cfg)),
+        ("fill_quick_reply", Some(FillQuickReplyArgs::name(cfg)), FilledQuickReplyDto::name(cfg)),
+        ("list_notes", Some(NotesArgs::name(cfg)), <Vec<NoteDto>>::name(cfg)),
+        ("add_note", Some(AddNoteArgs::name(cfg)), NoteDto::name(cfg)),
+        ("edit_note", Some(EditNoteArgs::name(cfg)), NoteDto::name(cfg)),
+        ("delete_note", Some(IdArgs::name(cfg)), NoteDto::name(cfg)),
     ]
 }
 
@@ -237,6 +248,16 @@ pub fn typescript() -> String {
         BulkJobDto::decl(&cfg),
         BulkStartDto::decl(&cfg),
         BulkListArgs::decl(&cfg),
+        QuickReplyDto::decl(&cfg),
+        FileArg::decl(&cfg),
+        SaveQuickReplyArgs::decl(&cfg),
+        ShortcutArgs::decl(&cfg),
+        FillQuickReplyArgs::decl(&cfg),
+        FilledQuickReplyDto::decl(&cfg),
+        NoteDto::decl(&cfg),
+        NotesArgs::decl(&cfg),
+        AddNoteArgs::decl(&cfg),
+        EditNoteArgs::decl(&cfg),
         MessageReceivedEvent::decl(&cfg),
         SyncProgressEvent::decl(&cfg),
         OpenConversationEvent::decl(&cfg),

@@ -71,4 +71,12 @@ pub const COMMANDS: &[&str] = &[
     "bulk_pause",
     "bulk_resume",
     "bulk_cancel",
+    "list_quick_replies",
+    "save_quick_reply",
+    "remove_quick_reply",
+    "fill_quick_reply",
+    "list_notes",
+    "add_note",
+    "edit_note",
+    "delete_note",
 ];

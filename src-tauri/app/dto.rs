@@ -471,6 +471,10 @@ pub struct SearchHitDto {
     pub display_name: String,
     pub snippet: String,
     pub timestamp: i64,
+    /// A message, or one of the owner's private notes (then `message_id` is 0).
+    #[ts(type = "\"message\" | \"note\"")]
+    pub kind: String,
+    pub note_id: Option<i64>,
 }
 
 impl From<SearchHit> for SearchHitDto {
@@ -482,6 +486,8 @@ impl From<SearchHit> for SearchHitDto {
             display_name: h.display_name,
             snippet: h.snippet,
             timestamp: h.timestamp,
+            kind: h.kind.to_string(),
+            note_id: h.note_id,
         }
     }
 }

@@ -24,6 +24,9 @@ mod bulk_tests;
 mod command_names;
 mod commands;
 mod conversation_actions;
+mod craft;
+#[cfg(test)]
+mod craft_tests;
 mod dto;
 mod dto_account;
 mod engine;
@@ -130,6 +133,14 @@ pub fn builder_on<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Build
         bulk::bulk_pause,
         bulk::bulk_resume,
         bulk::bulk_cancel,
+        craft::list_quick_replies,
+        craft::save_quick_reply,
+        craft::remove_quick_reply,
+        craft::fill_quick_reply,
+        craft::list_notes,
+        craft::add_note,
+        craft::edit_note,
+        craft::delete_note,
     ])
 }
 

@@ -33,6 +33,8 @@ export const limitsFixtures = JSON.parse(await readFile(new URL('./fixtures/limi
 export const actionsFixtures = JSON.parse(await readFile(new URL('./fixtures/actions.json', import.meta.url), 'utf8'));
 /** The bulk screen's answers, recorded from the real handlers (src-tauri/app/bulk_tests.rs). */
 export const bulkFixtures = JSON.parse(await readFile(new URL('./fixtures/bulk.json', import.meta.url), 'utf8'));
+/** Quick replies' and notes' answers, recorded from the real handlers (src-tauri/app/craft_tests.rs). */
+export const quickNotesFixtures = JSON.parse(await readFile(new URL('./fixtures/quick_replies_notes.json', import.meta.url), 'utf8'));
 /** The passphrase those answers were recorded with (src-tauri/app/vault_tests.rs STRONG). */
 export const VAULT_PASSPHRASE = 'copper lantern orbit meadow';
 /** The fixtures' "now" (src-tauri/app/tests.rs SAMPLE_NOW): 2026-03-10 12:00 UTC. */
@@ -95,6 +97,11 @@ const lf = ${JSON.stringify(limitsFixtures)};
 const af = ${JSON.stringify(actionsFixtures)};
 let limits = lf.account_limits;
 const bk = ${JSON.stringify(bulkFixtures)};
+const qn = ${JSON.stringify(quickNotesFixtures)};
+// Quick replies and notes as changed in this page (a shortcut is unique in any case, as the core keeps it).
+let quickReplies = [...qn.list_quick_replies];
+const notes = new Map(Object.entries(qn.list_notes).map(([k, v]) => [Number(k), [...v]]));
+const allNotes = () => [...notes.values()].flat();
 // The bulk job of this page: recorded progress, one step per poll; a label's job is the recorded cancelled one, still running.
 let bulkPolls = 0;
 let bulkJob = null;
@@ -231,7 +238,7 @@ mockIPC((cmd, args) => {
     case 'send_text':
       if (opts.sendError) return Promise.reject(fx.send_text_outside_window);
       return { ...fx.send_text, id: nextId++, conversation_id: a.conversation_id, text: a.text, timestamp: Date.now() };
-    case 'search': return fx.search[a.query] || [];
+    case 'search': return fx.search[a.query] || qn.search[a.query] || [];
     case 'search_conversation': {
       if (opts.long && a.conversation_id === 1) {
         const ids = [];
@@ -309,6 +316,44 @@ mockIPC((cmd, args) => {
     case 'bulk_resume': return (bulkJob = bk.bulk_resume);
     case 'bulk_cancel': return (bulkJob = bk.bulk_cancel);
     case 'bulk_jobs': return bk.bulk_jobs;
+    case 'list_quick_replies': return quickReplies;
+    case 'save_quick_reply': {
+      const shortcut = a.shortcut.trim().replace(/^\\\//, '');
+      if (!/^[\\p{L}\\p{N}_-]+$/u.test(shortcut)) return Promise.reject(qn.save_quick_reply_bad_shortcut);
+      if (quickReplies.some((q) => q.shortcut.toLowerCase() === shortcut.toLowerCase() && q.id !== a.id)) return Promise.reject(qn.save_quick_reply_taken);
+      const old = quickReplies.find((q) => q.id === a.id);
+      const file_name = a.file ? a.file.file_name : a.remove_file ? null : (old?.file_name ?? null);
+      const q = { id: a.id ?? nextId++, shortcut, text: a.text, file_name, mime_type: file_name ? (a.file ? 'application/octet-stream' : old.mime_type) : null };
+      quickReplies = [...quickReplies.filter((x) => x.id !== q.id), q].sort((x, y) => x.shortcut.toLowerCase().localeCompare(y.shortcut.toLowerCase()));
+      return q;
+    }
+    case 'remove_quick_reply': {
+      const q = quickReplies.find((x) => x.shortcut === a.shortcut);
+      quickReplies = quickReplies.filter((x) => x !== q);
+      return q;
+    }
+    case 'fill_quick_reply': {
+      const f = qn.fill_quick_reply[String(a.conversation_id)]?.[a.shortcut];
+      return f ?? Promise.reject({ code: 'not_found', message: 'no recorded fill for /' + a.shortcut + ' in conversation ' + a.conversation_id, kind: null });
+    }
+    case 'list_notes': return notes.get(a.conversation_id) || [];
+    case 'add_note': {
+      if (!a.text.trim()) return Promise.reject(qn.add_note_empty);
+      const c = findConversation(a.conversation_id);
+      const n = { ...qn.add_note, id: nextId++, text: a.text.trim(), contact_id: a.on_contact ? c.contact_id : null, conversation_id: a.on_contact ? null : a.conversation_id, created_at: Date.now(), updated_at: Date.now() };
+      notes.set(a.conversation_id, [...(notes.get(a.conversation_id) || []), n]);
+      return n;
+    }
+    case 'edit_note': {
+      const n = { ...allNotes().find((x) => x.id === a.id), text: a.text.trim(), updated_at: Date.now() };
+      for (const [k, list] of notes) notes.set(k, list.map((x) => (x.id === a.id ? n : x)));
+      return n;
+    }
+    case 'delete_note': {
+      const n = allNotes().find((x) => x.id === a.id);
+      for (const [k, list] of notes) notes.set(k, list.filter((x) => x.id !== a.id));
+      return n ?? Promise.reject({ code: 'not_found', message: 'no note with id ' + a.id, kind: null });
+    }
     case 'get_preferences': return prefs;
     case 'set_preferences':
       if (opts.prefsRefused) return Promise.reject(st.set_preferences_invalid);

@@ -256,7 +256,8 @@ export function App() {
   const openHit = (h: SearchHitDto) => {
     call('open_conversation', { id: h.conversation_id })
       .then((c) => {
-        setOpen({ c, unread: 0, focus: h.message_id });
+        // A note has no message to open at: the conversation opens at its newest.
+        setOpen({ c, unread: 0, focus: h.kind === 'note' || !h.message_id ? undefined : h.message_id });
         setConvs((list) => list.map((x) => (x.id === c.id ? c : x)));
       })
       .catch(setError);

@@ -59,6 +59,8 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Resend(args) => resend(&mut ctx, args),
         Command::Scheduled(args) => crate::scheduled::run(&mut ctx, args),
         Command::Bulk(args) => crate::bulk::run(&mut ctx, args),
+        Command::QuickReplies(args) => crate::quick_replies::run(&mut ctx, args),
+        Command::Notes(args) => crate::notes::run(&mut ctx, args),
         Command::Serve(args) => crate::serve::serve(&mut ctx, args),
         Command::Settings(SettingsCommand::List) => settings_list(&ctx),
         Command::Settings(SettingsCommand::Set { key, value }) => settings_set(&mut ctx, &key, &value),
@@ -313,8 +315,17 @@ fn search(ctx: &Context, args: SearchArgs) -> Result<()> {
     if ctx.json {
         print_json(&Value::Array(hits.iter().map(output::search_hit).collect()));
     } else {
-        let rows: Vec<Vec<String>> =
-            hits.iter().map(|h| vec![h.message_id.to_string(), h.display_name.clone(), to_rfc3339(h.timestamp), one_line(Some(&h.snippet))]).collect();
+        let rows: Vec<Vec<String>> = hits
+            .iter()
+            .map(|h| {
+                vec![
+                    h.note_id.map_or_else(|| h.message_id.to_string(), |n| format!("note {n}")),
+                    h.display_name.clone(),
+                    to_rfc3339(h.timestamp),
+                    one_line(Some(&h.snippet)),
+                ]
+            })
+            .collect();
         print_table(&["message", "contact", "time", "snippet"], &rows);
     }
     Ok(())

@@ -12,7 +12,9 @@ mod context;
 mod gateways;
 mod jobs;
 mod monitor;
+mod notes;
 mod output;
+mod quick_replies;
 mod scheduled;
 mod serve;
 mod stats;
@@ -92,6 +94,78 @@ pub enum Command {
     /// template, the number's quality, signature failures, a stuck outbox,
     /// the public address. Each clears itself once fixed.
     Alerts,
+    /// Quick replies: saved answers typed as /SHORTCUT in the composer, with
+    /// {name}, {first_name} and {phone} filled from the contact.
+    #[command(subcommand, name = "quick-replies")]
+    QuickReplies(QuickRepliesCommand),
+    /// Private notes on a contact or a conversation (only you see them; never sent).
+    #[command(subcommand)]
+    Notes(NotesCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum QuickRepliesCommand {
+    /// Save a quick reply.
+    Add {
+        /// What you type after / in the composer (letters, digits, - and _).
+        #[arg(long)]
+        shortcut: String,
+        /// The answer; {name}, {first_name} and {phone} are filled from the contact.
+        #[arg(long, default_value = "")]
+        text: String,
+        /// A file attached when the reply is inserted (copied into the data dir).
+        #[arg(long, value_name = "PATH")]
+        file: Option<PathBuf>,
+    },
+    /// Every quick reply, by shortcut.
+    List,
+    /// Remove a quick reply and its file.
+    Remove {
+        #[arg(value_name = "SHORTCUT")]
+        shortcut: String,
+    },
+    /// Write every quick reply to FILE (.json or .csv).
+    Export {
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+    },
+    /// Add the quick replies of FILE (.json or .csv), reporting each bad row.
+    Import {
+        #[arg(value_name = "FILE")]
+        path: PathBuf,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum NotesCommand {
+    /// Add a private note to a contact (id or phone number) or a conversation.
+    Add {
+        #[arg(long, value_name = "ID|PHONE", conflicts_with = "conversation", required_unless_present = "conversation")]
+        contact: Option<String>,
+        #[arg(long, value_name = "ID")]
+        conversation: Option<String>,
+        #[arg(long)]
+        text: String,
+    },
+    /// Notes of a contact, of a conversation, or all of them.
+    List {
+        #[arg(long, value_name = "ID|PHONE", conflicts_with = "conversation")]
+        contact: Option<String>,
+        #[arg(long, value_name = "ID")]
+        conversation: Option<String>,
+    },
+    /// Change a note's text.
+    Edit {
+        #[arg(value_name = "ID")]
+        id: String,
+        #[arg(long)]
+        text: String,
+    },
+    /// Delete a note.
+    Remove {
+        #[arg(value_name = "ID")]
+        id: String,
+    },
 }
 
 #[derive(Subcommand, Debug)]

@@ -181,12 +181,14 @@ pub fn message(m: &Message) -> Value {
 
 pub fn search_hit(h: &SearchHit) -> Value {
     json!({
-        "message_id": id(h.message_id),
-        "conversation_id": id(h.conversation_id),
+        "message_id": (h.kind == "message").then(|| id(h.message_id)),
+        "conversation_id": (h.conversation_id != 0).then(|| id(h.conversation_id)),
         "account_id": id(h.account_id),
         "display_name": h.display_name,
         "snippet": h.snippet,
         "timestamp": to_rfc3339(h.timestamp),
+        "kind": h.kind,
+        "note_id": h.note_id.map(id),
     })
 }
 

@@ -55,12 +55,15 @@ fn json_tables() -> Vec<(&'static str, String, &'static str)> {
         ("media_files", format!("account_id IN ({ACCOUNTS})"), "id"),
         ("messages", format!("account_id IN ({ACCOUNTS})"), "id"),
         ("scheduled_messages", format!("account_id IN ({ACCOUNTS})"), "id"),
+        ("notes", format!("account_id IN ({ACCOUNTS})"), "id"),
         ("bulk_jobs", format!("account_id IN ({ACCOUNTS})"), "id"),
         ("bulk_rows", format!("job_id IN (SELECT id FROM bulk_jobs WHERE account_id IN ({ACCOUNTS}))"), "job_id, row_no"),
         ("reactions", format!("account_id IN ({ACCOUNTS})"), "account_id, target_provider_id, reactor"),
         ("pending_statuses", format!("account_id IN ({ACCOUNTS})"), "account_id, provider_message_id, status"),
         ("templates", format!("account_id IN ({ACCOUNTS})"), "id"),
         ("sync_cursors", format!("account_id IN ({ACCOUNTS})"), "account_id, name"),
+        // Not an account's: every export carries them (their files stay in the data dir).
+        ("quick_replies", "1".into(), "id"),
     ]
 }
 

@@ -28,6 +28,7 @@ pub mod outbox;
 pub mod phone;
 pub mod prefs;
 pub mod providers;
+pub mod quick_replies;
 pub mod ratelimit;
 pub mod scheduled;
 pub mod search;

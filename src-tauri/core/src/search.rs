@@ -1,5 +1,5 @@
-//! Full-text search over message text, captions, file names and contact
-//! names (FTS5, `unicode61 remove_diacritics 2`: "Jurgen" finds "Jürgen").
+//! Full-text search over message text, captions, file names, contact
+//! names and the owner's private notes (FTS5, `unicode61 remove_diacritics 2`: "Jurgen" finds "Jürgen").
 //! Every word of the query is a prefix; results are most recent first (see
 //! [`CANDIDATES_PER_HIT`] for how that stays instant in a large store).
 //!
@@ -29,7 +29,16 @@ pub struct SearchHit {
     pub display_name: String,
     pub snippet: String,
     pub timestamp: i64,
+    /// "message", or "note" for one of the owner's private notes (then
+    /// `note_id` is set and `message_id` is 0: a note is not a message; the
+    /// conversation is the note's own, or its contact's latest, else 0).
+    pub kind: &'static str,
+    pub note_id: Option<i64>,
 }
+
+/// A hit before it is shown: (message or note id, conversation id, account
+/// id, contact id, snippet, timestamp).
+type Row = (i64, i64, i64, i64, String, i64);
 
 /// Whether `c` belongs to a script written without spaces between words.
 fn is_unspaced_script(c: char) -> bool {
@@ -86,9 +95,9 @@ impl Store {
     pub fn search(&self, query: &str, limit: usize) -> Result<Vec<SearchHit>> {
         let limit = if limit == 0 { 50 } else { limit };
         let country = self.default_country()?;
-        // (message id, conversation id, account id, contact id, snippet, timestamp)
-        let mut rows: Vec<(i64, i64, i64, i64, String, i64)> = vec![];
-        let map = |r: &rusqlite::Row<'_>| -> rusqlite::Result<(i64, i64, i64, i64, String, i64)> {
+        let mut rows: Vec<Row> = vec![];
+        let mut notes: Vec<Row> = vec![];
+        let map = |r: &rusqlite::Row<'_>| -> rusqlite::Result<Row> {
             Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get::<_, Option<String>>(4)?.unwrap_or_default(), r.get(5)?))
         };
         if query.chars().any(is_unspaced_script) {
@@ -139,18 +148,34 @@ impl Store {
                 }
             }
         }
-        rows.sort_by(|a, b| b.5.cmp(&a.5).then(b.0.cmp(&a.0)));
-        rows.truncate(limit);
-        rows.into_iter()
-            .map(|(id, conv, acct, contact_id, snippet, ts)| {
+        // The owner's notes (newest first), on a contact or a conversation.
+        if let Some(q) = fts_query(query) {
+            let mut stmt = self.conn().prepare(
+                "SELECT n.id, coalesce(n.conversation_id, (SELECT id FROM conversations WHERE contact_id = n.contact_id ORDER BY last_activity_at DESC LIMIT 1), 0),
+                        n.account_id, coalesce(n.contact_id, (SELECT contact_id FROM conversations WHERE id = n.conversation_id)), n.text, n.updated_at
+                 FROM notes_fts JOIN notes n ON n.id = notes_fts.rowid WHERE notes_fts MATCH ?1 ORDER BY n.updated_at DESC, n.id DESC LIMIT ?2",
+            )?;
+            let words: Vec<String> = query.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).map(str::to_lowercase).collect();
+            for row in stmt.query_map(params![q, limit as i64], map)? {
+                let (id, conv, acct, contact, text, ts) = row?;
+                notes.push((id, conv, acct, contact, snippet_around(&text, &words), ts));
+            }
+        }
+        let mut all: Vec<(bool, Row)> = rows.into_iter().map(|r| (false, r)).chain(notes.into_iter().map(|r| (true, r))).collect();
+        all.sort_by(|(_, a), (_, b)| b.5.cmp(&a.5).then(b.0.cmp(&a.0)));
+        all.truncate(limit);
+        all.into_iter()
+            .map(|(is_note, (id, conv, acct, contact_id, snippet, ts))| {
                 let contact = contacts::get(self.conn(), contact_id)?;
                 Ok(SearchHit {
-                    message_id: id,
+                    message_id: if is_note { 0 } else { id },
                     conversation_id: conv,
                     account_id: acct,
                     display_name: display_name(&contact, &country),
                     snippet: snippet_of(&snippet, 120),
                     timestamp: ts,
+                    kind: if is_note { "note" } else { "message" },
+                    note_id: is_note.then_some(id),
                 })
             })
             .collect()

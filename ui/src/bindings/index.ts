@@ -167,7 +167,11 @@ url_buttons: Array<number>,
  */
 status: string, status_reason: string | null, sendable: boolean, };
 
-export type SearchHitDto = { message_id: number, conversation_id: number, account_id: number, display_name: string, snippet: string, timestamp: number, };
+export type SearchHitDto = { message_id: number, conversation_id: number, account_id: number, display_name: string, snippet: string, timestamp: number, 
+/**
+ * A message, or one of the owner's private notes (then `message_id` is 0).
+ */
+kind: "message" | "note", note_id: number | null, };
 
 export type EngineState = { "state": "running", listen: string | null, } | { "state": "elsewhere", holder: string, } | { "state": "stopped", reason: string, } | { "state": "needs_passphrase", vault_exists: boolean, };
 
@@ -807,6 +811,42 @@ refused: string | null, };
 
 export type BulkListArgs = { account_id?: number, };
 
+export type QuickReplyDto = { id: number, shortcut: string, text: string, 
+/**
+ * The attached file's name, when it has one.
+ */
+file_name: string | null, mime_type: string | null, };
+
+export type FileArg = { file_name: string, data_base64: string, };
+
+export type SaveQuickReplyArgs = { id?: number, shortcut: string, text: string, 
+/**
+ * A new file (replaces the old one).
+ */
+file?: FileArg, 
+/**
+ * Remove the file it has (when no new one is given).
+ */
+remove_file?: boolean, };
+
+export type ShortcutArgs = { shortcut: string, };
+
+export type FillQuickReplyArgs = { shortcut: string, conversation_id: number, };
+
+export type FilledQuickReplyDto = { text: string, file_name: string | null, mime_type: string | null, 
+/**
+ * The file's bytes, attached by the composer like a picked file.
+ */
+data_base64: string | null, };
+
+export type NoteDto = { id: number, contact_id: number | null, conversation_id: number | null, text: string, created_at: number, updated_at: number, };
+
+export type NotesArgs = { conversation_id: number, };
+
+export type AddNoteArgs = { conversation_id: number, on_contact?: boolean, text: string, };
+
+export type EditNoteArgs = { id: number, text: string, };
+
 export type MessageReceivedEvent = { message: MessageDto, conversation: ConversationDto, };
 
 export type SyncProgressEvent = { account_id: number, 
@@ -896,6 +936,14 @@ export type Commands = {
   bulk_pause: { args: IdArgs; result: BulkJobDto };
   bulk_resume: { args: IdArgs; result: BulkJobDto };
   bulk_cancel: { args: IdArgs; result: BulkJobDto };
+  list_quick_replies: { args: null; result: Array<QuickReplyDto> };
+  save_quick_reply: { args: SaveQuickReplyArgs; result: QuickReplyDto };
+  remove_quick_reply: { args: ShortcutArgs; result: QuickReplyDto };
+  fill_quick_reply: { args: FillQuickReplyArgs; result: FilledQuickReplyDto };
+  list_notes: { args: NotesArgs; result: Array<NoteDto> };
+  add_note: { args: AddNoteArgs; result: NoteDto };
+  edit_note: { args: EditNoteArgs; result: NoteDto };
+  delete_note: { args: IdArgs; result: NoteDto };
 };
 
 /** Every event the shell emits, with its payload. */

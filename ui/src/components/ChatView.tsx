@@ -2,17 +2,18 @@
 // and the contact panel beside them. Messages are loaded a page at a time,
 // newest first, older pages on demand; events from the shell keep them
 // current without polling. Files dropped anywhere on the chat are attached.
-// The conversation's scheduled messages sit above the composer.
+// The conversation's scheduled messages and the owner's private notes sit above the composer.
 
 import { BadgeCheck, CircleAlert, PanelRight, Store, Upload, X } from 'lucide-preact';
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import { call, fileBase64, on, pictureUrl } from '../api';
-import type { AccountDto, CommandError, ConversationDto, MessageDto, ScheduledDto } from '../bindings';
+import type { AccountDto, CommandError, ConversationDto, MessageDto, NoteDto, ScheduledDto } from '../bindings';
 import { Avatar } from './Avatar';
 import type { BubbleActions } from './Bubble';
 import { Composer } from './Composer';
 import { ContactPanel, labelColour } from './ContactPanel';
 import { MessageList } from './MessageList';
+import { Notes } from './Notes';
 import { ScheduledList } from './ScheduledList';
 import { FIND_IN_CHAT, FOCUS_COMPOSER, REPLY_LATEST } from '../shortcuts';
 import { FindBar } from './FindBar';
@@ -64,6 +65,7 @@ export function ChatView(p: ChatViewProps) {
   const [attachments, setAttachments] = useState<File[]>([]);
   const [dragging, setDragging] = useState(false);
   const [scheduled, setScheduled] = useState<ScheduledDto[]>([]);
+  const [notes, setNotes] = useState<NoteDto[]>([]);
   const current = useRef(messages);
   current.current = messages;
 
@@ -166,6 +168,19 @@ export function ChatView(p: ChatViewProps) {
     setScheduled([]);
     loadScheduled();
     const stop = on('store-changed', loadScheduled);
+    return () => void stop.then((s) => s());
+  }, [c.id]);
+
+  // The owner's private notes on this conversation and its contact (read again when the store changes: the CLI may add one).
+  const loadNotes = useCallback(() => {
+    call('list_notes', { conversation_id: c.id })
+      .then(setNotes)
+      .catch(() => undefined);
+  }, [c.id]);
+  useEffect(() => {
+    setNotes([]);
+    loadNotes();
+    const stop = on('store-changed', loadNotes);
     return () => void stop.then((s) => s());
   }, [c.id]);
 
@@ -389,6 +404,7 @@ export function ChatView(p: ChatViewProps) {
         </div>
       )}
       <ScheduledList items={scheduled} now={p.now} onCancel={cancelScheduled} />
+      <Notes collapsible title="Private notes" notes={notes} conversationId={c.id} onContact={false} now={p.now} onChange={setNotes} onError={setError} />
       <Composer
         key={c.id}
         conversation={c}
@@ -412,7 +428,19 @@ export function ChatView(p: ChatViewProps) {
         onScheduled={addScheduled}
       />
     </section>
-    {panel && <ContactPanel c={c} account={p.account} onClose={() => setPanel(false)} />}
+    {panel && (
+      <ContactPanel c={c} account={p.account} onClose={() => setPanel(false)}>
+        <Notes
+          title="Notes"
+          notes={notes.filter((n) => n.contact_id !== null)}
+          conversationId={c.id}
+          onContact={true}
+          now={p.now}
+          onChange={setNotes}
+          onError={setError}
+        />
+      </ContactPanel>
+    )}
     </div>
   );
 }

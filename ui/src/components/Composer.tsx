@@ -6,15 +6,19 @@
 // free text is refused before it is typed and the approved templates offered.
 // A customer who opted out (wrote STOP) is written to only after a confirm step.
 // "Send later" (beside Send) schedules the text for a time the owner picks.
+// Typing `/` at the start of a word offers the quick replies (filtered as
+// typed; arrows and Enter pick, Escape closes): the pick is filled for this
+// contact by the core and replaces `/word`; its file, if any, is attached.
 
 import { Clock, File as FileIcon, LayoutTemplate, Paperclip, SendHorizontal, Smile, X } from 'lucide-preact';
 import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import { call } from '../api';
-import type { AccountDto, CommandError, ConversationDto, MessageDto, ScheduledDto } from '../bindings';
+import type { AccountDto, CommandError, ConversationDto, MessageDto, QuickReplyDto, ScheduledDto } from '../bindings';
 import { fileSize, windowLeft } from '../format';
 import { summary } from './Bubble';
 import { EmojiPicker } from './EmojiPicker';
 import { OptOutConfirm } from './OptOutConfirm';
+import { QuickReplyMenu, quickReplyMatches, slashWord } from './QuickReplyMenu';
 import { SendLater } from './SendLater';
 import { TemplatePicker } from './TemplatePicker';
 import { SHOW_TEMPLATES } from '../shortcuts';
@@ -62,6 +66,17 @@ export function Composer(p: ComposerProps) {
   const pending = useRef<number | undefined>(undefined);
   const latest = useRef(text);
   latest.current = text;
+  const [caret, setCaret] = useState(text.length);
+  const [quickReplies, setQuickReplies] = useState<QuickReplyDto[]>([]);
+  const [active, setActive] = useState(0);
+  /** Where the `/word` Escape closed the menu for (it stays closed until that word changes). */
+  const [dismissed, setDismissed] = useState<string | null>(null);
+
+  useEffect(() => {
+    call('list_quick_replies')
+      .then(setQuickReplies)
+      .catch(() => undefined);
+  }, []);
 
   const windowed = p.account?.has_service_window ?? false;
   const expires = p.conversation.window_expires_at;
@@ -103,6 +118,7 @@ export function Composer(p: ComposerProps) {
 
   const onInput = (value: string) => {
     setText(value);
+    setCaret(area.current?.selectionEnd ?? value.length);
     // Meta's "typing…" for a customer who waits: the core decides whether it
     // is due (setting, unanswered message, once per 20 s), so every keystroke may ask.
     if (value.length > text.length) call('owner_typing', { conversation_id: p.conversation.id }).catch(() => {});
@@ -177,7 +193,52 @@ export function Composer(p: ComposerProps) {
     area.current?.focus();
   };
 
+  const slash = open ? slashWord(text, caret) : null;
+  const slashKey = slash ? `${slash.start}:${slash.query}` : null;
+  const matches = slash ? quickReplyMatches(quickReplies, slash.query) : [];
+  const menuOpen = slash !== null && slashKey !== dismissed;
+
+  const pickQuickReply = async (q: QuickReplyDto) => {
+    if (!slash) return;
+    try {
+      const filled = await call('fill_quick_reply', { shortcut: q.shortcut, conversation_id: p.conversation.id });
+      const before = text.slice(0, slash.start);
+      const next = before + filled.text + text.slice(caret);
+      onInput(next);
+      const at = before.length + filled.text.length;
+      setCaret(at);
+      window.requestAnimationFrame(() => {
+        area.current?.focus();
+        area.current?.setSelectionRange(at, at);
+      });
+      if (filled.data_base64 && filled.file_name) {
+        const bytes = Uint8Array.from(atob(filled.data_base64), (ch) => ch.charCodeAt(0));
+        p.onAttach([new File([bytes], filled.file_name, { type: filled.mime_type ?? 'application/octet-stream' })]);
+      }
+    } catch (e) {
+      p.onError(e as CommandError);
+    }
+  };
+
   const onKeyDown = (e: KeyboardEvent) => {
+    if (menuOpen && matches.length > 0 && !e.isComposing) {
+      const i = Math.min(active, matches.length - 1);
+      if (e.key === 'ArrowDown' || e.key === 'ArrowUp') {
+        e.preventDefault();
+        setActive((i + (e.key === 'ArrowDown' ? 1 : matches.length - 1)) % matches.length);
+        return;
+      }
+      if ((e.key === 'Enter' && !e.shiftKey) || e.key === 'Tab') {
+        e.preventDefault();
+        void pickQuickReply(matches[i]);
+        return;
+      }
+    }
+    if (menuOpen && e.key === 'Escape') {
+      e.preventDefault();
+      setDismissed(slashKey);
+      return;
+    }
     if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) {
       e.preventDefault();
       void send();
@@ -261,6 +322,9 @@ export function Composer(p: ComposerProps) {
           ))}
         </ul>
       )}
+      {menuOpen && slash && (
+        <QuickReplyMenu query={slash.query} matches={matches} active={Math.min(active, Math.max(matches.length - 1, 0))} onHover={setActive} onPick={(q) => void pickQuickReply(q)} />
+      )}
       {emoji && (
         <EmojiPicker
           onPick={(e) => {
@@ -309,8 +373,17 @@ export function Composer(p: ComposerProps) {
           }
           disabled={!open}
           value={text}
-          onInput={(e) => onInput((e.target as HTMLTextAreaElement).value)}
+          onInput={(e) => {
+            onInput((e.target as HTMLTextAreaElement).value);
+            setActive(0);
+          }}
           onKeyDown={onKeyDown}
+          onKeyUp={(e) => {
+            if (e.key.startsWith('Arrow') || e.key === 'Home' || e.key === 'End') setCaret((e.target as HTMLTextAreaElement).selectionEnd);
+          }}
+          onClick={(e) => setCaret((e.target as HTMLTextAreaElement).selectionEnd)}
+          aria-controls={menuOpen ? 'quick-reply-menu' : undefined}
+          aria-activedescendant={menuOpen && matches.length ? `quick-reply-${matches[Math.min(active, matches.length - 1)].id}` : undefined}
         />
         <SendLater now={p.now} windowEnds={windowed ? expires : null} blocked={laterBlocked} onSchedule={sendLater} />
         <button type="submit" class="send" aria-label="Send" title="Send (Enter)" disabled={!open || (!text.trim() && files.length === 0)}>

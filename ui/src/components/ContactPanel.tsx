@@ -1,15 +1,17 @@
 // The contact panel: who the customer is, beside the chat (about 300 px,
 // sliding in from the right; over the chat in narrow windows). Everything
 // shown comes from the conversation row; the picture is the cached file.
+// The owner's private notes on the contact follow the facts (`children`).
 
 import { BadgeCheck, BellOff, Building2, Phone, Quote, Store, Tag, X } from 'lucide-preact';
+import type { ComponentChildren } from 'preact';
 import { useEffect, useRef } from 'preact/hooks';
 import { pictureUrl } from '../api';
 import type { AccountDto, ConversationDto } from '../bindings';
 import { longDateTime } from '../format';
 import { Avatar } from './Avatar';
 
-export function ContactPanel({ c, account, onClose }: { c: ConversationDto; account: AccountDto | undefined; onClose: () => void }) {
+export function ContactPanel({ c, account, onClose, children }: { c: ConversationDto; account: AccountDto | undefined; onClose: () => void; children?: ComponentChildren }) {
   const close = useRef<HTMLButtonElement>(null);
   useEffect(() => close.current?.focus(), []);
   const labels = [...new Set([...c.labels, ...c.contact_labels])];
@@ -97,6 +99,7 @@ export function ContactPanel({ c, account, onClose }: { c: ConversationDto; acco
             </div>
           )}
         </dl>
+        {children}
       </div>
     </aside>
   );

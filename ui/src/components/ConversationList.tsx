@@ -1,4 +1,4 @@
-import { BadgeCheck, BellOff, Contact, FileText, Image, MapPin, Mic, Pin, Search, Sticker, Video, X } from 'lucide-preact';
+import { BadgeCheck, BellOff, Contact, FileText, Image, Lock, MapPin, Mic, Pin, Search, Sticker, Video, X } from 'lucide-preact';
 import { pictureUrl } from '../api';
 import type { ConversationDto, SearchHitDto } from '../bindings';
 import { listTime } from '../format';
@@ -130,8 +130,15 @@ export function ConversationList(p: ConversationListProps) {
           ) : (
             <ul class="hits" aria-label="Search results">
               {p.hits.map((h) => (
-                <li key={h.message_id}>
-                  <button type="button" class="hit" onClick={() => p.onOpenHit(h)}>
+                <li key={h.note_id !== null ? `note-${h.note_id}` : h.message_id}>
+                  <button
+                    type="button"
+                    class={`hit${h.kind === 'note' ? ' hit-note' : ''}`}
+                    // A note on a contact who has no conversation yet has nowhere to open.
+                    disabled={h.conversation_id === 0}
+                    title={h.conversation_id === 0 ? 'A note on a contact without a conversation yet' : undefined}
+                    onClick={() => p.onOpenHit(h)}
+                  >
                     <span class="conv-top">
                       <span class="conv-name" dir="auto">
                         {h.display_name}
@@ -139,6 +146,11 @@ export function ConversationList(p: ConversationListProps) {
                       <span class="conv-time">{listTime(h.timestamp, p.now)}</span>
                     </span>
                     <span class="conv-preview" dir="auto">
+                      {h.kind === 'note' && (
+                        <span class="hit-note-tag">
+                          <Lock size={12} aria-hidden="true" /> Private note:{' '}
+                        </span>
+                      )}
                       <Highlighted text={h.snippet} query={p.query} />
                     </span>
                   </button>

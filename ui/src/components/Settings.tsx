@@ -11,6 +11,7 @@ import { call } from '../api';
 import type { AboutDto, CommandError, Folder, PreferencesDto } from '../bindings';
 import { JobsSettings } from './JobsSettings';
 import { applyTheme } from '../theme';
+import { QuickRepliesSettings } from './QuickRepliesSettings';
 
 /** One titled section of the panel; other panels' sections use it too. */
 export function SettingsSection({ id, title, children }: { id: string; title: string; children: ComponentChildren }) {
@@ -222,6 +223,7 @@ export function Settings({ onClose, children }: SettingsProps) {
                  ./AccountsSettings.tsx) are passed as children by App.tsx and
                  mounted here, each wrapped in <SettingsSection>. ---- */}
             {children}
+            <QuickRepliesSettings />
             <JobsSettings />
             {about && (
               <SettingsSection id="about" title="About">

@@ -511,6 +511,47 @@ pub const MIGRATIONS: &[&str] = &[
     CREATE INDEX bulk_rows_by_state ON bulk_rows(job_id, state, row_no);
     CREATE INDEX bulk_rows_by_message ON bulk_rows(message_id) WHERE message_id IS NOT NULL;
     "#,
+    // 16: quick replies and notes. A quick reply is a saved answer under a
+    // shortcut (unique, any case), with an optional file kept in the data
+    // dir (`quick_replies/`, path relative to the data dir). A note is the
+    // owner's private text on a contact or on a conversation (exactly one):
+    // never a message, so never sent and never unread; searchable through
+    // its own FTS table, kept in step by triggers (an import fills it too).
+    r#"
+    CREATE TABLE quick_replies (
+        id         INTEGER PRIMARY KEY,
+        shortcut   TEXT NOT NULL UNIQUE COLLATE NOCASE,
+        text       TEXT NOT NULL DEFAULT '',
+        file_path  TEXT,
+        file_name  TEXT,
+        mime_type  TEXT,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
+    ) STRICT;
+    CREATE TABLE notes (
+        id              INTEGER PRIMARY KEY,
+        account_id      INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+        contact_id      INTEGER REFERENCES contacts(id) ON DELETE CASCADE,
+        conversation_id INTEGER REFERENCES conversations(id) ON DELETE CASCADE,
+        text            TEXT NOT NULL,
+        created_at      INTEGER NOT NULL,
+        updated_at      INTEGER NOT NULL,
+        CHECK ((contact_id IS NULL) != (conversation_id IS NULL))
+    ) STRICT;
+    CREATE INDEX notes_by_contact ON notes(contact_id, created_at) WHERE contact_id IS NOT NULL;
+    CREATE INDEX notes_by_conversation ON notes(conversation_id, created_at) WHERE conversation_id IS NOT NULL;
+    CREATE VIRTUAL TABLE notes_fts USING fts5(text, tokenize = 'unicode61 remove_diacritics 2');
+    CREATE TRIGGER notes_fts_insert AFTER INSERT ON notes BEGIN
+        INSERT INTO notes_fts(rowid, text) VALUES (new.id, new.text);
+    END;
+    CREATE TRIGGER notes_fts_update AFTER UPDATE OF text ON notes BEGIN
+        DELETE FROM notes_fts WHERE rowid = old.id;
+        INSERT INTO notes_fts(rowid, text) VALUES (new.id, new.text);
+    END;
+    CREATE TRIGGER notes_fts_delete AFTER DELETE ON notes BEGIN
+        DELETE FROM notes_fts WHERE rowid = old.id;
+    END;
+    "#,
 ];
 
 /// The schema version this build writes.
