@@ -6,6 +6,7 @@
 
 mod accounts;
 mod alerts;
+mod backup;
 mod bulk;
 mod commands;
 mod context;
@@ -92,6 +93,12 @@ pub enum Command {
     /// template, the number's quality, signature failures, a stuck outbox,
     /// the public address. Each clears itself once fixed.
     Alerts,
+    /// Encrypted backups of the store and media: create, list the scheduled ones, restore.
+    #[command(subcommand)]
+    Backup(backup::BackupCommand),
+    /// One customer's data: export it as a zip, or erase it completely.
+    #[command(subcommand)]
+    Contact(backup::ContactCommand),
 }
 
 #[derive(Subcommand, Debug)]
