@@ -9,7 +9,8 @@
 //! `media/…` with the files. The erase removes messages, media files and
 //! their records, notes, raw webhook bodies that mention the customer,
 //! search index entries and the contacts, with SQLite's secure delete on,
-//! the full-text indexes rebuilt and the WAL checkpointed and truncated, so
+//! the full-text indexes rebuilt, the file vacuumed and the WAL
+//! checkpointed and truncated, so
 //! the words are gone from the database file, not only hidden.
 
 pub mod zip;
@@ -33,7 +34,14 @@ pub fn resolve(store: &Store, contact: &str) -> Result<Vec<i64>> {
         crate::store::contacts::get(conn, id)?;
         return Ok(vec![id]);
     }
-    let number = crate::phone::parse(arg, &store.default_country()?)?;
+    // A bare international number without "+" (as WhatsApp writes it) is common too.
+    let number = match crate::phone::parse(arg, &store.default_country()?) {
+        Ok(n) => n,
+        Err(e) => match arg.chars().all(|c| c.is_ascii_digit()) {
+            true => crate::phone::from_wa_id(arg).map_err(|_| e)?,
+            false => return Err(e),
+        },
+    };
     let mut stmt = conn.prepare(
         "SELECT id FROM contacts WHERE phone = ?1 OR wa_id = ?2
          UNION SELECT contact_id FROM contact_aliases WHERE phone = ?1 ORDER BY 1",
@@ -216,6 +224,9 @@ pub struct Erased {
     pub media_files: usize,
     pub webhook_events: usize,
     pub notes: usize,
+    /// Whether the write-ahead log was emptied (false: another process held
+    /// it; the old pages go at its next checkpoint).
+    pub wal_cleared: bool,
 }
 
 /// Erases the customer (see the module's comment).
@@ -301,8 +312,26 @@ pub fn erase(store: &mut Store, dir: &DataDir, contact: &str) -> Result<Erased> 
         )?;
         Ok(())
     })?;
-    // The WAL still holds the pages as they were before: write it back and empty it.
-    store.conn().query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+    // Secure delete zeroes what this erase frees, but bytes freed earlier
+    // without it (an edited message's old text, a rebalanced page) stay in
+    // unused space: VACUUM rewrites the file with live rows only.
+    store.conn().execute_batch("VACUUM")?;
+    // The WAL still holds the pages as they were before: write it back and
+    // empty it. A reader in another process (the engine) can hold it back
+    // for a moment; try for a while, then say so rather than claim it.
+    for attempt in 0..50 {
+        let busy: i64 = store.conn().query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| r.get(0))?;
+        if busy == 0 {
+            erased.wal_cleared = true;
+            break;
+        }
+        if attempt < 49 {
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+    }
+    if !erased.wal_cleared {
+        tracing::warn!("the erase is done but the write-ahead log is still in use: its old pages go at the next checkpoint");
+    }
     store.conn().pragma_update(None, "secure_delete", false)?;
 
     for path in media.iter().filter_map(|(_, p)| p.as_ref()).chain(pictures.iter()) {
