@@ -5,6 +5,10 @@
 
 use crate::about::{AboutDto, Folder, FolderArgs};
 use crate::alerts::AlertDto;
+use crate::backups::{
+    BackupCountsDto, BackupCreateArgs, BackupCreatedDto, BackupFileDto, BackupRestoreArgs, BackupRestoredDto, BackupScheduleArgs, BackupStatusDto, ContactEraseArgs,
+    ContactErasedDto, ContactExportArgs, ContactExportDto,
+};
 use crate::bulk::{BulkArgs, BulkJobDto, BulkListArgs, BulkReasonDto, BulkReportDto, BulkRowDto, BulkStartDto};
 use crate::dto::*;
 use crate::dto_account::{AccountHealthDto, AttentionDto, HistoryImportDto, TypingArgs};
@@ -89,6 +93,12 @@ pub fn commands(cfg: &Config) -> Vec<(&'static str, Option<String>, String)> {
         ("bulk_pause", Some(IdArgs::name(cfg)), BulkJobDto::name(cfg)),
         ("bulk_resume", Some(IdArgs::name(cfg)), BulkJobDto::name(cfg)),
         ("bulk_cancel", Some(IdArgs::name(cfg)), BulkJobDto::name(cfg)),
+        ("backup_status", None, BackupStatusDto::name(cfg)),
+        ("backup_set_schedule", Some(BackupScheduleArgs::name(cfg)), BackupStatusDto::name(cfg)),
+        ("backup_create", Some(BackupCreateArgs::name(cfg)), BackupCreatedDto::name(cfg)),
+        ("backup_restore", Some(BackupRestoreArgs::name(cfg)), BackupRestoredDto::name(cfg)),
+        ("contact_export", Some(ContactExportArgs::name(cfg)), ContactExportDto::name(cfg)),
+        ("contact_erase", Some(ContactEraseArgs::name(cfg)), ContactErasedDto::name(cfg)),
     ]
 }
 
@@ -229,6 +239,18 @@ pub fn typescript() -> String {
         BulkJobDto::decl(&cfg),
         BulkStartDto::decl(&cfg),
         BulkListArgs::decl(&cfg),
+        BackupCountsDto::decl(&cfg),
+        BackupFileDto::decl(&cfg),
+        BackupStatusDto::decl(&cfg),
+        BackupScheduleArgs::decl(&cfg),
+        BackupCreateArgs::decl(&cfg),
+        BackupCreatedDto::decl(&cfg),
+        BackupRestoreArgs::decl(&cfg),
+        BackupRestoredDto::decl(&cfg),
+        ContactExportArgs::decl(&cfg),
+        ContactExportDto::decl(&cfg),
+        ContactEraseArgs::decl(&cfg),
+        ContactErasedDto::decl(&cfg),
         MessageReceivedEvent::decl(&cfg),
         SyncProgressEvent::decl(&cfg),
         OpenConversationEvent::decl(&cfg),

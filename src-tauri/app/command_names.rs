@@ -67,4 +67,10 @@ pub const COMMANDS: &[&str] = &[
     "bulk_pause",
     "bulk_resume",
     "bulk_cancel",
+    "backup_status",
+    "backup_set_schedule",
+    "backup_create",
+    "backup_restore",
+    "contact_export",
+    "contact_erase",
 ];

@@ -15,6 +15,9 @@
 
 mod about;
 mod alerts;
+mod backups;
+#[cfg(test)]
+mod backups_tests;
 #[cfg(test)]
 mod bindings;
 mod bulk;
@@ -125,6 +128,12 @@ pub fn builder_on<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Build
         bulk::bulk_pause,
         bulk::bulk_resume,
         bulk::bulk_cancel,
+        backups::backup_status,
+        backups::backup_set_schedule,
+        backups::backup_create,
+        backups::backup_restore,
+        backups::contact_export,
+        backups::contact_erase,
     ])
 }
 

@@ -125,8 +125,16 @@ pub struct Exported {
 
 /// Writes the zip of everything about the customer to `out`.
 pub fn export(store: &Store, dir: &DataDir, contact: &str, out: &Path) -> Result<Exported> {
+    export_contacts(store, dir, &resolve(store, contact)?, out)
+}
+
+/// [`export`] of contacts given by id (the window's contact panel).
+pub fn export_contacts(store: &Store, dir: &DataDir, contacts: &[i64], out: &Path) -> Result<Exported> {
     let conn = store.conn();
-    let contacts = resolve(store, contact)?;
+    for id in contacts {
+        crate::store::contacts::get(conn, *id)?;
+    }
+    let contacts = contacts.to_vec();
     let cp = placeholders(contacts.len());
     let contact_rows = rows(conn, &format!("SELECT * FROM contacts WHERE id IN ({cp}) ORDER BY id"), &contacts)?;
     let aliases = rows(conn, &format!("SELECT * FROM contact_aliases WHERE contact_id IN ({cp}) ORDER BY phone"), &contacts)?;
@@ -232,7 +240,16 @@ pub struct Erased {
 /// Erases the customer (see the module's comment).
 pub fn erase(store: &mut Store, dir: &DataDir, contact: &str) -> Result<Erased> {
     let contacts = resolve(store, contact)?;
+    erase_contacts(store, dir, &contacts)
+}
+
+/// [`erase`] of contacts given by id (the window's contact panel).
+pub fn erase_contacts(store: &mut Store, dir: &DataDir, contacts: &[i64]) -> Result<Erased> {
     let conn = store.conn();
+    for id in contacts {
+        crate::store::contacts::get(conn, *id)?;
+    }
+    let contacts = contacts.to_vec();
     // Freed pages are overwritten with zeros instead of left with the old bytes.
     conn.pragma_update(None, "secure_delete", true)?;
     let cp = placeholders(contacts.len());
