@@ -101,7 +101,7 @@ pub struct BackupRestoredDto {
 #[derive(Debug, Clone, Deserialize, TS)]
 pub struct ContactExportArgs {
     pub contact_id: i64,
-    /// The zip to write.
+    /// The zip to write; empty: `exports/customer-{id}-{time}.zip` in the data dir.
     pub out: String,
 }
 
@@ -213,6 +213,7 @@ pub async fn backup_restore<R: Runtime>(app: AppHandle<R>, args: BackupRestoreAr
             crate::engine::restart(&handle);
         }
         let r = result?;
+        crate::events::store_changed(&handle);
         Ok(BackupRestoredDto { backup_created_at: r.backup_created_at, replaced_messages: r.replaced_messages, restored: (&r.restored).into() })
     })
     .await;
@@ -222,7 +223,16 @@ pub async fn backup_restore<R: Runtime>(app: AppHandle<R>, args: BackupRestoreAr
 #[tauri::command]
 pub fn contact_export(state: State<'_, AppState>, args: ContactExportArgs) -> Res<ContactExportDto> {
     let store = state.store()?;
-    let done = contact_data::export_contacts(&store, &state.dir, &[args.contact_id], &PathBuf::from(args.out.trim()))?;
+    let out = if args.out.trim().is_empty() {
+        // The window has no file dialog: a dated zip in the data dir's `exports/`.
+        let folder = state.dir.root().join("exports");
+        wicket_core::datadir::create_private_dir(&folder).map_err(|e| Error::io(format!("cannot create {}", folder.display()), e))?;
+        let stamp = chrono::Utc::now().format("%Y%m%d-%H%M%S");
+        folder.join(format!("customer-{}-{stamp}.zip", args.contact_id))
+    } else {
+        PathBuf::from(args.out.trim())
+    };
+    let done = contact_data::export_contacts(&store, &state.dir, &[args.contact_id], &out)?;
     Ok(ContactExportDto {
         path: done.path,
         conversations: done.conversations as i64,
@@ -232,10 +242,13 @@ pub fn contact_export(state: State<'_, AppState>, args: ContactExportArgs) -> Re
     })
 }
 
+/// Erases the customer; the lists reload on `store-changed`.
 #[tauri::command]
-pub fn contact_erase(state: State<'_, AppState>, args: ContactEraseArgs) -> Res<ContactErasedDto> {
+pub fn contact_erase<R: Runtime>(app: AppHandle<R>, state: State<'_, AppState>, args: ContactEraseArgs) -> Res<ContactErasedDto> {
     let mut store = state.store()?;
     let done = contact_data::erase_contacts(&mut store, &state.dir, &[args.contact_id])?;
+    drop(store);
+    crate::events::store_changed(&app);
     Ok(ContactErasedDto {
         contacts: done.contacts as i64,
         conversations: done.conversations as i64,

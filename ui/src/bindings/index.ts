@@ -807,7 +807,7 @@ export type BackupRestoredDto = { backup_created_at: string, replaced_messages: 
 
 export type ContactExportArgs = { contact_id: number, 
 /**
- * The zip to write.
+ * The zip to write; empty: `exports/customer-{id}-{time}.zip` in the data dir.
  */
 out: string, };
 

@@ -8,6 +8,7 @@ import { pictureUrl } from '../api';
 import type { AccountDto, ConversationDto } from '../bindings';
 import { longDateTime } from '../format';
 import { Avatar } from './Avatar';
+import { CustomerData } from './CustomerData';
 
 export function ContactPanel({ c, account, onClose }: { c: ConversationDto; account: AccountDto | undefined; onClose: () => void }) {
   const close = useRef<HTMLButtonElement>(null);
@@ -97,6 +98,7 @@ export function ContactPanel({ c, account, onClose }: { c: ConversationDto; acco
             </div>
           )}
         </dl>
+        <CustomerData c={c} onErased={onClose} />
       </div>
     </aside>
   );
