@@ -91,7 +91,10 @@ describe("a customer's data from the contact panel", () => {
       await panel.getByRole('button', { name: 'Erase this customer' }).click();
       const confirm = panel.getByRole('alertdialog', { name: `Erase ${PRIYA.display_name}?` });
       assert.match(await confirm.textContent(), new RegExp(`Erase ${PRIYA.display_name} \\(${PRIYA.phone.replace(/[+]/g, '\\+')}\\) completely\\?`));
-      if (process.env.WICKET_SCREENSHOTS) await panel.screenshot({ path: `${process.env.WICKET_SCREENSHOTS}/customer-erase-${colorScheme}.png` });
+      if (process.env.WICKET_SCREENSHOTS) {
+        await confirm.scrollIntoViewIfNeeded();
+        await panel.screenshot({ path: `${process.env.WICKET_SCREENSHOTS}/customer-erase-${colorScheme}.png` });
+      }
       await confirm.getByRole('button', { name: 'Cancel' }).click();
       assert.equal((await calls(page, 'contact_erase')).length, 0, 'cancel erases nothing');
       await panel.getByRole('button', { name: 'Erase this customer' }).click();
