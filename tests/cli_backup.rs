@@ -20,8 +20,13 @@ use wiremock::{Mock, MockServer, ResponseTemplate};
 const APP_SECRET: &str = "backup-app-secret-5e6f7a8b9c";
 const PNID: &str = "318273645501111";
 const BACKUP_PASS: &str = "plum orchard lantern 4471 backup";
-const WICKET: Wicket = Wicket::vault("backup vault passphrase")
-    .vars(&[("T_TOKEN", "EAAG-backup-token-0123456789"), ("T_SECRET", APP_SECRET), ("T_VERIFY", "verify-backup"), ("BK", BACKUP_PASS), ("BAD", "not the passphrase")]);
+const WICKET: Wicket = Wicket::vault("backup vault passphrase").vars(&[
+    ("T_TOKEN", "EAAG-backup-token-0123456789"),
+    ("T_SECRET", APP_SECRET),
+    ("T_VERIFY", "verify-backup"),
+    ("BK", BACKUP_PASS),
+    ("BAD", "not the passphrase"),
+]);
 /// Another machine: its own vault passphrase.
 const OTHER: Wicket = Wicket::vault("the other machine's vault").vars(&[("BK", BACKUP_PASS), ("BAD", "not the passphrase")]);
 const PRIYA: &str = "447911123456";

@@ -141,7 +141,15 @@ fn status(state: &AppState) -> Res<BackupStatusDto> {
         .into_iter()
         .map(|b| BackupFileDto { name: b.name, path: b.path, size: b.size, created_at: b.created_at })
         .collect();
-    Ok(BackupStatusDto { enabled: s.enabled, folder: s.folder, keep: s.keep, every_hours: s.every_hours, with_secrets: s.with_secrets, passphrase_set, backups })
+    Ok(BackupStatusDto {
+        enabled: s.enabled,
+        folder: s.folder,
+        keep: s.keep,
+        every_hours: s.every_hours,
+        with_secrets: s.with_secrets,
+        passphrase_set,
+        backups,
+    })
 }
 
 #[tauri::command]
@@ -151,7 +159,8 @@ pub fn backup_status(state: State<'_, AppState>) -> Res<BackupStatusDto> {
 
 #[tauri::command]
 pub fn backup_set_schedule(state: State<'_, AppState>, args: BackupScheduleArgs) -> Res<BackupStatusDto> {
-    if args.keep < 1 || !(args.every_hours > 0.0) {
+    // NaN is refused too: it is not finite.
+    if args.keep < 1 || !args.every_hours.is_finite() || args.every_hours <= 0.0 {
         return Err(Error::Invalid("keep at least one backup, and back up at least every few hours (more than 0)".into()).into());
     }
     let id = {

@@ -88,7 +88,11 @@ fn backups_and_customer_data_requests_answer_through_ipc_and_record_the_ui_fixtu
     assert!(std::fs::read(&zip).unwrap().starts_with(b"PK\x03\x04"));
     fx.insert("contact_export".into(), fixed(&exported, &root));
     let erased = h.ok("contact_erase", json!({ "contact_id": customer["contact_id"] }));
-    assert_eq!((erased["contacts"].as_i64(), erased["messages"].clone(), erased["wal_cleared"].as_bool()), (Some(1), exported["messages"].clone(), Some(true)), "{erased:#}");
+    assert_eq!(
+        (erased["contacts"].as_i64(), erased["messages"].clone(), erased["wal_cleared"].as_bool()),
+        (Some(1), exported["messages"].clone(), Some(true)),
+        "{erased:#}"
+    );
     fx.insert("contact_erase".into(), fixed(&erased, &root));
     assert_eq!(h.ok("list_conversations", json!({ "filter": "all" })).as_array().unwrap().len(), conversations - 1);
     let gone = h.call("contact_export", json!({ "contact_id": customer["contact_id"], "out": zip })).unwrap_err();

@@ -6,8 +6,8 @@
 use crate::about::{AboutDto, Folder, FolderArgs};
 use crate::alerts::AlertDto;
 use crate::backups::{
-    BackupCountsDto, BackupCreateArgs, BackupCreatedDto, BackupFileDto, BackupRestoreArgs, BackupRestoredDto, BackupScheduleArgs, BackupStatusDto, ContactEraseArgs,
-    ContactErasedDto, ContactExportArgs, ContactExportDto,
+    BackupCountsDto, BackupCreateArgs, BackupCreatedDto, BackupFileDto, BackupRestoreArgs, BackupRestoredDto, BackupScheduleArgs, BackupStatusDto,
+    ContactEraseArgs, ContactErasedDto, ContactExportArgs, ContactExportDto,
 };
 use crate::bulk::{BulkArgs, BulkJobDto, BulkListArgs, BulkReasonDto, BulkReportDto, BulkRowDto, BulkStartDto};
 use crate::dto::*;

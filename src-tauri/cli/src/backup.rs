@@ -74,10 +74,7 @@ fn passphrase(var: &str) -> Result<Secret> {
 }
 
 fn counts_row(c: &backup::Counts) -> String {
-    format!(
-        "{} accounts, {} conversations, {} messages, {} media files, {} secrets",
-        c.accounts, c.conversations, c.messages, c.media_files, c.secrets
-    )
+    format!("{} accounts, {} conversations, {} messages, {} media files, {} secrets", c.accounts, c.conversations, c.messages, c.media_files, c.secrets)
 }
 
 pub fn run(ctx: &mut Context, command: BackupCommand) -> Result<()> {

@@ -179,9 +179,7 @@ impl<R: Read> DecryptReader<R> {
         let key = derive_key(passphrase, salt, h.kdf)?;
         let key_ok: &[u8; KEY_LEN] = &key.key;
         if key_check(key_ok)?.verify_slice(&check).is_err() {
-            return Err(Error::Secrets(
-                "the passphrase does not open this backup: use the passphrase it was created with (nothing was restored)".into(),
-            ));
+            return Err(Error::Secrets("the passphrase does not open this backup: use the passphrase it was created with (nothing was restored)".into()));
         }
         Ok(DecryptReader { input, cipher: cipher(&key)?, header, prefix, counter: 0, plain: Zeroizing::new(vec![]), pos: 0, done: false })
     }
@@ -201,7 +199,8 @@ impl<R: Read> DecryptReader<R> {
         let mut sealed = vec![0u8; len];
         self.input.read_exact(&mut sealed).map_err(|_| damaged("cut off inside a part"))?;
         let n = nonce(&self.prefix, self.counter, last);
-        let plain = self.cipher.decrypt(Nonce::from_slice(&n), Payload { msg: &sealed, aad: &self.header }).map_err(|_| damaged("a part fails authentication"))?;
+        let plain =
+            self.cipher.decrypt(Nonce::from_slice(&n), Payload { msg: &sealed, aad: &self.header }).map_err(|_| damaged("a part fails authentication"))?;
         self.plain = Zeroizing::new(plain);
         self.pos = 0;
         self.counter = self.counter.wrapping_add(1);

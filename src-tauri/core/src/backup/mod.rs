@@ -124,13 +124,8 @@ pub fn create(store: &Store, dir: &DataDir, out: &Path, passphrase: &Secret, sec
         None => vec![],
     };
     counts.secrets = secret_entries.len() as i64;
-    let manifest = Manifest {
-        created_at: to_rfc3339(now_ms()),
-        wicket_version: crate::VERSION.to_string(),
-        schema_version,
-        with_secrets: secrets.is_some(),
-        counts,
-    };
+    let manifest =
+        Manifest { created_at: to_rfc3339(now_ms()), wicket_version: crate::VERSION.to_string(), schema_version, with_secrets: secrets.is_some(), counts };
 
     let parent = match out.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),

@@ -111,9 +111,9 @@ pub fn run_due(store: &mut Store, dir: &DataDir, secrets: &SecretStore, now: i64
     if !jobs::due(store, jobs::BACKUP, None, every, now)? {
         return Ok(None);
     }
-    let passphrase = secrets.get_app(PASSPHRASE_SECRET)?.ok_or_else(|| {
-        Error::Secrets("scheduled backups are on but no backup passphrase is stored: set one in Settings → Backups".into())
-    })?;
+    let passphrase = secrets
+        .get_app(PASSPHRASE_SECRET)?
+        .ok_or_else(|| Error::Secrets("scheduled backups are on but no backup passphrase is stored: set one in Settings → Backups".into()))?;
     let created = run_now(store, dir, &passphrase, s.with_secrets.then_some(secrets), now)?;
     let removed = prune(Path::new(&s.folder), s.keep)?;
     Ok(Some(format!("wrote {} ({} bytes, {} messages); removed {removed} older", created.path, created.size, created.manifest.counts.messages)))

@@ -60,7 +60,7 @@ fn placeholders(n: usize) -> String {
 /// Every row of `sql` as a JSON object, every column (blobs as base64).
 fn rows(conn: &Connection, sql: &str, params: &[i64]) -> Result<Vec<Value>> {
     let mut stmt = conn.prepare(sql)?;
-    let names: Vec<String> = stmt.column_names().into_iter().map(|s| s.to_string()).collect();
+    let names: Vec<String> = stmt.column_names().map(|s| s.to_string()).collect();
     let mut out = vec![];
     let mut q = stmt.query(params_from_iter(params))?;
     while let Some(row) = q.next()? {
@@ -279,12 +279,14 @@ pub fn erase_contacts(store: &mut Store, dir: &DataDir, contacts: &[i64]) -> Res
     let vp = placeholders(conversations.len().max(1));
     let conv_params: Vec<i64> = if conversations.is_empty() { vec![-1] } else { conversations.clone() };
     let provider_ids: Vec<(i64, String)> = {
-        let mut stmt = conn.prepare(&format!("SELECT account_id, provider_message_id FROM messages WHERE conversation_id IN ({vp}) AND provider_message_id IS NOT NULL"))?;
+        let mut stmt =
+            conn.prepare(&format!("SELECT account_id, provider_message_id FROM messages WHERE conversation_id IN ({vp}) AND provider_message_id IS NOT NULL"))?;
         let v = stmt.query_map(params_from_iter(&conv_params), |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<rusqlite::Result<Vec<_>>>()?;
         v
     };
     let media: Vec<(i64, Option<String>)> = {
-        let mut stmt = conn.prepare(&format!("SELECT id, path FROM media_files WHERE id IN (SELECT media_id FROM messages WHERE conversation_id IN ({vp}))"))?;
+        let mut stmt =
+            conn.prepare(&format!("SELECT id, path FROM media_files WHERE id IN (SELECT media_id FROM messages WHERE conversation_id IN ({vp}))"))?;
         let v = stmt.query_map(params_from_iter(&conv_params), |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<rusqlite::Result<Vec<_>>>()?;
         v
     };
@@ -356,7 +358,9 @@ pub fn erase_contacts(store: &mut Store, dir: &DataDir, contacts: &[i64]) -> Res
         match std::fs::remove_file(&full) {
             Ok(()) => {}
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(e) => return Err(Error::io(format!("the customer's records are erased but the file {} could not be removed: delete it by hand", full.display()), e)),
+            Err(e) => {
+                return Err(Error::io(format!("the customer's records are erased but the file {} could not be removed: delete it by hand", full.display()), e))
+            }
         }
     }
     tracing::info!(contacts = erased.contacts, messages = erased.messages, "customer erased");
