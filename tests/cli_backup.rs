@@ -329,6 +329,11 @@ fn customer(dir: &Path, graph: &str) {
     let zip = dir.join("priya.zip");
     let done = ok_json(&WICKET.run(dir, &["--json", "contact", "export", "+44 (0)7911 123456", "--out", zip.to_str().unwrap()]));
     assert_eq!((done["messages"].as_i64(), done["media_files"].as_i64()), (Some(2), Some(1)), "{done:#}");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(std::fs::metadata(&zip).unwrap().permissions().mode() & 0o777, 0o600, "a customer's whole history is owner-only");
+    }
     let entries = unzip(&std::fs::read(&zip).unwrap());
     assert_eq!(entries[0].0, "index.json");
     let index: Value = serde_json::from_slice(&entries[0].1).unwrap();
