@@ -125,12 +125,15 @@ fn round_trip(root: &Path, graph: &str) {
             assert_eq!(post(&addr, &target, ("X-Hub-Signature-256", sign(APP_SECRET, &body)), &body), 200);
         }
     });
+    // A video of a few MB: the backup is sealed in several chunks.
+    let video: Vec<u8> = (0..3_500_000u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8).collect();
+    std::fs::write(a.join("media/photos/unboxing.mp4"), &video).unwrap();
     let file = root.join("out/a.wbk");
     let created = ok_json(&WICKET.run(&a, &["--json", "backup", "create", "--out", file.to_str().unwrap(), "--passphrase-env", "BK", "--with-secrets"]));
     writer.join().unwrap();
     let counts = created["manifest"]["counts"].clone();
     assert_eq!(counts["accounts"], json!(1), "{created:#}");
-    assert_eq!(counts["media_files"], json!(1));
+    assert_eq!(counts["media_files"], json!(2));
     assert_eq!(counts["secrets"], json!(3), "token, app secret, verify token: {created:#}");
     let messages_in_backup = counts["messages"].as_i64().unwrap();
     assert!(messages_in_backup >= 3, "{created:#}");
@@ -154,6 +157,7 @@ fn round_trip(root: &Path, graph: &str) {
         assert_eq!(back[key], counts[key], "{key}: {restored:#}");
     }
     assert_eq!(std::fs::read(b.join("media/photos/cake.png")).unwrap(), PHOTO);
+    assert!(std::fs::read(b.join("media/photos/unboxing.mp4")).unwrap() == video, "the large file came back whole");
     assert_eq!(count(&b, "SELECT count(*) FROM messages"), messages_in_backup);
     assert_eq!(count(&b, &format!("SELECT count(*) FROM messages_fts WHERE messages_fts MATCH '{SECRET_WORD}'")), 1, "search works after restore");
     let listed = ok_json(&OTHER.run(&b, &["--json", "messages", "--account", &account, "--with", "+44 7911 123456"]));

@@ -238,3 +238,46 @@ impl<R: Read> DecryptReader<R> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn seal(data: &[u8], pass: &str) -> Vec<u8> {
+        let mut w = EncryptWriter::new(Vec::new(), &Secret::new(pass.into())).unwrap();
+        // Odd-sized writes, so chunk boundaries fall inside them.
+        for part in data.chunks(100_003) {
+            w.write_all(part).unwrap();
+        }
+        w.finish().unwrap()
+    }
+
+    fn open(file: &[u8], pass: &str, len: usize) -> Result<Vec<u8>> {
+        let mut r = DecryptReader::new(file, &Secret::new(pass.into()))?;
+        let mut out = vec![0u8; len];
+        r.read_exact(&mut out)?;
+        r.finish()?;
+        Ok(out)
+    }
+
+    #[test]
+    fn several_chunks_round_trip_and_any_cut_or_change_is_refused() {
+        let data: Vec<u8> = (0..(2 * CHUNK + 12_345)).map(|i| (i * 31 % 251) as u8).collect();
+        let file = seal(&data, "right passphrase");
+        assert_eq!(open(&file, "right passphrase", data.len()).unwrap(), data);
+        assert!(matches!(open(&file, "wrong passphrase", data.len()), Err(Error::Secrets(_))));
+        // Cut after the first full frame: the last-frame flag is missing.
+        let header_len = 12 + u32::from_le_bytes(file[8..12].try_into().unwrap()) as usize;
+        let first = u32::from_le_bytes(file[header_len..header_len + 4].try_into().unwrap()) as usize;
+        let cut = &file[..header_len + 4 + first];
+        assert!(matches!(open(cut, "right passphrase", CHUNK), Err(Error::Invalid(m)) if m.contains("damaged")));
+        // One bit changed anywhere in the ciphertext.
+        let mut changed = file.clone();
+        changed[header_len + 4 + CHUNK] ^= 1;
+        assert!(matches!(open(&changed, "right passphrase", data.len()), Err(Error::Invalid(m)) if m.contains("damaged")));
+        // Bytes appended after the last frame.
+        let mut longer = file.clone();
+        longer.extend_from_slice(b"x");
+        assert!(open(&longer, "right passphrase", data.len()).is_err());
+    }
+}
