@@ -110,7 +110,11 @@ pub fn create(store: &Store, dir: &DataDir, out: &Path, passphrase: &Secret, sec
     let snapshot = temp_in(dir.root(), "backup-snapshot");
     {
         let mut copy = rusqlite::Connection::open(&snapshot.0)?;
-        rusqlite::backup::Backup::new(store.conn(), &mut copy)?.run_to_completion(256, Duration::from_millis(5), None)?;
+        // All pages in one step, under one read transaction: a copy made in
+        // several steps starts over whenever another connection (the engine)
+        // commits, and might never finish on a busy inbox. In WAL mode the
+        // read transaction does not hold writers back.
+        copy_all(store.conn(), &mut copy)?;
     }
     let (schema_version, mut counts) = {
         let conn = rusqlite::Connection::open(&snapshot.0)?;
@@ -153,6 +157,21 @@ pub fn create(store: &Store, dir: &DataDir, out: &Path, passphrase: &Secret, sec
     let size = std::fs::metadata(out).map(|m| m.len()).unwrap_or(0);
     tracing::info!(path = %out.display(), size, "backup written");
     Ok(Created { path: out.display().to_string(), size, manifest })
+}
+
+/// SQLite's online backup of every page in one step (`-1`); busy or locked
+/// (another connection writing its own commit) is tried again for a while.
+fn copy_all(from: &rusqlite::Connection, to: &mut rusqlite::Connection) -> Result<()> {
+    use rusqlite::backup::StepResult;
+    let backup = rusqlite::backup::Backup::new(from, to)?;
+    for _ in 0..200 {
+        match backup.step(-1)? {
+            StepResult::Done => return Ok(()),
+            StepResult::More | StepResult::Busy | StepResult::Locked => std::thread::sleep(Duration::from_millis(50)),
+            _ => std::thread::sleep(Duration::from_millis(50)),
+        }
+    }
+    Err(Error::Invalid("the store stayed busy for 10 s during the copy: try again in a moment".into()))
 }
 
 fn private_file(path: &Path) -> Result<File> {
@@ -351,7 +370,7 @@ pub fn restore(dir: &DataDir, file: &Path, passphrase: &Secret, force: bool, sec
         let from = rusqlite::Connection::open(&staged_db)?;
         let mut to = rusqlite::Connection::open(dir.db_path())?;
         to.busy_timeout(Duration::from_secs(10))?;
-        rusqlite::backup::Backup::new(&from, &mut to)?.run_to_completion(1024, Duration::ZERO, None)?;
+        copy_all(&from, &mut to)?;
         to.execute_batch("PRAGMA wal_checkpoint(TRUNCATE);")?;
     }
     replace_media(&dir.media_dir(), &staging.0.join("media"))?;
