@@ -175,11 +175,11 @@ fn copy_all(from: &rusqlite::Connection, to: &mut rusqlite::Connection) -> Resul
 }
 
 fn private_file(path: &Path) -> Result<File> {
-    let mut o = std::fs::OpenOptions::new();
-    o.write(true).create_new(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut o, crate::datadir::PRIVATE_FILE_MODE);
-    o.open(path).map_err(io(format!("cannot create {} (check the folder is writable)", path.display())))
+    crate::datadir::private_file_options()
+        .write(true)
+        .create_new(true)
+        .open(path)
+        .map_err(io(format!("cannot create {} (check the folder is writable)", path.display())))
 }
 
 fn collect_secrets(store: &Store, secrets: &SecretStore) -> Result<Vec<SecretEntry>> {

@@ -196,11 +196,11 @@ pub fn export_contacts(store: &Store, dir: &DataDir, contacts: &[i64], out: &Pat
     let partial = parent.join(format!(".wicket-export-{}-{:08x}", std::process::id(), rand::random::<u32>()));
     let write = || -> Result<()> {
         // A customer's whole history: owner-only, like everything in the data dir.
-        let mut o = std::fs::OpenOptions::new();
-        o.write(true).create_new(true);
-        #[cfg(unix)]
-        std::os::unix::fs::OpenOptionsExt::mode(&mut o, crate::datadir::PRIVATE_FILE_MODE);
-        let file = o.open(&partial).map_err(|e| Error::io(format!("cannot create {} (check the folder is writable)", partial.display()), e))?;
+        let file = crate::datadir::private_file_options()
+            .write(true)
+            .create_new(true)
+            .open(&partial)
+            .map_err(|e| Error::io(format!("cannot create {} (check the folder is writable)", partial.display()), e))?;
         let mut z = zip::ZipWriter::new(std::io::BufWriter::new(file));
         z.add_bytes("index.json", &json)?;
         for (name, path, size) in &files {
