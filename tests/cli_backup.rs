@@ -375,4 +375,12 @@ fn customer(dir: &Path, graph: &str) {
     assert_eq!(convs.as_array().unwrap().len(), 1, "{convs}");
     assert!(contains(&db_bytes(dir), "Sundays"));
     assert_eq!(WICKET.run(dir, &["contact", "export", PRIYA, "--out", "x.zip"]).status.code(), Some(3));
+
+    // While the engine runs (its connection open, polling the store), an erase is as thorough.
+    let serve = WICKET.serve(dir, &[], Stdio::null()).drained();
+    let erased = ok_json(&WICKET.run(dir, &["--json", "contact", "erase", "+44 7700 900123", "--yes"]));
+    assert_eq!((erased["messages"].as_i64(), erased["wal_cleared"].as_bool()), (Some(1), Some(true)), "{erased:#}");
+    assert!(!contains(&db_bytes(dir), "Sundays"), "{}", wherever(dir, "Sundays"));
+    assert!(!contains(&db_bytes(dir), OMAR), "{}", wherever(dir, OMAR));
+    drop(serve);
 }

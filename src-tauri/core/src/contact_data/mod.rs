@@ -34,13 +34,19 @@ pub fn resolve(store: &Store, contact: &str) -> Result<Vec<i64>> {
         crate::store::contacts::get(conn, id)?;
         return Ok(vec![id]);
     }
-    // A bare international number without "+" (as WhatsApp writes it) is common too.
+    // A bare international number without "+" (as WhatsApp writes it) is
+    // common too, and so is a number the numbering plan does not know (the
+    // provider gave it, so the contact has it): read its digits as WhatsApp would.
     let number = match crate::phone::parse(arg, &store.default_country()?) {
         Ok(n) => n,
-        Err(e) => match arg.chars().all(|c| c.is_ascii_digit()) {
-            true => crate::phone::from_wa_id(arg).map_err(|_| e)?,
-            false => return Err(e),
-        },
+        Err(e) => {
+            let digits: String = arg.chars().filter(char::is_ascii_digit).collect();
+            let international = arg.trim_start().starts_with('+') || arg.chars().all(|c| c.is_ascii_digit());
+            if !international || digits.len() < 8 {
+                return Err(e);
+            }
+            crate::phone::from_wa_id(&digits).map_err(|_| e)?
+        }
     };
     let mut stmt = conn.prepare(
         "SELECT id FROM contacts WHERE phone = ?1 OR wa_id = ?2
