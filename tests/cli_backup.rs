@@ -206,6 +206,10 @@ fn round_trip(root: &Path, graph: &str) {
     let created = ok_json(&WICKET.run(&a, &["--json", "backup", "create", "--out", plain.to_str().unwrap(), "--passphrase-env", "BK"]));
     assert_eq!(created["manifest"]["counts"]["secrets"], json!(0));
     assert!(!WICKET.run(&a, &["backup", "create", "--out", "x.wbk", "--passphrase-env", "UNSET_VAR_FOR_TEST"]).status.success());
+    let weak = WICKET.cmd(&a).args(["backup", "create", "--out", "weak.wbk", "--passphrase-env", "WEAK"]).env("WEAK", "password1").output().unwrap();
+    assert_eq!(weak.status.code(), Some(2), "{}", stderr(&weak));
+    assert!(stderr(&weak).contains("too easy to guess"), "{}", stderr(&weak));
+    assert!(!a.join("weak.wbk").exists() && !root.join("weak.wbk").exists());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -167,7 +167,9 @@ pub fn backup_set_schedule(state: State<'_, AppState>, args: BackupScheduleArgs)
         let mut store = state.store()?;
         let id = store.data_dir_id()?;
         if let Some(p) = args.passphrase.as_deref().filter(|p| !p.is_empty()) {
-            state.secrets.open(&id)?.set_app(schedule::PASSPHRASE_SECRET, &Secret::new(p.to_string()))?;
+            let p = Secret::new(p.to_string());
+            backup::check_passphrase(&p)?;
+            state.secrets.open(&id)?.set_app(schedule::PASSPHRASE_SECRET, &p)?;
         }
         store.set_setting(schedule::ENABLED, &serde_json::json!(args.enabled))?;
         store.set_setting(schedule::FOLDER, &serde_json::json!(args.folder.trim()))?;

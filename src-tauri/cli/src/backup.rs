@@ -112,6 +112,7 @@ pub fn run(ctx: &mut Context, command: BackupCommand) -> Result<()> {
         }
         BackupCommand::Passphrase { passphrase_env } => {
             let pass = passphrase(&passphrase_env)?;
+            backup::check_passphrase(&pass)?;
             ctx.secrets()?.set_app(schedule::PASSPHRASE_SECRET, &pass)?;
             if ctx.json {
                 print_json(&json!({"stored": true}));

@@ -103,9 +103,7 @@ fn temp_in(dir: &Path, what: &str) -> TempPath {
 /// Writes the encrypted backup of `dir` to `out` (atomically: a temporary
 /// file beside it, then a rename). `secrets` is read only when given.
 pub fn create(store: &Store, dir: &DataDir, out: &Path, passphrase: &Secret, secrets: Option<&SecretStore>) -> Result<Created> {
-    if passphrase.is_empty() {
-        return Err(Error::Invalid("the backup passphrase is empty: choose a passphrase".into()));
-    }
+    check_passphrase(passphrase)?;
     // The plaintext snapshot stays inside the owner-only data dir, never beside the output.
     let snapshot = temp_in(dir.root(), "backup-snapshot");
     {
@@ -172,6 +170,19 @@ fn copy_all(from: &rusqlite::Connection, to: &mut rusqlite::Connection) -> Resul
         }
     }
     Err(Error::Invalid("the store stayed busy for 10 s during the copy: try again in a moment".into()))
+}
+
+/// A backup file can be copied and attacked offline, so its passphrase must
+/// be as hard to guess as the vault's (zxcvbn score 3 or more).
+pub fn check_passphrase(passphrase: &Secret) -> Result<()> {
+    if passphrase.is_empty() {
+        return Err(Error::Invalid("the backup passphrase is empty: choose a passphrase".into()));
+    }
+    let strength = crate::secrets::passphrase_strength(passphrase.expose());
+    if !strength.acceptable {
+        return Err(Error::Invalid(format!("this backup passphrase is too easy to guess (a backup can be copied and attacked offline): {}", strength.hint)));
+    }
+    Ok(())
 }
 
 fn private_file(path: &Path) -> Result<File> {
