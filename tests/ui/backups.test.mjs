@@ -28,7 +28,7 @@ describe('backups in Settings', () => {
       const section = await openBackups(page);
       const now = section.getByRole('button', { name: 'Back up now' });
       assert.equal(await now.isDisabled(), true, 'no backup without a passphrase');
-      assert.match(await section.textContent(), /No backups in .*backups yet/);
+      await section.getByText(/No backups in .*backups yet/).waitFor(); // the status has come
       await section.getByLabel('Passphrase for this backup').fill(VAULT_PASSPHRASE);
       await section.getByLabel('Include account secrets (access tokens and keys)').check();
       await now.click();
@@ -100,6 +100,7 @@ describe("a customer's data from the contact panel", () => {
       await panel.getByRole('button', { name: 'Erase this customer' }).click();
       await confirm.getByRole('button', { name: `Erase ${PRIYA.display_name}` }).click();
       await panel.waitFor({ state: 'detached' });
+      await page.locator('.no-chat').waitFor(); // the erased customer's chat is closed
       assert.deepEqual((await calls(page, 'contact_erase'))[0].args, { contact_id: PRIYA.contact_id });
     });
   }

@@ -352,7 +352,7 @@ export function App() {
           </div>
         )}
         {open ? (
-          <ChatView key={open.c.id} conversation={open.c} account={byId.get(open.c.account_id)} unreadAtOpen={open.unread} now={now} onDraft={onDraft} />
+          <ChatView key={open.c.id} conversation={open.c} account={byId.get(open.c.account_id)} unreadAtOpen={open.unread} now={now} onDraft={onDraft} onErased={() => setOpen(null)} />
         ) : (
           <div class="no-chat">
             <p>Select a conversation to read and answer it.</p>

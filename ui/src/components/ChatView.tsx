@@ -42,6 +42,8 @@ export interface ChatViewProps {
   unreadAtOpen: number;
   now: number;
   onDraft: (conversationId: number, text: string) => void;
+  /** The customer was erased from the contact panel: the chat is gone. */
+  onErased?: () => void;
 }
 
 export function ChatView(p: ChatViewProps) {
@@ -317,7 +319,7 @@ export function ChatView(p: ChatViewProps) {
         onScheduled={addScheduled}
       />
     </section>
-    {panel && <ContactPanel c={c} account={p.account} onClose={() => setPanel(false)} />}
+    {panel && <ContactPanel c={c} account={p.account} onClose={() => setPanel(false)} onErased={() => (setPanel(false), p.onErased?.())} />}
     </div>
   );
 }

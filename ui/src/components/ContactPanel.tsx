@@ -10,7 +10,7 @@ import { longDateTime } from '../format';
 import { Avatar } from './Avatar';
 import { CustomerData } from './CustomerData';
 
-export function ContactPanel({ c, account, onClose }: { c: ConversationDto; account: AccountDto | undefined; onClose: () => void }) {
+export function ContactPanel({ c, account, onClose, onErased }: { c: ConversationDto; account: AccountDto | undefined; onClose: () => void; onErased?: () => void }) {
   const close = useRef<HTMLButtonElement>(null);
   useEffect(() => close.current?.focus(), []);
   const labels = [...new Set([...c.labels, ...c.contact_labels])];
@@ -98,7 +98,7 @@ export function ContactPanel({ c, account, onClose }: { c: ConversationDto; acco
             </div>
           )}
         </dl>
-        <CustomerData c={c} onErased={onClose} />
+        <CustomerData c={c} onErased={onErased ?? onClose} />
       </div>
     </aside>
   );
