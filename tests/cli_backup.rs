@@ -168,6 +168,11 @@ fn round_trip(root: &Path, graph: &str) {
     let reply = OTHER.run(&b, &["--json", "send", "--account", &account, "--to", "+44 7911 123456", "--text", "From the new machine"]);
     assert!(reply.status.success(), "the restored token sends: {}", stderr(&reply));
 
+    // Never under a running engine, even when forced.
+    let busy = WICKET.run(&a, &["backup", "restore", file.to_str().unwrap(), "--passphrase-env", "BK", "--force"]);
+    assert_eq!(busy.status.code(), Some(2), "{}", stderr(&busy));
+    assert!(stderr(&busy).contains("Wicket is running on this data dir"), "{}", stderr(&busy));
+
     // The engine kept running: everything it received ends up there.
     serve.terminate(std::time::Duration::from_secs(10));
     drop(serve);
