@@ -64,6 +64,7 @@ describe('backups in Settings', () => {
     await form.getByRole('button', { name: 'Restore…' }).click();
     const confirm = form.getByRole('alertdialog', { name: 'Replace this inbox with the backup?' });
     assert.match(await confirm.textContent(), /replaces every account, conversation, message and media file/);
+    if (process.env.WICKET_SCREENSHOTS) await form.screenshot({ path: `${process.env.WICKET_SCREENSHOTS}/backup-restore-confirm.png` });
     await confirm.getByRole('button', { name: 'Replace and restore' }).click();
     await form.getByRole('alert').filter({ hasText: bu.backup_restore_wrong_passphrase.message }).waitFor();
     await form.getByLabel('Backup passphrase').fill(VAULT_PASSPHRASE);
