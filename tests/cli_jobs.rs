@@ -59,7 +59,12 @@ fn jobs_round_trip(dir: &Path, graph: &str) {
 
     let list = jobs(dir);
     let names: Vec<&str> = list.iter().map(|j| j["name"].as_str().unwrap()).collect();
-    assert_eq!(names, ["maintenance", "retry_failed", "template_sync", "media_downloads", "contact_sync", "media_downloads"]);
+    assert_eq!(names, ["maintenance", "retry_failed", "backup", "template_sync", "media_downloads", "contact_sync", "media_downloads"]);
+    assert_eq!(
+        (job(&list, "backup")["enabled"].as_bool(), job(&list, "backup")["every_seconds"].as_i64()),
+        (Some(false), Some(86_400)),
+        "off until turned on, daily"
+    );
     assert!(list.iter().all(|j| j["result"] == "never" && j["last_run_at"].is_null()), "{list:?}");
     assert_eq!(job(&list, "template_sync")["every_seconds"], 6 * 3600);
     assert_eq!(job(&list, "retry_failed")["every_seconds"], 30 * 60);

@@ -106,6 +106,7 @@ fn every_job_is_listed_with_its_last_run_and_the_next() {
         vec![
             (jobs::MAINTENANCE, None),
             (jobs::RETRY_FAILED, None),
+            (jobs::BACKUP, None),
             (jobs::TEMPLATE_SYNC, Some(account.id)),
             (jobs::MEDIA_DOWNLOADS, Some(account.id)),
             (jobs::CONTACT_SYNC, Some(demo.id)),

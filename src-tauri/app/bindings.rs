@@ -5,6 +5,10 @@
 
 use crate::about::{AboutDto, Folder, FolderArgs};
 use crate::alerts::AlertDto;
+use crate::backups::{
+    BackupCountsDto, BackupCreateArgs, BackupCreatedDto, BackupFileDto, BackupRestoreArgs, BackupRestoredDto, BackupScheduleArgs, BackupStatusDto,
+    ContactEraseArgs, ContactErasedDto, ContactExportArgs, ContactExportDto,
+};
 use crate::bulk::{BulkArgs, BulkJobDto, BulkListArgs, BulkReasonDto, BulkReportDto, BulkRowDto, BulkStartDto};
 use crate::conversation_actions::{ConversationFlagsArgs, ConversationLabelsArgs};
 use crate::craft::{
@@ -105,6 +109,12 @@ pub fn commands(cfg: &Config) -> Vec<(&'static str, Option<String>, String)> {
         ("add_note", Some(AddNoteArgs::name(cfg)), NoteDto::name(cfg)),
         ("edit_note", Some(EditNoteArgs::name(cfg)), NoteDto::name(cfg)),
         ("delete_note", Some(IdArgs::name(cfg)), NoteDto::name(cfg)),
+        ("backup_status", None, BackupStatusDto::name(cfg)),
+        ("backup_set_schedule", Some(BackupScheduleArgs::name(cfg)), BackupStatusDto::name(cfg)),
+        ("backup_create", Some(BackupCreateArgs::name(cfg)), BackupCreatedDto::name(cfg)),
+        ("backup_restore", Some(BackupRestoreArgs::name(cfg)), BackupRestoredDto::name(cfg)),
+        ("contact_export", Some(ContactExportArgs::name(cfg)), ContactExportDto::name(cfg)),
+        ("contact_erase", Some(ContactEraseArgs::name(cfg)), ContactErasedDto::name(cfg)),
     ]
 }
 
@@ -258,6 +268,18 @@ pub fn typescript() -> String {
         NotesArgs::decl(&cfg),
         AddNoteArgs::decl(&cfg),
         EditNoteArgs::decl(&cfg),
+        BackupCountsDto::decl(&cfg),
+        BackupFileDto::decl(&cfg),
+        BackupStatusDto::decl(&cfg),
+        BackupScheduleArgs::decl(&cfg),
+        BackupCreateArgs::decl(&cfg),
+        BackupCreatedDto::decl(&cfg),
+        BackupRestoreArgs::decl(&cfg),
+        BackupRestoredDto::decl(&cfg),
+        ContactExportArgs::decl(&cfg),
+        ContactExportDto::decl(&cfg),
+        ContactEraseArgs::decl(&cfg),
+        ContactErasedDto::decl(&cfg),
         MessageReceivedEvent::decl(&cfg),
         SyncProgressEvent::decl(&cfg),
         OpenConversationEvent::decl(&cfg),

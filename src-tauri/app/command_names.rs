@@ -79,4 +79,10 @@ pub const COMMANDS: &[&str] = &[
     "add_note",
     "edit_note",
     "delete_note",
+    "backup_status",
+    "backup_set_schedule",
+    "backup_create",
+    "backup_restore",
+    "contact_export",
+    "contact_erase",
 ];

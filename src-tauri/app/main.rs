@@ -15,6 +15,9 @@
 
 mod about;
 mod alerts;
+mod backups;
+#[cfg(test)]
+mod backups_tests;
 #[cfg(test)]
 mod bindings;
 mod bulk;
@@ -141,6 +144,12 @@ pub fn builder_on<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Build
         craft::add_note,
         craft::edit_note,
         craft::delete_note,
+        backups::backup_status,
+        backups::backup_set_schedule,
+        backups::backup_create,
+        backups::backup_restore,
+        backups::contact_export,
+        backups::contact_erase,
     ])
 }
 

@@ -35,6 +35,7 @@ export const actionsFixtures = JSON.parse(await readFile(new URL('./fixtures/act
 export const bulkFixtures = JSON.parse(await readFile(new URL('./fixtures/bulk.json', import.meta.url), 'utf8'));
 /** Quick replies' and notes' answers, recorded from the real handlers (src-tauri/app/craft_tests.rs). */
 export const quickNotesFixtures = JSON.parse(await readFile(new URL('./fixtures/quick_replies_notes.json', import.meta.url), 'utf8'));
+export const backupFixtures = JSON.parse(await readFile(new URL('./fixtures/backups.json', import.meta.url), 'utf8'));
 /** The passphrase those answers were recorded with (src-tauri/app/vault_tests.rs STRONG). */
 export const VAULT_PASSPHRASE = 'copper lantern orbit meadow';
 /** The fixtures' "now" (src-tauri/app/tests.rs SAMPLE_NOW): 2026-03-10 12:00 UTC. */
@@ -102,6 +103,8 @@ const qn = ${JSON.stringify(quickNotesFixtures)};
 let quickReplies = [...qn.list_quick_replies];
 const notes = new Map(Object.entries(qn.list_notes).map(([k, v]) => [Number(k), [...v]]));
 const allNotes = () => [...notes.values()].flat();
+const bu = ${JSON.stringify(backupFixtures)};
+let backups = bu.backup_status_off;
 // The bulk job of this page: recorded progress, one step per poll; a label's job is the recorded cancelled one, still running.
 let bulkPolls = 0;
 let bulkJob = null;
@@ -354,6 +357,14 @@ mockIPC((cmd, args) => {
       for (const [k, list] of notes) notes.set(k, list.filter((x) => x.id !== a.id));
       return n ?? Promise.reject({ code: 'not_found', message: 'no note with id ' + a.id, kind: null });
     }
+    case 'backup_status': return backups;
+    case 'backup_set_schedule': return (backups = { ...backups, ...a, passphrase: undefined, passphrase_set: backups.passphrase_set || !!a.passphrase, folder: a.folder || bu.backup_set_schedule.folder });
+    case 'backup_create': backups = { ...bu.backup_status, enabled: backups.enabled }; return bu.backup_create;
+    case 'backup_restore':
+      if (a.passphrase !== VAULT_PASSPHRASE) return Promise.reject(bu.backup_restore_wrong_passphrase);
+      return a.force ? bu.backup_restore : Promise.reject(bu.backup_restore_needs_confirmation);
+    case 'contact_export': return bu.contact_export;
+    case 'contact_erase': return bu.contact_erase;
     case 'get_preferences': return prefs;
     case 'set_preferences':
       if (opts.prefsRefused) return Promise.reject(st.set_preferences_invalid);

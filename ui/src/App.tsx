@@ -471,6 +471,7 @@ export function App() {
             unreadAtOpen={open.unread}
             now={now}
             onDraft={onDraft}
+            onErased={() => setOpen(null)}
             actions={<ConversationActions c={open.c} labels={labels} onAct={(a) => act(a, open.c)} onLabels={(l) => setConversationLabels(open.c, l)} />}
           />
         ) : (

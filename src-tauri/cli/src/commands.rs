@@ -35,6 +35,8 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Monitor(args) => crate::monitor::monitor(&mut ctx, args),
         Command::Jobs => crate::jobs::list(&ctx),
         Command::Alerts => crate::alerts::list(&ctx),
+        Command::Backup(c) => crate::backup::run(&mut ctx, c),
+        Command::Contact(c) => crate::backup::contact(&mut ctx, c),
         Command::Stats(args) => crate::stats::stats(&ctx, args),
         Command::Webhook(WebhookCommand::Events { state, limit }) => crate::webhooks::events(&ctx, state.as_deref(), limit),
         Command::Webhook(WebhookCommand::Replay { ids }) => crate::webhooks::replay(&mut ctx, &ids),

@@ -6,6 +6,7 @@
 
 mod accounts;
 mod alerts;
+mod backup;
 mod bulk;
 mod commands;
 mod context;
@@ -101,6 +102,12 @@ pub enum Command {
     /// Private notes on a contact or a conversation (only you see them; never sent).
     #[command(subcommand)]
     Notes(NotesCommand),
+    /// Encrypted backups of the store and media: create, list the scheduled ones, restore.
+    #[command(subcommand)]
+    Backup(backup::BackupCommand),
+    /// One customer's data: export it as a zip, or erase it completely.
+    #[command(subcommand)]
+    Contact(backup::ContactCommand),
 }
 
 #[derive(Subcommand, Debug)]

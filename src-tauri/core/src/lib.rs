@@ -7,7 +7,9 @@
 
 pub mod accounts;
 pub mod alerts;
+pub mod backup;
 pub mod bulk;
+pub mod contact_data;
 pub mod datadir;
 pub mod engine;
 pub mod engine_lock;

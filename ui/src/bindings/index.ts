@@ -847,6 +847,58 @@ export type AddNoteArgs = { conversation_id: number, on_contact?: boolean, text:
 
 export type EditNoteArgs = { id: number, text: string, };
 
+export type BackupCountsDto = { accounts: number, conversations: number, messages: number, media_files: number, secrets: number, };
+
+export type BackupFileDto = { name: string, path: string, size: number, 
+/**
+ * RFC 3339.
+ */
+created_at: string, };
+
+export type BackupStatusDto = { enabled: boolean, folder: string, keep: number, every_hours: number, with_secrets: boolean, 
+/**
+ * A passphrase for scheduled backups is in the secret store.
+ */
+passphrase_set: boolean, backups: Array<BackupFileDto>, };
+
+export type BackupScheduleArgs = { enabled: boolean, 
+/**
+ * Empty: `backups/` in the data dir.
+ */
+folder: string, keep: number, every_hours: number, with_secrets: boolean, 
+/**
+ * A new passphrase for scheduled backups; null keeps the stored one.
+ */
+passphrase?: string, };
+
+export type BackupCreateArgs = { 
+/**
+ * Where to write it; empty: a dated file in the backup folder.
+ */
+out: string, passphrase: string, with_secrets: boolean, };
+
+export type BackupCreatedDto = { path: string, size: number, created_at: string, counts: BackupCountsDto, };
+
+export type BackupRestoreArgs = { file: string, passphrase: string, 
+/**
+ * The owner confirmed replacing a store that has messages.
+ */
+force: boolean, };
+
+export type BackupRestoredDto = { backup_created_at: string, replaced_messages: number, restored: BackupCountsDto, };
+
+export type ContactExportArgs = { contact_id: number, 
+/**
+ * The zip to write; empty: `exports/customer-{id}-{time}.zip` in the data dir.
+ */
+out: string, };
+
+export type ContactExportDto = { path: string, conversations: number, messages: number, media_files: number, notes: number, };
+
+export type ContactEraseArgs = { contact_id: number, };
+
+export type ContactErasedDto = { contacts: number, conversations: number, messages: number, media_files: number, webhook_events: number, notes: number, wal_cleared: boolean, };
+
 export type MessageReceivedEvent = { message: MessageDto, conversation: ConversationDto, };
 
 export type SyncProgressEvent = { account_id: number, 
@@ -944,6 +996,12 @@ export type Commands = {
   add_note: { args: AddNoteArgs; result: NoteDto };
   edit_note: { args: EditNoteArgs; result: NoteDto };
   delete_note: { args: IdArgs; result: NoteDto };
+  backup_status: { args: null; result: BackupStatusDto };
+  backup_set_schedule: { args: BackupScheduleArgs; result: BackupStatusDto };
+  backup_create: { args: BackupCreateArgs; result: BackupCreatedDto };
+  backup_restore: { args: BackupRestoreArgs; result: BackupRestoredDto };
+  contact_export: { args: ContactExportArgs; result: ContactExportDto };
+  contact_erase: { args: ContactEraseArgs; result: ContactErasedDto };
 };
 
 /** Every event the shell emits, with its payload. */

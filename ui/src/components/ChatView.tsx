@@ -50,6 +50,8 @@ export interface ChatViewProps {
   actions?: ComponentChildren;
   /** Open at this message (a search result): the page around it, highlighted. */
   focusMessageId?: number | null;
+  /** The customer was erased from the contact panel: the chat is gone. */
+  onErased?: () => void;
 }
 
 export function ChatView(p: ChatViewProps) {
@@ -429,7 +431,7 @@ export function ChatView(p: ChatViewProps) {
       />
     </section>
     {panel && (
-      <ContactPanel c={c} account={p.account} onClose={() => setPanel(false)}>
+      <ContactPanel c={c} account={p.account} onClose={() => setPanel(false)} onErased={() => (setPanel(false), p.onErased?.())}>
         <Notes
           title="Notes"
           notes={notes.filter((n) => n.contact_id !== null)}

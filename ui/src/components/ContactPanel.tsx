@@ -10,8 +10,21 @@ import { pictureUrl } from '../api';
 import type { AccountDto, ConversationDto } from '../bindings';
 import { longDateTime } from '../format';
 import { Avatar } from './Avatar';
+import { CustomerData } from './CustomerData';
 
-export function ContactPanel({ c, account, onClose, children }: { c: ConversationDto; account: AccountDto | undefined; onClose: () => void; children?: ComponentChildren }) {
+export function ContactPanel({
+  c,
+  account,
+  onClose,
+  onErased,
+  children,
+}: {
+  c: ConversationDto;
+  account: AccountDto | undefined;
+  onClose: () => void;
+  onErased?: () => void;
+  children?: ComponentChildren;
+}) {
   const close = useRef<HTMLButtonElement>(null);
   useEffect(() => close.current?.focus(), []);
   const labels = [...new Set([...c.labels, ...c.contact_labels])];
@@ -100,6 +113,7 @@ export function ContactPanel({ c, account, onClose, children }: { c: Conversatio
           )}
         </dl>
         {children}
+        <CustomerData c={c} onErased={onErased ?? onClose} />
       </div>
     </aside>
   );

@@ -1,5 +1,5 @@
 // The Settings panel, opened from the rail's gear: a dialog of sections
-// (notifications, window, chats, accounts, background jobs, about). Every change is saved at once through
+// (notifications, window, chats, accounts, background jobs, backups, about). Every change is saved at once through
 // `set_preferences`; the shell checks it (quiet hours must be HH:MM) and
 // answers with what it stored, which is what the panel then shows.
 
@@ -9,6 +9,7 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import { useEscape } from '../hooks';
 import { call } from '../api';
 import type { AboutDto, CommandError, Folder, PreferencesDto } from '../bindings';
+import { BackupSettings } from './BackupSettings';
 import { JobsSettings } from './JobsSettings';
 import { applyTheme } from '../theme';
 import { QuickRepliesSettings } from './QuickRepliesSettings';
@@ -225,6 +226,7 @@ export function Settings({ onClose, children }: SettingsProps) {
             {children}
             <QuickRepliesSettings />
             <JobsSettings />
+            <BackupSettings />
             {about && (
               <SettingsSection id="about" title="About">
                 <dl class="settings-about">

@@ -42,6 +42,16 @@ impl std::fmt::Debug for PeriodicJob {
     }
 }
 
+/// [`builtin`] plus the jobs that need the secret store (scheduled backups).
+pub(super) fn builtin_with(secrets: Arc<crate::secrets::SecretStore>) -> Vec<PeriodicJob> {
+    let mut all = builtin();
+    // Asked often (a few settings reads) so the schedule's own interval is what counts.
+    all.push(PeriodicJob::reporting(crate::jobs::BACKUP, Duration::from_secs(5), move |store, dir| {
+        crate::backup::schedule::run_due(store, dir, &secrets, crate::time::now_ms())
+    }));
+    all
+}
+
 /// The jobs every engine runs, one line each. A job decides itself whether
 /// its work is due (maintenance: once a day, claimed by one process); `every`
 /// is how often it is asked.

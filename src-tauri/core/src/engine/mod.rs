@@ -190,7 +190,8 @@ impl Engine {
             }
             None => None,
         };
-        Ok(Engine { dir, secrets, store, listener, events, activity: Activity::default(), jobs: jobs::builtin(), _lock: lock })
+        let jobs = jobs::builtin_with(secrets.clone());
+        Ok(Engine { dir, secrets, store, listener, events, activity: Activity::default(), jobs, _lock: lock })
     }
 
     /// The "in use" signal: the host calls [`Activity::touch`] on user input

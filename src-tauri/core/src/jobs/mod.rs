@@ -8,6 +8,7 @@
 //! | `template_sync`  | each Meta account  | every 6 h, and soon after a template webhook |
 //! | `contact_sync`   | each gateway account | every `contact_sync_hours` (6 by default)  |
 //! | `media_downloads`| each account       | whenever a download is due (retries back off) |
+//! | `backup`         | the data dir       | daily by default, when turned on in Settings |
 //!
 //! Each run is recorded in `job_runs` (when, how long, what came of it). The
 //! jobs themselves live where their work is (`maintenance`, `sync`, the
@@ -28,6 +29,8 @@ pub const RETRY_FAILED: &str = "retry_failed";
 pub const TEMPLATE_SYNC: &str = "template_sync";
 pub const CONTACT_SYNC: &str = "contact_sync";
 pub const MEDIA_DOWNLOADS: &str = "media_downloads";
+/// Scheduled encrypted backups (`crate::backup::schedule`).
+pub const BACKUP: &str = "backup";
 
 /// How often the template list of a Meta account is fetched again.
 pub const TEMPLATE_SYNC_EVERY: Duration = Duration::from_secs(6 * 3600);
@@ -103,6 +106,15 @@ pub fn status(store: &Store) -> Result<Vec<JobStatus>> {
         maintenance_next,
     );
     push(RETRY_FAILED, "Retries failed sends whose error may pass by itself (provider busy or throttling)", None, Some(retry_failed::EVERY), true, None);
+    let (backup_on, backup_hours) = crate::backup::schedule::timing(store)?;
+    push(
+        BACKUP,
+        "Writes an encrypted backup of the store and media into the backup folder, keeping the last few",
+        None,
+        Some(Duration::from_secs_f64(backup_hours * 3600.0)),
+        backup_on,
+        None,
+    );
     let sync_hours = store.setting("contact_sync_hours")?.and_then(|v| v.as_f64()).unwrap_or(crate::engine::DEFAULT_CONTACT_SYNC_HOURS);
     for account in store.accounts()?.iter().filter(|a| a.enabled) {
         if account.provider == Provider::Meta {

@@ -21,6 +21,8 @@ pub use keychain::{KeychainBackend, SERVICE};
 pub use memory::MemoryBackend;
 pub use passphrase::{strength as passphrase_strength, PassphraseStrength, MIN_SCORE as MIN_PASSPHRASE_SCORE};
 pub use secret::{Secret, SecretName};
+// The backup file reuses the vault's key derivation and key check.
+pub(crate) use vault::{derive as derive_key, key_check, DerivedKey, KEY_LEN, SALT_LEN};
 pub use vault::{KdfParams, VaultBackend, FORMAT_VERSION as VAULT_FORMAT_VERSION};
 
 use crate::datadir::DataDir;
@@ -244,6 +246,23 @@ impl SecretStore {
             Error::PassphraseWrong => Error::SecretsUnavailable(Error::PassphraseWrong.to_string()),
             other => other,
         })
+    }
+
+    /// A secret of the data dir rather than of an account (the scheduled
+    /// backups' passphrase), under `{data_dir_id}/app/{name}`.
+    pub fn set_app(&self, name: &str, value: &Secret) -> Result<()> {
+        if value.is_empty() {
+            return Err(Error::Invalid(format!("the {name} is empty: nothing stored")));
+        }
+        self.backend.set(&format!("{}/app/{name}", self.data_dir_id), value)
+    }
+
+    pub fn get_app(&self, name: &str) -> Result<Option<Secret>> {
+        self.backend.get(&format!("{}/app/{name}", self.data_dir_id))
+    }
+
+    pub fn delete_app(&self, name: &str) -> Result<bool> {
+        self.backend.delete(&format!("{}/app/{name}", self.data_dir_id))
     }
 
     /// Whether there was an entry to remove.

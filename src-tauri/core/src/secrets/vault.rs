@@ -37,9 +37,9 @@ const KDF: &str = "argon2id";
 const CHECK_LABEL: &[u8] = b"wicket-vault-check";
 /// Bound into the GCM tag so a ciphertext cannot be replayed under another format.
 const AAD: &[u8] = b"wicket-vault/1";
-const SALT_LEN: usize = 16;
+pub(crate) const SALT_LEN: usize = 16;
 const NONCE_LEN: usize = 12;
-const KEY_LEN: usize = 32;
+pub(crate) const KEY_LEN: usize = 32;
 
 /// Argon2id parameters as stored in the file.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -63,7 +63,7 @@ impl Default for KdfParams {
 impl KdfParams {
     /// Bounds for parameters read from a file: a damaged or hostile file must
     /// not make us allocate gigabytes or spin for minutes before failing.
-    fn is_sane(&self) -> bool {
+    pub(crate) fn is_sane(&self) -> bool {
         self.algorithm == KDF
             && self.version == 0x13
             && (1..=16).contains(&self.p_cost)
@@ -91,10 +91,10 @@ struct VersionOnly {
 }
 
 /// A key derived from the passphrase for one salt and parameter set.
-struct DerivedKey {
-    salt: Vec<u8>,
-    kdf: KdfParams,
-    key: Zeroizing<[u8; KEY_LEN]>,
+pub(crate) struct DerivedKey {
+    pub(crate) salt: Vec<u8>,
+    pub(crate) kdf: KdfParams,
+    pub(crate) key: Zeroizing<[u8; KEY_LEN]>,
 }
 
 type Entries = BTreeMap<String, Secret>;
@@ -313,7 +313,7 @@ impl SecretBackend for VaultBackend {
     }
 }
 
-fn derive(passphrase: &Secret, salt: Vec<u8>, kdf: KdfParams) -> Result<DerivedKey> {
+pub(crate) fn derive(passphrase: &Secret, salt: Vec<u8>, kdf: KdfParams) -> Result<DerivedKey> {
     let params =
         Params::new(kdf.m_cost, kdf.t_cost, kdf.p_cost, Some(KEY_LEN)).map_err(|e| Error::Secrets(format!("invalid vault key-derivation parameters: {e}")))?;
     let mut key = Zeroizing::new([0u8; KEY_LEN]);
@@ -324,7 +324,7 @@ fn derive(passphrase: &Secret, salt: Vec<u8>, kdf: KdfParams) -> Result<DerivedK
 }
 
 /// HMAC-SHA256 keyed with the derived key over [`CHECK_LABEL`], ready to finalize or verify.
-fn key_check(key: &[u8; KEY_LEN]) -> Result<Hmac<Sha256>> {
+pub(crate) fn key_check(key: &[u8; KEY_LEN]) -> Result<Hmac<Sha256>> {
     let mut mac = <Hmac<Sha256> as hmac::KeyInit>::new_from_slice(key).map_err(|_| Error::Internal("vault key-check key length".into()))?;
     mac.update(CHECK_LABEL);
     Ok(mac)
