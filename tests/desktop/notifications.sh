@@ -184,11 +184,12 @@ DISPLAY="$display" import -window root "$out/settings.png"
 [ "$(convert "$out/settings.png" -crop 560x300+320+120 -format '%k' info:)" -gt 20 ] || { echo "the Settings panel did not render" >&2; exit 1; }
 echo "screenshot of the Settings panel: $out/settings.png"
 # Start at login from the panel: the autostart entry appears, the setting is stored.
-DISPLAY="$display" xdotool mousemove --window "$wid" 350 428 click 1
+# (350, 482): the switch's centre with the panel at its top in a 1200×800 window.
+DISPLAY="$display" xdotool mousemove --window "$wid" 350 482 click 1
 wait_for 10 "the autostart entry" bash -c "ls '$work/home/.config/autostart/'*.desktop >/dev/null 2>&1"
 grep -q "^Exec=.*wicket-desktop" "$work/home/.config/autostart/"*.desktop || { echo "the autostart entry does not start Wicket:" >&2; cat "$work/home/.config/autostart/"*.desktop >&2; exit 1; }
 "$wicket" --data-dir "$data" settings list --json | grep -q '"start_at_login": *true' || { echo "start_at_login was not stored" >&2; exit 1; }
-DISPLAY="$display" xdotool mousemove --window "$wid" 350 428 click 1
+DISPLAY="$display" xdotool mousemove --window "$wid" 350 482 click 1
 wait_for 10 "the autostart entry removed" bash -c "! ls '$work/home/.config/autostart/'*.desktop >/dev/null 2>&1"
 DISPLAY="$display" xdotool key Escape
 echo "start at login from Settings writes and removes the autostart entry"

@@ -131,7 +131,7 @@ sleep 3
 # (as tests/desktop/notifications.sh does on the debug build).
 DISPLAY="$display" xdotool mousemove --window "$wid" 38 770 click 1
 sleep 1.5
-DISPLAY="$display" xdotool mousemove --window "$wid" 350 428 click 1
+DISPLAY="$display" xdotool mousemove --window "$wid" 350 482 click 1
 entry=""
 for _ in $(seq 50); do
   entry="$(ls "$home/.config/autostart/"*.desktop 2>/dev/null | head -n 1 || true)"

@@ -173,8 +173,12 @@ function Row({ a, onChanged, onPublic }: { a: AccountDto; onChanged: () => void;
 export function AccountsSettings({ accounts, onAdd, onChanged, onClose }: AccountsSettingsProps) {
   const head = useRef<HTMLHeadingElement>(null);
   const [publicFor, setPublicFor] = useState<number | null>(null);
+  // Back from an account's public address: focus returns to the heading. Not
+  // when Settings opens: the panel opens at its top.
+  const wasPublic = useRef(false);
   useEffect(() => {
-    if (publicFor === null) head.current?.focus();
+    if (publicFor === null && wasPublic.current) head.current?.focus();
+    wasPublic.current = publicFor !== null;
   }, [publicFor]);
   // The wizard's public-address step, for an account already set up.
   if (publicFor !== null) return <PublicAddress accountId={publicFor} onBack={() => setPublicFor(null)} />;
