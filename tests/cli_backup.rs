@@ -128,6 +128,12 @@ fn round_trip(root: &Path, graph: &str) {
     // A video of a few MB: the backup is sealed in several chunks.
     let video: Vec<u8> = (0..3_500_000u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8).collect();
     std::fs::write(a.join("media/photos/unboxing.mp4"), &video).unwrap();
+    // A quick reply with its file: both come back.
+    let price_list = root.join("price-list.pdf");
+    std::fs::write(&price_list, b"%PDF-1.4 price list").unwrap();
+    let added = WICKET
+        .run(&a, &["quick-replies", "add", "--shortcut", "prices", "--text", "Here are our prices, {first_name}", "--file", price_list.to_str().unwrap()]);
+    assert!(added.status.success(), "{}", stderr(&added));
     let file = root.join("out/a.wbk");
     let created = ok_json(&WICKET.run(&a, &["--json", "backup", "create", "--out", file.to_str().unwrap(), "--passphrase-env", "BK", "--with-secrets"]));
     writer.join().unwrap();
@@ -158,6 +164,10 @@ fn round_trip(root: &Path, graph: &str) {
     }
     assert_eq!(std::fs::read(b.join("media/photos/cake.png")).unwrap(), PHOTO);
     assert!(std::fs::read(b.join("media/photos/unboxing.mp4")).unwrap() == video, "the large file came back whole");
+    let replies = ok_json(&OTHER.run(&b, &["--json", "quick-replies", "list"]));
+    assert_eq!(replies[0]["shortcut"], json!("prices"), "{replies}");
+    let kept: Vec<_> = std::fs::read_dir(b.join("quick_replies")).unwrap().map(|e| std::fs::read(e.unwrap().path()).unwrap()).collect();
+    assert_eq!(kept, vec![b"%PDF-1.4 price list".to_vec()], "the quick reply's file came back");
     assert_eq!(count(&b, "SELECT count(*) FROM messages"), messages_in_backup);
     assert_eq!(count(&b, &format!("SELECT count(*) FROM messages_fts WHERE messages_fts MATCH '{SECRET_WORD}'")), 1, "search works after restore");
     let listed = ok_json(&OTHER.run(&b, &["--json", "messages", "--account", &account, "--with", "+44 7911 123456"]));

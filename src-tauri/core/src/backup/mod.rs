@@ -1,7 +1,7 @@
 //! One-file encrypted backups of a data dir, and their restore.
 //!
 //! A backup holds a consistent snapshot of the store (SQLite's online backup
-//! API, so it is safe while the engine writes), every file under `media/`,
+//! API, so it is safe while the engine writes), every file under `media/` (and the quick replies' files),
 //! and, only when the owner asks, the accounts' secrets. It is sealed in the
 //! vault's scheme ([`crypt`]). Inside the encrypted stream is a sequence of
 //! records (kind, name, size, bytes) ending with an end record, so files are
@@ -121,6 +121,8 @@ pub fn create(store: &Store, dir: &DataDir, out: &Path, passphrase: &Secret, sec
     };
     let media = media_files(&dir.media_dir())?;
     counts.media_files = media.len() as i64;
+    // The files quick replies carry (`quick_replies/`), which the store names.
+    let quick_files = media_files(&dir.root().join(crate::quick_replies::FILES_DIR))?;
     let secret_entries = match secrets {
         Some(s) => collect_secrets(store, s)?,
         None => vec![],
@@ -142,6 +144,9 @@ pub fn create(store: &Store, dir: &DataDir, out: &Path, passphrase: &Secret, sec
     put_file(&mut w, DB_NAME, &snapshot.0)?;
     for (rel, path) in &media {
         put_file(&mut w, &format!("media/{rel}"), path)?;
+    }
+    for (rel, path) in &quick_files {
+        put_file(&mut w, &format!("{}/{rel}", crate::quick_replies::FILES_DIR), path)?;
     }
     if !secret_entries.is_empty() {
         let json = Zeroizing::new(serde_json::to_vec(&secret_entries).map_err(|e| Error::Internal(format!("cannot encode the secrets: {e}")))?);
@@ -352,6 +357,8 @@ pub fn restore(dir: &DataDir, file: &Path, passphrase: &Secret, force: bool, sec
                 has_db = true;
             } else if name.starts_with("media/") {
                 media += 1;
+            } else if name.starts_with(&format!("{}/", crate::quick_replies::FILES_DIR)) {
+                // A quick reply's file: restored beside the store that names it.
             } else {
                 return Err(damaged(&format!("unexpected entry {name:?}")));
             }
@@ -385,6 +392,8 @@ pub fn restore(dir: &DataDir, file: &Path, passphrase: &Secret, force: bool, sec
         to.execute_batch("PRAGMA wal_checkpoint(TRUNCATE);")?;
     }
     replace_media(&dir.media_dir(), &staging.0.join("media"))?;
+    let quick = crate::quick_replies::FILES_DIR;
+    replace_media(&dir.root().join(quick), &staging.0.join(quick))?;
 
     let mut restored_secrets = 0;
     if !entries.is_empty() {
@@ -419,8 +428,9 @@ fn copy_out<R: Read>(r: &mut DecryptReader<R>, size: u64, dest: &Path) -> Result
 
 /// Puts the staged media folder in place of the data dir's (the old one is
 /// removed only once the new one is there).
+/// Puts the staged folder (`media/`, `quick_replies/`) in place of the data dir's.
 fn replace_media(media: &Path, staged: &Path) -> Result<()> {
-    let old = media.with_file_name(format!(".media-replaced-{:08x}", rand::random::<u32>()));
+    let old = media.with_file_name(format!(".replaced-{:08x}", rand::random::<u32>()));
     if media.exists() {
         std::fs::rename(media, &old).map_err(io(format!("cannot move {} aside", media.display())))?;
     }
