@@ -255,10 +255,15 @@ fn alert_kinds(dir: &Path, account: &str) -> Vec<String> {
 }
 
 /// The templates without their fetch time (the engine fetches them again on its own after a template webhook).
+/// Also without their row id: a fetch replaces the rows (a template is its name and language),
+/// and it may land between two snapshots.
 fn unsynced(mut list: Vec<Value>) -> Vec<Value> {
     for t in &mut list {
-        t.as_object_mut().unwrap().remove("synced_at");
+        let t = t.as_object_mut().unwrap();
+        t.remove("synced_at");
+        t.remove("id");
     }
+    list.sort_by_key(|t| (t["name"].as_str().unwrap_or_default().to_string(), t["language"].as_str().unwrap_or_default().to_string()));
     list
 }
 
