@@ -7,7 +7,7 @@
 //! and a cursor page), a message page by cursor deep in a long conversation,
 //! a lookup by provider id (every webhook status does one), and full-text
 //! search for a rare and a common word. Each figure is the median of many
-//! runs; results go to stdout, to be copied into docs/benchmarks.md.
+//! runs; results go to stdout, to be copied into BENCHMARKS.md.
 //! Timings are for a benchmark, never a test: machines here are noisy.
 
 use std::time::{Duration, Instant};

@@ -25,7 +25,7 @@ use std::time::Duration;
 /// Sends are spaced 2 % wider than the limit needs: N + 1 of them then span
 /// at least 1.02 s, so a request's travel time varying by up to 20 ms never
 /// puts N + 1 in one second at the provider. The long-run rate is about
-/// (N - 1) / 1.02: 96 % of 50, 97 % of 80 (docs/benchmarks.md).
+/// (N - 1) / 1.02: 96 % of 50, 97 % of 80 (BENCHMARKS.md).
 pub const SPACING_MARGIN: f64 = 1.02;
 
 /// Throttled attempts in a row after which the message being sent fails
