@@ -12,8 +12,13 @@ export function Avatar({ name, colourKey, size = 40, src }: { name: string; colo
     return <img class="avatar avatar-img" src={src} alt="" aria-hidden="true" style={box} onError={() => setFailed(true)} />;
   }
   return (
-    <span class="avatar" aria-hidden="true" style={{ ...box, background: avatarColour(colourKey), fontSize: `${Math.round(size * 0.38)}px` }}>
-      {initials(name)}
-    </span>
+    // The initials are drawn by CSS (::before): they are decoration, and as text they would become part of a
+    // button's visible label, which then no longer matches its accessible name (WCAG 2.5.3).
+    <span
+      class="avatar"
+      aria-hidden="true"
+      data-initials={initials(name)}
+      style={{ ...box, background: avatarColour(colourKey), fontSize: `${Math.round(size * 0.38)}px` }}
+    />
   );
 }

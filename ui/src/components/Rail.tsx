@@ -76,7 +76,7 @@ export function Rail(p: RailProps) {
             aria-label={accountTitle(a)}
             onClick={() => p.onAccount(a.id)}
           >
-            <span class="rail-avatar">
+            <span class="rail-avatar" aria-hidden="true">
               <Avatar name={a.name} colourKey={a.phone ?? a.name} size={32} />
               <span class={`status-dot status-${a.status}`} aria-hidden="true" />
             </span>
