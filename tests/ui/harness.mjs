@@ -86,7 +86,9 @@ async function csp() {
  */
 function setupSource() {
   return `
-import { mockIPC } from '/__test__/mocks.js';
+import { mockIPC, mockWindows } from '/__test__/mocks.js';
+// One window and webview labelled "main", as tauri.conf.json declares (getCurrentWebview needs it).
+mockWindows('main');
 const fx = ${JSON.stringify(fixtures)};
 const wz = ${JSON.stringify(wizardFixtures)};
 const st = ${JSON.stringify(settingsFixtures)};
@@ -168,6 +170,7 @@ mockIPC((cmd, args) => {
   window.__calls.push({ cmd, args: args && args.args !== undefined ? args.args : args });
   const a = (args && args.args) || {};
   switch (cmd) {
+    case 'plugin:webview|set_webview_zoom': return null;
     case 'app_info':
       if (vaultOpen) return { ...fx.app_info, engine: { state: 'running', listen: null } };
       return opts.vault === 'unlock' ? { ...fx.app_info, engine: vf.app_info_needs_passphrase.engine } : fx.app_info;
@@ -467,8 +470,8 @@ export async function launch() {
  * A fresh page on the UI at the fixtures' time (a minute after SAMPLE_NOW,
  * London time, British English), with `options` for the mock.
  */
-export async function openApp(browser, url, options = {}, { colorScheme = 'light', width = 1280, height = 800, ready = '.conv' } = {}) {
-  const context = await browser.newContext({ locale: 'en-GB', timezoneId: 'Europe/London', colorScheme, viewport: { width, height } });
+export async function openApp(browser, url, options = {}, { colorScheme = 'light', width = 1280, height = 800, deviceScaleFactor = 1, ready = '.conv' } = {}) {
+  const context = await browser.newContext({ locale: 'en-GB', timezoneId: 'Europe/London', colorScheme, viewport: { width, height }, deviceScaleFactor });
   context.setDefaultTimeout(5000);
   const page = await context.newPage();
   page.errors = [];

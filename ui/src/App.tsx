@@ -8,6 +8,8 @@ import { call, on, onPassphraseNeeded } from './api';
 import type { AccountDto, AppInfo, CommandError, ConversationDto, ListFilter, PublicAddressStatusDto, SearchHitDto } from './bindings';
 import { ChatView } from './components/ChatView';
 import { ConversationList, ordered } from './components/ConversationList';
+import { stepZoom } from './zoom';
+import { Announcer } from './components/Announcer';
 import { Rail, STATUS_TEXT, statusSince } from './components/Rail';
 import { Settings } from './components/Settings';
 import { Wizard } from './components/Wizard';
@@ -335,6 +337,12 @@ export function App() {
           return window.dispatchEvent(new Event(REPLY_LATEST));
         case 'composer':
           return window.dispatchEvent(new Event(FOCUS_COMPOSER));
+        case 'zoom_in':
+          return void stepZoom(1).catch(() => undefined);
+        case 'zoom_out':
+          return void stepZoom(-1).catch(() => undefined);
+        case 'zoom_reset':
+          return void stepZoom(0).catch(() => undefined);
         case 'sheet':
           return setSheetOpen(true);
       }
@@ -353,7 +361,7 @@ export function App() {
         { id: 'mark_unread', title: `Mark ${c.display_name} unread`, hint: keysOf('mark_unread'), run: () => act('mark_unread', c) },
         { id: 'pin', title: c.pinned ? `Unpin ${c.display_name}` : `Pin ${c.display_name}`, hint: keysOf('pin'), run: () => act('pin', c) },
         { id: 'mute', title: c.muted ? `Unmute ${c.display_name}` : `Mute ${c.display_name}`, hint: keysOf('mute'), run: () => act('mute', c) },
-        { id: 'reply', title: "Reply to the customer's latest message", hint: keysOf('reply'), run: () => window.dispatchEvent(new Event(REPLY_LATEST)) },
+        { id: 'reply', title: "Reply to the chosen message (else the customer's latest)", hint: keysOf('reply'), run: () => window.dispatchEvent(new Event(REPLY_LATEST)) },
         { id: 'template', title: 'Send a template', keywords: 'template message', run: () => window.dispatchEvent(new Event(SHOW_TEMPLATES)) },
         { id: 'find', title: `Find in ${c.display_name}`, hint: keysOf('search'), keywords: 'search', run: () => window.dispatchEvent(new Event(FIND_IN_CHAT)) },
       );
@@ -372,6 +380,9 @@ export function App() {
       { id: 'stats', title: 'Show statistics', keywords: 'charts numbers', run: () => setStatsOpen(true) },
       { id: 'bulk', title: 'Bulk send', keywords: 'broadcast campaign', run: () => setBulkOpen(true) },
       { id: 'shortcuts', title: 'Keyboard shortcuts', hint: keysOf('sheet'), run: () => setSheetOpen(true) },
+      { id: 'zoom-in', title: 'Zoom in', hint: keysOf('zoom_in'), keywords: 'bigger text larger font', run: () => void stepZoom(1).catch(() => undefined) },
+      { id: 'zoom-out', title: 'Zoom out', hint: keysOf('zoom_out'), keywords: 'smaller text', run: () => void stepZoom(-1).catch(() => undefined) },
+      { id: 'zoom-reset', title: 'Zoom back to 100 %', hint: keysOf('zoom_reset'), keywords: 'actual size text', run: () => void stepZoom(0).catch(() => undefined) },
     );
     for (const x of ordered(convs)) {
       list.push({ id: `go-${x.id}`, title: `Go to ${x.display_name}`, hint: 'conversation', keywords: `${x.phone ?? ''} ${x.labels.join(' ')}`, run: () => openConversation(x) });
@@ -406,7 +417,8 @@ export function App() {
   }
 
   return (
-    <div class="app">
+    <div class={`app${open ? ' chat-open' : ''}`}>
+      <Announcer />
       <Rail
         accounts={accounts ?? []}
         accountId={accountId}
@@ -472,6 +484,7 @@ export function App() {
             now={now}
             onDraft={onDraft}
             onErased={() => setOpen(null)}
+            onBack={() => setOpen(null)}
             actions={<ConversationActions c={open.c} labels={labels} onAct={(a) => act(a, open.c)} onLabels={(l) => setConversationLabels(open.c, l)} />}
           />
         ) : (

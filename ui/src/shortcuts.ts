@@ -15,6 +15,9 @@ export type ShortcutId =
   | 'mute'
   | 'reply'
   | 'composer'
+  | 'zoom_in'
+  | 'zoom_out'
+  | 'zoom_reset'
   | 'sheet';
 
 export interface Shortcut {
@@ -39,9 +42,20 @@ export const SHORTCUTS: Shortcut[] = [
   { id: 'mark_unread', keys: 'Ctrl+Shift+U', what: 'Mark the open conversation unread', matches: (e) => ctrl(e) && e.shiftKey && key(e) === 'u' },
   { id: 'pin', keys: 'Ctrl+Shift+P', what: 'Pin or unpin the open conversation', matches: (e) => ctrl(e) && e.shiftKey && key(e) === 'p' },
   { id: 'mute', keys: 'Ctrl+Shift+M', what: 'Mute or unmute the open conversation', matches: (e) => ctrl(e) && e.shiftKey && key(e) === 'm' },
-  { id: 'reply', keys: 'Ctrl+Shift+R', what: "Reply to the customer's latest message", matches: (e) => ctrl(e) && e.shiftKey && key(e) === 'r' },
+  { id: 'reply', keys: 'Ctrl+Shift+R', what: "Reply to the chosen message (else the customer's latest)", matches: (e) => ctrl(e) && e.shiftKey && key(e) === 'r' },
   { id: 'composer', keys: 'Alt+C', what: 'Write a message (focus the composer)', matches: (e) => e.altKey && !ctrl(e) && key(e) === 'c' },
+  { id: 'zoom_in', keys: 'Ctrl+=', what: 'Zoom in (bigger text)', matches: (e) => ctrl(e) && !e.altKey && (e.key === '=' || e.key === '+') },
+  { id: 'zoom_out', keys: 'Ctrl+-', what: 'Zoom out', matches: (e) => ctrl(e) && !e.altKey && (e.key === '-' || e.key === '_') },
+  { id: 'zoom_reset', keys: 'Ctrl+0', what: 'Zoom back to 100 %', matches: (e) => ctrl(e) && !e.altKey && e.key === '0' },
   { id: 'sheet', keys: '? or Ctrl+/', what: 'Show these shortcuts', matches: (e, typing) => (ctrl(e) && e.key === '/') || (!typing && !ctrl(e) && e.key === '?') },
+];
+
+/** Keys that act where the focus is (handled by their own component), listed on the sheet too. */
+export const KEYS_IN_PLACE: { keys: string; what: string }[] = [
+  { keys: '↑ ↓', what: 'Move through the conversations, the search results or the messages' },
+  { keys: 'Home / End', what: 'The first or last of them' },
+  { keys: 'Enter', what: 'Open the conversation or the result' },
+  { keys: 'Esc', what: 'Leave the chosen message, close a dialog or menu' },
 ];
 
 export const keysOf = (id: ShortcutId) => SHORTCUTS.find((s) => s.id === id)?.keys ?? '';

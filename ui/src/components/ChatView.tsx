@@ -4,7 +4,7 @@
 // current without polling. Files dropped anywhere on the chat are attached.
 // The conversation's scheduled messages and the owner's private notes sit above the composer.
 
-import { BadgeCheck, CircleAlert, PanelRight, Store, Upload, X } from 'lucide-preact';
+import { ArrowLeft, BadgeCheck, CircleAlert, PanelRight, Store, Upload, X } from 'lucide-preact';
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import { call, fileBase64, on, pictureUrl } from '../api';
 import type { AccountDto, CommandError, ConversationDto, MessageDto, NoteDto, ScheduledDto } from '../bindings';
@@ -52,6 +52,8 @@ export interface ChatViewProps {
   focusMessageId?: number | null;
   /** The customer was erased from the contact panel: the chat is gone. */
   onErased?: () => void;
+  /** Back to the list: shown only where the window is too narrow for both panes. */
+  onBack?: () => void;
 }
 
 export function ChatView(p: ChatViewProps) {
@@ -70,12 +72,15 @@ export function ChatView(p: ChatViewProps) {
   const [notes, setNotes] = useState<NoteDto[]>([]);
   const current = useRef(messages);
   current.current = messages;
+  // The message chosen with the arrow keys: the reply shortcut answers it.
+  const selected = useRef<MessageDto | null>(null);
 
   // The keyboard and the palette: reply to the customer's latest message, or just write.
   useEffect(() => {
     const focus = () => document.querySelector<HTMLTextAreaElement>('.composer textarea')?.focus();
     const reply = () => {
-      const latest = [...current.current].reverse().find((m) => m.direction === 'in' && m.kind !== 'notice');
+      const chosen = selected.current && current.current.some((m) => m.id === selected.current!.id) ? selected.current : null;
+      const latest = chosen ?? [...current.current].reverse().find((m) => m.direction === 'in' && m.kind !== 'notice');
       if (latest) setReplyTo(latest);
       window.setTimeout(focus, 0);
     };
@@ -335,6 +340,11 @@ export function ChatView(p: ChatViewProps) {
         </div>
       )}
       <header class="chat-header">
+        {p.onBack && (
+          <button type="button" class="icon-btn chat-back" aria-label="Back to the conversation list" onClick={p.onBack}>
+            <ArrowLeft size={18} aria-hidden="true" />
+          </button>
+        )}
         <Avatar name={c.display_name} colourKey={c.avatar_key} size={36} src={c.has_picture ? pictureUrl(c.contact_id) : null} />
         <div class="chat-title">
           <h2 dir="auto">
@@ -391,6 +401,7 @@ export function ChatView(p: ChatViewProps) {
           isGroup={c.is_group}
           peerName={c.display_name}
           onReply={setReplyTo}
+          onSelect={(m) => (selected.current = m)}
           actions={actions}
         />
       ) : (

@@ -1,3 +1,4 @@
+import { useRef } from 'preact/hooks';
 import { BadgeCheck, BellOff, Contact, FileText, Image, Lock, MapPin, Mic, Pin, Search, Sticker, Video, X } from 'lucide-preact';
 import { pictureUrl } from '../api';
 import type { ConversationDto, SearchHitDto } from '../bindings';
@@ -101,7 +102,28 @@ export interface ConversationListProps {
   onMore: () => void;
 }
 
+/** The arrow keys walk the list (or the results): Up and Down, Home and End; Down in the search box enters it. */
+function moveFocus(from: HTMLElement, key: string, root: HTMLElement | null): boolean {
+  const items = [...(root?.querySelectorAll<HTMLButtonElement>('.conv, .hit:not(:disabled)') ?? [])];
+  if (items.length === 0) return false;
+  const at = items.indexOf(from as HTMLButtonElement);
+  const to =
+    key === 'Home' ? 0 : key === 'End' ? items.length - 1 : key === 'ArrowDown' ? Math.min(items.length - 1, at + 1) : at < 0 ? -1 : Math.max(0, at - 1);
+  if (to < 0) return false;
+  items[to].focus();
+  items[to].scrollIntoView({ block: 'nearest' });
+  return true;
+}
+
 export function ConversationList(p: ConversationListProps) {
+  const scroll = useRef<HTMLDivElement>(null);
+  const onListKey = (e: KeyboardEvent) => {
+    if (e.altKey || e.ctrlKey || e.metaKey || !['ArrowDown', 'ArrowUp', 'Home', 'End'].includes(e.key)) return;
+    if (moveFocus(e.target as HTMLElement, e.key, scroll.current)) e.preventDefault();
+  };
+  const onSearchKey = (e: KeyboardEvent) => {
+    if (e.key === 'ArrowDown' && !e.altKey && moveFocus(e.target as HTMLElement, 'Home', scroll.current)) e.preventDefault();
+  };
   const onScroll = (e: Event) => {
     const el = e.currentTarget as HTMLElement;
     if (p.hasMore && el.scrollHeight - el.scrollTop - el.clientHeight < 200) p.onMore();
@@ -116,6 +138,7 @@ export function ConversationList(p: ConversationListProps) {
           placeholder="Search"
           value={p.query}
           onInput={(e) => p.onQuery((e.target as HTMLInputElement).value)}
+          onKeyDown={onSearchKey}
         />
         {p.query && (
           <button type="button" class="icon-btn" aria-label="Clear the search" onClick={() => p.onQuery('')}>
@@ -123,7 +146,7 @@ export function ConversationList(p: ConversationListProps) {
           </button>
         )}
       </div>
-      <div class="list-scroll" onScroll={onScroll}>
+      <div class="list-scroll" ref={scroll} onScroll={onScroll} onKeyDown={onListKey}>
         {p.hits ? (
           p.hits.length === 0 ? (
             <p class="empty">No messages or contacts match “{p.query}”.</p>

@@ -96,6 +96,8 @@ export interface MessageListProps {
   /** The contact's display name, for quotes of their messages. */
   peerName: string;
   onReply: (m: MessageDto) => void;
+  /** The message chosen with the arrow keys (the reply shortcut answers it), or null. */
+  onSelect?: (m: MessageDto | null) => void;
   /** Retry a failed send or download, open a file. */
   actions: BubbleActions;
 }
@@ -109,6 +111,9 @@ export function MessageList(p: MessageListProps) {
   const atBottom = useRef(true);
   const anchor = useRef<{ key: string; delta: number } | null>(null);
   const [showJump, setShowJump] = useState(false);
+  // The message chosen with the arrow keys, and whether it should take the focus once rendered.
+  const [sel, setSel] = useState<number | null>(null);
+  const focusSel = useRef(false);
 
   const rows = useMemo(() => buildRows(p.messages, p.newBeforeId, p.newCount), [p.messages, p.newBeforeId, p.newCount]);
   const offsets = useMemo(() => {
@@ -210,6 +215,55 @@ export function MessageList(p: MessageListProps) {
     if (total < viewport && p.hasOlder && !p.loadingOlder) p.onLoadOlder();
   }, [total, viewport, p.hasOlder, p.loadingOlder]);
 
+  // The arrow keys walk the messages (Home and End: the first and last loaded); Escape goes back to the log.
+  const onKeyDown = (e: KeyboardEvent) => {
+    if (e.altKey || e.ctrlKey || e.metaKey || e.shiftKey) return;
+    const el = scroller.current;
+    if (!el) return;
+    if (e.key === 'Escape' && sel !== null) {
+      setSel(null);
+      p.onSelect?.(null);
+      el.focus();
+      e.stopPropagation();
+      return;
+    }
+    if (!['ArrowUp', 'ArrowDown', 'Home', 'End'].includes(e.key)) return;
+    const msgs = rows.map((r, i) => [r, i] as const).filter(([r]) => r.type === 'msg');
+    if (msgs.length === 0) return;
+    const at = sel === null ? -1 : msgs.findIndex(([r]) => r.type === 'msg' && r.m.id === sel);
+    let to: number;
+    if (e.key === 'Home') to = 0;
+    else if (e.key === 'End') to = msgs.length - 1;
+    else if (at < 0) {
+      // Nothing chosen yet: start from the last (Up) or first (Down) message in view.
+      const inView = msgs.filter(([, i]) => offsets[i + 1] > el.scrollTop && offsets[i] < el.scrollTop + el.clientHeight);
+      const start = e.key === 'ArrowUp' ? inView[inView.length - 1] : inView[0];
+      to = start ? msgs.indexOf(start) : msgs.length - 1;
+    } else to = Math.max(0, Math.min(msgs.length - 1, at + (e.key === 'ArrowDown' ? 1 : -1)));
+    e.preventDefault();
+    if (e.key === 'ArrowUp' && at === 0 && p.hasOlder && !p.loadingOlder) p.onLoadOlder();
+    const [row, i] = msgs[to];
+    if (row.type !== 'msg') return;
+    // Bring it into view: scroll only as far as needed.
+    if (offsets[i] < el.scrollTop) el.scrollTop = offsets[i];
+    else if (offsets[i + 1] > el.scrollTop + el.clientHeight) el.scrollTop = offsets[i + 1] - el.clientHeight;
+    setScrollTop(el.scrollTop);
+    remember();
+    focusSel.current = true;
+    setSel(row.m.id);
+    p.onSelect?.(row.m);
+  };
+
+  // The chosen message takes the focus once its row is rendered (it may have just scrolled in).
+  useLayoutEffect(() => {
+    if (!focusSel.current || sel === null) return;
+    const row = scroller.current?.querySelector<HTMLElement>(`[data-sel="${sel}"]`);
+    if (row) {
+      focusSel.current = false;
+      row.focus({ preventScroll: true });
+    }
+  });
+
   const jump = () => {
     const el = scroller.current;
     if (!el) return;
@@ -222,7 +276,8 @@ export function MessageList(p: MessageListProps) {
   return (
     <div class="messages-wrap">
       {p.loadingOlder && <div class="loading-older">Loading older messages…</div>}
-      <div class="messages" ref={scroller} onScroll={onScroll} role="log" aria-label="Messages" tabIndex={0}>
+      {/* Not a live region itself: rows come and go as the list scrolls. New messages are announced by the app's live region. */}
+      <div class="messages" ref={scroller} onScroll={onScroll} onKeyDown={onKeyDown} role="log" aria-live="off" aria-label="Messages" tabIndex={0}>
         <div class="messages-canvas" style={{ height: `${total}px` }}>
           {visible.map((r) => (
             <VRow key={r.key} rowKey={r.key} top={offsets[indexOf.get(r.key)!]} observer={observer}>
@@ -239,7 +294,17 @@ export function MessageList(p: MessageListProps) {
                 </div>
               )}
               {r.type === 'msg' && (
-                <div class={r.m.id === p.focusId ? 'found' : undefined}>
+                <div
+                  class={[r.m.id === p.focusId ? 'found' : '', r.m.id === sel ? 'selected' : ''].join(' ').trim() || undefined}
+                  data-sel={r.m.id}
+                  tabIndex={r.m.id === sel ? 0 : -1}
+                  onFocus={() => {
+                    if (sel !== r.m.id) {
+                      setSel(r.m.id);
+                      p.onSelect?.(r.m);
+                    }
+                  }}
+                >
                   <Bubble m={r.m} peer={p.peerName} onReply={p.onReply} groupSender={p.isGroup} actions={p.actions} />
                 </div>
               )}

@@ -3,7 +3,7 @@
 import { X } from 'lucide-preact';
 import { useEffect, useRef } from 'preact/hooks';
 import { useEscape } from '../hooks';
-import { SHORTCUTS } from '../shortcuts';
+import { KEYS_IN_PLACE, SHORTCUTS } from '../shortcuts';
 
 export function ShortcutSheet({ onClose }: { onClose: () => void }) {
   const dialog = useRef<HTMLDivElement>(null);
@@ -21,6 +21,17 @@ export function ShortcutSheet({ onClose }: { onClose: () => void }) {
         <dl class="shortcut-list">
           {SHORTCUTS.map((s) => (
             <div key={s.id} class="shortcut-row">
+              <dt>
+                <kbd>{s.keys}</kbd>
+              </dt>
+              <dd>{s.what}</dd>
+            </div>
+          ))}
+        </dl>
+        <h2 class="shortcut-sub">In lists and the chat</h2>
+        <dl class="shortcut-list">
+          {KEYS_IN_PLACE.map((s) => (
+            <div key={s.keys} class="shortcut-row">
               <dt>
                 <kbd>{s.keys}</kbd>
               </dt>
