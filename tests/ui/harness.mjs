@@ -71,7 +71,7 @@ async function csp() {
  * `sendError` (send_text refuses like Meta outside the window),
  * `noAccounts` (a first launch: no account until the wizard adds one),
  * `metaRefused` (wizard_test_meta answers like Meta for an expired token),
- * `syncDelay` (ms per first-sync step), `managed` (account settings switch
+ * `syncDelay` (ms per first-sync step), `listDelay` (ms before the conversation list answers), `managed` (account settings switch
  * and remove the fixtures' accounts), `wasenderRefused`, `prefsRefused`
  * (set_preferences refuses as the shell refuses a time that is not HH:MM),
  * `address` (the public address's state at load: `unreachable`, `stopped`,
@@ -222,7 +222,7 @@ mockIPC((cmd, args) => {
         return steps;
       })();
     }
-    case 'list_conversations': return a.before ? [] : conversations(a);
+    case 'list_conversations': return a.before ? [] : later(opts.listDelay ?? 0, conversations(a));
     case 'list_messages': {
       if (opts.long && a.conversation_id === 1) return longPage(a);
       const all = (fx.list_messages[String(a.conversation_id)] || []).map((m) => m.id === opts.unknownSend

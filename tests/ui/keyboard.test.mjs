@@ -67,6 +67,7 @@ describe('conversation actions, palette and shortcuts', () => {
     await page.keyboard.press('Escape');
     await page.keyboard.press('Control+k');
     await page.getByRole('combobox').fill('zzz nothing');
+    await page.locator('.palette-empty').waitFor();
     assert.match(await page.getByRole('dialog', { name: 'Command palette' }).textContent(), /Nothing matches “zzz nothing”/);
     await page.keyboard.press('Escape');
     await page.getByRole('dialog', { name: 'Command palette' }).waitFor({ state: 'detached' });

@@ -148,3 +148,30 @@ describe('zoom and small windows', () => {
     });
   }
 });
+
+describe('what a new user tripped over', () => {
+  test('the start shows no empty inbox before the first list arrives', async () => {
+    const page = await app({ listDelay: 400 });
+    // Watch the next start from its first paint.
+    await page.addInitScript(() => {
+      window.__sawEmpty = false;
+      new MutationObserver(() => {
+        if (document.body?.textContent?.includes('No conversations yet')) window.__sawEmpty = true;
+      }).observe(document, { childList: true, subtree: true, characterData: true });
+    });
+    await page.reload();
+    await page.locator('.app-loading[aria-busy="true"]').waitFor();
+    await page.locator('.conv').first().waitFor();
+    assert.equal(await page.evaluate(() => window.__sawEmpty), false);
+  });
+
+  test('the contact panel names the account without doubled brackets', async () => {
+    const page = await app();
+    await openChat(page, PRIYA);
+    await page.getByRole('button', { name: 'Contact info' }).click();
+    const talks = page.locator('.contact-panel dt', { hasText: 'Talks to' }).locator('xpath=following-sibling::dd');
+    const text = await talks.textContent();
+    assert.doesNotMatch(text, /\(\(|\)\)/);
+    assert.match(text, / · /);
+  });
+});

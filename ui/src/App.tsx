@@ -68,6 +68,8 @@ export function App() {
   const [label, setLabel] = useState<string | null>(null);
   const [labels, setLabels] = useState<string[]>([]);
   const [convs, setConvs] = useState<ConversationDto[]>([]);
+  // Nothing is drawn until the first list arrives: no "No conversations yet" flash at every start.
+  const [listLoaded, setListLoaded] = useState(false);
   const [hasMore, setHasMore] = useState(false);
   const [open, setOpen] = useState<{ c: ConversationDto; unread: number; focus?: number } | null>(null);
   const [query, setQuery] = useState('');
@@ -113,6 +115,7 @@ export function App() {
         if (scope.current.accountId !== accountId || scope.current.filter !== filter || scope.current.label !== label) return;
         setConvs(list);
         setHasMore(list.length === minimum);
+        setListLoaded(true);
       })
       .catch(setError);
   }, []);
@@ -397,6 +400,11 @@ export function App() {
   const troubled = (accounts ?? []).filter((a) => a.status !== 'ok' && !alerted.has(a.id) && (accountId === null || a.id === accountId));
   const emptyText =
     label !== null ? `No conversations labelled “${label}”.` : filter === 'unread' ? 'No unread conversations.' : filter === 'archived' ? 'Nothing archived.' : 'No conversations yet: they appear as customers write.';
+
+  // Starting: an empty shell until the accounts (and, if there are any, the first page of the list) arrive.
+  if (!error && (accounts === null || (accounts.length > 0 && !listLoaded && !adding))) {
+    return <div class="app app-loading" aria-busy="true" aria-label="Loading the inbox" />;
+  }
 
   // The wizard: on first launch instead of an empty inbox, or from "+ Add account".
   const first = accounts !== null && accounts.length === 0;

@@ -107,7 +107,8 @@ export function ContactPanel({
               <dt>Talks to</dt>
               <dd dir="auto">
                 {account.name}
-                {account.phone ? ` (${account.phone})` : ''}
+                {/* A dot, not brackets: names often carry their own ("Demo shop (sample data)"). */}
+                {account.phone ? ` · ${account.phone}` : ''}
               </dd>
             </div>
           )}

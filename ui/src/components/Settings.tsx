@@ -155,7 +155,9 @@ export function Settings({ onClose, children }: SettingsProps) {
                     ? 'Closing the window keeps Wicket receiving messages; quit from the tray icon.'
                     : 'This desktop has no tray: closing the window quits Wicket.'
                 }
-                checked={prefs.close_to_tray}
+                // Without a tray there is nothing to keep running in: off, and not offered.
+                checked={prefs.close_to_tray && prefs.tray_available}
+                disabled={!prefs.tray_available}
                 onChange={(on) => save({ close_to_tray: on })}
               />
               <Toggle label="Start Wicket when I log in" checked={prefs.start_at_login} onChange={(on) => save({ start_at_login: on })} />
