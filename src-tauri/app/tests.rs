@@ -630,6 +630,8 @@ fn wizard_commands_answer_through_ipc_and_record_the_ui_fixtures() {
 
     let mut demo = h.ok("wizard_add_demo", Value::Null);
     assert_eq!(demo["provider"], "demo");
+    let again = h.ok("wizard_add_demo", Value::Null);
+    assert_eq!(again["id"], demo["id"], "a second \"Try the demo\" gives the existing demo, not a second one");
     let demo_steps = h.ok("wizard_first_sync", json!({ "account_id": demo["id"] }));
     assert_eq!(demo_steps.as_array().unwrap().iter().map(|s| s["step"].as_str().unwrap()).collect::<Vec<_>>(), ["contacts", "messages"]);
     assert!(demo_steps.as_array().unwrap().iter().all(|s| s["error"].is_null()), "{demo_steps}");

@@ -272,7 +272,12 @@ pub async fn wizard_create_from_env_text(state: State<'_, AppState>, args: Wizar
 #[tauri::command]
 pub async fn wizard_add_demo(state: State<'_, AppState>) -> Res<AccountDto> {
     let mut store = state.store()?;
-    let account = wicket_core::providers::demo::create_demo_account(&mut store)?;
+    // One demo is enough: a second would list every sample chat twice.
+    let existing = store.accounts()?.into_iter().find(|a| a.provider == Provider::Demo);
+    let account = match existing {
+        Some(account) => account,
+        None => wicket_core::providers::demo::create_demo_account(&mut store)?,
+    };
     Ok(AccountDto::new(&account, &store.default_country()?))
 }
 

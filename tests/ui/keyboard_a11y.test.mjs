@@ -174,4 +174,14 @@ describe('what a new user tripped over', () => {
     assert.doesNotMatch(text, /\(\(|\)\)/);
     assert.match(text, / · /);
   });
+
+  test('"Try the demo" with a demo account already there opens it instead of adding a second', async () => {
+    const page = await app();
+    const demo = fixtures.list_accounts.find((a) => a.provider === 'demo');
+    await page.getByRole('button', { name: 'Add account' }).click();
+    await page.getByRole('button', { name: 'Try the demo' }).click();
+    await page.locator('.wizard').waitFor({ state: 'detached' });
+    assert.equal((await calls(page, 'wizard_add_demo')).length, 0, 'no second demo');
+    assert.equal(await page.locator(`.rail-btn[aria-label^="${demo.name}:"]`).getAttribute('aria-pressed'), 'true', 'its inbox is shown');
+  });
 });

@@ -12,7 +12,7 @@ import { stepZoom } from './zoom';
 import { Announcer } from './components/Announcer';
 import { Rail, STATUS_TEXT, statusSince } from './components/Rail';
 import { Settings } from './components/Settings';
-import { Wizard } from './components/Wizard';
+import { Wizard } from './components/wizard/Wizard';
 import { AccountsSettings } from './components/AccountsSettings';
 import { BulkSend } from './components/BulkSend';
 import { AlertBanners, STATUS_ALERTS, useAlerts } from './components/AlertBanners';
@@ -408,13 +408,17 @@ export function App() {
 
   // The wizard: on first launch instead of an empty inbox, or from "+ Add account".
   const first = accounts !== null && accounts.length === 0;
+  const demoAccount = accounts?.find((a) => a.provider === 'demo');
   if (first || adding) {
     return (
       <>
         <Wizard
           first={first}
-          onDone={() => {
+          existingDemo={demoAccount?.id ?? null}
+          onDone={(id) => {
             setAdding(false);
+            // The existing demo, opened again: its inbox.
+            if (id !== null && id === demoAccount?.id) setAccountId(id);
             loadAccounts();
             loadList();
           }}

@@ -10,7 +10,7 @@ import { call } from '../api';
 import type { AccountDto, AccountHealthDto, CommandError, Provider } from '../bindings';
 import { Avatar } from './Avatar';
 import { STATUS_TEXT } from './Rail';
-import { PublicAddress } from './Wizard';
+import { PublicAddress } from './PublicAddressSetup';
 import { SendingLimits } from './SendingLimits';
 
 const PROVIDER_TEXT: Record<Provider, string> = {
