@@ -3,6 +3,7 @@
 //! ```sh
 //! cargo bench -p wicket-core --bench store                              # 100,000 then 1,000,000 messages
 //! cargo bench -p wicket-core --bench store -- --messages 100000         # one size (a comma list for several)
+//! cargo bench -p wicket-core --bench store -- --fts-prefix "3 4"        # experiment: FTS5 prefix indexes
 //! ```
 //!
 //! For each size, seeds a real SQLite file (WAL, the schema of this build, the
@@ -199,11 +200,34 @@ fn sizes(store: &Store, n: i64) {
     }
 }
 
-fn bench(n: i64) -> Vec<(&'static str, f64)> {
+/// An experiment (`--fts-prefix "3 4"`): the index rebuilt with FTS5 prefix
+/// indexes of those lengths, to weigh their size against prefix queries.
+fn with_prefix_index(store: &mut Store, lengths: &str) {
+    let t = Instant::now();
+    store
+        .write(|tx| {
+            tx.execute_batch(&format!(
+                "DROP TABLE messages_fts;
+                 CREATE VIRTUAL TABLE messages_fts USING fts5(body, file_name, content = '', contentless_delete = 1, prefix = '{lengths}',
+                     tokenize = 'unicode61 remove_diacritics 2');
+                 INSERT INTO messages_fts(rowid, body, file_name)
+                     SELECT m.id, trim(coalesce(m.text, '') || ' ' || coalesce(m.caption, '')), coalesce(f.file_name, '')
+                     FROM messages m LEFT JOIN media_files f ON f.id = m.media_id;"
+            ))?;
+            Ok(())
+        })
+        .expect("the index rebuilt");
+    println!("search index rebuilt with prefix = '{lengths}' in {:.1} s", t.elapsed().as_secs_f64());
+}
+
+fn bench(n: i64, prefix_index: Option<&str>) -> Vec<(&'static str, f64)> {
     let dir = tempfile::tempdir().expect("a temp dir");
     let mut store = Store::open(&dir.path().join("wicket.db")).expect("the store opens");
     store.set_setting("default_country", &serde_json::json!("GB")).expect("a setting");
     seed(&mut store, n);
+    if let Some(lengths) = prefix_index {
+        with_prefix_index(&mut store, lengths);
+    }
     sizes(&store, n);
     let conn = store.conn();
     let mut out = vec![];
@@ -288,6 +312,13 @@ fn bench(n: i64) -> Vec<(&'static str, f64)> {
         row(label, &ours, "bare FTS5", &base);
         out.push((key, ours.p95));
     }
+    for (label, query, fts) in [("search, prefix of 3 asked for: del*", "del*", "\"del\"*"), ("search, prefix of 4 asked for: deli*", "deli*", "\"deli\"*")] {
+        let base = time(50, bare_fts(fts));
+        let ours = time(50, || {
+            assert!(!store.search(query, 50).expect("a search").is_empty(), "{query} finds something");
+        });
+        row(label, &ours, "bare FTS5", &base);
+    }
     let ours = time(100, || {
         store.search_as_you_type("order deli", 50).expect("a search");
     });
@@ -317,11 +348,12 @@ fn main() {
         .and_then(|i| args.get(i + 1))
         .map(|v| v.split(',').filter_map(|s| s.trim().parse().ok()).collect())
         .unwrap_or_else(|| vec![100_000, 1_000_000]);
+    let prefix_index = args.iter().position(|a| a == "--fts-prefix").and_then(|i| args.get(i + 1)).map(String::as_str);
     let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
     println!("load average at start: {}", load.trim());
     let mut results = vec![];
     for n in &sizes {
-        results.push((*n, bench(*n)));
+        results.push((*n, bench(*n, prefix_index)));
     }
     if let (Some((small, a)), Some((large, b))) = (results.first(), results.last()) {
         if small != large {
