@@ -3,7 +3,7 @@
 //! ```sh
 //! cargo bench -p wicket-core --bench store                              # 100,000 then 1,000,000 messages
 //! cargo bench -p wicket-core --bench store -- --messages 100000         # one size (a comma list for several)
-//! cargo bench -p wicket-core --bench store -- --fts-prefix "3 4"        # experiment: FTS5 prefix indexes
+//! cargo bench -p wicket-core --bench store -- --fts-options "content = '', contentless_delete = 1, tokenize = 'unicode61 remove_diacritics 2'"
 //! ```
 //!
 //! For each size, seeds a real SQLite file (WAL, the schema of this build, the
@@ -200,16 +200,17 @@ fn sizes(store: &Store, n: i64) {
     }
 }
 
-/// An experiment (`--fts-prefix "3 4"`): the index rebuilt with FTS5 prefix
-/// indexes of those lengths, to weigh their size against prefix queries.
-fn with_prefix_index(store: &mut Store, lengths: &str) {
+/// An experiment (`--fts-options "..."`): the search index rebuilt with
+/// other FTS5 options, to weigh size against speed. The index before issue 12
+/// was `--fts-options "tokenize = 'unicode61 remove_diacritics 2'"` (it kept a
+/// copy of the text); this build's is in migration 17.
+fn with_fts_options(store: &mut Store, options: &str) {
     let t = Instant::now();
     store
         .write(|tx| {
             tx.execute_batch(&format!(
                 "DROP TABLE messages_fts;
-                 CREATE VIRTUAL TABLE messages_fts USING fts5(body, file_name, content = '', contentless_delete = 1, prefix = '{lengths}',
-                     tokenize = 'unicode61 remove_diacritics 2');
+                 CREATE VIRTUAL TABLE messages_fts USING fts5(body, file_name, {options});
                  INSERT INTO messages_fts(rowid, body, file_name)
                      SELECT m.id, trim(coalesce(m.text, '') || ' ' || coalesce(m.caption, '')), coalesce(f.file_name, '')
                      FROM messages m LEFT JOIN media_files f ON f.id = m.media_id;"
@@ -217,16 +218,16 @@ fn with_prefix_index(store: &mut Store, lengths: &str) {
             Ok(())
         })
         .expect("the index rebuilt");
-    println!("search index rebuilt with prefix = '{lengths}' in {:.1} s", t.elapsed().as_secs_f64());
+    println!("search index rebuilt with {options} in {:.1} s", t.elapsed().as_secs_f64());
 }
 
-fn bench(n: i64, prefix_index: Option<&str>) -> Vec<(&'static str, f64)> {
+fn bench(n: i64, fts_options: Option<&str>) -> Vec<(&'static str, f64)> {
     let dir = tempfile::tempdir().expect("a temp dir");
     let mut store = Store::open(&dir.path().join("wicket.db")).expect("the store opens");
     store.set_setting("default_country", &serde_json::json!("GB")).expect("a setting");
     seed(&mut store, n);
-    if let Some(lengths) = prefix_index {
-        with_prefix_index(&mut store, lengths);
+    if let Some(options) = fts_options {
+        with_fts_options(&mut store, options);
     }
     sizes(&store, n);
     let conn = store.conn();
@@ -348,12 +349,12 @@ fn main() {
         .and_then(|i| args.get(i + 1))
         .map(|v| v.split(',').filter_map(|s| s.trim().parse().ok()).collect())
         .unwrap_or_else(|| vec![100_000, 1_000_000]);
-    let prefix_index = args.iter().position(|a| a == "--fts-prefix").and_then(|i| args.get(i + 1)).map(String::as_str);
+    let fts_options = args.iter().position(|a| a == "--fts-options").and_then(|i| args.get(i + 1)).map(String::as_str);
     let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
     println!("load average at start: {}", load.trim());
     let mut results = vec![];
     for n in &sizes {
-        results.push((*n, bench(*n, prefix_index)));
+        results.push((*n, bench(*n, fts_options)));
     }
     if let (Some((small, a)), Some((large, b))) = (results.first(), results.last()) {
         if small != large {

@@ -224,15 +224,14 @@ impl Store {
                 let mut found = stmt.query([id])?;
                 if let Some(r) = found.next()? {
                     let text: Option<String> = r.get(4)?;
-                    let (v, s, p, co, ph, u): (Option<String>, Option<String>, Option<String>, Option<String>, Option<String>, Option<String>) =
-                        (r.get(6)?, r.get(7)?, r.get(8)?, r.get(9)?, r.get(10)?, r.get(11)?);
+                    let names: [Option<String>; 6] = [r.get(6)?, r.get(7)?, r.get(8)?, r.get(9)?, r.get(10)?, r.get(11)?];
                     let parts = NameParts {
-                        verified_name: v.as_deref(),
-                        saved_name: s.as_deref(),
-                        profile_name: p.as_deref(),
-                        company: co.as_deref(),
-                        phone: ph.as_deref(),
-                        provider_user_id: u.as_deref(),
+                        verified_name: names[0].as_deref(),
+                        saved_name: names[1].as_deref(),
+                        profile_name: names[2].as_deref(),
+                        company: names[3].as_deref(),
+                        phone: names[4].as_deref(),
+                        provider_user_id: names[5].as_deref(),
                     };
                     let name = display_name_of(&parts, &country);
                     rows.push((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, snippet_around(&text.unwrap_or_default(), &words), r.get(5)?, Some(name)));
