@@ -226,16 +226,110 @@ fn search_folds_diacritics_matches_prefixes_and_orders_by_recency() {
     f.store.insert_message(&inbound(&f, conv, "c", "Noch eine Bestellung bitte", 3_000)).unwrap();
     let hits = f.store.search("Munchen", 10).unwrap();
     assert_eq!(hits.len(), 1, "diacritics are folded: Munchen finds München");
-    let hits = f.store.search("bestell", 10).unwrap();
+    let hits = f.store.search("bestell*", 10).unwrap();
     assert_eq!(
         hits.iter().map(|h| h.snippet.as_str()).collect::<Vec<_>>(),
         ["Noch eine Bestellung bitte", "Die Bestellung ist unterwegs"],
-        "prefix match, newest first"
+        "prefix match (asked for with *), newest first"
     );
+    assert_eq!(f.store.search("bestell", 10).unwrap().len(), 2, "no whole word 'bestell': tried again as a prefix");
+    assert_eq!(f.store.search_as_you_type("bestell", 10).unwrap().len(), 2, "as you type, the last word is a prefix");
     let hits = f.store.search("Jurgen", 10).unwrap();
     assert_eq!(hits.len(), 1, "contact names are searched: Jurgen finds Jürgen");
     assert_eq!(hits[0].display_name, "Jürgen Müller");
     assert!(f.store.search("\" OR *", 10).unwrap().is_empty(), "FTS syntax in the query is inert");
+}
+
+#[test]
+fn search_matches_whole_words_and_prefixes_only_where_asked() {
+    let mut f = fixture();
+    let conv = conversation_with(&mut f, "+447700900123", Some("Priya Raman"));
+    f.store.insert_message(&inbound(&f, conv, "a", "Your order is ready", 1_000)).unwrap();
+    f.store.insert_message(&inbound(&f, conv, "b", "Two orders shipped, delivery tomorrow", 2_000)).unwrap();
+    f.store.insert_message(&inbound(&f, conv, "c", "Order 4411: delivered", 3_000)).unwrap();
+    let ids = |q: &str| f.store.search(q, 10).unwrap().iter().map(|h| h.snippet.clone()).collect::<Vec<_>>();
+    assert_eq!(ids("order"), ["Order 4411: delivered", "Your order is ready"], "a whole word, any case, newest first");
+    assert_eq!(ids("order*").len(), 3, "a trailing * is a prefix: orders too");
+    assert_eq!(ids("deliver*"), ["Order 4411: delivered", "Two orders shipped, delivery tomorrow"]);
+    assert_eq!(ids("deliver"), ["Order 4411: delivered", "Two orders shipped, delivery tomorrow"], "no whole word: the last word as a prefix");
+    assert!(ids("deliv tomorrow").is_empty(), "only the last word is retried as a prefix");
+    assert!(ids("de").is_empty(), "too short to be retried as a prefix");
+    assert_eq!(ids("order ready"), ["Your order is ready"], "two words: both required, in any order");
+    assert_eq!(ids("ready order"), ["Your order is ready"]);
+    assert_eq!(ids("shipped order"), ["Two orders shipped, delivery tomorrow"], "no whole-word match: 'order' as a prefix finds 'orders'");
+    assert_eq!(ids("order* shipped"), ["Two orders shipped, delivery tomorrow"]);
+    let typed = |q: &str| f.store.search_as_you_type(q, 10).unwrap().len();
+    assert_eq!(typed("order deli"), 1, "as you type: whole words, the last one a prefix");
+    assert_eq!(typed("order deli "), 0, "a space after the last word makes it whole");
+    assert_eq!(typed("Pri"), 1, "contact names match by prefix: Priya's conversation");
+    assert_eq!(f.store.search("Pri", 10).unwrap()[0].display_name, "Priya Raman", "names are prefixes in every mode");
+}
+
+#[test]
+fn search_folds_diacritics_both_ways_and_orders_by_provider_time() {
+    let mut f = fixture();
+    let conv = conversation_with(&mut f, "+33612345678", Some("Zoë"));
+    // Stored out of order: the provider's time decides, not arrival.
+    f.store.insert_message(&inbound(&f, conv, "late", "Le café est prêt", 5_000)).unwrap();
+    f.store.insert_message(&inbound(&f, conv, "early", "Un cafe au lait", 1_000)).unwrap();
+    f.store.insert_message(&inbound(&f, conv, "mid", "CAFÉ fermé", 3_000)).unwrap();
+    for q in ["café", "cafe", "CAFE", "Café"] {
+        let hits = f.store.search(q, 10).unwrap();
+        assert_eq!(hits.iter().map(|h| h.timestamp).collect::<Vec<_>>(), [5_000, 3_000, 1_000], "{q}: every spelling, newest by provider time");
+        assert!(hits.iter().all(|h| h.display_name == "Zoë"));
+    }
+    assert_eq!(f.store.search("pret", 10).unwrap().len(), 1);
+    assert_eq!(f.store.search("ferme cafe", 10).unwrap().len(), 1, "two words with diacritics folded");
+    assert_eq!(f.store.search("cafe", 2).unwrap().iter().map(|h| h.timestamp).collect::<Vec<_>>(), [5_000, 3_000], "the limit keeps the newest");
+}
+
+#[test]
+fn search_follows_edits_and_deletes_in_the_contentless_index() {
+    let mut f = fixture();
+    let conv = conversation_with(&mut f, "+447700900124", None);
+    let id = f.store.insert_message(&inbound(&f, conv, "e", "parcel 4411 crushed", 1_000)).unwrap().id();
+    f.store.conn().execute("UPDATE messages SET text = 'parcel 4522 fine' WHERE id = ?1", [id]).unwrap();
+    assert!(f.store.search("4411", 10).unwrap().is_empty(), "an edit takes the old words out");
+    assert_eq!(f.store.search("4522", 10).unwrap()[0].snippet, "parcel 4522 fine", "the snippet is the message's text now");
+    f.store.conn().execute("DELETE FROM messages WHERE id = ?1", [id]).unwrap();
+    assert!(f.store.search("parcel", 10).unwrap().is_empty(), "a deleted message leaves search");
+    let copies: i64 = f.store.conn().query_row("SELECT count(*) FROM sqlite_master WHERE name = 'messages_fts_content'", [], |r| r.get(0)).unwrap();
+    assert_eq!(copies, 0, "the index keeps no copy of the text");
+}
+
+#[test]
+fn a_store_before_the_contentless_index_is_converted_and_still_searchable() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("wicket.db");
+    {
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        for (i, sql) in MIGRATIONS.iter().take(16).enumerate() {
+            conn.execute_batch(sql).unwrap();
+            conn.pragma_update(None, "user_version", i as i64 + 1).unwrap();
+        }
+        conn.execute_batch(
+            "INSERT INTO accounts (id, provider, name, created_at, updated_at) VALUES (1, 'meta', 'Old shop', 1, 1);
+             INSERT INTO contacts (id, account_id, phone, profile_name, created_at, updated_at) VALUES (1, 1, '+447700900125', 'Jürgen', 1, 1);
+             INSERT INTO conversations (id, account_id, contact_id, created_at) VALUES (1, 1, 1, 1);
+             INSERT INTO media_files (id, account_id, file_name, created_at) VALUES (1, 1, 'rechnung-77.pdf', 1);
+             INSERT INTO messages (account_id, conversation_id, provider_message_id, direction, kind, text, status, timestamp, created_at)
+                 VALUES (1, 1, 'w1', 'in', 'text', 'Grüße aus München', 'received', 1000, 1);
+             INSERT INTO messages (account_id, conversation_id, provider_message_id, direction, kind, caption, media_id, status, timestamp, created_at)
+                 VALUES (1, 1, 'w2', 'in', 'document', 'Ihre Rechnung', 1, 'received', 2000, 1);
+             UPDATE conversations SET last_message_id = 2, last_activity_at = 2000;",
+        )
+        .unwrap();
+        let copies: i64 = conn.query_row("SELECT count(*) FROM messages_fts_content", [], |r| r.get(0)).unwrap();
+        assert_eq!(copies, 2, "before: the index kept a copy of each text");
+    }
+    let f = Store::open(&path).unwrap();
+    assert_eq!(f.schema_version().unwrap(), latest_version());
+    assert_eq!(f.search("munchen", 10).unwrap()[0].snippet, "Grüße aus München", "text indexed before the upgrade is found");
+    assert_eq!(f.search("rechnung", 10).unwrap().len(), 1, "captions too");
+    assert_eq!(f.search("77", 10).unwrap()[0].snippet, "Ihre Rechnung", "and file names");
+    assert_eq!(f.search("Jurgen", 10).unwrap()[0].display_name, "Jürgen");
+    let check: rusqlite::Result<usize> = f.conn().execute("INSERT INTO messages_fts(messages_fts, rank) VALUES ('integrity-check', 0)", []);
+    assert!(check.is_ok(), "the converted index is consistent: {check:?}");
 }
 
 #[test]

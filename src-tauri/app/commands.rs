@@ -128,7 +128,8 @@ pub async fn send_text<R: Runtime>(app: AppHandle<R>, state: State<'_, AppState>
 #[tauri::command]
 pub async fn search(state: State<'_, AppState>, args: SearchArgs) -> Res<Vec<SearchHitDto>> {
     let store = state.store()?;
-    Ok(store.search(&args.query, 50)?.into_iter().map(SearchHitDto::from).collect())
+    // The window searches as the owner types: the last word is a prefix until a space.
+    Ok(store.search_as_you_type(&args.query, 50)?.into_iter().map(SearchHitDto::from).collect())
 }
 
 #[tauri::command]

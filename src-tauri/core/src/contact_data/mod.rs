@@ -335,9 +335,10 @@ pub fn erase_contacts(store: &mut Store, dir: &DataDir, contacts: &[i64]) -> Res
         // Conversations, aliases and labels go with the contact (ON DELETE CASCADE).
         tx.execute(&format!("DELETE FROM contacts WHERE id IN ({cp})"), params_from_iter(&contacts))?;
         // FTS5 keeps deleted terms in its index segments until they merge:
-        // rebuilding the index from what is left drops them.
+        // merging every segment into one (messages_fts is contentless, so it
+        // cannot be rebuilt from a copy) or rebuilding drops them.
         tx.execute_batch(
-            "INSERT INTO messages_fts(messages_fts) VALUES ('rebuild');
+            "INSERT INTO messages_fts(messages_fts) VALUES ('optimize');
              INSERT INTO contacts_fts(contacts_fts) VALUES ('rebuild');",
         )?;
         Ok(())

@@ -78,53 +78,91 @@ const COLUMNS: &str = "id, account_id, phone, provider_user_id, wa_id, jid, is_g
     last_synced_at, raw, created_at, updated_at,
     (SELECT json_group_array(label) FROM (SELECT label FROM contact_labels WHERE contact_id = contacts.id ORDER BY label)), opted_out_at";
 
+/// The same columns for a contact joined as `k` (the conversation list
+/// reads each row's contact in its own query). Same order as [`COLUMNS`].
+pub(crate) const JOINED_COLUMNS: &str = "k.id, k.account_id, k.phone, k.provider_user_id, k.wa_id, k.jid, k.is_group, k.saved_name, k.saved_name_by_owner,
+    k.profile_name, k.verified_name, k.company, k.profile_picture_url, k.profile_picture_path, k.is_business, k.status_text,
+    k.last_synced_at, k.raw, k.created_at, k.updated_at,
+    (SELECT json_group_array(label) FROM (SELECT label FROM contact_labels WHERE contact_id = k.id ORDER BY label)), k.opted_out_at";
+
 fn from_row(r: &Row<'_>) -> rusqlite::Result<Contact> {
-    let labels: String = r.get(20)?;
+    from_row_at(r, 0)
+}
+
+/// A contact read from [`COLUMNS`] or [`JOINED_COLUMNS`] starting at column `at`.
+pub(crate) fn from_row_at(r: &Row<'_>, at: usize) -> rusqlite::Result<Contact> {
+    let labels: String = r.get(at + 20)?;
     Ok(Contact {
-        id: r.get(0)?,
-        account_id: r.get(1)?,
-        phone: r.get(2)?,
-        provider_user_id: r.get(3)?,
-        wa_id: r.get(4)?,
-        jid: r.get(5)?,
-        is_group: r.get(6)?,
-        saved_name: r.get(7)?,
-        saved_name_by_owner: r.get(8)?,
-        profile_name: r.get(9)?,
-        verified_name: r.get(10)?,
-        company: r.get(11)?,
-        profile_picture_url: r.get(12)?,
-        profile_picture_path: r.get(13)?,
-        is_business: r.get(14)?,
-        status_text: r.get(15)?,
-        last_synced_at: r.get(16)?,
-        raw: super::parse_json_col(r.get(17)?),
-        created_at: r.get(18)?,
-        updated_at: r.get(19)?,
+        id: r.get(at)?,
+        account_id: r.get(at + 1)?,
+        phone: r.get(at + 2)?,
+        provider_user_id: r.get(at + 3)?,
+        wa_id: r.get(at + 4)?,
+        jid: r.get(at + 5)?,
+        is_group: r.get(at + 6)?,
+        saved_name: r.get(at + 7)?,
+        saved_name_by_owner: r.get(at + 8)?,
+        profile_name: r.get(at + 9)?,
+        verified_name: r.get(at + 10)?,
+        company: r.get(at + 11)?,
+        profile_picture_url: r.get(at + 12)?,
+        profile_picture_path: r.get(at + 13)?,
+        is_business: r.get(at + 14)?,
+        status_text: r.get(at + 15)?,
+        last_synced_at: r.get(at + 16)?,
+        raw: super::parse_json_col(r.get(at + 17)?),
+        created_at: r.get(at + 18)?,
+        updated_at: r.get(at + 19)?,
         labels: serde_json::from_str(&labels).unwrap_or_default(),
-        opted_out_at: r.get(21)?,
+        opted_out_at: r.get(at + 21)?,
     })
+}
+
+/// What [`display_name`] reads of a contact; search reads only these.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NameParts<'a> {
+    pub verified_name: Option<&'a str>,
+    pub saved_name: Option<&'a str>,
+    pub profile_name: Option<&'a str>,
+    pub company: Option<&'a str>,
+    pub phone: Option<&'a str>,
+    pub provider_user_id: Option<&'a str>,
 }
 
 /// The name to show for a contact. Priority: verified business name, saved
 /// name, profile name, "Contact from <company>", then the number formatted
 /// for display (national for the owner's default country), then the opaque id.
 pub fn display_name(c: &Contact, default_country: &str) -> String {
-    let non_empty = |s: &Option<String>| s.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_string);
-    if let Some(n) = non_empty(&c.verified_name).or_else(|| non_empty(&c.saved_name)).or_else(|| non_empty(&c.profile_name)) {
+    let parts = NameParts {
+        verified_name: c.verified_name.as_deref(),
+        saved_name: c.saved_name.as_deref(),
+        profile_name: c.profile_name.as_deref(),
+        company: c.company.as_deref(),
+        phone: c.phone.as_deref(),
+        provider_user_id: c.provider_user_id.as_deref(),
+    };
+    display_name_of(&parts, default_country)
+}
+
+/// [`display_name`] from the name columns alone.
+pub fn display_name_of(c: &NameParts<'_>, default_country: &str) -> String {
+    let non_empty = |s: Option<&str>| s.map(str::trim).filter(|s| !s.is_empty()).map(str::to_string);
+    if let Some(n) = non_empty(c.verified_name).or_else(|| non_empty(c.saved_name)).or_else(|| non_empty(c.profile_name)) {
         return n;
     }
-    if let Some(company) = non_empty(&c.company) {
+    if let Some(company) = non_empty(c.company) {
         return format!("Contact from {company}");
     }
-    if let Some(p) = &c.phone {
+    if let Some(p) = c.phone {
         return phone::format_for_display(p, default_country);
     }
-    c.provider_user_id.clone().unwrap_or_else(|| "Unknown contact".into())
+    c.provider_user_id.map(str::to_string).unwrap_or_else(|| "Unknown contact".into())
 }
 
 pub fn get(conn: &Connection, id: i64) -> Result<Contact> {
-    conn.query_row(&format!("SELECT {COLUMNS} FROM contacts WHERE id = ?1"), [id], from_row)
+    // Cached: search shows a contact per hit.
+    conn.prepare_cached(&format!("SELECT {COLUMNS} FROM contacts WHERE id = ?1"))?
+        .query_row([id], from_row)
         .optional()?
         .ok_or_else(|| Error::NotFound(format!("no contact with id {id}")))
 }

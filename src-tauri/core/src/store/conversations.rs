@@ -48,78 +48,40 @@ pub struct ConversationFilter {
     pub before: Option<(bool, i64, i64)>,
 }
 
+// The row and its contact in one query (`JOINED_COLUMNS` from column 15):
+// building each contact with a query of its own cost about 20 µs a row.
 const COLUMNS: &str = "c.id, c.account_id, c.contact_id, c.provider_chat_id, c.unread_count, c.pinned, c.archived, c.muted,
     c.last_activity_at, c.last_message_id, c.last_inbound_at, c.window_expires_at, c.draft,
     (SELECT json_group_array(label) FROM (SELECT label FROM conversation_labels WHERE conversation_id = c.id ORDER BY label)),
     (SELECT CASE WHEN m.deleted_at IS NOT NULL THEN 'This message was deleted' ELSE coalesce(m.text, m.caption, m.kind) END
        FROM messages m WHERE m.id = c.last_message_id)";
+const CONTACT_AT: usize = 15;
+const FROM: &str = "conversations c JOIN contacts k ON k.id = c.contact_id";
 
-struct Row0 {
-    conv: Conversation,
-    contact_id: i64,
-}
-
-fn from_row(r: &Row<'_>) -> rusqlite::Result<Row0> {
+fn from_row(r: &Row<'_>) -> rusqlite::Result<Conversation> {
     let labels: String = r.get(13)?;
     let last_activity: i64 = r.get(8)?;
-    Ok(Row0 {
-        contact_id: r.get(2)?,
-        conv: Conversation {
-            id: r.get(0)?,
-            account_id: r.get(1)?,
-            contact: placeholder_contact(),
-            provider_chat_id: r.get(3)?,
-            unread_count: r.get(4)?,
-            pinned: r.get(5)?,
-            archived: r.get(6)?,
-            muted: r.get(7)?,
-            last_activity_at: (last_activity > 0).then_some(last_activity),
-            last_message_id: r.get(9)?,
-            last_inbound_at: r.get(10)?,
-            window_expires_at: r.get(11)?,
-            draft: r.get(12)?,
-            labels: serde_json::from_str(&labels).unwrap_or_default(),
-            last_text: r.get(14)?,
-        },
+    Ok(Conversation {
+        id: r.get(0)?,
+        account_id: r.get(1)?,
+        contact: contacts::from_row_at(r, CONTACT_AT)?,
+        provider_chat_id: r.get(3)?,
+        unread_count: r.get(4)?,
+        pinned: r.get(5)?,
+        archived: r.get(6)?,
+        muted: r.get(7)?,
+        last_activity_at: (last_activity > 0).then_some(last_activity),
+        last_message_id: r.get(9)?,
+        last_inbound_at: r.get(10)?,
+        window_expires_at: r.get(11)?,
+        draft: r.get(12)?,
+        labels: serde_json::from_str(&labels).unwrap_or_default(),
+        last_text: r.get(14)?,
     })
 }
 
-// Filled right after the row is read; keeps the row mapper simple.
-fn placeholder_contact() -> Contact {
-    Contact {
-        id: 0,
-        account_id: 0,
-        phone: None,
-        provider_user_id: None,
-        wa_id: None,
-        jid: None,
-        is_group: false,
-        saved_name: None,
-        saved_name_by_owner: false,
-        profile_name: None,
-        verified_name: None,
-        company: None,
-        profile_picture_url: None,
-        profile_picture_path: None,
-        is_business: false,
-        status_text: None,
-        labels: vec![],
-        last_synced_at: None,
-        opted_out_at: None,
-        raw: None,
-        created_at: 0,
-        updated_at: 0,
-    }
-}
-
-fn finish(conn: &Connection, rows: Vec<Row0>) -> Result<Vec<Conversation>> {
-    rows.into_iter()
-        .map(|r| {
-            let mut conv = r.conv;
-            conv.contact = contacts::get(conn, r.contact_id)?;
-            Ok(conv)
-        })
-        .collect()
+fn select() -> String {
+    format!("SELECT {COLUMNS}, {} FROM {FROM}", contacts::JOINED_COLUMNS)
 }
 
 /// The conversation of `contact_id` on `account_id`, created if needed.
@@ -145,11 +107,10 @@ pub fn find_for_contact(conn: &Connection, account_id: i64, contact_id: i64) -> 
 }
 
 pub fn get(conn: &Connection, id: i64) -> Result<Conversation> {
-    let row = conn
-        .query_row(&format!("SELECT {COLUMNS} FROM conversations c WHERE c.id = ?1"), [id], from_row)
+    conn.prepare_cached(&format!("{} WHERE c.id = ?1", select()))?
+        .query_row([id], from_row)
         .optional()?
-        .ok_or_else(|| Error::NotFound(format!("no conversation with id {id}: see `wicket conversations`")))?;
-    Ok(finish(conn, vec![row])?.remove(0))
+        .ok_or_else(|| Error::NotFound(format!("no conversation with id {id}: see `wicket conversations`")))
 }
 
 /// Recomputes the last message and activity after messages changed. The
@@ -184,7 +145,7 @@ impl Store {
     /// The SQL and parameters of a conversation list; public for plan tests.
     pub fn conversations_query(filter: &ConversationFilter) -> (String, Vec<rusqlite::types::Value>) {
         use rusqlite::types::Value;
-        let mut sql = format!("SELECT {COLUMNS} FROM conversations c WHERE c.archived = ?");
+        let mut sql = format!("{} WHERE c.archived = ?", select());
         let mut args: Vec<Value> = vec![Value::Integer(filter.archived as i64)];
         if let Some(a) = filter.account_id {
             sql.push_str(" AND c.account_id = ?");
@@ -211,9 +172,9 @@ impl Store {
     /// Conversations, pinned first, then most recent activity first.
     pub fn conversations(&self, filter: &ConversationFilter) -> Result<Vec<Conversation>> {
         let (sql, args) = Store::conversations_query(filter);
-        let mut stmt = self.conn.prepare(&sql)?;
+        let mut stmt = self.conn.prepare_cached(&sql)?;
         let rows = stmt.query_map(params_from_iter(args), from_row)?.collect::<std::result::Result<Vec<_>, _>>()?;
-        finish(&self.conn, rows)
+        Ok(rows)
     }
 
     /// Unread messages in conversations that are neither archived nor muted

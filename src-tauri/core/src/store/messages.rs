@@ -625,12 +625,12 @@ impl Store {
                 if conv != conversation_id {
                     return Err(Error::Invalid(format!("message {b} is not in conversation {conversation_id}")));
                 }
-                let mut stmt = self.conn.prepare(&page_query(true))?;
+                let mut stmt = self.conn.prepare_cached(&page_query(true))?;
                 let rows = stmt.query_map(params![conversation_id, ts, b, limit], from_row)?;
                 rows.collect::<std::result::Result<Vec<_>, _>>()?
             }
             None => {
-                let mut stmt = self.conn.prepare(&page_query(false))?;
+                let mut stmt = self.conn.prepare_cached(&page_query(false))?;
                 let rows = stmt.query_map(params![conversation_id, rusqlite::types::Null, rusqlite::types::Null, limit], from_row)?;
                 rows.collect::<std::result::Result<Vec<_>, _>>()?
             }

@@ -552,6 +552,38 @@ pub const MIGRATIONS: &[&str] = &[
         DELETE FROM notes_fts WHERE rowid = old.id;
     END;
     "#,
+    // 17: a smaller, faster search index (issue 12). messages_fts kept its
+    // own copy of every message's text (about a fifth of the store): it is
+    // now contentless (the text is read from `messages` when a hit is shown)
+    // and deletes still work (`contentless_delete`, so an edit or an erase
+    // takes the old words out). Prefix indexes of 3 and 4 letters make those
+    // prefixes (search as you type) a lookup instead of a merge of every
+    // matching word's list (BENCHMARKS.md). Rebuilt from the messages in place.
+    r#"
+    DROP TRIGGER messages_fts_insert;
+    DROP TRIGGER messages_fts_update;
+    DROP TRIGGER messages_fts_delete;
+    DROP TABLE messages_fts;
+    CREATE VIRTUAL TABLE messages_fts USING fts5(body, file_name, content = '', contentless_delete = 1, prefix = '3 4',
+        tokenize = 'unicode61 remove_diacritics 2');
+    INSERT INTO messages_fts(rowid, body, file_name)
+        SELECT m.id, trim(coalesce(m.text, '') || ' ' || coalesce(m.caption, '')), coalesce(f.file_name, '')
+        FROM messages m LEFT JOIN media_files f ON f.id = m.media_id;
+    CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages BEGIN
+        INSERT INTO messages_fts(rowid, body, file_name)
+        VALUES (new.id, trim(coalesce(new.text, '') || ' ' || coalesce(new.caption, '')),
+                coalesce((SELECT file_name FROM media_files WHERE id = new.media_id), ''));
+    END;
+    CREATE TRIGGER messages_fts_update AFTER UPDATE OF text, caption, media_id ON messages BEGIN
+        DELETE FROM messages_fts WHERE rowid = old.id;
+        INSERT INTO messages_fts(rowid, body, file_name)
+        VALUES (new.id, trim(coalesce(new.text, '') || ' ' || coalesce(new.caption, '')),
+                coalesce((SELECT file_name FROM media_files WHERE id = new.media_id), ''));
+    END;
+    CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages BEGIN
+        DELETE FROM messages_fts WHERE rowid = old.id;
+    END;
+    "#,
 ];
 
 /// The schema version this build writes.
