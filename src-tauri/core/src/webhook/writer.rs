@@ -16,6 +16,8 @@ use crate::providers::ProviderEvent;
 use crate::store::webhook_events::{self, EventState};
 use crate::store::{hourly, Store};
 use rusqlite::{params, Connection};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::thread::JoinHandle;
 use tokio::sync::{mpsc, oneshot};
 
@@ -61,6 +63,24 @@ pub(crate) struct Job {
     reply: oneshot::Sender<std::result::Result<Done, String>>,
 }
 
+/// What the writer has done, counted as it goes.
+#[derive(Debug, Default)]
+pub(crate) struct Stats {
+    commits: AtomicU64,
+    syncs: AtomicU64,
+    jobs: AtomicU64,
+}
+
+impl Stats {
+    pub(crate) fn snapshot(&self) -> super::ListenerStats {
+        super::ListenerStats {
+            commits: self.commits.load(Ordering::Relaxed),
+            syncs: self.syncs.load(Ordering::Relaxed),
+            jobs: self.jobs.load(Ordering::Relaxed),
+        }
+    }
+}
+
 /// The way to the writer.
 pub(crate) type Jobs = mpsc::Sender<Job>;
 
@@ -72,16 +92,16 @@ pub(crate) async fn submit(jobs: &Jobs, work: Work) -> std::result::Result<Done,
 }
 
 /// Starts the writer thread on `store`. It runs until every sender is gone.
-pub(crate) fn spawn(store: Store, max_batch: usize, queue: usize, sink: Option<EventSink>) -> Result<(Jobs, JoinHandle<()>)> {
+pub(crate) fn spawn(store: Store, max_batch: usize, queue: usize, sink: Option<EventSink>, stats: Arc<Stats>) -> Result<(Jobs, JoinHandle<()>)> {
     let (tx, rx) = mpsc::channel::<Job>(queue.max(1));
     let handle = std::thread::Builder::new()
         .name("wicket-webhook-writer".into())
-        .spawn(move || run(store, rx, max_batch.max(1), sink))
+        .spawn(move || run(store, rx, max_batch.max(1), sink, stats))
         .map_err(|e| crate::error::Error::io("cannot start the webhook writer thread", e))?;
     Ok((tx, handle))
 }
 
-fn run(mut store: Store, mut rx: mpsc::Receiver<Job>, max_batch: usize, sink: Option<EventSink>) {
+fn run(mut store: Store, mut rx: mpsc::Receiver<Job>, max_batch: usize, sink: Option<EventSink>, stats: Arc<Stats>) {
     while let Some(first) = rx.blocking_recv() {
         let mut batch = vec![first];
         while batch.len() < max_batch {
@@ -90,7 +110,12 @@ fn run(mut store: Store, mut rx: mpsc::Receiver<Job>, max_batch: usize, sink: Op
                 Err(_) => break,
             }
         }
-        commit_batch(&mut store, batch, sink.as_ref());
+        stats.jobs.fetch_add(batch.len() as u64, Ordering::Relaxed);
+        if commit_batch(&mut store, batch, sink.as_ref()) {
+            // synchronous=FULL: each commit flushes the WAL once.
+            stats.commits.fetch_add(1, Ordering::Relaxed);
+            stats.syncs.fetch_add(1, Ordering::Relaxed);
+        }
     }
     tracing::debug!("webhook writer stopped");
 }
@@ -102,7 +127,7 @@ struct JobEffects {
     applied: Vec<(i64, Applied)>,
 }
 
-fn commit_batch(store: &mut Store, batch: Vec<Job>, sink: Option<&EventSink>) {
+fn commit_batch(store: &mut Store, batch: Vec<Job>, sink: Option<&EventSink>) -> bool {
     let size = batch.len();
     let result = store.write(|tx| {
         let mut results = Vec::with_capacity(batch.len());
@@ -147,11 +172,11 @@ fn commit_batch(store: &mut Store, batch: Vec<Job>, sink: Option<&EventSink>) {
             for job in batch {
                 let _ = job.reply.send(Err(format!("not stored: {e}")));
             }
-            return;
+            return false;
         }
     }
     if outcome.event_ids.is_empty() {
-        return;
+        return true;
     }
     if let Some(sink) = sink {
         // A panicking sink must not take the writer (and every later request) down.
@@ -159,6 +184,7 @@ fn commit_batch(store: &mut Store, batch: Vec<Job>, sink: Option<&EventSink>) {
             tracing::error!("the webhook event sink panicked");
         }
     }
+    true
 }
 
 fn apply_job(conn: &Connection, work: &Work) -> Result<(Done, JobEffects)> {
@@ -271,7 +297,7 @@ mod tests {
         let mut store = Store::open(&path).unwrap();
         let account = store.add_account(&NewAccount { provider: Provider::Meta, name: "A".into(), phone: None, config: serde_json::json!({}) }).unwrap().id;
         let sink: EventSink = Arc::new(|_| panic!("sink bug"));
-        let (jobs, handle) = spawn(store, 8, 8, Some(sink)).unwrap();
+        let (jobs, handle) = spawn(store, 8, 8, Some(sink), Default::default()).unwrap();
         let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
         assert_eq!(rt.block_on(submit(&jobs, ingest(account, "x1", vec![text("wamid.x1", 1)]))), Ok(Done::Stored));
         assert_eq!(rt.block_on(submit(&jobs, ingest(account, "x2", vec![text("wamid.x2", 2)]))), Ok(Done::Stored), "still running");
