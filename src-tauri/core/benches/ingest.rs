@@ -66,8 +66,10 @@ fn body(i: usize, contacts: usize) -> Vec<u8> {
                            "pricing": { "billable": false, "pricing_model": "PMP", "category": "service", "type": "free_customer_service" } }]
         }),
     };
-    serde_json::to_vec(&json!({ "object": "whatsapp_business_account", "entry": [{ "id": "214365870912345", "changes": [{ "value": value, "field": "messages" }] }] }))
-        .expect("a JSON body")
+    serde_json::to_vec(
+        &json!({ "object": "whatsapp_business_account", "entry": [{ "id": "214365870912345", "changes": [{ "value": value, "field": "messages" }] }] }),
+    )
+    .expect("a JSON body")
 }
 
 /// One request on a kept-alive connection; returns the status code.
@@ -252,7 +254,11 @@ fn main() {
     let mut conversations = Vec::with_capacity(contacts);
     for c in 0..contacts {
         let contact = store
-            .upsert_contact(account, &ContactKey::phone(&format!("+{}", phone(c))), &ContactUpdate { profile_name: Some(format!("Customer {c}")), ..Default::default() })
+            .upsert_contact(
+                account,
+                &ContactKey::phone(&format!("+{}", phone(c))),
+                &ContactUpdate { profile_name: Some(format!("Customer {c}")), ..Default::default() },
+            )
             .expect("a contact");
         conversations.push(store.get_or_create_conversation(account, contact.id).expect("a conversation"));
     }
@@ -366,12 +372,8 @@ fn main() {
     );
 
     // Request sent -> notification handed over, for each new customer message.
-    let mut notify: Vec<Duration> = notified
-        .lock()
-        .expect("notified")
-        .iter()
-        .filter_map(|(id, at)| message_ids.get(id).map(|g| at.saturating_sub(run.sent_at[4 * g])))
-        .collect();
+    let mut notify: Vec<Duration> =
+        notified.lock().expect("notified").iter().filter_map(|(id, at)| message_ids.get(id).map(|g| at.saturating_sub(run.sent_at[4 * g]))).collect();
     notify.sort();
     println!(
         "notified     {} of {} new customer messages: request sent -> notifier p50 {:.2} ms  p95 {:.2} ms  p99 {:.2} ms",

@@ -20,7 +20,7 @@ use crate::providers::ProviderEvent;
 use crate::store::webhook_events::{self, EventState};
 use crate::store::{hourly, Store};
 use rusqlite::{params, Connection};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use tokio::sync::{mpsc, oneshot};
@@ -160,50 +160,117 @@ impl Flush {
 
 /// A committed batch waiting for its flush: the answers to give and what to tell the sink.
 pub(crate) struct Committed {
-    replies: Vec<(oneshot::Sender<std::result::Result<Done, String>>, Done)>,
+    replies: Vec<(Reply, Done)>,
     outcome: WebhookOutcome,
 }
 
-fn run(mut store: Store, mut rx: mpsc::Receiver<Job>, max_batch: usize, sink: Option<EventSink>, stats: Arc<Stats>) {
+/// What the writer and the flusher share: how many committed batches wait
+/// for a flush, and a wake-up for the writer when that drops.
+#[derive(Default)]
+struct Pipeline {
+    unflushed: AtomicUsize,
+    flushed: tokio::sync::Notify,
+}
+
+fn run(store: Store, mut rx: mpsc::Receiver<Job>, max_batch: usize, sink: Option<EventSink>, stats: Arc<Stats>) {
     // Many small statements run for every event: keep them all prepared.
     store.conn().set_prepared_statement_cache_capacity(256);
     let flush = Flush::prepare(&store);
     let at_commit = matches!(flush, Flush::AtCommit);
+    let pipeline = Arc::new(Pipeline::default());
     let (to_flusher, committed) = std::sync::mpsc::channel::<Committed>();
     let flusher = {
-        let stats = stats.clone();
-        std::thread::Builder::new().name("wicket-webhook-flush".into()).spawn(move || flush_loop(committed, flush, sink, stats))
+        let (stats, pipeline) = (stats.clone(), pipeline.clone());
+        std::thread::Builder::new().name("wicket-webhook-flush".into()).spawn(move || flush_loop(committed, flush, sink, stats, pipeline))
     };
-    let flusher = match flusher {
-        Ok(h) => h,
-        Err(e) => {
-            tracing::error!("cannot start the webhook flusher thread: {e}");
+    // The writer waits for a job or for the flusher, whichever comes first:
+    // a small runtime of its own lets it wait on both.
+    let runtime = tokio::runtime::Builder::new_current_thread().build();
+    let (flusher, runtime) = match (flusher, runtime) {
+        (Ok(f), Ok(r)) => (f, r),
+        (f, r) => {
+            let why = match (f.err(), r.err()) {
+                (Some(e), _) | (None, Some(e)) => e.to_string(),
+                (None, None) => String::new(),
+            };
+            tracing::error!("cannot start the webhook writer: {why}");
             // Nothing can be acknowledged: every job is answered 500 until the listener stops.
             while let Some(job) = rx.blocking_recv() {
-                let _ = job.reply.send(Err("the webhook flusher is not running".into()));
+                let _ = job.reply.send(Err(format!("the webhook writer is not running: {why}")));
             }
             return;
         }
     };
-    while let Some(first) = rx.blocking_recv() {
-        let mut batch = vec![first];
-        while batch.len() < max_batch {
-            match rx.try_recv() {
-                Ok(job) => batch.push(job),
-                Err(_) => break,
-            }
-        }
-        stats.jobs.fetch_add(batch.len() as u64, Ordering::Relaxed);
-        if let Some(done) = commit_batch(&mut store, batch) {
+    let conn = store.conn();
+    let hand_over = |batch: Batch| {
+        if let Some(done) = batch.commit(conn) {
             stats.commits.fetch_add(1, Ordering::Relaxed);
             if at_commit {
                 stats.syncs.fetch_add(1, Ordering::Relaxed);
             }
+            pipeline.unflushed.fetch_add(1, Ordering::SeqCst);
             if to_flusher.send(done).is_err() {
                 tracing::error!("the webhook flusher stopped: committed requests are not answered");
             }
         }
-    }
+    };
+    runtime.block_on(async {
+        // Group commit: while the flusher flushes the last commit, the jobs
+        // that arrive meanwhile go into one open transaction, committed the
+        // moment the flusher is free (or the batch is full).
+        let mut open: Option<Batch> = None;
+        loop {
+            let job = match open.take() {
+                None => match rx.recv().await {
+                    Some(job) => job,
+                    None => break,
+                },
+                Some(batch) if batch.jobs >= max_batch => {
+                    hand_over(batch);
+                    continue;
+                }
+                Some(batch) => match rx.try_recv() {
+                    Ok(job) => {
+                        open = Some(batch);
+                        job
+                    }
+                    Err(_) if pipeline.unflushed.load(Ordering::SeqCst) == 0 => {
+                        hand_over(batch);
+                        continue;
+                    }
+                    Err(_) => {
+                        open = Some(batch);
+                        tokio::select! {
+                            job = rx.recv() => match job {
+                                Some(job) => job,
+                                None => break,
+                            },
+                            _ = pipeline.flushed.notified() => continue,
+                        }
+                    }
+                },
+            };
+            stats.jobs.fetch_add(1, Ordering::Relaxed);
+            let mut batch = match open.take() {
+                Some(b) => b,
+                None => match Batch::begin(conn) {
+                    Ok(b) => b,
+                    Err(e) => {
+                        tracing::error!("webhook batch not started: {e}");
+                        let _ = job.reply.send(Err(format!("not stored: {e}")));
+                        continue;
+                    }
+                },
+            };
+            match batch.add(conn, job) {
+                Ok(()) => open = Some(batch),
+                Err(e) => batch.abort(conn, &e),
+            }
+        }
+        if let Some(batch) = open.take() {
+            hand_over(batch);
+        }
+    });
     drop(to_flusher);
     if flusher.join().is_err() {
         tracing::error!("the webhook flusher thread panicked");
@@ -213,7 +280,7 @@ fn run(mut store: Store, mut rx: mpsc::Receiver<Job>, max_batch: usize, sink: Op
 
 /// Flushes whatever was committed since the last flush, in one go, then
 /// answers those requests and tells the sink.
-fn flush_loop(committed: std::sync::mpsc::Receiver<Committed>, flush: Flush, sink: Option<EventSink>, stats: Arc<Stats>) {
+fn flush_loop(committed: std::sync::mpsc::Receiver<Committed>, flush: Flush, sink: Option<EventSink>, stats: Arc<Stats>, pipeline: Arc<Pipeline>) {
     while let Ok(first) = committed.recv() {
         let mut ready = vec![first];
         ready.extend(committed.try_iter());
@@ -221,6 +288,9 @@ fn flush_loop(committed: std::sync::mpsc::Receiver<Committed>, flush: Flush, sin
         if matches!(flush, Flush::Wal(_)) {
             stats.syncs.fetch_add(1, Ordering::Relaxed);
         }
+        // The writer may commit its next batch while these are answered.
+        pipeline.unflushed.fetch_sub(ready.len(), Ordering::SeqCst);
+        pipeline.flushed.notify_one();
         if let Err(e) = &flushed {
             // Answered 500: the provider delivers again, and the body's hash makes that a duplicate.
             tracing::error!(batches = ready.len(), "webhook batch not flushed to disk: {e}");
@@ -259,72 +329,119 @@ pub(crate) fn answer(ready: Vec<Committed>, flushed: std::result::Result<(), Str
 struct JobEffects {
     event_id: Option<i64>,
     applied: Vec<(i64, Applied)>,
-    /// Hourly counter bumps, added once per batch.
+    /// The hourly counter to bump, added once per batch.
     hourly: Option<(&'static str, Option<i64>)>,
 }
 
-/// Applies `batch` in one transaction, each job in its own savepoint. A job
-/// that fails is answered at once (nothing of it is kept); if the commit
-/// fails every job is. Returns what the flusher must answer.
-pub(crate) fn commit_batch(store: &mut Store, batch: Vec<Job>) -> Option<Committed> {
-    let size = batch.len();
-    let now = crate::time::now_ms();
-    let result = store.write(|tx| {
-        let mut results = Vec::with_capacity(batch.len());
-        let mut hourly: Vec<(&'static str, Option<i64>, i64)> = vec![];
-        for job in &batch {
-            tx.prepare_cached("SAVEPOINT webhook_job")?.execute([])?;
-            match apply_job(tx, &job.work, now) {
-                Ok(ok) => {
-                    tx.prepare_cached("RELEASE webhook_job")?.execute([])?;
-                    if let Some((metric, account)) = ok.1.hourly {
-                        match hourly.iter_mut().find(|(m, a, _)| *m == metric && *a == account) {
-                            Some(entry) => entry.2 += 1,
-                            None => hourly.push((metric, account, 1)),
-                        }
-                    }
-                    results.push(Ok(ok));
-                }
-                Err(e) => {
-                    tx.execute_batch("ROLLBACK TO webhook_job; RELEASE webhook_job")?;
-                    results.push(Err(e.to_string()));
-                }
-            }
+type Reply = oneshot::Sender<std::result::Result<Done, String>>;
+
+/// An open IMMEDIATE transaction and the jobs applied in it so far.
+struct Batch {
+    now: i64,
+    jobs: usize,
+    replies: Vec<(Reply, Done)>,
+    outcome: WebhookOutcome,
+    hourly: Vec<(&'static str, Option<i64>, i64)>,
+}
+
+impl Batch {
+    fn begin(conn: &Connection) -> Result<Batch> {
+        conn.prepare_cached("BEGIN IMMEDIATE")?.execute([])?;
+        Ok(Batch { now: crate::time::now_ms(), jobs: 0, replies: vec![], outcome: WebhookOutcome::default(), hourly: vec![] })
+    }
+
+    /// Applies `job` in its own savepoint. A job that fails is rolled back
+    /// and answered at once; an error returned means the transaction itself
+    /// is broken (the job is answered already) and the batch must be aborted.
+    fn add(&mut self, conn: &Connection, job: Job) -> Result<()> {
+        self.jobs += 1;
+        let savepoint = conn.prepare_cached("SAVEPOINT webhook_job").and_then(|mut s| s.execute([]));
+        if let Err(e) = savepoint {
+            let _ = job.reply.send(Err(format!("not stored: {e}")));
+            return Err(e.into());
         }
-        // One bump per counter and batch rather than one per request.
-        for (metric, account, n) in hourly {
-            hourly::bump(tx, metric, account, n, now)?;
+        let result = apply_job(conn, &job.work, self.now);
+        let closed = match &result {
+            Ok(_) => conn.prepare_cached("RELEASE webhook_job").and_then(|mut s| s.execute([])).map(|_| ()),
+            Err(_) => conn.execute_batch("ROLLBACK TO webhook_job; RELEASE webhook_job"),
+        };
+        // Some errors (a full disk, I/O) roll the whole transaction back:
+        // nothing applied before may then be acknowledged.
+        if let Err(e) = closed.map_err(crate::error::Error::from).and_then(|()| self.still_open(conn)) {
+            let _ = job.reply.send(Err(format!("not stored: {e}")));
+            return Err(e);
         }
-        Ok(results)
-    });
-    let results = match result {
-        Ok(results) => results,
-        Err(e) => {
-            tracing::error!(jobs = size, "webhook batch not committed: {e}");
-            for job in batch {
-                let _ = job.reply.send(Err(format!("not stored: {e}")));
-            }
-            return None;
-        }
-    };
-    let mut committed = Committed { replies: Vec::with_capacity(size), outcome: WebhookOutcome::default() };
-    for (job, result) in batch.into_iter().zip(results) {
         match result {
             Ok((done, effects)) => {
-                committed.outcome.event_ids.extend(effects.event_id);
+                self.outcome.event_ids.extend(effects.event_id);
                 for (account, applied) in effects.applied {
-                    committed.outcome.add(account, applied);
+                    self.outcome.add(account, applied);
                 }
-                committed.replies.push((job.reply, done));
+                if let Some((metric, account)) = effects.hourly {
+                    match self.hourly.iter_mut().find(|(m, a, _)| *m == metric && *a == account) {
+                        Some(entry) => entry.2 += 1,
+                        None => self.hourly.push((metric, account, 1)),
+                    }
+                }
+                self.replies.push((job.reply, done));
             }
             Err(e) => {
                 tracing::warn!("a webhook job failed and was rolled back: {e}");
-                let _ = job.reply.send(Err(e));
+                let _ = job.reply.send(Err(e.to_string()));
             }
         }
+        Ok(())
     }
-    tracing::debug!(jobs = size, events = committed.outcome.event_ids.len(), "webhook batch committed");
-    Some(committed)
+
+    fn still_open(&self, conn: &Connection) -> Result<()> {
+        if conn.is_autocommit() {
+            return Err(crate::error::Error::Internal("SQLite rolled the webhook batch back".into()));
+        }
+        Ok(())
+    }
+
+    /// Adds the hourly counters (one bump per counter and batch rather than
+    /// one per request) and commits. Returns what the flusher must answer;
+    /// if the commit fails every job is answered with the error.
+    fn commit(self, conn: &Connection) -> Option<Committed> {
+        let committed = self
+            .still_open(conn)
+            .and_then(|()| self.hourly.iter().try_for_each(|(metric, account, n)| hourly::bump(conn, metric, *account, *n, self.now)))
+            .and_then(|()| Ok(conn.prepare_cached("COMMIT")?.execute([]).map(|_| ())?));
+        if let Err(e) = committed {
+            self.abort(conn, &e);
+            return None;
+        }
+        tracing::debug!(jobs = self.jobs, events = self.outcome.event_ids.len(), "webhook batch committed");
+        Some(Committed { replies: self.replies, outcome: self.outcome })
+    }
+
+    /// Rolls the transaction back and answers every job applied in it.
+    fn abort(self, conn: &Connection, e: &crate::error::Error) {
+        tracing::error!(jobs = self.jobs, "webhook batch not committed: {e}");
+        if !conn.is_autocommit() {
+            if let Err(e) = conn.execute_batch("ROLLBACK") {
+                tracing::error!("webhook batch not rolled back: {e}");
+            }
+        }
+        for (reply, _) in self.replies {
+            let _ = reply.send(Err(format!("not stored: {e}")));
+        }
+    }
+}
+
+/// One batch of `jobs`, committed: what the writer's loop does, at once.
+#[cfg(test)]
+fn commit_batch(store: &mut Store, jobs: Vec<Job>) -> Option<Committed> {
+    let conn = store.conn();
+    let mut batch = Batch::begin(conn).ok()?;
+    for job in jobs {
+        if let Err(e) = batch.add(conn, job) {
+            batch.abort(conn, &e);
+            return None;
+        }
+    }
+    batch.commit(conn)
 }
 
 fn apply_job(conn: &Connection, work: &Work, now: i64) -> Result<(Done, JobEffects)> {
