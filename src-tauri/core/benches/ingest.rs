@@ -172,20 +172,27 @@ fn report(label: &str, run: &Run) {
 
 /// CPU time (user + system) of this process's threads whose name starts with `prefix`.
 fn thread_cpu(prefix: &str) -> Duration {
+    threads_cpu(prefix).into_values().sum()
+}
+
+/// CPU time per thread name (names as the kernel keeps them: 15 bytes) of the threads whose name starts with `prefix`.
+fn threads_cpu(prefix: &str) -> std::collections::BTreeMap<String, Duration> {
     let ticks = 100.0; // USER_HZ on Linux
-    let mut total = 0u64;
+    let mut out = std::collections::BTreeMap::new();
     if let Ok(tasks) = std::fs::read_dir("/proc/self/task") {
         for task in tasks.flatten() {
             let Ok(stat) = std::fs::read_to_string(task.path().join("stat")) else { continue };
             let (Some(open), Some(close)) = (stat.find('('), stat.rfind(')')) else { continue };
-            if !stat[open + 1..close].starts_with(prefix) {
+            let name = &stat[open + 1..close];
+            if !name.starts_with(prefix) {
                 continue;
             }
             let fields: Vec<&str> = stat[close + 2..].split(' ').collect();
-            total += fields.get(11).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0) + fields.get(12).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
+            let t = fields.get(11).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0) + fields.get(12).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
+            *out.entry(name.to_string()).or_insert(Duration::ZERO) += Duration::from_secs_f64(t as f64 / ticks);
         }
     }
-    Duration::from_secs_f64(total as f64 / ticks)
+    out
 }
 
 /// A server with the listener's HTTP stack that answers 200 at once (after reading the body).
@@ -256,7 +263,7 @@ fn main() {
         let contact = store
             .upsert_contact(
                 account,
-                &ContactKey::phone(&format!("+{}", phone(c))),
+                &ContactKey::phone(format!("+{}", phone(c))),
                 &ContactUpdate { profile_name: Some(format!("Customer {c}")), ..Default::default() },
             )
             .expect("a contact");
@@ -314,10 +321,13 @@ fn main() {
     let threads = config.threads;
     let server = WebhookServer::start(config, WebhookDeps { db_path: db.clone(), secrets: Arc::new(secrets), sink: Some(sink) }).expect("the listener starts");
 
-    let cpu_before = thread_cpu("wicket-webhook");
+    // The listener's threads: its runtime's workers ("wicket-webhook"), the writer and the
+    // accepting thread ("wicket-webhook-", names are cut at 15 bytes) and the flusher ("wicket-wh-flush").
+    let per_thread_before = threads_cpu("wicket-");
     let stats_before = server.stats();
     let run = drive(server.local_addr(), &requests, senders, start);
-    let cpu = thread_cpu("wicket-webhook").saturating_sub(cpu_before);
+    let per_thread = threads_cpu("wicket-");
+    let cpu = per_thread.values().sum::<Duration>().saturating_sub(per_thread_before.values().sum());
     let stats = server.stats();
     server.shutdown();
 
@@ -340,6 +350,14 @@ fn main() {
         cpu.as_secs_f64() * 1e3 / acked.max(1) as f64,
         null_cpu.as_secs_f64() * 1e3 / null_run.latencies.len().max(1) as f64,
     );
+    let split: Vec<String> = per_thread
+        .iter()
+        .map(|(name, d)| {
+            let spent = d.saturating_sub(per_thread_before.get(name).copied().unwrap_or_default());
+            format!("{name} {:.3}", spent.as_secs_f64() * 1e3 / acked.max(1) as f64)
+        })
+        .collect();
+    println!("             CPU per event by thread (ms): {}", split.join(", "));
 
     // Every acknowledged event, checked on a fresh connection.
     let store = Store::open(&db).expect("the store opens again");

@@ -181,7 +181,7 @@ fn run(store: Store, mut rx: mpsc::Receiver<Job>, max_batch: usize, sink: Option
     let (to_flusher, committed) = std::sync::mpsc::channel::<Committed>();
     let flusher = {
         let (stats, pipeline) = (stats.clone(), pipeline.clone());
-        std::thread::Builder::new().name("wicket-webhook-flush".into()).spawn(move || flush_loop(committed, flush, sink, stats, pipeline))
+        std::thread::Builder::new().name("wicket-wh-flush".into()).spawn(move || flush_loop(committed, flush, sink, stats, pipeline))
     };
     // The writer waits for a job or for the flusher, whichever comes first:
     // a small runtime of its own lets it wait on both.
