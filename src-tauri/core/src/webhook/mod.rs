@@ -3,11 +3,12 @@
 //! authenticates them, and stores them with their effects before answering.
 //!
 //! The rule kept here: a webhook is answered 200 only once its raw body and
-//! its effects are committed to the store (synchronous=FULL); anything not
+//! its effects are committed to the store and flushed to disk; anything not
 //! stored is answered 500 so the provider delivers it again. Requests are
 //! handled on the listener's runtime, which authenticates (with secrets held
 //! in memory, `credentials`) and parses; a single writer thread groups
-//! whatever arrived meanwhile into one transaction (`writer`). Unauthenticated
+//! whatever arrived meanwhile into one transaction, and a flusher thread
+//! flushes the WAL once for every commit made since its last flush (`writer`). Unauthenticated
 //! traffic is bounded (`server`, `connections`): a total deadline for the
 //! head, a deadline for the body, a head and a body size cap, an idle timeout
 //! and a connection cap that closes the longest-waiting connection first.
