@@ -191,6 +191,86 @@ fn acknowledged_webhooks_survive_kill_9_exactly_once() {
     assert!(acked.len() >= cycles(), "each cycle acknowledged at least one webhook");
 }
 
+/// One signed webhook on a kept-alive connection: the status, or None when
+/// the connection broke before a whole answer came (the kill).
+fn post_keep_alive(conn: &mut std::net::TcpStream, addr: &str, account: &str, payload: &Value) -> Option<u16> {
+    let body = payload.to_string().into_bytes();
+    let head = format!(
+        "POST /webhooks/meta/{account} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nX-Hub-Signature-256: {}\r\nContent-Length: {}\r\n\r\n",
+        sign(APP_SECRET, &body),
+        body.len()
+    );
+    conn.write_all(&[head.as_bytes(), &body].concat()).ok()?;
+    let mut resp = Vec::new();
+    let mut chunk = [0u8; 1024];
+    loop {
+        let n = conn.read(&mut chunk).ok()?;
+        if n == 0 {
+            return None;
+        }
+        resp.extend_from_slice(&chunk[..n]);
+        let Some(end) = resp.windows(4).position(|w| w == b"\r\n\r\n") else { continue };
+        let head = String::from_utf8_lossy(&resp[..end]).to_ascii_lowercase();
+        let length: usize = head.lines().find_map(|l| l.strip_prefix("content-length:")).and_then(|v| v.trim().parse().ok())?;
+        if resp.len() >= end + 4 + length {
+            return head.split_whitespace().nth(1).and_then(|c| c.parse().ok());
+        }
+    }
+}
+
+/// Group commit under load: 8 keep-alive senders post as fast as answers
+/// come, so the writer commits many requests per flush, and `wicket serve`
+/// is killed with SIGKILL in the middle of the burst. Each 200 must mean the
+/// event was already in the store: every acknowledged id is there after the
+/// kill, once.
+#[test]
+fn a_burst_from_eight_keep_alive_senders_loses_nothing_acknowledged_at_kill_9() {
+    let mut rng = StdRng::seed_from_u64(seed("burst"));
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let log = dir.join("serve-stderr.log");
+    let account = add_account(dir, "http://127.0.0.1:9");
+    let next = Arc::new(AtomicUsize::new(0));
+    let (mut acked, mut posted) = (BTreeSet::new(), BTreeSet::new());
+    for cycle in 0..3 {
+        let serve = start_serve(dir, &log);
+        let answers: Answers = Arc::default();
+        let senders: Vec<_> = (0..8)
+            .map(|_| {
+                let (addr, account, answers, next) = (serve.addr.clone(), account.clone(), answers.clone(), next.clone());
+                std::thread::spawn(move || {
+                    let Ok(mut conn) = std::net::TcpStream::connect(&addr) else { return };
+                    let _ = conn.set_read_timeout(Some(Duration::from_secs(30)));
+                    loop {
+                        let wamid = format!("wamid.BURST{}", next.fetch_add(1, Ordering::SeqCst));
+                        let status = post_keep_alive(&mut conn, &addr, &account, &inbound(&wamid, "burst"));
+                        answers.lock().unwrap().push((wamid, status));
+                        if status != Some(200) {
+                            break; // the listener is gone
+                        }
+                    }
+                })
+            })
+            .collect();
+        // Kill in the middle of the burst, once many requests were answered.
+        let at = rng.gen_range(100..400);
+        wait_until("a burst of 200s", Duration::from_secs(120), || answers.lock().unwrap().iter().filter(|(_, s)| *s == Some(200)).count() >= at);
+        serve.kill_9();
+        for s in senders {
+            s.join().expect("a sender thread");
+        }
+        for (wamid, status) in answers.lock().unwrap().drain(..) {
+            assert!(matches!(status, None | Some(200)), "{wamid}: a signed webhook was answered {status:?}");
+            if status == Some(200) {
+                acked.insert(wamid.clone());
+            }
+            posted.insert(wamid);
+        }
+        check_inbound(dir, &account, &acked, &posted, &format!("after kill {cycle}"));
+    }
+    eprintln!("burst: {} posted, {} answered 200, all stored once", posted.len(), acked.len());
+}
+
 // ---- the outbox --------------------------------------------------------------------------
 
 /// Every send the fake Graph API received, in order: (biz_opaque_callback_data, the id it answered).

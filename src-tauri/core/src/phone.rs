@@ -7,6 +7,8 @@
 
 use crate::error::{Error, Result};
 use phonenumber::{country, Mode, PhoneNumber};
+use std::collections::HashMap;
+use std::sync::Mutex;
 
 /// A validated number in E.164 form, with the `+`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -75,13 +77,29 @@ pub fn from_wa_id(wa_id: &str) -> Result<E164> {
     if digits.is_empty() || digits.len() > 15 {
         return Err(Error::InvalidPhone { input: wa_id.to_string(), reason: "not a phone number id".into() });
     }
+    if let Some(known) = WA_IDS.lock().ok().and_then(|cache| cache.as_ref().and_then(|c| c.get(&digits).cloned())) {
+        return Ok(E164(known));
+    }
     // Provider-reported ids are canonical: keep them even where the metadata
     // is stricter than WhatsApp (e.g. Brazil's old 8-digit mobiles).
-    match parse_number(&format!("+{digits}"), None) {
-        Ok(n) => Ok(E164(n.format().mode(Mode::E164).to_string())),
-        Err(_) => Ok(E164(format!("+{digits}"))),
+    let e164 = match parse_number(&format!("+{digits}"), None) {
+        Ok(n) => n.format().mode(Mode::E164).to_string(),
+        Err(_) => format!("+{digits}"),
+    };
+    if let Ok(mut cache) = WA_IDS.lock() {
+        let cache = cache.get_or_insert_with(HashMap::new);
+        if cache.len() >= WA_ID_CACHE {
+            cache.clear();
+        }
+        cache.insert(digits, e164.clone());
     }
+    Ok(E164(e164))
 }
+
+/// Provider ids already parsed: parsing with the phone metadata costs tens of
+/// microseconds, and every webhook of a busy number names the same customers.
+static WA_IDS: Mutex<Option<HashMap<String, String>>> = Mutex::new(None);
+const WA_ID_CACHE: usize = 4096;
 
 /// Formats a stored E.164 number for display: national format for numbers of
 /// the owner's default country, international format for all others.

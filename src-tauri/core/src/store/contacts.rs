@@ -167,26 +167,27 @@ pub fn get(conn: &Connection, id: i64) -> Result<Contact> {
         .ok_or_else(|| Error::NotFound(format!("no contact with id {id}")))
 }
 
+// Cached statements: every webhook message looks its contact up.
 pub fn find(conn: &Connection, account_id: i64, key: &ContactKey) -> Result<Option<Contact>> {
     if let Some(p) = &key.phone {
         let sql = format!("SELECT {COLUMNS} FROM contacts WHERE account_id = ?1 AND phone = ?2");
-        if let Some(c) = conn.query_row(&sql, params![account_id, p], from_row).optional()? {
+        if let Some(c) = conn.prepare_cached(&sql)?.query_row(params![account_id, p], from_row).optional()? {
             return Ok(Some(c));
         }
         // The canonical wa_id Meta reported for a number typed differently.
         let sql = format!("SELECT {COLUMNS} FROM contacts WHERE account_id = ?1 AND wa_id = ?2 ORDER BY id LIMIT 1");
-        if let Some(c) = conn.query_row(&sql, params![account_id, p.trim_start_matches('+')], from_row).optional()? {
+        if let Some(c) = conn.prepare_cached(&sql)?.query_row(params![account_id, p.trim_start_matches('+')], from_row).optional()? {
             return Ok(Some(c));
         }
         // A number the contact had before they changed it.
         let sql = format!("SELECT {COLUMNS} FROM contacts WHERE id = (SELECT contact_id FROM contact_aliases WHERE account_id = ?1 AND phone = ?2)");
-        if let Some(c) = conn.query_row(&sql, params![account_id, p], from_row).optional()? {
+        if let Some(c) = conn.prepare_cached(&sql)?.query_row(params![account_id, p], from_row).optional()? {
             return Ok(Some(c));
         }
     }
     if let Some(u) = &key.provider_user_id {
         let sql = format!("SELECT {COLUMNS} FROM contacts WHERE account_id = ?1 AND provider_user_id = ?2");
-        if let Some(c) = conn.query_row(&sql, params![account_id, u], from_row).optional()? {
+        if let Some(c) = conn.prepare_cached(&sql)?.query_row(params![account_id, u], from_row).optional()? {
             return Ok(Some(c));
         }
     }
@@ -219,6 +220,11 @@ pub fn upsert(conn: &Connection, account_id: i64, key: &ContactKey, update: &Con
                 )?;
             }
 
+            // Most messages repeat what is known: skip the write (and the
+            // contact's search index, which its trigger would rebuild).
+            if unchanged(&c, update) {
+                return Ok(c.id);
+            }
             c.id
         }
         None => {
@@ -229,7 +235,7 @@ pub fn upsert(conn: &Connection, account_id: i64, key: &ContactKey, update: &Con
             conn.last_insert_rowid()
         }
     };
-    conn.execute(
+    conn.prepare_cached(
         "UPDATE contacts SET
             wa_id = coalesce(?2, wa_id),
             jid = coalesce(?3, jid),
@@ -245,24 +251,43 @@ pub fn upsert(conn: &Connection, account_id: i64, key: &ContactKey, update: &Con
             last_synced_at = CASE WHEN ?13 THEN ?14 ELSE last_synced_at END,
             updated_at = ?14
          WHERE id = ?1",
-        params![
-            id,
-            update.wa_id,
-            update.jid,
-            update.is_group,
-            update.saved_name,
-            update.profile_name,
-            update.verified_name,
-            update.company,
-            update.profile_picture_url,
-            update.is_business,
-            update.status_text,
-            super::json_col(&update.raw),
-            update.synced,
-            now
-        ],
-    )?;
+    )?
+    .execute(params![
+        id,
+        update.wa_id,
+        update.jid,
+        update.is_group,
+        update.saved_name,
+        update.profile_name,
+        update.verified_name,
+        update.company,
+        update.profile_picture_url,
+        update.is_business,
+        update.status_text,
+        super::json_col(&update.raw),
+        update.synced,
+        now
+    ])?;
     Ok(id)
+}
+
+/// Whether `update` would leave `c` as it is (then `upsert` writes nothing).
+fn unchanged(c: &Contact, update: &ContactUpdate) -> bool {
+    fn same<T: PartialEq>(new: &Option<T>, old: &Option<T>) -> bool {
+        new.is_none() || new == old
+    }
+    !update.synced
+        && same(&update.wa_id, &c.wa_id)
+        && same(&update.jid, &c.jid)
+        && same(&update.is_group, &Some(c.is_group))
+        && (c.saved_name_by_owner || same(&update.saved_name, &c.saved_name))
+        && same(&update.profile_name, &c.profile_name)
+        && same(&update.verified_name, &c.verified_name)
+        && same(&update.company, &c.company)
+        && same(&update.profile_picture_url, &c.profile_picture_url)
+        && same(&update.is_business, &Some(c.is_business))
+        && same(&update.status_text, &c.status_text)
+        && same(&update.raw, &c.raw)
 }
 
 /// Sets a group's subject (as its saved name) unless a newer one is known

@@ -92,12 +92,19 @@ pub fn set_provider_chat_id(conn: &Connection, conversation_id: i64, chat_id: &s
 }
 
 pub fn get_or_create(conn: &Connection, account_id: i64, contact_id: i64) -> Result<i64> {
-    if let Some(id) =
-        conn.query_row("SELECT id FROM conversations WHERE account_id = ?1 AND contact_id = ?2", params![account_id, contact_id], |r| r.get(0)).optional()?
+    // Cached: every webhook message finds its conversation.
+    if let Some(id) = conn
+        .prepare_cached("SELECT id FROM conversations WHERE account_id = ?1 AND contact_id = ?2")?
+        .query_row(params![account_id, contact_id], |r| r.get(0))
+        .optional()?
     {
         return Ok(id);
     }
-    conn.execute("INSERT INTO conversations (account_id, contact_id, created_at) VALUES (?1, ?2, ?3)", params![account_id, contact_id, now_ms()])?;
+    conn.prepare_cached("INSERT INTO conversations (account_id, contact_id, created_at) VALUES (?1, ?2, ?3)")?.execute(params![
+        account_id,
+        contact_id,
+        now_ms()
+    ])?;
     Ok(conn.last_insert_rowid())
 }
 

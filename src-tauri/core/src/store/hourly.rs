@@ -21,10 +21,8 @@ pub const RATELIMIT_WAITS: &str = "ratelimit_waits";
 /// Adds `n` to `metric` for `account` in the hour of `now` (inside the caller's transaction).
 pub fn bump(conn: &Connection, metric: &str, account: Option<i64>, n: i64, now: i64) -> Result<()> {
     let hour = now - now.rem_euclid(HOUR_MS);
-    conn.execute(
-        "INSERT INTO counters (name, value) VALUES (?1, ?2) ON CONFLICT (name) DO UPDATE SET value = value + ?2",
-        params![format!("{metric}:{}@{hour}", account.unwrap_or(0)), n],
-    )?;
+    conn.prepare_cached("INSERT INTO counters (name, value) VALUES (?1, ?2) ON CONFLICT (name) DO UPDATE SET value = value + ?2")?
+        .execute(params![format!("{metric}:{}@{hour}", account.unwrap_or(0)), n])?;
     Ok(())
 }
 

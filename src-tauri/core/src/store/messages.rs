@@ -262,7 +262,8 @@ pub fn get(conn: &Connection, id: i64) -> Result<Message> {
 
 pub fn id_by_provider_id(conn: &Connection, account_id: i64, provider_message_id: &str) -> Result<Option<i64>> {
     Ok(conn
-        .query_row("SELECT id FROM messages WHERE account_id = ?1 AND provider_message_id = ?2", params![account_id, provider_message_id], |r| r.get(0))
+        .prepare_cached("SELECT id FROM messages WHERE account_id = ?1 AND provider_message_id = ?2")?
+        .query_row(params![account_id, provider_message_id], |r| r.get(0))
         .optional()?)
 }
 
@@ -384,7 +385,8 @@ fn apply_deferred_statuses(conn: &Connection, account_id: i64, pid: &str, id: i6
 /// A status that may not apply yet (e.g. `read` before `delivered`) still
 /// records its time when it is a later one.
 pub fn apply_status(conn: &Connection, id: i64, status: MessageStatus, ts: i64, error: Option<&ProviderError>) -> Result<StatusOutcome> {
-    let current: String = conn.query_row("SELECT status FROM messages WHERE id = ?1", [id], |r| r.get(0))?;
+    // Cached statements: every status webhook runs these.
+    let current: String = conn.prepare_cached("SELECT status FROM messages WHERE id = ?1")?.query_row([id], |r| r.get(0))?;
     let current = MessageStatus::parse(&current).unwrap_or(MessageStatus::Pending);
     if !current.can_move_to(status) {
         // Still keep the time of an intermediate status that arrived late.
@@ -396,13 +398,13 @@ pub fn apply_status(conn: &Connection, id: i64, status: MessageStatus, ts: i64, 
         )?;
         return Ok(StatusOutcome::Ignored(id));
     }
-    conn.execute(
+    conn.prepare_cached(
         "UPDATE messages SET status = ?2, status_times = json_set(status_times, '$.' || ?2, ?3),
             error_code = ?4, error_kind = ?5, error_message = ?6,
             next_attempt_at = CASE WHEN ?2 IN ('pending', 'sending') THEN next_attempt_at ELSE NULL END
          WHERE id = ?1",
-        params![id, status.as_str(), ts, error.and_then(|e| e.code.clone()), error.map(|e| e.kind.as_str()), error.map(|e| e.message.clone()),],
-    )?;
+    )?
+    .execute(params![id, status.as_str(), ts, error.and_then(|e| e.code.clone()), error.map(|e| e.kind.as_str()), error.map(|e| e.message.clone()),])?;
     Ok(StatusOutcome::Applied(id))
 }
 

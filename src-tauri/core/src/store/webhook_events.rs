@@ -45,11 +45,13 @@ pub fn body_hash(body: &[u8]) -> String {
 /// Stores a raw body. Returns `None` when the same body was stored before
 /// (a redelivery), so the caller applies nothing.
 pub fn record(conn: &Connection, provider: &str, account_id: Option<i64>, body: &[u8], state: EventState, error: Option<&str>) -> Result<Option<i64>> {
-    let n = conn.execute(
-        "INSERT OR IGNORE INTO webhook_events (provider, account_id, received_at, body, body_sha256, state, error)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-        params![provider, account_id, now_ms(), body, body_hash(body), state.as_str(), error],
-    )?;
+    // Cached: the webhook writer runs this for every request.
+    let n = conn
+        .prepare_cached(
+            "INSERT OR IGNORE INTO webhook_events (provider, account_id, received_at, body, body_sha256, state, error)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        )?
+        .execute(params![provider, account_id, now_ms(), body, body_hash(body), state.as_str(), error])?;
     Ok((n == 1).then(|| conn.last_insert_rowid()))
 }
 

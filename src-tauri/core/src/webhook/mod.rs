@@ -3,11 +3,12 @@
 //! authenticates them, and stores them with their effects before answering.
 //!
 //! The rule kept here: a webhook is answered 200 only once its raw body and
-//! its effects are committed to the store (synchronous=FULL); anything not
+//! its effects are committed to the store and flushed to disk; anything not
 //! stored is answered 500 so the provider delivers it again. Requests are
 //! handled on the listener's runtime, which authenticates (with secrets held
 //! in memory, `credentials`) and parses; a single writer thread groups
-//! whatever arrived meanwhile into one transaction (`writer`). Unauthenticated
+//! whatever arrived meanwhile into one transaction, and a flusher thread
+//! flushes the WAL once for every commit made since its last flush (`writer`). Unauthenticated
 //! traffic is bounded (`server`, `connections`): a total deadline for the
 //! head, a deadline for the body, a head and a body size cap, an idle timeout
 //! and a connection cap that closes the longest-waiting connection first.
@@ -168,6 +169,17 @@ impl std::fmt::Debug for WebhookDeps {
     }
 }
 
+/// What the writer has done since the listener started (for the ingest bench and diagnostics).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ListenerStats {
+    /// Transactions committed.
+    pub commits: u64,
+    /// Flushes of the store to disk that acknowledged requests waited for.
+    pub syncs: u64,
+    /// Jobs (requests and counter flushes) answered.
+    pub jobs: u64,
+}
+
 /// A running listener. [`WebhookServer::shutdown`] (or dropping it) stops
 /// accepting, lets the requests in hand finish, and joins every thread.
 pub struct WebhookServer {
@@ -175,6 +187,7 @@ pub struct WebhookServer {
     stop: tokio::sync::watch::Sender<bool>,
     listener: Option<JoinHandle<()>>,
     writer: Option<JoinHandle<()>>,
+    stats: Arc<writer::Stats>,
 }
 
 impl std::fmt::Debug for WebhookServer {
@@ -195,7 +208,8 @@ impl WebhookServer {
         let socket = std::net::TcpListener::bind(config.addr).map_err(|e| Error::io(format!("cannot listen on {}", config.addr), e))?;
         socket.set_nonblocking(true).map_err(|e| Error::io(format!("cannot listen on {}", config.addr), e))?;
         let addr = socket.local_addr().unwrap_or(config.addr);
-        let (jobs, writer_handle) = writer::spawn(writer_store, config.max_batch, config.max_batch * 4, deps.sink.clone())?;
+        let stats = Arc::new(writer::Stats::default());
+        let (jobs, writer_handle) = writer::spawn(writer_store, config.max_batch, config.max_batch * 4, deps.sink.clone(), stats.clone())?;
         let ctx = Arc::new(server::context(credentials, jobs, &config));
         let (stop, stopped) = tokio::sync::watch::channel(false);
         let threads = config.threads.max(1);
@@ -238,12 +252,17 @@ impl WebhookServer {
             }
         };
         tracing::info!(%addr, threads, "webhook listener started");
-        Ok(WebhookServer { addr, stop, listener: Some(listener), writer: Some(writer_handle) })
+        Ok(WebhookServer { addr, stop, listener: Some(listener), writer: Some(writer_handle), stats })
     }
 
     /// The bound address (with the real port when 0 was asked for).
     pub fn local_addr(&self) -> SocketAddr {
         self.addr
+    }
+
+    /// What the writer has done so far.
+    pub fn stats(&self) -> ListenerStats {
+        self.stats.snapshot()
     }
 
     /// Stops accepting, finishes the requests in hand (their commits
