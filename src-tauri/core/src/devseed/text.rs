@@ -40,16 +40,7 @@ const LANGUAGES: &[(u64, &[&str])] = &[
             "¿A qué hora abren el sábado?",
         ],
     ),
-    (
-        10,
-        &[
-            "Olá, a minha encomenda já está pronta?",
-            "Obrigado, até amanhã",
-            "Quanto custa a entrega?",
-            "Vocês têm o tamanho maior?",
-            "Ótimo, vou levar dois",
-        ],
-    ),
+    (10, &["Olá, a minha encomenda já está pronta?", "Obrigado, até amanhã", "Quanto custa a entrega?", "Vocês têm o tamanho maior?", "Ótimo, vou levar dois"]),
     (
         8,
         &[
@@ -77,8 +68,24 @@ const FIRST: &[&str] = &[
 ];
 
 const LAST: &[&str] = &[
-    "García", "Müller", "Dubois", "Silva", "Kowalski", "Nguyen", "Smith", "Jones", "Rossi", "Öztürk", "Ivanova", "Haddad", "Sharma", "Tanaka", "Chen",
-    "O'Brien", "Van der Berg", "Åberg",
+    "García",
+    "Müller",
+    "Dubois",
+    "Silva",
+    "Kowalski",
+    "Nguyen",
+    "Smith",
+    "Jones",
+    "Rossi",
+    "Öztürk",
+    "Ivanova",
+    "Haddad",
+    "Sharma",
+    "Tanaka",
+    "Chen",
+    "O'Brien",
+    "Van der Berg",
+    "Åberg",
 ];
 
 /// Names in their own scripts, for some contacts.

@@ -46,18 +46,18 @@ pub fn insert(conn: &Connection, m: &NewMedia) -> Result<i64> {
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
     )?
     .execute(params![
-            m.account_id,
-            m.provider_media_id,
-            m.url,
-            m.path,
-            m.file_name,
-            m.mime,
-            m.size,
-            m.sha256,
-            m.state.unwrap_or(MediaState::Pending).as_str(),
-            now_ms(),
-            super::json_col(&m.fetch_info),
-        ])?;
+        m.account_id,
+        m.provider_media_id,
+        m.url,
+        m.path,
+        m.file_name,
+        m.mime,
+        m.size,
+        m.sha256,
+        m.state.unwrap_or(MediaState::Pending).as_str(),
+        now_ms(),
+        super::json_col(&m.fetch_info),
+    ])?;
     Ok(conn.last_insert_rowid())
 }
 
