@@ -289,3 +289,69 @@ fn seeding_refuses_a_data_dir_with_real_accounts() {
     assert!(err.to_string().contains("real accounts (My shop (meta))"), "the error names the account: {err}");
     assert_eq!(store.conn().query_row("SELECT count(*) FROM messages", [], |r| r.get::<_, i64>(0)).unwrap(), 0, "nothing was written");
 }
+
+/// Meta's import of the app's chats: a chunk of history messages (a media
+/// placeholder, its media later in the chunk, an edit between) applied in one
+/// go takes the bulk path; event by event it does not. Same store.
+#[test]
+fn a_history_chunk_in_bulk_leaves_the_store_event_by_event_would() {
+    use wicket_core::model::{Direction, MessageKind};
+    use wicket_core::providers::{InboundMedia, InboundMessage, ProviderEvent};
+    let history = |i: i64, kind: MessageKind, text: Option<&str>, raw: serde_json::Value| {
+        let mut m = InboundMessage::new(
+            format!("wamid.H{i}"),
+            ContactKey::phone(format!("+4477009{:05}", i % 7)),
+            if i % 3 == 0 { Direction::Out } else { Direction::In },
+            kind,
+            1_700_000_000_000 + i * 1_000,
+            raw,
+        );
+        m.text = text.map(str::to_string);
+        m.history = true;
+        m.status = (i % 3 == 0).then_some(MessageStatus::Read);
+        ProviderEvent::Message(m)
+    };
+    let mut events = vec![];
+    for i in 0..40 {
+        if i == 5 {
+            events.push(history(i, MessageKind::Text, Some(wicket_core::store::history::PLACEHOLDER_TEXT), serde_json::json!({"type": "media_placeholder"})));
+        } else {
+            events.push(history(i, MessageKind::Text, Some(&format!("history message {i} about the pedido número {i}")), serde_json::json!({"type": "text"})));
+        }
+        if i == 20 {
+            events.push(ProviderEvent::MessageEdited {
+                provider_message_id: "wamid.H7".into(),
+                text: Some("edited in the chunk".into()),
+                timestamp: 1_800_000_000_000,
+            });
+            let ProviderEvent::Message(mut media) = history(5, MessageKind::Image, None, serde_json::json!({"type": "image"})) else { unreachable!() };
+            media.caption = Some("the photo of the receipt".into());
+            media.media = Some(InboundMedia {
+                provider_media_id: Some("M5".into()),
+                file_name: Some("receipt.jpg".into()),
+                mime: Some("image/jpeg".into()),
+                ..Default::default()
+            });
+            events.push(ProviderEvent::Message(media));
+        }
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let open = |name: &str| {
+        let mut store = Store::open(&tmp.path().join(name)).unwrap();
+        let account = store.add_account(&NewAccount { provider: Provider::Meta, name: "Shop".into(), phone: None, config: serde_json::json!({}) }).unwrap().id;
+        (store, account)
+    };
+    let (mut one, account) = open("one.db");
+    for e in &events {
+        one.write(|tx| wicket_core::ingest::apply(tx, account, std::slice::from_ref(e))).unwrap();
+    }
+    let (mut bulk, account) = open("bulk.db");
+    bulk.write(|tx| wicket_core::ingest::apply(tx, account, &events)).unwrap();
+    let (a, b) = (dump(&one), dump(&bulk));
+    assert!(a["messages"].iter().any(|r| r.contains("the photo of the receipt")), "the placeholder took its media");
+    assert!(a["messages"].iter().any(|r| r.contains("edited in the chunk")), "the edit applied");
+    assert_same(&a, &b, "a history chunk in bulk vs event by event");
+    assert_eq!(searches(&one), searches(&bulk), "the same search results");
+    assert_eq!(bulk.search("receipt", 10).unwrap().len(), 1, "the filled placeholder is found by its new caption");
+    bulk.conn().execute_batch("INSERT INTO messages_fts(messages_fts) VALUES ('integrity-check')").expect("the index is sound");
+}

@@ -275,7 +275,7 @@ pub fn insert(conn: &Connection, m: &NewMessage) -> Result<InsertOutcome> {
 /// [`insert`], with the search index of new rows possibly deferred (the
 /// store's bulk path): a change waiting for this message is applied only
 /// after the rows so far are indexed, so the end is the same.
-pub(super) fn insert_with(conn: &Connection, m: &NewMessage, fts: Option<&mut super::bulk_write::FtsDeferral>) -> Result<InsertOutcome> {
+pub(crate) fn insert_with(conn: &Connection, m: &NewMessage, fts: Option<&mut super::bulk_write::FtsDeferral>) -> Result<InsertOutcome> {
     if let Some(pid) = &m.provider_message_id {
         if let Some(id) = id_by_provider_id(conn, m.account_id, pid)? {
             return Ok(InsertOutcome::Duplicate(id));
