@@ -31,7 +31,7 @@ fn dump(store: &Store) -> BTreeMap<String, Vec<String>> {
         let is_fts = conn.query_row("SELECT sql LIKE 'CREATE VIRTUAL TABLE%' FROM sqlite_master WHERE name = ?1", [&table], |r| r.get::<_, bool>(0)).unwrap();
         let sql = if is_fts { format!("SELECT rowid, * FROM \"{table}\"") } else { format!("SELECT * FROM \"{table}\"") };
         let mut stmt = conn.prepare(&sql).unwrap();
-        let names: Vec<String> = stmt.column_names().into_iter().map(str::to_string).collect();
+        let names: Vec<String> = stmt.column_names().map(str::to_string).collect();
         let mut rows: Vec<String> = stmt
             .query_map([], |r| {
                 Ok(names

@@ -58,7 +58,7 @@ impl Rng {
         Rng(seed ^ 0x5EED_5EED_5EED_5EED)
     }
 
-    pub fn next(&mut self) -> u64 {
+    pub fn next_u64(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
@@ -71,7 +71,7 @@ impl Rng {
         if n == 0 {
             0
         } else {
-            ((self.next() as u128 * n as u128) >> 64) as u64
+            ((self.next_u64() as u128 * n as u128) >> 64) as u64
         }
     }
 }
@@ -161,7 +161,7 @@ impl Plan {
         }
         // Busier customers first: the square skews towards low indexes.
         let u = self.rng.below(1 << 20);
-        (long + (u * u >> 20) * others / (1 << 20)) as usize
+        (long + ((u * u) >> 20) * others / (1 << 20)) as usize
     }
 
     fn message(&mut self, conversation: usize, ts: i64) -> Item {
