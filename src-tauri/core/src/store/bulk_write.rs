@@ -215,3 +215,29 @@ mod tests {
         assert_eq!(trigger_body("CREATE TRIGGER t AFTER UPDATE ON messages BEGIN SELECT 1; END"), None, "only insert triggers");
     }
 }
+
+#[cfg(test)]
+mod prepared_once {
+    /// A cached statement that SQLite marks for re-planning on every new
+    /// binding is parsed again at every use: the insert path's lookups were
+    /// (their ORDER BY), a third of the seeder's time.
+    #[test]
+    fn the_insert_path_does_not_prepare_its_lookups_again() {
+        let tmp = tempfile::tempdir().unwrap();
+        let mut store = crate::store::Store::open(&tmp.path().join("p.db")).unwrap();
+        let opts = crate::devseed::SeedOptions { messages: 2_000, conversations: 50, long_conversations: 1, long_size: 500, seed: 1 };
+        crate::devseed::seed(&mut store, &opts).unwrap();
+        let conn = store.conn();
+        for sql in [
+            "SELECT status, timestamp, error_code, error_kind, error_message FROM pending_statuses
+         WHERE account_id = ?1 AND provider_message_id = ?2",
+            "SELECT id FROM messages WHERE account_id = ?1 AND provider_message_id = ?2",
+            "SELECT change, text, timestamp FROM pending_changes WHERE account_id = ?1 AND provider_message_id = ?2",
+        ] {
+            let stmt = conn.prepare_cached(sql).unwrap();
+            let (runs, again) = (stmt.get_status(rusqlite::StatementStatus::Run), stmt.get_status(rusqlite::StatementStatus::RePrepare));
+            assert!(runs >= 2_000, "the insert path uses this cached statement ({runs} runs): {sql}");
+            assert!(again <= 2, "prepared again {again} times in {runs} runs: {sql}");
+        }
+    }
+}

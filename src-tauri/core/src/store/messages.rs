@@ -375,11 +375,14 @@ fn touch_conversation(conn: &Connection, conversation_id: i64, message_id: i64, 
 }
 
 fn apply_deferred_statuses(conn: &Connection, account_id: i64, pid: &str, id: i64) -> Result<()> {
+    // Sorted here, not by ORDER BY: SQLite marks that statement for a new
+    // plan whenever its parameters are rebound, so a cached copy was
+    // prepared again at every insert (seen in a profile of the seeder).
     let mut stmt = conn.prepare_cached(
         "SELECT status, timestamp, error_code, error_kind, error_message FROM pending_statuses
-         WHERE account_id = ?1 AND provider_message_id = ?2 ORDER BY timestamp",
+         WHERE account_id = ?1 AND provider_message_id = ?2",
     )?;
-    let waiting = stmt
+    let mut waiting = stmt
         .query_map(params![account_id, pid], |r| {
             Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?, r.get::<_, Option<String>>(2)?, r.get::<_, Option<String>>(3)?, r.get::<_, Option<String>>(4)?))
         })?
@@ -388,6 +391,7 @@ fn apply_deferred_statuses(conn: &Connection, account_id: i64, pid: &str, id: i6
     if waiting.is_empty() {
         return Ok(());
     }
+    waiting.sort_by_key(|w| w.1);
     for (status, ts, code, kind, message) in waiting {
         let Some(status) = MessageStatus::parse(&status) else { continue };
         let error = match (kind, message) {
