@@ -132,23 +132,23 @@ pub fn get(conn: &Connection, id: i64) -> Result<Contact> {
 pub fn find(conn: &Connection, account_id: i64, key: &ContactKey) -> Result<Option<Contact>> {
     if let Some(p) = &key.phone {
         let sql = format!("SELECT {COLUMNS} FROM contacts WHERE account_id = ?1 AND phone = ?2");
-        if let Some(c) = conn.query_row(&sql, params![account_id, p], from_row).optional()? {
+        if let Some(c) = conn.prepare_cached(&sql)?.query_row(params![account_id, p], from_row).optional()? {
             return Ok(Some(c));
         }
         // The canonical wa_id Meta reported for a number typed differently.
         let sql = format!("SELECT {COLUMNS} FROM contacts WHERE account_id = ?1 AND wa_id = ?2 ORDER BY id LIMIT 1");
-        if let Some(c) = conn.query_row(&sql, params![account_id, p.trim_start_matches('+')], from_row).optional()? {
+        if let Some(c) = conn.prepare_cached(&sql)?.query_row(params![account_id, p.trim_start_matches('+')], from_row).optional()? {
             return Ok(Some(c));
         }
         // A number the contact had before they changed it.
         let sql = format!("SELECT {COLUMNS} FROM contacts WHERE id = (SELECT contact_id FROM contact_aliases WHERE account_id = ?1 AND phone = ?2)");
-        if let Some(c) = conn.query_row(&sql, params![account_id, p], from_row).optional()? {
+        if let Some(c) = conn.prepare_cached(&sql)?.query_row(params![account_id, p], from_row).optional()? {
             return Ok(Some(c));
         }
     }
     if let Some(u) = &key.provider_user_id {
         let sql = format!("SELECT {COLUMNS} FROM contacts WHERE account_id = ?1 AND provider_user_id = ?2");
-        if let Some(c) = conn.query_row(&sql, params![account_id, u], from_row).optional()? {
+        if let Some(c) = conn.prepare_cached(&sql)?.query_row(params![account_id, u], from_row).optional()? {
             return Ok(Some(c));
         }
     }
@@ -161,6 +161,7 @@ pub fn upsert(conn: &Connection, account_id: i64, key: &ContactKey, update: &Con
         return Err(Error::Invalid("a contact needs a phone number or a provider id".into()));
     }
     let now = now_ms();
+    // Statements cached: every inbound message upserts its contact.
     let id = match find(conn, account_id, key)? {
         Some(c) => {
             // Fill in the key we did not know yet (e.g. a phone for a LID).
@@ -184,14 +185,12 @@ pub fn upsert(conn: &Connection, account_id: i64, key: &ContactKey, update: &Con
             c.id
         }
         None => {
-            conn.execute(
-                "INSERT INTO contacts (account_id, phone, provider_user_id, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?4)",
-                params![account_id, key.phone, key.provider_user_id, now],
-            )?;
+            conn.prepare_cached("INSERT INTO contacts (account_id, phone, provider_user_id, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?4)")?
+                .execute(params![account_id, key.phone, key.provider_user_id, now])?;
             conn.last_insert_rowid()
         }
     };
-    conn.execute(
+    conn.prepare_cached(
         "UPDATE contacts SET
             wa_id = coalesce(?2, wa_id),
             jid = coalesce(?3, jid),
@@ -207,23 +206,23 @@ pub fn upsert(conn: &Connection, account_id: i64, key: &ContactKey, update: &Con
             last_synced_at = CASE WHEN ?13 THEN ?14 ELSE last_synced_at END,
             updated_at = ?14
          WHERE id = ?1",
-        params![
-            id,
-            update.wa_id,
-            update.jid,
-            update.is_group,
-            update.saved_name,
-            update.profile_name,
-            update.verified_name,
-            update.company,
-            update.profile_picture_url,
-            update.is_business,
-            update.status_text,
-            super::json_col(&update.raw),
-            update.synced,
-            now
-        ],
-    )?;
+    )?
+    .execute(params![
+        id,
+        update.wa_id,
+        update.jid,
+        update.is_group,
+        update.saved_name,
+        update.profile_name,
+        update.verified_name,
+        update.company,
+        update.profile_picture_url,
+        update.is_business,
+        update.status_text,
+        super::json_col(&update.raw),
+        update.synced,
+        now
+    ])?;
     Ok(id)
 }
 

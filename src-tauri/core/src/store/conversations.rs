@@ -130,8 +130,10 @@ pub fn set_provider_chat_id(conn: &Connection, conversation_id: i64, chat_id: &s
 }
 
 pub fn get_or_create(conn: &Connection, account_id: i64, contact_id: i64) -> Result<i64> {
-    if let Some(id) =
-        conn.query_row("SELECT id FROM conversations WHERE account_id = ?1 AND contact_id = ?2", params![account_id, contact_id], |r| r.get(0)).optional()?
+    if let Some(id) = conn
+        .prepare_cached("SELECT id FROM conversations WHERE account_id = ?1 AND contact_id = ?2")?
+        .query_row(params![account_id, contact_id], |r| r.get(0))
+        .optional()?
     {
         return Ok(id);
     }
