@@ -246,6 +246,7 @@ fn apply_message(conn: &Connection, account_id: i64, m: &InboundMessage, out: &m
             history: m.history,
         },
         fts,
+        None,
     )?;
     match outcome {
         InsertOutcome::Inserted(id) => {

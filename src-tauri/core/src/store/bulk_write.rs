@@ -2,7 +2,7 @@
 //! imports, `wicket import`), leaving exactly the store that inserting them
 //! one by one would.
 //!
-//! Two costs dominate a one-by-one fill, and this removes both:
+//! Three costs dominate a one-by-one fill, and this removes them:
 //! - a commit per message: [`BulkWriter`] groups inserts into large
 //!   transactions (statements are cached per connection on every path);
 //! - the search index: each insert fires the schema's FTS trigger in its
@@ -10,7 +10,10 @@
 //!   savepoint, so each message became a tiny segment to merge later.
 //!   [`FtsDeferral`] drops that trigger for the batch and, at the end, runs
 //!   the trigger's own body once over all the new rows in one statement
-//!   (through a temporary view), so the index is the same, built in bulk.
+//!   (through a temporary view), so the index is the same, built in bulk;
+//! - the conversation's indexed columns (last activity, unread) rewritten
+//!   once or twice per message: gathered and written once per conversation
+//!   per batch (`messages::Touches`), with the same end.
 //!
 //! Rule kept: nothing reads or rewrites the indexed columns of the new rows
 //! while indexing is deferred. A change waiting for a new message (an edit
@@ -116,6 +119,8 @@ pub struct BulkWriter<'s> {
     batch_size: usize,
     in_batch: usize,
     fts: Option<FtsDeferral>,
+    /// Conversation updates, written once per conversation per batch.
+    touches: messages::Touches,
 }
 
 impl std::fmt::Debug for BulkWriter<'_> {
@@ -127,7 +132,7 @@ impl std::fmt::Debug for BulkWriter<'_> {
 impl Store {
     /// A bulk writer committing every `batch_size` messages (at least 1).
     pub fn bulk_writer(&mut self, batch_size: usize) -> BulkWriter<'_> {
-        BulkWriter { store: self, batch_size: batch_size.max(1), in_batch: 0, fts: None }
+        BulkWriter { store: self, batch_size: batch_size.max(1), in_batch: 0, fts: None, touches: messages::Touches::default() }
     }
 }
 
@@ -151,7 +156,7 @@ impl BulkWriter<'_> {
     /// provider id changes nothing), committing when the batch is full.
     pub fn insert_message(&mut self, m: &NewMessage) -> Result<InsertOutcome> {
         self.open()?;
-        let outcome = messages::insert_with(&self.store.conn, m, self.fts.as_mut())?;
+        let outcome = messages::insert_with(&self.store.conn, m, self.fts.as_mut(), Some(&mut self.touches))?;
         self.in_batch += 1;
         if self.in_batch >= self.batch_size {
             self.commit()?;
@@ -160,18 +165,20 @@ impl BulkWriter<'_> {
     }
 
     /// Any other write in the current transaction (contacts, statuses,
-    /// reactions…). The messages so far are indexed first, so `f` may read
-    /// or change them freely.
+    /// reactions…). The messages so far are indexed and their conversations
+    /// updated first, so `f` may read or change anything freely.
     pub fn with_conn<T>(&mut self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
         self.open()?;
+        self.touches.apply(&self.store.conn)?;
         if let Some(fts) = self.fts.as_mut() {
             fts.flush(&self.store.conn)?;
         }
         f(&self.store.conn)
     }
 
-    /// Writes that never touch a message's text, caption or media (a status,
-    /// a reaction), without indexing first: cheaper inside a batch.
+    /// Writes that never read or change a message's text, caption or media,
+    /// nor a conversation (a status, a reaction, a media row), without
+    /// bringing the index and the conversations up to date first.
     pub fn with_conn_unindexed<T>(&mut self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
         self.open()?;
         f(&self.store.conn)
@@ -181,7 +188,8 @@ impl BulkWriter<'_> {
     pub fn commit(&mut self) -> Result<()> {
         let Some(fts) = self.fts.take() else { return Ok(()) };
         self.in_batch = 0;
-        let done = fts.finish(&self.store.conn).and_then(|()| Ok(self.store.conn.execute_batch("COMMIT")?));
+        let done =
+            self.touches.apply(&self.store.conn).and_then(|()| fts.finish(&self.store.conn)).and_then(|()| Ok(self.store.conn.execute_batch("COMMIT")?));
         if done.is_err() {
             let _ = self.store.conn.execute_batch("ROLLBACK");
         }
@@ -196,6 +204,7 @@ impl BulkWriter<'_> {
 
 impl Drop for BulkWriter<'_> {
     fn drop(&mut self) {
+        self.touches = messages::Touches::default();
         if self.fts.take().is_some() {
             // Unfinished: the trigger comes back with the rollback.
             let _ = self.store.conn.execute_batch("ROLLBACK");

@@ -269,13 +269,20 @@ pub fn id_by_provider_id(conn: &Connection, account_id: i64, provider_message_id
 /// Stores a message once; a second delivery of the same provider id changes
 /// nothing. Updates the conversation in the same transaction.
 pub fn insert(conn: &Connection, m: &NewMessage) -> Result<InsertOutcome> {
-    insert_with(conn, m, None)
+    insert_with(conn, m, None, None)
 }
 
 /// [`insert`], with the search index of new rows possibly deferred (the
 /// store's bulk path): a change waiting for this message is applied only
 /// after the rows so far are indexed, so the end is the same.
-pub(crate) fn insert_with(conn: &Connection, m: &NewMessage, fts: Option<&mut super::bulk_write::FtsDeferral>) -> Result<InsertOutcome> {
+/// `touches`: the conversation updates are gathered there and applied once
+/// per conversation ([`Touches::apply`]), with the same end.
+pub(crate) fn insert_with(
+    conn: &Connection,
+    m: &NewMessage,
+    fts: Option<&mut super::bulk_write::FtsDeferral>,
+    touches: Option<&mut Touches>,
+) -> Result<InsertOutcome> {
     if let Some(pid) = &m.provider_message_id {
         if let Some(id) = id_by_provider_id(conn, m.account_id, pid)? {
             return Ok(InsertOutcome::Duplicate(id));
@@ -337,7 +344,10 @@ pub(crate) fn insert_with(conn: &Connection, m: &NewMessage, fts: Option<&mut su
     // A notice is nobody's message, and a message imported from the app's
     // history was read there: neither counts as unread nor opens Meta's window.
     let counts_as = if m.kind == Some(MessageKind::Notice) || m.history { Direction::Out } else { direction };
-    touch_conversation(conn, m.conversation_id, id, counts_as, ts)?;
+    match touches {
+        Some(t) => t.add(m.conversation_id, id, counts_as, ts),
+        None => touch_conversation(conn, m.conversation_id, id, counts_as, ts)?,
+    }
     if let Some(pid) = &m.provider_message_id {
         apply_deferred_statuses(conn, m.account_id, pid, id)?;
         if let Some(fts) = fts {
@@ -351,7 +361,57 @@ pub(crate) fn insert_with(conn: &Connection, m: &NewMessage, fts: Option<&mut su
     Ok(InsertOutcome::Inserted(id))
 }
 
+/// Conversation updates of many inserts, gathered per conversation: the
+/// newest message (the last one at the highest time, as one update after
+/// another would leave), the inbound count and the newest inbound time.
+/// Each conversation's indexed columns then change once per batch instead
+/// of once or twice per message.
+#[derive(Debug, Default)]
+pub(crate) struct Touches(std::collections::BTreeMap<i64, Touch>);
+
+#[derive(Debug, Default)]
+struct Touch {
+    /// (time, message id) of the newest message.
+    last: Option<(i64, i64)>,
+    inbound: i64,
+    last_inbound: i64,
+}
+
+impl Touches {
+    fn add(&mut self, conversation_id: i64, message_id: i64, direction: Direction, ts: i64) {
+        let t = self.0.entry(conversation_id).or_default();
+        if t.last.is_none_or(|(at, _)| ts >= at) {
+            t.last = Some((ts, message_id));
+        }
+        if direction == Direction::In {
+            t.inbound += 1;
+            t.last_inbound = if t.inbound == 1 { ts } else { t.last_inbound.max(ts) };
+        }
+    }
+
+    /// Writes what was gathered, with the statements of [`touch_conversation`].
+    pub(crate) fn apply(&mut self, conn: &Connection) -> Result<()> {
+        for (conversation_id, t) in std::mem::take(&mut self.0) {
+            if let Some((ts, id)) = t.last {
+                touch_last(conn, conversation_id, id, ts)?;
+            }
+            if t.inbound > 0 {
+                touch_inbound(conn, conversation_id, t.inbound, t.last_inbound)?;
+            }
+        }
+        Ok(())
+    }
+}
+
 fn touch_conversation(conn: &Connection, conversation_id: i64, message_id: i64, direction: Direction, ts: i64) -> Result<()> {
+    touch_last(conn, conversation_id, message_id, ts)?;
+    if direction == Direction::In {
+        touch_inbound(conn, conversation_id, 1, ts)?;
+    }
+    Ok(())
+}
+
+fn touch_last(conn: &Connection, conversation_id: i64, message_id: i64, ts: i64) -> Result<()> {
     conn.prepare_cached(
         "UPDATE conversations SET
             last_message_id = CASE WHEN ?3 >= last_activity_at THEN ?2 ELSE last_message_id END,
@@ -359,18 +419,21 @@ fn touch_conversation(conn: &Connection, conversation_id: i64, message_id: i64, 
          WHERE id = ?1",
     )?
     .execute(params![conversation_id, message_id, ts])?;
-    if direction == Direction::In {
-        // The window is Meta's rule; other providers leave it null.
-        conn.prepare_cached(
-            "UPDATE conversations SET
-                unread_count = unread_count + 1,
-                last_inbound_at = max(coalesce(last_inbound_at, 0), ?2),
-                window_expires_at = CASE WHEN (SELECT provider FROM accounts WHERE id = conversations.account_id) = 'meta'
-                                         THEN max(coalesce(window_expires_at, 0), ?2 + ?3) ELSE NULL END
-             WHERE id = ?1",
-        )?
-        .execute(params![conversation_id, ts, SERVICE_WINDOW_MS])?;
-    }
+    Ok(())
+}
+
+/// `count` inbound messages, the newest at `ts`.
+fn touch_inbound(conn: &Connection, conversation_id: i64, count: i64, ts: i64) -> Result<()> {
+    // The window is Meta's rule; other providers leave it null.
+    conn.prepare_cached(
+        "UPDATE conversations SET
+            unread_count = unread_count + ?4,
+            last_inbound_at = max(coalesce(last_inbound_at, 0), ?2),
+            window_expires_at = CASE WHEN (SELECT provider FROM accounts WHERE id = conversations.account_id) = 'meta'
+                                     THEN max(coalesce(window_expires_at, 0), ?2 + ?3) ELSE NULL END
+         WHERE id = ?1",
+    )?
+    .execute(params![conversation_id, ts, SERVICE_WINDOW_MS, count])?;
     Ok(())
 }
 
