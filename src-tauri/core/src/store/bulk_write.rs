@@ -13,7 +13,7 @@
 //!   (through a temporary view), so the index is the same, built in bulk;
 //! - the conversation's indexed columns (last activity, unread) rewritten
 //!   once or twice per message: gathered and written once per conversation
-//!   per batch (`messages::Touches`), with the same end.
+//!   per batch (`Touches`), with the same end.
 //!
 //! Rule kept: nothing reads or rewrites the indexed columns of the new rows
 //! while indexing is deferred. A change waiting for a new message (an edit
@@ -25,6 +25,7 @@
 use super::messages::{self, InsertOutcome, NewMessage};
 use super::Store;
 use crate::error::{Error, Result};
+use crate::model::Direction;
 use rusqlite::Connection;
 
 /// The schema's trigger that indexes a new message (migrations.rs).
@@ -111,6 +112,48 @@ fn trigger_body(sql: &str) -> Option<String> {
     Some(body.to_string())
 }
 
+/// Conversation updates of many inserts, gathered per conversation: the
+/// newest message (the last one at the highest time, as one update after
+/// another would leave), the inbound count and the newest inbound time.
+/// Each conversation's indexed columns then change once per batch instead
+/// of once or twice per message.
+#[derive(Debug, Default)]
+pub(crate) struct Touches(std::collections::BTreeMap<i64, Touch>);
+
+#[derive(Debug, Default)]
+struct Touch {
+    /// (time, message id) of the newest message.
+    last: Option<(i64, i64)>,
+    inbound: i64,
+    last_inbound: i64,
+}
+
+impl Touches {
+    pub(super) fn add(&mut self, conversation_id: i64, message_id: i64, direction: Direction, ts: i64) {
+        let t = self.0.entry(conversation_id).or_default();
+        if t.last.is_none_or(|(at, _)| ts >= at) {
+            t.last = Some((ts, message_id));
+        }
+        if direction == Direction::In {
+            t.inbound += 1;
+            t.last_inbound = if t.inbound == 1 { ts } else { t.last_inbound.max(ts) };
+        }
+    }
+
+    /// Writes what was gathered, with the ordinary path's statements.
+    pub(crate) fn apply(&mut self, conn: &Connection) -> Result<()> {
+        for (conversation_id, t) in std::mem::take(&mut self.0) {
+            if let Some((ts, id)) = t.last {
+                messages::touch_last(conn, conversation_id, id, ts)?;
+            }
+            if t.inbound > 0 {
+                messages::touch_inbound(conn, conversation_id, t.inbound, t.last_inbound)?;
+            }
+        }
+        Ok(())
+    }
+}
+
 /// Writes many messages in large transactions, with the search index built
 /// in bulk per transaction. Dropped without [`BulkWriter::finish`], the open
 /// transaction is rolled back (earlier ones stay committed).
@@ -120,7 +163,7 @@ pub struct BulkWriter<'s> {
     in_batch: usize,
     fts: Option<FtsDeferral>,
     /// Conversation updates, written once per conversation per batch.
-    touches: messages::Touches,
+    touches: Touches,
 }
 
 impl std::fmt::Debug for BulkWriter<'_> {
@@ -132,7 +175,7 @@ impl std::fmt::Debug for BulkWriter<'_> {
 impl Store {
     /// A bulk writer committing every `batch_size` messages (at least 1).
     pub fn bulk_writer(&mut self, batch_size: usize) -> BulkWriter<'_> {
-        BulkWriter { store: self, batch_size: batch_size.max(1), in_batch: 0, fts: None, touches: messages::Touches::default() }
+        BulkWriter { store: self, batch_size: batch_size.max(1), in_batch: 0, fts: None, touches: Touches::default() }
     }
 }
 
@@ -204,7 +247,7 @@ impl BulkWriter<'_> {
 
 impl Drop for BulkWriter<'_> {
     fn drop(&mut self) {
-        self.touches = messages::Touches::default();
+        self.touches = Touches::default();
         if self.fts.take().is_some() {
             // Unfinished: the trigger comes back with the rollback.
             let _ = self.store.conn.execute_batch("ROLLBACK");

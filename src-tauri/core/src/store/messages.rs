@@ -276,12 +276,12 @@ pub fn insert(conn: &Connection, m: &NewMessage) -> Result<InsertOutcome> {
 /// store's bulk path): a change waiting for this message is applied only
 /// after the rows so far are indexed, so the end is the same.
 /// `touches`: the conversation updates are gathered there and applied once
-/// per conversation ([`Touches::apply`]), with the same end.
+/// per conversation (`bulk_write::Touches`), with the same end.
 pub(crate) fn insert_with(
     conn: &Connection,
     m: &NewMessage,
     fts: Option<&mut super::bulk_write::FtsDeferral>,
-    touches: Option<&mut Touches>,
+    touches: Option<&mut super::bulk_write::Touches>,
 ) -> Result<InsertOutcome> {
     if let Some(pid) = &m.provider_message_id {
         if let Some(id) = id_by_provider_id(conn, m.account_id, pid)? {
@@ -361,48 +361,6 @@ pub(crate) fn insert_with(
     Ok(InsertOutcome::Inserted(id))
 }
 
-/// Conversation updates of many inserts, gathered per conversation: the
-/// newest message (the last one at the highest time, as one update after
-/// another would leave), the inbound count and the newest inbound time.
-/// Each conversation's indexed columns then change once per batch instead
-/// of once or twice per message.
-#[derive(Debug, Default)]
-pub(crate) struct Touches(std::collections::BTreeMap<i64, Touch>);
-
-#[derive(Debug, Default)]
-struct Touch {
-    /// (time, message id) of the newest message.
-    last: Option<(i64, i64)>,
-    inbound: i64,
-    last_inbound: i64,
-}
-
-impl Touches {
-    fn add(&mut self, conversation_id: i64, message_id: i64, direction: Direction, ts: i64) {
-        let t = self.0.entry(conversation_id).or_default();
-        if t.last.is_none_or(|(at, _)| ts >= at) {
-            t.last = Some((ts, message_id));
-        }
-        if direction == Direction::In {
-            t.inbound += 1;
-            t.last_inbound = if t.inbound == 1 { ts } else { t.last_inbound.max(ts) };
-        }
-    }
-
-    /// Writes what was gathered, with the statements of [`touch_conversation`].
-    pub(crate) fn apply(&mut self, conn: &Connection) -> Result<()> {
-        for (conversation_id, t) in std::mem::take(&mut self.0) {
-            if let Some((ts, id)) = t.last {
-                touch_last(conn, conversation_id, id, ts)?;
-            }
-            if t.inbound > 0 {
-                touch_inbound(conn, conversation_id, t.inbound, t.last_inbound)?;
-            }
-        }
-        Ok(())
-    }
-}
-
 fn touch_conversation(conn: &Connection, conversation_id: i64, message_id: i64, direction: Direction, ts: i64) -> Result<()> {
     touch_last(conn, conversation_id, message_id, ts)?;
     if direction == Direction::In {
@@ -411,7 +369,7 @@ fn touch_conversation(conn: &Connection, conversation_id: i64, message_id: i64, 
     Ok(())
 }
 
-fn touch_last(conn: &Connection, conversation_id: i64, message_id: i64, ts: i64) -> Result<()> {
+pub(super) fn touch_last(conn: &Connection, conversation_id: i64, message_id: i64, ts: i64) -> Result<()> {
     conn.prepare_cached(
         "UPDATE conversations SET
             last_message_id = CASE WHEN ?3 >= last_activity_at THEN ?2 ELSE last_message_id END,
@@ -423,7 +381,7 @@ fn touch_last(conn: &Connection, conversation_id: i64, message_id: i64, ts: i64)
 }
 
 /// `count` inbound messages, the newest at `ts`.
-fn touch_inbound(conn: &Connection, conversation_id: i64, count: i64, ts: i64) -> Result<()> {
+pub(super) fn touch_inbound(conn: &Connection, conversation_id: i64, count: i64, ts: i64) -> Result<()> {
     // The window is Meta's rule; other providers leave it null.
     conn.prepare_cached(
         "UPDATE conversations SET
