@@ -20,7 +20,7 @@ pub fn run(cli: Cli) -> Result<()> {
     let Some(command) = cli.command else {
         return Err(Error::Invalid("no command given: see `wicket --help`".into()));
     };
-    let mut ctx = Context::open(cli.data_dir.as_deref(), cli.json)?;
+    let mut ctx = Context::open(cli.data_dir.as_deref(), cli.json, matches!(command, Command::Serve(_)))?;
     match command {
         Command::Account(AccountCommand::List) => account_list(&ctx),
         Command::Account(AccountCommand::Add(AccountAdd::Meta(args))) => account_add_meta(&mut ctx, args),
@@ -64,6 +64,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::QuickReplies(args) => crate::quick_replies::run(&mut ctx, args),
         Command::Notes(args) => crate::notes::run(&mut ctx, args),
         Command::Serve(args) => crate::serve::serve(&mut ctx, args),
+        Command::Dev(crate::dev::DevCommand::Seed(args)) => crate::dev::seed(&mut ctx, args),
         Command::Settings(SettingsCommand::List) => settings_list(&ctx),
         Command::Settings(SettingsCommand::Set { key, value }) => settings_set(&mut ctx, &key, &value),
     }

@@ -13,9 +13,11 @@ pub struct Context {
 }
 
 impl Context {
-    pub fn open(data_dir: Option<&std::path::Path>, json: bool) -> Result<Context> {
+    /// `long_running`: `wicket serve` (a writer thread for its logs); other
+    /// commands open their log file only if they log something.
+    pub fn open(data_dir: Option<&std::path::Path>, json: bool, long_running: bool) -> Result<Context> {
         let dir = DataDir::resolve(data_dir)?;
-        let guard = init_logging(&dir);
+        let guard = init_logging(&dir, long_running);
         let store = Store::open(&dir.db_path())?;
         Ok(Context { dir, store, json, _log_guard: guard })
     }
@@ -42,8 +44,13 @@ impl Context {
 /// Logs go to `logs/wicket.log.YYYY-MM-DD` in the data dir, owner-only,
 /// rotated daily and pruned ([`wicket_core::logs`]; RUST_LOG sets the level);
 /// stderr stays for the one-line errors of the CLI conventions.
-fn init_logging(dir: &DataDir) -> Option<wicket_core::logs::WorkerGuard> {
-    wicket_core::logs::init(dir, "wicket")
+fn init_logging(dir: &DataDir, long_running: bool) -> Option<wicket_core::logs::WorkerGuard> {
+    if long_running {
+        wicket_core::logs::init(dir, "wicket")
+    } else {
+        wicket_core::logs::init_lazy(dir, "wicket");
+        None
+    }
 }
 
 /// Parses an id argument ("12"), refusing anything else as a usage error.

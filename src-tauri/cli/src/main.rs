@@ -10,6 +10,7 @@ mod backup;
 mod bulk;
 mod commands;
 mod context;
+mod dev;
 mod gateways;
 mod jobs;
 mod monitor;
@@ -108,6 +109,10 @@ pub enum Command {
     /// One customer's data: export it as a zip, or erase it completely.
     #[command(subcommand)]
     Contact(backup::ContactCommand),
+    /// Developer tools: `wicket dev seed` fills a data dir with made-up
+    /// messages (for benchmarks and trying Wicket at scale).
+    #[command(subcommand)]
+    Dev(dev::DevCommand),
 }
 
 #[derive(Subcommand, Debug)]

@@ -133,7 +133,8 @@ fn insert_row(conn: &Connection, table: &str, cols: &[(String, String)], row: &M
         }
     }
     let marks = vec!["?"; names.len()].join(", ");
-    conn.execute(&format!("INSERT OR IGNORE INTO {table} ({}) VALUES ({marks})", names.join(", ")), params_from_iter(values))?;
+    // Cached: an import inserts every row of a table with the same columns.
+    conn.prepare_cached(&format!("INSERT OR IGNORE INTO {table} ({}) VALUES ({marks})", names.join(", ")))?.execute(params_from_iter(values))?;
     Ok(())
 }
 
@@ -167,6 +168,8 @@ impl Store {
         }
         let tables = doc.get("tables").and_then(Value::as_object).ok_or_else(|| Error::Invalid("export has no tables".into()))?;
         self.write(|tx| {
+            // The store's bulk path: the search index is built once at the end.
+            let fts = crate::store::FtsDeferral::begin(tx)?;
             let mut summary = ImportSummary::default();
             for (table, _, _) in json_tables() {
                 let cols = columns(tx, table)?;
@@ -177,6 +180,7 @@ impl Store {
                 }
                 summary.count(table, rows.len());
             }
+            fts.finish(tx)?;
             Ok(summary)
         })
     }
@@ -234,6 +238,7 @@ impl Store {
         }
         let records = reader.records().collect::<std::result::Result<Vec<_>, _>>().map_err(csv_err)?;
         self.write(|tx| {
+            let fts = crate::store::FtsDeferral::begin(tx)?;
             let mut summary = ImportSummary::default();
             // Parents before children: accounts, contacts, conversations, media, messages.
             for (prefix, table, _) in csv_insert_order() {
@@ -283,6 +288,7 @@ impl Store {
                     }
                 }
             }
+            fts.finish(tx)?;
             Ok(summary)
         })
     }

@@ -53,11 +53,37 @@ impl Applied {
     }
 }
 
+/// History messages in one batch from which the search index is built in
+/// bulk (Meta's import of the app's chats comes in chunks of many).
+const BULK_HISTORY: usize = 16;
+
 pub fn apply(conn: &Connection, account_id: i64, events: &[ProviderEvent]) -> Result<Applied> {
+    let history = events.iter().filter(|e| matches!(e, ProviderEvent::Message(m) if m.history)).count();
+    if history < BULK_HISTORY {
+        return apply_events(conn, account_id, events, None);
+    }
+    // The store's bulk path: new history messages are indexed together at
+    // the end; anything else indexes what came before it first.
+    let mut fts = crate::store::FtsDeferral::begin(conn)?;
+    let applied = apply_events(conn, account_id, events, Some(&mut fts));
+    // Whatever happened, the index trigger comes back (a caller may commit
+    // the rest of its transaction after an error).
+    let finished = fts.finish(conn);
+    let applied = applied?;
+    finished?;
+    Ok(applied)
+}
+
+fn apply_events(conn: &Connection, account_id: i64, events: &[ProviderEvent], mut fts: Option<&mut crate::store::FtsDeferral>) -> Result<Applied> {
     let mut out = Applied::default();
     for event in events {
+        if let Some(fts) = fts.as_deref_mut() {
+            if !matches!(event, ProviderEvent::Message(m) if m.history) {
+                fts.flush(conn)?;
+            }
+        }
         match event {
-            ProviderEvent::Message(m) => apply_message(conn, account_id, m, &mut out)?,
+            ProviderEvent::Message(m) => apply_message(conn, account_id, m, &mut out, fts.as_deref_mut())?,
             ProviderEvent::Status(s) => {
                 let outcome = messages::update_status(
                     conn,
@@ -150,7 +176,7 @@ pub fn apply(conn: &Connection, account_id: i64, events: &[ProviderEvent]) -> Re
     Ok(out)
 }
 
-fn apply_message(conn: &Connection, account_id: i64, m: &InboundMessage, out: &mut Applied) -> Result<()> {
+fn apply_message(conn: &Connection, account_id: i64, m: &InboundMessage, out: &mut Applied, mut fts: Option<&mut crate::store::FtsDeferral>) -> Result<()> {
     let contact_id = contacts::upsert(conn, account_id, &m.chat, &m.chat_update)?;
     let conversation_id = conversations::get_or_create(conn, account_id, contact_id)?;
     if let Some(chat_id) = &m.provider_chat_id {
@@ -166,6 +192,10 @@ fn apply_message(conn: &Connection, account_id: i64, m: &InboundMessage, out: &m
     }
     if let Some(id) = messages::id_by_provider_id(conn, account_id, &m.provider_message_id)? {
         if m.history {
+            // It may rewrite the row's caption or media: indexed first.
+            if let Some(fts) = fts.as_deref_mut() {
+                fts.flush(conn)?;
+            }
             merge_history(conn, account_id, id, m, out)?;
         }
         out.duplicates += 1;
@@ -181,7 +211,7 @@ fn apply_message(conn: &Connection, account_id: i64, m: &InboundMessage, out: &m
         }
     }
     let media_id = insert_media(conn, account_id, m)?;
-    let outcome = messages::insert(
+    let outcome = messages::insert_with(
         conn,
         &NewMessage {
             account_id,
@@ -215,6 +245,8 @@ fn apply_message(conn: &Connection, account_id: i64, m: &InboundMessage, out: &m
             referral: m.referral.clone(),
             history: m.history,
         },
+        fts,
+        None,
     )?;
     match outcome {
         InsertOutcome::Inserted(id) => {

@@ -11,6 +11,7 @@ pub mod backup;
 pub mod bulk;
 pub mod contact_data;
 pub mod datadir;
+pub mod devseed;
 pub mod engine;
 pub mod engine_lock;
 pub mod env_import;

@@ -7,7 +7,9 @@
 //! [`KEEP_DAYS`] days go whatever their count, the oldest go while all logs
 //! together exceed [`MAX_TOTAL_BYTES`] (each program's newest file, the one
 //! it writes to, stays), and every file is made owner-only. It runs at each
-//! start (one directory listing) and in the daily [`crate::maintenance`].
+//! start of a long-running program ([`init`]: the window, `wicket serve`),
+//! when a short command first logs ([`init_lazy`]: a read that logs nothing
+//! opens no file and starts no thread), and in the daily [`crate::maintenance`].
 //! A file the appender opens at midnight in a long run gets the umask's mode
 //! until then; the `0700` folder already keeps it from other users.
 //!
@@ -16,7 +18,8 @@
 
 use crate::datadir::{tighten_or_warn, DataDir, PRIVATE_FILE_MODE};
 use chrono::NaiveDate;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, OnceLock};
 use tracing_appender::rolling::{RollingFileAppender, Rotation};
 
 pub use tracing_appender::non_blocking::WorkerGuard;
@@ -57,6 +60,82 @@ pub fn init(dir: &DataDir, program: &str) -> Option<WorkerGuard> {
         _ => {}
     }
     ok.then_some(guard)
+}
+
+/// Logging for a short command: the same files and filter as [`init`], but
+/// the folder is pruned and today's file opened only when the first line is
+/// logged, and lines are written in place (no writer thread, no channel:
+/// [`init`]'s 128,000-slot queue was a fifth of a read command's start-up).
+/// False when a subscriber was already set.
+pub fn init_lazy(dir: &DataDir, program: &str) -> bool {
+    let writer = LazyLog(Arc::new(LazyFile { logs: dir.logs_dir(), program: program.to_string(), file: OnceLock::new() }));
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt().with_env_filter(filter).with_writer(writer).with_ansi(false).try_init().is_ok()
+}
+
+struct LazyFile {
+    logs: PathBuf,
+    program: String,
+    /// Opened at the first line; `None` when it cannot be (logging never stops a program).
+    file: OnceLock<Option<Mutex<RollingFileAppender>>>,
+}
+
+impl LazyFile {
+    fn file(&self) -> Option<&Mutex<RollingFileAppender>> {
+        self.file
+            .get_or_init(|| {
+                // No tracing in here: this runs inside the subscriber.
+                let pruned = prune(&self.logs, today());
+                let mut appender = RollingFileAppender::builder()
+                    .rotation(Rotation::DAILY)
+                    .filename_prefix(format!("{}.log", self.program))
+                    .max_log_files(KEEP_DAYS)
+                    .build(&self.logs)
+                    .ok()?;
+                let _ = crate::datadir::tighten(&self.logs.join(format!("{}.log.{}", self.program, today().format("%Y-%m-%d"))), PRIVATE_FILE_MODE);
+                let note = match pruned {
+                    Ok(p) if p.removed > 0 => Some(format!("old logs removed files={} bytes={}", p.removed, p.bytes_removed)),
+                    Err(e) => Some(format!("cannot prune the logs folder error={e}")),
+                    _ => None,
+                };
+                if let Some(note) = note {
+                    use std::io::Write;
+                    let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
+                    let _ = writeln!(appender, "{now}  INFO wicket_core::logs: {note}");
+                }
+                Some(Mutex::new(appender))
+            })
+            .as_ref()
+    }
+}
+
+#[derive(Clone)]
+struct LazyLog(Arc<LazyFile>);
+
+impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for LazyLog {
+    type Writer = LazyLine<'a>;
+
+    fn make_writer(&'a self) -> Self::Writer {
+        LazyLine(&self.0)
+    }
+}
+
+struct LazyLine<'a>(&'a LazyFile);
+
+impl std::io::Write for LazyLine<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        match self.0.file() {
+            Some(file) => file.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).write(buf),
+            None => Ok(buf.len()),
+        }
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        match self.0.file.get() {
+            Some(Some(file)) => file.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).flush(),
+            _ => Ok(()),
+        }
+    }
 }
 
 /// Today as the appender names files (UTC).

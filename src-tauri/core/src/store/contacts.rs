@@ -200,6 +200,7 @@ pub fn upsert(conn: &Connection, account_id: i64, key: &ContactKey, update: &Con
         return Err(Error::Invalid("a contact needs a phone number or a provider id".into()));
     }
     let now = now_ms();
+    // Statements cached: every inbound message upserts its contact.
     let id = match find(conn, account_id, key)? {
         Some(c) => {
             // Fill in the key we did not know yet (e.g. a phone for a LID).
@@ -228,10 +229,8 @@ pub fn upsert(conn: &Connection, account_id: i64, key: &ContactKey, update: &Con
             c.id
         }
         None => {
-            conn.execute(
-                "INSERT INTO contacts (account_id, phone, provider_user_id, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?4)",
-                params![account_id, key.phone, key.provider_user_id, now],
-            )?;
+            conn.prepare_cached("INSERT INTO contacts (account_id, phone, provider_user_id, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?4)")?
+                .execute(params![account_id, key.phone, key.provider_user_id, now])?;
             conn.last_insert_rowid()
         }
     };

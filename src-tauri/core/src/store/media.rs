@@ -41,23 +41,23 @@ pub struct MediaFile {
 }
 
 pub fn insert(conn: &Connection, m: &NewMedia) -> Result<i64> {
-    conn.execute(
+    conn.prepare_cached(
         "INSERT INTO media_files (account_id, provider_media_id, url, path, file_name, mime, size, sha256, state, created_at, fetch_info)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-        params![
-            m.account_id,
-            m.provider_media_id,
-            m.url,
-            m.path,
-            m.file_name,
-            m.mime,
-            m.size,
-            m.sha256,
-            m.state.unwrap_or(MediaState::Pending).as_str(),
-            now_ms(),
-            super::json_col(&m.fetch_info),
-        ],
-    )?;
+    )?
+    .execute(params![
+        m.account_id,
+        m.provider_media_id,
+        m.url,
+        m.path,
+        m.file_name,
+        m.mime,
+        m.size,
+        m.sha256,
+        m.state.unwrap_or(MediaState::Pending).as_str(),
+        now_ms(),
+        super::json_col(&m.fetch_info),
+    ])?;
     Ok(conn.last_insert_rowid())
 }
 

@@ -96,13 +96,18 @@ fn delete_row(conn: &Connection, id: i64, ts: i64) -> rusqlite::Result<ChangeOut
 /// Applies the changes that waited for message `pid` (now stored as `id`).
 /// True when one changed it.
 pub fn apply_waiting(conn: &Connection, account_id: i64, pid: &str, id: i64) -> Result<bool> {
-    let mut stmt = conn.prepare(
-        "SELECT change, text, timestamp FROM pending_changes WHERE account_id = ?1 AND provider_message_id = ?2
-         ORDER BY change = 'delete', timestamp",
-    )?;
-    let waiting = stmt
+    // Sorted here (a deletion last, else by time), not by ORDER BY: SQLite
+    // re-plans that statement whenever its parameters are rebound, so a
+    // cached copy was prepared again at every insert.
+    let mut stmt = conn.prepare_cached("SELECT change, text, timestamp FROM pending_changes WHERE account_id = ?1 AND provider_message_id = ?2")?;
+    let mut waiting = stmt
         .query_map(params![account_id, pid], |r| Ok((r.get::<_, String>(0)?, r.get::<_, Option<String>>(1)?, r.get::<_, i64>(2)?)))?
         .collect::<std::result::Result<Vec<_>, _>>()?;
+    drop(stmt);
+    if waiting.is_empty() {
+        return Ok(false);
+    }
+    waiting.sort_by_key(|(change, _, ts)| (change == "delete", *ts));
     let mut changed = false;
     for (change, text, ts) in waiting {
         let outcome = match change.as_str() {
@@ -113,6 +118,12 @@ pub fn apply_waiting(conn: &Connection, account_id: i64, pid: &str, id: i64) -> 
     }
     conn.execute("DELETE FROM pending_changes WHERE account_id = ?1 AND provider_message_id = ?2", params![account_id, pid])?;
     Ok(changed)
+}
+
+/// Whether a change waits for message `pid`.
+pub fn any_waiting(conn: &Connection, account_id: i64, pid: &str) -> Result<bool> {
+    let mut stmt = conn.prepare_cached("SELECT EXISTS (SELECT 1 FROM pending_changes WHERE account_id = ?1 AND provider_message_id = ?2)")?;
+    Ok(stmt.query_row(params![account_id, pid], |r| r.get(0))?)
 }
 
 /// How many changes wait for a message (for tests and diagnostics).

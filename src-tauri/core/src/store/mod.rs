@@ -13,6 +13,7 @@ pub mod account_health;
 pub mod accounts;
 pub mod alerts;
 pub mod bulk;
+pub mod bulk_write;
 pub mod contacts;
 pub mod conversations;
 pub mod health;
@@ -42,6 +43,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 pub use accounts::{Account, NewAccount};
+pub use bulk_write::{BulkWriter, FtsDeferral};
 pub use contacts::{Contact, ContactUpdate};
 pub use conversations::{Conversation, ConversationFilter};
 pub use messages::{Message, NewMessage, StatusUpdate};
@@ -66,6 +68,9 @@ impl Store {
         make_private(path)?;
         let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX)?;
         conn.busy_timeout(Duration::from_secs(10))?;
+        // Hot statements (inserts, lookups by provider id) are prepared once
+        // per connection; the default 16 slots are too few for the engine.
+        conn.set_prepared_statement_cache_capacity(64);
         conn.pragma_update(None, "foreign_keys", true)?;
         // Switching a file to WAL takes an exclusive lock that the busy
         // timeout does not wait for: another process opening the same file
