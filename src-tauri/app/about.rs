@@ -28,6 +28,8 @@ pub struct AboutDto {
 pub enum Folder {
     Data,
     Logs,
+    /// Where Settings → Export and import writes (`exports/` in the data folder).
+    Exports,
 }
 
 #[derive(Debug, Clone, Deserialize, TS)]
@@ -54,6 +56,11 @@ pub async fn open_folder<R: Runtime>(app: AppHandle<R>, state: State<'_, AppStat
     let path = match args.folder {
         Folder::Data => state.dir.root().to_path_buf(),
         Folder::Logs => state.dir.logs_dir(),
+        Folder::Exports => {
+            let dir = crate::owner_settings::exports_dir(&state.dir);
+            wicket_core::datadir::create_private_dir(&dir).map_err(|e| Error::io(format!("cannot create {}", dir.display()), e))?;
+            dir
+        }
     };
     app.opener()
         .open_path(path.display().to_string(), None::<&str>)

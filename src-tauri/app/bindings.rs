@@ -20,6 +20,9 @@ use crate::events::{self, MessageReceivedEvent, SyncProgressEvent};
 use crate::jobs::JobDto;
 use crate::limits::{AccountLimitsArgs, LimitsDto, SetLimitsArgs};
 use crate::notifications::{OpenConversationEvent, OPEN_CONVERSATION};
+use crate::owner_settings::{
+    DataExportArgs, DataExportDto, DataImportArgs, ImportedTableDto, PollingDto, SetPollingArgs, SetWebhookListenerArgs, WebhookListenerDto,
+};
 use crate::public_address::{PublicAddressStatusDto, PUBLIC_ADDRESS_HEALTH};
 use crate::scheduled::{ScheduleTemplateArgs, ScheduleTextArgs, ScheduledDto, ScheduledListArgs};
 use crate::settings::{FocusArgs, PreferencesDto, QuietHoursDto};
@@ -115,6 +118,12 @@ pub fn commands(cfg: &Config) -> Vec<(&'static str, Option<String>, String)> {
         ("backup_restore", Some(BackupRestoreArgs::name(cfg)), BackupRestoredDto::name(cfg)),
         ("contact_export", Some(ContactExportArgs::name(cfg)), ContactExportDto::name(cfg)),
         ("contact_erase", Some(ContactEraseArgs::name(cfg)), ContactErasedDto::name(cfg)),
+        ("webhook_listener", None, WebhookListenerDto::name(cfg)),
+        ("set_webhook_listener", Some(SetWebhookListenerArgs::name(cfg)), WebhookListenerDto::name(cfg)),
+        ("account_polling", Some(AccountArgs::name(cfg)), PollingDto::name(cfg)),
+        ("set_account_polling", Some(SetPollingArgs::name(cfg)), PollingDto::name(cfg)),
+        ("data_export", Some(DataExportArgs::name(cfg)), DataExportDto::name(cfg)),
+        ("data_import", Some(DataImportArgs::name(cfg)), <Vec<ImportedTableDto>>::name(cfg)),
     ]
 }
 
@@ -280,6 +289,14 @@ pub fn typescript() -> String {
         ContactExportDto::decl(&cfg),
         ContactEraseArgs::decl(&cfg),
         ContactErasedDto::decl(&cfg),
+        WebhookListenerDto::decl(&cfg),
+        SetWebhookListenerArgs::decl(&cfg),
+        PollingDto::decl(&cfg),
+        SetPollingArgs::decl(&cfg),
+        DataExportArgs::decl(&cfg),
+        DataExportDto::decl(&cfg),
+        DataImportArgs::decl(&cfg),
+        ImportedTableDto::decl(&cfg),
         MessageReceivedEvent::decl(&cfg),
         SyncProgressEvent::decl(&cfg),
         OpenConversationEvent::decl(&cfg),

@@ -85,4 +85,10 @@ pub const COMMANDS: &[&str] = &[
     "backup_restore",
     "contact_export",
     "contact_erase",
+    "webhook_listener",
+    "set_webhook_listener",
+    "account_polling",
+    "set_account_polling",
+    "data_export",
+    "data_import",
 ];

@@ -64,6 +64,12 @@ impl EngineSlot {
 /// vault was unlocked, so it sends with the secrets the owner just opened.
 /// Blocking (waits up to [`STOP_WAIT`]).
 pub fn restart<R: Runtime>(app: &AppHandle<R>) {
+    restart_because(app, "starting again with the unlocked vault")
+}
+
+/// [`restart`], saying `reason` until the new engine reports (a changed
+/// webhook listener, say).
+pub fn restart_because<R: Runtime>(app: &AppHandle<R>, reason: &str) {
     let slot = app.state::<EngineSlot>();
     if let Some(old) = slot.take() {
         old.stop();
@@ -71,7 +77,7 @@ pub fn restart<R: Runtime>(app: &AppHandle<R>) {
     // Until the new engine reports, say so: never the old "needs passphrase"
     // (the window would ask again for a vault just opened).
     let state = app.state::<AppState>();
-    state.set_engine(Some(EngineState::Stopped { reason: "starting again with the unlocked vault".into() }));
+    state.set_engine(Some(EngineState::Stopped { reason: reason.into() }));
     let dir = state.dir.clone();
     match start(app.clone(), dir) {
         Ok(handle) => slot.put(handle),

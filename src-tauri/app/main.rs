@@ -38,6 +38,9 @@ mod jobs;
 mod limits;
 mod media_protocol;
 mod notifications;
+mod owner_settings;
+#[cfg(test)]
+mod owner_settings_tests;
 mod public_address;
 #[cfg(test)]
 mod sample;
@@ -150,6 +153,12 @@ pub fn builder_on<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Build
         backups::backup_restore,
         backups::contact_export,
         backups::contact_erase,
+        owner_settings::webhook_listener,
+        owner_settings::set_webhook_listener,
+        owner_settings::account_polling,
+        owner_settings::set_account_polling,
+        owner_settings::data_export,
+        owner_settings::data_import,
     ])
 }
 

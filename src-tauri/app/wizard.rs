@@ -433,12 +433,17 @@ pub fn stop_public_address() {
     }
 }
 
+/// Where the public-address step's own listener answers (none while the engine listens).
+pub(crate) fn step_listener() -> Option<String> {
+    public().listener.as_ref().map(|l| l.local_addr().to_string())
+}
+
 /// Where a listener of this window answers: the engine's, or the step's.
 fn listening(state: &AppState) -> Option<String> {
     if let EngineState::Running { listen: Some(a) } = state.info().engine {
         return Some(a);
     }
-    public().listener.as_ref().map(|l| l.local_addr().to_string())
+    step_listener()
 }
 
 fn tool_list() -> Vec<TunnelToolDto> {

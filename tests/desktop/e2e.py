@@ -8,7 +8,12 @@ WebKitWebDriver), against a fake Meta Graph API on loopback:
 2. the owner opens the chat and replies from the composer (Enter): the fake
    Graph API receives the send with the text;
 3. signed status webhooks (delivered, then read) for the id the fake
-   answered: the message's ticks update in the window.
+   answered: the message's ticks update in the window;
+4. Settings → Webhooks: the listener moves to another port at once (the
+   same `webhook_listen` setting `wicket settings list` shows), and a second
+   customer's webhook arrives on the new port;
+5. the command palette (Ctrl+K) opens that customer's conversation;
+6. a search for a word opens the first chat at its message, highlighted.
 Screenshots of each step go to OUT_DIR.
 
 Run by tests/desktop/e2e.sh inside `dbus-run-session` with DISPLAY set:
@@ -140,11 +145,11 @@ account = added.stdout.strip().splitlines()[-1].strip()
 subprocess.run([WICKET, "--data-dir", DATA, "settings", "set", "webhook_listen", f"127.0.0.1:{listen}"], env=env, check=True, capture_output=True)
 
 
-def webhook(value):
+def webhook(value, port=None):
     body = json.dumps({"object": "whatsapp_business_account", "entry": [{"id": WABA, "changes": [{"field": "messages", "value": dict(
         {"messaging_product": "whatsapp", "metadata": {"display_phone_number": "15550102030", "phone_number_id": PNID}}, **value)}]}]}).encode()
     sig = "sha256=" + hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()
-    req = urllib.request.Request(f"http://127.0.0.1:{listen}/webhooks/meta/{account}", data=body, method="POST",
+    req = urllib.request.Request(f"http://127.0.0.1:{port or listen}/webhooks/meta/{account}", data=body, method="POST",
                                  headers={"Content-Type": "application/json", "X-Hub-Signature-256": sig})
     with urllib.request.urlopen(req, timeout=10) as r:
         if r.status != 200:
@@ -288,6 +293,59 @@ try:
         wait(f"the ticks: {status}", lambda: status in attrs(".bubble .ticks", "data-status"))
         print(f"the ticks show {status}")
     shot("e2e-3-read.png")
+
+    # 4. Settings → Webhooks: another port, applied at once.
+    def one(css):
+        return wait(css, lambda: (find_all(css) or [None])[0])
+
+    def text_of(css):
+        return " ".join(texts(css))
+
+    gear = one("button.rail-settings")
+    wd("POST", f"{S}/element/{gear}/click", {})
+    port_input = one(".webhook-fields input[type=number]")
+    wait("the stored listener shown", lambda: text_of(".webhook-listener [role=status]").find(f"Listening at 127.0.0.1:{listen}") >= 0)
+    moved = free_port()
+    wd("POST", f"{S}/element/{port_input}/clear", {})
+    wd("POST", f"{S}/element/{port_input}/value", {"text": str(moved)})
+    apply = one(".webhook-fields button[type=submit]")
+    wd("POST", f"{S}/element/{apply}/click", {})
+    wait("the listener moved", lambda: f"Listening at 127.0.0.1:{moved}" in text_of(".webhook-listener [role=status]"), 40)
+    listed_settings = subprocess.run([WICKET, "--data-dir", DATA, "settings", "list"], env=env, capture_output=True, text=True)
+    if f"127.0.0.1:{moved}" not in listed_settings.stdout:
+        fail("`wicket settings list` does not show the new listener:\n" + listed_settings.stdout + listed_settings.stderr)
+    print(f"Settings moved the listener to port {moved}; `wicket settings list` shows it")
+    wd("POST", f"{S}/execute/sync", {"script": "document.querySelector('.webhook-listener').scrollIntoView({block: 'center'})", "args": []})
+    shot("e2e-4-settings.png")
+    wait("the new port answering", lambda: socket.create_connection(("127.0.0.1", moved), timeout=1).close() or True, 30)
+    webhook({"contacts": [{"profile": {"name": "Nora Lindqvist"}, "wa_id": "447700900456"}],
+             "messages": [{"from": "447700900456", "id": "wamid.E2E-IN-0002", "timestamp": str(int(time.time())), "type": "text",
+                           "text": {"body": "Do you bake sourdough on Sundays?"}}]}, port=moved)
+    close = one("button[aria-label='Close settings']")
+    wd("POST", f"{S}/element/{close}/click", {})
+    wait("Nora's message in the list", lambda: any("Nora Lindqvist" in t for t in texts(".conv")))
+
+    # 5. The command palette (Ctrl+K) opens a conversation.
+    wd("POST", f"{S}/actions", {"actions": [{"type": "key", "id": "keyboard", "actions": [
+        {"type": "keyDown", "value": "\ue009"}, {"type": "keyDown", "value": "k"}, {"type": "keyUp", "value": "k"}, {"type": "keyUp", "value": "\ue009"}]}]})
+    palette = one("input[aria-label='Type a command or a name']")
+    wd("POST", f"{S}/element/{palette}/value", {"text": "Nora"})
+    wait("Nora among the palette's choices", lambda: "Nora Lindqvist" in text_of(".palette-item.palette-active"))
+    shot("e2e-5-palette.png")
+    wd("POST", f"{S}/element/{palette}/value", {"text": "\ue007"})
+    wait("Nora's chat open", lambda: "Nora Lindqvist" in text_of(".chat-header h2") and not find_all(".palette"))
+    print("the command palette opened Nora's conversation")
+
+    # 6. A search opens the chat at the message.
+    box = one("input[aria-label='Search messages and contacts']")
+    wd("POST", f"{S}/element/{box}/value", {"text": "ready"})
+    hit = wait("a search result", lambda: next((e for e, t in zip(find_all(".hits .hit"), texts(".hits .hit")) if "Priya Raman" in t), None))
+    if "ready" not in text_of(".hits .hit mark").lower():
+        fail("the result does not highlight the word: " + text_of(".hits .hit"))
+    wd("POST", f"{S}/element/{hit}/click", {})
+    wait("Priya's chat open at the message, highlighted", lambda: "Priya Raman" in text_of(".chat-header h2") and "Is my order ready?" in text_of(".found"))
+    shot("e2e-6-search.png")
+    print("the search opened the chat at the message")
     print("end to end: ok")
 finally:
     pass

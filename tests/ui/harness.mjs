@@ -36,6 +36,8 @@ export const bulkFixtures = JSON.parse(await readFile(new URL('./fixtures/bulk.j
 /** Quick replies' and notes' answers, recorded from the real handlers (src-tauri/app/craft_tests.rs). */
 export const quickNotesFixtures = JSON.parse(await readFile(new URL('./fixtures/quick_replies_notes.json', import.meta.url), 'utf8'));
 export const backupFixtures = JSON.parse(await readFile(new URL('./fixtures/backups.json', import.meta.url), 'utf8'));
+/** Settings → Webhooks, poll intervals, Export and import, recorded from the real handlers (src-tauri/app/owner_settings_tests.rs). */
+export const ownerFixtures = JSON.parse(await readFile(new URL('./fixtures/owner_settings.json', import.meta.url), 'utf8'));
 /** The passphrase those answers were recorded with (src-tauri/app/vault_tests.rs STRONG). */
 export const VAULT_PASSPHRASE = 'copper lantern orbit meadow';
 /** The fixtures' "now" (src-tauri/app/tests.rs SAMPLE_NOW): 2026-03-10 12:00 UTC. */
@@ -107,6 +109,9 @@ const notes = new Map(Object.entries(qn.list_notes).map(([k, v]) => [Number(k), 
 const allNotes = () => [...notes.values()].flat();
 const bu = ${JSON.stringify(backupFixtures)};
 let backups = bu.backup_status_off;
+const ow = ${JSON.stringify(ownerFixtures)};
+let listener = ow.webhook_listener;
+let polling = ow.account_polling;
 // The bulk job of this page: recorded progress, one step per poll; a label's job is the recorded cancelled one, still running.
 let bulkPolls = 0;
 let bulkJob = null;
@@ -181,8 +186,8 @@ mockIPC((cmd, args) => {
       vaultOpen = true;
       return later(50).then(() => emit('engine-changed', { state: 'running', listen: null })).then(() => vf.unlock_vault);
     case 'list_accounts':
-      if (opts.managed) return (managed ??= [...fx.list_accounts]);
-      return opts.noAccounts ? added : fx.list_accounts;
+      if (opts.managed) return (managed ??= [...fx.list_accounts, ...(opts.unipile ? [ow.unipile_account] : [])]);
+      return opts.noAccounts ? added : opts.unipile ? [...fx.list_accounts, ow.unipile_account] : fx.list_accounts;
     case 'accounts_set_enabled': {
       const rec = a.enabled ? wz.accounts_set_enabled_on : wz.accounts_set_enabled_off;
       managed = (managed ?? fx.list_accounts).map((x) => (x.id === a.account_id ? { ...x, enabled: rec.enabled, status: rec.status, status_reason: rec.status_reason } : x));
@@ -400,6 +405,21 @@ mockIPC((cmd, args) => {
       return { ...stf.get_stats, account_id: a.account_id, received: Math.floor(stf.get_stats.received / 2) };
     }
     case 'open_folder': return null;
+    case 'webhook_listener': return listener;
+    case 'set_webhook_listener': {
+      // The core reads ADDR:PORT: a name is refused; an address other machines reach is warned about.
+      if (!/^[0-9a-fA-F.:]+$/.test(a.address.trim())) return Promise.reject(ow.set_webhook_listener_invalid);
+      const base = a.address.trim() === '0.0.0.0' ? ow.set_webhook_listener_open : ow.set_webhook_listener;
+      listener = { ...base, enabled: a.enabled, port: a.port, listening: a.enabled ? base.listening : null };
+      return later(opts.listenerDelay ?? 0, listener);
+    }
+    case 'account_polling': return { ...polling, account_id: a.account_id };
+    case 'set_account_polling':
+      if (a.idle_seconds < a.active_seconds) return Promise.reject(ow.set_account_polling_invalid);
+      polling = { account_id: a.account_id, active_seconds: a.active_seconds, idle_seconds: a.idle_seconds };
+      return polling;
+    case 'data_export': return { ...ow.data_export, format: a.format, path: ow.data_export.path.replace(/json$/, a.format) };
+    case 'data_import': return opts.importRefused ? Promise.reject(ow.data_import_refused) : a.text.includes('wicket-export') ? ow.data_import : Promise.reject({ code: 'invalid', message: a.name + ' is not a Wicket export', kind: null });
     case 'public_address_status': return address;
     case 'public_address_restart': address = pa.public_address_restart; return later(opts.addressDelay ?? 0, address);
     case 'public_address_stop': address = pa.public_address_stop; return address;

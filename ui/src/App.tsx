@@ -14,6 +14,8 @@ import { Rail, STATUS_TEXT, statusSince } from './components/Rail';
 import { Settings } from './components/Settings';
 import { Wizard } from './components/wizard/Wizard';
 import { AccountsSettings } from './components/AccountsSettings';
+import { WebhookSettings } from './components/WebhookSettings';
+import { ExportImport } from './components/ExportImport';
 import { BulkSend } from './components/BulkSend';
 import { AlertBanners, STATUS_ALERTS, useAlerts } from './components/AlertBanners';
 import { StatsView } from './components/StatsView';
@@ -511,6 +513,13 @@ export function App() {
           <AccountsSettings
             accounts={accounts ?? []}
             onAdd={() => (setSettingsOpen(false), setAdding(true))}
+            onChanged={() => {
+              loadAccounts();
+              loadList();
+            }}
+          />
+          <WebhookSettings accounts={accounts ?? []} status={address} onStatus={setAddress} />
+          <ExportImport
             onChanged={() => {
               loadAccounts();
               loadList();

@@ -321,12 +321,18 @@ impl Store {
     /// Imports a JSON or CSV export (told apart by its first byte).
     pub fn import_from(&mut self, path: &Path) -> Result<ImportSummary> {
         let bytes = std::fs::read(path).map_err(|e| Error::io(format!("cannot read {}", path.display()), e))?;
+        self.import_bytes(&bytes, &path.display().to_string())
+    }
+
+    /// [`Store::import_from`] on a file's contents (`name` for the messages):
+    /// the window reads the picked file itself.
+    pub fn import_bytes(&mut self, bytes: &[u8], name: &str) -> Result<ImportSummary> {
         let first = bytes.iter().find(|b| !b.is_ascii_whitespace()).copied();
         if first == Some(b'{') {
-            let doc: Value = serde_json::from_slice(&bytes).map_err(|e| Error::Invalid(format!("{} is not valid JSON: {e}", path.display())))?;
+            let doc: Value = serde_json::from_slice(bytes).map_err(|e| Error::Invalid(format!("{name} is not valid JSON: {e}")))?;
             self.import_json(&doc)
         } else {
-            self.import_csv(bytes.as_slice())
+            self.import_csv(bytes)
         }
     }
 }

@@ -12,6 +12,7 @@ import { Avatar } from './Avatar';
 import { STATUS_TEXT } from './Rail';
 import { PublicAddress } from './PublicAddressSetup';
 import { SendingLimits } from './SendingLimits';
+import { PollIntervals } from './PollIntervals';
 
 const PROVIDER_TEXT: Record<Provider, string> = {
   meta: 'WhatsApp Cloud API (Meta)',
@@ -122,6 +123,7 @@ function Row({ a, onChanged, onPublic }: { a: AccountDto; onChanged: () => void;
         </p>
         {a.provider === 'meta' && <AccountHealth accountId={a.id} />}
         {!demo && <SendingLimits accountId={a.id} name={a.name} />}
+        {a.provider === 'unipile' && <PollIntervals accountId={a.id} name={a.name} />}
         {confirming && (
           <div class="acct-confirm" role="alertdialog" aria-label={`Remove ${label}?`}>
             <p>

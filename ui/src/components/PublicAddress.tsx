@@ -15,7 +15,7 @@ type Props = {
   onError: (e: CommandError) => void;
 };
 
-function useControl({ onStatus, onError }: Omit<Props, 'status'>) {
+export function useControl({ onStatus, onError }: Omit<Props, 'status'>) {
   const [busy, setBusy] = useState<'restart' | 'stop' | null>(null);
   const act = (what: 'restart' | 'stop') => {
     setBusy(what);
@@ -27,7 +27,7 @@ function useControl({ onStatus, onError }: Omit<Props, 'status'>) {
   return { busy, act };
 }
 
-function checkedAt(ms: number | null): string {
+export function checkedAt(ms: number | null): string {
   if (ms == null) return '';
   return new Date(ms).toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit' });
 }
