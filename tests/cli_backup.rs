@@ -75,7 +75,7 @@ fn shop(dir: &Path, graph: &str) -> (Serve, String) {
         let body = inbound(from, name, id, &text, now - 60);
         assert_eq!(post(&serve.addr, &target, ("X-Hub-Signature-256", sign(APP_SECRET, &body)), &body), 200);
     }
-    let sent = ok_json(&WICKET.run(dir, &["send", "--account", &account, "--to", "+44 7911 123456", "--text", "Yes, ready at 4"]));
+    let sent = ok_json(&WICKET.run(dir, &["send", "--json", "--account", &account, "--to", "+44 7911 123456", "--text", "Yes, ready at 4"]));
     assert_eq!(sent["status"], json!("sent"), "{sent}");
     // Priya's photo: a downloaded media file on one of her messages.
     let db = rusqlite::Connection::open(dir.join("wicket.db")).unwrap();

@@ -91,7 +91,7 @@ async fn a_real_run_logs_no_secret_and_no_message_text_and_keeps_every_file_priv
         let account = add_meta(&d, &uri);
         let mut serve = WICKET.serve(&d, &[], Stdio::null());
         assert_eq!(post(&serve.addr, &format!("/webhooks/meta/{account}"), inbound("wamid.IN1", INBOUND_TEXT).to_string().as_bytes()), 200);
-        let sent = ok_json(&WICKET.run(&d, &["send", "--account", &account, "--to", "+44 7911 123456", "--text", OUTBOUND_TEXT]));
+        let sent = ok_json(&WICKET.run(&d, &["send", "--json", "--account", &account, "--to", "+44 7911 123456", "--text", OUTBOUND_TEXT]));
         assert_eq!(sent["status"], json!("sent"));
         let msgs = ok_json(&WICKET.run(&d, &["messages", "--account", &account, "--with", "+447911123456", "--json"]));
         let texts: Vec<&str> = msgs.as_array().unwrap().iter().filter_map(|m| m["text"].as_str()).collect();

@@ -181,7 +181,7 @@ fn round_trip(dir: &Path, graph: &str) {
     assert_eq!(ok_json(&WICKET.run(dir, &["conversations", "--json"]))[0]["unread"], json!(0));
 
     // The owner replies; the engine sends it; `send` waits and prints the row.
-    let sent = ok_json(&WICKET.run(dir, &["send", "--account", &account, "--to", "+44 7911 123456", "--text", "Your order is ready"]));
+    let sent = ok_json(&WICKET.run(dir, &["send", "--json", "--account", &account, "--to", "+44 7911 123456", "--text", "Your order is ready"]));
     assert_eq!(sent["status"], json!("sent"));
     assert_eq!(sent["provider_message_id"], json!("wamid.OUT1"));
     let message_id = sent["id"].as_str().unwrap().to_string();
@@ -409,7 +409,7 @@ async fn send_covers_every_kind_as_a_process() {
     let (photo, invoice, voice, clip, sticker) = (file("photo.jpg"), file("invoice.pdf"), file("voice.ogg"), file("clip.mp4"), file("sticker.webp"));
     let to = ["--account", account.as_str(), "--to", "+44 7911 123456"];
     let send = |extra: &[&str]| -> Value {
-        let args: Vec<&str> = ["send"].iter().copied().chain(to.iter().copied()).chain(extra.iter().copied()).collect();
+        let args: Vec<&str> = ["send", "--json"].iter().copied().chain(to.iter().copied()).chain(extra.iter().copied()).collect();
         ok_json(&WICKET.run(dir, &args))
     };
     let image = send(&["--image", &photo, "--caption", "Your parcel"]);

@@ -106,7 +106,7 @@ fn opt_out_round_trip(dir: &Path, graph: &str) {
     assert_eq!(refused.status.code(), Some(2), "{}", stderr(&refused));
 
     // The owner confirms.
-    let sent = ok_json(&WICKET.run(dir, &["send", "--account", &account, "--to", "+44 7911 123456", "--text", "Your parcel is ready", "--to-opted-out"]));
+    let sent = ok_json(&WICKET.run(dir, &["send", "--json", "--account", &account, "--to", "+44 7911 123456", "--text", "Your parcel is ready", "--to-opted-out"]));
     assert_eq!(sent["status"], json!("sent"));
     // Sending a message again is a manual message too: it asks first.
     let id = sent["id"].as_str().unwrap().to_string();
@@ -119,7 +119,7 @@ fn opt_out_round_trip(dir: &Path, graph: &str) {
     // START opts back in; sending needs no confirmation again.
     assert_eq!(post_webhook(&serve.addr, &account, &inbound("wamid.START", "start", now - 30)), 200);
     assert_eq!(contact(dir)["opted_out_at"], Value::Null);
-    let sent = ok_json(&WICKET.run(dir, &["send", "--conversation", &conv, "--text", "Welcome back"]));
+    let sent = ok_json(&WICKET.run(dir, &["send", "--json", "--conversation", &conv, "--text", "Welcome back"]));
     assert_eq!(sent["status"], json!("sent"));
 }
 

@@ -72,7 +72,7 @@ fn round_trip(dir: &Path, graph: &str) {
     assert_eq!(post(&serve.addr, &target, ("X-Hub-Signature-256", sign(APP_SECRET, &body)), &body), 200, "Meta's retry: a duplicate");
     assert_eq!(post(&serve.addr, &target, ("X-Hub-Signature-256", sign("not-the-secret", &body)), &body), 401);
 
-    let sent = ok_json(&WICKET.run(dir, &["send", "--account", &account, "--to", "+44 7911 123456", "--text", "Yes, ready at 4"]));
+    let sent = ok_json(&WICKET.run(dir, &["send", "--json", "--account", &account, "--to", "+44 7911 123456", "--text", "Yes, ready at 4"]));
     assert_eq!(sent["status"], json!("sent"), "{sent}");
     let status = read_status(now);
     assert_eq!(post(&serve.addr, &target, ("X-Hub-Signature-256", sign(APP_SECRET, &status)), &status), 200);

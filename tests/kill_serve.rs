@@ -397,7 +397,7 @@ fn outbox_cycles(dir: &Path, graph: &str, received: Received, seed: u64) {
         for k in 0..per_cycle {
             let m = ok_json(
                 &WICKET
-                    .run(dir, &["send", "--account", &account, "--to", &format!("+{CUSTOMER}"), "--text", &format!("cycle {cycle} message {k}"), "--no-wait"]),
+                    .run(dir, &["send", "--json", "--account", &account, "--to", &format!("+{CUSTOMER}"), "--text", &format!("cycle {cycle} message {k}"), "--no-wait"]),
             );
             assert_eq!(m["status"], json!("pending"), "queued, not sent, by `send --no-wait`");
             queued.insert(m["id"].as_str().unwrap().to_string());

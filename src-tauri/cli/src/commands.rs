@@ -341,12 +341,19 @@ fn export(ctx: &mut Context, args: ExportArgs) -> Result<()> {
         return Err(Error::Invalid("--vault goes with --format json: `wicket account import` reads accounts from a JSON export".into()));
     }
     ctx.store.export_to(format, &args.out, account)?;
+    // The demo's sample data is never exported: say so rather than leave it out silently.
+    let demos: Vec<String> = ctx.store.accounts()?.into_iter().filter(|a| a.provider == wicket_core::model::Provider::Demo && account.is_none_or(|id| id == a.id)).map(|a| format!("{} ({})", a.name, a.id)).collect();
+    if !demos.is_empty() {
+        eprintln!("Not exported: the demo account {}: its customers and messages are sample data.", demos.join(", "));
+    }
     let secrets = match (&args.vault, &args.passphrase_env) {
         (Some(vault), Some(var)) => Some(crate::accounts::export_vault(ctx, vault, var, account)?),
         _ => None,
     };
     if ctx.json {
-        print_json(&json!({ "path": args.out, "format": args.format, "vault": args.vault, "secrets": secrets }));
+        print_json(&json!({ "path": args.out, "format": args.format, "vault": args.vault, "secrets": secrets, "demo_left_out": !demos.is_empty() }));
+    } else {
+        println!("Exported to {}", args.out.display());
     }
     Ok(())
 }
@@ -480,8 +487,25 @@ fn send(ctx: &mut Context, args: SendArgs) -> Result<()> {
         _ => return Err(Error::Invalid("give --account ID with --to PHONE, or --conversation ID".into())),
     };
     let message = if args.no_wait { queued } else { send_queued(ctx, queued.id)? };
-    print_json(&output::message(&message));
+    if ctx.json {
+        print_json(&output::message(&message));
+    } else {
+        println!("{}", sent_line(ctx, &message)?);
+    }
     Ok(())
+}
+
+/// One line saying what became of a send: "Message 42 to Priya Shah: sent (provider id wamid.…)".
+fn sent_line(ctx: &Context, m: &wicket_core::store::Message) -> Result<String> {
+    let conversation = ctx.store.conversation(m.conversation_id)?;
+    let to = wicket_core::store::contacts::display_name(&conversation.contact, &ctx.country()?);
+    let state = match m.status.as_str() {
+        "pending" => "queued: it goes out when the engine runs (wicket serve or the desktop app)".to_string(),
+        other => other.to_string(),
+    };
+    let provider = m.provider_message_id.as_deref().map(|p| format!(" (provider id {p})")).unwrap_or_default();
+    let error = m.error.as_ref().map(|e| format!(": {}", e.message)).unwrap_or_default();
+    Ok(format!("Message {} to {to}: {state}{provider}{error}", m.id))
 }
 
 /// A manual message to a customer who opted out asks first: refused unless
@@ -551,43 +575,26 @@ fn print_attention(ctx: &Context, accounts: &[wicket_core::store::Account]) -> R
 }
 
 fn settings_list(ctx: &Context) -> Result<()> {
-    let mut settings: Vec<(String, Value)> = ctx.store.settings()?.into_iter().filter(|(k, _)| k != "data_dir_id").collect();
-    // Settings with a default in effect until the owner changes them are listed with it.
-    use wicket_core::optout::{DEFAULT_OPT_IN, DEFAULT_OPT_OUT, OPT_IN_KEYWORDS, OPT_OUT_KEYWORDS};
-    let defaults = [(wicket_core::typing::SETTING, Value::Bool(true)), (OPT_OUT_KEYWORDS, json!(DEFAULT_OPT_OUT)), (OPT_IN_KEYWORDS, json!(DEFAULT_OPT_IN))];
-    for (key, default) in defaults {
-        if !settings.iter().any(|(k, _)| k == key) {
-            settings.push((key.to_string(), default));
-            settings.sort_by(|a, b| a.0.cmp(&b.0));
-        }
-    }
+    let current = wicket_core::settings_catalog::current(&ctx.store)?;
     if ctx.json {
-        let map: serde_json::Map<String, Value> = settings.into_iter().collect();
+        // Every setting with the value in effect, plus what else the table keeps (the app's own state), as before.
+        let mut map: serde_json::Map<String, Value> = ctx.store.settings()?.into_iter().filter(|(k, _)| k != wicket_core::store::settings::DATA_DIR_ID).collect();
+        for c in current {
+            map.entry(c.setting.key.to_string()).or_insert(c.value);
+        }
         print_json(&Value::Object(map));
     } else {
-        for (k, v) in settings {
-            println!("{k} = {v}");
-        }
+        let rows: Vec<Vec<String>> = current
+            .iter()
+            .map(|c| vec![c.setting.key.to_string(), format!("{}{}", c.value, if c.is_default { " (default)" } else { "" }), c.setting.about.to_string()])
+            .collect();
+        output::print_table(&["setting", "value", "what it does"], &rows);
     }
     Ok(())
 }
 
 fn settings_set(ctx: &mut Context, key: &str, value: &str) -> Result<()> {
-    if key == "data_dir_id" {
-        return Err(Error::Invalid("data_dir_id cannot be changed".into()));
-    }
     let v: Value = serde_json::from_str(value).unwrap_or_else(|_| Value::String(value.to_string()));
-    if key == wicket_core::typing::SETTING && !v.is_boolean() {
-        return Err(Error::Invalid(format!("{key} is true or false, not {value:?}")));
-    }
-    if key == wicket_core::optout::OPT_OUT_KEYWORDS || key == wicket_core::optout::OPT_IN_KEYWORDS {
-        wicket_core::optout::parse_list(&v)?;
-    }
-    if key == wicket_core::scheduled::TIME_ZONE {
-        wicket_core::scheduled::time_zone(v.as_str().unwrap_or_default())?;
-    }
-    if key == wicket_core::store::settings::DEFAULT_COUNTRY {
-        wicket_core::phone::parse_country(v.as_str().unwrap_or_default())?;
-    }
+    wicket_core::settings_catalog::check(key, &v)?;
     ctx.store.set_setting(key, &v)
 }

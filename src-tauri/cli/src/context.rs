@@ -16,7 +16,12 @@ impl Context {
     /// `long_running`: `wicket serve` (a writer thread for its logs); other
     /// commands open their log file only if they log something.
     pub fn open(data_dir: Option<&std::path::Path>, json: bool, long_running: bool) -> Result<Context> {
+        // A mistyped --data-dir would otherwise become a new, empty inbox without a word.
+        let new = data_dir.is_some_and(|d| !d.exists());
         let dir = DataDir::resolve(data_dir)?;
+        if new {
+            eprintln!("created a new data dir at {}", dir.root().display());
+        }
         let guard = init_logging(&dir, long_running);
         let store = Store::open(&dir.db_path())?;
         Ok(Context { dir, store, json, _log_guard: guard })

@@ -3,6 +3,7 @@
 //! with `Z`, `phone` is E.164 or `null` (then `provider_user_id` holds the
 //! opaque id). Without it: a readable table.
 
+use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 use serde_json::{json, Value};
 use wicket_core::error::ProviderError;
 use wicket_core::ratelimit::Limits;
@@ -259,30 +260,76 @@ pub fn print_json(v: &Value) {
 
 /// Prints rows as an aligned table with a header.
 pub fn print_table(header: &[&str], rows: &[Vec<String>]) {
-    let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
-    for row in rows {
+    for line in table_lines(header, rows) {
+        println!("{line}");
+    }
+}
+
+/// The widest a cell is shown, in terminal columns.
+const MAX_CELL: usize = 60;
+
+/// A cell cut to `max` columns (with an ellipsis), measured as a terminal shows
+/// it: CJK characters and most emoji take two columns, combining marks none.
+fn fit(cell: &str, max: usize) -> String {
+    if cell.width() <= max {
+        return cell.to_string();
+    }
+    let mut out = String::new();
+    let mut used = 0;
+    for ch in cell.chars() {
+        let w = ch.width().unwrap_or(0);
+        if used + w > max - 1 {
+            break;
+        }
+        used += w;
+        out.push(ch);
+    }
+    out.push('…');
+    out
+}
+
+/// The table's lines: columns aligned by display width, not by characters.
+pub fn table_lines(header: &[&str], rows: &[Vec<String>]) -> Vec<String> {
+    let header: Vec<String> = header.iter().map(|h| h.to_uppercase()).collect();
+    let all: Vec<Vec<String>> = std::iter::once(header).chain(rows.iter().map(|r| r.iter().map(|c| fit(c, MAX_CELL)).collect())).collect();
+    let mut widths = vec![0; all.iter().map(Vec::len).max().unwrap_or(0)];
+    for row in &all {
         for (i, cell) in row.iter().enumerate() {
-            widths[i] = widths[i].max(cell.chars().count().min(60));
+            widths[i] = widths[i].max(cell.width());
         }
     }
-    let line = |cells: Vec<String>| {
-        let parts: Vec<String> = cells
-            .iter()
-            .enumerate()
-            .map(|(i, c)| {
-                let c: String = if c.chars().count() > 60 { format!("{}…", c.chars().take(59).collect::<String>()) } else { c.clone() };
-                format!("{c:<w$}", w = widths[i])
-            })
-            .collect();
-        println!("{}", parts.join("  ").trim_end());
-    };
-    line(header.iter().map(|h| h.to_uppercase()).collect());
-    for row in rows {
-        line(row.clone());
-    }
+    all.iter()
+        .map(|row| {
+            let parts: Vec<String> = row.iter().enumerate().map(|(i, c)| format!("{c}{}", " ".repeat(widths[i] - c.width()))).collect();
+            parts.join("  ").trim_end().to_string()
+        })
+        .collect()
 }
 
 /// A one-line text for tables: newlines folded.
 pub fn one_line(s: Option<&str>) -> String {
     s.unwrap_or("").split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn columns_line_up_beside_wide_characters() {
+        let rows = vec![vec!["田中太郎".to_string(), "+81 90 1234 5678".to_string()], vec!["Tom Baker".to_string(), "+44 7911 123456".to_string()]];
+        let lines = table_lines(&["name", "phone"], &rows);
+        // The second column starts at the same terminal column on every line.
+        let column = |line: &str, at: &str| line[..line.find(at).unwrap()].width();
+        assert_eq!(column(&lines[0], "PHONE"), 11, "{lines:#?}");
+        assert_eq!(column(&lines[1], "+81"), 11, "{lines:#?}");
+        assert_eq!(column(&lines[2], "+44"), 11, "{lines:#?}");
+        assert_eq!("田中太郎".width(), 8);
+    }
+
+    #[test]
+    fn long_cells_are_cut_by_display_width() {
+        let cut = fit(&"日本".repeat(40), MAX_CELL);
+        assert!(cut.width() <= MAX_CELL && cut.ends_with('…'), "{cut}");
+    }
 }

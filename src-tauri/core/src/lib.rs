@@ -35,6 +35,7 @@ pub mod quick_replies;
 pub mod ratelimit;
 pub mod scheduled;
 pub mod search;
+pub mod settings_catalog;
 pub mod secrets;
 pub mod stats;
 pub mod store;

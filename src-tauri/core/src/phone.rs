@@ -63,10 +63,26 @@ fn parse_number(input: &str, default_country: Option<country::Id>) -> Result<Pho
     Ok(number)
 }
 
+/// Digits typed without a country code (not "+44…", not "0044…").
+fn is_local(input: &str) -> bool {
+    let t = input.trim();
+    !t.is_empty() && !t.starts_with('+') && !t.starts_with("00") && !t.chars().any(char::is_alphabetic)
+}
+
 /// Parses a number typed in any common format into E.164, refusing invalid ones.
 pub fn parse(input: &str, default_country: &str) -> Result<E164> {
     let country = parse_country(default_country).ok();
-    let number = parse_number(input, country)?;
+    let number = parse_number(input, country).map_err(|e| match e {
+        // A local number read with the wrong country: say how to set the right one.
+        Error::InvalidPhone { input, reason } if is_local(&input) => Error::InvalidPhone {
+            reason: format!(
+                "{reason} (read as a number of {}, the default country: set yours with `wicket settings set default_country GB` or in Settings → Messages and contacts, or type the number with its country code)",
+                default_country.trim().to_ascii_uppercase()
+            ),
+            input,
+        },
+        other => other,
+    })?;
     Ok(E164(number.format().mode(Mode::E164).to_string()))
 }
 
@@ -143,6 +159,14 @@ mod tests {
         assert_eq!(parse("06 12 34 56 78", "FR").unwrap().as_str(), "+33612345678");
         assert_eq!(parse("+91 98765 43210", "US").unwrap().as_str(), "+919876543210");
         assert_eq!(parse("+49 1511 2345678", "US").unwrap().as_str(), "+4915112345678", "a + number ignores the default country's prefix rules");
+    }
+
+    #[test]
+    fn a_local_number_read_with_the_wrong_country_says_how_to_set_it() {
+        let err = parse("07911123456", "US").unwrap_err().to_string();
+        assert!(err.contains("wicket settings set default_country") && err.contains("US"), "{err}");
+        let err = parse("+44 12", "US").unwrap_err().to_string();
+        assert!(!err.contains("default_country"), "an international number is not about the country: {err}");
     }
 
     #[test]

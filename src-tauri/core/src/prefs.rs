@@ -44,7 +44,7 @@ impl QuietHours {
         Ok((parse_hhmm(&self.from)?, parse_hhmm(&self.to)?))
     }
 
-    fn parse(text: &str) -> Option<QuietHours> {
+    pub(crate) fn parse(text: &str) -> Option<QuietHours> {
         let (from, to) = text.split_once('-')?;
         let q = QuietHours { from: from.trim().to_string(), to: to.trim().to_string() };
         q.minutes().ok().map(|_| q)
