@@ -106,7 +106,8 @@ fn opt_out_round_trip(dir: &Path, graph: &str) {
     assert_eq!(refused.status.code(), Some(2), "{}", stderr(&refused));
 
     // The owner confirms.
-    let sent = ok_json(&WICKET.run(dir, &["send", "--json", "--account", &account, "--to", "+44 7911 123456", "--text", "Your parcel is ready", "--to-opted-out"]));
+    let sent =
+        ok_json(&WICKET.run(dir, &["send", "--json", "--account", &account, "--to", "+44 7911 123456", "--text", "Your parcel is ready", "--to-opted-out"]));
     assert_eq!(sent["status"], json!("sent"));
     // Sending a message again is a manual message too: it asks first.
     let id = sent["id"].as_str().unwrap().to_string();

@@ -395,10 +395,10 @@ fn outbox_cycles(dir: &Path, graph: &str, received: Received, seed: u64) {
         }
         let seen = received.lock().unwrap().len();
         for k in 0..per_cycle {
-            let m = ok_json(
-                &WICKET
-                    .run(dir, &["send", "--json", "--account", &account, "--to", &format!("+{CUSTOMER}"), "--text", &format!("cycle {cycle} message {k}"), "--no-wait"]),
-            );
+            let m = ok_json(&WICKET.run(
+                dir,
+                &["send", "--json", "--account", &account, "--to", &format!("+{CUSTOMER}"), "--text", &format!("cycle {cycle} message {k}"), "--no-wait"],
+            ));
             assert_eq!(m["status"], json!("pending"), "queued, not sent, by `send --no-wait`");
             queued.insert(m["id"].as_str().unwrap().to_string());
         }

@@ -342,7 +342,13 @@ fn export(ctx: &mut Context, args: ExportArgs) -> Result<()> {
     }
     ctx.store.export_to(format, &args.out, account)?;
     // The demo's sample data is never exported: say so rather than leave it out silently.
-    let demos: Vec<String> = ctx.store.accounts()?.into_iter().filter(|a| a.provider == wicket_core::model::Provider::Demo && account.is_none_or(|id| id == a.id)).map(|a| format!("{} ({})", a.name, a.id)).collect();
+    let demos: Vec<String> = ctx
+        .store
+        .accounts()?
+        .into_iter()
+        .filter(|a| a.provider == wicket_core::model::Provider::Demo && account.is_none_or(|id| id == a.id))
+        .map(|a| format!("{} ({})", a.name, a.id))
+        .collect();
     if !demos.is_empty() {
         eprintln!("Not exported: the demo account {}: its customers and messages are sample data.", demos.join(", "));
     }
@@ -578,7 +584,8 @@ fn settings_list(ctx: &Context) -> Result<()> {
     let current = wicket_core::settings_catalog::current(&ctx.store)?;
     if ctx.json {
         // Every setting with the value in effect, plus what else the table keeps (the app's own state), as before.
-        let mut map: serde_json::Map<String, Value> = ctx.store.settings()?.into_iter().filter(|(k, _)| k != wicket_core::store::settings::DATA_DIR_ID).collect();
+        let mut map: serde_json::Map<String, Value> =
+            ctx.store.settings()?.into_iter().filter(|(k, _)| k != wicket_core::store::settings::DATA_DIR_ID).collect();
         for c in current {
             map.entry(c.setting.key.to_string()).or_insert(c.value);
         }

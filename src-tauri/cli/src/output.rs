@@ -3,8 +3,8 @@
 //! with `Z`, `phone` is E.164 or `null` (then `provider_user_id` holds the
 //! opaque id). Without it: a readable table.
 
-use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 use serde_json::{json, Value};
+use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 use wicket_core::error::ProviderError;
 use wicket_core::ratelimit::Limits;
 use wicket_core::search::SearchHit;

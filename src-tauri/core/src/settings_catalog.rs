@@ -83,7 +83,10 @@ fn keywords(v: &Value) -> Result<()> {
 fn listen(v: &Value) -> Result<()> {
     match v {
         Value::Null | Value::Bool(_) => Ok(()),
-        Value::String(a) => a.parse::<std::net::SocketAddr>().map(|_| ()).map_err(|_| Error::Invalid(format!("the listener is true, false or \"ADDR:PORT\" such as 127.0.0.1:8765, not {a:?}"))),
+        Value::String(a) => a
+            .parse::<std::net::SocketAddr>()
+            .map(|_| ())
+            .map_err(|_| Error::Invalid(format!("the listener is true, false or \"ADDR:PORT\" such as 127.0.0.1:8765, not {a:?}"))),
         _ => Err(Error::Invalid(format!("the listener is true, false or \"ADDR:PORT\", not {v}"))),
     }
 }
@@ -105,27 +108,97 @@ fn object(v: &Value) -> Result<()> {
 
 /// Every owner setting, in the order `settings list` shows them.
 pub const SETTINGS: &[Setting] = &[
-    Setting { key: crate::store::settings::DEFAULT_COUNTRY, default: || json!(crate::store::settings::DEFAULT_COUNTRY_CODE), about: "country of numbers typed without a country code (ISO code, e.g. GB)", check: country },
-    Setting { key: crate::scheduled::TIME_ZONE, default: || Value::Null, about: "time zone for scheduled sends and statistics (IANA name; null: the system's)", check: time_zone },
+    Setting {
+        key: crate::store::settings::DEFAULT_COUNTRY,
+        default: || json!(crate::store::settings::DEFAULT_COUNTRY_CODE),
+        about: "country of numbers typed without a country code (ISO code, e.g. GB)",
+        check: country,
+    },
+    Setting {
+        key: crate::scheduled::TIME_ZONE,
+        default: || Value::Null,
+        about: "time zone for scheduled sends and statistics (IANA name; null: the system's)",
+        check: time_zone,
+    },
     Setting { key: crate::prefs::NOTIFICATIONS, default: || json!(true), about: "desktop notifications for new messages", check: boolean },
-    Setting { key: crate::prefs::NOTIFICATION_PREVIEWS, default: || json!(true), about: "notifications show the message (false: the sender only)", check: boolean },
+    Setting {
+        key: crate::prefs::NOTIFICATION_PREVIEWS,
+        default: || json!(true),
+        about: "notifications show the message (false: the sender only)",
+        check: boolean,
+    },
     Setting { key: crate::prefs::DO_NOT_DISTURB, default: || json!(false), about: "no notifications at all until turned off", check: boolean },
     Setting { key: crate::prefs::QUIET_HOURS, default: || Value::Null, about: "\"HH:MM-HH:MM\": no notifications in these hours each day", check: quiet_hours },
-    Setting { key: crate::prefs::CLOSE_TO_TRAY, default: || json!(true), about: "closing the window keeps Wicket running in the tray (where there is one)", check: boolean },
+    Setting {
+        key: crate::prefs::CLOSE_TO_TRAY,
+        default: || json!(true),
+        about: "closing the window keeps Wicket running in the tray (where there is one)",
+        check: boolean,
+    },
     Setting { key: crate::prefs::START_AT_LOGIN, default: || json!(false), about: "start the desktop app at login", check: boolean },
     Setting { key: crate::prefs::THEME, default: || json!("system"), about: "the window's theme: system, light or dark", check: theme },
-    Setting { key: crate::prefs::CONTACT_SYNC_HOURS, default: || json!(crate::engine::DEFAULT_CONTACT_SYNC_HOURS), about: "hours between contact syncs of gateway accounts (0: off)", check: contact_sync_hours },
+    Setting {
+        key: crate::prefs::CONTACT_SYNC_HOURS,
+        default: || json!(crate::engine::DEFAULT_CONTACT_SYNC_HOURS),
+        about: "hours between contact syncs of gateway accounts (0: off)",
+        check: contact_sync_hours,
+    },
     Setting { key: crate::typing::SETTING, default: || json!(true), about: "show customers that you are typing (Meta)", check: boolean },
-    Setting { key: crate::optout::OPT_OUT_KEYWORDS, default: || json!(crate::optout::DEFAULT_OPT_OUT), about: "words that opt a customer out of bulk and template messages", check: keywords },
-    Setting { key: crate::optout::OPT_IN_KEYWORDS, default: || json!(crate::optout::DEFAULT_OPT_IN), about: "words that opt a customer back in", check: keywords },
-    Setting { key: crate::webhook::LISTEN_SETTING, default: || json!(false), about: "the webhook listener: true (127.0.0.1:8765), \"ADDR:PORT\" or false", check: listen },
-    Setting { key: "public_url", default: || Value::Null, about: "the public https address that reaches the listener (a tunnel or proxy)", check: text_or_null },
-    Setting { key: crate::tunnel::saved::SETUP_SETTING, default: || Value::Null, about: "how the public address is made (written by the public-address step)", check: object },
-    Setting { key: crate::maintenance::WEBHOOK_RETENTION_DAYS, default: || json!(crate::maintenance::DEFAULT_WEBHOOK_RETENTION_DAYS), about: "days raw webhook bodies are kept", check: whole_at_least_one },
+    Setting {
+        key: crate::optout::OPT_OUT_KEYWORDS,
+        default: || json!(crate::optout::DEFAULT_OPT_OUT),
+        about: "words that opt a customer out of bulk and template messages",
+        check: keywords,
+    },
+    Setting {
+        key: crate::optout::OPT_IN_KEYWORDS,
+        default: || json!(crate::optout::DEFAULT_OPT_IN),
+        about: "words that opt a customer back in",
+        check: keywords,
+    },
+    Setting {
+        key: crate::webhook::LISTEN_SETTING,
+        default: || json!(false),
+        about: "the webhook listener: true (127.0.0.1:8765), \"ADDR:PORT\" or false",
+        check: listen,
+    },
+    Setting {
+        key: "public_url",
+        default: || Value::Null,
+        about: "the public https address that reaches the listener (a tunnel or proxy)",
+        check: text_or_null,
+    },
+    Setting {
+        key: crate::tunnel::saved::SETUP_SETTING,
+        default: || Value::Null,
+        about: "how the public address is made (written by the public-address step)",
+        check: object,
+    },
+    Setting {
+        key: crate::maintenance::WEBHOOK_RETENTION_DAYS,
+        default: || json!(crate::maintenance::DEFAULT_WEBHOOK_RETENTION_DAYS),
+        about: "days raw webhook bodies are kept",
+        check: whole_at_least_one,
+    },
     Setting { key: crate::backup::schedule::ENABLED, default: || json!(false), about: "scheduled backups on or off", check: boolean },
-    Setting { key: crate::backup::schedule::EVERY_HOURS, default: || json!(crate::backup::schedule::DEFAULT_EVERY_HOURS), about: "hours between scheduled backups", check: positive_hours },
-    Setting { key: crate::backup::schedule::KEEP, default: || json!(crate::backup::schedule::DEFAULT_KEEP), about: "scheduled backups kept (the newest N)", check: whole_at_least_one },
-    Setting { key: crate::backup::schedule::FOLDER, default: || Value::Null, about: "folder of scheduled backups (null: backups/ in the data dir)", check: text_or_null },
+    Setting {
+        key: crate::backup::schedule::EVERY_HOURS,
+        default: || json!(crate::backup::schedule::DEFAULT_EVERY_HOURS),
+        about: "hours between scheduled backups",
+        check: positive_hours,
+    },
+    Setting {
+        key: crate::backup::schedule::KEEP,
+        default: || json!(crate::backup::schedule::DEFAULT_KEEP),
+        about: "scheduled backups kept (the newest N)",
+        check: whole_at_least_one,
+    },
+    Setting {
+        key: crate::backup::schedule::FOLDER,
+        default: || Value::Null,
+        about: "folder of scheduled backups (null: backups/ in the data dir)",
+        check: text_or_null,
+    },
     Setting { key: crate::backup::schedule::WITH_SECRETS, default: || json!(false), about: "scheduled backups include the accounts' secrets", check: boolean },
 ];
 
