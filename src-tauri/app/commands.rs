@@ -129,7 +129,15 @@ pub async fn send_text<R: Runtime>(app: AppHandle<R>, state: State<'_, AppState>
 pub async fn search(state: State<'_, AppState>, args: SearchArgs) -> Res<Vec<SearchHitDto>> {
     let store = state.store()?;
     // The window searches as the owner types: the last word is a prefix until a space.
-    Ok(store.search_as_you_type(&args.query, 50)?.into_iter().map(SearchHitDto::from).collect())
+    let filter = wicket_core::search::SearchFilter {
+        account_id: args.account_id,
+        label: args.label.filter(|l| !l.trim().is_empty()),
+        since: args.since,
+        until: args.until,
+        has_media: args.has_media.unwrap_or(false),
+    };
+    let limit = args.limit.unwrap_or(50).clamp(1, 500) as usize;
+    Ok(store.search_filtered(&args.query, limit, wicket_core::search::Matching::AsYouType, &filter)?.into_iter().map(SearchHitDto::from).collect())
 }
 
 #[tauri::command]

@@ -682,6 +682,20 @@ pub struct SendTemplateArgs {
 #[derive(Debug, Clone, Deserialize, TS)]
 pub struct SearchArgs {
     pub query: String,
+    /// Filters (all optional): one account, one label, a provider-time range in Unix ms, media only.
+    #[ts(optional)]
+    pub account_id: Option<i64>,
+    #[ts(optional)]
+    pub label: Option<String>,
+    #[ts(optional)]
+    pub since: Option<i64>,
+    #[ts(optional)]
+    pub until: Option<i64>,
+    #[ts(optional)]
+    pub has_media: Option<bool>,
+    /// How many results (50 when absent; more are asked for as the list scrolls, up to 500).
+    #[ts(optional)]
+    pub limit: Option<u32>,
 }
 
 #[derive(Debug, Clone, Deserialize, TS)]

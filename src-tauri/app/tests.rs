@@ -268,7 +268,19 @@ fn commands_answer_through_ipc_and_record_the_ui_fixtures() {
 
     let hits = h.ok("search", json!({ "query": "sourdough" }));
     assert_eq!(hits[0]["display_name"], "Priya Shah");
-    fx.insert("search".into(), json!({ "sourdough": hits }));
+    // Filters narrow the search: media only, one account, a time range; grouped and paged by the window.
+    let bread = h.ok("search", json!({ "query": "bread" }));
+    let bread_media = h.ok("search", json!({ "query": "bread", "has_media": true }));
+    let (all_n, media_n) = (bread.as_array().unwrap().len(), bread_media.as_array().unwrap().len());
+    assert!(media_n >= 1 && media_n < all_n, "has_media keeps the photo, not the texts: {all_n} vs {media_n}");
+    let corner = bread[0]["account_id"].as_i64().unwrap();
+    let elsewhere = h.ok("search", json!({ "query": "bread", "account_id": corner + 1000 }));
+    assert_eq!(elsewhere, json!([]), "an account without such messages finds nothing");
+    let later = h.ok("search", json!({ "query": "bread", "since": SAMPLE_NOW + 86_400_000 }));
+    assert_eq!(later, json!([]), "nothing from tomorrow on");
+    let one = h.ok("search", json!({ "query": "bread", "limit": 1 }));
+    assert_eq!(one.as_array().unwrap().len(), 1, "the window asks for more as it scrolls");
+    fx.insert("search".into(), json!({ "sourdough": hits, "bread": bread, "bread|has_media=true": bread_media }));
     // A result opens at its message: the page around it, and newer ones after it.
     let hit = hits[0]["message_id"].as_i64().unwrap();
     let around = h.ok("list_messages", json!({ "conversation_id": priya, "limit": 6, "around": hit }));

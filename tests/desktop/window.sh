@@ -33,7 +33,7 @@ cleanup() {
 trap cleanup EXIT
 
 echo "== seeding a sample inbox"
-cargo run --quiet --locked -p wicket-desktop --example seed -- "$work/seed"
+cargo run --quiet --locked -p wicket-desktop --example seed -- "$work/seed" --showcase
 
 display=":$(( 90 + RANDOM % 100 ))"
 Xvfb "$display" -screen 0 1200x800x24 -nolisten tcp >/dev/null 2>&1 &

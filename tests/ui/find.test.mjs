@@ -30,6 +30,54 @@ describe('search that finds the message', () => {
     });
   }
 
+  test('results are grouped by conversation; filters narrow them (account, label, dates, media); more load on scroll', async () => {
+    const page = await app();
+    await page.locator('.search input').fill('bread');
+    await page.locator('.hit').first().waitFor();
+    const all = fixtures.search.bread;
+    const groups = await page.locator('.hit-group').evaluateAll((gs) => gs.map((g) => [g.querySelector('.conv-name').textContent, g.querySelectorAll('.hit').length]));
+    const expected = [];
+    for (const h of all) {
+      const last = expected[expected.length - 1];
+      const at = expected.findIndex((g) => g[0] === h.display_name);
+      if (at >= 0) expected[at][1]++;
+      else expected.push([h.display_name, 1]);
+    }
+    assert.deepEqual(groups, expected, 'one group per conversation, newest first');
+    const filters = page.getByRole('group', { name: 'Search filters' });
+    await filters.getByLabel('Has media').check();
+    await page.waitForFunction((n) => document.querySelectorAll('.hit').length === n, fixtures.search['bread|has_media=true'].length);
+    const last = (await calls(page, 'search')).pop().args;
+    assert.equal(last.has_media, true);
+    await filters.getByLabel('Account').selectOption({ label: fixtures.list_accounts[0].name });
+    await page.waitForFunction(() => window.__calls.filter((c) => c.cmd === 'search').pop().args.account_id !== undefined);
+    await page.getByText(/with these filters/).waitFor();
+    await filters.getByRole('button', { name: 'Clear filters' }).click();
+    await page.waitForFunction((n) => document.querySelectorAll('.hit').length === n, all.length);
+    // A date range: the "to" day is included whole (local midnight to midnight).
+    await filters.getByLabel('From').fill('2026-03-10');
+    await filters.getByLabel('To').fill('2026-03-10');
+    await page.waitForFunction(() => window.__calls.filter((c) => c.cmd === 'search').pop().args.until !== undefined);
+    const ranged = (await calls(page, 'search')).pop().args;
+    assert.equal(ranged.until - ranged.since, 86_400_000);
+    assert.equal(new Date(ranged.since).toISOString(), '2026-03-10T00:00:00.000Z', 'London midnight in March is UTC midnight');
+    if (process.env.WICKET_SCREENSHOTS) await page.screenshot({ path: `${process.env.WICKET_SCREENSHOTS}/search-filters.png` });
+  });
+
+  test('more results are asked for as the results scroll', async () => {
+    const page = await app({ manyHits: 120 }, { height: 500 });
+    await page.locator('.search input').fill('many');
+    await page.waitForFunction(() => document.querySelectorAll('.hit').length === 50);
+    assert.equal((await calls(page, 'search')).pop().args.limit, 50);
+    await page.getByText('Scroll for more results…').waitFor();
+    for (const want of [100, 120]) {
+      await page.locator('.list-scroll').evaluate((el) => (el.scrollTop = el.scrollHeight));
+      await page.waitForFunction((n) => document.querySelectorAll('.hit').length === n, want);
+    }
+    assert.deepEqual((await calls(page, 'search')).map((c) => c.args.limit), [50, 100, 150]);
+    assert.equal(await page.getByText('Scroll for more results…').count(), 0, 'all shown: nothing more to ask for');
+  });
+
   test('in a 100,000-message conversation: Ctrl+F finds, counts, steps, and newer pages load below', async () => {
     const page = await app({ long: 100000 });
     await openChat(page, PRIYA);

@@ -249,7 +249,18 @@ mockIPC((cmd, args) => {
     case 'send_text':
       if (opts.sendError) return Promise.reject(fx.send_text_outside_window);
       return { ...fx.send_text, id: nextId++, conversation_id: a.conversation_id, text: a.text, timestamp: Date.now() };
-    case 'search': return fx.search[a.query] || qn.search[a.query] || [];
+    case 'search': {
+      // manyHits: a long result list for paging (one conversation's numbered messages), newest first.
+      if (opts.manyHits && a.query === 'many') {
+        const n = Math.min(opts.manyHits, a.limit ?? 50);
+        return Array.from({ length: n }, (_, i) => ({ message_id: opts.manyHits - i, conversation_id: 1, account_id: 1, display_name: 'Priya Shah', snippet: 'many number ' + (opts.manyHits - i), timestamp: ${SAMPLE_NOW} - i * 60000, kind: 'message', note_id: null }));
+      }
+      // Recorded per query and filter (account, label, media); the time range is applied to the recorded hits.
+      const keys = ['account_id', 'label', 'has_media'].filter((k) => a[k] !== undefined && a[k] !== null);
+      const key = keys.length ? a.query + '|' + keys.map((k) => k + '=' + a[k]).join('&') : a.query;
+      const found = (fx.search[key] || (keys.length ? [] : qn.search[a.query]) || []).filter((h) => (a.since === undefined || h.timestamp >= a.since) && (a.until === undefined || h.timestamp < a.until));
+      return found.slice(0, a.limit ?? 50);
+    }
     case 'search_conversation': {
       if (opts.long && a.conversation_id === 1) {
         const ids = [];

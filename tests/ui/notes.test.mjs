@@ -102,7 +102,7 @@ describe('notes', () => {
       await page.getByRole('searchbox').fill('sesame');
       const hit = page.getByRole('list', { name: 'Search results' }).locator('.hit').first();
       await hit.waitFor();
-      assert.match(await hit.textContent(), /Priya Shah.*Private note: Allergic to sesame/);
+      assert.match(await page.locator('.hit-group').first().textContent(), /Priya Shah.*Private note: Allergic to sesame/, 'under its conversation');
       assert.equal(await hit.evaluate((el) => el.classList.contains('hit-note')), true);
       await page.locator('.list-pane, .sidebar, aside').first().screenshot({ path: `${shots}/notes-search-${scheme}.png` }).catch(() => page.screenshot({ path: `${shots}/notes-search-${scheme}.png` }));
       await hit.click();

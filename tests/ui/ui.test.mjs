@@ -58,7 +58,7 @@ describe('conversation list', () => {
     const page = await app();
     await page.getByRole('searchbox').fill('sourdough');
     await page.locator('.hit').first().waitFor();
-    assert.match(await page.locator('.hit').first().textContent(), /Priya Shah.*sourdough/);
+    assert.match(await page.locator('.hit-group').first().textContent(), /Priya Shah.*sourdough/);
     await page.getByRole('searchbox').fill('zebra');
     await page.getByText('No messages or contacts match “zebra”.').waitFor();
   });

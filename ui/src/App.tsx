@@ -7,6 +7,7 @@ import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks'
 import { call, on, onPassphraseNeeded } from './api';
 import type { AccountDto, AppInfo, CommandError, ConversationDto, ListFilter, PublicAddressStatusDto, SearchHitDto } from './bindings';
 import { ChatView } from './components/ChatView';
+import { NO_FILTER, searchArgs, type SearchFilter } from './components/SearchFilters';
 import { ConversationList, ordered } from './components/ConversationList';
 import { stepZoom } from './zoom';
 import { Announcer } from './components/Announcer';
@@ -28,6 +29,9 @@ import { VaultDialog } from './components/VaultDialog';
 import { applyTheme } from './theme';
 
 const LIST_PAGE = 100;
+/** Search results asked for at a time (more as the results scroll), and at most. */
+const HIT_PAGE = 50;
+const MAX_HITS = 500;
 const CLOCK_TICK = 30_000; // the list's times and the window badge
 
 function EngineNote({ info, onUnlock }: { info: AppInfo | null; onUnlock: () => void }) {
@@ -76,6 +80,8 @@ export function App() {
   const [open, setOpen] = useState<{ c: ConversationDto; unread: number; focus?: number } | null>(null);
   const [query, setQuery] = useState('');
   const [hits, setHits] = useState<SearchHitDto[] | null>(null);
+  const [searchFilter, setSearchFilter] = useState<SearchFilter>(NO_FILTER);
+  const [hitLimit, setHitLimit] = useState(HIT_PAGE);
   const [now, setNow] = useState(() => Date.now());
   const [error, setError] = useState<CommandError | null>(null);
   const [adding, setAdding] = useState(false);
@@ -234,19 +240,21 @@ export function App() {
     };
   }, [openId]);
 
-  // Search as you type, a little after the last keystroke.
+  // Search as you type, a little after the last keystroke; the filters and
+  // the number of results shown (it grows as the results scroll) ask again.
+  useEffect(() => setHitLimit(HIT_PAGE), [query, searchFilter]);
   useEffect(() => {
     if (!query.trim()) {
       setHits(null);
       return;
     }
     const t = window.setTimeout(() => {
-      call('search', { query })
+      call('search', { query, ...searchArgs(searchFilter), limit: hitLimit })
         .then(setHits)
         .catch(setError);
     }, 200);
     return () => window.clearTimeout(t);
-  }, [query]);
+  }, [query, searchFilter, hitLimit]);
 
   const openConversation = useCallback((c: ConversationDto) => {
     setOpen({ c, unread: c.unread_count });
@@ -468,6 +476,12 @@ export function App() {
           now={now}
           query={query}
           hits={hits}
+          accounts={accounts ?? []}
+          labels={labels}
+          searchFilter={searchFilter}
+          onSearchFilter={setSearchFilter}
+          hasMoreHits={hits !== null && hits.length >= hitLimit && hitLimit < MAX_HITS}
+          onMoreHits={() => setHitLimit((n) => Math.min(MAX_HITS, n + HIT_PAGE))}
           emptyText={emptyText}
           hasMore={hasMore}
           onQuery={setQuery}

@@ -48,6 +48,62 @@ pub struct SearchHit {
     pub note_id: Option<i64>,
 }
 
+/// What a search is narrowed to (the window's filters). Empty: everything.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SearchFilter {
+    pub account_id: Option<i64>,
+    /// Only conversations with this label.
+    pub label: Option<String>,
+    /// Provider time, Unix ms: from `since` (inclusive) to `until` (exclusive).
+    pub since: Option<i64>,
+    pub until: Option<i64>,
+    /// Only messages with a photo, video, voice note, document or sticker.
+    pub has_media: bool,
+}
+
+impl SearchFilter {
+    pub fn is_empty(&self) -> bool {
+        *self == SearchFilter::default()
+    }
+
+    /// SQL conditions on `m` (messages) and `c` (conversations), each with its
+    /// parameter, to append after a WHERE clause.
+    fn conditions(&self) -> (String, Vec<rusqlite::types::Value>) {
+        use rusqlite::types::Value;
+        let mut sql = String::new();
+        let mut values = vec![];
+        if let Some(a) = self.account_id {
+            sql.push_str(" AND m.account_id = ?");
+            values.push(Value::Integer(a));
+        }
+        if let Some(l) = &self.label {
+            sql.push_str(" AND c.id IN (SELECT conversation_id FROM conversation_labels WHERE label = ?)");
+            values.push(Value::Text(l.clone()));
+        }
+        if let Some(t) = self.since {
+            sql.push_str(" AND m.timestamp >= ?");
+            values.push(Value::Integer(t));
+        }
+        if let Some(t) = self.until {
+            sql.push_str(" AND m.timestamp < ?");
+            values.push(Value::Integer(t));
+        }
+        if self.has_media {
+            sql.push_str(" AND m.media_id IS NOT NULL");
+        }
+        (sql, values)
+    }
+
+    /// Whether a note can be a result: notes have no media or labels; their time is their last edit.
+    fn admits_note(&self, account_id: i64, updated_at: i64) -> bool {
+        !self.has_media
+            && self.label.is_none()
+            && self.account_id.is_none_or(|a| a == account_id)
+            && self.since.is_none_or(|t| updated_at >= t)
+            && self.until.is_none_or(|t| updated_at < t)
+    }
+}
+
 /// A hit before it is shown: (message or note id, conversation id, account
 /// id, contact id, snippet, timestamp, display name when already known).
 type Row = (i64, i64, i64, i64, String, i64, Option<String>);
@@ -174,7 +230,19 @@ impl Store {
     }
 
     pub fn search_with(&self, query: &str, limit: usize, matching: Matching) -> Result<Vec<SearchHit>> {
+        self.search_filtered(query, limit, matching, &SearchFilter::default())
+    }
+
+    /// [`Store::search_with`] narrowed by `filter`. Unfiltered, the newest
+    /// matches are read from the index's end (instant at any size); filtered,
+    /// the index's matches are checked against the filter newest-stored first,
+    /// which for a rare filter over a common word reads more of them.
+    pub fn search_filtered(&self, query: &str, limit: usize, matching: Matching, filter: &SearchFilter) -> Result<Vec<SearchHit>> {
         let limit = if limit == 0 { 50 } else { limit };
+        let (cond, cond_values) = filter.conditions();
+        let with = |first: Vec<rusqlite::types::Value>, last: i64| {
+            first.into_iter().chain(cond_values.iter().cloned()).chain(std::iter::once(rusqlite::types::Value::Integer(last))).collect::<Vec<_>>()
+        };
         let country = self.default_country()?;
         let mut rows: Vec<Row> = vec![];
         let mut notes: Vec<Row> = vec![];
@@ -184,27 +252,37 @@ impl Store {
         let words: Vec<String> = query_words(query, matching).into_iter().map(|(w, _)| w.to_lowercase()).collect();
         if query.chars().any(is_unspaced_script) {
             let pattern = format!("%{}%", query.trim().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
-            let mut stmt = self.conn().prepare_cached(
+            let mut stmt = self.conn().prepare_cached(&format!(
                 "SELECT m.id, m.conversation_id, m.account_id, c.contact_id, coalesce(m.text, m.caption), m.timestamp
                  FROM messages m JOIN conversations c ON c.id = m.conversation_id
-                 WHERE m.text LIKE ?1 ESCAPE '\\' OR m.caption LIKE ?1 ESCAPE '\\'
-                 ORDER BY m.timestamp DESC, m.id DESC LIMIT ?2",
-            )?;
-            rows.extend(stmt.query_map(params![pattern, limit as i64], map)?.collect::<std::result::Result<Vec<_>, _>>()?);
+                 WHERE (m.text LIKE ? ESCAPE '\\' OR m.caption LIKE ? ESCAPE '\\'){cond}
+                 ORDER BY m.timestamp DESC, m.id DESC LIMIT ?"
+            ))?;
+            let values = with(vec![pattern.clone().into(), pattern.into()], limit as i64);
+            rows.extend(stmt.query_map(rusqlite::params_from_iter(values), map)?.collect::<std::result::Result<Vec<_>, _>>()?);
         } else if let Some(q) = fts_query_for(query, matching) {
             // 1. The newest-stored matches (FTS5 walks its index backwards and
             //    stops, so a common word stays instant in a million messages),
             //    ordered by the provider's time. See CANDIDATES_PER_HIT.
-            let mut stmt = self.conn().prepare_cached(
+            let sql = if filter.is_empty() {
                 "SELECT messages_fts.rowid, m.timestamp FROM messages_fts JOIN messages m ON m.id = messages_fts.rowid
-                 WHERE messages_fts MATCH ?1 ORDER BY messages_fts.rowid DESC LIMIT ?2",
-            )?;
+                 WHERE messages_fts MATCH ? ORDER BY messages_fts.rowid DESC LIMIT ?"
+                    .to_string()
+            } else {
+                format!(
+                    "SELECT messages_fts.rowid, m.timestamp FROM messages_fts JOIN messages m ON m.id = messages_fts.rowid
+                     JOIN conversations c ON c.id = m.conversation_id
+                     WHERE messages_fts MATCH ?{cond} ORDER BY messages_fts.rowid DESC LIMIT ?"
+                )
+            };
+            let mut stmt = self.conn().prepare_cached(&sql)?;
+            let wanted = (limit * CANDIDATES_PER_HIT) as i64;
             let mut candidates: Vec<(i64, i64)> =
-                stmt.query_map(params![q, (limit * CANDIDATES_PER_HIT) as i64], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<std::result::Result<_, _>>()?;
+                stmt.query_map(rusqlite::params_from_iter(with(vec![q.into()], wanted)), |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<std::result::Result<_, _>>()?;
             if candidates.is_empty() && matching == Matching::Words {
                 if let Some(q) = fallback_query(query) {
                     candidates = stmt
-                        .query_map(params![q, (limit * CANDIDATES_PER_HIT) as i64], |r| Ok((r.get(0)?, r.get(1)?)))?
+                        .query_map(rusqlite::params_from_iter(with(vec![q.into()], wanted)), |r| Ok((r.get(0)?, r.get(1)?)))?
                         .collect::<std::result::Result<_, _>>()?;
                 }
             }
@@ -239,13 +317,13 @@ impl Store {
             }
         }
         if let Some(q) = prefix_query(query).filter(|_| !query.chars().any(is_unspaced_script)) {
-            // A contact whose name matches: its conversation's latest message.
-            let mut stmt = self.conn().prepare_cached(
+            // A contact whose name matches: its conversation's latest message (when it passes the filter).
+            let mut stmt = self.conn().prepare_cached(&format!(
                 "SELECT m.id, m.conversation_id, m.account_id, c.contact_id, coalesce(m.text, m.caption, m.kind), m.timestamp
                  FROM contacts_fts JOIN conversations c ON c.contact_id = contacts_fts.rowid JOIN messages m ON m.id = c.last_message_id
-                 WHERE contacts_fts MATCH ?1 LIMIT ?2",
-            )?;
-            for row in stmt.query_map(params![q, limit as i64], map)? {
+                 WHERE contacts_fts MATCH ?{cond} LIMIT ?"
+            ))?;
+            for row in stmt.query_map(rusqlite::params_from_iter(with(vec![q.into()], limit as i64)), map)? {
                 let (id, conv, acct, contact, text, ts, name) = row?;
                 if !rows.iter().any(|r| r.0 == id) {
                     rows.push((id, conv, acct, contact, snippet_of(&text, 60), ts, name));
@@ -261,6 +339,9 @@ impl Store {
             )?;
             for row in stmt.query_map(params![q, limit as i64], map)? {
                 let (id, conv, acct, contact, text, ts, name) = row?;
+                if !filter.admits_note(acct, ts) {
+                    continue;
+                }
                 notes.push((id, conv, acct, contact, snippet_around(&text, &words), ts, name));
             }
         }

@@ -209,7 +209,7 @@ export type SendTextArgs = { conversation_id?: number, account_id?: number, to?:
  */
 reply_to?: number, };
 
-export type SearchArgs = { query: string, };
+export type SearchArgs = { query: string, account_id?: number, label?: string, since?: number, until?: number, has_media?: boolean, limit?: number, };
 
 export type AccountArgs = { account_id: number, };
 

@@ -1,7 +1,8 @@
 import { useRef } from 'preact/hooks';
 import { BadgeCheck, BellOff, Contact, FileText, Image, Lock, MapPin, Mic, Pin, Search, Sticker, Video, X } from 'lucide-preact';
 import { pictureUrl } from '../api';
-import type { ConversationDto, SearchHitDto } from '../bindings';
+import type { AccountDto, ConversationDto, SearchHitDto } from '../bindings';
+import { isFiltered, SearchFilters, type SearchFilter } from './SearchFilters';
 import { listTime } from '../format';
 import { Avatar } from './Avatar';
 import { summary } from './Bubble';
@@ -100,6 +101,25 @@ export interface ConversationListProps {
   onOpen: (c: ConversationDto) => void;
   onOpenHit: (h: SearchHitDto) => void;
   onMore: () => void;
+  /** The search's filters (shown while searching) and more results on scroll. */
+  accounts?: AccountDto[];
+  labels?: string[];
+  searchFilter?: SearchFilter;
+  onSearchFilter?: (f: SearchFilter) => void;
+  hasMoreHits?: boolean;
+  onMoreHits?: () => void;
+}
+
+/** Hits grouped by conversation, the group with the newest hit first (hits stay newest first inside). */
+export function groupHits(hits: SearchHitDto[]): { key: string; name: string; hits: SearchHitDto[] }[] {
+  const groups = new Map<string, { key: string; name: string; hits: SearchHitDto[] }>();
+  for (const h of hits) {
+    const key = h.conversation_id ? `c${h.conversation_id}` : `n${h.note_id}`;
+    const g = groups.get(key) ?? { key, name: h.display_name, hits: [] };
+    g.hits.push(h);
+    groups.set(key, g);
+  }
+  return [...groups.values()];
 }
 
 /** The arrow keys walk the list (or the results): Up and Down, Home and End; Down in the search box enters it. */
@@ -126,7 +146,11 @@ export function ConversationList(p: ConversationListProps) {
   };
   const onScroll = (e: Event) => {
     const el = e.currentTarget as HTMLElement;
-    if (p.hasMore && el.scrollHeight - el.scrollTop - el.clientHeight < 200) p.onMore();
+    const nearEnd = el.scrollHeight - el.scrollTop - el.clientHeight < 200;
+    if (!nearEnd) return;
+    if (p.hits) {
+      if (p.hasMoreHits) p.onMoreHits?.();
+    } else if (p.hasMore) p.onMore();
   };
   return (
     <div class="list-pane-body">
@@ -146,39 +170,56 @@ export function ConversationList(p: ConversationListProps) {
           </button>
         )}
       </div>
+      {p.hits !== null && p.searchFilter && p.onSearchFilter && (
+        <SearchFilters filter={p.searchFilter} accounts={p.accounts ?? []} labels={p.labels ?? []} onChange={p.onSearchFilter} />
+      )}
       <div class="list-scroll" ref={scroll} onScroll={onScroll} onKeyDown={onListKey}>
         {p.hits ? (
           p.hits.length === 0 ? (
-            <p class="empty">No messages or contacts match “{p.query}”.</p>
+            <p class="empty">
+              No messages or contacts match “{p.query}”{p.searchFilter && isFiltered(p.searchFilter) ? ' with these filters' : ''}.
+            </p>
           ) : (
             <ul class="hits" aria-label="Search results">
-              {p.hits.map((h) => (
-                <li key={h.note_id !== null ? `note-${h.note_id}` : h.message_id}>
-                  <button
-                    type="button"
-                    class={`hit${h.kind === 'note' ? ' hit-note' : ''}`}
-                    // A note on a contact who has no conversation yet has nowhere to open.
-                    disabled={h.conversation_id === 0}
-                    title={h.conversation_id === 0 ? 'A note on a contact without a conversation yet' : undefined}
-                    onClick={() => p.onOpenHit(h)}
-                  >
-                    <span class="conv-top">
-                      <span class="conv-name" dir="auto">
-                        {h.display_name}
-                      </span>
-                      <span class="conv-time">{listTime(h.timestamp, p.now)}</span>
+              {groupHits(p.hits).map((g) => (
+                <li key={g.key} class="hit-group">
+                  <div class="hit-group-head" id={`hg-${g.key}`}>
+                    <span class="conv-name" dir="auto">
+                      {g.name}
                     </span>
-                    <span class="conv-preview" dir="auto">
-                      {h.kind === 'note' && (
-                        <span class="hit-note-tag">
-                          <Lock size={12} aria-hidden="true" /> Private note:{' '}
-                        </span>
-                      )}
-                      <Highlighted text={h.snippet} query={p.query} />
+                    <span class="hit-count">
+                      {g.hits.length} {g.hits.length === 1 ? 'result' : 'results'}
                     </span>
-                  </button>
+                  </div>
+                  <ul aria-labelledby={`hg-${g.key}`}>
+                    {g.hits.map((h) => (
+                      <li key={h.note_id !== null ? `note-${h.note_id}` : h.message_id}>
+                        <button
+                          type="button"
+                          class={`hit${h.kind === 'note' ? ' hit-note' : ''}`}
+                          // A note on a contact who has no conversation yet has nowhere to open.
+                          disabled={h.conversation_id === 0}
+                          title={h.conversation_id === 0 ? 'A note on a contact without a conversation yet' : undefined}
+                          onClick={() => p.onOpenHit(h)}
+                        >
+                          <span class="conv-top">
+                            <span class="conv-preview" dir="auto">
+                              {h.kind === 'note' && (
+                                <span class="hit-note-tag">
+                                  <Lock size={12} aria-hidden="true" /> Private note:{' '}
+                                </span>
+                              )}
+                              <Highlighted text={h.snippet} query={p.query} />
+                            </span>
+                            <span class="conv-time">{listTime(h.timestamp, p.now)}</span>
+                          </span>
+                        </button>
+                      </li>
+                    ))}
+                  </ul>
                 </li>
               ))}
+              {p.hasMoreHits && <li class="muted hits-more">Scroll for more results…</li>}
             </ul>
           )
         ) : p.conversations.length === 0 ? (
