@@ -216,7 +216,6 @@ async fn free_text_is_refused_when_the_window_will_be_closed_at_its_time() {
             &dir,
             &[
                 "send",
-                "--json",
                 "--account",
                 &account,
                 "--to",
