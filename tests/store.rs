@@ -639,20 +639,35 @@ fn search_filters_narrow_by_account_label_time_and_media() {
     f.store.set_conversation_labels(tom, &["VIP".to_string()]).unwrap();
     f.store.insert_message(&inbound(&f, priya, "p1", "parcel left at the door", 1_000)).unwrap();
     f.store.insert_message(&inbound(&f, tom, "t1", "parcel arrived", 2_000)).unwrap();
-    let media = f.store.insert_media(&NewMedia { account_id: f.account, file_name: Some("photo.jpg".into()), state: Some(MediaState::Pending), ..Default::default() }).unwrap();
+    let media = f
+        .store
+        .insert_media(&NewMedia { account_id: f.account, file_name: Some("photo.jpg".into()), state: Some(MediaState::Pending), ..Default::default() })
+        .unwrap();
     f.store
-        .insert_message(&NewMessage { kind: Some(MessageKind::Image), text: None, caption: Some("the parcel, crushed".into()), media_id: Some(media), ..inbound(&f, priya, "p2", "", 3_000) })
+        .insert_message(&NewMessage {
+            kind: Some(MessageKind::Image),
+            text: None,
+            caption: Some("the parcel, crushed".into()),
+            media_id: Some(media),
+            ..inbound(&f, priya, "p2", "", 3_000)
+        })
         .unwrap();
     let other = f
         .store
-        .add_account(&NewAccount { provider: Provider::Meta, name: "Second".into(), phone: Some("+15550102031".into()), config: json!({"phone_number_id": "2"}) })
+        .add_account(&NewAccount {
+            provider: Provider::Meta,
+            name: "Second".into(),
+            phone: Some("+15550102031".into()),
+            config: json!({"phone_number_id": "2"}),
+        })
         .unwrap()
         .id;
     let c = f.store.upsert_contact(other, &ContactKey::phone("+447700900133"), &ContactUpdate::default()).unwrap();
     let third = f.store.get_or_create_conversation(other, c.id).unwrap();
     f.store.insert_message(&NewMessage { account_id: other, ..inbound(&f, third, "o1", "parcel elsewhere", 4_000) }).unwrap();
 
-    let find = |filter: SearchFilter| -> Vec<i64> { f.store.search_filtered("parcel", 50, Matching::Words, &filter).unwrap().iter().map(|h| h.timestamp).collect() };
+    let find =
+        |filter: SearchFilter| -> Vec<i64> { f.store.search_filtered("parcel", 50, Matching::Words, &filter).unwrap().iter().map(|h| h.timestamp).collect() };
     assert_eq!(find(SearchFilter::default()), [4_000, 3_000, 2_000, 1_000]);
     assert_eq!(find(SearchFilter { account_id: Some(f.account), ..Default::default() }), [3_000, 2_000, 1_000], "one account");
     assert_eq!(find(SearchFilter { account_id: Some(other), ..Default::default() }), [4_000]);

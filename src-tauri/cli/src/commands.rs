@@ -593,7 +593,9 @@ fn settings_list(ctx: &Context) -> Result<()> {
     } else {
         let rows: Vec<Vec<String>> = current
             .iter()
-            .map(|c| vec![c.setting.key.to_string(), if c.is_default { "default" } else { "set" }.to_string(), c.value.to_string(), c.setting.about.to_string()])
+            .map(|c| {
+                vec![c.setting.key.to_string(), if c.is_default { "default" } else { "set" }.to_string(), c.value.to_string(), c.setting.about.to_string()]
+            })
             .collect();
         output::print_table(&["setting", "from", "value", "what it does"], &rows);
     }

@@ -277,8 +277,9 @@ impl Store {
             };
             let mut stmt = self.conn().prepare_cached(&sql)?;
             let wanted = (limit * CANDIDATES_PER_HIT) as i64;
-            let mut candidates: Vec<(i64, i64)> =
-                stmt.query_map(rusqlite::params_from_iter(with(vec![q.into()], wanted)), |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<std::result::Result<_, _>>()?;
+            let mut candidates: Vec<(i64, i64)> = stmt
+                .query_map(rusqlite::params_from_iter(with(vec![q.into()], wanted)), |r| Ok((r.get(0)?, r.get(1)?)))?
+                .collect::<std::result::Result<_, _>>()?;
             if candidates.is_empty() && matching == Matching::Words {
                 if let Some(q) = fallback_query(query) {
                     candidates = stmt

@@ -209,7 +209,15 @@ export type SendTextArgs = { conversation_id?: number, account_id?: number, to?:
  */
 reply_to?: number, };
 
-export type SearchArgs = { query: string, account_id?: number, label?: string, since?: number, until?: number, has_media?: boolean, limit?: number, };
+export type SearchArgs = { query: string, 
+/**
+ * Filters (all optional): one account, one label, a provider-time range in Unix ms, media only.
+ */
+account_id?: number, label?: string, since?: number, until?: number, has_media?: boolean, 
+/**
+ * How many results (50 when absent; more are asked for as the list scrolls, up to 500).
+ */
+limit?: number, };
 
 export type AccountArgs = { account_id: number, };
 
