@@ -582,8 +582,9 @@ fn settings_set(ctx: &mut Context, key: &str, value: &str) -> Result<()> {
     if key == wicket_core::optout::OPT_OUT_KEYWORDS || key == wicket_core::optout::OPT_IN_KEYWORDS {
         wicket_core::optout::parse_list(&v)?;
     }
-    if key == wicket_core::scheduled::TIME_ZONE {
-        wicket_core::scheduled::time_zone(v.as_str().unwrap_or_default())?;
+    // The away and greeting settings (and time_zone) are checked by their module.
+    if let Some(checked) = wicket_core::away::check(key, &v) {
+        checked?;
     }
     if key == wicket_core::store::settings::DEFAULT_COUNTRY {
         wicket_core::phone::parse_country(v.as_str().unwrap_or_default())?;
