@@ -5,6 +5,7 @@
 
 use crate::about::{AboutDto, Folder, FolderArgs};
 use crate::alerts::AlertDto;
+use crate::away::{AutoRepliesDto, DayHoursDto, HoursRangeDto, SetAutoRepliesArgs};
 use crate::backups::{
     BackupCountsDto, BackupCreateArgs, BackupCreatedDto, BackupFileDto, BackupRestoreArgs, BackupRestoredDto, BackupScheduleArgs, BackupStatusDto,
     ContactEraseArgs, ContactErasedDto, ContactExportArgs, ContactExportDto,
@@ -115,6 +116,8 @@ pub fn commands(cfg: &Config) -> Vec<(&'static str, Option<String>, String)> {
         ("backup_restore", Some(BackupRestoreArgs::name(cfg)), BackupRestoredDto::name(cfg)),
         ("contact_export", Some(ContactExportArgs::name(cfg)), ContactExportDto::name(cfg)),
         ("contact_erase", Some(ContactEraseArgs::name(cfg)), ContactErasedDto::name(cfg)),
+        ("get_auto_replies", None, AutoRepliesDto::name(cfg)),
+        ("set_auto_replies", Some(SetAutoRepliesArgs::name(cfg)), AutoRepliesDto::name(cfg)),
     ]
 }
 
@@ -280,6 +283,10 @@ pub fn typescript() -> String {
         ContactExportDto::decl(&cfg),
         ContactEraseArgs::decl(&cfg),
         ContactErasedDto::decl(&cfg),
+        HoursRangeDto::decl(&cfg),
+        DayHoursDto::decl(&cfg),
+        AutoRepliesDto::decl(&cfg),
+        SetAutoRepliesArgs::decl(&cfg),
         MessageReceivedEvent::decl(&cfg),
         SyncProgressEvent::decl(&cfg),
         OpenConversationEvent::decl(&cfg),

@@ -85,4 +85,6 @@ pub const COMMANDS: &[&str] = &[
     "backup_restore",
     "contact_export",
     "contact_erase",
+    "get_auto_replies",
+    "set_auto_replies",
 ];

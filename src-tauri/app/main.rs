@@ -15,6 +15,9 @@
 
 mod about;
 mod alerts;
+mod away;
+#[cfg(test)]
+mod away_tests;
 mod backups;
 #[cfg(test)]
 mod backups_tests;
@@ -150,6 +153,8 @@ pub fn builder_on<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Build
         backups::backup_restore,
         backups::contact_export,
         backups::contact_erase,
+        away::get_auto_replies,
+        away::set_auto_replies,
     ])
 }
 

@@ -899,6 +899,54 @@ export type ContactEraseArgs = { contact_id: number, };
 
 export type ContactErasedDto = { contacts: number, conversations: number, messages: number, media_files: number, webhook_events: number, notes: number, wal_cleared: boolean, };
 
+export type HoursRangeDto = { from: string, to: string, };
+
+export type DayHoursDto = { 
+/**
+ * `mon` … `sun`.
+ */
+day: string, ranges: Array<HoursRangeDto>, };
+
+export type AutoRepliesDto = { 
+/**
+ * Seven days, Monday first.
+ */
+days: Array<DayHoursDto>, 
+/**
+ * No opening hours set: open around the clock (only holidays close).
+ */
+around_the_clock: boolean, 
+/**
+ * The hours as `wicket settings set opening_hours` takes them.
+ */
+opening_hours: string, 
+/**
+ * `YYYY-MM-DD`, sorted.
+ */
+holidays: Array<string>, 
+/**
+ * Empty: off.
+ */
+away_message: string, 
+/**
+ * Empty: off.
+ */
+greeting_message: string, 
+/**
+ * The time zone the hours are in (IANA name).
+ */
+time_zone: string, 
+/**
+ * It is the system's (no `time_zone` setting).
+ */
+time_zone_is_system: boolean, open_now: boolean, 
+/**
+ * Closed now: since and until when (Unix ms), where known.
+ */
+closed_since: number | null, closed_until: number | null, };
+
+export type SetAutoRepliesArgs = { days: Array<DayHoursDto>, holidays: Array<string>, away_message: string, greeting_message: string, };
+
 export type MessageReceivedEvent = { message: MessageDto, conversation: ConversationDto, };
 
 export type SyncProgressEvent = { account_id: number, 
@@ -1002,6 +1050,8 @@ export type Commands = {
   backup_restore: { args: BackupRestoreArgs; result: BackupRestoredDto };
   contact_export: { args: ContactExportArgs; result: ContactExportDto };
   contact_erase: { args: ContactEraseArgs; result: ContactErasedDto };
+  get_auto_replies: { args: null; result: AutoRepliesDto };
+  set_auto_replies: { args: SetAutoRepliesArgs; result: AutoRepliesDto };
 };
 
 /** Every event the shell emits, with its payload. */

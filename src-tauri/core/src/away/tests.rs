@@ -13,6 +13,8 @@ fn setup(provider: Provider) -> (tempfile::TempDir, Store, i64) {
     let mut store = Store::open(&dir.path().join("wicket.db")).unwrap();
     let account = store.add_account(&NewAccount { provider, name: "Camden Bakery".into(), phone: None, config: serde_json::json!({}) }).unwrap();
     store.set_setting(crate::scheduled::TIME_ZONE, &"Europe/London".into()).unwrap();
+    // Added on New Year's day 2026: the tests' customers write after that.
+    store.conn().execute("UPDATE accounts SET created_at = ?1", [ms("2026-01-01T00:00:00Z")]).unwrap();
     (dir, store, account.id)
 }
 
@@ -165,4 +167,9 @@ fn turned_off_it_answers_nothing_and_skips_ahead() {
     assert!(table::cursor(store.conn(), account).unwrap() >= m);
     configure(&mut store, "Closed", "");
     assert!(release_due(&mut store, account, ms("2026-03-27T20:00:20Z")).unwrap().is_empty(), "the message before it was turned on stays unanswered");
+    // A gateway's first poll brings in what customers wrote before the account was added: never answered.
+    writes(&mut store, account, "+447911123457", "Ben", "merry christmas", "2025-12-31T23:00:00Z");
+    assert!(release_due(&mut store, account, ms("2025-12-31T23:00:05Z")).unwrap().is_empty());
+    writes(&mut store, account, "+447911123458", "Cy", "hello", "2026-03-28T20:00:00Z");
+    assert_eq!(release_due(&mut store, account, ms("2026-03-28T20:00:05Z")).unwrap().len(), 1, "a new message is answered");
 }

@@ -41,12 +41,17 @@ pub fn newest(conn: &Connection, account_id: i64) -> Result<i64> {
 }
 
 /// Up to `limit` messages customers wrote to `account_id` after message
-/// `after`, oldest first: not history imports, notices or reactions.
+/// `after`, oldest first: not history imports, notices or reactions, nor
+/// what they wrote before the account was added (a gateway's first poll
+/// brings in earlier chats: those customers never wrote to Wicket), with a
+/// minute's slack for the provider's clock and its whole-second times.
 pub fn inbound_after(conn: &Connection, account_id: i64, after: i64, limit: usize) -> Result<Vec<Inbound>> {
     let mut stmt = conn.prepare_cached(
         "SELECT m.id, m.conversation_id, c.contact_id, ct.is_group, m.timestamp
          FROM messages m JOIN conversations c ON c.id = m.conversation_id JOIN contacts ct ON ct.id = c.contact_id
+         JOIN accounts a ON a.id = m.account_id
          WHERE m.id > ?2 AND m.account_id = ?1 AND m.direction = 'in' AND m.history = 0 AND m.kind NOT IN ('notice', 'reaction')
+           AND m.timestamp >= a.created_at - 60000
          ORDER BY m.id LIMIT ?3",
     )?;
     let rows = stmt.query_map(params![account_id, after, limit as i64], |r| {
