@@ -8,15 +8,21 @@
 
 use crate::tests::{golden, Harness, SAMPLE_NOW};
 use serde_json::{json, Value};
+use wicket_core::away::hours::Status;
 use wicket_core::model::{Direction, MessageKind};
 use wicket_core::store::NewMessage;
 
-/// The status part of an answer depends on the hour the test runs: pinned
-/// to "closed since Friday 17:30 until Monday 09:00" around the sample's now.
-fn pinned(mut v: Value) -> Value {
-    v["open_now"] = json!(false);
-    v["closed_since"] = json!(SAMPLE_NOW - 3_600_000);
-    v["closed_until"] = json!(SAMPLE_NOW + 12 * 3_600_000);
+/// The status part of an answer depends on when the test runs: recomputed
+/// by the core at the sample's "now" (Tuesday 10 March 2026, 12:00 UTC).
+fn pinned(mut v: Value, db: &std::path::Path) -> Value {
+    let store = wicket_core::Store::open(db).unwrap();
+    let (open, since, until) = match wicket_core::away::Settings::load(&store).unwrap().calendar.status_at(SAMPLE_NOW) {
+        Status::Open => (true, None, None),
+        Status::Closed { since, until } => (false, since, until),
+    };
+    v["open_now"] = json!(open);
+    v["closed_since"] = json!(since);
+    v["closed_until"] = json!(until);
     v
 }
 
@@ -50,16 +56,17 @@ fn auto_replies_answer_through_ipc_and_record_the_ui_fixtures() {
 
     let args = json!({
         "days": week(true),
-        "holidays": ["2026-12-26", "2026-12-25"],
+        // 10 March 2026 (the sample's today) too, so the recorded status is "closed".
+        "holidays": ["2026-12-26", "2026-03-10", "2026-12-25"],
         "away_message": "Thanks {first_name}! We are closed now and answer from 9:00.",
         "greeting_message": "Welcome to Camden Bakery!",
     });
     let saved = h.ok("set_auto_replies", args.clone());
     assert_eq!(saved["opening_hours"], json!("mon-fri 09:00-17:30; sat 10:00-14:00"), "the same text `wicket settings set opening_hours` takes");
-    assert_eq!(saved["holidays"], json!(["2026-12-25", "2026-12-26"]), "sorted");
+    assert_eq!(saved["holidays"], json!(["2026-03-10", "2026-12-25", "2026-12-26"]), "sorted");
     assert_eq!(saved["days"], week(true));
     assert_eq!(saved["around_the_clock"], json!(false));
-    fx.insert("set_auto_replies".into(), pinned(saved.clone()));
+    fx.insert("set_auto_replies".into(), pinned(saved.clone(), &db));
 
     // A range past midnight is refused with the core's words; nothing changes.
     let mut bad = args.clone();
@@ -76,7 +83,9 @@ fn auto_replies_answer_through_ipc_and_record_the_ui_fixtures() {
     h.restart();
     let back = h.ok("get_auto_replies", Value::Null);
     assert_eq!((&back["opening_hours"], &back["away_message"]), (&saved["opening_hours"], &saved["away_message"]), "kept across a restart");
-    fx.insert("get_auto_replies".into(), pinned(back));
+    let back = pinned(back, &db);
+    assert_eq!((back["open_now"].as_bool(), back["closed_until"].as_i64()), (Some(false), Some(1_773_219_600_000)), "closed on the holiday until Wednesday 09:00 GMT");
+    fx.insert("get_auto_replies".into(), back);
 
     // Priya writes while closed (her holidays: today and around it); the engine's pass answers.
     let all = h.ok("list_conversations", json!({ "filter": "all" }));

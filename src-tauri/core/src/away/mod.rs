@@ -183,8 +183,8 @@ pub struct Queued {
 /// moves the cursor past its message.
 pub fn release_due(store: &mut Store, account_id: i64, now: i64) -> Result<Vec<Queued>> {
     let after = table::cursor(store.conn(), account_id)?;
-    let settings = Settings::load(store)?;
-    if settings.away_message.is_empty() && settings.greeting_message.is_empty() {
+    let on = |key: &str| -> Result<bool> { Ok(store.setting_str(key)?.is_some_and(|t| !t.trim().is_empty())) };
+    if !on(AWAY_MESSAGE)? && !on(GREETING_MESSAGE)? {
         // Off: skip to the newest message, so turning it on answers only what comes next.
         let newest = table::newest(store.conn(), account_id)?;
         if newest > after {
@@ -192,6 +192,7 @@ pub fn release_due(store: &mut Store, account_id: i64, now: i64) -> Result<Vec<Q
         }
         return Ok(vec![]);
     }
+    let settings = Settings::load(store)?;
     let batch = table::inbound_after(store.conn(), account_id, after, BATCH)?;
     let mut queued = vec![];
     for m in &batch {
