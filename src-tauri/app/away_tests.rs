@@ -76,7 +76,8 @@ fn auto_replies_answer_through_ipc_and_record_the_ui_fixtures() {
     assert_eq!(refused["code"], "invalid", "{refused}");
     assert!(refused["message"].as_str().unwrap().contains("24:00"), "{refused}");
     fx.insert("set_auto_replies_bad_range".into(), refused);
-    let bad_day = h.call("set_auto_replies", json!({ "days": week(true), "holidays": ["25/12/2026"], "away_message": "", "greeting_message": "" })).unwrap_err();
+    let bad_day =
+        h.call("set_auto_replies", json!({ "days": week(true), "holidays": ["25/12/2026"], "away_message": "", "greeting_message": "" })).unwrap_err();
     assert!(bad_day["message"].as_str().unwrap().contains("YYYY-MM-DD"), "{bad_day}");
     fx.insert("set_auto_replies_bad_holiday".into(), bad_day);
 
@@ -84,7 +85,11 @@ fn auto_replies_answer_through_ipc_and_record_the_ui_fixtures() {
     let back = h.ok("get_auto_replies", Value::Null);
     assert_eq!((&back["opening_hours"], &back["away_message"]), (&saved["opening_hours"], &saved["away_message"]), "kept across a restart");
     let back = pinned(back, &db);
-    assert_eq!((back["open_now"].as_bool(), back["closed_until"].as_i64()), (Some(false), Some(1_773_219_600_000)), "closed on the holiday until Wednesday 09:00 GMT");
+    assert_eq!(
+        (back["open_now"].as_bool(), back["closed_until"].as_i64()),
+        (Some(false), Some(1_773_219_600_000)),
+        "closed on the holiday until Wednesday 09:00 GMT"
+    );
     fx.insert("get_auto_replies".into(), back);
 
     // Priya writes while closed (her holidays: today and around it); the engine's pass answers.

@@ -53,10 +53,12 @@ impl Week {
             };
             let (days, times) = group.split_once(char::is_whitespace).ok_or_else(bad_group)?;
             // Every error shows the form the hours take.
-            let with_example = |e: Error| Error::Invalid(match e {
-                Error::Invalid(m) => format!("{m}; opening hours look like \"mon-fri 09:00-17:30; sat 10:00-14:00\""),
-                other => other.to_string(),
-            });
+            let with_example = |e: Error| {
+                Error::Invalid(match e {
+                    Error::Invalid(m) => format!("{m}; opening hours look like \"mon-fri 09:00-17:30; sat 10:00-14:00\""),
+                    other => other.to_string(),
+                })
+            };
             let days = parse_days(days.trim()).map_err(with_example)?;
             let times = times.trim();
             let ranges = if times.eq_ignore_ascii_case("closed") {
@@ -197,7 +199,10 @@ pub enum Status {
     Open,
     /// Closed since the last closing time (or a holiday's start) until the
     /// next opening (Unix ms); `None` where none lies within [`SCAN_DAYS`].
-    Closed { since: Option<i64>, until: Option<i64> },
+    Closed {
+        since: Option<i64>,
+        until: Option<i64>,
+    },
 }
 
 /// The owner's opening hours, holidays and time zone.

@@ -112,7 +112,8 @@ fn away_once_per_closed_period_and_greeting_to_first_timers_only() {
     writes(&mut store, account, "+447911123456", "Ana Souza", "Tomorrow?", "2026-03-30T19:00:00Z");
     let q = release_due(&mut store, account, ms("2026-03-30T19:00:10Z")).unwrap();
     assert_eq!(q.iter().map(|q| q.kind).collect::<Vec<_>>(), vec![Kind::Away]);
-    let periods: Vec<i64> = store.conn().prepare("SELECT closed_since FROM away_replies ORDER BY 1").unwrap().query_map([], |r| r.get(0)).unwrap().map(|r| r.unwrap()).collect();
+    let periods: Vec<i64> =
+        store.conn().prepare("SELECT closed_since FROM away_replies ORDER BY 1").unwrap().query_map([], |r| r.get(0)).unwrap().map(|r| r.unwrap()).collect();
     assert_eq!(periods, vec![ms("2026-03-27T17:30:00Z"), ms("2026-03-28T14:00:00Z"), ms("2026-03-30T16:30:00Z")], "each period by its start, in local time");
 }
 
