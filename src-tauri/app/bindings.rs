@@ -5,6 +5,7 @@
 
 use crate::about::{AboutDto, Folder, FolderArgs};
 use crate::alerts::AlertDto;
+use crate::away::{AutoRepliesDto, DayHoursDto, HoursRangeDto, SetAutoRepliesArgs};
 use crate::backups::{
     BackupCountsDto, BackupCreateArgs, BackupCreatedDto, BackupFileDto, BackupRestoreArgs, BackupRestoredDto, BackupScheduleArgs, BackupStatusDto,
     ContactEraseArgs, ContactErasedDto, ContactExportArgs, ContactExportDto,
@@ -124,6 +125,8 @@ pub fn commands(cfg: &Config) -> Vec<(&'static str, Option<String>, String)> {
         ("set_account_polling", Some(SetPollingArgs::name(cfg)), PollingDto::name(cfg)),
         ("data_export", Some(DataExportArgs::name(cfg)), DataExportDto::name(cfg)),
         ("data_import", Some(DataImportArgs::name(cfg)), <Vec<ImportedTableDto>>::name(cfg)),
+        ("get_auto_replies", None, AutoRepliesDto::name(cfg)),
+        ("set_auto_replies", Some(SetAutoRepliesArgs::name(cfg)), AutoRepliesDto::name(cfg)),
     ]
 }
 
@@ -297,6 +300,10 @@ pub fn typescript() -> String {
         DataExportDto::decl(&cfg),
         DataImportArgs::decl(&cfg),
         ImportedTableDto::decl(&cfg),
+        HoursRangeDto::decl(&cfg),
+        DayHoursDto::decl(&cfg),
+        AutoRepliesDto::decl(&cfg),
+        SetAutoRepliesArgs::decl(&cfg),
         MessageReceivedEvent::decl(&cfg),
         SyncProgressEvent::decl(&cfg),
         OpenConversationEvent::decl(&cfg),

@@ -91,4 +91,6 @@ pub const COMMANDS: &[&str] = &[
     "set_account_polling",
     "data_export",
     "data_import",
+    "get_auto_replies",
+    "set_auto_replies",
 ];

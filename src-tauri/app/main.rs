@@ -15,6 +15,9 @@
 
 mod about;
 mod alerts;
+mod away;
+#[cfg(test)]
+mod away_tests;
 mod backups;
 #[cfg(test)]
 mod backups_tests;
@@ -159,6 +162,8 @@ pub fn builder_on<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Build
         owner_settings::set_account_polling,
         owner_settings::data_export,
         owner_settings::data_import,
+        away::get_auto_replies,
+        away::set_auto_replies,
     ])
 }
 

@@ -38,6 +38,8 @@ export const quickNotesFixtures = JSON.parse(await readFile(new URL('./fixtures/
 export const backupFixtures = JSON.parse(await readFile(new URL('./fixtures/backups.json', import.meta.url), 'utf8'));
 /** Settings → Webhooks, poll intervals, Export and import, recorded from the real handlers (src-tauri/app/owner_settings_tests.rs). */
 export const ownerFixtures = JSON.parse(await readFile(new URL('./fixtures/owner_settings.json', import.meta.url), 'utf8'));
+// Recorded by src-tauri/app/away_tests.rs.
+export const awayFixtures = JSON.parse(await readFile(new URL('./fixtures/away.json', import.meta.url), 'utf8'));
 /** The passphrase those answers were recorded with (src-tauri/app/vault_tests.rs STRONG). */
 export const VAULT_PASSPHRASE = 'copper lantern orbit meadow';
 /** The fixtures' "now" (src-tauri/app/tests.rs SAMPLE_NOW): 2026-03-10 12:00 UTC. */
@@ -112,6 +114,9 @@ let backups = bu.backup_status_off;
 const ow = ${JSON.stringify(ownerFixtures)};
 let listener = ow.webhook_listener;
 let polling = ow.account_polling;
+const aw = ${JSON.stringify(awayFixtures)};
+// Opening hours and automatic replies as saved in this page (opts.autoReplies: start from the recorded saved ones).
+let autoReplies = null;
 // The bulk job of this page: recorded progress, one step per poll; a label's job is the recorded cancelled one, still running.
 let bulkPolls = 0;
 let bulkJob = null;
@@ -230,7 +235,9 @@ mockIPC((cmd, args) => {
     case 'list_conversations': return a.before ? [] : later(opts.listDelay ?? 0, conversations(a));
     case 'list_messages': {
       if (opts.long && a.conversation_id === 1) return longPage(a);
-      const all = (fx.list_messages[String(a.conversation_id)] || []).map((m) => m.id === opts.unknownSend
+      // opts.automatic: the conversation's recorded page ends with a customer's question and the away message that answered it.
+      const recorded = [...(fx.list_messages[String(a.conversation_id)] || []), ...((opts.automatic && aw.automatic_messages[String(a.conversation_id)]) || [])];
+      const all = recorded.map((m) => m.id === opts.unknownSend
         ? { ...m, status: 'unknown', error: { code: null, kind: 'outcome_unknown', message: 'the connection broke after the request was sent: it may have been sent' } }
         : m);
       if (a.around != null || a.after != null) {
@@ -384,6 +391,15 @@ mockIPC((cmd, args) => {
       return a.force ? bu.backup_restore : Promise.reject(bu.backup_restore_needs_confirmation);
     case 'contact_export': return bu.contact_export;
     case 'contact_erase': return bu.contact_erase;
+    case 'get_auto_replies': return (autoReplies ??= opts.autoReplies ? aw.get_auto_replies : aw.get_auto_replies_default);
+    case 'set_auto_replies': {
+      // The core's checks that the recorded refusals show: a range must end after it starts (by 24:00), a holiday is YYYY-MM-DD.
+      if (a.days.some((d) => d.ranges.some((r) => r.to <= r.from))) return Promise.reject(aw.set_auto_replies_bad_range);
+      if (a.holidays.some((h) => !/^[0-9]{4}-[0-9]{2}-[0-9]{2}$/.test(h))) return Promise.reject(aw.set_auto_replies_bad_holiday);
+      const open = a.days.filter((d) => d.ranges.length);
+      return (autoReplies = { ...aw.set_auto_replies, ...a, holidays: [...a.holidays].sort(), away_message: a.away_message.trim(), greeting_message: a.greeting_message.trim(),
+        around_the_clock: open.length === 0, opening_hours: open.map((d) => d.day + ' ' + d.ranges.map((r) => r.from + '-' + r.to).join(',')).join('; ') });
+    }
     case 'get_preferences': return prefs;
     case 'set_preferences':
       if (opts.prefsRefused) return Promise.reject(st.set_preferences_invalid);

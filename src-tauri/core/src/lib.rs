@@ -7,6 +7,7 @@
 
 pub mod accounts;
 pub mod alerts;
+pub mod away;
 pub mod backup;
 pub mod bulk;
 pub mod contact_data;

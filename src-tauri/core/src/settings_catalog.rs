@@ -106,6 +106,23 @@ fn object(v: &Value) -> Result<()> {
     }
 }
 
+/// The automatic replies' settings are checked by their own module (`away`).
+fn opening_hours(v: &Value) -> Result<()> {
+    crate::away::check(crate::away::OPENING_HOURS, v).unwrap_or(Ok(()))
+}
+
+fn holidays(v: &Value) -> Result<()> {
+    crate::away::check(crate::away::HOLIDAYS, v).unwrap_or(Ok(()))
+}
+
+fn away_message(v: &Value) -> Result<()> {
+    crate::away::check(crate::away::AWAY_MESSAGE, v).unwrap_or(Ok(()))
+}
+
+fn greeting_message(v: &Value) -> Result<()> {
+    crate::away::check(crate::away::GREETING_MESSAGE, v).unwrap_or(Ok(()))
+}
+
 /// Every owner setting, in the order `settings list` shows them.
 pub const SETTINGS: &[Setting] = &[
     Setting {
@@ -120,6 +137,10 @@ pub const SETTINGS: &[Setting] = &[
         about: "time zone for scheduled sends and statistics (IANA name; null: the system's)",
         check: time_zone,
     },
+    Setting { key: crate::away::OPENING_HOURS, default: || json!(""), about: "opening hours per weekday, e.g. \"mon-fri 09:00-17:30; sat 10:00-14:00\" (empty: always open)", check: opening_hours },
+    Setting { key: crate::away::HOLIDAYS, default: || json!(""), about: "whole days closed: YYYY-MM-DD separated by commas", check: holidays },
+    Setting { key: crate::away::AWAY_MESSAGE, default: || json!(""), about: "sent once per closed period to a customer who writes while closed (empty: off)", check: away_message },
+    Setting { key: crate::away::GREETING_MESSAGE, default: || json!(""), about: "sent to a customer who writes for the first time (empty: off)", check: greeting_message },
     Setting { key: crate::prefs::NOTIFICATIONS, default: || json!(true), about: "desktop notifications for new messages", check: boolean },
     Setting {
         key: crate::prefs::NOTIFICATION_PREVIEWS,
@@ -265,6 +286,8 @@ mod tests {
         assert!(check("webhook_listen", &json!("everywhere")).is_err());
         assert!(check("backup_keep", &json!(0)).is_err());
         assert!(check("time_zone", &json!("Mars/Olympus")).is_err());
+        assert!(check("opening_hours", &json!("mon-fri 09:00-17:30")).is_ok());
+        assert!(check("opening_hours", &json!("whenever")).is_err(), "the away module's own check");
         assert!(check("default_country", &json!("ZZ")).is_err());
     }
 }

@@ -277,6 +277,8 @@ export function Bubble({
   actions?: BubbleActions;
 }) {
   const out = m.direction === 'out';
+  // An away or greeting message Wicket sent by itself (`wicket_core::away`).
+  const automatic = out && m.origin === 'automatic';
   const deleted = m.deleted_at !== null;
   if (m.kind === 'notice') {
     // Nobody wrote it (a number change, a group's new subject): a centred line.
@@ -333,7 +335,11 @@ export function Bubble({
         {text && (
           // The ::after spacer is as wide as the time (and ticks), so the
           // last line leaves room for them or the time moves to a line of its own.
-          <p class={`text${out ? ' with-ticks' : ''}${out && m.origin === 'phone' ? ' from-phone-room' : ''}`} dir="auto" data-meta={m.edited_at !== null ? `edited ${time}` : time}>
+          <p
+            class={`text${out ? ' with-ticks' : ''}${out && m.origin === 'phone' ? ' from-phone-room' : ''}`}
+            dir="auto"
+            data-meta={[automatic && 'automatic', m.edited_at !== null && 'edited', time].filter(Boolean).join(' ')}
+          >
             {text}
           </p>
         )}
@@ -341,6 +347,11 @@ export function Bubble({
           {m.edited_at !== null && !deleted && (
             <span class="edited" title={`Edited at ${clockTime(m.edited_at)}`}>
               edited
+            </span>
+          )}
+          {automatic && (
+            <span class="automatic" title="Sent automatically by Wicket: an away or greeting message">
+              automatic
             </span>
           )}
           {out && m.origin === 'phone' && (

@@ -1,5 +1,6 @@
 // The Settings panel, opened from the rail's gear: a dialog of sections
-// (notifications, window, chats, accounts, background jobs, backups, about). Every change is saved at once through
+// (notifications, window, chats, accounts, quick replies, opening hours and
+// automatic replies, background jobs, backups, about). Every change is saved at once through
 // `set_preferences`; the shell checks it (quiet hours must be HH:MM) and
 // answers with what it stored, which is what the panel then shows.
 
@@ -13,6 +14,7 @@ import { BackupSettings } from './BackupSettings';
 import { JobsSettings } from './JobsSettings';
 import { applyTheme } from '../theme';
 import { QuickRepliesSettings } from './QuickRepliesSettings';
+import { AutoRepliesSettings } from './AutoRepliesSettings';
 
 /** One titled section of the panel; other panels' sections use it too. */
 export function SettingsSection({ id, title, children }: { id: string; title: string; children: ComponentChildren }) {
@@ -227,6 +229,7 @@ export function Settings({ onClose, children }: SettingsProps) {
                  mounted here, each wrapped in <SettingsSection>. ---- */}
             {children}
             <QuickRepliesSettings />
+            <AutoRepliesSettings />
             <JobsSettings />
             <BackupSettings />
             {about && (

@@ -90,6 +90,15 @@ pub(super) async fn send_due(ctx: &Ctx, store: &mut Store, lane: Lane, uploading
             }
             Err(e) => tracing::warn!(account = account_id, "scheduled messages were not released (tried again shortly): {e}"),
         }
+        // Away and greeting messages for what customers wrote since the last pass (`crate::away`).
+        match crate::away::release_due(store, account_id, now_ms()) {
+            Ok(list) => {
+                for q in list {
+                    tracing::info!(account = account_id, conversation = q.conversation_id, message = q.message_id, kind = ?q.kind, "automatic reply queued");
+                }
+            }
+            Err(e) => tracing::warn!(account = account_id, "automatic replies were not looked at (tried again shortly): {e}"),
+        }
         // Bulk jobs top the outbox up to a few of their messages at a time, so the owner's replies never wait behind a whole job.
         if let Err(e) = crate::bulk::release_due(store, account_id, now_ms()) {
             tracing::warn!(account = account_id, "bulk messages were not released (tried again shortly): {e}");

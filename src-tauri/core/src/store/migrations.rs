@@ -584,6 +584,26 @@ pub const MIGRATIONS: &[&str] = &[
         DELETE FROM messages_fts WHERE rowid = old.id;
     END;
     "#,
+    // 18: away and greeting messages (issue 15, `crate::away`). Per account,
+    // the last inbound message the automatic replies looked at: existing
+    // accounts start at their newest message, so turning the feature on never
+    // answers old messages. Per conversation, the closed periods (by their
+    // start) it already got an away message for: at most one each.
+    r#"
+    CREATE TABLE auto_reply_cursors (
+        account_id INTEGER PRIMARY KEY REFERENCES accounts(id) ON DELETE CASCADE,
+        message_id INTEGER NOT NULL
+    ) STRICT;
+    INSERT INTO auto_reply_cursors (account_id, message_id)
+        SELECT a.id, coalesce((SELECT max(m.id) FROM messages m WHERE m.account_id = a.id), 0) FROM accounts a;
+    CREATE TABLE away_replies (
+        conversation_id INTEGER NOT NULL REFERENCES conversations(id) ON DELETE CASCADE,
+        closed_since    INTEGER NOT NULL,
+        message_id      INTEGER REFERENCES messages(id) ON DELETE SET NULL,
+        sent_at         INTEGER NOT NULL,
+        PRIMARY KEY (conversation_id, closed_since)
+    ) STRICT;
+    "#,
 ];
 
 /// The schema version this build writes.

@@ -12,6 +12,7 @@
 pub mod account_health;
 pub mod accounts;
 pub mod alerts;
+pub mod auto_replies;
 pub mod bulk;
 pub mod bulk_write;
 pub mod contacts;
