@@ -137,10 +137,25 @@ pub const SETTINGS: &[Setting] = &[
         about: "time zone for scheduled sends and statistics (IANA name; null: the system's)",
         check: time_zone,
     },
-    Setting { key: crate::away::OPENING_HOURS, default: || json!(""), about: "opening hours per weekday, e.g. \"mon-fri 09:00-17:30; sat 10:00-14:00\" (empty: always open)", check: opening_hours },
+    Setting {
+        key: crate::away::OPENING_HOURS,
+        default: || json!(""),
+        about: "opening hours per weekday, e.g. \"mon-fri 09:00-17:30; sat 10:00-14:00\" (empty: always open)",
+        check: opening_hours,
+    },
     Setting { key: crate::away::HOLIDAYS, default: || json!(""), about: "whole days closed: YYYY-MM-DD separated by commas", check: holidays },
-    Setting { key: crate::away::AWAY_MESSAGE, default: || json!(""), about: "sent once per closed period to a customer who writes while closed (empty: off)", check: away_message },
-    Setting { key: crate::away::GREETING_MESSAGE, default: || json!(""), about: "sent to a customer who writes for the first time (empty: off)", check: greeting_message },
+    Setting {
+        key: crate::away::AWAY_MESSAGE,
+        default: || json!(""),
+        about: "sent once per closed period to a customer who writes while closed (empty: off)",
+        check: away_message,
+    },
+    Setting {
+        key: crate::away::GREETING_MESSAGE,
+        default: || json!(""),
+        about: "sent to a customer who writes for the first time (empty: off)",
+        check: greeting_message,
+    },
     Setting { key: crate::prefs::NOTIFICATIONS, default: || json!(true), about: "desktop notifications for new messages", check: boolean },
     Setting {
         key: crate::prefs::NOTIFICATION_PREVIEWS,

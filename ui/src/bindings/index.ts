@@ -209,7 +209,15 @@ export type SendTextArgs = { conversation_id?: number, account_id?: number, to?:
  */
 reply_to?: number, };
 
-export type SearchArgs = { query: string, };
+export type SearchArgs = { query: string, 
+/**
+ * Filters (all optional): one account, one label, a provider-time range in Unix ms, media only.
+ */
+account_id?: number, label?: string, since?: number, until?: number, has_media?: boolean, 
+/**
+ * How many results (50 when absent; more are asked for as the list scrolls, up to 500).
+ */
+limit?: number, };
 
 export type AccountArgs = { account_id: number, };
 
@@ -570,7 +578,7 @@ export type AccountLimitsArgs = { account_id: number, };
 
 export type SetLimitsArgs = { account_id: number, limits: LimitsDto, };
 
-export type Folder = "data" | "logs";
+export type Folder = "data" | "logs" | "exports";
 
 export type FolderArgs = { folder: Folder, };
 
@@ -899,6 +907,60 @@ export type ContactEraseArgs = { contact_id: number, };
 
 export type ContactErasedDto = { contacts: number, conversations: number, messages: number, media_files: number, webhook_events: number, notes: number, wal_cleared: boolean, };
 
+export type WebhookListenerDto = { 
+/**
+ * Whether the `webhook_listen` setting asks for a listener.
+ */
+enabled: boolean, 
+/**
+ * The address and port it names (the default ones while it is off).
+ */
+address: string, port: number, 
+/**
+ * Where a listener of this window answers now, e.g. "127.0.0.1:8765".
+ */
+listening: string | null, 
+/**
+ * Said for an address other machines can reach (not loopback).
+ */
+warning: string | null, 
+/**
+ * Where a change takes effect: `here` (at once: this window runs the
+ * engine), `serve` (`wicket serve` runs it: at its next start) or
+ * `start` (no engine runs: when one starts).
+ */
+applies: string, };
+
+export type SetWebhookListenerArgs = { enabled: boolean, address: string, port: number, };
+
+export type PollingDto = { account_id: number, 
+/**
+ * While the owner uses the window (or `wicket serve` was told so).
+ */
+active_seconds: number, 
+/**
+ * Otherwise; never shorter than `active_seconds`.
+ */
+idle_seconds: number, };
+
+export type SetPollingArgs = { account_id: number, active_seconds: number, idle_seconds: number, };
+
+export type DataExportArgs = { format: string, };
+
+export type DataExportDto = { 
+/**
+ * The file written (owner-only), in the data folder's `exports/`.
+ */
+path: string, format: string, 
+/**
+ * Demo accounts never go into an export: their names, when there are some.
+ */
+left_out: Array<string>, };
+
+export type DataImportArgs = { name: string, text: string, };
+
+export type ImportedTableDto = { table: string, rows: number, };
+
 export type HoursRangeDto = { from: string, to: string, };
 
 export type DayHoursDto = { 
@@ -1050,6 +1112,12 @@ export type Commands = {
   backup_restore: { args: BackupRestoreArgs; result: BackupRestoredDto };
   contact_export: { args: ContactExportArgs; result: ContactExportDto };
   contact_erase: { args: ContactEraseArgs; result: ContactErasedDto };
+  webhook_listener: { args: null; result: WebhookListenerDto };
+  set_webhook_listener: { args: SetWebhookListenerArgs; result: WebhookListenerDto };
+  account_polling: { args: AccountArgs; result: PollingDto };
+  set_account_polling: { args: SetPollingArgs; result: PollingDto };
+  data_export: { args: DataExportArgs; result: DataExportDto };
+  data_import: { args: DataImportArgs; result: Array<ImportedTableDto> };
   get_auto_replies: { args: null; result: AutoRepliesDto };
   set_auto_replies: { args: SetAutoRepliesArgs; result: AutoRepliesDto };
 };
