@@ -406,6 +406,8 @@ fn every_list_and_lookup_is_served_by_an_index() {
         ConversationFilter { account_id: Some(1), before: Some((true, 5, 5)), ..Default::default() },
         ConversationFilter { unread_only: true, before: Some((true, 5, 5)), ..Default::default() },
         ConversationFilter { label: Some("order".into()), ..Default::default() },
+        ConversationFilter { snoozed: true, ..Default::default() },
+        ConversationFilter { snoozed: true, before: Some((false, 5, 5)), ..Default::default() },
     ];
     for filter in filters {
         let (sql, args) = Store::conversations_query(&filter);

@@ -27,6 +27,7 @@ use crate::owner_settings::{
 use crate::public_address::{PublicAddressStatusDto, PUBLIC_ADDRESS_HEALTH};
 use crate::scheduled::{ScheduleTemplateArgs, ScheduleTextArgs, ScheduledDto, ScheduledListArgs};
 use crate::settings::{FocusArgs, PreferencesDto, QuietHoursDto};
+use crate::snooze::{AddReminderArgs, ListRemindersArgs, ReminderDto, SnoozeArgs};
 use crate::stats::{DayCountDto, FailureCountDto, StatsArgs, StatsDto, WebhookCountsDto};
 use ts_rs::{Config, TS};
 use wicket_core::error::ErrorKind;
@@ -113,6 +114,11 @@ pub fn commands(cfg: &Config) -> Vec<(&'static str, Option<String>, String)> {
         ("add_note", Some(AddNoteArgs::name(cfg)), NoteDto::name(cfg)),
         ("edit_note", Some(EditNoteArgs::name(cfg)), NoteDto::name(cfg)),
         ("delete_note", Some(IdArgs::name(cfg)), NoteDto::name(cfg)),
+        ("snooze_conversation", Some(SnoozeArgs::name(cfg)), ConversationDto::name(cfg)),
+        ("unsnooze_conversation", Some(IdArgs::name(cfg)), ConversationDto::name(cfg)),
+        ("add_reminder", Some(AddReminderArgs::name(cfg)), ReminderDto::name(cfg)),
+        ("list_reminders", Some(ListRemindersArgs::name(cfg)), <Vec<ReminderDto>>::name(cfg)),
+        ("cancel_reminder", Some(IdArgs::name(cfg)), ReminderDto::name(cfg)),
         ("backup_status", None, BackupStatusDto::name(cfg)),
         ("backup_set_schedule", Some(BackupScheduleArgs::name(cfg)), BackupStatusDto::name(cfg)),
         ("backup_create", Some(BackupCreateArgs::name(cfg)), BackupCreatedDto::name(cfg)),
@@ -307,6 +313,10 @@ pub fn typescript() -> String {
         MessageReceivedEvent::decl(&cfg),
         SyncProgressEvent::decl(&cfg),
         OpenConversationEvent::decl(&cfg),
+        SnoozeArgs::decl(&cfg),
+        AddReminderArgs::decl(&cfg),
+        ListRemindersArgs::decl(&cfg),
+        ReminderDto::decl(&cfg),
     ];
     for d in decls {
         out.push_str(&format!("export {d}\n\n"));

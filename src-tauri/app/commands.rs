@@ -36,6 +36,7 @@ pub async fn list_conversations(state: State<'_, AppState>, args: ListConversati
         account_id: args.account_id,
         unread_only: args.filter == ListFilter::Unread,
         archived: args.filter == ListFilter::Archived,
+        snoozed: args.filter == ListFilter::Snoozed,
         label: args.label.filter(|l| !l.trim().is_empty()),
         limit: args.limit.unwrap_or(100) as usize,
         before: args.before.map(|c| (c.pinned.unwrap_or(false), c.last_activity_at, c.id)),

@@ -139,6 +139,8 @@ pub struct ConversationDto {
     /// When the customer opted out of messages (wrote STOP or another
     /// opt-out keyword): the composer asks before sending, the contact panel says so.
     pub opted_out_at: Option<i64>,
+    /// While the chat is snoozed: when it comes back (Unix ms).
+    pub snoozed_until: Option<i64>,
 }
 
 impl ConversationDto {
@@ -169,6 +171,7 @@ impl ConversationDto {
             contact_labels: k.labels.clone(),
             verified_name: k.verified_name.clone().filter(|v| !v.trim().is_empty()),
             opted_out_at: k.opted_out_at,
+            snoozed_until: c.snoozed_until.filter(|t| *t > wicket_core::time::now_ms()),
         }
     }
 }
@@ -564,6 +567,8 @@ pub enum ListFilter {
     All,
     Unread,
     Archived,
+    /// The snoozed chats (hidden from the other filters until their time).
+    Snoozed,
 }
 
 /// The cursor of the conversation list: the last row of the previous page

@@ -51,6 +51,9 @@ mod scheduled;
 #[cfg(test)]
 mod scheduled_tests;
 mod settings;
+mod snooze;
+#[cfg(test)]
+mod snooze_tests;
 mod state;
 mod stats;
 #[cfg(test)]
@@ -150,6 +153,11 @@ pub fn builder_on<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Build
         craft::add_note,
         craft::edit_note,
         craft::delete_note,
+        snooze::snooze_conversation,
+        snooze::unsnooze_conversation,
+        snooze::add_reminder,
+        snooze::list_reminders,
+        snooze::cancel_reminder,
         backups::backup_status,
         backups::backup_set_schedule,
         backups::backup_create,
@@ -200,6 +208,7 @@ fn main() {
             window::create_main(app.handle())?;
             events::watch_store(app.handle().clone());
             alerts::start(app.handle().clone(), db_path.clone());
+            snooze::start(app.handle().clone(), db_path.clone());
             notifications::start(app.handle().clone(), db_path);
             // A desktop without a tray still gets the window.
             if let Err(e) = tray::install(app.handle()) {

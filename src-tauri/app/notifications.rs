@@ -29,6 +29,8 @@ pub const OPEN_CONVERSATION: &str = "open-conversation";
 #[derive(Debug, Clone, PartialEq, Serialize, TS)]
 pub struct OpenConversationEvent {
     pub conversation_id: Option<i64>,
+    /// Open the chat at this message (a reminder), else at its end.
+    pub message_id: Option<i64>,
 }
 
 /// Messages that arrive this close together are decided (and grouped) as one
@@ -159,7 +161,7 @@ fn show<R: Runtime>(app: &AppHandle<R>, n: notify::Notification) {
 pub fn open_from_notification<R: Runtime>(app: &AppHandle<R>, conversation_id: Option<i64>) {
     tracing::info!(?conversation_id, "notification clicked: opening the conversation");
     crate::window::bring_to_front(app);
-    if let Err(e) = app.emit(OPEN_CONVERSATION, OpenConversationEvent { conversation_id }) {
+    if let Err(e) = app.emit(OPEN_CONVERSATION, OpenConversationEvent { conversation_id, message_id: None }) {
         tracing::warn!("cannot emit {OPEN_CONVERSATION}: {e}");
     }
 }

@@ -35,6 +35,8 @@ export const actionsFixtures = JSON.parse(await readFile(new URL('./fixtures/act
 export const bulkFixtures = JSON.parse(await readFile(new URL('./fixtures/bulk.json', import.meta.url), 'utf8'));
 /** Quick replies' and notes' answers, recorded from the real handlers (src-tauri/app/craft_tests.rs). */
 export const quickNotesFixtures = JSON.parse(await readFile(new URL('./fixtures/quick_replies_notes.json', import.meta.url), 'utf8'));
+/** Snooze's and reminders' answers, recorded from the real handlers (src-tauri/app/snooze_tests.rs). */
+export const snoozeFixtures = JSON.parse(await readFile(new URL('./fixtures/snooze.json', import.meta.url), 'utf8'));
 export const backupFixtures = JSON.parse(await readFile(new URL('./fixtures/backups.json', import.meta.url), 'utf8'));
 /** Settings → Webhooks, poll intervals, Export and import, recorded from the real handlers (src-tauri/app/owner_settings_tests.rs). */
 export const ownerFixtures = JSON.parse(await readFile(new URL('./fixtures/owner_settings.json', import.meta.url), 'utf8'));
@@ -84,7 +86,8 @@ async function csp() {
  * whose outcome is unknown, as the outbox leaves one whose answer never came),
  * `vault` (no keychain on this computer: `unlock`, the engine waits for the
  * passphrase of an existing vault; `create`, adding an account asks for a new
- * one; the recorded passphrase opens it, any other is refused as recorded).
+ * one; the recorded passphrase opens it, any other is refused as recorded),
+ * `reminders` (the recorded pending reminders are there at load).
  * Drafts are kept in localStorage, so a reload finds them as a restart finds
  * them in the store.
  */
@@ -109,6 +112,10 @@ const qn = ${JSON.stringify(quickNotesFixtures)};
 let quickReplies = [...qn.list_quick_replies];
 const notes = new Map(Object.entries(qn.list_notes).map(([k, v]) => [Number(k), [...v]]));
 const allNotes = () => [...notes.values()].flat();
+const sz = ${JSON.stringify(snoozeFixtures)};
+// Snoozed chats (id: until, Unix ms) and pending reminders, as changed in this page.
+const snoozed = new Map();
+let reminderList = [];
 const bu = ${JSON.stringify(backupFixtures)};
 let backups = bu.backup_status_off;
 const ow = ${JSON.stringify(ownerFixtures)};
@@ -127,6 +134,7 @@ const VAULT_PASSPHRASE = ${JSON.stringify(VAULT_PASSPHRASE)};
 let prefs = st.get_preferences;
 const opts = window.__WICKET_TEST__ || {};
 prefs = { ...prefs, ...(opts.prefs || {}) };
+if (opts.reminders) reminderList = [...sz.list_reminders];
 let address = pa['status_' + (opts.address || 'unconfigured')];
 window.__calls = [];
 let nextId = 100000000;
@@ -144,6 +152,12 @@ const drafts = () => JSON.parse(localStorage.getItem('wicket-test-drafts') || '{
 const withDraft = (c) => (c && String(c.id) in drafts() ? { ...c, draft: drafts()[String(c.id)] } : c);
 
 function conversations(args) {
+  // The core's rule: a snoozed chat is in the Snoozed view only, with its time.
+  if (args.filter === 'snoozed') return (fx.list_conversations.all || []).filter((c) => snoozed.has(c.id)).map((c) => ({ ...c, snoozed_until: snoozed.get(c.id) }));
+  return unsnoozedOnly(args).filter((c) => !snoozed.has(c.id));
+}
+
+function unsnoozedOnly(args) {
   if (args.label) return (fx.list_conversations['label:' + args.label] || []).map(withDraft);
   if (args.account_id != null && fx.list_conversations['account:' + args.account_id]) return fx.list_conversations['account:' + args.account_id].map(withDraft);
   const list = fx.list_conversations[args.filter] || [];
@@ -251,7 +265,7 @@ mockIPC((cmd, args) => {
     }
     case 'open_conversation': {
       const c = a.id === fx.open_conversation.id ? fx.open_conversation : findConversation(a.id);
-      return withDraft({ ...c, unread_count: 0 });
+      return withDraft({ ...c, unread_count: 0, snoozed_until: snoozed.get(a.id) ?? c.snoozed_until ?? null });
     }
     case 'send_text':
       if (opts.sendError) return Promise.reject(fx.send_text_outside_window);
@@ -364,6 +378,27 @@ mockIPC((cmd, args) => {
     case 'fill_quick_reply': {
       const f = qn.fill_quick_reply[String(a.conversation_id)]?.[a.shortcut];
       return f ?? Promise.reject({ code: 'not_found', message: 'no recorded fill for /' + a.shortcut + ' in conversation ' + a.conversation_id, kind: null });
+    }
+    case 'snooze_conversation': {
+      const until = Date.parse(a.until);
+      if (!(until > Date.now())) return Promise.reject({ code: 'invalid', message: 'cannot snooze until ' + a.until + ': that time has passed', kind: null });
+      snoozed.set(a.conversation_id, until);
+      return { ...findConversation(a.conversation_id), snoozed_until: until };
+    }
+    case 'unsnooze_conversation': snoozed.delete(a.id); return { ...sz.unsnooze_conversation, ...findConversation(a.id), snoozed_until: null };
+    case 'list_reminders': return reminderList.filter((r) => a.conversation_id == null || r.conversation_id === a.conversation_id);
+    case 'add_reminder': {
+      const at = Date.parse(a.at);
+      if (!(at > Date.now())) return Promise.reject({ code: 'invalid', message: 'cannot remind you at ' + a.at + ': that time has passed', kind: null });
+      const m = Object.values(fx.list_messages).flat().find((x) => x.id === a.message_id);
+      const r = { ...sz.add_reminder, id: nextId++, message_id: a.message_id, conversation_id: m.conversation_id, remind_at: at, note: (a.note ?? '').trim(), preview: m.text ?? m.caption ?? m.kind };
+      reminderList = [...reminderList, r].sort((x, y) => x.remind_at - y.remind_at || x.id - y.id);
+      return r;
+    }
+    case 'cancel_reminder': {
+      const r = reminderList.find((x) => x.id === a.id);
+      reminderList = reminderList.filter((x) => x.id !== a.id);
+      return r ?? Promise.reject({ code: 'not_found', message: 'no reminder with id ' + a.id + ' (see wicket reminders)', kind: null });
     }
     case 'list_notes': return notes.get(a.conversation_id) || [];
     case 'add_note': {

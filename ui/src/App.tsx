@@ -22,6 +22,7 @@ import { AlertBanners, STATUS_ALERTS, useAlerts } from './components/AlertBanner
 import { StatsView } from './components/StatsView';
 import { CommandPalette, type PaletteCommand } from './components/CommandPalette';
 import { ConversationActions, type ConversationAction } from './components/ConversationActions';
+import { presets as snoozePresets } from './components/Snooze';
 import { ShortcutSheet } from './components/ShortcutSheet';
 import { FIND_IN_CHAT, FOCUS_COMPOSER, keysOf, REPLY_LATEST, SHORTCUTS, SHOW_TEMPLATES, typingIn } from './shortcuts';
 import { addressTrouble, PublicAddressBanner, PublicAddressNote } from './components/PublicAddress';
@@ -89,6 +90,7 @@ export function App() {
   const [statsOpen, setStatsOpen] = useState(false);
   const [bulkOpen, setBulkOpen] = useState(false);
   const [paletteOpen, setPaletteOpen] = useState(false);
+  const [snoozing, setSnoozing] = useState(false);
   const [sheetOpen, setSheetOpen] = useState(false);
   const [address, setAddress] = useState<PublicAddressStatusDto | null>(null);
   const [vault, setVault] = useState<VaultAsk | null>(null);
@@ -209,7 +211,7 @@ export function App() {
 
   // A notification was clicked: open its chat (a summary opens the unread list).
   useEffect(() => {
-    const stop = on('open-conversation', ({ conversation_id }) => {
+    const stop = on('open-conversation', ({ conversation_id, message_id }) => {
       setSettingsOpen(false);
       if (conversation_id === null) {
         setFilter('unread');
@@ -217,7 +219,8 @@ export function App() {
       }
       call('open_conversation', { id: conversation_id })
         .then((c) => {
-          setOpen({ c, unread: 0 });
+          // A reminder opens the chat at its message.
+          setOpen({ c, unread: 0, focus: message_id ?? undefined });
           setConvs((list) => list.map((x) => (x.id === c.id ? c : x)));
         })
         .catch(setError);
@@ -300,6 +303,27 @@ export function App() {
       })
       .catch(setError);
   }, []);
+  // Snoozed: it leaves the list (but the Snoozed view) and the chat closes; unsnoozed: back at once.
+  const snooze = useCallback((c: ConversationDto, until: string) => {
+    call('snooze_conversation', { conversation_id: c.id, until })
+      .then((changed) => {
+        setSnoozing(false);
+        setOpen((o) => (o && o.c.id === changed.id ? null : o));
+        if (scope.current.filter === 'snoozed') loadList(Math.max(LIST_PAGE, shown.current));
+        else setConvs((list) => list.filter((x) => x.id !== changed.id));
+        setError(null);
+      })
+      .catch(setError);
+  }, []);
+  const unsnooze = useCallback((c: ConversationDto) => {
+    call('unsnooze_conversation', { id: c.id })
+      .then((changed) => {
+        setOpen((o) => (o && o.c.id === changed.id ? { ...o, c: changed } : o));
+        loadList(Math.max(LIST_PAGE, shown.current));
+        setError(null);
+      })
+      .catch(setError);
+  }, []);
   const setConversationLabels = useCallback((c: ConversationDto, next: string[]) => {
     call('set_conversation_labels', { id: c.id, labels: next })
       .then((changed) => {
@@ -374,6 +398,12 @@ export function App() {
         { id: 'mark_unread', title: `Mark ${c.display_name} unread`, hint: keysOf('mark_unread'), run: () => act('mark_unread', c) },
         { id: 'pin', title: c.pinned ? `Unpin ${c.display_name}` : `Pin ${c.display_name}`, hint: keysOf('pin'), run: () => act('pin', c) },
         { id: 'mute', title: c.muted ? `Unmute ${c.display_name}` : `Mute ${c.display_name}`, hint: keysOf('mute'), run: () => act('mute', c) },
+        ...(c.snoozed_until !== null
+          ? [{ id: 'unsnooze', title: `Unsnooze ${c.display_name}`, keywords: 'snooze back', run: () => unsnooze(c) }]
+          : [
+              ...snoozePresets(Date.now()).map((s) => ({ id: `snooze-${s.id}`, title: `Snooze ${c.display_name}: ${s.label.toLowerCase()}`, keywords: 'snooze later remind', run: () => snooze(c, new Date(s.at).toISOString()) })),
+              { id: 'snooze-pick', title: `Snooze ${c.display_name} until…`, keywords: 'snooze pick a time date', run: () => setSnoozing(true) },
+            ]),
         { id: 'reply', title: "Reply to the chosen message (else the customer's latest)", hint: keysOf('reply'), run: () => window.dispatchEvent(new Event(REPLY_LATEST)) },
         { id: 'template', title: 'Send a template', keywords: 'template message', run: () => window.dispatchEvent(new Event(SHOW_TEMPLATES)) },
         { id: 'find', title: `Find in ${c.display_name}`, hint: keysOf('search'), keywords: 'search', run: () => window.dispatchEvent(new Event(FIND_IN_CHAT)) },
@@ -387,6 +417,7 @@ export function App() {
       { id: 'search', title: 'Search all messages and contacts', keywords: 'find', run: () => document.querySelector<HTMLInputElement>('.search input')?.focus() },
       { id: 'show-unread', title: 'Show unread conversations', run: () => setFilter('unread') },
       { id: 'show-archived', title: 'Show archived conversations', run: () => setFilter('archived') },
+      { id: 'show-snoozed', title: 'Show snoozed conversations', keywords: 'snooze later', run: () => setFilter('snoozed') },
       { id: 'show-all', title: 'Show all conversations', run: () => setFilter('all') },
       { id: 'settings', title: 'Open Settings', keywords: 'preferences notifications', run: () => setSettingsOpen(true) },
       { id: 'add-account', title: 'Add an account', keywords: 'wizard meta wasender unipile', run: () => setAdding(true) },
@@ -409,7 +440,7 @@ export function App() {
   const alerted = new Set(alerts.filter((a) => STATUS_ALERTS.includes(a.kind)).map((a) => a.account_id));
   const troubled = (accounts ?? []).filter((a) => a.status !== 'ok' && !alerted.has(a.id) && (accountId === null || a.id === accountId));
   const emptyText =
-    label !== null ? `No conversations labelled “${label}”.` : filter === 'unread' ? 'No unread conversations.' : filter === 'archived' ? 'Nothing archived.' : 'No conversations yet: they appear as customers write.';
+    label !== null ? `No conversations labelled “${label}”.` : filter === 'unread' ? 'No unread conversations.' : filter === 'archived' ? 'Nothing archived.' : filter === 'snoozed' ? 'Nothing snoozed: snooze a chat from its header to hide it until later.' : 'No conversations yet: they appear as customers write.';
 
   // Starting: an empty shell until the accounts (and, if there are any, the first page of the list) arrive.
   if (!error && (accounts === null || (accounts.length > 0 && !listLoaded && !adding))) {
@@ -513,7 +544,19 @@ export function App() {
             onDraft={onDraft}
             onErased={() => setOpen(null)}
             onBack={() => setOpen(null)}
-            actions={<ConversationActions c={open.c} labels={labels} onAct={(a) => act(a, open.c)} onLabels={(l) => setConversationLabels(open.c, l)} />}
+            actions={
+              <ConversationActions
+                c={open.c}
+                labels={labels}
+                onAct={(a) => act(a, open.c)}
+                onLabels={(l) => setConversationLabels(open.c, l)}
+                now={now}
+                snoozing={snoozing}
+                onSnoozing={setSnoozing}
+                onSnooze={(until) => snooze(open.c, until)}
+                onUnsnooze={() => unsnooze(open.c)}
+              />
+            }
           />
         ) : (
           <div class="no-chat">

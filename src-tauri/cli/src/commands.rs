@@ -63,6 +63,10 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Bulk(args) => crate::bulk::run(&mut ctx, args),
         Command::QuickReplies(args) => crate::quick_replies::run(&mut ctx, args),
         Command::Notes(args) => crate::notes::run(&mut ctx, args),
+        Command::Snooze(args) => crate::snooze::snooze(&mut ctx, args),
+        Command::Unsnooze { conversation } => crate::snooze::unsnooze(&mut ctx, &conversation),
+        Command::Remind(args) => crate::snooze::remind(&mut ctx, args),
+        Command::Reminders(args) => crate::snooze::reminders(&mut ctx, args),
         Command::Serve(args) => crate::serve::serve(&mut ctx, args),
         Command::Dev(crate::dev::DevCommand::Seed(args)) => crate::dev::seed(&mut ctx, args),
         Command::Settings(SettingsCommand::List) => settings_list(&ctx),
@@ -204,7 +208,15 @@ pub(crate) fn account_filter(ctx: &Context, arg: Option<&str>) -> Result<Option<
 
 fn conversations(ctx: &Context, args: ConversationsArgs) -> Result<()> {
     let account_id = account_filter(ctx, args.account.as_deref())?;
-    let filter = ConversationFilter { account_id, unread_only: args.unread, archived: args.archived, label: args.label, limit: args.limit, before: None };
+    let filter = ConversationFilter {
+        account_id,
+        unread_only: args.unread,
+        archived: args.archived,
+        label: args.label,
+        snoozed: args.snoozed,
+        limit: args.limit,
+        before: None,
+    };
     let list = ctx.store.conversations(&filter)?;
     let country = ctx.country()?;
     if ctx.json {
@@ -213,16 +225,24 @@ fn conversations(ctx: &Context, args: ConversationsArgs) -> Result<()> {
         let rows: Vec<Vec<String>> = list
             .iter()
             .map(|c| {
-                vec![
+                let mut row = vec![
                     c.id.to_string(),
                     wicket_core::store::contacts::display_name(&c.contact, &country),
                     c.unread_count.to_string(),
                     c.last_activity_at.map(to_rfc3339).unwrap_or_default(),
                     one_line(c.last_text.as_deref()),
-                ]
+                ];
+                if args.snoozed {
+                    row.push(c.snoozed_until.map(to_rfc3339).unwrap_or_default());
+                }
+                row
             })
             .collect();
-        print_table(&["id", "contact", "unread", "last activity", "last message"], &rows);
+        let mut header = vec!["id", "contact", "unread", "last activity", "last message"];
+        if args.snoozed {
+            header.push("snoozed until");
+        }
+        print_table(&header, &rows);
     }
     Ok(())
 }

@@ -19,6 +19,7 @@ mod output;
 mod quick_replies;
 mod scheduled;
 mod serve;
+mod snooze;
 mod stats;
 mod webhooks;
 
@@ -103,6 +104,21 @@ pub enum Command {
     /// Private notes on a contact or a conversation (only you see them; never sent).
     #[command(subcommand)]
     Notes(NotesCommand),
+    /// Snooze a conversation until a time: it leaves the lists (see
+    /// `wicket conversations --snoozed`) and comes back then, or at once
+    /// when the customer writes.
+    Snooze(SnoozeArgs),
+    /// End a conversation's snooze now.
+    Unsnooze {
+        /// The conversation's id (from `wicket conversations`).
+        #[arg(value_name = "CONVERSATION")]
+        conversation: String,
+    },
+    /// Remind me about a message at a time (a desktop notification that
+    /// opens the chat at that message).
+    Remind(RemindArgs),
+    /// Reminders still waiting, the soonest first; `wicket reminders cancel ID` cancels one.
+    Reminders(RemindersArgs),
     /// Encrypted backups of the store and media: create, list the scheduled ones, restore.
     #[command(subcommand)]
     Backup(backup::BackupCommand),
@@ -402,6 +418,45 @@ pub struct AddMetaArgs {
 }
 
 #[derive(Args, Debug)]
+pub struct SnoozeArgs {
+    /// The conversation's id (from `wicket conversations`).
+    #[arg(value_name = "CONVERSATION")]
+    pub conversation: String,
+    /// When it comes back: RFC 3339, or YYYY-MM-DD HH:MM in your time zone (as `wicket send --at`).
+    #[arg(long, value_name = "TIME")]
+    pub until: String,
+}
+
+#[derive(Args, Debug)]
+pub struct RemindArgs {
+    /// The message's id (from `wicket messages`).
+    #[arg(value_name = "MESSAGE")]
+    pub message: String,
+    /// When: RFC 3339, or YYYY-MM-DD HH:MM in your time zone (as `wicket send --at`).
+    #[arg(long, value_name = "TIME")]
+    pub at: String,
+    /// A few words to show with the reminder.
+    #[arg(long, value_name = "TEXT", default_value = "")]
+    pub note: String,
+}
+
+#[derive(Args, Debug)]
+pub struct RemindersArgs {
+    #[command(subcommand)]
+    pub command: Option<RemindersCommand>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum RemindersCommand {
+    /// Cancel a reminder that has not gone off.
+    Cancel {
+        /// Its id (from `wicket reminders`).
+        #[arg(value_name = "ID")]
+        id: String,
+    },
+}
+
+#[derive(Args, Debug)]
 pub struct ConversationsArgs {
     #[arg(long)]
     pub account: Option<String>,
@@ -411,6 +466,9 @@ pub struct ConversationsArgs {
     pub archived: bool,
     #[arg(long, value_name = "L")]
     pub label: Option<String>,
+    /// Only the snoozed conversations (hidden from the other lists until their time).
+    #[arg(long)]
+    pub snoozed: bool,
     #[arg(long, value_name = "N", default_value_t = 100)]
     pub limit: usize,
 }

@@ -119,6 +119,8 @@ pub fn conversation(c: &Conversation, country: &str) -> Value {
         "last_message_at": opt_rfc3339(c.last_activity_at),
         "last_text": c.last_text,
         "window_expires_at": opt_rfc3339(c.window_expires_at),
+        // Set only while the snooze lasts (a past time is no snooze).
+        "snoozed_until": opt_rfc3339(c.snoozed_until.filter(|t| *t > wicket_core::time::now_ms())),
     })
 }
 

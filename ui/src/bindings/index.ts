@@ -80,7 +80,11 @@ verified_name: string | null,
  * When the customer opted out of messages (wrote STOP or another
  * opt-out keyword): the composer asks before sending, the contact panel says so.
  */
-opted_out_at: number | null, };
+opted_out_at: number | null, 
+/**
+ * While the chat is snoozed: when it comes back (Unix ms).
+ */
+snoozed_until: number | null, };
 
 export type MediaDto = { id: number, file_name: string | null, mime: string | null, size: number | null, state: MediaState, error: string | null, };
 
@@ -177,7 +181,7 @@ export type EngineState = { "state": "running", listen: string | null, } | { "st
 
 export type AppInfo = { version: string, data_dir: string, engine: EngineState, };
 
-export type ListFilter = "all" | "unread" | "archived";
+export type ListFilter = "all" | "unread" | "archived" | "snoozed";
 
 export type ConversationCursor = { last_activity_at: number, id: number, pinned?: boolean, };
 
@@ -1025,7 +1029,35 @@ fetched: number,
  */
 updated: number, failed: number, };
 
-export type OpenConversationEvent = { conversation_id: number | null, };
+export type OpenConversationEvent = { conversation_id: number | null, 
+/**
+ * Open the chat at this message (a reminder), else at its end.
+ */
+message_id: number | null, };
+
+export type SnoozeArgs = { conversation_id: number, 
+/**
+ * RFC 3339, or a date-time input's local value in the owner's time zone (as `wicket send --at`).
+ */
+until: string, };
+
+export type AddReminderArgs = { message_id: number, 
+/**
+ * RFC 3339, or a date-time input's local value in the owner's time zone.
+ */
+at: string, note?: string, };
+
+export type ListRemindersArgs = { conversation_id?: number, };
+
+export type ReminderDto = { id: number, message_id: number, conversation_id: number, 
+/**
+ * The chat's contact, as the list names it.
+ */
+display_name: string, remind_at: number, note: string, 
+/**
+ * The message's text or caption, else its kind.
+ */
+preview: string | null, fired_at: number | null, };
 
 /** Every command: its `args` (passed as `{ args }`) and its result. */
 export type Commands = {
@@ -1106,6 +1138,11 @@ export type Commands = {
   add_note: { args: AddNoteArgs; result: NoteDto };
   edit_note: { args: EditNoteArgs; result: NoteDto };
   delete_note: { args: IdArgs; result: NoteDto };
+  snooze_conversation: { args: SnoozeArgs; result: ConversationDto };
+  unsnooze_conversation: { args: IdArgs; result: ConversationDto };
+  add_reminder: { args: AddReminderArgs; result: ReminderDto };
+  list_reminders: { args: ListRemindersArgs; result: Array<ReminderDto> };
+  cancel_reminder: { args: IdArgs; result: ReminderDto };
   backup_status: { args: null; result: BackupStatusDto };
   backup_set_schedule: { args: BackupScheduleArgs; result: BackupStatusDto };
   backup_create: { args: BackupCreateArgs; result: BackupCreatedDto };

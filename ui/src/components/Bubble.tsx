@@ -1,4 +1,4 @@
-import { Ban, CircleAlert, CircleQuestionMark, Contact, Download, FileText, Image, MapPin, Megaphone, Mic, Reply, RotateCw, ShoppingBag, Smartphone, Sticker, Video } from 'lucide-preact';
+import { Ban, BellPlus, CircleAlert, CircleQuestionMark, Contact, Download, FileText, Image, MapPin, Megaphone, Mic, Reply, RotateCw, ShoppingBag, Smartphone, Sticker, Video } from 'lucide-preact';
 import { useEffect, useState } from 'preact/hooks';
 import { mediaUrl } from '../api';
 import type { MessageDto, ReactionDto } from '../bindings';
@@ -10,6 +10,8 @@ export interface BubbleActions {
   onRetry: (m: MessageDto) => void;
   onRetryMedia: (m: MessageDto) => void;
   onOpenMedia: (m: MessageDto) => void;
+  /** "Remind me" about this message (Snooze.tsx's dialog). */
+  onRemind?: (m: MessageDto) => void;
 }
 
 /** "🎂 2" chips: one per emoji, counted. */
@@ -365,6 +367,11 @@ export function Bubble({
         <button type="button" class="reply-btn" aria-label="Reply" title="Reply" onClick={() => onReply(m)}>
           <Reply size={14} aria-hidden="true" />
         </button>
+        {actions?.onRemind && !deleted && (
+          <button type="button" class="remind-btn" aria-label="Remind me" title="Remind me about this message" onClick={() => actions.onRemind?.(m)}>
+            <BellPlus size={14} aria-hidden="true" />
+          </button>
+        )}
       </div>
       {chips.length > 0 && (
         <div class="reactions" aria-label="Reactions">

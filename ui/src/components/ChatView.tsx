@@ -7,7 +7,7 @@
 import { ArrowLeft, BadgeCheck, CircleAlert, PanelRight, Store, Upload, X } from 'lucide-preact';
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import { call, fileBase64, on, pictureUrl } from '../api';
-import type { AccountDto, CommandError, ConversationDto, MessageDto, NoteDto, ScheduledDto } from '../bindings';
+import type { AccountDto, CommandError, ConversationDto, MessageDto, NoteDto, ReminderDto, ScheduledDto } from '../bindings';
 import { Avatar } from './Avatar';
 import type { BubbleActions } from './Bubble';
 import { Composer } from './Composer';
@@ -15,6 +15,7 @@ import { ContactPanel, labelColour } from './ContactPanel';
 import { MessageList } from './MessageList';
 import { Notes } from './Notes';
 import { ScheduledList } from './ScheduledList';
+import { RemindDialog, RemindersList } from './Snooze';
 import { FIND_IN_CHAT, FOCUS_COMPOSER, REPLY_LATEST } from '../shortcuts';
 import { FindBar } from './FindBar';
 import type { ComponentChildren } from 'preact';
@@ -70,6 +71,8 @@ export function ChatView(p: ChatViewProps) {
   const [dragging, setDragging] = useState(false);
   const [scheduled, setScheduled] = useState<ScheduledDto[]>([]);
   const [notes, setNotes] = useState<NoteDto[]>([]);
+  const [reminders, setReminders] = useState<ReminderDto[]>([]);
+  const [reminding, setReminding] = useState<MessageDto | null>(null);
   const current = useRef(messages);
   current.current = messages;
   // The message chosen with the arrow keys: the reply shortcut answers it.
@@ -191,6 +194,36 @@ export function ChatView(p: ChatViewProps) {
     return () => void stop.then((s) => s());
   }, [c.id]);
 
+  // The owner's pending reminders on this chat's messages (one that went off leaves at the next change).
+  const loadReminders = useCallback(() => {
+    call('list_reminders', { conversation_id: c.id })
+      .then(setReminders)
+      .catch(() => undefined);
+  }, [c.id]);
+  useEffect(() => {
+    setReminders([]);
+    loadReminders();
+    const stop = on('store-changed', loadReminders);
+    return () => void stop.then((s) => s());
+  }, [c.id]);
+  const remind = (m: MessageDto, at: string, note: string) => {
+    call('add_reminder', { message_id: m.id, at, note: note.trim() || undefined })
+      .then((r) => {
+        setReminders((list) => [...list, r].sort((a, b) => a.remind_at - b.remind_at || a.id - b.id));
+        setReminding(null);
+        setError(null);
+      })
+      .catch(setError);
+  };
+  const cancelReminder = (r: ReminderDto) => {
+    call('cancel_reminder', { id: r.id })
+      .then(() => setReminders((list) => list.filter((x) => x.id !== r.id)))
+      .catch((e) => {
+        setError(e as CommandError);
+        loadReminders();
+      });
+  };
+
   // Live updates: this window's sends, and commits by other processes.
   useEffect(() => {
     const stops = [
@@ -305,6 +338,7 @@ export function ChatView(p: ChatViewProps) {
     onOpenMedia: (m) => {
       if (m.media) call('open_media', { id: m.media.id }).catch(setError);
     },
+    onRemind: setReminding,
   };
 
   // Files dragged from the desktop: the whole chat is the drop target.
@@ -417,6 +451,7 @@ export function ChatView(p: ChatViewProps) {
         </div>
       )}
       <ScheduledList items={scheduled} now={p.now} onCancel={cancelScheduled} />
+      <RemindersList items={reminders} now={p.now} onCancel={cancelReminder} onShow={(r) => showMatch(r.message_id)} />
       <Notes collapsible title="Private notes" notes={notes} conversationId={c.id} onContact={false} now={p.now} onChange={setNotes} onError={setError} />
       <Composer
         key={c.id}
@@ -441,6 +476,7 @@ export function ChatView(p: ChatViewProps) {
         onScheduled={addScheduled}
       />
     </section>
+    {reminding && <RemindDialog m={reminding} now={p.now} onRemind={(at, note) => remind(reminding, at, note)} onClose={() => setReminding(null)} />}
     {panel && (
       <ContactPanel c={c} account={p.account} onClose={() => setPanel(false)} onErased={() => (setPanel(false), p.onErased?.())}>
         <Notes

@@ -1,11 +1,12 @@
-// The open conversation's actions in the chat header: archive (or bring
-// back), pin, mute, mark unread and labels. The same actions run from the
+// The open conversation's actions in the chat header: snooze (or bring
+// back now), archive (or bring back), pin, mute, mark unread and labels. The same actions run from the
 // command palette and the keyboard (App.tsx's `act`).
 
 import { Archive, ArchiveRestore, Bell, BellOff, MailOpen, Pin, PinOff, Tag } from 'lucide-preact';
 import { useState } from 'preact/hooks';
 import type { ConversationDto } from '../bindings';
 import { keysOf } from '../shortcuts';
+import { SnoozeButton } from './Snooze';
 
 export type ConversationAction = 'archive' | 'pin' | 'mute' | 'mark_unread';
 
@@ -14,6 +15,12 @@ export function ConversationActions(p: {
   labels: string[];
   onAct: (action: ConversationAction) => void;
   onLabels: (labels: string[]) => void;
+  now: number;
+  /** The snooze menu is open (the palette's "Snooze until…" opens it too). */
+  snoozing: boolean;
+  onSnoozing: (open: boolean) => void;
+  onSnooze: (until: string) => void;
+  onUnsnooze: () => void;
 }) {
   const [labelling, setLabelling] = useState(false);
   const [fresh, setFresh] = useState('');
@@ -27,6 +34,7 @@ export function ConversationActions(p: {
   const toggle = (l: string) => p.onLabels(c.labels.includes(l) ? c.labels.filter((x) => x !== l) : [...c.labels, l]);
   return (
     <div class="conv-actions">
+      <SnoozeButton c={c} now={p.now} open={p.snoozing} onOpen={p.onSnoozing} onSnooze={p.onSnooze} onUnsnooze={p.onUnsnooze} />
       {btn('archive', c.archived ? 'Unarchive' : 'Archive', c.archived ? ArchiveRestore : Archive)}
       {btn('pin', c.pinned ? 'Unpin' : 'Pin', c.pinned ? PinOff : Pin, c.pinned)}
       {btn('mute', c.muted ? 'Unmute' : 'Mute', c.muted ? Bell : BellOff, c.muted)}

@@ -1,9 +1,9 @@
 import { useRef } from 'preact/hooks';
-import { BadgeCheck, BellOff, Contact, FileText, Image, Lock, MapPin, Mic, Pin, Search, Sticker, Video, X } from 'lucide-preact';
+import { AlarmClock, BadgeCheck, BellOff, Contact, FileText, Image, Lock, MapPin, Mic, Pin, Search, Sticker, Video, X } from 'lucide-preact';
 import { pictureUrl } from '../api';
 import type { AccountDto, ConversationDto, SearchHitDto } from '../bindings';
 import { isFiltered, SearchFilters, type SearchFilter } from './SearchFilters';
-import { listTime } from '../format';
+import { listTime, scheduledTime } from '../format';
 import { Avatar } from './Avatar';
 import { summary } from './Bubble';
 import { labelColour } from './ContactPanel';
@@ -56,7 +56,14 @@ function Row({ c, selected, now, onOpen }: { c: ConversationDto; selected: boole
               {c.display_name}
             </span>
             {c.verified && <BadgeCheck class="badge-verified" size={14} aria-label="Verified business" />}
-            <span class="conv-time">{c.last_activity_at ? listTime(c.last_activity_at, now) : ''}</span>
+            {c.snoozed_until !== null ? (
+              // In the Snoozed view: when it comes back, instead of its last activity.
+              <span class="conv-time conv-snoozed" title="Snoozed until then">
+                <AlarmClock size={11} aria-hidden="true" /> {scheduledTime(c.snoozed_until, now)}
+              </span>
+            ) : (
+              <span class="conv-time">{c.last_activity_at ? listTime(c.last_activity_at, now) : ''}</span>
+            )}
           </span>
           <span class="conv-bottom">
             <span class="conv-preview" dir="auto">

@@ -1,4 +1,4 @@
-import { Archive, ChartColumn, Inbox, Layers, Megaphone, MessageCircle, Plus, Settings as Gear } from 'lucide-preact';
+import { AlarmClock, Archive, ChartColumn, Inbox, Layers, Megaphone, MessageCircle, Plus, Settings as Gear } from 'lucide-preact';
 import type { AccountDto, AccountStatus, ListFilter } from '../bindings';
 import { clockTime, listTime } from '../format';
 import { Avatar } from './Avatar';
@@ -35,6 +35,7 @@ const FILTERS: { id: ListFilter; label: string; Icon: typeof Inbox }[] = [
   { id: 'all', label: 'All chats', Icon: Inbox },
   { id: 'unread', label: 'Unread', Icon: MessageCircle },
   { id: 'archived', label: 'Archived', Icon: Archive },
+  { id: 'snoozed', label: 'Snoozed', Icon: AlarmClock },
 ];
 
 export interface RailProps {

@@ -33,6 +33,9 @@ pub struct Conversation {
     pub last_inbound_at: Option<i64>,
     pub window_expires_at: Option<i64>,
     pub draft: Option<String>,
+    /// Hidden from the lists until then (`store::snooze`); a past time means
+    /// the snooze is over (cleared by `wake_snoozed` or the next inbound).
+    pub snoozed_until: Option<i64>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -42,6 +45,9 @@ pub struct ConversationFilter {
     /// `false`: the inbox; `true`: the archived folder.
     pub archived: bool,
     pub label: Option<String>,
+    /// `false`: snoozed conversations are hidden; `true`: only they are
+    /// listed (the "Snoozed" view, whatever `archived` says).
+    pub snoozed: bool,
     pub limit: usize,
     /// Cursor: the (pinned, last_activity_at, id) of the last row of the
     /// previous page.
@@ -54,8 +60,9 @@ const COLUMNS: &str = "c.id, c.account_id, c.contact_id, c.provider_chat_id, c.u
     c.last_activity_at, c.last_message_id, c.last_inbound_at, c.window_expires_at, c.draft,
     (SELECT json_group_array(label) FROM (SELECT label FROM conversation_labels WHERE conversation_id = c.id ORDER BY label)),
     (SELECT CASE WHEN m.deleted_at IS NOT NULL THEN 'This message was deleted' ELSE coalesce(m.text, m.caption, m.kind) END
-       FROM messages m WHERE m.id = c.last_message_id)";
-const CONTACT_AT: usize = 15;
+       FROM messages m WHERE m.id = c.last_message_id),
+    c.snoozed_until";
+const CONTACT_AT: usize = 16;
 const FROM: &str = "conversations c JOIN contacts k ON k.id = c.contact_id";
 
 fn from_row(r: &Row<'_>) -> rusqlite::Result<Conversation> {
@@ -77,6 +84,7 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<Conversation> {
         draft: r.get(12)?,
         labels: serde_json::from_str(&labels).unwrap_or_default(),
         last_text: r.get(14)?,
+        snoozed_until: r.get(15)?,
     })
 }
 
@@ -154,6 +162,16 @@ impl Store {
         use rusqlite::types::Value;
         let mut sql = format!("{} WHERE c.archived = ?", select());
         let mut args: Vec<Value> = vec![Value::Integer(filter.archived as i64)];
+        // A snooze is over once its time has passed, whether or not anything
+        // cleared it yet, so the list is right even with no app running. The
+        // Snoozed view walks the inbox's index (snoozing unarchives).
+        if filter.snoozed {
+            args[0] = Value::Integer(0);
+            sql.push_str(" AND c.snoozed_until > ?");
+        } else {
+            sql.push_str(" AND (c.snoozed_until IS NULL OR c.snoozed_until <= ?)");
+        }
+        args.push(Value::Integer(now_ms()));
         if let Some(a) = filter.account_id {
             sql.push_str(" AND c.account_id = ?");
             args.push(Value::Integer(a));

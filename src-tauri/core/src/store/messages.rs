@@ -380,12 +380,14 @@ pub(super) fn touch_last(conn: &Connection, conversation_id: i64, message_id: i6
     Ok(())
 }
 
-/// `count` inbound messages, the newest at `ts`.
+/// `count` inbound messages, the newest at `ts`. The customer wrote, so a
+/// snooze ends at once (issue 15).
 pub(super) fn touch_inbound(conn: &Connection, conversation_id: i64, count: i64, ts: i64) -> Result<()> {
     // The window is Meta's rule; other providers leave it null.
     conn.prepare_cached(
         "UPDATE conversations SET
             unread_count = unread_count + ?4,
+            snoozed_until = NULL,
             last_inbound_at = max(coalesce(last_inbound_at, 0), ?2),
             window_expires_at = CASE WHEN (SELECT provider FROM accounts WHERE id = conversations.account_id) = 'meta'
                                      THEN max(coalesce(window_expires_at, 0), ?2 + ?3) ELSE NULL END

@@ -604,6 +604,26 @@ pub const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (conversation_id, closed_since)
     ) STRICT;
     "#,
+    // 19: snooze and reminders (issue 15). A snoozed conversation keeps its
+    // wake-up time in `snoozed_until`: the lists hide it until then (so it
+    // comes back by time alone, with or without a running app), and a new
+    // inbound message clears it. A reminder is the owner's "remind me" on one
+    // message; `fired_at` is set once, in the statement that claims it, so a
+    // past-due reminder fires once (at the next start when nothing ran).
+    r#"
+    ALTER TABLE conversations ADD COLUMN snoozed_until INTEGER;
+    CREATE INDEX conversations_snoozed ON conversations(snoozed_until) WHERE snoozed_until IS NOT NULL;
+    CREATE TABLE reminders (
+        id         INTEGER PRIMARY KEY,
+        message_id INTEGER NOT NULL REFERENCES messages(id) ON DELETE CASCADE,
+        remind_at  INTEGER NOT NULL,
+        note       TEXT NOT NULL DEFAULT '',
+        created_at INTEGER NOT NULL,
+        fired_at   INTEGER
+    ) STRICT;
+    CREATE INDEX reminders_due ON reminders(remind_at, id) WHERE fired_at IS NULL;
+    CREATE INDEX reminders_by_message ON reminders(message_id);
+    "#,
 ];
 
 /// The schema version this build writes.
