@@ -14,6 +14,7 @@ use wicket_core::away::{self, Settings, Texts};
 type Res<T> = Result<T, CommandError>;
 
 /// The commands of this file (their fixtures are recorded by `away_tests.rs`).
+#[cfg(test)]
 pub const AWAY_COMMANDS: &[&str] = &["get_auto_replies", "set_auto_replies"];
 
 /// One opening range, "HH:MM" local times (`to` may be "24:00").

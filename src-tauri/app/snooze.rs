@@ -23,6 +23,7 @@ use wicket_core::Store;
 type Res<T> = Result<T, CommandError>;
 
 /// The commands of this file (their fixtures are recorded by `snooze_tests.rs`).
+#[cfg(test)]
 pub const SNOOZE_COMMANDS: &[&str] = &["snooze_conversation", "unsnooze_conversation", "add_reminder", "list_reminders", "cancel_reminder"];
 
 const CHECK_EVERY: Duration = Duration::from_secs(15);
