@@ -339,7 +339,10 @@ try:
     # 6. A search opens the chat at the message.
     box = one("input[aria-label='Search messages and contacts']")
     wd("POST", f"{S}/element/{box}/value", {"text": "ready"})
-    hit = wait("a search result", lambda: next((e for e, t in zip(find_all(".hits .hit"), texts(".hits .hit")) if "Priya Raman" in t), None))
+    # Results are grouped by conversation: the customer's name heads the group, the message is a result in it.
+    hit = wait("a search result", lambda: next((e for e, t in zip(find_all(".hits .hit"), texts(".hits .hit")) if "Is my order ready" in t), None))
+    if "Priya Raman" not in text_of(".hits .hit-group"):
+        fail("the result is not under Priya Raman's conversation: " + text_of(".hits"))
     if "ready" not in text_of(".hits .hit mark").lower():
         fail("the result does not highlight the word: " + text_of(".hits .hit"))
     wd("POST", f"{S}/element/{hit}/click", {})

@@ -483,7 +483,11 @@ mockIPC((cmd, args) => {
     case 'data_export': return { ...ow.data_export, format: a.format, path: ow.data_export.path.replace(/json$/, a.format) };
     case 'data_import': return opts.importRefused ? Promise.reject(ow.data_import_refused) : a.text.includes('wicket-export') ? ow.data_import : Promise.reject({ code: 'invalid', message: a.name + ' is not a Wicket export', kind: null });
     case 'public_address_status': return address;
-    case 'public_address_restart': address = pa.public_address_restart; return later(opts.addressDelay ?? 0, address);
+    case 'public_address_restart':
+      address = pa.public_address_restart;
+      // 'held': the restart answers when the test calls window.__releaseRestart() (its in-between state stays for as long as it looks).
+      if (opts.addressDelay === 'held') return new Promise((resolve) => (window.__releaseRestart = () => resolve(address)));
+      return later(opts.addressDelay ?? 0, address);
     case 'public_address_stop': address = pa.public_address_stop; return address;
     default: return Promise.reject({ code: 'not_found', message: 'no such command in the mock: ' + cmd, kind: null });
   }

@@ -73,7 +73,7 @@ describe('Settings → Webhooks', () => {
   }
 
   test('the public address: its state, last check and tunnel, with Restart and Stop', async () => {
-    const page = await app({ address: 'unreachable', addressDelay: 100 });
+    const page = await app({ address: 'unreachable', addressDelay: 'held' });
     const dialog = await openSettings(page);
     const section = dialog.getByRole('region', { name: 'Webhooks' });
     const state = section.locator('.webhook-address');
@@ -87,6 +87,7 @@ describe('Settings → Webhooks', () => {
     assert.equal(await state.getByRole('button', { name: 'Stop' }).count(), 0, 'nothing left to stop');
     await state.getByRole('button', { name: 'Restart' }).click();
     await state.getByRole('button', { name: 'Restarting…' }).waitFor();
+    await page.evaluate(() => window.__releaseRestart());
     await state.getByText(`Reachable at ${pa.public_address_restart.public_url}`).waitFor();
     assert.deepEqual(
       (await page.evaluate(() => window.__calls.map((c) => c.cmd))).filter((c) => c.startsWith('public_address_') && c !== 'public_address_status'),

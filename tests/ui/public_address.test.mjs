@@ -33,7 +33,7 @@ describe('public address', () => {
   });
 
   test('a stopped tunnel shows the reason in plain words, and Restart fixes it', async () => {
-    const page = await app({ address: 'unreachable', addressDelay: 200 });
+    const page = await app({ address: 'unreachable', addressDelay: 'held' });
     const b = banner(page);
     await b.waitFor();
     assert.equal(await b.getAttribute('role'), 'alert', 'announced to screen readers');
@@ -43,6 +43,7 @@ describe('public address', () => {
     await restart.click();
     await b.getByRole('button', { name: 'Restarting…' }).waitFor();
     assert.equal(await b.getByRole('button', { name: 'Stop' }).isDisabled(), true, 'one action at a time');
+    await page.evaluate(() => window.__releaseRestart());
     await b.waitFor({ state: 'detached' });
     assert.equal((await calls(page, 'public_address_restart')).length, 1);
     const note = page.locator('.address-note');
