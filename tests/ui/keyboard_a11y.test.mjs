@@ -111,6 +111,24 @@ describe('zoom and small windows', () => {
     assert.deepEqual((await calls(page, 'plugin:webview|set_webview_zoom')).map((c) => c.args.value), [1.1], 'restored at start');
   });
 
+  test('text follows the system font size (the webview default), and the layout holds at 800 × 600', async () => {
+    const page = await app({}, { width: 800, height: 600 });
+    const size = () => page.evaluate(() => parseFloat(getComputedStyle(document.body).fontSize));
+    assert.equal(await size(), 14, 'at the usual 16 px default');
+    // A desktop set to large text: the browser's default font size, as WebKitGTK takes it from the system.
+    const cdp = await page.context().newCDPSession(page);
+    await cdp.send('Page.setFontSizes', { fontSizes: { standard: 20, fixed: 20 } });
+    await page.reload();
+    await page.locator('.conv').first().waitFor();
+    assert.equal(await size(), 17.5, 'body text scales with it');
+    await openChat(page, PRIYA);
+    const fit = await page.evaluate(() => {
+      const r = document.querySelector('.composer textarea').getBoundingClientRect();
+      return { overflow: document.documentElement.scrollWidth - document.documentElement.clientWidth, composer: r.bottom <= innerHeight + 0.5 && r.right <= innerWidth + 0.5 };
+    });
+    assert.deepEqual(fit, { overflow: 0, composer: true });
+  });
+
   // Page zoom at 150 % in an 800 × 600 window lays out as a 533 × 400 CSS viewport at 1.5 device pixels per pixel.
   for (const [name, view] of [
     ['800 × 600', { width: 800, height: 600 }],
