@@ -13,7 +13,7 @@ use tauri::{AppHandle, Runtime, State};
 use wicket_core::providers::meta::templates::required_params;
 use wicket_core::providers::{MediaSource, OutgoingContent, TemplateParam};
 use wicket_core::store::ConversationFilter;
-use wicket_core::{inbox, media, outbox, Error, Store};
+use wicket_core::{inbox, media, outbox, Error};
 
 type Res<T> = Result<T, CommandError>;
 
@@ -74,30 +74,29 @@ pub async fn list_messages(state: State<'_, AppState>, args: ListMessagesArgs) -
         .collect()
 }
 
-/// The owner opened the conversation: `inbox::open_conversation` reads it
-/// locally, tells the provider (per the `mark_read_on_provider` setting) and
-/// names a nameless contact. It awaits the network, so it runs on a blocking
-/// thread with its own connection (WAL lets it write beside the others).
+/// The owner opened the conversation: `inbox::open_locally` reads it under
+/// the shared connection's lock, then (per the `mark_read_on_provider`
+/// setting) the provider is told and a nameless contact looked up without
+/// holding it, so a slow provider never holds up the window's other reads.
+/// No connection and no secret store is opened here: the app keeps one of each.
 #[tauri::command]
 pub async fn open_conversation<R: Runtime>(app: AppHandle<R>, state: State<'_, AppState>, args: IdArgs) -> Res<ConversationDto> {
-    let (dir, window_secrets) = (state.dir.clone(), state.secrets.clone());
     let id = args.id;
-    let joined = tauri::async_runtime::spawn_blocking(move || -> wicket_core::Result<ConversationDto> {
-        let mut store = Store::open(&dir.db_path())?;
-        let data_dir_id = store.data_dir_id()?;
-        // Without a secret store the conversation is still read here; the
-        // provider is not told (inbox says why in a warning).
-        let secrets = window_secrets.open_or_memory(&data_dir_id);
-        let opened = tokio::runtime::Handle::current().block_on(inbox::open_conversation(&mut store, &secrets, id))?;
-        for w in &opened.warnings {
-            tracing::info!(conversation = id, "{w}");
-        }
-        Ok(ConversationDto::new(&store.conversation(id)?, &store.default_country()?))
-    })
-    .await;
-    let conv = match joined {
-        Ok(r) => r?,
-        Err(e) => return Err(Error::Internal(format!("opening the conversation stopped: {e}")).into()),
+    let data_dir_id = state.store()?.data_dir_id()?;
+    // Without a secret store the conversation is still read here; the
+    // provider is not told (inbox says why in a warning).
+    let secrets = state.secrets.open_or_memory(&data_dir_id);
+    let (mut opened, provider) = inbox::open_locally(&mut *state.store()?, &secrets, id)?;
+    if let Some(provider) = provider {
+        let found = provider.call(&mut opened.warnings).await;
+        opened.enriched = provider.save(&mut *state.store()?, found, &mut opened.warnings)?;
+    }
+    for w in &opened.warnings {
+        tracing::info!(conversation = id, "{w}");
+    }
+    let conv = {
+        let store = state.store()?;
+        ConversationDto::new(&store.conversation(id)?, &store.default_country()?)
     };
     events::conversation_changed(&app, &conv);
     Ok(conv)

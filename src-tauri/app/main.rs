@@ -35,6 +35,8 @@ mod dto_account;
 mod engine;
 mod events;
 mod jobs;
+#[cfg(test)]
+mod light_tests;
 mod limits;
 mod media_protocol;
 mod notifications;
