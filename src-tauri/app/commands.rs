@@ -8,6 +8,7 @@
 
 use crate::dto::*;
 use crate::events;
+use crate::ipc_bytes;
 use crate::state::AppState;
 use tauri::{AppHandle, Runtime, State};
 use wicket_core::providers::meta::templates::required_params;
@@ -175,17 +176,16 @@ pub async fn open_media<R: Runtime>(app: AppHandle<R>, state: State<'_, AppState
         .map_err(|e| Error::Invalid(format!("no app opened {}: {e}", file.file_name.as_deref().unwrap_or("the file"))).into())
 }
 
-/// Queues an attachment: the window sends its bytes (base64), the core keeps
-/// them under `media/` and queues the send.
+/// Queues an attachment: the window sends its bytes as the raw IPC body
+/// (its arguments in a header: `ipc_bytes.rs`), the core keeps them under
+/// `media/` and queues the send.
 #[tauri::command]
-pub async fn send_media<R: Runtime>(app: AppHandle<R>, state: State<'_, AppState>, args: SendMediaArgs) -> Res<MessageDto> {
-    use base64::Engine;
-    let bytes = base64::engine::general_purpose::STANDARD
-        .decode(args.data_base64.as_bytes())
-        .map_err(|_| Error::Invalid(format!("{} did not arrive whole: attach it again", args.file_name)))?;
+pub async fn send_media<R: Runtime>(app: AppHandle<R>, state: State<'_, AppState>, request: tauri::ipc::Request<'_>) -> Res<MessageDto> {
+    let args: SendMediaArgs = ipc_bytes::args(&request, "send_media")?;
+    let bytes = ipc_bytes::bytes(&request, &args.file_name)?;
     let (message, conv) = {
         let mut store = state.store()?;
-        let attachment = media::Attachment { file_name: &args.file_name, mime: &args.mime, bytes: &bytes, caption: args.caption };
+        let attachment = media::Attachment { file_name: &args.file_name, mime: &args.mime, bytes, caption: args.caption };
         let m = media::queue_attachment(&mut store, &state.dir, args.conversation_id, attachment, args.reply_to)?;
         queued(&store, &m)?
     };

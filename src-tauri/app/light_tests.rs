@@ -115,3 +115,24 @@ fn opening_chats_opens_no_connection_and_no_secret_store() {
     assert!(opened.is_empty(), "opening 50 chats opened files in the data dir (a new connection or vault read per click): {opened:?}");
     assert_eq!(h.app.state::<AppState>().secrets.probes(), probes, "the secret store is probed once per app life, not per click");
 }
+
+#[test]
+fn attachments_cross_the_ipc_as_raw_bytes() {
+    let h = Harness::new();
+    let stall = h.ok("list_conversations", json!({ "filter": "all", "account_id": 2 }))[0]["id"].as_i64().unwrap();
+    // Every byte value, so nothing on the way treats the body as text.
+    let bytes: Vec<u8> = (0..=255u8).cycle().take(300_000).collect();
+    let sent = h
+        .call_bytes(
+            "send_media",
+            json!({ "conversation_id": stall, "file_name": "価格表 Ünï.pdf", "mime": "application/pdf", "caption": "½ price" }),
+            bytes.clone(),
+        )
+        .unwrap();
+    assert_eq!(sent["media"]["file_name"], "価格表 Ünï.pdf", "file names in any script survive the header");
+    assert_eq!(sent["caption"], "½ price");
+    let id = sent["media"]["id"].as_i64().unwrap();
+    let store = h.app.state::<AppState>();
+    let file = wicket_core::media::local_file(&*store.store().unwrap(), &store.dir, id).unwrap();
+    assert_eq!(std::fs::read(&file.path).unwrap(), bytes, "the stored file is the bytes sent");
+}

@@ -34,6 +34,7 @@ mod dto;
 mod dto_account;
 mod engine;
 mod events;
+mod ipc_bytes;
 mod jobs;
 #[cfg(test)]
 mod light_tests;

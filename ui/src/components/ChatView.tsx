@@ -6,7 +6,7 @@
 
 import { ArrowLeft, BadgeCheck, CircleAlert, PanelRight, Store, Upload, X } from 'lucide-preact';
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
-import { call, fileBase64, on, pictureUrl } from '../api';
+import { call, callWithBytes, on, pictureUrl } from '../api';
 import type { AccountDto, CommandError, ConversationDto, MessageDto, NoteDto, ScheduledDto } from '../bindings';
 import { Avatar } from './Avatar';
 import type { BubbleActions } from './Bubble';
@@ -240,15 +240,18 @@ export function ChatView(p: ChatViewProps) {
   const sendMedia = async (files: File[], caption: string, reply: MessageDto | null): Promise<boolean> => {
     try {
       for (const [i, f] of files.entries()) {
-        const data_base64 = await fileBase64(f);
-        const m = await call('send_media', {
-          conversation_id: c.id,
-          file_name: f.name,
-          mime: f.type || 'application/octet-stream',
-          data_base64,
-          caption: i === 0 && caption.trim() ? caption : undefined,
-          reply_to: i === 0 ? reply?.id : undefined,
-        });
+        const bytes = new Uint8Array(await f.arrayBuffer());
+        const m = await callWithBytes(
+          'send_media',
+          {
+            conversation_id: c.id,
+            file_name: f.name,
+            mime: f.type || 'application/octet-stream',
+            caption: i === 0 && caption.trim() ? caption : undefined,
+            reply_to: i === 0 ? reply?.id : undefined,
+          },
+          bytes,
+        );
         setMessages((list) => merge(list, [m]));
         setAttachments((list) => list.filter((x) => x !== f));
       }
