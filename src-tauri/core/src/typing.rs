@@ -64,7 +64,8 @@ pub async fn owner_typing_at(store: &mut Store, secrets: &SecretStore, conversat
 /// What a keystroke leads to: an answer at once, or an indicator to send.
 pub enum Due {
     Done(Typing),
-    Send(TypingSend),
+    // Boxed: the client is large and most keystrokes answer at once.
+    Send(Box<TypingSend>),
 }
 
 /// The store half of [`owner_typing_at`], for a caller that shares one store
@@ -85,7 +86,7 @@ pub fn claim(store: &mut Store, secrets: &SecretStore, conversation_id: i64, now
         return Ok(Due::Done(Typing::TooSoon));
     }
     match ProviderClient::for_account(&account, secrets) {
-        Ok(ProviderClient::Meta(client)) => Ok(Due::Send(TypingSend { client, message_id, conversation_id, now })),
+        Ok(ProviderClient::Meta(client)) => Ok(Due::Send(Box::new(TypingSend { client, message_id, conversation_id, now }))),
         Ok(_) => Ok(Due::Done(Typing::NotSupported)),
         Err(e) => {
             store.release_typing(conversation_id, now)?;
