@@ -6,13 +6,12 @@
 Reads the region straight from the X server (libX11 XGetImage, a few ms a
 frame, so the resolution is the frame interval, not a screenshot tool's
 hundreds of ms) from just before COMMAND starts until SECONDS have passed.
-"Painted" is the first frame whose ink (pixels unlike the region's commonest
-colour) reaches 60 % of the ink of the last frame, when the list has
-settled. Prints `painted_ms=N pid=P frames=F`, leaves COMMAND running, and
+"Painted" is the first frame whose ink (edges: neighbouring pixels that
+differ, as text makes) reaches 60 % of the most ink any frame had (the list
+settled). Prints `painted_ms=N pid=P frames=F`, leaves COMMAND running, and
 writes the painted frame and the one before it as PNG_PREFIX-{painted,before}.ppm
-so a person can check what was counted.
+so a person can check what was counted; COMMAND's output goes to PNG_PREFIX.log.
 """
-import collections
 import ctypes
 import os
 import subprocess
@@ -67,14 +66,21 @@ def main():
         return bytes(b"".join(raw[r * bpl : r * bpl + 4 * w] for r in range(h)))
 
     def ink(frame):
-        # Every 7th pixel is enough to tell text rows from an empty pane.
-        px = [frame[i : i + 3] for i in range(0, len(frame), 4 * 7)]
-        common = collections.Counter(px).most_common(1)[0][0]
-        return sum(1 for p in px if p != common)
+        # Edges: neighbouring pixels that differ, on every 3rd row. Text rows
+        # have many; an empty or single-colour pane (a window just mapped,
+        # a loading state) has almost none.
+        n = 0
+        for r in range(0, h, 3):
+            row = frame[r * 4 * w : (r + 1) * 4 * w]
+            n += sum(1 for i in range(4, 4 * w, 4) if row[i : i + 3] != row[i - 4 : i - 1])
+        return n
 
     frames = []
     t0 = time.monotonic()
-    proc = subprocess.Popen(cmd)
+    # Its output goes to PNG_PREFIX.log: a caller reading this script's
+    # stdout must not wait for the window to close.
+    log = open(f"{prefix}.log", "wb")
+    proc = subprocess.Popen(cmd, stdout=log, stderr=log, stdin=subprocess.DEVNULL)
     last_digest = None
     while time.monotonic() - t0 < seconds:
         f = grab()
@@ -83,8 +89,9 @@ def main():
             frames.append((time.monotonic() - t0, f))
             last_digest = d
         time.sleep(0.005)
-    settled = ink(frames[-1][1])
-    painted = next(i for i, (_, f) in enumerate(frames) if ink(f) >= 0.6 * settled)
+    inks = [ink(f) for _, f in frames]
+    settled = max(inks)
+    painted = next(i for i, n in enumerate(inks) if n >= 0.6 * settled)
 
     def ppm(path, frame):
         with open(path, "wb") as out:
