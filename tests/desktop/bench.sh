@@ -47,7 +47,7 @@ du -sh "$work/data" | sed 's/^/store: /'
 # The conversation with the most messages, and where the window lists it.
 long_id="$(sqlite3 "file:$work/data/wicket.db?mode=ro" 'SELECT conversation_id FROM messages GROUP BY conversation_id ORDER BY count(*) DESC LIMIT 1')"
 long_count="$(sqlite3 "file:$work/data/wicket.db?mode=ro" "SELECT count(*) FROM messages WHERE conversation_id = $long_id")"
-position="$(WICKET_DATA_DIR="$work/data" "$wicket" conversations --limit 50 --json | python3 -c "import json,sys; ids=[c['id'] for c in json.load(sys.stdin)]; print(ids.index($long_id) if $long_id in ids else -1)")"
+position="$(WICKET_DATA_DIR="$work/data" "$wicket" conversations --limit 50 --json | python3 -c "import json,sys; ids=[str(c['id']) for c in json.load(sys.stdin)]; print(ids.index('$long_id') if '$long_id' in ids else -1)")"
 echo "long conversation: id $long_id, $long_count messages, row $position of the list"
 [ "$position" -ge 0 ] || { echo "the long conversation is not on the first page of the list" >&2; exit 1; }
 
@@ -120,11 +120,12 @@ for pid in $(pgrep -s "$(ps -o sid= -p "$session" | tr -d ' ')"); do
 done
 
 echo "== PSS while scrolling towards the oldest message ($scroll_seconds s of mouse wheel)"
-DISPLAY="$display" xdotool mousemove --window "$wid" 800 400
+DISPLAY="$display" xdotool mousemove --window "$wid" 800 400 click 1
 end=$(( $(date +%s) + scroll_seconds ))
 n=0
 while [ "$(date +%s)" -lt "$end" ]; do
-  DISPLAY="$display" xdotool click --repeat 40 --delay 25 4
+  # The wheel, then Home (to the top of the loaded messages: the next older page comes in).
+  DISPLAY="$display" xdotool click --repeat 40 --delay 10 4 key Home
   n=$(( n + 40 ))
   echo "after $n wheel steps: $(( $(pss "$session" "$procs") / 1024 )) MB"
 done
