@@ -8,12 +8,13 @@
 
 use crate::dto::*;
 use crate::events;
+use crate::ipc_bytes;
 use crate::state::AppState;
 use tauri::{AppHandle, Runtime, State};
 use wicket_core::providers::meta::templates::required_params;
 use wicket_core::providers::{MediaSource, OutgoingContent, TemplateParam};
 use wicket_core::store::ConversationFilter;
-use wicket_core::{inbox, media, outbox, Error, Store};
+use wicket_core::{inbox, media, outbox, Error};
 
 type Res<T> = Result<T, CommandError>;
 
@@ -75,30 +76,29 @@ pub async fn list_messages(state: State<'_, AppState>, args: ListMessagesArgs) -
         .collect()
 }
 
-/// The owner opened the conversation: `inbox::open_conversation` reads it
-/// locally, tells the provider (per the `mark_read_on_provider` setting) and
-/// names a nameless contact. It awaits the network, so it runs on a blocking
-/// thread with its own connection (WAL lets it write beside the others).
+/// The owner opened the conversation: `inbox::open_locally` reads it under
+/// the shared connection's lock, then (per the `mark_read_on_provider`
+/// setting) the provider is told and a nameless contact looked up without
+/// holding it, so a slow provider never holds up the window's other reads.
+/// No connection and no secret store is opened here: the app keeps one of each.
 #[tauri::command]
 pub async fn open_conversation<R: Runtime>(app: AppHandle<R>, state: State<'_, AppState>, args: IdArgs) -> Res<ConversationDto> {
-    let (dir, window_secrets) = (state.dir.clone(), state.secrets.clone());
     let id = args.id;
-    let joined = tauri::async_runtime::spawn_blocking(move || -> wicket_core::Result<ConversationDto> {
-        let mut store = Store::open(&dir.db_path())?;
-        let data_dir_id = store.data_dir_id()?;
-        // Without a secret store the conversation is still read here; the
-        // provider is not told (inbox says why in a warning).
-        let secrets = window_secrets.open_or_memory(&data_dir_id);
-        let opened = tokio::runtime::Handle::current().block_on(inbox::open_conversation(&mut store, &secrets, id))?;
-        for w in &opened.warnings {
-            tracing::info!(conversation = id, "{w}");
-        }
-        Ok(ConversationDto::new(&store.conversation(id)?, &store.default_country()?))
-    })
-    .await;
-    let conv = match joined {
-        Ok(r) => r?,
-        Err(e) => return Err(Error::Internal(format!("opening the conversation stopped: {e}")).into()),
+    let data_dir_id = state.store()?.data_dir_id()?;
+    // Without a secret store the conversation is still read here; the
+    // provider is not told (inbox says why in a warning).
+    let secrets = state.secrets.open_or_memory(&data_dir_id);
+    let (mut opened, provider) = inbox::open_locally(&mut *state.store()?, &secrets, id)?;
+    if let Some(provider) = provider {
+        let found = provider.call(&mut opened.warnings).await;
+        opened.enriched = provider.save(&mut *state.store()?, found, &mut opened.warnings)?;
+    }
+    for w in &opened.warnings {
+        tracing::info!(conversation = id, "{w}");
+    }
+    let conv = {
+        let store = state.store()?;
+        ConversationDto::new(&store.conversation(id)?, &store.default_country()?)
     };
     events::conversation_changed(&app, &conv);
     Ok(conv)
@@ -185,17 +185,16 @@ pub async fn open_media<R: Runtime>(app: AppHandle<R>, state: State<'_, AppState
         .map_err(|e| Error::Invalid(format!("no app opened {}: {e}", file.file_name.as_deref().unwrap_or("the file"))).into())
 }
 
-/// Queues an attachment: the window sends its bytes (base64), the core keeps
-/// them under `media/` and queues the send.
+/// Queues an attachment: the window sends its bytes as the raw IPC body
+/// (its arguments in a header: `ipc_bytes.rs`), the core keeps them under
+/// `media/` and queues the send.
 #[tauri::command]
-pub async fn send_media<R: Runtime>(app: AppHandle<R>, state: State<'_, AppState>, args: SendMediaArgs) -> Res<MessageDto> {
-    use base64::Engine;
-    let bytes = base64::engine::general_purpose::STANDARD
-        .decode(args.data_base64.as_bytes())
-        .map_err(|_| Error::Invalid(format!("{} did not arrive whole: attach it again", args.file_name)))?;
+pub async fn send_media<R: Runtime>(app: AppHandle<R>, state: State<'_, AppState>, request: tauri::ipc::Request<'_>) -> Res<MessageDto> {
+    let args: SendMediaArgs = ipc_bytes::args(&request, "send_media")?;
+    let bytes = ipc_bytes::bytes(&request, &args.file_name)?;
     let (message, conv) = {
         let mut store = state.store()?;
-        let attachment = media::Attachment { file_name: &args.file_name, mime: &args.mime, bytes: &bytes, caption: args.caption };
+        let attachment = media::Attachment { file_name: &args.file_name, mime: &args.mime, bytes, caption: args.caption };
         let m = media::queue_attachment(&mut store, &state.dir, args.conversation_id, attachment, args.reply_to)?;
         queued(&store, &m)?
     };

@@ -6,6 +6,7 @@
 //! rules are the core's (`wicket_core::quick_replies`, `store::notes`).
 
 use crate::dto::{CommandError, IdArgs};
+use crate::ipc_bytes;
 use crate::state::AppState;
 use base64::Engine;
 use serde::{Deserialize, Serialize};
@@ -14,7 +15,6 @@ use ts_rs::TS;
 use wicket_core::quick_replies::{self as qr, FileChange, FileSource};
 use wicket_core::store::notes::{Note, NoteTarget};
 use wicket_core::store::quick_replies::QuickReply;
-use wicket_core::Error;
 
 type Res<T> = Result<T, CommandError>;
 
@@ -35,11 +35,11 @@ impl From<&QuickReply> for QuickReplyDto {
     }
 }
 
-/// A file picked in the window, as bytes.
+/// A file picked in the window: its name; its bytes are the raw IPC body
+/// (`ipc_bytes.rs`).
 #[derive(Debug, Clone, Deserialize, TS)]
 pub struct FileArg {
     pub file_name: String,
-    pub data_base64: String,
 }
 
 /// A quick reply to add (no `id`) or to change.
@@ -78,22 +78,20 @@ pub struct FilledQuickReplyDto {
     pub data_base64: Option<String>,
 }
 
-fn decode(f: &FileArg) -> Result<Vec<u8>, Error> {
-    base64::engine::general_purpose::STANDARD
-        .decode(f.data_base64.as_bytes())
-        .map_err(|_| Error::Invalid(format!("{} did not arrive whole: attach it again", f.file_name)))
-}
-
 #[tauri::command]
 pub async fn list_quick_replies(state: State<'_, AppState>) -> Res<Vec<QuickReplyDto>> {
     Ok(state.store()?.quick_replies()?.iter().map(QuickReplyDto::from).collect())
 }
 
-/// Adds or edits a quick reply (Settings).
+/// Adds or edits a quick reply (Settings). The arguments come in the
+/// header and a new file's bytes as the raw body (`ipc_bytes.rs`).
 #[tauri::command]
-pub async fn save_quick_reply(state: State<'_, AppState>, args: SaveQuickReplyArgs) -> Res<QuickReplyDto> {
-    let bytes = args.file.as_ref().map(decode).transpose()?;
-    let source = args.file.as_ref().zip(bytes.as_deref()).map(|(f, bytes)| FileSource::Bytes { name: &f.file_name, bytes });
+pub async fn save_quick_reply(state: State<'_, AppState>, request: tauri::ipc::Request<'_>) -> Res<QuickReplyDto> {
+    let args: SaveQuickReplyArgs = ipc_bytes::args(&request, "save_quick_reply")?;
+    let source = match &args.file {
+        Some(f) => Some(FileSource::Bytes { name: &f.file_name, bytes: ipc_bytes::bytes(&request, &f.file_name)? }),
+        None => None,
+    };
     let mut store = state.store()?;
     let q = match args.id {
         None => qr::add(&mut store, &state.dir, &args.shortcut, &args.text, source)?,

@@ -33,26 +33,25 @@ fn quick_replies_and_notes_answer_through_the_ipc_and_record_the_ui_fixtures() {
     assert_eq!(all[0]["display_name"], "Priya Shah", "{}", all[0]);
 
     // Quick replies: added, one with a file picked in the window.
-    let pdf = base64::engine::general_purpose::STANDARD.encode(b"%PDF-1.4 opening hours");
-    let thanks = h.ok("save_quick_reply", json!({ "shortcut": "/thanks", "text": "Thanks {first_name}! Your order is on its way." }));
+    // Arguments in the header, a file's bytes as the raw body (`ipc_bytes.rs`).
+    let save = |args: Value, file: &[u8]| h.call_bytes("save_quick_reply", args, file.to_vec());
+    let thanks = save(json!({ "shortcut": "/thanks", "text": "Thanks {first_name}! Your order is on its way." }), b"").unwrap();
     assert_eq!(thanks["shortcut"], "thanks");
     fx.insert("save_quick_reply".into(), thanks.clone());
-    h.ok(
-        "save_quick_reply",
-        json!({ "shortcut": "hours", "text": "We are open 9:00–17:30, {name}.", "file": { "file_name": "Opening hours.pdf", "data_base64": pdf } }),
-    );
-    h.ok("save_quick_reply", json!({ "shortcut": "call", "text": "We will call you on {phone}." }));
-    let taken = h.call("save_quick_reply", json!({ "shortcut": "Thanks", "text": "again" })).unwrap_err();
+    save(json!({ "shortcut": "hours", "text": "We are open 9:00–17:30, {name}.", "file": { "file_name": "Opening hours.pdf" } }), b"%PDF-1.4 opening hours")
+        .unwrap();
+    save(json!({ "shortcut": "call", "text": "We will call you on {phone}." }), b"").unwrap();
+    let taken = save(json!({ "shortcut": "Thanks", "text": "again" }), b"").unwrap_err();
     assert_eq!(taken["code"], "invalid");
     assert!(taken["message"].as_str().unwrap().contains("/thanks is already taken"), "{taken}");
     fx.insert("save_quick_reply_taken".into(), taken);
-    let bad = h.call("save_quick_reply", json!({ "shortcut": "two words", "text": "x" })).unwrap_err();
+    let bad = save(json!({ "shortcut": "two words", "text": "x" }), b"").unwrap_err();
     fx.insert("save_quick_reply_bad_shortcut".into(), bad);
 
     // Edited: the text changes, the file is kept, then removed.
     let hours = h.ok("list_quick_replies", Value::Null).as_array().unwrap().iter().find(|q| q["shortcut"] == "hours").unwrap().clone();
     assert_eq!((hours["file_name"].as_str(), hours["mime_type"].as_str()), (Some("Opening hours.pdf"), Some("application/pdf")));
-    let edited = h.ok("save_quick_reply", json!({ "id": hours["id"], "shortcut": "hours", "text": "We are open 9:00–17:30, {first_name}." }));
+    let edited = save(json!({ "id": hours["id"], "shortcut": "hours", "text": "We are open 9:00–17:30, {first_name}." }), b"").unwrap();
     assert_eq!(edited["file_name"], "Opening hours.pdf", "an edit keeps the file unless told");
 
     // Filled for Priya: placeholders from her contact, the file as bytes.
@@ -75,7 +74,7 @@ fn quick_replies_and_notes_answer_through_the_ipc_and_record_the_ui_fixtures() {
     let removed = h.ok("remove_quick_reply", json!({ "shortcut": "call" }));
     fx.insert("remove_quick_reply".into(), removed);
     assert_eq!(h.ok("list_quick_replies", Value::Null).as_array().unwrap().len(), 2);
-    let no_file = h.ok("save_quick_reply", json!({ "id": hours["id"], "shortcut": "hours", "text": "We are open 9:00–17:30.", "remove_file": true }));
+    let no_file = save(json!({ "id": hours["id"], "shortcut": "hours", "text": "We are open 9:00–17:30.", "remove_file": true }), b"").unwrap();
     assert_eq!(no_file["file_name"], Value::Null);
 
     // Notes: on the conversation and on Priya, oldest first; never messages, never unread.

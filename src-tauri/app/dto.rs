@@ -646,14 +646,14 @@ pub struct AccountArgs {
 }
 
 /// A file the owner attached (picked or dropped): the window has its
-/// contents, not a path.
+/// contents, not a path. The contents are the raw IPC body, not a field
+/// (`ipc_bytes.rs`).
 #[derive(Clone, Deserialize, TS)]
 pub struct SendMediaArgs {
     pub conversation_id: i64,
     pub file_name: String,
     /// As the browser reports it; sent as a document when unknown.
     pub mime: String,
-    pub data_base64: String,
     #[ts(optional)]
     pub caption: Option<String>,
     #[ts(optional)]

@@ -10,7 +10,6 @@ use tauri::State;
 use ts_rs::TS;
 use wicket_core::store::account_health::{AccountHealth, Attention};
 use wicket_core::store::history::HistoryImport;
-use wicket_core::{Error, Store};
 
 /// Something about the account that needs the owner, and what to do
 /// (issue 11's alerts may take these over).
@@ -117,16 +116,21 @@ pub async fn account_health(state: State<'_, AppState>, args: crate::dto::Accoun
 /// `off`, `nothing_to_answer`, `not_supported`.
 #[tauri::command]
 pub async fn owner_typing(state: State<'_, AppState>, args: TypingArgs) -> Result<String, CommandError> {
-    let (dir, window_secrets) = (state.dir.clone(), state.secrets.clone());
-    let joined = tauri::async_runtime::spawn_blocking(move || -> wicket_core::Result<wicket_core::typing::Typing> {
-        let mut store = Store::open(&dir.db_path())?;
-        let secrets = window_secrets.open_or_memory(&store.data_dir_id()?);
-        tokio::runtime::Handle::current().block_on(wicket_core::typing::owner_typing(&mut store, &secrets, args.conversation_id))
-    })
-    .await;
-    let outcome = match joined {
-        Ok(r) => r?,
-        Err(e) => return Err(Error::Internal(format!("the typing indicator stopped: {e}")).into()),
+    use wicket_core::typing::{self, Due};
+    let data_dir_id = state.store()?.data_dir_id()?;
+    let secrets = state.secrets.open_or_memory(&data_dir_id);
+    // Decided and claimed under the shared connection's lock, sent without it.
+    let now = wicket_core::time::now_ms();
+    let due = typing::claim(&mut *state.store()?, &secrets, args.conversation_id, now)?;
+    let outcome = match due {
+        Due::Done(t) => t,
+        Due::Send(send) => match send.send().await {
+            Ok(()) => typing::Typing::Sent,
+            Err(e) => {
+                send.release(&mut *state.store()?)?;
+                return Err(e.into());
+            }
+        },
     };
     Ok(serde_json::to_value(outcome).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default())
 }

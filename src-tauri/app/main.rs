@@ -37,7 +37,10 @@ mod dto;
 mod dto_account;
 mod engine;
 mod events;
+mod ipc_bytes;
 mod jobs;
+#[cfg(test)]
+mod light_tests;
 mod limits;
 mod media_protocol;
 mod notifications;

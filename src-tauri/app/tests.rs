@@ -119,6 +119,27 @@ impl Harness {
         .map(|b| b.deserialize::<Value>().unwrap())
     }
 
+    /// A command that takes a file: the bytes as the raw body, the arguments
+    /// in the header, as `callWithBytes` in ui/src/api.ts sends them.
+    pub(crate) fn call_bytes(&self, cmd: &str, args: Value, bytes: Vec<u8>) -> Result<Value, Value> {
+        let mut headers = tauri::http::HeaderMap::new();
+        let encoded: String = args.to_string().bytes().map(|b| if b.is_ascii_alphanumeric() { (b as char).to_string() } else { format!("%{b:02X}") }).collect();
+        headers.insert(crate::ipc_bytes::ARGS_HEADER, encoded.parse().unwrap());
+        get_ipc_response(
+            &self.webview,
+            InvokeRequest {
+                cmd: cmd.into(),
+                callback: CallbackFn(0),
+                error: CallbackFn(1),
+                url: "tauri://localhost".parse().unwrap(),
+                body: InvokeBody::Raw(bytes),
+                headers,
+                invoke_key: INVOKE_KEY.to_string(),
+            },
+        )
+        .map(|b| b.deserialize::<Value>().unwrap())
+    }
+
     pub(crate) fn ok(&self, cmd: &str, args: Value) -> Value {
         self.call(cmd, args.clone()).unwrap_or_else(|e| panic!("{cmd} {args} failed: {e}"))
     }
@@ -412,29 +433,35 @@ fn media_commands(h: &Harness, fx: &mut serde_json::Map<String, Value>, all: &Va
     assert_eq!(h.call("open_media", json!({ "id": failed_id })).unwrap_err()["code"], "not_found", "nothing to open before it is downloaded");
     fx.insert("open_media".into(), Value::Null);
 
-    // Attaching: bytes in, a file under media/, a queued send showing its media.
-    use base64::Engine;
-    let b64 = base64::engine::general_purpose::STANDARD.encode(fixture_file("cake-design.jpg"));
+    // Attaching: bytes in (the raw IPC body), a file under media/, a queued send showing its media.
+    let cake = fixture_file("cake-design.jpg");
     let stall = market[0]["id"].as_i64().unwrap();
-    let mut sent = h.ok(
-        "send_media",
-        json!({ "conversation_id": stall, "file_name": "../../cake.jpg", "mime": "image/jpeg", "data_base64": b64, "caption": "Saturday's cake" }),
-    );
+    let mut sent = h
+        .call_bytes(
+            "send_media",
+            json!({ "conversation_id": stall, "file_name": "../../cake.jpg", "mime": "image/jpeg", "caption": "Saturday's cake" }),
+            cake.clone(),
+        )
+        .unwrap();
     assert_eq!((sent["kind"].as_str(), sent["status"].as_str(), sent["caption"].as_str()), (Some("image"), Some("pending"), Some("Saturday's cake")));
     assert_eq!(sent["media"]["file_name"], "cake.jpg", "a file name never carries folders");
     assert_eq!(sent["media"]["state"], "downloaded");
     let served = media_get(h, &format!("/{}", sent["media"]["id"]), None);
-    assert_eq!(served.body(), &fixture_file("cake-design.jpg"), "the attachment is kept under media/ and shown from there");
+    assert_eq!(served.body(), &cake, "the attachment is kept under media/ and shown from there");
     sent["timestamp"] = json!(SAMPLE_NOW);
     fx.insert("send_media".into(), sent);
     let files = || walk(&h.data_dir().join("media")).len();
     let before = files();
     let refused =
-        h.call("send_media", json!({ "conversation_id": all[1]["id"], "file_name": "x.pdf", "mime": "application/pdf", "data_base64": b64 })).unwrap_err();
+        h.call_bytes("send_media", json!({ "conversation_id": all[1]["id"], "file_name": "x.pdf", "mime": "application/pdf" }), cake.clone()).unwrap_err();
     assert_eq!(refused["kind"], "outside_window", "Meta's window applies to attachments: {refused}");
     assert_eq!(files(), before, "a refused attachment leaves no file behind");
-    let big = base64::engine::general_purpose::STANDARD.encode(vec![0u8; 5 * 1024 * 1024 + 1]);
-    let too_big = h.call("send_media", json!({ "conversation_id": stall, "file_name": "huge.png", "mime": "image/png", "data_base64": big })).unwrap_err();
+    let too_big = h
+        .call_bytes("send_media", json!({ "conversation_id": stall, "file_name": "huge.png", "mime": "image/png" }), vec![0u8; 5 * 1024 * 1024 + 1])
+        .unwrap_err();
+    // The old form (base64 in JSON) and a missing header are refused, naming what to do.
+    let json_body = h.call("send_media", json!({ "conversation_id": stall, "file_name": "x.png", "mime": "image/png" })).unwrap_err();
+    assert!(json_body["message"].as_str().unwrap().contains("x-wicket-args"), "{json_body}");
     assert!(too_big["message"].as_str().unwrap().contains("5 MB"), "{too_big}");
 }
 

@@ -11,10 +11,11 @@
 
 use crate::dto::{CommandError, PassphraseArgs, PassphraseStrengthDto, UnlockVaultArgs, VaultStatusDto};
 use crate::state::AppState;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use tauri::{AppHandle, Runtime, State};
 use wicket_core::secrets::{self, Secret, SecretStore};
-use wicket_core::{DataDir, Error, Result, Store};
+use wicket_core::{DataDir, Error, Result};
 
 type Res<T> = std::result::Result<T, CommandError>;
 
@@ -23,6 +24,12 @@ type Res<T> = std::result::Result<T, CommandError>;
 pub struct WindowSecrets {
     dir: DataDir,
     opened: Arc<Mutex<Option<SecretStore>>>,
+    /// Set when a probe found no store: best-effort work (opening a chat,
+    /// typing) then goes on without one instead of probing the keychain (or
+    /// deriving the vault key) again on every click. Cleared by an unlock.
+    unavailable: Arc<AtomicBool>,
+    /// How many times the real store was probed (tests: once per app life).
+    probes: Arc<AtomicUsize>,
     /// Read `WICKET_SECRET_STORE` and `WICKET_VAULT_PASSPHRASE` (always, but
     /// in tests of a computer without a keychain, whose process shares them).
     from_env: bool,
@@ -30,13 +37,13 @@ pub struct WindowSecrets {
 
 impl WindowSecrets {
     pub fn new(dir: DataDir) -> WindowSecrets {
-        WindowSecrets { dir, opened: Arc::new(Mutex::new(None)), from_env: true }
+        WindowSecrets { dir, opened: Default::default(), unavailable: Default::default(), probes: Default::default(), from_env: true }
     }
 
     /// A computer with no keychain where only the owner knows the passphrase.
     #[cfg(test)]
     pub fn without_keychain(dir: DataDir) -> WindowSecrets {
-        WindowSecrets { dir, opened: Arc::new(Mutex::new(None)), from_env: false }
+        WindowSecrets { dir, opened: Default::default(), unavailable: Default::default(), probes: Default::default(), from_env: false }
     }
 
     fn cached(&self) -> Option<SecretStore> {
@@ -47,6 +54,13 @@ impl WindowSecrets {
         if let Ok(mut o) = self.opened.lock() {
             *o = Some(store.clone());
         }
+        self.unavailable.store(false, Ordering::Relaxed);
+    }
+
+    /// How many times the keychain or vault was actually probed in this run.
+    #[cfg(test)]
+    pub fn probes(&self) -> usize {
+        self.probes.load(Ordering::Relaxed)
     }
 
     /// The store: the one opened earlier in this run, else the keychain, else
@@ -56,18 +70,32 @@ impl WindowSecrets {
         if let Some(store) = self.cached() {
             return Ok(store);
         }
-        let store = if self.from_env {
-            SecretStore::open(&self.dir, data_dir_id, None)?
+        self.probes.fetch_add(1, Ordering::Relaxed);
+        let opened = if self.from_env {
+            SecretStore::open(&self.dir, data_dir_id, None)
         } else {
-            SecretStore::open_with(&self.dir, data_dir_id, secrets::StoreMode::Vault, &|| None)?
+            SecretStore::open_with(&self.dir, data_dir_id, secrets::StoreMode::Vault, &|| None)
         };
-        self.keep(&store);
-        Ok(store)
+        match opened {
+            Ok(store) => {
+                self.keep(&store);
+                Ok(store)
+            }
+            Err(e) => {
+                self.unavailable.store(true, Ordering::Relaxed);
+                Err(e)
+            }
+        }
     }
 
     /// For work that goes on without secrets when none can be opened (the
     /// demo; telling a provider a chat was read): an empty in-memory store.
+    /// Probes at most once per run for this: work that needs secrets
+    /// ([`WindowSecrets::open`]) probes again, as does an unlock.
     pub fn open_or_memory(&self, data_dir_id: &str) -> SecretStore {
+        if self.cached().is_none() && self.unavailable.load(Ordering::Relaxed) {
+            return SecretStore::in_memory(data_dir_id);
+        }
         self.open(data_dir_id).unwrap_or_else(|e| {
             tracing::debug!("no secret store ({e}); going on without one");
             SecretStore::in_memory(data_dir_id)
@@ -98,15 +126,11 @@ impl WindowSecrets {
     }
 }
 
-fn data_dir_id(dir: &DataDir) -> Result<String> {
-    Store::open(&dir.db_path())?.data_dir_id()
-}
-
 /// Where secrets are kept, and whether the window must ask for the passphrase.
 #[tauri::command]
 pub async fn vault_status(state: State<'_, AppState>) -> Res<VaultStatusDto> {
-    let (dir, secrets) = (state.dir.clone(), state.secrets.clone());
-    run(move || Ok(secrets.status(&data_dir_id(&dir)?))).await
+    let (id, secrets) = (state.store()?.data_dir_id()?, state.secrets.clone());
+    run(move || Ok(secrets.status(&id))).await
 }
 
 /// How hard a new passphrase is to guess, as the owner types it.
@@ -120,11 +144,10 @@ pub fn passphrase_strength(args: PassphraseArgs) -> PassphraseStrengthDto {
 /// account needed one yet). A wrong passphrase changes nothing.
 #[tauri::command]
 pub async fn unlock_vault<R: Runtime>(app: AppHandle<R>, state: State<'_, AppState>, args: UnlockVaultArgs) -> Res<VaultStatusDto> {
-    let (dir, secrets) = (state.dir.clone(), state.secrets.clone());
+    let (id, secrets) = (state.store()?.data_dir_id()?, state.secrets.clone());
     let passphrase = Secret::new(args.passphrase);
     let create = args.create;
     let status = run(move || {
-        let id = data_dir_id(&dir)?;
         secrets.unlock(&id, passphrase, create)?;
         Ok(secrets.status(&id))
     })

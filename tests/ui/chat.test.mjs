@@ -197,7 +197,7 @@ describe('composer tools', () => {
     await page.keyboard.press('Enter');
     await page.locator('.attachment').waitFor({ state: 'detached' });
     const sent = (await calls(page, 'send_media')).map((c) => c.args);
-    assert.deepEqual(sent, [{ conversation_id: PATEL.id, file_name: 'prices.pdf', mime: 'application/pdf', data_base64: bytes.toString('base64'), caption: 'This week’s prices', reply_to: undefined }]);
+    assert.deepEqual(sent, [{ conversation_id: PATEL.id, file_name: 'prices.pdf', mime: 'application/pdf', caption: 'This week’s prices', bytes: [...bytes] }]);
     await page.locator('.bubble-row.out .text', { hasText: 'This week’s prices' }).waitFor();
   });
 

@@ -305,7 +305,7 @@ mockIPC((cmd, args) => {
     case 'send_media':
       if (opts.sendError) return Promise.reject(fx.send_text_outside_window);
       return { ...fx.send_media, id: nextId++, conversation_id: a.conversation_id, caption: a.caption ?? null, timestamp: Date.now(),
-        media: { ...fx.send_media.media, file_name: a.file_name, mime: a.mime, size: Math.floor(a.data_base64.length * 3 / 4) } };
+        media: { ...fx.send_media.media, file_name: a.file_name, mime: a.mime, size: a.bytes.length } };
     case 'list_templates': return fx.list_templates[String(a.account_id)] || [];
     case 'account_health': return fx.account_health[String(a.account_id)] || { ...Object.values(fx.account_health)[0], account_id: a.account_id, quality_rating: null, messaging_limit: null, attention: [], history_import: null };
     case 'owner_typing': (window.__typing ??= []).push(a.conversation_id); return fx.owner_typing;
@@ -492,6 +492,17 @@ mockIPC((cmd, args) => {
     default: return Promise.reject({ code: 'not_found', message: 'no such command in the mock: ' + cmd, kind: null });
   }
 }, { shouldMockEvents: true });
+// Commands that take a file get its bytes as the raw body and their arguments
+// as percent-encoded JSON in a header (callWithBytes in ui/src/api.ts; Tauri's
+// mockIPC drops headers): the mock and __calls see the arguments with the
+// bytes beside them as \`bytes\` (an array of numbers).
+const mockedInvoke = window.__TAURI_INTERNALS__.invoke;
+window.__TAURI_INTERNALS__.invoke = (cmd, args, options) => {
+  const header = options && options.headers && options.headers['x-wicket-args'];
+  if (header === undefined) return mockedInvoke(cmd, args, options);
+  if (!(args instanceof Uint8Array)) return Promise.reject({ code: 'invalid', message: cmd + ': the file must be sent as bytes', kind: null });
+  return mockedInvoke(cmd, { args: { ...JSON.parse(decodeURIComponent(header)), bytes: Array.from(args) } }, options);
+};
 // The shell's wicket-media: addresses, served by this test server (/__media__/).
 window.__TAURI_INTERNALS__.convertFileSrc = (path, protocol) => (protocol === 'wicket-media' ? '/__media__/' + path : path);
 `;

@@ -82,7 +82,7 @@ describe('quick replies', () => {
     await page.waitForFunction(() => window.__calls.some((c) => c.cmd === 'send_media'));
     const [sent] = (await calls(page, 'send_media')).map((c) => c.args);
     assert.equal(sent.file_name, 'Opening hours.pdf');
-    assert.equal(atob(sent.data_base64), '%PDF-1.4 opening hours', 'the quick reply’s own file went with it');
+    assert.equal(Buffer.from(sent.bytes).toString(), '%PDF-1.4 opening hours', 'the quick reply’s own file went with it, as bytes');
     assert.match(sent.caption, /^Hello! We are open 9:00–17:30, Priya\. \/ca$/);
   });
 
@@ -125,7 +125,7 @@ describe('quick replies', () => {
       await form.waitFor({ state: 'detached' });
       assert.deepEqual(await section.locator('.quick-reply-row .quick-reply-shortcut').allTextContents(), ['/call', '/collect', '/hours', '/thanks']);
       const [saved] = (await calls(page, 'save_quick_reply')).slice(-1).map((c) => c.args);
-      assert.deepEqual([saved.shortcut, saved.text, saved.file.file_name, atob(saved.file.data_base64)], ['collect', 'Thanks again {name}', 'map.png', 'png']);
+      assert.deepEqual([saved.shortcut, saved.text, saved.file.file_name, Buffer.from(saved.bytes).toString()], ['collect', 'Thanks again {name}', 'map.png', 'png']);
 
       await section.getByRole('button', { name: 'Edit /hours' }).click();
       const edit = section.getByRole('form', { name: 'Edit /hours' });

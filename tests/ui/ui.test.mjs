@@ -173,6 +173,29 @@ describe('chat view', () => {
     const top = await scroller.evaluate((el) => el.scrollTop);
     assert.ok(top > 0, 'loading older messages keeps the reader in place instead of jumping to the top');
   });
+
+  test('reading far back keeps a bounded window of messages: the newest go, and come back on scrolling down', async () => {
+    const page = await app({ long: 100000 });
+    await openChat(page, PRIYA);
+    await page.locator('[data-message-id="100000"]').waitFor();
+    const scroller = page.locator('.messages');
+    // KEEP (ChatView.tsx) is 20 pages of 60: read back 24 pages.
+    for (let i = 0; i < 24; i++) {
+      const before = (await calls(page, 'list_messages')).length;
+      await scroller.evaluate((el) => (el.scrollTop = 0));
+      await page.waitForFunction((n) => window.__calls.filter((c) => c.cmd === 'list_messages').length > n, before);
+      await page.waitForTimeout(30);
+    }
+    const asked = (await calls(page, 'list_messages')).length;
+    assert.equal((await calls(page, 'list_messages')).filter((c) => c.args.after !== undefined).length, 0, 'nothing newer was needed yet');
+    await scroller.evaluate((el) => (el.scrollTop = el.scrollHeight));
+    await page.waitForFunction((n) => window.__calls.filter((c) => c.cmd === 'list_messages').length > n, asked);
+    const newer = (await calls(page, 'list_messages')).filter((c) => c.args.after !== undefined);
+    assert.ok(newer.length >= 1, 'the newest messages were let go and are asked for again on scrolling down');
+    const oldest = Math.min(...(await calls(page, 'list_messages')).filter((c) => c.args.before !== undefined).map((c) => c.args.before)) - 60;
+    assert.ok(newer[0].args.after < 100000, `the newest were let go (after ${newer[0].args.after})`);
+    assert.ok(newer[0].args.after - oldest < 20 * 60, `at most 20 pages were kept (${oldest}..${newer[0].args.after})`);
+  });
 });
 
 describe('composer', () => {

@@ -69,11 +69,25 @@ export function pictureUrl(contactId: number): string {
   return convertFileSrc(`contact/${contactId}`, 'wicket-media');
 }
 
-/** A file's contents as base64, for commands that take bytes (send_media). */
-export async function fileBase64(file: Blob): Promise<string> {
-  const bytes = new Uint8Array(await file.arrayBuffer());
-  let binary = '';
-  const CHUNK = 0x8000;
-  for (let i = 0; i < bytes.length; i += CHUNK) binary += String.fromCharCode(...bytes.subarray(i, i + CHUNK));
-  return btoa(binary);
+/** The commands that take a file's bytes (`ipc_bytes.rs` in the shell). */
+type BytesCommand = 'send_media' | 'save_quick_reply';
+
+/**
+ * Calls a command that takes a file: the bytes go as the raw IPC body (no
+ * base64, no JSON string of the file), the arguments as percent-encoded JSON
+ * in the `x-wicket-args` header. Errors as with `call`.
+ */
+export async function callWithBytes<K extends BytesCommand>(cmd: K, args: Commands[K]['args'], bytes: Uint8Array): Promise<Commands[K]['result']> {
+  try {
+    return await invoke<Commands[K]['result']>(cmd, bytes, { headers: { 'x-wicket-args': encodeURIComponent(JSON.stringify(args)) } });
+  } catch (e) {
+    const err = asCommandError(e);
+    if (err.code === 'passphrase_needed' && askPassphrase) {
+      asking ??= askPassphrase().finally(() => {
+        asking = null;
+      });
+      if (await asking) return callWithBytes(cmd, args, bytes);
+    }
+    throw err;
+  }
 }

@@ -119,17 +119,27 @@ pub async fn sync_contacts(store: &mut Store, client: &ProviderClient, account_i
 /// When the owner opens a conversation whose contact has no name, ask the
 /// provider for one. Returns whether a name was found.
 pub async fn enrich_if_nameless(store: &mut Store, client: &ProviderClient, conversation_id: i64) -> Result<bool> {
+    let Some((account_id, phone)) = nameless_phone(store, conversation_id)? else { return Ok(false) };
+    let Some(found) = client.contact(&phone).await? else { return Ok(false) };
+    save_looked_up(store, account_id, &phone, &found)
+}
+
+/// The account and number of the conversation's contact when it has no name
+/// (and is not a group): what [`enrich_if_nameless`] would look up.
+pub fn nameless_phone(store: &Store, conversation_id: i64) -> Result<Option<(i64, String)>> {
     let conv = store.conversation(conversation_id)?;
     let c = &conv.contact;
     let named = [&c.saved_name, &c.profile_name, &c.verified_name].iter().any(|n| n.as_deref().is_some_and(|n| !n.trim().is_empty()));
-    let Some(phone) = c.phone.clone() else { return Ok(false) };
-    if named || c.is_group {
-        return Ok(false);
+    match c.phone.clone() {
+        Some(phone) if !named && !c.is_group => Ok(Some((conv.account_id, phone))),
+        _ => Ok(None),
     }
-    let Some(found) = client.contact(&phone).await? else { return Ok(false) };
-    let with_name = has_name(&found);
-    store.write(|tx| contacts::upsert(tx, conv.account_id, &ContactKey::phone(phone.clone()), &found.update))?;
-    Ok(with_name)
+}
+
+/// Stores what a contact lookup found; whether it brought a name.
+pub fn save_looked_up(store: &mut Store, account_id: i64, phone: &str, found: &SyncedContact) -> Result<bool> {
+    store.write(|tx| contacts::upsert(tx, account_id, &ContactKey::phone(phone.to_string()), &found.update))?;
+    Ok(has_name(found))
 }
 
 /// What fetching a profile picture did.

@@ -9,6 +9,7 @@
 
 use crate::error::Result;
 use crate::model::Provider;
+use crate::providers::meta::MetaClient;
 use crate::providers::ProviderClient;
 use crate::secrets::SecretStore;
 use crate::store::Store;
@@ -48,27 +49,67 @@ pub async fn owner_typing(store: &mut Store, secrets: &SecretStore, conversation
 
 /// [`owner_typing`] at `now` (Unix ms).
 pub async fn owner_typing_at(store: &mut Store, secrets: &SecretStore, conversation_id: i64, now: i64) -> Result<Typing> {
+    match claim(store, secrets, conversation_id, now)? {
+        Due::Done(t) => Ok(t),
+        Due::Send(send) => match send.send().await {
+            Ok(()) => Ok(Typing::Sent),
+            Err(e) => {
+                send.release(store)?;
+                Err(e)
+            }
+        },
+    }
+}
+
+/// What a keystroke leads to: an answer at once, or an indicator to send.
+pub enum Due {
+    Done(Typing),
+    // Boxed: the client is large and most keystrokes answer at once.
+    Send(Box<TypingSend>),
+}
+
+/// The store half of [`owner_typing_at`], for a caller that shares one store
+/// connection (the window): it decides and claims the slot under the
+/// connection's lock; [`TypingSend::send`] then runs without it.
+pub fn claim(store: &mut Store, secrets: &SecretStore, conversation_id: i64, now: i64) -> Result<Due> {
     if !enabled(store)? {
-        return Ok(Typing::Off);
+        return Ok(Due::Done(Typing::Off));
     }
     let conv = store.conversation(conversation_id)?;
     let account = store.account(conv.account_id)?;
     if account.provider != Provider::Meta || conv.contact.is_group {
-        return Ok(Typing::NotSupported);
+        return Ok(Due::Done(Typing::NotSupported));
     }
-    let Some(message_id) = store.unanswered_message(conversation_id)? else { return Ok(Typing::NothingToAnswer) };
+    let Some(message_id) = store.unanswered_message(conversation_id)? else { return Ok(Due::Done(Typing::NothingToAnswer)) };
     // Claimed before sending, so two windows typing at once send it once.
     if !store.claim_typing(conversation_id, now, INTERVAL_MS)? {
-        return Ok(Typing::TooSoon);
+        return Ok(Due::Done(Typing::TooSoon));
     }
-    let sent = match ProviderClient::for_account(&account, secrets) {
-        Ok(ProviderClient::Meta(client)) => client.typing_indicator(&message_id).await,
-        Ok(_) => return Ok(Typing::NotSupported),
-        Err(e) => Err(e),
-    };
-    if let Err(e) = sent {
-        store.release_typing(conversation_id, now)?;
-        return Err(e);
+    match ProviderClient::for_account(&account, secrets) {
+        Ok(ProviderClient::Meta(client)) => Ok(Due::Send(Box::new(TypingSend { client, message_id, conversation_id, now }))),
+        Ok(_) => Ok(Due::Done(Typing::NotSupported)),
+        Err(e) => {
+            store.release_typing(conversation_id, now)?;
+            Err(e)
+        }
     }
-    Ok(Typing::Sent)
+}
+
+/// A claimed indicator, to send.
+pub struct TypingSend {
+    client: MetaClient,
+    message_id: String,
+    conversation_id: i64,
+    now: i64,
+}
+
+impl TypingSend {
+    pub async fn send(&self) -> Result<()> {
+        self.client.typing_indicator(&self.message_id).await
+    }
+
+    /// Gives the slot back after a failed send (the next keystroke tries again).
+    pub fn release(&self, store: &mut Store) -> Result<()> {
+        store.release_typing(self.conversation_id, self.now)
+    }
 }

@@ -229,7 +229,7 @@ export type SendMediaArgs = { conversation_id: number, file_name: string,
 /**
  * As the browser reports it; sent as a document when unknown.
  */
-mime: string, data_base64: string, caption?: string, reply_to?: number, };
+mime: string, caption?: string, reply_to?: number, };
 
 export type TemplateParamArg = { name?: string, value: string, };
 
@@ -829,7 +829,7 @@ export type QuickReplyDto = { id: number, shortcut: string, text: string,
  */
 file_name: string | null, mime_type: string | null, };
 
-export type FileArg = { file_name: string, data_base64: string, };
+export type FileArg = { file_name: string, };
 
 export type SaveQuickReplyArgs = { id?: number, shortcut: string, text: string, 
 /**

@@ -6,7 +6,7 @@
 
 import { ArrowLeft, BadgeCheck, CircleAlert, PanelRight, Store, Upload, X } from 'lucide-preact';
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
-import { call, fileBase64, on, pictureUrl } from '../api';
+import { call, callWithBytes, on, pictureUrl } from '../api';
 import type { AccountDto, CommandError, ConversationDto, MessageDto, NoteDto, ReminderDto, ScheduledDto } from '../bindings';
 import { Avatar } from './Avatar';
 import type { BubbleActions } from './Bubble';
@@ -21,6 +21,12 @@ import { FindBar } from './FindBar';
 import type { ComponentChildren } from 'preact';
 
 const PAGE = 60;
+/**
+ * At most this many messages are kept while reading back through a long
+ * conversation: as older pages come in, the newest go (and come back page by
+ * page on scrolling down), so memory stays flat however far back one reads.
+ */
+export const KEEP = 20 * PAGE;
 
 /** Inserts or replaces messages by id, keeping the oldest-first order. */
 export function merge(list: MessageDto[], incoming: MessageDto[]): MessageDto[] {
@@ -99,6 +105,8 @@ export function ChatView(p: ChatViewProps) {
   // it, newer pages on scrolling down; else the newest page.
   const [focus, setFocus] = useState<number | null>(p.focusMessageId ?? null);
   const [hasNewer, setHasNewer] = useState(false);
+  const newer = useRef(hasNewer);
+  newer.current = hasNewer;
   const [loadingNewer, setLoadingNewer] = useState(false);
   const openAt = useCallback(
     (id: number | null) => {
@@ -235,7 +243,9 @@ export function ChatView(p: ChatViewProps) {
           .then((page) => {
             const known = new Set(current.current.map((m) => m.id));
             const arrived = page.some((m) => m.direction === 'in' && !known.has(m.id));
-            setMessages((list) => merge(list, page));
+            // Away from the newest (reading back): merging the newest page
+            // would leave a gap; it comes in on scrolling down.
+            if (!newer.current) setMessages((list) => merge(list, page));
             // Read while open: the owner is looking at it.
             if (arrived && document.hasFocus()) void call('open_conversation', { id: c.id }).catch(() => undefined);
           })
@@ -251,7 +261,9 @@ export function ChatView(p: ChatViewProps) {
     setLoadingOlder(true);
     call('list_messages', { conversation_id: c.id, before: oldest.id, limit: PAGE })
       .then((page) => {
-        setMessages((list) => merge(list, page));
+        const all = merge(current.current, page);
+        setMessages(all.length > KEEP ? all.slice(0, KEEP) : all);
+        if (all.length > KEEP) setHasNewer(true);
         setHasOlder(page.length === PAGE);
       })
       .catch((e) => setError(e))
@@ -273,15 +285,18 @@ export function ChatView(p: ChatViewProps) {
   const sendMedia = async (files: File[], caption: string, reply: MessageDto | null): Promise<boolean> => {
     try {
       for (const [i, f] of files.entries()) {
-        const data_base64 = await fileBase64(f);
-        const m = await call('send_media', {
-          conversation_id: c.id,
-          file_name: f.name,
-          mime: f.type || 'application/octet-stream',
-          data_base64,
-          caption: i === 0 && caption.trim() ? caption : undefined,
-          reply_to: i === 0 ? reply?.id : undefined,
-        });
+        const bytes = new Uint8Array(await f.arrayBuffer());
+        const m = await callWithBytes(
+          'send_media',
+          {
+            conversation_id: c.id,
+            file_name: f.name,
+            mime: f.type || 'application/octet-stream',
+            caption: i === 0 && caption.trim() ? caption : undefined,
+            reply_to: i === 0 ? reply?.id : undefined,
+          },
+          bytes,
+        );
         setMessages((list) => merge(list, [m]));
         setAttachments((list) => list.filter((x) => x !== f));
       }

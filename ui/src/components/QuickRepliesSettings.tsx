@@ -5,7 +5,7 @@
 
 import { Paperclip, Pencil, Plus, Trash2, X } from 'lucide-preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { call, fileBase64 } from '../api';
+import { call, callWithBytes } from '../api';
 import type { CommandError, QuickReplyDto } from '../bindings';
 import { SettingsSection } from './Settings';
 
@@ -28,9 +28,10 @@ function Editor(p: { draft: Draft; onSaved: (q: QuickReplyDto) => void; onCancel
     e.preventDefault();
     setBusy(true);
     try {
-      const file = d.newFile ? { file_name: d.newFile.name, data_base64: await fileBase64(d.newFile) } : undefined;
+      const file = d.newFile ? { file_name: d.newFile.name } : undefined;
+      const bytes = d.newFile ? new Uint8Array(await d.newFile.arrayBuffer()) : new Uint8Array();
       const removeFile = d.id !== undefined && !d.newFile && d.fileName === null && p.draft.fileName !== null;
-      p.onSaved(await call('save_quick_reply', { id: d.id, shortcut: d.shortcut, text: d.text, file, remove_file: removeFile || undefined }));
+      p.onSaved(await callWithBytes('save_quick_reply', { id: d.id, shortcut: d.shortcut, text: d.text, file, remove_file: removeFile || undefined }, bytes));
     } catch (err) {
       setError(err as CommandError);
       setBusy(false);
