@@ -133,6 +133,6 @@ fn attachments_cross_the_ipc_as_raw_bytes() {
     assert_eq!(sent["caption"], "½ price");
     let id = sent["media"]["id"].as_i64().unwrap();
     let store = h.app.state::<AppState>();
-    let file = wicket_core::media::local_file(&*store.store().unwrap(), &store.dir, id).unwrap();
+    let file = wicket_core::media::local_file(&store.store().unwrap(), &store.dir, id).unwrap();
     assert_eq!(std::fs::read(&file.path).unwrap(), bytes, "the stored file is the bytes sent");
 }
