@@ -16,6 +16,8 @@ const axeSource = readFileSync(axePath, 'utf8');
 const PRIYA = fixtures.list_conversations.all.find((c) => c.display_name === 'Priya Shah');
 
 async function violations(page) {
+  // Colours are judged at rest: a panel sliding in (opacity) would blend them (seen once: the notes' title mid-fade).
+  await page.evaluate(() => Promise.all(document.getAnimations().filter((a) => a.effect?.getTiming().iterations !== Infinity).map((a) => a.finished)));
   await page.evaluate(axeSource);
   const found = await page.evaluate(async () => {
     const r = await window.axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] }, resultTypes: ['violations'] });
