@@ -306,8 +306,12 @@ try:
     port_input = one(".webhook-fields input[type=number]")
     wait("the stored listener shown", lambda: text_of(".webhook-listener [role=status]").find(f"Listening at 127.0.0.1:{listen}") >= 0)
     moved = free_port()
-    wd("POST", f"{S}/element/{port_input}/clear", {})
-    wd("POST", f"{S}/element/{port_input}/value", {"text": str(moved)})
+    # The port is set as the field's own input event sets it (WebKitWebDriver's clear-then-type raced a
+    # re-render once and appended the digits to the old port); the Apply click below is a real click.
+    wd("POST", f"{S}/execute/sync", {"script": "const el = document.querySelector('.webhook-fields input[type=number]'); el.focus(); el.value = arguments[0]; el.dispatchEvent(new Event('input', {bubbles: true})); el.dispatchEvent(new Event('change', {bubbles: true})); return el.value", "args": [str(moved)]})
+    typed = wd("POST", f"{S}/execute/sync", {"script": "return document.querySelector('.webhook-fields input[type=number]').value", "args": []})
+    if typed != str(moved):
+        fail(f"the port field holds {typed!r}, not {moved}")
     apply = one(".webhook-fields button[type=submit]")
     wd("POST", f"{S}/element/{apply}/click", {})
     wait("the listener moved", lambda: f"Listening at 127.0.0.1:{moved}" in text_of(".webhook-listener [role=status]"), 40)
