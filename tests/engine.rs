@@ -248,37 +248,61 @@ async fn polling_follows_the_in_use_signal_and_changed_intervals() {
     let activity = engine.activity();
     assert!(!activity.is_active(), "a headless engine is idle until told otherwise");
     let (stop, running) = run_engine(engine);
-    let polls = || requests_to(&fake, "/api/v1/messages");
+    let fake = &fake;
+    let polls = move || requests_to(fake, "/api/v1/messages");
+    // Waits for a count to be reached (deadlines are generous: the machine may be busy; what
+    // is asserted is that polls happen at all, or do not happen at the idle interval).
+    let polls_reach = move |n: usize| async move {
+        let deadline = std::time::Instant::now() + Duration::from_secs(15);
+        loop {
+            let now = requests_to(fake, "/api/v1/messages").await;
+            if now >= n || std::time::Instant::now() > deadline {
+                return now;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    };
+    // The count once no poll is in flight: unchanged over 1.5 s.
+    let settled = move || async move {
+        let mut last = requests_to(fake, "/api/v1/messages").await;
+        loop {
+            tokio::time::sleep(Duration::from_millis(1500)).await;
+            let now = requests_to(fake, "/api/v1/messages").await;
+            if now == last {
+                return now;
+            }
+            last = now;
+        }
+    };
 
-    tokio::time::sleep(Duration::from_millis(2500)).await;
+    assert_eq!(polls_reach(1).await, 1, "the engine polls once at start");
+    tokio::time::sleep(Duration::from_millis(2000)).await;
     assert_eq!(polls().await, 1, "idle: polled once at start, the next poll is 30 s away");
 
     activity.touch();
     assert!(activity.is_active());
-    tokio::time::sleep(Duration::from_millis(2600)).await;
-    let busy = polls().await;
+    let busy = polls_reach(3).await;
     assert!(busy >= 3, "in use: every second ({busy} polls)");
 
     activity.set_active(false);
-    tokio::time::sleep(Duration::from_millis(400)).await;
-    let idle = polls().await;
+    let idle = settled().await;
     tokio::time::sleep(Duration::from_millis(2000)).await;
     assert_eq!(polls().await, idle, "idle again: no poll for 30 s");
 
     // The owner shortens the idle interval from another connection: picked up.
     let changed = wicket_core::engine::set_poll_intervals(&mut store, account.id, None, Some(1)).unwrap();
     assert_eq!(wicket_core::engine::poll_intervals(&changed), (Duration::from_secs(1), Duration::from_secs(1)));
-    tokio::time::sleep(Duration::from_millis(2500)).await;
-    let after_change = polls().await;
+    let after_change = polls_reach(idle + 2).await;
     assert!(after_change >= idle + 2, "the new idle interval applies ({idle} → {after_change})");
 
     // Another process (the desktop app while `wicket serve` runs) says the app is in use.
+    // With the idle interval back at 30 s, at most one poll already due can follow; two more
+    // within the deadline need the in-use interval.
     wicket_core::engine::set_poll_intervals(&mut store, account.id, None, Some(30)).unwrap();
-    tokio::time::sleep(Duration::from_millis(1500)).await;
-    let before = polls().await;
+    let before = settled().await;
     wicket_core::engine::mark_in_use(&mut store).unwrap();
-    tokio::time::sleep(Duration::from_millis(2500)).await;
-    assert!(polls().await >= before + 2, "mark_in_use switches to the in-use interval");
+    let after = polls_reach(before + 2).await;
+    assert!(after >= before + 2, "mark_in_use switches to the in-use interval ({before} → {after})");
 
     stop.send(()).unwrap();
     running.await.unwrap().unwrap();
