@@ -8,7 +8,6 @@
 use crate::dto::{CommandError, IdArgs};
 use crate::ipc_bytes;
 use crate::state::AppState;
-use base64::Engine;
 use serde::{Deserialize, Serialize};
 use tauri::State;
 use ts_rs::TS;
@@ -74,8 +73,10 @@ pub struct FilledQuickReplyDto {
     pub text: String,
     pub file_name: Option<String>,
     pub mime_type: Option<String>,
-    /// The file's bytes, attached by the composer like a picked file.
-    pub data_base64: Option<String>,
+    /// The reply's file, when it has one: the composer fetches its bytes from
+    /// `wicket-media://localhost/quick-reply/{id}` and attaches them like a
+    /// picked file (bytes as bytes: never base64 through the IPC).
+    pub file_quick_reply_id: Option<i64>,
 }
 
 #[tauri::command]
@@ -120,8 +121,15 @@ pub async fn fill_quick_reply(state: State<'_, AppState>, args: FillQuickReplyAr
     let q = store.quick_reply(args.shortcut.trim_start_matches('/'))?;
     let conversation = store.conversation(args.conversation_id)?;
     let text = qr::fill_for(&q, &conversation.contact, &store.default_country()?);
-    let data = qr::read_file(&state.dir, &q)?.map(|b| base64::engine::general_purpose::STANDARD.encode(b));
-    Ok(FilledQuickReplyDto { text, file_name: q.file_name.clone(), mime_type: q.mime_type.clone(), data_base64: data })
+    // A missing file is said now, while the owner is choosing the reply.
+    let file = match q.file_path {
+        Some(_) => {
+            wicket_core::media::quick_reply_file(&store, &state.dir, q.id)?;
+            Some(q.id)
+        }
+        None => None,
+    };
+    Ok(FilledQuickReplyDto { text, file_name: q.file_name.clone(), mime_type: q.mime_type.clone(), file_quick_reply_id: file })
 }
 
 /// A private note, on a contact (`contact_id`) or a conversation.

@@ -57,7 +57,12 @@ fn quick_replies_and_notes_answer_through_the_ipc_and_record_the_ui_fixtures() {
     // Filled for Priya: placeholders from her contact, the file as bytes.
     let filled = h.ok("fill_quick_reply", json!({ "shortcut": "hours", "conversation_id": priya }));
     assert_eq!(filled["text"], "We are open 9:00–17:30, Priya.");
-    assert_eq!(base64::engine::general_purpose::STANDARD.decode(filled["data_base64"].as_str().unwrap()).unwrap(), b"%PDF-1.4 opening hours");
+    // Its file comes as bytes through the wicket-media: protocol, by the id the fill names.
+    let file_id = filled["file_quick_reply_id"].as_i64().expect("the reply's file is named");
+    let served = crate::tests::media_get(&h, &format!("/quick-reply/{file_id}"), None);
+    assert_eq!((served.status().as_u16(), served.body().as_slice()), (200, &b"%PDF-1.4 opening hours"[..]));
+    assert_eq!(crate::tests::media_get(&h, "/quick-reply/9999", None).status().as_u16(), 404);
+    fx.insert("quick_reply_files".into(), json!({ file_id.to_string(): base64::engine::general_purpose::STANDARD.encode(served.body()) }));
     let mut fills = serde_json::Map::new();
     for q in ["thanks", "hours", "call"] {
         fills.insert(q.into(), h.ok("fill_quick_reply", json!({ "shortcut": q, "conversation_id": priya })));

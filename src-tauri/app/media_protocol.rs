@@ -1,10 +1,12 @@
 //! The `wicket-media:` URI scheme: how the window shows downloaded images,
 //! stickers, audio and video under its strict CSP (`img-src`/`media-src`
-//! allow this scheme and nothing remote). It serves exactly two kinds of
-//! address, both by id, never by path:
+//! allow this scheme and nothing remote). It serves three kinds of
+//! address, all by id, never by path:
 //!
 //! - `wicket-media://localhost/{media_id}`: a message's file;
-//! - `wicket-media://localhost/contact/{contact_id}`: a cached profile picture.
+//! - `wicket-media://localhost/contact/{contact_id}`: a cached profile picture;
+//! - `wicket-media://localhost/quick-reply/{quick_reply_id}`: a quick reply's
+//!   file, fetched by the composer to attach it (bytes as bytes, not base64).
 //!
 //! The core resolves an id to a file and refuses anything outside `media/`
 //! (`wicket_core::media`). Responses carry `nosniff` and a CSP of their own,
@@ -45,6 +47,7 @@ fn resolve(state: &AppState, path: &str) -> wicket_core::Result<LocalFile> {
     let store = state.store().map_err(|e| wicket_core::Error::Internal(e.message))?;
     match path.as_str().split_once('/') {
         Some(("contact", id)) => media::contact_picture(&store, &state.dir, id.parse().map_err(|_| bad())?),
+        Some(("quick-reply", id)) => media::quick_reply_file(&store, &state.dir, id.parse().map_err(|_| bad())?),
         None => media::local_file(&store, &state.dir, path.parse().map_err(|_| bad())?),
         Some(_) => Err(bad()),
     }

@@ -366,7 +366,7 @@ fn fixture_file(name: &str) -> Vec<u8> {
 }
 
 /// One request to the `wicket-media:` protocol handler.
-fn media_get(h: &Harness, path: &str, range: Option<&str>) -> tauri::http::Response<Vec<u8>> {
+pub(crate) fn media_get(h: &Harness, path: &str, range: Option<&str>) -> tauri::http::Response<Vec<u8>> {
     use tauri::Manager;
     let mut req = tauri::http::Request::builder().uri(format!("wicket-media://localhost{path}"));
     if let Some(r) = range {

@@ -519,11 +519,19 @@ export async function serve() {
       let type;
       if (path.startsWith('/__media__/')) {
         const key = decodeURIComponent(path.slice('/__media__/'.length));
-        // A contact's cached picture: the sample stores the sticker as Priya's.
-        const name = key.startsWith('contact/') ? 'sticker.webp' : mediaFiles().get(key);
-        if (!name) throw new Error('no such media');
-        body = await readFile(join(mediaDir, name));
-        type = TYPES[extname(name)];
+        if (key.startsWith('quick-reply/')) {
+          // A quick reply's file: the bytes the shell served when the fixtures were recorded.
+          const recorded = quickNotesFixtures.quick_reply_files?.[key.slice('quick-reply/'.length)];
+          if (!recorded) throw new Error('no such quick reply file');
+          body = Buffer.from(recorded, 'base64');
+          type = 'application/octet-stream';
+        } else {
+          // A contact's cached picture: the sample stores the sticker as Priya's.
+          const name = key.startsWith('contact/') ? 'sticker.webp' : mediaFiles().get(key);
+          if (!name) throw new Error('no such media');
+          body = await readFile(join(mediaDir, name));
+          type = TYPES[extname(name)];
+        }
       } else if (path === '/__test__/setup.js') {
         body = setup;
         type = 'text/javascript';

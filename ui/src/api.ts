@@ -64,6 +64,11 @@ export function mediaUrl(mediaId: number): string {
   return convertFileSrc(String(mediaId), 'wicket-media');
 }
 
+/** The address of a quick reply's file (the composer fetches it to attach it). */
+export function quickReplyFileUrl(quickReplyId: number): string {
+  return convertFileSrc(`quick-reply/${quickReplyId}`, 'wicket-media');
+}
+
 /** The address of a contact's cached profile picture. */
 export function pictureUrl(contactId: number): string {
   return convertFileSrc(`contact/${contactId}`, 'wicket-media');

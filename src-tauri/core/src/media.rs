@@ -24,11 +24,16 @@ pub struct LocalFile {
 /// `rel` (relative to the data dir, as the store keeps it) resolved and
 /// checked to be a file inside `media/`: links and `..` cannot leave it.
 fn inside_media(dir: &DataDir, rel: &str) -> Result<PathBuf> {
-    let not_there = || Error::NotFound(format!("the file {rel} is no longer in the media folder"));
-    let media = dir.media_dir().canonicalize().map_err(|_| not_there())?;
+    inside(&dir.media_dir(), dir, rel, "the media folder")
+}
+
+/// `rel` resolved and checked to be a file inside `folder`.
+fn inside(folder: &Path, dir: &DataDir, rel: &str, what: &str) -> Result<PathBuf> {
+    let not_there = || Error::NotFound(format!("the file {rel} is no longer in {what}"));
+    let folder = folder.canonicalize().map_err(|_| not_there())?;
     let path = dir.root().join(rel).canonicalize().map_err(|_| not_there())?;
-    if !path.starts_with(&media) || !path.is_file() {
-        return Err(Error::Invalid(format!("{rel} is not a file inside the media folder: refused")));
+    if !path.starts_with(&folder) || !path.is_file() {
+        return Err(Error::Invalid(format!("{rel} is not a file inside {what}: refused")));
     }
     Ok(path)
 }
@@ -48,6 +53,15 @@ pub fn contact_picture(store: &Store, dir: &DataDir, id: i64) -> Result<LocalFil
     let c = store.contact(id)?;
     let rel = c.profile_picture_path.ok_or_else(|| Error::NotFound(format!("contact {id} has no cached picture")))?;
     Ok(LocalFile { path: inside_media(dir, &rel)?, mime: None, file_name: None })
+}
+
+/// The file attached to quick reply `id` (the composer attaches it when the
+/// reply is inserted).
+pub fn quick_reply_file(store: &Store, dir: &DataDir, id: i64) -> Result<LocalFile> {
+    let q = store.quick_reply_by_id(id)?;
+    let rel = q.file_path.ok_or_else(|| Error::NotFound(format!("quick reply /{} has no file", q.shortcut)))?;
+    let folder = dir.root().join(crate::quick_replies::FILES_DIR);
+    Ok(LocalFile { path: inside(&folder, dir, &rel, "the quick replies' folder")?, mime: q.mime_type, file_name: q.file_name })
 }
 
 /// Schedules a failed download again, now, with a fresh attempt budget (the

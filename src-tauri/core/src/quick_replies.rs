@@ -110,14 +110,6 @@ fn keep(dir: &DataDir, source: FileSource<'_>) -> Result<StoredFile> {
     }
 }
 
-/// The bytes of a quick reply's file (`None` when it has none).
-pub fn read_file(dir: &DataDir, q: &QuickReply) -> Result<Option<Vec<u8>>> {
-    let Some(path) = file_path(dir, q) else { return Ok(None) };
-    std::fs::read(&path).map(Some).map_err(|e| {
-        Error::io(format!("the file of quick reply /{} is missing from {} (edit the quick reply to attach it again)", q.shortcut, path.display()), e)
-    })
-}
-
 /// Copies `source` into the data dir under a fresh name; the caller stores it.
 fn keep_file(dir: &DataDir, source: &Path, shown_name: Option<&str>) -> Result<StoredFile> {
     let meta = std::fs::metadata(source).map_err(|e| Error::io(format!("cannot read the file {}", source.display()), e))?;

@@ -847,9 +847,11 @@ export type FillQuickReplyArgs = { shortcut: string, conversation_id: number, };
 
 export type FilledQuickReplyDto = { text: string, file_name: string | null, mime_type: string | null, 
 /**
- * The file's bytes, attached by the composer like a picked file.
+ * The reply's file, when it has one: the composer fetches its bytes from
+ * `wicket-media://localhost/quick-reply/{id}` and attaches them like a
+ * picked file (bytes as bytes: never base64 through the IPC).
  */
-data_base64: string | null, };
+file_quick_reply_id: number | null, };
 
 export type NoteDto = { id: number, contact_id: number | null, conversation_id: number | null, text: string, created_at: number, updated_at: number, };
 

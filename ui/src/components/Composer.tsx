@@ -12,7 +12,7 @@
 
 import { Clock, File as FileIcon, LayoutTemplate, Paperclip, SendHorizontal, Smile, X } from 'lucide-preact';
 import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
-import { call } from '../api';
+import { call, quickReplyFileUrl } from '../api';
 import type { AccountDto, CommandError, ConversationDto, MessageDto, QuickReplyDto, ScheduledDto } from '../bindings';
 import { fileSize, windowLeft } from '../format';
 import { summary } from './Bubble';
@@ -211,9 +211,11 @@ export function Composer(p: ComposerProps) {
         area.current?.focus();
         area.current?.setSelectionRange(at, at);
       });
-      if (filled.data_base64 && filled.file_name) {
-        const bytes = Uint8Array.from(atob(filled.data_base64), (ch) => ch.charCodeAt(0));
-        p.onAttach([new File([bytes], filled.file_name, { type: filled.mime_type ?? 'application/octet-stream' })]);
+      if (filled.file_quick_reply_id != null && filled.file_name) {
+        const response = await fetch(quickReplyFileUrl(filled.file_quick_reply_id));
+        if (!response.ok) throw { code: 'not_found', message: `The file of /${q.shortcut} could not be read: ${await response.text()}`, kind: null } satisfies CommandError;
+        const blob = await response.blob();
+        p.onAttach([new File([blob], filled.file_name, { type: filled.mime_type ?? 'application/octet-stream' })]);
       }
     } catch (e) {
       p.onError(e as CommandError);

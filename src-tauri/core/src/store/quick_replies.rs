@@ -88,6 +88,10 @@ impl Store {
         Ok(rows.collect::<std::result::Result<_, _>>()?)
     }
 
+    pub fn quick_reply_by_id(&self, id: i64) -> Result<QuickReply> {
+        get(self.conn(), id)
+    }
+
     pub fn quick_reply(&self, shortcut: &str) -> Result<QuickReply> {
         find(self.conn(), shortcut)?.ok_or_else(|| Error::NotFound(format!("no quick reply /{shortcut} (see `wicket quick-replies list`)")))
     }
