@@ -54,7 +54,7 @@ pub enum ContactCommand {
         #[arg(long, value_name = "FILE")]
         out: PathBuf,
     },
-    /// Erase one customer completely: messages, media, notes, raw webhook
+    /// Erase one customer completely: messages (theirs in groups too), media, notes, raw webhook
     /// bodies and search entries, securely deleted from the database file.
     Erase {
         #[arg(value_name = "CONTACT")]

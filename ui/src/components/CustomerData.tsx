@@ -60,7 +60,7 @@ export function CustomerData({ c, onErased }: { c: ConversationDto; onErased: ()
       {confirming && (
         <div class="backup-confirm" role="alertdialog" aria-label={`Erase ${c.display_name}?`}>
           <p dir="auto">
-            Erase <strong>{who}</strong> completely? Their messages, media files, notes and the raw webhook data that mention them are deleted from this
+            Erase <strong>{who}</strong> completely? Their messages (also what they wrote in groups), media files, notes and the raw webhook data that mention them are deleted from this
             computer for good, including from the search index. Backups made earlier still hold them. This cannot be undone.
           </p>
           <div class="settings-actions">

@@ -5,8 +5,9 @@
 //! format; a number matches that customer's contact in every account (and
 //! a contact whose earlier number it was). The export is a zip: `index.json`
 //! (the contacts, their conversations, every message in both directions,
-//! reactions, notes when the store has them, and a list of the media) and
-//! `media/…` with the files. The erase removes messages, media files and
+//! what they wrote in group chats, reactions, notes when the store has them, and a list of the media) and
+//! `media/…` with the files. The erase removes messages (theirs in groups
+//! too), media files and
 //! their records, notes, raw webhook bodies that mention the customer,
 //! search index entries and the contacts, with SQLite's secure delete on,
 //! the full-text indexes rebuilt, the file vacuumed and the WAL
@@ -86,6 +87,53 @@ fn rows(conn: &Connection, sql: &str, params: &[i64]) -> Result<Vec<Value>> {
     Ok(out)
 }
 
+/// The customer's own messages in group chats. A group's conversation is the
+/// group's, not theirs: their messages there are found by sender (a phone,
+/// a WhatsApp jid or LID, an attendee id), in the accounts they are known in.
+fn group_messages(conn: &Connection, contacts: &[i64]) -> Result<Vec<i64>> {
+    let mut keys_of = conn.prepare(
+        "SELECT account_id, phone, provider_user_id, wa_id, jid FROM contacts WHERE id = ?1 AND is_group = 0
+         UNION ALL SELECT c.account_id, a.phone, NULL, NULL, NULL FROM contact_aliases a JOIN contacts c ON c.id = a.contact_id WHERE a.contact_id = ?1",
+    )?;
+    let mut sent_by = conn.prepare(
+        "SELECT m.id FROM messages m JOIN conversations c ON c.id = m.conversation_id JOIN contacts g ON g.id = c.contact_id
+         WHERE g.is_group = 1 AND g.account_id = ?1 AND m.sender_id IS NOT NULL
+           AND (ltrim(m.sender_id, '+') = ?2 OR substr(m.sender_id, 1, length(?2) + 1) = ?2 || '@')",
+    )?;
+    let mut ids = vec![];
+    for contact in contacts {
+        let mut keys: Vec<(i64, String)> = vec![];
+        let mut q = keys_of.query([contact])?;
+        while let Some(r) = q.next()? {
+            let account: i64 = r.get(0)?;
+            for i in 1..5 {
+                if let Some(v) = r.get::<_, Option<String>>(i)? {
+                    let v = v.trim().trim_start_matches('+').to_string();
+                    // A short id would match unrelated senders.
+                    if v.len() >= 5 && !keys.contains(&(account, v.clone())) {
+                        keys.push((account, v));
+                    }
+                }
+            }
+        }
+        for (account, key) in keys {
+            ids.extend(sent_by.query_map(rusqlite::params![account, key], |r| r.get::<_, i64>(0))?.collect::<rusqlite::Result<Vec<_>>>()?);
+        }
+    }
+    ids.sort_unstable();
+    ids.dedup();
+    Ok(ids)
+}
+
+/// Messages of `conversations` or with an id in `extra`, as an SQL filter
+/// and its parameters (never an empty `IN ()`).
+fn messages_filter(conversations: &[i64], extra: &[i64]) -> (String, Vec<i64>) {
+    let or_none = |v: &[i64]| if v.is_empty() { vec![-1] } else { v.to_vec() };
+    let (c, e) = (or_none(conversations), or_none(extra));
+    let filter = format!("conversation_id IN ({}) OR id IN ({})", placeholders(c.len()), placeholders(e.len()));
+    (filter, [c, e].concat())
+}
+
 fn ids_of(conn: &Connection, sql: &str, params: &[i64]) -> Result<Vec<i64>> {
     let mut stmt = conn.prepare(sql)?;
     let ids = stmt.query_map(params_from_iter(params), |r| r.get(0))?.collect::<rusqlite::Result<Vec<i64>>>()?;
@@ -147,21 +195,13 @@ pub fn export_contacts(store: &Store, dir: &DataDir, contacts: &[i64], out: &Pat
     let labels = rows(conn, &format!("SELECT * FROM contact_labels WHERE contact_id IN ({cp}) ORDER BY contact_id, label"), &contacts)?;
     let conversations = ids_of(conn, &format!("SELECT id FROM conversations WHERE contact_id IN ({cp}) ORDER BY id"), &contacts)?;
     let conversation_rows = rows(conn, &format!("SELECT * FROM conversations WHERE contact_id IN ({cp}) ORDER BY id"), &contacts)?;
-    let (messages, media_rows, notes) = if conversations.is_empty() {
-        (vec![], vec![], vec![])
-    } else {
-        let vp = placeholders(conversations.len());
-        let messages = rows(conn, &format!("SELECT * FROM messages WHERE conversation_id IN ({vp}) ORDER BY timestamp, id"), &conversations)?;
-        let media = rows(
-            conn,
-            &format!("SELECT * FROM media_files WHERE id IN (SELECT media_id FROM messages WHERE conversation_id IN ({vp})) ORDER BY id"),
-            &conversations,
-        )?;
-        let notes = match notes_filter(conn, &contacts, &conversations)? {
-            Some((filter, params)) => rows(conn, &format!("SELECT * FROM notes WHERE {filter} ORDER BY rowid"), &params)?,
-            None => vec![],
-        };
-        (messages, media, notes)
+    // Their conversations, and what they wrote in groups.
+    let (in_scope, scope_params) = messages_filter(&conversations, &group_messages(conn, &contacts)?);
+    let messages = rows(conn, &format!("SELECT * FROM messages WHERE {in_scope} ORDER BY timestamp, id"), &scope_params)?;
+    let media_rows = rows(conn, &format!("SELECT * FROM media_files WHERE id IN (SELECT media_id FROM messages WHERE {in_scope}) ORDER BY id"), &scope_params)?;
+    let notes = match notes_filter(conn, &contacts, &conversations)? {
+        Some((filter, params)) => rows(conn, &format!("SELECT * FROM notes WHERE {filter} ORDER BY rowid"), &params)?,
+        None => vec![],
     };
 
     // Media files on disk, named in the zip by record id so names never collide.
@@ -289,16 +329,16 @@ pub fn erase_contacts(store: &mut Store, dir: &DataDir, contacts: &[i64]) -> Res
     }
     let vp = placeholders(conversations.len().max(1));
     let conv_params: Vec<i64> = if conversations.is_empty() { vec![-1] } else { conversations.clone() };
+    // Their conversations, and what they wrote in groups.
+    let (in_scope, scope_params) = messages_filter(&conversations, &group_messages(conn, &contacts)?);
     let provider_ids: Vec<(i64, String)> = {
-        let mut stmt =
-            conn.prepare(&format!("SELECT account_id, provider_message_id FROM messages WHERE conversation_id IN ({vp}) AND provider_message_id IS NOT NULL"))?;
-        let v = stmt.query_map(params_from_iter(&conv_params), |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<rusqlite::Result<Vec<_>>>()?;
+        let mut stmt = conn.prepare(&format!("SELECT account_id, provider_message_id FROM messages WHERE ({in_scope}) AND provider_message_id IS NOT NULL"))?;
+        let v = stmt.query_map(params_from_iter(&scope_params), |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<rusqlite::Result<Vec<_>>>()?;
         v
     };
     let media: Vec<(i64, Option<String>)> = {
-        let mut stmt =
-            conn.prepare(&format!("SELECT id, path FROM media_files WHERE id IN (SELECT media_id FROM messages WHERE conversation_id IN ({vp}))"))?;
-        let v = stmt.query_map(params_from_iter(&conv_params), |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<rusqlite::Result<Vec<_>>>()?;
+        let mut stmt = conn.prepare(&format!("SELECT id, path FROM media_files WHERE id IN (SELECT media_id FROM messages WHERE {in_scope})"))?;
+        let v = stmt.query_map(params_from_iter(&scope_params), |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<rusqlite::Result<Vec<_>>>()?;
         v
     };
     let pictures: Vec<String> = {
@@ -320,7 +360,8 @@ pub fn erase_contacts(store: &mut Store, dir: &DataDir, contacts: &[i64]) -> Res
             tx.execute("DELETE FROM reactions WHERE account_id = ?1 AND target_provider_id = ?2", rusqlite::params![account, pid])?;
         }
         for needle in &needles {
-            tx.execute("DELETE FROM reactions WHERE reactor = ?1 OR reactor = '+' || ?1", [needle])?;
+            // In groups a reactor is named by jid ("447…@s.whatsapp.net", a LID).
+            tx.execute("DELETE FROM reactions WHERE reactor = ?1 OR reactor = '+' || ?1 OR substr(reactor, 1, length(?1) + 1) = ?1 || '@'", [needle])?;
             tx.execute("DELETE FROM bulk_rows WHERE phone = ?1 OR phone = '+' || ?1", [needle])?;
         }
         if let Some((filter, params)) = &notes {
@@ -328,7 +369,7 @@ pub fn erase_contacts(store: &mut Store, dir: &DataDir, contacts: &[i64]) -> Res
         }
         tx.execute(&format!("DELETE FROM bulk_rows WHERE conversation_id IN ({vp})"), params_from_iter(&conv_params))?;
         // Explicitly, so the search index's delete trigger runs for each message.
-        erased.messages = tx.execute(&format!("DELETE FROM messages WHERE conversation_id IN ({vp})"), params_from_iter(&conv_params))?;
+        erased.messages = tx.execute(&format!("DELETE FROM messages WHERE {in_scope}"), params_from_iter(&scope_params))?;
         for (id, _) in &media {
             erased.media_files += tx.execute("DELETE FROM media_files WHERE id = ?1", [id])?;
         }
