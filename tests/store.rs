@@ -265,6 +265,59 @@ fn search_matches_whole_words_and_prefixes_only_where_asked() {
     assert_eq!(f.store.search("Pri", 10).unwrap()[0].display_name, "Priya Raman", "names are prefixes in every mode");
 }
 
+/// A prefix longer than its index is answered from the indexed start's newest
+/// matches checked in a small index, or by the direct query when those are too
+/// few: either way exactly what FTS5 answers directly.
+#[test]
+fn long_prefixes_answer_exactly_what_fts5_does() {
+    use wicket_core::search::{Matching, SearchFilter};
+    let mut f = fixture();
+    let conv = conversation_with(&mut f, "+447700900140", Some("Tom"));
+    let other = conversation_with(&mut f, "+447700900141", Some("Ada"));
+    let mut ts = 0;
+    let mut say = |f: &mut Fixture, conv: i64, text: &str| {
+        ts += 1_000;
+        f.store.insert_message(&inbound(f, conv, &format!("m{ts}"), text, ts)).unwrap().id()
+    };
+    // Old, rare words behind a common start: "deli" is mostly "delivery".
+    let deliberate = [say(&mut f, conv, "a deliberate choice"), say(&mut f, other, "deliberately late")];
+    say(&mut f, conv, "Im Laden in München");
+    for i in 0..60 {
+        say(&mut f, if i % 2 == 0 { conv } else { other }, &format!("delivery {i} booked"));
+    }
+    let newest_munchen = say(&mut f, conv, "MÜNCHEN again, delivered");
+    // FTS5's own answer: the newest stored matches of the query as written.
+    let direct = |f: &Fixture, q: &str, n: i64| -> Vec<i64> {
+        let mut stmt = f.store.conn().prepare("SELECT rowid FROM messages_fts WHERE messages_fts MATCH ?1 ORDER BY rowid DESC LIMIT ?2").unwrap();
+        stmt.query_map(rusqlite::params![q, n], |r| r.get(0)).unwrap().map(Result::unwrap).collect()
+    };
+    let ids = |f: &Fixture, q: &str, n: usize| -> Vec<i64> { f.store.search(q, n).unwrap().iter().map(|h| h.message_id).collect() };
+    for (query, fts, n) in [
+        ("deliv*", "\"deliv\"*", 2), // the window holds enough real matches
+        ("delivery*", "\"delivery\"*", 3),
+        ("delib*", "\"delib\"*", 2), // too few in the window: the direct query
+        ("deliberat*", "\"deliberat\"*", 5),
+        ("münch*", "\"münch\"*", 2), // diacritics fold the same in the small index
+        ("munche*", "\"munche\"*", 5),
+        ("booked deliv*", "\"booked\" \"deliv\"*", 4),
+        ("zzzzz*", "\"zzzzz\"*", 2),
+    ] {
+        assert_eq!(ids(&f, query, n), direct(&f, fts, n as i64), "{query}");
+    }
+    assert_eq!(ids(&f, "delib*", 5), [deliberate[1], deliberate[0]], "the rare word behind a common start is found");
+    assert_eq!(ids(&f, "münch*", 5)[0], newest_munchen);
+    assert_eq!(ids(&f, "deliberat", 5).len(), 2, "no whole word: the last word as a long prefix");
+    let typed = f.store.search_as_you_type("booked deliver", 2).unwrap().iter().map(|h| h.message_id).collect::<Vec<_>>();
+    assert_eq!(typed, direct(&f, "\"booked\" \"deliver\"*", 2), "as you type");
+    let filtered = |f: &Fixture, q: &str| -> Vec<i64> {
+        let filter = SearchFilter { since: Some(3_000), ..Default::default() };
+        f.store.search_filtered(q, 3, Matching::Words, &filter).unwrap().iter().map(|h| h.message_id).collect()
+    };
+    assert!(filtered(&f, "delib*").is_empty(), "the filter applies to long prefixes: the rare words are older");
+    assert_eq!(filtered(&f, "deliv*"), direct(&f, "\"deliv\"*", 3));
+    assert_eq!(ids(&f, "delib*", 1), [deliberate[1]], "the small index is emptied between searches");
+}
+
 #[test]
 fn search_folds_diacritics_both_ways_and_orders_by_provider_time() {
     let mut f = fixture();

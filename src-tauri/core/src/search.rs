@@ -12,7 +12,8 @@
 //! because a prefix costs FTS5 a merge of every matching word's list (7.5 ms
 //! for "order"* in a million messages, 0.3 ms for "order"); prefixes of 3
 //! and 4 letters have their own index (migration 17) and cost what a whole
-//! word does, longer ones pay the merge. Contact names and
+//! word does; longer ones are found through that index and checked
+//! ([`Store::newest_matches`]), paying the merge only behind a common start. Contact names and
 //! notes are few: there every word is a prefix ("Custom" finds "Customer").
 //!
 //! Limit: FTS5's tokenizer splits on spaces, so scripts written without them
@@ -32,6 +33,13 @@ use rusqlite::params;
 /// provider's timestamp. Limit: a history backfilled after newer messages
 /// can rank behind them in a search with many more matches than this.
 const CANDIDATES_PER_HIT: usize = 8;
+
+/// The longest prefix with an index of its own (migration 17: `prefix = '3 4'`).
+const PREFIX_INDEX_MAX: usize = 4;
+
+/// A longer prefix is first looked for among this many times the matches
+/// wanted of its indexed start (see [`Store::newest_matches`]).
+const LONG_PREFIX_WINDOW: usize = 3;
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct SearchHit {
@@ -166,16 +174,14 @@ pub fn fts_query_for(input: &str, matching: Matching) -> Option<String> {
     to_fts(query_words(input, matching).into_iter())
 }
 
-/// The query again with its last word a prefix (three letters or more), for
-/// when the whole words found no message: `wicket search munch` finds
-/// "München" as it always did, while "order" stays a whole word.
-fn fallback_query(input: &str) -> Option<String> {
-    let mut words = query_words(input, Matching::Words);
-    match words.last_mut() {
-        Some((w, prefix)) if !*prefix && w.chars().count() >= TYPED_PREFIX_MIN => *prefix = true,
-        _ => return None,
+/// The query with every prefix longer than [`PREFIX_INDEX_MAX`] cut to it
+/// ("deliv*" → "deli*": a lookup in the prefix index, matching a superset);
+/// `None` when no prefix is that long.
+fn indexed_prefix_query(words: &[(String, bool)]) -> Option<String> {
+    if !words.iter().any(|(w, prefix)| *prefix && w.chars().count() > PREFIX_INDEX_MAX) {
+        return None;
     }
-    to_fts(words.into_iter())
+    to_fts(words.iter().map(|(w, prefix)| (if *prefix { w.chars().take(PREFIX_INDEX_MAX).collect() } else { w.clone() }, *prefix)))
 }
 
 /// [`fts_query_for`] with [`Matching::Words`].
@@ -249,7 +255,8 @@ impl Store {
         let map = |r: &rusqlite::Row<'_>| -> rusqlite::Result<Row> {
             Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get::<_, Option<String>>(4)?.unwrap_or_default(), r.get(5)?, None))
         };
-        let words: Vec<String> = query_words(query, matching).into_iter().map(|(w, _)| w.to_lowercase()).collect();
+        let q_words = query_words(query, matching);
+        let words: Vec<String> = q_words.iter().map(|(w, _)| w.to_lowercase()).collect();
         if query.chars().any(is_unspaced_script) {
             let pattern = format!("%{}%", query.trim().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
             let mut stmt = self.conn().prepare_cached(&format!(
@@ -260,7 +267,7 @@ impl Store {
             ))?;
             let values = with(vec![pattern.clone().into(), pattern.into()], limit as i64);
             rows.extend(stmt.query_map(rusqlite::params_from_iter(values), map)?.collect::<std::result::Result<Vec<_>, _>>()?);
-        } else if let Some(q) = fts_query_for(query, matching) {
+        } else if !q_words.is_empty() {
             // 1. The newest-stored matches (FTS5 walks its index backwards and
             //    stops, so a common word stays instant in a million messages),
             //    ordered by the provider's time. See CANDIDATES_PER_HIT.
@@ -275,16 +282,17 @@ impl Store {
                      WHERE messages_fts MATCH ?{cond} ORDER BY messages_fts.rowid DESC LIMIT ?"
                 )
             };
-            let mut stmt = self.conn().prepare_cached(&sql)?;
-            let wanted = (limit * CANDIDATES_PER_HIT) as i64;
-            let mut candidates: Vec<(i64, i64)> = stmt
-                .query_map(rusqlite::params_from_iter(with(vec![q.into()], wanted)), |r| Ok((r.get(0)?, r.get(1)?)))?
-                .collect::<std::result::Result<_, _>>()?;
+            let wanted = limit * CANDIDATES_PER_HIT;
+            let params_for = |q: String, n: usize| with(vec![q.into()], n as i64);
+            let mut candidates = self.newest_matches(&sql, &params_for, &q_words, wanted)?;
+            // Whole words found nothing: the last word again as a prefix (three
+            // letters or more), so `wicket search munch` finds "München" as it
+            // always did, while "order" stays a whole word.
             if candidates.is_empty() && matching == Matching::Words {
-                if let Some(q) = fallback_query(query) {
-                    candidates = stmt
-                        .query_map(rusqlite::params_from_iter(with(vec![q.into()], wanted)), |r| Ok((r.get(0)?, r.get(1)?)))?
-                        .collect::<std::result::Result<_, _>>()?;
+                let mut words = q_words.clone();
+                if let Some((_, prefix)) = words.last_mut().filter(|(w, prefix)| !*prefix && w.chars().count() >= TYPED_PREFIX_MIN) {
+                    *prefix = true;
+                    candidates = self.newest_matches(&sql, &params_for, &words, wanted)?;
                 }
             }
             candidates.sort_by(|a, b| b.1.cmp(&a.1).then(b.0.cmp(&a.0)));
@@ -371,6 +379,67 @@ impl Store {
 }
 
 impl Store {
+    /// The newest `wanted` matches (id, timestamp) of `words` by `sql` (its
+    /// parameters from `params_for(query, limit)`), newest-stored first.
+    ///
+    /// A prefix longer than its index ("deliv*") costs FTS5 a merge of every
+    /// matching word's whole list (6 ms for a common one in a million
+    /// messages). So the newest matches of the indexed start ("deli*", a
+    /// lookup) come first, and the real query is run over just those in a
+    /// small temporary index with the same tokenizer: the answer is exactly
+    /// FTS5's. Only when that window holds too few real matches to be sure
+    /// of the newest (a rare word behind a common start) is the direct query run.
+    fn newest_matches(
+        &self,
+        sql: &str,
+        params_for: &dyn Fn(String, usize) -> Vec<rusqlite::types::Value>,
+        words: &[(String, bool)],
+        wanted: usize,
+    ) -> Result<Vec<(i64, i64)>> {
+        let run = |q: String, n: usize| -> Result<Vec<(i64, i64)>> {
+            let mut stmt = self.conn().prepare_cached(sql)?;
+            let rows = stmt.query_map(rusqlite::params_from_iter(params_for(q, n)), |r| Ok((r.get(0)?, r.get(1)?)))?;
+            Ok(rows.collect::<std::result::Result<_, _>>()?)
+        };
+        let Some(q) = to_fts(words.iter().cloned()) else { return Ok(vec![]) };
+        let Some(indexed) = indexed_prefix_query(words) else { return run(q, wanted) };
+        let window_size = wanted * LONG_PREFIX_WINDOW;
+        let window = run(indexed, window_size)?;
+        let real = self.matching_among(&q, &window)?;
+        let found: Vec<(i64, i64)> = window.iter().filter(|(id, _)| real.contains(id)).copied().take(wanted).collect();
+        // Every match of the real query is a match of the indexed one: if the
+        // window held all of those, or `wanted` real ones, no newer real match
+        // lies outside it.
+        if window.len() < window_size || found.len() == wanted {
+            return Ok(found);
+        }
+        run(q, wanted)
+    }
+
+    /// Which of `candidates` (message ids) match the FTS5 query `q`, checked in
+    /// a temporary index built like `messages_fts` (migration 17's columns and
+    /// tokenizer) over only their text.
+    fn matching_among(&self, q: &str, candidates: &[(i64, i64)]) -> Result<std::collections::HashSet<i64>> {
+        let conn = self.conn();
+        conn.execute_batch(
+            "CREATE VIRTUAL TABLE IF NOT EXISTS temp.search_check USING fts5(body, file_name, tokenize = 'unicode61 remove_diacritics 2');
+             DELETE FROM temp.search_check;",
+        )?;
+        let ids = serde_json::Value::from(candidates.iter().map(|(id, _)| *id).collect::<Vec<_>>()).to_string();
+        conn.prepare_cached(
+            "INSERT INTO temp.search_check (rowid, body, file_name)
+             SELECT m.id, trim(coalesce(m.text, '') || ' ' || coalesce(m.caption, '')), coalesce(f.file_name, '')
+             FROM messages m LEFT JOIN media_files f ON f.id = m.media_id WHERE m.id IN (SELECT value FROM json_each(?1))",
+        )?
+        .execute([ids])?;
+        let matched = conn
+            .prepare_cached("SELECT rowid FROM temp.search_check WHERE search_check MATCH ?1")?
+            .query_map([q], |r| r.get(0))?
+            .collect::<std::result::Result<_, _>>()?;
+        conn.execute("DELETE FROM temp.search_check", [])?;
+        Ok(matched)
+    }
+
     /// The messages of one conversation matching `query`, newest first (ids;
     /// at most `limit`): the in-conversation search's matches, read as typed
     /// ([`Matching::AsYouType`]: the window's Find bar searches as you type).
