@@ -13,7 +13,7 @@
 //! for "order"* in a million messages, 0.3 ms for "order"); prefixes of 3
 //! and 4 letters have their own index (migration 17) and cost what a whole
 //! word does; longer ones are found through that index and checked
-//! ([`Store::newest_matches`]), paying the merge only behind a common start. Contact names and
+//! (`Store::newest_matches`), paying the merge only behind a common start. Contact names and
 //! notes are few: there every word is a prefix ("Custom" finds "Customer").
 //!
 //! Limit: FTS5's tokenizer splits on spaces, so scripts written without them
