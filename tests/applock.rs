@@ -43,10 +43,7 @@ fn the_passphrase_is_kept_only_as_an_argon2id_hash_and_the_lock_survives_a_resta
     applock::set_passphrase(&mut other, &secret(PASS), Some(&secret("another one")), T0).unwrap();
     assert_ne!(store.setting_str(applock::HASH).unwrap().unwrap(), phc, "a random salt each time");
 
-    assert_eq!(
-        applock::status(&store, T0).unwrap(),
-        LockStatus { enabled: true, locked: false, lock_after_minutes: 0, failures: 0, wait_seconds: 0 }
-    );
+    assert_eq!(applock::status(&store, T0).unwrap(), LockStatus { enabled: true, locked: false, lock_after_minutes: 0, failures: 0, wait_seconds: 0 });
     applock::ensure_unlocked(&store).unwrap();
     applock::lock(&mut store).unwrap();
     let e = applock::ensure_unlocked(&store).unwrap_err();

@@ -133,9 +133,8 @@ fn hash(passphrase: &Secret) -> Result<String> {
     let mut salt = [0u8; 16];
     rand::rngs::OsRng.fill_bytes(&mut salt);
     let salt = SaltString::encode_b64(&salt).map_err(|e| Error::Internal(format!("cannot encode the app lock's salt: {e}")))?;
-    let phc = hasher()?
-        .hash_password(passphrase.expose().as_bytes(), &salt)
-        .map_err(|e| Error::Internal(format!("cannot hash the app lock's passphrase: {e}")))?;
+    let phc =
+        hasher()?.hash_password(passphrase.expose().as_bytes(), &salt).map_err(|e| Error::Internal(format!("cannot hash the app lock's passphrase: {e}")))?;
     Ok(phc.to_string())
 }
 
@@ -151,8 +150,9 @@ fn verify(store: &mut Store, passphrase: &Secret, now: i64) -> Result<()> {
     if wait > 0 {
         return Err(Error::LockWait { seconds: wait as u64 });
     }
-    let parsed = PasswordHash::new(&stored)
-        .map_err(|e| Error::Internal(format!("the stored app lock hash is unreadable ({e}): turn the lock off by editing the settings table, then set it again")))?;
+    let parsed = PasswordHash::new(&stored).map_err(|e| {
+        Error::Internal(format!("the stored app lock hash is unreadable ({e}): turn the lock off by editing the settings table, then set it again"))
+    })?;
     if hasher()?.verify_password(passphrase.expose().as_bytes(), &parsed).is_ok() {
         store.write(|tx| {
             tx.execute("DELETE FROM settings WHERE key IN (?1, ?2)", [FAILURES, RETRY_AT])?;
@@ -162,11 +162,8 @@ fn verify(store: &mut Store, passphrase: &Secret, now: i64) -> Result<()> {
     }
     // Counted in one transaction: two processes guessing at once both count.
     let failures = store.write(|tx| {
-        let before: i64 = tx
-            .query_row("SELECT value FROM settings WHERE key = ?1", [FAILURES], |r| r.get::<_, String>(0))
-            .ok()
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(0);
+        let before: i64 =
+            tx.query_row("SELECT value FROM settings WHERE key = ?1", [FAILURES], |r| r.get::<_, String>(0)).ok().and_then(|v| v.parse().ok()).unwrap_or(0);
         let failures = before + 1;
         let wait = wait_after(failures);
         let set = "INSERT INTO settings (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value";
