@@ -16,6 +16,7 @@ use wicket_core::time::now_ms;
 type Res<T> = Result<T, CommandError>;
 
 /// The commands of this file (their fixtures: `applock_tests.rs`).
+#[cfg(test)]
 pub const APPLOCK_COMMANDS: &[&str] = &["lock_status", "lock_now", "unlock_app", "lock_set_passphrase", "lock_turn_off", "lock_set_idle"];
 
 #[derive(Debug, Clone, PartialEq, Serialize, TS)]
