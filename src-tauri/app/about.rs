@@ -53,6 +53,8 @@ pub fn app_about(state: State<'_, AppState>) -> Res<AboutDto> {
 #[tauri::command]
 pub async fn open_folder<R: Runtime>(app: AppHandle<R>, state: State<'_, AppState>, args: FolderArgs) -> Res<()> {
     use tauri_plugin_opener::OpenerExt;
+    // The data folder holds the database and the media: not while locked.
+    state.ensure_unlocked()?;
     let path = match args.folder {
         Folder::Data => state.dir.root().to_path_buf(),
         Folder::Logs => state.dir.logs_dir(),

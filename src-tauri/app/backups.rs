@@ -202,6 +202,8 @@ pub fn backup_create(state: State<'_, AppState>, args: BackupCreateArgs) -> Res<
 /// engine) and starts it again afterwards, whatever the outcome.
 #[tauri::command]
 pub async fn backup_restore<R: Runtime>(app: AppHandle<R>, args: BackupRestoreArgs) -> Res<BackupRestoredDto> {
+    // A restore replaces the whole store: never from behind the lock.
+    app.state::<AppState>().ensure_unlocked()?;
     let handle = app.clone();
     let outcome = tauri::async_runtime::spawn_blocking(move || -> Res<BackupRestoredDto> {
         let slot = handle.state::<crate::engine::EngineSlot>();

@@ -5,6 +5,7 @@
 
 use crate::about::{AboutDto, Folder, FolderArgs};
 use crate::alerts::AlertDto;
+use crate::applock::{LockIdleArgs, LockSetPassphraseArgs, LockStatusDto, UnlockAppArgs};
 use crate::away::{AutoRepliesDto, DayHoursDto, HoursRangeDto, SetAutoRepliesArgs};
 use crate::backups::{
     BackupCountsDto, BackupCreateArgs, BackupCreatedDto, BackupFileDto, BackupRestoreArgs, BackupRestoredDto, BackupScheduleArgs, BackupStatusDto,
@@ -133,6 +134,12 @@ pub fn commands(cfg: &Config) -> Vec<(&'static str, Option<String>, String)> {
         ("data_import", Some(DataImportArgs::name(cfg)), <Vec<ImportedTableDto>>::name(cfg)),
         ("get_auto_replies", None, AutoRepliesDto::name(cfg)),
         ("set_auto_replies", Some(SetAutoRepliesArgs::name(cfg)), AutoRepliesDto::name(cfg)),
+        ("lock_status", None, LockStatusDto::name(cfg)),
+        ("lock_now", None, LockStatusDto::name(cfg)),
+        ("unlock_app", Some(UnlockAppArgs::name(cfg)), LockStatusDto::name(cfg)),
+        ("lock_set_passphrase", Some(LockSetPassphraseArgs::name(cfg)), LockStatusDto::name(cfg)),
+        ("lock_turn_off", Some(UnlockAppArgs::name(cfg)), LockStatusDto::name(cfg)),
+        ("lock_set_idle", Some(LockIdleArgs::name(cfg)), LockStatusDto::name(cfg)),
     ]
 }
 
@@ -310,6 +317,10 @@ pub fn typescript() -> String {
         DayHoursDto::decl(&cfg),
         AutoRepliesDto::decl(&cfg),
         SetAutoRepliesArgs::decl(&cfg),
+        LockStatusDto::decl(&cfg),
+        UnlockAppArgs::decl(&cfg),
+        LockSetPassphraseArgs::decl(&cfg),
+        LockIdleArgs::decl(&cfg),
         MessageReceivedEvent::decl(&cfg),
         SyncProgressEvent::decl(&cfg),
         OpenConversationEvent::decl(&cfg),

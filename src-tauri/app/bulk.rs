@@ -180,16 +180,16 @@ fn job_dto(job: &Job, c: &Counts) -> BulkJobDto {
 /// Checks a bulk send row by row; queues nothing.
 #[tauri::command]
 pub async fn bulk_check(state: State<'_, AppState>, args: BulkArgs) -> Result<BulkReportDto, CommandError> {
-    let spec = spec(args)?;
     let store = state.store()?;
+    let spec = spec(args)?;
     Ok(report_dto(bulk::validate(&store, &spec)?))
 }
 
 /// Checks again and starts the job when no row is invalid.
 #[tauri::command]
 pub async fn bulk_start(state: State<'_, AppState>, args: BulkArgs) -> Result<BulkStartDto, CommandError> {
-    let spec = spec(args)?;
     let mut store = state.store()?;
+    let spec = spec(args)?;
     let (report, job) = bulk::start(&mut store, &spec)?;
     let refused = job.is_none().then(|| bulk::not_started_reason(&report));
     let job = match job {

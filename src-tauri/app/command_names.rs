@@ -98,4 +98,10 @@ pub const COMMANDS: &[&str] = &[
     "data_import",
     "get_auto_replies",
     "set_auto_replies",
+    "lock_status",
+    "lock_now",
+    "unlock_app",
+    "lock_set_passphrase",
+    "lock_turn_off",
+    "lock_set_idle",
 ];

@@ -202,7 +202,7 @@ const WATCH_EVERY: Duration = Duration::from_millis(500);
 /// own connection, whose commits do not count: what the window changes
 /// itself, it announces with the events above.
 pub fn watch_store<R: Runtime>(app: AppHandle<R>) {
-    let version = |app: &AppHandle<R>| app.state::<AppState>().store().ok().and_then(|s| s.data_version().ok());
+    let version = |app: &AppHandle<R>| app.state::<AppState>().store_while_locked().ok().and_then(|s| s.data_version().ok());
     let spawned = std::thread::Builder::new().name("store-watch".into()).spawn(move || {
         let mut seen = version(&app);
         loop {

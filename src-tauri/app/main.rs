@@ -15,6 +15,9 @@
 
 mod about;
 mod alerts;
+mod applock;
+#[cfg(test)]
+mod applock_tests;
 mod away;
 #[cfg(test)]
 mod away_tests;
@@ -175,6 +178,12 @@ pub fn builder_on<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Build
         owner_settings::data_import,
         away::get_auto_replies,
         away::set_auto_replies,
+        applock::lock_status,
+        applock::lock_now,
+        applock::unlock_app,
+        applock::lock_set_passphrase,
+        applock::lock_turn_off,
+        applock::lock_set_idle,
     ])
 }
 

@@ -103,7 +103,9 @@ pub fn start<R: Runtime>(app: AppHandle<R>, db_path: std::path::PathBuf) {
 fn notify_batch<R: Runtime>(app: &AppHandle<R>, store: &Store, messages: &[i64]) -> wicket_core::Result<()> {
     let prefs = Preferences::load(store)?;
     let focused = app.state::<Notifier>().focused();
-    let Some(attention) = prefs.attention(focused, local_minutes(), false) else {
+    // The lock is in the store: locked by this window or by `wicket lock`, no preview.
+    let locked = wicket_core::applock::is_locked(store)?;
+    let Some(attention) = prefs.attention(focused, local_minutes(), locked) else {
         return Ok(());
     };
     for n in notify::decide(store, messages, &attention)? {

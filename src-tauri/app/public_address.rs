@@ -262,7 +262,7 @@ pub fn notification_text(h: &PublicAddressHealth) -> (String, String) {
 /// (and a click that brings the window). Off when the owner turned
 /// notifications off; never blocks the caller.
 fn notify_unreachable<R: Runtime>(app: &AppHandle<R>, h: &PublicAddressHealth) {
-    let wanted = app.state::<AppState>().store().ok().and_then(|s| wicket_core::prefs::Preferences::load(&s).ok()).is_none_or(|p| p.notifications);
+    let wanted = app.state::<AppState>().store_while_locked().ok().and_then(|s| wicket_core::prefs::Preferences::load(&s).ok()).is_none_or(|p| p.notifications);
     if !wanted {
         return;
     }
@@ -334,6 +334,7 @@ pub async fn public_address_status(state: State<'_, AppState>) -> Res<PublicAddr
 /// Stop: the tunnel stops and stays stopped, at the next starts too, until Restart.
 #[tauri::command]
 pub async fn public_address_stop(state: State<'_, AppState>) -> Res<PublicAddressStatusDto> {
+    state.ensure_unlocked()?;
     let rx = match kept().as_ref() {
         Some(k) => {
             let rx = k.keeper.subscribe();

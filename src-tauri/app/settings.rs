@@ -104,7 +104,7 @@ fn tray_available<R: Runtime>(app: &AppHandle<R>) -> bool {
 
 #[tauri::command]
 pub async fn get_preferences<R: Runtime>(app: AppHandle<R>, state: State<'_, AppState>) -> Res<PreferencesDto> {
-    let prefs = Preferences::load(&*state.store()?)?;
+    let prefs = Preferences::load(&*state.store_while_locked()?)?;
     Ok(PreferencesDto::new(prefs, tray_available(&app)))
 }
 

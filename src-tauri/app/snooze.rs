@@ -156,7 +156,11 @@ pub fn start<R: Runtime>(app: AppHandle<R>, db_path: std::path::PathBuf) {
                 Ok(due) => {
                     // The owner asked for these, but "notifications off" still means off.
                     let show = Preferences::load(&store).map(|p| p.notifications).unwrap_or(true);
+                    // While the app lock is on: that something is due, never whose or what.
+                    let locked = wicket_core::applock::is_locked(&store).unwrap_or(true);
+                    let redact = |title: String, body: String, what: &str| if locked { (what.to_string(), String::new()) } else { (title, body) };
                     for (id, title) in due.back {
+                        let (title, _) = redact(title, String::new(), "A snoozed chat is back");
                         tracing::info!(conversation = id, "a snoozed chat is back");
                         if show {
                             notify(&app, title, String::new(), OpenConversationEvent { conversation_id: Some(id), message_id: None });
@@ -164,6 +168,7 @@ pub fn start<R: Runtime>(app: AppHandle<R>, db_path: std::path::PathBuf) {
                     }
                     for (r, title, body) in due.reminders {
                         tracing::info!(reminder = r.id, "a reminder went off");
+                        let (title, body) = redact(title, body, "Reminder");
                         if show {
                             notify(&app, title, body, OpenConversationEvent { conversation_id: Some(r.conversation_id), message_id: Some(r.message_id) });
                         }

@@ -34,7 +34,29 @@ impl AppState {
         Ok(AppState { dir, secrets, store: Mutex::new(store), engine: Mutex::new(None), in_use_marked: Default::default() })
     }
 
+    /// The one door the commands use to the store: while the app lock is on
+    /// it refuses with `Error::Locked` ("Wicket is locked: unlock to see
+    /// messages"), so no content command can reach a message, a name or a
+    /// file. The lock is read from the store each time (one settings row):
+    /// `wicket lock` in a terminal locks this window too.
     pub fn store(&self) -> Result<MutexGuard<'_, Store>, CommandError> {
+        let store = self.store_while_locked()?;
+        wicket_core::applock::ensure_unlocked(&store)?;
+        Ok(store)
+    }
+
+    /// Refuses while locked: for the commands that reach the data dir by
+    /// another way than this connection (a restore, opening the data folder,
+    /// the wizard's own connection).
+    pub fn ensure_unlocked(&self) -> Result<(), CommandError> {
+        self.store().map(drop)
+    }
+
+    /// The separate door for the few callers that must work while locked and
+    /// reach no content: the lock's own commands, `app_info`'s schema, the
+    /// preferences (theme, zoom, close to tray), the vault's dialog, the
+    /// store watcher's `data_version` and the tray's unread count.
+    pub fn store_while_locked(&self) -> Result<MutexGuard<'_, Store>, CommandError> {
         self.store.lock().map_err(|_| Error::Internal("the store connection was poisoned by an earlier panic: restart Wicket".into()).into())
     }
 

@@ -107,7 +107,7 @@ pub fn label(unread: i64) -> String {
 /// Recounts unread messages and shows the count on the tray icon.
 pub fn update_unread<R: Runtime>(app: &AppHandle<R>) {
     let Some(tray) = app.tray_by_id(TRAY_ID) else { return };
-    let unread = app.state::<crate::state::AppState>().store().ok().and_then(|s| s.unread_total().ok());
+    let unread = app.state::<crate::state::AppState>().store_while_locked().ok().and_then(|s| s.unread_total().ok());
     let Some(unread) = unread else { return };
     let text = label(unread);
     let _ = tray.set_tooltip(Some(&text));

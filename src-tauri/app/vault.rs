@@ -129,7 +129,7 @@ impl WindowSecrets {
 /// Where secrets are kept, and whether the window must ask for the passphrase.
 #[tauri::command]
 pub async fn vault_status(state: State<'_, AppState>) -> Res<VaultStatusDto> {
-    let (id, secrets) = (state.store()?.data_dir_id()?, state.secrets.clone());
+    let (id, secrets) = (state.store_while_locked()?.data_dir_id()?, state.secrets.clone());
     run(move || Ok(secrets.status(&id))).await
 }
 
@@ -144,7 +144,7 @@ pub fn passphrase_strength(args: PassphraseArgs) -> PassphraseStrengthDto {
 /// account needed one yet). A wrong passphrase changes nothing.
 #[tauri::command]
 pub async fn unlock_vault<R: Runtime>(app: AppHandle<R>, state: State<'_, AppState>, args: UnlockVaultArgs) -> Res<VaultStatusDto> {
-    let (id, secrets) = (state.store()?.data_dir_id()?, state.secrets.clone());
+    let (id, secrets) = (state.store_while_locked()?.data_dir_id()?, state.secrets.clone());
     let passphrase = Secret::new(args.passphrase);
     let create = args.create;
     let status = run(move || {

@@ -44,7 +44,8 @@ pub fn on_event<R: Runtime>(window: &Window<R>, event: &WindowEvent) {
         return;
     }
     let app = window.app_handle();
-    let close_to_tray = app.state::<crate::state::AppState>().store().ok().and_then(|s| Preferences::load(&s).ok()).map(|p| p.close_to_tray).unwrap_or(true);
+    let close_to_tray =
+        app.state::<crate::state::AppState>().store_while_locked().ok().and_then(|s| Preferences::load(&s).ok()).map(|p| p.close_to_tray).unwrap_or(true);
     let host = app.try_state::<crate::tray::TrayHost>().map(|h| h.available()).unwrap_or(false);
     if close_to_tray && host {
         api.prevent_close();

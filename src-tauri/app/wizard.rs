@@ -41,6 +41,8 @@ async fn blocking<T: Send + 'static>(state: &AppState, needs_secrets: bool, f: i
     let (dir, window_secrets) = (state.dir.clone(), state.secrets.clone());
     let joined = tauri::async_runtime::spawn_blocking(move || {
         let mut store = Store::open(&dir.db_path())?;
+        // The wizard's own connection: the app lock's door all the same.
+        wicket_core::applock::ensure_unlocked(&store)?;
         let id = store.data_dir_id()?;
         // The demo needs no secret: an unavailable keychain is no reason to stop it.
         let secrets = if needs_secrets { window_secrets.open(&id)? } else { window_secrets.open_or_memory(&id) };
@@ -548,6 +550,7 @@ pub(crate) fn registration_dto(r: wicket_core::tunnel::AccountRegistration) -> R
 #[tauri::command]
 pub async fn wizard_start_tunnel<R: tauri::Runtime>(app: tauri::AppHandle<R>, state: State<'_, AppState>, args: WizardTunnelArgs) -> Res<TunnelStartedDto> {
     use wicket_core::tunnel::{self, PublicAddress};
+    state.ensure_unlocked()?;
     let port = listening(&state)
         .and_then(|a| a.parse::<std::net::SocketAddr>().ok())
         .map(|a| a.port())

@@ -42,6 +42,9 @@ export const backupFixtures = JSON.parse(await readFile(new URL('./fixtures/back
 export const ownerFixtures = JSON.parse(await readFile(new URL('./fixtures/owner_settings.json', import.meta.url), 'utf8'));
 // Recorded by src-tauri/app/away_tests.rs.
 export const awayFixtures = JSON.parse(await readFile(new URL('./fixtures/away.json', import.meta.url), 'utf8'));
+// The app lock's answers (src-tauri/app/applock_tests.rs); APPLOCK_PASSPHRASE is the one the recording set.
+export const applockFixtures = JSON.parse(await readFile(new URL('./fixtures/applock.json', import.meta.url), 'utf8'));
+export const APPLOCK_PASSPHRASE = 'copper lantern';
 /** The passphrase those answers were recorded with (src-tauri/app/vault_tests.rs STRONG). */
 export const VAULT_PASSPHRASE = 'copper lantern orbit meadow';
 /** The fixtures' "now" (src-tauri/app/tests.rs SAMPLE_NOW): 2026-03-10 12:00 UTC. */
@@ -87,7 +90,9 @@ async function csp() {
  * `vault` (no keychain on this computer: `unlock`, the engine waits for the
  * passphrase of an existing vault; `create`, adding an account asks for a new
  * one; the recorded passphrase opens it, any other is refused as recorded),
- * `reminders` (the recorded pending reminders are there at load).
+ * `reminders` (the recorded pending reminders are there at load),
+ * `applock` (the app lock: `on`, set and unlocked; `locked`, locked at load;
+ * while locked every content command is refused with the recorded error).
  * Drafts are kept in localStorage, so a reload finds them as a restart finds
  * them in the store.
  */
@@ -122,6 +127,9 @@ const ow = ${JSON.stringify(ownerFixtures)};
 let listener = ow.webhook_listener;
 let polling = ow.account_polling;
 const aw = ${JSON.stringify(awayFixtures)};
+const al = ${JSON.stringify(applockFixtures)};
+const APPLOCK_PASSPHRASE = ${JSON.stringify(APPLOCK_PASSPHRASE)};
+const WHILE_LOCKED = ['app_info', 'lock_status', 'lock_now', 'unlock_app', 'vault_status', 'unlock_vault', 'passphrase_strength', 'get_preferences', 'set_focused_conversation'];
 // Opening hours and automatic replies as saved in this page (opts.autoReplies: start from the recorded saved ones).
 let autoReplies = null;
 // The bulk job of this page: recorded progress, one step per poll; a label's job is the recorded cancelled one, still running.
@@ -134,6 +142,8 @@ const VAULT_PASSPHRASE = ${JSON.stringify(VAULT_PASSPHRASE)};
 let prefs = st.get_preferences;
 const opts = window.__WICKET_TEST__ || {};
 prefs = { ...prefs, ...(opts.prefs || {}) };
+// The app lock as changed in this page; while locked only these commands answer (as the shell's store door).
+let lock = opts.applock ? { ...al.unlock_app, locked: opts.applock === 'locked' } : al.lock_status_off;
 if (opts.reminders) reminderList = [...sz.list_reminders];
 let address = pa['status_' + (opts.address || 'unconfigured')];
 window.__calls = [];
@@ -192,6 +202,7 @@ function longPage(args) {
 
 mockIPC((cmd, args) => {
   window.__calls.push({ cmd, args: args && args.args !== undefined ? args.args : args });
+  if (lock.locked && !cmd.startsWith('plugin:') && !WHILE_LOCKED.includes(cmd)) return Promise.reject(al.locked_error);
   const a = (args && args.args) || {};
   switch (cmd) {
     case 'plugin:webview|set_webview_zoom': return null;
@@ -489,6 +500,26 @@ mockIPC((cmd, args) => {
       if (opts.addressDelay === 'held') return new Promise((resolve) => (window.__releaseRestart = () => resolve(address)));
       return later(opts.addressDelay ?? 0, address);
     case 'public_address_stop': address = pa.public_address_stop; return address;
+    case 'lock_status': return lock;
+    case 'lock_now':
+      if (!lock.enabled) return Promise.reject(al.lock_now_off);
+      lock = { ...lock, locked: true };
+      return lock;
+    case 'unlock_app':
+      if (a.passphrase !== APPLOCK_PASSPHRASE) return Promise.reject(al.unlock_app_wrong);
+      lock = { ...lock, locked: false, failures: 0 };
+      return lock;
+    case 'lock_set_passphrase':
+      if (a.passphrase.length < 4) return Promise.reject(al.lock_set_passphrase_short);
+      if (lock.enabled && !a.current) return Promise.reject(al.lock_set_passphrase_needs_current);
+      if (lock.enabled && a.current !== APPLOCK_PASSPHRASE) return Promise.reject(al.unlock_app_wrong);
+      lock = { ...al.lock_set_passphrase, lock_after_minutes: lock.lock_after_minutes };
+      return lock;
+    case 'lock_turn_off':
+      if (a.passphrase !== APPLOCK_PASSPHRASE) return Promise.reject(al.unlock_app_wrong);
+      lock = { ...al.lock_turn_off, lock_after_minutes: lock.lock_after_minutes };
+      return lock;
+    case 'lock_set_idle': lock = { ...lock, lock_after_minutes: a.minutes }; return lock;
     default: return Promise.reject({ code: 'not_found', message: 'no such command in the mock: ' + cmd, kind: null });
   }
 }, { shouldMockEvents: true });

@@ -28,6 +28,7 @@ import { FIND_IN_CHAT, FOCUS_COMPOSER, keysOf, REPLY_LATEST, SHORTCUTS, SHOW_TEM
 import { addressTrouble, PublicAddressBanner, PublicAddressNote } from './components/PublicAddress';
 import { VaultDialog } from './components/VaultDialog';
 import { applyTheme } from './theme';
+import { lockNow } from './components/AppLock';
 
 const LIST_PAGE = 100;
 /** Search results asked for at a time (more as the results scroll), and at most. */
@@ -382,6 +383,8 @@ export function App() {
           return void stepZoom(0).catch(() => undefined);
         case 'sheet':
           return setSheetOpen(true);
+        case 'lock':
+          return void lockNow().catch(setError);
       }
     };
     window.addEventListener('keydown', onKey);
@@ -419,6 +422,7 @@ export function App() {
       { id: 'show-archived', title: 'Show archived conversations', run: () => setFilter('archived') },
       { id: 'show-snoozed', title: 'Show snoozed conversations', keywords: 'snooze later', run: () => setFilter('snoozed') },
       { id: 'show-all', title: 'Show all conversations', run: () => setFilter('all') },
+      { id: 'lock', title: 'Lock Wicket', hint: keysOf('lock'), keywords: 'app lock passphrase hide', run: () => void lockNow().catch(setError) },
       { id: 'settings', title: 'Open Settings', keywords: 'preferences notifications', run: () => setSettingsOpen(true) },
       { id: 'add-account', title: 'Add an account', keywords: 'wizard meta wasender unipile', run: () => setAdding(true) },
       { id: 'stats', title: 'Show statistics', keywords: 'charts numbers', run: () => setStatsOpen(true) },
@@ -485,6 +489,7 @@ export function App() {
         onSettings={() => setSettingsOpen(true)}
         onStats={() => setStatsOpen(true)}
         onBulk={() => setBulkOpen(true)}
+        onLock={() => void lockNow().catch(setError)}
       />
       <aside class="list-pane" aria-label="Conversation list">
         {address && addressTrouble(address, accountId) && (

@@ -33,6 +33,8 @@ export async function call<K extends keyof Commands>(
     return await invoke<Commands[K]['result']>(cmd, args.length ? { args: args[0] } : {});
   } catch (e) {
     const err = asCommandError(e);
+    // Locked meanwhile (Ctrl+L elsewhere, `wicket lock`): the lock gate looks again.
+    if (err.code === 'locked') window.dispatchEvent(new Event('wicket-locked'));
     if (err.code === 'passphrase_needed' && askPassphrase && cmd !== 'unlock_vault') {
       asking ??= askPassphrase().finally(() => {
         asking = null;

@@ -1,8 +1,13 @@
 import { render } from 'preact';
 import { App } from './App';
+import { LockGate } from './components/AppLock';
 import './styles.css';
 import { restoreZoom } from './zoom';
 
 restoreZoom();
 
-render(<App />, document.getElementById('app')!);
+render(
+  <LockGate>
+    <App />
+  </LockGate>,
+   document.getElementById('app')!);

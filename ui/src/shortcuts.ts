@@ -18,7 +18,8 @@ export type ShortcutId =
   | 'zoom_in'
   | 'zoom_out'
   | 'zoom_reset'
-  | 'sheet';
+  | 'sheet'
+  | 'lock';
 
 export interface Shortcut {
   id: ShortcutId;
@@ -47,6 +48,7 @@ export const SHORTCUTS: Shortcut[] = [
   { id: 'zoom_in', keys: 'Ctrl+=', what: 'Zoom in (bigger text)', matches: (e) => ctrl(e) && !e.altKey && (e.key === '=' || e.key === '+') },
   { id: 'zoom_out', keys: 'Ctrl+-', what: 'Zoom out', matches: (e) => ctrl(e) && !e.altKey && (e.key === '-' || e.key === '_') },
   { id: 'zoom_reset', keys: 'Ctrl+0', what: 'Zoom back to 100 %', matches: (e) => ctrl(e) && !e.altKey && e.key === '0' },
+  { id: 'lock', keys: 'Ctrl+L', what: 'Lock Wicket (when an app lock passphrase is set)', matches: (e) => ctrl(e) && !e.shiftKey && !e.altKey && key(e) === 'l' },
   { id: 'sheet', keys: '? or Ctrl+/', what: 'Show these shortcuts', matches: (e, typing) => (ctrl(e) && e.key === '/') || (!typing && !ctrl(e) && e.key === '?') },
 ];
 

@@ -21,7 +21,12 @@ pub fn run(cli: Cli) -> Result<()> {
         return Err(Error::Invalid("no command given: see `wicket --help`".into()));
     };
     let mut ctx = Context::open(cli.data_dir.as_deref(), cli.json, matches!(command, Command::Serve(_)))?;
+    if !works_while_locked(&command) {
+        ctx.ensure_unlocked()?;
+    }
     match command {
+        Command::Lock(args) => crate::lock::lock(&mut ctx, args),
+        Command::Unlock(args) => crate::lock::unlock(&mut ctx, args),
         Command::Account(AccountCommand::List) => account_list(&ctx),
         Command::Account(AccountCommand::Add(AccountAdd::Meta(args))) => account_add_meta(&mut ctx, args),
         Command::Account(AccountCommand::Test { id }) => account_test(&mut ctx, &id),
@@ -72,6 +77,14 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Settings(SettingsCommand::List) => settings_list(&ctx),
         Command::Settings(SettingsCommand::Set { key, value }) => settings_set(&mut ctx, &key, &value),
     }
+}
+
+/// The commands that work while the app lock is on: the lock's own, the
+/// engine (messages keep arriving and going out while the screen is locked)
+/// and the ones that show no customer content (health, jobs, alerts). Every
+/// other command is refused with `Error::Locked` (one check, before it runs).
+fn works_while_locked(command: &Command) -> bool {
+    matches!(command, Command::Lock(_) | Command::Unlock(_) | Command::Serve(_) | Command::Monitor(_) | Command::Jobs | Command::Alerts)
 }
 
 fn version(cli: &Cli) -> Result<()> {
@@ -605,7 +618,7 @@ fn settings_list(ctx: &Context) -> Result<()> {
     if ctx.json {
         // Every setting with the value in effect, plus what else the table keeps (the app's own state), as before.
         let mut map: serde_json::Map<String, Value> =
-            ctx.store.settings()?.into_iter().filter(|(k, _)| k != wicket_core::store::settings::DATA_DIR_ID).collect();
+            ctx.store.settings()?.into_iter().filter(|(k, _)| k != wicket_core::store::settings::DATA_DIR_ID && k != wicket_core::applock::HASH).collect();
         for c in current {
             map.entry(c.setting.key.to_string()).or_insert(c.value);
         }

@@ -41,6 +41,11 @@ impl Context {
         Ok(Arc::new(SecretStore::open(&self.dir, &id, Some(&prompt))?))
     }
 
+    /// Content stays hidden while the app lock is on (`Error::Locked`).
+    pub fn ensure_unlocked(&self) -> Result<()> {
+        wicket_core::applock::ensure_unlocked(&self.store)
+    }
+
     pub fn country(&self) -> Result<String> {
         self.store.default_country()
     }

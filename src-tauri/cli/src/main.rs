@@ -2,7 +2,8 @@
 //! prints the result (a table, or JSON with `--json`) and exits with the
 //! code of the CLI conventions: 0 ok, 1 internal, 2 usage, 3 not found,
 //! 4 refused by the provider, 5 retries exhausted, 6 secrets unavailable,
-//! 7 engine lock held, 8 the send may have gone out (status `unknown`). Errors are one line on stderr saying what to do.
+//! 7 engine lock held, 8 the send may have gone out (status `unknown`), 9 Wicket is locked (`wicket unlock`),
+//! 10 the app lock's passphrase was wrong (or the wait after wrong ones is not over). Errors are one line on stderr saying what to do.
 
 mod accounts;
 mod alerts;
@@ -13,6 +14,7 @@ mod context;
 mod dev;
 mod gateways;
 mod jobs;
+mod lock;
 mod monitor;
 mod notes;
 mod output;
@@ -125,6 +127,12 @@ pub enum Command {
     /// One customer's data: export it as a zip, or erase it completely.
     #[command(subcommand)]
     Contact(backup::ContactCommand),
+    /// The app lock: `wicket lock` locks now (content commands refuse until
+    /// unlocked); `lock set`, `lock off` and `lock status` manage it. It hides
+    /// content on screen; it is not disk encryption.
+    Lock(lock::LockArgs),
+    /// Unlock with the app lock's passphrase (read from an environment variable).
+    Unlock(lock::UnlockArgs),
     /// Developer tools: `wicket dev seed` fills a data dir with made-up
     /// messages (for benchmarks and trying Wicket at scale).
     #[command(subcommand)]

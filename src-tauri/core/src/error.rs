@@ -131,8 +131,27 @@ pub enum Error {
     #[error("{}", .0.message)]
     OutcomeUnknown(ProviderError),
 
+    /// The app lock is on (`applock`): content stays hidden until unlocked.
+    #[error("Wicket is locked: unlock to see messages (in the window, or `wicket unlock --passphrase-env VAR`)")]
+    Locked,
+
+    /// The app lock's passphrase was wrong; after a few in a row, the next try waits.
+    #[error("{}", lock_wrong(*.wait_seconds))]
+    LockPassphraseWrong { wait_seconds: Option<u64> },
+
+    /// Too many wrong passphrases in a row: no passphrase is checked until the wait is over.
+    #[error("too many wrong passphrases: wait {seconds} s, then try again")]
+    LockWait { seconds: u64 },
+
     #[error("{0}")]
     Internal(String),
+}
+
+fn lock_wrong(wait: Option<u64>) -> String {
+    match wait {
+        Some(s) => format!("that passphrase does not unlock Wicket: too many wrong tries, wait {s} s before the next"),
+        None => "that passphrase does not unlock Wicket: check it and try again".into(),
+    }
 }
 
 /// What a store failure means for the owner and what to do about it: a full
@@ -180,6 +199,9 @@ impl Error {
             Error::Provider(_) => "provider_refused",
             Error::RetriesExhausted(_) => "retries_exhausted",
             Error::OutcomeUnknown(_) => "outcome_unknown",
+            Error::Locked => "locked",
+            Error::LockPassphraseWrong { .. } => "lock_passphrase_wrong",
+            Error::LockWait { .. } => "lock_wait",
             Error::Internal(_) => "internal",
         }
     }
@@ -194,6 +216,8 @@ impl Error {
             Error::Secrets(_) | Error::SecretsUnavailable(_) | Error::PassphraseNeeded { .. } | Error::PassphraseWrong => 6,
             Error::EngineLockHeld { .. } => 7,
             Error::OutcomeUnknown(_) => 8,
+            Error::Locked => 9,
+            Error::LockPassphraseWrong { .. } | Error::LockWait { .. } => 10,
             _ => 1,
         }
     }

@@ -46,7 +46,8 @@ const ACCOUNTS: &str = "SELECT id FROM accounts WHERE provider != 'demo' AND (?1
 /// the filter that picks the exported rows and its ordering key.
 fn json_tables() -> Vec<(&'static str, String, &'static str)> {
     vec![
-        ("settings", "key != 'data_dir_id'".into(), "key"),
+        // The app lock's state (its passphrase hash) stays with this data dir.
+        ("settings", "key != 'data_dir_id' AND key NOT LIKE 'app\\_lock\\_%' ESCAPE '\\'".into(), "key"),
         ("accounts", format!("id IN ({ACCOUNTS})"), "id"),
         ("contacts", format!("account_id IN ({ACCOUNTS})"), "id"),
         ("contact_labels", format!("contact_id IN (SELECT id FROM contacts WHERE account_id IN ({ACCOUNTS}))"), "contact_id, label"),
@@ -519,7 +520,7 @@ pub fn import_accounts(
     }
     for s in tables.get("settings").and_then(Value::as_array).into_iter().flatten() {
         if let (Some(k), Some(v)) = (s.get("key").and_then(Value::as_str), s.get("value").and_then(Value::as_str)) {
-            if k != "data_dir_id" && store.setting(k)?.is_none() {
+            if k != "data_dir_id" && !k.starts_with(crate::applock::STATE_PREFIX) && store.setting(k)?.is_none() {
                 store.set_setting(k, &serde_json::from_str(v).unwrap_or(Value::String(v.to_string())))?;
             }
         }

@@ -7,6 +7,7 @@
 
 pub mod accounts;
 pub mod alerts;
+pub mod applock;
 pub mod away;
 pub mod backup;
 pub mod bulk;

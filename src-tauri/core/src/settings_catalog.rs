@@ -172,6 +172,12 @@ pub const SETTINGS: &[Setting] = &[
         check: boolean,
     },
     Setting { key: crate::prefs::START_AT_LOGIN, default: || json!(false), about: "start the desktop app at login", check: boolean },
+    Setting {
+        key: crate::applock::LOCK_AFTER_MINUTES,
+        default: || json!(0),
+        about: "minutes without input before the window locks (0: only on demand; needs an app lock passphrase)",
+        check: crate::applock::check_minutes,
+    },
     Setting { key: crate::prefs::THEME, default: || json!("system"), about: "the window's theme: system, light or dark", check: theme },
     Setting {
         key: crate::prefs::CONTACT_SYNC_HOURS,
@@ -304,5 +310,10 @@ mod tests {
         assert!(check("opening_hours", &json!("mon-fri 09:00-17:30")).is_ok());
         assert!(check("opening_hours", &json!("whenever")).is_err(), "the away module's own check");
         assert!(check("default_country", &json!("ZZ")).is_err());
+        assert!(check("lock_after_minutes", &json!(15)).is_ok());
+        assert!(check("lock_after_minutes", &json!(-1)).is_err());
+        assert!(check("lock_after_minutes", &json!("soon")).is_err());
+        assert!(check("app_lock_locked", &json!(false)).unwrap_err().to_string().contains("not a setting"), "the lock's state is not settable");
+        assert!(check("app_lock_hash", &json!("x")).is_err());
     }
 }

@@ -1015,6 +1015,38 @@ closed_since: number | null, closed_until: number | null, };
 
 export type SetAutoRepliesArgs = { days: Array<DayHoursDto>, holidays: Array<string>, away_message: string, greeting_message: string, };
 
+export type LockStatusDto = { 
+/**
+ * A passphrase is set.
+ */
+enabled: boolean, locked: boolean, 
+/**
+ * Minutes without input before the window locks; 0: only on demand.
+ */
+lock_after_minutes: number, 
+/**
+ * Wrong passphrases in a row.
+ */
+failures: number, 
+/**
+ * Seconds before the next passphrase is checked (0: now).
+ */
+wait_seconds: number, 
+/**
+ * The sentence the lock screen and Settings show: not disk encryption.
+ */
+not_encryption: string, };
+
+export type UnlockAppArgs = { passphrase: string, };
+
+export type LockSetPassphraseArgs = { passphrase: string, 
+/**
+ * The passphrase in use, to change it (null to turn the lock on).
+ */
+current: string | null, };
+
+export type LockIdleArgs = { minutes: number, };
+
 export type MessageReceivedEvent = { message: MessageDto, conversation: ConversationDto, };
 
 export type SyncProgressEvent = { account_id: number, 
@@ -1159,6 +1191,12 @@ export type Commands = {
   data_import: { args: DataImportArgs; result: Array<ImportedTableDto> };
   get_auto_replies: { args: null; result: AutoRepliesDto };
   set_auto_replies: { args: SetAutoRepliesArgs; result: AutoRepliesDto };
+  lock_status: { args: null; result: LockStatusDto };
+  lock_now: { args: null; result: LockStatusDto };
+  unlock_app: { args: UnlockAppArgs; result: LockStatusDto };
+  lock_set_passphrase: { args: LockSetPassphraseArgs; result: LockStatusDto };
+  lock_turn_off: { args: UnlockAppArgs; result: LockStatusDto };
+  lock_set_idle: { args: LockIdleArgs; result: LockStatusDto };
 };
 
 /** Every event the shell emits, with its payload. */

@@ -1,4 +1,4 @@
-import { AlarmClock, Archive, ChartColumn, Inbox, Layers, Megaphone, MessageCircle, Plus, Settings as Gear } from 'lucide-preact';
+import { AlarmClock, Archive, ChartColumn, Inbox, Layers, Lock, Megaphone, MessageCircle, Plus, Settings as Gear } from 'lucide-preact';
 import type { AccountDto, AccountStatus, ListFilter } from '../bindings';
 import { clockTime, listTime } from '../format';
 import { Avatar } from './Avatar';
@@ -52,6 +52,8 @@ export interface RailProps {
   onAdd?: () => void;
   /** Opens the Settings panel (preferences and accounts). */
   onSettings?: () => void;
+  /** Locks the window (the app lock; Settings → App lock sets its passphrase). */
+  onLock?: () => void;
   /** Opens the statistics view. */
   onStats?: () => void;
   /** Opens the bulk screen (one message to many customers). */
@@ -130,6 +132,12 @@ export function Rail(p: RailProps) {
         <button type="button" class="rail-btn rail-stats" title="Statistics" aria-label="Statistics" onClick={p.onStats}>
           <ChartColumn size={20} aria-hidden="true" />
           <span class="rail-label">Statistics</span>
+        </button>
+      )}
+      {p.onLock && (
+        <button type="button" class="rail-btn rail-lock" title="Lock Wicket (Ctrl+L)" aria-label="Lock Wicket" onClick={p.onLock}>
+          <Lock size={20} aria-hidden="true" />
+          <span class="rail-label">Lock</span>
         </button>
       )}
       {p.onSettings && (

@@ -11,6 +11,7 @@ import { useEscape } from '../hooks';
 import { call } from '../api';
 import type { AboutDto, CommandError, Folder, PreferencesDto } from '../bindings';
 import { BackupSettings } from './BackupSettings';
+import { AppLockSettings } from './AppLock';
 import { JobsSettings } from './JobsSettings';
 import { applyTheme } from '../theme';
 import { QuickRepliesSettings } from './QuickRepliesSettings';
@@ -232,6 +233,7 @@ export function Settings({ onClose, children }: SettingsProps) {
             <AutoRepliesSettings />
             <JobsSettings />
             <BackupSettings />
+            <AppLockSettings />
             {about && (
               <SettingsSection id="about" title="About">
                 <dl class="settings-about">
