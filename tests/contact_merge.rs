@@ -214,7 +214,11 @@ fn a_merge_keeps_everything_and_both_keys_find_the_kept_contact() {
     assert_eq!(e.store.notes(Some(NoteTarget::Conversation(kc))).unwrap().len(), 1);
     assert_eq!(e.store.messages_page(kc, None, 50).unwrap().len(), 3, "every message in one conversation");
     let hits = e.store.search("mangoes", 10).unwrap();
-    assert_eq!(hits.iter().map(|h| (h.message_id, h.conversation_id)).collect::<Vec<_>>(), vec![(other_msg, kc)], "search finds the moved message in the kept chat");
+    assert_eq!(
+        hits.iter().map(|h| (h.message_id, h.conversation_id)).collect::<Vec<_>>(),
+        vec![(other_msg, kc)],
+        "search finds the moved message in the kept chat"
+    );
     assert!(contact_merge::suggest::suggestions(&e.store, Some(e.meta)).unwrap().is_empty(), "nothing left to suggest");
 
     // Later webhooks for either key land on the kept contact.

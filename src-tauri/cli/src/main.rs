@@ -9,6 +9,7 @@ mod alerts;
 mod backup;
 mod bulk;
 mod commands;
+mod contact_merge;
 mod context;
 mod dev;
 mod gateways;

@@ -89,7 +89,9 @@ pub fn undo(store: &mut Store, merge_id: Option<i64>) -> Result<Undone> {
         let latest = sql::undoable(tx)?;
         let Some((id, record)) = latest else {
             return Err(match merge_id {
-                Some(m) if sql::merge_exists(tx, m)? => Error::Invalid(format!("merge {m} can no longer be undone: it was undone already or a later merge replaced it")),
+                Some(m) if sql::merge_exists(tx, m)? => {
+                    Error::Invalid(format!("merge {m} can no longer be undone: it was undone already or a later merge replaced it"))
+                }
                 Some(m) => Error::NotFound(format!("no merge with id {m}")),
                 None => Error::Invalid("there is no merge to undo: only the latest merge can be undone, once".into()),
             });

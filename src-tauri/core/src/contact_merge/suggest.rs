@@ -116,7 +116,8 @@ fn links(v: &Value) -> Vec<Link> {
         let remote = s(key.get("remoteJid")).unwrap_or_default();
         if !remote.ends_with("@g.us") {
             let from_me = key.get("fromMe").and_then(Value::as_bool).unwrap_or(false);
-            let mut ids: Vec<&str> = [s(key.get("senderLid")).filter(|_| !from_me), Some(remote), s(key.get("remoteJidAlt"))].into_iter().flatten().filter(|i| is_lid(i)).collect();
+            let mut ids: Vec<&str> =
+                [s(key.get("senderLid")).filter(|_| !from_me), Some(remote), s(key.get("remoteJidAlt"))].into_iter().flatten().filter(|i| is_lid(i)).collect();
             ids.dedup();
             let mut phones = vec![phone_of(remote), s(key.get("remoteJidAlt")).and_then(phone_of)];
             if !from_me {
@@ -142,7 +143,8 @@ fn links(v: &Value) -> Vec<Link> {
     if let (Some(sender), false, false) = (v.get("sender").filter(|x| x.is_object()), is_group, is_sender) {
         let provider_id = s(sender.get("attendee_provider_id"));
         let phones = [s(sender.pointer("/attendee_specifics/phone_number")).and_then(phone_of), provider_id.and_then(phone_of)];
-        let ids: Vec<&str> = [provider_id, s(v.get("provider_chat_id"))].into_iter().flatten().filter(|i| phone_of(i).is_none() && !i.ends_with("@g.us")).collect();
+        let ids: Vec<&str> =
+            [provider_id, s(v.get("provider_chat_id"))].into_iter().flatten().filter(|i| phone_of(i).is_none() && !i.ends_with("@g.us")).collect();
         pair(&mut out, &phones, &ids, SuggestionKind::UnipileAttendee);
     }
     out
@@ -263,7 +265,12 @@ fn for_account(store: &Store, account: i64, country: &str, dismissed: &[(i64, i6
         if let Some(other) = by_canonical.get(&short) {
             for (a, pa) in group {
                 for (b, pb) in other {
-                    add(*a, *b, SuggestionKind::BrazilNinthDigit, format!("Brazil's ninth digit: {pa} and {pb} are one mobile number, with and without the 9 added in 2016"));
+                    add(
+                        *a,
+                        *b,
+                        SuggestionKind::BrazilNinthDigit,
+                        format!("Brazil's ninth digit: {pa} and {pb} are one mobile number, with and without the 9 added in 2016"),
+                    );
                 }
             }
         }

@@ -302,7 +302,10 @@ pub fn merge(conn: &Connection, keep: i64, other: i64) -> Result<Merged> {
     }
     if let (Some(ku), Some(ou)) = (&k.provider_user_id, &o.provider_user_id) {
         if ku != ou {
-            conn.execute("INSERT OR IGNORE INTO contact_user_aliases (account_id, provider_user_id, contact_id) VALUES (?1, ?2, ?3)", params![account, ou, keep])?;
+            conn.execute(
+                "INSERT OR IGNORE INTO contact_user_aliases (account_id, provider_user_id, contact_id) VALUES (?1, ?2, ?3)",
+                params![account, ou, keep],
+            )?;
             rec.added_user_alias = Some(ou.clone());
         }
     }
@@ -321,8 +324,9 @@ pub fn merge(conn: &Connection, keep: i64, other: i64) -> Result<Merged> {
 
 /// The merge an undo would revert: (id, record).
 pub fn undoable(conn: &Connection) -> Result<Option<(i64, MergeRecord)>> {
-    let row: Option<(i64, String)> =
-        conn.query_row("SELECT id, record FROM contact_merges WHERE record IS NOT NULL ORDER BY id DESC LIMIT 1", [], |r| Ok((r.get(0)?, r.get(1)?))).optional()?;
+    let row: Option<(i64, String)> = conn
+        .query_row("SELECT id, record FROM contact_merges WHERE record IS NOT NULL ORDER BY id DESC LIMIT 1", [], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?;
     match row {
         None => Ok(None),
         Some((id, text)) => {
@@ -372,7 +376,8 @@ fn set_labels(conn: &Connection, table: &str, column: &str, id: i64, labels: &[S
 pub fn undo(conn: &Connection, merge_id: i64, rec: &MergeRecord) -> Result<Undone> {
     let keep = id_of(&rec.kept_contact)?;
     let removed_old = id_of(&rec.removed_contact)?;
-    let kept = contacts::get(conn, keep).map_err(|_| Error::Invalid(format!("merge {merge_id} cannot be undone: the contact it kept (id {keep}) was erased since")))?;
+    let kept = contacts::get(conn, keep)
+        .map_err(|_| Error::Invalid(format!("merge {merge_id} cannot be undone: the contact it kept (id {keep}) was erased since")))?;
     let account = kept.account_id;
 
     // The kept contact as it was: its keys first, so the other's are free.
@@ -431,16 +436,19 @@ pub fn undo(conn: &Connection, merge_id: i64, rec: &MergeRecord) -> Result<Undon
         move_ids(conn, "notes", "conversation_id", &rec.conversation_note_ids, oc)?;
         for r in &rec.away_replies {
             let since = r.get("closed_since").and_then(Value::as_i64).unwrap_or_default();
-            conn.execute("DELETE FROM away_replies WHERE conversation_id = ?1 AND closed_since = ?2 AND message_id IS ?3", params![
-                kc,
-                since,
-                r.get("message_id").and_then(Value::as_i64)
-            ])?;
+            conn.execute(
+                "DELETE FROM away_replies WHERE conversation_id = ?1 AND closed_since = ?2 AND message_id IS ?3",
+                params![kc, since, r.get("message_id").and_then(Value::as_i64)],
+            )?;
             let mut r = r.clone();
             r.insert("conversation_id".into(), Value::from(oc));
             let cols: Vec<&String> = r.keys().collect();
             conn.execute(
-                &format!("INSERT OR IGNORE INTO away_replies ({}) VALUES ({})", cols.iter().map(|c| c.as_str()).collect::<Vec<_>>().join(", "), in_list(cols.len())),
+                &format!(
+                    "INSERT OR IGNORE INTO away_replies ({}) VALUES ({})",
+                    cols.iter().map(|c| c.as_str()).collect::<Vec<_>>().join(", "),
+                    in_list(cols.len())
+                ),
                 params_from_iter(cols.iter().map(|c| to_sql(&r[c.as_str()]))),
             )?;
         }
