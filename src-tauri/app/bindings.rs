@@ -12,6 +12,10 @@ use crate::backups::{
     ContactEraseArgs, ContactErasedDto, ContactExportArgs, ContactExportDto,
 };
 use crate::bulk::{BulkArgs, BulkJobDto, BulkListArgs, BulkReasonDto, BulkReportDto, BulkRowDto, BulkStartDto};
+use crate::contact_merge::{
+    ContactIdArgs, ContactMergeArgs, ContactMergeUndoArgs, ContactMergeUndoneDto, ContactMergedDto, MergeCandidateDto, MergeSuggestionDto,
+    SuggestionDismissArgs,
+};
 use crate::conversation_actions::{ConversationFlagsArgs, ConversationLabelsArgs};
 use crate::craft::{
     AddNoteArgs, EditNoteArgs, FileArg, FillQuickReplyArgs, FilledQuickReplyDto, NoteDto, NotesArgs, QuickReplyDto, SaveQuickReplyArgs, ShortcutArgs,
@@ -126,6 +130,11 @@ pub fn commands(cfg: &Config) -> Vec<(&'static str, Option<String>, String)> {
         ("backup_restore", Some(BackupRestoreArgs::name(cfg)), BackupRestoredDto::name(cfg)),
         ("contact_export", Some(ContactExportArgs::name(cfg)), ContactExportDto::name(cfg)),
         ("contact_erase", Some(ContactEraseArgs::name(cfg)), ContactErasedDto::name(cfg)),
+        ("contact_merge_candidates", Some(ContactIdArgs::name(cfg)), <Vec<MergeCandidateDto>>::name(cfg)),
+        ("contact_merge", Some(ContactMergeArgs::name(cfg)), ContactMergedDto::name(cfg)),
+        ("contact_merge_undo", Some(ContactMergeUndoArgs::name(cfg)), ContactMergeUndoneDto::name(cfg)),
+        ("contact_suggestions", Some(ContactIdArgs::name(cfg)), <Vec<MergeSuggestionDto>>::name(cfg)),
+        ("contact_suggestion_dismiss", Some(SuggestionDismissArgs::name(cfg)), "null".into()),
         ("webhook_listener", None, WebhookListenerDto::name(cfg)),
         ("set_webhook_listener", Some(SetWebhookListenerArgs::name(cfg)), WebhookListenerDto::name(cfg)),
         ("account_polling", Some(AccountArgs::name(cfg)), PollingDto::name(cfg)),
@@ -305,6 +314,14 @@ pub fn typescript() -> String {
         ContactExportDto::decl(&cfg),
         ContactEraseArgs::decl(&cfg),
         ContactErasedDto::decl(&cfg),
+        ContactIdArgs::decl(&cfg),
+        ContactMergeArgs::decl(&cfg),
+        ContactMergeUndoArgs::decl(&cfg),
+        SuggestionDismissArgs::decl(&cfg),
+        MergeCandidateDto::decl(&cfg),
+        ContactMergedDto::decl(&cfg),
+        ContactMergeUndoneDto::decl(&cfg),
+        MergeSuggestionDto::decl(&cfg),
         WebhookListenerDto::decl(&cfg),
         SetWebhookListenerArgs::decl(&cfg),
         PollingDto::decl(&cfg),

@@ -32,6 +32,9 @@ mod bulk_tests;
 #[cfg(test)]
 mod command_names;
 mod commands;
+mod contact_merge;
+#[cfg(test)]
+mod contact_merge_tests;
 mod conversation_actions;
 mod craft;
 #[cfg(test)]
@@ -170,6 +173,11 @@ pub fn builder_on<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Build
         backups::backup_restore,
         backups::contact_export,
         backups::contact_erase,
+        contact_merge::contact_merge_candidates,
+        contact_merge::contact_merge,
+        contact_merge::contact_merge_undo,
+        contact_merge::contact_suggestions,
+        contact_merge::contact_suggestion_dismiss,
         owner_settings::webhook_listener,
         owner_settings::set_webhook_listener,
         owner_settings::account_polling,

@@ -346,6 +346,7 @@ fn commands_answer_through_ipc_and_record_the_ui_fixtures() {
             && !crate::bulk_tests::BULK_COMMANDS.contains(n)
             && !crate::craft_tests::CRAFT_COMMANDS.contains(n)
             && !crate::snooze::SNOOZE_COMMANDS.contains(n)
+            && !crate::contact_merge::MERGE_COMMANDS.contains(n)
             && !crate::backups_tests::BACKUP_COMMANDS.contains(n)
             && !crate::owner_settings::OWNER_SETTINGS_COMMANDS.contains(n)
             && !crate::away::AWAY_COMMANDS.contains(n)

@@ -45,6 +45,8 @@ export const awayFixtures = JSON.parse(await readFile(new URL('./fixtures/away.j
 // The app lock's answers (src-tauri/app/applock_tests.rs); APPLOCK_PASSPHRASE is the one the recording set.
 export const applockFixtures = JSON.parse(await readFile(new URL('./fixtures/applock.json', import.meta.url), 'utf8'));
 export const APPLOCK_PASSPHRASE = 'copper lantern';
+// Merging contacts, recorded by src-tauri/app/contact_merge_tests.rs.
+export const mergeFixtures = JSON.parse(await readFile(new URL('./fixtures/merge.json', import.meta.url), 'utf8'));
 /** The passphrase those answers were recorded with (src-tauri/app/vault_tests.rs STRONG). */
 export const VAULT_PASSPHRASE = 'copper lantern orbit meadow';
 /** The fixtures' "now" (src-tauri/app/tests.rs SAMPLE_NOW): 2026-03-10 12:00 UTC. */
@@ -130,6 +132,10 @@ const aw = ${JSON.stringify(awayFixtures)};
 const al = ${JSON.stringify(applockFixtures)};
 const APPLOCK_PASSPHRASE = ${JSON.stringify(APPLOCK_PASSPHRASE)};
 const WHILE_LOCKED = ['app_info', 'lock_status', 'lock_now', 'unlock_app', 'vault_status', 'unlock_vault', 'passphrase_strength', 'get_preferences', 'set_focused_conversation'];
+const mg = ${JSON.stringify(mergeFixtures)};
+// Suggestions dismissed and the merge to undo, as done in this page.
+let mergeDismissed = false;
+let lastMerge = null;
 // Opening hours and automatic replies as saved in this page (opts.autoReplies: start from the recorded saved ones).
 let autoReplies = null;
 // The bulk job of this page: recorded progress, one step per poll; a label's job is the recorded cancelled one, still running.
@@ -437,6 +443,20 @@ mockIPC((cmd, args) => {
       return a.force ? bu.backup_restore : Promise.reject(bu.backup_restore_needs_confirmation);
     case 'contact_export': return bu.contact_export;
     case 'contact_erase': return bu.contact_erase;
+    case 'contact_suggestions': return opts.noSuggestions || mergeDismissed ? [] : mg.contact_suggestions;
+    case 'contact_suggestion_dismiss': mergeDismissed = true; return null;
+    case 'contact_merge_candidates': return mg.contact_merge_candidates;
+    case 'contact_merge': {
+      if (a.keep_id === a.other_id) return Promise.reject(mg.contact_merge_refused);
+      const other = mg.contact_merge_candidates.find((k) => k.contact_id === a.other_id);
+      lastMerge = { ...mg.contact_merge, removed_id: a.other_id, removed_name: other ? other.display_name : mg.contact_merge.removed_name };
+      return lastMerge;
+    }
+    case 'contact_merge_undo': {
+      if (!lastMerge || (a.merge_id != null && a.merge_id !== lastMerge.merge_id)) return Promise.reject(mg.contact_merge_undo_blocked);
+      lastMerge = null;
+      return mg.contact_merge_undo;
+    }
     case 'get_auto_replies': return (autoReplies ??= opts.autoReplies ? aw.get_auto_replies : aw.get_auto_replies_default);
     case 'set_auto_replies': {
       // The core's checks that the recorded refusals show: a range must end after it starts (by 24:00), a holiday is YYYY-MM-DD.

@@ -1,4 +1,5 @@
-//! `wicket backup create|list|restore|passphrase` and `wicket contact export|erase`.
+//! `wicket backup create|list|restore|passphrase` and `wicket contact export|erase`
+//! (`contact merge|merge-undo|suggestions` are in `contact_merge.rs`).
 
 use crate::context::Context;
 use crate::output::{print_json, print_table};
@@ -63,6 +64,31 @@ pub enum ContactCommand {
         #[arg(long)]
         yes: bool,
     },
+    /// Merge contact OTHER into KEEP (same account): every message, note,
+    /// label, reminder, snooze and opt-out is kept, and KEEP answers to
+    /// both contacts' numbers and ids. Undo with `wicket contact merge-undo`
+    /// until the next merge.
+    Merge {
+        /// The contact to keep: a contact id or a phone number.
+        #[arg(value_name = "KEEP")]
+        keep: String,
+        /// The contact merged into it (removed): a contact id or a phone number.
+        #[arg(value_name = "OTHER")]
+        other: String,
+    },
+    /// Undo the latest contact merge (only the latest, once).
+    MergeUndo {
+        /// The merge expected to be undone (as `merge` printed it): refused
+        /// when a later merge replaced it.
+        #[arg(long, value_name = "ID")]
+        merge: Option<i64>,
+    },
+    /// Contacts that look like the same person, each with why; `dismiss A B`
+    /// says two are not.
+    Suggestions {
+        #[command(subcommand)]
+        action: Option<crate::contact_merge::SuggestionsCommand>,
+    },
 }
 
 fn passphrase(var: &str) -> Result<Secret> {
@@ -126,6 +152,9 @@ pub fn run(ctx: &mut Context, command: BackupCommand) -> Result<()> {
 
 pub fn contact(ctx: &mut Context, command: ContactCommand) -> Result<()> {
     match command {
+        ContactCommand::Merge { keep, other } => crate::contact_merge::merge(ctx, &keep, &other)?,
+        ContactCommand::MergeUndo { merge } => crate::contact_merge::undo(ctx, merge)?,
+        ContactCommand::Suggestions { action } => crate::contact_merge::suggestions(ctx, action)?,
         ContactCommand::Export { contact, out } => {
             let done = contact_data::export(&ctx.store, &ctx.dir, &contact, &out)?;
             if ctx.json {

@@ -10,6 +10,7 @@ mod alerts;
 mod backup;
 mod bulk;
 mod commands;
+mod contact_merge;
 mod context;
 mod dev;
 mod gateways;

@@ -12,6 +12,7 @@ pub mod away;
 pub mod backup;
 pub mod bulk;
 pub mod contact_data;
+pub mod contact_merge;
 pub mod datadir;
 pub mod devseed;
 pub mod engine;

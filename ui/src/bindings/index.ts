@@ -913,6 +913,46 @@ export type ContactEraseArgs = { contact_id: number, };
 
 export type ContactErasedDto = { contacts: number, conversations: number, messages: number, media_files: number, webhook_events: number, notes: number, wal_cleared: boolean, };
 
+export type ContactIdArgs = { contact_id: number, };
+
+export type ContactMergeArgs = { 
+/**
+ * The contact kept (the panel's).
+ */
+keep_id: number, 
+/**
+ * The contact merged into it and removed.
+ */
+other_id: number, };
+
+export type ContactMergeUndoArgs = { 
+/**
+ * The merge the toast offers to undo: refused once a later merge replaced it.
+ */
+merge_id?: number, };
+
+export type SuggestionDismissArgs = { contact_id: number, other_id: number, };
+
+export type MergeCandidateDto = { contact_id: number, display_name: string, 
+/**
+ * E.164, or null for a contact known only by an id.
+ */
+phone: string | null, provider_user_id: string | null, };
+
+export type ContactMergedDto = { merge_id: number, kept_id: number, kept_name: string, removed_id: number, removed_name: string, conversation_id: number | null, messages_moved: number, notes_moved: number, };
+
+export type ContactMergeUndoneDto = { merge_id: number, kept_id: number, restored_id: number, restored_conversation_id: number | null, messages_moved_back: number, };
+
+export type MergeSuggestionDto = { 
+/**
+ * The other contact (not the one asked about).
+ */
+other_id: number, other_name: string, 
+/**
+ * `meta_user_id`, `wasender_lid`, `unipile_attendee`, `formatting` or `brazil_ninth_digit`.
+ */
+kind: string, reason: string, };
+
 export type WebhookListenerDto = { 
 /**
  * Whether the `webhook_listen` setting asks for a listener.
@@ -1183,6 +1223,11 @@ export type Commands = {
   backup_restore: { args: BackupRestoreArgs; result: BackupRestoredDto };
   contact_export: { args: ContactExportArgs; result: ContactExportDto };
   contact_erase: { args: ContactEraseArgs; result: ContactErasedDto };
+  contact_merge_candidates: { args: ContactIdArgs; result: Array<MergeCandidateDto> };
+  contact_merge: { args: ContactMergeArgs; result: ContactMergedDto };
+  contact_merge_undo: { args: ContactMergeUndoArgs; result: ContactMergeUndoneDto };
+  contact_suggestions: { args: ContactIdArgs; result: Array<MergeSuggestionDto> };
+  contact_suggestion_dismiss: { args: SuggestionDismissArgs; result: null };
   webhook_listener: { args: null; result: WebhookListenerDto };
   set_webhook_listener: { args: SetWebhookListenerArgs; result: WebhookListenerDto };
   account_polling: { args: AccountArgs; result: PollingDto };

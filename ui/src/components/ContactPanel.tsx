@@ -10,6 +10,7 @@ import { pictureUrl } from '../api';
 import type { AccountDto, ConversationDto } from '../bindings';
 import { longDateTime } from '../format';
 import { Avatar } from './Avatar';
+import { ContactMerge } from './ContactMerge';
 import { CustomerData } from './CustomerData';
 
 export function ContactPanel({
@@ -114,6 +115,7 @@ export function ContactPanel({
           )}
         </dl>
         {children}
+        {!c.is_group && <ContactMerge c={c} />}
         <CustomerData c={c} onErased={onErased ?? onClose} />
       </div>
     </aside>

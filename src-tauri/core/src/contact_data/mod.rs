@@ -373,6 +373,8 @@ pub fn erase_contacts(store: &mut Store, dir: &DataDir, contacts: &[i64]) -> Res
         for (id, _) in &media {
             erased.media_files += tx.execute("DELETE FROM media_files WHERE id = ?1", [id])?;
         }
+        // A merge's undo record keeps the merged contact's rows: gone too.
+        tx.execute(&format!("DELETE FROM contact_merges WHERE kept_id IN ({cp}) OR removed_id IN ({cp})"), params_from_iter(contacts.iter().chain(&contacts)))?;
         // Conversations, aliases and labels go with the contact (ON DELETE CASCADE).
         tx.execute(&format!("DELETE FROM contacts WHERE id IN ({cp})"), params_from_iter(&contacts))?;
         // FTS5 keeps deleted terms in its index segments until they merge:

@@ -190,6 +190,12 @@ pub fn find(conn: &Connection, account_id: i64, key: &ContactKey) -> Result<Opti
         if let Some(c) = conn.prepare_cached(&sql)?.query_row(params![account_id, u], from_row).optional()? {
             return Ok(Some(c));
         }
+        // The id of a contact merged into this one (`crate::contact_merge`).
+        let sql =
+            format!("SELECT {COLUMNS} FROM contacts WHERE id = (SELECT contact_id FROM contact_user_aliases WHERE account_id = ?1 AND provider_user_id = ?2)");
+        if let Some(c) = conn.prepare_cached(&sql)?.query_row(params![account_id, u], from_row).optional()? {
+            return Ok(Some(c));
+        }
     }
     Ok(None)
 }

@@ -624,6 +624,40 @@ pub const MIGRATIONS: &[&str] = &[
     CREATE INDEX reminders_due ON reminders(remind_at, id) WHERE fired_at IS NULL;
     CREATE INDEX reminders_by_message ON reminders(message_id);
     "#,
+    // 20: one contact across identities (issue 15, `crate::contact_merge`).
+    // A merged contact keeps the other's business-scoped id or LID as an
+    // alias (its earlier numbers go to `contact_aliases`), so a webhook for
+    // either key finds it. The last merge can be undone: `contact_merges`
+    // keeps one row per merge and only the latest carries `record` (the
+    // removed contact's rows and the ids that moved, JSON); a later merge
+    // clears the earlier one's. Suggestions the owner dismissed stay
+    // dismissed (a pair, smaller id first; gone with either contact).
+    r#"
+    CREATE TABLE contact_user_aliases (
+        account_id       INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+        provider_user_id TEXT NOT NULL,
+        contact_id       INTEGER NOT NULL REFERENCES contacts(id) ON DELETE CASCADE,
+        PRIMARY KEY (account_id, provider_user_id)
+    ) STRICT, WITHOUT ROWID;
+    CREATE INDEX contact_user_aliases_by_contact ON contact_user_aliases(contact_id);
+    CREATE TABLE contact_merges (
+        id         INTEGER PRIMARY KEY,
+        account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+        kept_id    INTEGER NOT NULL,
+        removed_id INTEGER NOT NULL,
+        merged_at  INTEGER NOT NULL,
+        record     TEXT,
+        undone_at  INTEGER
+    ) STRICT;
+    CREATE TABLE merge_dismissals (
+        contact_a    INTEGER NOT NULL REFERENCES contacts(id) ON DELETE CASCADE,
+        contact_b    INTEGER NOT NULL REFERENCES contacts(id) ON DELETE CASCADE,
+        dismissed_at INTEGER NOT NULL,
+        PRIMARY KEY (contact_a, contact_b),
+        CHECK (contact_a < contact_b)
+    ) STRICT, WITHOUT ROWID;
+    CREATE INDEX merge_dismissals_by_b ON merge_dismissals(contact_b);
+    "#,
 ];
 
 /// The schema version this build writes.

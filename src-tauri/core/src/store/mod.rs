@@ -15,6 +15,7 @@ pub mod alerts;
 pub mod auto_replies;
 pub mod bulk;
 pub mod bulk_write;
+pub mod contact_merge;
 pub mod contacts;
 pub mod conversations;
 pub mod health;
