@@ -13,6 +13,7 @@ mod context;
 mod dev;
 mod gateways;
 mod jobs;
+mod media;
 mod monitor;
 mod notes;
 mod output;
@@ -125,6 +126,10 @@ pub enum Command {
     /// One customer's data: export it as a zip, or erase it completely.
     #[command(subcommand)]
     Contact(backup::ContactCommand),
+    /// The media cache: space used against `media_cache_limit_mb`, freeing
+    /// space now, downloading a removed file again.
+    #[command(subcommand)]
+    Media(media::MediaCommand),
     /// Developer tools: `wicket dev seed` fills a data dir with made-up
     /// messages (for benchmarks and trying Wicket at scale).
     #[command(subcommand)]
