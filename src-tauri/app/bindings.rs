@@ -20,6 +20,7 @@ use crate::dto_account::{AccountHealthDto, AttentionDto, HistoryImportDto, Typin
 use crate::events::{self, MessageReceivedEvent, SyncProgressEvent};
 use crate::jobs::JobDto;
 use crate::limits::{AccountLimitsArgs, LimitsDto, SetLimitsArgs};
+use crate::media_cache::{MediaPruneDto, MediaUsageDto, SetMediaLimitArgs};
 use crate::notifications::{OpenConversationEvent, OPEN_CONVERSATION};
 use crate::owner_settings::{
     DataExportArgs, DataExportDto, DataImportArgs, ImportedTableDto, PollingDto, SetPollingArgs, SetWebhookListenerArgs, WebhookListenerDto,
@@ -133,6 +134,10 @@ pub fn commands(cfg: &Config) -> Vec<(&'static str, Option<String>, String)> {
         ("data_import", Some(DataImportArgs::name(cfg)), <Vec<ImportedTableDto>>::name(cfg)),
         ("get_auto_replies", None, AutoRepliesDto::name(cfg)),
         ("set_auto_replies", Some(SetAutoRepliesArgs::name(cfg)), AutoRepliesDto::name(cfg)),
+        ("media_usage", None, MediaUsageDto::name(cfg)),
+        ("set_media_limit", Some(SetMediaLimitArgs::name(cfg)), MediaPruneDto::name(cfg)),
+        ("media_prune", None, MediaPruneDto::name(cfg)),
+        ("redownload_media", Some(IdArgs::name(cfg)), MediaDto::name(cfg)),
     ]
 }
 
@@ -310,6 +315,9 @@ pub fn typescript() -> String {
         DayHoursDto::decl(&cfg),
         AutoRepliesDto::decl(&cfg),
         SetAutoRepliesArgs::decl(&cfg),
+        MediaUsageDto::decl(&cfg),
+        MediaPruneDto::decl(&cfg),
+        SetMediaLimitArgs::decl(&cfg),
         MessageReceivedEvent::decl(&cfg),
         SyncProgressEvent::decl(&cfg),
         OpenConversationEvent::decl(&cfg),

@@ -98,4 +98,8 @@ pub const COMMANDS: &[&str] = &[
     "data_import",
     "get_auto_replies",
     "set_auto_replies",
+    "media_usage",
+    "set_media_limit",
+    "media_prune",
+    "redownload_media",
 ];

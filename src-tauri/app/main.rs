@@ -42,6 +42,9 @@ mod jobs;
 #[cfg(test)]
 mod light_tests;
 mod limits;
+mod media_cache;
+#[cfg(test)]
+mod media_cache_tests;
 mod media_protocol;
 mod notifications;
 mod owner_settings;
@@ -175,6 +178,10 @@ pub fn builder_on<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Build
         owner_settings::data_import,
         away::get_auto_replies,
         away::set_auto_replies,
+        media_cache::media_usage,
+        media_cache::set_media_limit,
+        media_cache::media_prune,
+        media_cache::redownload_media,
     ])
 }
 
