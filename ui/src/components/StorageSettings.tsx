@@ -40,7 +40,12 @@ export function StorageSettings() {
     const mb = Number(limit);
     if (!usage || limit.trim() === '' || mb === usage.limit_mb) return;
     setNote(null);
-    call('set_media_limit', { limit_mb: Number.isInteger(mb) ? mb : -1 })
+    if (!Number.isInteger(mb)) {
+      setError({ code: 'invalid', message: 'The media limit is a whole number of megabytes (0: no limit).', kind: null });
+      setLimit(String(usage.limit_mb));
+      return;
+    }
+    call('set_media_limit', { limit_mb: mb })
       .then(freed)
       .catch((e: CommandError) => {
         setError(e);
