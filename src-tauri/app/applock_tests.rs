@@ -55,7 +55,7 @@ const SINK: &str = r#"{
             "dsn": "127.0.0.1:9", "api_key": "x", "account_ids": [], "known": [], "seconds": 1, "path": "/nonexistent/x",
             "listen": "127.0.0.1:0", "kind": "cloudflared", "public_url": "https://example.invalid", "phone_number_id": "1",
             "business_account_id": "1", "token": "x", "app_secret": "x", "base_url": "http://127.0.0.1:9", "minutes": 5,
-            "keep_id": 1, "other_id": 2
+            "keep_id": 1, "other_id": 2, "limit_mb": 100
 }"#;
 
 fn args_for(name: &str, prefs: &Value) -> Value {

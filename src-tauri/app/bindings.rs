@@ -25,6 +25,7 @@ use crate::dto_account::{AccountHealthDto, AttentionDto, HistoryImportDto, Typin
 use crate::events::{self, MessageReceivedEvent, SyncProgressEvent};
 use crate::jobs::JobDto;
 use crate::limits::{AccountLimitsArgs, LimitsDto, SetLimitsArgs};
+use crate::media_cache::{MediaPruneDto, MediaUsageDto, SetMediaLimitArgs};
 use crate::notifications::{OpenConversationEvent, OPEN_CONVERSATION};
 use crate::owner_settings::{
     DataExportArgs, DataExportDto, DataImportArgs, ImportedTableDto, PollingDto, SetPollingArgs, SetWebhookListenerArgs, WebhookListenerDto,
@@ -149,6 +150,10 @@ pub fn commands(cfg: &Config) -> Vec<(&'static str, Option<String>, String)> {
         ("lock_set_passphrase", Some(LockSetPassphraseArgs::name(cfg)), LockStatusDto::name(cfg)),
         ("lock_turn_off", Some(UnlockAppArgs::name(cfg)), LockStatusDto::name(cfg)),
         ("lock_set_idle", Some(LockIdleArgs::name(cfg)), LockStatusDto::name(cfg)),
+        ("media_usage", None, MediaUsageDto::name(cfg)),
+        ("set_media_limit", Some(SetMediaLimitArgs::name(cfg)), MediaPruneDto::name(cfg)),
+        ("media_prune", None, MediaPruneDto::name(cfg)),
+        ("redownload_media", Some(IdArgs::name(cfg)), MediaDto::name(cfg)),
     ]
 }
 
@@ -338,6 +343,9 @@ pub fn typescript() -> String {
         UnlockAppArgs::decl(&cfg),
         LockSetPassphraseArgs::decl(&cfg),
         LockIdleArgs::decl(&cfg),
+        MediaUsageDto::decl(&cfg),
+        MediaPruneDto::decl(&cfg),
+        SetMediaLimitArgs::decl(&cfg),
         MessageReceivedEvent::decl(&cfg),
         SyncProgressEvent::decl(&cfg),
         OpenConversationEvent::decl(&cfg),

@@ -109,4 +109,8 @@ pub const COMMANDS: &[&str] = &[
     "lock_set_passphrase",
     "lock_turn_off",
     "lock_set_idle",
+    "media_usage",
+    "set_media_limit",
+    "media_prune",
+    "redownload_media",
 ];

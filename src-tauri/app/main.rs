@@ -48,6 +48,9 @@ mod jobs;
 #[cfg(test)]
 mod light_tests;
 mod limits;
+mod media_cache;
+#[cfg(test)]
+mod media_cache_tests;
 mod media_protocol;
 mod notifications;
 mod owner_settings;
@@ -192,6 +195,10 @@ pub fn builder_on<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Build
         applock::lock_set_passphrase,
         applock::lock_turn_off,
         applock::lock_set_idle,
+        media_cache::media_usage,
+        media_cache::set_media_limit,
+        media_cache::media_prune,
+        media_cache::redownload_media,
     ])
 }
 

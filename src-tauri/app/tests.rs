@@ -351,6 +351,7 @@ fn commands_answer_through_ipc_and_record_the_ui_fixtures() {
             && !crate::owner_settings::OWNER_SETTINGS_COMMANDS.contains(n)
             && !crate::away::AWAY_COMMANDS.contains(n)
             && !crate::applock::APPLOCK_COMMANDS.contains(n)
+            && !crate::media_cache_tests::MEDIA_CACHE_COMMANDS.contains(n)
             && !SETTINGS_COMMANDS.contains(n)
     }) {
         assert!(fx.keys().any(|k| k == name), "command {name} has no recorded fixture: it must answer through the IPC");

@@ -47,6 +47,8 @@ export const applockFixtures = JSON.parse(await readFile(new URL('./fixtures/app
 export const APPLOCK_PASSPHRASE = 'copper lantern';
 // Merging contacts, recorded by src-tauri/app/contact_merge_tests.rs.
 export const mergeFixtures = JSON.parse(await readFile(new URL('./fixtures/merge.json', import.meta.url), 'utf8'));
+/** Settings → Storage and the chat's removed files, recorded from the real handlers (src-tauri/app/media_cache_tests.rs). */
+export const mediaCacheFixtures = JSON.parse(await readFile(new URL('./fixtures/media_cache.json', import.meta.url), 'utf8'));
 /** The passphrase those answers were recorded with (src-tauri/app/vault_tests.rs STRONG). */
 export const VAULT_PASSPHRASE = 'copper lantern orbit meadow';
 /** The fixtures' "now" (src-tauri/app/tests.rs SAMPLE_NOW): 2026-03-10 12:00 UTC. */
@@ -95,6 +97,7 @@ async function csp() {
  * `reminders` (the recorded pending reminders are there at load),
  * `applock` (the app lock: `on`, set and unlocked; `locked`, locked at load;
  * while locked every content command is refused with the recorded error).
+ * `mediaEvicted` (the chats as recorded after a lower media limit removed files: media_cache.json).
  * Drafts are kept in localStorage, so a reload finds them as a restart finds
  * them in the store.
  */
@@ -136,6 +139,9 @@ const mg = ${JSON.stringify(mergeFixtures)};
 // Suggestions dismissed and the merge to undo, as done in this page.
 let mergeDismissed = false;
 let lastMerge = null;
+const mc = ${JSON.stringify(mediaCacheFixtures)};
+// The media use and limit as changed in this page.
+let mediaUsage = mc.media_usage;
 // Opening hours and automatic replies as saved in this page (opts.autoReplies: start from the recorded saved ones).
 let autoReplies = null;
 // The bulk job of this page: recorded progress, one step per poll; a label's job is the recorded cancelled one, still running.
@@ -267,7 +273,8 @@ mockIPC((cmd, args) => {
     case 'list_messages': {
       if (opts.long && a.conversation_id === 1) return longPage(a);
       // opts.automatic: the conversation's recorded page ends with a customer's question and the away message that answered it.
-      const recorded = [...(fx.list_messages[String(a.conversation_id)] || []), ...((opts.automatic && aw.automatic_messages[String(a.conversation_id)]) || [])];
+      const page = (opts.mediaEvicted && mc.list_messages[String(a.conversation_id)]) || fx.list_messages[String(a.conversation_id)] || [];
+      const recorded = [...page, ...((opts.automatic && aw.automatic_messages[String(a.conversation_id)]) || [])];
       const all = recorded.map((m) => m.id === opts.unknownSend
         ? { ...m, status: 'unknown', error: { code: null, kind: 'outcome_unknown', message: 'the connection broke after the request was sent: it may have been sent' } }
         : m);
@@ -465,6 +472,20 @@ mockIPC((cmd, args) => {
       const open = a.days.filter((d) => d.ranges.length);
       return (autoReplies = { ...aw.set_auto_replies, ...a, holidays: [...a.holidays].sort(), away_message: a.away_message.trim(), greeting_message: a.greeting_message.trim(),
         around_the_clock: open.length === 0, opening_hours: open.map((d) => d.day + ' ' + d.ranges.map((r) => r.from + '-' + r.to).join(',')).join('; ') });
+    }
+    case 'media_usage': return mediaUsage;
+    case 'set_media_limit':
+      // The catalog's check: a whole number of megabytes, 0 or more.
+      if (!Number.isInteger(a.limit_mb) || a.limit_mb < 0) return Promise.reject(mc.set_media_limit_invalid);
+      mediaUsage = a.limit_mb === 1 ? mc.set_media_limit.usage : { ...mediaUsage, limit_mb: a.limit_mb };
+      return a.limit_mb === 1 ? mc.set_media_limit : { ...mc.media_prune, usage: mediaUsage };
+    case 'media_prune': return { ...mc.media_prune, usage: mediaUsage };
+    case 'redownload_media': {
+      // The recorded refusal for the file past Meta's window, else the recorded queued answer for this id.
+      const gone = Object.values(mc.list_messages).flat().find((m) => m.media && m.media.id === a.id && m.media.error);
+      if (gone) return Promise.reject(mc.redownload_media_gone);
+      const shown = Object.values(mc.list_messages).flat().find((m) => m.media && m.media.id === a.id);
+      return { ...mc.redownload_media, id: a.id, file_name: shown ? shown.media.file_name : mc.redownload_media.file_name, mime: shown ? shown.media.mime : mc.redownload_media.mime };
     }
     case 'get_preferences': return prefs;
     case 'set_preferences':

@@ -73,6 +73,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Remind(args) => crate::snooze::remind(&mut ctx, args),
         Command::Reminders(args) => crate::snooze::reminders(&mut ctx, args),
         Command::Serve(args) => crate::serve::serve(&mut ctx, args),
+        Command::Media(c) => crate::media::run(&mut ctx, c),
         Command::Dev(crate::dev::DevCommand::Seed(args)) => crate::dev::seed(&mut ctx, args),
         Command::Settings(SettingsCommand::List) => settings_list(&ctx),
         Command::Settings(SettingsCommand::Set { key, value }) => settings_set(&mut ctx, &key, &value),
@@ -638,5 +639,9 @@ fn settings_list(ctx: &Context) -> Result<()> {
 fn settings_set(ctx: &mut Context, key: &str, value: &str) -> Result<()> {
     let v: Value = serde_json::from_str(value).unwrap_or_else(|_| Value::String(value.to_string()));
     wicket_core::settings_catalog::check(key, &v)?;
-    ctx.store.set_setting(key, &v)
+    ctx.store.set_setting(key, &v)?;
+    if key == wicket_core::media_cache::LIMIT_SETTING {
+        crate::media::limit_changed(ctx)?;
+    }
+    Ok(())
 }

@@ -16,6 +16,7 @@ mod dev;
 mod gateways;
 mod jobs;
 mod lock;
+mod media;
 mod monitor;
 mod notes;
 mod output;
@@ -134,6 +135,10 @@ pub enum Command {
     Lock(lock::LockArgs),
     /// Unlock with the app lock's passphrase (read from an environment variable).
     Unlock(lock::UnlockArgs),
+    /// The media cache: space used against `media_cache_limit_mb`, freeing
+    /// space now, downloading a removed file again.
+    #[command(subcommand)]
+    Media(media::MediaCommand),
     /// Developer tools: `wicket dev seed` fills a data dir with made-up
     /// messages (for benchmarks and trying Wicket at scale).
     #[command(subcommand)]

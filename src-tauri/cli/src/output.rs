@@ -126,14 +126,22 @@ pub fn conversation(c: &Conversation, country: &str) -> Value {
 
 pub fn message(m: &Message) -> Value {
     let media = m.media.as_ref().map(|f| {
-        json!({
+        let mut v = json!({
+            "id": f.id,
             "path": f.path,
             "file_name": f.file_name,
             "mime": f.mime,
             "size": f.size,
             "sha256": f.sha256,
             "state": f.state.as_str(),
-        })
+        });
+        // Only a removed file says whether it can come back (a download's
+        // own errors move on the engine's time and stay out of this output).
+        if f.state == wicket_core::model::MediaState::Evicted {
+            v["can_download_again"] = json!(f.error.is_none());
+            v["reason"] = json!(f.error.as_deref().unwrap_or("Removed to save space"));
+        }
+        v
     });
     let reply_to = m.reply_to_provider_id.as_ref().map(|p| json!({ "id": opt_id(m.reply_to_id), "provider_message_id": p }));
     let reactions: Vec<Value> = m.reactions.iter().map(|r| json!({ "emoji": r.emoji, "from": r.reactor, "timestamp": to_rfc3339(r.timestamp) })).collect();

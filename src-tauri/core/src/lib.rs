@@ -26,6 +26,7 @@ pub mod jobs;
 pub mod logs;
 pub mod maintenance;
 pub mod media;
+pub mod media_cache;
 pub mod media_fetch;
 pub mod model;
 pub mod notify;

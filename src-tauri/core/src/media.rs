@@ -43,9 +43,15 @@ pub fn local_file(store: &Store, dir: &DataDir, id: i64) -> Result<LocalFile> {
     let m = store.media_file(id)?;
     let rel = match (&m.path, m.state) {
         (Some(p), MediaState::Downloaded) => p,
+        _ if m.state == MediaState::Evicted => return Err(Error::NotFound(format!("media {id} was removed to save space: download it again"))),
         _ => return Err(Error::NotFound(format!("media {id} is not downloaded yet"))),
     };
-    Ok(LocalFile { path: inside_media(dir, rel)?, mime: m.mime, file_name: m.file_name })
+    let file = LocalFile { path: inside_media(dir, rel)?, mime: m.mime, file_name: m.file_name };
+    // Last use orders the cache's eviction; serving must not fail for it.
+    if let Err(e) = store.touch_media(id) {
+        tracing::debug!(media = id, "last use not recorded: {e}");
+    }
+    Ok(file)
 }
 
 /// The cached profile picture of contact `id`.

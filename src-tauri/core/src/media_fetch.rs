@@ -50,7 +50,13 @@ pub async fn fetch_one(store: &mut Store, dir: &DataDir, client: &ProviderClient
     let bytes = match result {
         Ok(b) => b,
         Err(e) => {
-            store.media_failed(media.id, &e.to_string(), Some(retry_at))?;
+            // A removed file the provider no longer has stays removed, with
+            // why, instead of being retried ten times.
+            if crate::media_cache::is_gone(&e) && store.media_was_evicted(media.id)? {
+                store.media_gone(media.id, &format!("Removed to save space; no longer available from WhatsApp ({e})"))?;
+            } else {
+                store.media_failed(media.id, &e.to_string(), Some(retry_at))?;
+            }
             return Err(e);
         }
     };
@@ -68,6 +74,10 @@ pub async fn fetch_one(store: &mut Store, dir: &DataDir, client: &ProviderClient
     crate::datadir::write_private(&path, &bytes.bytes).map_err(|e| Error::io(format!("cannot store {}", path.display()), e))?;
     let sha = hex::encode(Sha256::digest(&bytes.bytes));
     store.media_downloaded(media.id, &rel, mime.as_deref(), bytes.bytes.len() as i64, &sha)?;
+    // The cache's limit, checked against the store's running total (cheap).
+    if let Err(e) = crate::media_cache::enforce(store, dir, Some(media.id)) {
+        tracing::warn!(media = media.id, "media cache limit not applied: {e}");
+    }
     Ok(rel)
 }
 

@@ -118,7 +118,11 @@ impl MessageStatus {
     }
 }
 
-string_enum!(MediaState { Pending => "pending", Downloaded => "downloaded", Failed => "failed" });
+string_enum!(
+    /// A media file's state. `evicted`: downloaded once, then removed to save
+    /// space (`crate::media_cache`); the message stays and may be downloaded again.
+    MediaState { Pending => "pending", Downloaded => "downloaded", Failed => "failed", Evicted => "evicted" }
+);
 
 #[cfg(test)]
 mod tests {

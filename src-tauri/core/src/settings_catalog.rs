@@ -222,6 +222,12 @@ pub const SETTINGS: &[Setting] = &[
         about: "days raw webhook bodies are kept",
         check: whole_at_least_one,
     },
+    Setting {
+        key: crate::media_cache::LIMIT_SETTING,
+        default: || json!(crate::media_cache::DEFAULT_LIMIT_MB),
+        about: "MB of downloaded media kept; over it the least recently used files are removed (messages stay, downloadable again while WhatsApp keeps them). 2048: months of pictures, a small share of a disk. 0: no limit",
+        check: crate::media_cache::check_limit,
+    },
     Setting { key: crate::backup::schedule::ENABLED, default: || json!(false), about: "scheduled backups on or off", check: boolean },
     Setting {
         key: crate::backup::schedule::EVERY_HOURS,

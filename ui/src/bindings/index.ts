@@ -13,7 +13,7 @@ export type MessageKind = "text" | "image" | "audio" | "voice" | "video" | "docu
 
 export type MessageStatus = "pending" | "sending" | "sent" | "delivered" | "read" | "played" | "failed" | "received" | "unknown";
 
-export type MediaState = "pending" | "downloaded" | "failed";
+export type MediaState = "pending" | "downloaded" | "failed" | "evicted";
 
 export type ErrorKind = "rate_limited" | "outside_window" | "invalid_recipient" | "auth" | "template" | "media" | "session_disconnected" | "unavailable" | "unknown" | "outcome_unknown";
 
@@ -1087,6 +1087,32 @@ current: string | null, };
 
 export type LockIdleArgs = { minutes: number, };
 
+export type MediaUsageDto = { 
+/**
+ * Media files on disk: downloads and your attachments.
+ */
+media_bytes: number, media_files: number, 
+/**
+ * 0: no limit.
+ */
+limit_mb: number, 
+/**
+ * What "Free up space now" could remove (attachments not sent yet stay).
+ */
+evictable_bytes: number, evictable_files: number, database_bytes: number, };
+
+export type MediaPruneDto = { freed_bytes: number, removed_files: number, 
+/**
+ * Still over the limit: only attachments not sent yet are left.
+ */
+still_over: boolean, usage: MediaUsageDto, };
+
+export type SetMediaLimitArgs = { 
+/**
+ * Megabytes; 0: no limit.
+ */
+limit_mb: number, };
+
 export type MessageReceivedEvent = { message: MessageDto, conversation: ConversationDto, };
 
 export type SyncProgressEvent = { account_id: number, 
@@ -1242,6 +1268,10 @@ export type Commands = {
   lock_set_passphrase: { args: LockSetPassphraseArgs; result: LockStatusDto };
   lock_turn_off: { args: UnlockAppArgs; result: LockStatusDto };
   lock_set_idle: { args: LockIdleArgs; result: LockStatusDto };
+  media_usage: { args: null; result: MediaUsageDto };
+  set_media_limit: { args: SetMediaLimitArgs; result: MediaPruneDto };
+  media_prune: { args: null; result: MediaPruneDto };
+  redownload_media: { args: IdArgs; result: MediaDto };
 };
 
 /** Every event the shell emits, with its payload. */

@@ -9,6 +9,8 @@ import { Ticks } from './Ticks';
 export interface BubbleActions {
   onRetry: (m: MessageDto) => void;
   onRetryMedia: (m: MessageDto) => void;
+  /** A file removed to save space, downloaded again while WhatsApp still has it. */
+  onDownloadAgain: (m: MessageDto) => void;
   onOpenMedia: (m: MessageDto) => void;
   /** "Remind me" about this message (Snooze.tsx's dialog). */
   onRemind?: (m: MessageDto) => void;
@@ -69,9 +71,28 @@ function Playable({ kind, url, label }: { kind: 'audio' | 'video'; url: string; 
   return kind === 'video' ? <video src={src} controls preload="metadata" aria-label={label} /> : <audio src={src} controls preload="metadata" aria-label={label} />;
 }
 
-/** Downloading, or failed with its reason and a retry. */
+/** Downloading, failed with its reason and a retry, or removed to save space. */
 function MediaState({ m, actions }: { m: MessageDto; actions?: BubbleActions }) {
   const f = m.media;
+  if (f?.state === 'evicted') {
+    // No error: the provider can still give it back. An error says why it cannot.
+    return (
+      <span class="media-note media-failed media-evicted">
+        <span>Removed to save space</span>
+        {f.error ? (
+          <span class="media-gone" title={f.error}>
+            No longer available from WhatsApp
+          </span>
+        ) : (
+          actions && (
+            <button type="button" class="link-btn" onClick={() => actions.onDownloadAgain(m)}>
+              <Download size={14} aria-hidden="true" /> Download again
+            </button>
+          )
+        )}
+      </span>
+    );
+  }
   if (f?.state === 'failed') {
     return (
       <span class="media-note media-failed">

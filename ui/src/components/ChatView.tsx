@@ -350,6 +350,12 @@ export function ChatView(p: ChatViewProps) {
         .then((media) => setMessages((list) => merge(list, [{ ...m, media }])))
         .catch(setError);
     },
+    onDownloadAgain: (m) => {
+      if (!m.media) return;
+      call('redownload_media', { id: m.media.id })
+        .then((media) => setMessages((list) => merge(list, [{ ...m, media }])))
+        .catch(setError);
+    },
     onOpenMedia: (m) => {
       if (m.media) call('open_media', { id: m.media.id }).catch(setError);
     },

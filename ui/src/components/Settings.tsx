@@ -1,6 +1,6 @@
 // The Settings panel, opened from the rail's gear: a dialog of sections
 // (notifications, window, chats, accounts, quick replies, opening hours and
-// automatic replies, background jobs, backups, about). Every change is saved at once through
+// automatic replies, background jobs, storage, backups, about). Every change is saved at once through
 // `set_preferences`; the shell checks it (quiet hours must be HH:MM) and
 // answers with what it stored, which is what the panel then shows.
 
@@ -12,6 +12,7 @@ import { call } from '../api';
 import type { AboutDto, CommandError, Folder, PreferencesDto } from '../bindings';
 import { BackupSettings } from './BackupSettings';
 import { AppLockSettings } from './AppLock';
+import { StorageSettings } from './StorageSettings';
 import { JobsSettings } from './JobsSettings';
 import { applyTheme } from '../theme';
 import { QuickRepliesSettings } from './QuickRepliesSettings';
@@ -232,6 +233,7 @@ export function Settings({ onClose, children }: SettingsProps) {
             <QuickRepliesSettings />
             <AutoRepliesSettings />
             <JobsSettings />
+            <StorageSettings />
             <BackupSettings />
             <AppLockSettings />
             {about && (

@@ -83,7 +83,10 @@ fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<MediaFile> {
 /// Downloads tried per file before it is left failed (the owner may retry it).
 pub const MAX_FETCH_ATTEMPTS: i64 = 10;
 
-const COLUMNS: &str = "id, account_id, provider_media_id, url, path, file_name, mime, size, sha256, state, error, attempts, fetch_info";
+/// The state is read as Wicket uses it: an evicted file keeps its stored
+/// `downloaded` (see migration 21) and reads as `evicted`.
+const COLUMNS: &str = "id, account_id, provider_media_id, url, path, file_name, mime, size, sha256,
+    CASE WHEN evicted_at IS NOT NULL AND state = 'downloaded' THEN 'evicted' ELSE state END, error, attempts, fetch_info";
 
 impl Store {
     pub fn media_file(&self, id: i64) -> Result<MediaFile> {
@@ -124,8 +127,8 @@ impl Store {
         self.write(|tx| {
             tx.execute(
                 "UPDATE media_files SET path = ?2, mime = coalesce(?3, mime), size = ?4, sha256 = ?5, state = 'downloaded',
-                    error = NULL, next_attempt_at = NULL WHERE id = ?1",
-                params![id, path, mime, size, sha256],
+                    error = NULL, next_attempt_at = NULL, downloaded_at = ?6, evicted_at = NULL WHERE id = ?1",
+                params![id, path, mime, size, sha256, now_ms()],
             )?;
             Ok(())
         })

@@ -160,7 +160,7 @@ pub enum StatusOutcome {
 pub(super) const COLUMNS: &str = "m.id, m.account_id, m.conversation_id, m.provider_message_id, m.direction, m.origin, m.kind, m.text, m.caption,
     m.location, m.contacts, m.template, m.interactive, m.reply_to_provider_id, m.sender_id, m.sender_name, m.status, m.status_times,
     m.error_code, m.error_kind, m.error_message, m.timestamp, m.created_at, m.edited_at, m.deleted_at, m.send_request, m.attempts, m.raw,
-    f.id, f.path, f.file_name, f.mime, f.size, f.sha256, f.state, f.error,
+    f.id, f.path, f.file_name, f.mime, f.size, f.sha256, CASE WHEN f.evicted_at IS NOT NULL AND f.state = 'downloaded' THEN 'evicted' ELSE f.state END, f.error,
     (SELECT r.id FROM messages r WHERE r.account_id = m.account_id AND r.provider_message_id = m.reply_to_provider_id),
     (SELECT json_group_array(json_object('reactor', reactor, 'emoji', emoji, 'timestamp', timestamp))
        FROM (SELECT reactor, emoji, timestamp FROM reactions x

@@ -658,6 +658,46 @@ pub const MIGRATIONS: &[&str] = &[
     ) STRICT, WITHOUT ROWID;
     CREATE INDEX merge_dismissals_by_b ON merge_dismissals(contact_b);
     "#,
+    // 21: the media cache (issue 15, `crate::media_cache`). `evicted_at`: the
+    // file was removed to save space (the row keeps `state = 'downloaded'`,
+    // read as "evicted": SQLite cannot widen the state's CHECK without
+    // rebuilding media_files, whose drop would null every message's
+    // media_id through ON DELETE SET NULL). `last_used_at` (served or opened)
+    // and `downloaded_at` order eviction. `media_cache_totals` is the running
+    // total of the files on disk, kept by triggers so every path (downloads,
+    // evictions, erases, removed accounts) keeps it exact without a walk.
+    r#"
+    ALTER TABLE media_files ADD COLUMN downloaded_at INTEGER;
+    ALTER TABLE media_files ADD COLUMN last_used_at INTEGER;
+    ALTER TABLE media_files ADD COLUMN evicted_at INTEGER;
+    CREATE INDEX media_by_last_use ON media_files(coalesce(last_used_at, downloaded_at, created_at), id)
+        WHERE state = 'downloaded' AND evicted_at IS NULL AND path IS NOT NULL;
+    CREATE TABLE media_cache_totals (
+        id    INTEGER PRIMARY KEY CHECK (id = 1),
+        bytes INTEGER NOT NULL,
+        files INTEGER NOT NULL
+    ) STRICT;
+    INSERT INTO media_cache_totals (id, bytes, files)
+        SELECT 1, coalesce(sum(coalesce(size, 0)), 0), count(*) FROM media_files WHERE state = 'downloaded' AND path IS NOT NULL;
+    CREATE TRIGGER media_cache_insert AFTER INSERT ON media_files
+        WHEN new.state = 'downloaded' AND new.evicted_at IS NULL AND new.path IS NOT NULL BEGIN
+        UPDATE media_cache_totals SET bytes = bytes + coalesce(new.size, 0), files = files + 1 WHERE id = 1;
+    END;
+    CREATE TRIGGER media_cache_delete AFTER DELETE ON media_files
+        WHEN old.state = 'downloaded' AND old.evicted_at IS NULL AND old.path IS NOT NULL BEGIN
+        UPDATE media_cache_totals SET bytes = bytes - coalesce(old.size, 0), files = files - 1 WHERE id = 1;
+    END;
+    CREATE TRIGGER media_cache_update AFTER UPDATE OF state, evicted_at, path, size ON media_files BEGIN
+        UPDATE media_cache_totals SET
+            bytes = bytes
+                - CASE WHEN old.state = 'downloaded' AND old.evicted_at IS NULL AND old.path IS NOT NULL THEN coalesce(old.size, 0) ELSE 0 END
+                + CASE WHEN new.state = 'downloaded' AND new.evicted_at IS NULL AND new.path IS NOT NULL THEN coalesce(new.size, 0) ELSE 0 END,
+            files = files
+                - (old.state = 'downloaded' AND old.evicted_at IS NULL AND old.path IS NOT NULL)
+                + (new.state = 'downloaded' AND new.evicted_at IS NULL AND new.path IS NOT NULL)
+            WHERE id = 1;
+    END;
+    "#,
 ];
 
 /// The schema version this build writes.

@@ -23,6 +23,7 @@ pub mod history;
 pub mod hourly;
 pub mod job_runs;
 pub mod media;
+pub mod media_cache;
 pub mod message_changes;
 pub mod message_pages;
 pub mod messages;
