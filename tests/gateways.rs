@@ -182,6 +182,29 @@ async fn a_gateway_echo_of_our_send_is_not_a_second_message() {
     assert_eq!(e.store.message(queued.id).unwrap().provider_message_id.as_deref(), Some("3EB0ECHO"), "a placeholder never replaces the real id");
 }
 
+#[test]
+fn a_chat_id_another_conversation_has_never_fails_a_message() {
+    // UniPile names one chat by a LID first, then the same person's messages come with their number:
+    // two contacts (until merged), and the chat id can only be one conversation's.
+    let mut e = env();
+    let account = e.store.add_account(&NewAccount { provider: Provider::Unipile, name: "U".into(), phone: None, config: json!({}) }).unwrap();
+    let message = |id: &str, key: wicket_core::store::contacts::ContactKey| {
+        let mut m = InboundMessage::new(id.into(), key, Direction::In, wicket_core::model::MessageKind::Text, 1_767_000_000_000, json!({}));
+        m.text = Some(format!("message {id}"));
+        m.provider_chat_id = Some("chat-Xy12".into());
+        wicket_core::providers::ProviderEvent::Message(m)
+    };
+    let by_lid = message("m1", wicket_core::store::contacts::ContactKey::user_id("118237465019283@lid"));
+    let by_phone = message("m2", wicket_core::store::contacts::ContactKey::phone("+447700900123"));
+    e.store.write(|tx| wicket_core::ingest::apply(tx, account.id, &[by_lid])).unwrap();
+    e.store.write(|tx| wicket_core::ingest::apply(tx, account.id, &[by_phone])).expect("stored, not refused over the chat id");
+    let conversations = e.store.conversations(&ConversationFilter::default()).unwrap();
+    assert_eq!(conversations.len(), 2, "{conversations:?}");
+    let chats: Vec<Option<&str>> = conversations.iter().map(|c| c.provider_chat_id.as_deref()).collect();
+    assert_eq!(chats.iter().filter(|c| **c == Some("chat-Xy12")).count(), 1, "the chat stays with the first: {chats:?}");
+    assert_eq!(e.store.search("m2", 10).unwrap().len(), 1, "the second message is stored");
+}
+
 #[tokio::test]
 async fn wasender_enriches_nameless_contacts_and_syncs_chosen_conversations() {
     let fake = MockServer::start().await;

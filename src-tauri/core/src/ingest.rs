@@ -180,7 +180,12 @@ fn apply_message(conn: &Connection, account_id: i64, m: &InboundMessage, out: &m
     let contact_id = contacts::upsert(conn, account_id, &m.chat, &m.chat_update)?;
     let conversation_id = conversations::get_or_create(conn, account_id, contact_id)?;
     if let Some(chat_id) = &m.provider_chat_id {
-        conn.execute("UPDATE conversations SET provider_chat_id = ?2 WHERE id = ?1 AND provider_chat_id IS NULL", rusqlite::params![conversation_id, chat_id])?;
+        // A chat already kept by another conversation (the same person first
+        // seen by another key) stays there: never a failed webhook over it.
+        conn.execute(
+            "UPDATE OR IGNORE conversations SET provider_chat_id = ?2 WHERE id = ?1 AND provider_chat_id IS NULL",
+            rusqlite::params![conversation_id, chat_id],
+        )?;
     }
     if m.kind == MessageKind::Reaction {
         if let Some((target, emoji)) = &m.reaction {

@@ -93,9 +93,10 @@ fn select() -> String {
 }
 
 /// The conversation of `contact_id` on `account_id`, created if needed.
-/// Remembers the provider's chat id of a conversation (kept once known).
+/// Remembers the provider's chat id of a conversation (kept once known; a
+/// chat id another conversation already has stays with that one).
 pub fn set_provider_chat_id(conn: &Connection, conversation_id: i64, chat_id: &str) -> Result<()> {
-    conn.execute("UPDATE conversations SET provider_chat_id = ?2 WHERE id = ?1 AND provider_chat_id IS NULL", params![conversation_id, chat_id])?;
+    conn.execute("UPDATE OR IGNORE conversations SET provider_chat_id = ?2 WHERE id = ?1 AND provider_chat_id IS NULL", params![conversation_id, chat_id])?;
     Ok(())
 }
 
