@@ -5,12 +5,13 @@
 // says plainly that the lock is not disk encryption, refuses a wrong
 // passphrase with the shell's message and opens with the right one; Ctrl+L,
 // the rail's button and the palette lock; Settings turns it on (twice),
-// changes the idle time and turns it off. Screenshots in both themes.
+// changes the idle time and turns it off; no input for the idle time locks.
+// Screenshots in both themes.
 // Run: (cd ui && npm run build && npm test)
 
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { APPLOCK_PASSPHRASE, applockFixtures as al, browserSuite, calls, fixtures } from './harness.mjs';
+import { APPLOCK_PASSPHRASE, SAMPLE_NOW, applockFixtures as al, browserSuite, calls, fixtures } from './harness.mjs';
 
 const app = browserSuite();
 const shot = (page, name) => process.env.WICKET_SCREENSHOTS && page.screenshot({ path: `${process.env.WICKET_SCREENSHOTS}/${name}.png` });
@@ -111,6 +112,23 @@ describe('app lock', () => {
       (await calls(page)).filter((c) => c.cmd.startsWith('lock_set_pass') || c.cmd === 'lock_turn_off').map((c) => c.cmd),
       ['lock_set_passphrase', 'lock_turn_off', 'lock_turn_off'],
     );
+  });
+
+  test('no input for the idle time locks the window; a key press counts as use', async () => {
+    const page = await app({ applock: 'on' });
+    const minutes = al.unlock_app.lock_after_minutes;
+    assert.ok(minutes > 0, 'the recorded lock has an idle time');
+    // The page's clock is fixed; moving it stands in for time passing. The window compares every 10 s.
+    const after = (ms) => page.clock.setFixedTime(new Date(SAMPLE_NOW + 60_000 + ms));
+    await after(minutes * 60_000 - 1_000);
+    await page.keyboard.press('Shift');
+    await after(minutes * 60_000 + 1_000);
+    await page.waitForTimeout(11_000);
+    assert.equal((await calls(page, 'lock_now')).length, 0, 'used a second before the idle time: still open');
+    await after(2 * minutes * 60_000);
+    await page.locator('.lock-screen').waitFor({ timeout: 15_000 });
+    await nothingOfTheInbox(page);
+    assert.equal((await calls(page, 'lock_now')).length, 1);
   });
 
   test('the settings in the dark theme', async () => {
