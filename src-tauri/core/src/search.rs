@@ -403,27 +403,30 @@ impl Store {
         };
         let Some(q) = to_fts(words.iter().cloned()) else { return Ok(vec![]) };
         let Some(indexed) = indexed_prefix_query(words) else { return run(q, wanted) };
-        let window_size = wanted * LONG_PREFIX_WINDOW;
-        let window = run(indexed, window_size)?;
-        let real = self.matching_among(&q, &window)?;
-        let found: Vec<(i64, i64)> = window.iter().filter(|(id, _)| real.contains(id)).copied().take(wanted).collect();
-        // Every match of the real query is a match of the indexed one: if the
-        // window held all of those, or `wanted` real ones, no newer real match
-        // lies outside it.
-        if window.len() < window_size || found.len() == wanted {
-            return Ok(found);
+        // Most often the newest matches of the start are the word's own: look
+        // at as many as wanted first, at a few times that if they were not.
+        for window_size in [wanted, wanted * LONG_PREFIX_WINDOW] {
+            let window = run(indexed.clone(), window_size)?;
+            let real = self.matching_among(&q, &window)?;
+            let found: Vec<(i64, i64)> = window.iter().filter(|(id, _)| real.contains(id)).copied().take(wanted).collect();
+            // Every match of the real query is a match of the indexed one: if
+            // the window held all of those, or `wanted` real ones, no newer
+            // real match lies outside it.
+            if window.len() < window_size || found.len() == wanted {
+                return Ok(found);
+            }
         }
         run(q, wanted)
     }
 
     /// Which of `candidates` (message ids) match the FTS5 query `q`, checked in
     /// a temporary index built like `messages_fts` (migration 17's columns and
-    /// tokenizer) over only their text.
+    /// tokenizer) over only their text. Contentless, so emptying it afterwards
+    /// is one command rather than a second pass over every word.
     fn matching_among(&self, q: &str, candidates: &[(i64, i64)]) -> Result<std::collections::HashSet<i64>> {
         let conn = self.conn();
         conn.execute_batch(
-            "CREATE VIRTUAL TABLE IF NOT EXISTS temp.search_check USING fts5(body, file_name, tokenize = 'unicode61 remove_diacritics 2');
-             DELETE FROM temp.search_check;",
+            "CREATE VIRTUAL TABLE IF NOT EXISTS temp.search_check USING fts5(body, file_name, content = '', tokenize = 'unicode61 remove_diacritics 2');",
         )?;
         let ids = serde_json::Value::from(candidates.iter().map(|(id, _)| *id).collect::<Vec<_>>()).to_string();
         conn.prepare_cached(
@@ -435,9 +438,9 @@ impl Store {
         let matched = conn
             .prepare_cached("SELECT rowid FROM temp.search_check WHERE search_check MATCH ?1")?
             .query_map([q], |r| r.get(0))?
-            .collect::<std::result::Result<_, _>>()?;
-        conn.execute("DELETE FROM temp.search_check", [])?;
-        Ok(matched)
+            .collect::<std::result::Result<_, _>>();
+        conn.prepare_cached("INSERT INTO temp.search_check (search_check) VALUES ('delete-all')")?.execute([])?;
+        Ok(matched?)
     }
 
     /// The messages of one conversation matching `query`, newest first (ids;
