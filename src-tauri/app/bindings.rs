@@ -13,7 +13,7 @@ use crate::backups::{
 };
 use crate::bulk::{BulkArgs, BulkJobDto, BulkListArgs, BulkReasonDto, BulkReportDto, BulkRowDto, BulkStartDto};
 use crate::contact_merge::{
-    ContactIdArgs, ContactMergeArgs, ContactMergeUndoArgs, ContactMergeUndoneDto, ContactMergedDto, MergeCandidateDto, MergeSuggestionDto,
+    ContactIdArgs, ContactMergeArgs, ContactMergeUndoArgs, ContactMergeUndoneDto, ContactMergedDto, MergeCandidateDto, MergeSuggestionDto, MergeUndoOfferDto,
     SuggestionDismissArgs,
 };
 use crate::conversation_actions::{ConversationFlagsArgs, ConversationLabelsArgs};
@@ -134,6 +134,7 @@ pub fn commands(cfg: &Config) -> Vec<(&'static str, Option<String>, String)> {
         ("contact_merge_candidates", Some(ContactIdArgs::name(cfg)), <Vec<MergeCandidateDto>>::name(cfg)),
         ("contact_merge", Some(ContactMergeArgs::name(cfg)), ContactMergedDto::name(cfg)),
         ("contact_merge_undo", Some(ContactMergeUndoArgs::name(cfg)), ContactMergeUndoneDto::name(cfg)),
+        ("contact_merge_undo_offer", Some(ContactIdArgs::name(cfg)), <Option<MergeUndoOfferDto>>::name(cfg)),
         ("contact_suggestions", Some(ContactIdArgs::name(cfg)), <Vec<MergeSuggestionDto>>::name(cfg)),
         ("contact_suggestion_dismiss", Some(SuggestionDismissArgs::name(cfg)), "null".into()),
         ("webhook_listener", None, WebhookListenerDto::name(cfg)),
@@ -326,6 +327,7 @@ pub fn typescript() -> String {
         MergeCandidateDto::decl(&cfg),
         ContactMergedDto::decl(&cfg),
         ContactMergeUndoneDto::decl(&cfg),
+        MergeUndoOfferDto::decl(&cfg),
         MergeSuggestionDto::decl(&cfg),
         WebhookListenerDto::decl(&cfg),
         SetWebhookListenerArgs::decl(&cfg),

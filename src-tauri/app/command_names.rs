@@ -93,6 +93,7 @@ pub const COMMANDS: &[&str] = &[
     "contact_merge_candidates",
     "contact_merge",
     "contact_merge_undo",
+    "contact_merge_undo_offer",
     "contact_suggestions",
     "contact_suggestion_dismiss",
     "webhook_listener",

@@ -16,7 +16,8 @@ type Res<T> = Result<T, CommandError>;
 
 /// The commands of this file (their fixtures are recorded by `contact_merge_tests.rs`).
 #[cfg(test)]
-pub const MERGE_COMMANDS: &[&str] = &["contact_merge_candidates", "contact_merge", "contact_merge_undo", "contact_suggestions", "contact_suggestion_dismiss"];
+pub const MERGE_COMMANDS: &[&str] =
+    &["contact_merge_candidates", "contact_merge", "contact_merge_undo", "contact_merge_undo_offer", "contact_suggestions", "contact_suggestion_dismiss"];
 
 #[derive(Debug, Clone, Deserialize, TS)]
 pub struct ContactIdArgs {
@@ -138,6 +139,21 @@ pub fn contact_merge_undo<R: Runtime>(app: AppHandle<R>, state: State<'_, AppSta
         restored_conversation_id: done.restored_conversation_id,
         messages_moved_back: done.messages_moved_back as i64,
     })
+}
+
+/// The merge the contact panel can still undo: the latest, when it kept this contact.
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+pub struct MergeUndoOfferDto {
+    pub merge_id: i64,
+    /// The contact merged into this one, named as it was.
+    pub removed_name: String,
+}
+
+/// Undo stays on offer until the next merge, also after the panel was closed.
+#[tauri::command]
+pub fn contact_merge_undo_offer(state: State<'_, AppState>, args: ContactIdArgs) -> Res<Option<MergeUndoOfferDto>> {
+    let store = state.store()?;
+    Ok(contact_merge::undo_offer(&store, args.contact_id)?.map(|(merge_id, removed_name)| MergeUndoOfferDto { merge_id, removed_name }))
 }
 
 /// The suggestions that involve this contact.

@@ -59,9 +59,15 @@ fn merging_contacts_answers_through_the_ipc_and_records_the_ui_fixtures() {
     );
     assert_eq!(count(), before - 1, "one chat left of the two");
     fx.insert("contact_merge".into(), merged.clone());
+    // Undo stays on offer in the kept contact's panel (only there) until the next merge.
+    let offer = h.ok("contact_merge_undo_offer", json!({ "contact_id": priya_id }));
+    assert_eq!((offer["merge_id"].clone(), offer["removed_name"].as_str()), (merged["merge_id"].clone(), Some("Priya S.")), "{offer}");
+    assert_eq!(h.ok("contact_merge_undo_offer", json!({ "contact_id": ids.iter().find(|i| **i != twin).unwrap() })), Value::Null);
+    fx.insert("contact_merge_undo_offer".into(), offer);
     let undone = h.ok("contact_merge_undo", json!({ "merge_id": merged["merge_id"] }));
     assert_eq!((undone["restored_id"].as_i64(), undone["messages_moved_back"].as_i64()), (Some(twin), Some(1)));
     assert_eq!(count(), before, "both chats are back");
+    assert_eq!(h.ok("contact_merge_undo_offer", json!({ "contact_id": priya_id })), Value::Null, "nothing left to undo");
     fx.insert("contact_merge_undo".into(), undone);
 
     // Not the same: never suggested again.
@@ -78,6 +84,7 @@ fn merging_contacts_answers_through_the_ipc_and_records_the_ui_fixtures() {
     assert_eq!(blocked["code"], "invalid", "{blocked}");
     assert!(blocked["message"].as_str().unwrap().contains("can no longer be undone"), "{blocked}");
     fx.insert("contact_merge_undo_blocked".into(), blocked);
+    assert_eq!(h.ok("contact_merge_undo_offer", json!({ "contact_id": priya_id })), Value::Null, "a later merge took the offer away");
     let refused = h.call("contact_merge", json!({ "keep_id": priya_id, "other_id": priya_id })).unwrap_err();
     assert_eq!(refused["code"], "invalid");
     fx.insert("contact_merge_refused".into(), refused);

@@ -179,6 +179,7 @@ pub fn builder_on<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Build
         contact_merge::contact_merge_candidates,
         contact_merge::contact_merge,
         contact_merge::contact_merge_undo,
+        contact_merge::contact_merge_undo_offer,
         contact_merge::contact_suggestions,
         contact_merge::contact_suggestion_dismiss,
         owner_settings::webhook_listener,

@@ -459,6 +459,8 @@ mockIPC((cmd, args) => {
       lastMerge = { ...mg.contact_merge, removed_id: a.other_id, removed_name: other ? other.display_name : mg.contact_merge.removed_name };
       return lastMerge;
     }
+    case 'contact_merge_undo_offer':
+      return lastMerge && lastMerge.kept_id === a.contact_id ? { merge_id: lastMerge.merge_id, removed_name: lastMerge.removed_name } : null;
     case 'contact_merge_undo': {
       if (!lastMerge || (a.merge_id != null && a.merge_id !== lastMerge.merge_id)) return Promise.reject(mg.contact_merge_undo_blocked);
       lastMerge = null;

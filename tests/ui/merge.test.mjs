@@ -55,6 +55,25 @@ describe('merging contacts from the contact panel', () => {
     });
   }
 
+  test('Undo stays on offer after the panel is closed, until it is used', async () => {
+    const page = await app();
+    let panel = await openPanel(page);
+    await panel.getByRole('group', { name: 'Possible duplicate contact' }).getByRole('button', { name: 'Merge' }).click();
+    await panel.getByRole('button', { name: `Merge into ${PRIYA.display_name}` }).click();
+    await panel.locator('.merge-banner').waitFor();
+    await page.getByRole('button', { name: 'Contact info' }).click();
+    await panel.waitFor({ state: 'detached' });
+    panel = await openPanel(page);
+    const banner = panel.locator('.merge-banner');
+    await banner.filter({ hasText: `${TWIN.other_name} was merged into ${PRIYA.display_name}. You can undo it until the next merge.` }).waitFor();
+    assert.deepEqual((await calls(page, 'contact_merge_undo_offer')).at(-1).args, { contact_id: PRIYA.contact_id });
+    if (process.env.WICKET_SCREENSHOTS) await panel.screenshot({ path: `${process.env.WICKET_SCREENSHOTS}/merge-undo-later-light.png` });
+    await banner.getByRole('button', { name: 'Undo' }).click();
+    await panel.getByRole('status').filter({ hasText: `Merge undone: ${TWIN.other_name} is a contact of their own again.` }).waitFor();
+    assert.deepEqual((await calls(page, 'contact_merge_undo'))[0].args, { merge_id: mg.contact_merge.merge_id });
+    assert.equal(await banner.count(), 0, 'nothing more to undo');
+  });
+
   test('"Not the same" dismisses the suggestion', async () => {
     const page = await app();
     const panel = await openPanel(page);

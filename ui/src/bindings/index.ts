@@ -943,6 +943,12 @@ export type ContactMergedDto = { merge_id: number, kept_id: number, kept_name: s
 
 export type ContactMergeUndoneDto = { merge_id: number, kept_id: number, restored_id: number, restored_conversation_id: number | null, messages_moved_back: number, };
 
+export type MergeUndoOfferDto = { merge_id: number, 
+/**
+ * The contact merged into this one, named as it was.
+ */
+removed_name: string, };
+
 export type MergeSuggestionDto = { 
 /**
  * The other contact (not the one asked about).
@@ -1252,6 +1258,7 @@ export type Commands = {
   contact_merge_candidates: { args: ContactIdArgs; result: Array<MergeCandidateDto> };
   contact_merge: { args: ContactMergeArgs; result: ContactMergedDto };
   contact_merge_undo: { args: ContactMergeUndoArgs; result: ContactMergeUndoneDto };
+  contact_merge_undo_offer: { args: ContactIdArgs; result: MergeUndoOfferDto | null };
   contact_suggestions: { args: ContactIdArgs; result: Array<MergeSuggestionDto> };
   contact_suggestion_dismiss: { args: SuggestionDismissArgs; result: null };
   webhook_listener: { args: null; result: WebhookListenerDto };

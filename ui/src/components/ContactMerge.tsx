@@ -2,13 +2,14 @@
 // this customer looks like another contact ("Looks like the same person as
 // X: why", Merge / Not the same), "Merge with…" (pick a contact of the same
 // account, then a confirmation naming both and what is kept), and after a
-// merge a banner with Undo (until the next merge). The panel's contact is
+// merge a banner with Undo (until the next merge, also once the panel was
+// closed: `contact_merge_undo_offer`). The panel's contact is
 // always the one kept. The same as `wicket contact merge|merge-undo|suggestions`.
 
 import { GitMerge, Undo2, UserCheck } from 'lucide-preact';
 import { useEffect, useState } from 'preact/hooks';
 import { call } from '../api';
-import type { CommandError, ContactMergedDto, ConversationDto, MergeCandidateDto, MergeSuggestionDto } from '../bindings';
+import type { CommandError, ContactMergedDto, ConversationDto, MergeCandidateDto, MergeSuggestionDto, MergeUndoOfferDto } from '../bindings';
 
 type Other = { contact_id: number; display_name: string };
 
@@ -21,15 +22,21 @@ export function ContactMerge({ c }: { c: ConversationDto }) {
   const [filter, setFilter] = useState('');
   const [confirm, setConfirm] = useState<Other | null>(null);
   const [merged, setMerged] = useState<ContactMergedDto | null>(null);
+  // A merge that kept this contact and can still be undone (the panel was closed since, or the app restarted).
+  const [offer, setOffer] = useState<MergeUndoOfferDto | null>(null);
   const [note, setNote] = useState<string | null>(null);
   const [error, setError] = useState<CommandError | null>(null);
   const [busy, setBusy] = useState(false);
 
   useEffect(() => {
     setSuggestion(null);
+    setOffer(null);
     call('contact_suggestions', { contact_id: c.contact_id })
       .then((list) => setSuggestion(list[0] ?? null))
       .catch(() => setSuggestion(null));
+    call('contact_merge_undo_offer', { contact_id: c.contact_id })
+      .then(setOffer)
+      .catch(() => setOffer(null));
   }, [c.contact_id]);
 
   const openPicker = () => {
@@ -56,13 +63,15 @@ export function ContactMerge({ c }: { c: ConversationDto }) {
       })
       .finally(() => setBusy(false));
   };
+  const undoable = merged ?? offer;
   const undo = () => {
-    if (!merged) return;
+    if (!undoable) return;
     setBusy(true);
-    call('contact_merge_undo', { merge_id: merged.merge_id })
+    call('contact_merge_undo', { merge_id: undoable.merge_id })
       .then(() => {
-        setNote(`Merge undone: ${merged.removed_name} is a contact of their own again.`);
+        setNote(`Merge undone: ${undoable.removed_name} is a contact of their own again.`);
         setMerged(null);
+        setOffer(null);
         setError(null);
       })
       .catch(setError)
@@ -82,11 +91,13 @@ export function ContactMerge({ c }: { c: ConversationDto }) {
 
   return (
     <div class="contact-merge">
-      {merged && (
+      {undoable && (
         <div class="merge-banner" role="status">
           <UserCheck size={16} aria-hidden="true" />
           <span dir="auto">
-            Merged {merged.removed_name} into {merged.kept_name}: {count(merged.messages_moved, 'message')} and {count(merged.notes_moved, 'note')} moved.
+            {merged
+              ? `Merged ${merged.removed_name} into ${merged.kept_name}: ${count(merged.messages_moved, 'message')} and ${count(merged.notes_moved, 'note')} moved.`
+              : `${undoable.removed_name} was merged into ${c.display_name}. You can undo it until the next merge.`}
           </span>
           <button type="button" class="wizard-btn" disabled={busy} onClick={undo}>
             <Undo2 size={14} aria-hidden="true" /> Undo

@@ -116,6 +116,28 @@ pub fn undoable(store: &Store) -> Result<Option<(i64, i64, i64)>> {
     }))
 }
 
+/// The merge that can still be undone when `contact` is the one it kept:
+/// (merge id, the removed contact's name as it was). The contact panel
+/// offers Undo from this until the next merge, also after it was closed.
+pub fn undo_offer(store: &Store, contact: i64) -> Result<Option<(i64, String)>> {
+    let Some((id, rec)) = sql::undoable(store.conn())? else { return Ok(None) };
+    let field = |k: &str| rec.kept_contact.get(k).and_then(serde_json::Value::as_i64);
+    if field("id") != Some(contact) {
+        return Ok(None);
+    }
+    let r = &rec.removed_contact;
+    let text = |k: &str| r.get(k).and_then(serde_json::Value::as_str);
+    let parts = contacts::NameParts {
+        verified_name: text("verified_name"),
+        saved_name: text("saved_name"),
+        profile_name: text("profile_name"),
+        company: text("company"),
+        phone: text("phone"),
+        provider_user_id: text("provider_user_id"),
+    };
+    Ok(Some((id, contacts::display_name_of(&parts, &store.default_country()?))))
+}
+
 /// The owner says `a` and `b` are not the same person: never suggested again.
 pub fn dismiss(store: &mut Store, a: i64, b: i64) -> Result<()> {
     let (x, y) = (store.contact(a)?, store.contact(b)?);
