@@ -337,6 +337,15 @@ fn suggestions_come_from_each_provider_and_never_for_different_people() {
     e.meta(&meta_text("wamid.b", Some("447700900125"), None, "another person"));
     e.store.upsert_contact(e.meta, &ContactKey::phone("+44 7700 900125"), &ContactUpdate::default()).unwrap();
     e.store.upsert_contact(e.meta, &ContactKey::user_id("447700900124@g.us"), &ContactUpdate { is_group: Some(true), ..Default::default() }).unwrap();
+    // Meta: one username, first with the number, then (number hidden) under a user id only; another username.
+    let with_username = |wamid: &str, from: Option<&str>, user_id: Option<&str>, username: &str| {
+        let mut v: serde_json::Value = serde_json::from_slice(&meta_text(wamid, from, user_id, "hello")).unwrap();
+        v["entry"][0]["changes"][0]["value"]["contacts"][0]["profile"]["username"] = json!(username);
+        serde_json::to_vec(&v).unwrap()
+    };
+    e.meta(&with_username("wamid.u1", Some("447700900166"), None, "ana.bakes"));
+    e.meta(&with_username("wamid.u2", None, Some("GB.4242424242"), "@Ana.Bakes"));
+    e.meta(&with_username("wamid.u3", None, Some("GB.5151515151"), "tom.cakes"));
     let lid = e.contact(e.wasender, &ContactKey::user_id("118237465019283@lid"));
     let wa_phone = e.contact(e.wasender, &ContactKey::phone("+447700900123"));
     e.server.shutdown();
@@ -348,13 +357,15 @@ fn suggestions_come_from_each_provider_and_never_for_different_people() {
         vec![
             (e.meta, SuggestionKind::BrazilNinthDigit),
             (e.meta, SuggestionKind::Formatting),
+            (e.meta, SuggestionKind::MetaUsername),
             (e.wasender, SuggestionKind::WasenderLid),
             (e.unipile, SuggestionKind::UnipileAttendee)
         ],
         "one suggestion per pair, nothing for different people or groups: {all:#?}"
     );
     assert_ne!(lid, wa_phone);
-    let w = &all[2];
+    assert_eq!(all[2].reason, "the same WhatsApp username @ana.bakes");
+    let w = &all[3];
     assert_eq!((w.contact_id, w.other_id), (lid.min(wa_phone), lid.max(wa_phone)));
     assert!(w.reason.starts_with("same phone in WASender's LID record"), "{}", w.reason);
     assert!(all[0].reason.starts_with("Brazil's ninth digit"), "{}", all[0].reason);
@@ -366,6 +377,6 @@ fn suggestions_come_from_each_provider_and_never_for_different_people() {
     drop(e.store);
     let store = Store::open(&e.db).unwrap();
     let left = contact_merge::suggest::suggestions(&store, None).unwrap();
-    assert_eq!(left.len(), 3, "the dismissed pair is not suggested again");
+    assert_eq!(left.len(), 4, "the dismissed pair is not suggested again");
     assert!(contact_merge::suggest::suggestions_for(&store, lid).unwrap().is_empty());
 }

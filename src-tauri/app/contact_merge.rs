@@ -82,7 +82,7 @@ pub struct MergeSuggestionDto {
     /// The other contact (not the one asked about).
     pub other_id: i64,
     pub other_name: String,
-    /// `meta_user_id`, `wasender_lid`, `unipile_attendee`, `formatting` or `brazil_ninth_digit`.
+    /// `meta_user_id`, `meta_username`, `wasender_lid`, `unipile_attendee`, `formatting` or `brazil_ninth_digit`.
     pub kind: String,
     pub reason: String,
 }

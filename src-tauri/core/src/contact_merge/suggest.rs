@@ -7,7 +7,10 @@
 //! and `from_user_id` (the business-scoped user id), WASender's message or
 //! contact record with a LID (`…@lid`) and the phone (`senderPn`,
 //! `cleanedSenderPn`, `remoteJidAlt`, `phoneNumber`), UniPile's attendee with
-//! its provider id and `attendee_specifics.phone_number`. And numbers that
+//! its provider id and `attendee_specifics.phone_number`; Meta's contact
+//! entry (`contacts[]`, kept on the contact) with `wa_id` and `user_id`, and
+//! one WhatsApp username on two contacts (a user who hid their number, seen
+//! before and after, or under a new user id). And numbers that
 //! are one number: written differently, or a Brazilian mobile with and
 //! without the ninth digit (+55 DD 9XXXX-XXXX, +55 DD XXXX-XXXX). Groups are
 //! never suggested, nor a pair the owner dismissed. Read only.
@@ -27,6 +30,8 @@ const PAYLOADS: usize = 20_000;
 pub enum SuggestionKind {
     /// Meta named a business-scoped user id (BSUID) with a number.
     MetaUserId,
+    /// Meta named the same WhatsApp username for both contacts.
+    MetaUsername,
     /// WASender's LID record carries the number.
     WasenderLid,
     /// UniPile's attendee record carries the number.
@@ -160,6 +165,12 @@ fn link_reason(kind: SuggestionKind, phone: &str, id: &str, country: &str) -> St
     }
 }
 
+/// The WhatsApp username in Meta's contact entry (`profile.username`), as
+/// compared: without `@`, in lower case.
+fn username(v: &Value) -> Option<String> {
+    s(v.pointer("/profile/username")).map(|u| u.trim_start_matches('@').to_lowercase()).filter(|u| !u.is_empty())
+}
+
 /// A number in one spelling: E.164 when the numbering plan knows it, else
 /// `+` and its digits.
 fn canonical(phone: &str, country: &str) -> Option<String> {
@@ -246,6 +257,19 @@ fn for_account(store: &Store, account: i64, country: &str, dismissed: &[(i64, i6
         }
     }
 
+    // One username, two contacts: Meta's entry is kept on each contact.
+    let mut by_username: BTreeMap<String, Vec<i64>> = BTreeMap::new();
+    for p in &people {
+        if let Some(u) = p.raw.as_deref().and_then(|r| serde_json::from_str::<Value>(r).ok()).as_ref().and_then(username) {
+            by_username.entry(u).or_default().push(p.id);
+        }
+    }
+    for (u, ids) in &by_username {
+        for w in ids.windows(2) {
+            add(w[0], w[1], SuggestionKind::MetaUsername, format!("the same WhatsApp username @{u}"));
+        }
+    }
+
     // Numbers: one spelling per number, then Brazil's ninth digit.
     let mut by_canonical: BTreeMap<String, Vec<(i64, String)>> = BTreeMap::new();
     for p in &people {
@@ -307,6 +331,9 @@ mod tests {
         assert!(links(&group).is_empty(), "a group's participant is not the chat's person");
         let unipile = json!({"sender": {"attendee_provider_id": "99887766@lid", "attendee_specifics": {"phone_number": "+447700900123"}}, "is_sender": false});
         assert_eq!(links(&unipile)[0].kind, SuggestionKind::UnipileAttendee);
+        let entry = json!({"profile": {"name": "Ana", "username": "@Ana.Bakes"}, "user_id": "GB.4242"});
+        assert_eq!(username(&entry).as_deref(), Some("ana.bakes"), "compared without @, in lower case");
+        assert_eq!(username(&json!({"profile": {"name": "Ana", "username": " "}})), None);
         let plain = json!({"from": "447700900123", "id": "wamid.Y"});
         assert!(links(&plain).is_empty(), "one key alone links nothing");
     }

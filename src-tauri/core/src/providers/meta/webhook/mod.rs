@@ -211,7 +211,10 @@ fn parse_content(id: String, msg: &Value, contacts: &[Value], echo: bool) -> Opt
         // Without `from`, the matched `contacts[]` entry may still carry the wa_id.
         let from = from.or_else(|| contact.and_then(|c| shared(c.get("wa_id"))));
         let (key, wa_id) = contact_key(from.as_deref(), user_id)?;
-        (key, ContactUpdate { wa_id, profile_name: contact.and_then(|c| shared(c.get("profile").and_then(|p| p.get("name")))), ..Default::default() })
+        // The entry is kept on the contact: its `user_id` and username are how a
+        // person who hides their number is recognised later (`contact_merge::suggest`).
+        let raw = contact.filter(|c| c.get("user_id").is_some() || c.pointer("/profile/username").is_some()).cloned();
+        (key, ContactUpdate { wa_id, profile_name: contact.and_then(|c| shared(c.get("profile").and_then(|p| p.get("name")))), raw, ..Default::default() })
     };
     let kind_name = string(msg.get("type")).unwrap_or_default();
     let body = msg.get(kind_name.as_str()).unwrap_or(&Value::Null);
