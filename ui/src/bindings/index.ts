@@ -955,7 +955,7 @@ export type MergeSuggestionDto = {
  */
 other_id: number, other_name: string, 
 /**
- * `meta_user_id`, `wasender_lid`, `unipile_attendee`, `formatting` or `brazil_ninth_digit`.
+ * `meta_user_id`, `meta_username`, `wasender_lid`, `unipile_attendee`, `formatting` or `brazil_ninth_digit`.
  */
 kind: string, reason: string, };
 
