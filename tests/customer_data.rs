@@ -72,3 +72,32 @@ fn a_customers_group_messages_are_in_their_export_and_go_with_their_erase() {
     assert!(!db_contains(&dir, "confirm the pickup time"), "his group message's words are gone from the file");
     assert!(db_contains(&dir, "quarter past three"), "the check can see words that are there");
 }
+
+#[test]
+fn a_customer_who_only_wrote_in_a_group_can_be_exported_and_erased_by_number() {
+    let (tmp, dir, mut store) = data_dir();
+    let account = store.add_account(&NewAccount { provider: Provider::Wasender, name: "Shop".into(), phone: None, config: json!({}) }).unwrap().id;
+    // Tom only ever wrote in the customers' group: no contact of his own.
+    let mut events = event("webhook_group_message.json", &[]);
+    events.extend(event(
+        "webhook_group_message.json",
+        &[
+            ("447700900456", "447700900789"),
+            ("Tom Baker", "Ada Lovelace"),
+            ("3EB0GROUP00000000001", "3EB0GROUP00000000002"),
+            ("Can someone confirm the pickup time?", "Pickup is at quarter past three"),
+        ],
+    ));
+    store.write(|tx| wicket_core::ingest::apply(tx, account, &events)).unwrap();
+    assert!(contact_data::resolve(&store, "+447700900456").is_err(), "no contact has his number");
+
+    let out = tmp.path().join("tom.zip");
+    let exported = contact_data::export(&store, &dir, "+44 7700 900456", &out).unwrap();
+    assert_eq!((exported.contacts, exported.messages), (0, 1), "{exported:?}");
+    let erased = contact_data::erase(&mut store, &dir, "447700900456").unwrap();
+    assert_eq!((erased.contacts, erased.messages), (0, 1), "{erased:?}");
+    assert!(!db_contains(&dir, "confirm the pickup time"), "his words are gone from the file");
+    assert_eq!(store.search("pickup", 10).unwrap().len(), 1, "Ada's message and the group stay");
+    let missing = contact_data::erase(&mut store, &dir, "+447700900111").unwrap_err();
+    assert!(missing.to_string().contains("no contact has the number"), "{missing}");
+}

@@ -3,7 +3,8 @@
 //!
 //! A customer is named by a contact id or a phone number in any common
 //! format; a number matches that customer's contact in every account (and
-//! a contact whose earlier number it was). The export is a zip: `index.json`
+//! a contact whose earlier number it was), or, when no contact has it, the
+//! messages that number wrote in groups. The export is a zip: `index.json`
 //! (the contacts, their conversations, every message in both directions,
 //! what they wrote in group chats, reactions, notes when the store has them, and a list of the media) and
 //! `media/…` with the files. The erase removes messages (theirs in groups
@@ -60,6 +61,24 @@ pub fn resolve(store: &Store, contact: &str) -> Result<Vec<i64>> {
     Ok(ids)
 }
 
+/// Who a CONTACT argument names: their contacts, or, for a number that
+/// only ever wrote in groups (no contact of its own), that number's digits
+/// as a sender key.
+fn resolve_customer(store: &Store, contact: &str) -> Result<(Vec<i64>, Vec<String>)> {
+    match resolve(store, contact) {
+        Ok(ids) => Ok((ids, vec![])),
+        Err(Error::NotFound(why)) => {
+            let digits: String = contact.chars().filter(char::is_ascii_digit).collect();
+            let number = crate::phone::parse(contact, &store.default_country()?).map(|n| n.digits().to_string()).unwrap_or(digits);
+            if number.len() >= 5 && !group_messages(store.conn(), &[], std::slice::from_ref(&number))?.is_empty() {
+                return Ok((vec![], vec![number]));
+            }
+            Err(Error::NotFound(why))
+        }
+        Err(e) => Err(e),
+    }
+}
+
 fn placeholders(n: usize) -> String {
     vec!["?"; n].join(", ")
 }
@@ -89,18 +108,22 @@ fn rows(conn: &Connection, sql: &str, params: &[i64]) -> Result<Vec<Value>> {
 
 /// The customer's own messages in group chats. A group's conversation is the
 /// group's, not theirs: their messages there are found by sender (a phone,
-/// a WhatsApp jid or LID, an attendee id), in the accounts they are known in.
-fn group_messages(conn: &Connection, contacts: &[i64]) -> Result<Vec<i64>> {
+/// a WhatsApp jid or LID, an attendee id), in the accounts they are known in;
+/// `senders` (a number's digits) in every account.
+fn group_messages(conn: &Connection, contacts: &[i64], senders: &[String]) -> Result<Vec<i64>> {
     let mut keys_of = conn.prepare(
         "SELECT account_id, phone, provider_user_id, wa_id, jid FROM contacts WHERE id = ?1 AND is_group = 0
          UNION ALL SELECT c.account_id, a.phone, NULL, NULL, NULL FROM contact_aliases a JOIN contacts c ON c.id = a.contact_id WHERE a.contact_id = ?1",
     )?;
     let mut sent_by = conn.prepare(
         "SELECT m.id FROM messages m JOIN conversations c ON c.id = m.conversation_id JOIN contacts g ON g.id = c.contact_id
-         WHERE g.is_group = 1 AND g.account_id = ?1 AND m.sender_id IS NOT NULL
+         WHERE g.is_group = 1 AND (?1 IS NULL OR g.account_id = ?1) AND m.sender_id IS NOT NULL
            AND (ltrim(m.sender_id, '+') = ?2 OR substr(m.sender_id, 1, length(?2) + 1) = ?2 || '@')",
     )?;
     let mut ids = vec![];
+    for key in senders {
+        ids.extend(sent_by.query_map(rusqlite::params![Option::<i64>::None, key], |r| r.get::<_, i64>(0))?.collect::<rusqlite::Result<Vec<_>>>()?);
+    }
     for contact in contacts {
         let mut keys: Vec<(i64, String)> = vec![];
         let mut q = keys_of.query([contact])?;
@@ -179,11 +202,16 @@ pub struct Exported {
 
 /// Writes the zip of everything about the customer to `out`.
 pub fn export(store: &Store, dir: &DataDir, contact: &str, out: &Path) -> Result<Exported> {
-    export_contacts(store, dir, &resolve(store, contact)?, out)
+    let (contacts, senders) = resolve_customer(store, contact)?;
+    export_customer(store, dir, &contacts, &senders, out)
 }
 
 /// [`export`] of contacts given by id (the window's contact panel).
 pub fn export_contacts(store: &Store, dir: &DataDir, contacts: &[i64], out: &Path) -> Result<Exported> {
+    export_customer(store, dir, contacts, &[], out)
+}
+
+fn export_customer(store: &Store, dir: &DataDir, contacts: &[i64], senders: &[String], out: &Path) -> Result<Exported> {
     let conn = store.conn();
     for id in contacts {
         crate::store::contacts::get(conn, *id)?;
@@ -196,7 +224,7 @@ pub fn export_contacts(store: &Store, dir: &DataDir, contacts: &[i64], out: &Pat
     let conversations = ids_of(conn, &format!("SELECT id FROM conversations WHERE contact_id IN ({cp}) ORDER BY id"), &contacts)?;
     let conversation_rows = rows(conn, &format!("SELECT * FROM conversations WHERE contact_id IN ({cp}) ORDER BY id"), &contacts)?;
     // Their conversations, and what they wrote in groups.
-    let (in_scope, scope_params) = messages_filter(&conversations, &group_messages(conn, &contacts)?);
+    let (in_scope, scope_params) = messages_filter(&conversations, &group_messages(conn, &contacts, senders)?);
     let messages = rows(conn, &format!("SELECT * FROM messages WHERE {in_scope} ORDER BY timestamp, id"), &scope_params)?;
     let media_rows = rows(conn, &format!("SELECT * FROM media_files WHERE id IN (SELECT media_id FROM messages WHERE {in_scope}) ORDER BY id"), &scope_params)?;
     let notes = match notes_filter(conn, &contacts, &conversations)? {
@@ -290,12 +318,16 @@ pub struct Erased {
 
 /// Erases the customer (see the module's comment).
 pub fn erase(store: &mut Store, dir: &DataDir, contact: &str) -> Result<Erased> {
-    let contacts = resolve(store, contact)?;
-    erase_contacts(store, dir, &contacts)
+    let (contacts, senders) = resolve_customer(store, contact)?;
+    erase_customer(store, dir, &contacts, &senders)
 }
 
 /// [`erase`] of contacts given by id (the window's contact panel).
 pub fn erase_contacts(store: &mut Store, dir: &DataDir, contacts: &[i64]) -> Result<Erased> {
+    erase_customer(store, dir, contacts, &[])
+}
+
+fn erase_customer(store: &mut Store, dir: &DataDir, contacts: &[i64], senders: &[String]) -> Result<Erased> {
     let conn = store.conn();
     for id in contacts {
         crate::store::contacts::get(conn, *id)?;
@@ -306,7 +338,7 @@ pub fn erase_contacts(store: &mut Store, dir: &DataDir, contacts: &[i64]) -> Res
     let cp = placeholders(contacts.len());
     let conversations = ids_of(conn, &format!("SELECT id FROM conversations WHERE contact_id IN ({cp})"), &contacts)?;
     // Every identifier a raw webhook body may carry for this customer.
-    let mut needles: Vec<String> = vec![];
+    let mut needles: Vec<String> = senders.to_vec();
     {
         let mut stmt = conn.prepare(&format!(
             "SELECT phone, provider_user_id, wa_id, jid FROM contacts WHERE id IN ({cp})
@@ -330,7 +362,7 @@ pub fn erase_contacts(store: &mut Store, dir: &DataDir, contacts: &[i64]) -> Res
     let vp = placeholders(conversations.len().max(1));
     let conv_params: Vec<i64> = if conversations.is_empty() { vec![-1] } else { conversations.clone() };
     // Their conversations, and what they wrote in groups.
-    let (in_scope, scope_params) = messages_filter(&conversations, &group_messages(conn, &contacts)?);
+    let (in_scope, scope_params) = messages_filter(&conversations, &group_messages(conn, &contacts, senders)?);
     let provider_ids: Vec<(i64, String)> = {
         let mut stmt = conn.prepare(&format!("SELECT account_id, provider_message_id FROM messages WHERE ({in_scope}) AND provider_message_id IS NOT NULL"))?;
         let v = stmt.query_map(params_from_iter(&scope_params), |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<rusqlite::Result<Vec<_>>>()?;
